@@ -1,0 +1,106 @@
+# dnswatch: one plain Makefile.
+#   make            build/dnswatch and build/libdnswatch.a (release, -O2)
+#   make check      sanitizer build (ASan+UBSan) of everything, then every test
+#   make fuzz       libFuzzer targets (clang-14) for FUZZ_TIME seconds each
+#   make bench      benchmarks under bench/, side by side with their peers
+#   make demo       the main job (see README)
+#   make deps       install the Debian packages that are missing
+
+CC      ?= cc
+FUZZCC  ?= clang-14
+CSTD    = -std=c11 -D_GNU_SOURCE
+WARN    = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+          -Wpointer-arith -Wsign-compare -Wformat=2 -Wvla -Wundef -Wcast-qual
+CPPFLAGS = -Isrc -MMD -MP
+OPT     ?= -O2 -g
+SAN     = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+LIBS    = -lpcap -lnetfilter_queue -lnfnetlink -lsqlite3 -lm
+TESTLIBS = $(LIBS) -lldns
+
+B       = build
+LIB_SRC  := $(sort $(filter-out src/cli/main.c,$(wildcard src/*/*.c)))
+TEST_SRC := $(sort $(wildcard tests/*/test_*.c))
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(FUZZ_SRC))
+FUZZ_TIME ?= 60
+
+REL_OBJ  := $(LIB_SRC:%.c=$(B)/obj/%.o)
+SAN_OBJ  := $(LIB_SRC:%.c=$(B)/san/obj/%.o)
+FZ_OBJ   := $(LIB_SRC:%.c=$(B)/fuzz/obj/%.o)
+TEST_BIN := $(patsubst tests/%.c,$(B)/san/tests/%,$(TEST_SRC))
+REPLAY_BIN := $(patsubst %,$(B)/san/replay/%,$(FUZZ_TARGETS))
+
+.PHONY: all deps deps-check deps-fuzz deps-bench check fuzz bench demo clean
+
+all: $(B)/dnswatch $(B)/libdnswatch.a
+
+deps:
+	@scripts/deps.sh build test lab
+deps-fuzz:
+	@scripts/deps.sh build fuzz
+deps-bench:
+	@scripts/deps.sh build lab bench
+
+# --- release build ---------------------------------------------------------
+$(B)/obj/%.o: %.c | deps
+	@mkdir -p $(@D)
+	$(CC) $(CSTD) $(WARN) $(CPPFLAGS) $(OPT) $(CFLAGS) -c $< -o $@
+
+$(B)/libdnswatch.a: $(REL_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/dnswatch: $(B)/obj/src/cli/main.o $(B)/libdnswatch.a
+	$(CC) $(OPT) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+# --- sanitizer build: what make check runs -----------------------------------
+$(B)/san/obj/%.o: %.c | deps
+	@mkdir -p $(@D)
+	$(CC) $(CSTD) $(WARN) $(CPPFLAGS) -Itests $(SAN) $(CFLAGS) -c $< -o $@
+
+$(B)/san/libdnswatch.a: $(SAN_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/san/dnswatch: $(B)/san/obj/src/cli/main.o $(B)/san/libdnswatch.a
+	$(CC) $(SAN) -o $@ $^ $(LIBS)
+
+$(B)/san/tests/%: $(B)/san/obj/tests/%.o $(B)/san/libdnswatch.a
+	@mkdir -p $(@D)
+	$(CC) $(SAN) -o $@ $^ $(TESTLIBS)
+
+# Each fuzz target linked with a plain main() that replays its seed corpus.
+$(B)/san/replay/%: $(B)/san/obj/tests/fuzz/%.o $(B)/san/obj/tests/fuzz/replay_main.o $(B)/san/libdnswatch.a
+	@mkdir -p $(@D)
+	$(CC) $(SAN) -o $@ $^ $(LIBS)
+
+check: $(B)/san/dnswatch $(TEST_BIN) $(REPLAY_BIN) $(B)/dnswatch
+	@tests/run.sh $(B)/san
+
+# --- fuzzing (clang-14 libFuzzer) --------------------------------------------
+FZFLAGS = -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
+$(B)/fuzz/obj/%.o: %.c | deps-fuzz
+	@mkdir -p $(@D)
+	$(FUZZCC) $(CSTD) $(WARN) $(CPPFLAGS) $(FZFLAGS) -c $< -o $@
+
+$(B)/fuzz/libdnswatch.a: $(FZ_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/fuzz/%: $(B)/fuzz/obj/tests/fuzz/%.o $(B)/fuzz/libdnswatch.a
+	$(FUZZCC) -g -fsanitize=fuzzer,address,undefined -o $@ $^ $(LIBS)
+
+fuzz: $(patsubst %,$(B)/fuzz/%,$(FUZZ_TARGETS))
+	@scripts/fuzz.sh $(B)/fuzz $(FUZZ_TIME) $(FUZZ_TARGETS)
+
+# --- benchmarks -----------------------------------------------------------------
+bench: $(B)/dnswatch $(B)/libdnswatch.a | deps-bench
+	@bench/run.sh $(B)
+
+demo: $(B)/dnswatch
+	@scripts/demo.sh $(B)/dnswatch
+
+clean:
+	rm -rf $(B)
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -1,0 +1,55 @@
+/* The subcommand table (see commands.h). Add a subcommand here and only here. */
+#include "cli/commands.h"
+
+#include <string.h>
+
+
+static int cmd_help(int argc, char **argv);
+
+const struct cli_command cli_commands[] = {
+	{"help", "list the subcommands, or explain one",
+	 "usage: dnswatch help [CMD]\n"
+	 "  Without CMD, list the subcommands; with CMD, print its full help.\n",
+	 cmd_help},
+	{NULL, NULL, NULL, NULL},
+};
+
+const struct cli_command *cli_command_find(const char *name)
+{
+	for (const struct cli_command *c = cli_commands; c->name; c++)
+		if (strcmp(c->name, name) == 0)
+			return c;
+	return NULL;
+}
+
+void cli_print_help(FILE *out)
+{
+	fputs("dnswatch: reproduce, measure, attribute and survive on-path DNS injection\n\n"
+	      "usage: dnswatch CMD [ARGS...]\n\ncommands:\n", out);
+	for (const struct cli_command *c = cli_commands; c->name; c++)
+		fprintf(out, "  %-10s %s\n", c->name, c->summary);
+	fputs("\n`dnswatch help CMD` or `dnswatch CMD --help` explains one command.\n", out);
+}
+
+int cli_print_command_help(FILE *out, const char *name)
+{
+	const struct cli_command *c = cli_command_find(name);
+	if (!c) {
+		fprintf(stderr, "dnswatch: unknown command '%s' (see `dnswatch help`)\n", name);
+		return 2;
+	}
+	fprintf(out, "dnswatch %s: %s\n\n%s", c->name, c->summary, c->usage);
+	return 0;
+}
+
+static int cmd_help(int argc, char **argv)
+{
+	if (argc > 2) {
+		fprintf(stderr, "dnswatch help: too many arguments\n");
+		return 2;
+	}
+	if (argc == 2)
+		return cli_print_command_help(stdout, argv[1]);
+	cli_print_help(stdout);
+	return 0;
+}

@@ -94,7 +94,19 @@ fuzz: $(patsubst %,$(B)/fuzz/%,$(FUZZ_TARGETS))
 	@scripts/fuzz.sh $(B)/fuzz $(FUZZ_TIME) $(FUZZ_TARGETS)
 
 # --- benchmarks -----------------------------------------------------------------
-bench: $(B)/dnswatch $(B)/libdnswatch.a | deps-bench
+# bench/<dir>/bench_<name>.c -> $(B)/bench/bench_<name>, release flags (-O2),
+# linked with the release library and the peers it is compared with (libknot).
+BENCH_SRC  := $(sort $(wildcard bench/*/bench_*.c))
+BENCH_BIN  := $(addprefix $(B)/bench/,$(basename $(notdir $(BENCH_SRC))))
+BENCHLIBS   = $(LIBS) -lknot
+define bench_rule
+$(B)/bench/$(basename $(notdir $(1))): $(1) $(B)/libdnswatch.a | deps-bench
+	@mkdir -p $$(@D)
+	$$(CC) $$(CSTD) $$(WARN) $$(CPPFLAGS) -O2 -g $$(CFLAGS) -o $$@ $$< $(B)/libdnswatch.a $$(BENCHLIBS)
+endef
+$(foreach s,$(BENCH_SRC),$(eval $(call bench_rule,$(s))))
+
+bench: $(B)/dnswatch $(B)/libdnswatch.a $(BENCH_BIN) | deps-bench
 	@bench/run.sh $(B)
 
 demo: $(B)/dnswatch

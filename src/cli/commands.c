@@ -3,10 +3,14 @@
 
 #include <string.h>
 
+#include "decode/decode_cmd.h"
+
 
 static int cmd_help(int argc, char **argv);
 
 const struct cli_command cli_commands[] = {
+	{"decode", "print DNS messages from raw, hex or pcap files (dig-like or JSON)",
+	 DECODE_USAGE, decode_cmd},
 	{"help", "list the subcommands, or explain one",
 	 "usage: dnswatch help [CMD]\n"
 	 "  Without CMD, list the subcommands; with CMD, print its full help.\n",

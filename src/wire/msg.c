@@ -172,8 +172,8 @@ const char *wire_section_name(enum wire_section s)
 const char *wire_error_describe(const struct wire_error *e, char *buf, size_t cap)
 {
 	if (e->section < 0)
-		snprintf(buf, cap, "%s at offset %zu (header %s)", wire_strerror(e->status),
-			 e->offset, e->field ? e->field : "");
+		snprintf(buf, cap, "%s at offset %zu (%s)", wire_strerror(e->status), e->offset,
+			 e->field && strcmp(e->field, "header") ? e->field : "header");
 	else if (e->field && strcmp(e->field, "count") == 0)
 		snprintf(buf, cap, "%s at offset %zu (%s count)", wire_strerror(e->status),
 			 e->offset, wire_section_name((enum wire_section)e->section));

@@ -89,7 +89,9 @@ size_t wire_name_len(const uint8_t *name, size_t max)
 unsigned wire_name_labels(const uint8_t *name)
 {
 	unsigned count = 0;
-	for (size_t i = 0; name[i] && i < WIRE_NAME_MAX; i += 1 + (size_t)name[i])
+	/* Bound first: a buffer without a root label in its 255 octets must
+	 * not be read past its end (name[255] is outside WIRE_NAME_MAX). */
+	for (size_t i = 0; i < WIRE_NAME_MAX && name[i]; i += 1 + (size_t)name[i])
 		count++;
 	return count;
 }
@@ -255,6 +257,10 @@ int wire_name_compare(const uint8_t *a, const uint8_t *b)
 
 bool wire_name_is_subdomain(const uint8_t *name, const uint8_t *suffix)
 {
+	/* Only a valid NAME may be walked label by label: in one without a
+	 * root label the skip below would step past its 255 octets. */
+	if (!wire_name_len(name, WIRE_NAME_MAX))
+		return false;
 	unsigned n = wire_name_labels(name), s = wire_name_labels(suffix);
 	if (n < s)
 		return false;

@@ -30,6 +30,7 @@ FZ_OBJ   := $(LIB_SRC:%.c=$(B)/fuzz/obj/%.o)
 TEST_BIN := $(patsubst tests/%.c,$(B)/san/tests/%,$(TEST_SRC))
 REPLAY_BIN := $(patsubst %,$(B)/san/replay/%,$(FUZZ_TARGETS))
 
+.SECONDARY:
 .PHONY: all deps deps-check deps-fuzz deps-bench check fuzz bench demo clean
 
 all: $(B)/dnswatch $(B)/libdnswatch.a

@@ -12,7 +12,9 @@ of a file's name says what tests/wire/test_ldns_diff.c expects of it:
   bad_*     malformed: both must reject it;
   strict_*  malformed, but libldns accepts it while we reject it (each one
             says why below); the test asserts exactly that, so a change on
-            either side shows up.
+            either side shows up;
+  diff_*    both accept, and the views differ in a known way (below), which
+            the test asserts.
 
 The files are small on purpose: they are also the seed corpus of the fuzz
 targets.
@@ -266,6 +268,29 @@ def corpus():
     m = Msg(0x0000, QR)
     out['ok_header_only'] = m.bytes()
 
+    # label bytes that need escapes in presentation form
+    odd = [b'sp ace', b'dot.ted', b'back\\slash', b'\xff\x00\x7f', b'q"uote', b'semi;(paren)',
+           b'@at$dollar', b'example']
+    m = Msg(0x0dd0, QR | AA)
+    m.q(odd[4:], TXT)
+    m.rr(AN, odd[4:], CNAME, IN, 1, ('name', odd))
+    m.rr(AN, odd, PTR, IN, 1, ('name', odd[2:]))
+    out['ok_odd_label_bytes'] = m.bytes()
+
+    # an OPT whose owner is not the root (RFC 6891 6.1.2 says it must be):
+    # both codecs still take it as EDNS
+    m = Msg(0x0e0f, QR)
+    m.q('example.com', A)
+    m.name('example.com')
+    m.b += struct.pack('!HHIH', OPT, 1232, 0, 0)
+    m.counts[AR] += 1
+    out['ok_opt_owner_not_root'] = m.bytes()
+    # an OPT in the answer section is an ordinary (odd) record, not EDNS
+    m = Msg(0x0e10, QR)
+    m.q('example.com', A)
+    m.rr(AN, '.', OPT, 1232, 0)
+    out['ok_opt_in_answer'] = m.bytes()
+
     # --- malformed, both must reject -----------------------------------------
     def q_then(ident, tail, counts):
         b = bytearray(struct.pack('!HHHHHH', ident, QR, *counts))
@@ -322,6 +347,15 @@ def corpus():
     # Empty TXT rdata (RFC 1035 3.3.14: one or more strings).
     out['strict_txt_empty'] = q_then(
         25, q + b'\xc0\x0c\x00\x10\x00\x01\x00\x00\x00\x3c\x00\x00', (1, 1, 0, 0))
+    # --- well-formed, but the two codecs see it differently -------------------
+    # Two OPT records (a FORMERR, RFC 6891 6.1.1): we keep the first and count
+    # both (edns.count == 2, so the caller can tell); ldns keeps the last and
+    # drops both from the additional section. test_ldns_diff.c asserts this.
+    m = Msg(0x0e0e, QR)
+    m.q('example.com', A)
+    m.opt(1232, flags=0x8000)
+    m.opt(512, ext_rcode=1)
+    out['diff_two_opt'] = m.bytes()
     return out
 
 

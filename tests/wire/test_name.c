@@ -8,6 +8,7 @@
 
 #include "wire/build.h"
 #include "wire/name.h"
+#include "wire/msg.h"
 
 /* Wire form of TEXT, which must parse. */
 static size_t from_text(const char *text, uint8_t *out)
@@ -219,6 +220,75 @@ static void test_rfc1035_compression_example(void)
 	CHECK_EQ(b.c.pos, 93);
 	memset(buf, 0, 12); /* the header the builder wrote is not part of the example */
 	CHECK_MEM(buf, rfc1035_example, sizeof rfc1035_example);
+
+	/* As a message: the 93 bytes with a zero header parse (no records, 81
+	 * trailing bytes), and the names expand at their offsets. */
+	struct wire_msg msg;
+	struct wire_rr rr[1];
+	CHECK_EQ(wire_msg_parse(&msg, rfc1035_example, sizeof rfc1035_example, rr, 1), WIRE_OK);
+	CHECK_EQ(msg.trailing, 81);
+	const size_t want_len[4] = {12, 16, 6, 1};
+	for (int i = 0; i < 4; i++) {
+		uint8_t w[WIRE_NAME_MAX];
+		CHECK_EQ(wire_msg_name(&msg, at[i], w), want_len[i]);
+		CHECK(wire_name_equal_exact(w, (from_text(names[i], out), out)));
+	}
+
+	/* The same four names as the questions of a real message: the builder
+	 * compresses them the RFC's way (FOO + pointer, ARPA as one pointer,
+	 * the root as a zero byte), and the parser reads them back. */
+	uint8_t q[128];
+	wire_build_init(&b, q, sizeof q, 0x1035, 0);
+	for (int i = 0; i < 4; i++) {
+		uint8_t w[WIRE_NAME_MAX];
+		from_text(names[i], w);
+		wire_build_question(&b, w, 1, 1);
+	}
+	size_t qlen;
+	CHECK_EQ(wire_build_finish(&b, &qlen), WIRE_OK);
+	static const uint8_t want_q[] = {
+		0x10, 0x35, 0, 0, 0, 4, 0, 0, 0, 0, 0, 0,
+		1, 'F', 3, 'I', 'S', 'I', 4, 'A', 'R', 'P', 'A', 0, 0, 1, 0, 1, /* 12 */
+		3, 'F', 'O', 'O', 0xC0, 12, 0, 1, 0, 1,                          /* 28 */
+		0xC0, 18, 0, 1, 0, 1,                                            /* 38 */
+		0, 0, 1, 0, 1};                                                  /* 44 */
+	CHECK_EQ(qlen, sizeof want_q);
+	CHECK_MEM(q, want_q, sizeof want_q);
+	struct wire_rr qr[4];
+	CHECK_EQ(wire_msg_parse(&msg, q, qlen, qr, 4), WIRE_OK);
+	for (int i = 0; i < 4; i++) {
+		uint8_t w[WIRE_NAME_MAX];
+		CHECK_EQ(wire_msg_name(&msg, qr[i].owner_off, w), want_len[i]);
+		wire_name_to_text(w, t, sizeof t);
+		static const char *const texts[4] = {"F.ISI.ARPA.", "FOO.F.ISI.ARPA.", "ARPA.", "."};
+		CHECK_STR(t, texts[i]);
+		CHECK(wire_name_equal_exact(w, (from_text(names[i], out), out)));
+	}
+}
+
+/* Every byte value survives wire -> text -> wire. */
+static void test_text_all_bytes(void)
+{
+	uint8_t w[WIRE_NAME_MAX], back[WIRE_NAME_MAX];
+	char t[WIRE_NAME_TEXT_MAX];
+	for (int part = 0; part < 2; part++) {
+		/* bytes 0..127 or 128..255 in labels of 63, 63, 2 */
+		size_t n = 0;
+		int v = part * 128;
+		for (int l = 0; l < 3; l++) {
+			int len = l < 2 ? 63 : 2;
+			w[n++] = (uint8_t)len;
+			for (int k = 0; k < len; k++)
+				w[n++] = (uint8_t)v++;
+		}
+		w[n++] = 0;
+		size_t tl = wire_name_to_text(w, t, sizeof t);
+		CHECK(tl < sizeof t);
+		size_t bl = 0;
+		CHECK_EQ(wire_name_from_text(t, back, &bl), WIRE_OK);
+		CHECK_EQ(bl, n);
+		CHECK_MEM(back, w, n);
+	}
 }
 
 static void test_unpack_errors(void)
@@ -480,6 +550,7 @@ int main(void)
 	RUN(test_len_labels);
 	RUN(test_unterminated_buffer);
 	RUN(test_rfc1035_compression_example);
+	RUN(test_text_all_bytes);
 	RUN(test_unpack_errors);
 	RUN(test_unpack_long_via_pointers);
 	RUN(test_unpack_pointer_chain);

@@ -7,8 +7,8 @@
 #include <string.h>
 
 #include "wire/build.h"
-#include "wire/name.h"
 #include "wire/msg.h"
+#include "wire/name.h"
 
 /* Wire form of TEXT, which must parse. */
 static size_t from_text(const char *text, uint8_t *out)

@@ -50,9 +50,18 @@ static enum wire_status check_name(const uint8_t *msg, size_t len, size_t off,
 enum wire_status wire_rdata_check(const uint8_t *msg, size_t len, uint16_t type,
 				  size_t off, size_t rdlen, size_t *err_off)
 {
-	size_t end = off + rdlen, next;
+	size_t end, next;
 	enum wire_status st;
 
+	/* The rdata must lie inside the message: wire_msg_parse checks this
+	 * before calling, but this function is public, and the TXT, OPT and
+	 * name checks below read up to END (also keeps OFF + RDLEN from
+	 * wrapping). */
+	if (off > len || rdlen > len - off) {
+		*err_off = len;
+		return WIRE_E_TRUNCATED;
+	}
+	end = off + rdlen;
 	*err_off = off;
 	switch (type) {
 	case WIRE_T_A:

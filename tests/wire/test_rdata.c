@@ -3,6 +3,7 @@
 #include "harness.h"
 
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "pkt.h"
@@ -280,6 +281,29 @@ static void test_check_direct(void)
 	CHECK_EQ(eo, 33);
 }
 
+/* wire_rdata_check is public: rdata said to lie past the message is refused
+ * without reading past it (the parser checks this first; others may not). */
+static void test_check_out_of_range(void)
+{
+	uint8_t *msg = malloc(15); /* exact size: ASan sees any overrun */
+	if (!msg)
+		return;
+	memcpy(msg, "\0\0\0\0\0\0\0\0\0\0\003www\003", 15); /* TXT string runs on */
+	size_t eo = 0;
+	static const uint16_t types[] = {WIRE_T_TXT, WIRE_T_OPT, WIRE_T_CNAME, WIRE_T_MX,
+					 WIRE_T_SOA, WIRE_T_A, 65280};
+	for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
+		CHECK_EQ(wire_rdata_check(msg, 15, types[i], 10, 20, &eo), WIRE_E_TRUNCATED);
+		CHECK_EQ(eo, 15);
+		CHECK_EQ(wire_rdata_check(msg, 15, types[i], 16, 0, &eo), WIRE_E_TRUNCATED);
+		CHECK_EQ(wire_rdata_check(msg, 15, types[i], 10, SIZE_MAX, &eo), WIRE_E_TRUNCATED);
+	}
+	/* the same rdata inside the message is judged on its content */
+	CHECK_EQ(wire_rdata_check(msg, 15, WIRE_T_TXT, 10, 5, &eo), WIRE_E_RDATA_FORMAT);
+	CHECK_EQ(wire_rdata_check(msg, 15, WIRE_T_TXT, 10, 4, &eo), WIRE_OK);
+	free(msg);
+}
+
 int main(void)
 {
 	RUN(test_known);
@@ -289,5 +313,6 @@ int main(void)
 	RUN(test_txt);
 	RUN(test_unknown);
 	RUN(test_check_direct);
+	RUN(test_check_out_of_range);
 	return harness_done();
 }

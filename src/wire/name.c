@@ -231,7 +231,10 @@ bool wire_name_equal_exact(const uint8_t *a, const uint8_t *b)
 static unsigned label_offsets(const uint8_t *name, uint8_t off[128])
 {
 	unsigned count = 0;
-	for (size_t i = 0; i < WIRE_NAME_MAX && name[i] && count < 128;
+	/* Only labels whose octets lie within WIRE_NAME_MAX: the caller reads
+	 * them, and a buffer without a root label must not be read past. */
+	for (size_t i = 0; i < WIRE_NAME_MAX && name[i] && count < 128 &&
+			   i + (size_t)name[i] < WIRE_NAME_MAX;
 	     i += 1 + (size_t)name[i])
 		off[count++] = (uint8_t)i;
 	return count;

@@ -152,7 +152,17 @@ static void test_unterminated_buffer(void)
 	(void)wire_name_apply_0x20(w, 1);
 	uint8_t root[1] = {0};
 	(void)wire_name_compare(w, root);
+	(void)wire_name_compare(w, w);
+	(void)wire_name_compare(root, w);
+	uint8_t other[WIRE_NAME_MAX];
+	memset(other, 63, sizeof other);
+	other[254] = 'z';
+	(void)wire_name_compare(w, other);
 	(void)wire_name_is_subdomain(w, root);
+	(void)wire_name_is_subdomain(root, w);
+	(void)wire_name_is_subdomain(w, w);
+	CHECK(!wire_name_equal_exact(w, w));
+	CHECK_EQ(wire_name_len(w, WIRE_NAME_MAX), 0);
 	CHECK(!wire_name_equal(w, w));
 	free(w);
 }

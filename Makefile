@@ -107,7 +107,12 @@ $(B)/bench/$(basename $(notdir $(1))): $(1) $(B)/libdnswatch.a | deps-bench
 endef
 $(foreach s,$(BENCH_SRC),$(eval $(call bench_rule,$(s))))
 
-bench: $(B)/dnswatch $(B)/libdnswatch.a $(BENCH_BIN) | deps-bench
+# bench/<dir>/tool_<name>.c: helpers a bench/*/run.sh drives (not run alone).
+TOOL_SRC := $(sort $(wildcard bench/*/tool_*.c))
+TOOL_BIN := $(addprefix $(B)/bench/,$(basename $(notdir $(TOOL_SRC))))
+$(foreach s,$(TOOL_SRC),$(eval $(call bench_rule,$(s))))
+
+bench: $(B)/dnswatch $(B)/libdnswatch.a $(BENCH_BIN) $(TOOL_BIN) | deps-bench
 	@bench/run.sh $(B)
 
 demo: $(B)/dnswatch

@@ -22,9 +22,10 @@
 #define DONE_BITS_MAX (1ull << 29)
 
 /* ---- the done set: a high-water mark and a bitmap above it ------------------
- * Every seq < below is stored for all NT targets. Bit (seq - below) * NT +
- * target, counted from bit OFF of BITS, says whether that pair is stored (or
- * is in the open batch). The window above the mark is what the engine had in
+ * A slot is one (target, query type) of a name: target * nqtypes + qtype
+ * index. Every seq < below is stored for all NT slots. Bit (seq - below) * NT
+ * + slot, counted from bit OFF of BITS, says whether that result is stored
+ * (or is in the open batch). The window above the mark is what the engine had in
  * flight, so the bitmap stays small; it grows if a hole stays open. */
 struct done_set {
 	uint64_t below;
@@ -40,7 +41,7 @@ static void done_free(struct done_set *d)
 	*d = (struct done_set){0};
 }
 
-static bool done_bit(const struct done_set *d, uint64_t seq, uint16_t t, uint64_t *bit)
+static bool done_bit(const struct done_set *d, uint64_t seq, uint32_t t, uint64_t *bit)
 {
 	uint64_t rel = seq - d->below;
 	if (rel > DONE_BITS_MAX / d->nt)
@@ -49,7 +50,7 @@ static bool done_bit(const struct done_set *d, uint64_t seq, uint16_t t, uint64_
 	return true;
 }
 
-static bool done_test(const struct done_set *d, uint64_t seq, uint16_t t)
+static bool done_test(const struct done_set *d, uint64_t seq, uint32_t t)
 {
 	uint64_t bit;
 	if (d->nt == 0 || t >= d->nt)
@@ -61,7 +62,7 @@ static bool done_test(const struct done_set *d, uint64_t seq, uint16_t t)
 	return (d->bits[bit / 8] >> (bit % 8)) & 1;
 }
 
-static int done_mark(struct done_set *d, uint64_t seq, uint16_t t)
+static int done_mark(struct done_set *d, uint64_t seq, uint32_t t)
 {
 	uint64_t bit;
 	if (seq < d->below)
@@ -83,7 +84,7 @@ static int done_mark(struct done_set *d, uint64_t seq, uint16_t t)
 	return 0;
 }
 
-static void done_clear(struct done_set *d, uint64_t seq, uint16_t t)
+static void done_clear(struct done_set *d, uint64_t seq, uint32_t t)
 {
 	uint64_t bit;
 	if (seq >= d->below && done_bit(d, seq, t, &bit) && bit / 8 < d->cap)
@@ -122,7 +123,7 @@ static void done_advance(struct done_set *d, uint64_t k)
 
 struct pair {
 	uint64_t seq;
-	uint16_t target;
+	uint32_t slot;
 };
 
 enum {
@@ -159,6 +160,8 @@ struct store_db {
 	int64_t run;
 	struct probe_target *targets;
 	size_t ntargets;
+	uint16_t qtypes[STORE_QTYPES_MAX];
+	size_t nqtypes;       /* 0: any type, one slot per (seq, target) */
 	struct done_set done;
 	uint64_t done_count;
 
@@ -308,6 +311,7 @@ static const char schema_v1[] =
 	"  status TEXT NOT NULL DEFAULT 'running'\n"
 	"    CHECK (status IN ('running', 'finished', 'failed')),\n"
 	"  ntargets INTEGER NOT NULL,\n"
+	"  qtypes TEXT NOT NULL DEFAULT '',\n"
 	"  complete_below INTEGER NOT NULL DEFAULT 0\n"
 	");\n"
 	"CREATE TABLE targets (\n"
@@ -337,7 +341,7 @@ static const char schema_v1[] =
 	"  evidence TEXT NOT NULL,\n"
 	"  forged_reply INTEGER,\n"
 	"  grp INTEGER,\n"
-	"  UNIQUE (run, seq, target)\n"
+	"  UNIQUE (run, seq, target, qtype)\n"
 	");\n"
 	"CREATE TABLE replies (\n"
 	"  id INTEGER PRIMARY KEY,\n"
@@ -527,6 +531,7 @@ static void run_clear(struct store_db *db)
 	free(db->targets);
 	db->targets = NULL;
 	db->ntargets = 0;
+	db->nqtypes = 0;
 	done_free(&db->done);
 	db->done_count = 0;
 }
@@ -572,7 +577,7 @@ static void batch_rollback(struct store_db *db)
 	if (!sqlite3_get_autocommit(db->h))
 		exec(db, "ROLLBACK");
 	for (size_t i = 0; i < db->batch_n; i++)
-		done_clear(&db->done, db->batch[i].seq, db->batch[i].target);
+		done_clear(&db->done, db->batch[i].seq, db->batch[i].slot);
 	if (db->in_txn)
 		db->stats.rollbacks++;
 	db->batch_n = 0;
@@ -673,20 +678,72 @@ static void copy_text(char *dst, size_t cap, const char *src)
 	snprintf(dst, cap, "%s", src);
 }
 
+static size_t qslots(const struct store_db *db)
+{
+	return db->nqtypes ? db->nqtypes : 1;
+}
+
+/* The slot of (TARGET, QTYPE) in the current run; false if neither is its. */
+static bool slot_of(const struct store_db *db, uint16_t target, uint16_t qtype, uint32_t *slot)
+{
+	if (target >= db->ntargets)
+		return false;
+	size_t qi = 0;
+	if (db->nqtypes) {
+		while (qi < db->nqtypes && db->qtypes[qi] != qtype)
+			qi++;
+		if (qi == db->nqtypes)
+			return false;
+	}
+	*slot = (uint32_t)(target * qslots(db) + qi);
+	return true;
+}
+
+/* "1,28" <-> the run's query types. */
+static void qtypes_text(const uint16_t *q, size_t n, char *buf, size_t cap)
+{
+	size_t len = 0;
+	buf[0] = 0;
+	for (size_t i = 0; i < n && len < cap; i++)
+		len += (size_t)snprintf(buf + len, cap - len, "%s%u", i ? "," : "", q[i]);
+}
+
+static bool qtypes_parse(struct store_db *db, const char *text)
+{
+	db->nqtypes = 0;
+	while (*text) {
+		char *end;
+		unsigned long v = strtoul(text, &end, 10);
+		if (end == text || v > UINT16_MAX || db->nqtypes == STORE_QTYPES_MAX)
+			return false;
+		db->qtypes[db->nqtypes++] = (uint16_t)v;
+		text = *end == ',' ? end + 1 : end;
+		if (*end && *end != ',')
+			return false;
+	}
+	return true;
+}
+
 static enum store_status done_init(struct store_db *db, uint64_t below)
 {
 	done_free(&db->done);
-	db->done.nt = (uint32_t)db->ntargets;
+	db->done.nt = (uint32_t)(db->ntargets * qslots(db));
 	db->done.below = below;
 	return STORE_OK;
 }
 
 enum store_status store_run_begin(struct store_db *db, const char *cmdline,
 				  const char *options, const struct probe_target *targets,
-				  size_t ntargets, int64_t *run)
+				  size_t ntargets, const uint16_t *qtypes, size_t nqtypes,
+				  int64_t *run)
 {
-	if (db->opts.readonly || ntargets == 0 || ntargets > UINT16_MAX + 1u)
+	if (db->opts.readonly || ntargets == 0 || ntargets > UINT16_MAX + 1u ||
+	    nqtypes > STORE_QTYPES_MAX || (nqtypes && !qtypes))
 		return STORE_E_ARG;
+	for (size_t i = 0; i < nqtypes; i++)
+		for (size_t k = 0; k < i; k++)
+			if (qtypes[i] == qtypes[k])
+				return STORE_E_ARG;
 	enum store_status st = store_flush(db);
 	if (st != STORE_OK)
 		return st;
@@ -696,20 +753,26 @@ enum store_status store_run_begin(struct store_db *db, const char *cmdline,
 		return STORE_E_NOMEM;
 	memcpy(db->targets, targets, ntargets * sizeof *targets);
 	db->ntargets = ntargets;
+	if (nqtypes)
+		memcpy(db->qtypes, qtypes, nqtypes * sizeof *qtypes);
+	db->nqtypes = nqtypes;
+	char qt[STORE_QTYPES_MAX * 6 + 1];
+	qtypes_text(db->qtypes, db->nqtypes, qt, sizeof qt);
 
 	sqlite3_stmt *s = NULL;
 	int rc = exec(db, "BEGIN IMMEDIATE");
 	if (rc != SQLITE_OK)
 		goto fail;
 	rc = sqlite3_prepare_v2(db->h,
-		"INSERT INTO runs (started_us, cmdline, options, status, ntargets, complete_below)"
-		" VALUES (?, ?, ?, 'running', ?, 0)", -1, &s, NULL);
+		"INSERT INTO runs (started_us, cmdline, options, status, ntargets, qtypes,"
+		" complete_below) VALUES (?, ?, ?, 'running', ?, ?, 0)", -1, &s, NULL);
 	if (rc != SQLITE_OK)
 		goto fail;
 	sqlite3_bind_int64(s, 1, wall_us());
 	sqlite3_bind_text(s, 2, cmdline ? cmdline : "", -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(s, 3, options ? options : "", -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(s, 4, (sqlite3_int64)ntargets);
+	sqlite3_bind_text(s, 5, qt, -1, SQLITE_TRANSIENT);
 	if ((rc = sqlite3_step(s)) != SQLITE_DONE)
 		goto fail;
 	sqlite3_finalize(s);
@@ -822,7 +885,8 @@ enum store_status store_run_resume(struct store_db *db, int64_t run, int64_t *ru
 	}
 	sqlite3_stmt *s;
 	rc = sqlite3_prepare_v2(db->h,
-		"SELECT status, ntargets, complete_below FROM runs WHERE id = ?", -1, &s, NULL);
+		"SELECT status, ntargets, complete_below, qtypes FROM runs WHERE id = ?", -1, &s,
+		NULL);
 	if (rc != SQLITE_OK)
 		return sql_fail(db, rc, "reading run %" PRId64, id);
 	sqlite3_bind_int64(s, 1, id);
@@ -837,12 +901,15 @@ enum store_status store_run_resume(struct store_db *db, int64_t run, int64_t *ru
 	bool running = strcmp(col_text(s, 0), "running") == 0;
 	int64_t nt = sqlite3_column_int64(s, 1);
 	int64_t below = sqlite3_column_int64(s, 2);
+	bool qt_ok = qtypes_parse(db, col_text(s, 3));
 	sqlite3_finalize(s);
 	if (!running) {
+		db->nqtypes = 0;
 		report(db, "run is finished", "resuming run %" PRId64, id);
 		return STORE_E_NORUN;
 	}
-	if (nt <= 0 || nt > UINT16_MAX + 1 || below < 0) {
+	if (nt <= 0 || nt > UINT16_MAX + 1 || below < 0 || !qt_ok) {
+		db->nqtypes = 0;
 		report(db, "run record is damaged", "resuming run %" PRId64, id);
 		return STORE_E_DB;
 	}
@@ -856,7 +923,7 @@ enum store_status store_run_resume(struct store_db *db, int64_t run, int64_t *ru
 	 * that stored the last of those rows); above it, read what is there:
 	 * the UNIQUE (run, seq, target) index makes this a range scan. */
 	rc = sqlite3_prepare_v2(db->h,
-		"SELECT seq, target FROM queries WHERE run = ? AND seq >= ?", -1, &s, NULL);
+		"SELECT seq, target, qtype FROM queries WHERE run = ? AND seq >= ?", -1, &s, NULL);
 	if (rc != SQLITE_OK) {
 		st = sql_fail(db, rc, "reading the stored results of run %" PRId64, id);
 		run_clear(db);
@@ -867,9 +934,12 @@ enum store_status store_run_resume(struct store_db *db, int64_t run, int64_t *ru
 	uint64_t above = 0;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		int64_t seq = sqlite3_column_int64(s, 0), t = sqlite3_column_int64(s, 1);
-		if (seq < 0 || t < 0 || t >= nt)
+		int64_t qtype = sqlite3_column_int64(s, 2);
+		uint32_t slot;
+		if (seq < 0 || t < 0 || t >= nt || qtype < 0 || qtype > UINT16_MAX ||
+		    !slot_of(db, (uint16_t)t, (uint16_t)qtype, &slot))
 			continue;
-		if (done_mark(&db->done, (uint64_t)seq, (uint16_t)t) < 0) {
+		if (done_mark(&db->done, (uint64_t)seq, slot) < 0) {
 			sqlite3_finalize(s);
 			run_clear(db);
 			return STORE_E_NOMEM;
@@ -883,7 +953,7 @@ enum store_status store_run_resume(struct store_db *db, int64_t run, int64_t *ru
 		return st;
 	}
 	done_advance(&db->done, done_scan(&db->done));
-	db->done_count = (uint64_t)below * (uint64_t)nt + above;
+	db->done_count = (uint64_t)below * db->done.nt + above;
 	if (run_out)
 		*run_out = id;
 	return STORE_OK;
@@ -931,9 +1001,27 @@ uint64_t store_done_below(const struct store_db *db)
 	return db->done.below;
 }
 
+const uint16_t *store_run_qtypes(const struct store_db *db, size_t *n)
+{
+	*n = db->nqtypes;
+	return db->qtypes;
+}
+
 bool store_done_has(const struct store_db *db, uint64_t seq, uint16_t target)
 {
-	return db->run && done_test(&db->done, seq, target);
+	if (!db->run || target >= db->ntargets)
+		return false;
+	for (size_t qi = 0; qi < qslots(db); qi++)
+		if (!done_test(&db->done, seq, (uint32_t)(target * qslots(db) + qi)))
+			return false;
+	return true;
+}
+
+bool store_done_has_qtype(const struct store_db *db, uint64_t seq, uint16_t target,
+			  uint16_t qtype)
+{
+	uint32_t slot;
+	return db->run && slot_of(db, target, qtype, &slot) && done_test(&db->done, seq, slot);
 }
 
 uint64_t store_done_count(const struct store_db *db)
@@ -1051,25 +1139,26 @@ enum store_status store_put(struct store_db *db, const struct probe_result *r)
 {
 	if (!db->run || db->opts.readonly)
 		return STORE_E_STATE;
-	if (r->target >= db->ntargets)
+	uint32_t slot;
+	if (!slot_of(db, r->target, r->qtype, &slot))
 		return STORE_E_ARG;
-	if (done_test(&db->done, r->seq, r->target))
+	if (done_test(&db->done, r->seq, slot))
 		return STORE_E_DUP;
 	enum store_status st = batch_begin(db);
 	if (st != STORE_OK)
 		return st;
-	if (done_mark(&db->done, r->seq, r->target) < 0) {
+	if (done_mark(&db->done, r->seq, slot) < 0) {
 		report(db, "out of memory", "marking seq %" PRIu64 " stored", r->seq);
 		return STORE_E_NOMEM;
 	}
 	db->batch[db->batch_n].seq = r->seq;
-	db->batch[db->batch_n].target = r->target;
+	db->batch[db->batch_n].slot = slot;
 	db->batch_n++;
 	int rc = insert_result(db, r);
 	if (rc != SQLITE_DONE) {
 		char what[96];
-		snprintf(what, sizeof what, "inserting seq %" PRIu64 " target %u", r->seq,
-			 r->target);
+		snprintf(what, sizeof what, "inserting seq %" PRIu64 " target %u qtype %u", r->seq,
+			 r->target, r->qtype);
 		return batch_fail(db, rc, what);
 	}
 	if (db->batch_n >= db->opts.batch_results ||
@@ -1128,7 +1217,7 @@ enum store_status store_run_info(struct store_db *db, int64_t run, struct store_
 	sqlite3_stmt *s;
 	int rc = sqlite3_prepare_v2(db->h,
 		"SELECT id, started_us, finished_us, status, cmdline, options, ntargets,"
-		" complete_below, (SELECT count(*) FROM queries WHERE run = runs.id)"
+		" complete_below, (SELECT count(*) FROM queries WHERE run = runs.id), qtypes"
 		" FROM runs WHERE id = ?", -1, &s, NULL);
 	if (rc != SQLITE_OK)
 		return sql_fail(db, rc, "reading run %" PRId64, id);
@@ -1145,6 +1234,7 @@ enum store_status store_run_info(struct store_db *db, int64_t run, struct store_
 		info->ntargets = (uint32_t)sqlite3_column_int64(s, 6);
 		info->complete_below = (uint64_t)sqlite3_column_int64(s, 7);
 		info->nqueries = (uint64_t)sqlite3_column_int64(s, 8);
+		copy_text(info->qtypes, sizeof info->qtypes, col_text(s, 9));
 		sqlite3_finalize(s);
 		return STORE_OK;
 	}

@@ -14,9 +14,10 @@
  * Resume: each commit also records the run's high-water mark (every seq below
  * it is stored for every target) in the same transaction, so after a crash
  * store_run_resume() needs only the rows above that mark to know exactly which
- * (seq, target) pairs are stored. store_done_below()/store_done_has() tell the
- * engine what to skip; store_put() refuses a stored pair (STORE_E_DUP), and a
- * UNIQUE (run, seq, target) constraint backs that up in the file itself.
+ * (seq, target, qtype) results are stored. store_done_below()/store_done_has()
+ * tell the engine what to skip; store_put() refuses a stored result
+ * (STORE_E_DUP), and a UNIQUE (run, seq, target, qtype) constraint backs that
+ * up in the file itself.
  *
  * Reading: store_iter_* walks a run's results in (seq, target) order with
  * optional verdict and target filters, refilling struct probe_result;
@@ -49,7 +50,7 @@ enum store_status {
 	STORE_E_NOMEM,
 	STORE_E_NORUN,     /* no such run (or no unfinished run to resume) */
 	STORE_E_STATE,     /* call out of order (e.g. put with no run begun) */
-	STORE_E_DUP,       /* this (seq, target) is already stored */
+	STORE_E_DUP,       /* this (seq, target, qtype) is already stored */
 	STORE_E_ARG,       /* bad argument (target index out of range, ...) */
 	STORE_E_COUNT
 };
@@ -88,15 +89,21 @@ const char *store_errmsg(const struct store_db *db);
 
 /* --- runs ----------------------------------------------------------------- */
 
+#define STORE_QTYPES_MAX 16
+
 /*
  * Begin a new run, recording CMDLINE and OPTIONS (free text, e.g. JSON; may
- * be NULL) and the run's targets (copied). Sets *RUN to its id. Committed at
- * once, so the run exists even if nothing else is.
+ * be NULL), the run's targets (copied) and the query types each (name,
+ * target) is probed with: QTYPES[0..NQTYPES), or NULL/0 for "one query per
+ * (name, target), of whatever type". A result is identified by (seq, target,
+ * qtype). Sets *RUN to its id. Committed at once, so the run exists even if
+ * nothing else is.
  */
 __attribute__((warn_unused_result))
 enum store_status store_run_begin(struct store_db *db, const char *cmdline,
 				  const char *options, const struct probe_target *targets,
-				  size_t ntargets, int64_t *run);
+				  size_t ntargets, const uint16_t *qtypes, size_t nqtypes,
+				  int64_t *run);
 
 /*
  * Continue run RUN, or the last unfinished run if RUN is 0: loads its targets
@@ -111,22 +118,32 @@ enum store_status store_run_resume(struct store_db *db, int64_t run, int64_t *ru
 __attribute__((warn_unused_result))
 enum store_status store_run_finish(struct store_db *db, bool failed);
 
-/* The current run's id (0 if none) and its targets (owned by DB). */
+/* The current run's id (0 if none), its targets and query types (owned by
+ * DB; *N is 0 for "any type"). */
 int64_t store_run_id(const struct store_db *db);
 const struct probe_target *store_run_targets(const struct store_db *db, size_t *n);
+const uint16_t *store_run_qtypes(const struct store_db *db, size_t *n);
 
-/* Every seq below this is stored for every target of the current run. */
+/* Every seq below this is stored for every target and query type of the
+ * current run: the engine skips these names outright. */
 uint64_t store_done_below(const struct store_db *db);
-/* (SEQ, TARGET) is stored in the current run, or in the open batch. */
+/* (SEQ, TARGET) is stored for every query type of the run (committed or in
+ * the open batch): the engine's skip hook. */
 bool store_done_has(const struct store_db *db, uint64_t seq, uint16_t target);
-/* Pairs stored (committed) in the current run, counted since begin/resume. */
+/* (SEQ, TARGET, QTYPE) is stored (committed or in the open batch). */
+bool store_done_has_qtype(const struct store_db *db, uint64_t seq, uint16_t target,
+			  uint16_t qtype);
+/* Results stored (committed) in the current run. */
 uint64_t store_done_count(const struct store_db *db);
 
 /* --- writing ------------------------------------------------------------- */
 
 /*
  * Add R to the current batch (and commit the batch if it is full or old).
- * STORE_E_DUP if (R->seq, R->target) is already stored (nothing written);
+ * STORE_E_DUP if (R->seq, R->target, R->qtype) is already stored (nothing
+ * written; a resumed engine that repeats a whole (seq, target) gets this for
+ * the query types stored before the crash, and may ignore it);
+ * STORE_E_ARG if R->target or R->qtype is not one of the run's;
  * STORE_E_FULL / STORE_E_IO / STORE_E_DB if the batch commit failed: that
  * batch is rolled back (R included) and reported, the ones before are kept,
  * and those pairs are not marked stored, so a resume will redo them.
@@ -165,6 +182,7 @@ struct store_run_info {
 	int64_t id;
 	int64_t started_us, finished_us;  /* finished_us 0 while running */
 	char status[16];                   /* "running", "finished", "failed" */
+	char qtypes[96];                   /* "1,28"; "" for any */
 	char cmdline[512], options[512];   /* cut if longer */
 	uint32_t ntargets;
 	uint64_t complete_below;

@@ -165,7 +165,7 @@ static void test_roundtrip(void)
 	if (!db)
 		return;
 	int64_t run = 0;
-	CHECK_EQ(store_run_begin(db, "dnswatch probe --db rt.db names.txt", "{\"rd\":true}", tg, 3,
+	CHECK_EQ(store_run_begin(db, "dnswatch probe --db rt.db names.txt", "{\"rd\":true}", tg, 3, NULL, 0,
 				 &run), STORE_OK);
 	CHECK_EQ(run, 1);
 	static struct probe_result in[12], out;
@@ -282,7 +282,7 @@ static void test_roundtrip(void)
 		return;
 	CHECK_EQ(store_run_resume(db, 0, NULL), STORE_E_NORUN);
 	CHECK_EQ(store_run_resume(db, run, NULL), STORE_E_NORUN);
-	CHECK_EQ(store_run_begin(db, "again", NULL, tg, 3, &run), STORE_OK);
+	CHECK_EQ(store_run_begin(db, "again", NULL, tg, 3, NULL, 0, &run), STORE_OK);
 	CHECK_EQ(run, 2);
 	CHECK_EQ(store_close(db), STORE_OK);
 	CHECK_EQ(store_open(&db, path, &o), STORE_OK);
@@ -309,7 +309,7 @@ static void test_roundtrip(void)
 	CHECK_EQ(store_open(&db, path, &o), STORE_OK);
 	if (!db)
 		return;
-	CHECK_EQ(store_run_begin(db, "", NULL, tg, 3, &run), STORE_OK);
+	CHECK_EQ(store_run_begin(db, "", NULL, tg, 3, NULL, 0, &run), STORE_OK);
 	CHECK_EQ(store_put(db, &in[0]), STORE_OK);
 	CHECK_EQ(store_flush(db), STORE_OK);
 	CHECK_EQ(store_iter_open(db, &(struct store_filter)STORE_FILTER_ALL(run), &it), STORE_OK);
@@ -386,7 +386,7 @@ static void test_batching(void)
 	if (!db)
 		return;
 	int64_t run;
-	CHECK_EQ(store_run_begin(db, "", NULL, tg, 1, &run), STORE_OK);
+	CHECK_EQ(store_run_begin(db, "", NULL, tg, 1, NULL, 0, &run), STORE_OK);
 	CHECK_EQ(sql_int(path, "SELECT count(*) FROM runs"), 1); /* the run is committed at once */
 	static struct probe_result r;
 	struct store_stats st;
@@ -441,7 +441,7 @@ static void test_batching(void)
 	CHECK_EQ(store_open(&db, path, &o), STORE_OK);
 	if (!db)
 		return;
-	CHECK_EQ(store_run_begin(db, "", NULL, tg, 1, &run), STORE_OK);
+	CHECK_EQ(store_run_begin(db, "", NULL, tg, 1, NULL, 0, &run), STORE_OK);
 	t_result(&r, 0, 0, 0);
 	CHECK_EQ(store_put(db, &r), STORE_OK);
 	CHECK_EQ(store_tick(db), STORE_OK);
@@ -458,12 +458,74 @@ static void test_batching(void)
 	CHECK_EQ(sql_int(path, "SELECT count(*) FROM queries WHERE run = 2"), 2);
 }
 
+/* Several query types per (name, target): each is its own result. */
+static void test_qtypes(void)
+{
+	char path[256];
+	path_in_tmp(path, sizeof path, "qtypes.db");
+	struct probe_target tg[3];
+	t_targets(tg);
+	struct store_opts o = {.errlog = errlog};
+	struct store_db *db;
+	CHECK_EQ(store_open(&db, path, &o), STORE_OK);
+	if (!db)
+		return;
+	const uint16_t qt[2] = {WIRE_T_A, WIRE_T_AAAA}, twice[2] = {WIRE_T_A, WIRE_T_A};
+	int64_t run;
+	CHECK_EQ(store_run_begin(db, "", NULL, tg, 2, twice, 2, &run), STORE_E_ARG);
+	CHECK_EQ(store_run_begin(db, "", NULL, tg, 2, qt, 2, &run), STORE_OK);
+	static struct probe_result r;
+	t_result(&r, 0, 1, 0);
+	CHECK_EQ(store_put(db, &r), STORE_OK);
+	CHECK(store_done_has_qtype(db, 0, 1, WIRE_T_A));
+	CHECK(!store_done_has_qtype(db, 0, 1, WIRE_T_AAAA));
+	CHECK(!store_done_has(db, 0, 1));
+	CHECK_EQ(store_put(db, &r), STORE_E_DUP);
+	r.qtype = WIRE_T_MX;
+	CHECK_EQ(store_put(db, &r), STORE_E_ARG);
+	r.qtype = WIRE_T_AAAA;
+	CHECK_EQ(store_put(db, &r), STORE_OK);
+	CHECK(store_done_has(db, 0, 1));
+	CHECK_EQ(store_done_below(db), 0); /* target 0 of seq 0 is missing */
+	for (uint16_t q = 0; q < 2; q++) {
+		t_result(&r, 0, 0, 1);
+		r.qtype = qt[q];
+		CHECK_EQ(store_put(db, &r), STORE_OK);
+	}
+	CHECK_EQ(store_flush(db), STORE_OK);
+	CHECK_EQ(store_done_below(db), 1);
+	CHECK_EQ(store_close(db), STORE_OK);
+	CHECK_EQ(sql_int(path, "SELECT count(*) FROM queries WHERE seq = 0 AND target = 1"), 2);
+	CHECK_EQ(store_open(&db, path, &o), STORE_OK);
+	if (!db)
+		return;
+	CHECK_EQ(store_run_resume(db, 0, NULL), STORE_OK);
+	CHECK_EQ(store_done_below(db), 1);
+	CHECK_EQ(store_done_count(db), 4);
+	struct store_run_info ri;
+	CHECK_EQ(store_run_info(db, run, &ri), STORE_OK);
+	CHECK_STR(ri.qtypes, "1,28");
+	CHECK_EQ(store_close(db), STORE_OK);
+}
+
 /* ---- kill -9 and resume ----------------------------------------------------------- */
 
 #define KR_SEQS 400
 #define KR_TARGETS 3
-#define KR_PAIRS (KR_SEQS * KR_TARGETS)
+#define KR_Q 2                      /* A and AAAA for each (name, target) */
+#define KR_PAIRS (KR_SEQS * KR_TARGETS * KR_Q)
 #define KR_BATCH 50
+static const uint16_t kr_qtypes[KR_Q] = {WIRE_T_A, WIRE_T_AAAA};
+
+/* Result P: seq P / 6, target (P / 2) % 3, qtype A or AAAA. */
+static uint64_t kr_seq(uint32_t p) { return p / (KR_TARGETS * KR_Q); }
+static uint16_t kr_target(uint32_t p) { return (uint16_t)(p / KR_Q % KR_TARGETS); }
+static uint16_t kr_qtype(uint32_t p) { return kr_qtypes[p % KR_Q]; }
+static void kr_result(struct probe_result *r, uint32_t p)
+{
+	t_result(r, kr_seq(p), kr_target(p), (int)(p % 4));
+	r->qtype = kr_qtype(p);
+}
 
 /* The engine's order: windows of 16 names, each window's pairs shuffled
  * (replies arrive out of order), so completion above the mark is ragged. */
@@ -472,8 +534,9 @@ static void kr_order(uint32_t order[KR_PAIRS])
 	uint32_t x = 12345;
 	for (uint32_t i = 0; i < KR_PAIRS; i++)
 		order[i] = i;
-	for (uint32_t w = 0; w < KR_PAIRS; w += 16 * KR_TARGETS) {
-		uint32_t n = KR_PAIRS - w < 16 * KR_TARGETS ? KR_PAIRS - w : 16 * KR_TARGETS;
+	const uint32_t win = 16 * KR_TARGETS * KR_Q;
+	for (uint32_t w = 0; w < KR_PAIRS; w += win) {
+		uint32_t n = KR_PAIRS - w < win ? KR_PAIRS - w : win;
 		for (uint32_t i = n - 1; i > 0; i--) {
 			x = x * 1103515245u + 12345u;
 			uint32_t j = (x >> 8) % (i + 1);
@@ -498,18 +561,19 @@ static void kr_child(const char *path, int kill_after)
 	if (store_open(&db, path, &o) != STORE_OK)
 		_exit(3);
 	if (store_run_resume(db, 0, NULL) != STORE_OK &&
-	    store_run_begin(db, "probe --db", NULL, tg, KR_TARGETS, NULL) != STORE_OK)
+	    store_run_begin(db, "probe --db", NULL, tg, KR_TARGETS, kr_qtypes, KR_Q, NULL) !=
+		    STORE_OK)
 		_exit(4);
 	static struct probe_result r;
 	int n = 0;
 	for (uint32_t i = 0; i < KR_PAIRS; i++) {
-		uint64_t seq = order[i] / KR_TARGETS;
-		uint16_t t = (uint16_t)(order[i] % KR_TARGETS);
-		if (store_done_has(db, seq, t) || seq < store_done_below(db))
+		uint32_t p = order[i];
+		if (kr_seq(p) < store_done_below(db) ||
+		    store_done_has_qtype(db, kr_seq(p), kr_target(p), kr_qtype(p)))
 			continue;
 		if (n == kill_after)
 			raise(SIGKILL);
-		t_result(&r, seq, t, (int)(order[i] % 4));
+		kr_result(&r, p);
 		if (store_put(db, &r) != STORE_OK)
 			_exit(5);
 		n++;
@@ -526,7 +590,7 @@ static void test_kill_resume(void)
 	kr_order(order);
 	memset(stored, 0, sizeof stored);
 	/* three writers in turn, each killed mid-batch */
-	const int kills[] = {237, 410, 333};
+	const int kills[] = {537, 810, 733};
 	long expect_done = 0;
 	for (int round = 0; round < 3; round++) {
 		fflush(stdout);
@@ -552,6 +616,10 @@ static void test_kill_resume(void)
 		CHECK_EQ(run, 1);
 		CHECK_EQ(store_done_count(db), expect_done);
 		CHECK_EQ(sql_int(path, "SELECT count(*) FROM queries"), expect_done);
+		size_t nq = 0;
+		const uint16_t *q = store_run_qtypes(db, &nq);
+		CHECK_EQ(nq, 2);
+		CHECK(nq == 2 && q[0] == WIRE_T_A && q[1] == WIRE_T_AAAA);
 		/* the child's puts in order: the first whole batches are stored, the
 		 * rest of the killed batch is not */
 		long seen = 0;
@@ -560,16 +628,21 @@ static void test_kill_resume(void)
 				stored[order[i]] = true;
 				seen++;
 			}
-		int mismatch = 0;
+		int mismatch = 0, pair_mismatch = 0;
 		uint64_t first_hole = KR_SEQS;
 		for (uint32_t p = 0; p < KR_PAIRS; p++) {
-			bool has = store_done_has(db, p / KR_TARGETS, (uint16_t)(p % KR_TARGETS));
+			bool has = store_done_has_qtype(db, kr_seq(p), kr_target(p), kr_qtype(p));
 			if (has != stored[p])
 				mismatch++;
-			if (!stored[p] && p / KR_TARGETS < first_hole)
-				first_hole = p / KR_TARGETS;
+			if (!stored[p] && kr_seq(p) < first_hole)
+				first_hole = kr_seq(p);
+			/* the engine's skip hook: every query type of the pair */
+			if (p % KR_Q == 0 && store_done_has(db, kr_seq(p), kr_target(p)) !=
+						     (stored[p] && stored[p + 1]))
+				pair_mismatch++;
 		}
 		CHECK_EQ(mismatch, 0);
+		CHECK_EQ(pair_mismatch, 0);
 		CHECK_EQ(store_done_below(db), first_hole);
 		CHECK(store_done_below(db) < KR_SEQS);
 		/* the mark in the file is never ahead of the rows */
@@ -587,9 +660,7 @@ static void test_kill_resume(void)
 	static struct probe_result r;
 	long added = 0, dups = 0;
 	for (uint32_t i = 0; i < KR_PAIRS; i++) {
-		uint64_t seq = order[i] / KR_TARGETS;
-		uint16_t t = (uint16_t)(order[i] % KR_TARGETS);
-		t_result(&r, seq, t, (int)(order[i] % 4));
+		kr_result(&r, order[i]);
 		enum store_status st = store_put(db, &r);
 		if (st == STORE_OK)
 			added++;
@@ -603,10 +674,12 @@ static void test_kill_resume(void)
 	CHECK_EQ(store_run_finish(db, false), STORE_OK);
 	CHECK_EQ(store_close(db), STORE_OK);
 	CHECK_EQ(sql_int(path, "SELECT count(*) FROM queries"), KR_PAIRS);
-	CHECK_EQ(sql_int(path, "SELECT count(*) FROM (SELECT DISTINCT seq, target FROM queries)"),
-		 KR_PAIRS);
+	CHECK_EQ(sql_int(path, "SELECT count(*) FROM (SELECT DISTINCT seq, target, qtype"
+			 " FROM queries)"), KR_PAIRS);
 	CHECK_EQ(sql_int(path, "SELECT count(*) FROM (SELECT seq FROM queries GROUP BY seq"
-			 " HAVING count(*) = 3 AND min(target) = 0 AND max(target) = 2)"), KR_SEQS);
+			 " HAVING count(*) = 6 AND min(target) = 0 AND max(target) = 2"
+			 " AND count(DISTINCT qtype) = 2)"), KR_SEQS);
+	CHECK_EQ(sql_int(path, "SELECT qtypes = '1,28' FROM runs"), 1);
 	CHECK_EQ(sql_int(path, "SELECT min(seq) = 0 AND max(seq) = 399 FROM queries"), 1);
 	CHECK_EQ(sql_int(path, "SELECT complete_below FROM runs"), KR_SEQS);
 	CHECK_EQ(sql_int(path, "SELECT status = 'finished' FROM runs"), 1);
@@ -643,7 +716,7 @@ static void fill_child(const char *path, int fd)
 	struct store_db *db;
 	int st = store_open(&db, path, &o);
 	if (st == STORE_OK)
-		st = store_run_begin(db, "fill", NULL, tg, 3, NULL);
+		st = store_run_begin(db, "fill", NULL, tg, 3, NULL, 0, NULL);
 	static struct probe_result r;
 	for (long i = 0; st == STORE_OK && i < 100000; i++) {
 		t_result(&r, (uint64_t)i / 3, (uint16_t)(i % 3), 3); /* 8 replies, 512 raw each */
@@ -804,6 +877,7 @@ int main(void)
 	RUN(test_roundtrip);
 	RUN(test_schema);
 	RUN(test_batching);
+	RUN(test_qtypes);
 	RUN(test_kill_resume);
 	RUN(test_full_disk_tmpfs);
 	RUN(test_full_disk_fsize);

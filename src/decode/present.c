@@ -34,7 +34,14 @@ static void time_text(const struct timeval *tv, char *buf, size_t cap)
 {
 	struct tm tm;
 	time_t t = tv->tv_sec;
-	gmtime_r(&t, &tm);
+	/* A pcapng timestamp is 64 bits in units the file chooses (if_tsresol):
+	 * its seconds can lie beyond the years struct tm holds, and then
+	 * gmtime_r fails and leaves TM unset; printing it showed stack bytes
+	 * as a date. Such a time is shown as seconds since the epoch. */
+	if (!gmtime_r(&t, &tm)) {
+		snprintf(buf, cap, "@%lld.%06ld", (long long)tv->tv_sec, (long)tv->tv_usec);
+		return;
+	}
 	size_t n = strftime(buf, cap, "%Y-%m-%dT%H:%M:%S", &tm);
 	snprintf(buf + n, cap - n, ".%06ldZ", (long)tv->tv_usec);
 }

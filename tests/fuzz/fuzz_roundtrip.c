@@ -8,6 +8,7 @@
 #include "wire/build.h"
 #include "wire/msg.h"
 #include "wire/name.h"
+#include "wire/rdata.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -24,7 +25,25 @@ static void same_view(const struct wire_msg *a, const struct wire_msg *b)
 		if (!wire_msg_name(a, x->owner_off, n1) || !wire_msg_name(b, y->owner_off, n2) ||
 		    !wire_name_equal_exact(n1, n2))
 			abort();
+		/* The rdata must mean the same too: names inside it are
+		 * recompressed, so compare the presentation form, which
+		 * expands them (and shows unknown types as raw bytes). */
+		static char t1[WIRE_RDATA_TEXT_MAX], t2[WIRE_RDATA_TEXT_MAX];
+		if (x->section != WIRE_SEC_QUESTION &&
+		    (wire_rdata_to_text(a, x, t1, sizeof t1) != wire_rdata_to_text(b, y, t2, sizeof t2) ||
+		     strcmp(t1, t2) != 0))
+			abort();
 	}
+	if (a->edns.present != b->edns.present || a->edns.count != b->edns.count ||
+	    a->edns.payload != b->edns.payload || a->edns.flags != b->edns.flags ||
+	    a->edns.ext_rcode != b->edns.ext_rcode || a->edns.version != b->edns.version ||
+	    a->edns.options_len != b->edns.options_len ||
+	    (a->edns.present && memcmp(a->raw + a->edns.options_off, b->raw + b->edns.options_off,
+				      a->edns.options_len) != 0))
+		abort();
+	/* Trailing bytes are not records: the rebuilt message drops them. */
+	if (b->trailing != 0)
+		abort();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "lab/lab.h"
+
 
 static int cmd_help(int argc, char **argv);
 
@@ -11,6 +13,8 @@ const struct cli_command cli_commands[] = {
 	 "usage: dnswatch help [CMD]\n"
 	 "  Without CMD, list the subcommands; with CMD, print its full help.\n",
 	 cmd_help},
+	{"lab", "build, inspect and tear down the lab (namespaces, nsd, unbound, delay)",
+	 lab_usage, lab_main},
 	{NULL, NULL, NULL, NULL},
 };
 

@@ -1,0 +1,43 @@
+/*
+ * Named network namespaces, compatible with `ip netns`: each is an nsfs bind
+ * mount at /run/netns/NAME, so `ip netns list`, `ip -n NAME` and
+ * `ip netns exec NAME` all see the lab's hosts. We make them ourselves
+ * (unshare + bind mount) rather than with `ip netns add`, because iproute2
+ * turns /run/netns into a shared mount point that outlives every namespace;
+ * the lab must leave no mount behind.
+ */
+#ifndef DW_LAB_NETNS_H
+#define DW_LAB_NETNS_H
+
+#include <stddef.h>
+
+#define LAB_NETNS_DIR "/run/netns"
+
+/*
+ * Create namespace NAME (fails if it exists). *MADE_DIR is set to 1 when this
+ * call created /run/netns itself. Returns 0 or -1 with a line in ERR.
+ */
+int lab_netns_create(const char *name, int *made_dir, char *err, size_t errcap);
+
+/* Unmount and remove NAME; 0 also when it did not exist. */
+int lab_netns_delete(const char *name, char *err, size_t errcap);
+
+/* Does /run/netns/NAME exist? */
+int lab_netns_exists(const char *name);
+
+/* Switch the calling thread into NAME; lab_netns_leave returns to the
+ * namespace the process started in. Return 0 or -1 (errno set). */
+int lab_netns_enter(const char *name);
+int lab_netns_leave(void);
+
+/* A socket of TYPE created inside namespace NAME (close-on-exec), or -1. */
+int lab_netns_socket(const char *name, int domain, int type);
+
+/* Inode of the namespace NAME (to match /proc/PID/ns/net), or 0. */
+unsigned long lab_netns_inode(const char *name);
+
+/* Write VALUE to /proc/sys/PATH as seen from inside namespace NAME
+ * (net.* sysctls are per namespace). Returns 0 or -1. */
+int lab_netns_sysctl(const char *name, const char *path, const char *value);
+
+#endif

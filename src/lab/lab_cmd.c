@@ -373,13 +373,15 @@ static int lab_teardown(const struct lab_opts *o)
 		fprintf(stderr, "dnswatch lab: down: cannot remove %s: %s\n", o->dir, strerror(errno));
 		return -1;
 	}
-	/* /run/netns: made by a lab, remove it once the last namespace is gone. */
-	char marker[256];
+	/* /run/netns (directory, mount point): made by a lab, removed once the
+	 * last namespace in it is gone; the marker says what a lab made. */
+	char marker[256], v[16];
 	snprintf(marker, sizeof marker, "%s/made-run-netns", LAB_STATE_BASE);
-	if (access(marker, F_OK) == 0 && rmdir(LAB_NETNS_DIR) == 0)
-		unlink(marker);
-	else if (access(marker, F_OK) == 0 && errno == ENOENT)
-		unlink(marker);
+	if (lab_state_get(LAB_STATE_BASE, "made-run-netns", "made", v, sizeof v) == 0) {
+		int made = atoi(v);
+		if (lab_netns_release_dir(made & 1, (made >> 1) & 1) == 0)
+			unlink(marker);
+	}
 	return had;
 }
 
@@ -605,9 +607,13 @@ static int lab_build(const struct lab_opts *o, char *err, size_t errcap, char *s
 	int made_dir = 0;
 	r = lab_topology_build(o->name, o->dir, lo_ptr, &made_dir, err, errcap);
 	if (made_dir) {
-		char marker[256];
+		/* Remember (across labs) what of /run/netns a lab made, so that the
+		 * last `down` removes exactly that. */
+		char marker[256], text[128], e2[256];
 		snprintf(marker, sizeof marker, "%s/made-run-netns", LAB_STATE_BASE);
-		lab_write_file(marker, "/run/netns was created by dnswatch lab\n", err, errcap);
+		snprintf(text, sizeof text, "# what of /run/netns dnswatch lab made (1 dir, 2 mount)\nmade=%d\n",
+			 made_dir);
+		lab_write_file(marker, text, e2, sizeof e2);
 	}
 	if (r != 0)
 		return -1;

@@ -2,6 +2,7 @@
 #include "lab/netns.h"
 
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <stdio.h>
@@ -56,11 +57,34 @@ int lab_netns_leave(void)
 	return setns(netns_home, CLONE_NEWNET);
 }
 
-int lab_netns_create(const char *name, int *made_dir, char *err, size_t errcap)
+/*
+ * Make /run/netns a shared mount point of its own, as `ip netns add` does
+ * (iproute2 ip/ipnetns.c). Doing it first matters: if it is a plain
+ * directory when some other program runs `ip netns add`, iproute2 bind-mounts
+ * /run/netns onto itself recursively, copying our namespace mounts and
+ * shadowing the originals, which then can no longer be removed by name.
+ */
+static int netns_dir_mount(int *made_mount, char *err, size_t errcap)
+{
+	if (mount("", LAB_NETNS_DIR, "none", MS_SHARED | MS_REC, NULL) == 0)
+		return 0; /* already a mount point */
+	if (errno != EINVAL) {
+		snprintf(err, errcap, "make %s shared: %s", LAB_NETNS_DIR, strerror(errno));
+		return -1;
+	}
+	if (mount(LAB_NETNS_DIR, LAB_NETNS_DIR, "none", MS_BIND | MS_REC, NULL) != 0 ||
+	    mount("", LAB_NETNS_DIR, "none", MS_SHARED | MS_REC, NULL) != 0) {
+		snprintf(err, errcap, "bind mount %s: %s", LAB_NETNS_DIR, strerror(errno));
+		return -1;
+	}
+	*made_mount = 1;
+	return 0;
+}
+
+int lab_netns_create(const char *name, int *made_dir, int *made_mount, char *err, size_t errcap)
 {
 	char p[256];
 	netns_path(name, p, sizeof p);
-	*made_dir = 0;
 	if (netns_home_fd() < 0) {
 		snprintf(err, errcap, "open /proc/self/ns/net: %s", strerror(errno));
 		return -1;
@@ -71,6 +95,8 @@ int lab_netns_create(const char *name, int *made_dir, char *err, size_t errcap)
 		snprintf(err, errcap, "mkdir %s: %s", LAB_NETNS_DIR, strerror(errno));
 		return -1;
 	}
+	if (netns_dir_mount(made_mount, err, errcap) != 0)
+		return -1;
 	int fd = open(p, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0);
 	if (fd < 0) {
 		snprintf(err, errcap, "create %s: %s", p, strerror(errno));
@@ -98,6 +124,25 @@ int lab_netns_create(const char *name, int *made_dir, char *err, size_t errcap)
 	return 0;
 }
 
+int lab_netns_release_dir(int made_dir, int made_mount)
+{
+	DIR *d = opendir(LAB_NETNS_DIR);
+	if (!d)
+		return 0;
+	int entries = 0;
+	struct dirent *e;
+	while ((e = readdir(d)))
+		entries += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
+	closedir(d);
+	if (entries)
+		return -1; /* someone's namespaces are still there */
+	if (made_mount)
+		umount2(LAB_NETNS_DIR, MNT_DETACH);
+	if (made_dir)
+		rmdir(LAB_NETNS_DIR);
+	return 0;
+}
+
 int lab_netns_delete(const char *name, char *err, size_t errcap)
 {
 	char p[256];
@@ -105,13 +150,19 @@ int lab_netns_delete(const char *name, char *err, size_t errcap)
 	if (access(p, F_OK) != 0)
 		return 0;
 	/* MNT_DETACH as iproute2 does: a process still inside keeps the
-	 * namespace itself alive, but the name goes away. */
-	if (umount2(p, MNT_DETACH) != 0 && errno != EINVAL) {
-		snprintf(err, errcap, "umount %s: %s", p, strerror(errno));
-		return -1;
-	}
+	 * namespace itself alive, but the name goes away. Repeat: the same
+	 * file may carry stacked mounts. */
+	for (int i = 0; i < 16; i++)
+		if (umount2(p, MNT_DETACH) != 0) {
+			if (errno == EINVAL || errno == ENOENT)
+				break;
+			snprintf(err, errcap, "umount %s: %s", p, strerror(errno));
+			return -1;
+		}
 	if (unlink(p) != 0 && errno != ENOENT) {
-		snprintf(err, errcap, "unlink %s: %s", p, strerror(errno));
+		snprintf(err, errcap, "unlink %s: %s%s", p, strerror(errno),
+			 errno == EBUSY ? " (another mount of " LAB_NETNS_DIR " hides it; "
+					  "`umount -l " LAB_NETNS_DIR "` once no namespace is in use)" : "");
 		return -1;
 	}
 	return 0;

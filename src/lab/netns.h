@@ -2,9 +2,10 @@
  * Named network namespaces, compatible with `ip netns`: each is an nsfs bind
  * mount at /run/netns/NAME, so `ip netns list`, `ip -n NAME` and
  * `ip netns exec NAME` all see the lab's hosts. We make them ourselves
- * (unshare + bind mount) rather than with `ip netns add`, because iproute2
- * turns /run/netns into a shared mount point that outlives every namespace;
- * the lab must leave no mount behind.
+ * (unshare + bind mount, no fork and exec per host) and, like iproute2, on a
+ * /run/netns that is a shared mount point; unlike iproute2 we remember
+ * whether we made that mount point (and the directory) and remove them when
+ * the last namespace is gone, so the lab leaves no mount behind.
  */
 #ifndef DW_LAB_NETNS_H
 #define DW_LAB_NETNS_H
@@ -15,9 +16,14 @@
 
 /*
  * Create namespace NAME (fails if it exists). *MADE_DIR is set to 1 when this
- * call created /run/netns itself. Returns 0 or -1 with a line in ERR.
+ * call created /run/netns, *MADE_MOUNT when it made /run/netns a mount point
+ * (otherwise left alone). Returns 0 or -1 with a line in ERR.
  */
-int lab_netns_create(const char *name, int *made_dir, char *err, size_t errcap);
+int lab_netns_create(const char *name, int *made_dir, int *made_mount, char *err, size_t errcap);
+
+/* Once /run/netns is empty: unmount it if MADE_MOUNT, remove it if MADE_DIR.
+ * Returns 0, or -1 if namespaces (anyone's) are still in it. */
+int lab_netns_release_dir(int made_dir, int made_mount);
 
 /* Unmount and remove NAME; 0 also when it did not exist. */
 int lab_netns_delete(const char *name, char *err, size_t errcap);

@@ -93,11 +93,12 @@ int lab_topology_build(const char *lab, const char *dir, const char *const extra
 	char ns[LAB_NHOSTS][64];
 	*made_netns_dir = 0;
 	for (int h = 0; h < LAB_NHOSTS; h++) {
-		int made = 0;
+		int made_dir = 0, made_mount = 0;
 		lab_host_ns(lab, h, ns[h], sizeof ns[h]);
-		if (lab_netns_create(ns[h], &made, err, errcap) != 0)
+		int r = lab_netns_create(ns[h], &made_dir, &made_mount, err, errcap);
+		*made_netns_dir |= made_dir | made_mount << 1;
+		if (r != 0)
 			return -1;
-		*made_netns_dir |= made;
 		/* No IPv6 in the lab (yet): no router solicitations or DAD noise
 		 * in captures. Set before the links exist so they inherit it. */
 		lab_netns_sysctl(ns[h], "net/ipv6/conf/default/disable_ipv6", "1");

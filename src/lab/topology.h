@@ -52,7 +52,8 @@ void lab_ifname(const char *lab, const char *suffix, char *buf, size_t cap);
  * Build every namespace, link, address and route of lab LAB, writing ip
  * batch files under DIR. EXTRA_LO[host] lists extra /32 addresses (dotted
  * quads, space-separated) for that host's loopback: the servers' addresses.
- * *MADE_NETNS_DIR is set when /run/netns was created. Returns 0, or -1 with
+ * *MADE_NETNS_DIR gets bit 0 when /run/netns was created, bit 1 when it was
+ * made a mount point (see netns.h). Returns 0, or -1 with
  * one line in ERR; the caller tears down on failure.
  */
 int lab_topology_build(const char *lab, const char *dir, const char *const extra_lo[LAB_NHOSTS],

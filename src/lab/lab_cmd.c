@@ -897,6 +897,7 @@ static int lab_status(struct lab_opts *o)
 	 * all in flight at once, each from its own host. */
 	struct lab_probe pr[64];
 	char nsn[64][64];
+	static char qn[64][128];
 	int n = 0;
 	memset(pr, 0, sizeof pr);
 	for (size_t i = 0; i < lab_nservers && n < 64; i++) {
@@ -905,7 +906,8 @@ static int lab_status(struct lab_opts *o)
 		struct in_addr a;
 		inet_pton(AF_INET, s->addr, &a);
 		pr[n] = (struct lab_probe){.ns = nsn[n], .addr = ntohl(a.s_addr),
-					   .qname = lab_server_check_name((int)i), .qtype = 6, .fd = -1,
+					   .qname = lab_server_check_name(o->dir, (int)i, qn[n], sizeof qn[n]),
+					   .qtype = 6, .fd = -1,
 					   /* a resolver really resolves (RD=1): ". SOA" through the
 					    * lab's root, across the long haul for the ISP */
 					   .rd = s->kind == LAB_SRV_UNBOUND};

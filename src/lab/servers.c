@@ -76,16 +76,36 @@ void lab_servers_pop_params(struct lab_pop_params *p)
 	}
 }
 
-const char *lab_server_check_name(int i)
+const char *lab_server_check_name(const char *dir, int i, char *buf, size_t cap)
 {
 	const struct lab_server_def *s = &lab_servers[i];
 	if (s->tld >= 0) {
 		static const char *const apex[LAB_TLD_COUNT] = {"com.", "net.", "org.", "cn."};
 		return apex[s->tld];
 	}
-	/* The root for everything else: an authoritative without "." answers
-	 * REFUSED, which still proves it is alive; a resolver asked with RD=0
-	 * answers from its cache or hints without recursing. */
+	if (s->auth_for >= 0 && dir) {
+		/* An authoritative: the first zone in its nsd.conf, so the check
+		 * shows an authoritative answer (AA), not just signs of life. */
+		char path[1024], line[256];
+		snprintf(path, sizeof path, "%s/srv/%s/nsd.conf", dir, s->id);
+		FILE *f = fopen(path, "re");
+		const char *found = NULL;
+		for (int k = 0; f && k < 100 && fgets(line, sizeof line, f); k++) {
+			char name[200];
+			if (sscanf(line, " name: \"%199[^\"]\"", name) == 1) {
+				snprintf(buf, cap, "%s", name);
+				found = buf;
+				break;
+			}
+		}
+		if (f)
+			fclose(f);
+		if (found)
+			return found;
+	}
+	/* The root for everything else: a resolver resolves it, an
+	 * authoritative without zones answers REFUSED, which still proves it
+	 * is alive. */
 	return ".";
 }
 
@@ -335,6 +355,7 @@ int lab_servers_start(const char *lab, const char *dir, pid_t *pids, int timeout
 		      char *err, size_t errcap)
 {
 	struct lab_probe pr[64];
+	static char qnames[64][128];
 	int idx[64], n = 0;
 	memset(pr, 0, sizeof pr);
 	for (size_t i = 0; i < lab_nservers; i++) {
@@ -372,8 +393,9 @@ int lab_servers_start(const char *lab, const char *dir, pid_t *pids, int timeout
 		}
 		pids[i] = pid;
 		pr[n] = (struct lab_probe){.ns = NULL, .addr = srv_addr(s->addr),
-					   .qname = lab_server_check_name((int)i), .qtype = 6,
-					   .rd = 0, .fd = -1};
+					   .qname = lab_server_check_name(dir, (int)i, qnames[n],
+									  sizeof qnames[n]),
+					   .qtype = 6, .rd = 0, .fd = -1};
 		idx[n++] = (int)i;
 	}
 	/* Ask from the server's own host: readiness of the daemon, not of routes. */

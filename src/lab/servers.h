@@ -57,7 +57,9 @@ int lab_servers_write(const char *dir, const struct lab_pop *pop, const char *fa
 int lab_servers_start(const char *lab, const char *dir, pid_t *pids, int timeout_ms,
 		      char *err, size_t errcap);
 
-/* The query a live check sends to server I. */
-const char *lab_server_check_name(int i);
+/* The name (SOA) a live check of server I asks for: a zone it serves (read
+ * from its config under DIR), or "." for a resolver. BUF holds the result
+ * when it is not a constant. */
+const char *lab_server_check_name(const char *dir, int i, char *buf, size_t cap);
 
 #endif

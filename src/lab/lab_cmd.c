@@ -630,7 +630,7 @@ static int lab_build(const struct lab_opts *o, char *err, size_t errcap, char *s
 		goto interrupted;
 	/* 4. servers, all at once, then readiness */
 	pid_t pids[64];
-	if (lab_servers_start(o->name, o->dir, pids, (int)o->timeout_ms, err, errcap) != 0)
+	if (lab_servers_start(o->name, o->dir, pids, (int)o->timeout_ms, &lab_interrupted, err, errcap) != 0)
 		return -1;
 	if (lab_interrupted)
 		goto interrupted;

@@ -352,7 +352,7 @@ static long long srv_now_ms(void)
 }
 
 int lab_servers_start(const char *lab, const char *dir, pid_t *pids, int timeout_ms,
-		      char *err, size_t errcap)
+		      volatile sig_atomic_t *stop, char *err, size_t errcap)
 {
 	struct lab_probe pr[64];
 	static char qnames[64][128];
@@ -425,6 +425,10 @@ int lab_servers_start(const char *lab, const char *dir, pid_t *pids, int timeout
 		}
 		if (lab_probe_run(pr, n, 40) == n) {
 			rc = 0;
+			break;
+		}
+		if (stop && *stop) {
+			snprintf(err, errcap, "interrupted while waiting for the servers");
 			break;
 		}
 		if (srv_now_ms() > deadline) {

@@ -10,6 +10,7 @@
 #define DW_LAB_SERVERS_H
 
 #include <stddef.h>
+#include <signal.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -51,11 +52,12 @@ int lab_servers_write(const char *dir, const struct lab_pop *pop, const char *fa
  * Start every server of lab LAB at once (daemons in their hosts'
  * namespaces), then poll until each answers or TIMEOUT_MS passes. PIDS gets
  * one pid per server table entry (0 for none) and is filled as servers
- * start, so a caller can kill what started even after a failure. Returns 0,
+ * start, so a caller can kill what started even after a failure. Stops
+ * early when *STOP becomes non-zero (a signal handler's flag). Returns 0,
  * or -1 with a line in ERR naming the server and its log line.
  */
 int lab_servers_start(const char *lab, const char *dir, pid_t *pids, int timeout_ms,
-		      char *err, size_t errcap);
+		      volatile sig_atomic_t *stop, char *err, size_t errcap);
 
 /* The name (SOA) a live check of server I asks for: a zone it serves (read
  * from its config under DIR), or "." for a resolver. BUF holds the result

@@ -26,6 +26,7 @@
 #include "lab/probe.h"
 #include "lab/proc.h"
 #include "lab/servers.h"
+#include "lab/sign.h"
 #include "lab/topology.h"
 
 const char lab_usage[] =
@@ -54,6 +55,9 @@ const char lab_usage[] =
 	"                         netem, nfqueue or none (default auto)\n"
 	"    --queue-max N        packets the nfqueue delay element holds at most (default 65536)\n"
 	"    --timeout MS         wait at most this long for the servers (default 15000)\n"
+	"    --sign               sign every zone (ldns-keygen, ldns-signzone; ECDSA P-256)\n"
+	"                         and make both resolvers validate from the lab's trust\n"
+	"                         anchor " LAB_STATE_BASE "/NAME/trust-anchor.ds (slower)\n"
 	"    --fault SERVER       for tests: give SERVER's nsd an address it cannot bind\n"
 	"  down            stop every process, delete every namespace, remove the state\n"
 	"                  (also of a half-up lab); a lab that is not there: exit 0\n"
@@ -80,6 +84,7 @@ struct lab_opts {
 	unsigned delay_ms, jitter_ms, queue_max, timeout_ms;
 	char delay_mode[16];
 	const char *fault;
+	int sign;
 };
 
 static volatile sig_atomic_t lab_interrupted;
@@ -175,13 +180,15 @@ static const struct {
 	{"ip", "iproute2"}, {"tc", "iproute2"}, {"iptables-restore", "iptables"},
 	{"iptables-save", "iptables"}, {"nsd", "nsd"}, {"unbound", "unbound"},
 	{"unbound-control", "unbound"},
+	{"ldns-keygen", "ldnsutils"}, {"ldns-signzone", "ldnsutils"}, /* only for --sign */
 };
 
-static int lab_need_tools(void)
+static int lab_need_tools(int sign)
 {
 	char missing[512] = "";
 	for (size_t i = 0; i < sizeof lab_tools / sizeof lab_tools[0]; i++)
-		if (!lab_proc_in_path(lab_tools[i].prog)) {
+		if ((sign || strncmp(lab_tools[i].prog, "ldns-", 5) != 0) &&
+		    !lab_proc_in_path(lab_tools[i].prog)) {
 			size_t len = strlen(missing);
 			snprintf(missing + len, sizeof missing - len, "%s%s (Debian package %s)",
 				 len ? ", " : "", lab_tools[i].prog, lab_tools[i].pkg);
@@ -583,7 +590,9 @@ static int lab_build(const struct lab_opts *o, char *err, size_t errcap, char *s
 		snprintf(err, errcap, "cannot generate the population (out of memory?)");
 		return -1;
 	}
-	int r = lab_servers_write(o->dir, &pop, o->fault, err, errcap);
+	int r = lab_servers_write(o->dir, &pop, o->fault, o->sign, err, errcap);
+	if (r == 0 && o->sign)
+		r = lab_sign_zones(o->dir, &pop, err, errcap);
 	size_t nnames = pop.nnames, nzones = pop.nzones;
 	lab_pop_free(&pop);
 	if (r != 0)
@@ -639,10 +648,10 @@ static int lab_build(const struct lab_opts *o, char *err, size_t errcap, char *s
 	char state[4096];
 	int len = snprintf(state, sizeof state,
 			   "name=%s\nseed=%llu\nnames=com=%u,net=%u,org=%u,cn=%u\nnnames=%zu\nnzones=%zu\n"
-			   "delay_mode=%s\ndelay_ms=%u\njitter_ms=%u\nqueue_max=%u\n"
+			   "signed=%d\ndelay_mode=%s\ndelay_ms=%u\njitter_ms=%u\nqueue_max=%u\n"
 			   "built_ms=%lld\nstarted=%lld\npid.delay=%ld\n",
 			   o->name, (unsigned long long)o->seed, o->count[0], o->count[1], o->count[2],
-			   o->count[3], nnames, nzones, mode, o->delay_ms, o->jitter_ms, o->queue_max,
+			   o->count[3], nnames, nzones, o->sign, mode, o->delay_ms, o->jitter_ms, o->queue_max,
 			   ms, (long long)time(NULL), (long)dpid);
 	for (size_t i = 0; i < lab_nservers && len < (int)sizeof state; i++)
 		if (pids[i] > 0)
@@ -655,8 +664,8 @@ static int lab_build(const struct lab_opts *o, char *err, size_t errcap, char *s
 	if (lab_write_file(path, state, err, errcap) != 0)
 		return -1;
 	snprintf(summary, scap,
-		 "lab '%s' up in %.2f s: %d hosts, %zu names in %zu zones, delay %s %u ms +- %u ms one way",
-		 o->name, (double)ms / 1000.0, LAB_NHOSTS, nnames, nzones, mode,
+		 "lab '%s' up in %.2f s: %d hosts, %zu names in %zu %szones, delay %s %u ms +- %u ms one way",
+		 o->name, (double)ms / 1000.0, LAB_NHOSTS, nnames, nzones, o->sign ? "signed " : "", mode,
 		 strcmp(mode, "none") ? o->delay_ms : 0, strcmp(mode, "none") ? o->jitter_ms : 0);
 	return 0;
 interrupted:
@@ -666,7 +675,7 @@ interrupted:
 
 static int lab_up(struct lab_opts *o)
 {
-	if (lab_need_root("up") != 0 || lab_need_tools() != 0)
+	if (lab_need_root("up") != 0 || lab_need_tools(o->sign) != 0)
 		return 1;
 	int lock = lab_lock();
 	if (lock < 0)
@@ -845,18 +854,20 @@ static int lab_status(struct lab_opts *o)
 		printf("lab '%s' is down\n", o->name);
 		return 1;
 	}
-	char v[64] = "?", built[32] = "?", nn[32] = "?", nz[32] = "?", names[128] = "?";
+	char v[64] = "?", built[32] = "?", nn[32] = "?", nz[32] = "?", names[128] = "?", sg[8] = "0";
 	lab_state_get(o->dir, "state", "seed", v, sizeof v);
 	lab_state_get(o->dir, "state", "built_ms", built, sizeof built);
 	lab_state_get(o->dir, "state", "nnames", nn, sizeof nn);
 	lab_state_get(o->dir, "state", "nzones", nz, sizeof nz);
 	lab_state_get(o->dir, "state", "names", names, sizeof names);
+	lab_state_get(o->dir, "state", "signed", sg, sizeof sg);
 	if (h == LAB_PARTIAL)
 		printf("lab '%s': HALF UP (%s); `dnswatch lab --name %s down` cleans it up\n", o->name,
 		       why, o->name);
 	else
-		printf("lab '%s': up (built in %.2f s), seed %s, %s names (%s) in %s zones\n", o->name,
-		       atof(built) / 1000.0, v, nn, names, nz);
+		printf("lab '%s': up (built in %.2f s), seed %s, %s names (%s) in %s %szones\n", o->name,
+		       atof(built) / 1000.0, v, nn, names, nz,
+		       strcmp(sg, "1") == 0 ? "signed (resolvers validate) " : "");
 	printf("state:  %s (answer key: %s/answers.tsv)\n", o->dir, o->dir);
 	int delay_ok = lab_status_delay(o);
 
@@ -1084,6 +1095,9 @@ int lab_main(int argc, char **argv)
 				     strcmp(val, "none")))
 				return lab_usage_error("--delay wants auto, netem, nfqueue or none");
 			snprintf(o.delay_mode, sizeof o.delay_mode, "%s", val);
+		} else if (strcmp(a, "--sign") == 0) {
+			o.sign = 1;
+			continue; /* takes no value */
 		} else if (strcmp(a, "--fault") == 0) {
 			if (!val || lab_server_find(val) < 0 ||
 			    lab_servers[lab_server_find(val)].kind != LAB_SRV_NSD)

@@ -42,6 +42,12 @@ static void proc_child_setup(const char *ns, int in_fd, int out_fd, int err_fd)
 int lab_proc_start(struct lab_proc *p, const char *ns, const char *const argv[],
 		   int capture_out, char *err, size_t errcap)
 {
+	return lab_proc_start_in(p, ns, NULL, argv, capture_out, err, errcap);
+}
+
+int lab_proc_start_in(struct lab_proc *p, const char *ns, const char *cwd,
+		      const char *const argv[], int capture_out, char *err, size_t errcap)
+{
 	int ep[2], op[2] = {-1, -1};
 	p->pid = -1;
 	p->out_fd = p->err_fd = -1;
@@ -72,6 +78,8 @@ int lab_proc_start(struct lab_proc *p, const char *ns, const char *const argv[],
 	}
 	if (pid == 0) {
 		proc_child_setup(ns, null_fd, capture_out ? op[1] : null_fd, ep[1]);
+		if (cwd && chdir(cwd) != 0)
+			_exit(126);
 		/* execvp's argv is char *const[]; the strings are not modified. */
 		execvp(argv[0], (char *const *)(uintptr_t)argv);
 		static const char msg[] = "exec failed\n";

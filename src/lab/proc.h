@@ -30,6 +30,10 @@ struct lab_proc {
 int lab_proc_start(struct lab_proc *p, const char *ns, const char *const argv[],
 		   int capture_out, char *err, size_t errcap);
 
+/* The same, run in directory CWD (NULL: ours). */
+int lab_proc_start_in(struct lab_proc *p, const char *ns, const char *cwd,
+		      const char *const argv[], int capture_out, char *err, size_t errcap);
+
 /*
  * Wait for P (at most TIMEOUT_MS, then SIGKILL). Returns its exit status
  * (0..255), 128+N if killed by signal N. OUT gets stdout (NUL-terminated,

@@ -13,6 +13,7 @@
 
 #include "lab/probe.h"
 #include "lab/proc.h"
+#include "lab/sign.h"
 #include "lab/topology.h"
 
 const struct lab_server_def lab_servers[] = {
@@ -258,7 +259,7 @@ static int srv_write_nsd(const char *dir, size_t i, const struct lab_pop *pop, c
 	return srv_close(&o, err, errcap);
 }
 
-static int srv_write_unbound(const char *dir, size_t i, char *err, size_t errcap)
+static int srv_write_unbound(const char *dir, size_t i, int validate, char *err, size_t errcap)
 {
 	const struct lab_server_def *s = &lab_servers[i];
 	char sd[1024], path[4096];
@@ -290,11 +291,17 @@ static int srv_write_unbound(const char *dir, size_t i, char *err, size_t errcap
 		"remote-control:\n  control-enable: yes\n"
 		"  control-interface: \"%s/ctl.sock\"\n  control-use-cert: no\n",
 		s->addr, out, sd, sd, dir, sd);
+	if (validate)
+		/* A signed lab: validate from the lab's own trust anchor; a forged
+		 * answer then fails (SERVFAIL with EDE 10, RRSIGs missing). */
+		fprintf(o.f, "server:\n  module-config: \"validator iterator\"\n"
+			     "  trust-anchor-file: \"%s/" LAB_TRUST_ANCHOR "\"\n"
+			     "  val-log-level: 2\n  ede: yes\n", dir);
 	return srv_close(&o, err, errcap);
 }
 
 int lab_servers_write(const char *dir, const struct lab_pop *pop, const char *fault_nsd,
-		      char *err, size_t errcap)
+		      int validate, char *err, size_t errcap)
 {
 	char path[4096];
 	snprintf(path, sizeof path, "%s/zones", dir);
@@ -322,7 +329,7 @@ int lab_servers_write(const char *dir, const struct lab_pop *pop, const char *fa
 		if (lab_servers[i].kind == LAB_SRV_NSD)
 			r = srv_write_nsd(dir, i, pop, fault_nsd, err, errcap);
 		else if (lab_servers[i].kind == LAB_SRV_UNBOUND)
-			r = srv_write_unbound(dir, i, err, errcap);
+			r = srv_write_unbound(dir, i, validate, err, errcap);
 		if (r != 0)
 			return -1;
 	}

@@ -43,10 +43,11 @@ void lab_servers_pop_params(struct lab_pop_params *p);
  * Write under DIR: zones/ (root, TLDs, every population zone), srv/ID/ with
  * each server's config, root.hints, and answers.tsv (atomically). FAULT_NSD
  * names a server whose nsd is given an address it cannot bind (testing the
- * rollback), or NULL. Returns 0 or -1 with a line in ERR.
+ * rollback), or NULL. VALIDATE makes both unbounds validate with the lab's
+ * trust anchor (lab_sign_zones writes it). Returns 0 or -1 with a line in ERR.
  */
 int lab_servers_write(const char *dir, const struct lab_pop *pop, const char *fault_nsd,
-		      char *err, size_t errcap);
+		      int validate, char *err, size_t errcap);
 
 /*
  * Start every server of lab LAB at once (daemons in their hosts'

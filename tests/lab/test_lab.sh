@@ -20,7 +20,7 @@ DELAY=80 JITTER=3
 tmp=$(mktemp -d /tmp/dnswatch-labtest.XXXXXX)
 lab() { "$DNSWATCH" lab "$@"; }
 cleanup() {
-	for n in "$L" "${L}b" "${L}f" "${L}p"; do lab --name "$n" down >/dev/null 2>&1; done
+	for n in "$L" "${L}b" "${L}f" "${L}p" "${L}s"; do lab --name "$n" down >/dev/null 2>&1; done
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -229,6 +229,20 @@ out=$(lab --name "${L}p" up --names com=30,net=10,org=10,cn=20 2>&1); rc=$?
 echo "$out" | grep -q 'was half up' && [ $rc = 0 ] && lab --name "${L}p" status >/dev/null \
 	&& ok "up on a half-up lab cleans it and rebuilds" || fail "up on a half-up lab cleans it and rebuilds" "rc=$rc $out"
 lab --name "${L}p" down >/dev/null
+
+# ---- a signed lab: both resolvers validate from the lab's trust anchor -------------------
+out=$(lab --name "${L}s" up --sign --names com=20,net=5,org=5,cn=10 2>&1); rc=$?
+[ $rc = 0 ] && [ -s "/run/dnswatch/${L}s/trust-anchor.ds" ] && ok "signed lab up" || fail "signed lab up" "$out"
+sk="/run/dnswatch/${L}s/answers.tsv"
+for srv in 198.18.1.1 198.19.8.8; do
+	for tld in com cn; do
+		n=$(awk -F'\t' -v t="$tld" 'NR > 2 && $2 == "A" && $1 ~ ("\\." t "\\.$") {print $1; exit}' "$sk")
+		out=$(lab --name "${L}s" exec client dig +dnssec +tries=2 +time=4 @$srv "$n" A 2>&1)
+		echo "$out" | grep -q 'flags: qr rd ra ad;' && echo "$out" | grep -q "RRSIG" \
+			&& ok "signed lab: $n validates (AD) via $srv" || fail "signed lab: $n validates (AD) via $srv" "$(echo "$out" | grep flags:)"
+	done
+done
+lab --name "${L}s" down >/dev/null
 
 # ---- down leaves nothing ----------------------------------------------------------------
 out=$(lab --name "$L" down 2>&1); rc=$?

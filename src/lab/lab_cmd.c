@@ -201,21 +201,34 @@ static int lab_need_tools(int sign)
 	return 0;
 }
 
-/* One lock for all labs' state: two `lab up` of one name cannot interleave. */
+/* One lock for all labs' state: two `lab up` of one name cannot interleave.
+ * The lock is the state base directory itself; since the last `down` removes
+ * that directory, a waiter that wins the lock on a directory no longer
+ * linked starts again with a fresh one (bounded). */
 static int lab_lock(void)
 {
-	if (mkdir(LAB_STATE_BASE, 0755) != 0 && errno != EEXIST) {
-		fprintf(stderr, "dnswatch lab: mkdir %s: %s\n", LAB_STATE_BASE, strerror(errno));
-		return -1;
+	for (int attempt = 0; attempt < 20; attempt++) {
+		if (mkdir(LAB_STATE_BASE, 0755) != 0 && errno != EEXIST) {
+			fprintf(stderr, "dnswatch lab: mkdir %s: %s\n", LAB_STATE_BASE, strerror(errno));
+			return -1;
+		}
+		int fd = open(LAB_STATE_BASE, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0 && errno == ENOENT)
+			continue;
+		if (fd < 0 || flock(fd, LOCK_EX) != 0) {
+			fprintf(stderr, "dnswatch lab: lock %s: %s\n", LAB_STATE_BASE, strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			return -1;
+		}
+		struct stat held, now;
+		if (fstat(fd, &held) == 0 && stat(LAB_STATE_BASE, &now) == 0 &&
+		    held.st_ino == now.st_ino && held.st_dev == now.st_dev)
+			return fd;
+		close(fd); /* removed while we waited: take the new one */
 	}
-	int fd = open(LAB_STATE_BASE, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || flock(fd, LOCK_EX) != 0) {
-		fprintf(stderr, "dnswatch lab: lock %s: %s\n", LAB_STATE_BASE, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	return fd;
+	fprintf(stderr, "dnswatch lab: cannot lock %s\n", LAB_STATE_BASE);
+	return -1;
 }
 
 static void lab_unlock(int fd)

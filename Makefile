@@ -30,6 +30,7 @@ FZ_OBJ   := $(LIB_SRC:%.c=$(B)/fuzz/obj/%.o)
 TEST_BIN := $(patsubst tests/%.c,$(B)/san/tests/%,$(TEST_SRC))
 REPLAY_BIN := $(patsubst %,$(B)/san/replay/%,$(FUZZ_TARGETS))
 
+.SECONDARY:
 .PHONY: all deps deps-check deps-fuzz deps-bench check fuzz bench demo clean
 
 all: $(B)/dnswatch $(B)/libdnswatch.a
@@ -94,7 +95,24 @@ fuzz: $(patsubst %,$(B)/fuzz/%,$(FUZZ_TARGETS))
 	@scripts/fuzz.sh $(B)/fuzz $(FUZZ_TIME) $(FUZZ_TARGETS)
 
 # --- benchmarks -----------------------------------------------------------------
-bench: $(B)/dnswatch $(B)/libdnswatch.a | deps-bench
+# bench/<dir>/bench_<name>.c -> $(B)/bench/bench_<name>, release flags (-O2),
+# linked with the release library and the peers it is compared with (libknot).
+BENCH_SRC  := $(sort $(wildcard bench/*/bench_*.c))
+BENCH_BIN  := $(addprefix $(B)/bench/,$(basename $(notdir $(BENCH_SRC))))
+BENCHLIBS   = $(LIBS) -lknot
+define bench_rule
+$(B)/bench/$(basename $(notdir $(1))): $(1) $(B)/libdnswatch.a | deps-bench
+	@mkdir -p $$(@D)
+	$$(CC) $$(CSTD) $$(WARN) $$(CPPFLAGS) -O2 -g $$(CFLAGS) -o $$@ $$< $(B)/libdnswatch.a $$(BENCHLIBS)
+endef
+$(foreach s,$(BENCH_SRC),$(eval $(call bench_rule,$(s))))
+
+# bench/<dir>/tool_<name>.c: helpers a bench/*/run.sh drives (not run alone).
+TOOL_SRC := $(sort $(wildcard bench/*/tool_*.c))
+TOOL_BIN := $(addprefix $(B)/bench/,$(basename $(notdir $(TOOL_SRC))))
+$(foreach s,$(TOOL_SRC),$(eval $(call bench_rule,$(s))))
+
+bench: $(B)/dnswatch $(B)/libdnswatch.a $(BENCH_BIN) $(TOOL_BIN) | deps-bench
 	@bench/run.sh $(B)
 
 demo: $(B)/dnswatch

@@ -3,12 +3,18 @@
 
 #include <string.h>
 
+#include "decode/decode_cmd.h"
+#include "inject/inject_cmd.h"
 #include "lab/lab.h"
 
 
 static int cmd_help(int argc, char **argv);
 
 const struct cli_command cli_commands[] = {
+	{"decode", "print DNS messages from raw, hex or pcap files (dig-like or JSON)",
+	 DECODE_USAGE, decode_cmd},
+	{"inject", "on-path DNS injector for the lab: match queries, race forged replies",
+	 INJECT_USAGE, inject_cmd},
 	{"help", "list the subcommands, or explain one",
 	 "usage: dnswatch help [CMD]\n"
 	 "  Without CMD, list the subcommands; with CMD, print its full help.\n",

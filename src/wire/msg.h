@@ -104,6 +104,8 @@ struct wire_msg {
 	size_t rr_cap;
 	size_t rr_count;    /* records parsed (== sum of header counts after success) */
 	struct wire_edns edns;
+	size_t trailing;    /* bytes after the last record: kept, not an error,
+			     * since what a forger appends is itself evidence */
 	struct wire_error err;
 };
 

@@ -20,7 +20,6 @@ enum wire_status {
 	WIRE_E_TOO_MANY_RR,    /* more records than the caller's array holds */
 	WIRE_E_RDATA_LENGTH,   /* rdata length wrong for its type, or past the message */
 	WIRE_E_RDATA_FORMAT,   /* rdata content malformed for its type */
-	WIRE_E_TRAILING,       /* bytes left after the last record */
 	WIRE_E_SECTION_ORDER,  /* builder: record added to an earlier section */
 	WIRE_E_BAD_TEXT,       /* a presentation-format name or value that does not parse */
 	WIRE_E_INVALID,        /* a caller's argument out of range */

@@ -1,0 +1,247 @@
+/* Message sources for `decode` (see input.h). */
+#include "decode/input.h"
+
+#include <pcap/pcap.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/hex.h"
+#include "wire/msg.h"
+
+/* Text and raw inputs are read whole; a hex file of many messages may be
+ * large, but not unboundedly so. */
+#define TEXT_MAX (256u << 20)
+
+static bool is_pcap_magic(const uint8_t *b, size_t n)
+{
+	static const uint8_t magics[][4] = {
+		{0xd4, 0xc3, 0xb2, 0xa1}, {0xa1, 0xb2, 0xc3, 0xd4}, /* usec */
+		{0x4d, 0x3c, 0xb2, 0xa1}, {0xa1, 0xb2, 0x3c, 0x4d}, /* nsec */
+		{0x0a, 0x0d, 0x0d, 0x0a},                           /* pcapng */
+	};
+	for (size_t i = 0; n >= 4 && i < sizeof magics / sizeof magics[0]; i++)
+		if (memcmp(b, magics[i], 4) == 0)
+			return true;
+	return false;
+}
+
+/* Hex text: only hex digits, white space and '#' comments. */
+static bool looks_like_hex(const uint8_t *b, size_t n)
+{
+	bool digits = false, comment = false;
+	for (size_t i = 0; i < n; i++) {
+		if (comment) {
+			comment = b[i] != '\n';
+			continue;
+		}
+		if (b[i] == '#')
+			comment = true;
+		else if (hex_digit(b[i]) >= 0)
+			digits = true;
+		else if (b[i] != ' ' && b[i] != '\t' && b[i] != '\r' && b[i] != '\n')
+			return false;
+	}
+	return digits;
+}
+
+static int emit_hex_block(const char *name, const uint8_t *msg, size_t len, int half,
+			  unsigned long start_line, unsigned long *index, decode_message_fn fn,
+			  void *ctx, struct decode_counts *counts, char *err, size_t errcap)
+{
+	if (half >= 0) {
+		snprintf(err, errcap, "%s:%lu: odd number of hex digits in the message starting here",
+			 name, start_line);
+		return -1;
+	}
+	struct decode_origin o = {.file = name, .format = DECODE_HEX, .index = ++*index,
+				  .line = start_line};
+	counts->messages++;
+	return fn(ctx, &o, msg, len) ? 1 : 0;
+}
+
+/* Blocks of hex digits separated by lines without digits; one block, one message. */
+static int read_hex(const uint8_t *text, size_t n, const char *name, decode_message_fn fn,
+		    void *ctx, struct decode_counts *counts, char *err, size_t errcap)
+{
+	static uint8_t msg[WIRE_MSG_MAX];
+	size_t len = 0;
+	unsigned long line = 0, start_line = 0, index = 0;
+	int half = -1; /* pending high nibble */
+	bool in_block = false;
+
+	for (size_t i = 0; i < n;) {
+		size_t eol = i;
+		while (eol < n && text[eol] != '\n')
+			eol++;
+		line++;
+		bool digits = false;
+		for (size_t k = i; k < eol && text[k] != '#'; k++) {
+			int v = hex_digit(text[k]);
+			if (v < 0)
+				continue; /* white space: looks_like_hex allowed nothing else */
+			if (!in_block) {
+				in_block = true;
+				start_line = line;
+			}
+			digits = true;
+			if (half < 0) {
+				half = v;
+				continue;
+			}
+			if (len == sizeof msg) {
+				snprintf(err, errcap, "%s:%lu: message over 65535 bytes", name, start_line);
+				return -1;
+			}
+			msg[len++] = (uint8_t)(half << 4 | v);
+			half = -1;
+		}
+		if (!digits && in_block) {
+			int r = emit_hex_block(name, msg, len, half, start_line, &index, fn, ctx,
+					       counts, err, errcap);
+			if (r)
+				return r < 0 ? -1 : 0;
+			len = 0;
+			in_block = false;
+		}
+		i = eol + 1;
+	}
+	if (in_block && emit_hex_block(name, msg, len, half, start_line, &index, fn, ctx, counts,
+				       err, errcap) < 0)
+		return -1;
+	return 0;
+}
+
+struct pcap_ctx {
+	const char *name;
+	decode_message_fn fn;
+	void *ctx;
+	struct decode_counts *counts;
+	int link;
+	bool stop;
+};
+
+static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *data)
+{
+	struct pcap_ctx *pc = (struct pcap_ctx *)user;
+	struct decode_origin o = {.file = pc->name, .format = DECODE_PCAP};
+	pc->counts->packets++;
+	o.packet = pc->counts->packets;
+	o.ts = h->ts;
+	enum net_packet_status st = net_packet_parse(pc->link, data, h->caplen, &o.pkt);
+	if (st == NET_PKT_FRAGMENT) {
+		pc->counts->fragments++;
+		return;
+	}
+	if (st != NET_PKT_OK) {
+		if (st == NET_PKT_NOT_IP || st == NET_PKT_NOT_UDP)
+			pc->counts->not_dns++;
+		else
+			pc->counts->undecodable++;
+		return;
+	}
+	if (o.pkt.sport != 53 && o.pkt.dport != 53) {
+		pc->counts->not_dns++;
+		return;
+	}
+	o.index = ++pc->counts->messages;
+	o.wire_len = o.pkt.payload_len + (o.pkt.payload_cut ? 1 : 0);
+	if (pc->fn(pc->ctx, &o, o.pkt.payload, o.pkt.payload_len))
+		pc->stop = true;
+}
+
+/* Runs over an opened capture; closes it. */
+static int read_pcap(pcap_t *p, const char *name, decode_message_fn fn, void *ctx,
+		     struct decode_counts *counts, char *err, size_t errcap)
+{
+	struct pcap_ctx pc = {name, fn, ctx, counts, pcap_datalink(p), false};
+	int rc = 0;
+	for (;;) {
+		int r = pcap_dispatch(p, 1, on_packet, (u_char *)&pc);
+		if (pc.stop || r == 0 || r == PCAP_ERROR_BREAK)
+			break;
+		if (r < 0) {
+			/* A capture cut off mid-packet: report it, keep what was read. */
+			snprintf(err, errcap, "%s: packet %lu: %s", name, counts->packets + 1,
+				 pcap_geterr(p));
+			rc = -1;
+			break;
+		}
+	}
+	pcap_close(p);
+	return rc;
+}
+
+int decode_read_pcap_mem(const uint8_t *data, size_t len, const char *name,
+			 decode_message_fn fn, void *ctx, struct decode_counts *counts,
+			 char *err, size_t errcap)
+{
+	char perr[PCAP_ERRBUF_SIZE] = "";
+	/* libpcap reads from a FILE*; fmemopen gives it one without a copy. */
+	FILE *f = fmemopen((void *)(uintptr_t)data, len, "rb");
+	if (!f) {
+		snprintf(err, errcap, "%s: cannot open capture in memory", name);
+		return -1;
+	}
+	pcap_t *p = pcap_fopen_offline(f, perr);
+	if (!p) {
+		fclose(f);
+		snprintf(err, errcap, "%s: not a readable capture: %s", name, perr);
+		return -1;
+	}
+	return read_pcap(p, name, fn, ctx, counts, err, errcap);
+}
+
+int decode_read(FILE *f, const char *name, decode_message_fn fn, void *ctx,
+		struct decode_counts *counts, char *err, size_t errcap)
+{
+	size_t cap = 1 << 16, n = 0;
+	uint8_t *buf = malloc(cap);
+	int rc = 0;
+	if (!buf) {
+		snprintf(err, errcap, "%s: out of memory", name);
+		return -1;
+	}
+	for (;;) {
+		if (n == cap) {
+			if (cap >= TEXT_MAX && !is_pcap_magic(buf, n)) {
+				snprintf(err, errcap, "%s: over %u MiB and not a capture", name,
+					 TEXT_MAX >> 20);
+				free(buf);
+				return -1;
+			}
+			uint8_t *nb = realloc(buf, cap * 2);
+			if (!nb) {
+				snprintf(err, errcap, "%s: out of memory", name);
+				free(buf);
+				return -1;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+		size_t r = fread(buf + n, 1, cap - n, f);
+		n += r;
+		if (r == 0)
+			break;
+	}
+	if (ferror(f)) {
+		snprintf(err, errcap, "%s: read error", name);
+		rc = -1;
+	} else if (n == 0) {
+		snprintf(err, errcap, "%s: empty input", name);
+		rc = -1;
+	} else if (is_pcap_magic(buf, n)) {
+		rc = decode_read_pcap_mem(buf, n, name, fn, ctx, counts, err, errcap);
+	} else if (looks_like_hex(buf, n)) {
+		rc = read_hex(buf, n, name, fn, ctx, counts, err, errcap);
+	} else if (n > WIRE_MSG_MAX) {
+		snprintf(err, errcap, "%s: %zu bytes: too large for one DNS message and not a capture or hex text",
+			 name, n);
+		rc = -1;
+	} else {
+		struct decode_origin o = {.file = name, .format = DECODE_RAW, .index = 1};
+		counts->messages++;
+		fn(ctx, &o, buf, n);
+	}
+	free(buf);
+	return rc;
+}

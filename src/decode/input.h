@@ -1,0 +1,57 @@
+/*
+ * Reading DNS messages out of files for `decode`: a raw binary message, hex
+ * text (blocks separated by blank lines, '#' comments), or every UDP/53
+ * payload of a pcap or pcapng capture (libpcap). The format is detected from
+ * the content, not the name.
+ */
+#ifndef DW_DECODE_INPUT_H
+#define DW_DECODE_INPUT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/time.h>
+
+#include "net/packet.h"
+
+enum decode_format { DECODE_RAW, DECODE_HEX, DECODE_PCAP };
+
+/* Where one message came from. */
+struct decode_origin {
+	const char *file;
+	enum decode_format format;
+	unsigned long index;      /* 1-based message number within the file */
+	unsigned long line;       /* hex: line where the block starts */
+	unsigned long packet;     /* pcap: 1-based packet number */
+	struct timeval ts;        /* pcap: capture time */
+	struct net_packet pkt;    /* pcap: addresses, ports, IP TTL/ID/DF */
+	size_t wire_len;          /* pcap: UDP payload length as the header says */
+};
+
+/* Called for every message; return non-zero to stop reading. */
+typedef int (*decode_message_fn)(void *ctx, const struct decode_origin *o,
+				 const uint8_t *msg, size_t len);
+
+/* Counts of what a pcap held besides DNS (reported, not errors). */
+struct decode_counts {
+	unsigned long packets, messages, not_dns, fragments, undecodable;
+};
+
+/*
+ * Read every message of the open file F (named NAME in messages) and call FN.
+ * Returns 0, or -1 with a one-line reason in ERR ("name:12: odd number of hex
+ * digits") when the file as a whole cannot be read. F is not closed.
+ */
+int decode_read(FILE *f, const char *name, decode_message_fn fn, void *ctx,
+		struct decode_counts *counts, char *err, size_t errcap);
+
+/*
+ * The pcap path alone, over an in-memory capture (used by the fuzz target and
+ * by decode_read). Same contract as decode_read.
+ */
+int decode_read_pcap_mem(const uint8_t *data, size_t len, const char *name,
+			 decode_message_fn fn, void *ctx, struct decode_counts *counts,
+			 char *err, size_t errcap);
+
+#endif

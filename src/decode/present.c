@@ -1,0 +1,383 @@
+/* dig-like text and JSON views of a message (see present.h). */
+#include "decode/present.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "util/json.h"
+#include "wire/edns.h"
+#include "wire/name.h"
+#include "wire/rdata.h"
+
+/* Rdata text can reach WIRE_RDATA_TEXT_MAX; one buffer, reused. */
+static char *rdata_text(const struct wire_msg *m, const struct wire_rr *rr)
+{
+	static char buf[WIRE_RDATA_TEXT_MAX];
+	wire_rdata_to_text(m, rr, buf, sizeof buf);
+	return buf;
+}
+
+static void owner_text(const struct wire_msg *m, const struct wire_rr *rr, char *text,
+		       size_t cap)
+{
+	uint8_t name[WIRE_NAME_MAX];
+	if (wire_msg_name(m, rr->owner_off, name))
+		wire_name_to_text(name, text, cap);
+	else
+		snprintf(text, cap, "?");
+}
+
+static void time_text(const struct timeval *tv, char *buf, size_t cap)
+{
+	struct tm tm;
+	time_t t = tv->tv_sec;
+	gmtime_r(&t, &tm);
+	size_t n = strftime(buf, cap, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf + n, cap - n, ".%06ldZ", (long)tv->tv_usec);
+}
+
+static void origin_text(FILE *out, const struct decode_origin *o, size_t len)
+{
+	fprintf(out, ";; %s", o->file);
+	if (o->format == DECODE_HEX)
+		fprintf(out, ":%lu", o->line);
+	if (o->format == DECODE_PCAP) {
+		char ts[64], s[64], d[64];
+		const struct net_packet *p = &o->pkt;
+		time_text(&o->ts, ts, sizeof ts);
+		net_packet_addr_text(p->family, p->src, s, sizeof s);
+		net_packet_addr_text(p->family, p->dst, d, sizeof d);
+		fprintf(out, " packet %lu, %s, %s port %u -> %s port %u, IP TTL %u", o->packet, ts,
+			s, p->sport, d, p->dport, p->ttl);
+		if (p->family == AF_INET)
+			fprintf(out, ", IP ID %u%s", p->ip_id, p->df ? ", DF" : "");
+	}
+	fprintf(out, ", message %lu, %zu bytes", o->index, len);
+	if (o->format == DECODE_PCAP && o->pkt.payload_cut)
+		fprintf(out, " (capture cut short)");
+	fputc('\n', out);
+}
+
+static void flags_text(FILE *out, uint16_t f)
+{
+	static const struct { uint16_t bit; const char *name; } bits[] = {
+		{WIRE_FLAG_QR, "qr"}, {WIRE_FLAG_AA, "aa"}, {WIRE_FLAG_TC, "tc"},
+		{WIRE_FLAG_RD, "rd"}, {WIRE_FLAG_RA, "ra"}, {WIRE_FLAG_Z, "z"},
+		{WIRE_FLAG_AD, "ad"}, {WIRE_FLAG_CD, "cd"}};
+	fputs(";; flags:", out);
+	for (size_t i = 0; i < sizeof bits / sizeof bits[0]; i++)
+		if (f & bits[i].bit)
+			fprintf(out, " %s", bits[i].name);
+}
+
+/* One option's data in a readable form where the option has one. */
+static void option_text(FILE *out, uint16_t code, const uint8_t *d, uint16_t len)
+{
+	const char *name = wire_edns_option_name(code);
+	if (name)
+		fprintf(out, "; %s:", name);
+	else
+		fprintf(out, "; OPT=%u:", code);
+	if (code == WIRE_EDNS_EDE && len >= 2) {
+		uint16_t info = (uint16_t)(d[0] << 8 | d[1]);
+		const char *ede = wire_ede_name(info);
+		fprintf(out, " %u (%s)", info, ede ? ede : "unassigned");
+		if (len > 2)
+			fprintf(out, ": \"%.*s\"", (int)(len - 2), (const char *)(d + 2));
+		fputc('\n', out);
+		return;
+	}
+	if (code == WIRE_EDNS_PADDING) {
+		fprintf(out, " %u bytes\n", len);
+		return;
+	}
+	fputc(' ', out);
+	bool printable = len > 0;
+	for (uint16_t i = 0; i < len; i++) {
+		fprintf(out, "%02x", d[i]);
+		printable = printable && isprint(d[i]);
+	}
+	if (code == WIRE_EDNS_NSID && printable)
+		fprintf(out, " (\"%.*s\")", (int)len, (const char *)d);
+	fputc('\n', out);
+}
+
+static void hexdump(FILE *out, const uint8_t *b, size_t n)
+{
+	for (size_t i = 0; i < n; i += 16) {
+		fprintf(out, ";; %04zx ", i);
+		for (size_t k = i; k < i + 16 && k < n; k++)
+			fprintf(out, " %02x", b[k]);
+		fputc('\n', out);
+	}
+}
+
+void present_text(FILE *out, const struct decode_origin *o, const struct wire_msg *m,
+		  enum wire_status st)
+{
+	char b1[32], b2[32], owner[WIRE_NAME_TEXT_MAX];
+	origin_text(out, o, m->len);
+	if (st) {
+		char why[256];
+		fprintf(out, ";; PARSE ERROR: %s\n", wire_error_describe(&m->err, why, sizeof why));
+	}
+	if (m->len < WIRE_HEADER_LEN) {
+		hexdump(out, m->raw, m->len);
+		fputc('\n', out);
+		return;
+	}
+	fprintf(out, ";; ->>HEADER<<- opcode: %s, status: %s, id: %u\n",
+		wire_opcode_name(WIRE_OPCODE(m->hdr.flags), b1, sizeof b1),
+		wire_rcode_name(wire_msg_rcode(m), b2, sizeof b2), m->hdr.id);
+	flags_text(out, m->hdr.flags);
+	fprintf(out, "; QUERY: %u, ANSWER: %u, AUTHORITY: %u, ADDITIONAL: %u\n",
+		m->hdr.count[0], m->hdr.count[1], m->hdr.count[2], m->hdr.count[3]);
+
+	if (m->edns.present) {
+		fputs("\n;; OPT PSEUDOSECTION:\n", out);
+		fprintf(out, "; EDNS: version: %u, flags:%s; udp: %u\n", m->edns.version,
+			(m->edns.flags & WIRE_EDNS_DO) ? " do" : "", m->edns.payload);
+		if (m->edns.count > 1)
+			fprintf(out, ";; WARNING: %u OPT records (RFC 6891 allows one)\n",
+				m->edns.count);
+		size_t pos = 0;
+		uint16_t code, len;
+		const uint8_t *d;
+		while (wire_edns_next_option(m, &pos, &code, &d, &len))
+			option_text(out, code, d, len);
+	}
+
+	for (int s = 0; s < WIRE_SEC_COUNT; s++) {
+		size_t start = wire_msg_section_start(m, (enum wire_section)s);
+		size_t count = wire_msg_section_count(m, (enum wire_section)s);
+		size_t shown = count;
+		if (s == WIRE_SEC_ADDITIONAL)
+			for (size_t i = start; i < start + count; i++)
+				shown -= m->rr[i].type == WIRE_T_OPT;
+		if (!shown)
+			continue;
+		char upper[16];
+		const char *sn = wire_section_name((enum wire_section)s);
+		size_t k = 0;
+		for (; sn[k] && k + 1 < sizeof upper; k++)
+			upper[k] = (char)toupper((unsigned char)sn[k]);
+		upper[k] = '\0';
+		fprintf(out, "\n;; %s SECTION:\n", upper);
+		for (size_t i = start; i < start + count; i++) {
+			const struct wire_rr *rr = &m->rr[i];
+			owner_text(m, rr, owner, sizeof owner);
+			if (s == WIRE_SEC_QUESTION) {
+				fprintf(out, ";%s\t\t%s\t%s\n", owner,
+					wire_class_name(rr->class, b1, sizeof b1),
+					wire_type_name(rr->type, b2, sizeof b2));
+				continue;
+			}
+			if (rr->type == WIRE_T_OPT && s == WIRE_SEC_ADDITIONAL)
+				continue; /* shown as the pseudosection */
+			fprintf(out, "%s\t%u\t%s\t%s\t%s\n", owner, rr->ttl,
+				wire_class_name(rr->class, b1, sizeof b1),
+				wire_type_name(rr->type, b2, sizeof b2), rdata_text(m, rr));
+		}
+	}
+	if (m->trailing)
+		fprintf(out, "\n;; %zu trailing bytes after the last record\n", m->trailing);
+	if (st) {
+		fputs("\n;; RAW BYTES:\n", out);
+		hexdump(out, m->raw, m->len);
+	}
+	fputc('\n', out);
+}
+
+static void json_rr(struct json *j, const struct wire_msg *m, const struct wire_rr *rr)
+{
+	char b[32], owner[WIRE_NAME_TEXT_MAX];
+	owner_text(m, rr, owner, sizeof owner);
+	json_object_begin(j);
+	json_key(j, "name");
+	json_string(j, owner);
+	json_key(j, "type");
+	json_string(j, wire_type_name(rr->type, b, sizeof b));
+	json_key(j, "class");
+	json_string(j, wire_class_name(rr->class, b, sizeof b));
+	if (rr->section != WIRE_SEC_QUESTION) {
+		json_key(j, "ttl");
+		json_uint(j, rr->ttl);
+		json_key(j, "rdlength");
+		json_uint(j, rr->rdlen);
+		json_key(j, "rdata");
+		json_string(j, rdata_text(m, rr));
+	}
+	json_object_end(j);
+}
+
+static void json_edns(struct json *j, const struct wire_msg *m)
+{
+	json_object_begin(j);
+	json_key(j, "payload");
+	json_uint(j, m->edns.payload);
+	json_key(j, "version");
+	json_uint(j, m->edns.version);
+	json_key(j, "do");
+	json_bool(j, (m->edns.flags & WIRE_EDNS_DO) != 0);
+	json_key(j, "flags");
+	json_uint(j, m->edns.flags);
+	json_key(j, "ext_rcode");
+	json_uint(j, m->edns.ext_rcode);
+	json_key(j, "opt_records");
+	json_uint(j, m->edns.count);
+	json_key(j, "options");
+	json_array_begin(j);
+	size_t pos = 0;
+	uint16_t code, len;
+	const uint8_t *d;
+	while (wire_edns_next_option(m, &pos, &code, &d, &len)) {
+		json_object_begin(j);
+		json_key(j, "code");
+		json_uint(j, code);
+		const char *name = wire_edns_option_name(code);
+		json_key(j, "name");
+		if (name)
+			json_string(j, name);
+		else
+			json_null(j);
+		json_key(j, "data");
+		json_hex(j, d, len);
+		if (code == WIRE_EDNS_EDE && len >= 2) {
+			uint16_t info = (uint16_t)(d[0] << 8 | d[1]);
+			const char *ede = wire_ede_name(info);
+			json_key(j, "info_code");
+			json_uint(j, info);
+			json_key(j, "info");
+			if (ede)
+				json_string(j, ede);
+			else
+				json_null(j);
+			json_key(j, "extra_text");
+			json_string_n(j, (const char *)(d + 2), len - 2u);
+		}
+		json_object_end(j);
+	}
+	json_array_end(j);
+	json_object_end(j);
+}
+
+void present_json(FILE *out, const struct decode_origin *o, const struct wire_msg *m,
+		  enum wire_status st)
+{
+	static const char *const formats[] = {"raw", "hex", "pcap"};
+	static const char *const count_keys[] = {"qdcount", "ancount", "nscount", "arcount"};
+	char b[64];
+	struct json j;
+	json_init(&j, out);
+	json_object_begin(&j);
+	json_key(&j, "file");
+	json_string(&j, o->file);
+	json_key(&j, "format");
+	json_string(&j, formats[o->format]);
+	json_key(&j, "index");
+	json_uint(&j, o->index);
+	if (o->format == DECODE_HEX) {
+		json_key(&j, "line");
+		json_uint(&j, o->line);
+	}
+	if (o->format == DECODE_PCAP) {
+		const struct net_packet *p = &o->pkt;
+		json_key(&j, "packet");
+		json_uint(&j, o->packet);
+		json_key(&j, "time");
+		time_text(&o->ts, b, sizeof b);
+		json_string(&j, b);
+		json_key(&j, "src");
+		json_string(&j, net_packet_addr_text(p->family, p->src, b, sizeof b));
+		json_key(&j, "sport");
+		json_uint(&j, p->sport);
+		json_key(&j, "dst");
+		json_string(&j, net_packet_addr_text(p->family, p->dst, b, sizeof b));
+		json_key(&j, "dport");
+		json_uint(&j, p->dport);
+		json_key(&j, "ip_ttl");
+		json_uint(&j, p->ttl);
+		if (p->family == AF_INET) {
+			json_key(&j, "ip_id");
+			json_uint(&j, p->ip_id);
+			json_key(&j, "df");
+			json_bool(&j, p->df);
+		}
+		json_key(&j, "capture_cut");
+		json_bool(&j, p->payload_cut);
+	}
+	json_key(&j, "length");
+	json_uint(&j, m->len);
+	if (m->len >= WIRE_HEADER_LEN) {
+		uint16_t f = m->hdr.flags;
+		json_key(&j, "id");
+		json_uint(&j, m->hdr.id);
+		json_key(&j, "opcode");
+		json_string(&j, wire_opcode_name(WIRE_OPCODE(f), b, sizeof b));
+		json_key(&j, "rcode");
+		json_string(&j, wire_rcode_name(wire_msg_rcode(m), b, sizeof b));
+		json_key(&j, "flags");
+		json_object_begin(&j);
+		static const struct { uint16_t bit; const char *name; } bits[] = {
+			{WIRE_FLAG_QR, "qr"}, {WIRE_FLAG_AA, "aa"}, {WIRE_FLAG_TC, "tc"},
+			{WIRE_FLAG_RD, "rd"}, {WIRE_FLAG_RA, "ra"}, {WIRE_FLAG_Z, "z"},
+			{WIRE_FLAG_AD, "ad"}, {WIRE_FLAG_CD, "cd"}};
+		for (size_t i = 0; i < sizeof bits / sizeof bits[0]; i++) {
+			json_key(&j, bits[i].name);
+			json_bool(&j, (f & bits[i].bit) != 0);
+		}
+		json_object_end(&j);
+		for (int s = 0; s < WIRE_SEC_COUNT; s++) {
+			json_key(&j, count_keys[s]);
+			json_uint(&j, m->hdr.count[s]);
+		}
+		for (int s = 0; s < WIRE_SEC_COUNT; s++) {
+			size_t start = wire_msg_section_start(m, (enum wire_section)s);
+			size_t count = wire_msg_section_count(m, (enum wire_section)s);
+			json_key(&j, wire_section_name((enum wire_section)s));
+			json_array_begin(&j);
+			for (size_t i = start; i < start + count; i++)
+				if (!(s == WIRE_SEC_ADDITIONAL && m->rr[i].type == WIRE_T_OPT))
+					json_rr(&j, m, &m->rr[i]);
+			json_array_end(&j);
+		}
+		json_key(&j, "edns");
+		if (m->edns.present)
+			json_edns(&j, m);
+		else
+			json_null(&j);
+		json_key(&j, "trailing");
+		json_uint(&j, m->trailing);
+	}
+	json_key(&j, "error");
+	if (st) {
+		const struct wire_error *e = &m->err;
+		json_object_begin(&j);
+		json_key(&j, "reason");
+		json_string(&j, wire_strerror(e->status));
+		json_key(&j, "offset");
+		json_uint(&j, e->offset);
+		json_key(&j, "section");
+		if (e->section >= 0)
+			json_string(&j, wire_section_name((enum wire_section)e->section));
+		else
+			json_string(&j, "header");
+		json_key(&j, "index");
+		json_uint(&j, e->index);
+		json_key(&j, "field");
+		json_string(&j, e->field ? e->field : "");
+		char why[256];
+		json_key(&j, "text");
+		json_string(&j, wire_error_describe(e, why, sizeof why));
+		json_object_end(&j);
+	} else {
+		json_null(&j);
+	}
+	json_key(&j, "raw");
+	json_hex(&j, m->raw, m->len);
+	json_object_end(&j);
+	json_newline(&j);
+}

@@ -1,0 +1,235 @@
+/* `dnswatch inject` (usage in inject_cmd.h). */
+#include "inject/inject_cmd.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "inject/engine.h"
+
+/* Lab hosts are the namespaces /run/netns/dw-LAB-HOST (see src/lab/). */
+static int enter_lab_border(const char *lab, char *err, size_t errcap)
+{
+	char path[128];
+	if (strlen(lab) > 32) {
+		snprintf(err, errcap, "lab name too long: %.40s", lab);
+		return -1;
+	}
+	snprintf(path, sizeof path, "/run/netns/dw-%s-border", lab);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, errcap, "lab '%s' has no border host (%s: %s); is it up?", lab, path,
+			 strerror(errno));
+		return -1;
+	}
+	int rc = setns(fd, CLONE_NEWNET);
+	close(fd);
+	if (rc) {
+		snprintf(err, errcap, "entering %s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Is the current network namespace one of a lab's hosts? */
+static bool in_lab_host(void)
+{
+	struct stat self, ns;
+	if (stat("/proc/self/ns/net", &self))
+		return false;
+	DIR *d = opendir("/run/netns");
+	struct dirent *de;
+	bool found = false;
+	while (d && !found && (de = readdir(d))) {
+		char path[512];
+		if (strncmp(de->d_name, "dw-", 3) != 0)
+			continue;
+		snprintf(path, sizeof path, "/run/netns/%s", de->d_name);
+		found = stat(path, &ns) == 0 && ns.st_ino == self.st_ino && ns.st_dev == self.st_dev;
+	}
+	if (d)
+		closedir(d);
+	return found;
+}
+
+__attribute__((format(printf, 1, 2)))
+static int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+	fputs("dnswatch inject: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs(" (see `dnswatch help inject`)\n", stderr);
+	return 2;
+}
+
+static int parse_seconds(const char *s, uint64_t *us)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (errno || end == s || *end || v < 0 || v > 1e7)
+		return -1;
+	*us = (uint64_t)(v * 1e6);
+	return 0;
+}
+
+/* `dnswatch inject ctl SOCKET COMMAND...`: one command, one line back. */
+static int control_client(int argc, char **argv)
+{
+	if (argc < 4)
+		return usage_error("%s", "ctl needs a socket path and a command");
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
+	if (strlen(argv[2]) >= sizeof a.sun_path)
+		return usage_error("socket path too long: %s", argv[2]);
+	snprintf(a.sun_path, sizeof a.sun_path, "%s", argv[2]);
+	char line[1024];
+	size_t n = 0;
+	for (int i = 3; i < argc; i++)
+		n += (size_t)snprintf(line + n, n < sizeof line ? sizeof line - n : 0, "%s%s",
+				      i > 3 ? " " : "", argv[i]);
+	if (n >= sizeof line - 1)
+		return usage_error("%s", "command too long");
+	line[n++] = '\n';
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+		fprintf(stderr, "dnswatch inject ctl: %s: %s\n", argv[2], strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return 1;
+	}
+	int rc = write(fd, line, n) == (ssize_t)n ? 0 : 1;
+	char reply[4096];
+	ssize_t r;
+	bool error = false, first = true;
+	while ((r = read(fd, reply, sizeof reply)) > 0) {
+		if (first && r >= 5 && memcmp(reply, "error", 5) == 0)
+			error = true;
+		first = false;
+		fwrite(reply, 1, (size_t)r, stdout);
+	}
+	close(fd);
+	return rc || error || first ? 1 : 0;
+}
+
+int inject_cmd(int argc, char **argv)
+{
+	if (argc > 1 && strcmp(argv[1], "ctl") == 0)
+		return control_client(argc, argv);
+
+	struct inject_config cfg = {.seed = (uint64_t)time(NULL), .drop_caps = true};
+	char *ifaces[17] = {0};
+	int nifaces = 0, nspecs = 0;
+	struct inject_sched sched[64];
+	const char *preset = "simple", *lab = NULL;
+	bool not_a_lab = false;
+	char err[512];
+
+	cfg.sched = sched;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+		bool takes = strcmp(a, "--stats-json") && strcmp(a, "--not-a-lab") &&
+			     strcmp(a, "--keep-caps") && strcmp(a, "--busy-poll");
+		if (takes && !v)
+			return usage_error("%s needs a value", a);
+		if (!strcmp(a, "--lab"))
+			lab = v;
+		else if (!strcmp(a, "-i")) {
+			if (nifaces == 16)
+				return usage_error("%s", "at most 16 interfaces");
+			ifaces[nifaces++] = argv[i + 1];
+		} else if (!strcmp(a, "--rules"))
+			cfg.rules_file = v;
+		else if (!strcmp(a, "--preset"))
+			preset = v;
+		else if (!strcmp(a, "--injector")) {
+			if (nspecs == PROFILE_MAX)
+				return usage_error("%s", "at most 8 injectors");
+			struct inject_profile *p = &cfg.profile[nspecs];
+			char name[16];
+			snprintf(name, sizeof name, "i%d", nspecs + 1);
+			inject_profile_default(p, name);
+			if (inject_profile_parse(v, p, err, sizeof err))
+				return usage_error("%s", err);
+			nspecs++;
+		} else if (!strcmp(a, "--schedule")) {
+			char *colon = strchr(v, ':');
+			if (!colon || cfg.nsched == 64)
+				return usage_error("bad --schedule '%s' (SECONDS:FILE or SECONDS:off)", v);
+			*colon = '\0';
+			if (parse_seconds(v, &sched[cfg.nsched].at_us))
+				return usage_error("bad --schedule time '%s'", v);
+			sched[cfg.nsched].file = strcmp(colon + 1, "off") ? colon + 1 : NULL;
+			if (cfg.nsched && sched[cfg.nsched].at_us < sched[cfg.nsched - 1].at_us)
+				return usage_error("%s", "--schedule times must not go backwards");
+			cfg.nsched++;
+		} else if (!strcmp(a, "--control"))
+			cfg.control = v;
+		else if (!strcmp(a, "--log"))
+			cfg.log = v;
+		else if (!strcmp(a, "--seed")) {
+			char *end;
+			cfg.seed = strtoull(v, &end, 0);
+			if (*end)
+				return usage_error("bad --seed '%s'", v);
+		} else if (!strcmp(a, "--duration")) {
+			if (parse_seconds(v, &cfg.duration_us))
+				return usage_error("bad --duration '%s'", v);
+		} else if (!strcmp(a, "--stats-json"))
+			cfg.stats_json = true;
+		else if (!strcmp(a, "--not-a-lab"))
+			not_a_lab = true;
+		else if (!strcmp(a, "--busy-poll"))
+			cfg.busy_poll = true;
+		else if (!strcmp(a, "--keep-caps"))
+			cfg.drop_caps = false;
+		else
+			return usage_error("unknown option '%s'", a);
+		if (takes)
+			i++;
+	}
+	if (nspecs) {
+		cfg.nprofiles = nspecs;
+	} else {
+		cfg.nprofiles = inject_profile_preset(preset, cfg.profile, PROFILE_MAX);
+		if (cfg.nprofiles < 0)
+			return usage_error("unknown preset '%s' (gfw, simple)", preset);
+	}
+	for (int i = 0; i < cfg.nprofiles; i++)
+		for (int k = 0; k < i; k++)
+			if (!strcmp(cfg.profile[i].name, cfg.profile[k].name))
+				return usage_error("two injectors named '%s'", cfg.profile[i].name);
+	cfg.ifaces = ifaces;
+
+	/* A lab instrument: it runs where the lab put its border, or in some
+	 * other lab host, and nowhere else unless told so in as many words. */
+	if (lab) {
+		if (enter_lab_border(lab, err, sizeof err)) {
+			fprintf(stderr, "dnswatch inject: %s\n", err);
+			return 1;
+		}
+	} else if (!not_a_lab && !in_lab_host()) {
+		fprintf(stderr, "dnswatch inject: this network namespace is not a dnswatch lab host; "
+				"use --lab NAME, run it with `dnswatch lab exec`, or say --not-a-lab\n");
+		return 1;
+	}
+	for (int i = 0; i < cfg.nprofiles; i++) {
+		char spec[256];
+		inject_profile_format(&cfg.profile[i], spec, sizeof spec);
+		fprintf(stderr, "dnswatch inject: injector %s\n", spec);
+	}
+	return inject_engine_run(&cfg);
+}

@@ -1,0 +1,86 @@
+/*
+ * The domain matcher shared by the injector and the classifier: a set of
+ * name patterns, each with a query-type selector and a caller's value (a
+ * rule number), looked up in time linear in the name's length.
+ *
+ * Patterns (text, case-insensitive; a trailing dot is allowed and ignored):
+ *   example.com      exact: that name only
+ *   *.example.com    strict subdomains of example.com (label boundary);
+ *                    *.com is a whole TLD
+ *   *example.com     any name whose text ends in "example.com": example.com,
+ *                    www.example.com, but also notexample.com (the GFW's
+ *                    sloppy *youtube.com, which over-blocked)
+ *   *google*         any name whose text contains "google" (substring;
+ *                    label separators count as '.')
+ *   *                every name
+ * When several patterns match, the most specific wins: the longest pattern
+ * text (wildcards not counted); on a tie exact beats subdomain beats
+ * text-suffix beats substring, and then the earlier-added pattern wins.
+ *
+ * Query-type selectors: a pattern applies to the types in its set only; the
+ * lookup skips patterns whose set does not hold the query's type.
+ */
+#ifndef DW_MATCH_MATCH_H
+#define DW_MATCH_MATCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum match_kind {
+	MATCH_EXACT = 0,  /* example.com */
+	MATCH_SUBDOMAIN,  /* *.example.com */
+	MATCH_SUFFIX,     /* *example.com */
+	MATCH_SUBSTRING,  /* *example* */
+	MATCH_ALL         /* * */
+};
+
+/* A set of query types: every type, or the listed ones. */
+struct match_qtypes {
+	bool all;
+	uint64_t bits[4];        /* types 0..255 */
+	uint16_t more[4];        /* up to 4 types above 255 */
+	uint8_t nmore;
+};
+
+struct match_set; /* opaque */
+
+/* A new, empty set. Free with match_set_free. NULL if out of memory. */
+struct match_set *match_set_new(void);
+void match_set_free(struct match_set *s);
+
+/*
+ * Add PATTERN (text as above) for the types in QT (NULL = all types) with the
+ * caller's VALUE, returned by lookups. Returns 0, or -1 with a one-line
+ * reason in ERR ("empty label", "label over 63 octets", "'*' only at the
+ * start or as *text*", ...). Adding after match_set_finish is an error.
+ */
+int match_set_add(struct match_set *s, const char *pattern, const struct match_qtypes *qt,
+		  uint32_t value, char *err, size_t errcap);
+
+/* Build the lookup structures; call once after the last add. 0 or -1 (ENOMEM). */
+int match_set_finish(struct match_set *s);
+
+/* Number of patterns added. */
+size_t match_set_count(const struct match_set *s);
+
+/* Result of a lookup. */
+struct match_result {
+	uint32_t value;      /* the caller's value of the winning pattern */
+	enum match_kind kind;
+	uint16_t length;     /* pattern text length, wildcards not counted */
+};
+
+/*
+ * Look up NAME (uncompressed wire form, any case) for query type QTYPE.
+ * Returns true and fills *R with the winning pattern, false if none applies.
+ * Thread-safe for concurrent lookups after match_set_finish.
+ */
+bool match_lookup(const struct match_set *s, const uint8_t *name, uint16_t qtype,
+		  struct match_result *r);
+
+/* Helpers for selectors: "A,AAAA", "ANY", "*" (all). 0 or -1 with ERR. */
+int match_qtypes_parse(const char *text, struct match_qtypes *qt, char *err, size_t errcap);
+bool match_qtypes_has(const struct match_qtypes *qt, uint16_t qtype);
+
+#endif

@@ -1,0 +1,105 @@
+/*
+ * What the prober keeps: every reply to every query, with the IP-level
+ * fields an injector gives itself away by, and the verdict judged from all
+ * of them. This header is the contract between the probe engine (which fills
+ * results), the classifier (which judges them), and the stores (NDJSON and
+ * SQLite, which write them). No I/O here.
+ */
+#ifndef DW_PROBE_RESULT_H
+#define DW_PROBE_RESULT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "wire/name.h"
+
+#define PROBE_REPLIES_MAX 8   /* replies kept per query and target (more are counted) */
+#define PROBE_ADDRS_MAX 8     /* answer addresses kept per reply */
+#define PROBE_RAW_MAX 512     /* raw bytes kept per reply (longer ones are cut; flagged) */
+
+/* A target: where queries go, and what kind of server is expected there. */
+enum probe_target_kind {
+	TARGET_RESOLVER = 0,  /* a recursive resolver (RD set) */
+	TARGET_AUTH,          /* an authoritative server (RD clear) */
+	TARGET_NODNS          /* an address that runs no DNS: any reply is injected */
+};
+
+struct probe_target {
+	char label[32];        /* e.g. "isp", "public", "nodns" */
+	enum probe_target_kind kind;
+	int family;            /* AF_INET or AF_INET6 */
+	uint8_t addr[16];
+	uint16_t port;
+};
+
+/* One answer address (A or AAAA) with its record's TTL. */
+struct probe_addr {
+	int family;
+	uint8_t addr[16];
+	uint32_t ttl;
+};
+
+struct probe_reply {
+	uint64_t time_us;      /* arrival, microseconds since the epoch (kernel timestamp) */
+	uint32_t rtt_us;       /* since the query's last transmission */
+	int family;
+	uint8_t src[16];       /* the reply's source address and port */
+	uint16_t sport;
+	bool ip_known;         /* the IP-level fields below were captured */
+	uint8_t ip_ttl;
+	uint16_t ip_id;        /* IPv4 only */
+	bool df;               /* IPv4 only */
+	bool parsed;           /* the DNS payload parsed */
+	bool question_match;   /* its question equals the query's, byte for byte (0x20) */
+	uint16_t flags;        /* DNS header flags word */
+	uint16_t rcode;        /* full rcode, EDNS extension included */
+	uint16_t ancount, nscount, arcount;
+	bool answer_ptr;       /* first answer's owner is a pointer to the question (c00c) */
+	uint32_t answer_ttl;   /* TTL of the first answer record, 0 if none */
+	uint8_t naddrs;
+	struct probe_addr addrs[PROBE_ADDRS_MAX];
+	uint8_t ncnames;       /* CNAME records in the answer section */
+	uint16_t len;          /* the whole DNS payload's length */
+	uint16_t rawlen;       /* bytes kept in raw (<= PROBE_RAW_MAX) */
+	uint8_t raw[PROBE_RAW_MAX];
+};
+
+enum probe_verdict {
+	VERDICT_NONE = 0,      /* not judged yet */
+	VERDICT_OK,
+	VERDICT_INJECTED,
+	VERDICT_POISONED,
+	VERDICT_INCONSISTENT,
+	VERDICT_NXDOMAIN,
+	VERDICT_SERVFAIL,
+	VERDICT_REFUSED,
+	VERDICT_TIMEOUT,
+	VERDICT_COUNT
+};
+
+/* One query of one name to one target, and everything that came back. */
+struct probe_result {
+	uint64_t seq;          /* position of the name in the input (0-based) */
+	uint32_t line;         /* its line in the input file */
+	uint16_t target;       /* index into the run's targets */
+	uint8_t qname[WIRE_NAME_MAX]; /* as sent (0x20 case included) */
+	uint16_t qtype;
+	uint16_t id;           /* DNS ID of the last transmission */
+	uint16_t sport;        /* source port of the last transmission */
+	uint8_t attempts;      /* transmissions (retries + 1) */
+	uint64_t sent_us;      /* first transmission, microseconds since the epoch */
+	uint8_t nreplies;      /* replies kept */
+	uint16_t replies_seen; /* replies received, kept or not */
+	struct probe_reply reply[PROBE_REPLIES_MAX];
+	enum probe_verdict verdict;
+	int8_t forged_reply;   /* index of the reply judged forged, -1 if none */
+	int32_t group;         /* injector group of the forged reply, -1 if none */
+	char evidence[160];    /* one line: why this verdict */
+};
+
+const char *probe_verdict_name(enum probe_verdict v);
+/* Parse "ok", "injected", ... back; false if unknown. */
+bool probe_verdict_from_name(const char *name, enum probe_verdict *v);
+
+#endif

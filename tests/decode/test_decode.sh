@@ -1,0 +1,41 @@
+#!/bin/bash
+# `dnswatch decode` end to end: pcap, hex and raw input, text and JSON output,
+# broken messages, bad files.
+. "$DW_ROOT/tests/lib.sh"
+data="$DW_ROOT/tests/decode/data"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+out=$("$DNSWATCH" decode "$data/sample.pcap"); rc=$?
+[ $rc = 0 ] && ok "pcap decodes, exit 0" || fail "pcap decodes, exit 0" "rc=$rc"
+echo "$out" | grep -q $'^www.example.com.\t300\tIN\tA\t65.49.2.178$' && ok "pcap: forged answer shown dig-like" || fail "pcap: forged answer shown dig-like"
+echo "$out" | grep -q 'packet 2, 2014-01-21T07:15:00.000150Z, 198.18.8.8 port 53 -> 198.18.1.10 port 40000, IP TTL 47, IP ID 0, message 2' \
+	&& ok "pcap: time, addresses, IP TTL and ID per message" || fail "pcap: time, addresses, IP TTL and ID per message"
+echo "$out" | grep -q '3 packets, 3 DNS messages' && ok "pcap: packet summary" || fail "pcap: packet summary"
+
+json=$("$DNSWATCH" decode --json "$data/sample.pcap")
+[ "$(echo "$json" | jq -s length)" = 3 ] && ok "json: one valid object per message" || fail "json: one valid object per message"
+[ "$(echo "$json" | jq -r 'select(.index==3) | [.ip_ttl, .ip_id, .df, .answer[0].rdata, .answer[0].ttl, .flags.qr] | @tsv')" = $'56\t7777\ttrue\t93.184.216.34\t3600\ttrue' ] \
+	&& ok "json: IP fields, answer rdata and TTL, flags" || fail "json: IP fields, answer rdata and TTL, flags"
+[ "$(echo "$json" | jq -r 'select(.index==1) | .raw')" = "20140100000100000000000003777777076578616d706c6503636f6d0000010001" ] \
+	&& ok "json: raw bytes in hex" || fail "json: raw bytes in hex"
+
+out=$("$DNSWATCH" decode "$data/broken.hex" 2>&1); rc=$?
+[ $rc = 1 ] && ok "broken messages: exit 1" || fail "broken messages: exit 1" "rc=$rc"
+echo "$out" | grep -q 'PARSE ERROR: truncated at offset 47 (answer\[0\] rdata)' && ok "truncated rdata: reason, offset, field" || fail "truncated rdata: reason, offset, field" "$out"
+echo "$out" | grep -q 'PARSE ERROR: compression pointer does not point backwards (loop) at offset 12 (question\[0\] owner)' && ok "pointer loop: reason, offset, field" || fail "pointer loop: reason, offset, field"
+echo "$out" | grep -q '^;example.cn.' && ok "decoding goes on after a bad message" || fail "decoding goes on after a bad message"
+[ "$("$DNSWATCH" decode --json "$data/broken.hex" | jq -r 'select(.index==1) | [.error.offset, .error.section, .error.field, .qdcount] | @tsv')" = $'47\tanswer\trdata\t1' ] \
+	&& ok "json: error offset, section and field" || fail "json: error offset, section and field"
+
+printf '\x00\x07\x81\x83\x00\x00\x00\x00\x00\x00\x00\x00' > "$tmp/raw.bin"
+"$DNSWATCH" decode < "$tmp/raw.bin" | grep -q 'status: NXDOMAIN, id: 7' && ok "raw binary from stdin" || fail "raw binary from stdin"
+
+err=$("$DNSWATCH" decode "$tmp/missing" 2>&1 >/dev/null); rc=$?
+[ $rc = 1 ] && [ "$err" = "dnswatch decode: $tmp/missing: No such file or directory" ] && ok "missing file: one line, exit 1" || fail "missing file: one line, exit 1" "$err"
+printf 'abc' > "$tmp/odd.hex"
+err=$("$DNSWATCH" decode "$tmp/odd.hex" 2>&1 >/dev/null)
+[ "$err" = "dnswatch decode: $tmp/odd.hex:1: odd number of hex digits in the message starting here" ] && ok "odd hex: file and line" || fail "odd hex: file and line" "$err"
+err=$("$DNSWATCH" decode --bogus 2>&1); rc=$?
+[ $rc = 2 ] && echo "$err" | grep -q "unknown option '--bogus'" && ok "unknown option: exit 2" || fail "unknown option: exit 2"
+done_testing

@@ -1,0 +1,162 @@
+/* decode/input: format detection, hex blocks, pcap captures. */
+#include <pcap/pcap.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "decode/input.h"
+#include "harness.h"
+#include "net/frames.h"
+#include "wire/msg.h"
+
+/* What the reader handed over, message by message. */
+struct seen {
+	unsigned n;
+	size_t len[16];
+	uint8_t first[16];
+	unsigned long line[16], packet[16];
+	uint8_t ttl[16];
+	enum decode_format format;
+};
+
+static int collect(void *ctx, const struct decode_origin *o, const uint8_t *m, size_t len)
+{
+	struct seen *s = ctx;
+	if (s->n < 16) {
+		s->len[s->n] = len;
+		s->first[s->n] = len ? m[0] : 0;
+		s->line[s->n] = o->line;
+		s->packet[s->n] = o->packet;
+		s->ttl[s->n] = o->pkt.ttl;
+	}
+	s->format = o->format;
+	s->n++;
+	return 0;
+}
+
+static int read_string(const char *text, size_t len, struct seen *s, struct decode_counts *c,
+		       char *err, size_t cap)
+{
+	FILE *f = fmemopen((void *)(uintptr_t)text, len, "rb");
+	int rc = decode_read(f, "t", collect, s, c, err, cap);
+	fclose(f);
+	return rc;
+}
+
+static void test_hex_blocks(void)
+{
+	const char *t = "# two messages\nab cd\nef\n\n\n  0102 # comment\n";
+	struct seen s = {0};
+	struct decode_counts c = {0};
+	char err[256] = "";
+	CHECK_EQ(read_string(t, strlen(t), &s, &c, err, sizeof err), 0);
+	CHECK_EQ(s.n, 2);
+	CHECK_EQ(s.format, DECODE_HEX);
+	CHECK_EQ(s.len[0], 3);
+	CHECK_EQ(s.first[0], 0xab);
+	CHECK_EQ(s.line[0], 2);
+	CHECK_EQ(s.len[1], 2);
+	CHECK_EQ(s.line[1], 6);
+}
+
+static void test_hex_odd_digits(void)
+{
+	const char *t = "abc\n\n0102\n";
+	struct seen s = {0};
+	struct decode_counts c = {0};
+	char err[256] = "";
+	CHECK_EQ(read_string(t, strlen(t), &s, &c, err, sizeof err), -1);
+	CHECK_STR(err, "t:1: odd number of hex digits in the message starting here");
+	CHECK_EQ(s.n, 0);
+}
+
+static void test_raw_and_empty(void)
+{
+	const char raw[] = "\x12\x34\x81\x80zz";
+	struct seen s = {0};
+	struct decode_counts c = {0};
+	char err[256] = "";
+	CHECK_EQ(read_string(raw, 6, &s, &c, err, sizeof err), 0);
+	CHECK_EQ(s.n, 1);
+	CHECK_EQ(s.format, DECODE_RAW);
+	CHECK_EQ(s.len[0], 6);
+	CHECK_EQ(read_string(raw, 0, &s, &c, err, sizeof err), -1);
+	CHECK_STR(err, "t: empty input");
+}
+
+/* A capture with DNS over IPv4 and IPv6, a VLAN, non-DNS UDP, TCP, a
+ * fragment, and a DNS payload cut short by the snap length. */
+static char *write_capture(void)
+{
+	static char path[] = "/tmp/dw-test-XXXXXX.pcap";
+	int fd = mkstemps(path, 5);
+	close(fd);
+	pcap_t *dead = pcap_open_dead(DLT_EN10MB, 65535);
+	pcap_dumper_t *d = pcap_dump_open(dead, path);
+	const uint8_t q[] = {0xab, 0xcd, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1};
+	struct frame_spec specs[] = {
+		{.ttl = 64, .sport = 4000, .dport = 53},
+		{.ttl = 55, .v6 = 1, .vlan = 1, .sport = 53, .dport = 4000},
+		{.ttl = 64, .sport = 4000, .dport = 123},
+		{.ttl = 64, .proto = 6, .sport = 4000, .dport = 53},
+		{.ttl = 64, .frag = 0x2000, .sport = 4000, .dport = 53},
+		{.ttl = 33, .sport = 53, .dport = 4000},
+	};
+	for (size_t i = 0; i < sizeof specs / sizeof specs[0]; i++) {
+		uint8_t frame[256];
+		size_t n = frame_build(&specs[i], q, sizeof q, frame);
+		struct pcap_pkthdr h = {.ts = {1390288500 + (long)i, 0}, .len = (bpf_u_int32)n,
+					.caplen = (bpf_u_int32)n};
+		if (i == 5)
+			h.caplen = (bpf_u_int32)(n - 5); /* snap length cut */
+		pcap_dump((u_char *)d, &h, frame);
+	}
+	pcap_dump_close(d);
+	pcap_close(dead);
+	return path;
+}
+
+static void test_pcap(void)
+{
+	char *path = write_capture();
+	FILE *f = fopen(path, "rb");
+	struct seen s = {0};
+	struct decode_counts c = {0};
+	char err[256] = "";
+	CHECK_EQ(decode_read(f, path, collect, &s, &c, err, sizeof err), 0);
+	fclose(f);
+	unlink(path);
+	CHECK_EQ(s.format, DECODE_PCAP);
+	CHECK_EQ(c.packets, 6);
+	CHECK_EQ(c.messages, 3);
+	CHECK_EQ(c.not_dns, 2);
+	CHECK_EQ(c.fragments, 1);
+	CHECK_EQ(s.n, 3);
+	CHECK_EQ(s.packet[0], 1);
+	CHECK_EQ(s.ttl[1], 55);
+	CHECK_EQ(s.packet[2], 6);
+	CHECK_EQ(s.len[2], 12); /* 17 bytes, 5 cut off */
+}
+
+static void test_pcap_garbage(void)
+{
+	/* A pcap header and then garbage: an error line, no crash. */
+	uint8_t junk[64] = {0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0};
+	memset(junk + 24, 0xff, 40);
+	struct seen s = {0};
+	struct decode_counts c = {0};
+	char err[256] = "";
+	int rc = decode_read_pcap_mem(junk, sizeof junk, "junk", collect, &s, &c, err, sizeof err);
+	CHECK_EQ(rc, -1);
+	CHECK(strncmp(err, "junk", 4) == 0);
+	CHECK_EQ(s.n, 0);
+}
+
+int main(void)
+{
+	RUN(test_hex_blocks);
+	RUN(test_hex_odd_digits);
+	RUN(test_raw_and_empty);
+	RUN(test_pcap);
+	RUN(test_pcap_garbage);
+	return harness_done();
+}

@@ -45,8 +45,9 @@ const char lab_usage[] =
 	"\n"
 	"  up              build the lab and start its servers; on any failure roll\n"
 	"                  back everything and print one line saying what failed.\n"
-	"                  A lab already up and healthy: says so, exit 0. A half-up lab\n"
-	"                  (left by a crash or a kill): cleaned up, then built afresh.\n"
+	"                  A lab already up and healthy: one line, exit 3, the lab\n"
+	"                  untouched. A half-up lab (left by a crash or a kill): one\n"
+	"                  line, taken down completely, exit 1; run `up` again.\n"
 	"    --seed N             population seed (default 1)\n"
 	"    --names com=N,net=N,org=N,cn=N   names per TLD (default 3000,1000,1000,2000)\n"
 	"    --delay-ms MS        one-way long-haul delay (default 80)\n"
@@ -70,7 +71,8 @@ const char lab_usage[] =
 	"  delay --queue N --delay-us US --jitter-us US --capacity N --seed N --stats FILE\n"
 	"                  the NFQUEUE delay element\n"
 	"\n"
-	"  Exit status: 0 done, 1 failed, 2 usage error. Needs root.\n";
+	"  Exit status: 0 done, 1 failed, 2 usage error, 3 `up` on a lab already up.\n"
+	"  Needs root.\n";
 
 #define LAB_DEFAULT_DELAY_MS 80
 #define LAB_DEFAULT_JITTER_MS 3
@@ -695,18 +697,22 @@ static int lab_up(struct lab_opts *o)
 		return 1;
 	char why[512];
 	enum lab_health h = lab_health(o, why, sizeof why);
+	/* Both are faults in the issue's sense: one line, non-zero exit, and
+	 * nothing half-built left (an up lab stays as it is; a half-up one is
+	 * taken down). Exit 3 lets a script tell "already up" from a failure. */
 	if (h == LAB_UP) {
-		printf("lab '%s' is already up (see `dnswatch lab --name %s status`)\n", o->name, o->name);
+		fprintf(stderr, "dnswatch lab up: lab '%s' is already up (`dnswatch lab --name %s down` "
+				"first to rebuild it)\n", o->name, o->name);
 		lab_unlock(lock);
-		return 0;
+		return 3;
 	}
 	if (h == LAB_PARTIAL) {
-		fprintf(stderr, "dnswatch lab up: lab '%s' was half up (%s); cleaning it up first\n",
-			o->name, why);
-		if (lab_teardown(o) < 0) {
-			lab_unlock(lock);
-			return 1;
-		}
+		int r = lab_teardown(o);
+		lab_unlock(lock);
+		if (r >= 0)
+			fprintf(stderr, "dnswatch lab up: lab '%s' was half up (%s); took it down, "
+					"run `dnswatch lab --name %s up` again\n", o->name, why, o->name);
+		return 1;
 	}
 	/* Ctrl-C or a kill during up: finish the step, then roll back. */
 	struct sigaction sa = {.sa_handler = lab_on_signal};

@@ -76,8 +76,8 @@ echo "# lab up (default population) took ${secs} s wall clock"
 awk -v s="$secs" 'BEGIN {exit !(s < 10)}' && ok "lab up in under 10 s" || fail "lab up in under 10 s" "took $secs s"
 
 out=$(lab --name "$L" up 2>&1); rc=$?
-[ $rc = 0 ] && echo "$out" | grep -q 'already up' && ok "lab up twice: says already up, exit 0" \
-	|| fail "lab up twice: says already up, exit 0" "rc=$rc out=$out"
+[ $rc = 3 ] && [ "$(echo "$out" | wc -l)" = 1 ] && echo "$out" | grep -q 'is already up' \
+	&& ok "lab up twice: one line, exit 3" || fail "lab up twice: one line, exit 3" "rc=$rc out=$out"
 
 st=$(lab --name "$L" status 2>&1); rc=$?
 [ $rc = 0 ] && ok "status: up and healthy, exit 0" || fail "status: up and healthy, exit 0" "$st"
@@ -183,6 +183,16 @@ echo "# via ISP resolver, uncached (ms):$isp_unc; cached (ms):$isp_cac"
 [ -z "$badisp" ] && ok "via isp: uncached >= one round trip, cached well under it" \
 	|| fail "via isp: uncached >= one round trip, cached well under it" "$badisp"
 
+# ---- the ISP resolver's cache through its control socket: dump, flush ---------------------
+uc="/run/dnswatch/$L/srv/isp/unbound.conf"
+n1=$(echo "$fresh" | head -1)
+unbound-control -c "$uc" dump_cache 2>&1 | grep -q "^$n1" && ok "isp cache dump shows a resolved name" \
+	|| fail "isp cache dump shows a resolved name" "$n1 not in dump_cache"
+out=$(unbound-control -c "$uc" flush_zone . 2>&1); rc=$?
+t=$(qtime 198.18.1.1 "$n1")
+[ $rc = 0 ] && [ "$t" != timeout ] && [ "$t" -ge $lo ] && ok "isp cache flushed: the name takes a round trip again ($t ms)" \
+	|| fail "isp cache flushed: the name takes a round trip again" "rc=$rc $out t=$t"
+
 # ---- the address inside the border that runs no DNS ---------------------------------
 t0=$(date +%s)
 out=$(lab --name "$L" exec client dig @198.18.55.55 www.example.com A +tries=1 +time=2 2>&1); rc=$?
@@ -218,7 +228,7 @@ err=$(lab --name "${L}f" up --fault auth3 --names com=30,net=10,org=10,cn=20 2>&
 left=$(ip netns list | grep -c "^dw-${L}f-"; ls -d "/run/dnswatch/${L}f" 2>/dev/null; pgrep -f "/run/dnswatch/${L}f/")
 [ "$left" = 0 ] && ok "failing nsd: everything rolled back" || fail "failing nsd: everything rolled back" "$left"
 
-# ---- a half-up lab is cleaned up and rebuilt ---------------------------------------------
+# ---- a half-up lab: one line, taken down, non-zero; then up works again -------------------
 out=$(lab --name "${L}p" up --names com=30,net=10,org=10,cn=20 2>&1)
 kill "$(sed -n 's/^pid.isp=//p' "/run/dnswatch/${L}p/state")"
 sleep 0.3
@@ -226,8 +236,13 @@ lab --name "${L}p" status >"$tmp/half" 2>&1; rc=$?
 [ $rc = 1 ] && grep -q 'HALF UP' "$tmp/half" && ok "status reports a half-up lab, exit 1" \
 	|| fail "status reports a half-up lab, exit 1" "rc=$rc $(head -1 "$tmp/half")"
 out=$(lab --name "${L}p" up --names com=30,net=10,org=10,cn=20 2>&1); rc=$?
-echo "$out" | grep -q 'was half up' && [ $rc = 0 ] && lab --name "${L}p" status >/dev/null \
-	&& ok "up on a half-up lab cleans it and rebuilds" || fail "up on a half-up lab cleans it and rebuilds" "rc=$rc $out"
+left=$(ip netns list | grep -c "^dw-${L}p-"; ls -d "/run/dnswatch/${L}p" 2>/dev/null; pgrep -f "/run/dnswatch/${L}p/")
+[ $rc = 1 ] && [ "$(echo "$out" | wc -l)" = 1 ] && echo "$out" | grep -q 'was half up (unbound server isp' \
+	&& [ "$left" = 0 ] && ok "up on a half-up lab: one line, exit 1, taken down" \
+	|| fail "up on a half-up lab: one line, exit 1, taken down" "rc=$rc $out left=$left"
+out=$(lab --name "${L}p" up --names com=30,net=10,org=10,cn=20 2>&1); rc=$?
+[ $rc = 0 ] && lab --name "${L}p" status >/dev/null && ok "then up builds it afresh" \
+	|| fail "then up builds it afresh" "rc=$rc $out"
 lab --name "${L}p" down >/dev/null
 
 # ---- a signed lab: both resolvers validate from the lab's trust anchor -------------------

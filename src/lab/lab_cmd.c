@@ -628,17 +628,22 @@ static int lab_build(const struct lab_opts *o, char *err, size_t errcap, char *s
 		size_t len = strlen(lo[s->host]);
 		snprintf(lo[s->host] + len, sizeof lo[0] - len, "%s%s", len ? " " : "", s->addr);
 	}
-	int made_dir = 0;
-	r = lab_topology_build(o->name, o->dir, lo_ptr, &made_dir, err, errcap);
-	if (made_dir) {
-		/* Remember (across labs) what of /run/netns a lab made, so that the
-		 * last `down` removes exactly that. */
-		char marker[256], text[128], e2[256];
+	/* Remember (across labs) what of /run/netns a lab is about to make, so
+	 * that the last `down` removes exactly that, even if this `up` is
+	 * killed half way. Written before, not after: a marker for something not
+	 * made yet costs nothing (release checks), a missing one leaks a mount. */
+	int will_make = lab_netns_dir_missing();
+	char v[16];
+	if (will_make && lab_state_get(LAB_STATE_BASE, "made-run-netns", "made", v, sizeof v) != 0) {
+		char marker[256], text[128];
 		snprintf(marker, sizeof marker, "%s/made-run-netns", LAB_STATE_BASE);
 		snprintf(text, sizeof text, "# what of /run/netns dnswatch lab made (1 dir, 2 mount)\nmade=%d\n",
-			 made_dir);
-		lab_write_file(marker, text, e2, sizeof e2);
+			 will_make);
+		if (lab_write_file(marker, text, err, errcap) != 0)
+			return -1;
 	}
+	int made_dir = 0;
+	r = lab_topology_build(o->name, o->dir, lo_ptr, &made_dir, err, errcap);
 	if (r != 0)
 		return -1;
 	if (lab_interrupted)

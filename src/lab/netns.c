@@ -124,6 +124,17 @@ int lab_netns_create(const char *name, int *made_dir, int *made_mount, char *err
 	return 0;
 }
 
+int lab_netns_dir_missing(void)
+{
+	struct statx st;
+	if (statx(AT_FDCWD, LAB_NETNS_DIR, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, &st) != 0)
+		return 3; /* neither the directory nor the mount point */
+	if ((st.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) &&
+	    !(st.stx_attributes & STATX_ATTR_MOUNT_ROOT))
+		return 2; /* a plain directory, not yet a mount point */
+	return 0;
+}
+
 int lab_netns_release_dir(int made_dir, int made_mount)
 {
 	DIR *d = opendir(LAB_NETNS_DIR);

@@ -21,6 +21,10 @@
  */
 int lab_netns_create(const char *name, int *made_dir, int *made_mount, char *err, size_t errcap);
 
+/* What lab_netns_create would have to make of /run/netns now: bit 0 the
+ * directory, bit 1 the mount point (0: both there). */
+int lab_netns_dir_missing(void);
+
 /* Once /run/netns is empty: unmount it if MADE_MOUNT, remove it if MADE_DIR.
  * Returns 0, or -1 if namespaces (anyone's) are still in it. */
 int lab_netns_release_dir(int made_dir, int made_mount);

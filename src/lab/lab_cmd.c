@@ -56,9 +56,9 @@ const char lab_usage[] =
 	"                         netem, nfqueue or none (default auto)\n"
 	"    --queue-max N        packets the nfqueue delay element holds at most (default 65536)\n"
 	"    --timeout MS         wait at most this long for the servers (default 15000)\n"
-	"    --sign               sign every zone (ldns-keygen, ldns-signzone; ECDSA P-256)\n"
+	"    --sign               sign every zone (libldns, ECDSA P-256, NSEC)\n"
 	"                         and make both resolvers validate from the lab's trust\n"
-	"                         anchor " LAB_STATE_BASE "/NAME/trust-anchor.ds (slower)\n"
+	"                         anchor " LAB_STATE_BASE "/NAME/trust-anchor.ds (+3 s)\n"
 	"    --fault SERVER       for tests: give SERVER's nsd an address it cannot bind\n"
 	"  down            stop every process, delete every namespace, remove the state\n"
 	"                  (also of a half-up lab); a lab that is not there: exit 0\n"
@@ -182,15 +182,13 @@ static const struct {
 	{"ip", "iproute2"}, {"tc", "iproute2"}, {"iptables-restore", "iptables"},
 	{"iptables-save", "iptables"}, {"nsd", "nsd"}, {"unbound", "unbound"},
 	{"unbound-control", "unbound"},
-	{"ldns-keygen", "ldnsutils"}, {"ldns-signzone", "ldnsutils"}, /* only for --sign */
 };
 
-static int lab_need_tools(int sign)
+static int lab_need_tools(void)
 {
 	char missing[512] = "";
 	for (size_t i = 0; i < sizeof lab_tools / sizeof lab_tools[0]; i++)
-		if ((sign || strncmp(lab_tools[i].prog, "ldns-", 5) != 0) &&
-		    !lab_proc_in_path(lab_tools[i].prog)) {
+		if (!lab_proc_in_path(lab_tools[i].prog)) {
 			size_t len = strlen(missing);
 			snprintf(missing + len, sizeof missing - len, "%s%s (Debian package %s)",
 				 len ? ", " : "", lab_tools[i].prog, lab_tools[i].pkg);
@@ -695,7 +693,7 @@ interrupted:
 
 static int lab_up(struct lab_opts *o)
 {
-	if (lab_need_root("up") != 0 || lab_need_tools(o->sign) != 0)
+	if (lab_need_root("up") != 0 || lab_need_tools() != 0)
 		return 1;
 	int lock = lab_lock();
 	if (lock < 0)

@@ -1,4 +1,4 @@
-/* DNSSEC signing of the lab's zones with ldns-keygen and ldns-signzone (see sign.h). */
+/* DNSSEC signing of the lab's zones with libldns, in worker processes (see sign.h). */
 #include "lab/sign.h"
 
 #include <errno.h>
@@ -6,97 +6,163 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
-#include "lab/proc.h"
+#include <ldns/ldns.h>
 
-#define SIGN_JOBS 4
-#define SIGN_BASE_MAX 128
+/* Worker processes: the machine's two cores both sign. The work is done in
+ * children, which also keeps libldns's and OpenSSL's global state (and
+ * whatever they allocate for good) out of the long-lived parent. */
+#define SIGN_WORKERS 2
 
-/* One zone to sign: its origin and zone file; its key's base name once made. */
 struct sign_zone {
-	char origin[LAB_POP_NAME_MAX];
-	char file[512];
-	char base[SIGN_BASE_MAX];
+	char origin[LAB_POP_NAME_MAX]; /* "lune0.com.", "com.", "." */
+	char file[512];                /* its zone file, signed in place */
 };
 
-/* Run STEP (0 keygen, 1 signzone) for every zone in Z, SIGN_JOBS at a time. */
-static int sign_run(const char *dir, struct sign_zone *z, size_t n, int step, char *err, size_t errcap)
+/* Path of the DS file of ORIGIN: keys/lune0.com.ds, keys/root.ds. */
+static void sign_ds_path(const char *dir, const char *origin, char *buf, size_t cap)
 {
-	struct lab_proc p[SIGN_JOBS];
-	size_t slot_zone[SIGN_JOBS];
-	char keys[512];
-	snprintf(keys, sizeof keys, "%s/keys", dir);
-	size_t next = 0, done = 0;
-	int used = 0, head = 0, failed = 0;
-	while (done < n) {
-		/* fill the pool */
-		while (!failed && used < SIGN_JOBS && next < n) {
-			int s = (head + used) % SIGN_JOBS;
-			char e[512], out[SIGN_BASE_MAX + 512], keypath[700];
-			(void)out;
-			int r;
-			if (step == 0) {
-				const char *argv[] = {"ldns-keygen", "-a", "ECDSAP256SHA256", "-k",
-						      z[next].origin, NULL};
-				r = lab_proc_start_in(&p[s], NULL, keys, argv, 1, e, sizeof e);
-			} else {
-				snprintf(keypath, sizeof keypath, "%s/%s", keys, z[next].base);
-				char signed_file[600];
-				snprintf(signed_file, sizeof signed_file, "%s.signed", z[next].file);
-				const char *argv[] = {"ldns-signzone", "-f", signed_file, z[next].file,
-						      keypath, NULL};
-				r = lab_proc_start_in(&p[s], NULL, NULL, argv, 1, e, sizeof e);
-			}
-			if (r != 0) {
-				snprintf(err, errcap, "%s: %s", step ? "ldns-signzone" : "ldns-keygen", e);
-				failed = 1;
-				break;
-			}
-			slot_zone[s] = next++;
-			used++;
+	size_t n = strlen(origin);
+	if (strcmp(origin, ".") == 0)
+		snprintf(buf, cap, "%s/keys/root.ds", dir);
+	else
+		snprintf(buf, cap, "%s/keys/%.*s.ds", dir, (int)(n - 1), origin);
+}
+
+/*
+ * Sign one zone: a fresh ECDSA P-256 key (flags 257: zone key and SEP, used
+ * for every RRset), its DNSKEY added, NSEC chain and RRSIGs made (default
+ * validity: four weeks from now), the signed zone written over the file, the
+ * DS (SHA-256, RFC 4509) written to keys/ORIGIN.ds. Returns 0, or -1 with a
+ * message on stderr.
+ */
+static int sign_one(const char *dir, const struct sign_zone *z)
+{
+	int rc = -1;
+	ldns_rdf *origin = ldns_dname_new_frm_str(z->origin);
+	ldns_key *key = ldns_key_new_frm_algorithm(LDNS_SIGN_ECDSAP256SHA256, 256);
+	ldns_key_list *keys = ldns_key_list_new();
+	ldns_dnssec_zone *zone = NULL;
+	ldns_rr_list *added = ldns_rr_list_new();
+	ldns_rr *dnskey = NULL, *ds = NULL;
+	FILE *in = NULL, *out = NULL;
+	char tmp[600], dspath[600];
+	snprintf(tmp, sizeof tmp, "%s.signed", z->file);
+	if (!origin || !key || !keys || !added) {
+		fprintf(stderr, "%s: cannot make a key\n", z->origin);
+		goto done;
+	}
+	ldns_key_set_pubkey_owner(key, ldns_rdf_clone(origin));
+	ldns_key_set_flags(key, LDNS_KEY_ZONE_KEY | LDNS_KEY_SEP_KEY);
+	dnskey = ldns_key2rr(key);
+	if (!dnskey) {
+		fprintf(stderr, "%s: no DNSKEY\n", z->origin);
+		goto done;
+	}
+	ldns_key_set_keytag(key, ldns_calc_keytag(dnskey));
+	ldns_key_list_push_key(keys, key);
+	in = fopen(z->file, "re");
+	if (!in) {
+		fprintf(stderr, "%s: %s\n", z->file, strerror(errno));
+		goto done;
+	}
+	ldns_status st = ldns_dnssec_zone_new_frm_fp(&zone, in, origin, 3600, LDNS_RR_CLASS_IN);
+	if (st != LDNS_STATUS_OK) {
+		fprintf(stderr, "%s: %s\n", z->file, ldns_get_errorstr_by_id(st));
+		goto done;
+	}
+	ldns_dnssec_zone_add_rr(zone, ldns_rr_clone(dnskey));
+	st = ldns_dnssec_zone_sign(zone, added, keys, ldns_dnssec_default_replace_signatures, NULL);
+	if (st != LDNS_STATUS_OK) {
+		fprintf(stderr, "%s: signing: %s\n", z->origin, ldns_get_errorstr_by_id(st));
+		goto done;
+	}
+	out = fopen(tmp, "we");
+	if (!out) {
+		fprintf(stderr, "%s: %s\n", tmp, strerror(errno));
+		goto done;
+	}
+	ldns_dnssec_zone_print(out, zone);
+	int bad = ferror(out);
+	if (fclose(out) != 0 || bad || rename(tmp, z->file) != 0) {
+		out = NULL;
+		fprintf(stderr, "%s: write failed\n", z->file);
+		goto done;
+	}
+	out = NULL;
+	ds = ldns_key_rr2ds(dnskey, LDNS_SHA256);
+	sign_ds_path(dir, z->origin, dspath, sizeof dspath);
+	out = fopen(dspath, "we");
+	if (!ds || !out) {
+		fprintf(stderr, "%s: cannot write its DS\n", z->origin);
+		goto done;
+	}
+	ldns_rr_print(out, ds);
+	rc = fclose(out) == 0 ? 0 : -1;
+	out = NULL;
+done:
+	if (in)
+		fclose(in);
+	if (out)
+		fclose(out);
+	if (ds)
+		ldns_rr_free(ds);
+	if (dnskey)
+		ldns_rr_free(dnskey);
+	if (zone)
+		ldns_dnssec_zone_deep_free(zone);
+	if (added)
+		ldns_rr_list_free(added); /* shallow: the zone owned what was added */
+	if (keys)
+		ldns_key_list_free(keys); /* frees the key too */
+	else if (key)
+		ldns_key_deep_free(key);
+	if (origin)
+		ldns_rdf_deep_free(origin);
+	return rc;
+}
+
+/* Sign Z[0..N) in SIGN_WORKERS children, worker w taking every w-th zone. */
+static int sign_batch(const char *dir, const struct sign_zone *z, size_t n, char *err, size_t errcap)
+{
+	pid_t pid[SIGN_WORKERS];
+	int nw = n < SIGN_WORKERS ? (int)n : SIGN_WORKERS;
+	fflush(NULL);
+	for (int w = 0; w < nw; w++) {
+		pid[w] = fork();
+		if (pid[w] < 0) {
+			snprintf(err, errcap, "fork: %s", strerror(errno));
+			for (int k = 0; k < w; k++)
+				waitpid(pid[k], NULL, 0);
+			return -1;
 		}
-		if (used == 0)
-			break;
-		/* wait for the oldest: the jobs are alike, first in is about first out */
-		char out[SIGN_BASE_MAX + 512], e[512];
-		size_t zi = slot_zone[head];
-		int st = lab_proc_wait(&p[head], 30000, out, sizeof out, e, sizeof e);
-		head = (head + 1) % SIGN_JOBS;
-		used--;
-		done++;
-		if (failed)
-			continue;
-		if (st != 0) {
-			snprintf(err, errcap, "%s for %s failed (status %d): %s",
-				 step ? "ldns-signzone" : "ldns-keygen", z[zi].origin, st, e);
-			failed = 1;
-			continue;
-		}
-		if (step == 0) {
-			out[strcspn(out, "\n")] = '\0';
-			if (!out[0] || strlen(out) >= SIGN_BASE_MAX || strchr(out, '/')) {
-				snprintf(err, errcap, "ldns-keygen for %s printed no key name", z[zi].origin);
-				failed = 1;
-				continue;
-			}
-			memcpy(z[zi].base, out, strlen(out) + 1); /* length checked above */
-		} else {
-			char signed_file[600];
-			snprintf(signed_file, sizeof signed_file, "%s.signed", z[zi].file);
-			if (rename(signed_file, z[zi].file) != 0) {
-				snprintf(err, errcap, "rename %s: %s", signed_file, strerror(errno));
-				failed = 1;
-			}
+		if (pid[w] == 0) {
+			int bad = 0;
+			for (size_t i = (size_t)w; i < n && !bad; i += SIGN_WORKERS)
+				bad = sign_one(dir, &z[i]) != 0;
+			fflush(NULL);
+			_exit(bad ? 1 : 0); /* no atexit work: the parent owns the process's state */
 		}
 	}
+	int failed = 0;
+	for (int w = 0; w < nw; w++) {
+		int st = 0;
+		while (waitpid(pid[w], &st, 0) < 0 && errno == EINTR)
+			;
+		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+			failed = 1;
+	}
+	if (failed)
+		snprintf(err, errcap, "signing zones failed (see the message above)");
 	return failed ? -1 : 0;
 }
 
-/* Append the DS file of every zone in CHILDREN whose parent is PARENT ("com."
- * or "." for the root) to the zone file PARENT_FILE. */
-static int sign_add_ds(const char *dir, const struct sign_zone *children, size_t n, const char *parent,
-		       const char *parent_file, char *err, size_t errcap)
+/* Append the DS of every zone in CHILDREN whose parent is PARENT to the zone
+ * file PARENT_FILE (RFC 4035 5: the DS sits in the parent, at the cut). */
+static int sign_add_ds(const char *dir, const struct sign_zone *children, size_t n,
+		       const char *parent, const char *parent_file, char *err, size_t errcap)
 {
 	FILE *out = fopen(parent_file, "ae");
 	if (!out) {
@@ -106,10 +172,10 @@ static int sign_add_ds(const char *dir, const struct sign_zone *children, size_t
 	for (size_t i = 0; i < n; i++) {
 		const char *dot = strchr(children[i].origin, '.');
 		const char *p = dot && dot[1] ? dot + 1 : ".";
-		if (strcmp(p, parent) != 0)
+		if (strcmp(children[i].origin, ".") == 0 || strcmp(p, parent) != 0)
 			continue;
-		char path[700], line[512];
-		snprintf(path, sizeof path, "%s/keys/%s.ds", dir, children[i].base);
+		char path[600], line[512];
+		sign_ds_path(dir, children[i].origin, path, sizeof path);
 		FILE *in = fopen(path, "re");
 		if (!in) {
 			snprintf(err, errcap, "open %s: %s", path, strerror(errno));
@@ -137,20 +203,18 @@ int lab_sign_zones(const char *dir, const struct lab_pop *pop, char *err, size_t
 		return -1;
 	}
 	struct sign_zone *z = calloc(pop->nzones + 1, sizeof *z);
-	struct sign_zone tld[LAB_TLD_COUNT + 1];
+	struct sign_zone tld[LAB_TLD_COUNT], root;
 	if (!z) {
 		snprintf(err, errcap, "out of memory");
 		return -1;
 	}
-	memset(tld, 0, sizeof tld);
 	int rc = -1;
-	/* 1. the generated zones */
+	/* 1. the generated zones, bottom of the tree */
 	for (size_t i = 0; i < pop->nzones; i++) {
 		snprintf(z[i].origin, sizeof z[i].origin, "%s", pop->zones[i].name);
 		snprintf(z[i].file, sizeof z[i].file, "%s/zones/%.62szone", dir, pop->zones[i].name);
 	}
-	if (sign_run(dir, z, pop->nzones, 0, err, errcap) != 0 ||
-	    sign_run(dir, z, pop->nzones, 1, err, errcap) != 0)
+	if (sign_batch(dir, z, pop->nzones, err, errcap) != 0)
 		goto out;
 	/* 2. the TLDs, each with its children's DS */
 	for (int t = 0; t < LAB_TLD_COUNT; t++) {
@@ -159,36 +223,21 @@ int lab_sign_zones(const char *dir, const struct lab_pop *pop, char *err, size_t
 		if (sign_add_ds(dir, z, pop->nzones, tld[t].origin, tld[t].file, err, errcap) != 0)
 			goto out;
 	}
-	if (sign_run(dir, tld, LAB_TLD_COUNT, 0, err, errcap) != 0)
+	if (sign_batch(dir, tld, LAB_TLD_COUNT, err, errcap) != 0)
 		goto out;
-	/* the root zone itself: key first, TLD DS in, then sign both batches */
-	struct sign_zone *root = &tld[LAB_TLD_COUNT];
-	snprintf(root->origin, sizeof root->origin, ".");
-	snprintf(root->file, sizeof root->file, "%s/zones/root.zone", dir);
-	if (sign_run(dir, root, 1, 0, err, errcap) != 0 ||
-	    sign_run(dir, tld, LAB_TLD_COUNT, 1, err, errcap) != 0 ||
-	    sign_add_ds(dir, tld, LAB_TLD_COUNT, ".", root->file, err, errcap) != 0 ||
-	    sign_run(dir, root, 1, 1, err, errcap) != 0)
+	/* 3. the root, with the TLDs' DS */
+	snprintf(root.origin, sizeof root.origin, ".");
+	snprintf(root.file, sizeof root.file, "%s/zones/root.zone", dir);
+	if (sign_add_ds(dir, tld, LAB_TLD_COUNT, ".", root.file, err, errcap) != 0 ||
+	    sign_batch(dir, &root, 1, err, errcap) != 0)
 		goto out;
-	/* 3. the trust anchor: the root's DS, in the form unbound's
-	 * trust-anchor-file reads (unbound.conf(5)) */
-	char from[700], to[600], line[512];
-	snprintf(from, sizeof from, "%s/keys/%s.ds", dir, root->base);
+	/* 4. the trust anchor: the root's DS, as unbound's trust-anchor-file
+	 * reads it (unbound.conf(5)) */
+	char from[600], to[600];
+	sign_ds_path(dir, ".", from, sizeof from);
 	snprintf(to, sizeof to, "%s/%s", dir, LAB_TRUST_ANCHOR);
-	FILE *in = fopen(from, "re"), *out = fopen(to, "we");
-	if (!in || !out) {
-		snprintf(err, errcap, "write %s: %s", to, strerror(errno));
-		if (in)
-			fclose(in);
-		if (out)
-			fclose(out);
-		goto out;
-	}
-	while (fgets(line, sizeof line, in))
-		fputs(line, out);
-	fclose(in);
-	if (fclose(out) != 0) {
-		snprintf(err, errcap, "write %s: %s", to, strerror(errno));
+	if (rename(from, to) != 0) {
+		snprintf(err, errcap, "rename %s: %s", from, strerror(errno));
 		goto out;
 	}
 	rc = 0;

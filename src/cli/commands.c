@@ -6,6 +6,7 @@
 #include "decode/decode_cmd.h"
 #include "inject/inject_cmd.h"
 #include "lab/lab.h"
+#include "locate/locate_cmd.h"
 
 
 static int cmd_help(int argc, char **argv);
@@ -15,6 +16,8 @@ const struct cli_command cli_commands[] = {
 	 DECODE_USAGE, decode_cmd},
 	{"inject", "on-path DNS injector for the lab: match queries, race forged replies",
 	 INJECT_USAGE, inject_cmd},
+	{"locate", "find at which hop an on-path injector sits (TTL-limited probes)",
+	 LOCATE_USAGE, locate_cmd},
 	{"help", "list the subcommands, or explain one",
 	 "usage: dnswatch help [CMD]\n"
 	 "  Without CMD, list the subcommands; with CMD, print its full help.\n",

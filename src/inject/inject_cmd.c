@@ -1,67 +1,19 @@
 /* `dnswatch inject` (usage in inject_cmd.h). */
 #include "inject/inject_cmd.h"
 
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <sched.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "inject/engine.h"
-
-/* Lab hosts are the namespaces /run/netns/dw-LAB-HOST (see src/lab/). */
-static int enter_lab_border(const char *lab, char *err, size_t errcap)
-{
-	char path[128];
-	if (strlen(lab) > 32) {
-		snprintf(err, errcap, "lab name too long: %.40s", lab);
-		return -1;
-	}
-	snprintf(path, sizeof path, "/run/netns/dw-%s-border", lab);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		snprintf(err, errcap, "lab '%s' has no border host (%s: %s); is it up?", lab, path,
-			 strerror(errno));
-		return -1;
-	}
-	int rc = setns(fd, CLONE_NEWNET);
-	close(fd);
-	if (rc) {
-		snprintf(err, errcap, "entering %s: %s", path, strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
-/* Is the current network namespace one of a lab's hosts? */
-static bool in_lab_host(void)
-{
-	struct stat self, ns;
-	if (stat("/proc/self/ns/net", &self))
-		return false;
-	DIR *d = opendir("/run/netns");
-	struct dirent *de;
-	bool found = false;
-	while (d && !found && (de = readdir(d))) {
-		char path[512];
-		if (strncmp(de->d_name, "dw-", 3) != 0)
-			continue;
-		snprintf(path, sizeof path, "/run/netns/%s", de->d_name);
-		found = stat(path, &ns) == 0 && ns.st_ino == self.st_ino && ns.st_dev == self.st_dev;
-	}
-	if (d)
-		closedir(d);
-	return found;
-}
+#include "lab/host.h"
 
 __attribute__((format(printf, 1, 2)))
 static int usage_error(const char *fmt, ...)
@@ -217,11 +169,11 @@ int inject_cmd(int argc, char **argv)
 	/* A lab instrument: it runs where the lab put its border, or in some
 	 * other lab host, and nowhere else unless told so in as many words. */
 	if (lab) {
-		if (enter_lab_border(lab, err, sizeof err)) {
+		if (lab_host_enter(lab, "border", err, sizeof err)) {
 			fprintf(stderr, "dnswatch inject: %s\n", err);
 			return 1;
 		}
-	} else if (!not_a_lab && !in_lab_host()) {
+	} else if (!not_a_lab && !lab_host_current()) {
 		fprintf(stderr, "dnswatch inject: this network namespace is not a dnswatch lab host; "
 				"use --lab NAME, run it with `dnswatch lab exec`, or say --not-a-lab\n");
 		return 1;

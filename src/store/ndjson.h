@@ -1,0 +1,38 @@
+/*
+ * NDJSON output of probe results: one JSON object per line, one line per
+ * query of one name to one target, with every reply kept and the verdict.
+ * Key names are stable and documented in docs/store.md; a consumer may rely
+ * on them (new keys may be added, none renamed or removed within version 1).
+ */
+#ifndef DW_STORE_NDJSON_H
+#define DW_STORE_NDJSON_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "probe/result.h"
+
+#define NDJSON_VERSION 1
+
+/* Flags for ndjson_write_result. */
+#define NDJSON_RAW 0x1u  /* add each reply's raw bytes as hex ("raw") */
+
+/*
+ * Write R as one line to OUT. TARGETS[0..NTARGETS) are the run's targets,
+ * used for the target's label, kind and address (a result whose target index
+ * is out of range gets only its index). Returns 0, or -1 if OUT reports an
+ * error (ferror: a full disk, a closed pipe), with errno as the stream left it.
+ */
+__attribute__((warn_unused_result))
+int ndjson_write_result(FILE *out, const struct probe_result *r,
+			const struct probe_target *targets, size_t ntargets,
+			unsigned flags);
+
+/* Presentation form of an address of FAMILY (AF_INET, AF_INET6) into BUF
+ * (at least 46 bytes); "?" for an unknown family. Returns BUF. */
+const char *ndjson_addr_text(int family, const uint8_t *addr, char *buf, size_t cap);
+
+/* "resolver", "auth", "nodns" ("?" if out of range). */
+const char *ndjson_target_kind_name(enum probe_target_kind k);
+
+#endif

@@ -1,0 +1,1382 @@
+/* The SQLite store (see sqlite.h; schema and resume in docs/store.md). */
+#include "store/sqlite.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "store/ndjson.h"
+#include "wire/name.h"
+
+#define DEFAULT_BATCH_RESULTS 1000
+#define DEFAULT_BATCH_MS 200
+#define BATCH_RESULTS_MAX 1000000
+/* Bits the done set may span above its high-water mark (64 MiB of memory):
+ * 10 million names times 50 targets even with a hole at the very start. */
+#define DONE_BITS_MAX (1ull << 29)
+
+/* ---- the done set: a high-water mark and a bitmap above it ------------------
+ * Every seq < below is stored for all NT targets. Bit (seq - below) * NT +
+ * target, counted from bit OFF of BITS, says whether that pair is stored (or
+ * is in the open batch). The window above the mark is what the engine had in
+ * flight, so the bitmap stays small; it grows if a hole stays open. */
+struct done_set {
+	uint64_t below;
+	uint32_t nt;
+	uint8_t *bits;
+	size_t cap;   /* bytes */
+	uint64_t off; /* bit of (below, 0) */
+};
+
+static void done_free(struct done_set *d)
+{
+	free(d->bits);
+	*d = (struct done_set){0};
+}
+
+static bool done_bit(const struct done_set *d, uint64_t seq, uint16_t t, uint64_t *bit)
+{
+	uint64_t rel = seq - d->below;
+	if (rel > DONE_BITS_MAX / d->nt)
+		return false;
+	*bit = d->off + rel * d->nt + t;
+	return true;
+}
+
+static bool done_test(const struct done_set *d, uint64_t seq, uint16_t t)
+{
+	uint64_t bit;
+	if (d->nt == 0 || t >= d->nt)
+		return false;
+	if (seq < d->below)
+		return true;
+	if (!done_bit(d, seq, t, &bit) || bit / 8 >= d->cap)
+		return false;
+	return (d->bits[bit / 8] >> (bit % 8)) & 1;
+}
+
+static int done_mark(struct done_set *d, uint64_t seq, uint16_t t)
+{
+	uint64_t bit;
+	if (seq < d->below)
+		return 0;
+	if (!done_bit(d, seq, t, &bit))
+		return -1;
+	if (bit / 8 >= d->cap) {
+		size_t ncap = d->cap ? d->cap : 64;
+		while (ncap <= bit / 8)
+			ncap *= 2;
+		uint8_t *nb = realloc(d->bits, ncap);
+		if (!nb)
+			return -1;
+		memset(nb + d->cap, 0, ncap - d->cap);
+		d->bits = nb;
+		d->cap = ncap;
+	}
+	d->bits[bit / 8] |= (uint8_t)(1u << (bit % 8));
+	return 0;
+}
+
+static void done_clear(struct done_set *d, uint64_t seq, uint16_t t)
+{
+	uint64_t bit;
+	if (seq >= d->below && done_bit(d, seq, t, &bit) && bit / 8 < d->cap)
+		d->bits[bit / 8] &= (uint8_t)~(1u << (bit % 8));
+}
+
+/* How many seqs from the mark up are complete for every target. */
+static uint64_t done_scan(const struct done_set *d)
+{
+	uint64_t k = 0, bit = d->off;
+	if (d->nt == 0)
+		return 0;
+	for (;;) {
+		for (uint32_t t = 0; t < d->nt; t++, bit++)
+			if (bit / 8 >= d->cap || !((d->bits[bit / 8] >> (bit % 8)) & 1))
+				return k;
+		k++;
+	}
+}
+
+static void done_advance(struct done_set *d, uint64_t k)
+{
+	if (k == 0)
+		return;
+	d->below += k;
+	d->off += k * d->nt;
+	if (d->off / 8 > d->cap / 2) {
+		size_t shift = (size_t)(d->off / 8);
+		memmove(d->bits, d->bits + shift, d->cap - shift);
+		memset(d->bits + d->cap - shift, 0, shift);
+		d->off -= (uint64_t)shift * 8;
+	}
+}
+
+/* ---- the handle ------------------------------------------------------------ */
+
+struct pair {
+	uint64_t seq;
+	uint16_t target;
+};
+
+enum {
+	ST_INS_QUERY, ST_INS_REPLY, ST_INS_ANSWER, ST_UPS_GROUP, ST_PROGRESS,
+	ST_COUNT
+};
+
+static const char *const stmt_sql[ST_COUNT] = {
+	[ST_INS_QUERY] =
+		"INSERT INTO queries (run, seq, target, name, qtype, line, qid, sport, attempts,"
+		" sent_us, replies_seen, verdict, evidence, forged_reply, grp)"
+		" VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+	[ST_INS_REPLY] =
+		"INSERT INTO replies (query, idx, time_us, rtt_us, family, src, sport, ip_ttl,"
+		" ip_id, df, parsed, question_match, flags, rcode, ancount, nscount, arcount,"
+		" ncnames, answer_ttl, answer_ptr, len, raw)"
+		" VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+	[ST_INS_ANSWER] =
+		"INSERT INTO answers (reply, idx, family, address, ttl) VALUES (?,?,?,?,?)",
+	[ST_UPS_GROUP] =
+		"INSERT INTO groups (run, id, fingerprint, count, addresses) VALUES (?,?,?,?,?)"
+		" ON CONFLICT (run, id) DO UPDATE SET fingerprint = excluded.fingerprint,"
+		" count = excluded.count, addresses = excluded.addresses",
+	[ST_PROGRESS] = "UPDATE runs SET complete_below = ? WHERE id = ?",
+};
+
+struct store_db {
+	sqlite3 *h;
+	char *path;
+	struct store_opts opts;
+	sqlite3_stmt *st[ST_COUNT];
+	char err[1024];
+
+	int64_t run;
+	struct probe_target *targets;
+	size_t ntargets;
+	struct done_set done;
+	uint64_t done_count;
+
+	bool in_txn;
+	uint64_t batch_t0_ms;
+	size_t batch_n;
+	struct pair *batch;   /* opts.batch_results entries */
+	struct store_stats stats;
+};
+
+static const char *const status_text[STORE_E_COUNT] = {
+	[STORE_OK] = "ok",
+	[STORE_E_OPEN] = "cannot open the database",
+	[STORE_E_VERSION] = "schema version newer than this program",
+	[STORE_E_FOREIGN] = "not a dnswatch store",
+	[STORE_E_FULL] = "disk or database full",
+	[STORE_E_IO] = "I/O error",
+	[STORE_E_DB] = "database error",
+	[STORE_E_NOMEM] = "out of memory",
+	[STORE_E_NORUN] = "no such run",
+	[STORE_E_STATE] = "call out of order",
+	[STORE_E_DUP] = "result already stored",
+	[STORE_E_ARG] = "bad argument",
+};
+
+const char *store_strerror(enum store_status s)
+{
+	return (unsigned)s < STORE_E_COUNT ? status_text[s] : "?";
+}
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static int64_t wall_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static const char *rc_name(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_FULL: return "SQLITE_FULL";
+	case SQLITE_IOERR: return "SQLITE_IOERR";
+	case SQLITE_CORRUPT: return "SQLITE_CORRUPT";
+	case SQLITE_NOTADB: return "SQLITE_NOTADB";
+	case SQLITE_BUSY: return "SQLITE_BUSY";
+	case SQLITE_LOCKED: return "SQLITE_LOCKED";
+	case SQLITE_READONLY: return "SQLITE_READONLY";
+	case SQLITE_CANTOPEN: return "SQLITE_CANTOPEN";
+	case SQLITE_CONSTRAINT: return "SQLITE_CONSTRAINT";
+	case SQLITE_NOMEM: return "SQLITE_NOMEM";
+	case SQLITE_PERM: return "SQLITE_PERM";
+	default: return "SQLITE_ERROR";
+	}
+}
+
+static enum store_status rc_status(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_OK: case SQLITE_DONE: case SQLITE_ROW: return STORE_OK;
+	case SQLITE_FULL: return STORE_E_FULL;
+	case SQLITE_IOERR: return STORE_E_IO;
+	case SQLITE_NOMEM: return STORE_E_NOMEM;
+	case SQLITE_NOTADB: return STORE_E_FOREIGN;
+	case SQLITE_CANTOPEN: case SQLITE_PERM: return STORE_E_OPEN;
+	default: return STORE_E_DB;
+	}
+}
+
+/* Record and report one error line: "store: PATH: WHY while WHAT". */
+__attribute__((format(printf, 3, 4)))
+static void report(struct store_db *db, const char *why, const char *what, ...)
+{
+	char w[512];
+	va_list ap;
+	va_start(ap, what);
+	vsnprintf(w, sizeof w, what, ap);
+	va_end(ap);
+	snprintf(db->err, sizeof db->err, "store: %s: %s while %s", db->path, why, w);
+	for (char *p = db->err; *p; p++)
+		if (*p == '\n' || *p == '\r')
+			*p = ' ';
+	if (!db->opts.quiet) {
+		FILE *f = db->opts.errlog ? db->opts.errlog : stderr;
+		fprintf(f, "%s\n", db->err);
+		fflush(f);
+	}
+}
+
+/* Report a failed SQLite call RC; returns its status. */
+__attribute__((format(printf, 3, 4)))
+static enum store_status sql_fail(struct store_db *db, int rc, const char *what, ...)
+{
+	char w[512], why[300];
+	va_list ap;
+	va_start(ap, what);
+	vsnprintf(w, sizeof w, what, ap);
+	va_end(ap);
+	const char *msg = db->h ? sqlite3_errmsg(db->h) : sqlite3_errstr(rc);
+	snprintf(why, sizeof why, "%s (%s)", msg, rc_name(rc));
+	report(db, why, "%s", w);
+	return rc_status(rc);
+}
+
+static int exec(struct store_db *db, const char *sql)
+{
+	return sqlite3_exec(db->h, sql, NULL, NULL, NULL);
+}
+
+/* One integer from SQL (first column of the first row); RC is the result. */
+static int query_int(struct store_db *db, const char *sql, int64_t arg, int64_t *v)
+{
+	sqlite3_stmt *s;
+	int rc = sqlite3_prepare_v2(db->h, sql, -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return rc;
+	if (sqlite3_bind_parameter_count(s) > 0)
+		sqlite3_bind_int64(s, 1, arg);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*v = sqlite3_column_type(s, 0) == SQLITE_NULL ? 0 : sqlite3_column_int64(s, 0);
+		rc = SQLITE_OK;
+	} else if (rc == SQLITE_DONE) {
+		*v = 0;
+		rc = SQLITE_OK;
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/* ---- schema, version 1 (docs/store.md) -------------------------------------- */
+
+static const char schema_v1[] =
+	"CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);\n"
+	"CREATE TABLE runs (\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  started_us INTEGER NOT NULL,\n"
+	"  finished_us INTEGER,\n"
+	"  cmdline TEXT NOT NULL DEFAULT '',\n"
+	"  options TEXT NOT NULL DEFAULT '',\n"
+	"  status TEXT NOT NULL DEFAULT 'running'\n"
+	"    CHECK (status IN ('running', 'finished', 'failed')),\n"
+	"  ntargets INTEGER NOT NULL,\n"
+	"  complete_below INTEGER NOT NULL DEFAULT 0\n"
+	");\n"
+	"CREATE TABLE targets (\n"
+	"  run INTEGER NOT NULL REFERENCES runs (id),\n"
+	"  idx INTEGER NOT NULL,\n"
+	"  label TEXT NOT NULL,\n"
+	"  kind TEXT NOT NULL,\n"
+	"  family INTEGER NOT NULL,\n"
+	"  address TEXT NOT NULL,\n"
+	"  port INTEGER NOT NULL,\n"
+	"  PRIMARY KEY (run, idx)\n"
+	");\n"
+	"CREATE TABLE queries (\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  run INTEGER NOT NULL REFERENCES runs (id),\n"
+	"  seq INTEGER NOT NULL,\n"
+	"  target INTEGER NOT NULL,\n"
+	"  name TEXT NOT NULL,\n"
+	"  qtype INTEGER NOT NULL,\n"
+	"  line INTEGER NOT NULL,\n"
+	"  qid INTEGER NOT NULL,\n"
+	"  sport INTEGER NOT NULL,\n"
+	"  attempts INTEGER NOT NULL,\n"
+	"  sent_us INTEGER NOT NULL,\n"
+	"  replies_seen INTEGER NOT NULL,\n"
+	"  verdict TEXT NOT NULL,\n"
+	"  evidence TEXT NOT NULL,\n"
+	"  forged_reply INTEGER,\n"
+	"  grp INTEGER,\n"
+	"  UNIQUE (run, seq, target)\n"
+	");\n"
+	"CREATE TABLE replies (\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  query INTEGER NOT NULL REFERENCES queries (id),\n"
+	"  idx INTEGER NOT NULL,\n"
+	"  time_us INTEGER NOT NULL,\n"
+	"  rtt_us INTEGER NOT NULL,\n"
+	"  family INTEGER NOT NULL,\n"
+	"  src TEXT NOT NULL,\n"
+	"  sport INTEGER NOT NULL,\n"
+	"  ip_ttl INTEGER,\n"
+	"  ip_id INTEGER,\n"
+	"  df INTEGER,\n"
+	"  parsed INTEGER NOT NULL,\n"
+	"  question_match INTEGER NOT NULL,\n"
+	"  flags INTEGER NOT NULL,\n"
+	"  rcode INTEGER NOT NULL,\n"
+	"  ancount INTEGER NOT NULL,\n"
+	"  nscount INTEGER NOT NULL,\n"
+	"  arcount INTEGER NOT NULL,\n"
+	"  ncnames INTEGER NOT NULL,\n"
+	"  answer_ttl INTEGER NOT NULL,\n"
+	"  answer_ptr INTEGER NOT NULL,\n"
+	"  len INTEGER NOT NULL,\n"
+	"  raw BLOB,\n"
+	"  UNIQUE (query, idx)\n"
+	");\n"
+	"CREATE TABLE answers (\n"
+	"  reply INTEGER NOT NULL REFERENCES replies (id),\n"
+	"  idx INTEGER NOT NULL,\n"
+	"  family INTEGER NOT NULL,\n"
+	"  address TEXT NOT NULL,\n"
+	"  ttl INTEGER NOT NULL,\n"
+	"  PRIMARY KEY (reply, idx)\n"
+	") WITHOUT ROWID;\n"
+	"CREATE TABLE groups (\n"
+	"  run INTEGER NOT NULL REFERENCES runs (id),\n"
+	"  id INTEGER NOT NULL,\n"
+	"  fingerprint TEXT NOT NULL,\n"
+	"  count INTEGER NOT NULL,\n"
+	"  addresses TEXT NOT NULL,\n"
+	"  PRIMARY KEY (run, id)\n"
+	");\n"
+	"INSERT INTO meta (key, value) VALUES ('application', 'dnswatch'),"
+	" ('schema_version', '1');\n";
+
+static enum store_status create_schema(struct store_db *db)
+{
+	char sql[sizeof schema_v1 + 256];
+	snprintf(sql, sizeof sql,
+		 "BEGIN IMMEDIATE;\n%s"
+		 "INSERT INTO meta (key, value) VALUES ('created_us', '%" PRId64 "');\n"
+		 "PRAGMA application_id = %d;\n"
+		 "PRAGMA user_version = %d;\n"
+		 "COMMIT;",
+		 schema_v1, wall_us(), STORE_APPLICATION_ID, STORE_SCHEMA_VERSION);
+	int rc = exec(db, sql);
+	if (rc != SQLITE_OK) {
+		enum store_status st = sql_fail(db, rc, "creating the schema (version %d)",
+						STORE_SCHEMA_VERSION);
+		if (!sqlite3_get_autocommit(db->h))
+			exec(db, "ROLLBACK");
+		return st;
+	}
+	return STORE_OK;
+}
+
+static enum store_status check_schema(struct store_db *db, bool *empty)
+{
+	int64_t ver, app, n;
+	int rc = query_int(db, "PRAGMA user_version", 0, &ver);
+	if (rc == SQLITE_OK)
+		rc = query_int(db, "PRAGMA application_id", 0, &app);
+	if (rc == SQLITE_OK)
+		rc = query_int(db, "SELECT count(*) FROM sqlite_master", 0, &n);
+	if (rc != SQLITE_OK)
+		return sql_fail(db, rc, "reading the schema version");
+	*empty = false;
+	if (ver > STORE_SCHEMA_VERSION) {
+		char why[128];
+		snprintf(why, sizeof why,
+			 "schema version %" PRId64 " is newer than this dnswatch understands (%d)",
+			 ver, STORE_SCHEMA_VERSION);
+		report(db, why, "opening the store (upgrade dnswatch to read it)");
+		return STORE_E_VERSION;
+	}
+	if (ver == 0 && n == 0) {
+		*empty = true;
+		return STORE_OK;
+	}
+	if (ver < 1 || app != STORE_APPLICATION_ID) {
+		char why[160];
+		snprintf(why, sizeof why,
+			 "not a dnswatch store (application_id %#" PRIx64 ", user_version %" PRId64 ")",
+			 (uint64_t)app, ver);
+		report(db, why, "opening the store");
+		return STORE_E_FOREIGN;
+	}
+	return STORE_OK;
+}
+
+enum store_status store_open(struct store_db **out, const char *path,
+			     const struct store_opts *opts)
+{
+	*out = NULL;
+	struct store_db *db = calloc(1, sizeof *db);
+	if (!db)
+		return STORE_E_NOMEM;
+	if (opts)
+		db->opts = *opts;
+	if (!db->opts.batch_results)
+		db->opts.batch_results = DEFAULT_BATCH_RESULTS;
+	if (db->opts.batch_results > BATCH_RESULTS_MAX)
+		db->opts.batch_results = BATCH_RESULTS_MAX;
+	if (!db->opts.batch_ms)
+		db->opts.batch_ms = DEFAULT_BATCH_MS;
+	db->path = strdup(path);
+	db->batch = calloc(db->opts.batch_results, sizeof *db->batch);
+	if (!db->path || !db->batch) {
+		free(db->path);
+		free(db->batch);
+		free(db);
+		return STORE_E_NOMEM;
+	}
+	enum store_status st = STORE_OK;
+	int flags = db->opts.readonly ? SQLITE_OPEN_READONLY
+				      : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+	int rc = sqlite3_open_v2(path, &db->h, flags, NULL);
+	if (rc != SQLITE_OK) {
+		st = sql_fail(db, rc, "opening the store");
+		if (st == STORE_E_DB)
+			st = STORE_E_OPEN;
+		goto fail;
+	}
+	sqlite3_extended_result_codes(db->h, 0);
+	sqlite3_busy_timeout(db->h, 5000);
+	bool empty;
+	if ((st = check_schema(db, &empty)) != STORE_OK)
+		goto fail;
+	if (!db->opts.readonly) {
+		/* WAL: readers (report, a second watch) never block the writer, and a
+		 * commit is one append; NORMAL sync keeps every commit across a
+		 * killed process (the WAL is in the page cache) and the file
+		 * consistent across power loss, losing at most the last commits. */
+		rc = exec(db, "PRAGMA journal_mode = WAL");
+		if (rc == SQLITE_OK)
+			rc = exec(db, "PRAGMA synchronous = NORMAL");
+		if (rc != SQLITE_OK) {
+			st = sql_fail(db, rc, "setting WAL mode");
+			goto fail;
+		}
+		if (empty && (st = create_schema(db)) != STORE_OK)
+			goto fail;
+		for (int i = 0; i < ST_COUNT; i++) {
+			rc = sqlite3_prepare_v3(db->h, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+						&db->st[i], NULL);
+			if (rc != SQLITE_OK) {
+				st = sql_fail(db, rc, "preparing statement %d", i);
+				goto fail;
+			}
+		}
+	} else if (empty) {
+		report(db, "empty database", "opening the store read-only");
+		st = STORE_E_FOREIGN;
+		goto fail;
+	}
+	*out = db;
+	return STORE_OK;
+fail:
+	for (int i = 0; i < ST_COUNT; i++)
+		sqlite3_finalize(db->st[i]);
+	sqlite3_close(db->h);
+	free(db->path);
+	free(db->batch);
+	free(db);
+	return st;
+}
+
+const char *store_errmsg(const struct store_db *db)
+{
+	return db->err;
+}
+
+static void run_clear(struct store_db *db)
+{
+	db->run = 0;
+	free(db->targets);
+	db->targets = NULL;
+	db->ntargets = 0;
+	done_free(&db->done);
+	db->done_count = 0;
+}
+
+enum store_status store_close(struct store_db *db)
+{
+	if (!db)
+		return STORE_OK;
+	enum store_status st = store_flush(db);
+	run_clear(db);
+	for (int i = 0; i < ST_COUNT; i++)
+		sqlite3_finalize(db->st[i]);
+	sqlite3_close(db->h);
+	free(db->path);
+	free(db->batch);
+	free(db);
+	return st;
+}
+
+/* ---- batches ------------------------------------------------------------------ */
+
+static void batch_range(const struct store_db *db, uint64_t *lo, uint64_t *hi)
+{
+	*lo = UINT64_MAX;
+	*hi = 0;
+	for (size_t i = 0; i < db->batch_n; i++) {
+		if (db->batch[i].seq < *lo)
+			*lo = db->batch[i].seq;
+		if (db->batch[i].seq > *hi)
+			*hi = db->batch[i].seq;
+	}
+	if (db->batch_n == 0)
+		*lo = 0;
+}
+
+/* Undo the open batch: in the file (if SQLite has not already) and in the
+ * done set, so its pairs count as not stored. */
+static void batch_rollback(struct store_db *db)
+{
+	for (int i = 0; i < ST_COUNT; i++)
+		if (db->st[i])
+			sqlite3_reset(db->st[i]);
+	if (!sqlite3_get_autocommit(db->h))
+		exec(db, "ROLLBACK");
+	for (size_t i = 0; i < db->batch_n; i++)
+		done_clear(&db->done, db->batch[i].seq, db->batch[i].target);
+	if (db->in_txn)
+		db->stats.rollbacks++;
+	db->batch_n = 0;
+	db->in_txn = false;
+}
+
+static enum store_status batch_begin(struct store_db *db)
+{
+	if (db->in_txn)
+		return STORE_OK;
+	int rc = exec(db, "BEGIN IMMEDIATE");
+	if (rc != SQLITE_OK)
+		return sql_fail(db, rc, "beginning a batch (run %" PRId64 ")", db->run);
+	db->in_txn = true;
+	db->batch_t0_ms = mono_ms();
+	db->batch_n = 0;
+	return STORE_OK;
+}
+
+/* Fail the open batch: report what was written, roll it back. */
+static enum store_status batch_fail(struct store_db *db, int rc, const char *doing)
+{
+	uint64_t lo, hi;
+	batch_range(db, &lo, &hi);
+	enum store_status st = sql_fail(db, rc,
+		"%s (batch of %zu results, run %" PRId64 ", seq %" PRIu64 "..%" PRIu64
+		"); this batch is rolled back, earlier batches are kept",
+		doing, db->batch_n, db->run, lo, hi);
+	batch_rollback(db);
+	return st;
+}
+
+enum store_status store_flush(struct store_db *db)
+{
+	if (!db->in_txn)
+		return STORE_OK;
+	/* The high-water mark goes in the same transaction as the rows it covers. */
+	uint64_t k = done_scan(&db->done);
+	sqlite3_stmt *s = db->st[ST_PROGRESS];
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)(db->done.below + k));
+	sqlite3_bind_int64(s, 2, db->run);
+	int rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE)
+		return batch_fail(db, rc, "recording progress");
+	rc = exec(db, "COMMIT");
+	if (rc != SQLITE_OK)
+		return batch_fail(db, rc, "committing");
+	done_advance(&db->done, k);
+	db->in_txn = false;
+	db->stats.commits++;
+	db->stats.results += db->batch_n;
+	db->done_count += db->batch_n;
+	db->batch_n = 0;
+	return STORE_OK;
+}
+
+enum store_status store_tick(struct store_db *db)
+{
+	if (db->in_txn && mono_ms() - db->batch_t0_ms >= db->opts.batch_ms)
+		return store_flush(db);
+	return STORE_OK;
+}
+
+void store_get_stats(const struct store_db *db, struct store_stats *st)
+{
+	*st = db->stats;
+	st->pending = db->batch_n;
+}
+
+/* ---- runs ------------------------------------------------------------------------ */
+
+static int family_num(int family)
+{
+	return family == AF_INET6 ? 6 : family == AF_INET ? 4 : 0;
+}
+
+static int family_af(int64_t num)
+{
+	return num == 6 ? AF_INET6 : num == 4 ? AF_INET : 0;
+}
+
+static void addr_parse(int family, const char *text, uint8_t *addr)
+{
+	memset(addr, 0, 16);
+	if (family && text)
+		inet_pton(family, text, addr);
+}
+
+static const char *col_text(sqlite3_stmt *s, int i)
+{
+	const unsigned char *t = sqlite3_column_text(s, i);
+	return t ? (const char *)t : "";
+}
+
+static void copy_text(char *dst, size_t cap, const char *src)
+{
+	snprintf(dst, cap, "%s", src);
+}
+
+static enum store_status done_init(struct store_db *db, uint64_t below)
+{
+	done_free(&db->done);
+	db->done.nt = (uint32_t)db->ntargets;
+	db->done.below = below;
+	return STORE_OK;
+}
+
+enum store_status store_run_begin(struct store_db *db, const char *cmdline,
+				  const char *options, const struct probe_target *targets,
+				  size_t ntargets, int64_t *run)
+{
+	if (db->opts.readonly || ntargets == 0 || ntargets > UINT16_MAX + 1u)
+		return STORE_E_ARG;
+	enum store_status st = store_flush(db);
+	if (st != STORE_OK)
+		return st;
+	run_clear(db);
+	db->targets = malloc(ntargets * sizeof *targets);
+	if (!db->targets)
+		return STORE_E_NOMEM;
+	memcpy(db->targets, targets, ntargets * sizeof *targets);
+	db->ntargets = ntargets;
+
+	sqlite3_stmt *s = NULL;
+	int rc = exec(db, "BEGIN IMMEDIATE");
+	if (rc != SQLITE_OK)
+		goto fail;
+	rc = sqlite3_prepare_v2(db->h,
+		"INSERT INTO runs (started_us, cmdline, options, status, ntargets, complete_below)"
+		" VALUES (?, ?, ?, 'running', ?, 0)", -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		goto fail;
+	sqlite3_bind_int64(s, 1, wall_us());
+	sqlite3_bind_text(s, 2, cmdline ? cmdline : "", -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 3, options ? options : "", -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(s, 4, (sqlite3_int64)ntargets);
+	if ((rc = sqlite3_step(s)) != SQLITE_DONE)
+		goto fail;
+	sqlite3_finalize(s);
+	s = NULL;
+	int64_t id = sqlite3_last_insert_rowid(db->h);
+	rc = sqlite3_prepare_v2(db->h,
+		"INSERT INTO targets (run, idx, label, kind, family, address, port)"
+		" VALUES (?, ?, ?, ?, ?, ?, ?)", -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		goto fail;
+	for (size_t i = 0; i < ntargets; i++) {
+		const struct probe_target *t = &targets[i];
+		char a[64];
+		sqlite3_reset(s);
+		sqlite3_bind_int64(s, 1, id);
+		sqlite3_bind_int64(s, 2, (sqlite3_int64)i);
+		sqlite3_bind_text(s, 3, t->label, (int)strnlen(t->label, sizeof t->label),
+				  SQLITE_TRANSIENT);
+		sqlite3_bind_text(s, 4, ndjson_target_kind_name(t->kind), -1, SQLITE_STATIC);
+		sqlite3_bind_int(s, 5, family_num(t->family));
+		sqlite3_bind_text(s, 6, ndjson_addr_text(t->family, t->addr, a, sizeof a), -1,
+				  SQLITE_TRANSIENT);
+		sqlite3_bind_int(s, 7, t->port);
+		if ((rc = sqlite3_step(s)) != SQLITE_DONE)
+			goto fail;
+	}
+	sqlite3_finalize(s);
+	s = NULL;
+	if ((rc = exec(db, "COMMIT")) != SQLITE_OK)
+		goto fail;
+	db->run = id;
+	done_init(db, 0);
+	if (run)
+		*run = id;
+	return STORE_OK;
+fail:
+	st = sql_fail(db, rc, "beginning a run (%zu targets)", ntargets);
+	sqlite3_finalize(s);
+	if (!sqlite3_get_autocommit(db->h))
+		exec(db, "ROLLBACK");
+	run_clear(db);
+	return st;
+}
+
+static enum store_status resolve_run(struct store_db *db, int64_t run, int64_t *id)
+{
+	if (run > 0) {
+		*id = run;
+		return STORE_OK;
+	}
+	int rc = query_int(db, "SELECT max(id) FROM runs", 0, id);
+	if (rc != SQLITE_OK)
+		return sql_fail(db, rc, "finding the last run");
+	return *id ? STORE_OK : STORE_E_NORUN;
+}
+
+static enum store_status load_targets(struct store_db *db, int64_t run, size_t n)
+{
+	sqlite3_stmt *s;
+	int rc = sqlite3_prepare_v2(db->h,
+		"SELECT idx, label, kind, family, address, port FROM targets"
+		" WHERE run = ? ORDER BY idx", -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return sql_fail(db, rc, "reading the targets of run %" PRId64, run);
+	db->targets = calloc(n ? n : 1, sizeof *db->targets);
+	if (!db->targets) {
+		sqlite3_finalize(s);
+		return STORE_E_NOMEM;
+	}
+	db->ntargets = n;
+	sqlite3_bind_int64(s, 1, run);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		int64_t i = sqlite3_column_int64(s, 0);
+		if (i < 0 || (size_t)i >= n)
+			continue;
+		struct probe_target *t = &db->targets[i];
+		copy_text(t->label, sizeof t->label, col_text(s, 1));
+		const char *k = col_text(s, 2);
+		t->kind = strcmp(k, "auth") == 0	? TARGET_AUTH
+			  : strcmp(k, "nodns") == 0 ? TARGET_NODNS
+						    : TARGET_RESOLVER;
+		t->family = family_af(sqlite3_column_int64(s, 3));
+		addr_parse(t->family, col_text(s, 4), t->addr);
+		t->port = (uint16_t)sqlite3_column_int(s, 5);
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return sql_fail(db, rc, "reading the targets of run %" PRId64, run);
+	return STORE_OK;
+}
+
+enum store_status store_run_resume(struct store_db *db, int64_t run, int64_t *run_out)
+{
+	if (db->opts.readonly)
+		return STORE_E_ARG;
+	enum store_status st = store_flush(db);
+	if (st != STORE_OK)
+		return st;
+	run_clear(db);
+	int64_t id = run;
+	int rc;
+	if (id <= 0) {
+		rc = query_int(db, "SELECT max(id) FROM runs WHERE status = 'running'", 0, &id);
+		if (rc != SQLITE_OK)
+			return sql_fail(db, rc, "finding the last unfinished run");
+		if (!id) {
+			report(db, "no unfinished run", "resuming");
+			return STORE_E_NORUN;
+		}
+	}
+	sqlite3_stmt *s;
+	rc = sqlite3_prepare_v2(db->h,
+		"SELECT status, ntargets, complete_below FROM runs WHERE id = ?", -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return sql_fail(db, rc, "reading run %" PRId64, id);
+	sqlite3_bind_int64(s, 1, id);
+	rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW) {
+		sqlite3_finalize(s);
+		if (rc != SQLITE_DONE)
+			return sql_fail(db, rc, "reading run %" PRId64, id);
+		report(db, "no such run", "resuming run %" PRId64, id);
+		return STORE_E_NORUN;
+	}
+	bool running = strcmp(col_text(s, 0), "running") == 0;
+	int64_t nt = sqlite3_column_int64(s, 1);
+	int64_t below = sqlite3_column_int64(s, 2);
+	sqlite3_finalize(s);
+	if (!running) {
+		report(db, "run is finished", "resuming run %" PRId64, id);
+		return STORE_E_NORUN;
+	}
+	if (nt <= 0 || nt > UINT16_MAX + 1 || below < 0) {
+		report(db, "run record is damaged", "resuming run %" PRId64, id);
+		return STORE_E_DB;
+	}
+	if ((st = load_targets(db, id, (size_t)nt)) != STORE_OK) {
+		run_clear(db);
+		return st;
+	}
+	db->run = id;
+	done_init(db, (uint64_t)below);
+	/* Everything below the mark is complete (it was written in the commit
+	 * that stored the last of those rows); above it, read what is there:
+	 * the UNIQUE (run, seq, target) index makes this a range scan. */
+	rc = sqlite3_prepare_v2(db->h,
+		"SELECT seq, target FROM queries WHERE run = ? AND seq >= ?", -1, &s, NULL);
+	if (rc != SQLITE_OK) {
+		st = sql_fail(db, rc, "reading the stored results of run %" PRId64, id);
+		run_clear(db);
+		return st;
+	}
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, below);
+	uint64_t above = 0;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		int64_t seq = sqlite3_column_int64(s, 0), t = sqlite3_column_int64(s, 1);
+		if (seq < 0 || t < 0 || t >= nt)
+			continue;
+		if (done_mark(&db->done, (uint64_t)seq, (uint16_t)t) < 0) {
+			sqlite3_finalize(s);
+			run_clear(db);
+			return STORE_E_NOMEM;
+		}
+		above++;
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		st = sql_fail(db, rc, "reading the stored results of run %" PRId64, id);
+		run_clear(db);
+		return st;
+	}
+	done_advance(&db->done, done_scan(&db->done));
+	db->done_count = (uint64_t)below * (uint64_t)nt + above;
+	if (run_out)
+		*run_out = id;
+	return STORE_OK;
+}
+
+enum store_status store_run_finish(struct store_db *db, bool failed)
+{
+	if (!db->run)
+		return STORE_E_STATE;
+	enum store_status st = store_flush(db);
+	if (st != STORE_OK)
+		return st;
+	sqlite3_stmt *s;
+	int rc = sqlite3_prepare_v2(db->h,
+		"UPDATE runs SET status = ?, finished_us = ? WHERE id = ?", -1, &s, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_text(s, 1, failed ? "failed" : "finished", -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 2, wall_us());
+		sqlite3_bind_int64(s, 3, db->run);
+		rc = sqlite3_step(s);
+		sqlite3_finalize(s);
+		if (rc == SQLITE_DONE)
+			rc = SQLITE_OK;
+	}
+	if (rc != SQLITE_OK)
+		return sql_fail(db, rc, "marking run %" PRId64 " %s", db->run,
+				failed ? "failed" : "finished");
+	run_clear(db);
+	return STORE_OK;
+}
+
+int64_t store_run_id(const struct store_db *db)
+{
+	return db->run;
+}
+
+const struct probe_target *store_run_targets(const struct store_db *db, size_t *n)
+{
+	*n = db->ntargets;
+	return db->targets;
+}
+
+uint64_t store_done_below(const struct store_db *db)
+{
+	return db->done.below;
+}
+
+bool store_done_has(const struct store_db *db, uint64_t seq, uint16_t target)
+{
+	return db->run && done_test(&db->done, seq, target);
+}
+
+uint64_t store_done_count(const struct store_db *db)
+{
+	return db->done_count;
+}
+
+/* ---- writing ------------------------------------------------------------------ */
+
+static int insert_result(struct store_db *db, const struct probe_result *r)
+{
+	char name[WIRE_NAME_TEXT_MAX], a[64];
+	sqlite3_stmt *s = db->st[ST_INS_QUERY];
+	if (wire_name_len(r->qname, WIRE_NAME_MAX))
+		wire_name_to_text(r->qname, name, sizeof name);
+	else
+		name[0] = 0;
+	sqlite3_reset(s);
+	sqlite3_bind_int64(s, 1, db->run);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)r->seq);
+	sqlite3_bind_int(s, 3, r->target);
+	sqlite3_bind_text(s, 4, name, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 5, r->qtype);
+	sqlite3_bind_int64(s, 6, r->line);
+	sqlite3_bind_int(s, 7, r->id);
+	sqlite3_bind_int(s, 8, r->sport);
+	sqlite3_bind_int(s, 9, r->attempts);
+	sqlite3_bind_int64(s, 10, (sqlite3_int64)r->sent_us);
+	sqlite3_bind_int(s, 11, r->replies_seen);
+	sqlite3_bind_text(s, 12, probe_verdict_name(r->verdict), -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 13, r->evidence, (int)strnlen(r->evidence, sizeof r->evidence),
+			  SQLITE_STATIC);
+	if (r->forged_reply >= 0)
+		sqlite3_bind_int(s, 14, r->forged_reply);
+	else
+		sqlite3_bind_null(s, 14);
+	if (r->group >= 0)
+		sqlite3_bind_int(s, 15, r->group);
+	else
+		sqlite3_bind_null(s, 15);
+	int rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE)
+		return rc;
+	int64_t qrow = sqlite3_last_insert_rowid(db->h);
+
+	unsigned nrep = r->nreplies <= PROBE_REPLIES_MAX ? r->nreplies : PROBE_REPLIES_MAX;
+	for (unsigned i = 0; i < nrep; i++) {
+		const struct probe_reply *p = &r->reply[i];
+		bool v4 = p->family == AF_INET;
+		s = db->st[ST_INS_REPLY];
+		sqlite3_reset(s);
+		sqlite3_bind_int64(s, 1, qrow);
+		sqlite3_bind_int(s, 2, (int)i);
+		sqlite3_bind_int64(s, 3, (sqlite3_int64)p->time_us);
+		sqlite3_bind_int64(s, 4, p->rtt_us);
+		sqlite3_bind_int(s, 5, family_num(p->family));
+		sqlite3_bind_text(s, 6, ndjson_addr_text(p->family, p->src, a, sizeof a), -1,
+				  SQLITE_TRANSIENT);
+		sqlite3_bind_int(s, 7, p->sport);
+		if (p->ip_known)
+			sqlite3_bind_int(s, 8, p->ip_ttl);
+		else
+			sqlite3_bind_null(s, 8);
+		if (p->ip_known && v4) {
+			sqlite3_bind_int(s, 9, p->ip_id);
+			sqlite3_bind_int(s, 10, p->df);
+		} else {
+			sqlite3_bind_null(s, 9);
+			sqlite3_bind_null(s, 10);
+		}
+		sqlite3_bind_int(s, 11, p->parsed);
+		sqlite3_bind_int(s, 12, p->question_match);
+		sqlite3_bind_int(s, 13, p->flags);
+		sqlite3_bind_int(s, 14, p->rcode);
+		sqlite3_bind_int(s, 15, p->ancount);
+		sqlite3_bind_int(s, 16, p->nscount);
+		sqlite3_bind_int(s, 17, p->arcount);
+		sqlite3_bind_int(s, 18, p->ncnames);
+		sqlite3_bind_int64(s, 19, p->answer_ttl);
+		sqlite3_bind_int(s, 20, p->answer_ptr);
+		sqlite3_bind_int(s, 21, p->len);
+		if (db->opts.keep_raw)
+			sqlite3_bind_blob(s, 22, p->raw,
+					  p->rawlen <= PROBE_RAW_MAX ? p->rawlen : PROBE_RAW_MAX,
+					  SQLITE_STATIC);
+		else
+			sqlite3_bind_null(s, 22);
+		rc = sqlite3_step(s);
+		sqlite3_reset(s);
+		if (rc != SQLITE_DONE)
+			return rc;
+		int64_t rrow = sqlite3_last_insert_rowid(db->h);
+		unsigned na = p->naddrs <= PROBE_ADDRS_MAX ? p->naddrs : PROBE_ADDRS_MAX;
+		for (unsigned k = 0; k < na; k++) {
+			const struct probe_addr *ad = &p->addrs[k];
+			s = db->st[ST_INS_ANSWER];
+			sqlite3_reset(s);
+			sqlite3_bind_int64(s, 1, rrow);
+			sqlite3_bind_int(s, 2, (int)k);
+			sqlite3_bind_int(s, 3, family_num(ad->family));
+			sqlite3_bind_text(s, 4, ndjson_addr_text(ad->family, ad->addr, a, sizeof a),
+					  -1, SQLITE_TRANSIENT);
+			sqlite3_bind_int64(s, 5, ad->ttl);
+			rc = sqlite3_step(s);
+			sqlite3_reset(s);
+			if (rc != SQLITE_DONE)
+				return rc;
+		}
+	}
+	return SQLITE_DONE;
+}
+
+enum store_status store_put(struct store_db *db, const struct probe_result *r)
+{
+	if (!db->run || db->opts.readonly)
+		return STORE_E_STATE;
+	if (r->target >= db->ntargets)
+		return STORE_E_ARG;
+	if (done_test(&db->done, r->seq, r->target))
+		return STORE_E_DUP;
+	enum store_status st = batch_begin(db);
+	if (st != STORE_OK)
+		return st;
+	if (done_mark(&db->done, r->seq, r->target) < 0) {
+		report(db, "out of memory", "marking seq %" PRIu64 " stored", r->seq);
+		return STORE_E_NOMEM;
+	}
+	db->batch[db->batch_n].seq = r->seq;
+	db->batch[db->batch_n].target = r->target;
+	db->batch_n++;
+	int rc = insert_result(db, r);
+	if (rc != SQLITE_DONE) {
+		char what[96];
+		snprintf(what, sizeof what, "inserting seq %" PRIu64 " target %u", r->seq,
+			 r->target);
+		return batch_fail(db, rc, what);
+	}
+	if (db->batch_n >= db->opts.batch_results ||
+	    mono_ms() - db->batch_t0_ms >= db->opts.batch_ms)
+		return store_flush(db);
+	return STORE_OK;
+}
+
+enum store_status store_group_put(struct store_db *db, int32_t id, const char *fingerprint,
+				  uint64_t count, const struct probe_addr *addrs,
+				  size_t naddrs)
+{
+	if (!db->run || db->opts.readonly)
+		return STORE_E_STATE;
+	if (id < 0)
+		return STORE_E_ARG;
+	enum store_status st = batch_begin(db);
+	if (st != STORE_OK)
+		return st;
+	size_t cap = naddrs * 48 + 1, len = 0;
+	char *list = malloc(cap);
+	if (!list)
+		return STORE_E_NOMEM;
+	list[0] = 0;
+	for (size_t i = 0; i < naddrs; i++) {
+		char a[64];
+		ndjson_addr_text(addrs[i].family, addrs[i].addr, a, sizeof a);
+		len += (size_t)snprintf(list + len, cap - len, "%s%s", i ? " " : "", a);
+	}
+	sqlite3_stmt *s = db->st[ST_UPS_GROUP];
+	sqlite3_reset(s);
+	sqlite3_bind_int64(s, 1, db->run);
+	sqlite3_bind_int(s, 2, id);
+	sqlite3_bind_text(s, 3, fingerprint ? fingerprint : "", -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(s, 4, (sqlite3_int64)count);
+	sqlite3_bind_text(s, 5, list, -1, SQLITE_TRANSIENT);
+	int rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	free(list);
+	if (rc != SQLITE_DONE) {
+		char what[64];
+		snprintf(what, sizeof what, "writing group %d", (int)id);
+		return batch_fail(db, rc, what);
+	}
+	return STORE_OK;
+}
+
+/* ---- reading --------------------------------------------------------------------- */
+
+enum store_status store_run_info(struct store_db *db, int64_t run, struct store_run_info *info)
+{
+	int64_t id;
+	enum store_status st = resolve_run(db, run, &id);
+	if (st != STORE_OK)
+		return st;
+	sqlite3_stmt *s;
+	int rc = sqlite3_prepare_v2(db->h,
+		"SELECT id, started_us, finished_us, status, cmdline, options, ntargets,"
+		" complete_below, (SELECT count(*) FROM queries WHERE run = runs.id)"
+		" FROM runs WHERE id = ?", -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return sql_fail(db, rc, "reading run %" PRId64, id);
+	sqlite3_bind_int64(s, 1, id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*info = (struct store_run_info){0};
+		info->id = sqlite3_column_int64(s, 0);
+		info->started_us = sqlite3_column_int64(s, 1);
+		info->finished_us = sqlite3_column_int64(s, 2);
+		copy_text(info->status, sizeof info->status, col_text(s, 3));
+		copy_text(info->cmdline, sizeof info->cmdline, col_text(s, 4));
+		copy_text(info->options, sizeof info->options, col_text(s, 5));
+		info->ntargets = (uint32_t)sqlite3_column_int64(s, 6);
+		info->complete_below = (uint64_t)sqlite3_column_int64(s, 7);
+		info->nqueries = (uint64_t)sqlite3_column_int64(s, 8);
+		sqlite3_finalize(s);
+		return STORE_OK;
+	}
+	sqlite3_finalize(s);
+	if (rc == SQLITE_DONE)
+		return STORE_E_NORUN;
+	return sql_fail(db, rc, "reading run %" PRId64, id);
+}
+
+struct store_iter {
+	struct store_db *db;
+	sqlite3_stmt *q, *rep, *ans;
+};
+
+void store_iter_close(struct store_iter *it)
+{
+	if (!it)
+		return;
+	sqlite3_finalize(it->q);
+	sqlite3_finalize(it->rep);
+	sqlite3_finalize(it->ans);
+	free(it);
+}
+
+enum store_status store_iter_open(struct store_db *db, const struct store_filter *f,
+				  struct store_iter **out)
+{
+	*out = NULL;
+	int64_t run;
+	enum store_status st = resolve_run(db, f->run, &run);
+	if (st != STORE_OK)
+		return st;
+	struct store_iter *it = calloc(1, sizeof *it);
+	if (!it)
+		return STORE_E_NOMEM;
+	it->db = db;
+	int rc = sqlite3_prepare_v2(db->h,
+		"SELECT id, seq, line, target, name, qtype, qid, sport, attempts, sent_us,"
+		" replies_seen, verdict, evidence, forged_reply, grp FROM queries"
+		" WHERE run = ?1 AND (?2 IS NULL OR verdict = ?2) AND (?3 IS NULL OR target = ?3)"
+		" ORDER BY seq, target", -1, &it->q, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(db->h,
+			"SELECT id, time_us, rtt_us, family, src, sport, ip_ttl, ip_id, df, parsed,"
+			" question_match, flags, rcode, ancount, nscount, arcount, ncnames,"
+			" answer_ttl, answer_ptr, len, raw FROM replies WHERE query = ? ORDER BY idx",
+			-1, &it->rep, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(db->h,
+			"SELECT family, address, ttl FROM answers WHERE reply = ? ORDER BY idx",
+			-1, &it->ans, NULL);
+	if (rc != SQLITE_OK) {
+		st = sql_fail(db, rc, "reading the results of run %" PRId64, run);
+		store_iter_close(it);
+		return st;
+	}
+	sqlite3_bind_int64(it->q, 1, run);
+	if (f->verdict >= 0)
+		sqlite3_bind_text(it->q, 2, probe_verdict_name((enum probe_verdict)f->verdict), -1,
+				  SQLITE_STATIC);
+	if (f->target >= 0)
+		sqlite3_bind_int(it->q, 3, f->target);
+	*out = it;
+	return STORE_OK;
+}
+
+static int read_reply(struct store_iter *it, int64_t rrow, struct probe_reply *p)
+{
+	sqlite3_stmt *s = it->rep;
+	p->family = family_af(sqlite3_column_int64(s, 3));
+	p->time_us = (uint64_t)sqlite3_column_int64(s, 1);
+	p->rtt_us = (uint32_t)sqlite3_column_int64(s, 2);
+	addr_parse(p->family, col_text(s, 4), p->src);
+	p->sport = (uint16_t)sqlite3_column_int(s, 5);
+	p->ip_known = sqlite3_column_type(s, 6) != SQLITE_NULL;
+	p->ip_ttl = (uint8_t)sqlite3_column_int(s, 6);
+	p->ip_id = (uint16_t)sqlite3_column_int(s, 7);
+	p->df = sqlite3_column_int(s, 8) != 0;
+	p->parsed = sqlite3_column_int(s, 9) != 0;
+	p->question_match = sqlite3_column_int(s, 10) != 0;
+	p->flags = (uint16_t)sqlite3_column_int(s, 11);
+	p->rcode = (uint16_t)sqlite3_column_int(s, 12);
+	p->ancount = (uint16_t)sqlite3_column_int(s, 13);
+	p->nscount = (uint16_t)sqlite3_column_int(s, 14);
+	p->arcount = (uint16_t)sqlite3_column_int(s, 15);
+	p->ncnames = (uint8_t)sqlite3_column_int(s, 16);
+	p->answer_ttl = (uint32_t)sqlite3_column_int64(s, 17);
+	p->answer_ptr = sqlite3_column_int(s, 18) != 0;
+	p->len = (uint16_t)sqlite3_column_int(s, 19);
+	const void *raw = sqlite3_column_blob(s, 20);
+	int rawlen = sqlite3_column_bytes(s, 20);
+	if (raw && rawlen > 0) {
+		p->rawlen = (uint16_t)(rawlen < PROBE_RAW_MAX ? rawlen : PROBE_RAW_MAX);
+		memcpy(p->raw, raw, p->rawlen);
+	}
+	sqlite3_stmt *a = it->ans;
+	sqlite3_reset(a);
+	sqlite3_bind_int64(a, 1, rrow);
+	int rc;
+	while ((rc = sqlite3_step(a)) == SQLITE_ROW) {
+		if (p->naddrs >= PROBE_ADDRS_MAX)
+			continue;
+		struct probe_addr *ad = &p->addrs[p->naddrs++];
+		ad->family = family_af(sqlite3_column_int64(a, 0));
+		addr_parse(ad->family, col_text(a, 1), ad->addr);
+		ad->ttl = (uint32_t)sqlite3_column_int64(a, 2);
+	}
+	sqlite3_reset(a);
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+enum store_status store_iter_next(struct store_iter *it, struct probe_result *r, bool *got)
+{
+	*got = false;
+	sqlite3_stmt *q = it->q;
+	int rc = sqlite3_step(q);
+	if (rc == SQLITE_DONE)
+		return STORE_OK;
+	if (rc != SQLITE_ROW)
+		return sql_fail(it->db, rc, "reading results");
+	memset(r, 0, sizeof *r);
+	int64_t qrow = sqlite3_column_int64(q, 0);
+	r->seq = (uint64_t)sqlite3_column_int64(q, 1);
+	r->line = (uint32_t)sqlite3_column_int64(q, 2);
+	r->target = (uint16_t)sqlite3_column_int(q, 3);
+	size_t nlen;
+	if (wire_name_from_text(col_text(q, 4), r->qname, &nlen) != WIRE_OK)
+		memset(r->qname, 0, sizeof r->qname);
+	r->qtype = (uint16_t)sqlite3_column_int(q, 5);
+	r->id = (uint16_t)sqlite3_column_int(q, 6);
+	r->sport = (uint16_t)sqlite3_column_int(q, 7);
+	r->attempts = (uint8_t)sqlite3_column_int(q, 8);
+	r->sent_us = (uint64_t)sqlite3_column_int64(q, 9);
+	r->replies_seen = (uint16_t)sqlite3_column_int(q, 10);
+	enum probe_verdict v;
+	r->verdict = probe_verdict_from_name(col_text(q, 11), &v) ? v : VERDICT_NONE;
+	copy_text(r->evidence, sizeof r->evidence, col_text(q, 12));
+	r->forged_reply = sqlite3_column_type(q, 13) == SQLITE_NULL
+				  ? -1 : (int8_t)sqlite3_column_int(q, 13);
+	r->group = sqlite3_column_type(q, 14) == SQLITE_NULL ? -1 : sqlite3_column_int(q, 14);
+
+	sqlite3_stmt *s = it->rep;
+	sqlite3_reset(s);
+	sqlite3_bind_int64(s, 1, qrow);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (r->nreplies >= PROBE_REPLIES_MAX)
+			continue;
+		rc = read_reply(it, sqlite3_column_int64(s, 0), &r->reply[r->nreplies++]);
+		if (rc != SQLITE_OK)
+			break;
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE)
+		return sql_fail(it->db, rc, "reading the replies of seq %" PRIu64, r->seq);
+	*got = true;
+	return STORE_OK;
+}
+
+enum store_status store_verdict_counts(struct store_db *db, int64_t run, uint64_t *counts,
+				       size_t ntargets)
+{
+	memset(counts, 0, ntargets * VERDICT_COUNT * sizeof *counts);
+	int64_t id;
+	enum store_status st = resolve_run(db, run, &id);
+	if (st != STORE_OK)
+		return st;
+	sqlite3_stmt *s;
+	int rc = sqlite3_prepare_v2(db->h,
+		"SELECT target, verdict, count(*) FROM queries WHERE run = ?"
+		" GROUP BY target, verdict", -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return sql_fail(db, rc, "counting verdicts of run %" PRId64, id);
+	sqlite3_bind_int64(s, 1, id);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		int64_t t = sqlite3_column_int64(s, 0);
+		enum probe_verdict v;
+		if (t < 0 || (uint64_t)t >= ntargets ||
+		    !probe_verdict_from_name(col_text(s, 1), &v))
+			continue;
+		counts[(size_t)t * VERDICT_COUNT + v] += (uint64_t)sqlite3_column_int64(s, 2);
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return sql_fail(db, rc, "counting verdicts of run %" PRId64, id);
+	return STORE_OK;
+}
+
+enum store_status store_groups(struct store_db *db, int64_t run,
+			       int (*fn)(void *ctx, const struct store_group *g), void *ctx)
+{
+	int64_t id;
+	enum store_status st = resolve_run(db, run, &id);
+	if (st != STORE_OK)
+		return st;
+	sqlite3_stmt *s;
+	int rc = sqlite3_prepare_v2(db->h,
+		"SELECT id, fingerprint, count, addresses FROM groups WHERE run = ? ORDER BY id",
+		-1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return sql_fail(db, rc, "listing groups of run %" PRId64, id);
+	sqlite3_bind_int64(s, 1, id);
+	struct store_group *g = malloc(sizeof *g);
+	if (!g) {
+		sqlite3_finalize(s);
+		return STORE_E_NOMEM;
+	}
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		memset(g, 0, sizeof *g);
+		g->id = sqlite3_column_int(s, 0);
+		copy_text(g->fingerprint, sizeof g->fingerprint, col_text(s, 1));
+		g->count = (uint64_t)sqlite3_column_int64(s, 2);
+		const char *p = col_text(s, 3);
+		while (*p && g->naddrs < sizeof g->addrs / sizeof g->addrs[0]) {
+			char a[64];
+			size_t n = strcspn(p, " ");
+			if (n > 0 && n < sizeof a) {
+				memcpy(a, p, n);
+				a[n] = 0;
+				struct probe_addr *ad = &g->addrs[g->naddrs];
+				ad->family = strchr(a, ':') ? AF_INET6 : AF_INET;
+				if (inet_pton(ad->family, a, ad->addr) == 1)
+					g->naddrs++;
+			}
+			p += n;
+			p += strspn(p, " ");
+		}
+		if (fn(ctx, g))
+			break;
+	}
+	free(g);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return sql_fail(db, rc, "listing groups of run %" PRId64, id);
+	return STORE_OK;
+}

@@ -5,6 +5,7 @@
 
 #include "decode/decode_cmd.h"
 #include "inject/inject_cmd.h"
+#include "lab/lab.h"
 #include "locate/locate_cmd.h"
 
 
@@ -21,6 +22,8 @@ const struct cli_command cli_commands[] = {
 	 "usage: dnswatch help [CMD]\n"
 	 "  Without CMD, list the subcommands; with CMD, print its full help.\n",
 	 cmd_help},
+	{"lab", "build, inspect and tear down the lab (namespaces, nsd, unbound, delay)",
+	 lab_usage, lab_main},
 	{NULL, NULL, NULL, NULL},
 };
 

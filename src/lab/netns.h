@@ -1,0 +1,53 @@
+/*
+ * Named network namespaces, compatible with `ip netns`: each is an nsfs bind
+ * mount at /run/netns/NAME, so `ip netns list`, `ip -n NAME` and
+ * `ip netns exec NAME` all see the lab's hosts. We make them ourselves
+ * (unshare + bind mount, no fork and exec per host) and, like iproute2, on a
+ * /run/netns that is a shared mount point; unlike iproute2 we remember
+ * whether we made that mount point (and the directory) and remove them when
+ * the last namespace is gone, so the lab leaves no mount behind.
+ */
+#ifndef DW_LAB_NETNS_H
+#define DW_LAB_NETNS_H
+
+#include <stddef.h>
+
+#define LAB_NETNS_DIR "/run/netns"
+
+/*
+ * Create namespace NAME (fails if it exists). *MADE_DIR is set to 1 when this
+ * call created /run/netns, *MADE_MOUNT when it made /run/netns a mount point
+ * (otherwise left alone). Returns 0 or -1 with a line in ERR.
+ */
+int lab_netns_create(const char *name, int *made_dir, int *made_mount, char *err, size_t errcap);
+
+/* What lab_netns_create would have to make of /run/netns now: bit 0 the
+ * directory, bit 1 the mount point (0: both there). */
+int lab_netns_dir_missing(void);
+
+/* Once /run/netns is empty: unmount it if MADE_MOUNT, remove it if MADE_DIR.
+ * Returns 0, or -1 if namespaces (anyone's) are still in it. */
+int lab_netns_release_dir(int made_dir, int made_mount);
+
+/* Unmount and remove NAME; 0 also when it did not exist. */
+int lab_netns_delete(const char *name, char *err, size_t errcap);
+
+/* Does /run/netns/NAME exist? */
+int lab_netns_exists(const char *name);
+
+/* Switch the calling thread into NAME; lab_netns_leave returns to the
+ * namespace the process started in. Return 0 or -1 (errno set). */
+int lab_netns_enter(const char *name);
+int lab_netns_leave(void);
+
+/* A socket of TYPE created inside namespace NAME (close-on-exec), or -1. */
+int lab_netns_socket(const char *name, int domain, int type);
+
+/* Inode of the namespace NAME (to match /proc/PID/ns/net), or 0. */
+unsigned long lab_netns_inode(const char *name);
+
+/* Write VALUE to /proc/sys/PATH as seen from inside namespace NAME
+ * (net.* sysctls are per namespace). Returns 0 or -1. */
+int lab_netns_sysctl(const char *name, const char *path, const char *value);
+
+#endif

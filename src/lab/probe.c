@@ -1,0 +1,146 @@
+/* Live DNS checks of lab servers (see probe.h). */
+#include "lab/probe.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lab/netns.h"
+
+#define PROBE_MAX 64
+
+static long long probe_now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int lab_probe_query(uint8_t *buf, int cap, uint16_t id, const char *qname,
+		    uint16_t qtype, int rd)
+{
+	/* RFC 1035 4.1.1 header, then one question: QNAME as labels, QTYPE, QCLASS IN. */
+	if (cap < 12 + 255 + 4)
+		return 0;
+	memset(buf, 0, 12);
+	buf[0] = (uint8_t)(id >> 8);
+	buf[1] = (uint8_t)id;
+	buf[2] = rd ? 0x01 : 0x00;
+	buf[5] = 1; /* QDCOUNT */
+	int pos = 12;
+	const char *s = qname;
+	while (*s && !(s[0] == '.' && s[1] == '\0')) {
+		size_t k = strcspn(s, ".");
+		if (k == 0 || k > 63 || pos + 1 + (int)k > 12 + 254)
+			return 0;
+		buf[pos++] = (uint8_t)k;
+		memcpy(buf + pos, s, k);
+		pos += (int)k;
+		s += k;
+		if (*s == '.')
+			s++;
+	}
+	buf[pos++] = 0;
+	buf[pos++] = (uint8_t)(qtype >> 8);
+	buf[pos++] = (uint8_t)qtype;
+	buf[pos++] = 0;
+	buf[pos++] = 1;
+	return pos;
+}
+
+const char *lab_probe_rcode(int rcode)
+{
+	static const char *const names[] = {"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN",
+					    "NOTIMP", "REFUSED"};
+	return rcode >= 0 && rcode < 6 ? names[rcode] : "RCODE?";
+}
+
+static void probe_send(struct lab_probe *p, uint16_t id)
+{
+	if (p->fd < 0) {
+		p->fd = lab_netns_socket(p->ns, AF_INET, SOCK_DGRAM | SOCK_NONBLOCK);
+		if (p->fd < 0)
+			return;
+		struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(53),
+					 .sin_addr.s_addr = htonl(p->addr)};
+		/* connect: the kernel then drops datagrams from anyone else, and an
+		 * ICMP port unreachable shows up as ECONNREFUSED. */
+		if (connect(p->fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+			close(p->fd);
+			p->fd = -1;
+			return;
+		}
+	}
+	uint8_t q[512];
+	p->id = id;
+	int len = lab_probe_query(q, sizeof q, id, p->qname, p->qtype, p->rd);
+	p->sent_us = probe_now_us();
+	if (len > 0 && send(p->fd, q, (size_t)len, 0) < 0) {
+		/* a refused earlier send leaves an error pending; the next try clears it */
+	}
+}
+
+int lab_probe_run(struct lab_probe *p, int n, int timeout_ms)
+{
+	if (n > PROBE_MAX)
+		n = PROBE_MAX;
+	static uint16_t next_id = 0x5a00;
+	for (int i = 0; i < n; i++) {
+		if (p[i].answered)
+			continue;
+		if (p[i].sent_us == 0)
+			p[i].fd = -1;
+		probe_send(&p[i], next_id++);
+	}
+	long long deadline = probe_now_us() + (long long)timeout_ms * 1000;
+	for (int rounds = 0; rounds < 100000; rounds++) {
+		struct pollfd pf[PROBE_MAX];
+		int map[PROBE_MAX], m = 0;
+		for (int i = 0; i < n; i++)
+			if (!p[i].answered && p[i].fd >= 0) {
+				pf[m] = (struct pollfd){.fd = p[i].fd, .events = POLLIN};
+				map[m++] = i;
+			}
+		long long left = deadline - probe_now_us();
+		if (m == 0 || left <= 0)
+			break;
+		int r = poll(pf, (nfds_t)m, (int)((left + 999) / 1000));
+		if (r < 0 && errno != EINTR)
+			break;
+		for (int j = 0; j < m; j++) {
+			if (!pf[j].revents)
+				continue;
+			struct lab_probe *q = &p[map[j]];
+			uint8_t buf[4096];
+			ssize_t got = recv(q->fd, buf, sizeof buf, 0);
+			if (got < 12)
+				continue; /* ECONNREFUSED or runt: not an answer */
+			uint16_t id = (uint16_t)(buf[0] << 8 | buf[1]);
+			if (id != q->id || !(buf[2] & 0x80))
+				continue;
+			q->answered = 1;
+			q->aa = (buf[2] & 0x04) != 0;
+			q->rcode = buf[3] & 0x0f;
+			q->ms = (double)(probe_now_us() - q->sent_us) / 1000.0;
+		}
+	}
+	int total = 0;
+	for (int i = 0; i < n; i++)
+		total += p[i].answered;
+	return total;
+}
+
+void lab_probe_close(struct lab_probe *p, int n)
+{
+	for (int i = 0; i < n; i++) {
+		if (p[i].fd >= 0)
+			close(p[i].fd);
+		p[i].fd = -1;
+	}
+}

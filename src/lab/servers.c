@@ -1,0 +1,459 @@
+/* Lab DNS servers: configs, zones, start and readiness (see servers.h). */
+#include "lab/servers.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lab/probe.h"
+#include "lab/proc.h"
+#include "lab/sign.h"
+#include "lab/topology.h"
+
+const struct lab_server_def lab_servers[] = {
+	{"root", LAB_SRV_NSD, LAB_OUTSIDE, "198.19.53.1", "root server a.root-servers.net", -1, -1},
+	{"com", LAB_SRV_NSD, LAB_OUTSIDE, "198.19.53.2", "com TLD a.nic.com", LAB_TLD_COM, -1},
+	{"net", LAB_SRV_NSD, LAB_OUTSIDE, "198.19.53.3", "net TLD a.nic.net", LAB_TLD_NET, -1},
+	{"org", LAB_SRV_NSD, LAB_OUTSIDE, "198.19.53.4", "org TLD a.nic.org", LAB_TLD_ORG, -1},
+	{"auth1", LAB_SRV_NSD, LAB_OUTSIDE, "198.19.54.1", "authoritative, com/net/org zones", -1, LAB_TLD_COM},
+	{"auth2", LAB_SRV_NSD, LAB_OUTSIDE, "198.19.54.2", "authoritative, com/net/org zones", -1, LAB_TLD_COM},
+	{"auth3", LAB_SRV_NSD, LAB_OUTSIDE, "198.19.54.3", "authoritative, com/net/org zones", -1, LAB_TLD_COM},
+	{"auth4", LAB_SRV_NSD, LAB_OUTSIDE, "198.19.54.4", "authoritative, com/net/org zones", -1, LAB_TLD_COM},
+	{"auth5", LAB_SRV_NSD, LAB_OUTSIDE, "198.19.54.5", "authoritative, com/net/org zones", -1, LAB_TLD_COM},
+	{"auth6", LAB_SRV_NSD, LAB_OUTSIDE, "198.19.54.6", "authoritative, com/net/org zones", -1, LAB_TLD_COM},
+	{"public", LAB_SRV_UNBOUND, LAB_OUTSIDE, "198.19.8.8", "public resolver (the 8.8.8.8 of the story)", -1, -1},
+	{"cn", LAB_SRV_NSD, LAB_CN, "198.18.53.1", "cn TLD a.nic.cn", LAB_TLD_CN, -1},
+	{"cnauth1", LAB_SRV_NSD, LAB_CN, "198.18.54.1", "authoritative, cn zones", -1, LAB_TLD_CN},
+	{"cnauth2", LAB_SRV_NSD, LAB_CN, "198.18.54.2", "authoritative, cn zones", -1, LAB_TLD_CN},
+	{"cnauth3", LAB_SRV_NSD, LAB_CN, "198.18.54.3", "authoritative, cn zones", -1, LAB_TLD_CN},
+	{"nodns", LAB_SRV_NONE, LAB_CN, "198.18.55.55", "runs no DNS server: only an injector answers", -1, -1},
+	{"isp", LAB_SRV_UNBOUND, LAB_ISP, "198.18.1.1", "ISP caching resolver", -1, -1},
+};
+const size_t lab_nservers = sizeof lab_servers / sizeof lab_servers[0];
+
+/* The ISP resolver sends its queries from its border-facing address. */
+#define SRV_ISP_OUTGOING "198.18.2.2"
+/* An address no lab interface has: binding to it must fail (--fault). */
+#define SRV_FAULT_ADDR "198.19.254.254"
+
+int lab_server_find(const char *id)
+{
+	for (size_t i = 0; i < lab_nservers; i++)
+		if (strcmp(lab_servers[i].id, id) == 0)
+			return (int)i;
+	return -1;
+}
+
+static uint32_t srv_addr(const char *dotted)
+{
+	struct in_addr a;
+	if (inet_pton(AF_INET, dotted, &a) != 1)
+		return 0;
+	return ntohl(a.s_addr);
+}
+
+void lab_servers_pop_params(struct lab_pop_params *p)
+{
+	memset(p->nauth, 0, sizeof p->nauth);
+	for (size_t i = 0; i < lab_nservers; i++) {
+		const struct lab_server_def *s = &lab_servers[i];
+		if (s->auth_for < 0)
+			continue;
+		int groups[3] = {LAB_TLD_COM, LAB_TLD_NET, LAB_TLD_ORG};
+		int ng = s->auth_for == LAB_TLD_CN ? 1 : 3;
+		if (s->auth_for == LAB_TLD_CN)
+			groups[0] = LAB_TLD_CN;
+		for (int g = 0; g < ng; g++) {
+			int t = groups[g];
+			if (p->nauth[t] < LAB_POP_AUTH_MAX)
+				p->auth[t][p->nauth[t]++] = srv_addr(s->addr);
+		}
+	}
+}
+
+const char *lab_server_check_name(const char *dir, int i, char *buf, size_t cap)
+{
+	const struct lab_server_def *s = &lab_servers[i];
+	if (s->tld >= 0) {
+		static const char *const apex[LAB_TLD_COUNT] = {"com.", "net.", "org.", "cn."};
+		return apex[s->tld];
+	}
+	if (s->auth_for >= 0 && dir) {
+		/* An authoritative: the first zone in its nsd.conf, so the check
+		 * shows an authoritative answer (AA), not just signs of life. */
+		char path[1024], line[256];
+		snprintf(path, sizeof path, "%s/srv/%s/nsd.conf", dir, s->id);
+		FILE *f = fopen(path, "re");
+		const char *found = NULL;
+		for (int k = 0; f && k < 100 && fgets(line, sizeof line, f); k++) {
+			char name[200];
+			if (sscanf(line, " name: \"%199[^\"]\"", name) == 1) {
+				snprintf(buf, cap, "%s", name);
+				found = buf;
+				break;
+			}
+		}
+		if (f)
+			fclose(f);
+		if (found)
+			return found;
+	}
+	/* The root for everything else: a resolver resolves it, an
+	 * authoritative without zones answers REFUSED, which still proves it
+	 * is alive. */
+	return ".";
+}
+
+/* ---- writing files ------------------------------------------------------- */
+
+struct srv_out {
+	FILE *f;
+	char path[4096];
+	char tmp[4096];
+};
+
+static int srv_open(struct srv_out *o, const char *path, char *err, size_t errcap)
+{
+	snprintf(o->path, sizeof o->path, "%s", path);
+	snprintf(o->tmp, sizeof o->tmp, "%s.tmp", path);
+	o->f = fopen(o->tmp, "we");
+	if (!o->f) {
+		snprintf(err, errcap, "write %s: %s", o->tmp, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Close and rename into place: a reader sees the whole file or none. */
+static int srv_close(struct srv_out *o, char *err, size_t errcap)
+{
+	int bad = ferror(o->f);
+	if (fclose(o->f) != 0 || bad || rename(o->tmp, o->path) != 0) {
+		snprintf(err, errcap, "write %s: %s", o->path, strerror(errno ? errno : EIO));
+		unlink(o->tmp);
+		return -1;
+	}
+	return 0;
+}
+
+static int srv_mkdir(const char *path, char *err, size_t errcap)
+{
+	if (mkdir(path, 0755) != 0 && errno != EEXIST) {
+		snprintf(err, errcap, "mkdir %s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static const char *srv_tld_server(int tld)
+{
+	for (size_t i = 0; i < lab_nservers; i++)
+		if (lab_servers[i].tld == tld)
+			return lab_servers[i].addr;
+	return "0.0.0.0";
+}
+
+static void srv_soa(FILE *f, const char *origin, const char *mname)
+{
+	fprintf(f, "$ORIGIN %s\n$TTL 86400\n", origin);
+	fprintf(f, "@\tIN\tSOA\t%s hostmaster.nic.%s 1 1800 900 604800 86400\n", mname,
+		strcmp(origin, ".") == 0 ? "" : origin);
+}
+
+static int srv_write_root(const char *dir, char *err, size_t errcap)
+{
+	char path[4096];
+	struct srv_out o;
+	snprintf(path, sizeof path, "%s/zones/root.zone", dir);
+	if (srv_open(&o, path, err, errcap) != 0)
+		return -1;
+	srv_soa(o.f, ".", "a.root-servers.net.");
+	fprintf(o.f, "@\tIN\tNS\ta.root-servers.net.\n");
+	fprintf(o.f, "a.root-servers.net.\t3600000\tIN\tA\t%s\n", lab_servers[lab_server_find("root")].addr);
+	for (int t = 0; t < LAB_TLD_COUNT; t++) {
+		/* RFC 1034 4.2.1: a delegation is NS records at the cut plus glue. */
+		fprintf(o.f, "%s.\t172800\tIN\tNS\ta.nic.%s.\n", lab_tld_names[t], lab_tld_names[t]);
+		fprintf(o.f, "a.nic.%s.\t172800\tIN\tA\t%s\n", lab_tld_names[t], srv_tld_server(t));
+	}
+	return srv_close(&o, err, errcap);
+}
+
+static int srv_write_tld(const char *dir, const struct lab_pop *pop, int t, char *err, size_t errcap)
+{
+	char path[4096], origin[16], mname[32];
+	struct srv_out o;
+	snprintf(path, sizeof path, "%s/zones/%s.zone", dir, lab_tld_names[t]);
+	snprintf(origin, sizeof origin, "%s.", lab_tld_names[t]);
+	snprintf(mname, sizeof mname, "a.nic.%s.", lab_tld_names[t]);
+	if (srv_open(&o, path, err, errcap) != 0)
+		return -1;
+	srv_soa(o.f, origin, mname);
+	fprintf(o.f, "@\tIN\tNS\t%s\n", mname);
+	fprintf(o.f, "a.nic\t172800\tIN\tA\t%s\n", srv_tld_server(t));
+	if (t == LAB_TLD_NET) /* the root server's own name lives under net */
+		fprintf(o.f, "a.root-servers\t3600000\tIN\tA\t%s\n",
+			lab_servers[lab_server_find("root")].addr);
+	for (size_t z = 0; z < pop->nzones; z++) {
+		const struct lab_pop_zone *pz = &pop->zones[z];
+		if (pz->tld != t)
+			continue;
+		uint32_t a = pz->server;
+		fprintf(o.f, "%s\t172800\tIN\tNS\tns.%s\n", pz->name, pz->name);
+		fprintf(o.f, "ns.%s\t172800\tIN\tA\t%u.%u.%u.%u\n", pz->name, a >> 24,
+			(a >> 16) & 0xff, (a >> 8) & 0xff, a & 0xff);
+	}
+	return srv_close(&o, err, errcap);
+}
+
+static int srv_write_nsd(const char *dir, size_t i, const struct lab_pop *pop, const char *fault,
+			 char *err, size_t errcap)
+{
+	const struct lab_server_def *s = &lab_servers[i];
+	char sd[1024], path[4096];
+	snprintf(sd, sizeof sd, "%s/srv/%s", dir, s->id);
+	if (srv_mkdir(sd, err, errcap) != 0)
+		return -1;
+	snprintf(path, sizeof path, "%s/nsd.conf", sd);
+	struct srv_out o;
+	if (srv_open(&o, path, err, errcap) != 0)
+		return -1;
+	int faulty = fault && strcmp(fault, s->id) == 0;
+	/* nsd.conf(5). One process per address; every file it writes stays in
+	 * its directory; no privilege drop and no chroot, since the lab owns
+	 * these files and runs as root in a namespace of its own. */
+	fprintf(o.f,
+		"# written by dnswatch lab; one nsd per server address\n"
+		"server:\n"
+		"  ip-address: %s\n  port: 53\n  do-ip4: yes\n  do-ip6: no\n"
+		"  username: \"\"\n  chroot: \"\"\n  database: \"\"\n"
+		"  zonesdir: \"%s/zones\"\n"
+		"  zonelistfile: \"%s/zone.list\"\n  xfrdfile: \"%s/xfrd.state\"\n"
+		"  xfrdir: \"%s\"\n  pidfile: \"%s/nsd.pid\"\n  logfile: \"%s/log\"\n"
+		"  server-count: 1\n  verbosity: 1\n  hide-version: no\n"
+		"  reuseport: no\n"
+		/* Zone transfers are unused; the defaults (128 x 128) cost 16384
+		 * getrandom calls at start, 80 ms per nsd, and the lab starts 14. */
+		"  xfrd-tcp-max: 2\n  xfrd-tcp-pipeline: 2\n"
+		/* No response rate limiting: load tests must see the servers, not RRL. */
+		"  rrl-ratelimit: 0\n  rrl-size: 1024\n"
+		"remote-control:\n  control-enable: no\n",
+		faulty ? SRV_FAULT_ADDR : s->addr, dir, sd, sd, sd, sd, sd);
+	if (strcmp(s->id, "root") == 0)
+		fprintf(o.f, "zone:\n  name: \".\"\n  zonefile: \"root.zone\"\n");
+	else if (s->tld >= 0)
+		fprintf(o.f, "zone:\n  name: \"%s.\"\n  zonefile: \"%s.zone\"\n",
+			lab_tld_names[s->tld], lab_tld_names[s->tld]);
+	else {
+		uint32_t me = srv_addr(s->addr);
+		for (size_t z = 0; z < pop->nzones; z++)
+			if (pop->zones[z].server == me)
+				fprintf(o.f, "zone:\n  name: \"%s\"\n  zonefile: \"%szone\"\n",
+					pop->zones[z].name, pop->zones[z].name);
+	}
+	return srv_close(&o, err, errcap);
+}
+
+static int srv_write_unbound(const char *dir, size_t i, int validate, char *err, size_t errcap)
+{
+	const struct lab_server_def *s = &lab_servers[i];
+	char sd[1024], path[4096];
+	snprintf(sd, sizeof sd, "%s/srv/%s", dir, s->id);
+	if (srv_mkdir(sd, err, errcap) != 0)
+		return -1;
+	snprintf(path, sizeof path, "%s/unbound.conf", sd);
+	struct srv_out o;
+	if (srv_open(&o, path, err, errcap) != 0)
+		return -1;
+	const char *out = s->host == LAB_ISP ? SRV_ISP_OUTGOING : s->addr;
+	/* unbound.conf(5). A plain iterator (no validator) with the lab's root
+	 * hints: it walks the lab's own delegation chain and caches, as the
+	 * poisoned resolvers of 2014 did. Remote control on a unix socket so
+	 * the lab can dump and flush the cache (unbound-control(8)). */
+	fprintf(o.f,
+		"# written by dnswatch lab\n"
+		"server:\n"
+		"  interface: %s\n  outgoing-interface: %s\n  port: 53\n"
+		"  do-ip4: yes\n  do-ip6: no\n  do-udp: yes\n  do-tcp: yes\n"
+		"  do-daemonize: no\n  username: \"\"\n  chroot: \"\"\n"
+		"  directory: \"%s\"\n  pidfile: \"%s/unbound.pid\"\n"
+		"  use-syslog: no\n  logfile: \"\"\n  verbosity: 1\n  log-time-ascii: yes\n"
+		"  access-control: 198.18.0.0/15 allow\n"
+		"  root-hints: \"%s/root.hints\"\n"
+		"  module-config: \"iterator\"\n  qname-minimisation: yes\n"
+		"  num-threads: 1\n  so-reuseport: no\n  outgoing-range: 256\n"
+		"  harden-glue: yes\n  prefetch: no\n"
+		"remote-control:\n  control-enable: yes\n"
+		"  control-interface: \"%s/ctl.sock\"\n  control-use-cert: no\n",
+		s->addr, out, sd, sd, dir, sd);
+	if (validate)
+		/* A signed lab: validate from the lab's own trust anchor; a forged
+		 * answer then fails (SERVFAIL with EDE 10, RRSIGs missing). */
+		fprintf(o.f, "server:\n  module-config: \"validator iterator\"\n"
+			     "  trust-anchor-file: \"%s/" LAB_TRUST_ANCHOR "\"\n"
+			     "  val-log-level: 2\n  ede: yes\n", dir);
+	return srv_close(&o, err, errcap);
+}
+
+int lab_servers_write(const char *dir, const struct lab_pop *pop, const char *fault_nsd,
+		      int validate, char *err, size_t errcap)
+{
+	char path[4096];
+	snprintf(path, sizeof path, "%s/zones", dir);
+	if (srv_mkdir(path, err, errcap) != 0)
+		return -1;
+	snprintf(path, sizeof path, "%s/srv", dir);
+	if (srv_mkdir(path, err, errcap) != 0)
+		return -1;
+	if (srv_write_root(dir, err, errcap) != 0)
+		return -1;
+	for (int t = 0; t < LAB_TLD_COUNT; t++)
+		if (srv_write_tld(dir, pop, t, err, errcap) != 0)
+			return -1;
+	for (size_t z = 0; z < pop->nzones; z++) {
+		struct srv_out o;
+		snprintf(path, sizeof path, "%s/zones/%szone", dir, pop->zones[z].name);
+		if (srv_open(&o, path, err, errcap) != 0)
+			return -1;
+		lab_pop_write_zone(pop, z, o.f);
+		if (srv_close(&o, err, errcap) != 0)
+			return -1;
+	}
+	for (size_t i = 0; i < lab_nservers; i++) {
+		int r = 0;
+		if (lab_servers[i].kind == LAB_SRV_NSD)
+			r = srv_write_nsd(dir, i, pop, fault_nsd, err, errcap);
+		else if (lab_servers[i].kind == LAB_SRV_UNBOUND)
+			r = srv_write_unbound(dir, i, validate, err, errcap);
+		if (r != 0)
+			return -1;
+	}
+	struct srv_out o;
+	snprintf(path, sizeof path, "%s/root.hints", dir);
+	if (srv_open(&o, path, err, errcap) != 0)
+		return -1;
+	fprintf(o.f, ".\t3600000\tIN\tNS\ta.root-servers.net.\n"
+		     "a.root-servers.net.\t3600000\tIN\tA\t%s\n",
+		lab_servers[lab_server_find("root")].addr);
+	if (srv_close(&o, err, errcap) != 0)
+		return -1;
+	snprintf(path, sizeof path, "%s/answers.tsv", dir);
+	if (srv_open(&o, path, err, errcap) != 0)
+		return -1;
+	lab_pop_write_key(pop, o.f);
+	return srv_close(&o, err, errcap);
+}
+
+/* ---- starting and readiness ------------------------------------------------ */
+
+static long long srv_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int lab_servers_start(const char *lab, const char *dir, pid_t *pids, int timeout_ms,
+		      volatile sig_atomic_t *stop, char *err, size_t errcap)
+{
+	struct lab_probe pr[64];
+	static char qnames[64][128];
+	int idx[64], n = 0;
+	memset(pr, 0, sizeof pr);
+	for (size_t i = 0; i < lab_nservers; i++) {
+		const struct lab_server_def *s = &lab_servers[i];
+		pids[i] = 0;
+		if (s->kind == LAB_SRV_NONE)
+			continue;
+		char sd[1024], conf[4096], log[4096], ns[64];
+		snprintf(sd, sizeof sd, "%s/srv/%s", dir, s->id);
+		snprintf(log, sizeof log, "%s/log", sd);
+		lab_host_ns(lab, s->host, ns, sizeof ns);
+		const char *argv[6];
+		if (s->kind == LAB_SRV_NSD) {
+			/* -d: stay in the foreground, so the pid we hold is nsd's own
+			 * and an early exit is visible to waitpid. */
+			snprintf(conf, sizeof conf, "%s/nsd.conf", sd);
+			argv[0] = "nsd";
+			argv[1] = "-d";
+			argv[2] = "-c";
+			argv[3] = conf;
+			argv[4] = NULL;
+		} else {
+			snprintf(conf, sizeof conf, "%s/unbound.conf", sd);
+			argv[0] = "unbound";
+			argv[1] = "-d";
+			argv[2] = "-c";
+			argv[3] = conf;
+			argv[4] = NULL;
+		}
+		char e[512];
+		pid_t pid = lab_proc_spawn(ns, argv, log, e, sizeof e);
+		if (pid < 0) {
+			snprintf(err, errcap, "%s server %s: %s", argv[0], s->id, e);
+			return -1;
+		}
+		pids[i] = pid;
+		pr[n] = (struct lab_probe){.ns = NULL, .addr = srv_addr(s->addr),
+					   .qname = lab_server_check_name(dir, (int)i, qnames[n],
+									  sizeof qnames[n]),
+					   .qtype = 6, .rd = 0, .fd = -1};
+		idx[n++] = (int)i;
+	}
+	/* Ask from the server's own host: readiness of the daemon, not of routes. */
+	char nsnames[64][64];
+	for (int k = 0; k < n; k++) {
+		lab_host_ns(lab, lab_servers[idx[k]].host, nsnames[k], sizeof nsnames[k]);
+		pr[k].ns = nsnames[k];
+	}
+	long long deadline = srv_now_ms() + timeout_ms;
+	int rc = -1;
+	for (int round = 0; round < 100000; round++) {
+		/* An exited daemon will never answer: report its last log line now. */
+		for (int k = 0; k < n; k++) {
+			int i = idx[k], st;
+			if (pids[i] > 0 && waitpid(pids[i], &st, WNOHANG) == pids[i]) {
+				char sd[4096], line[400];
+				const struct lab_server_def *s = &lab_servers[i];
+				snprintf(sd, sizeof sd, "%s/srv/%s/log", dir, s->id);
+				lab_proc_log_reason(sd, line, sizeof line);
+				snprintf(err, errcap, "%s for %s (%s) exited with status %d: %s",
+					 s->kind == LAB_SRV_NSD ? "nsd" : "unbound", s->id, s->addr,
+					 WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st),
+					 line[0] ? line : "(empty log)");
+				pids[i] = 0;
+				goto out;
+			}
+		}
+		if (lab_probe_run(pr, n, 40) == n) {
+			rc = 0;
+			break;
+		}
+		if (stop && *stop) {
+			snprintf(err, errcap, "interrupted while waiting for the servers");
+			break;
+		}
+		if (srv_now_ms() > deadline) {
+			for (int k = 0; k < n; k++)
+				if (!pr[k].answered) {
+					const struct lab_server_def *s = &lab_servers[idx[k]];
+					char sd[4096], line[400];
+					snprintf(sd, sizeof sd, "%s/srv/%s/log", dir, s->id);
+					lab_proc_log_reason(sd, line, sizeof line);
+					snprintf(err, errcap, "%s %s (%s) did not answer within %d ms: %s",
+						 s->kind == LAB_SRV_NSD ? "nsd" : "unbound", s->id, s->addr,
+						 timeout_ms, line[0] ? line : "(empty log)");
+					break;
+				}
+			break;
+		}
+	}
+out:
+	lab_probe_close(pr, n);
+	return rc;
+}

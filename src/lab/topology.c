@@ -1,0 +1,226 @@
+/* The lab's network plan and its construction (see topology.h). */
+#include "lab/topology.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "lab/netns.h"
+#include "lab/proc.h"
+
+const struct lab_host_def lab_hosts[LAB_NHOSTS] = {
+	[LAB_CLIENT] = {"client", "vantage point inside the border", 0},
+	[LAB_ISP] = {"isp", "ISP network and its caching resolver (unbound)", 1},
+	[LAB_CN] = {"cn", ".cn TLD and authoritative servers, inside the border (nsd)", 0},
+	[LAB_BORDER] = {"border", "border router, where the injector sits", 1},
+	[LAB_TRANSIT] = {"transit", "router beyond the long-haul link (delay element)", 1},
+	[LAB_OUTSIDE] = {"outside", "root, com/net/org TLDs, authoritatives (nsd), public resolver (unbound)", 1},
+	[LAB_REMOTE] = {"remote", "vantage point outside the border", 0},
+};
+
+const struct lab_link_def lab_links[] = {
+	{LAB_CLIENT, "c0", "198.18.1.2/24", LAB_ISP, "i0", "198.18.1.1/24"},
+	{LAB_ISP, "i1", "198.18.2.2/24", LAB_BORDER, "b0", "198.18.2.1/24"},
+	{LAB_ISP, "i2", "198.18.3.1/24", LAB_CN, "n0", "198.18.3.2/24"},
+	{LAB_BORDER, "b1", "198.18.254.1/24", LAB_TRANSIT, "t0", "198.18.254.2/24"},
+	{LAB_TRANSIT, "t1", "198.19.0.1/24", LAB_OUTSIDE, "o0", "198.19.0.2/24"},
+	{LAB_OUTSIDE, "o1", "198.19.1.1/24", LAB_REMOTE, "r0", "198.19.1.2/24"},
+};
+const size_t lab_nlinks = sizeof lab_links / sizeof lab_links[0];
+
+/* Routes: only lab prefixes, never a default route, so nothing addressed
+ * outside 198.18.0.0/15 can even leave a lab host. */
+static const struct {
+	int host;
+	const char *dst, *via;
+} topo_routes[] = {
+	{LAB_CLIENT, "198.18.0.0/15", "198.18.1.1"},
+	{LAB_ISP, "198.18.48.0/20", "198.18.3.2"}, /* cn servers and the no-DNS address */
+	{LAB_ISP, "198.18.0.0/15", "198.18.2.1"},
+	{LAB_CN, "198.18.0.0/15", "198.18.3.1"},
+	{LAB_BORDER, "198.18.0.0/16", "198.18.2.2"},
+	{LAB_BORDER, "198.19.0.0/16", "198.18.254.2"},
+	{LAB_TRANSIT, "198.18.0.0/16", "198.18.254.1"},
+	{LAB_TRANSIT, "198.19.0.0/16", "198.19.0.2"},
+	{LAB_OUTSIDE, "198.18.0.0/16", "198.19.0.1"},
+	{LAB_REMOTE, "198.18.0.0/15", "198.19.1.1"},
+};
+
+int lab_host_find(const char *name)
+{
+	for (int i = 0; i < LAB_NHOSTS; i++)
+		if (strcmp(lab_hosts[i].name, name) == 0)
+			return i;
+	return -1;
+}
+
+void lab_host_ns(const char *lab, int host, char *buf, size_t cap)
+{
+	snprintf(buf, cap, "dw-%s-%s", lab, lab_hosts[host].name);
+}
+
+void lab_ifname(const char *lab, const char *suffix, char *buf, size_t cap)
+{
+	snprintf(buf, cap, "dw%s-%s", lab, suffix);
+}
+
+static int topo_write(const char *path, const char *text, char *err, size_t errcap)
+{
+	FILE *f = fopen(path, "we");
+	if (!f || fputs(text, f) < 0 || fclose(f) != 0) {
+		snprintf(err, errcap, "write %s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Append to a fixed buffer; the plan is small and bounded. */
+__attribute__((format(printf, 3, 4)))
+static void topo_add(char *buf, size_t cap, const char *fmt, ...)
+{
+	size_t len = strlen(buf);
+	va_list ap;
+	va_start(ap, fmt);
+	if (len < cap)
+		vsnprintf(buf + len, cap - len, fmt, ap);
+	va_end(ap);
+}
+
+int lab_topology_build(const char *lab, const char *dir, const char *const extra_lo[LAB_NHOSTS],
+		       int *made_netns_dir, char *err, size_t errcap)
+{
+	char ns[LAB_NHOSTS][64];
+	*made_netns_dir = 0;
+	for (int h = 0; h < LAB_NHOSTS; h++) {
+		int made_dir = 0, made_mount = 0;
+		lab_host_ns(lab, h, ns[h], sizeof ns[h]);
+		int r = lab_netns_create(ns[h], &made_dir, &made_mount, err, errcap);
+		*made_netns_dir |= made_dir | made_mount << 1;
+		if (r != 0)
+			return -1;
+		/* No IPv6 in the lab (yet): no router solicitations or DAD noise
+		 * in captures. Set before the links exist so they inherit it. */
+		lab_netns_sysctl(ns[h], "net/ipv6/conf/default/disable_ipv6", "1");
+		lab_netns_sysctl(ns[h], "net/ipv6/conf/all/disable_ipv6", "1");
+		if (lab_hosts[h].router &&
+		    lab_netns_sysctl(ns[h], "net/ipv4/ip_forward", "1") != 0) {
+			snprintf(err, errcap, "%s: cannot enable ip_forward: %s", ns[h],
+				 strerror(errno));
+			return -1;
+		}
+	}
+	/* Phase 1: veth pairs, created from inside side A's namespace with the
+	 * peer placed straight into side B's: the host namespace never holds them. */
+	static char batch[LAB_NHOSTS][8192];
+	for (int h = 0; h < LAB_NHOSTS; h++)
+		batch[h][0] = '\0';
+	for (size_t i = 0; i < lab_nlinks; i++) {
+		const struct lab_link_def *l = &lab_links[i];
+		char a[32], b[32], line[256];
+		lab_ifname(lab, l->a_if, a, sizeof a);
+		lab_ifname(lab, l->b_if, b, sizeof b);
+		snprintf(line, sizeof line, "link add %s type veth peer name %s netns %s\n", a, b,
+			 ns[l->b]);
+		topo_add(batch[l->a], sizeof batch[l->a], "%s", line);
+	}
+	for (int phase = 1; phase <= 2; phase++) {
+		if (phase == 2) {
+			for (int h = 0; h < LAB_NHOSTS; h++) {
+				batch[h][0] = '\0';
+				topo_add(batch[h], sizeof batch[h], "link set lo up\n");
+			}
+			for (size_t i = 0; i < lab_nlinks; i++) {
+				const struct lab_link_def *l = &lab_links[i];
+				char a[32], b[32];
+				lab_ifname(lab, l->a_if, a, sizeof a);
+				lab_ifname(lab, l->b_if, b, sizeof b);
+				topo_add(batch[l->a], sizeof batch[l->a], "addr add %s dev %s\n", l->a_addr, a);
+				topo_add(batch[l->a], sizeof batch[l->a], "link set %s up\n", a);
+				topo_add(batch[l->b], sizeof batch[l->b], "addr add %s dev %s\n", l->b_addr, b);
+				topo_add(batch[l->b], sizeof batch[l->b], "link set %s up\n", b);
+			}
+			for (int h = 0; h < LAB_NHOSTS; h++) {
+				const char *s = extra_lo ? extra_lo[h] : NULL;
+				for (int k = 0; s && *s && k < 256; k++) {
+					char addr[32];
+					size_t n = strcspn(s, " ");
+					if (n == 0 || n >= sizeof addr)
+						break;
+					memcpy(addr, s, n);
+					addr[n] = '\0';
+					topo_add(batch[h], sizeof batch[h], "addr add %s/32 dev lo\n", addr);
+					s += n;
+					while (*s == ' ')
+						s++;
+				}
+			}
+			for (size_t i = 0; i < sizeof topo_routes / sizeof topo_routes[0]; i++)
+				topo_add(batch[topo_routes[i].host], sizeof batch[0],
+					 "route add %s via %s\n", topo_routes[i].dst, topo_routes[i].via);
+		}
+		/* One `ip -batch` per namespace, all running at once. */
+		struct lab_proc p[LAB_NHOSTS];
+		int started[LAB_NHOSTS] = {0};
+		int failed = 0;
+		for (int h = 0; h < LAB_NHOSTS; h++) {
+			if (!batch[h][0])
+				continue;
+			char path[512];
+			snprintf(path, sizeof path, "%s/ip-%d-%s.batch", dir, phase, lab_hosts[h].name);
+			if (topo_write(path, batch[h], err, errcap) != 0) {
+				failed = 1;
+				break;
+			}
+			const char *argv[] = {"ip", "-batch", path, NULL};
+			char e[512];
+			if (lab_proc_start(&p[h], ns[h], argv, 0, e, sizeof e) != 0) {
+				snprintf(err, errcap, "ip -batch in %s: %s", ns[h], e);
+				failed = 1;
+				break;
+			}
+			started[h] = 1;
+		}
+		for (int h = 0; h < LAB_NHOSTS; h++) {
+			if (!started[h])
+				continue;
+			char e[512];
+			int st = lab_proc_wait(&p[h], 10000, NULL, 0, e, sizeof e);
+			if (st != 0 && !failed) {
+				snprintf(err, errcap, "ip -batch in %s failed (status %d): %s", ns[h], st, e);
+				failed = 1;
+			}
+		}
+		if (failed)
+			return -1;
+	}
+	return 0;
+}
+
+int lab_topology_teardown(const char *lab, char *err, size_t errcap)
+{
+	int n = 0;
+	for (int h = 0; h < LAB_NHOSTS; h++) {
+		char ns[64];
+		lab_host_ns(lab, h, ns, sizeof ns);
+		if (!lab_netns_exists(ns))
+			continue;
+		/* Deleting the namespace takes its veths (and their peers), addresses,
+		 * routes and iptables rules with it. */
+		if (lab_netns_delete(ns, err, errcap) != 0)
+			return -1;
+		n++;
+	}
+	return n;
+}
+
+int lab_topology_count(const char *lab)
+{
+	int n = 0;
+	for (int h = 0; h < LAB_NHOSTS; h++) {
+		char ns[64];
+		lab_host_ns(lab, h, ns, sizeof ns);
+		n += lab_netns_exists(ns);
+	}
+	return n;
+}

@@ -193,14 +193,18 @@ static void on_packet(struct ctx *c, const uint8_t *ip, size_t len)
 
 void locate_judge(struct locate_report *rep)
 {
+	int tentative = 0;
 	rep->hop_found = 0;
+	rep->hop_tentative = false;
 	rep->untrusted = false;
 	for (int i = 0; i < rep->ngroups; i++) {
 		struct locate_group *g = &rep->group[i];
 		/* Mirroring: across the probe TTLs that drew this group, the
-		 * received TTL rises with the probe TTL, by one per step. An
-		 * injector with a TTL of its own would give the same received
-		 * TTL whatever the probe's (or a random one). */
+		 * received TTL rises with the probe TTL, one for one. An
+		 * injector with a TTL of its own gives the same received TTL
+		 * whatever the probe's (or a random one). Two TTLs are the least
+		 * that can tell; with few, every step must track; with many,
+		 * three in four (a lost reply or a random coincidence). */
 		int pairs = 0, tracking = 0, prev_t = -1, prev_r = -1;
 		for (int t = 1; t <= LOCATE_TTL_MAX; t++) {
 			if (g->ttl_at[t] < 0)
@@ -213,11 +217,22 @@ void locate_judge(struct locate_report *rep)
 			prev_t = t;
 			prev_r = g->ttl_at[t];
 		}
-		g->mirrors = pairs >= 2 && tracking * 4 >= pairs * 3;
-		if (g->mirrors)
+		g->judged = pairs >= 1;
+		g->mirrors = pairs >= 1 && (tracking == pairs || (pairs >= 3 && tracking * 4 >= pairs * 3));
+		if (g->mirrors) {
 			rep->untrusted = true;
-		else if (g->replies && (!rep->hop_found || (int)g->first_ttl < rep->hop_found))
-			rep->hop_found = (int)g->first_ttl;
+		} else if (g->replies && g->judged) {
+			if (!rep->hop_found || (int)g->first_ttl < rep->hop_found)
+				rep->hop_found = (int)g->first_ttl;
+		} else if (g->replies && (!tentative || (int)g->first_ttl < tentative)) {
+			tentative = (int)g->first_ttl;
+		}
+	}
+	/* Only groups seen at a single TTL: their first TTL is the best guess,
+	 * said to be one. */
+	if (!rep->hop_found && tentative) {
+		rep->hop_found = tentative;
+		rep->hop_tentative = true;
 	}
 }
 
@@ -331,6 +346,8 @@ void locate_print(FILE *out, const struct locate_config *cfg, const struct locat
 		if (g->mirrors)
 			fprintf(out, "its IP TTL rises with the probe's: it mirrors the query's TTL, so TTL %u is not its hop (it sits at or before it)\n",
 				g->first_ttl);
+		else if (!g->judged)
+			fprintf(out, "seen at one TTL only: cannot tell whether it mirrors TTLs (raise --max-ttl)\n");
 		else
 			fprintf(out, "its IP TTL does not follow the probe's: hop %u\n", g->first_ttl);
 	}
@@ -339,8 +356,9 @@ void locate_print(FILE *out, const struct locate_config *cfg, const struct locat
 		const struct locate_hop *h = &rep->hop[rep->hop_found];
 		if (h->router_seen)
 			addr_text(cfg->family, h->router, r, sizeof r);
-		fprintf(out, "verdict: the injector sits at hop %d (%s)%s\n", rep->hop_found, r,
-			rep->untrusted ? "; one injector mirrors TTLs and was not used to place it" : "");
+		fprintf(out, "verdict: the injector sits at hop %d (%s)%s%s\n", rep->hop_found, r,
+			rep->hop_tentative ? ", tentatively: its replies came at one TTL only" : "",
+			rep->untrusted ? "; an injector that mirrors TTLs was not used to place it" : "");
 	} else if (rep->untrusted) {
 		fprintf(out, "verdict: cannot place the injector: every injector seen mirrors the probe's IP TTL, so the first TTL that draws a reply is not its hop\n");
 	} else {
@@ -395,6 +413,8 @@ void locate_print_json(FILE *out, const struct locate_config *cfg, const struct 
 		json_uint(&j, g->replies);
 		json_key(&j, "first_ttl");
 		json_uint(&j, g->first_ttl);
+		json_key(&j, "judged");
+		json_bool(&j, g->judged);
 		json_key(&j, "mirrors_ttl");
 		json_bool(&j, g->mirrors);
 		json_object_end(&j);
@@ -405,6 +425,8 @@ void locate_print_json(FILE *out, const struct locate_config *cfg, const struct 
 		json_uint(&j, (unsigned)rep->hop_found);
 	else
 		json_null(&j);
+	json_key(&j, "hop_tentative");
+	json_bool(&j, rep->hop_tentative);
 	json_key(&j, "untrusted_mirroring");
 	json_bool(&j, rep->untrusted);
 	json_object_end(&j);

@@ -52,6 +52,7 @@ struct locate_group {
 	unsigned replies;
 	unsigned first_ttl;    /* lowest probe TTL that drew a reply of this group */
 	int ttl_at[LOCATE_TTL_MAX + 1]; /* received IP TTL per probe TTL, -1 none */
+	bool judged;           /* replies at two probe TTLs or more: mirroring can be told */
 	bool mirrors;          /* received TTL rises with the probe TTL */
 	char answer[64];       /* first answer address, as text */
 };
@@ -62,6 +63,7 @@ struct locate_report {
 	struct locate_group group[LOCATE_GROUPS_MAX];
 	int ngroups;
 	int hop_found;         /* the injector's hop by trustworthy groups, 0 = none */
+	bool hop_tentative;    /* placed by a group seen at one TTL only */
 	bool untrusted;        /* some group mirrors TTLs (its first TTL is not a hop) */
 };
 

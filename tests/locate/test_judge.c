@@ -63,7 +63,19 @@ static void test_mixed_groups(void)
 	group(&one, 4, single, 1);
 	locate_judge(&one);
 	CHECK(!one.group[0].mirrors);
+	CHECK(!one.group[0].judged);
 	CHECK_EQ(one.hop_found, 4);
+	CHECK(one.hop_tentative);
+	/* two TTLs, tracking: mirroring; not tracking: a hop */
+	struct locate_report two = {.max_ttl = 8};
+	const int tr[] = {1, 2}, st[] = {60, 60};
+	group(&two, 5, tr, 2);
+	group(&two, 3, st, 2);
+	locate_judge(&two);
+	CHECK(two.group[0].mirrors);
+	CHECK(!two.group[1].mirrors && two.group[1].judged);
+	CHECK_EQ(two.hop_found, 3);
+	CHECK(!two.hop_tentative);
 }
 
 int main(void)

@@ -17,9 +17,11 @@
  *    keyed by the canonical wire form of their name. At each label boundary i
  *    (including the final root octet) the aligned suffix wire[i..] is looked
  *    up in one open-addressing table: an exact rule applies only at i == 0,
- *    a subdomain rule only at i > 0. That is one probe per label, and all
- *    probes' slots are prefetched as soon as the hashes are known, so their
- *    cache misses overlap instead of queueing.
+ *    a subdomain rule only at i > 0. That is at most one probe per label.
+ *    A blocked Bloom filter (2 MB for a million keys, where the table is
+ *    16 MB) turns away most suffixes that are no key before they cost a miss
+ *    to memory; the slots of those that pass are prefetched together, so
+ *    their misses overlap instead of queueing.
  *
  * 3. Text-suffix patterns (*youtube.com, the GFW's sloppy form) also match
  *    inside a label: the pattern splits into a partial label P ("youtube")
@@ -37,8 +39,12 @@
  *    a dense DFA over a compressed alphabet (one class per byte that occurs
  *    in some substring pattern, plus one class "other"), over the name's text
  *    with each inner length octet read as '.'. The automaton runs only if a
- *    substring pattern exists. A flag bit in each transition says "some
- *    pattern ends here", so the common step is one load.
+ *    substring pattern exists. Transitions hold the target's row offset
+ *    (state times classes) and a flag bit "some pattern ends here", so the
+ *    common step is one add and one load. Its memory is states x classes x
+ *    4 octets: a few hundred KB for a few hundred substring patterns (the
+ *    injector's real lists have that many; a huge list of substrings would
+ *    want a sparse automaton instead).
  *
  * 5. Precedence (match.h: longest pattern text, then exact > subdomain >
  *    text-suffix > substring > all, then the earlier pattern) is folded into
@@ -52,11 +58,23 @@
  * Memory layout: a table slot is 8 bytes (a 24-bit hash tag plus the key
  * length in 8 bits, and a 32-bit node reference), so a probe that misses
  * touches one cache line and a tag hit is checked against the key length for
- * free. A node is one variable-length record in an arena: header, key bytes,
- * then its rules' (rank, value, type set) entries, so a hit costs one more
- * line (two at most) and needs neither a string pool nor a rule array.
- * Tables are sized once at finish to a power of two at load factor <= 0.5,
- * so every probe sequence ends at an empty slot.
+ * free. A node is one variable-length record in an arena: header, key bytes
+ * (zero padded, compared by 8-byte words), then its rules' (rank, value,
+ * type set) entries, so a hit costs one more line (two at most) and needs
+ * neither a string pool nor a rule array. Tables are sized once at finish to
+ * a power of two at load factor <= 0.5, so every probe sequence ends at an
+ * empty slot. Large arrays use 2 MB pages (see struct buf).
+ *
+ * What bounds the speed at a million rules is memory latency, not work: a
+ * hit needs the filter word, the slot and the node record, one after the
+ * other. match_lookup_batch (an addition to the interface) runs the lookup
+ * as a four-stage software pipeline over many names, so the misses of
+ * several names are in flight at once.
+ *
+ * Load: patterns are parsed into one pool and one rule array (grown by
+ * mremap, no copying); finish hashes every key in one sequential pass, then
+ * inserts them while prefetching the slots of the rule 16 ahead, then lays
+ * the nodes out in rule order. A million rules load in about 0.2 s.
  *
  * Loops are bounded: the pass and the probes by the name length (<= 255, at
  * most 128 label boundaries, at most 63 partial probes each), the rule walks
@@ -76,6 +94,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 
 #include "wire/msg.h"
 #include "wire/name.h"
@@ -84,6 +103,86 @@
 #define HASH_B 0x9e3779b97f4a7c15ULL  /* odd multiplier of the rolling hash */
 #define HASH_SEED 0x2545f4914f6cdd1dULL /* h of the empty suffix: lengths differ */
 #define DFA_FLAG 0x80000000u           /* transition target has outputs */
+
+/*
+ * Large arrays (a million rules need some 150 MB while building) come from
+ * anonymous mappings marked for 2 MB pages: on this VM a 4 KB page fault
+ * costs microseconds, which made page faults a third of the load time, and
+ * the lookup's random probes into tables of tens of megabytes miss the TLB
+ * far less often on large pages. Growing a mapping with mremap moves page
+ * tables instead of copying. Small arrays stay on the heap, where the
+ * sanitizers see every out-of-bounds access (the tests and the fuzzer use
+ * small sets).
+ */
+#define BIG_BYTES ((size_t)1 << 20)
+
+struct buf {
+	void *p;
+	size_t cap; /* bytes */
+	bool mapped;
+};
+
+static void buf_free(struct buf *b)
+{
+	if (b->mapped)
+		munmap(b->p, b->cap);
+	else
+		free(b->p);
+	b->p = NULL;
+	b->cap = 0;
+	b->mapped = false;
+}
+
+static void *map_huge(size_t bytes)
+{
+	void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	(void)madvise(p, bytes, MADV_HUGEPAGE); /* a hint: fine if refused */
+	return p;
+}
+
+/* A zeroed buffer of BYTES. 0 or -1. */
+static int buf_zalloc(struct buf *b, size_t bytes)
+{
+	b->mapped = bytes >= BIG_BYTES;
+	b->p = b->mapped ? map_huge(bytes) : calloc(1, bytes ? bytes : 1);
+	b->cap = b->p ? bytes : 0;
+	if (!b->p)
+		b->mapped = false;
+	return b->p ? 0 : -1;
+}
+
+/* Grow B (contents kept, doubling) to hold NEED bytes. 0 or -1 (B kept). */
+static int buf_grow(struct buf *b, size_t need)
+{
+	if (need <= b->cap)
+		return 0;
+	size_t n = b->cap ? b->cap : 4096;
+	while (n < need)
+		n *= 2;
+	void *q;
+	if (b->mapped) {
+		q = mremap(b->p, b->cap, n, MREMAP_MAYMOVE);
+		if (q == MAP_FAILED)
+			return -1;
+		(void)madvise(q, n, MADV_HUGEPAGE);
+	} else if (n >= BIG_BYTES) {
+		q = map_huge(n);
+		if (!q)
+			return -1;
+		memcpy(q, b->p, b->cap);
+		free(b->p);
+		b->mapped = true;
+	} else {
+		q = realloc(b->p, n);
+		if (!q)
+			return -1;
+	}
+	b->p = q;
+	b->cap = n;
+	return 0;
+}
 
 /* A rule as added; kept after finish for substring and match-all rules. */
 struct rule {
@@ -119,11 +218,13 @@ struct slot {
 struct table {
 	struct slot *slots;
 	uint64_t mask;
+	struct buf mem;
 };
 
 /* Build-time node, before it is laid out in the arena. */
 struct tnode {
 	uint64_t plens;
+	uint64_t slot; /* its slot in the table, rewritten at layout */
 	uint32_t key_off;
 	uint32_t head[2], tail[2], count[2];
 	uint16_t key_len;
@@ -131,10 +232,12 @@ struct tnode {
 
 struct match_set {
 	/* adding */
-	struct rule *rules;
-	size_t nrules, caprules;
-	uint8_t *pool;
-	size_t npool, cappool;
+	struct rule *rules; /* = rules_mem.p */
+	size_t nrules;
+	struct buf rules_mem;
+	uint8_t *pool;      /* = pool_mem.p */
+	size_t npool;
+	struct buf pool_mem;
 	struct match_qtypes *sets; /* sets[0] is "all" */
 	size_t nsets, capsets;
 	uint32_t *setidx; /* open-addressing index of sets (dedup) */
@@ -146,20 +249,47 @@ struct match_set {
 	struct table aligned, partial;
 	uint64_t *arena; /* node records */
 	size_t narena;
+	struct buf arena_mem;
+	uint64_t *pfilter; /* blocked Bloom filter of the partial keys: most probes stop here */
+	uint64_t pfmask;   /* word index mask */
+	uint64_t *afilter; /* the same for the aligned keys: = afilter_mem.p */
+	uint64_t afmask;
+	struct buf afilter_mem;
 	uint32_t all_head; /* match-all rules, in rank order */
 
 	/* substring DFA */
-	uint32_t *delta;  /* nstates * ncls, target | DFA_FLAG */
+	uint32_t *delta;  /* nstates * ncls: target row (state * ncls) | DFA_FLAG */
 	uint32_t *own;    /* per state: first rule ending exactly here */
 	uint32_t *emit;   /* per state: nearest state on the fail chain with rules */
 	uint32_t *fail;
 	uint32_t nstates, ncls;
 	uint8_t cls[256];
+	/* q-gram prefilter of the substrings (sq = 0: none) */
+	uint64_t *sfilter;
+	uint64_t sfmask, sbq; /* word mask; HASH_B^sq */
+	uint32_t sq;
 };
 
 static inline uint8_t lower(uint8_t c)
 {
 	return (c >= 'A' && c <= 'Z') ? (uint8_t)(c + 32) : c;
+}
+
+/*
+ * Key filters (one for aligned keys, one for partial keys): blocked Bloom
+ * filters, one 64-bit word per key hash and two bits in it (about 2% false
+ * positives at 16 bits a key), from one multiply of the raw rolling hash.
+ * The filter of a million aligned keys is 2 MB, which stays in the outer
+ * caches where the 16 MB table cannot: a suffix that is no key (most of
+ * them) costs no miss to memory. The up to seven candidate offsets of a
+ * label under a tail with text-suffix rules cost a few cycles each, and the
+ * full mix and the table probe only follow a hit.
+ */
+static inline uint64_t pf_bits(uint64_t h, uint64_t *word, uint64_t wmask)
+{
+	uint64_t x = h * 0xd6e8feb86659fd93ULL;
+	*word = (x >> 20) & wmask;
+	return (uint64_t)1 << (x >> 58) | (uint64_t)1 << ((x >> 52) & 63);
 }
 
 /* Final mix (murmur3 fmix64): the rolling hash's low bits are weak. */
@@ -342,6 +472,8 @@ static uint32_t set_intern(struct match_set *s, const struct match_qtypes *in)
 
 /* --- the set --------------------------------------------------------------- */
 
+static void unbuild(struct match_set *s);
+
 struct match_set *match_set_new(void)
 {
 	struct match_set *s = calloc(1, sizeof *s);
@@ -363,37 +495,17 @@ void match_set_free(struct match_set *s)
 {
 	if (!s)
 		return;
-	free(s->rules);
-	free(s->pool);
+	unbuild(s);
+	buf_free(&s->rules_mem);
+	buf_free(&s->pool_mem);
 	free(s->sets);
 	free(s->setidx);
-	free(s->aligned.slots);
-	free(s->partial.slots);
-	free(s->arena);
-	free(s->delta);
-	free(s->own);
-	free(s->emit);
-	free(s->fail);
 	free(s);
 }
 
 size_t match_set_count(const struct match_set *s)
 {
 	return s ? s->nrules : 0;
-}
-
-/* P grown (doubling) to hold NEED elements; NULL if out of memory (P kept). */
-static void *grow(void *p, size_t *cap, size_t need, size_t elem)
-{
-	if (need <= *cap)
-		return p;
-	size_t n = *cap ? *cap : 64;
-	while (n < need)
-		n *= 2;
-	void *q = realloc(p, n * elem);
-	if (q)
-		*cap = n;
-	return q;
 }
 
 /*
@@ -565,16 +677,13 @@ int match_set_add(struct match_set *s, const char *pattern, const struct match_q
 		return -1;
 	}
 	uint32_t qset = set_intern(s, qt);
-	struct rule *rules = grow(s->rules, &s->caprules, s->nrules + 1, sizeof *s->rules);
-	if (rules)
-		s->rules = rules;
-	uint8_t *pool = grow(s->pool, &s->cappool, s->npool + klen + 1, 1);
-	if (pool)
-		s->pool = pool;
-	if (qset == NONE || !rules || !pool) {
+	if (qset == NONE || buf_grow(&s->rules_mem, (s->nrules + 1) * sizeof *s->rules) ||
+	    buf_grow(&s->pool_mem, s->npool + klen + 1)) {
 		fail_msg(err, errcap, "out of memory");
 		return -1;
 	}
+	s->rules = s->rules_mem.p;
+	s->pool = s->pool_mem.p;
 	if (qset != 0) {
 		const struct match_qtypes *q = &s->sets[qset];
 		if (!q->nmore && !(q->bits[0] | q->bits[1] | q->bits[2] | q->bits[3])) {
@@ -612,16 +721,17 @@ static int table_init(struct table *t, size_t keys)
 	size_t cap = 16;
 	while (cap < keys * 2)
 		cap *= 2;
-	t->slots = calloc(cap, sizeof *t->slots);
+	if (buf_zalloc(&t->mem, cap * sizeof *t->slots) != 0)
+		return -1;
+	t->slots = t->mem.p;
 	t->mask = cap - 1;
-	return t->slots ? 0 : -1;
+	return 0;
 }
 
 /* Find or add the build node for KEY; returns its index in NODES. */
 static uint32_t table_intern(struct table *t, struct tnode *nodes, uint32_t *nnodes,
-			     const uint8_t *pool, uint32_t key_off, size_t key_len, uint64_t h)
+			     const uint8_t *pool, uint32_t key_off, size_t key_len, uint64_t m)
 {
-	uint64_t m = mix(h);
 	uint32_t tag = tag_of(m, key_len);
 	for (uint64_t i = m & t->mask;; i = (i + 1) & t->mask) {
 		struct slot *sl = &t->slots[i];
@@ -631,6 +741,7 @@ static uint32_t table_intern(struct table *t, struct tnode *nodes, uint32_t *nno
 			memset(nd, 0, sizeof *nd);
 			nd->key_off = key_off;
 			nd->key_len = (uint16_t)key_len;
+			nd->slot = i;
 			nd->head[0] = nd->head[1] = nd->tail[0] = nd->tail[1] = NONE;
 			sl->tag = tag;
 			sl->node = k + 1;
@@ -659,14 +770,16 @@ static size_t node_words(size_t key_len, size_t nrules)
 	return sizeof(struct nhdr) / 8 + (key_len + 7) / 8 + nrules * sizeof(struct rent) / 8;
 }
 
-/* Lay the build nodes of table T out in the arena, rewriting its slots. */
-static void table_layout(struct match_set *s, struct table *t, const struct tnode *nodes)
+/*
+ * Lay the N build nodes of table T out in the arena, in the order they were
+ * made (the order of the rules, so the pool and the rules are read almost
+ * sequentially), and point their slots at the records.
+ */
+static void table_layout(struct match_set *s, struct table *t, const struct tnode *nodes,
+			 uint32_t n)
 {
-	for (uint64_t i = 0; i <= t->mask; i++) {
-		struct slot *sl = &t->slots[i];
-		if (!sl->node)
-			continue;
-		const struct tnode *nd = &nodes[sl->node - 1];
+	for (uint32_t k = 0; k < n; k++) {
+		const struct tnode *nd = &nodes[k];
 		uint64_t *rec = s->arena + s->narena;
 		struct nhdr *h = (struct nhdr *)rec;
 		h->plens = nd->plens;
@@ -682,7 +795,7 @@ static void table_layout(struct match_set *s, struct table *t, const struct tnod
 				re->qset = s->rules[r].qset;
 				re++;
 			}
-		sl->node = (uint32_t)s->narena;
+		t->slots[nd->slot].node = (uint32_t)s->narena;
 		s->narena += node_words(nd->key_len, nd->count[0] + nd->count[1]);
 	}
 }
@@ -703,7 +816,7 @@ static int build_dfa(struct match_set *s)
 	for (int c = 0; c < 256; c++)
 		s->cls[c] = seen[c] ? (uint8_t)ncls++ : 0;
 	/* ncls <= 256 is impossible: '*' and bytes <= 0x20 never occur. */
-	if (total >= DFA_FLAG || total > SIZE_MAX / sizeof(uint32_t) / ncls)
+	if (total * ncls >= DFA_FLAG)
 		return -1;
 	s->ncls = ncls;
 	s->delta = calloc(total * ncls, sizeof *s->delta);
@@ -763,10 +876,46 @@ static int build_dfa(struct match_set *s)
 		}
 	}
 	free(queue);
+	/* Targets as row offsets: the step's dependent chain is one add and
+	 * one load, no multiply. */
 	for (size_t i = 0; i < (size_t)nst * ncls; i++)
-		if (s->emit[s->delta[i]])
-			s->delta[i] |= DFA_FLAG;
+		s->delta[i] = s->delta[i] * ncls | (s->emit[s->delta[i]] ? DFA_FLAG : 0);
 	s->nstates = nst;
+
+	/* The q-gram prefilter: the first q classes of every substring pattern,
+	 * hashed, in a blocked Bloom filter with 64 bits a pattern (a few KB,
+	 * always in L1). A name none of whose q-grams passes cannot contain a
+	 * pattern, and the automaton (a chain of dependent loads, the slowest
+	 * part of a lookup) is skipped. Short patterns make q-grams common in
+	 * names, so below 4 the filter is not used. */
+	uint32_t q = 8;
+	for (size_t r = 0; r < s->nrules; r++)
+		if (s->rules[r].kind == MATCH_SUBSTRING && s->rules[r].key_len < q)
+			q = s->rules[r].key_len;
+	if (q >= 4) {
+		uint64_t words = 1;
+		while (words < s->nsubstr)
+			words *= 2;
+		s->sfilter = calloc(words, sizeof *s->sfilter);
+		if (!s->sfilter)
+			return -1;
+		s->sfmask = words - 1;
+		uint64_t bq = 1;
+		for (uint32_t k = 0; k < q; k++)
+			bq *= HASH_B;
+		s->sbq = bq;
+		for (size_t r = 0; r < s->nrules; r++) {
+			const struct rule *ru = &s->rules[r];
+			if (ru->kind != MATCH_SUBSTRING)
+				continue;
+			uint64_t wv = 0;
+			for (uint32_t k = q; k-- > 0;)
+				wv = s->cls[s->pool[ru->key_off + k]] + HASH_B * wv;
+			uint64_t w, bits = pf_bits(wv, &w, s->sfmask);
+			s->sfilter[w] |= bits;
+		}
+		s->sq = q;
+	}
 	return 0;
 }
 
@@ -791,15 +940,22 @@ int match_set_finish(struct match_set *s)
 /* Free the lookup structures, back to the state after the last add. */
 static void unbuild(struct match_set *s)
 {
-	free(s->aligned.slots);
-	free(s->partial.slots);
-	free(s->arena);
+	buf_free(&s->aligned.mem);
+	buf_free(&s->partial.mem);
+	buf_free(&s->arena_mem);
+	free(s->pfilter);
+	buf_free(&s->afilter_mem);
+	s->afilter = NULL;
 	free(s->delta);
 	free(s->own);
 	free(s->emit);
 	free(s->fail);
+	free(s->sfilter);
+	s->sfilter = NULL;
+	s->sq = 0;
 	s->aligned.slots = s->partial.slots = NULL;
 	s->arena = NULL;
+	s->pfilter = NULL;
 	s->delta = s->own = s->emit = s->fail = NULL;
 	s->narena = 0;
 	s->nstates = 0;
@@ -808,31 +964,47 @@ static void unbuild(struct match_set *s)
 
 static int build(struct match_set *s)
 {
-
 	size_t nal = s->naligned + s->nsuffix; /* at most: suffix tails are markers */
 	if (table_init(&s->aligned, nal) || table_init(&s->partial, s->nsuffix))
 		return -1;
-	struct tnode *nodes = malloc((nal + s->nsuffix + 1) * sizeof *nodes);
-	if (!nodes)
+	uint64_t pwords = 1;
+	while (pwords * 64 < (uint64_t)s->nsuffix * 16)
+		pwords *= 2;
+	s->pfilter = calloc(pwords, sizeof *s->pfilter);
+	s->pfmask = pwords - 1;
+	uint64_t awords = 1;
+	while (awords * 64 < (uint64_t)nal * 16)
+		awords *= 2;
+	if (buf_zalloc(&s->afilter_mem, awords * 8) != 0)
 		return -1;
-	uint32_t nal_nodes = 0, npart_nodes = 0;
+	s->afilter = s->afilter_mem.p;
+	s->afmask = awords - 1;
+	/* Temporary: build nodes, and each rule's mixed key hashes (two for a
+	 * text-suffix rule: its key, and its tail's). */
+	struct buf nodes_mem = {0}, hash_mem = {0};
+	if (!s->pfilter || buf_zalloc(&nodes_mem, (nal + s->nsuffix + 1) * sizeof(struct tnode)) ||
+	    buf_zalloc(&hash_mem, (s->nrules + 1) * 2 * sizeof(uint64_t))) {
+		buf_free(&nodes_mem);
+		buf_free(&hash_mem);
+		return -1;
+	}
+	struct tnode *nodes = nodes_mem.p;
 	struct tnode *pnodes = nodes + nal; /* partial nodes after the aligned ones */
+	uint64_t *hs = hash_mem.p;
+	uint32_t nal_nodes = 0, npart_nodes = 0;
 	size_t rent_total = 0;
 
-	uint32_t all_tail = NONE;
+	/* Hashes first, in one sequential pass over the pool ... */
 	for (size_t r = 0; r < s->nrules; r++) {
-		struct rule *ru = &s->rules[r];
+		const struct rule *ru = &s->rules[r];
 		const uint8_t *key = s->pool + ru->key_off;
-		switch ((enum match_kind)ru->kind) {
-		case MATCH_EXACT:
-		case MATCH_SUBDOMAIN: {
-			uint32_t k = table_intern(&s->aligned, nodes, &nal_nodes, s->pool, ru->key_off,
-						  ru->key_len, key_hash(key, ru->key_len));
-			chain_append(s->rules, &nodes[k], ru->kind == MATCH_SUBDOMAIN, (uint32_t)r);
-			rent_total++;
-			break;
-		}
-		case MATCH_SUFFIX: {
+		uint64_t w, bits;
+		if (ru->kind == MATCH_EXACT || ru->kind == MATCH_SUBDOMAIN) {
+			uint64_t h = key_hash(key, ru->key_len);
+			hs[2 * r] = mix(h);
+			bits = pf_bits(h, &w, s->afmask);
+			s->afilter[w] |= bits;
+		} else if (ru->kind == MATCH_SUFFIX) {
 			/* One right-to-left pass gives both the tail's and the key's hash. */
 			uint64_t h = HASH_SEED, ht = 0;
 			for (size_t i = ru->key_len; i-- > 0;) {
@@ -840,12 +1012,47 @@ static int build(struct match_set *s)
 				if (i == ru->plen)
 					ht = h;
 			}
+			hs[2 * r] = mix(h);
+			hs[2 * r + 1] = mix(ht);
+			bits = pf_bits(h, &w, s->pfmask);
+			s->pfilter[w] |= bits;
+			bits = pf_bits(ht, &w, s->afmask);
+			s->afilter[w] |= bits;
+		}
+	}
+	/* ... then the inserts, each prefetching the slots of the rule 16 ahead,
+	 * so the random accesses to a large table overlap. */
+	uint32_t all_tail = NONE;
+	for (size_t r = 0; r < s->nrules; r++) {
+		if (r + 16 < s->nrules) {
+			uint8_t k16 = s->rules[r + 16].kind;
+			const uint64_t *m16 = &hs[2 * (r + 16)];
+			if (k16 == MATCH_EXACT || k16 == MATCH_SUBDOMAIN) {
+				__builtin_prefetch(&s->aligned.slots[m16[0] & s->aligned.mask], 1);
+			} else if (k16 == MATCH_SUFFIX) {
+				__builtin_prefetch(&s->partial.slots[m16[0] & s->partial.mask], 1);
+				__builtin_prefetch(&s->aligned.slots[m16[1] & s->aligned.mask], 1);
+			}
+		}
+		struct rule *ru = &s->rules[r];
+		switch ((enum match_kind)ru->kind) {
+		case MATCH_EXACT:
+		case MATCH_SUBDOMAIN: {
+			uint32_t k = table_intern(&s->aligned, nodes, &nal_nodes, s->pool, ru->key_off,
+						  ru->key_len, hs[2 * r]);
+			chain_append(s->rules, &nodes[k], ru->kind == MATCH_SUBDOMAIN, (uint32_t)r);
+			rent_total++;
+			break;
+		}
+		case MATCH_SUFFIX: {
+			uint64_t m = hs[2 * r];
 			uint32_t k = table_intern(&s->partial, pnodes, &npart_nodes, s->pool,
-						  ru->key_off, ru->key_len, h);
+						  ru->key_off, ru->key_len, m);
 			chain_append(s->rules, &pnodes[k], 0, (uint32_t)r);
 			rent_total++;
 			uint32_t t = table_intern(&s->aligned, nodes, &nal_nodes, s->pool,
-						  ru->key_off + ru->plen, (size_t)ru->key_len - ru->plen, ht);
+						  ru->key_off + ru->plen, (size_t)ru->key_len - ru->plen,
+						  hs[2 * r + 1]);
 			nodes[t].plens |= (uint64_t)1 << (ru->plen - 1);
 			break;
 		}
@@ -861,6 +1068,7 @@ static int build(struct match_set *s)
 			break;
 		}
 	}
+	buf_free(&hash_mem);
 
 	size_t words = 1; /* offset 0 means "empty slot" */
 	for (uint32_t k = 0; k < nal_nodes; k++)
@@ -868,19 +1076,15 @@ static int build(struct match_set *s)
 	for (uint32_t k = 0; k < npart_nodes; k++)
 		words += node_words(pnodes[k].key_len, 0);
 	words += rent_total * sizeof(struct rent) / 8;
-	if (words >= UINT32_MAX) {
-		free(nodes);
+	if (words >= UINT32_MAX || buf_zalloc(&s->arena_mem, words * 8) != 0) {
+		buf_free(&nodes_mem);
 		return -1;
 	}
-	s->arena = calloc(words, 8);
-	if (!s->arena) {
-		free(nodes);
-		return -1;
-	}
+	s->arena = s->arena_mem.p;
 	s->narena = 1;
-	table_layout(s, &s->aligned, nodes);
-	table_layout(s, &s->partial, pnodes);
-	free(nodes);
+	table_layout(s, &s->aligned, nodes, nal_nodes);
+	table_layout(s, &s->partial, pnodes, npart_nodes);
+	buf_free(&nodes_mem);
 
 	if (s->nsubstr && build_dfa(s) != 0)
 		return -1;
@@ -929,6 +1133,14 @@ static inline void take_rules(const struct match_set *s, uint32_t r, uint16_t qt
 	}
 }
 
+/* Every substring rule ending at the state of ROW (a rare event). */
+static void take_substrings(const struct match_set *s, uint32_t row, uint16_t qtype,
+			    struct best *b)
+{
+	for (uint32_t e = s->emit[row / s->ncls]; e; e = s->emit[s->fail[e]])
+		take_rules(s, s->own[e], qtype, b);
+}
+
 /* The node record for KEY (lowercase, hash H), or NULL. */
 static inline const struct nhdr *probe(const struct match_set *s, const struct table *t,
 				       uint64_t m, const uint8_t *key, size_t key_len)
@@ -939,8 +1151,19 @@ static inline const struct nhdr *probe(const struct match_set *s, const struct t
 		if (!sl.node)
 			return NULL;
 		if (sl.tag == tag) {
+			/* Both keys are zero padded to 8 octets and their lengths are
+			 * equal (the tag holds it): compare word by word. */
 			const struct nhdr *h = (const struct nhdr *)(s->arena + sl.node);
-			if (memcmp(h + 1, key, key_len) == 0)
+			const uint8_t *nk = (const uint8_t *)(h + 1);
+			size_t w = 0;
+			for (; w < key_len; w += 8) {
+				uint64_t x, y;
+				memcpy(&x, nk + w, 8);
+				memcpy(&y, key + w, 8);
+				if (x != y)
+					break;
+			}
+			if (w >= key_len)
 				return h;
 		}
 	}
@@ -951,44 +1174,115 @@ static inline const struct rent *rents_of(const struct nhdr *h, size_t key_len)
 	return (const struct rent *)((const uint64_t *)(h + 1) + (key_len + 7) / 8);
 }
 
-bool match_lookup(const struct match_set *s, const uint8_t *name, uint16_t qtype,
-		  struct match_result *r)
+/*
+ * One lookup in four stages, so that a batch can run each stage over
+ * several names and let their cache misses overlap (a million rules make
+ * tables far larger than the caches: a hit costs a miss for the filter
+ * word, one for the slot and one for the node, and one name alone cannot
+ * hide them).
+ *   prepare:  validate, lowercase and hash the name; prefetch the filter
+ *             word of every label boundary.
+ *   filter:   keep the boundaries whose suffix passes the filter; prefetch
+ *             their slots.
+ *   nodes:    read those slots; prefetch the record of each tag hit.
+ *   finish:   compare keys, walk rules, partial probes, substrings.
+ */
+struct lk {
+	size_t len;    /* wire length; 0: not a name, nothing matches */
+	size_t na;     /* label boundaries, root included */
+	uint8_t lc[WIRE_NAME_MAX + 8];          /* lowercased, zero padded */
+	uint8_t apos[WIRE_NAME_MAX / 2 + 1];    /* offsets of the boundaries */
+	uint64_t am[WIRE_NAME_MAX / 2 + 1];     /* their mixed hashes */
+	uint8_t cand[WIRE_NAME_MAX / 2 + 1];    /* passed the filter: probe it */
+	uint64_t h[WIRE_NAME_MAX];              /* rolling hash of every suffix */
+	uint8_t cl[WIRE_NAME_MAX];  /* DFA class of each text octet, [1, len - 1) */
+};
+
+static inline void lk_prepare(const struct match_set *s, const uint8_t *name, struct lk *st)
 {
-	if (!s || !s->finished || !name)
-		return false;
-	size_t len = wire_name_len(name, WIRE_NAME_MAX);
+	st->len = name ? wire_name_len(name, WIRE_NAME_MAX) : 0;
+	st->na = 0;
+	size_t len = st->len;
 	if (!len)
-		return false;
-
-	struct best b = {0, 0};
-	if (s->all_head != NONE)
-		take_rules(s, s->all_head, qtype, &b);
-
-	uint8_t lc[WIRE_NAME_MAX];
-	uint64_t h[WIRE_NAME_MAX];
+		return;
 	uint64_t hc = HASH_SEED;
 	for (size_t i = len; i-- > 0;) {
 		uint8_t c = lower(name[i]);
-		lc[i] = c;
+		st->lc[i] = c;
 		hc = c + HASH_B * hc;
-		h[i] = hc;
+		st->h[i] = hc;
 	}
-	/* Label boundaries, and their mixed hashes prefetched together. */
-	uint8_t apos[WIRE_NAME_MAX / 2 + 1];
-	uint64_t am[WIRE_NAME_MAX / 2 + 1];
+	memset(st->lc + len, 0, 8); /* key compares go by 8-byte words */
 	size_t na = 0;
 	for (size_t p = 0;; p += 1 + (size_t)name[p]) {
-		apos[na] = (uint8_t)p;
-		am[na] = mix(h[p]);
-		__builtin_prefetch(&s->aligned.slots[am[na] & s->aligned.mask]);
+		st->apos[na] = (uint8_t)p;
+		uint64_t w;
+		(void)pf_bits(st->h[p], &w, s->afmask);
+		__builtin_prefetch(&s->afilter[w]);
 		na++;
 		if (name[p] == 0)
 			break;
 	}
+	st->na = na;
+	if (s->nstates) {
+		/* The text for substrings: inner length octets read as '.'. */
+		for (size_t i = 1; i + 1 < len; i++)
+			st->cl[i] = s->cls[st->lc[i]];
+		for (size_t k = 1; k + 1 < na; k++)
+			st->cl[st->apos[k]] = s->cls['.'];
+	}
+}
+
+/* Filter each boundary's suffix; prefetch the slots of those that pass. */
+static inline void lk_filter(const struct match_set *s, struct lk *st)
+{
+	for (size_t k = 0; k < st->na; k++) {
+		uint64_t h = st->h[st->apos[k]];
+		uint64_t w, bits = pf_bits(h, &w, s->afmask);
+		st->cand[k] = (s->afilter[w] & bits) == bits;
+		if (st->cand[k]) {
+			st->am[k] = mix(h);
+			__builtin_prefetch(&s->aligned.slots[st->am[k] & s->aligned.mask]);
+		}
+	}
+}
+
+static inline void lk_nodes(const struct match_set *s, const struct lk *st)
+{
+	const struct table *t = &s->aligned;
+	for (size_t k = 0; k < st->na; k++) {
+		if (!st->cand[k])
+			continue;
+		uint64_t m = st->am[k];
+		uint32_t tag = tag_of(m, st->len - st->apos[k]);
+		for (uint64_t i = m & t->mask;; i = (i + 1) & t->mask) {
+			struct slot sl = t->slots[i];
+			if (!sl.node)
+				break;
+			if (sl.tag == tag) {
+				__builtin_prefetch(s->arena + sl.node);
+				break;
+			}
+		}
+	}
+}
+
+static void lk_finish(const struct match_set *s, const struct lk *st, uint16_t qtype,
+		      struct best *bp)
+{
+	struct best b = {0, 0};
+	size_t len = st->len, na = st->na;
+	const uint8_t *lc = st->lc;
+	const uint64_t *h = st->h;
+	const uint8_t *apos = st->apos;
+	if (s->all_head != NONE)
+		take_rules(s, s->all_head, qtype, &b);
 
 	for (size_t k = na; k-- > 0;) {
+		if (!st->cand[k])
+			continue;
 		size_t pos = apos[k];
-		const struct nhdr *nd = probe(s, &s->aligned, am[k], lc + pos, len - pos);
+		const struct nhdr *nd = probe(s, &s->aligned, st->am[k], lc + pos, len - pos);
 		if (!nd)
 			continue;
 		const struct rent *re = rents_of(nd, len - pos);
@@ -1007,43 +1301,126 @@ bool match_lookup(const struct match_set *s, const uint8_t *name, uint16_t qtype
 			size_t p = (size_t)__builtin_ctzll(mask) + 1;
 			mask &= mask - 1;
 			size_t j = pos - p;
+			uint64_t w, bits = pf_bits(h[j], &w, s->pfmask);
+			if ((s->pfilter[w] & bits) != bits)
+				continue; /* certainly no such key */
 			const struct nhdr *pn = probe(s, &s->partial, mix(h[j]), lc + j, len - j);
 			if (pn)
 				take_rents(s, rents_of(pn, len - j), pn->n_exact, qtype, &b);
 		}
 	}
 
-	if (s->nstates) {
-		/* Substrings over the text: labels joined by '.', no outer dots. */
-		const uint32_t *delta = s->delta;
-		const uint32_t ncls = s->ncls;
-		const uint8_t dot = s->cls['.'];
-		uint32_t st = 0;
-		for (size_t k = 0; k + 1 < na; k++) {
-			size_t p = apos[k];
-			if (k > 0) {
-				uint32_t v = delta[(size_t)st * ncls + dot];
-				st = v & ~DFA_FLAG;
-				if (v & DFA_FLAG)
-					for (uint32_t e = s->emit[st]; e; e = s->emit[s->fail[e]])
-						take_rules(s, s->own[e], qtype, &b);
-			}
-			for (size_t q = p + 1; q <= p + name[p]; q++) {
-				uint32_t v = delta[(size_t)st * ncls + s->cls[lc[q]]];
-				st = v & ~DFA_FLAG;
-				if (v & DFA_FLAG)
-					for (uint32_t e = s->emit[st]; e; e = s->emit[s->fail[e]])
-						take_rules(s, s->own[e], qtype, &b);
-			}
-		}
-	}
+	*bp = b;
+}
 
-	if (!b.rank)
+/*
+ * Might the text of ST contain a substring pattern? Every q-gram of the text
+ * (as classes) is hashed as the patterns' first q-grams were, right to left
+ * with a rolling hash g_i = cl[i] + B*g_{i+1}: the q-gram at i is
+ * g_i - B^q * g_{i+q}, and the last q values of g sit in a ring of 8.
+ */
+static inline bool lk_maybe_substring(const struct match_set *s, const struct lk *st)
+{
+	const size_t q = s->sq, end = st->len - 1; /* text is [1, end) */
+	uint64_t ring[8] = {0}, g = 0, hit = 0;
+	for (size_t i = end; i-- > 1;) {
+		g = st->cl[i] + HASH_B * g;
+		if (i + q <= end) {
+			uint64_t wv = g - s->sbq * ring[(i + q) & 7], w;
+			uint64_t bits = pf_bits(wv, &w, s->sfmask);
+			hit |= (s->sfilter[w] & bits) == bits;
+		}
+		ring[i & 7] = g;
+	}
+	return hit;
+}
+
+/* Substrings: the DFA over the text classes of ST. */
+static inline void lk_dfa(const struct match_set *s, const struct lk *st, uint16_t qtype,
+			  struct best *b)
+{
+	if (s->sq && (st->len < 2 + s->sq || !lk_maybe_substring(s, st)))
+		return;
+	const uint32_t *delta = s->delta;
+	uint32_t row = 0; /* state times the class count */
+	for (size_t i = 1; i + 1 < st->len; i++) {
+		uint32_t v = delta[row + st->cl[i]];
+		row = v & ~DFA_FLAG;
+		if (v & DFA_FLAG)
+			take_substrings(s, row, qtype, b);
+	}
+}
+
+static bool lk_result(const struct best *b, struct match_result *r)
+{
+	if (!b->rank)
 		return false;
 	if (r) {
-		r->value = b.value;
-		r->kind = (enum match_kind)(4 - ((b.rank >> 32) & 7));
-		r->length = (uint16_t)(b.rank >> 35);
+		r->value = b->value;
+		r->kind = (enum match_kind)(4 - ((b->rank >> 32) & 7));
+		r->length = (uint16_t)(b->rank >> 35);
 	}
 	return true;
+}
+
+bool match_lookup(const struct match_set *s, const uint8_t *name, uint16_t qtype,
+		  struct match_result *r)
+{
+	if (!s || !s->finished)
+		return false;
+	struct lk st;
+	lk_prepare(s, name, &st);
+	if (!st.len)
+		return false;
+	lk_filter(s, &st);
+	struct best b;
+	lk_finish(s, &st, qtype, &b);
+	if (s->nstates)
+		lk_dfa(s, &st, qtype, &b);
+	return lk_result(&b, r);
+}
+
+
+/*
+ * The batch is a software pipeline of four stages, D names apart: name
+ * i+3D is hashed (its filter words prefetched), name i+2D filtered (its
+ * slots prefetched), name i+D has its slots read (its node records
+ * prefetched), while name i is finished. Each miss has the work of D names
+ * to arrive in. States live in a ring of RING (a power of two > 3D)
+ * entries; each stage touches only a few hundred bytes of its state.
+ */
+#define PIPE_D 4
+#define RING 16
+
+size_t match_lookup_batch(const struct match_set *s, const uint8_t *const *names,
+			  const uint16_t *qtypes, size_t n, struct match_result *r, bool *found)
+{
+	size_t hits = 0;
+	if (!s || !s->finished) {
+		for (size_t i = 0; i < n; i++)
+			found[i] = false;
+		return 0;
+	}
+	struct lk st[RING];
+	for (size_t t = 0; t < n + 3 * PIPE_D; t++) {
+		if (t < n)
+			lk_prepare(s, names[t], &st[t % RING]);
+		if (t >= PIPE_D && t - PIPE_D < n)
+			lk_filter(s, &st[(t - PIPE_D) % RING]);
+		if (t >= 2 * PIPE_D && t - 2 * PIPE_D < n)
+			lk_nodes(s, &st[(t - 2 * PIPE_D) % RING]);
+		if (t >= 3 * PIPE_D) {
+			size_t i = t - 3 * PIPE_D;
+			const struct lk *x = &st[i % RING];
+			struct best b = {0, 0};
+			if (x->len) {
+				lk_finish(s, x, qtypes[i], &b);
+				if (s->nstates)
+					lk_dfa(s, x, qtypes[i], &b);
+			}
+			found[i] = lk_result(&b, &r[i]);
+			hits += found[i];
+		}
+	}
+	return hits;
 }

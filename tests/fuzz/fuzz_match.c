@@ -17,7 +17,8 @@
  *
  * The matcher and the reference must agree on which patterns are valid and,
  * for every name, on whether something matches and on the winner (value,
- * kind, length); any disagreement aborts.
+ * kind, length); match_lookup_batch over the same names (up to 64) must give
+ * exactly what match_lookup gave; any disagreement aborts.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -29,6 +30,7 @@
 #include "wire/name.h"
 
 #define MAX_PATTERNS 24
+#define MAX_NAMES 64
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -100,9 +102,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (match_set_finish(s) != 0)
 		die("finish", "failed");
 
-	while ((line = next_line(data, size, &at, &len))) {
-		uint8_t w[WIRE_NAME_MAX + 64];
-		memset(w, 0, sizeof w);
+	static uint8_t wires[MAX_NAMES][WIRE_NAME_MAX + 64];
+	static const uint8_t *ptrs[MAX_NAMES];
+	static uint16_t qtv[MAX_NAMES];
+	static struct match_result single[MAX_NAMES], batch[MAX_NAMES];
+	static bool sfound[MAX_NAMES], bfound[MAX_NAMES];
+	size_t nn = 0;
+	while (nn < MAX_NAMES && (line = next_line(data, size, &at, &len))) {
+		uint8_t *w = wires[nn];
+		memset(w, 0, sizeof wires[0]);
 		uint8_t mode = len ? line[0] : 0;
 		uint16_t qt = qtypes[(mode >> 1) & 3];
 		const uint8_t *p = line + (len ? 1 : 0);
@@ -152,7 +160,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (got && (r.value != (uint32_t)want || r.kind != ref[want].kind ||
 			    r.length != ref[want].len))
 			die("different winner", text);
+		ptrs[nn] = w;
+		qtv[nn] = qt;
+		sfound[nn] = got;
+		single[nn] = r;
+		nn++;
 	}
+	/* The batch must give exactly what the single lookups gave. */
+	size_t hits = match_lookup_batch(s, ptrs, qtv, nn, batch, bfound), shits = 0;
+	for (size_t i = 0; i < nn; i++) {
+		shits += sfound[i];
+		if (bfound[i] != sfound[i] ||
+		    (sfound[i] && (batch[i].value != single[i].value ||
+				   batch[i].kind != single[i].kind ||
+				   batch[i].length != single[i].length)))
+			die("batch differs from single lookups", "");
+	}
+	if (hits != shits)
+		die("batch count differs", "");
 	match_set_free(s);
 	return 0;
 }

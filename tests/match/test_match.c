@@ -389,6 +389,19 @@ static void test_invalid(void)
 	CHECK_EQ(match_set_finish(s), 0);
 	CHECK_EQ(match_set_finish(s), -1);
 	CHECK_EQ(match_set_add(s, "late.com", NULL, 1, err, sizeof err), -1);
+	match_set_free(s);
+	/* Lookups before finish find nothing. */
+	s = match_set_new();
+	CHECK_EQ(match_set_add(s, "*", NULL, 1, err, sizeof err), 0);
+	CHECK(!match_lookup(s, W("a.com"), T_A, NULL));
+	const uint8_t *one[1] = {W("a.com")};
+	uint16_t qone[1] = {T_A};
+	struct match_result rone[1];
+	bool fone[1] = {true};
+	CHECK_EQ(match_lookup_batch(s, one, qone, 1, rone, fone), 0);
+	CHECK(!fone[0]);
+	CHECK_EQ(match_set_finish(s), 0);
+	CHECK(match_lookup(s, W("a.com"), T_A, NULL));
 	CHECK(strstr(err, "finish") != NULL);
 	CHECK_EQ(match_set_count(s), 1);
 	match_set_free(s);
@@ -419,6 +432,14 @@ static void test_odd_bytes(void)
 	memset(noroot, 1, sizeof noroot);
 	CHECK(!match_lookup(s, noroot, T_A, &r));
 	CHECK(!match_lookup(s, NULL, T_A, &r));
+	/* The batch treats them alike, next to valid names. */
+	const uint8_t *names[4] = {toolong, zero, noroot, NULL};
+	uint16_t qts[4] = {T_A, T_A, T_A, T_A};
+	struct match_result rs[4];
+	bool found[4] = {true, false, true, true};
+	CHECK_EQ(match_lookup_batch(s, names, qts, 4, rs, found), 1);
+	CHECK(!found[0] && found[1] && !found[2] && !found[3]);
+	CHECK_EQ(rs[1].value, 101);
 	/* A name of exactly 255 octets is fine. */
 	uint8_t max[WIRE_NAME_MAX];
 	for (int i = 0; i < 127; i++) {
@@ -456,6 +477,26 @@ static void test_many(void)
 			bad++;
 	}
 	CHECK_EQ(bad, 0);
+	/* The same through the batch: every other name is a rule's. */
+	enum { NB = 1000 };
+	static uint8_t wb[NB][WIRE_NAME_MAX + 1];
+	const uint8_t *pb[NB];
+	uint16_t qb[NB];
+	struct match_result rb[NB];
+	bool fb[NB];
+	for (int i = 0; i < NB; i++) {
+		int k = i * 17;
+		snprintf(text, sizeof text, "%sn%d.d%d.com", (k & 1) ? "x." : "", k, i % 2 ? (k + 1) % 97 : k % 97);
+		memcpy(wb[i], W(text), WIRE_NAME_MAX + 1);
+		pb[i] = wb[i];
+		qb[i] = T_A;
+	}
+	CHECK_EQ(match_lookup_batch(s, pb, qb, NB, rb, fb), NB / 2);
+	bad = 0;
+	for (int i = 0; i < NB; i++)
+		if (fb[i] != (i % 2 == 0) || (fb[i] && rb[i].value != (uint32_t)(i * 17)))
+			bad++;
+	CHECK_EQ(bad, 0);
 	match_set_free(s);
 }
 
@@ -490,6 +531,10 @@ static size_t rand_name_text(char *out, size_t maxlabels)
 	return n;
 }
 
+/* Substrings of 4 to 6 characters in every other set: then the q-gram
+ * prefilter of the automaton is in use (it needs all of 4 or more). */
+static int long_substrings;
+
 static void rand_pattern(char *out)
 {
 	char body[256];
@@ -512,7 +557,7 @@ static void rand_pattern(char *out)
 	case 8: {
 		/* substring: a few characters, '.' included */
 		static const char alpha[] = "ab.";
-		size_t n = 1 + rnd(4);
+		size_t n = long_substrings ? 4 + rnd(3) : 1 + rnd(4);
 		out[0] = '*';
 		for (size_t i = 0; i < n; i++)
 			out[1 + i] = alpha[rnd(3)];
@@ -557,12 +602,13 @@ static void test_differential(void)
 	match_qtypes_parse("AAAA,TYPE300", &qts[2], err, sizeof err);
 	match_qtypes_parse("A,AAAA", &qts[3], err, sizeof err);
 	static const uint16_t qtypes[] = {T_A, T_AAAA, T_TXT, 300};
-	long lookups = 0, hits = 0, mismatches = 0, add_mismatches = 0;
+	long lookups = 0, hits = 0, mismatches = 0, add_mismatches = 0, batch_mismatches = 0;
 	int kinds_hit[5] = {0};
 
 	for (int set = 0; set < SETS; set++) {
 		struct match_set *s = match_set_new();
 		size_t nrules = 1 + rnd(RULES);
+		long_substrings = set % 2;
 		for (size_t i = 0; i < nrules; i++) {
 			char pat[300];
 			rand_pattern(pat);
@@ -578,9 +624,15 @@ static void test_differential(void)
 			}
 		}
 		CHECK_EQ(match_set_finish(s), 0);
+		/* The names of this set, also looked up as one batch below. */
+		static uint8_t wires[NAMES][WIRE_NAME_MAX + 1];
+		static const uint8_t *ptrs[NAMES];
+		static uint16_t qtv[NAMES];
+		static struct match_result single[NAMES], batch[NAMES];
+		static bool sfound[NAMES], bfound[NAMES];
 		for (int k = 0; k < NAMES; k++) {
 			char text[300], low[300];
-			uint8_t w[WIRE_NAME_MAX + 1];
+			uint8_t *w = wires[k];
 			rand_name_text(text, 5);
 			text_to_wire_plain(text, w);
 			ref_name_text(w, low);
@@ -588,6 +640,10 @@ static void test_differential(void)
 			long want = ref_lookup(ref, nrules, low, qt);
 			struct match_result r;
 			bool got = match_lookup(s, w, qt, &r);
+			ptrs[k] = w;
+			qtv[k] = qt;
+			sfound[k] = got;
+			single[k] = r;
 			lookups++;
 			bool ok = got == (want >= 0);
 			if (ok && got) {
@@ -607,6 +663,22 @@ static void test_differential(void)
 				printf("\n");
 			}
 		}
+		/* Odd batch sizes too, so the pipeline's fill and drain run. */
+		size_t n = NAMES - (size_t)rnd(NAMES / 2), hits_b;
+		if (set % 7 == 0)
+			n = 1 + rnd(5);
+		hits_b = match_lookup_batch(s, ptrs, qtv, n, batch, bfound);
+		size_t hits_s = 0;
+		for (size_t k = 0; k < n; k++) {
+			hits_s += sfound[k];
+			if (bfound[k] != sfound[k] ||
+			    (sfound[k] && (batch[k].value != single[k].value ||
+					   batch[k].kind != single[k].kind ||
+					   batch[k].length != single[k].length)))
+				batch_mismatches++;
+		}
+		if (hits_b != hits_s)
+			batch_mismatches++;
 		match_set_free(s);
 	}
 	printf("# differential: %ld lookups, %ld hits (exact %d, sub %d, suffix %d, substr %d, "
@@ -614,6 +686,7 @@ static void test_differential(void)
 	       kinds_hit[4]);
 	CHECK_EQ(mismatches, 0);
 	CHECK_EQ(add_mismatches, 0);
+	CHECK_EQ(batch_mismatches, 0);
 	/* The generator must exercise every kind, or the test proves little. */
 	for (int k = 0; k < 5; k++)
 		CHECK(kinds_hit[k] > 20);

@@ -563,26 +563,31 @@ static int lab_delay_setup(const struct lab_opts *o, char *mode_out, size_t mcap
 	return 0;
 }
 
-/* The address inside the border that runs no DNS: its host drops DNS to it
- * silently, so a query can only be answered by an injector on the path. */
+/* The addresses that run no DNS (one inside the border, one outside): their
+ * hosts drop DNS to them silently, so a query that crosses the border on its
+ * way there can only be answered by an injector on the path. */
 static int lab_nodns_setup(const struct lab_opts *o, char *err, size_t errcap)
 {
-	const char *addr = lab_servers[lab_server_find("nodns")].addr;
-	char rules[512], path[512], ns[64], e[512];
-	snprintf(rules, sizeof rules,
-		 "*filter\n"
-		 "-A INPUT -d %s/32 -p udp -m udp --dport 53 -j DROP\n"
-		 "-A INPUT -d %s/32 -p tcp -m tcp --dport 53 -j DROP\n"
-		 "COMMIT\n", addr, addr);
-	snprintf(path, sizeof path, "%s/nodns.rules", o->dir);
-	if (lab_write_file(path, rules, err, errcap) != 0)
-		return -1;
-	lab_host_ns(o->name, lab_servers[lab_server_find("nodns")].host, ns, sizeof ns);
-	const char *argv[] = {"iptables-restore", "--noflush", path, NULL};
-	int st = lab_proc_run(ns, argv, NULL, 0, e, sizeof e);
-	if (st != 0) {
-		snprintf(err, errcap, "iptables-restore in %s (status %d): %s", ns, st, e);
-		return -1;
+	for (size_t i = 0; i < lab_nservers; i++) {
+		const struct lab_server_def *s = &lab_servers[i];
+		if (s->kind != LAB_SRV_NONE)
+			continue;
+		char rules[512], path[512], ns[64], e[512];
+		snprintf(rules, sizeof rules,
+			 "*filter\n"
+			 "-A INPUT -d %s/32 -p udp -m udp --dport 53 -j DROP\n"
+			 "-A INPUT -d %s/32 -p tcp -m tcp --dport 53 -j DROP\n"
+			 "COMMIT\n", s->addr, s->addr);
+		snprintf(path, sizeof path, "%s/%s.rules", o->dir, s->id);
+		if (lab_write_file(path, rules, err, errcap) != 0)
+			return -1;
+		lab_host_ns(o->name, s->host, ns, sizeof ns);
+		const char *argv[] = {"iptables-restore", "--noflush", path, NULL};
+		int st = lab_proc_run(ns, argv, NULL, 0, e, sizeof e);
+		if (st != 0) {
+			snprintf(err, errcap, "iptables-restore in %s (status %d): %s", ns, st, e);
+			return -1;
+		}
 	}
 	return 0;
 }

@@ -33,6 +33,9 @@ const struct lab_server_def lab_servers[] = {
 	{"cnauth2", LAB_SRV_NSD, LAB_CN, "198.18.54.2", "authoritative, cn zones", -1, LAB_TLD_CN},
 	{"cnauth3", LAB_SRV_NSD, LAB_CN, "198.18.54.3", "authoritative, cn zones", -1, LAB_TLD_CN},
 	{"nodns", LAB_SRV_NONE, LAB_CN, "198.18.55.55", "runs no DNS server: only an injector answers", -1, -1},
+	/* The same outside the border: from the client, a query to it crosses
+	 * the border and can only be answered there. */
+	{"nodnsout", LAB_SRV_NONE, LAB_OUTSIDE, "198.19.55.55", "runs no DNS server, outside the border", -1, -1},
 	{"isp", LAB_SRV_UNBOUND, LAB_ISP, "198.18.1.1", "ISP caching resolver", -1, -1},
 };
 const size_t lab_nservers = sizeof lab_servers / sizeof lab_servers[0];

@@ -1094,6 +1094,50 @@ static void test_lab_precision_recall(void)
 	CHECK_EQ(groups_off, 0);
 }
 
+/* Results full of random bytes (as a corrupt store might hand back; booleans
+ * kept 0 or 1, as C requires): no
+ * verdict is asserted, only that judging stays inside its buffers (ASan)
+ * and always sets a verdict and a terminated evidence string. */
+static void test_garbage_results(void)
+{
+	struct classify *c = with_key();
+	static struct probe_result r;
+	static const struct probe_target *const ts[] = {&T_NODNS, &T_PUB, &T_ISP, &T_AUTH};
+	int judged = 0, seen[VERDICT_COUNT] = {0};
+	for (int round = 0; round < 300; round++) {
+		uint8_t *b = (uint8_t *)&r;
+		for (size_t i = 0; i < sizeof r; i++)
+			b[i] = (uint8_t)rnd(0, 255);
+		for (int k = 0; k < PROBE_REPLIES_MAX; k++) { /* a _Bool holds 0 or 1 */
+			struct probe_reply *p = &r.reply[k];
+			p->ip_known = b[k] & 1;
+			p->df = b[k] & 2;
+			p->parsed = b[k] & 4 || round % 3;
+			p->question_match = b[k] & 8 || round % 5;
+			p->answer_ptr = b[k] & 16;
+			if ((round / 4) % 2) { /* usable replies, to reach every rule */
+				p->sport = 53;
+				p->flags = (uint16_t)((p->flags & ~0x7800) | WIRE_FLAG_QR);
+			}
+		}
+		if (round % 2) { /* half of them with a valid name, to reach the control */
+			wname("dev.goma1.com", r.qname);
+			r.qtype = WIRE_T_A;
+		}
+		classify_judge(c, &r, ts[round % 4]);
+		judged += r.verdict > VERDICT_NONE && r.verdict < VERDICT_COUNT &&
+			  memchr(r.evidence, 0, sizeof r.evidence) != NULL &&
+			  r.forged_reply < PROBE_REPLIES_MAX;
+		seen[r.verdict < VERDICT_COUNT ? r.verdict : 0]++;
+		classify_rejudge(c, &r, ts[round % 4]);
+	}
+	CHECK_EQ(judged, 300);
+	CHECK(seen[VERDICT_INJECTED] > 0);
+	CHECK(seen[VERDICT_INCONSISTENT] > 0);
+	CHECK(seen[VERDICT_TIMEOUT] > 0);
+	classify_free(c);
+}
+
 int main(void)
 {
 	if (!mkdtemp(tmpdir)) {
@@ -1115,6 +1159,7 @@ int main(void)
 	RUN(test_live_control);
 	RUN(test_ndjson);
 	RUN(test_lab_precision_recall);
+	RUN(test_garbage_results);
 	char cmd[128];
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
 	if (system(cmd) != 0)

@@ -7,6 +7,7 @@
 #include "inject/inject_cmd.h"
 #include "lab/lab.h"
 #include "locate/locate_cmd.h"
+#include "probe/probe_cmd.h"
 
 
 static int cmd_help(int argc, char **argv);
@@ -18,6 +19,8 @@ const struct cli_command cli_commands[] = {
 	 INJECT_USAGE, inject_cmd},
 	{"locate", "find at which hop an on-path injector sits (TTL-limited probes)",
 	 LOCATE_USAGE, locate_cmd},
+	{"probe", "query names through targets, keep every reply, judge tampering",
+	 PROBE_USAGE, probe_cmd},
 	{"help", "list the subcommands, or explain one",
 	 "usage: dnswatch help [CMD]\n"
 	 "  Without CMD, list the subcommands; with CMD, print its full help.\n",

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "net/packet.h"
+#include "probe/reply.h"
 #include "wire/build.h"
 #include "wire/msg.h"
 
@@ -108,6 +109,7 @@ struct slot {
 	uint64_t seq;
 	uint64_t sent_us;      /* first transmission, realtime */
 	uint64_t tx_mono;      /* last transmission, monotonic */
+	uint64_t tx_real;      /* last transmission, realtime (for round-trip times) */
 	uint64_t reply_mono;   /* first reply, monotonic */
 	int32_t reply[PROBE_REPLIES_MAX]; /* indexes into the reply pool */
 	uint8_t qname[WIRE_NAME_MAX];
@@ -136,6 +138,8 @@ struct engine {
 	int8_t *port_sock;     /* 65536: local port -> socket index, -1 */
 	int32_t *id_slot;      /* sockets x 65536: DNS ID -> slot, NIL */
 	int ring_fd;
+	pcap_t *pcap_dead;
+	pcap_dumper_t *pcap;      /* --pcap: every packet sent and received */
 	uint8_t *ring;
 	unsigned ring_block;
 	uint64_t rng;
@@ -286,8 +290,10 @@ static int open_ring(struct engine *e, char *err, size_t errcap)
 	e->ring_fd = fd;
 	struct bpf_program prog;
 	pcap_t *dead = pcap_open_dead(DLT_RAW, 65535);
-	if (!dead || pcap_compile(dead, &prog, "udp src port 53 or icmp or icmp6", 1,
-				  PCAP_NETMASK_UNKNOWN) != 0) {
+	/* With --pcap the queries going out are wanted too. */
+	const char *filter = e->cfg->pcap_path ? "udp port 53 or icmp or icmp6"
+					       : "udp src port 53 or icmp or icmp6";
+	if (!dead || pcap_compile(dead, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) != 0) {
 		if (dead)
 			pcap_close(dead);
 		snprintf(err, errcap, "cannot compile the capture filter");
@@ -306,7 +312,8 @@ static int open_ring(struct engine *e, char *err, size_t errcap)
 	pcap_freecode(&prog);
 	if (rc || setsockopt(fd, SOL_PACKET, PACKET_VERSION, &v, sizeof v) ||
 	    setsockopt(fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof req) ||
-	    setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof one)) {
+	    (!e->cfg->pcap_path &&
+	     setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof one))) {
 		snprintf(err, errcap, "packet ring: %s", strerror(errno));
 		return -1;
 	}
@@ -431,59 +438,10 @@ static void finish(struct engine *e, int32_t i)
 	e->st->done++;
 	if (e->hooks->result && e->hooks->result(e->hooks->ctx, r))
 		e->stop = 1;
-	if (r->verdict < VERDICT_COUNT)
-		e->st->verdicts[r->verdict]++;
 	release(e, i);
 }
 
 /* ---- replies ------------------------------------------------------------ */
-
-/* Fill R from the DNS payload of a reply to slot S. */
-static void fill_reply(struct engine *e, const struct slot *s, struct probe_reply *r,
-		       const uint8_t *dns, size_t len)
-{
-	struct wire_rr rr[64];
-	struct wire_msg m;
-	r->len = (uint16_t)len;
-	r->rawlen = (uint16_t)(len < PROBE_RAW_MAX ? len : PROBE_RAW_MAX);
-	memcpy(r->raw, dns, r->rawlen);
-	if (len >= 4)
-		r->flags = (uint16_t)(dns[2] << 8 | dns[3]);
-	/* Up to 64 records are read; a reply with more still counts, with its
-	 * first records. */
-	enum wire_status st = wire_msg_parse(&m, dns, len, rr, 64);
-	r->parsed = st == WIRE_OK;
-	if (st != WIRE_OK && st != WIRE_E_TOO_MANY_RR)
-		return;
-	r->rcode = (uint16_t)wire_msg_rcode(&m);
-	r->ancount = m.hdr.count[WIRE_SEC_ANSWER];
-	r->nscount = m.hdr.count[WIRE_SEC_AUTHORITY];
-	r->arcount = m.hdr.count[WIRE_SEC_ADDITIONAL];
-	/* The question, byte for byte against ours (case included). */
-	uint8_t q[300];
-	size_t ql = build_query(e, s, q, sizeof q);
-	size_t qend = WIRE_HEADER_LEN + wire_name_len(s->qname, WIRE_NAME_MAX) + 4;
-	r->question_match = m.hdr.count[WIRE_SEC_QUESTION] == 1 && m.rr_count >= 1 &&
-			    m.rr[0].rdata_off == qend && ql >= qend &&
-			    memcmp(dns + WIRE_HEADER_LEN, q + WIRE_HEADER_LEN, qend - WIRE_HEADER_LEN) == 0;
-	size_t a0 = wire_msg_section_start(&m, WIRE_SEC_ANSWER);
-	size_t an = wire_msg_section_count(&m, WIRE_SEC_ANSWER);
-	for (size_t k = a0; k < a0 + an; k++) {
-		const struct wire_rr *x = &m.rr[k];
-		if (k == a0) {
-			r->answer_ttl = x->ttl;
-			r->answer_ptr = dns[x->owner_off] == 0xC0 && dns[x->owner_off + 1] == WIRE_HEADER_LEN;
-		}
-		if (x->type == WIRE_T_CNAME)
-			r->ncnames++;
-		if ((x->type == WIRE_T_A || x->type == WIRE_T_AAAA) && r->naddrs < PROBE_ADDRS_MAX) {
-			struct probe_addr *a = &r->addrs[r->naddrs++];
-			a->family = x->type == WIRE_T_A ? AF_INET : AF_INET6;
-			memcpy(a->addr, dns + x->rdata_off, x->type == WIRE_T_A ? 4 : 16);
-			a->ttl = x->ttl;
-		}
-	}
-}
 
 static void on_packet(struct engine *e, const uint8_t *ip, size_t len, uint64_t t_us)
 {
@@ -514,7 +472,7 @@ static void on_packet(struct engine *e, const uint8_t *ip, size_t len, uint64_t 
 		struct probe_reply *r = &e->pool[k];
 		memset(r, 0, offsetof(struct probe_reply, raw));
 		r->time_us = t_us;
-		r->rtt_us = 0;
+		r->rtt_us = t_us > s->tx_real ? (uint32_t)(t_us - s->tx_real) : 0;
 		r->family = p.family;
 		memcpy(r->src, p.src, 16);
 		r->sport = p.sport;
@@ -522,7 +480,9 @@ static void on_packet(struct engine *e, const uint8_t *ip, size_t len, uint64_t 
 		r->ip_ttl = p.ttl;
 		r->ip_id = p.ip_id;
 		r->df = p.df;
-		fill_reply(e, s, r, p.payload, p.payload_len);
+		uint8_t question[PROBE_QUESTION_MAX];
+		size_t ql = probe_question_make(s->qname, s->qtype, question);
+		probe_reply_fill(r, p.payload, p.payload_len, question, ql);
 		s->reply[s->nreplies++] = k;
 	}
 	if (s->list == L_WAITING) {
@@ -549,8 +509,18 @@ static void drain_ring(struct engine *e)
 		for (uint32_t k = 0; k < b->hdr.bh1.num_pkts; k++) {
 			const struct tpacket3_hdr *h = (const struct tpacket3_hdr *)pk;
 			uint64_t t = (uint64_t)h->tp_sec * 1000000u + h->tp_nsec / 1000u;
-			if ((size_t)h->tp_net + h->tp_snaplen <= RING_BLOCK)
-				on_packet(e, pk + h->tp_net, h->tp_snaplen, t);
+			const struct sockaddr_ll *ll =
+				(const struct sockaddr_ll *)(pk + TPACKET_ALIGN(sizeof *h));
+			if ((size_t)h->tp_net + h->tp_snaplen <= RING_BLOCK) {
+				if (e->pcap) {
+					struct pcap_pkthdr ph = {
+						.ts = {(time_t)h->tp_sec, (suseconds_t)(h->tp_nsec / 1000)},
+						.caplen = h->tp_snaplen, .len = h->tp_len};
+					pcap_dump((u_char *)e->pcap, &ph, pk + h->tp_net);
+				}
+				if (ll->sll_pkttype != PACKET_OUTGOING)
+					on_packet(e, pk + h->tp_net, h->tp_snaplen, t);
+			}
 			pk += h->tp_next_offset;
 		}
 		__atomic_store_n(&b->hdr.bh1.block_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
@@ -621,8 +591,9 @@ static void transmit(struct engine *e, struct txq *txq, int32_t i)
 	q->msg[k] = (struct mmsghdr){.msg_hdr = {.msg_name = &q->to[k], .msg_namelen = tl,
 						 .msg_iov = &q->iov[k], .msg_iovlen = 1}};
 	q->slot[k] = i;
+	s->tx_real = real_us();
 	if (!s->attempts)
-		s->sent_us = real_us();
+		s->sent_us = s->tx_real;
 	s->attempts++;
 	s->tx_mono = mono_us();
 	e->st->sent++;
@@ -772,6 +743,15 @@ int probe_run(const struct probe_config *cfg, struct probe_names *names,
 		list_push(e, &e->free_, (int32_t)k, L_FREE);
 	if (open_ring(e, err, errcap) || open_sockets(e, err, errcap))
 		goto out;
+	if (cfg->pcap_path) {
+		e->pcap_dead = pcap_open_dead(DLT_RAW, 65535);
+		e->pcap = e->pcap_dead ? pcap_dump_open(e->pcap_dead, cfg->pcap_path) : NULL;
+		if (!e->pcap) {
+			snprintf(err, errcap, "%s: %s", cfg->pcap_path,
+				 e->pcap_dead ? pcap_geterr(e->pcap_dead) : "out of memory");
+			goto out;
+		}
+	}
 
 	struct sigaction sa = {.sa_handler = on_signal}, old_int, old_term;
 	sigemptyset(&sa.sa_mask);
@@ -827,6 +807,10 @@ int probe_run(const struct probe_config *cfg, struct probe_names *names,
 			 e->waiting.count + e->holding.count);
 	rc = probe_signalled ? -1 : 0;
 out:
+	if (e->pcap)
+		pcap_dump_close(e->pcap);
+	if (e->pcap_dead)
+		pcap_close(e->pcap_dead);
 	for (unsigned i = 0; i < SOCKETS_MAX; i++)
 		if (e->sock[i] >= 0)
 			close(e->sock[i]);

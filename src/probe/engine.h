@@ -46,6 +46,7 @@ struct probe_config {
 	uint8_t ip_ttl;           /* IP TTL of queries; 0 = the system's */
 	uint64_t seed;
 	bool progress;            /* a progress line on stderr, once a second */
+	const char *pcap_path;    /* write every packet sent and received, or NULL */
 };
 
 void probe_config_default(struct probe_config *c);

@@ -1,0 +1,432 @@
+/* `dnswatch probe` (usage in probe_cmd.h): the engine's results are judged
+ * by the classifier, name by name, and written as NDJSON and/or SQLite. */
+#include "probe/probe_cmd.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lab/host.h"
+#include "lab/servers.h"
+#include "probe/classify.h"
+#include "probe/engine.h"
+#include "store/ndjson.h"
+#include "store/sqlite.h"
+#include "wire/msg.h"
+
+/* The results of one name, held until all its targets and types are in, so
+ * that the control and the no-DNS evidence of the same name are known when
+ * the others are judged. Bounded by the names in flight. */
+struct pending {
+	uint64_t seq;
+	int expect, have;
+	struct probe_result *r[PROBE_TARGETS_MAX * PROBE_QTYPES_MAX];
+	struct pending *next;
+};
+
+#define BUCKETS 4096
+
+struct run {
+	struct probe_config cfg;
+	struct classify *cls;
+	struct store_db *db;
+	bool ndjson, raw, resume;
+	int control_target;          /* index, or -1 */
+	struct pending *bucket[BUCKETS];
+	struct pending *opening;     /* the name whose queries are being opened */
+	uint64_t written;
+	struct probe_stats *st;      /* the engine's, for the progress line */
+	bool failed;
+};
+
+static struct pending *find(struct run *x, uint64_t seq, bool make)
+{
+	struct pending **b = &x->bucket[seq % BUCKETS];
+	for (struct pending *p = *b; p; p = p->next)
+		if (p->seq == seq)
+			return p;
+	if (!make)
+		return NULL;
+	struct pending *p = calloc(1, sizeof *p);
+	if (!p)
+		return NULL;
+	p->seq = seq;
+	p->next = *b;
+	*b = p;
+	return p;
+}
+
+static void unlink_pending(struct run *x, struct pending *p)
+{
+	struct pending **b = &x->bucket[p->seq % BUCKETS];
+	while (*b != p)
+		b = &(*b)->next;
+	*b = p->next;
+}
+
+/* Order of judging: the control first, then the no-DNS targets (certain
+ * evidence of injection), authoritative servers, and resolvers last, so a
+ * resolver's answer can be recognised as a forgery seen on another path. */
+static int rank(const struct run *x, const struct probe_result *r)
+{
+	if ((int)r->target == x->control_target)
+		return 0;
+	switch (x->cfg.target[r->target].kind) {
+	case TARGET_NODNS: return 1;
+	case TARGET_AUTH: return 2;
+	default: return 3;
+	}
+}
+
+static void write_result(struct run *x, struct probe_result *r)
+{
+	if (x->ndjson && ndjson_write_result(stdout, r, x->cfg.target, (size_t)x->cfg.ntargets,
+					     x->raw ? NDJSON_RAW : 0)) {
+		fprintf(stderr, "dnswatch probe: writing to standard output: %s\n", strerror(errno));
+		x->failed = true;
+	}
+	if (x->db) {
+		enum store_status st = store_put(x->db, r);
+		if ((st != STORE_OK && st != STORE_E_DUP) || store_tick(x->db) != STORE_OK)
+			x->failed = true; /* the store has said why, in one line */
+	}
+	x->written++;
+	if (r->verdict < VERDICT_COUNT)
+		x->st->verdicts[r->verdict]++;
+}
+
+static void judge_and_write(struct run *x, struct pending *p)
+{
+	for (int pass = 0; pass <= 3; pass++)
+		for (int i = 0; i < p->have; i++) {
+			struct probe_result *r = p->r[i];
+			if (rank(x, r) != pass)
+				continue;
+			if (pass == 0)
+				classify_control_observe(x->cls, r);
+			classify_judge(x->cls, r, &x->cfg.target[r->target]);
+		}
+	for (int i = 0; i < p->have; i++) {
+		write_result(x, p->r[i]);
+		free(p->r[i]);
+	}
+	p->have = 0;
+}
+
+/* The engine asks, for every (name, target), whether to probe it; we count
+ * what each name will deliver, and skip what a resumed store already has. */
+static bool on_skip(void *ctx, uint64_t seq, unsigned target)
+{
+	struct run *x = ctx;
+	bool skip = x->resume && store_done_has(x->db, seq, (uint16_t)target);
+	struct pending *p = find(x, seq, true);
+	if (p && !skip)
+		p->expect += x->cfg.nqtypes;
+	return skip;
+}
+
+static int on_result(void *ctx, struct probe_result *r)
+{
+	struct run *x = ctx;
+	struct pending *p = find(x, r->seq, false);
+	struct probe_result *copy = malloc(sizeof *copy);
+	if (!p || !copy || p->have >= (int)(sizeof p->r / sizeof p->r[0])) {
+		free(copy);
+		fprintf(stderr, "dnswatch probe: out of memory holding results\n");
+		x->failed = true;
+		return 1;
+	}
+	*copy = *r;
+	p->r[p->have++] = copy;
+	if (p->have == p->expect) {
+		judge_and_write(x, p);
+		unlink_pending(x, p);
+		free(p);
+	}
+	return x->failed ? 1 : 0;
+}
+
+/* Whatever is still held (an interrupted run): judged and written as is. */
+static void flush_pending(struct run *x)
+{
+	for (int b = 0; b < BUCKETS; b++)
+		while (x->bucket[b]) {
+			struct pending *p = x->bucket[b];
+			x->bucket[b] = p->next;
+			if (p->have)
+				judge_and_write(x, p);
+			free(p);
+		}
+}
+
+static int usage(const char *what, const char *arg)
+{
+	fprintf(stderr, "dnswatch probe: %s '%s' (see `dnswatch help probe`)\n", what, arg);
+	return 2;
+}
+
+/* LABEL=KIND:ADDR[:PORT] or, in a lab, a lab server's name. */
+static int parse_target(const char *spec, bool lab, struct probe_target *t)
+{
+	memset(t, 0, sizeof *t);
+	t->port = 53;
+	const char *eq = strchr(spec, '=');
+	if (!eq) {
+		int i = lab ? lab_server_find(spec) : -1;
+		if (i < 0)
+			return -1;
+		const struct lab_server_def *s = &lab_servers[i];
+		snprintf(t->label, sizeof t->label, "%s", s->id);
+		t->kind = s->kind == LAB_SRV_NONE ? TARGET_NODNS
+			  : s->kind == LAB_SRV_NSD ? TARGET_AUTH : TARGET_RESOLVER;
+		t->family = AF_INET;
+		return inet_pton(AF_INET, s->addr, t->addr) == 1 ? 0 : -1;
+	}
+	size_t ll = (size_t)(eq - spec);
+	if (ll == 0 || ll >= sizeof t->label)
+		return -1;
+	memcpy(t->label, spec, ll);
+	const char *k = eq + 1, *colon = strchr(k, ':');
+	if (!colon)
+		return -1;
+	if (!strncmp(k, "resolver:", 9))
+		t->kind = TARGET_RESOLVER;
+	else if (!strncmp(k, "auth:", 5))
+		t->kind = TARGET_AUTH;
+	else if (!strncmp(k, "nodns:", 6))
+		t->kind = TARGET_NODNS;
+	else
+		return -1;
+	char a[80];
+	snprintf(a, sizeof a, "%s", colon + 1);
+	if (inet_pton(AF_INET6, a, t->addr) == 1) {
+		t->family = AF_INET6;
+		return 0;
+	}
+	if (a[0] == '[') { /* [v6]:port */
+		char *close = strchr(a, ']');
+		if (!close || close[1] != ':')
+			return -1;
+		*close = '\0';
+		t->family = AF_INET6;
+		long p = strtol(close + 2, NULL, 10);
+		t->port = (uint16_t)p;
+		return inet_pton(AF_INET6, a + 1, t->addr) == 1 && p > 0 && p < 65536 ? 0 : -1;
+	}
+	char *pc = strchr(a, ':');
+	if (pc) {
+		*pc = '\0';
+		char *end;
+		long p = strtol(pc + 1, &end, 10);
+		if (*end || p <= 0 || p > 65535)
+			return -1;
+		t->port = (uint16_t)p;
+	}
+	t->family = AF_INET;
+	return inet_pton(AF_INET, a, t->addr) == 1 ? 0 : -1;
+}
+
+static bool num(const char *s, double lo, double hi, double *v)
+{
+	char *end;
+	*v = strtod(s, &end);
+	return *s && !*end && *v >= lo && *v <= hi;
+}
+
+static void summary(const struct run *x, const struct probe_stats *st, const struct probe_names *n)
+{
+	fprintf(stderr, "probe: %llu names (%lu invalid lines skipped), %llu queries, %llu sent (%llu retransmitted), %llu replies",
+		(unsigned long long)st->names, n->invalid, (unsigned long long)st->queries,
+		(unsigned long long)st->sent, (unsigned long long)st->retransmits,
+		(unsigned long long)st->replies);
+	if (st->skipped)
+		fprintf(stderr, ", %llu already stored (resumed)", (unsigned long long)st->skipped);
+	if (st->ring_drops)
+		fprintf(stderr, ", %llu packets dropped by the capture ring", (unsigned long long)st->ring_drops);
+	fputs("\nverdicts:", stderr);
+	for (int v = VERDICT_OK; v < VERDICT_COUNT; v++)
+		if (st->verdicts[v])
+			fprintf(stderr, " %s %llu", probe_verdict_name((enum probe_verdict)v),
+				(unsigned long long)st->verdicts[v]);
+	fputc('\n', stderr);
+	for (size_t i = 0; i < classify_group_count(x->cls); i++) {
+		char d[512];
+		classify_group_describe(classify_group_get(x->cls, i), d, sizeof d);
+		fprintf(stderr, "injector group %s\n", d);
+	}
+}
+
+int probe_cmd(int argc, char **argv)
+{
+	struct run *x = calloc(1, sizeof *x);
+	const char *lab = NULL, *from = NULL, *input = "-", *db = NULL, *ctl_label = NULL;
+	const char *keys[8], *runs[8];
+	int nkeys = 0, nruns = 0, rc = 2, ntypes_opt = 0;
+	bool ndjson_opt = false;
+	char err[512];
+	double v;
+	if (!x)
+		return 1;
+	x->control_target = -1;
+	x->ndjson = true;
+	probe_config_default(&x->cfg);
+	struct probe_config *c = &x->cfg;
+	char *specs[PROBE_TARGETS_MAX];
+	int nspecs = 0;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
+		if (!strcmp(a, "--resume")) { x->resume = true; continue; }
+		if (!strcmp(a, "--ndjson")) { ndjson_opt = true; continue; }
+		if (!strcmp(a, "--raw")) { x->raw = true; continue; }
+		if (!strcmp(a, "--no-edns")) { c->edns = false; continue; }
+		if (a[0] != '-' || !strcmp(a, "-")) { input = a; continue; }
+		if (!val) { rc = usage("a value is missing after", a); goto out; }
+		i++;
+		if (!strcmp(a, "--lab")) lab = val;
+		else if (!strcmp(a, "--from")) from = val;
+		else if (!strcmp(a, "--target")) {
+			if (nspecs == PROBE_TARGETS_MAX) { rc = usage("too many targets at", val); goto out; }
+			specs[nspecs++] = argv[i];
+		} else if (!strcmp(a, "-t")) {
+			if (ntypes_opt == PROBE_QTYPES_MAX || !wire_type_from_name(val, &c->qtype[ntypes_opt])) {
+				rc = usage("bad query type", val);
+				goto out;
+			}
+			c->nqtypes = ++ntypes_opt;
+		} else if (!strcmp(a, "--rate") && num(val, 1, 5e6, &v)) c->rate = v;
+		else if (!strcmp(a, "--inflight") && num(val, 1, 1e6, &v)) c->inflight = (unsigned)v;
+		else if (!strcmp(a, "--retries") && num(val, 0, 10, &v)) c->retries = (unsigned)v;
+		else if (!strcmp(a, "--timeout") && num(val, 10, 60000, &v)) c->timeout_ms = (uint32_t)v;
+		else if (!strcmp(a, "--hold") && num(val, 0, 60000, &v)) c->hold_ms = (uint32_t)v;
+		else if (!strcmp(a, "--sockets") && num(val, 1, 64, &v)) c->sockets = (unsigned)v;
+		else if (!strcmp(a, "--seed") && num(val, 0, 1.8e19, &v)) c->seed = (uint64_t)v;
+		else if (!strcmp(a, "--control-key") && nkeys < 8) keys[nkeys++] = val;
+		else if (!strcmp(a, "--control-run") && nruns < 8) runs[nruns++] = val;
+		else if (!strcmp(a, "--control-target")) ctl_label = val;
+		else if (!strcmp(a, "--db")) db = val;
+		else if (!strcmp(a, "--pcap")) c->pcap_path = val;
+		else { rc = usage("bad option or value", a); goto out; }
+	}
+	if (!nspecs && !x->resume) {
+		fprintf(stderr, "dnswatch probe: at least one --target (see `dnswatch help probe`)\n");
+		goto out;
+	}
+	for (int i = 0; i < nspecs; i++) {
+		if (parse_target(specs[i], lab != NULL, &c->target[i])) {
+			rc = usage(lab ? "bad target (LABEL=KIND:ADDR[:PORT] or a lab server)" : "bad target (LABEL=KIND:ADDR[:PORT])", specs[i]);
+			goto out;
+		}
+		if (ctl_label && !strcmp(ctl_label, c->target[i].label))
+			x->control_target = i;
+	}
+	c->ntargets = nspecs;
+	if (ctl_label && x->control_target < 0) {
+		rc = usage("--control-target names no target", ctl_label);
+		goto out;
+	}
+	if (x->resume && !db) {
+		rc = usage("--resume needs", "--db FILE");
+		goto out;
+	}
+	x->ndjson = !db || ndjson_opt;
+	rc = 1;
+
+	x->cls = classify_new(NULL);
+	if (!x->cls)
+		goto out;
+	for (int i = 0; i < nkeys; i++)
+		if (classify_control_load_key(x->cls, keys[i], err, sizeof err) < 0) {
+			fprintf(stderr, "dnswatch probe: %s\n", err);
+			goto out;
+		}
+	for (int i = 0; i < nruns; i++)
+		if (classify_load_ndjson(x->cls, runs[i], CLASSIFY_LOAD_CONTROL | CLASSIFY_LOAD_FORGED,
+					 err, sizeof err) < 0) {
+			fprintf(stderr, "dnswatch probe: %s\n", err);
+			goto out;
+		}
+	if (db) {
+		struct store_opts so = {0};
+		so.keep_raw = x->raw;
+		if (store_open(&x->db, db, &so) != STORE_OK)
+			goto out; /* the store said why */
+		if (x->resume) {
+			int64_t run;
+			if (store_run_resume(x->db, 0, &run) != STORE_OK) {
+				fprintf(stderr, "dnswatch probe: %s: no unfinished run to resume\n", db);
+				goto out;
+			}
+			size_t n;
+			const struct probe_target *t = store_run_targets(x->db, &n);
+			if (nspecs && (n != (size_t)nspecs || memcmp(t, c->target, n * sizeof *t) != 0)) {
+				fprintf(stderr, "dnswatch probe: --resume: the targets differ from run %lld's\n", (long long)run);
+				goto out;
+			}
+			memcpy(c->target, t, n * sizeof *t);
+			c->ntargets = (int)n;
+			size_t nq;
+			const uint16_t *qt = store_run_qtypes(x->db, &nq);
+			memcpy(c->qtype, qt, nq * sizeof *qt);
+			c->nqtypes = (int)nq;
+			fprintf(stderr, "dnswatch probe: resuming run %lld: %llu results stored\n",
+				(long long)run, (unsigned long long)store_done_count(x->db));
+		} else {
+			char cmdline[2048] = "dnswatch";
+			for (int i = 0; i < argc; i++) {
+				size_t k = strlen(cmdline);
+				snprintf(cmdline + k, sizeof cmdline - k, " %s", argv[i]);
+			}
+			int64_t run;
+			if (store_run_begin(x->db, cmdline, NULL, c->target, (size_t)c->ntargets, c->qtype,
+					    (size_t)c->nqtypes, &run) != STORE_OK)
+				goto out;
+		}
+	}
+	if ((lab || from) && lab_host_enter(lab ? lab : "dw", from ? from : "client", err, sizeof err)) {
+		fprintf(stderr, "dnswatch probe: %s\n", err);
+		goto out;
+	}
+	FILE *in = strcmp(input, "-") ? fopen(input, "r") : stdin;
+	if (!in) {
+		fprintf(stderr, "dnswatch probe: %s: %s\n", input, strerror(errno));
+		goto out;
+	}
+	struct probe_names names = {.in = in, .label = strcmp(input, "-") ? input : "<stdin>"};
+	c->progress = isatty(STDOUT_FILENO) && isatty(STDERR_FILENO);
+	struct probe_hooks hooks = {.skip = on_skip, .result = on_result, .ctx = x};
+	struct probe_stats st;
+	x->st = &st;
+	int prc = probe_run(c, &names, &hooks, &st, err, sizeof err);
+	if (in != stdin)
+		fclose(in);
+	flush_pending(x);
+	if (prc)
+		fprintf(stderr, "dnswatch probe: %s\n", err);
+	summary(x, &st, &names);
+	if (x->db) {
+		for (size_t i = 0; i < classify_group_count(x->cls); i++) {
+			const struct classify_group *g = classify_group_get(x->cls, i);
+			char fp[256];
+			classify_fp_format(&g->fp, fp, sizeof fp);
+			if (store_group_put(x->db, g->id, fp, g->count, g->addrs, g->naddrs) != STORE_OK)
+				x->failed = true;
+		}
+		if (store_flush(x->db) != STORE_OK)
+			x->failed = true;
+		/* A run that stopped early stays open for --resume. */
+		if (!prc && !x->failed && store_run_finish(x->db, false) != STORE_OK)
+			x->failed = true;
+	}
+	rc = prc || x->failed ? 1 : 0;
+out:
+	if (x->db)
+		store_close(x->db);
+	classify_free(x->cls);
+	free(x);
+	return rc;
+}

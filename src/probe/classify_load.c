@@ -513,7 +513,8 @@ static int ndjson_result(struct classify *c, const struct jparse *j, const struc
 	}
 	if ((what & CLASSIFY_LOAD_FORGED) && (v == VERDICT_INJECTED || v == VERDICT_POISONED)) {
 		const struct jnode *fr = jget(j, root, "forged_reply");
-		if (!fr || fr->type != J_NUM)
+		/* range first: converting an out-of-range double is undefined */
+		if (!fr || fr->type != J_NUM || !(fr->num >= 0 && fr->num < PROBE_REPLIES_MAX))
 			return 0;
 		const struct jnode *rep = jat(j, reps, (long)fr->num);
 		struct classify_control ctl;

@@ -874,6 +874,9 @@ static void test_ndjson(void)
 		"{\"seq\":3,\"name\":\"cut.example.\",\"qtype\":\"A\",\"verdict\":\"poisoned\","
 		"\"forged_reply\":0,\"replies\":[{\"parsed\":true,\"question_match\":true,\"rcode\":"
 		"\"NXDOMAIN\",\"answers\":[]}]}\n"
+		"{\"seq\":4,\"name\":\"big.example.\",\"qtype\":\"A\",\"verdict\":\"injected\","
+		"\"forged_reply\":1e300,\"replies\":[{\"parsed\":true,\"question_match\":true,"
+		"\"rcode\":\"NOERROR\",\"answers\":[{\"addr\":\"192.0.2.200\"}]}]}\n"
 		"{\"summary\":true}\n";
 	struct classify *c = classify_new(NULL);
 	char err[256];

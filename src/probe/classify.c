@@ -847,9 +847,7 @@ static bool same_answer(const struct probe_reply *a, const struct probe_reply *b
 	return true;
 }
 
-/* The established group whose fingerprint R carries; -1. Only replies with
- * IP-level fields count: without DF and IP ID the key is too loose. */
-static int32_t fp_group(const struct classify *c, const struct probe_reply *p)
+int32_t classify_fp_group(const struct classify *c, const struct probe_reply *p)
 {
 	struct classify_fp fp;
 	classify_fp_of(p, c->flags, &fp);
@@ -1163,7 +1161,7 @@ void classify_judge(struct classify *c, struct probe_result *r, const struct pro
 		in->valid = true;
 		j.nvalid++;
 		in->cmp = compare(p, &j.ctl);
-		in->fpgroup = fp_group(c, p);
+		in->fpgroup = classify_fp_group(c, p);
 		in->fhit = forged_hit(c, p, r->qname, &j.ctl, &in->fgroup);
 	}
 

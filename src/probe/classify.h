@@ -109,8 +109,11 @@ size_t classify_control_count(const struct classify *c);
  * Live control: R is a finished query to a control target (an uncensored
  * vantage point). Its last usable reply (question matching, a response) is
  * added as the control for R's name and type with CLASSIFY_SRC_LIVE:
- * addresses, NODATA, or its rcode if not NOERROR. Returns 1 if added, 0 if R
- * had no usable reply, -1 if the table is full.
+ * addresses, NODATA, or its rcode if not NOERROR. Replies that carry a
+ * forged-set address or a known injector's fingerprint are passed over (a
+ * control path that crosses an injector must not teach its forgeries as the
+ * truth). Returns 1 if added, 0 if R had no usable reply, -1 if the table
+ * is full.
  */
 int classify_control_observe(struct classify *c, const struct probe_result *r);
 
@@ -238,6 +241,13 @@ int32_t classify_group_load(struct classify *c, const char *fingerprint, uint64_
  * classify_fp_parse reads it back. Returns the length.
  */
 size_t classify_group_describe(const struct classify_group *g, char *buf, size_t cap);
+
+/*
+ * The id of the established group whose fingerprint reply R carries, or -1.
+ * Only replies with IPv4 IP-level fields (DF, IP ID) are matched: without
+ * them the key is too loose to accuse anyone.
+ */
+int32_t classify_fp_group(const struct classify *c, const struct probe_reply *r);
 
 /* ---- judging -------------------------------------------------------------- */
 

@@ -53,8 +53,14 @@ int classify_control_observe(struct classify *c, const struct probe_result *r)
 	 * and if it did, the real answer is the later one. */
 	for (unsigned i = 0; i < n; i++) {
 		const struct probe_reply *q = &r->reply[i];
-		if (q->parsed && q->question_match && (q->flags & WIRE_FLAG_QR) &&
-		    WIRE_OPCODE(q->flags) == 0 && !((q->flags & WIRE_FLAG_TC) && !q->ancount))
+		if (!q->parsed || !q->question_match || !(q->flags & WIRE_FLAG_QR) ||
+		    WIRE_OPCODE(q->flags) != 0 || ((q->flags & WIRE_FLAG_TC) && !q->ancount))
+			continue;
+		bool forged = classify_fp_group(c, q) >= 0;
+		unsigned k = q->naddrs <= PROBE_ADDRS_MAX ? q->naddrs : PROBE_ADDRS_MAX;
+		for (unsigned a = 0; a < k && !forged; a++)
+			forged = classify_forged_has(c, q->addrs[a].family, q->addrs[a].addr, NULL);
+		if (!forged)
 			p = q;
 	}
 	if (!p)

@@ -829,6 +829,19 @@ static void test_live_control(void)
 	reply(&r, &T_PUB, real("192.0.2.11", NULL));
 	classify_judge(c, &r, &T_PUB);
 	CHECK_EQ(r.verdict, VERDICT_INJECTED);
+	/* a control path that crossed an injector: its known forgery is passed over */
+	mkresult(&ctl, "live2.example.com", WIRE_T_A);
+	reply(&ctl, &T_PUB, gfw3("59.24.3.173", 47, 130));  /* group 1's fingerprint */
+	reply(&ctl, &T_PUB, real("192.0.2.20", NULL));
+	reply(&ctl, &T_PUB, (struct rspec){.addr = {"65.49.2.178"}, .ttl = 9, .ipid = 3}); /* forged set */
+	CHECK_EQ(classify_control_observe(c, &ctl), 1);
+	struct classify_control cc;
+	classify_control_get(c, ctl.qname, WIRE_T_A, &cc);
+	CHECK_EQ(cc.naddrs, 1);
+	CHECK_MEM(cc.addrs[0].addr, "\xc0\x00\x02\x14", 4);
+	mkresult(&ctl, "live3.example.com", WIRE_T_A);
+	reply(&ctl, &T_PUB, gfw3("59.24.3.174", 47, 130));
+	CHECK_EQ(classify_control_observe(c, &ctl), 0);
 	/* a control NXDOMAIN */
 	mkresult(&ctl, "nx.example.com", WIRE_T_A);
 	reply(&ctl, &T_PUB, (struct rspec){.rcode = WIRE_RCODE_NXDOMAIN});

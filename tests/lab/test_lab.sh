@@ -83,11 +83,11 @@ st=$(lab --name "$L" status 2>&1); rc=$?
 [ $rc = 0 ] && ok "status: up and healthy, exit 0" || fail "status: up and healthy, exit 0" "$st"
 echo "$st" | grep -q 'delay:  nfqueue element at transit.*: active' && ok "status: delay element active" \
 	|| fail "status: delay element active" "$(echo "$st" | grep delay)"
-bad=$(echo "$st" | awk '/^SERVER/{s=1; next} s && NF && $6 != "ok" && $1 != "nodns"')
+bad=$(echo "$st" | awk '/^SERVER/{s=1; next} s && NF && $6 != "ok" && $1 !~ /^nodns/')
 [ -z "$bad" ] && [ "$(echo "$st" | awk '/^SERVER/{s=1; next} s && $6 == "ok"' | wc -l)" = 16 ] \
 	&& ok "status: all 16 servers answer" || fail "status: all 16 servers answer" "$bad"
-echo "$st" | grep -q '^nodns .*silent' && ok "status: the no-DNS address is silent" \
-	|| fail "status: the no-DNS address is silent"
+echo "$st" | grep -q '^nodns .*silent' && echo "$st" | grep -q '^nodnsout .*silent' \
+	&& ok "status: the two no-DNS addresses are silent" || fail "status: the two no-DNS addresses are silent"
 for h in client isp cn border transit outside remote; do
 	echo "$st" | grep -q "^$h " || fail "status lists host $h"
 done

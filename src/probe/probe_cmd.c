@@ -238,9 +238,11 @@ static bool num(const char *s, double lo, double hi, double *v)
 	return *s && !*end && *v >= lo && *v <= hi;
 }
 
-static void summary(const struct run *x, const struct probe_stats *st, const struct probe_names *n)
+static void summary(const struct run *x, const struct probe_stats *st, const struct probe_names *n,
+		    double secs)
 {
-	fprintf(stderr, "probe: %llu names (%lu invalid lines skipped), %llu queries, %llu sent (%llu retransmitted), %llu replies",
+	fprintf(stderr, "probe: %.2f s, %.0f queries/s: %llu names (%lu invalid lines skipped), %llu queries, %llu sent (%llu retransmitted), %llu replies",
+		secs, secs > 0 ? (double)st->done / secs : 0.0,
 		(unsigned long long)st->names, n->invalid, (unsigned long long)st->queries,
 		(unsigned long long)st->sent, (unsigned long long)st->retransmits,
 		(unsigned long long)st->replies);
@@ -401,13 +403,16 @@ int probe_cmd(int argc, char **argv)
 	struct probe_hooks hooks = {.skip = on_skip, .result = on_result, .ctx = x};
 	struct probe_stats st;
 	x->st = &st;
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	int prc = probe_run(c, &names, &hooks, &st, err, sizeof err);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (in != stdin)
 		fclose(in);
 	flush_pending(x);
 	if (prc)
 		fprintf(stderr, "dnswatch probe: %s\n", err);
-	summary(x, &st, &names);
+	summary(x, &st, &names, (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 	if (x->db) {
 		for (size_t i = 0; i < classify_group_count(x->cls); i++) {
 			const struct classify_group *g = classify_group_get(x->cls, i);

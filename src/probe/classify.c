@@ -398,6 +398,20 @@ size_t classify_control_count(const struct classify *c)
 
 /* ---- the forged set -------------------------------------------------------------- */
 
+/*
+ * Teredo, 2001:0::/32 (RFC 4380): where the GFW's forged AAAA records sit,
+ * with random low bits, so a resolver relays one the run never saw. No
+ * name's real AAAA set is there in practice (Teredo addresses are a
+ * client's tunnel endpoint, not a server's), so once forgeries were seen in
+ * it, any AAAA in it counts as forged. Other prefixes are matched address
+ * by address: an injector's pool of real addresses must not make a whole
+ * provider's prefix look forged.
+ */
+static bool is_teredo(const uint8_t *a)
+{
+	return a[0] == 0x20 && a[1] == 0x01 && a[2] == 0 && a[3] == 0;
+}
+
 static int forged_put(struct classify *c, const uint8_t *key, size_t kn, int32_t group)
 {
 	bool isnew;
@@ -413,6 +427,17 @@ static int forged_put(struct classify *c, const uint8_t *key, size_t kn, int32_t
 	return 0;
 }
 
+static bool forged_prefix_has(const struct classify *c, const uint8_t *addr, int32_t *group)
+{
+	if (!is_teredo(addr))
+		return false;
+	uint8_t key[5] = {'P', addr[0], addr[1], addr[2], addr[3]};
+	const int32_t *g = bmap_get(&c->forged, key, sizeof key);
+	if (g && group)
+		*group = *g;
+	return g != NULL;
+}
+
 int classify_forged_add(struct classify *c, int family, const uint8_t *addr, int32_t group)
 {
 	uint8_t key[17];
@@ -421,7 +446,12 @@ int classify_forged_add(struct classify *c, int family, const uint8_t *addr, int
 		return -1;
 	key[0] = family == AF_INET ? 4 : 6;
 	memcpy(key + 1, addr, n);
-	return forged_put(c, key, n + 1, group);
+	int rc = forged_put(c, key, n + 1, group);
+	if (rc >= 0 && family == AF_INET6 && is_teredo(addr)) {
+		uint8_t pkey[5] = {'P', addr[0], addr[1], addr[2], addr[3]};
+		forged_put(c, pkey, sizeof pkey, group); /* full: the address alone still counts */
+	}
+	return rc;
 }
 
 bool classify_forged_has(const struct classify *c, int family, const uint8_t *addr, int32_t *group)
@@ -767,6 +797,7 @@ struct rinfo {
 	enum cmp cmp;
 	int32_t fpgroup; /* an established group with this reply's fingerprint */
 	bool fhit;       /* carries something the forged set holds (not the control's) */
+	bool fprefix;    /* ... by its Teredo prefix only */
 	int32_t fgroup;
 	enum why why;
 };
@@ -860,13 +891,21 @@ int32_t classify_fp_group(const struct classify *c, const struct probe_reply *p)
 }
 
 static bool forged_hit(const struct classify *c, const struct probe_reply *p, const uint8_t *qname,
-		       const struct classify_control *ctl, int32_t *group)
+		       const struct classify_control *ctl, int32_t *group, bool *prefix)
 {
 	unsigned n = p->naddrs <= PROBE_ADDRS_MAX ? p->naddrs : PROBE_ADDRS_MAX;
+	*prefix = false;
 	for (unsigned i = 0; i < n; i++)
 		if (!control_has(ctl, p->addrs[i].family, p->addrs[i].addr) &&
 		    classify_forged_has(c, p->addrs[i].family, p->addrs[i].addr, group))
 			return true;
+	for (unsigned i = 0; i < n; i++)
+		if (p->addrs[i].family == AF_INET6 &&
+		    !control_has(ctl, p->addrs[i].family, p->addrs[i].addr) &&
+		    forged_prefix_has(c, p->addrs[i].addr, group)) {
+			*prefix = true;
+			return true;
+		}
 	if (p->rcode == WIRE_RCODE_NXDOMAIN &&
 	    !(ctl->expect == CLASSIFY_EXPECT_RCODE && ctl->rcode == WIRE_RCODE_NXDOMAIN))
 		return classify_forged_name_has(c, qname, group);
@@ -1122,6 +1161,8 @@ static void judge_poisoned(struct judge *j, unsigned i)
 	ev_reply(&e, &r->reply[i]);
 	if (r->reply[i].rcode == WIRE_RCODE_NXDOMAIN)
 		ev_add(&e, " for a name seen forged NXDOMAIN");
+	else if (j->in[i].fprefix)
+		ev_add(&e, " is in 2001::/32, seen forged");
 	else
 		ev_add(&e, " was seen forged");
 	if (r->group > 0)
@@ -1162,7 +1203,7 @@ void classify_judge(struct classify *c, struct probe_result *r, const struct pro
 		j.nvalid++;
 		in->cmp = compare(p, &j.ctl);
 		in->fpgroup = classify_fp_group(c, p);
-		in->fhit = forged_hit(c, p, r->qname, &j.ctl, &in->fgroup);
+		in->fhit = forged_hit(c, p, r->qname, &j.ctl, &in->fgroup, &in->fprefix);
 	}
 
 	/* 1. Nothing usable came back. */

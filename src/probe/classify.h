@@ -150,6 +150,8 @@ long classify_load_ndjson(struct classify *c, const char *path, unsigned what, c
  * credited to injector group GROUP (-1 if unknown, e.g. preloaded from a
  * store without groups). The first group credited is kept. Returns 1 if the
  * address is new, 0 if it was known, -1 if the set is full or FAMILY bad.
+ * A forged AAAA in Teredo's 2001::/32 also marks the prefix: every AAAA in
+ * it then counts as seen forged (the GFW's forged AAAA carry random bits).
  */
 int classify_forged_add(struct classify *c, int family, const uint8_t *addr, int32_t group);
 /* Whether ADDR was seen forged; *GROUP (if not NULL) gets the group credited. */
@@ -158,7 +160,8 @@ bool classify_forged_has(const struct classify *c, int family, const uint8_t *ad
 /* Names an injector answered with a forged NXDOMAIN (same semantics). */
 int classify_forged_name_add(struct classify *c, const uint8_t *name, int32_t group);
 bool classify_forged_name_has(const struct classify *c, const uint8_t *name, int32_t *group);
-/* Addresses and names in the forged set. */
+/* Entries in the forged set: addresses, names, and the Teredo prefix
+ * (2001::/32) once a forged AAAA was seen in it (docs/verdicts.md). */
 size_t classify_forged_count(const struct classify *c);
 
 /* ---- fingerprints and injector groups ------------------------------------ */

@@ -602,6 +602,31 @@ static void test_poisoned(void)
 	classify_judge(c, &r, &T_ISP);
 	CHECK_EQ(r.verdict, VERDICT_POISONED);
 	CHECK(strstr(r.evidence, "NXDOMAIN (IP TTL 60, ID 0) for a name seen forged NXDOMAIN") != NULL);
+	/* forged AAAA in Teredo 2001::/32 carry random bits: the prefix counts */
+	mkresult(&r, "dev.goma1.com", WIRE_T_AAAA);
+	reply(&r, &T_ISP, real("2001::5efe:1:2", NULL));
+	classify_judge(c, &r, &T_ISP);
+	CHECK_EQ(r.verdict, VERDICT_INCONSISTENT);
+	struct probe_result nd;
+	mkresult(&nd, "www.kelp2.net", WIRE_T_AAAA);
+	reply(&nd, &T_NODNS, gfw3("2001::a1b2:c3d4", 47, 130));
+	classify_judge(c, &nd, &T_NODNS);
+	CHECK_EQ(nd.verdict, VERDICT_INJECTED);
+	CHECK(classify_rejudge(c, &r, &T_ISP));
+	CHECK_EQ(r.verdict, VERDICT_POISONED);
+	CHECK(strstr(r.evidence, "2001::5efe:1:2 (IP TTL 62, ID 0) is in 2001::/32, seen forged") != NULL);
+	/* ... but no other prefix, not even a neighbour */
+	mkresult(&r, "dev.goma1.com", WIRE_T_AAAA);
+	reply(&r, &T_ISP, real("2001:db8::1", NULL));
+	classify_judge(c, &r, &T_ISP);
+	CHECK_EQ(r.verdict, VERDICT_INCONSISTENT);
+	mkresult(&nd, "www.kelp2.net", WIRE_T_AAAA);
+	reply(&nd, &T_NODNS, gfw3("2a03:2880::1", 47, 130));
+	classify_judge(c, &nd, &T_NODNS);
+	mkresult(&r, "dev.goma1.com", WIRE_T_AAAA);
+	reply(&r, &T_ISP, real("2a03:2880::2", NULL));
+	classify_judge(c, &r, &T_ISP);
+	CHECK_EQ(r.verdict, VERDICT_INCONSISTENT);
 	/* the client saw the race through a resolver, with no control: injected */
 	mkresult(&r, "nokey2.example", WIRE_T_A);
 	reply(&r, &T_PUB, (struct rspec){.addr = {"65.49.2.178"}, .ttl = 33, .ipid = 1});

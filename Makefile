@@ -115,7 +115,7 @@ $(foreach s,$(TOOL_SRC),$(eval $(call bench_rule,$(s))))
 bench: $(B)/dnswatch $(B)/libdnswatch.a $(BENCH_BIN) $(TOOL_BIN) | deps-bench
 	@bench/run.sh $(B)
 
-demo: $(B)/dnswatch
+demo: $(B)/dnswatch | deps
 	@scripts/demo.sh $(B)/dnswatch
 
 clean:

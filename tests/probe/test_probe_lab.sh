@@ -64,7 +64,7 @@ groups=$(grep -c '^injector group' "$tmp/on.err")
 [ "$groups" = 3 ] && ok "three injector groups from the three injectors" || fail "three injector groups" "$(grep '^injector group' "$tmp/on.err")"
 jq -e -s 'map(select(.verdict == "injected" and .target.label == "nodnsout")) | all(.replies | length == 3)' "$tmp/on.ndjson" >/dev/null \
 	&& ok "every reply kept (3 per query to the no-DNS address)" || fail "every reply kept"
-jq -e -s 'map(select(.target.label == "public" and .verdict == "injected")) | all(.replies[0].ip_ttl != null and .replies[-1].answers[0].address != "65.49.2.178")' "$tmp/on.ndjson" >/dev/null \
+jq -e -s 'map(select(.target.label == "public" and .verdict == "injected")) | all(.replies[0].ip_ttl != null and .replies[-1].answers[0].addr != "65.49.2.178" and .replies[0].answers[0].addr == "65.49.2.178")' "$tmp/on.ndjson" >/dev/null \
 	&& ok "public path: the forged replies first, the real one last (Hold-On)" || fail "public path: forged first, real last"
 
 # --- locate -------------------------------------------------------------------------

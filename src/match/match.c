@@ -1418,7 +1418,7 @@ size_t match_lookup_batch(const struct match_set *s, const uint8_t *const *names
 				if (s->nstates)
 					lk_dfa(s, x, qtypes[i], &b);
 			}
-			found[i] = lk_result(&b, &r[i]);
+			found[i] = lk_result(&b, r ? &r[i] : NULL);
 			hits += found[i];
 		}
 	}

@@ -11,8 +11,11 @@
  *                    www.example.com, but also notexample.com (the GFW's
  *                    sloppy *youtube.com, which over-blocked)
  *   *google*         any name whose text contains "google" (substring;
- *                    label separators count as '.')
+ *                    label separators count as '.', the text has no
+ *                    leading or trailing dot: "www.google.com")
  *   *                every name
+ * Pattern labels are plain octets (no escapes; '*', '.', '\\', blanks and
+ * control characters excluded); lengths count octets.
  * When several patterns match, the most specific wins: the longest pattern
  * text (wildcards not counted); on a tie exact beats subdomain beats
  * text-suffix beats substring, and then the earlier-added pattern wins.

@@ -39,7 +39,10 @@
  *    a dense DFA over a compressed alphabet (one class per byte that occurs
  *    in some substring pattern, plus one class "other"), over the name's text
  *    with each inner length octet read as '.'. The automaton runs only if a
- *    substring pattern exists. Transitions hold the target's row offset
+ *    substring pattern exists, and only for names whose q-grams pass a small
+ *    filter of the patterns' first q octets (see lk_maybe_substring): the
+ *    automaton is a chain of dependent loads, the filter independent
+ *    arithmetic on the suffix hashes of step 1. Transitions hold the target's row offset
  *    (state times classes) and a flag bit "some pattern ends here", so the
  *    common step is one add and one load. Its memory is states x classes x
  *    4 octets: a few hundred KB for a few hundred substring patterns (the
@@ -266,7 +269,8 @@ struct match_set {
 	uint8_t cls[256];
 	/* q-gram prefilter of the substrings (sq = 0: none) */
 	uint64_t *sfilter;
-	uint64_t sfmask, sbq; /* word mask; HASH_B^sq */
+	uint64_t sfmask;
+	uint64_t bpow[9];     /* HASH_B^0 .. HASH_B^8 */
 	uint32_t sq;
 };
 
@@ -882,7 +886,7 @@ static int build_dfa(struct match_set *s)
 		s->delta[i] = s->delta[i] * ncls | (s->emit[s->delta[i]] ? DFA_FLAG : 0);
 	s->nstates = nst;
 
-	/* The q-gram prefilter: the first q classes of every substring pattern,
+	/* The q-gram prefilter: the first q octets of every substring pattern,
 	 * hashed, in a blocked Bloom filter with 64 bits a pattern (a few KB,
 	 * always in L1). A name none of whose q-grams passes cannot contain a
 	 * pattern, and the automaton (a chain of dependent loads, the slowest
@@ -900,17 +904,16 @@ static int build_dfa(struct match_set *s)
 		if (!s->sfilter)
 			return -1;
 		s->sfmask = words - 1;
-		uint64_t bq = 1;
-		for (uint32_t k = 0; k < q; k++)
-			bq *= HASH_B;
-		s->sbq = bq;
+		s->bpow[0] = 1;
+		for (int k = 1; k <= 8; k++)
+			s->bpow[k] = s->bpow[k - 1] * HASH_B;
 		for (size_t r = 0; r < s->nrules; r++) {
 			const struct rule *ru = &s->rules[r];
 			if (ru->kind != MATCH_SUBSTRING)
 				continue;
 			uint64_t wv = 0;
 			for (uint32_t k = q; k-- > 0;)
-				wv = s->cls[s->pool[ru->key_off + k]] + HASH_B * wv;
+				wv = s->pool[ru->key_off + k] + HASH_B * wv;
 			uint64_t w, bits = pf_bits(wv, &w, s->sfmask);
 			s->sfilter[w] |= bits;
 		}
@@ -1195,7 +1198,6 @@ struct lk {
 	uint64_t am[WIRE_NAME_MAX / 2 + 1];     /* their mixed hashes */
 	uint8_t cand[WIRE_NAME_MAX / 2 + 1];    /* passed the filter: probe it */
 	uint64_t h[WIRE_NAME_MAX];              /* rolling hash of every suffix */
-	uint8_t cl[WIRE_NAME_MAX];  /* DFA class of each text octet, [1, len - 1) */
 };
 
 static inline void lk_prepare(const struct match_set *s, const uint8_t *name, struct lk *st)
@@ -1224,13 +1226,6 @@ static inline void lk_prepare(const struct match_set *s, const uint8_t *name, st
 			break;
 	}
 	st->na = na;
-	if (s->nstates) {
-		/* The text for substrings: inner length octets read as '.'. */
-		for (size_t i = 1; i + 1 < len; i++)
-			st->cl[i] = s->cls[st->lc[i]];
-		for (size_t k = 1; k + 1 < na; k++)
-			st->cl[st->apos[k]] = s->cls['.'];
-	}
 }
 
 /* Filter each boundary's suffix; prefetch the slots of those that pass. */
@@ -1314,40 +1309,58 @@ static void lk_finish(const struct match_set *s, const struct lk *st, uint16_t q
 }
 
 /*
- * Might the text of ST contain a substring pattern? Every q-gram of the text
- * (as classes) is hashed as the patterns' first q-grams were, right to left
- * with a rolling hash g_i = cl[i] + B*g_{i+1}: the q-gram at i is
- * g_i - B^q * g_{i+q}, and the last q values of g sit in a ring of 8.
+ * Might the text of ST contain a substring pattern? Its q-grams are hashed
+ * as the patterns' first q octets were, W_i = sum of t[i+k] B^k for k < q,
+ * and looked up in the filter. No new pass is needed: over the wire octets
+ * that sum is h_i - B^q h_{i+q}, from the suffix hashes already computed;
+ * the text differs from the wire only at the inner length octets (read as
+ * '.'), each of which adds ('.' - octet) B^(p-i) to the q windows over it.
+ * All independent arithmetic, where the automaton is a chain of loads.
  */
-static inline bool lk_maybe_substring(const struct match_set *s, const struct lk *st)
+static bool lk_maybe_substring(const struct match_set *s, const struct lk *st)
 {
 	const size_t q = s->sq, end = st->len - 1; /* text is [1, end) */
-	uint64_t ring[8] = {0}, g = 0, hit = 0;
-	for (size_t i = end; i-- > 1;) {
-		g = st->cl[i] + HASH_B * g;
-		if (i + q <= end) {
-			uint64_t wv = g - s->sbq * ring[(i + q) & 7], w;
-			uint64_t bits = pf_bits(wv, &w, s->sfmask);
-			hit |= (s->sfilter[w] & bits) == bits;
-		}
-		ring[i & 7] = g;
+	uint64_t w[WIRE_NAME_MAX];
+	for (size_t i = 1; i + q <= end; i++)
+		w[i] = st->h[i] - s->bpow[q] * st->h[i + q];
+	for (size_t k = 1; k + 1 < st->na; k++) {
+		size_t p = st->apos[k];
+		uint64_t d = (uint64_t)'.' - st->lc[p];
+		for (size_t i = p + 1 > q ? p + 1 - q : 1; i <= p && i + q <= end; i++)
+			w[i] += d * s->bpow[p - i];
+	}
+	uint64_t hit = 0;
+	for (size_t i = 1; i + q <= end; i++) {
+		uint64_t word, bits = pf_bits(w[i], &word, s->sfmask);
+		hit |= (s->sfilter[word] & bits) == bits;
 	}
 	return hit;
 }
 
-/* Substrings: the DFA over the text classes of ST. */
-static inline void lk_dfa(const struct match_set *s, const struct lk *st, uint16_t qtype,
-			  struct best *b)
+/* Substrings: the DFA over the text of ST (labels joined by '.'). */
+static void lk_dfa(const struct match_set *s, const struct lk *st, uint16_t qtype,
+		   struct best *b)
 {
 	if (s->sq && (st->len < 2 + s->sq || !lk_maybe_substring(s, st)))
 		return;
 	const uint32_t *delta = s->delta;
+	const uint8_t dot = s->cls['.'];
+	const uint8_t *lc = st->lc;
 	uint32_t row = 0; /* state times the class count */
-	for (size_t i = 1; i + 1 < st->len; i++) {
-		uint32_t v = delta[row + st->cl[i]];
-		row = v & ~DFA_FLAG;
-		if (v & DFA_FLAG)
-			take_substrings(s, row, qtype, b);
+	for (size_t k = 0; k + 1 < st->na; k++) {
+		size_t p = st->apos[k];
+		if (k > 0) {
+			uint32_t v = delta[row + dot];
+			row = v & ~DFA_FLAG;
+			if (v & DFA_FLAG)
+				take_substrings(s, row, qtype, b);
+		}
+		for (size_t i = p + 1; i <= p + lc[p]; i++) {
+			uint32_t v = delta[row + s->cls[lc[i]]];
+			row = v & ~DFA_FLAG;
+			if (v & DFA_FLAG)
+				take_substrings(s, row, qtype, b);
+		}
 	}
 }
 

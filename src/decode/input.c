@@ -5,12 +5,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/file.h"
 #include "util/hex.h"
 #include "wire/msg.h"
 
 /* Text and raw inputs are read whole; a hex file of many messages may be
  * large, but not unboundedly so. */
 #define TEXT_MAX (256u << 20)
+#define CAPTURE_MAX ((size_t)4 << 30)
 
 static bool is_pcap_magic(const uint8_t *b, size_t n)
 {
@@ -194,43 +196,23 @@ int decode_read_pcap_mem(const uint8_t *data, size_t len, const char *name,
 int decode_read(FILE *f, const char *name, decode_message_fn fn, void *ctx,
 		struct decode_counts *counts, char *err, size_t errcap)
 {
-	size_t cap = 1 << 16, n = 0;
-	uint8_t *buf = malloc(cap);
+	uint8_t *buf;
+	size_t n;
 	int rc = 0;
-	if (!buf) {
-		snprintf(err, errcap, "%s: out of memory", name);
+	/* Captures can be large; text and raw inputs are checked below. */
+	enum util_read_status st = util_read_all(f, CAPTURE_MAX, &buf, &n);
+	if (st) {
+		snprintf(err, errcap, "%s: %s", name, util_read_strerror(st));
 		return -1;
 	}
-	for (;;) {
-		if (n == cap) {
-			if (cap >= TEXT_MAX && !is_pcap_magic(buf, n)) {
-				snprintf(err, errcap, "%s: over %u MiB and not a capture", name,
-					 TEXT_MAX >> 20);
-				free(buf);
-				return -1;
-			}
-			uint8_t *nb = realloc(buf, cap * 2);
-			if (!nb) {
-				snprintf(err, errcap, "%s: out of memory", name);
-				free(buf);
-				return -1;
-			}
-			buf = nb;
-			cap *= 2;
-		}
-		size_t r = fread(buf + n, 1, cap - n, f);
-		n += r;
-		if (r == 0)
-			break;
-	}
-	if (ferror(f)) {
-		snprintf(err, errcap, "%s: read error", name);
-		rc = -1;
-	} else if (n == 0) {
+	if (n == 0) {
 		snprintf(err, errcap, "%s: empty input", name);
 		rc = -1;
 	} else if (is_pcap_magic(buf, n)) {
 		rc = decode_read_pcap_mem(buf, n, name, fn, ctx, counts, err, errcap);
+	} else if (n > TEXT_MAX) {
+		snprintf(err, errcap, "%s: over %u MiB and not a capture", name, TEXT_MAX >> 20);
+		rc = -1;
 	} else if (looks_like_hex(buf, n)) {
 		rc = read_hex(buf, n, name, fn, ctx, counts, err, errcap);
 	} else if (n > WIRE_MSG_MAX) {

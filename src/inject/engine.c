@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "net/filter.h"
 #include "util/json.h"
 #include "wire/msg.h"
 
@@ -143,30 +144,6 @@ static int load_rules(struct engine *e, const char *file, char *err, size_t errc
 
 /* ---- capture ------------------------------------------------------------ */
 
-/* The BPF program for "udp dst port 53" on Ethernet, IPv4 and IPv6, compiled
- * by libpcap so that its IPv6 and fragment handling is libpcap's. */
-static int attach_filter(int fd, char *err, size_t errcap)
-{
-	struct bpf_program prog;
-	pcap_t *dead = pcap_open_dead(DLT_EN10MB, SNAPLEN);
-	if (!dead || pcap_compile(dead, &prog, "udp dst port 53", 1, PCAP_NETMASK_UNKNOWN) != 0) {
-		snprintf(err, errcap, "cannot compile the capture filter");
-		if (dead)
-			pcap_close(dead);
-		return -1;
-	}
-	pcap_close(dead);
-	struct sock_fprog fp = {.len = (unsigned short)prog.bf_len,
-				.filter = (struct sock_filter *)prog.bf_insns};
-	int rc = setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fp, sizeof fp);
-	pcap_freecode(&prog);
-	if (rc) {
-		snprintf(err, errcap, "SO_ATTACH_FILTER: %s", strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
 static int open_ring(struct ring *r, const char *ifname, char *err, size_t errcap)
 {
 	memset(r, 0, sizeof *r);
@@ -195,7 +172,7 @@ static int open_ring(struct ring *r, const char *ifname, char *err, size_t errca
 	struct tpacket_req req = {.tp_block_size = RING_BLOCK, .tp_block_nr = RING_BLOCKS,
 				  .tp_frame_size = RING_FRAME,
 				  .tp_frame_nr = RING_BLOCK / RING_FRAME * RING_BLOCKS};
-	if (attach_filter(r->fd, err, errcap))
+	if (net_filter_attach(r->fd, DLT_EN10MB, "udp dst port 53", err, errcap))
 		return -1;
 	/* Our own replies and the egress copy of forwarded packets are not
 	 * queries to answer: the kernel leaves them out (Linux 4.20). */

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "util/rand.h"
 #include "wire/build.h"
 
 enum inject_class inject_classify(int link, const uint8_t *frame, size_t len,
@@ -47,13 +48,10 @@ bool inject_profile_answers(const struct inject_profile *p, const struct inject_
 	       (p->answers == RD_ONLY_CLEAR && !q->rd);
 }
 
-/* splitmix64: fast, good enough for fingerprints, seeded per injector. */
+/* Seeded per injector, so a scenario replays with the same fingerprints. */
 static uint64_t next_rand(struct forge_state *st)
 {
-	uint64_t z = (st->rng += 0x9E3779B97F4A7C15ull);
-	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-	z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-	return z ^ (z >> 31);
+	return splitmix64(&st->rng);
 }
 
 void forge_state_init(struct forge_state *st, uint64_t seed)

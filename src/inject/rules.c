@@ -1,5 +1,6 @@
 /* The injector's rule file (see rules.h and docs/rules.md). */
 #include "inject/rules.h"
+#include "util/file.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -362,32 +363,15 @@ struct inject_rules *inject_rules_load(const char *path, char *err, size_t errca
 		snprintf(err, errcap, "%s: %s", path, strerror(errno));
 		return NULL;
 	}
-	size_t cap = 1 << 16, n = 0;
-	char *buf = malloc(cap);
-	while (buf) {
-		if (n == cap) {
-			char *nb = cap < RULES_FILE_MAX ? realloc(buf, cap * 2) : NULL;
-			if (!nb) {
-				free(buf);
-				buf = NULL;
-				break;
-			}
-			buf = nb;
-			cap *= 2;
-		}
-		size_t r = fread(buf + n, 1, cap - n, f);
-		n += r;
-		if (r == 0)
-			break;
-	}
-	int bad = ferror(f);
+	uint8_t *buf;
+	size_t n;
+	enum util_read_status st = util_read_all(f, RULES_FILE_MAX, &buf, &n);
 	fclose(f);
-	if (!buf || bad) {
-		snprintf(err, errcap, "%s: %s", path, bad ? "read error" : "too large or out of memory");
-		free(buf);
+	if (st) {
+		snprintf(err, errcap, "%s: %s", path, util_read_strerror(st));
 		return NULL;
 	}
-	struct inject_rules *r = inject_rules_parse(buf, n, path, err, errcap);
+	struct inject_rules *r = inject_rules_parse((const char *)buf, n, path, err, errcap);
 	free(buf);
 	return r;
 }

@@ -3,7 +3,6 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <linux/filter.h>
 #include <linux/if_packet.h>
 #include <net/ethernet.h>
 #include <netinet/in.h>
@@ -15,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "net/filter.h"
 #include "net/packet.h"
 #include "util/json.h"
 #include "wire/build.h"
@@ -35,23 +35,13 @@ static int capture_socket(char *err, size_t errcap)
 			 errno == EPERM ? " (needs root or CAP_NET_RAW)" : "");
 		return -1;
 	}
-	struct bpf_program prog;
-	pcap_t *dead = pcap_open_dead(DLT_RAW, 65535);
-	if (!dead || pcap_compile(dead, &prog, "icmp or icmp6 or udp src port 53", 1,
-				  PCAP_NETMASK_UNKNOWN)) {
-		if (dead)
-			pcap_close(dead);
+	if (net_filter_attach(fd, DLT_RAW, "icmp or icmp6 or udp src port 53", err, errcap)) {
 		close(fd);
-		snprintf(err, errcap, "cannot compile the capture filter");
 		return -1;
 	}
-	pcap_close(dead);
-	struct sock_fprog fp = {(unsigned short)prog.bf_len, (struct sock_filter *)prog.bf_insns};
 	int one = 1;
-	int rc = setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fp, sizeof fp);
-	pcap_freecode(&prog);
 	struct sockaddr_ll sll = {.sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL)};
-	if (rc || setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof one) ||
+	if (setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof one) ||
 	    bind(fd, (struct sockaddr *)&sll, sizeof sll)) {
 		snprintf(err, errcap, "capture socket: %s", strerror(errno));
 		close(fd);
@@ -266,9 +256,7 @@ int locate_run(const struct locate_config *cfg, struct locate_report *rep, char 
 		tl = sizeof *a;
 	}
 	/* Replies are read from the capture; this socket only holds the port. */
-	struct sock_filter drop = BPF_STMT(BPF_RET | BPF_K, 0);
-	struct sock_fprog fp = {1, &drop};
-	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fp, sizeof fp) ||
+	if (fd < 0 || net_filter_drop_all(fd, err, errcap) ||
 	    connect(fd, (struct sockaddr *)&to, tl) || getsockname(fd, (struct sockaddr *)&me, &ml)) {
 		snprintf(err, errcap, "UDP socket: %s", strerror(errno));
 		if (fd >= 0)

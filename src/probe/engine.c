@@ -3,7 +3,6 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <linux/filter.h>
 #include <linux/if_packet.h>
 #include <net/ethernet.h>
 #include <netinet/in.h>
@@ -18,8 +17,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "net/filter.h"
 #include "net/packet.h"
 #include "probe/reply.h"
+#include "util/rand.h"
 #include "wire/build.h"
 #include "wire/msg.h"
 
@@ -175,10 +176,7 @@ static uint64_t real_us(void)
 
 static uint64_t rnd(struct engine *e)
 {
-	uint64_t z = (e->rng += 0x9E3779B97F4A7C15ull);
-	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-	z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-	return z ^ (z >> 31);
+	return splitmix64(&e->rng);
 }
 
 static void list_push(struct engine *e, struct list *l, int32_t i, enum slot_list which)
@@ -232,10 +230,8 @@ static void move(struct engine *e, int32_t i, enum slot_list to)
 
 static int open_sockets(struct engine *e, char *err, size_t errcap)
 {
-	/* A classic BPF program of one instruction, "return 0": whatever
-	 * reaches these sockets is dropped; replies are read from the ring. */
-	struct sock_filter drop = BPF_STMT(BPF_RET | BPF_K, 0);
-	struct sock_fprog fp = {1, &drop};
+	/* Whatever reaches these sockets is dropped: replies are read from
+	 * the ring. */
 	int family = e->cfg->target[0].family;
 	for (unsigned i = 0; i < e->cfg->sockets; i++) {
 		int fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -246,10 +242,8 @@ static int open_sockets(struct engine *e, char *err, size_t errcap)
 		e->sock[i] = fd;
 		int big = 4 << 20;
 		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &big, sizeof big);
-		if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fp, sizeof fp)) {
-			snprintf(err, errcap, "SO_ATTACH_FILTER: %s", strerror(errno));
+		if (net_filter_drop_all(fd, err, errcap))
 			return -1;
-		}
 		if (e->cfg->ip_ttl) {
 			int t = e->cfg->ip_ttl;
 			if (family == AF_INET)
@@ -288,19 +282,11 @@ static int open_ring(struct engine *e, char *err, size_t errcap)
 		return -1;
 	}
 	e->ring_fd = fd;
-	struct bpf_program prog;
-	pcap_t *dead = pcap_open_dead(DLT_RAW, 65535);
 	/* With --pcap the queries going out are wanted too. */
 	const char *filter = e->cfg->pcap_path ? "udp port 53 or icmp or icmp6"
 					       : "udp src port 53 or icmp or icmp6";
-	if (!dead || pcap_compile(dead, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) != 0) {
-		if (dead)
-			pcap_close(dead);
-		snprintf(err, errcap, "cannot compile the capture filter");
+	if (net_filter_attach(fd, DLT_RAW, filter, err, errcap))
 		return -1;
-	}
-	pcap_close(dead);
-	struct sock_fprog fp = {(unsigned short)prog.bf_len, (struct sock_filter *)prog.bf_insns};
 	int v = TPACKET_V3, one = 1;
 	/* Blocks are handed over when full or after 2 ms: replies wait at most
 	 * that long to be read, but their kernel timestamps are exact. */
@@ -308,9 +294,7 @@ static int open_ring(struct engine *e, char *err, size_t errcap)
 				   .tp_frame_size = RING_FRAME,
 				   .tp_frame_nr = RING_BLOCK / RING_FRAME * RING_BLOCKS,
 				   .tp_retire_blk_tov = 2};
-	int rc = setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fp, sizeof fp);
-	pcap_freecode(&prog);
-	if (rc || setsockopt(fd, SOL_PACKET, PACKET_VERSION, &v, sizeof v) ||
+	if (setsockopt(fd, SOL_PACKET, PACKET_VERSION, &v, sizeof v) ||
 	    setsockopt(fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof req) ||
 	    (!e->cfg->pcap_path &&
 	     setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof one))) {
@@ -357,13 +341,16 @@ static void assign_id(struct engine *e, int32_t i)
 	}
 }
 
-/* Open the queries of the next name: one per target and query type. */
+/* Open the queries of the next names (one per target and query type): at
+ * most a batch's worth per turn, so that reading keeps pace with sending and
+ * each sendmmsg carries many queries. */
 static void open_name(struct engine *e)
 {
 	uint8_t name[WIRE_NAME_MAX];
 	uint32_t line;
 	unsigned per = (unsigned)(e->cfg->ntargets * e->cfg->nqtypes);
-	while (!e->input_done && e->free_.count >= per) {
+	for (unsigned opened = 0; opened < BATCH && !e->input_done && e->free_.count >= per;
+	     opened++) {
 		int r = probe_names_next(e->names, name, &line);
 		if (r <= 0) {
 			e->input_done = true;
@@ -396,7 +383,6 @@ static void open_name(struct engine *e)
 				e->st->queries++;
 			}
 		}
-		return; /* one name per call, so sending keeps up with reading */
 	}
 }
 
@@ -471,15 +457,8 @@ static void on_packet(struct engine *e, const uint8_t *ip, size_t len, uint64_t 
 		int32_t k = e->pool_free[--e->pool_top];
 		struct probe_reply *r = &e->pool[k];
 		memset(r, 0, offsetof(struct probe_reply, raw));
-		r->time_us = t_us;
+		probe_reply_set_ip(r, &p, t_us);
 		r->rtt_us = t_us > s->tx_real ? (uint32_t)(t_us - s->tx_real) : 0;
-		r->family = p.family;
-		memcpy(r->src, p.src, 16);
-		r->sport = p.sport;
-		r->ip_known = true;
-		r->ip_ttl = p.ttl;
-		r->ip_id = p.ip_id;
-		r->df = p.df;
 		uint8_t question[PROBE_QUESTION_MAX];
 		size_t ql = probe_question_make(s->qname, s->qtype, question);
 		probe_reply_fill(r, p.payload, p.payload_len, question, ql);

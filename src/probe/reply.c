@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "net/packet.h"
 #include "wire/msg.h"
 #include "wire/name.h"
 
@@ -89,4 +90,16 @@ int probe_reply_fill(struct probe_reply *r, const uint8_t *dns, size_t len,
 		}
 	}
 	return r->parsed ? 0 : -1;
+}
+
+void probe_reply_set_ip(struct probe_reply *r, const struct net_packet *p, uint64_t time_us)
+{
+	r->time_us = time_us;
+	r->family = p->family;
+	memcpy(r->src, p->src, sizeof r->src);
+	r->sport = p->sport;
+	r->ip_known = true;
+	r->ip_ttl = p->ttl;
+	r->ip_id = p->ip_id;
+	r->df = p->df;
 }

@@ -43,4 +43,11 @@ size_t probe_question_make(const uint8_t *name, uint16_t type, uint8_t *out);
 int probe_reply_fill(struct probe_reply *r, const uint8_t *dns, size_t len,
 		     const uint8_t *question, size_t qlen);
 
+/*
+ * Set the fields that come from below DNS: arrival TIME_US, the source
+ * address and port, and the IP TTL, ID and DF of the captured packet P.
+ */
+struct net_packet;
+void probe_reply_set_ip(struct probe_reply *r, const struct net_packet *p, uint64_t time_us);
+
 #endif

@@ -128,6 +128,8 @@ struct engine {
 	struct probe_stats *st;
 	struct slot *slot;
 	uint32_t nslots;
+	uint32_t fresh;        /* slots [fresh, nslots) never used yet: handed out
+				* lazily, so memory is touched only as it is needed */
 	struct list free_, waiting, holding;
 	struct list pending[PROBE_TARGETS_MAX];
 	uint32_t awaiting[PROBE_TARGETS_MAX]; /* sent, no reply yet */
@@ -151,6 +153,7 @@ struct engine {
 	double tokens;
 	uint64_t token_mono;
 	unsigned next_target;
+	uint64_t assigned;          /* queries given a socket so far */
 };
 
 static volatile sig_atomic_t probe_signalled;
@@ -224,6 +227,22 @@ static void move(struct engine *e, int32_t i, enum slot_list to)
 	list_push(e, to == L_PENDING ? &e->pending[e->slot[i].target]
 		     : to == L_WAITING ? &e->waiting
 		     : to == L_HOLDING ? &e->holding : &e->free_, i, to);
+}
+
+static uint32_t slots_available(const struct engine *e)
+{
+	return e->free_.count + (e->nslots - e->fresh);
+}
+
+/* A slot for a new query (slots_available() must be non-zero). */
+static int32_t slot_take(struct engine *e)
+{
+	if (e->free_.count) {
+		int32_t i = e->free_.head;
+		list_remove(e, &e->free_, i);
+		return i;
+	}
+	return (int32_t)e->fresh++;
 }
 
 /* ---- sockets ------------------------------------------------------------ */
@@ -324,12 +343,13 @@ static size_t build_query(struct engine *e, const struct slot *s, uint8_t *buf, 
 				e->cfg->edns ? 1232 : 0);
 }
 
-/* A socket and an ID free on it, at random. */
+/* A socket and a random ID free on it. Sockets take turns a batch at a time,
+ * so that one sendmmsg carries a whole batch; the ports still vary. */
 static void assign_id(struct engine *e, int32_t i)
 {
 	struct slot *s = &e->slot[i];
+	unsigned sock = (e->assigned++ / BATCH) % e->cfg->sockets;
 	for (;;) {
-		unsigned sock = (unsigned)(rnd(e) % e->cfg->sockets);
 		uint16_t id = (uint16_t)rnd(e);
 		int32_t *cell = &e->id_slot[(size_t)sock * 65536 + id];
 		if (*cell == NIL) {
@@ -349,7 +369,7 @@ static void open_name(struct engine *e)
 	uint8_t name[WIRE_NAME_MAX];
 	uint32_t line;
 	unsigned per = (unsigned)(e->cfg->ntargets * e->cfg->nqtypes);
-	for (unsigned opened = 0; opened < BATCH && !e->input_done && e->free_.count >= per;
+	for (unsigned opened = 0; opened < BATCH && !e->input_done && slots_available(e) >= per;
 	     opened++) {
 		int r = probe_names_next(e->names, name, &line);
 		if (r <= 0) {
@@ -367,9 +387,8 @@ static void open_name(struct engine *e)
 				continue;
 			}
 			for (int q = 0; q < e->cfg->nqtypes; q++) {
-				int32_t i = e->free_.head;
+				int32_t i = slot_take(e);
 				struct slot *s = &e->slot[i];
-				list_remove(e, &e->free_, i);
 				s->target = (uint16_t)t;
 				list_push(e, &e->pending[t], i, L_PENDING);
 				s->qtype = e->cfg->qtype[q];
@@ -699,7 +718,7 @@ int probe_run(const struct probe_config *cfg, struct probe_names *names,
 		n = 2000000;
 	e->nslots = (uint32_t)n;
 	e->npool = e->nslots + e->nslots / 2;
-	e->slot = calloc(e->nslots, sizeof *e->slot);
+	e->slot = malloc((size_t)e->nslots * sizeof *e->slot);
 	e->pool = malloc((size_t)e->npool * sizeof *e->pool);
 	e->pool_free = malloc((size_t)e->npool * sizeof *e->pool_free);
 	e->port_sock = malloc(65536);
@@ -718,8 +737,6 @@ int probe_run(const struct probe_config *cfg, struct probe_names *names,
 	e->free_ = e->waiting = e->holding = (struct list){NIL, NIL, 0};
 	for (int t = 0; t < PROBE_TARGETS_MAX; t++)
 		e->pending[t] = (struct list){NIL, NIL, 0};
-	for (uint32_t k = 0; k < e->nslots; k++)
-		list_push(e, &e->free_, (int32_t)k, L_FREE);
 	if (open_ring(e, err, errcap) || open_sockets(e, err, errcap))
 		goto out;
 	if (cfg->pcap_path) {
@@ -748,7 +765,7 @@ int probe_run(const struct probe_config *cfg, struct probe_names *names,
 		expire(e, e->txq, now);
 		send_pending(e, e->txq, now);
 		flush_all(e, e->txq);
-		if (e->input_done && e->free_.count == e->nslots)
+		if (e->input_done && slots_available(e) == e->nslots)
 			break;
 		if (cfg->progress && now >= next_progress) {
 			progress(e, start, now, false);
@@ -760,10 +777,13 @@ int probe_run(const struct probe_config *cfg, struct probe_names *names,
 		bool can_send = false;
 		for (int t = 0; t < cfg->ntargets; t++)
 			can_send |= e->pending[t].count && e->awaiting[t] < cfg->inflight;
-		if (can_send || (!e->input_done && e->free_.count))
+		if (can_send || (!e->input_done && slots_available(e)))
 			timeout = 0;
 		struct pollfd pf = {e->ring_fd, POLLIN, 0};
-		if (timeout == 0 && e->tokens < 1) {
+		if (timeout == 0 && e->tokens >= 1) {
+			/* Busy sending: the ring's blocks are read without a
+			 * system call (their status is in shared memory). */
+		} else if (timeout == 0) {
 			/* Rate-limited: wait for the next token, sub-millisecond. */
 			uint64_t wait_us = (uint64_t)((1 - e->tokens) * 1e6 / cfg->rate) + 1;
 			struct timespec ts = {0, (long)(wait_us < 1000 ? wait_us : 1000) * 1000};

@@ -175,6 +175,46 @@ static void flush_pending(struct run *x)
 		}
 }
 
+/*
+ * The store's memory of forgeries: every address that earlier runs in the
+ * same database judged forged (an injected reply) goes into the forged set,
+ * so a resolver still serving it now is recognised as poisoned. Returns the
+ * number of addresses added, or -1 (the store has said why).
+ */
+static long preload_forged(struct run *x)
+{
+	struct store_run_info last;
+	if (store_run_info(x->db, 0, &last) != STORE_OK)
+		return 0; /* an empty store */
+	struct probe_result *r = malloc(sizeof *r);
+	long added = 0;
+	if (!r)
+		return -1;
+	for (int64_t run = 1; run <= last.id; run++) {
+		struct store_run_info info;
+		if (store_run_info(x->db, run, &info) != STORE_OK)
+			continue;
+		struct store_filter f = {.run = run, .verdict = VERDICT_INJECTED, .target = -1};
+		struct store_iter *it;
+		bool got;
+		if (store_iter_open(x->db, &f, &it) != STORE_OK) {
+			free(r);
+			return -1;
+		}
+		while (store_iter_next(it, r, &got) == STORE_OK && got) {
+			if (r->forged_reply < 0 || r->forged_reply >= (int)r->nreplies)
+				continue;
+			const struct probe_reply *rep = &r->reply[r->forged_reply];
+			for (unsigned k = 0; k < rep->naddrs; k++)
+				if (classify_forged_add(x->cls, rep->addrs[k].family, rep->addrs[k].addr, -1) == 1)
+					added++;
+		}
+		store_iter_close(it);
+	}
+	free(r);
+	return added;
+}
+
 static int usage(const char *what, const char *arg)
 {
 	fprintf(stderr, "dnswatch probe: %s '%s' (see `dnswatch help probe`)\n", what, arg);
@@ -368,6 +408,8 @@ int probe_cmd(int argc, char **argv)
 		so.keep_raw = x->raw;
 		if (store_open(&x->db, db, &so) != STORE_OK)
 			goto out; /* the store said why */
+		if (preload_forged(x) < 0)
+			goto out;
 		if (x->resume) {
 			int64_t run;
 			if (store_run_resume(x->db, 0, &run) != STORE_OK) {

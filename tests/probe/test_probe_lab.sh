@@ -97,6 +97,22 @@ status=$(sqlite3 "$tmp/run.db" 'select status from runs')
 	&& ok "kill -9 after $before rows, --resume: $rows rows, none lost or doubled, run finished" \
 	|| fail "resume after kill -9" "rc=$rc before=$before rows=$rows distinct=$distinct status=$status $(cat "$tmp/r2.err")"
 
+# --- the store remembers forgeries: a later run, rule off, still sees the poison ------
+printf '%s\n' "$(grep '\.cn$' "$tmp/names" | sed -n 2p)" "$(grep '\.com$' "$tmp/names" | sed -n 5p)" > "$tmp/two"
+start_injector --preset gfw --rules "$DW_ROOT/lab/scenarios/2014-misfire.rules" || fail "injector starts"
+"$DNSWATCH" probe --lab $LAB --from client --control-key "$key" --hold 300 --target nodnsout --target isp \
+	--db "$tmp/mem.db" --pcap "$tmp/p.pcap" "$tmp/two" 2>/dev/null
+stop_injector
+"$DNSWATCH" probe --lab $LAB --from client --control-key "$key" --hold 300 --target isp --db "$tmp/mem.db" --ndjson \
+	"$tmp/two" > "$tmp/later.ndjson" 2>/dev/null
+v2=$(jq -r 'select(.name | test("\\.com\\.$")) | .verdict' "$tmp/later.ndjson")
+[ "$v2" = poisoned ] && ok "a later run, rule off: the store's forgeries make the ISP's answer poisoned" || fail "the store's forgeries" "$v2 $(cat "$tmp/later.ndjson")"
+[ "$(sqlite3 "$tmp/mem.db" 'select count(*) from runs')" = 2 ] && ok "two runs in one store" || fail "two runs in one store"
+# --pcap: every packet sent and received
+pk=$("$DNSWATCH" decode --json "$tmp/p.pcap" | jq -s '[(map(select(.flags.qr == false)) | length), (map(select(.flags.qr)) | length)] | @tsv' -r)
+q=${pk%%$'\t'*} r=${pk##*$'\t'}
+[ "$q" -ge 4 ] && [ "$r" -ge 4 ] && ok "--pcap: queries sent ($q) and replies received ($r), decodable" || fail "--pcap" "$pk"
+
 # --- bad input lines: reported by line, the run goes on -----------------------------
 printf 'www.example.com\nbad..name\n# a comment\n\nok.example.org\nwith space.com\n%s.com\n' "$(printf 'a%.0s' $(seq 64))" > "$tmp/badnames"
 out=$("$DNSWATCH" probe --lab $LAB --from client --target isp --hold 100 --timeout 300 --retries 0 "$tmp/badnames" 2>"$tmp/bad.err")

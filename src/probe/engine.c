@@ -343,19 +343,36 @@ static size_t build_query(struct engine *e, const struct slot *s, uint8_t *buf, 
 				e->cfg->edns ? 1232 : 0);
 }
 
-/* A socket and a random ID free on it. Sockets take turns a batch at a time,
- * so that one sendmmsg carries a whole batch; the ports still vary. */
+/*
+ * A socket and a random ID free on it. Sockets take turns a batch at a time,
+ * so that one sendmmsg carries a whole batch; the ports still vary. The
+ * engine never holds more queries than three quarters of all sockets' IDs
+ * (probe_run sizes it so), so a free ID exists: a few random tries on the
+ * socket whose turn it is find one almost always; otherwise the next
+ * sockets are tried, and a scan is the bounded last resort.
+ */
 static void assign_id(struct engine *e, int32_t i)
 {
 	struct slot *s = &e->slot[i];
-	unsigned sock = (e->assigned++ / BATCH) % e->cfg->sockets;
-	for (;;) {
-		uint16_t id = (uint16_t)rnd(e);
-		int32_t *cell = &e->id_slot[(size_t)sock * 65536 + id];
-		if (*cell == NIL) {
-			*cell = i;
-			s->sock = (uint8_t)sock;
-			s->id = id;
+	unsigned first = (unsigned)((e->assigned++ / BATCH) % e->cfg->sockets);
+	for (unsigned k = 0; k < e->cfg->sockets; k++) {
+		unsigned sock = (first + k) % e->cfg->sockets;
+		int32_t *ids = &e->id_slot[(size_t)sock * 65536];
+		for (int tries = 0; tries < 16; tries++) {
+			uint16_t id = (uint16_t)rnd(e);
+			if (ids[id] == NIL) {
+				ids[id] = i;
+				s->sock = (uint8_t)sock;
+				s->id = id;
+				return;
+			}
+		}
+	}
+	for (size_t c = 0; c < (size_t)e->cfg->sockets * 65536; c++) {
+		if (e->id_slot[c] == NIL) {
+			e->id_slot[c] = i;
+			s->sock = (uint8_t)(c / 65536);
+			s->id = (uint16_t)c;
 			return;
 		}
 	}
@@ -714,6 +731,9 @@ int probe_run(const struct probe_config *cfg, struct probe_names *names,
 	uint64_t holding = (uint64_t)(cfg->rate * (cfg->hold_ms + 100) / 1000.0);
 	uint64_t n = (uint64_t)cfg->inflight * (uint64_t)cfg->ntargets + holding +
 		     (uint64_t)cfg->ntargets * (uint64_t)cfg->nqtypes * 64;
+	uint64_t ids = (uint64_t)cfg->sockets * 65536 * 3 / 4; /* see assign_id */
+	if (n > ids)
+		n = ids;
 	if (n > 2000000)
 		n = 2000000;
 	e->nslots = (uint32_t)n;

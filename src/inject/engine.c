@@ -415,6 +415,16 @@ static void drain(struct engine *e, int r, uint64_t now)
 	}
 }
 
+/* Tell the core we are spinning (frees the sibling hyperthread, saves power). */
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield");
+#endif
+}
+
 /* Is a frame waiting in ring R? (a memory read, no system call) */
 static bool ring_ready(const struct ring *rg)
 {
@@ -443,7 +453,7 @@ static void spin(struct engine *e)
 		if (any)
 			flush(e);
 		else
-			__builtin_ia32_pause();
+			cpu_relax();
 		if ((i & 63) == 0) {
 			uint64_t now = now_us();
 			if (now >= until || (e->ndelayed && e->delayed[0].due_us <= now))

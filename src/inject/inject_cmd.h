@@ -7,7 +7,7 @@
 	"                       [--preset gfw|simple] [--injector SPEC]...\n"               \
 	"                       [--schedule SECONDS:FILE|SECONDS:off]... [--control PATH]\n"\
 	"                       [--log FILE] [--stats-json] [--seed N] [--duration SECONDS]\n"\
-	"                       [--busy-poll]\n"                                            \
+	"                       [--busy-poll] [--keep-caps] [--not-a-lab]\n"               \
 	"       dnswatch inject ctl SOCKET load FILE | off | stats\n"                     \
 	"  An on-path DNS injector, a lab instrument: it reads copies of the DNS\n"        \
 	"  queries crossing the interfaces (the queries go on untouched) and, where a\n"   \
@@ -31,6 +31,7 @@
 	"  --duration S     stop after S seconds (default: at SIGINT or SIGTERM)\n"        \
 	"  --busy-poll      spin on the capture rings instead of sleeping: one core at\n"  \
 	"                   100%, replies tens of microseconds sooner (wins races)\n"       \
+	"  --keep-caps      do not drop capabilities once the sockets are open\n"          \
 	"  Counters (seen, queries, matched, forged, sent, ring drops, send errors)\n"     \
 	"  print as JSON on SIGUSR1 (stderr) and at exit (stdout).\n"
 

@@ -59,7 +59,7 @@ echo "      path      names          verdict    count"
 probe during during
 echo
 echo "  the evidence, as the prober keeps it (one query through the public resolver):"
-jq -r 'select(.target.label == "public" and .verdict == "injected") | "    \(.name): \(.replies | length) replies: " + ([.replies[] | "\(.answers[0].addr // "-") (IP TTL \(.ip_ttl), ID \(.ip_id), DF \(.df), after \(.rtt_us / 1000 | floor) ms)"] | join(", ")) + "\n    verdict: \(.verdict): \(.evidence)"' "$tmp/during.ndjson" | head -2
+jq -r 'select(.target.label == "public" and .verdict == "injected") | "    \(.name): \(.replies | length) replies: " + ([.replies[] | "\(.answers[0].addr // "-") (IP TTL \(.ip_ttl), ID \(.ip_id), DF \(.df), after \(if .rtt_us < 1000 then "\(.rtt_us) us" else "\(.rtt_us / 1000 | floor) ms" end))"] | join(", ")) + "\n    verdict: \(.verdict): \(.evidence)"' "$tmp/during.ndjson" | head -2
 echo
 sed -n 's/^injector group /  injector group: /p' "$tmp/during.err"
 echo

@@ -19,9 +19,12 @@
  *    up in one open-addressing table: an exact rule applies only at i == 0,
  *    a subdomain rule only at i > 0. That is at most one probe per label.
  *    A blocked Bloom filter (2 MB for a million keys, where the table is
- *    16 MB) turns away most suffixes that are no key before they cost a miss
- *    to memory; the slots of those that pass are prefetched together, so
- *    their misses overlap instead of queueing.
+ *    86 MB) turns away most suffixes that are no key before they cost a miss
+ *    to memory; the cells of those that pass are prefetched together, so
+ *    their misses overlap instead of queueing. The probes go from the whole
+ *    name to the root, and stop as soon as the best match so far is longer
+ *    than anything the shorter suffixes could still give (see lk_finish):
+ *    an exact hit on the whole name ends the walk.
  *
  * 3. Text-suffix patterns (*youtube.com, the GFW's sloppy form) also match
  *    inside a label: the pattern splits into a partial label P ("youtube")
@@ -57,27 +60,34 @@
  *    the walk stops at the first rule whose query-type set holds the query's
  *    type (or whose rank cannot win any more). Query-type sets are stored
  *    once each (most rules share "all", which is set 0 and costs no test).
+ *    The same ranks let the lookup skip the automaton (and its q-gram
+ *    filter) whenever the best match so far is longer than the longest
+ *    substring pattern, which is the case for nearly every hit.
  *
- * Memory layout: a table slot is 8 bytes (a 24-bit hash tag plus the key
- * length in 8 bits, and a 32-bit node reference), so a probe that misses
- * touches one cache line and a tag hit is checked against the key length for
- * free. A node is one variable-length record in an arena: header, key bytes
- * (zero padded, compared by 8-byte words), then its rules' (rank, value,
- * type set) entries, so a hit costs one more line (two at most) and needs
- * neither a string pool nor a rule array. Tables are sized once at finish to
- * a power of two at load factor <= 0.5, so every probe sequence ends at an
- * empty slot. Large arrays use 2 MB pages (see struct buf).
+ * Memory layout: a table cell is one 64-byte cache line per key: a tag (24
+ * bits of hash and the key length in 8 bits), and the key's node record
+ * itself: header, key bytes (zero padded, compared by 8-byte words), then
+ * its rules' (rank, value, type set) entries. A record that does not fit in
+ * the cell's 56 bytes (a key over 24 octets with one rule, over 8 with two)
+ * lives in an arena and the cell points to it. So a hit costs one line from
+ * memory in the common case, where a table of 8-byte slots pointing to
+ * records cost two dependent misses (slot, then record). Tables hold keys at
+ * load factor 2/3 with linear probing over cells (every probe sequence ends
+ * at an empty cell); lookups prefetch the home cell and the next one. Large
+ * arrays use 2 MB pages (see struct buf).
  *
  * What bounds the speed at a million rules is memory latency, not work: a
- * hit needs the filter word, the slot and the node record, one after the
- * other. match_lookup_batch (an addition to the interface) runs the lookup
- * as a four-stage software pipeline over many names, so the misses of
- * several names are in flight at once.
+ * hit needs the filter word (in the outer caches) and then its cell, one
+ * after the other. match_lookup_batch (an addition to the interface) runs
+ * the lookup as a three-stage software pipeline over many names, so the
+ * misses of several names are in flight at once.
  *
  * Load: patterns are parsed into one pool and one rule array (grown by
  * mremap, no copying); finish hashes every key in one sequential pass, then
- * inserts them while prefetching the slots of the rule 16 ahead, then lays
- * the nodes out in rule order. A million rules load in about 0.2 s.
+ * interns them in a table of 8-byte slots (merging rules with equal keys
+ * into one node) while prefetching the slots of the rule 16 ahead, then
+ * places the nodes in the cells in rule order, prefetching 16 ahead again.
+ * A million rules load in about 0.2 s.
  *
  * Loops are bounded: the pass and the probes by the name length (<= 255, at
  * most 128 label boundaries, at most 63 partial probes each), the rule walks
@@ -149,7 +159,14 @@ static void *map_huge(size_t bytes)
 static int buf_zalloc(struct buf *b, size_t bytes)
 {
 	b->mapped = bytes >= BIG_BYTES;
-	b->p = b->mapped ? map_huge(bytes) : calloc(1, bytes ? bytes : 1);
+	if (b->mapped) {
+		b->p = map_huge(bytes);
+	} else { /* cache-line aligned: hash table cells are one line each */
+		size_t n = (bytes + 63) & ~(size_t)63;
+		b->p = aligned_alloc(64, n ? n : 64);
+		if (b->p)
+			memset(b->p, 0, n ? n : 64);
+	}
 	b->cap = b->p ? bytes : 0;
 	if (!b->p)
 		b->mapped = false;
@@ -213,21 +230,57 @@ struct nhdr {
 	uint32_t n_sub;   /* aligned: subdomain rules */
 };
 
+/* Build only: the table that merges rules with equal keys into one node. */
 struct slot {
 	uint32_t tag;  /* 24 bits of hash << 8 | key length */
-	uint32_t node; /* arena offset in 8-byte units; 0 = empty */
+	uint32_t node; /* build node number + 1; 0 = empty */
+};
+
+/*
+ * The lookup table: one cache line per key. The node sits in the cell
+ * itself when it fits in 56 bytes, in a compact form: the P-length mask
+ * only if it is not zero, the rules' entries, then the key (zero padded to
+ * 8). That holds a key of up to 40 octets with one rule (48 with none, 24
+ * with two): nearly every key of a real list, so a hit costs one line.
+ * Bigger nodes are full records (struct nhdr ...) in the arena.
+ */
+#define CELL_WORDS 7
+#define CELL_INLINE 0x80000000u /* meta: the node is in the cell */
+#define CELL_PLENS 0x00010000u  /* meta, inline: rec[0] is the P-length mask */
+struct cell {
+	uint32_t tag;  /* 24 bits of hash << 8 | key length; 0 = empty (lengths >= 1) */
+	uint32_t meta; /* CELL_INLINE | [CELL_PLENS] | n_sub << 8 | n_exact, or the
+			* arena offset (8-byte units, < 2^31) of the node's record */
+	uint64_t rec[CELL_WORDS];
+};
+
+/* A node as the lookup sees it, wherever it is stored. */
+struct nview {
+	uint64_t plens;
+	const struct rent *re; /* n_exact exact (or text-suffix) rules, then n_sub */
+	uint32_t n_exact, n_sub;
 };
 
 struct table {
-	struct slot *slots;
+	struct slot *slots; /* build only */
 	uint64_t mask;
 	struct buf mem;
+	struct cell *cells; /* = cmem.p */
+	uint64_t ncells;    /* < 2^32: the index is a multiply-shift of 32 hash bits */
+	struct buf cmem;
 };
+
+/* Home cell of mixed hash M: its low 32 bits scaled to the table (the tag
+ * takes the high 24, so the two are independent). */
+static inline uint64_t cell_of(uint64_t m, uint64_t ncells)
+{
+	return (uint64_t)(uint32_t)m * ncells >> 32;
+}
 
 /* Build-time node, before it is laid out in the arena. */
 struct tnode {
 	uint64_t plens;
-	uint64_t slot; /* its slot in the table, rewritten at layout */
+	uint64_t m;    /* mixed hash of the key */
 	uint32_t key_off;
 	uint32_t head[2], tail[2], count[2];
 	uint16_t key_len;
@@ -272,6 +325,10 @@ struct match_set {
 	uint64_t sfmask;
 	uint64_t bpow[9];     /* HASH_B^0 .. HASH_B^8 */
 	uint32_t sq;
+	/* The automaton runs only for a best-so-far rank below this: 0 without
+	 * substring rules, else the rank of the longest substring pattern's
+	 * length with a text-suffix's kind (no substring can beat that). */
+	uint64_t dfa_bound;
 };
 
 static inline uint8_t lower(uint8_t c)
@@ -745,7 +802,7 @@ static uint32_t table_intern(struct table *t, struct tnode *nodes, uint32_t *nno
 			memset(nd, 0, sizeof *nd);
 			nd->key_off = key_off;
 			nd->key_len = (uint16_t)key_len;
-			nd->slot = i;
+			nd->m = m;
 			nd->head[0] = nd->head[1] = nd->tail[0] = nd->tail[1] = NONE;
 			sl->tag = tag;
 			sl->node = k + 1;
@@ -774,24 +831,61 @@ static size_t node_words(size_t key_len, size_t nrules)
 	return sizeof(struct nhdr) / 8 + (key_len + 7) / 8 + nrules * sizeof(struct rent) / 8;
 }
 
-/*
- * Lay the N build nodes of table T out in the arena, in the order they were
- * made (the order of the rules, so the pool and the rules are read almost
- * sequentially), and point their slots at the records.
- */
-static void table_layout(struct match_set *s, struct table *t, const struct tnode *nodes,
-			 uint32_t n)
+/* Does build node ND fit in a cell (compact form, see struct cell)? */
+static bool cell_fits(const struct tnode *nd)
 {
+	size_t nr = (size_t)nd->count[0] + nd->count[1];
+	return nr <= 3 && (nd->plens != 0) + nr * sizeof(struct rent) / 8 +
+				  ((size_t)nd->key_len + 7) / 8 <= CELL_WORDS;
+}
+
+/*
+ * Put the N build nodes of table T into its cells (load factor 2/3, linear
+ * probing), in the order they were made (the order of the rules, so the
+ * pool and the rules are read almost sequentially): the record inline when
+ * it fits, else in the arena. The home cell of the node 16 ahead is
+ * prefetched, so the random writes overlap.
+ */
+static int table_place(struct match_set *s, struct table *t, const struct tnode *nodes,
+		       uint32_t n)
+{
+	uint64_t nc = (uint64_t)n + n / 2 + 16;
+	if (nc >= ((uint64_t)1 << 32) || buf_zalloc(&t->cmem, nc * sizeof(struct cell)) != 0)
+		return -1;
+	t->cells = t->cmem.p;
+	t->ncells = nc;
 	for (uint32_t k = 0; k < n; k++) {
+		if (k + 16 < n)
+			__builtin_prefetch(&t->cells[cell_of(nodes[k + 16].m, nc)], 1);
 		const struct tnode *nd = &nodes[k];
-		uint64_t *rec = s->arena + s->narena;
-		struct nhdr *h = (struct nhdr *)rec;
-		h->plens = nd->plens;
-		h->n_exact = nd->count[0];
-		h->n_sub = nd->count[1];
-		uint8_t *key = (uint8_t *)(h + 1);
+		uint64_t i = cell_of(nd->m, nc);
+		while (t->cells[i].tag)
+			i = i + 1 == nc ? 0 : i + 1;
+		struct cell *c = &t->cells[i];
+		c->tag = tag_of(nd->m, nd->key_len);
+		uint8_t *key;
+		struct rent *re;
+		if (cell_fits(nd)) {
+			uint64_t *rec = c->rec;
+			c->meta = CELL_INLINE | nd->count[1] << 8 | nd->count[0];
+			if (nd->plens) {
+				c->meta |= CELL_PLENS;
+				*rec++ = nd->plens;
+			}
+			re = (struct rent *)rec;
+			key = (uint8_t *)(re + nd->count[0] + nd->count[1]);
+		} else {
+			uint64_t *rec = s->arena + s->narena;
+			c->meta = (uint32_t)s->narena;
+			s->narena += node_words(nd->key_len, nd->count[0] + nd->count[1]);
+			struct nhdr *h = (struct nhdr *)rec;
+			h->plens = nd->plens;
+			h->n_exact = nd->count[0];
+			h->n_sub = nd->count[1];
+			key = (uint8_t *)(h + 1);
+			re = (struct rent *)(rec + sizeof *h / 8 + (nd->key_len + 7) / 8);
+		}
 		memcpy(key, s->pool + nd->key_off, nd->key_len);
-		struct rent *re = (struct rent *)(rec + sizeof *h / 8 + (nd->key_len + 7) / 8);
 		for (int w = 0; w < 2; w++)
 			for (uint32_t r = nd->head[w]; r != NONE; r = s->rules[r].next) {
 				re->rank = s->rules[r].rank;
@@ -799,9 +893,11 @@ static void table_layout(struct match_set *s, struct table *t, const struct tnod
 				re->qset = s->rules[r].qset;
 				re++;
 			}
-		t->slots[nd->slot].node = (uint32_t)s->narena;
-		s->narena += node_words(nd->key_len, nd->count[0] + nd->count[1]);
 	}
+	/* The build table has done its work. */
+	buf_free(&t->mem);
+	t->slots = NULL;
+	return 0;
 }
 
 static int build_dfa(struct match_set *s)
@@ -885,6 +981,11 @@ static int build_dfa(struct match_set *s)
 	for (size_t i = 0; i < (size_t)nst * ncls; i++)
 		s->delta[i] = s->delta[i] * ncls | (s->emit[s->delta[i]] ? DFA_FLAG : 0);
 	s->nstates = nst;
+	uint64_t maxlen = 0;
+	for (size_t r = 0; r < s->nrules; r++)
+		if (s->rules[r].kind == MATCH_SUBSTRING && s->rules[r].key_len > maxlen)
+			maxlen = s->rules[r].key_len;
+	s->dfa_bound = maxlen << 35 | (uint64_t)2 << 32;
 
 	/* The q-gram prefilter: the first q octets of every substring pattern,
 	 * hashed, in a blocked Bloom filter with 64 bits a pattern (a few KB,
@@ -945,6 +1046,10 @@ static void unbuild(struct match_set *s)
 {
 	buf_free(&s->aligned.mem);
 	buf_free(&s->partial.mem);
+	buf_free(&s->aligned.cmem);
+	buf_free(&s->partial.cmem);
+	s->aligned.cells = s->partial.cells = NULL;
+	s->aligned.ncells = s->partial.ncells = 0;
 	buf_free(&s->arena_mem);
 	free(s->pfilter);
 	buf_free(&s->afilter_mem);
@@ -962,6 +1067,7 @@ static void unbuild(struct match_set *s)
 	s->delta = s->own = s->emit = s->fail = NULL;
 	s->narena = 0;
 	s->nstates = 0;
+	s->dfa_bound = 0;
 	s->all_head = NONE;
 }
 
@@ -995,7 +1101,6 @@ static int build(struct match_set *s)
 	struct tnode *pnodes = nodes + nal; /* partial nodes after the aligned ones */
 	uint64_t *hs = hash_mem.p;
 	uint32_t nal_nodes = 0, npart_nodes = 0;
-	size_t rent_total = 0;
 
 	/* Hashes first, in one sequential pass over the pool ... */
 	for (size_t r = 0; r < s->nrules; r++) {
@@ -1044,7 +1149,6 @@ static int build(struct match_set *s)
 			uint32_t k = table_intern(&s->aligned, nodes, &nal_nodes, s->pool, ru->key_off,
 						  ru->key_len, hs[2 * r]);
 			chain_append(s->rules, &nodes[k], ru->kind == MATCH_SUBDOMAIN, (uint32_t)r);
-			rent_total++;
 			break;
 		}
 		case MATCH_SUFFIX: {
@@ -1052,7 +1156,6 @@ static int build(struct match_set *s)
 			uint32_t k = table_intern(&s->partial, pnodes, &npart_nodes, s->pool,
 						  ru->key_off, ru->key_len, m);
 			chain_append(s->rules, &pnodes[k], 0, (uint32_t)r);
-			rent_total++;
 			uint32_t t = table_intern(&s->aligned, nodes, &nal_nodes, s->pool,
 						  ru->key_off + ru->plen, (size_t)ru->key_len - ru->plen,
 						  hs[2 * r + 1]);
@@ -1073,20 +1176,23 @@ static int build(struct match_set *s)
 	}
 	buf_free(&hash_mem);
 
-	size_t words = 1; /* offset 0 means "empty slot" */
-	for (uint32_t k = 0; k < nal_nodes; k++)
-		words += node_words(nodes[k].key_len, 0);
-	for (uint32_t k = 0; k < npart_nodes; k++)
-		words += node_words(pnodes[k].key_len, 0);
-	words += rent_total * sizeof(struct rent) / 8;
-	if (words >= UINT32_MAX || buf_zalloc(&s->arena_mem, words * 8) != 0) {
+	size_t words = 1; /* offset 0 unused */
+	for (uint32_t k = 0; k < nal_nodes + npart_nodes; k++) {
+		const struct tnode *nd = k < nal_nodes ? &nodes[k] : &pnodes[k - nal_nodes];
+		if (!cell_fits(nd))
+			words += node_words(nd->key_len, nd->count[0] + nd->count[1]);
+	}
+	if (words >= CELL_INLINE || buf_zalloc(&s->arena_mem, words * 8) != 0) {
 		buf_free(&nodes_mem);
 		return -1;
 	}
 	s->arena = s->arena_mem.p;
 	s->narena = 1;
-	table_layout(s, &s->aligned, nodes, nal_nodes);
-	table_layout(s, &s->partial, pnodes, npart_nodes);
+	if (table_place(s, &s->aligned, nodes, nal_nodes) != 0 ||
+	    table_place(s, &s->partial, pnodes, npart_nodes) != 0) {
+		buf_free(&nodes_mem);
+		return -1;
+	}
 	buf_free(&nodes_mem);
 
 	if (s->nsubstr && build_dfa(s) != 0)
@@ -1144,50 +1250,66 @@ static void take_substrings(const struct match_set *s, uint32_t row, uint16_t qt
 		take_rules(s, s->own[e], qtype, b);
 }
 
-/* The node record for KEY (lowercase, hash H), or NULL. */
-static inline const struct nhdr *probe(const struct match_set *s, const struct table *t,
-				       uint64_t m, const uint8_t *key, size_t key_len)
+/* Do the KEY_LEN octets at A and B match? Both are zero padded to 8. */
+static inline bool key_equal(const uint8_t *a, const uint8_t *b, size_t key_len)
+{
+	for (size_t w = 0; w < key_len; w += 8) {
+		uint64_t x, y;
+		memcpy(&x, a + w, 8);
+		memcpy(&y, b + w, 8);
+		if (x != y)
+			return false;
+	}
+	return true;
+}
+
+/* Find KEY (lowercase, zero padded to 8, mixed hash M): true and its node
+ * in *V, or false. */
+static inline bool probe(const struct match_set *s, const struct table *t, uint64_t m,
+			 const uint8_t *key, size_t key_len, struct nview *v)
 {
 	uint32_t tag = tag_of(m, key_len);
-	for (uint64_t i = m & t->mask;; i = (i + 1) & t->mask) {
-		struct slot sl = t->slots[i];
-		if (!sl.node)
-			return NULL;
-		if (sl.tag == tag) {
-			/* Both keys are zero padded to 8 octets and their lengths are
-			 * equal (the tag holds it): compare word by word. */
-			const struct nhdr *h = (const struct nhdr *)(s->arena + sl.node);
-			const uint8_t *nk = (const uint8_t *)(h + 1);
-			size_t w = 0;
-			for (; w < key_len; w += 8) {
-				uint64_t x, y;
-				memcpy(&x, nk + w, 8);
-				memcpy(&y, key + w, 8);
-				if (x != y)
-					break;
+	const uint64_t nc = t->ncells;
+	for (uint64_t i = cell_of(m, nc);; i = i + 1 == nc ? 0 : i + 1) {
+		const struct cell *c = &t->cells[i];
+		if (!c->tag)
+			return false;
+		if (c->tag != tag) /* the tag holds the length: equal ones compare */
+			continue;
+		uint32_t meta = c->meta;
+		if (meta & CELL_INLINE) {
+			const uint64_t *rec = c->rec;
+			v->plens = 0;
+			if (meta & CELL_PLENS)
+				v->plens = *rec++;
+			v->n_exact = meta & 0xff;
+			v->n_sub = (meta >> 8) & 0xff;
+			v->re = (const struct rent *)rec;
+			if (key_equal((const uint8_t *)(v->re + v->n_exact + v->n_sub), key, key_len))
+				return true;
+		} else {
+			const struct nhdr *h = (const struct nhdr *)(s->arena + meta);
+			if (key_equal((const uint8_t *)(h + 1), key, key_len)) {
+				v->plens = h->plens;
+				v->n_exact = h->n_exact;
+				v->n_sub = h->n_sub;
+				v->re = (const struct rent *)((const uint64_t *)(h + 1) +
+							      (key_len + 7) / 8);
+				return true;
 			}
-			if (w >= key_len)
-				return h;
 		}
 	}
 }
 
-static inline const struct rent *rents_of(const struct nhdr *h, size_t key_len)
-{
-	return (const struct rent *)((const uint64_t *)(h + 1) + (key_len + 7) / 8);
-}
-
 /*
- * One lookup in four stages, so that a batch can run each stage over
+ * One lookup in three stages, so that a batch can run each stage over
  * several names and let their cache misses overlap (a million rules make
- * tables far larger than the caches: a hit costs a miss for the filter
- * word, one for the slot and one for the node, and one name alone cannot
- * hide them).
+ * the table far larger than the caches: a hit costs a miss for the filter
+ * word and one for the cell, and one name alone cannot hide them).
  *   prepare:  validate, lowercase and hash the name; prefetch the filter
  *             word of every label boundary.
  *   filter:   keep the boundaries whose suffix passes the filter; prefetch
- *             their slots.
- *   nodes:    read those slots; prefetch the record of each tag hit.
+ *             their cells (all of a name's at once: their misses overlap).
  *   finish:   compare keys, walk rules, partial probes, substrings.
  */
 struct lk {
@@ -1202,11 +1324,27 @@ struct lk {
 
 static inline void lk_prepare(const struct match_set *s, const uint8_t *name, struct lk *st)
 {
-	st->len = name ? wire_name_len(name, WIRE_NAME_MAX) : 0;
-	st->na = 0;
-	size_t len = st->len;
-	if (!len)
+	st->len = st->na = 0;
+	if (!name)
 		return;
+	/* The label walk: wire_name_len's checks (labels of at most 63
+	 * octets, at most 255 octets in all, a root label) and the boundaries
+	 * in one pass. */
+	size_t n = 0, na = 0;
+	for (;;) {
+		if (n >= WIRE_NAME_MAX)
+			return;
+		uint8_t l = name[n];
+		if (l > WIRE_LABEL_MAX)
+			return;
+		st->apos[na++] = (uint8_t)n;
+		n += 1 + (size_t)l;
+		if (l == 0)
+			break;
+	}
+	if (n > WIRE_NAME_MAX)
+		return;
+	const size_t len = n;
 	uint64_t hc = HASH_SEED;
 	for (size_t i = len; i-- > 0;) {
 		uint8_t c = lower(name[i]);
@@ -1215,20 +1353,18 @@ static inline void lk_prepare(const struct match_set *s, const uint8_t *name, st
 		st->h[i] = hc;
 	}
 	memset(st->lc + len, 0, 8); /* key compares go by 8-byte words */
-	size_t na = 0;
-	for (size_t p = 0;; p += 1 + (size_t)name[p]) {
-		st->apos[na] = (uint8_t)p;
+	for (size_t k = 0; k < na; k++) {
 		uint64_t w;
-		(void)pf_bits(st->h[p], &w, s->afmask);
+		(void)pf_bits(st->h[st->apos[k]], &w, s->afmask);
 		__builtin_prefetch(&s->afilter[w]);
-		na++;
-		if (name[p] == 0)
-			break;
 	}
+	st->len = len;
 	st->na = na;
 }
 
-/* Filter each boundary's suffix; prefetch the slots of those that pass. */
+/* Filter each boundary's suffix; prefetch the cells of those that pass
+ * (and the next cell: a third of the keys sit one or more cells past their
+ * home, and the next line comes with little extra latency). */
 static inline void lk_filter(const struct match_set *s, struct lk *st)
 {
 	for (size_t k = 0; k < st->na; k++) {
@@ -1237,31 +1373,23 @@ static inline void lk_filter(const struct match_set *s, struct lk *st)
 		st->cand[k] = (s->afilter[w] & bits) == bits;
 		if (st->cand[k]) {
 			st->am[k] = mix(h);
-			__builtin_prefetch(&s->aligned.slots[st->am[k] & s->aligned.mask]);
+			uint64_t c = cell_of(st->am[k], s->aligned.ncells);
+			__builtin_prefetch(&s->aligned.cells[c]);
+			__builtin_prefetch(&s->aligned.cells[c + 1 < s->aligned.ncells ? c + 1 : 0]);
 		}
 	}
 }
 
-static inline void lk_nodes(const struct match_set *s, const struct lk *st)
-{
-	const struct table *t = &s->aligned;
-	for (size_t k = 0; k < st->na; k++) {
-		if (!st->cand[k])
-			continue;
-		uint64_t m = st->am[k];
-		uint32_t tag = tag_of(m, st->len - st->apos[k]);
-		for (uint64_t i = m & t->mask;; i = (i + 1) & t->mask) {
-			struct slot sl = t->slots[i];
-			if (!sl.node)
-				break;
-			if (sl.tag == tag) {
-				__builtin_prefetch(s->arena + sl.node);
-				break;
-			}
-		}
-	}
-}
-
+/*
+ * The aligned probes, from the whole name (k = 0) to the root, and the
+ * text-suffix probes under each. Going from long to short lets the walk
+ * stop early: nothing found at boundary k or right of it (a subdomain rule
+ * keyed there, or a text-suffix rule whose partial label lies in label
+ * k-1) is longer than the text of the name from label k-1 on, less its
+ * first octet; once the best so far beats that bound (with a subdomain's
+ * kind and the first index), the rest cannot win. An exact hit on the
+ * whole name stops it at once.
+ */
 static void lk_finish(const struct match_set *s, const struct lk *st, uint16_t qtype,
 		      struct best *bp)
 {
@@ -1273,24 +1401,28 @@ static void lk_finish(const struct match_set *s, const struct lk *st, uint16_t q
 	if (s->all_head != NONE)
 		take_rules(s, s->all_head, qtype, &b);
 
-	for (size_t k = na; k-- > 0;) {
+	for (size_t k = 0; k < na; k++) {
+		size_t pos = apos[k];
+		if (k > 0) {
+			uint64_t u = (uint64_t)(len - apos[k - 1] - 2);
+			if (b.rank > (u << 35 | (uint64_t)3 << 32 | UINT32_MAX))
+				break;
+		}
 		if (!st->cand[k])
 			continue;
-		size_t pos = apos[k];
-		const struct nhdr *nd = probe(s, &s->aligned, st->am[k], lc + pos, len - pos);
-		if (!nd)
+		struct nview nd;
+		if (!probe(s, &s->aligned, st->am[k], lc + pos, len - pos, &nd))
 			continue;
-		const struct rent *re = rents_of(nd, len - pos);
 		if (pos == 0)
-			take_rents(s, re, nd->n_exact, qtype, &b);
+			take_rents(s, nd.re, nd.n_exact, qtype, &b);
 		else
-			take_rents(s, re + nd->n_exact, nd->n_sub, qtype, &b);
-		if (k == 0 || !nd->plens)
+			take_rents(s, nd.re + nd.n_exact, nd.n_sub, qtype, &b);
+		if (k == 0 || !nd.plens)
 			continue;
 		/* Text-suffix rules under this tail: probe the label on its left
 		 * at the offsets that leave a partial label of a known length. */
 		size_t lab = pos - apos[k - 1] - 1; /* length of that label */
-		uint64_t mask = nd->plens;
+		uint64_t mask = nd.plens;
 		mask &= ((uint64_t)1 << lab) - 1; /* 1 <= lab <= 63: P fits in it */
 		while (mask) {
 			size_t p = (size_t)__builtin_ctzll(mask) + 1;
@@ -1299,9 +1431,9 @@ static void lk_finish(const struct match_set *s, const struct lk *st, uint16_t q
 			uint64_t w, bits = pf_bits(h[j], &w, s->pfmask);
 			if ((s->pfilter[w] & bits) != bits)
 				continue; /* certainly no such key */
-			const struct nhdr *pn = probe(s, &s->partial, mix(h[j]), lc + j, len - j);
-			if (pn)
-				take_rents(s, rents_of(pn, len - j), pn->n_exact, qtype, &b);
+			struct nview pn;
+			if (probe(s, &s->partial, mix(h[j]), lc + j, len - j, &pn))
+				take_rents(s, pn.re, pn.n_exact, qtype, &b);
 		}
 	}
 
@@ -1337,12 +1469,18 @@ static bool lk_maybe_substring(const struct match_set *s, const struct lk *st)
 	return hit;
 }
 
+/* Might a substring pattern occur in ST? (Without the filter: yes.) */
+static inline bool lk_substring_possible(const struct match_set *s, const struct lk *st)
+{
+	if (!s->sq)
+		return true;
+	return st->len >= 2 + s->sq && lk_maybe_substring(s, st);
+}
+
 /* Substrings: the DFA over the text of ST (labels joined by '.'). */
 static void lk_dfa(const struct match_set *s, const struct lk *st, uint16_t qtype,
 		   struct best *b)
 {
-	if (s->sq && (st->len < 2 + s->sq || !lk_maybe_substring(s, st)))
-		return;
 	const uint32_t *delta = s->delta;
 	const uint8_t dot = s->cls['.'];
 	const uint8_t *lc = st->lc;
@@ -1388,18 +1526,17 @@ bool match_lookup(const struct match_set *s, const uint8_t *name, uint16_t qtype
 	lk_filter(s, &st);
 	struct best b;
 	lk_finish(s, &st, qtype, &b);
-	if (s->nstates)
+	if (b.rank < s->dfa_bound && lk_substring_possible(s, &st))
 		lk_dfa(s, &st, qtype, &b);
 	return lk_result(&b, r);
 }
 
 
 /*
- * The batch is a software pipeline of four stages, D names apart: name
- * i+3D is hashed (its filter words prefetched), name i+2D filtered (its
- * slots prefetched), name i+D has its slots read (its node records
- * prefetched), while name i is finished. Each miss has the work of D names
- * to arrive in. States live in a ring of RING (a power of two > 3D)
+ * The batch is a software pipeline of three stages, D names apart: name
+ * i+2D is hashed (its filter words prefetched), name i+D filtered (its
+ * cells prefetched), while name i is finished. Each miss has the work of D
+ * names to arrive in. States live in a ring of RING (a power of two > 2D)
  * entries; each stage touches only a few hundred bytes of its state.
  */
 #define PIPE_D 4
@@ -1415,20 +1552,18 @@ size_t match_lookup_batch(const struct match_set *s, const uint8_t *const *names
 		return 0;
 	}
 	struct lk st[RING];
-	for (size_t t = 0; t < n + 3 * PIPE_D; t++) {
+	for (size_t t = 0; t < n + 2 * PIPE_D; t++) {
 		if (t < n)
 			lk_prepare(s, names[t], &st[t % RING]);
 		if (t >= PIPE_D && t - PIPE_D < n)
 			lk_filter(s, &st[(t - PIPE_D) % RING]);
-		if (t >= 2 * PIPE_D && t - 2 * PIPE_D < n)
-			lk_nodes(s, &st[(t - 2 * PIPE_D) % RING]);
-		if (t >= 3 * PIPE_D) {
-			size_t i = t - 3 * PIPE_D;
+		if (t >= 2 * PIPE_D) {
+			size_t i = t - 2 * PIPE_D;
 			const struct lk *x = &st[i % RING];
 			struct best b = {0, 0};
 			if (x->len) {
 				lk_finish(s, x, qtypes[i], &b);
-				if (s->nstates)
+				if (b.rank < s->dfa_bound && lk_substring_possible(s, x))
 					lk_dfa(s, x, qtypes[i], &b);
 			}
 			found[i] = lk_result(&b, r ? &r[i] : NULL);

@@ -590,6 +590,92 @@ static void text_to_wire_plain(const char *text, uint8_t *w)
 	w[o] = 0;
 }
 
+/*
+ * Keys of every length around what a table cell holds (56 bytes: the key
+ * and up to three rules, and a P-length mask if text-suffix rules hang
+ * under the key) and beyond, where the node goes to the arena: one to four
+ * rules on a key, with and without text-suffix rules under it, single and
+ * batch lookups checked against the reference.
+ */
+static void test_cell_forms(void)
+{
+	static struct ref_rule ref[8];
+	struct match_qtypes qa;
+	char err[128];
+	CHECK_EQ(match_qtypes_parse("A", &qa, err, sizeof err), 0);
+	/* Text before the label, text after it. */
+	static const char *const forms[][2] = {
+		{"", ".ex.com"}, {"*.", ".ex.com"}, {"", ".ex.com"}, {"*.", ".ex.com"}};
+	static const char *const names[][2] = {{"", ".ex.com"},    {"w.", ".ex.com"},
+					       {"xzz.", ".ex.com"}, {"zz.", ".ex.com"},
+					       {"", ".ex.co"},      {"a.b.", ".ex.com"}};
+	enum { NN = sizeof names / sizeof names[0] };
+	long bad = 0, hits = 0;
+	for (int len = 1; len <= 63; len++) {
+		char lab[64];
+		for (int i = 0; i < len; i++)
+			lab[i] = (char)('a' + (i * 7 + len) % 26);
+		lab[len] = 0;
+		for (int nr = 1; nr <= 4; nr++) {
+			for (int tail = 0; tail < 2; tail++) {
+				struct match_set *s = match_set_new();
+				size_t n = 0;
+				char pat[200];
+				for (int r = 0; r < nr; r++, n++) {
+					snprintf(pat, sizeof pat, "%s%s%s", forms[r][0], lab,
+						 forms[r][1]);
+					const struct match_qtypes *q = r < 2 ? &qa : NULL;
+					ref_parse(pat, q, (uint32_t)n, &ref[n]);
+					CHECK_EQ(match_set_add(s, pat, q, (uint32_t)n, err, sizeof err), 0);
+				}
+				if (tail) {
+					snprintf(pat, sizeof pat, "*zz.%s.ex.com", lab);
+					ref_parse(pat, NULL, (uint32_t)n, &ref[n]);
+					CHECK_EQ(match_set_add(s, pat, NULL, (uint32_t)n, err, sizeof err), 0);
+					n++;
+				}
+				CHECK_EQ(match_set_finish(s), 0);
+				static uint8_t wires[2 * NN][WIRE_NAME_MAX + 1];
+				const uint8_t *ptrs[2 * NN];
+				uint16_t qtv[2 * NN];
+				struct match_result single[2 * NN], batch[2 * NN];
+				bool sfound[2 * NN], bfound[2 * NN];
+				for (size_t k = 0; k < 2 * NN; k++) {
+					char text[200], low[200];
+					snprintf(text, sizeof text, "%s%s%s", names[k % NN][0], lab,
+						 names[k % NN][1]);
+					memcpy(wires[k], W(text), WIRE_NAME_MAX + 1);
+					ref_name_text(wires[k], low);
+					qtv[k] = k < NN ? T_A : T_AAAA;
+					ptrs[k] = wires[k];
+					long want = ref_lookup(ref, n, low, qtv[k]);
+					sfound[k] = match_lookup(s, wires[k], qtv[k], &single[k]);
+					bool ok = sfound[k] == (want >= 0);
+					if (ok && sfound[k]) {
+						hits++;
+						ok = single[k].value == (uint32_t)want &&
+						     single[k].kind == ref[want].kind &&
+						     single[k].length == ref[want].len;
+					}
+					if (!ok && bad++ < 5)
+						printf("#   %s type %u (label %d, %d rules, tail %d): got %d "
+						       "value %u, want %ld\n", text, qtv[k], len, nr, tail,
+						       sfound[k], sfound[k] ? single[k].value : 0, want);
+				}
+				match_lookup_batch(s, ptrs, qtv, 2 * NN, batch, bfound);
+				for (size_t k = 0; k < 2 * NN; k++)
+					if (bfound[k] != sfound[k] ||
+					    (bfound[k] && batch[k].value != single[k].value))
+						bad++;
+				match_set_free(s);
+			}
+		}
+	}
+	printf("# cell forms: %ld hits\n", hits);
+	CHECK_EQ(bad, 0);
+}
+
+
 static void test_differential(void)
 {
 	enum { SETS = 300, RULES = 60, NAMES = 300 };
@@ -707,6 +793,7 @@ int main(void)
 	RUN(test_invalid);
 	RUN(test_odd_bytes);
 	RUN(test_many);
+	RUN(test_cell_forms);
 	RUN(test_differential);
 	return harness_done();
 }

@@ -25,6 +25,8 @@
 #include "lab/population.h"
 #include "lab/probe.h"
 #include "lab/proc.h"
+#include "lab/replay.h"
+#include "lab/scenario.h"
 #include "lab/servers.h"
 #include "lab/sign.h"
 #include "lab/topology.h"
@@ -34,6 +36,8 @@ const char lab_usage[] =
 	"       dnswatch lab [--name NAME] down\n"
 	"       dnswatch lab [--name NAME] status\n"
 	"       dnswatch lab [--name NAME] exec HOST CMD [ARGS...]\n"
+	"       dnswatch lab [--name NAME] replay SCENARIO [--control SOCK] [--events FILE]\n"
+	"                                        [--scale REAL=SCENARIO] [--check]\n"
 	"\n"
 	"  A mini-Internet in network namespaces: client -> isp (unbound) -> border ->\n"
 	"  long-haul link -> transit -> outside (root, com/net/org TLDs, authoritatives\n"
@@ -65,13 +69,25 @@ const char lab_usage[] =
 	"  status          hosts, addresses, roles, a live DNS check of every server,\n"
 	"                  the delay element; exit 0 if up and healthy, 1 otherwise\n"
 	"  exec HOST CMD   run CMD inside host HOST (client isp cn border transit outside\n"
-	"                  remote); exit status passed through\n"
+	"                  remote vpnclient); exit status passed through\n"
+	"  replay SCENARIO run a scenario's timeline (docs/scenarios.md) against the lab:\n"
+	"                  rule sets in the wall, cache flushes, a TLD's data hijacked\n"
+	"                  to a rogue server, marks; one line per action as it happens.\n"
+	"                  The whole file is checked first (errors as FILE:LINE: reason).\n"
+	"                  Starts the wall itself (`wall PRESET` in the file) in the\n"
+	"                  border and stops it at the end; Ctrl-C undoes everything.\n"
+	"    --control SOCK   use a running wall's control socket instead (rules are\n"
+	"                     turned off at the end; the wall is left running)\n"
+	"    --events FILE    one NDJSON event per action (time_us, clock, action, ...)\n"
+	"    --scale R=S      override the file's scale (e.g. 1s=4min)\n"
+	"    --check          check the file and print its timeline; run nothing\n"
 	"\n"
 	"  Helper run by `up` inside the transit namespace (not for direct use):\n"
 	"  delay --queue N --delay-us US --jitter-us US --capacity N --seed N --stats FILE\n"
 	"                  the NFQUEUE delay element\n"
 	"\n"
-	"  Exit status: 0 done, 1 failed, 2 usage error, 3 `up` on a lab already up.\n"
+	"  Exit status: 0 done, 1 failed, 2 usage error or a bad scenario file,\n"
+	"  3 `up` on a lab already up, 130 replay interrupted (cleaned up).\n"
 	"  Needs root.\n";
 
 #define LAB_DEFAULT_DELAY_MS 80
@@ -898,12 +914,12 @@ static int lab_status(struct lab_opts *o)
 	printf("state:  %s (answer key: %s/answers.tsv)\n", o->dir, o->dir);
 	int delay_ok = lab_status_delay(o);
 
-	printf("\n%-8s %-52s %s\n", "HOST", "ADDRESSES", "ROLE");
+	printf("\n%-9s %-52s %s\n", "HOST", "ADDRESSES", "ROLE");
 	for (int i = 0; i < LAB_NHOSTS; i++) {
 		char ns[64], addrs[1024];
 		lab_host_ns(o->name, i, ns, sizeof ns);
 		if (!lab_netns_exists(ns)) {
-			printf("%-8s %-52s %s\n", lab_hosts[i].name, "(namespace missing)", lab_hosts[i].role);
+			printf("%-9s %-52s %s\n", lab_hosts[i].name, "(namespace missing)", lab_hosts[i].role);
 			continue;
 		}
 		lab_host_addrs(ns, addrs, sizeof addrs);
@@ -923,7 +939,7 @@ static int lab_status(struct lab_opts *o)
 				while (*s == ' ')
 					s++;
 			}
-			printf("%-8s %-52s %s\n", first ? lab_hosts[i].name : "", chunk,
+			printf("%-9s %-52s %s\n", first ? lab_hosts[i].name : "", chunk,
 			       first ? lab_hosts[i].role : "");
 			first = 0;
 			if (!*s)
@@ -994,7 +1010,7 @@ static int lab_exec(struct lab_opts *o, int argc, char **argv)
 	int h = lab_host_find(argv[0]);
 	if (h < 0)
 		return lab_usage_error("no host '%s' in the lab (hosts: client isp cn border transit "
-				       "outside remote)", argv[0]);
+				       "outside remote vpnclient)", argv[0]);
 	if (lab_need_root("exec") != 0)
 		return 1;
 	char ns[64];
@@ -1012,6 +1028,106 @@ static int lab_exec(struct lab_opts *o, int argc, char **argv)
 	execvp(argv[1], argv + 1);
 	fprintf(stderr, "dnswatch lab exec: %s: %s\n", argv[1], strerror(errno));
 	return errno == ENOENT ? 127 : 126;
+}
+
+/* ---- replay ------------------------------------------------------------------------ */
+
+static void lab_replay_print(const struct scn *s)
+{
+	char cb[16];
+	scn_format_clock(s->clock_s, cb, sizeof cb);
+	double span = (double)s->step[s->nsteps - 1].offset_s;
+	printf("%s: scenario %s%s%s, clock %s%s%s, scale %s, wall %s, %zu actions, %.0f scenario s "
+	       "in %.1f s\n", s->file, s->name, s->title[0] ? ": " : "", s->title, cb,
+	       s->zone[0] ? " " : "", s->zone, s->scale_text, s->wall, s->nsteps, span, span / s->scale);
+	for (size_t k = 0; k < s->nsteps; k++) {
+		const struct scn_step *st = &s->step[k];
+		scn_format_clock(st->clock_s, cb, sizeof cb);
+		char extra[64] = "";
+		if (st->action == SCN_ROGUE_UP || st->action == SCN_ZONE_HIJACK)
+			snprintf(extra, sizeof extra, " %u.%u.%u.%u", st->addr >> 24, (st->addr >> 16) & 0xff,
+				 (st->addr >> 8) & 0xff, st->addr & 0xff);
+		if (st->action == SCN_ROGUE_UP)
+			snprintf(extra + strlen(extra), sizeof extra - strlen(extra), " %u.%u.%u.%u",
+				 st->answer >> 24, (st->answer >> 16) & 0xff, (st->answer >> 8) & 0xff,
+				 st->answer & 0xff);
+		printf("  %s  +%7.2f s  %s%s%s%s\n", cb, (double)st->offset_s / s->scale,
+		       scn_action_name(st->action), st->arg[0] ? " " : "", st->arg, extra);
+	}
+}
+
+static int lab_replay_cmd(struct lab_opts *o, int argc, char **argv)
+{
+	const char *file = NULL, *control = NULL, *events = NULL, *scale = NULL;
+	int check = 0;
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i];
+		const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+		if (strcmp(a, "--control") == 0 || strcmp(a, "--events") == 0 || strcmp(a, "--scale") == 0 ||
+		    strcmp(a, "--name") == 0 || strcmp(a, "-n") == 0) {
+			if (!val)
+				return lab_usage_error("replay: %s needs a value", a);
+			if (strcmp(a, "--control") == 0)
+				control = val;
+			else if (strcmp(a, "--events") == 0)
+				events = val;
+			else if (strcmp(a, "--scale") == 0)
+				scale = val;
+			else if (!lab_name_valid(val))
+				return lab_usage_error("bad lab name '%s': 1 to %d of a-z and 0-9", val, LAB_NAME_MAX);
+			else {
+				snprintf(o->name, sizeof o->name, "%s", val);
+				snprintf(o->dir, sizeof o->dir, "%s/%s", LAB_STATE_BASE, o->name);
+			}
+			i++;
+		} else if (strcmp(a, "--check") == 0) {
+			check = 1;
+		} else if (a[0] == '-' && a[1]) {
+			return lab_usage_error("unknown option '%s' for 'replay'", a);
+		} else if (!file) {
+			file = a;
+		} else {
+			return lab_usage_error("replay takes one scenario file ('%s' is a second)", a);
+		}
+	}
+	if (!file)
+		return lab_usage_error("replay needs a scenario file (lab/scenarios/2014.scenario)");
+	double f = 0;
+	char err[1024];
+	if (scale && scn_parse_scale(scale, &f, err, sizeof err) != 0)
+		return lab_usage_error("--scale: %s", err);
+	static struct scn s;
+	if (scn_load(&s, file, err, sizeof err) != 0) {
+		fprintf(stderr, "dnswatch lab replay: %s\n", err);
+		return 2;
+	}
+	if (f > 0) {
+		s.scale = f;
+		snprintf(s.scale_text, sizeof s.scale_text, "%.31s", scale);
+		if ((double)s.step[s.nsteps - 1].offset_s / f > SCN_REAL_MAX)
+			return lab_usage_error("--scale %s: the replay would take over %d s", scale, SCN_REAL_MAX);
+	}
+	if (check) {
+		lab_replay_print(&s);
+		return 0;
+	}
+	if (lab_need_root("replay") != 0)
+		return 1;
+	char why[512];
+	enum lab_health h = lab_health(o, why, sizeof why);
+	if (h != LAB_UP) {
+		fprintf(stderr, "dnswatch lab replay: lab '%s' is %s\n", o->name,
+			h == LAB_ABSENT ? "not up (dnswatch lab up first)" : "half up");
+		return 1;
+	}
+	struct sigaction sa = {.sa_handler = lab_on_signal};
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	struct lab_replay_opts ro = {.lab = o->name, .dir = o->dir, .control = control, .events = events,
+				     .scale = f, .scale_text = scale, .stop = &lab_interrupted};
+	return lab_replay(&s, &ro);
 }
 
 /* ---- delay helper --------------------------------------------------------------- */
@@ -1074,6 +1190,10 @@ int lab_main(int argc, char **argv)
 		if (!verb && a[0] != '-') {
 			verb = a;
 			/* exec: options only up to HOST; the rest is the command's. */
+			if (strcmp(verb, "replay") == 0) {
+				i++;
+				break;
+			}
 			if (strcmp(verb, "exec") == 0 || strcmp(verb, "delay") == 0) {
 				i++;
 				while (i + 1 < argc && (strcmp(argv[i], "--name") == 0 || strcmp(argv[i], "-n") == 0)) {
@@ -1150,5 +1270,7 @@ int lab_main(int argc, char **argv)
 		return lab_exec(&o, argc - i, argv + i);
 	if (strcmp(verb, "delay") == 0)
 		return lab_delay_cmd(argc - i, argv + i);
+	if (strcmp(verb, "replay") == 0)
+		return lab_replay_cmd(&o, argc - i, argv + i);
 	return lab_usage_error("unknown command '%s'", verb);
 }

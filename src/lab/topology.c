@@ -16,7 +16,10 @@ const struct lab_host_def lab_hosts[LAB_NHOSTS] = {
 	[LAB_BORDER] = {"border", "border router, where the injector sits", 1},
 	[LAB_TRANSIT] = {"transit", "router beyond the long-haul link (delay element)", 1},
 	[LAB_OUTSIDE] = {"outside", "root, com/net/org TLDs, authoritatives (nsd), public resolver (unbound)", 1},
-	[LAB_REMOTE] = {"remote", "vantage point outside the border", 0},
+	/* remote forwards: it is also the VPN's far end (decapsulated traffic
+	 * from vpnclient goes on from there). */
+	[LAB_REMOTE] = {"remote", "vantage point outside the border; far end of vpnclient's tunnel", 1},
+	[LAB_VPNCLIENT] = {"vpnclient", "VPN user inside the border: all traffic abroad through a tunnel to remote", 0},
 };
 
 const struct lab_link_def lab_links[] = {
@@ -26,8 +29,21 @@ const struct lab_link_def lab_links[] = {
 	{LAB_BORDER, "b1", "198.18.254.1/24", LAB_TRANSIT, "t0", "198.18.254.2/24"},
 	{LAB_TRANSIT, "t1", "198.19.0.1/24", LAB_OUTSIDE, "o0", "198.19.0.2/24"},
 	{LAB_OUTSIDE, "o1", "198.19.1.1/24", LAB_REMOTE, "r0", "198.19.1.2/24"},
+	/* vpnclient sits beside the client, behind the ISP router */
+	{LAB_ISP, "i3", "198.18.4.1/24", LAB_VPNCLIENT, "v0", "198.18.4.2/24"},
 };
 const size_t lab_nlinks = sizeof lab_links / sizeof lab_links[0];
+
+/* The VPN: VXLAN (RFC 7348) between vpnclient and remote, an L3 subnet
+ * 198.19.9.0/24 over it. VXLAN rather than IP-in-IP because this kernel
+ * has neither ipip nor gre (`ip link add type ipip`: Unknown device type);
+ * what matters holds for both: the border sees the outer packets (UDP port
+ * 4789 here, IP protocol 4 for ipip), never a query to port 53. */
+const struct lab_tunnel_def lab_tunnels[] = {
+	{LAB_VPNCLIENT, "vt", "198.18.4.2", "198.19.1.2", "v0", "198.19.9.2/24"},
+	{LAB_REMOTE, "rt", "198.19.1.2", "198.18.4.2", "r0", "198.19.9.1/24"},
+};
+const size_t lab_ntunnels = sizeof lab_tunnels / sizeof lab_tunnels[0];
 
 /* Routes: only lab prefixes, never a default route, so nothing addressed
  * outside 198.18.0.0/15 can even leave a lab host. */
@@ -44,7 +60,13 @@ static const struct {
 	{LAB_TRANSIT, "198.18.0.0/16", "198.18.254.1"},
 	{LAB_TRANSIT, "198.19.0.0/16", "198.19.0.2"},
 	{LAB_OUTSIDE, "198.18.0.0/16", "198.19.0.1"},
+	{LAB_OUTSIDE, "198.19.9.0/24", "198.19.1.2"}, /* the VPN's addresses, behind remote */
 	{LAB_REMOTE, "198.18.0.0/15", "198.19.1.1"},
+	/* vpnclient: the tunnel's far end by the underlay, the inside too, and
+	 * everything outside the border (198.19/16) through the tunnel */
+	{LAB_VPNCLIENT, "198.19.1.2/32", "198.18.4.1"},
+	{LAB_VPNCLIENT, "198.18.0.0/15", "198.18.4.1"},
+	{LAB_VPNCLIENT, "198.19.0.0/16", "198.19.9.1"},
 };
 
 int lab_host_find(const char *name)
@@ -154,6 +176,17 @@ int lab_topology_build(const char *lab, const char *dir, const char *const extra
 					while (*s == ' ')
 						s++;
 				}
+			}
+			for (size_t i = 0; i < lab_ntunnels; i++) {
+				const struct lab_tunnel_def *t = &lab_tunnels[i];
+				char tn[32], dv[32];
+				lab_ifname(lab, t->ifname, tn, sizeof tn);
+				lab_ifname(lab, t->dev, dv, sizeof dv);
+				topo_add(batch[t->host], sizeof batch[t->host],
+					 "link add %s type vxlan id %d local %s remote %s dstport %d dev %s\n"
+					 "addr add %s dev %s\nlink set %s up\n",
+					 tn, LAB_TUNNEL_VNI, t->local, t->remote, LAB_TUNNEL_PORT, dv, t->addr,
+					 tn, tn);
 			}
 			for (size_t i = 0; i < sizeof topo_routes / sizeof topo_routes[0]; i++)
 				topo_add(batch[topo_routes[i].host], sizeof batch[0],

@@ -14,6 +14,7 @@
 
 enum lab_host_id {
 	LAB_CLIENT, LAB_ISP, LAB_CN, LAB_BORDER, LAB_TRANSIT, LAB_OUTSIDE, LAB_REMOTE,
+	LAB_VPNCLIENT,
 	LAB_NHOSTS
 };
 
@@ -35,6 +36,21 @@ struct lab_link_def {
 extern const struct lab_host_def lab_hosts[LAB_NHOSTS];
 extern const struct lab_link_def lab_links[];
 extern const size_t lab_nlinks;
+
+/* A tunnel end: "as VPN users were", vpnclient reaches the world outside
+ * the border through a tunnel to remote, so the border sees only the
+ * tunnel's packets (VXLAN, UDP port 4789), never a DNS query. */
+struct lab_tunnel_def {
+	int host;
+	const char *ifname;   /* suffix, as for links */
+	const char *local, *remote; /* the underlay addresses of both ends */
+	const char *dev;      /* the underlay interface's suffix */
+	const char *addr;     /* the tunnel interface's address (CIDR) */
+};
+extern const struct lab_tunnel_def lab_tunnels[];
+extern const size_t lab_ntunnels;
+#define LAB_TUNNEL_VNI 53
+#define LAB_TUNNEL_PORT 4789
 
 /* The long-haul link (border <-> transit) and the interface on which the
  * delay element works (transit's end; see docs/lab.md for why that end). */

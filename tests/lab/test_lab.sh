@@ -88,7 +88,7 @@ bad=$(echo "$st" | awk '/^SERVER/{s=1; next} s && NF && $6 != "ok" && $1 !~ /^no
 	&& ok "status: all 16 servers answer" || fail "status: all 16 servers answer" "$bad"
 echo "$st" | grep -q '^nodns .*silent' && echo "$st" | grep -q '^nodnsout .*silent' \
 	&& ok "status: the two no-DNS addresses are silent" || fail "status: the two no-DNS addresses are silent"
-for h in client isp cn border transit outside remote; do
+for h in client isp cn border transit outside remote vpnclient; do
 	echo "$st" | grep -q "^$h " || fail "status lists host $h"
 done
 

@@ -1,0 +1,739 @@
+/* Replaying a scenario against a running lab (see replay.h, docs/scenarios.md). */
+#include "lab/replay.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lab/netns.h"
+#include "lab/probe.h"
+#include "lab/proc.h"
+#include "lab/servers.h"
+#include "lab/topology.h"
+#include "util/json.h"
+
+#define RP_ZONE_MAX (64u << 20) /* a TLD zone file read into memory */
+#define RP_WALL_WAIT_MS 10000
+#define RP_STOP_WAIT_MS 3000
+
+struct rp {
+	const struct scn *s;
+	const struct lab_replay_opts *o;
+	char self[1024];
+	char work[512];      /* DIR/scenario: our files */
+	char sock[600];      /* the wall's control socket */
+	pid_t wall;          /* the wall we started, or 0 */
+	int rules_on;
+	pid_t rogue;
+	uint32_t rogue_addr;
+	int rogue_addr_added;
+	int hijacked[3];     /* com, net, org */
+	char probe_name[3][128]; /* "ns.ZONE." of the first delegation, to check a reload */
+	uint32_t probe_orig[3]; /* its real glue address */
+	double scale;
+	long long t0_us;     /* CLOCK_MONOTONIC at the start of the timeline */
+	FILE *ev;
+};
+
+static const char *const rp_tlds[3] = {"com", "net", "org"};
+
+static long long rp_mono_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static long long rp_real_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void rp_addr_text(uint32_t a, char *buf, size_t cap)
+{
+	snprintf(buf, cap, "%u.%u.%u.%u", a >> 24, (a >> 16) & 0xff, (a >> 8) & 0xff, a & 0xff);
+}
+
+/* One printed line and one event. CLOCK_S < 0: no scenario time (cleanup). */
+static void rp_report(struct rp *r, long clock_s, int line, const char *action, const char *detail,
+		      const char *result, int ok)
+{
+	long long real = rp_real_us();
+	long long el = r->t0_us ? rp_mono_us() - r->t0_us : 0;
+	char cb[16] = "--:--:--", wb[32];
+	if (clock_s >= 0)
+		scn_format_clock(clock_s, cb, sizeof cb);
+	time_t sec = (time_t)(real / 1000000);
+	struct tm tm;
+	gmtime_r(&sec, &tm);
+	snprintf(wb, sizeof wb, "%02d:%02d:%02d.%03dZ", tm.tm_hour, tm.tm_min, tm.tm_sec,
+		 (int)(real / 1000 % 1000));
+	printf("%s%s%s  %s  +%6.2f s  %s%s%s%s%s\n", cb, clock_s >= 0 && r->s->zone[0] ? " " : "",
+	       clock_s >= 0 ? r->s->zone : "", wb,
+	       (double)el / 1e6, action, detail && detail[0] ? " " : "", detail ? detail : "",
+	       result && result[0] ? ": " : "", result ? result : "");
+	fflush(stdout);
+	if (!r->ev)
+		return;
+	struct json j;
+	json_init(&j, r->ev);
+	json_object_begin(&j);
+	json_key(&j, "time_us");
+	json_int(&j, real);
+	json_key(&j, "elapsed_us");
+	json_int(&j, el);
+	json_key(&j, "lab");
+	json_string(&j, r->o->lab);
+	json_key(&j, "scenario");
+	json_string(&j, r->s->name);
+	json_key(&j, "clock");
+	if (clock_s >= 0)
+		json_string(&j, cb);
+	else
+		json_null(&j);
+	json_key(&j, "offset_s");
+	if (clock_s >= 0)
+		json_int(&j, clock_s - r->s->clock_s);
+	else
+		json_null(&j);
+	json_key(&j, "action");
+	json_string(&j, action);
+	json_key(&j, "detail");
+	json_string(&j, detail ? detail : "");
+	json_key(&j, "result");
+	json_string(&j, result ? result : "");
+	json_key(&j, "ok");
+	json_bool(&j, ok != 0);
+	json_key(&j, "line");
+	if (line > 0)
+		json_int(&j, line);
+	else
+		json_null(&j);
+	json_object_end(&j);
+	json_newline(&j);
+	fflush(r->ev);
+}
+
+/* The first line of OUT, trimmed, into OUT itself. */
+static void rp_first_line(char *out)
+{
+	out[strcspn(out, "\n")] = '\0';
+}
+
+/* ---- the wall ----------------------------------------------------------------- */
+
+static int rp_ctl(struct rp *r, const char *verb, const char *file, char *res, size_t cap)
+{
+	const char *argv[] = {r->self, "inject", "ctl", r->sock, verb, file, NULL};
+	char e[512] = "";
+	int st = lab_proc_run(NULL, argv, res, cap, e, sizeof e);
+	rp_first_line(res);
+	if (st != 0 && !res[0])
+		snprintf(res, cap, "%s", e[0] ? e : "inject ctl failed");
+	return st == 0 ? 0 : -1;
+}
+
+static int rp_file_has(const char *path, const char *needle)
+{
+	static char buf[65536];
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return 0;
+	size_t n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	return strstr(buf, needle) != NULL;
+}
+
+/* Wait (bounded) for a child to exit; SIGKILL after MS. */
+static void rp_stop_child(pid_t pid, int ms)
+{
+	if (pid <= 0)
+		return;
+	kill(pid, SIGTERM);
+	for (int t = 0; t < ms / 10; t++) {
+		if (waitpid(pid, NULL, WNOHANG) == pid)
+			return;
+		usleep(10000);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
+static int rp_wall_start(struct rp *r, char *err, size_t errcap)
+{
+	char log[700], elog[700];
+	snprintf(r->sock, sizeof r->sock, "%s/wall.sock", r->work);
+	snprintf(log, sizeof log, "%s/wall.out", r->work);
+	snprintf(elog, sizeof elog, "%s/wall.log", r->work);
+	unlink(r->sock);
+	unlink(log);
+	/* --busy-poll: replies tens of microseconds sooner, as in the demo; the
+	 * replay is bounded, so is the core it spins. */
+	const char *argv[] = {r->self, "inject", "--lab", r->o->lab, "--preset", r->s->wall,
+			      "--busy-poll", "--control", r->sock, "--log", elog, NULL};
+	char e[512];
+	pid_t pid = lab_proc_spawn(NULL, argv, log, e, sizeof e);
+	if (pid < 0) {
+		snprintf(err, errcap, "cannot start the wall: %s", e);
+		return -1;
+	}
+	r->wall = pid;
+	for (int t = 0; t < RP_WALL_WAIT_MS / 20; t++) {
+		if (rp_file_has(log, "capturing on") && access(r->sock, F_OK) == 0)
+			return 0;
+		if (waitpid(pid, NULL, WNOHANG) == pid) {
+			r->wall = 0;
+			char line[400];
+			lab_proc_last_line(log, line, sizeof line);
+			snprintf(err, errcap, "the wall exited at start: %s", line[0] ? line : "(no output)");
+			return -1;
+		}
+		if (r->o->stop && *r->o->stop)
+			break;
+		usleep(20000);
+	}
+	snprintf(err, errcap, "the wall did not start within %d ms (log %s)", RP_WALL_WAIT_MS, log);
+	return -1;
+}
+
+/* ---- resolvers ---------------------------------------------------------------- */
+
+static int rp_flush(struct rp *r, const char *ids, char *res, size_t cap)
+{
+	char list[SCN_ARG_MAX];
+	snprintf(list, sizeof list, "%s", ids);
+	res[0] = '\0';
+	char *save = NULL;
+	int rc = 0;
+	for (char *id = strtok_r(list, " ", &save); id; id = strtok_r(NULL, " ", &save)) {
+		char conf[700], out[512] = "", e[512] = "";
+		snprintf(conf, sizeof conf, "%s/srv/%s/unbound.conf", r->o->dir, id);
+		/* unbound-control(8): flush_zone . drops every cached RRset and
+		 * message; the infrastructure cache (server RTTs) stays. */
+		const char *argv[] = {"unbound-control", "-c", conf, "flush_zone", ".", NULL};
+		int st = lab_proc_run(NULL, argv, out, sizeof out, e, sizeof e);
+		rp_first_line(out);
+		size_t len = strlen(res);
+		snprintf(res + len, cap - len, "%s%s: %s", len ? "; " : "", id,
+			 st == 0 ? out : e[0] ? e : "unbound-control failed");
+		if (st != 0)
+			rc = -1;
+	}
+	return rc;
+}
+
+/* ---- the rogue authoritative server ------------------------------------------- */
+
+static int rp_write(const char *path, const char *text)
+{
+	char tmp[800];
+	snprintf(tmp, sizeof tmp, "%s.tmp", path);
+	FILE *f = fopen(tmp, "we");
+	if (!f)
+		return -1;
+	int bad = fputs(text, f) < 0;
+	if (fclose(f) != 0 || bad || rename(tmp, path) != 0) {
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
+static int rp_rogue_up(struct rp *r, uint32_t addr, uint32_t answer, char *res, size_t cap)
+{
+	char rd[600], path[800], text[8192], a[32], ans[32], ns[64], e[512];
+	rp_addr_text(addr, a, sizeof a);
+	rp_addr_text(answer, ans, sizeof ans);
+	snprintf(rd, sizeof rd, "%s/rogue", r->work);
+	if (mkdir(rd, 0755) != 0 && errno != EEXIST) {
+		snprintf(res, cap, "mkdir %s: %s", rd, strerror(errno));
+		return -1;
+	}
+	/* It claims com, net and org and answers every name under them with one
+	 * address (a wildcard, RFC 4592): whatever a hijacked TLD sends it. */
+	for (int t = 0; t < 3; t++) {
+		snprintf(path, sizeof path, "%s/%s.zone", rd, rp_tlds[t]);
+		snprintf(text, sizeof text,
+			 "; written by dnswatch lab replay: the rogue server of a TLD compromise\n"
+			 "$ORIGIN %s.\n$TTL 300\n"
+			 "@\tIN\tSOA\trogue.%s. hostmaster.rogue.%s. 1 1800 900 604800 300\n"
+			 "@\tIN\tNS\trogue.%s.\n"
+			 "@\tIN\tA\t%s\n"
+			 "*\tIN\tA\t%s\n",
+			 rp_tlds[t], rp_tlds[t], rp_tlds[t], rp_tlds[t], ans, ans);
+		if (rp_write(path, text) != 0) {
+			snprintf(res, cap, "write %s: %s", path, strerror(errno));
+			return -1;
+		}
+	}
+	snprintf(path, sizeof path, "%s/nsd.conf", rd);
+	int tl = snprintf(text, sizeof text,
+		 "# written by dnswatch lab replay: the rogue server\n"
+		 "server:\n"
+		 "  ip-address: %s\n  port: 53\n  do-ip4: yes\n  do-ip6: no\n"
+		 "  username: \"\"\n  chroot: \"\"\n  database: \"\"\n"
+		 "  zonesdir: \"%s\"\n  zonelistfile: \"%s/zone.list\"\n  xfrdfile: \"%s/xfrd.state\"\n"
+		 "  xfrdir: \"%s\"\n  pidfile: \"%s/nsd.pid\"\n  logfile: \"%s/log\"\n"
+		 "  server-count: 1\n  verbosity: 1\n  reuseport: no\n"
+		 "  xfrd-tcp-max: 2\n  xfrd-tcp-pipeline: 2\n  rrl-ratelimit: 0\n  rrl-size: 1024\n"
+		 "remote-control:\n  control-enable: no\n"
+		 "zone:\n  name: \"com.\"\n  zonefile: \"com.zone\"\n"
+		 "zone:\n  name: \"net.\"\n  zonefile: \"net.zone\"\n"
+		 "zone:\n  name: \"org.\"\n  zonefile: \"org.zone\"\n",
+		 a, rd, rd, rd, rd, rd, rd);
+	if (tl < 0 || (size_t)tl >= sizeof text || rp_write(path, text) != 0) {
+		snprintf(res, cap, "write %s: %s", path, strerror(errno));
+		return -1;
+	}
+	lab_host_ns(r->o->lab, LAB_OUTSIDE, ns, sizeof ns);
+	char cidr[40];
+	snprintf(cidr, sizeof cidr, "%s/32", a);
+	const char *ip[] = {"ip", "addr", "add", cidr, "dev", "lo", NULL};
+	if (lab_proc_run(ns, ip, NULL, 0, e, sizeof e) != 0) {
+		snprintf(res, cap, "ip addr add %s in outside: %s", cidr, e);
+		return -1;
+	}
+	r->rogue_addr = addr;
+	r->rogue_addr_added = 1;
+	char log[800];
+	snprintf(log, sizeof log, "%s/log", rd);
+	const char *argv[] = {"nsd", "-d", "-c", path, NULL};
+	pid_t pid = lab_proc_spawn(ns, argv, log, e, sizeof e);
+	if (pid < 0) {
+		snprintf(res, cap, "nsd: %s", e);
+		return -1;
+	}
+	r->rogue = pid;
+	struct lab_probe p;
+	memset(&p, 0, sizeof p);
+	p = (struct lab_probe){.ns = ns, .addr = addr, .qname = "com.", .qtype = 6, .rd = 0, .fd = -1};
+	long long end = rp_mono_us() + 5000000;
+	int answered = 0;
+	for (int k = 0; k < 200 && rp_mono_us() < end && !answered; k++) {
+		if (waitpid(pid, NULL, WNOHANG) == pid) {
+			r->rogue = 0;
+			char line[400];
+			lab_proc_log_reason(log, line, sizeof line);
+			snprintf(res, cap, "the rogue nsd exited: %s", line);
+			lab_probe_close(&p, 1);
+			return -1;
+		}
+		answered = lab_probe_run(&p, 1, 50) == 1;
+	}
+	lab_probe_close(&p, 1);
+	if (!answered) {
+		snprintf(res, cap, "the rogue nsd at %s did not answer within 5 s", a);
+		return -1;
+	}
+	snprintf(res, cap, "nsd pid %ld at %s in outside answers every com/net/org name with %s",
+		 (long)pid, a, ans);
+	return 0;
+}
+
+static void rp_rogue_down(struct rp *r, char *res, size_t cap)
+{
+	char a[32], ns[64], e[512];
+	rp_addr_text(r->rogue_addr, a, sizeof a);
+	if (r->rogue > 0)
+		rp_stop_child(r->rogue, RP_STOP_WAIT_MS);
+	r->rogue = 0;
+	if (r->rogue_addr_added) {
+		char cidr[40];
+		snprintf(cidr, sizeof cidr, "%s/32", a);
+		lab_host_ns(r->o->lab, LAB_OUTSIDE, ns, sizeof ns);
+		const char *ip[] = {"ip", "addr", "del", cidr, "dev", "lo", NULL};
+		lab_proc_run(ns, ip, NULL, 0, e, sizeof e);
+		r->rogue_addr_added = 0;
+	}
+	snprintf(res, cap, "nsd at %s stopped, address removed", a);
+}
+
+/* ---- TLD zone data ------------------------------------------------------------ */
+
+/* Ask the TLD server for NAME (an "ns.ZONE." with glue) from outside; the
+ * referral's last record is the glue A (no EDNS asked, so no OPT after it).
+ * Returns its address, or 0. */
+static uint32_t rp_glue(struct rp *r, const char *tld, const char *name)
+{
+	char ns[64];
+	lab_host_ns(r->o->lab, LAB_OUTSIDE, ns, sizeof ns);
+	int i = lab_server_find(tld);
+	if (i < 0)
+		return 0;
+	int fd = lab_netns_socket(ns, AF_INET, SOCK_DGRAM);
+	if (fd < 0)
+		return 0;
+	uint8_t q[512], a[4096];
+	uint16_t id = (uint16_t)(rp_mono_us() & 0xffff);
+	int ql = lab_probe_query(q, sizeof q, id, name, 1, 0);
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(53)};
+	inet_pton(AF_INET, lab_servers[i].addr, &sa.sin_addr);
+	uint32_t got = 0;
+	if (ql > 0 && sendto(fd, q, (size_t)ql, 0, (struct sockaddr *)&sa, sizeof sa) == ql) {
+		struct pollfd pf = {.fd = fd, .events = POLLIN};
+		for (int k = 0; k < 4 && poll(&pf, 1, 100) == 1; k++) {
+			ssize_t n = recv(fd, a, sizeof a, 0);
+			if (n >= 16 && a[0] == (uint8_t)(id >> 8) && a[1] == (uint8_t)id && (a[2] & 0x80)) {
+				got = (uint32_t)a[n - 4] << 24 | (uint32_t)a[n - 3] << 16 |
+				      (uint32_t)a[n - 2] << 8 | a[n - 1];
+				break;
+			}
+		}
+	}
+	close(fd);
+	return got;
+}
+
+static long rp_state_pid(struct rp *r, const char *id)
+{
+	char path[700], line[256], key[64];
+	snprintf(path, sizeof path, "%s/state", r->o->dir);
+	snprintf(key, sizeof key, "pid.%s=", id);
+	FILE *f = fopen(path, "re");
+	long pid = 0;
+	for (int k = 0; f && k < 10000 && fgets(line, sizeof line, f); k++)
+		if (strncmp(line, key, strlen(key)) == 0) {
+			pid = strtol(line + strlen(key), NULL, 10);
+			break;
+		}
+	if (f)
+		fclose(f);
+	return pid;
+}
+
+/* nsd(8): SIGHUP re-reads the zone files whose mtime changed. Signal it,
+ * then watch the served glue for NAME until it is WANT (bounded), touching
+ * the file and signalling again now and then (a reload within the file
+ * system's time granularity could be missed). */
+static int rp_nsd_reload(struct rp *r, const char *tld, const char *zonefile, const char *name,
+			 uint32_t want, char *res, size_t cap)
+{
+	long pid = rp_state_pid(r, tld);
+	if (pid <= 0 || kill((pid_t)pid, 0) != 0) {
+		snprintf(res, cap, "the %s nsd (pid %ld) is not running", tld, pid);
+		return -1;
+	}
+	long long start = rp_mono_us();
+	for (int k = 0; k < 50; k++) {
+		if (k % 10 == 0) {
+			utimensat(AT_FDCWD, zonefile, NULL, 0);
+			kill((pid_t)pid, SIGHUP);
+		}
+		usleep(k == 0 ? 20000 : 100000);
+		if (rp_glue(r, tld, name) == want) {
+			snprintf(res + strlen(res), cap - strlen(res), "; nsd pid %ld reloaded (SIGHUP) in %lld ms",
+				 pid, (rp_mono_us() - start) / 1000);
+			return 0;
+		}
+	}
+	snprintf(res + strlen(res), cap - strlen(res), "; nsd pid %ld did not serve the new data within 5 s",
+		 pid);
+	return -1;
+}
+
+static int rp_zone_hijack(struct rp *r, int t, uint32_t rogue, char *res, size_t cap)
+{
+	const char *tld = rp_tlds[t];
+	char zf[700], orig[700], tmp[800], a[32];
+	snprintf(zf, sizeof zf, "%s/zones/%s.zone", r->o->dir, tld);
+	snprintf(orig, sizeof orig, "%s/%s.zone.orig", r->work, tld);
+	snprintf(tmp, sizeof tmp, "%s.replay.tmp", zf);
+	rp_addr_text(rogue, a, sizeof a);
+	FILE *in = fopen(zf, "re");
+	if (!in) {
+		snprintf(res, cap, "%s: %s", zf, strerror(errno));
+		return -1;
+	}
+	FILE *keep = fopen(orig, "we"), *out = fopen(tmp, "we");
+	if (!keep || !out) {
+		snprintf(res, cap, "write %s: %s", keep ? tmp : orig, strerror(errno));
+		fclose(in);
+		if (keep)
+			fclose(keep);
+		if (out)
+			fclose(out);
+		return -1;
+	}
+	/* Every delegation's glue ("ns.ZONE. TTL IN A ADDR", as lab up writes
+	 * it, signed or not) now names the rogue address; the rest stays. */
+	char line[1024];
+	unsigned changed = 0;
+	size_t total = 0;
+	r->probe_name[t][0] = '\0';
+	for (int k = 0; k < 10000000 && fgets(line, sizeof line, in); k++) {
+		total += strlen(line);
+		if (total > RP_ZONE_MAX)
+			break;
+		fputs(line, keep);
+		char owner[128], ttl[32], cls[8], type[8], addr[32];
+		if (strncmp(line, "ns.", 3) == 0 &&
+		    sscanf(line, "%127s %31s %7s %7s %31s", owner, ttl, cls, type, addr) == 5 &&
+		    strcmp(cls, "IN") == 0 && strcmp(type, "A") == 0) {
+			fprintf(out, "%s\t%s\tIN\tA\t%s\n", owner, ttl, a);
+			if (!r->probe_name[t][0]) {
+				snprintf(r->probe_name[t], sizeof r->probe_name[t], "%s", owner);
+				struct in_addr ia;
+				r->probe_orig[t] = inet_pton(AF_INET, addr, &ia) == 1 ? ntohl(ia.s_addr) : 0;
+			}
+			changed++;
+		} else {
+			fputs(line, out);
+		}
+	}
+	int bad = ferror(in) || total > RP_ZONE_MAX;
+	fclose(in);
+	bad |= fclose(keep) != 0;
+	bad |= fclose(out) != 0;
+	if (bad || changed == 0 || rename(tmp, zf) != 0) {
+		unlink(tmp);
+		unlink(orig);
+		snprintf(res, cap, "%s: %s", zf, bad ? "read or write error" : changed == 0 ? "no delegation found" : strerror(errno));
+		return -1;
+	}
+	r->hijacked[t] = 1;
+	snprintf(res, cap, "%s: %u delegations now point to %s", zf, changed, a);
+	return rp_nsd_reload(r, tld, zf, r->probe_name[t], rogue, res, cap);
+}
+
+static int rp_zone_restore(struct rp *r, int t, char *res, size_t cap)
+{
+	const char *tld = rp_tlds[t];
+	char zf[700], orig[700];
+	snprintf(zf, sizeof zf, "%s/zones/%s.zone", r->o->dir, tld);
+	snprintf(orig, sizeof orig, "%s/%s.zone.orig", r->work, tld);
+	if (rename(orig, zf) != 0) {
+		if (snprintf(res, cap, "restore %s from %s: %s", zf, orig, strerror(errno)) < 0)
+			res[0] = '\0';
+		return -1;
+	}
+	r->hijacked[t] = 0;
+	snprintf(res, cap, "%s restored", zf);
+	if (!r->probe_name[t][0])
+		return 0;
+	return rp_nsd_reload(r, tld, zf, r->probe_name[t], r->probe_orig[t], res, cap);
+}
+
+/* ---- the timeline -------------------------------------------------------------- */
+
+static int rp_run_step(struct rp *r, const struct scn_step *st)
+{
+	char res[1024] = "", detail[SCN_ARG_MAX + 64] = "";
+	const char *name = scn_action_name(st->action);
+	int rc = 0;
+	switch (st->action) {
+	case SCN_INJECT_LOAD:
+		snprintf(detail, sizeof detail, "%s", st->arg);
+		rc = rp_ctl(r, "load", st->arg, res, sizeof res);
+		if (rc == 0)
+			r->rules_on = 1;
+		break;
+	case SCN_INJECT_OFF:
+		rc = rp_ctl(r, "off", NULL, res, sizeof res);
+		if (rc == 0)
+			r->rules_on = 0;
+		break;
+	case SCN_FLUSH:
+		snprintf(detail, sizeof detail, "%s", st->arg);
+		rc = rp_flush(r, st->arg, res, sizeof res);
+		break;
+	case SCN_ROGUE_UP: {
+		char a[32], b[32];
+		rp_addr_text(st->addr, a, sizeof a);
+		rp_addr_text(st->answer, b, sizeof b);
+		snprintf(detail, sizeof detail, "%s %s", a, b);
+		rc = rp_rogue_up(r, st->addr, st->answer, res, sizeof res);
+		break;
+	}
+	case SCN_ROGUE_DOWN:
+		rp_rogue_down(r, res, sizeof res);
+		break;
+	case SCN_ZONE_HIJACK: {
+		char a[32];
+		rp_addr_text(st->addr, a, sizeof a);
+		snprintf(detail, sizeof detail, "%s %s", st->arg, a);
+		int t = strcmp(st->arg, "com") == 0 ? 0 : strcmp(st->arg, "net") == 0 ? 1 : 2;
+		rc = rp_zone_hijack(r, t, st->addr, res, sizeof res);
+		break;
+	}
+	case SCN_ZONE_RESTORE: {
+		snprintf(detail, sizeof detail, "%s", st->arg);
+		int t = strcmp(st->arg, "com") == 0 ? 0 : strcmp(st->arg, "net") == 0 ? 1 : 2;
+		rc = rp_zone_restore(r, t, res, sizeof res);
+		break;
+	}
+	case SCN_MARK:
+		snprintf(detail, sizeof detail, "%s", st->arg);
+		break;
+	case SCN_END:
+		break;
+	}
+	rp_report(r, st->clock_s, st->line, name, detail, res, rc == 0);
+	return rc;
+}
+
+/* Undo what the replay changed, in reverse order of dependence. */
+static void rp_cleanup(struct rp *r)
+{
+	char res[1024];
+	if (r->rules_on && !r->wall) {
+		res[0] = '\0';
+		int rc = rp_ctl(r, "off", NULL, res, sizeof res);
+		rp_report(r, -1, 0, "inject off", "(cleanup)", res, rc == 0);
+		r->rules_on = 0;
+	}
+	for (int t = 0; t < 3; t++)
+		if (r->hijacked[t]) {
+			res[0] = '\0';
+			int rc = rp_zone_restore(r, t, res, sizeof res);
+			rp_report(r, -1, 0, "zone restore", rp_tlds[t], res, rc == 0);
+		}
+	if (r->rogue > 0 || r->rogue_addr_added) {
+		rp_rogue_down(r, res, sizeof res);
+		rp_report(r, -1, 0, "rogue down", "(cleanup)", res, 1);
+	}
+	if (r->wall > 0) {
+		rp_stop_child(r->wall, RP_STOP_WAIT_MS);
+		r->wall = 0;
+		r->rules_on = 0;
+		rp_report(r, -1, 0, "wall stop", "(cleanup)", "the wall replay started is stopped", 1);
+	}
+}
+
+/* A replay that died (kill -9) with a zone hijacked left its original
+ * under work/: put it back before anything else. */
+static void rp_recover(struct rp *r)
+{
+	for (int t = 0; t < 3; t++) {
+		char orig[700];
+		snprintf(orig, sizeof orig, "%s/%s.zone.orig", r->work, rp_tlds[t]);
+		if (access(orig, F_OK) != 0)
+			continue;
+		char res[1024] = "";
+		int rc = rp_zone_restore(r, t, res, sizeof res);
+		rp_report(r, -1, 0, "zone restore", rp_tlds[t], "left by an earlier replay; restored", rc == 0);
+	}
+}
+
+int lab_replay(const struct scn *s, const struct lab_replay_opts *o)
+{
+	static struct rp r;
+	memset(&r, 0, sizeof r);
+	r.s = s;
+	r.o = o;
+	r.scale = o->scale > 0 ? o->scale : s->scale;
+	if (lab_proc_self_exe(r.self, sizeof r.self) != 0) {
+		fprintf(stderr, "dnswatch lab replay: cannot find our own executable\n");
+		return 1;
+	}
+	snprintf(r.work, sizeof r.work, "%s/scenario", o->dir);
+	if (mkdir(r.work, 0755) != 0 && errno != EEXIST) {
+		fprintf(stderr, "dnswatch lab replay: mkdir %s: %s\n", r.work, strerror(errno));
+		return 1;
+	}
+	/* One replay per lab at a time. */
+	char lockp[700];
+	snprintf(lockp, sizeof lockp, "%s/replay.lock", r.work);
+	int lock = open(lockp, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+	if (lock < 0 || fcntl(lock, F_SETLK, &fl) != 0) {
+		fprintf(stderr, "dnswatch lab replay: another replay runs on lab '%s'\n", o->lab);
+		if (lock >= 0)
+			close(lock);
+		return 1;
+	}
+	if (o->events) {
+		r.ev = fopen(o->events, "we");
+		if (!r.ev) {
+			fprintf(stderr, "dnswatch lab replay: %s: %s\n", o->events, strerror(errno));
+			close(lock);
+			return 1;
+		}
+	}
+	rp_recover(&r);
+	int rc = 0;
+	char err[1024] = "";
+	if (s->uses_inject && !o->control && strcmp(s->wall, "none") == 0) {
+		fprintf(stderr, "dnswatch lab replay: %s has inject actions but no wall: add `wall gfw` "
+				"(or simple) or give --control SOCK of a running wall\n", s->file);
+		rc = 1;
+		goto out;
+	}
+	if (o->control) {
+		snprintf(r.sock, sizeof r.sock, "%s", o->control);
+		char res[512];
+		if (s->uses_inject && rp_ctl(&r, "stats", NULL, res, sizeof res) != 0) {
+			fprintf(stderr, "dnswatch lab replay: the wall at %s does not answer: %s\n", o->control, res);
+			rc = 1;
+			goto out;
+		}
+	} else if (s->uses_inject) {
+		if (rp_wall_start(&r, err, sizeof err) != 0) {
+			fprintf(stderr, "dnswatch lab replay: %s\n", err);
+			rc = 1;
+			goto out;
+		}
+	}
+	double span = (double)s->step[s->nsteps - 1].offset_s;
+	char cb[16], detail[400], res[400];
+	scn_format_clock(s->clock_s, cb, sizeof cb);
+	snprintf(detail, sizeof detail, "%s%s%s", s->name, s->title[0] ? ": " : "", s->title);
+	snprintf(res, sizeof res, "lab %s, clock %s%s%s, scale %s (%.4g scenario s per s), %ld scenario s "
+				  "in %.1f s, wall %s", o->lab, cb, s->zone[0] ? " " : "", s->zone,
+		 o->scale > 0 ? o->scale_text : s->scale_text, r.scale, (long)span, span / r.scale,
+		 o->control ? o->control : r.wall ? s->wall : "none");
+	r.t0_us = rp_mono_us();
+	rp_report(&r, s->clock_s, 0, "start", detail, res, 1);
+	for (size_t i = 0; i < s->nsteps; i++) {
+		const struct scn_step *st = &s->step[i];
+		long long due = r.t0_us + (long long)((double)st->offset_s / r.scale * 1e6);
+		for (long k = 0; k < 100000000L; k++) {
+			if (o->stop && *o->stop)
+				break;
+			long long now = rp_mono_us();
+			if (now >= due)
+				break;
+			if (r.wall > 0 && waitpid(r.wall, NULL, WNOHANG) == r.wall) {
+				r.wall = 0;
+				char line[400], log[700];
+				snprintf(log, sizeof log, "%s/wall.out", r.work);
+				lab_proc_last_line(log, line, sizeof line);
+				fprintf(stderr, "dnswatch lab replay: the wall exited: %s\n", line);
+				rc = 1;
+				goto out;
+			}
+			long long wait = due - now;
+			usleep((useconds_t)(wait > 50000 ? 50000 : wait));
+		}
+		if (o->stop && *o->stop) {
+			rp_report(&r, -1, 0, "interrupted", "", "stopping and cleaning up", 1);
+			rc = 130;
+			goto out;
+		}
+		if (rp_run_step(&r, st) != 0) {
+			fprintf(stderr, "dnswatch lab replay: %s:%d: %s failed; stopping and cleaning up\n",
+				s->file, st->line, scn_action_name(st->action));
+			rc = 1;
+			goto out;
+		}
+	}
+out:
+	rp_cleanup(&r);
+	if (r.ev)
+		fclose(r.ev);
+	close(lock);
+	return rc;
+}

@@ -1470,3 +1470,167 @@ enum store_status store_groups(struct store_db *db, int64_t run,
 		return sql_fail(db, rc, "listing groups of run %" PRId64, id);
 	return STORE_OK;
 }
+
+enum store_status store_targets(struct store_db *db, int64_t run, struct probe_target *out,
+				size_t cap, size_t *n)
+{
+	*n = 0;
+	int64_t id;
+	enum store_status st = resolve_run(db, run, &id);
+	if (st != STORE_OK)
+		return st;
+	sqlite3_stmt *s;
+	int rc = sqlite3_prepare_v2(db->h,
+		"SELECT idx, label, kind, family, address, port FROM targets"
+		" WHERE run = ? ORDER BY idx", -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return sql_fail(db, rc, "reading the targets of run %" PRId64, id);
+	sqlite3_bind_int64(s, 1, id);
+	if (cap)
+		memset(out, 0, cap * sizeof *out);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		int64_t i = sqlite3_column_int64(s, 0);
+		if (i < 0 || i > UINT16_MAX)
+			continue;
+		if ((size_t)i + 1 > *n)
+			*n = (size_t)i + 1;
+		if ((size_t)i >= cap)
+			continue;
+		struct probe_target *t = &out[i];
+		copy_text(t->label, sizeof t->label, col_text(s, 1));
+		const char *k = col_text(s, 2);
+		t->kind = strcmp(k, "auth") == 0	? TARGET_AUTH
+			  : strcmp(k, "nodns") == 0 ? TARGET_NODNS
+						    : TARGET_RESOLVER;
+		t->family = family_af(sqlite3_column_int64(s, 3));
+		addr_parse(t->family, col_text(s, 4), t->addr);
+		t->port = (uint16_t)sqlite3_column_int(s, 5);
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return sql_fail(db, rc, "reading the targets of run %" PRId64, id);
+	return STORE_OK;
+}
+
+enum store_status store_runs(struct store_db *db, int (*fn)(void *ctx, int64_t run), void *ctx)
+{
+	sqlite3_stmt *s;
+	int rc = sqlite3_prepare_v2(db->h, "SELECT id FROM runs ORDER BY id", -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return sql_fail(db, rc, "listing runs");
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		if (fn(ctx, sqlite3_column_int64(s, 0)))
+			break;
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return sql_fail(db, rc, "listing runs");
+	return STORE_OK;
+}
+
+/* ---- incidents (docs/store.md): written by watch, read by report ---------------- */
+
+static const char incidents_sql[] =
+	"CREATE TABLE IF NOT EXISTS incidents (\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  run INTEGER REFERENCES runs (id),\n"
+	"  started_us INTEGER NOT NULL,\n"
+	"  injection_end_us INTEGER,\n"
+	"  ended_us INTEGER,\n"
+	"  peak_share REAL NOT NULL DEFAULT 0,\n"
+	"  scope TEXT NOT NULL DEFAULT '',\n"
+	"  addresses TEXT NOT NULL DEFAULT '',\n"
+	"  summary TEXT NOT NULL DEFAULT ''\n"
+	")";
+
+enum store_status store_incidents_ensure(struct store_db *db)
+{
+	if (db->opts.readonly)
+		return STORE_E_ARG;
+	int rc = exec(db, incidents_sql);
+	if (rc != SQLITE_OK)
+		return sql_fail(db, rc, "creating the incidents table");
+	return STORE_OK;
+}
+
+static void bind_opt_us(sqlite3_stmt *s, int i, int64_t us)
+{
+	if (us)
+		sqlite3_bind_int64(s, i, us);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+enum store_status store_incident_put(struct store_db *db, struct store_incident *inc)
+{
+	enum store_status st = store_incidents_ensure(db);
+	if (st != STORE_OK)
+		return st;
+	sqlite3_stmt *s;
+	int rc = sqlite3_prepare_v2(db->h,
+		"INSERT OR REPLACE INTO incidents (id, run, started_us, injection_end_us, ended_us,"
+		" peak_share, scope, addresses, summary) VALUES (?,?,?,?,?,?,?,?,?)", -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return sql_fail(db, rc, "writing an incident");
+	if (inc->id > 0)
+		sqlite3_bind_int64(s, 1, inc->id);
+	bind_opt_us(s, 2, inc->run);
+	sqlite3_bind_int64(s, 3, inc->started_us);
+	bind_opt_us(s, 4, inc->injection_end_us);
+	bind_opt_us(s, 5, inc->ended_us);
+	sqlite3_bind_double(s, 6, inc->peak_share);
+	sqlite3_bind_text(s, 7, inc->scope, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 8, inc->addresses, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 9, inc->summary, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return sql_fail(db, rc, "writing an incident");
+	if (inc->id <= 0)
+		inc->id = sqlite3_last_insert_rowid(db->h);
+	return STORE_OK;
+}
+
+enum store_status store_incidents(struct store_db *db, bool *present,
+				  int (*fn)(void *ctx, const struct store_incident *inc),
+				  void *ctx)
+{
+	int64_t n;
+	*present = false;
+	int rc = query_int(db, "SELECT count(*) FROM sqlite_master"
+			       " WHERE type = 'table' AND name = 'incidents'", 0, &n);
+	if (rc != SQLITE_OK)
+		return sql_fail(db, rc, "looking for the incidents table");
+	if (!n)
+		return STORE_OK;
+	*present = true;
+	sqlite3_stmt *s;
+	rc = sqlite3_prepare_v2(db->h,
+		"SELECT id, run, started_us, injection_end_us, ended_us, peak_share, scope,"
+		" addresses, summary FROM incidents ORDER BY started_us, id", -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return sql_fail(db, rc, "reading incidents");
+	struct store_incident *inc = malloc(sizeof *inc);
+	if (!inc) {
+		sqlite3_finalize(s);
+		return STORE_E_NOMEM;
+	}
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		memset(inc, 0, sizeof *inc);
+		inc->id = sqlite3_column_int64(s, 0);
+		inc->run = sqlite3_column_int64(s, 1);
+		inc->started_us = sqlite3_column_int64(s, 2);
+		inc->injection_end_us = sqlite3_column_int64(s, 3);
+		inc->ended_us = sqlite3_column_int64(s, 4);
+		inc->peak_share = sqlite3_column_double(s, 5);
+		copy_text(inc->scope, sizeof inc->scope, col_text(s, 6));
+		copy_text(inc->addresses, sizeof inc->addresses, col_text(s, 7));
+		copy_text(inc->summary, sizeof inc->summary, col_text(s, 8));
+		if (fn(ctx, inc))
+			break;
+	}
+	free(inc);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return sql_fail(db, rc, "reading incidents");
+	return STORE_OK;
+}

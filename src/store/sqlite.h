@@ -230,4 +230,44 @@ __attribute__((warn_unused_result))
 enum store_status store_groups(struct store_db *db, int64_t run,
 			       int (*fn)(void *ctx, const struct store_group *g), void *ctx);
 
+/* The targets of run RUN (0: last), by index: the first CAP into OUT (may be
+ * NULL if CAP is 0); *N is set to how many the run has. */
+__attribute__((warn_unused_result))
+enum store_status store_targets(struct store_db *db, int64_t run, struct probe_target *out,
+				size_t cap, size_t *n);
+
+/* Call FN with each run's id, in id order; FN returning non-zero stops. */
+__attribute__((warn_unused_result))
+enum store_status store_runs(struct store_db *db, int (*fn)(void *ctx, int64_t run), void *ctx);
+
+/* --- incidents: written by watch, read by report ----------------------------
+ * An extra table of the same schema version (docs/store.md, "incidents"),
+ * created only when first needed, so stores written before it exist read
+ * the same. */
+struct store_incident {
+	int64_t id;                 /* set by store_incident_put when 0 */
+	int64_t run;                /* the run (watch session) that saw it; 0: none */
+	int64_t started_us;         /* first forged answer */
+	int64_t injection_end_us;   /* last injected answer; 0: injection still going */
+	int64_t ended_us;           /* last forged answer (end of the cache tail); 0: going */
+	double peak_share;          /* highest forged share in one time bucket, 0..1 */
+	char scope[256];            /* what was hit, e.g. "com net org via isp public" */
+	char addresses[256];        /* forged addresses, space-separated */
+	char summary[512];          /* the incident in plain words */
+};
+/* Create the incidents table if it is absent (a writable store). */
+__attribute__((warn_unused_result))
+enum store_status store_incidents_ensure(struct store_db *db);
+/* Insert INC (id 0: a new id, written back) or replace incident INC->id;
+ * creates the table if needed. In the open batch if there is one, else
+ * committed at once. */
+__attribute__((warn_unused_result))
+enum store_status store_incident_put(struct store_db *db, struct store_incident *inc);
+/* Call FN for each incident in start order; *PRESENT says whether the store
+ * has the table at all (false: no incident records, FN never called). */
+__attribute__((warn_unused_result))
+enum store_status store_incidents(struct store_db *db, bool *present,
+				  int (*fn)(void *ctx, const struct store_incident *inc),
+				  void *ctx);
+
 #endif

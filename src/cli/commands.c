@@ -8,6 +8,7 @@
 #include "lab/lab.h"
 #include "locate/locate_cmd.h"
 #include "probe/probe_cmd.h"
+#include "report/report_cmd.h"
 
 
 static int cmd_help(int argc, char **argv);
@@ -21,6 +22,8 @@ const struct cli_command cli_commands[] = {
 	 LOCATE_USAGE, locate_cmd},
 	{"probe", "query names through targets, keep every reply, judge tampering",
 	 PROBE_USAGE, probe_cmd},
+	{"report", "write one self-contained HTML page about a store: timeline, forgeries, injectors",
+	 REPORT_USAGE, report_cmd},
 	{"help", "list the subcommands, or explain one",
 	 "usage: dnswatch help [CMD]\n"
 	 "  Without CMD, list the subcommands; with CMD, print its full help.\n",

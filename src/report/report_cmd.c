@@ -1,0 +1,273 @@
+/* `dnswatch report` (see report_cmd.h). */
+#include "report/report_cmd.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "report/data.h"
+#include "report/html.h"
+#include "report/jread.h"
+#include "store/sqlite.h"
+
+#define LOCATE_MAX 64
+
+static int usage_error(const char *msg, const char *arg)
+{
+	fprintf(stderr, "dnswatch report: %s%s%s (see `dnswatch help report`)\n", msg,
+		arg ? " " : "", arg ? arg : "");
+	return 2;
+}
+
+/* Read FILE whole into a NUL-terminated malloc'd buffer; -1 with errno. */
+static int slurp(const char *path, char **buf, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return -1;
+	char *b = NULL;
+	size_t n = 0, cap = 0;
+	for (;;) {
+		if (cap - n < 65536) {
+			size_t nc = cap ? cap * 2 : 262144;
+			if (nc > JREAD_TEXT_MAX * 4u) {
+				free(b);
+				fclose(f);
+				errno = EFBIG;
+				return -1;
+			}
+			char *nb = realloc(b, nc + 1);
+			if (!nb) {
+				free(b);
+				fclose(f);
+				errno = ENOMEM;
+				return -1;
+			}
+			b = nb;
+			cap = nc;
+		}
+		size_t got = fread(b + n, 1, cap - n, f);
+		n += got;
+		if (got == 0)
+			break;
+	}
+	int err = ferror(f);
+	fclose(f);
+	if (err) {
+		free(b);
+		errno = EIO;
+		return -1;
+	}
+	b[n] = 0;
+	*buf = b;
+	*len = n;
+	return 0;
+}
+
+/* Parse every non-blank line of PATH as one locate object into LOC. */
+static int read_locate(const char *path, struct report_locate *loc, size_t *nloc)
+{
+	char *text;
+	size_t len;
+	if (slurp(path, &text, &len) != 0) {
+		fprintf(stderr, "dnswatch report: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	unsigned line = 0;
+	int ret = 0;
+	for (char *p = text; p < text + len && ret == 0;) {
+		char *nl = memchr(p, '\n', (size_t)(text + len - p));
+		size_t n = nl ? (size_t)(nl - p) : (size_t)(text + len - p);
+		line++;
+		size_t blank = 0;
+		while (blank < n && strchr(" \t\r", p[blank]))
+			blank++;
+		if (blank < n) {
+			char err[160];
+			struct jread_val *v;
+			if (jread_parse(p, n, &v, err, sizeof err) != 0) {
+				fprintf(stderr, "dnswatch report: %s:%u: not JSON: %s\n", path, line, err);
+				ret = -1;
+			} else if (v->type != JREAD_OBJECT || !jread_get(v, "hops")) {
+				fprintf(stderr, "dnswatch report: %s:%u: not a `dnswatch locate --json` object\n",
+					path, line);
+				jread_free(v);
+				ret = -1;
+			} else if (*nloc >= LOCATE_MAX) {
+				fprintf(stderr, "dnswatch report: %s:%u: more than %d locate results\n", path,
+					line, LOCATE_MAX);
+				jread_free(v);
+				ret = -1;
+			} else {
+				struct report_locate *l = &loc[(*nloc)++];
+				snprintf(l->source, sizeof l->source, "%s:%u", path, line);
+				l->v = v;
+			}
+		}
+		p += n + 1;
+	}
+	free(text);
+	return ret;
+}
+
+/* "Chart.js 3.9.1": the version from the library's header comment. */
+static void chartjs_name(const char *code, size_t len, char *out, size_t cap)
+{
+	snprintf(out, cap, "Chart.js (Debian libjs-chart.js)");
+	const char *p = memmem(code, len < 400 ? len : 400, "Chart.js v", 10);
+	if (p) {
+		size_t n = strcspn(p + 10, " \r\n*");
+		if (n > 0 && n < 32)
+			snprintf(out, cap, "Chart.js %.*s (Debian libjs-chart.js)", (int)n, p + 10);
+	}
+}
+
+int report_cmd(int argc, char **argv)
+{
+	const char *db_path = NULL, *out_path = "report.html", *chartjs = REPORT_CHARTJS_DEFAULT;
+	const char *locs[LOCATE_MAX];
+	size_t nlocs = 0;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			fputs(REPORT_USAGE, stdout);
+			return 0;
+		}
+		if (!strcmp(a, "-o") || !strcmp(a, "--locate") || !strcmp(a, "--chartjs")) {
+			if (i + 1 >= argc)
+				return usage_error("missing value after", a);
+			const char *v = argv[++i];
+			if (!strcmp(a, "-o"))
+				out_path = v;
+			else if (!strcmp(a, "--chartjs"))
+				chartjs = v;
+			else if (nlocs < LOCATE_MAX)
+				locs[nlocs++] = v;
+			else
+				return usage_error("too many --locate files", NULL);
+			continue;
+		}
+		if (a[0] == '-' && a[1])
+			return usage_error("unknown option", a);
+		if (db_path)
+			return usage_error("more than one DB:", a);
+		db_path = a;
+	}
+	if (!db_path)
+		return usage_error("no DB given", NULL);
+
+	/* Everything that can fail before the store is read. */
+	char *lib;
+	size_t liblen;
+	if (slurp(chartjs, &lib, &liblen) != 0) {
+		if (!strcmp(chartjs, REPORT_CHARTJS_DEFAULT))
+			fprintf(stderr, "dnswatch report: %s: %s (install Debian's libjs-chart.js: "
+					"apt-get install libjs-chart.js, or `make deps`)\n",
+				chartjs, strerror(errno));
+		else
+			fprintf(stderr, "dnswatch report: %s: %s (the Chart.js build to inline)\n", chartjs,
+				strerror(errno));
+		return 1;
+	}
+	struct report_locate *loc = calloc(LOCATE_MAX, sizeof *loc);
+	size_t nloc = 0;
+	int ret = loc ? 0 : 1;
+	for (size_t i = 0; i < nlocs && ret == 0; i++)
+		if (read_locate(locs[i], loc, &nloc) != 0)
+			ret = 1;
+
+	struct store_db *db = NULL;
+	struct report_data d;
+	memset(&d, 0, sizeof d);
+	if (ret == 0 && access(db_path, F_OK) != 0) {
+		fprintf(stderr, "dnswatch report: %s: %s\n", db_path, strerror(errno));
+		ret = 1;
+	}
+	if (ret == 0) {
+		char *errbuf = NULL;
+		size_t errlen = 0;
+		FILE *errlog = open_memstream(&errbuf, &errlen);
+		struct store_opts o = {.readonly = true, .errlog = errlog, .quiet = errlog == NULL};
+		enum store_status st = store_open(&db, db_path, &o);
+		if (errlog)
+			fclose(errlog);
+		if (st != STORE_OK) {
+			if (st == STORE_E_FOREIGN && errbuf && strstr(errbuf, "empty database"))
+				fprintf(stderr, "dnswatch report: %s: an empty file, not a dnswatch store\n", db_path);
+			else if (st == STORE_E_FOREIGN)
+				fprintf(stderr, "dnswatch report: %s: not a dnswatch store (an SQLite database "
+						"of something else)\n", db_path);
+			else if (errbuf && errlen)
+				fprintf(stderr, "dnswatch report: %.*s\n", (int)strcspn(errbuf, "\n"), errbuf);
+			else
+				fprintf(stderr, "dnswatch report: %s: %s\n", db_path, store_strerror(st));
+			ret = 1;
+		}
+		free(errbuf);
+	}
+	if (ret == 0) {
+		char err[512];
+		int g = report_gather(db, &d, err, sizeof err);
+		if (g != 0) {
+			fprintf(stderr, "dnswatch report: %s: %s\n", db_path, err);
+			ret = 1;
+		}
+		d.db_path = db_path;
+	}
+	if (ret == 0) {
+		char name[96];
+		chartjs_name(lib, liblen, name, sizeof name);
+		struct timeval tv;
+		gettimeofday(&tv, NULL);
+		struct report_page page = {
+			.d = &d, .chartjs = lib, .chartjs_len = liblen, .chartjs_name = name,
+			.loc = loc, .nloc = nloc,
+			.generated_us = (int64_t)tv.tv_sec * 1000000 + tv.tv_usec,
+		};
+		size_t tl = strlen(out_path) + 16;
+		char *tmp = malloc(tl);
+		FILE *out = NULL;
+		if (tmp) {
+			snprintf(tmp, tl, "%s.tmpXXXXXX", out_path);
+			int fd = mkstemp(tmp);
+			if (fd >= 0 && !(out = fdopen(fd, "w")))
+				close(fd);
+		}
+		if (!out) {
+			fprintf(stderr, "dnswatch report: %s: cannot write: %s\n", out_path, strerror(errno));
+			ret = 1;
+		} else {
+			int w = report_html_write(out, &page);
+			if (fchmod(fileno(out), 0644) != 0)
+				w = -1;
+			if (fclose(out) != 0)
+				w = -1;
+			if (w != 0 || rename(tmp, out_path) != 0) {
+				fprintf(stderr, "dnswatch report: %s: cannot write: %s\n", out_path,
+					strerror(errno ? errno : EIO));
+				unlink(tmp);
+				ret = 1;
+			} else {
+				fprintf(stderr, "report: %s: %zu run%s, %" PRIu64 " results, %zu forged address%s, "
+						"%zu injector group%s, %zu locate result%s\n",
+					out_path, d.nruns, d.nruns == 1 ? "" : "s", d.nresults, d.naddrs,
+					d.naddrs == 1 ? "" : "es", d.ngroups, d.ngroups == 1 ? "" : "s", nloc,
+					nloc == 1 ? "" : "s");
+			}
+		}
+		free(tmp);
+	}
+	report_data_free(&d);
+	store_close(db);
+	for (size_t i = 0; i < nloc; i++)
+		jread_free(loc[i].v);
+	free(loc);
+	free(lib);
+	return ret;
+}

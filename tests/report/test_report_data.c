@@ -1,0 +1,345 @@
+/* report: bucket sizes, gathering from a crafted store (window, tail,
+ * addresses, groups, incidents through the store's API), HTML and JSON
+ * escaping of hostile labels, the JSON reader. */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "probe/classify.h"
+#include "report/data.h"
+#include "report/html.h"
+#include "report/jread.h"
+#include "store/sqlite.h"
+#include "wire/name.h"
+
+#define T0 1390288500000000ll /* 2014-01-21 07:15:00 UTC (15:15 China time) */
+#define MIN 60000000ll
+
+static char dbpath[64];
+
+static void test_bucket_size(void)
+{
+	CHECK_EQ(report_bucket_size(0, 100), 1000000);
+	CHECK_EQ(report_bucket_size(25 * 1000000ll, 100), 1000000);
+	CHECK_EQ(report_bucket_size(600 * 1000000ll, 100), 10000000);
+	CHECK_EQ(report_bucket_size(3 * 3600 * 1000000ll, 100), 120000000);
+	CHECK_EQ(report_bucket_size(12 * 3600 * 1000000ll, 100), 600000000);
+}
+
+static void target(struct probe_target *t, const char *label, enum probe_target_kind kind,
+		   const char *addr)
+{
+	memset(t, 0, sizeof *t);
+	snprintf(t->label, sizeof t->label, "%s", label);
+	t->kind = kind;
+	t->family = AF_INET;
+	inet_pton(AF_INET, addr, t->addr);
+	t->port = 53;
+}
+
+static void reply(struct probe_reply *p, const char *addr, uint8_t ip_ttl, uint32_t attl,
+		  uint16_t flags, bool df)
+{
+	memset(p, 0, sizeof *p);
+	p->family = AF_INET;
+	p->ip_known = true;
+	p->ip_ttl = ip_ttl;
+	p->ip_id = 4242;
+	p->df = df;
+	p->parsed = true;
+	p->question_match = true;
+	p->flags = flags;
+	p->ancount = 1;
+	p->answer_ptr = true;
+	p->answer_ttl = attl;
+	p->naddrs = 1;
+	p->addrs[0].family = AF_INET;
+	inet_pton(AF_INET, addr, p->addrs[0].addr);
+	p->addrs[0].ttl = attl;
+}
+
+static void result(struct probe_result *r, uint64_t seq, uint16_t tgt, const char *name,
+		   int64_t us, enum probe_verdict v)
+{
+	size_t len;
+	memset(r, 0, sizeof *r);
+	r->seq = seq;
+	r->target = tgt;
+	wire_name_from_text(name, r->qname, &len);
+	r->qtype = 1;
+	r->attempts = 1;
+	r->sent_us = (uint64_t)us;
+	r->verdict = v;
+	r->forged_reply = -1;
+	r->group = -1;
+	snprintf(r->evidence, sizeof r->evidence, "crafted");
+	if (v == VERDICT_INJECTED) {
+		r->nreplies = r->replies_seen = 1;
+		reply(&r->reply[0], "65.49.2.178", (uint8_t)(40 + seq % 20), 60 + (uint32_t)seq, 0x8180, false);
+		r->forged_reply = 0;
+		r->group = 1;
+	} else if (v == VERDICT_POISONED) {
+		r->nreplies = r->replies_seen = 1;
+		reply(&r->reply[0], "65.49.2.178", 64, 3000, 0x8180, true);
+		r->forged_reply = 0;
+		r->group = 1;
+	} else if (v == VERDICT_OK) {
+		r->nreplies = r->replies_seen = 1;
+		reply(&r->reply[0], "198.19.1.1", 64, 3600, 0x8180, true);
+	}
+}
+
+/*
+ * Minute 0-4: all ok; 5-9: nodns injected (.com), isp poisoned; 10-19: isp
+ * poisoned only (the tail); 20-24 ok. .cn always ok. One run per minute.
+ */
+static void build_store(const char *label0)
+{
+	unlink(dbpath);
+	struct store_db *db;
+	CHECK_EQ(store_open(&db, dbpath, NULL), STORE_OK);
+	struct probe_target t[2];
+	target(&t[0], label0, TARGET_RESOLVER, "198.18.1.1");
+	target(&t[1], "nodns", TARGET_NODNS, "198.18.55.55");
+	struct probe_result r;
+	for (int m = 0; m < 25; m++) {
+		int64_t run;
+		CHECK_EQ(store_run_begin(db, "probe --crafted", NULL, t, 2, NULL, 0, &run), STORE_OK);
+		int64_t us = T0 + m * MIN;
+		bool inj = m >= 5 && m < 10, tail = m >= 5 && m < 20;
+		result(&r, 0, 0, "www.Example.COM", us, tail ? VERDICT_POISONED : VERDICT_OK);
+		CHECK_EQ(store_put(db, &r), STORE_OK);
+		result(&r, 0, 1, "www.Example.COM", us + 1000, inj ? VERDICT_INJECTED : VERDICT_OK);
+		CHECK_EQ(store_put(db, &r), STORE_OK);
+		result(&r, 1, 0, "www.leta.cn", us + 2000, VERDICT_OK);
+		CHECK_EQ(store_put(db, &r), STORE_OK);
+		result(&r, 1, 1, "www.leta.cn", us + 3000, VERDICT_OK);
+		CHECK_EQ(store_put(db, &r), STORE_OK);
+		if (inj) {
+			struct probe_addr a = {.family = AF_INET};
+			inet_pton(AF_INET, "65.49.2.178", a.addr);
+			CHECK_EQ(store_group_put(db, 1, "df=0 ipid=nonzero flags=0x8180 rcode=NOERROR an=1 ns=0 ar=0 owner=pointer",
+						 1, &a, 1), STORE_OK);
+		}
+		CHECK_EQ(store_run_finish(db, false), STORE_OK);
+	}
+	CHECK_EQ(store_close(db), STORE_OK);
+}
+
+static void test_gather(void)
+{
+	build_store("isp");
+	struct store_db *db;
+	/* The incidents table: absent first, then written through the store. */
+	struct store_opts ro = {.readonly = true};
+	CHECK_EQ(store_open(&db, dbpath, &ro), STORE_OK);
+	struct report_data d;
+	char err[256];
+	CHECK_EQ(report_gather(db, &d, err, sizeof err), 0);
+	CHECK(!d.incidents_present);
+	CHECK_EQ(store_incidents_ensure(db), STORE_E_ARG);
+	store_close(db);
+
+	CHECK_EQ(d.nruns, 25);
+	CHECK_EQ(d.nresults, 100);
+	CHECK_EQ(d.njudged, 100);
+	CHECK_EQ(d.ninjected, 5);
+	CHECK_EQ(d.npoisoned, 15);
+	CHECK_EQ(d.inj_first_us, T0 + 5 * MIN + 1000);
+	CHECK_EQ(d.inj_last_us, T0 + 9 * MIN + 1000);
+	CHECK_EQ(d.tail_end_us, T0 + 19 * MIN);
+	CHECK_EQ(d.tail_poisoned, 10);
+	CHECK(!d.tail_open);
+	CHECK_EQ(d.bucket_us, MIN); /* 24 min / 100 -> 15 s, but runs are a minute apart */
+	CHECK_EQ(d.nbuckets, 25);
+	CHECK_EQ(d.npaths, 2);
+	CHECK_STR(d.paths[0].name, "isp");
+	CHECK_STR(d.paths[1].name, "nodns");
+	CHECK_EQ(d.ntlds, 2);
+	CHECK_STR(d.tlds[0].name, "com"); /* lower-cased */
+	CHECK_STR(d.tlds[1].name, "cn");
+	CHECK_EQ(d.tlds[0].injected_total, 5);
+	CHECK_EQ(d.tlds[0].poisoned_total, 15);
+	CHECK_EQ(d.tlds[1].injected_total + d.tlds[1].poisoned_total, 0);
+	CHECK_EQ(d.paths[0].forged[7], 1);
+	CHECK_EQ(d.paths[0].judged[7], 2);
+	CHECK_EQ(d.naddrs, 1);
+	CHECK_STR(d.addrs[0].addr, "65.49.2.178");
+	CHECK_EQ(d.addrs[0].injected, 5);
+	CHECK_EQ(d.addrs[0].poisoned, 15);
+	CHECK_EQ(d.addrs[0].first_us, T0 + 5 * MIN);
+	CHECK_EQ(d.addrs[0].last_us, T0 + 19 * MIN);
+	CHECK_EQ(d.addrs[0].path_mask, 3);
+	CHECK_EQ(d.ngroups, 1);
+	CHECK_EQ(d.groups[0].count, 5);
+	CHECK_EQ(d.groups[0].ip_ttl_lo, 40);  /* from the injected replies, seq 0: 40 */
+	CHECK_EQ(d.groups[0].ip_ttl_hi, 40);
+	CHECK_EQ(d.groups[0].answer_ttl_lo, 60);
+	CHECK_STR(d.groups[0].runs, "6 7 8 9 10");
+	CHECK_STR(d.groups[0].addrs, "65.49.2.178");
+	report_data_free(&d);
+
+	CHECK_EQ(store_open(&db, dbpath, NULL), STORE_OK);
+	struct store_incident inc = {.run = 6, .started_us = T0 + 5 * MIN, .injection_end_us = T0 + 9 * MIN,
+				     .peak_share = 0.5};
+	snprintf(inc.scope, sizeof inc.scope, "com via isp nodns");
+	snprintf(inc.addresses, sizeof inc.addresses, "65.49.2.178");
+	snprintf(inc.summary, sizeof inc.summary, "the misfire");
+	CHECK_EQ(store_incident_put(db, &inc), STORE_OK);
+	CHECK(inc.id > 0);
+	inc.ended_us = T0 + 19 * MIN; /* watch closes it later */
+	CHECK_EQ(store_incident_put(db, &inc), STORE_OK);
+	CHECK_EQ(store_close(db), STORE_OK);
+	CHECK_EQ(store_open(&db, dbpath, &ro), STORE_OK);
+	CHECK_EQ(report_gather(db, &d, err, sizeof err), 0);
+	CHECK(d.incidents_present);
+	CHECK_EQ(d.nincidents, 1);
+	if (d.nincidents == 1) {
+		CHECK_EQ(d.incidents[0].id, inc.id);
+		CHECK_EQ(d.incidents[0].run, 6);
+		CHECK_EQ(d.incidents[0].ended_us, T0 + 19 * MIN);
+		CHECK_EQ(d.incidents[0].injection_end_us, T0 + 9 * MIN);
+		CHECK_STR(d.incidents[0].summary, "the misfire");
+		CHECK(d.incidents[0].peak_share == 0.5);
+	}
+	report_data_free(&d);
+	store_close(db);
+}
+
+static void test_empty(void)
+{
+	unlink(dbpath);
+	struct store_db *db;
+	CHECK_EQ(store_open(&db, dbpath, NULL), STORE_OK);
+	store_close(db);
+	struct store_opts ro = {.readonly = true};
+	CHECK_EQ(store_open(&db, dbpath, &ro), STORE_OK);
+	struct report_data d;
+	char err[256];
+	CHECK_EQ(report_gather(db, &d, err, sizeof err), 1);
+	CHECK(strstr(err, "no runs") != NULL);
+	report_data_free(&d);
+	store_close(db);
+}
+
+static char *page_of(const struct report_data *d, const char *lib, const struct report_locate *loc,
+		     size_t nloc)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+	struct report_page p = {.d = d, .chartjs = lib, .chartjs_len = strlen(lib), .loc = loc,
+				.nloc = nloc, .generated_us = T0};
+	CHECK_EQ(report_html_write(m, &p), 0);
+	fclose(m);
+	return buf;
+}
+
+/* A label and a locate file made to break out of the page: all escaped. */
+static void test_escaping(void)
+{
+	build_store("</script><img src=x>");
+	struct store_db *db;
+	struct store_opts ro = {.readonly = true};
+	CHECK_EQ(store_open(&db, dbpath, &ro), STORE_OK);
+	struct report_data d;
+	char err[256];
+	CHECK_EQ(report_gather(db, &d, err, sizeof err), 0);
+	d.db_path = "a&b<c>.db";
+	const char *loctext = "{\"name\":\"</script><b>x\",\"target\":\"1.2.3.4\",\"hops\":"
+			      "[{\"ttl\":1,\"router\":\"<i>r</i>\",\"target_reached\":false,\"replies\":0}],"
+			      "\"injectors\":[],\"hop\":1}";
+	struct report_locate loc = {.source = "loc\"&.json:1"};
+	CHECK_EQ(jread_parse(loctext, strlen(loctext), &loc.v, err, sizeof err), 0);
+	char *page = page_of(&d, "/*! lib https://www.chartjs.org */ var s = '</SCRIPT>'; // http://kept\n", &loc, 1);
+	CHECK(page != NULL);
+	if (page) {
+		CHECK(strstr(page, "<img") == NULL);
+		CHECK(strstr(page, "<i>") == NULL);
+		CHECK(strstr(page, "<b>x") == NULL);
+		CHECK(strstr(page, "&lt;/script&gt;&lt;img src=x&gt;") != NULL);
+		CHECK(strstr(page, "\\u003c/script\\u003e\\u003cimg src=x\\u003e") != NULL);
+		CHECK(strstr(page, "a&amp;b&lt;c&gt;.db") != NULL);
+		CHECK(strstr(page, "loc&quot;&amp;.json:1") != NULL);
+		CHECK(strstr(page, "/*! lib www.chartjs.org */ var s = '<\\/SCRIPT>';") != NULL);
+		CHECK(strstr(page, "https://") == NULL);
+		CHECK(strstr(page, "http://kept") != NULL); /* not a comment block: left alone */
+		/* One closing tag per script element: 3 scripts and the JSON block. */
+		int n = 0;
+		for (const char *p = page; (p = strstr(p, "</script>")); p++)
+			n++;
+		CHECK_EQ(n, 4);
+		CHECK(strstr(page, "Injection window</b>: from 07:20:00 to 07:24:00 UTC") != NULL);
+		CHECK(strstr(page, "until 07:34:00 UTC") != NULL);
+		CHECK(strstr(page, "the injector sits at hop 1 (&lt;i&gt;r&lt;/i&gt;)") != NULL);
+		CHECK(strstr(page, "<td>6&ndash;10</td></tr>") != NULL); /* the group's runs */
+	}
+	free(page);
+	jread_free(loc.v);
+	report_data_free(&d);
+	store_close(db);
+}
+
+static void test_jread(void)
+{
+	struct jread_val *v;
+	char err[128];
+	const char *ok = " {\"a\": [1, -2.5e1, true, false, null], \"s\": \"x\\u00e9\\ud83d\\ude00\\n\\\"\", \"o\": {}} ";
+	CHECK_EQ(jread_parse(ok, strlen(ok), &v, err, sizeof err), 0);
+	if (v) {
+		const struct jread_val *a = jread_get(v, "a");
+		CHECK(a && a->type == JREAD_ARRAY && a->n == 5);
+		if (a && a->n == 5) {
+			CHECK(jread_num(&a->items[1], 0) == -25);
+			CHECK(jread_bool(&a->items[2], false));
+			CHECK(a->items[4].type == JREAD_NULL);
+		}
+		CHECK_STR(jread_str(jread_get(v, "s"), ""), "x\xc3\xa9\xf0\x9f\x98\x80\n\"");
+		CHECK(jread_get(v, "o") && jread_get(v, "o")->type == JREAD_OBJECT);
+		CHECK(jread_get(v, "missing") == NULL);
+	}
+	jread_free(v);
+	static const char *const bad[] = {"", "{", "[1,]", "{\"a\" 1}", "01", "1.", "\"\\x\"",
+					  "\"a\nb\"", "tru", "[1] 2", "{\"a\":1,}", "-", "\"\\ud800"};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		v = (struct jread_val *)1;
+		CHECK_EQ(jread_parse(bad[i], strlen(bad[i]), &v, err, sizeof err), -1);
+		CHECK(v == NULL);
+		CHECK(strncmp(err, "offset ", 7) == 0);
+	}
+	char deep[200];
+	memset(deep, '[', 100);
+	memset(deep + 100, ']', 100);
+	CHECK_EQ(jread_parse(deep, sizeof deep, &v, err, sizeof err), -1);
+	CHECK(strstr(err, "nested deeper") != NULL);
+	/* A lone surrogate becomes U+FFFD; \u0000 cuts the string. */
+	const char *s2 = "[\"a\\ud800b\", \"c\\u0000d\"]";
+	CHECK_EQ(jread_parse(s2, strlen(s2), &v, err, sizeof err), 0);
+	if (v) {
+		CHECK_STR(v->items[0].str, "a\xef\xbf\xbd" "b");
+		CHECK_STR(v->items[1].str, "c");
+	}
+	jread_free(v);
+}
+
+int main(void)
+{
+	char dir[] = "/tmp/dw-report-XXXXXX";
+	if (!mkdtemp(dir))
+		return 1;
+	snprintf(dbpath, sizeof dbpath, "%s/r.db", dir);
+	RUN(test_bucket_size);
+	RUN(test_jread);
+	RUN(test_gather);
+	RUN(test_empty);
+	RUN(test_escaping);
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	if (system(cmd) != 0)
+		return 1;
+	return harness_done();
+}

@@ -19,7 +19,7 @@
  *    up in one open-addressing table: an exact rule applies only at i == 0,
  *    a subdomain rule only at i > 0. That is at most one probe per label.
  *    A blocked Bloom filter (2 MB for a million keys, where the table is
- *    86 MB) turns away most suffixes that are no key before they cost a miss
+ *    115 MB) turns away most suffixes that are no key before they cost a miss
  *    to memory; the cells of those that pass are prefetched together, so
  *    their misses overlap instead of queueing. The probes go from the whole
  *    name to the root, and stop as soon as the best match so far is longer
@@ -65,14 +65,16 @@
  *    substring pattern, which is the case for nearly every hit.
  *
  * Memory layout: a table cell is one 64-byte cache line per key: a tag (24
- * bits of hash and the key length in 8 bits), and the key's node record
- * itself: header, key bytes (zero padded, compared by 8-byte words), then
- * its rules' (rank, value, type set) entries. A record that does not fit in
- * the cell's 56 bytes (a key over 24 octets with one rule, over 8 with two)
- * lives in an arena and the cell points to it. So a hit costs one line from
+ * bits of hash and the key length in 8 bits), the rule counts, and the
+ * key's node itself: the P-length mask (only if not zero), its rules'
+ * (rank, value, type set) entries, then the key bytes (zero padded,
+ * compared by 8-byte words). A node that does not fit in the cell's 56
+ * bytes (a key over 40 octets with one rule, over 24 with two; four rules
+ * or more) is a full record in an arena, and the cell points to it (the
+ * key is compared there). So a hit costs one line from
  * memory in the common case, where a table of 8-byte slots pointing to
  * records cost two dependent misses (slot, then record). Tables hold keys at
- * load factor 2/3 with linear probing over cells (every probe sequence ends
+ * load factor 1/2 with linear probing over cells (every probe sequence ends
  * at an empty cell); lookups prefetch the home cell and the next one. Large
  * arrays use 2 MB pages (see struct buf).
  *
@@ -840,7 +842,7 @@ static bool cell_fits(const struct tnode *nd)
 }
 
 /*
- * Put the N build nodes of table T into its cells (load factor 2/3, linear
+ * Put the N build nodes of table T into its cells (load factor 1/2, linear
  * probing), in the order they were made (the order of the rules, so the
  * pool and the rules are read almost sequentially): the record inline when
  * it fits, else in the arena. The home cell of the node 16 ahead is
@@ -849,7 +851,7 @@ static bool cell_fits(const struct tnode *nd)
 static int table_place(struct match_set *s, struct table *t, const struct tnode *nodes,
 		       uint32_t n)
 {
-	uint64_t nc = (uint64_t)n + n / 2 + 16;
+	uint64_t nc = (uint64_t)n * 2 + 16;
 	if (nc >= ((uint64_t)1 << 32) || buf_zalloc(&t->cmem, nc * sizeof(struct cell)) != 0)
 		return -1;
 	t->cells = t->cmem.p;
@@ -1363,7 +1365,7 @@ static inline void lk_prepare(const struct match_set *s, const uint8_t *name, st
 }
 
 /* Filter each boundary's suffix; prefetch the cells of those that pass
- * (and the next cell: a third of the keys sit one or more cells past their
+ * (and the next cell: a quarter of the keys sit one or more cells past their
  * home, and the next line comes with little extra latency). */
 static inline void lk_filter(const struct match_set *s, struct lk *st)
 {

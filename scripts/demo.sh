@@ -63,6 +63,14 @@ jq -r 'select(.target.label == "public" and .verdict == "injected") | "    \(.na
 echo
 sed -n 's/^injector group /  injector group: /p' "$tmp/during.err"
 echo
+echo "  users whose lookups went through a VPN saw nothing wrong: the same name through the public"
+echo "  resolver from vpnclient, whose traffic abroad crosses the border inside a tunnel, and from the client:"
+vname=$(sed -n 2p "$tmp/during")
+for h in vpnclient client; do
+	step "dnswatch lab exec $h dig +short @198.19.8.8 $vname"
+	"$DW" lab --name $LAB exec $h dig +short +tries=2 +time=2 @198.19.8.8 "$vname" | sort | paste -sd' ' - | sed 's/^/      /'
+done
+echo
 echo "  where is the injector? dnswatch locate, from the client towards an address that runs no DNS:"
 "$DW" locate --lab $LAB --from client --max-ttl 6 198.19.55.55 "$(head -1 "$tmp/during")" | sed 's/^/    /'
 
@@ -84,5 +92,5 @@ say "the wall's counters"
 sed 's/^/  /' "$tmp/inject.out"
 echo "  forged replies sent to askers: $(wc -l < "$tmp/inject.log") (never any traffic to 65.49.2.178 itself)"
 
-say "not built yet (issue 6): continuous watching with incident detection, the cache-tail timeline, the tunnelled client, and report.html"
+say "not built yet (issue 6): continuous watching with incident detection, the cache-tail timeline, and report.html"
 "$DW" lab --name $LAB down

@@ -10,7 +10,8 @@
 #   public resolver get 65.49.2.178 in the window, the real answer after; the
 #   no-DNS address stays silent; the com zone file comes back byte for byte.
 # - a bad scenario file: FILE:LINE, exit 2, nothing run; SIGINT: exit 130,
-#   everything undone.
+#   everything undone; a running wall given with --control: its rules off on
+#   SIGINT, the wall itself left running.
 # Needs root; its own lab, taken down by a trap whatever happens.
 . "$DW_ROOT/tests/lib.sh"
 if [ "$(id -u)" != 0 ]; then fail "lab tests need root"; done_testing; exit; fi
@@ -21,8 +22,10 @@ FORGED=65.49.2.178 ROGUE=198.19.66.66
 ISP=198.18.1.1 PUBLIC=198.19.8.8 NODNS=198.18.55.55 COMTLD=198.19.53.2
 tmp=$(mktemp -d)
 rp=
+wall=
 cleanup() {
 	[ -n "$rp" ] && kill -INT "$rp" 2>/dev/null && wait "$rp" 2>/dev/null
+	[ -n "$wall" ] && kill -TERM "$wall" 2>/dev/null && wait "$wall" 2>/dev/null
 	"$DNSWATCH" lab --name $LAB down >/dev/null 2>&1
 	rm -rf "$tmp"
 }
@@ -165,5 +168,22 @@ n=$(touse)
 [ $rc = 130 ] && [ -z "$(pgrep -f "inject --lab $LAB ")" ] && [ "$(ask client $PUBLIC "$n")" = "$(expected "$n")" ] \
 	&& ok "SIGINT in the 2014 window: exit 130, the wall stopped, lookups clean" \
 	|| fail "SIGINT in the 2014 window" "rc=$rc $(tail -3 "$tmp/evint2.out")"
+# a wall already running, given with --control: rules off on SIGINT, the wall left running
+"$DNSWATCH" inject --lab $LAB --preset gfw --control "$tmp/wall.sock" >"$tmp/wall.out" 2>"$tmp/wall.err" &
+wall=$!
+for _ in $(seq 50); do grep -q 'capturing on' "$tmp/wall.err" && break; sleep 0.1; done
+events="$tmp/evctl"; : >"$events"
+"$DNSWATCH" lab --name $LAB replay "$DW_ROOT/lab/scenarios/2014.scenario" --control "$tmp/wall.sock" \
+	--scale $SCALE --events "$events" >"$events.out" 2>&1 &
+rp=$!
+wait_event "inject load"
+n=$(touse)
+during=$(ask client $PUBLIC "$n")
+kill -INT "$rp"; wait "$rp"; rc=$?; rp=
+n=$(touse)
+[ $rc = 130 ] && [ "$during" = $FORGED ] && seen "inject off" && [ "$(ask client $PUBLIC "$n")" = "$(expected "$n")" ] \
+	&& kill -0 $wall 2>/dev/null && ok "--control: the running wall's rules on, then off on SIGINT; the wall left running" \
+	|| fail "--control and SIGINT" "rc=$rc during=$during $(tail -3 "$events.out")"
+kill -TERM $wall; wait $wall; wall=
 lab status >/dev/null && ok "the lab is healthy after all replays" || fail "the lab is healthy after all replays"
 done_testing

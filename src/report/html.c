@@ -383,9 +383,14 @@ static int put_chart_data(FILE *out, const struct report_data *d)
 	json_int(&j, d->bucket_us / 1000000);
 	json_key(&j, "labels");
 	json_array_begin(&j);
+	/* Over most of a day or more, a time of day alone would repeat: add the date. */
+	bool days = d->t1_us - d->t0_us > 20 * 3600 * (int64_t)1000000;
 	for (size_t b = 0; b < d->nbuckets; b++) {
 		char t[32];
-		fmt_time(d->t0_us + (int64_t)b * d->bucket_us, t, sizeof t, false);
+		time_t sec = (time_t)((d->t0_us + (int64_t)b * d->bucket_us) / 1000000);
+		struct tm tm;
+		gmtime_r(&sec, &tm);
+		strftime(t, sizeof t, days ? "%m-%d %H:%M" : "%H:%M:%S", &tm);
 		json_string(&j, t);
 	}
 	json_array_end(&j);

@@ -284,6 +284,39 @@ static void test_escaping(void)
 	store_close(db);
 }
 
+/* Two runs two days apart: one bucket per run, and the axis shows dates. */
+static void test_days(void)
+{
+	unlink(dbpath);
+	struct store_db *db;
+	CHECK_EQ(store_open(&db, dbpath, NULL), STORE_OK);
+	struct probe_target t;
+	target(&t, "isp", TARGET_RESOLVER, "198.18.1.1");
+	struct probe_result r;
+	for (int i = 0; i < 2; i++) {
+		int64_t run;
+		CHECK_EQ(store_run_begin(db, "probe", NULL, &t, 1, NULL, 0, &run), STORE_OK);
+		result(&r, 0, 0, "www.example.org", T0 + i * 2 * 1440 * MIN, i ? VERDICT_OK : VERDICT_POISONED);
+		CHECK_EQ(store_put(db, &r), STORE_OK);
+		CHECK_EQ(store_run_finish(db, false), STORE_OK);
+	}
+	CHECK_EQ(store_close(db), STORE_OK);
+	struct store_opts ro = {.readonly = true};
+	CHECK_EQ(store_open(&db, dbpath, &ro), STORE_OK);
+	struct report_data d;
+	char err[256];
+	CHECK_EQ(report_gather(db, &d, err, sizeof err), 0);
+	CHECK_EQ(d.bucket_us, 2 * 1440 * MIN);
+	CHECK_EQ(d.nbuckets, 2);
+	CHECK_EQ(d.tail_poisoned, 1); /* poisoned with no injection seen: all tail */
+	char *page = page_of(&d, "", NULL, 0);
+	CHECK(page && strstr(page, "[\"01-20 00:00\",\"01-22 00:00\"]") != NULL);
+	CHECK(page && strstr(page, "no injection was seen by these probes") != NULL);
+	free(page);
+	report_data_free(&d);
+	store_close(db);
+}
+
 static void test_jread(void)
 {
 	struct jread_val *v;
@@ -337,6 +370,7 @@ int main(void)
 	RUN(test_gather);
 	RUN(test_empty);
 	RUN(test_escaping);
+	RUN(test_days);
 	char cmd[128];
 	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
 	if (system(cmd) != 0)

@@ -173,6 +173,55 @@ static void rp_stop_child(pid_t pid, int ms)
 	waitpid(pid, NULL, 0);
 }
 
+/* Remember a process we started (PID and one word) in WORK/NAME, so that a
+ * replay killed with SIGKILL can be cleaned up after by the next one. */
+static void rp_mark(struct rp *r, const char *name, pid_t pid, const char *word)
+{
+	char path[700];
+	FILE *f;
+	snprintf(path, sizeof path, "%s/%s", r->work, name);
+	if (pid <= 0) {
+		unlink(path);
+		return;
+	}
+	f = fopen(path, "we");
+	if (f) {
+		fprintf(f, "%ld %s\n", (long)pid, word ? word : "-");
+		fclose(f);
+	}
+}
+
+/* Is PID alive and is its command line mentioning NEEDLE? */
+static int rp_pid_is(long pid, const char *needle)
+{
+	char path[64], buf[4096];
+	if (pid <= 1)
+		return 0;
+	snprintf(path, sizeof path, "/proc/%ld/cmdline", pid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return 0;
+	size_t n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	for (size_t i = 0; i < n; i++)
+		if (buf[i] == '\0')
+			buf[i] = ' ';
+	buf[n] = '\0';
+	return strstr(buf, needle) != NULL;
+}
+
+/* End a process that is not our child (left by a killed replay). */
+static void rp_end_orphan(long pid, const char *needle)
+{
+	if (!rp_pid_is(pid, needle))
+		return;
+	kill((pid_t)pid, SIGTERM);
+	for (int t = 0; t < RP_STOP_WAIT_MS / 10 && rp_pid_is(pid, needle); t++)
+		usleep(10000);
+	if (rp_pid_is(pid, needle))
+		kill((pid_t)pid, SIGKILL);
+}
+
 static int rp_wall_start(struct rp *r, char *err, size_t errcap)
 {
 	char log[700], elog[700];
@@ -192,6 +241,7 @@ static int rp_wall_start(struct rp *r, char *err, size_t errcap)
 		return -1;
 	}
 	r->wall = pid;
+	rp_mark(r, "wall.pid", pid, r->sock);
 	for (int t = 0; t < RP_WALL_WAIT_MS / 20; t++) {
 		if (rp_file_has(log, "capturing on") && access(r->sock, F_OK) == 0)
 			return 0;
@@ -318,6 +368,7 @@ static int rp_rogue_up(struct rp *r, uint32_t addr, uint32_t answer, char *res, 
 		return -1;
 	}
 	r->rogue = pid;
+	rp_mark(r, "rogue.pid", pid, a);
 	struct lab_probe p;
 	memset(&p, 0, sizeof p);
 	p = (struct lab_probe){.ns = ns, .addr = addr, .qname = "com.", .qtype = 6, .rd = 0, .fd = -1};
@@ -351,6 +402,7 @@ static void rp_rogue_down(struct rp *r, char *res, size_t cap)
 	if (r->rogue > 0)
 		rp_stop_child(r->rogue, RP_STOP_WAIT_MS);
 	r->rogue = 0;
+	rp_mark(r, "rogue.pid", 0, NULL);
 	if (r->rogue_addr_added) {
 		char cidr[40];
 		snprintf(cidr, sizeof cidr, "%s/32", a);
@@ -509,6 +561,29 @@ static int rp_zone_hijack(struct rp *r, int t, uint32_t rogue, char *res, size_t
 	return rp_nsd_reload(r, tld, zf, r->probe_name[t], rogue, res, cap);
 }
 
+/* The first delegation's glue in zone file PATH: its owner into NAME and
+ * its address into *ADDR (what a reload of PATH must then serve). */
+static int rp_first_glue(const char *path, char *name, size_t cap, uint32_t *addr)
+{
+	FILE *f = fopen(path, "re");
+	char line[1024];
+	int found = -1;
+	for (int k = 0; f && k < 10000000 && found < 0 && fgets(line, sizeof line, f); k++) {
+		char owner[128], ttl[32], cls[8], type[8], a[32];
+		struct in_addr ia;
+		if (strncmp(line, "ns.", 3) == 0 &&
+		    sscanf(line, "%127s %31s %7s %7s %31s", owner, ttl, cls, type, a) == 5 &&
+		    strcmp(cls, "IN") == 0 && strcmp(type, "A") == 0 && inet_pton(AF_INET, a, &ia) == 1) {
+			snprintf(name, cap, "%s", owner);
+			*addr = ntohl(ia.s_addr);
+			found = 0;
+		}
+	}
+	if (f)
+		fclose(f);
+	return found;
+}
+
 static int rp_zone_restore(struct rp *r, int t, char *res, size_t cap)
 {
 	const char *tld = rp_tlds[t];
@@ -522,7 +597,10 @@ static int rp_zone_restore(struct rp *r, int t, char *res, size_t cap)
 	}
 	r->hijacked[t] = 0;
 	snprintf(res, cap, "%s restored", zf);
-	if (!r->probe_name[t][0])
+	/* After a replay that was killed, we do not know what to check: read
+	 * it from the restored file. */
+	if (!r->probe_name[t][0] &&
+	    rp_first_glue(zf, r->probe_name[t], sizeof r->probe_name[t], &r->probe_orig[t]) != 0)
 		return 0;
 	return rp_nsd_reload(r, tld, zf, r->probe_name[t], r->probe_orig[t], res, cap);
 }
@@ -607,24 +685,60 @@ static void rp_cleanup(struct rp *r)
 	}
 	if (r->wall > 0) {
 		rp_stop_child(r->wall, RP_STOP_WAIT_MS);
+		rp_mark(r, "wall.pid", 0, NULL);
 		r->wall = 0;
 		r->rules_on = 0;
 		rp_report(r, -1, 0, "wall stop", "(cleanup)", "the wall replay started is stopped", 1);
 	}
 }
 
-/* A replay that died (kill -9) with a zone hijacked left its original
- * under work/: put it back before anything else. */
+/* A replay that died (kill -9) may have left its wall running, a rogue
+ * server up and a zone hijacked (its original under work/): end and put
+ * back all that before anything else. */
 static void rp_recover(struct rp *r)
 {
+	char path[700], word[64], res[256];
+	long pid;
+	snprintf(path, sizeof path, "%s/wall.pid", r->work);
+	FILE *f = fopen(path, "re");
+	if (f) {
+		if (fscanf(f, "%ld", &pid) == 1) {
+			char sock[700];
+			snprintf(sock, sizeof sock, "%s/wall.sock", r->work);
+			rp_end_orphan(pid, sock);
+			snprintf(res, sizeof res, "pid %ld, left by an earlier replay, stopped", pid);
+			rp_report(r, -1, 0, "wall stop", "(recovery)", res, 1);
+		}
+		fclose(f);
+		unlink(path);
+	}
+	snprintf(path, sizeof path, "%s/rogue.pid", r->work);
+	f = fopen(path, "re");
+	if (f) {
+		if (fscanf(f, "%ld %63s", &pid, word) == 2) {
+			char conf[700], ns[64], cidr[80], e[256];
+			snprintf(conf, sizeof conf, "%s/rogue/nsd.conf", r->work);
+			rp_end_orphan(pid, conf);
+			snprintf(cidr, sizeof cidr, "%s/32", word);
+			lab_host_ns(r->o->lab, LAB_OUTSIDE, ns, sizeof ns);
+			const char *ip[] = {"ip", "addr", "del", cidr, "dev", "lo", NULL};
+			lab_proc_run(ns, ip, NULL, 0, e, sizeof e);
+			snprintf(res, sizeof res, "nsd pid %ld at %s, left by an earlier replay, stopped, address removed",
+				 pid, word);
+			rp_report(r, -1, 0, "rogue down", "(recovery)", res, 1);
+		}
+		fclose(f);
+		unlink(path);
+	}
 	for (int t = 0; t < 3; t++) {
 		char orig[700];
 		snprintf(orig, sizeof orig, "%s/%s.zone.orig", r->work, rp_tlds[t]);
 		if (access(orig, F_OK) != 0)
 			continue;
-		char res[1024] = "";
-		int rc = rp_zone_restore(r, t, res, sizeof res);
-		rp_report(r, -1, 0, "zone restore", rp_tlds[t], "left by an earlier replay; restored", rc == 0);
+		char zres[1024] = "left by an earlier replay: ";
+		size_t zl = strlen(zres);
+		int rc = rp_zone_restore(r, t, zres + zl, sizeof zres - zl);
+		rp_report(r, -1, 0, "zone restore", rp_tlds[t], zres, rc == 0);
 	}
 }
 
@@ -682,6 +796,11 @@ int lab_replay(const struct scn *s, const struct lab_replay_opts *o)
 		}
 	} else if (s->uses_inject) {
 		if (rp_wall_start(&r, err, sizeof err) != 0) {
+			if (o->stop && *o->stop) {
+				rp_report(&r, -1, 0, "interrupted", "", "while the wall was starting", 1);
+				rc = 130;
+				goto out;
+			}
 			fprintf(stderr, "dnswatch lab replay: %s\n", err);
 			rc = 1;
 			goto out;

@@ -4,16 +4,7 @@
 # resolver forged on the path, .cn untouched, the no-DNS address answered only
 # while the rule is on. Needs root; takes its own lab down whatever happens.
 . "$DW_ROOT/tests/lib.sh"
-if [ "$(id -u)" != 0 ]; then fail "lab tests need root"; done_testing; exit; fi
-LAB=ij$(( $$ % 100000 ))
-tmp=$(mktemp -d)
-inj=
-cleanup() {
-	[ -n "$inj" ] && kill "$inj" 2>/dev/null && wait "$inj" 2>/dev/null
-	"$DNSWATCH" lab --name $LAB down >/dev/null 2>&1
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
+lab_test ij "lab tests"
 "$DNSWATCH" lab --name $LAB up --names com=60,net=20,org=20,cn=40 >"$tmp/up" 2>&1 || { fail "lab up" "$(cat "$tmp/up")"; exit 1; }
 key=/run/dnswatch/$LAB/answers.tsv
 ISP=198.18.1.1 PUBLIC=198.19.8.8 NODNS=198.18.55.55

@@ -4,16 +4,7 @@
 # locate naming the border, resume after kill -9, bad input lines.
 # Needs root; takes its own lab down whatever happens.
 . "$DW_ROOT/tests/lib.sh"
-if [ "$(id -u)" != 0 ]; then fail "lab tests need root"; done_testing; exit; fi
-LAB=pr$(( $$ % 100000 ))
-tmp=$(mktemp -d)
-inj=
-cleanup() {
-	[ -n "$inj" ] && kill "$inj" 2>/dev/null && wait "$inj" 2>/dev/null
-	"$DNSWATCH" lab --name $LAB down >/dev/null 2>&1
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
+lab_test pr "lab tests"
 "$DNSWATCH" lab --name $LAB up --names com=90,net=30,org=30,cn=60 >"$tmp/up" 2>&1 || { fail "lab up" "$(cat "$tmp/up")"; exit 1; }
 key=/run/dnswatch/$LAB/answers.tsv
 probe() { "$DNSWATCH" probe --lab $LAB --from client --control-key "$key" --hold 400 --timeout 600 --retries 1 "$@"; }

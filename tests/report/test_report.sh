@@ -9,16 +9,7 @@
 # a missing DB, a foreign DB, an empty file, a store without results.
 # Needs root; takes its own lab down whatever happens.
 . "$DW_ROOT/tests/lib.sh"
-if [ "$(id -u)" != 0 ]; then fail "report tests need root"; done_testing; exit; fi
-LAB=rp$(( $$ % 100000 ))
-tmp=$(mktemp -d)
-inj=
-cleanup() {
-	[ -n "$inj" ] && kill "$inj" 2>/dev/null && wait "$inj" 2>/dev/null
-	"$DNSWATCH" lab --name $LAB down >/dev/null 2>&1
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
+lab_test rp "report tests"
 # Sizes: the test's own, or bigger for the README's screenshot.
 NAMES=${DW_REPORT_NAMES:-com=60,net=20,org=20,cn=40}
 PER=${DW_REPORT_PER:-8}          # names per TLD per phase (4 TLDs)

@@ -13,23 +13,25 @@
 
 static int cmd_help(int argc, char **argv);
 
+/* In the order a newcomer meets them: the lab, the wall, the watch, then the
+ * tools for reading what was caught. */
 const struct cli_command cli_commands[] = {
-	{"decode", "print DNS messages from raw, hex or pcap files (dig-like or JSON)",
-	 DECODE_USAGE, decode_cmd},
+	{"lab", "build, inspect and tear down the lab (namespaces, nsd, unbound, delay)",
+	 lab_usage, lab_main},
 	{"inject", "on-path DNS injector for the lab: match queries, race forged replies",
 	 INJECT_USAGE, inject_cmd},
-	{"locate", "find at which hop an on-path injector sits (TTL-limited probes)",
-	 LOCATE_USAGE, locate_cmd},
 	{"probe", "query names through targets, keep every reply, judge tampering",
 	 PROBE_USAGE, probe_cmd},
+	{"locate", "find at which hop an on-path injector sits (TTL-limited probes)",
+	 LOCATE_USAGE, locate_cmd},
 	{"report", "write one self-contained HTML page about a store: timeline, forgeries, injectors",
 	 REPORT_USAGE, report_cmd},
+	{"decode", "print DNS messages from raw, hex or pcap files (dig-like or JSON)",
+	 DECODE_USAGE, decode_cmd},
 	{"help", "list the subcommands, or explain one",
 	 "usage: dnswatch help [CMD]\n"
 	 "  Without CMD, list the subcommands; with CMD, print its full help.\n",
 	 cmd_help},
-	{"lab", "build, inspect and tear down the lab (namespaces, nsd, unbound, delay)",
-	 lab_usage, lab_main},
 	{NULL, NULL, NULL, NULL},
 };
 

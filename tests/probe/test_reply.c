@@ -1,0 +1,41 @@
+/* probe/reply: a reply padded with more records than the parser keeps still
+ * shows its question and its answer (an injector must not hide behind
+ * padding). */
+#include <arpa/inet.h>
+
+#include "harness.h"
+#include "probe/reply.h"
+#include "wire/build.h"
+
+static void test_padded_forgery(void)
+{
+	static uint8_t buf[4096];
+	uint8_t name[WIRE_NAME_MAX], root[1] = {0};
+	size_t nl;
+	wire_name_from_text("www.example.com", name, &nl);
+	struct wire_builder b;
+	wire_build_init(&b, buf, sizeof buf, 7, WIRE_FLAG_QR | WIRE_FLAG_RD | WIRE_FLAG_RA);
+	wire_build_question(&b, name, WIRE_T_A, WIRE_C_IN);
+	const uint8_t forged[4] = {65, 49, 2, 178};
+	wire_build_rr_raw(&b, WIRE_SEC_ANSWER, name, WIRE_T_A, WIRE_C_IN, 60, forged, 4);
+	for (int i = 0; i < 200; i++) /* 200 minimal records of padding */
+		wire_build_rr_raw(&b, WIRE_SEC_ADDITIONAL, root, 65280, WIRE_C_IN, 0, NULL, 0);
+	size_t len;
+	CHECK_EQ(wire_build_finish(&b, &len), WIRE_OK);
+	uint8_t q[PROBE_QUESTION_MAX];
+	size_t ql = probe_question_make(name, WIRE_T_A, q);
+	struct probe_reply r = {0};
+	probe_reply_fill(&r, buf, len, q, ql);
+	CHECK(r.parsed);
+	CHECK(r.question_match);
+	CHECK_EQ(r.naddrs, 1);
+	CHECK_EQ(r.arcount, 200);
+	char a[16];
+	CHECK_STR(inet_ntop(AF_INET, r.addrs[0].addr, a, sizeof a), "65.49.2.178");
+}
+
+int main(void)
+{
+	RUN(test_padded_forgery);
+	return harness_done();
+}

@@ -503,8 +503,12 @@ static void serve_control(struct engine *e)
 	char line[1024];
 	size_t n = 0;
 	struct pollfd p = {c, POLLIN, 0};
-	/* Bounded: a client gets one second to say its line. */
-	while (n < sizeof line - 1 && poll(&p, 1, 1000) > 0) {
+	/* Bounded: a client gets one second in all to say its line, however
+	 * slowly it trickles (the rings wait meanwhile). */
+	uint64_t deadline = now_us() + 1000000;
+	for (uint64_t t = now_us(); n < sizeof line - 1 && t < deadline; t = now_us()) {
+		if (poll(&p, 1, (int)((deadline - t + 999) / 1000)) <= 0)
+			break;
 		ssize_t r = read(c, line + n, sizeof line - 1 - n);
 		if (r <= 0)
 			break;
@@ -652,6 +656,9 @@ int inject_engine_run(const struct inject_config *cfg)
 		snprintf(err, sizeof err, "log %s: %s", cfg->log, strerror(errno));
 		goto out;
 	}
+	/* A control client that hangs up before reading its answer must not
+	 * kill the wall: the write fails with EPIPE instead. */
+	signal(SIGPIPE, SIG_IGN);
 	sigset_t sigs;
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGINT);

@@ -1,13 +1,17 @@
 /* The injector's rule file (see rules.h and docs/rules.md). */
 #include "inject/rules.h"
-#include "util/file.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util/file.h"
 
 #define RULES_FILE_MAX (512u << 20) /* 1M rules are about 25 MiB */
 #define TOKENS_MAX 4096             /* per line; a pool of 1,781 addresses fits */
@@ -358,9 +362,25 @@ fail:
 
 struct inject_rules *inject_rules_load(const char *path, char *err, size_t errcap)
 {
-	FILE *f = fopen(path, "rb");
+	/* Non-blocking open and a regular file only: a FIFO or a device named
+	 * over the control socket must not stall the wall. */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	struct stat sb;
+	if (fd < 0 || fstat(fd, &sb) != 0) {
+		snprintf(err, errcap, "%s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		snprintf(err, errcap, "%s: not a regular file", path);
+		close(fd);
+		return NULL;
+	}
+	FILE *f = fdopen(fd, "rb");
 	if (!f) {
 		snprintf(err, errcap, "%s: %s", path, strerror(errno));
+		close(fd);
 		return NULL;
 	}
 	uint8_t *buf;

@@ -111,6 +111,10 @@ r=$(ctl "load $tmp/bad.rules")
 [ "$r" = "error $tmp/bad.rules:2: unknown word 'bogus' (a=, aaaa=, nxdomain, noreply, pass, ttl=, qtype=, injectors=)" ] \
 	&& ok "a bad rule file: its line and reason" || fail "a bad rule file: its line and reason" "$r"
 [ "$(q a.com)" = 1.1.1.1 ] && ok "a bad rule file leaves the running rules" || fail "a bad rule file leaves the running rules"
+mkfifo "$tmp/fifo"
+r=$(timeout 5 "$DNSWATCH" inject ctl "$tmp/ctl" load "$tmp/fifo" 2>&1)
+[ "$r" = "error $tmp/fifo: not a regular file" ] && [ "$(q a.com)" = 1.1.1.1 ] \
+	&& ok "a FIFO named as a rule file: refused at once, the wall goes on" || fail "a FIFO named as a rule file" "$r"
 r=$(ctl off); [ "$r" = "ok rules off" ] && [ -z "$(q a.com)" ] && ok "off: no more forgeries" || fail "off: no more forgeries" "$r"
 printf '*.com a=2.2.2.2\n' > "$tmp/b.rules"
 r=$(ctl "load $tmp/b.rules"); [ "$r" = "ok 1 rules" ] && [ "$(q a.com)" = 2.2.2.2 ] && ok "load: swapped without a restart" || fail "load: swapped without a restart" "$r"

@@ -151,17 +151,17 @@ static const char *locate_router(const struct jread_val *v, int hop)
 	if (!hops || hops->type != JREAD_ARRAY)
 		return NULL;
 	for (size_t i = 0; i < hops->n; i++)
-		if ((int)jread_num(jread_get(&hops->items[i], "ttl"), -1) == hop)
+		if (jread_int(jread_get(&hops->items[i], "ttl"), 0, 255, -1) == hop)
 			return jread_str(jread_get(&hops->items[i], "router"), NULL);
 	return NULL;
 }
 
 static void locate_verdict(FILE *out, const struct jread_val *v)
 {
-	double hop = jread_num(jread_get(v, "hop"), -1);
+	long hop = jread_int(jread_get(v, "hop"), 1, 255, -1);
 	if (hop >= 1) {
 		const char *router = locate_router(v, (int)hop);
-		fprintf(out, "the injector sits at hop %d", (int)hop);
+		fprintf(out, "the injector sits at hop %ld", hop);
 		if (router) {
 			fputs(" (", out);
 			report_html_text(out, router);
@@ -585,14 +585,14 @@ static void put_locate(FILE *out, const struct report_page *p)
 		locate_verdict(out, v);
 		fputs(".</p>\n", out);
 		const struct jread_val *hops = jread_get(v, "hops");
-		double hop = jread_num(jread_get(v, "hop"), -1);
+		long hop = jread_int(jread_get(v, "hop"), 1, 255, -1);
 		if (hops && hops->type == JREAD_ARRAY && hops->n) {
 			fputs("<table class=\"hops\"><thead><tr><th>probe TTL</th><th>router (time exceeded)</th>"
 			      "<th>DNS replies</th></tr></thead><tbody>\n", out);
 			for (size_t h = 0; h < hops->n; h++) {
 				const struct jread_val *x = &hops->items[h];
-				int ttl = (int)jread_num(jread_get(x, "ttl"), 0);
-				fprintf(out, "<tr%s><td class=\"num\">%d</td><td>", ttl == (int)hop ? " class=\"hit\"" : "", ttl);
+				int ttl = (int)jread_int(jread_get(x, "ttl"), 0, 255, 0);
+				fprintf(out, "<tr%s><td class=\"num\">%d</td><td>", ttl == hop ? " class=\"hit\"" : "", ttl);
 				report_html_text(out, jread_str(jread_get(x, "router"), "*"));
 				if (jread_bool(jread_get(x, "target_reached"), false))
 					fputs(" (target reached)", out);
@@ -609,7 +609,7 @@ static void put_locate(FILE *out, const struct report_page *p)
 				const struct jread_val *x = &inj->items[k];
 				fprintf(out, "<tr><td>%c</td><td><code>%04x</code></td><td>%d</td><td>%s</td><td><code>",
 					k < 26 ? (char)('A' + k) : '?',
-					(unsigned)jread_num(jread_get(x, "flags"), 0) & 0xffff,
+					(unsigned)jread_int(jread_get(x, "flags"), 0, 0xffff, 0),
 					jread_bool(jread_get(x, "df"), false),
 					jread_bool(jread_get(x, "ipid_zero"), false) ? "zero" : "non-zero");
 				report_html_text(out, jread_str(jread_get(x, "answer"), "-"));

@@ -406,6 +406,14 @@ double jread_num(const struct jread_val *v, double def)
 	return v && v->type == JREAD_NUMBER ? v->num : def;
 }
 
+long jread_int(const struct jread_val *v, long lo, long hi, long def)
+{
+	/* Range first: converting an out-of-range double is undefined. */
+	if (!v || v->type != JREAD_NUMBER || !(v->num >= (double)lo && v->num <= (double)hi))
+		return def;
+	return (long)v->num;
+}
+
 bool jread_bool(const struct jread_val *v, bool def)
 {
 	return v && v->type == JREAD_BOOL ? v->b : def;

@@ -40,6 +40,8 @@ const struct jread_val *jread_get(const struct jread_val *v, const char *key);
 /* Typed accessors: the value if V is of that type, else DEF. */
 const char *jread_str(const struct jread_val *v, const char *def);
 double jread_num(const struct jread_val *v, double def);
+/* V as an integer in [LO, HI], else DEF (a number out of range included). */
+long jread_int(const struct jread_val *v, long lo, long hi, long def);
 bool jread_bool(const struct jread_val *v, bool def);
 
 #endif

@@ -284,6 +284,34 @@ static void test_escaping(void)
 	store_close(db);
 }
 
+/* A locate file with numbers no int can hold: treated as absent, no undefined
+ * conversion (UBSan aborts this test if there is one). */
+static void test_locate_huge_numbers(void)
+{
+	build_store("isp");
+	struct store_db *db;
+	struct store_opts ro = {.readonly = true};
+	CHECK_EQ(store_open(&db, dbpath, &ro), STORE_OK);
+	struct report_data d;
+	char err[256];
+	CHECK_EQ(report_gather(db, &d, err, sizeof err), 0);
+	const char *loctext = "{\"name\":\"a.\",\"target\":\"1.2.3.4\",\"hops\":"
+			      "[{\"ttl\":1e300,\"router\":\"r\",\"target_reached\":false,\"replies\":1e300}],"
+			      "\"injectors\":[{\"flags\":-1e300,\"df\":true,\"ipid_zero\":false,"
+			      "\"answer\":\"a\",\"replies\":3,\"first_ttl\":1e300,\"mirrors_ttl\":false}],"
+			      "\"hop\":1e300}";
+	struct report_locate loc = {.source = "huge.json:1"};
+	CHECK_EQ(jread_parse(loctext, strlen(loctext), &loc.v, err, sizeof err), 0);
+	char *page = page_of(&d, "var x = 1;\n", &loc, 1);
+	CHECK(page != NULL);
+	if (page)
+		CHECK(strstr(page, "the injector sits at hop") == NULL);
+	free(page);
+	jread_free(loc.v);
+	report_data_free(&d);
+	store_close(db);
+}
+
 /* Two runs two days apart: one bucket per run, and the axis shows dates. */
 static void test_days(void)
 {
@@ -370,6 +398,7 @@ int main(void)
 	RUN(test_gather);
 	RUN(test_empty);
 	RUN(test_escaping);
+	RUN(test_locate_huge_numbers);
 	RUN(test_days);
 	char cmd[128];
 	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);

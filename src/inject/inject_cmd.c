@@ -2,6 +2,7 @@
 #include "inject/inject_cmd.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -47,8 +48,13 @@ static int control_client(int argc, char **argv)
 	if (strlen(argv[2]) >= sizeof a.sun_path)
 		return usage_error("socket path too long: %s", argv[2]);
 	snprintf(a.sun_path, sizeof a.sun_path, "%s", argv[2]);
-	char line[1024];
+	char line[1024], abs[PATH_MAX];
 	size_t n = 0;
+	/* The wall runs elsewhere (another directory, maybe another host's
+	 * view): a rule file is sent as an absolute path, resolved here where
+	 * the user named it. */
+	if (argc == 5 && strcmp(argv[3], "load") == 0 && argv[4][0] != '/' && realpath(argv[4], abs))
+		argv[4] = abs;
 	for (int i = 3; i < argc; i++)
 		n += (size_t)snprintf(line + n, n < sizeof line ? sizeof line - n : 0, "%s%s",
 				      i > 3 ? " " : "", argv[i]);

@@ -520,13 +520,18 @@ static void drain_ring(struct engine *e)
 			(struct tpacket_block_desc *)(e->ring + (size_t)e->ring_block * RING_BLOCK);
 		if (!(__atomic_load_n(&b->hdr.bh1.block_status, __ATOMIC_ACQUIRE) & TP_STATUS_USER))
 			return;
-		const uint8_t *pk = (const uint8_t *)b + b->hdr.bh1.offset_to_first_pkt;
-		for (uint32_t k = 0; k < b->hdr.bh1.num_pkts; k++) {
+		/* The offsets come from the kernel; still, every one is checked
+		 * against the block before it is followed. */
+		const uint8_t *base = (const uint8_t *)b;
+		size_t off = b->hdr.bh1.offset_to_first_pkt;
+		const size_t hdr = TPACKET_ALIGN(sizeof(struct tpacket3_hdr)) + sizeof(struct sockaddr_ll);
+		for (uint32_t k = 0; k < b->hdr.bh1.num_pkts && off + hdr <= RING_BLOCK; k++) {
+			const uint8_t *pk = base + off;
 			const struct tpacket3_hdr *h = (const struct tpacket3_hdr *)pk;
 			uint64_t t = (uint64_t)h->tp_sec * 1000000u + h->tp_nsec / 1000u;
 			const struct sockaddr_ll *ll =
 				(const struct sockaddr_ll *)(pk + TPACKET_ALIGN(sizeof *h));
-			if ((size_t)h->tp_net + h->tp_snaplen <= RING_BLOCK) {
+			if (off + h->tp_net + (size_t)h->tp_snaplen <= RING_BLOCK) {
 				if (e->pcap) {
 					struct pcap_pkthdr ph = {
 						.ts = {(time_t)h->tp_sec, (suseconds_t)(h->tp_nsec / 1000)},
@@ -536,7 +541,9 @@ static void drain_ring(struct engine *e)
 				if (ll->sll_pkttype != PACKET_OUTGOING)
 					on_packet(e, pk + h->tp_net, h->tp_snaplen, t);
 			}
-			pk += h->tp_next_offset;
+			if (!h->tp_next_offset)
+				break;
+			off += h->tp_next_offset;
 		}
 		__atomic_store_n(&b->hdr.bh1.block_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
 		e->ring_block = (e->ring_block + 1) % RING_BLOCKS;

@@ -475,7 +475,11 @@ static int rp_nsd_reload(struct rp *r, const char *tld, const char *zonefile, co
 			 uint32_t want, char *res, size_t cap)
 {
 	long pid = rp_state_pid(r, tld);
-	if (pid <= 0 || kill((pid_t)pid, 0) != 0) {
+	/* The pid file may be stale and the number reused: signal it only if
+	 * it is still this TLD's nsd, run with the lab's config for it. */
+	char conf[1024];
+	snprintf(conf, sizeof conf, "%s/srv/%s/nsd.conf", r->o->dir, tld);
+	if (pid <= 0 || kill((pid_t)pid, 0) != 0 || !rp_pid_is(pid, conf)) {
 		snprintf(res, cap, "the %s nsd (pid %ld) is not running", tld, pid);
 		return -1;
 	}
@@ -500,9 +504,12 @@ static int rp_nsd_reload(struct rp *r, const char *tld, const char *zonefile, co
 static int rp_zone_hijack(struct rp *r, int t, uint32_t rogue, char *res, size_t cap)
 {
 	const char *tld = rp_tlds[t];
-	char zf[700], orig[700], tmp[800], a[32];
+	char zf[700], orig[700], origtmp[800], tmp[800], a[32];
 	snprintf(zf, sizeof zf, "%s/zones/%s.zone", r->o->dir, tld);
 	snprintf(orig, sizeof orig, "%s/%s.zone.orig", r->work, tld);
+	/* The kept copy is written under a temporary name and renamed only
+	 * once complete: recovery after a kill trusts any .orig it finds. */
+	snprintf(origtmp, sizeof origtmp, "%s.tmp", orig);
 	snprintf(tmp, sizeof tmp, "%s.replay.tmp", zf);
 	rp_addr_text(rogue, a, sizeof a);
 	FILE *in = fopen(zf, "re");
@@ -510,9 +517,9 @@ static int rp_zone_hijack(struct rp *r, int t, uint32_t rogue, char *res, size_t
 		snprintf(res, cap, "%s: %s", zf, strerror(errno));
 		return -1;
 	}
-	FILE *keep = fopen(orig, "we"), *out = fopen(tmp, "we");
+	FILE *keep = fopen(origtmp, "we"), *out = fopen(tmp, "we");
 	if (!keep || !out) {
-		snprintf(res, cap, "write %s: %s", keep ? tmp : orig, strerror(errno));
+		snprintf(res, cap, "write %s: %s", keep ? tmp : origtmp, strerror(errno));
 		fclose(in);
 		if (keep)
 			fclose(keep);
@@ -546,14 +553,26 @@ static int rp_zone_hijack(struct rp *r, int t, uint32_t rogue, char *res, size_t
 			fputs(line, out);
 		}
 	}
-	int bad = ferror(in) || total > RP_ZONE_MAX;
+	int read_bad = ferror(in), too_big = total > RP_ZONE_MAX;
 	fclose(in);
-	bad |= fclose(keep) != 0;
-	bad |= fclose(out) != 0;
-	if (bad || changed == 0 || rename(tmp, zf) != 0) {
+	int write_bad = fclose(keep) != 0;
+	write_bad |= fclose(out) != 0;
+	if (read_bad || too_big || write_bad || changed == 0 || rename(origtmp, orig) != 0 ||
+	    rename(tmp, zf) != 0) {
+		int e = errno;
 		unlink(tmp);
+		unlink(origtmp);
 		unlink(orig);
-		snprintf(res, cap, "%s: %s", zf, bad ? "read or write error" : changed == 0 ? "no delegation found" : strerror(errno));
+		if (read_bad)
+			snprintf(res, cap, "%s: read error", zf);
+		else if (too_big)
+			snprintf(res, cap, "%s: over %u MiB", zf, (unsigned)(RP_ZONE_MAX >> 20));
+		else if (write_bad)
+			snprintf(res, cap, "writing %.300s (and its copy): %s", tmp, strerror(e));
+		else if (changed == 0)
+			snprintf(res, cap, "%s: no delegation found", zf);
+		else
+			snprintf(res, cap, "renaming into %s: %s", zf, strerror(e));
 		return -1;
 	}
 	r->hijacked[t] = 1;
@@ -731,8 +750,12 @@ static void rp_recover(struct rp *r)
 		unlink(path);
 	}
 	for (int t = 0; t < 3; t++) {
-		char orig[700];
+		char orig[700], origtmp[800];
 		snprintf(orig, sizeof orig, "%s/%s.zone.orig", r->work, rp_tlds[t]);
+		/* A copy cut short by the kill: the zone itself was never
+		 * replaced (that happens only after the copy is renamed). */
+		snprintf(origtmp, sizeof origtmp, "%s.tmp", orig);
+		unlink(origtmp);
 		if (access(orig, F_OK) != 0)
 			continue;
 		char zres[1024] = "left by an earlier replay: ";

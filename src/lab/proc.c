@@ -115,9 +115,19 @@ int lab_proc_wait(struct lab_proc *p, int timeout_ms, char *out, size_t outcap,
 		if (p->out_fd >= 0)
 			pf[n++] = (struct pollfd){.fd = p->out_fd, .events = POLLIN};
 		long long left = deadline - proc_now_ms();
+		if (left <= 0 && killed) {
+			/* Killed a second ago and the pipes are still open: a
+			 * descendant holds them. Stop reading; waitpid below
+			 * reaps the child itself. */
+			if (p->err_fd >= 0)
+				close(p->err_fd);
+			if (p->out_fd >= 0)
+				close(p->out_fd);
+			p->err_fd = p->out_fd = -1;
+			break;
+		}
 		if (left <= 0) {
-			if (!killed)
-				kill(p->pid, SIGKILL);
+			kill(p->pid, SIGKILL);
 			killed = 1;
 			left = 1000;
 			deadline = proc_now_ms() + 1000;

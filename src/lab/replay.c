@@ -352,6 +352,9 @@ static int rp_rogue_up(struct rp *r, uint32_t addr, uint32_t answer, char *res, 
 	lab_host_ns(r->o->lab, LAB_OUTSIDE, ns, sizeof ns);
 	char cidr[40];
 	snprintf(cidr, sizeof cidr, "%s/32", a);
+	/* Marked before it exists, so that a replay killed right after adding
+	 * the address still has it removed by the next one (pid 0: no nsd yet). */
+	rp_mark(r, "rogue.pid", 0, a);
 	const char *ip[] = {"ip", "addr", "add", cidr, "dev", "lo", NULL};
 	if (lab_proc_run(ns, ip, NULL, 0, e, sizeof e) != 0) {
 		snprintf(res, cap, "ip addr add %s in outside: %s", cidr, e);

@@ -11,20 +11,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static bool valid_word(const char *s, size_t max)
-{
-	size_t n = strlen(s);
-	if (n == 0 || n > max)
-		return false;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9')))
-			return false;
-	return true;
-}
+#include "lab/lab.h"
+#include "lab/topology.h"
 
 int lab_host_enter(const char *lab, const char *host, char *err, size_t errcap)
 {
-	if (!valid_word(lab, 8) || !valid_word(host, 16)) {
+	if (!lab_name_valid(lab) || lab_host_find(host) < 0) {
 		snprintf(err, errcap, "bad lab or host name '%.20s'/'%.20s' (a-z, 0-9)", lab, host);
 		return -1;
 	}

@@ -12,6 +12,8 @@
 #include <unistd.h>
 
 #include "lab/netns.h"
+#include "wire/build.h"
+#include "wire/name.h"
 
 #define PROBE_MAX 64
 
@@ -25,33 +27,11 @@ static long long probe_now_us(void)
 int lab_probe_query(uint8_t *buf, int cap, uint16_t id, const char *qname,
 		    uint16_t qtype, int rd)
 {
-	/* RFC 1035 4.1.1 header, then one question: QNAME as labels, QTYPE, QCLASS IN. */
-	if (cap < 12 + 255 + 4)
+	uint8_t name[WIRE_NAME_MAX];
+	size_t nl;
+	if (cap <= 0 || wire_name_from_text(qname, name, &nl) != WIRE_OK)
 		return 0;
-	memset(buf, 0, 12);
-	buf[0] = (uint8_t)(id >> 8);
-	buf[1] = (uint8_t)id;
-	buf[2] = rd ? 0x01 : 0x00;
-	buf[5] = 1; /* QDCOUNT */
-	int pos = 12;
-	const char *s = qname;
-	while (*s && !(s[0] == '.' && s[1] == '\0')) {
-		size_t k = strcspn(s, ".");
-		if (k == 0 || k > 63 || pos + 1 + (int)k > 12 + 254)
-			return 0;
-		buf[pos++] = (uint8_t)k;
-		memcpy(buf + pos, s, k);
-		pos += (int)k;
-		s += k;
-		if (*s == '.')
-			s++;
-	}
-	buf[pos++] = 0;
-	buf[pos++] = (uint8_t)(qtype >> 8);
-	buf[pos++] = (uint8_t)qtype;
-	buf[pos++] = 0;
-	buf[pos++] = 1;
-	return pos;
+	return (int)wire_build_query(buf, (size_t)cap, id, name, qtype, rd, 0);
 }
 
 const char *lab_probe_rcode(int rcode)

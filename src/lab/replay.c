@@ -665,13 +665,13 @@ static int rp_run_step(struct rp *r, const struct scn_step *st)
 		char a[32];
 		rp_addr_text(st->addr, a, sizeof a);
 		snprintf(detail, sizeof detail, "%s %s", st->arg, a);
-		int t = strcmp(st->arg, "com") == 0 ? 0 : strcmp(st->arg, "net") == 0 ? 1 : 2;
+		int t = scn_tld_index(st->arg); /* checked by the parser */
 		rc = rp_zone_hijack(r, t, st->addr, res, sizeof res);
 		break;
 	}
 	case SCN_ZONE_RESTORE: {
 		snprintf(detail, sizeof detail, "%s", st->arg);
-		int t = strcmp(st->arg, "com") == 0 ? 0 : strcmp(st->arg, "net") == 0 ? 1 : 2;
+		int t = scn_tld_index(st->arg); /* checked by the parser */
 		rc = rp_zone_restore(r, t, res, sizeof res);
 		break;
 	}

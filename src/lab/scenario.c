@@ -154,10 +154,15 @@ static int scn_resolver(const char *id)
 	return i >= 0 && lab_servers[i].kind == LAB_SRV_UNBOUND ? i : -1;
 }
 
-static int scn_tld(const char *s)
+int scn_tld_index(const char *s)
 {
 	/* com, net, org: the TLDs served outside the border (cn stays inside). */
-	return strcmp(s, "com") == 0 || strcmp(s, "net") == 0 || strcmp(s, "org") == 0;
+	return strcmp(s, "com") == 0 ? 0 : strcmp(s, "net") == 0 ? 1 : strcmp(s, "org") == 0 ? 2 : -1;
+}
+
+static int scn_tld(const char *s)
+{
+	return scn_tld_index(s) >= 0;
 }
 
 struct scn_ctx {
@@ -215,11 +220,6 @@ struct scn_seen {
 	uint32_t rogue;
 	int hijacked[3];         /* com, net, org: line of the hijack in force */
 };
-
-static int scn_tld_index(const char *t)
-{
-	return strcmp(t, "com") == 0 ? 0 : strcmp(t, "net") == 0 ? 1 : 2;
-}
 
 static int scn_header(struct scn_ctx *c, struct scn_seen *seen, char **w, int n)
 {

@@ -91,6 +91,9 @@ int scn_parse_scale(const char *spec, double *out, char *err, size_t errcap);
 /* "15:15" or "15:15:30" as seconds since midnight into *OUT; 0 or -1. */
 int scn_parse_clock(const char *s, long *out);
 
+/* 0, 1, 2 for com, net, org (the TLDs a scenario may hijack), -1 otherwise. */
+int scn_tld_index(const char *tld);
+
 /* Seconds since midnight as "HH:MM:SS" into BUF. */
 void scn_format_clock(long clock_s, char *buf, size_t cap);
 

@@ -829,6 +829,18 @@ static enum store_status resolve_run(struct store_db *db, int64_t run, int64_t *
 	return *id ? STORE_OK : STORE_E_NORUN;
 }
 
+/* One row of `targets` (idx, label, kind, family, address, port) into T. */
+static void target_from_row(sqlite3_stmt *s, struct probe_target *t)
+{
+	copy_text(t->label, sizeof t->label, col_text(s, 1));
+	const char *k = col_text(s, 2);
+	t->kind = strcmp(k, "auth") == 0 ? TARGET_AUTH
+		  : strcmp(k, "nodns") == 0 ? TARGET_NODNS : TARGET_RESOLVER;
+	t->family = family_af(sqlite3_column_int64(s, 3));
+	addr_parse(t->family, col_text(s, 4), t->addr);
+	t->port = (uint16_t)sqlite3_column_int(s, 5);
+}
+
 static enum store_status load_targets(struct store_db *db, int64_t run, size_t n)
 {
 	sqlite3_stmt *s;
@@ -849,14 +861,7 @@ static enum store_status load_targets(struct store_db *db, int64_t run, size_t n
 		if (i < 0 || (size_t)i >= n)
 			continue;
 		struct probe_target *t = &db->targets[i];
-		copy_text(t->label, sizeof t->label, col_text(s, 1));
-		const char *k = col_text(s, 2);
-		t->kind = strcmp(k, "auth") == 0	? TARGET_AUTH
-			  : strcmp(k, "nodns") == 0 ? TARGET_NODNS
-						    : TARGET_RESOLVER;
-		t->family = family_af(sqlite3_column_int64(s, 3));
-		addr_parse(t->family, col_text(s, 4), t->addr);
-		t->port = (uint16_t)sqlite3_column_int(s, 5);
+		target_from_row(s, t);
 	}
 	sqlite3_finalize(s);
 	if (rc != SQLITE_DONE)
@@ -1497,14 +1502,7 @@ enum store_status store_targets(struct store_db *db, int64_t run, struct probe_t
 		if ((size_t)i >= cap)
 			continue;
 		struct probe_target *t = &out[i];
-		copy_text(t->label, sizeof t->label, col_text(s, 1));
-		const char *k = col_text(s, 2);
-		t->kind = strcmp(k, "auth") == 0	? TARGET_AUTH
-			  : strcmp(k, "nodns") == 0 ? TARGET_NODNS
-						    : TARGET_RESOLVER;
-		t->family = family_af(sqlite3_column_int64(s, 3));
-		addr_parse(t->family, col_text(s, 4), t->addr);
-		t->port = (uint16_t)sqlite3_column_int(s, 5);
+		target_from_row(s, t);
 	}
 	sqlite3_finalize(s);
 	if (rc != SQLITE_DONE)

@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "util/rand.h"
+
 static inline uint8_t lower(uint8_t c)
 {
 	return (c >= 'A' && c <= 'Z') ? (uint8_t)(c + 32) : c;
@@ -284,12 +286,8 @@ unsigned wire_name_apply_0x20(uint8_t *name, uint64_t key)
 				continue;
 			if (letters && letters % 64 == 0) {
 				/* Stretch the key for names with more than 64
-				 * letters (splitmix64 step). */
-				key += 0x9E3779B97F4A7C15ull;
-				uint64_t z = key;
-				z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-				z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-				bits = z ^ (z >> 31);
+				 * letters. */
+				bits = splitmix64(&key);
 			}
 			name[i + k] = (bits & 1) ? (uint8_t)(c - 32) : c;
 			bits >>= 1;

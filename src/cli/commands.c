@@ -9,6 +9,7 @@
 #include "locate/locate_cmd.h"
 #include "probe/probe_cmd.h"
 #include "report/report_cmd.h"
+#include "watch/watch_cmd.h"
 
 
 static int cmd_help(int argc, char **argv);
@@ -22,6 +23,8 @@ const struct cli_command cli_commands[] = {
 	 INJECT_USAGE, inject_cmd},
 	{"probe", "query names through targets, keep every reply, judge tampering",
 	 PROBE_USAGE, probe_cmd},
+	{"watch", "watch from several vantage points without end: incidents, their cause, cache tails",
+	 WATCH_USAGE, watch_cmd},
 	{"locate", "find at which hop an on-path injector sits (TTL-limited probes)",
 	 LOCATE_USAGE, locate_cmd},
 	{"report", "write one self-contained HTML page about a store: timeline, forgeries, injectors",

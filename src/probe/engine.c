@@ -778,15 +778,18 @@ int probe_run(const struct probe_config *cfg, struct probe_names *names,
 
 	struct sigaction sa = {.sa_handler = on_signal}, old_int, old_term;
 	sigemptyset(&sa.sa_mask);
-	probe_signalled = 0;
-	sigaction(SIGINT, &sa, &old_int);
-	sigaction(SIGTERM, &sa, &old_term);
+	volatile sig_atomic_t *stop = cfg->stop ? cfg->stop : &probe_signalled;
+	if (!cfg->stop) {
+		probe_signalled = 0;
+		sigaction(SIGINT, &sa, &old_int);
+		sigaction(SIGTERM, &sa, &old_term);
+	}
 
 	uint64_t start = mono_us(), next_progress = start + 1000000;
 	e->token_mono = start;
 	for (;;) {
 		uint64_t now = mono_us();
-		if (probe_signalled || e->stop)
+		if (*stop || e->stop)
 			break;
 		open_name(e);
 		expire(e, e->txq, now);
@@ -826,12 +829,14 @@ int probe_run(const struct probe_config *cfg, struct probe_names *names,
 	socklen_t kl = sizeof ks;
 	if (getsockopt(e->ring_fd, SOL_PACKET, PACKET_STATISTICS, &ks, &kl) == 0)
 		st->ring_drops = ks.tp_drops;
-	sigaction(SIGINT, &old_int, NULL);
-	sigaction(SIGTERM, &old_term, NULL);
-	if (probe_signalled)
+	if (!cfg->stop) {
+		sigaction(SIGINT, &old_int, NULL);
+		sigaction(SIGTERM, &old_term, NULL);
+	}
+	if (*stop)
 		snprintf(err, errcap, "interrupted; %u queries in flight were not stored (--resume repeats them)",
 			 e->waiting.count + e->holding.count);
-	rc = probe_signalled ? -1 : 0;
+	rc = *stop ? -1 : 0;
 out:
 	if (e->pcap)
 		pcap_dump_close(e->pcap);

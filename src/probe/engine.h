@@ -22,6 +22,7 @@
 #ifndef DW_PROBE_ENGINE_H
 #define DW_PROBE_ENGINE_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -47,6 +48,10 @@ struct probe_config {
 	uint64_t seed;
 	bool progress;            /* a progress line on stderr, once a second */
 	const char *pcap_path;    /* write every packet sent and received, or NULL */
+	/* Set by the caller's own signal handling (several engines in threads,
+	 * as in watch): the engine then leaves SIGINT and SIGTERM alone and
+	 * stops when *stop becomes non-zero. NULL: the engine catches both. */
+	volatile sig_atomic_t *stop;
 };
 
 void probe_config_default(struct probe_config *c);

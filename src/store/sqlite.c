@@ -1147,12 +1147,12 @@ enum store_status store_put(struct store_db *db, const struct probe_result *r)
 	uint32_t slot;
 	if (!slot_of(db, r->target, r->qtype, &slot))
 		return STORE_E_ARG;
-	if (done_test(&db->done, r->seq, slot))
+	if (!db->opts.append_only && done_test(&db->done, r->seq, slot))
 		return STORE_E_DUP;
 	enum store_status st = batch_begin(db);
 	if (st != STORE_OK)
 		return st;
-	if (done_mark(&db->done, r->seq, slot) < 0) {
+	if (!db->opts.append_only && done_mark(&db->done, r->seq, slot) < 0) {
 		report(db, "out of memory", "marking seq %" PRIu64 " stored", r->seq);
 		return STORE_E_NOMEM;
 	}
@@ -1532,12 +1532,15 @@ static const char incidents_sql[] =
 	"  id INTEGER PRIMARY KEY,\n"
 	"  run INTEGER REFERENCES runs (id),\n"
 	"  started_us INTEGER NOT NULL,\n"
+	"  raised_us INTEGER,\n"
 	"  injection_end_us INTEGER,\n"
 	"  ended_us INTEGER,\n"
 	"  peak_share REAL NOT NULL DEFAULT 0,\n"
 	"  scope TEXT NOT NULL DEFAULT '',\n"
 	"  addresses TEXT NOT NULL DEFAULT '',\n"
-	"  summary TEXT NOT NULL DEFAULT ''\n"
+	"  summary TEXT NOT NULL DEFAULT '',\n"
+	"  cause TEXT NOT NULL DEFAULT '',\n"
+	"  evidence TEXT NOT NULL DEFAULT ''\n"
 	")";
 
 enum store_status store_incidents_ensure(struct store_db *db)
@@ -1566,7 +1569,8 @@ enum store_status store_incident_put(struct store_db *db, struct store_incident 
 	sqlite3_stmt *s;
 	int rc = sqlite3_prepare_v2(db->h,
 		"INSERT OR REPLACE INTO incidents (id, run, started_us, injection_end_us, ended_us,"
-		" peak_share, scope, addresses, summary) VALUES (?,?,?,?,?,?,?,?,?)", -1, &s, NULL);
+		" peak_share, scope, addresses, summary, raised_us, cause, evidence)"
+		" VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", -1, &s, NULL);
 	if (rc != SQLITE_OK)
 		return sql_fail(db, rc, "writing an incident");
 	if (inc->id > 0)
@@ -1579,6 +1583,9 @@ enum store_status store_incident_put(struct store_db *db, struct store_incident 
 	sqlite3_bind_text(s, 7, inc->scope, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 8, inc->addresses, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 9, inc->summary, -1, SQLITE_STATIC);
+	bind_opt_us(s, 10, inc->raised_us);
+	sqlite3_bind_text(s, 11, inc->cause, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 12, inc->evidence, -1, SQLITE_STATIC);
 	rc = sqlite3_step(s);
 	sqlite3_finalize(s);
 	if (rc != SQLITE_DONE)
@@ -1604,7 +1611,8 @@ enum store_status store_incidents(struct store_db *db, bool *present,
 	sqlite3_stmt *s;
 	rc = sqlite3_prepare_v2(db->h,
 		"SELECT id, run, started_us, injection_end_us, ended_us, peak_share, scope,"
-		" addresses, summary FROM incidents ORDER BY started_us, id", -1, &s, NULL);
+		" addresses, summary, raised_us, cause, evidence FROM incidents"
+		" ORDER BY started_us, id", -1, &s, NULL);
 	if (rc != SQLITE_OK)
 		return sql_fail(db, rc, "reading incidents");
 	struct store_incident *inc = malloc(sizeof *inc);
@@ -1623,6 +1631,9 @@ enum store_status store_incidents(struct store_db *db, bool *present,
 		copy_text(inc->scope, sizeof inc->scope, col_text(s, 6));
 		copy_text(inc->addresses, sizeof inc->addresses, col_text(s, 7));
 		copy_text(inc->summary, sizeof inc->summary, col_text(s, 8));
+		inc->raised_us = sqlite3_column_int64(s, 9);
+		copy_text(inc->cause, sizeof inc->cause, col_text(s, 10));
+		copy_text(inc->evidence, sizeof inc->evidence, col_text(s, 11));
 		if (fn(ctx, inc))
 			break;
 	}

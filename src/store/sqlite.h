@@ -64,6 +64,10 @@ struct store_opts {
 	bool readonly;          /* open only; never create or write */
 	FILE *errlog;           /* where one-line errors go; NULL: stderr */
 	bool quiet;             /* write no error lines (store_errmsg still has them) */
+	bool append_only;       /* keep no done set: results are only appended, never
+				 * resumed (watch: a run without end, whose names repeat
+				 * under new seqs); the UNIQUE constraint still refuses a
+				 * duplicate, failing its batch */
 };
 
 struct store_db;
@@ -248,12 +252,15 @@ struct store_incident {
 	int64_t id;                 /* set by store_incident_put when 0 */
 	int64_t run;                /* the run (watch session) that saw it; 0: none */
 	int64_t started_us;         /* first forged answer */
+	int64_t raised_us;          /* when watch recognised it; 0: not recorded */
 	int64_t injection_end_us;   /* last injected answer; 0: injection still going */
 	int64_t ended_us;           /* last forged answer (end of the cache tail); 0: going */
 	double peak_share;          /* highest forged share in one time bucket, 0..1 */
 	char scope[256];            /* what was hit, e.g. "com net org via isp public" */
 	char addresses[256];        /* forged addresses, space-separated */
-	char summary[512];          /* the incident in plain words */
+	char summary[2048];         /* the incident in plain words */
+	char cause[16];             /* "on-path", "resolver", "data", "unknown" */
+	char evidence[1024];        /* for and against that cause, in words */
 };
 /* Create the incidents table if it is absent (a writable store). */
 __attribute__((warn_unused_result))

@@ -1,0 +1,69 @@
+/* Naming a probe target on the command line (target.h). */
+#include "probe/target.h"
+
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "lab/servers.h"
+
+int probe_target_parse(const char *spec, bool lab, struct probe_target *t)
+{
+	memset(t, 0, sizeof *t);
+	t->port = 53;
+	const char *eq = strchr(spec, '=');
+	if (!eq) {
+		int i = lab ? lab_server_find(spec) : -1;
+		if (i < 0)
+			return -1;
+		const struct lab_server_def *s = &lab_servers[i];
+		snprintf(t->label, sizeof t->label, "%s", s->id);
+		t->kind = s->kind == LAB_SRV_NONE ? TARGET_NODNS
+			  : s->kind == LAB_SRV_NSD ? TARGET_AUTH : TARGET_RESOLVER;
+		t->family = AF_INET;
+		return inet_pton(AF_INET, s->addr, t->addr) == 1 ? 0 : -1;
+	}
+	size_t ll = (size_t)(eq - spec);
+	if (ll == 0 || ll >= sizeof t->label)
+		return -1;
+	memcpy(t->label, spec, ll);
+	const char *k = eq + 1, *colon = strchr(k, ':');
+	if (!colon)
+		return -1;
+	if (!strncmp(k, "resolver:", 9))
+		t->kind = TARGET_RESOLVER;
+	else if (!strncmp(k, "auth:", 5))
+		t->kind = TARGET_AUTH;
+	else if (!strncmp(k, "nodns:", 6))
+		t->kind = TARGET_NODNS;
+	else
+		return -1;
+	char a[80];
+	snprintf(a, sizeof a, "%s", colon + 1);
+	if (inet_pton(AF_INET6, a, t->addr) == 1) {
+		t->family = AF_INET6;
+		return 0;
+	}
+	if (a[0] == '[') { /* [v6]:port */
+		char *close = strchr(a, ']');
+		if (!close || close[1] != ':')
+			return -1;
+		*close = '\0';
+		t->family = AF_INET6;
+		long p = strtol(close + 2, NULL, 10);
+		t->port = (uint16_t)p;
+		return inet_pton(AF_INET6, a + 1, t->addr) == 1 && p > 0 && p < 65536 ? 0 : -1;
+	}
+	char *pc = strchr(a, ':');
+	if (pc) {
+		*pc = '\0';
+		char *end;
+		long p = strtol(pc + 1, &end, 10);
+		if (*end || p <= 0 || p > 65535)
+			return -1;
+		t->port = (uint16_t)p;
+	}
+	t->family = AF_INET;
+	return inet_pton(AF_INET, a, t->addr) == 1 ? 0 : -1;
+}

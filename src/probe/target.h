@@ -1,0 +1,17 @@
+/*
+ * A probe target as users name it: LABEL=KIND:ADDR[:PORT] (KIND resolver,
+ * auth or nodns; ADDR IPv4, IPv6, or [IPv6]:PORT), or in a lab simply a lab
+ * server's name ("isp", "public", "nodns"), whose kind and address the
+ * lab's server table gives. Used by probe and watch.
+ */
+#ifndef DW_PROBE_TARGET_H
+#define DW_PROBE_TARGET_H
+
+#include <stdbool.h>
+
+#include "probe/result.h"
+
+/* Parse SPEC into T (lab server names only if LAB). 0, or -1 if bad. */
+int probe_target_parse(const char *spec, bool lab, struct probe_target *t);
+
+#endif

@@ -1,0 +1,845 @@
+/* The watch's detector (detect.h); the rules are in docs/watch.md. */
+#include "watch/detect.h"
+
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define OPEN_BUCKETS 8   /* time series buckets open per path (late observations) */
+#define HIST_BUCKETS 128 /* per-path history of 1-bucket counts, for the baseline */
+#define LATE_US 3000000  /* a bucket closes this long after its end: results come in late */
+
+struct path_state {
+	struct watch_bucket open[OPEN_BUCKETS]; /* by (start / bucket) % OPEN_BUCKETS */
+	bool used[OPEN_BUCKETS];
+	int64_t hist_start[HIST_BUCKETS];
+	struct watch_count hist[HIST_BUCKETS];
+	int64_t last_obs_us, last_reply_us;
+	bool down;
+	/* in the open incident */
+	int64_t first_ok_after_wrong_us;
+	uint64_t judged_since_wrong;
+};
+
+struct watch_detect {
+	struct watch_path path[WATCH_PATHS_MAX];
+	size_t npaths;
+	struct watch_tuning t;
+	struct path_state ps[WATCH_PATHS_MAX];
+
+	char tld[WATCH_TLDS_MAX][16]; /* interned TLD names; the last slot is "other" */
+	size_t ntlds;
+
+	struct watch_obs *win;        /* observations of the detection window, a ring */
+	size_t win_cap, win_head, win_n;
+
+	/* The open incident's counts per TLD and path, until the injection is
+	 * over: its TLD shares are taken over the paths it affected. */
+	struct watch_count tld_path[WATCH_TLDS_MAX][WATCH_PATHS_MAX];
+
+	struct watch_incident *inc;   /* every incident so far; the last may be open */
+	size_t ninc;
+	bool open;
+	int64_t last_active_us;       /* last active forgery in the open incident */
+	bool had_active;
+};
+
+void watch_tuning_default(struct watch_tuning *t)
+{
+	*t = (struct watch_tuning){
+		.window_us = 3000000, .min_names = 8, .min_zones = 5, .min_servers = 2,
+		.jump = 0.3, .min_judged = 10, .baseline_us = 60000000, .quiet_us = 4000000,
+		.clean_us = 10000000, .clean_min = 5, .down_us = 3000000, .bucket_us = 1000000,
+	};
+}
+
+const char *watch_cause_name(enum watch_cause c)
+{
+	switch (c) {
+	case WATCH_CAUSE_ON_PATH: return "on-path";
+	case WATCH_CAUSE_RESOLVER: return "resolver";
+	case WATCH_CAUSE_DATA: return "data";
+	default: return "unknown";
+	}
+}
+
+struct watch_detect *watch_detect_new(const struct watch_path *paths, size_t npaths,
+				      const struct watch_tuning *t)
+{
+	if (npaths == 0 || npaths > WATCH_PATHS_MAX)
+		return NULL;
+	struct watch_detect *d = calloc(1, sizeof *d);
+	if (!d)
+		return NULL;
+	memcpy(d->path, paths, npaths * sizeof *paths);
+	d->npaths = npaths;
+	if (t)
+		d->t = *t;
+	else
+		watch_tuning_default(&d->t);
+	if (d->t.bucket_us <= 0)
+		d->t.bucket_us = 1000000;
+	return d;
+}
+
+void watch_detect_free(struct watch_detect *d)
+{
+	if (!d)
+		return;
+	free(d->win);
+	free(d->inc);
+	free(d);
+}
+
+static bool wrong(enum probe_verdict v)
+{
+	return v == VERDICT_INJECTED || v == VERDICT_POISONED || v == VERDICT_INCONSISTENT;
+}
+
+/* Judged: a verdict that says something about the answer (timeouts and
+ * server failures say nothing about forgery). A no-DNS address is judged
+ * by whether it answered at all. */
+static bool judged(const struct watch_detect *d, const struct watch_obs *o)
+{
+	if (d->path[o->path].kind == WATCH_PATH_NODNS)
+		return true;
+	return o->verdict == VERDICT_OK || o->verdict == VERDICT_NXDOMAIN || wrong(o->verdict);
+}
+
+static bool is_wrong(const struct watch_detect *d, const struct watch_obs *o)
+{
+	return wrong(o->verdict) || (d->path[o->path].kind == WATCH_PATH_NODNS && o->replied);
+}
+
+/* Forgery happening now, as opposed to a cache serving an old one. */
+static bool active(const struct watch_detect *d, const struct watch_obs *o)
+{
+	return o->verdict == VERDICT_INJECTED ||
+	       (d->path[o->path].kind == WATCH_PATH_WALK && is_wrong(d, o));
+}
+
+static const char *intern_tld(struct watch_detect *d, const char *tld)
+{
+	for (size_t i = 0; i < d->ntlds; i++)
+		if (!strcmp(d->tld[i], tld))
+			return d->tld[i];
+	if (d->ntlds == WATCH_TLDS_MAX - 1 || strlen(tld) >= sizeof d->tld[0]) {
+		if (d->ntlds < WATCH_TLDS_MAX) /* "other" takes the last slot */
+			snprintf(d->tld[WATCH_TLDS_MAX - 1], sizeof d->tld[0], "other");
+		return d->tld[WATCH_TLDS_MAX - 1];
+	}
+	snprintf(d->tld[d->ntlds], sizeof d->tld[0], "%s", tld);
+	return d->tld[d->ntlds++];
+}
+
+/* Add COUNT of ADDR to a (address, count) table, most frequent kept. */
+static void addr_count(uint8_t (*addr)[4], uint64_t *cnt, size_t *n, const uint8_t *a,
+		       uint64_t count)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (!memcmp(addr[i], a, 4)) {
+			cnt[i] += count;
+			return;
+		}
+	if (*n < WATCH_ADDRS_MAX) {
+		memcpy(addr[*n], a, 4);
+		cnt[(*n)++] = count;
+	}
+}
+
+static void tally(struct watch_count *c, bool j, bool w)
+{
+	c->judged += j;
+	c->wrong += j && w;
+}
+
+/* ---- the time series ------------------------------------------------------ */
+
+static void bucket_add(struct watch_detect *d, const struct watch_obs *o, bool j, bool w)
+{
+	struct path_state *ps = &d->ps[o->path];
+	int64_t start = o->time_us - o->time_us % d->t.bucket_us;
+	size_t k = (size_t)(start / d->t.bucket_us) % OPEN_BUCKETS;
+	struct watch_bucket *b = &ps->open[k];
+	if (!ps->used[k] || b->start_us != start) {
+		/* A bucket closed already (a very late result), or its slot is
+		 * still held by an older one: counted in the newest open one. */
+		int64_t newest = -1;
+		size_t nk = k;
+		for (size_t i = 0; i < OPEN_BUCKETS; i++)
+			if (ps->used[i] && ps->open[i].start_us > newest) {
+				newest = ps->open[i].start_us;
+				nk = i;
+			}
+		if (!ps->used[k] && (newest < 0 || start > newest)) {
+			memset(b, 0, sizeof *b);
+			b->start_us = start;
+			b->path = o->path;
+			ps->used[k] = true;
+		} else {
+			b = &ps->open[nk];
+		}
+	}
+	tally(&b->all, j, w);
+	b->injected += o->verdict == VERDICT_INJECTED;
+	b->timeouts += o->verdict == VERDICT_TIMEOUT;
+	b->replied += o->replied;
+	const char *tld = intern_tld(d, o->tld && *o->tld ? o->tld : ".");
+	size_t ti = 0;
+	while (ti < b->ntlds && b->tld[ti] != tld)
+		ti++;
+	if (ti == b->ntlds && b->ntlds < WATCH_TLDS_MAX)
+		b->tld[b->ntlds++] = tld;
+	if (ti < b->ntlds)
+		tally(&b->tld_count[ti], j, w);
+	if (w)
+		for (unsigned a = 0; a < o->naddrs && a < WATCH_OBS_ADDRS; a++)
+			addr_count(b->addr, b->addr_count, &b->naddrs, o->addrs[a], 1);
+
+	size_t h = (size_t)(start / d->t.bucket_us) % HIST_BUCKETS;
+	if (ps->hist_start[h] != start) {
+		ps->hist_start[h] = start;
+		ps->hist[h] = (struct watch_count){0};
+	}
+	tally(&ps->hist[h], j, w);
+}
+
+/* Sort a bucket's addresses by count, most frequent first (a few entries). */
+static void sort_addrs(uint8_t (*addr)[4], uint64_t *cnt, size_t n)
+{
+	for (size_t i = 1; i < n; i++)
+		for (size_t k = i; k > 0 && cnt[k] > cnt[k - 1]; k--) {
+			uint64_t c = cnt[k];
+			cnt[k] = cnt[k - 1];
+			cnt[k - 1] = c;
+			uint8_t t[4];
+			memcpy(t, addr[k], 4);
+			memcpy(addr[k], addr[k - 1], 4);
+			memcpy(addr[k - 1], t, 4);
+		}
+}
+
+/* The wrong share of the affected paths in a closed bucket, for the peak. */
+static void peak_account(struct watch_detect *d, const struct watch_bucket *closing)
+{
+	if (!d->ninc)
+		return;
+	struct watch_incident *inc = &d->inc[d->ninc - 1];
+	if (inc->over || closing->start_us + d->t.bucket_us <= inc->started_us)
+		return;
+	/* Sum over the affected paths' buckets that start at the same time. */
+	struct watch_count sum = {0};
+	for (size_t p = 0; p < d->npaths; p++) {
+		if (!inc->path_count[p].wrong)
+			continue;
+		for (size_t k = 0; k < OPEN_BUCKETS; k++)
+			if (d->ps[p].used[k] && d->ps[p].open[k].start_us == closing->start_us) {
+				sum.judged += d->ps[p].open[k].all.judged;
+				sum.wrong += d->ps[p].open[k].all.wrong;
+			}
+	}
+	if (sum.judged >= 5) {
+		double s = (double)sum.wrong / (double)sum.judged;
+		if (s > inc->peak_share)
+			inc->peak_share = s;
+	}
+}
+
+static void close_buckets(struct watch_detect *d, int64_t now,
+			  void (*bucket_fn)(void *, const struct watch_bucket *), void *ctx)
+{
+	for (;;) {
+		/* The oldest bucket due, over all paths, so they go out in time order. */
+		int64_t oldest = INT64_MAX;
+		for (size_t p = 0; p < d->npaths; p++)
+			for (size_t k = 0; k < OPEN_BUCKETS; k++)
+				if (d->ps[p].used[k] && d->ps[p].open[k].start_us < oldest)
+					oldest = d->ps[p].open[k].start_us;
+		if (oldest == INT64_MAX || oldest + d->t.bucket_us + LATE_US > now)
+			return;
+		bool peaked = false;
+		for (size_t p = 0; p < d->npaths; p++)
+			for (size_t k = 0; k < OPEN_BUCKETS; k++) {
+				struct watch_bucket *b = &d->ps[p].open[k];
+				if (!d->ps[p].used[k] || b->start_us != oldest)
+					continue;
+				if (!peaked) {
+					peak_account(d, b);
+					peaked = true;
+				}
+				sort_addrs(b->addr, b->addr_count, b->naddrs);
+				if (bucket_fn)
+					bucket_fn(ctx, b);
+			}
+		for (size_t p = 0; p < d->npaths; p++)
+			for (size_t k = 0; k < OPEN_BUCKETS; k++)
+				if (d->ps[p].used[k] && d->ps[p].open[k].start_us == oldest)
+					d->ps[p].used[k] = false;
+	}
+}
+
+/* ---- incidents ------------------------------------------------------------ */
+
+static struct watch_incident *cur(struct watch_detect *d)
+{
+	return d->open ? &d->inc[d->ninc - 1] : NULL;
+}
+
+static void incident_account(struct watch_detect *d, struct watch_incident *inc,
+			     const struct watch_obs *o)
+{
+	bool j = judged(d, o), w = j && is_wrong(d, o);
+	struct path_state *ps = &d->ps[o->path];
+	tally(&inc->path_count[o->path], j, w);
+	if (o->tld && *o->tld && !inc->injection_over) {
+		size_t i = 0;
+		while (i < inc->ntlds && strcmp(inc->tld[i], o->tld))
+			i++;
+		if (i == inc->ntlds && inc->ntlds < WATCH_TLDS_MAX)
+			snprintf(inc->tld[inc->ntlds++], sizeof inc->tld[0], "%s", o->tld);
+		if (i < inc->ntlds)
+			tally(&d->tld_path[i][o->path], j, w);
+	}
+	if (!j)
+		return;
+	if (!w) {
+		ps->judged_since_wrong++;
+		if (!ps->first_ok_after_wrong_us || o->time_us < ps->first_ok_after_wrong_us)
+			if (inc->path_last_wrong_us[o->path] &&
+			    o->time_us > inc->path_last_wrong_us[o->path])
+				ps->first_ok_after_wrong_us = o->time_us;
+		return;
+	}
+	inc->wrong_total++;
+	inc->path_injected[o->path] += o->verdict == VERDICT_INJECTED;
+	if (o->time_us > inc->path_last_wrong_us[o->path]) {
+		inc->path_last_wrong_us[o->path] = o->time_us;
+		ps->judged_since_wrong = 0;
+		ps->first_ok_after_wrong_us = 0;
+		inc->path_clean_us[o->path] = 0;
+	}
+	for (unsigned a = 0; a < o->naddrs && a < WATCH_OBS_ADDRS; a++)
+		addr_count(inc->addr, inc->addr_count, &inc->naddrs, o->addrs[a], 1);
+	if (o->group >= 0) {
+		size_t g = 0;
+		while (g < inc->ngroups && inc->group[g] != o->group)
+			g++;
+		if (g == inc->ngroups && inc->ngroups < WATCH_GROUPS_MAX)
+			inc->group[inc->ngroups++] = o->group;
+		if (g < inc->ngroups)
+			inc->group_count[g]++;
+	}
+	if (active(d, o)) {
+		d->had_active = true;
+		if (o->time_us > d->last_active_us)
+			d->last_active_us = o->time_us;
+	}
+}
+
+static void fmt_addr(const uint8_t *a, char *buf, size_t cap)
+{
+	if (!inet_ntop(AF_INET, a, buf, (socklen_t)cap))
+		snprintf(buf, cap, "?");
+}
+
+static size_t cat(char *buf, size_t cap, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static size_t cat(char *buf, size_t cap, size_t len, const char *fmt, ...)
+{
+	if (len >= cap)
+		return len;
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(buf + len, cap - len, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return len;
+	return len + (size_t)n >= cap ? cap - 1 : len + (size_t)n;
+}
+
+/*
+ * The cause, with the evidence for and against (docs/watch.md, "Cause"):
+ * wrong answers from the authoritative servers asked directly from outside
+ * mean changed data; replies from an address that runs no DNS, a resolver
+ * forged from inside but clean from outside, or two replies racing mean the
+ * path; forgery through one resolver only means that resolver.
+ */
+static void tld_shares(struct watch_detect *d, struct watch_incident *inc)
+{
+	for (size_t i = 0; i < inc->ntlds; i++) {
+		inc->tld_count[i] = (struct watch_count){0};
+		for (size_t p = 0; p < d->npaths; p++)
+			if (inc->path_count[p].wrong) {
+				inc->tld_count[i].judged += d->tld_path[i][p].judged;
+				inc->tld_count[i].wrong += d->tld_path[i][p].wrong;
+			}
+	}
+}
+
+static void weigh(struct watch_detect *d, struct watch_incident *inc)
+{
+	tld_shares(d, inc);
+	uint64_t nodns = 0, races = 0, walk_j = 0, walk_w = 0, outres_w = 0;
+	size_t lf = 0, la = 0;
+	char *f = inc->cause_for, *g = inc->cause_against;
+	size_t fc = sizeof inc->cause_for, gc = sizeof inc->cause_against;
+	f[0] = g[0] = 0;
+	uint8_t wrong_res[WATCH_PATHS_MAX][4];
+	size_t nwrong_res = 0;
+	bool split = false; /* a resolver forged from inside, clean from outside */
+	char a[INET_ADDRSTRLEN];
+	for (size_t p = 0; p < d->npaths; p++) {
+		const struct watch_path *P = &d->path[p];
+		const struct watch_count *c = &inc->path_count[p];
+		if (P->kind == WATCH_PATH_NODNS)
+			nodns += c->wrong;
+		else if (P->kind == WATCH_PATH_WALK) {
+			walk_j += c->judged;
+			walk_w += c->wrong;
+		} else {
+			races += P->outside ? 0 : inc->path_injected[p];
+			if (P->outside)
+				outres_w += c->wrong;
+			if (c->wrong && !P->outside) {
+				size_t i = 0;
+				while (i < nwrong_res && memcmp(wrong_res[i], P->addr, 4))
+					i++;
+				if (i == nwrong_res)
+					memcpy(wrong_res[nwrong_res++], P->addr, 4);
+				for (size_t q = 0; q < d->npaths; q++) {
+					const struct watch_path *Q = &d->path[q];
+					if (Q->kind == WATCH_PATH_RESOLVER && Q->outside &&
+					    !memcmp(Q->addr, P->addr, 4) && inc->path_count[q].judged >= 3 &&
+					    inc->path_count[q].wrong == 0 && !split) {
+						split = true;
+						fmt_addr(P->addr, a, sizeof a);
+						lf = cat(f, fc, lf, "%sthe resolver %s answered forged from %s but correctly from %s (%llu answers)",
+							 lf ? "; " : "", a, P->vantage, Q->vantage,
+							 (unsigned long long)inc->path_count[q].judged);
+					}
+				}
+			}
+		}
+	}
+	if (walk_w) {
+		inc->cause = WATCH_CAUSE_DATA;
+		lf = cat(f, fc, lf, "%sasked directly from outside, walking down from the root, the authoritative servers gave the wrong answer for %llu of %llu names",
+			 lf ? "; " : "", (unsigned long long)walk_w, (unsigned long long)walk_j);
+		if (outres_w)
+			lf = cat(f, fc, lf, "; the resolvers outside the border served it too (%llu answers)",
+				 (unsigned long long)outres_w);
+		if (nodns)
+			la = cat(g, gc, la, "%s%llu replies came from addresses that run no DNS (injection on the path as well)",
+				 la ? "; " : "", (unsigned long long)nodns);
+		else
+			la = cat(g, gc, la, "%sthe addresses that run no DNS stayed silent: nothing on the path answers for them",
+				 la ? "; " : "");
+		(void)split;
+		return;
+	}
+	if (nodns || split || races) {
+		inc->cause = WATCH_CAUSE_ON_PATH;
+		if (nodns)
+			lf = cat(f, fc, lf, "%s%llu replies came from addresses that run no DNS", lf ? "; " : "",
+				 (unsigned long long)nodns);
+		if (races)
+			lf = cat(f, fc, lf, "%s%llu queries drew two racing replies", lf ? "; " : "",
+				 (unsigned long long)races);
+		if (inc->hop > 0)
+			lf = cat(f, fc, lf, "%slocate puts the injector at hop %d%s%s", lf ? "; " : "",
+				 inc->hop, inc->hop_note[0] ? ": " : "", inc->hop_note);
+		if (inc->ngroups)
+			lf = cat(f, fc, lf, "%s%zu injector fingerprint%s", lf ? "; " : "", inc->ngroups,
+				 inc->ngroups == 1 ? "" : "s");
+		if (walk_j)
+			la = cat(g, gc, la, "%snone: asked directly from outside, the authoritative servers gave the right answer for all %llu names",
+				 la ? "; " : "", (unsigned long long)walk_j);
+		if (outres_w)
+			la = cat(g, gc, la, "%sresolvers outside the border served forged answers too (%llu)",
+				 la ? "; " : "", (unsigned long long)outres_w);
+		if (!la)
+			la = cat(g, gc, la, "none found");
+		return;
+	}
+	if (nwrong_res == 1) {
+		inc->cause = WATCH_CAUSE_RESOLVER;
+		fmt_addr(wrong_res[0], a, sizeof a);
+		lf = cat(f, fc, lf, "only the resolver %s served wrong answers; no address that runs no DNS answered, and no reply raced", a);
+		if (walk_j)
+			lf = cat(f, fc, lf, "; the authoritative servers asked directly gave the right answer for all %llu names",
+				 (unsigned long long)walk_j);
+		la = cat(g, gc, la, "none found");
+		return;
+	}
+	inc->cause = WATCH_CAUSE_UNKNOWN;
+	lf = cat(f, fc, lf, "%zu resolvers served wrong answers, with no sign of the path or the data", nwrong_res);
+	la = cat(g, gc, la, "no address that runs no DNS is watched, or none answered");
+	(void)lf;
+}
+
+static void raise_incident(struct watch_detect *d, int64_t now, int64_t started,
+			   const char *trigger)
+{
+	struct watch_incident *ni = realloc(d->inc, (d->ninc + 1) * sizeof *ni);
+	if (!ni)
+		return; /* out of memory: not raised now, tried again at the next tick */
+	d->inc = ni;
+	struct watch_incident *inc = &d->inc[d->ninc++];
+	memset(inc, 0, sizeof *inc);
+	inc->id = (int)d->ninc;
+	inc->started_us = started;
+	inc->raised_us = now;
+	snprintf(inc->trigger, sizeof inc->trigger, "%s", trigger);
+	d->open = true;
+	memset(d->tld_path, 0, sizeof d->tld_path);
+	d->last_active_us = 0;
+	d->had_active = false;
+	for (size_t p = 0; p < d->npaths; p++)
+		d->ps[p].judged_since_wrong = 0, d->ps[p].first_ok_after_wrong_us = 0;
+	/* What the window holds is the incident's first evidence. */
+	for (size_t i = 0; i < d->win_n; i++)
+		incident_account(d, inc, &d->win[(d->win_head + i) % d->win_cap]);
+	weigh(d, inc);
+}
+
+int watch_detect_add(struct watch_detect *d, const struct watch_obs *o)
+{
+	if (o->path >= d->npaths)
+		return -1;
+	bool j = judged(d, o), w = j && is_wrong(d, o);
+	struct path_state *ps = &d->ps[o->path];
+	bucket_add(d, o, j, w);
+	if (o->time_us > ps->last_obs_us)
+		ps->last_obs_us = o->time_us;
+	if (o->replied && o->time_us > ps->last_reply_us)
+		ps->last_reply_us = o->time_us;
+	if (d->win_n == d->win_cap) {
+		size_t ncap = d->win_cap ? d->win_cap * 2 : 256;
+		struct watch_obs *nw = malloc(ncap * sizeof *nw);
+		if (!nw)
+			return -1;
+		for (size_t i = 0; i < d->win_n; i++)
+			nw[i] = d->win[(d->win_head + i) % d->win_cap];
+		free(d->win);
+		d->win = nw;
+		d->win_cap = ncap;
+		d->win_head = 0;
+	}
+	struct watch_obs *slot = &d->win[(d->win_head + d->win_n++) % d->win_cap];
+	*slot = *o;
+	slot->tld = intern_tld(d, o->tld && *o->tld ? o->tld : ".");
+	if (d->open)
+		incident_account(d, cur(d), slot);
+	return 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static size_t distinct(uint64_t *v, size_t n)
+{
+	if (!n)
+		return 0;
+	qsort(v, n, sizeof *v, cmp_u64);
+	size_t k = 1;
+	for (size_t i = 1; i < n; i++)
+		k += v[i] != v[i - 1];
+	return k;
+}
+
+/* Signature 1: one address answering many unrelated names in the window. */
+static bool few_addresses(struct watch_detect *d, int64_t *started, char *why, size_t cap)
+{
+	uint8_t seen[64][4];
+	size_t nseen = 0;
+	for (size_t i = 0; i < d->win_n; i++) {
+		const struct watch_obs *o = &d->win[(d->win_head + i) % d->win_cap];
+		if (!judged(d, o) || !is_wrong(d, o))
+			continue;
+		for (unsigned a = 0; a < o->naddrs && a < WATCH_OBS_ADDRS; a++) {
+			size_t k = 0;
+			while (k < nseen && memcmp(seen[k], o->addrs[a], 4))
+				k++;
+			if (k == nseen && nseen < 64)
+				memcpy(seen[nseen++], o->addrs[a], 4);
+		}
+	}
+	uint64_t *names = malloc(3 * (d->win_n + 1) * sizeof *names);
+	if (!names)
+		return false;
+	uint64_t *zones = names + d->win_n + 1, *servers = zones + d->win_n + 1;
+	bool hit = false;
+	for (size_t k = 0; k < nseen && !hit; k++) {
+		size_t n = 0;
+		int64_t first = INT64_MAX;
+		for (size_t i = 0; i < d->win_n; i++) {
+			const struct watch_obs *o = &d->win[(d->win_head + i) % d->win_cap];
+			if (!judged(d, o) || !is_wrong(d, o))
+				continue;
+			for (unsigned a = 0; a < o->naddrs && a < WATCH_OBS_ADDRS; a++)
+				if (!memcmp(o->addrs[a], seen[k], 4)) {
+					names[n] = o->name;
+					zones[n] = o->zone;
+					servers[n] = o->server;
+					n++;
+					if (o->time_us < first)
+						first = o->time_us;
+					break;
+				}
+		}
+		size_t dn = distinct(names, n), dz = distinct(zones, n), ds = distinct(servers, n);
+		if (dn >= d->t.min_names && dz >= d->t.min_zones && ds >= d->t.min_servers) {
+			char a[INET_ADDRSTRLEN];
+			fmt_addr(seen[k], a, sizeof a);
+			snprintf(why, cap, "%s answered %zu names in %zu zones on %zu servers within %.0f s",
+				 a, dn, dz, ds, (double)d->t.window_us / 1e6);
+			*started = first;
+			hit = true;
+		}
+	}
+	free(names);
+	return hit;
+}
+
+/* Signature 2: a path's wrong share jumping above its baseline. */
+static bool share_jump(struct watch_detect *d, int64_t now, int64_t *started, char *why,
+		       size_t cap)
+{
+	int64_t wstart = now - d->t.window_us;
+	for (size_t p = 0; p < d->npaths; p++) {
+		struct watch_count w = {0}, base = {0};
+		int64_t first = INT64_MAX;
+		for (size_t i = 0; i < d->win_n; i++) {
+			const struct watch_obs *o = &d->win[(d->win_head + i) % d->win_cap];
+			if (o->path != p || o->time_us < wstart)
+				continue;
+			bool j = judged(d, o), x = j && is_wrong(d, o);
+			tally(&w, j, x);
+			if (x && o->time_us < first)
+				first = o->time_us;
+		}
+		const struct path_state *ps = &d->ps[p];
+		for (size_t h = 0; h < HIST_BUCKETS; h++)
+			if (ps->hist_start[h] + d->t.bucket_us <= wstart &&
+			    ps->hist_start[h] >= wstart - d->t.baseline_us && ps->hist_start[h]) {
+				base.judged += ps->hist[h].judged;
+				base.wrong += ps->hist[h].wrong;
+			}
+		if (w.judged < d->t.min_judged)
+			continue;
+		double s = (double)w.wrong / (double)w.judged;
+		double b = base.judged ? (double)base.wrong / (double)base.judged : 0;
+		if (s - b >= d->t.jump) {
+			snprintf(why, cap, "wrong answers on %s rose to %.0f%% (%llu of %llu) from %.0f%% before",
+				 d->path[p].label, 100 * s, (unsigned long long)w.wrong,
+				 (unsigned long long)w.judged, 100 * b);
+			*started = first;
+			return true;
+		}
+	}
+	return false;
+}
+
+static void follow(struct watch_detect *d, int64_t now,
+		   void (*event_fn)(void *, const struct watch_event *), void *ctx)
+{
+	struct watch_incident *inc = cur(d);
+	struct watch_event ev = {.time_us = now, .inc = inc};
+	/* The injection: over after quiet_us without an active forgery. */
+	if (d->had_active && !inc->injection_over && now - d->last_active_us >= d->t.quiet_us) {
+		inc->injection_over = true;
+		inc->injection_end_us = d->last_active_us;
+		ev.kind = WATCH_EV_INJECTION_OVER;
+		if (event_fn)
+			event_fn(ctx, &ev);
+	} else if (inc->injection_over && d->last_active_us > inc->injection_end_us) {
+		inc->injection_over = false;
+		inc->injection_end_us = 0;
+		ev.kind = WATCH_EV_INJECTION_AGAIN;
+		if (event_fn)
+			event_fn(ctx, &ev);
+	}
+	if (d->had_active && !inc->injection_over)
+		return;
+	/* Each path that served a forgery: clean after clean_us without one. */
+	bool all_clean = true;
+	int64_t last = 0;
+	for (size_t p = 0; p < d->npaths; p++) {
+		if (!inc->path_last_wrong_us[p])
+			continue;
+		if (inc->path_last_wrong_us[p] > last)
+			last = inc->path_last_wrong_us[p];
+		if (!inc->path_clean_us[p]) {
+			if (now - inc->path_last_wrong_us[p] >= d->t.clean_us &&
+			    d->ps[p].judged_since_wrong >= d->t.clean_min) {
+				inc->path_clean_us[p] = d->ps[p].first_ok_after_wrong_us
+								? d->ps[p].first_ok_after_wrong_us
+								: inc->path_last_wrong_us[p] + 1;
+				ev.kind = WATCH_EV_PATH_CLEAN;
+				ev.path = (unsigned)p;
+				if (event_fn)
+					event_fn(ctx, &ev);
+			} else {
+				all_clean = false;
+			}
+		}
+	}
+	if (all_clean) {
+		inc->over = true;
+		inc->ended_us = last;
+		if (!inc->injection_end_us && !d->had_active)
+			inc->injection_end_us = 0;
+		d->open = false;
+		ev.kind = WATCH_EV_ENDED;
+		if (event_fn)
+			event_fn(ctx, &ev);
+	}
+}
+
+static void path_health(struct watch_detect *d, int64_t now,
+			void (*event_fn)(void *, const struct watch_event *), void *ctx)
+{
+	for (size_t p = 0; p < d->npaths; p++) {
+		struct path_state *ps = &d->ps[p];
+		if (d->path[p].kind == WATCH_PATH_NODNS || !ps->last_obs_us)
+			continue; /* silence is what a no-DNS address should give */
+		struct watch_event ev = {.time_us = now, .path = (unsigned)p};
+		/* Asked recently, and nothing came back for down_us. */
+		int64_t since = ps->last_reply_us ? ps->last_reply_us : ps->last_obs_us;
+		if (!ps->down && ps->last_obs_us - since >= d->t.down_us) {
+			ps->down = true;
+			ev.kind = WATCH_EV_PATH_DOWN;
+			if (event_fn)
+				event_fn(ctx, &ev);
+		} else if (ps->down && ps->last_reply_us > ps->last_obs_us - d->t.down_us) {
+			ps->down = false;
+			ev.kind = WATCH_EV_PATH_UP;
+			if (event_fn)
+				event_fn(ctx, &ev);
+		}
+	}
+}
+
+void watch_detect_tick(struct watch_detect *d, int64_t now,
+		       void (*bucket_fn)(void *, const struct watch_bucket *),
+		       void (*event_fn)(void *, const struct watch_event *), void *ctx)
+{
+	/* The window: observations of the last window_us (by the time asked). */
+	while (d->win_n && d->win[d->win_head].time_us < now - d->t.window_us - LATE_US) {
+		d->win_head = (d->win_head + 1) % d->win_cap;
+		d->win_n--;
+	}
+	close_buckets(d, now, bucket_fn, ctx);
+	path_health(d, now, event_fn, ctx);
+	if (d->open) {
+		weigh(d, cur(d));
+		follow(d, now, event_fn, ctx);
+		return;
+	}
+	char why[160];
+	int64_t started = 0;
+	if (few_addresses(d, &started, why, sizeof why) ||
+	    share_jump(d, now, &started, why, sizeof why)) {
+		raise_incident(d, now, started, why);
+		if (d->open && event_fn) {
+			struct watch_event ev = {.kind = WATCH_EV_RAISED, .time_us = now, .inc = cur(d)};
+			event_fn(ctx, &ev);
+		}
+	}
+}
+
+void watch_detect_set_hop(struct watch_detect *d, int hop, const char *note)
+{
+	if (!d->ninc)
+		return;
+	struct watch_incident *inc = &d->inc[d->ninc - 1];
+	inc->hop = hop;
+	snprintf(inc->hop_note, sizeof inc->hop_note, "%s", note ? note : "");
+	weigh(d, inc);
+}
+
+const struct watch_incident *watch_detect_open(const struct watch_detect *d)
+{
+	return d->open ? &d->inc[d->ninc - 1] : NULL;
+}
+
+const struct watch_incident *watch_detect_last(const struct watch_detect *d)
+{
+	return d->ninc ? &d->inc[d->ninc - 1] : NULL;
+}
+
+size_t watch_detect_count(const struct watch_detect *d)
+{
+	return d->ninc;
+}
+
+static void fmt_time(int64_t us, char *buf, size_t cap)
+{
+	time_t s = (time_t)(us / 1000000);
+	struct tm tm;
+	if (!us || !gmtime_r(&s, &tm) || !strftime(buf, cap, "%H:%M:%S", &tm))
+		snprintf(buf, cap, "-");
+	else
+		snprintf(buf + strlen(buf), cap - strlen(buf), ".%01d", (int)(us % 1000000 / 100000));
+}
+
+size_t watch_incident_summary(const struct watch_detect *d, const struct watch_incident *inc,
+			      char *buf, size_t cap)
+{
+	size_t n = 0;
+	char t0[32], t1[32], a[INET_ADDRSTRLEN];
+	fmt_time(inc->started_us, t0, sizeof t0);
+	fmt_time(inc->raised_us, t1, sizeof t1);
+	buf[0] = 0;
+	n = cat(buf, cap, n, "Incident %d, from %s UTC (raised %.1f s later): ", inc->id, t0,
+		(double)(inc->raised_us - inc->started_us) / 1e6);
+	for (size_t i = 0; i < inc->naddrs && i < 4; i++) {
+		fmt_addr(inc->addr[i], a, sizeof a);
+		n = cat(buf, cap, n, "%s%s", i ? ", " : "", a);
+	}
+	n = cat(buf, cap, n, "%s answered in place of the real addresses for", inc->naddrs ? "" : "wrong answers");
+	size_t shown = 0;
+	for (size_t i = 0; i < inc->ntlds; i++) {
+		const struct watch_count *c = &inc->tld_count[i];
+		if (!c->wrong)
+			continue;
+		n = cat(buf, cap, n, "%s .%s (%.0f%%)", shown++ ? "," : "", inc->tld[i],
+			100.0 * (double)c->wrong / (double)c->judged);
+	}
+	size_t untouched = 0;
+	for (size_t i = 0; i < inc->ntlds; i++)
+		if (!inc->tld_count[i].wrong && inc->tld_count[i].judged)
+			n = cat(buf, cap, n, "%s .%s", untouched++ ? "," : "; untouched:", inc->tld[i]);
+	n = cat(buf, cap, n, "; paths:");
+	for (size_t p = 0; p < d->npaths; p++) {
+		const struct watch_count *c = &inc->path_count[p];
+		if (c->judged)
+			n = cat(buf, cap, n, " %s %llu/%llu", d->path[p].label,
+				(unsigned long long)c->wrong, (unsigned long long)c->judged);
+	}
+	n = cat(buf, cap, n, "; peak share %.0f%%; %llu forged answers seen. Cause: %s. For: %s. Against: %s.",
+		100 * inc->peak_share, (unsigned long long)inc->wrong_total,
+		watch_cause_name(inc->cause), inc->cause_for, inc->cause_against);
+	if (inc->injection_end_us) {
+		fmt_time(inc->injection_end_us, t0, sizeof t0);
+		n = cat(buf, cap, n, " Injection ended %s.", t0);
+	}
+	for (size_t p = 0; p < d->npaths; p++)
+		if (inc->path_last_wrong_us[p] && d->path[p].kind == WATCH_PATH_RESOLVER &&
+		    inc->injection_end_us && inc->path_last_wrong_us[p] > inc->injection_end_us)
+			n = cat(buf, cap, n, " %s served forged answers %.1f s after it%s.",
+				d->path[p].label,
+				(double)(inc->path_last_wrong_us[p] - inc->injection_end_us) / 1e6,
+				inc->path_clean_us[p] ? ", then clean" : ", still going");
+	if (inc->over) {
+		fmt_time(inc->ended_us, t0, sizeof t0);
+		n = cat(buf, cap, n, " Over at %s (last forged answer).", t0);
+	}
+	return n;
+}

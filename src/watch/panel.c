@@ -1,0 +1,142 @@
+/* The panel of names watch samples (panel.h). */
+#include "watch/panel.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/rand.h"
+
+uint64_t panel_hash(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	for (; *s; s++) {
+		h ^= (uint8_t)tolower((unsigned char)*s);
+		h *= 0x100000001b3ull;
+	}
+	return h;
+}
+
+void panel_free(struct panel *p)
+{
+	free(p->all);
+	free(p->cur);
+	memset(p, 0, sizeof *p);
+}
+
+int panel_load(struct panel *p, const char *path, size_t size, double churn, uint64_t seed,
+	       char *err, size_t errcap)
+{
+	memset(p, 0, sizeof *p);
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		snprintf(err, errcap, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	char *line = NULL;
+	size_t cap = 0, nall = 0, allcap = 0;
+	unsigned long ln = 0;
+	int rc = -1;
+	while (getline(&line, &cap, f) > 0) {
+		ln++;
+		if (line[0] == '#' || line[0] == '\n' || !strncmp(line, "name\t", 5))
+			continue;
+		/* name TAB type TAB addresses TAB zone TAB server TAB ttl */
+		char *field[6] = {0}, *s = line;
+		int n = 0;
+		while (n < 6 && s) {
+			field[n++] = s;
+			s = strchr(s, '\t');
+			if (s)
+				*s++ = '\0';
+		}
+		if (n < 6) {
+			snprintf(err, errcap, "%s:%lu: %d fields, the key has 6 (name type addresses zone server ttl)",
+				 path, ln, n);
+			goto out;
+		}
+		if (strcmp(field[1], "A"))
+			continue;
+		size_t nl = strlen(field[0]);
+		if (nl == 0 || nl >= sizeof p->all[0].text) {
+			snprintf(err, errcap, "%s:%lu: a name of %zu bytes", path, ln, nl);
+			goto out;
+		}
+		if (nall == allcap) {
+			size_t nc = allcap ? allcap * 2 : 1024;
+			struct panel_name *na = realloc(p->all, nc * sizeof *na);
+			if (!na) {
+				snprintf(err, errcap, "%s: out of memory at line %lu", path, ln);
+				goto out;
+			}
+			p->all = na;
+			allcap = nc;
+		}
+		struct panel_name *pn = &p->all[nall++];
+		memcpy(pn->text, field[0], nl + 1);
+		/* The TLD: the last label before the root's dot. */
+		char *end = pn->text + nl - (pn->text[nl - 1] == '.' ? 1 : 0), *dot = end;
+		while (dot > pn->text && dot[-1] != '.')
+			dot--;
+		size_t tl = (size_t)(end - dot);
+		if (tl >= sizeof pn->tld)
+			tl = sizeof pn->tld - 1;
+		for (size_t i = 0; i < tl; i++)
+			pn->tld[i] = (char)tolower((unsigned char)dot[i]);
+		pn->tld[tl] = '\0';
+		pn->name = panel_hash(field[0]);
+		pn->zone = panel_hash(field[3]);
+		pn->server = panel_hash(field[4]);
+	}
+	if (ferror(f)) {
+		snprintf(err, errcap, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (nall == 0) {
+		snprintf(err, errcap, "%s: no A names in the key", path);
+		goto out;
+	}
+	p->nall = nall;
+	p->rng = seed;
+	/* Fisher-Yates with the seed: the same panel for every vantage point. */
+	for (size_t i = nall - 1; i > 0; i--) {
+		size_t k = (size_t)(splitmix64(&p->rng) % (i + 1));
+		struct panel_name t = p->all[i];
+		p->all[i] = p->all[k];
+		p->all[k] = t;
+	}
+	p->size = size && size < nall ? size : nall;
+	p->cur = malloc(p->size * sizeof *p->cur);
+	if (!p->cur) {
+		snprintf(err, errcap, "%s: out of memory", path);
+		goto out;
+	}
+	for (size_t i = 0; i < p->size; i++)
+		p->cur[i] = i;
+	p->next_fresh = p->size % nall;
+	p->churn = churn < 0 ? 0 : churn > 1 ? 1 : churn;
+	rc = 0;
+out:
+	free(line);
+	fclose(f);
+	if (rc)
+		panel_free(p);
+	return rc;
+}
+
+const struct panel_name *panel_at(struct panel *p, uint64_t seq)
+{
+	uint64_t round = seq / p->size;
+	/* Rounds gone by since the last call: swap in fresh names for each. */
+	while (p->rounds_done < round) {
+		p->rounds_done++;
+		size_t k = p->size < p->nall ? (size_t)(p->churn * (double)p->size + 0.5) : 0;
+		for (size_t i = 0; i < k; i++) {
+			size_t pos = (size_t)(splitmix64(&p->rng) % p->size);
+			p->cur[pos] = p->next_fresh;
+			p->next_fresh = (p->next_fresh + 1) % p->nall;
+		}
+	}
+	return &p->all[p->cur[seq % p->size]];
+}

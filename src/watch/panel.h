@@ -1,0 +1,56 @@
+/*
+ * The names watch samples: a panel drawn from the lab's answer key (each
+ * name with its zone and authoritative server, which the detector needs to
+ * tell "many unrelated names" from one zone misbehaving), probed round and
+ * round so that what a resolver cached is asked again (its cache tail shows),
+ * with a share of the panel swapped for fresh names after each round so that
+ * the whole population is covered over time. Deterministic for a seed: two
+ * vantage points with the same seed ask the same name at the same position
+ * of their streams (seq), which lets the store key every result by (seq,
+ * path) and the detector compare vantage points name by name.
+ */
+#ifndef DW_WATCH_PANEL_H
+#define DW_WATCH_PANEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "wire/name.h"
+
+struct panel_name {
+	char text[256];                /* "www.example.com." (the key has no escapes) */
+	char tld[16];                  /* "com" (longer TLDs are cut) */
+	uint64_t name, zone, server;   /* hashes, for counting distinct ones */
+};
+
+struct panel {
+	struct panel_name *all;        /* every A name of the key, shuffled */
+	size_t nall;
+	size_t *cur;                   /* the panel: indexes into all */
+	size_t size;                   /* panel size */
+	size_t next_fresh;             /* next index of all to swap in */
+	uint64_t rounds_done;          /* rounds whose churn has been applied */
+	double churn;                  /* share swapped after each round */
+	uint64_t rng;
+};
+
+/*
+ * Read the key at PATH (docs/lab.md, "the answer key"; lines of A records)
+ * and draw a panel of SIZE names (all of them if fewer), swapping CHURN
+ * (0..1) of it after each round. Returns 0, or -1 with "PATH:LINE: reason"
+ * in ERR.
+ */
+int panel_load(struct panel *p, const char *path, size_t size, double churn, uint64_t seed,
+	       char *err, size_t errcap);
+void panel_free(struct panel *p);
+
+/* The name at stream position SEQ: the stream is a function of (key, size,
+ * churn, seed) alone. Positions must be asked in increasing order per
+ * struct panel (the churn is applied as rounds go by). */
+const struct panel_name *panel_at(struct panel *p, uint64_t seq);
+
+/* FNV-1a of a string, case folded (names and zones compare that way). */
+uint64_t panel_hash(const char *s);
+
+#endif

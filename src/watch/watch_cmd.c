@@ -1,0 +1,1116 @@
+/*
+ * `dnswatch watch` (usage in watch_cmd.h; docs/watch.md). One thread per
+ * vantage point runs a probe engine inside that lab host's network namespace
+ * (setns is per thread) over an endless stream of panel names; one thread
+ * per walk path walks names down from the root; the main thread ticks the
+ * detector ten times a second and alerts. Everything shared (classifier,
+ * detector, store, event stream) is behind one mutex: the work under it is
+ * small next to a query's round trip.
+ */
+#include "watch/watch_cmd.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lab/host.h"
+#include "lab/lab.h"
+#include "locate/locate.h"
+#include "probe/classify.h"
+#include "probe/engine.h"
+#include "probe/target.h"
+#include "store/sqlite.h"
+#include "util/json.h"
+#include "watch/detect.h"
+#include "watch/panel.h"
+#include "watch/walk.h"
+#include "wire/msg.h"
+
+#define VANTAGES_MAX 8
+#define RING 65536          /* names generated ahead of their results, per stream */
+#define CHILDREN_MAX 16     /* --on-incident commands running at once */
+
+struct watch;
+
+struct vantage {
+	struct watch *w;
+	char host[16];
+	bool outside;
+	struct probe_config cfg;          /* its resolver and no-DNS paths */
+	unsigned path_of[PROBE_TARGETS_MAX];
+	int walk_path;                    /* global path index of its walk, or -1 */
+	uint8_t walk_root[4];
+	struct panel panel, wpanel;
+	uint64_t gen_seq;
+	const struct panel_name *ring[RING];
+	pthread_t th, wth;
+	bool started, wstarted;
+	int rc;                           /* 0, or -1: failed (err says why) */
+	char err[512];
+};
+
+struct watch {
+	pthread_mutex_t mu;
+	const char *lab;
+	struct vantage *v[VANTAGES_MAX];
+	size_t nv;
+	struct watch_path path[WATCH_PATHS_MAX];
+	struct probe_target target[WATCH_PATHS_MAX]; /* the store's view of the paths */
+	size_t npaths;
+	struct classify *cls;
+	struct watch_detect *det;
+	struct store_db *db;
+	int64_t run;
+	int64_t store_id[256];            /* store id per detector incident id */
+	FILE *ev;
+	const char *on_incident;
+	pid_t child[CHILDREN_MAX];
+	double walk_rate;
+	uint32_t timeout_ms;
+	bool locate, failed;
+	int status_s;
+	uint64_t seed;
+	/* per path, since the last status line */
+	struct watch_count iv[WATCH_PATHS_MAX];
+	char last_wrong_name[WATCH_PATHS_MAX][256];
+	/* locate, once per incident */
+	pthread_t lth;
+	bool lstarted;
+	int locate_for;                   /* incident id being located */
+	int locate_path;
+	char locate_name[256];
+};
+
+static volatile sig_atomic_t stop_flag;
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_flag = 1;
+}
+
+static int64_t real_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void fmt_clock(int64_t us, char *buf, size_t cap)
+{
+	time_t s = (time_t)(us / 1000000);
+	struct tm tm;
+	localtime_r(&s, &tm);
+	size_t n = strftime(buf, cap, "%H:%M:%S", &tm);
+	snprintf(buf + n, cap - n, ".%d", (int)(us % 1000000 / 100000));
+}
+
+static void fmt_addr(const uint8_t *a, char *buf, size_t cap)
+{
+	if (!inet_ntop(AF_INET, a, buf, (socklen_t)cap))
+		snprintf(buf, cap, "?");
+}
+
+/* ---- the name stream: an endless FILE over the panel ---------------------- */
+
+static ssize_t names_read(void *cookie, char *buf, size_t size)
+{
+	struct vantage *v = cookie;
+	size_t n = 0;
+	/* A few names at a time: the engine reads as it has room, and each
+	 * name must be in the ring before its result can come back. */
+	while (n < size && n < 2048) {
+		const struct panel_name *pn = panel_at(&v->panel, v->gen_seq);
+		size_t l = strlen(pn->text);
+		if (n + l + 1 > size)
+			break;
+		memcpy(buf + n, pn->text, l);
+		buf[n + l] = '\n';
+		n += l + 1;
+		v->ring[v->gen_seq % RING] = pn;
+		v->gen_seq++;
+	}
+	return (ssize_t)n;
+}
+
+/* ---- observations --------------------------------------------------------- */
+
+static bool verdict_wrong(enum probe_verdict v)
+{
+	return v == VERDICT_INJECTED || v == VERDICT_POISONED || v == VERDICT_INCONSISTENT;
+}
+
+/* Under the lock: R judged, from path P, for panel name PN. */
+static void observe(struct watch *w, unsigned p, const struct panel_name *pn,
+		    struct probe_result *r)
+{
+	struct watch_obs o = {
+		.time_us = (int64_t)r->sent_us, .path = p, .tld = pn->tld, .name = pn->name,
+		.zone = pn->zone, .server = pn->server, .verdict = r->verdict,
+		.replied = r->nreplies > 0, .group = r->group,
+	};
+	bool nodns = w->path[p].kind == WATCH_PATH_NODNS;
+	if (verdict_wrong(r->verdict) || (nodns && r->nreplies)) {
+		int k = r->forged_reply;
+		if (k < 0 || k >= r->nreplies)
+			k = r->nreplies - 1;
+		if (k >= 0 && r->reply[k].time_us)
+			o.time_us = (int64_t)r->reply[k].time_us; /* the forgery's arrival */
+		for (unsigned i = 0; k >= 0 && i < r->reply[k].naddrs && o.naddrs < WATCH_OBS_ADDRS; i++)
+			if (r->reply[k].addrs[i].family == AF_INET)
+				memcpy(o.addrs[o.naddrs++], r->reply[k].addrs[i].addr, 4);
+		snprintf(w->last_wrong_name[p], sizeof w->last_wrong_name[p], "%s", pn->text);
+	}
+	watch_detect_add(w->det, &o);
+	bool judged = nodns || r->verdict == VERDICT_OK || r->verdict == VERDICT_NXDOMAIN ||
+		      verdict_wrong(r->verdict);
+	w->iv[p].judged += judged;
+	w->iv[p].wrong += judged && (verdict_wrong(r->verdict) || (nodns && r->nreplies));
+	if (w->db) {
+		r->target = (uint16_t)p;
+		enum store_status st = store_put(w->db, r);
+		if (st != STORE_OK && st != STORE_E_DUP && !w->failed) {
+			w->failed = true; /* the store has said why, in one line */
+			stop_flag = 1;
+		}
+	}
+}
+
+static int on_result(void *ctx, struct probe_result *r)
+{
+	struct vantage *v = ctx;
+	struct watch *w = v->w;
+	const struct panel_name *pn = v->ring[r->seq % RING];
+	pthread_mutex_lock(&w->mu);
+	classify_judge(w->cls, r, &v->cfg.target[r->target]);
+	observe(w, v->path_of[r->target], pn, r);
+	pthread_mutex_unlock(&w->mu);
+	return stop_flag ? 1 : 0;
+}
+
+static void *vantage_main(void *arg)
+{
+	struct vantage *v = arg;
+	if (lab_host_enter(v->w->lab, v->host, v->err, sizeof v->err)) {
+		v->rc = -1;
+		stop_flag = 1;
+		return NULL;
+	}
+	cookie_io_functions_t io = {.read = names_read};
+	FILE *in = fopencookie(v, "r", io);
+	if (!in) {
+		snprintf(v->err, sizeof v->err, "%s: cannot open the name stream", v->host);
+		v->rc = -1;
+		stop_flag = 1;
+		return NULL;
+	}
+	struct probe_names names = {.in = in, .label = "panel"};
+	struct probe_hooks hooks = {.result = on_result, .ctx = v};
+	struct probe_stats st;
+	char err[256];
+	if (probe_run(&v->cfg, &names, &hooks, &st, err, sizeof err) && !stop_flag) {
+		snprintf(v->err, sizeof v->err, "%s: %s", v->host, err);
+		v->rc = -1;
+		stop_flag = 1;
+	}
+	fclose(in);
+	return NULL;
+}
+
+/* The walker: one name at a time down from the root, at walk_rate. */
+static void *walk_main(void *arg)
+{
+	struct vantage *v = arg;
+	struct watch *w = v->w;
+	char err[256];
+	if (lab_host_enter(w->lab, v->host, err, sizeof err)) {
+		snprintf(v->err, sizeof v->err, "%s", err);
+		v->rc = -1;
+		stop_flag = 1;
+		return NULL;
+	}
+	struct walk_config wc = {.port = 53, .timeout_ms = w->timeout_ms, .seed = w->seed ^ 0x77616c6bu};
+	memcpy(wc.root, v->walk_root, 4);
+	struct probe_target t = w->target[v->walk_path];
+	struct probe_result *r = malloc(sizeof *r);
+	if (!r) {
+		v->rc = -1;
+		stop_flag = 1;
+		return NULL;
+	}
+	int64_t start = real_us();
+	for (uint64_t seq = 0; !stop_flag; seq++) {
+		int64_t due = start + (int64_t)((double)seq * 1e6 / w->walk_rate);
+		while (!stop_flag && real_us() < due) {
+			int64_t left = due - real_us();
+			struct timespec ts = {0, (long)(left > 100000 ? 100000 : left > 0 ? left : 0) * 1000};
+			nanosleep(&ts, NULL);
+		}
+		if (stop_flag)
+			break;
+		const struct panel_name *pn = panel_at(&v->wpanel, seq);
+		uint8_t qname[WIRE_NAME_MAX];
+		size_t ql;
+		if (wire_name_from_text(pn->text, qname, &ql) != WIRE_OK)
+			continue;
+		memset(r, 0, sizeof *r);
+		r->seq = seq;
+		wc.seed += 1;
+		if (walk_run(&wc, qname, WIRE_T_A, r, NULL) < 0) {
+			snprintf(v->err, sizeof v->err, "%s: the walker cannot open a socket", v->host);
+			v->rc = -1;
+			stop_flag = 1;
+			break;
+		}
+		if (!r->nreplies)
+			r->verdict = VERDICT_TIMEOUT;
+		pthread_mutex_lock(&w->mu);
+		if (r->nreplies) {
+			/* The reply is the last server's, not the root's: judged as
+			 * from that server. */
+			memcpy(t.addr, r->reply[0].src, 4);
+			classify_judge(w->cls, r, &t);
+		}
+		observe(w, (unsigned)v->walk_path, pn, r);
+		pthread_mutex_unlock(&w->mu);
+	}
+	free(r);
+	return NULL;
+}
+
+/* ---- events ---------------------------------------------------------------- */
+
+static const char *event_state(enum watch_event_kind k)
+{
+	switch (k) {
+	case WATCH_EV_RAISED: return "raised";
+	case WATCH_EV_INJECTION_OVER: return "injection-over";
+	case WATCH_EV_INJECTION_AGAIN: return "injection-again";
+	case WATCH_EV_PATH_CLEAN: return "path-clean";
+	case WATCH_EV_ENDED: return "ended";
+	case WATCH_EV_PATH_DOWN: return "down";
+	case WATCH_EV_PATH_UP: return "up";
+	}
+	return "?";
+}
+
+static void json_us(struct json *j, const char *key, int64_t us)
+{
+	json_key(j, key);
+	if (us)
+		json_int(j, us);
+	else
+		json_null(j);
+}
+
+/* The incident as one NDJSON line into OUT. */
+static void incident_json(struct watch *w, FILE *out, const char *state, int64_t now,
+			  int path, const struct watch_incident *inc)
+{
+	struct json j;
+	char a[INET_ADDRSTRLEN], text[4096];
+	json_init(&j, out);
+	json_object_begin(&j);
+	json_key(&j, "event");
+	json_string(&j, "incident");
+	json_key(&j, "state");
+	json_string(&j, state);
+	json_key(&j, "time_us");
+	json_int(&j, now);
+	if (path >= 0) {
+		json_key(&j, "path");
+		json_string(&j, w->path[path].label);
+	}
+	json_key(&j, "id");
+	json_int(&j, inc->id);
+	json_us(&j, "started_us", inc->started_us);
+	json_us(&j, "raised_us", inc->raised_us);
+	json_us(&j, "injection_end_us", inc->injection_end_us);
+	json_us(&j, "ended_us", inc->ended_us);
+	json_key(&j, "trigger");
+	json_string(&j, inc->trigger);
+	json_key(&j, "cause");
+	json_string(&j, watch_cause_name(inc->cause));
+	json_key(&j, "hop");
+	if (inc->hop)
+		json_int(&j, inc->hop);
+	else
+		json_null(&j);
+	json_key(&j, "for");
+	json_string(&j, inc->cause_for);
+	json_key(&j, "against");
+	json_string(&j, inc->cause_against);
+	json_key(&j, "tlds");
+	json_array_begin(&j);
+	for (size_t i = 0; i < inc->ntlds; i++) {
+		json_object_begin(&j);
+		json_key(&j, "tld");
+		json_string(&j, inc->tld[i]);
+		json_key(&j, "judged");
+		json_uint(&j, inc->tld_count[i].judged);
+		json_key(&j, "wrong");
+		json_uint(&j, inc->tld_count[i].wrong);
+		json_object_end(&j);
+	}
+	json_array_end(&j);
+	json_key(&j, "paths");
+	json_array_begin(&j);
+	for (size_t p = 0; p < w->npaths; p++) {
+		json_object_begin(&j);
+		json_key(&j, "path");
+		json_string(&j, w->path[p].label);
+		json_key(&j, "judged");
+		json_uint(&j, inc->path_count[p].judged);
+		json_key(&j, "wrong");
+		json_uint(&j, inc->path_count[p].wrong);
+		json_key(&j, "injected");
+		json_uint(&j, inc->path_injected[p]);
+		json_us(&j, "last_wrong_us", inc->path_last_wrong_us[p]);
+		json_us(&j, "clean_us", inc->path_clean_us[p]);
+		json_object_end(&j);
+	}
+	json_array_end(&j);
+	json_key(&j, "addresses");
+	json_array_begin(&j);
+	for (size_t i = 0; i < inc->naddrs; i++) {
+		json_object_begin(&j);
+		json_key(&j, "addr");
+		fmt_addr(inc->addr[i], a, sizeof a);
+		json_string(&j, a);
+		json_key(&j, "count");
+		json_uint(&j, inc->addr_count[i]);
+		json_object_end(&j);
+	}
+	json_array_end(&j);
+	json_key(&j, "groups");
+	json_array_begin(&j);
+	for (size_t i = 0; i < inc->ngroups; i++) {
+		const struct classify_group *g = classify_group_find(w->cls, inc->group[i]);
+		json_object_begin(&j);
+		json_key(&j, "id");
+		json_int(&j, inc->group[i]);
+		json_key(&j, "count");
+		json_uint(&j, inc->group_count[i]);
+		if (g) {
+			classify_group_describe(g, text, sizeof text);
+			json_key(&j, "fingerprint");
+			json_string(&j, text);
+		}
+		json_object_end(&j);
+	}
+	json_array_end(&j);
+	json_key(&j, "peak_share");
+	json_int(&j, (long long)(inc->peak_share * 1000 + 0.5));
+	json_key(&j, "forged_seen");
+	json_uint(&j, inc->wrong_total);
+	json_key(&j, "summary");
+	watch_incident_summary(w->det, inc, text, sizeof text);
+	json_string(&j, text);
+	json_object_end(&j);
+	json_newline(&j);
+}
+
+/* Run --on-incident with EVENT on its stdin; reaped later, never waited on here. */
+static void run_hook(struct watch *w, const char *event, size_t len)
+{
+	int slot = -1;
+	for (int i = 0; i < CHILDREN_MAX; i++)
+		if (!w->child[i]) {
+			slot = i;
+			break;
+		}
+	if (slot < 0) {
+		fprintf(stderr, "dnswatch watch: --on-incident: %d commands still running; this event is not passed on\n",
+			CHILDREN_MAX);
+		return;
+	}
+	int fd[2];
+	if (pipe2(fd, O_CLOEXEC)) {
+		fprintf(stderr, "dnswatch watch: --on-incident: pipe: %s\n", strerror(errno));
+		return;
+	}
+	pid_t pid = fork();
+	if (pid == 0) {
+		dup2(fd[0], STDIN_FILENO);
+		execl("/bin/sh", "sh", "-c", w->on_incident, (char *)NULL);
+		_exit(127);
+	}
+	close(fd[0]);
+	if (pid < 0) {
+		fprintf(stderr, "dnswatch watch: --on-incident: fork: %s\n", strerror(errno));
+		close(fd[1]);
+		return;
+	}
+	w->child[slot] = pid;
+	/* An event is a few KiB: it fits the pipe, so this does not block. */
+	if (write(fd[1], event, len) != (ssize_t)len)
+		fprintf(stderr, "dnswatch watch: --on-incident: the command did not take the event\n");
+	close(fd[1]);
+}
+
+static void reap(struct watch *w, bool wait_all)
+{
+	for (int i = 0; i < CHILDREN_MAX; i++) {
+		if (!w->child[i])
+			continue;
+		int status;
+		pid_t r = waitpid(w->child[i], &status, wait_all ? 0 : WNOHANG);
+		if (r == w->child[i] || (r < 0 && errno == ECHILD)) {
+			if (r > 0 && (!WIFEXITED(status) || WEXITSTATUS(status)))
+				fprintf(stderr, "dnswatch watch: --on-incident command (pid %d) failed: %s %d\n",
+					(int)r, WIFEXITED(status) ? "exit status" : "signal",
+					WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+			w->child[i] = 0;
+		}
+	}
+}
+
+static void store_incident(struct watch *w, const struct watch_incident *inc)
+{
+	if (!w->db || w->failed || inc->id <= 0 || inc->id >= 256)
+		return;
+	struct store_incident *si = calloc(1, sizeof *si);
+	if (!si)
+		return;
+	si->id = w->store_id[inc->id];
+	si->run = w->run;
+	si->started_us = inc->started_us;
+	si->raised_us = inc->raised_us;
+	si->injection_end_us = inc->injection_end_us;
+	si->ended_us = inc->ended_us;
+	si->peak_share = inc->peak_share;
+	size_t n = 0;
+	for (size_t i = 0; i < inc->ntlds; i++)
+		if (inc->tld_count[i].wrong)
+			n += (size_t)snprintf(si->scope + n, sizeof si->scope - n, "%s%s", n ? " " : "", inc->tld[i]);
+	n += (size_t)snprintf(si->scope + n, sizeof si->scope - n, " via");
+	for (size_t p = 0; p < w->npaths && n < sizeof si->scope; p++)
+		if (inc->path_count[p].wrong)
+			n += (size_t)snprintf(si->scope + n, sizeof si->scope - n, " %s", w->path[p].label);
+	n = 0;
+	for (size_t i = 0; i < inc->naddrs && n < sizeof si->addresses; i++) {
+		char a[INET_ADDRSTRLEN];
+		fmt_addr(inc->addr[i], a, sizeof a);
+		n += (size_t)snprintf(si->addresses + n, sizeof si->addresses - n, "%s%s", i ? " " : "", a);
+	}
+	watch_incident_summary(w->det, inc, si->summary, sizeof si->summary);
+	snprintf(si->cause, sizeof si->cause, "%s", watch_cause_name(inc->cause));
+	snprintf(si->evidence, sizeof si->evidence, "for: %.480s. against: %.480s.", inc->cause_for,
+		 inc->cause_against);
+	if (store_incident_put(w->db, si) != STORE_OK) {
+		w->failed = true;
+		stop_flag = 1;
+	} else {
+		w->store_id[inc->id] = si->id;
+	}
+	free(si);
+}
+
+static void *locate_main(void *arg);
+
+/* Under the lock, from the detector's tick. */
+static void on_event(void *ctx, const struct watch_event *e)
+{
+	struct watch *w = ctx;
+	char t[32], a[INET_ADDRSTRLEN];
+	fmt_clock(e->time_us, t, sizeof t);
+	const char *state = event_state(e->kind);
+	if (e->kind == WATCH_EV_PATH_DOWN || e->kind == WATCH_EV_PATH_UP) {
+		fprintf(stderr, "%s  path %s: %s\n", t, w->path[e->path].label,
+			e->kind == WATCH_EV_PATH_DOWN ? "no reply for 3 s: the server or the path is down (not counted as forgery)"
+						      : "answering again");
+		struct json j;
+		json_init(&j, w->ev);
+		json_object_begin(&j);
+		json_key(&j, "event");
+		json_string(&j, "path");
+		json_key(&j, "state");
+		json_string(&j, state);
+		json_key(&j, "time_us");
+		json_int(&j, e->time_us);
+		json_key(&j, "path");
+		json_string(&j, w->path[e->path].label);
+		json_object_end(&j);
+		json_newline(&j);
+		fflush(w->ev);
+		return;
+	}
+	const struct watch_incident *inc = e->inc;
+	switch (e->kind) {
+	case WATCH_EV_RAISED: {
+		size_t k = 0;
+		char addrs[128] = "";
+		for (size_t i = 0; i < inc->naddrs && i < 3; i++) {
+			fmt_addr(inc->addr[i], a, sizeof a);
+			k += (size_t)snprintf(addrs + k, sizeof addrs - k, "%s%s", i ? " " : "", a);
+		}
+		fprintf(stderr, "%s  INCIDENT %d raised %.1f s after the first forged answer: %s; cause %s\n",
+			t, inc->id, (double)(inc->raised_us - inc->started_us) / 1e6, inc->trigger,
+			watch_cause_name(inc->cause));
+		/* Locate the injector from the first inside path that saw a no-DNS reply. */
+		if (w->locate && !w->lstarted)
+			for (size_t p = 0; p < w->npaths; p++)
+				if (w->path[p].kind == WATCH_PATH_NODNS && !w->path[p].outside &&
+				    inc->path_count[p].wrong && w->last_wrong_name[p][0]) {
+					w->locate_for = inc->id;
+					w->locate_path = (int)p;
+					snprintf(w->locate_name, sizeof w->locate_name, "%s", w->last_wrong_name[p]);
+					w->lstarted = pthread_create(&w->lth, NULL, locate_main, w) == 0;
+					break;
+				}
+		(void)addrs;
+		break;
+	}
+	case WATCH_EV_INJECTION_OVER:
+		fmt_clock(inc->injection_end_us, a, sizeof a);
+		fprintf(stderr, "%s  incident %d: no forgery on the wire since %s: the injection is over; following the caches\n",
+			t, inc->id, a);
+		break;
+	case WATCH_EV_INJECTION_AGAIN:
+		fprintf(stderr, "%s  incident %d: forgery on the wire again\n", t, inc->id);
+		break;
+	case WATCH_EV_PATH_CLEAN:
+		if (w->path[e->path].kind == WATCH_PATH_RESOLVER && inc->injection_end_us &&
+		    inc->path_last_wrong_us[e->path] > inc->injection_end_us + 1000000)
+			fprintf(stderr, "%s  incident %d: %s clean again: its cache served forged answers %.1f s after the injection ended\n",
+				t, inc->id, w->path[e->path].label,
+				(double)(inc->path_last_wrong_us[e->path] - inc->injection_end_us) / 1e6);
+		else
+			fprintf(stderr, "%s  incident %d: %s clean again\n", t, inc->id, w->path[e->path].label);
+		break;
+	case WATCH_EV_ENDED: {
+		char s[4096];
+		watch_incident_summary(w->det, inc, s, sizeof s);
+		fprintf(stderr, "%s  incident %d ended. %s\n", t, inc->id, s);
+		break;
+	}
+	default:
+		break;
+	}
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+	if (m) {
+		incident_json(w, m, state, e->time_us,
+			      e->kind == WATCH_EV_PATH_CLEAN ? (int)e->path : -1, inc);
+		fclose(m);
+		fwrite(buf, 1, len, w->ev);
+		fflush(w->ev);
+		if (w->on_incident)
+			run_hook(w, buf, len);
+		free(buf);
+	}
+	store_incident(w, inc);
+}
+
+static void on_bucket(void *ctx, const struct watch_bucket *b)
+{
+	struct watch *w = ctx;
+	struct json j;
+	char a[INET_ADDRSTRLEN];
+	json_init(&j, w->ev);
+	json_object_begin(&j);
+	json_key(&j, "event");
+	json_string(&j, "series");
+	json_key(&j, "time_us");
+	json_int(&j, b->start_us);
+	json_key(&j, "path");
+	json_string(&j, w->path[b->path].label);
+	json_key(&j, "judged");
+	json_uint(&j, b->all.judged);
+	json_key(&j, "wrong");
+	json_uint(&j, b->all.wrong);
+	json_key(&j, "injected");
+	json_uint(&j, b->injected);
+	json_key(&j, "timeouts");
+	json_uint(&j, b->timeouts);
+	json_key(&j, "tlds");
+	json_object_begin(&j);
+	for (size_t i = 0; i < b->ntlds; i++) {
+		json_key(&j, b->tld[i]);
+		json_array_begin(&j);
+		json_uint(&j, b->tld_count[i].judged);
+		json_uint(&j, b->tld_count[i].wrong);
+		json_array_end(&j);
+	}
+	json_object_end(&j);
+	json_key(&j, "addresses");
+	json_object_begin(&j);
+	for (size_t i = 0; i < b->naddrs; i++) {
+		fmt_addr(b->addr[i], a, sizeof a);
+		json_key(&j, a);
+		json_uint(&j, b->addr_count[i]);
+	}
+	json_object_end(&j);
+	json_object_end(&j);
+	json_newline(&j);
+}
+
+/* ---- locate --------------------------------------------------------------- */
+
+static void *locate_main(void *arg)
+{
+	struct watch *w = arg;
+	char err[256], note[160] = "";
+	struct locate_config lc = {.family = AF_INET, .port = 53, .qtype = WIRE_T_A, .max_ttl = 8,
+				   .probes = 2, .wait_ms = 250, .seed = w->seed ^ 0x6c6f63u};
+	struct locate_report *rep = calloc(1, sizeof *rep);
+	const char *host = NULL;
+	pthread_mutex_lock(&w->mu);
+	int p = w->locate_path, id = w->locate_for;
+	memcpy(lc.target, w->path[p].addr, 4);
+	size_t ql;
+	bool ok = wire_name_from_text(w->locate_name, lc.qname, &ql) == WIRE_OK;
+	host = w->path[p].vantage;
+	pthread_mutex_unlock(&w->mu);
+	int hop = 0;
+	if (!rep || !ok)
+		snprintf(note, sizeof note, "not located (out of memory or a bad name)");
+	else if (lab_host_enter(w->lab, host, err, sizeof err) || locate_run(&lc, rep, err, sizeof err))
+		snprintf(note, sizeof note, "not located: %.140s", err);
+	else if (rep->hop_found > 0) {
+		hop = rep->hop_found;
+		char r[INET_ADDRSTRLEN] = "";
+		if (rep->hop[hop].router_seen)
+			fmt_addr(rep->hop[hop].router, r, sizeof r);
+		snprintf(note, sizeof note, "%d%s%s%s from %s towards %s%s", hop, r[0] ? ", the router " : "",
+			 r, rep->hop_tentative ? " (tentative)" : "", host, w->path[p].target,
+			 rep->untrusted ? "; a TTL-mirroring injector seen and not trusted" : "");
+	} else {
+		snprintf(note, sizeof note, "locate found no hop%s", rep->untrusted ? " (only TTL-mirroring replies)" : "");
+	}
+	free(rep);
+	pthread_mutex_lock(&w->mu);
+	watch_detect_set_hop(w->det, hop, note);
+	const struct watch_incident *inc = watch_detect_last(w->det);
+	if (inc && inc->id == id) {
+		char t[32];
+		int64_t now = real_us();
+		fmt_clock(now, t, sizeof t);
+		fprintf(stderr, "%s  incident %d: locate: %s%s; cause %s\n", t, id,
+			hop ? "the injector is at hop " : "", hop ? note : note, watch_cause_name(inc->cause));
+		incident_json(w, w->ev, "located", now, -1, inc);
+		fflush(w->ev);
+		store_incident(w, inc);
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+/* ---- set-up ---------------------------------------------------------------- */
+
+static int usage(const char *what, const char *arg)
+{
+	fprintf(stderr, "dnswatch watch: %s '%s' (see `dnswatch help watch`)\n", what, arg);
+	return 2;
+}
+
+static bool num(const char *s, double lo, double hi, double *v)
+{
+	char *end;
+	*v = strtod(s, &end);
+	return *s && !*end && *v >= lo && *v <= hi;
+}
+
+static struct vantage *vantage_get(struct watch *w, const char *host)
+{
+	for (size_t i = 0; i < w->nv; i++)
+		if (!strcmp(w->v[i]->host, host))
+			return w->v[i];
+	if (w->nv == VANTAGES_MAX || strlen(host) >= sizeof w->v[0]->host)
+		return NULL;
+	struct vantage *v = calloc(1, sizeof *v);
+	if (!v)
+		return NULL;
+	v->w = w;
+	v->walk_path = -1;
+	snprintf(v->host, sizeof v->host, "%s", host);
+	w->v[w->nv++] = v;
+	return v;
+}
+
+/* HOST/TARGET: add a path. Returns 0 or 2 (usage, said). */
+static int add_path(struct watch *w, const char *spec)
+{
+	const char *slash = strchr(spec, '/');
+	if (!slash || slash == spec || (size_t)(slash - spec) >= 16)
+		return usage("bad path (HOST/TARGET)", spec);
+	char host[16];
+	memcpy(host, spec, (size_t)(slash - spec));
+	host[slash - spec] = '\0';
+	const char *tspec = slash + 1;
+	struct vantage *v = vantage_get(w, host);
+	if (!v || w->npaths == WATCH_PATHS_MAX)
+		return usage("too many vantage points or paths at", spec);
+	struct watch_path *P = &w->path[w->npaths];
+	struct probe_target t;
+	const char *eq = strchr(tspec, '=');
+	if (eq && !strncmp(eq + 1, "walk:", 5)) {
+		if (v->walk_path >= 0)
+			return usage("one walk path per vantage point", spec);
+		memset(&t, 0, sizeof t);
+		size_t ll = (size_t)(eq - tspec);
+		if (ll == 0 || ll >= sizeof t.label || inet_pton(AF_INET, eq + 6, v->walk_root) != 1)
+			return usage("bad walk path (HOST/LABEL=walk:ROOT-IPv4)", spec);
+		memcpy(t.label, tspec, ll);
+		t.kind = TARGET_AUTH;
+		t.family = AF_INET;
+		memcpy(t.addr, v->walk_root, 4);
+		t.port = 53;
+		P->kind = WATCH_PATH_WALK;
+		v->walk_path = (int)w->npaths;
+	} else {
+		if (probe_target_parse(tspec, w->lab != NULL, &t) || t.family != AF_INET ||
+		    t.kind == TARGET_AUTH)
+			return usage("bad target (a lab server, LABEL=resolver:ADDR, LABEL=nodns:ADDR, LABEL=walk:ROOT; IPv4)", spec);
+		if (v->cfg.ntargets == PROBE_TARGETS_MAX)
+			return usage("too many paths from one vantage point at", spec);
+		P->kind = t.kind == TARGET_NODNS ? WATCH_PATH_NODNS : WATCH_PATH_RESOLVER;
+		v->path_of[v->cfg.ntargets] = (unsigned)w->npaths;
+		v->cfg.target[v->cfg.ntargets++] = t;
+	}
+	snprintf(P->label, sizeof P->label, "%s/%s", host, t.label);
+	snprintf(P->vantage, sizeof P->vantage, "%s", host);
+	snprintf(P->target, sizeof P->target, "%s", t.label);
+	memcpy(P->addr, t.addr, 4);
+	if (strlen(P->label) >= sizeof t.label)
+		return usage("a path's HOST/LABEL is 31 bytes at most:", spec);
+	memcpy(t.label, P->label, strlen(P->label) + 1);
+	w->target[w->npaths] = t;
+	w->npaths++;
+	return 0;
+}
+
+static void status_line(struct watch *w, int64_t now)
+{
+	char t[32], line[1024];
+	size_t n = 0;
+	fmt_clock(now, t, sizeof t);
+	for (size_t p = 0; p < w->npaths; p++) {
+		n += (size_t)snprintf(line + n, sizeof line - n, "  %s %llu/%llu", w->path[p].label,
+				      (unsigned long long)w->iv[p].wrong, (unsigned long long)w->iv[p].judged);
+		if (n >= sizeof line)
+			break;
+		w->iv[p] = (struct watch_count){0};
+	}
+	fprintf(stderr, "%s  wrong/judged:%s\n", t, line);
+}
+
+int watch_cmd(int argc, char **argv)
+{
+	struct watch *w = calloc(1, sizeof *w);
+	if (!w)
+		return 1;
+	const char *key = NULL, *db = NULL, *events = NULL;
+	const char *vantages[VANTAGES_MAX], *outside[VANTAGES_MAX], *paths[WATCH_PATHS_MAX];
+	size_t nvant = 0, nout = 0, npathspec = 0;
+	double rate = 20, churn = 0.1, duration = 0, v;
+	unsigned panel_size = 120, hold = 500;
+	int rc = 2;
+	char err[512];
+	w->walk_rate = 5;
+	w->timeout_ms = 800;
+	w->locate = true;
+	w->status_s = 5;
+	w->seed = (uint64_t)time(NULL);
+	pthread_mutex_init(&w->mu, NULL);
+	for (int i = 1; i < argc; i++) {
+		const char *o = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
+		if (!strcmp(o, "--no-locate")) { w->locate = false; continue; }
+		if (!val) { rc = usage("a value is missing after", o); goto out; }
+		i++;
+		if (!strcmp(o, "--lab")) w->lab = val;
+		else if (!strcmp(o, "--vantage") && nvant < VANTAGES_MAX) vantages[nvant++] = val;
+		else if (!strcmp(o, "--outside") && nout < VANTAGES_MAX) outside[nout++] = val;
+		else if (!strcmp(o, "--path") && npathspec < WATCH_PATHS_MAX) paths[npathspec++] = val;
+		else if (!strcmp(o, "--key")) key = val;
+		else if (!strcmp(o, "--db")) db = val;
+		else if (!strcmp(o, "--events")) events = val;
+		else if (!strcmp(o, "--on-incident")) w->on_incident = val;
+		else if (!strcmp(o, "--rate") && num(val, 0.1, 10000, &v)) rate = v;
+		else if (!strcmp(o, "--panel") && num(val, 1, 1e6, &v)) panel_size = (unsigned)v;
+		else if (!strcmp(o, "--churn") && num(val, 0, 1, &v)) churn = v;
+		else if (!strcmp(o, "--walk-rate") && num(val, 0.1, 1000, &v)) w->walk_rate = v;
+		else if (!strcmp(o, "--duration") && num(val, 0, 1e7, &v)) duration = v;
+		else if (!strcmp(o, "--status") && num(val, 0, 3600, &v)) w->status_s = (int)v;
+		else if (!strcmp(o, "--timeout") && num(val, 50, 10000, &v)) w->timeout_ms = (uint32_t)v;
+		else if (!strcmp(o, "--hold") && num(val, 0, 10000, &v)) hold = (unsigned)v;
+		else if (!strcmp(o, "--seed") && num(val, 0, 1.8e19, &v)) w->seed = (uint64_t)v;
+		else { rc = usage("bad option or value", o); goto out; }
+	}
+	if (!w->lab) {
+		fprintf(stderr, "dnswatch watch: --lab NAME is required: watch probes from lab hosts (see `dnswatch help watch`)\n");
+		goto out;
+	}
+	if (!lab_name_valid(w->lab)) {
+		rc = usage("bad lab name", w->lab);
+		goto out;
+	}
+	/* The default paths: inside (client), tunnelled (vpnclient), outside (remote). */
+	static const char *const defaults[] = {
+		"client/isp", "client/public", "client/nodns=nodns:198.19.55.55",
+		"vpnclient/public",
+		"remote/public", "remote/nodns=nodns:198.18.55.55", "remote/walk=walk:198.19.53.1",
+	};
+	if (!npathspec)
+		for (size_t i = 0; i < sizeof defaults / sizeof *defaults; i++) {
+			size_t hl = strcspn(defaults[i], "/");
+			bool want = nvant == 0;
+			for (size_t k = 0; k < nvant; k++)
+				want |= strlen(vantages[k]) == hl && !strncmp(vantages[k], defaults[i], hl);
+			if (want)
+				paths[npathspec++] = defaults[i];
+		}
+	if (!npathspec) {
+		rc = usage("no default paths for vantage", nvant ? vantages[0] : "");
+		goto out;
+	}
+	for (size_t i = 0; i < npathspec; i++)
+		if ((rc = add_path(w, paths[i])))
+			goto out;
+	rc = 1;
+	if (!nout)
+		outside[nout++] = "remote";
+	for (size_t i = 0; i < w->nv; i++)
+		for (size_t k = 0; k < nout; k++)
+			if (!strcmp(w->v[i]->host, outside[k]))
+				w->v[i]->outside = true;
+	for (size_t p = 0; p < w->npaths; p++)
+		for (size_t i = 0; i < w->nv; i++)
+			if (!strcmp(w->v[i]->host, w->path[p].vantage))
+				w->path[p].outside = w->v[i]->outside;
+
+	char keybuf[256];
+	if (!key) {
+		snprintf(keybuf, sizeof keybuf, LAB_STATE_BASE "/%s/answers.tsv", w->lab);
+		key = keybuf;
+	}
+	w->cls = classify_new(NULL);
+	if (!w->cls)
+		goto out;
+	if (classify_control_load_key(w->cls, key, err, sizeof err) < 0) {
+		fprintf(stderr, "dnswatch watch: %s%s\n", err,
+			access(key, F_OK) ? " (is the lab up? `dnswatch lab up`)" : "");
+		goto out;
+	}
+	for (size_t i = 0; i < w->nv; i++) {
+		struct vantage *vv = w->v[i];
+		if (panel_load(&vv->panel, key, panel_size, churn, w->seed, err, sizeof err) ||
+		    panel_load(&vv->wpanel, key, panel_size, churn, w->seed, err, sizeof err)) {
+			fprintf(stderr, "dnswatch watch: %s\n", err);
+			goto out;
+		}
+		struct probe_config *c = &vv->cfg;
+		int nt = c->ntargets;
+		struct probe_target tg[PROBE_TARGETS_MAX];
+		memcpy(tg, c->target, sizeof tg);
+		probe_config_default(c);
+		memcpy(c->target, tg, sizeof tg);
+		c->ntargets = nt;
+		/* The engine's rate counts datagrams; a no-DNS address, silent
+		 * when all is well, costs a retransmission per name too. */
+		int sends = 0;
+		for (int t = 0; t < nt; t++)
+			sends += c->target[t].kind == TARGET_NODNS ? 2 : 1;
+		c->rate = rate * (sends ? sends : 1);
+		c->retries = 1;
+		c->timeout_ms = w->timeout_ms;
+		c->hold_ms = hold;
+		c->inflight = 256;
+		c->sockets = 2;
+		c->seed = w->seed + i;
+		c->stop = &stop_flag;
+	}
+	struct watch_tuning tune;
+	watch_tuning_default(&tune);
+	/* A path is clean once a whole round of the panel has come back
+	 * without a forgery: names cached forged come up once a round. */
+	size_t psize = w->v[0]->panel.size;
+	int64_t round_us = (int64_t)(1e6 * (double)psize / rate);
+	if (round_us + round_us / 2 > tune.clean_us)
+		tune.clean_us = round_us + round_us / 2;
+	w->det = watch_detect_new(w->path, w->npaths, &tune);
+	if (!w->det)
+		goto out;
+	w->ev = stdout;
+	if (events && !(w->ev = fopen(events, "w"))) {
+		fprintf(stderr, "dnswatch watch: %s: %s\n", events, strerror(errno));
+		goto out;
+	}
+	if (db) {
+		struct store_opts so = {.append_only = true};
+		if (store_open(&w->db, db, &so) != STORE_OK)
+			goto out; /* the store said why */
+		char cmdline[2048] = "dnswatch", opts[256];
+		for (int i = 0; i < argc; i++) {
+			size_t k = strlen(cmdline);
+			snprintf(cmdline + k, sizeof cmdline - k, " %s", argv[i]);
+		}
+		snprintf(opts, sizeof opts, "{\"watch\":true,\"rate\":%g,\"panel\":%zu,\"churn\":%g,\"walk_rate\":%g,\"seed\":%llu}",
+			 rate, psize, churn, w->walk_rate, (unsigned long long)w->seed);
+		uint16_t qa = WIRE_T_A;
+		if (store_run_begin(w->db, cmdline, opts, w->target, w->npaths, &qa, 1, &w->run) != STORE_OK)
+			goto out;
+	}
+
+	struct sigaction sa = {.sa_handler = on_signal};
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	stop_flag = 0;
+
+	int64_t t0 = real_us();
+	{
+		char t[32];
+		fmt_clock(t0, t, sizeof t);
+		fprintf(stderr, "%s  watching %zu paths from %zu vantage points, %g names/s each, a panel of %zu names from %s:",
+			t, w->npaths, w->nv, rate, psize, key);
+		for (size_t p = 0; p < w->npaths; p++)
+			fprintf(stderr, " %s%s", w->path[p].label, w->path[p].outside ? "(outside)" : "");
+		fputc('\n', stderr);
+		struct json j;
+		json_init(&j, w->ev);
+		json_object_begin(&j);
+		json_key(&j, "event");
+		json_string(&j, "watch");
+		json_key(&j, "state");
+		json_string(&j, "start");
+		json_key(&j, "time_us");
+		json_int(&j, t0);
+		json_key(&j, "run");
+		json_int(&j, w->run);
+		json_key(&j, "paths");
+		json_array_begin(&j);
+		for (size_t p = 0; p < w->npaths; p++)
+			json_string(&j, w->path[p].label);
+		json_array_end(&j);
+		json_object_end(&j);
+		json_newline(&j);
+		fflush(w->ev);
+	}
+	for (size_t i = 0; i < w->nv; i++) {
+		struct vantage *vv = w->v[i];
+		if (vv->cfg.ntargets)
+			vv->started = pthread_create(&vv->th, NULL, vantage_main, vv) == 0;
+		if (vv->walk_path >= 0)
+			vv->wstarted = pthread_create(&vv->wth, NULL, walk_main, vv) == 0;
+		if ((vv->cfg.ntargets && !vv->started) || (vv->walk_path >= 0 && !vv->wstarted)) {
+			fprintf(stderr, "dnswatch watch: cannot start a thread for %s\n", vv->host);
+			w->failed = true;
+			stop_flag = 1;
+		}
+	}
+	int64_t next_status = t0 + (int64_t)w->status_s * 1000000;
+	bool timed_out = false;
+	while (!stop_flag) {
+		struct timespec ts = {0, 100000000};
+		nanosleep(&ts, NULL);
+		int64_t now = real_us();
+		pthread_mutex_lock(&w->mu);
+		watch_detect_tick(w->det, now, on_bucket, on_event, w);
+		if (w->db && !w->failed && store_tick(w->db) != STORE_OK) {
+			w->failed = true;
+			stop_flag = 1;
+		}
+		if (w->status_s && now >= next_status) {
+			status_line(w, now);
+			next_status += (int64_t)w->status_s * 1000000;
+		}
+		fflush(w->ev);
+		pthread_mutex_unlock(&w->mu);
+		reap(w, false);
+		if (duration > 0 && now - t0 >= (int64_t)(duration * 1e6)) {
+			timed_out = true;
+			stop_flag = 1;
+		}
+	}
+	for (size_t i = 0; i < w->nv; i++) {
+		if (w->v[i]->started)
+			pthread_join(w->v[i]->th, NULL);
+		if (w->v[i]->wstarted)
+			pthread_join(w->v[i]->wth, NULL);
+		if (w->v[i]->rc) {
+			fprintf(stderr, "dnswatch watch: %s\n", w->v[i]->err);
+			w->failed = true;
+		}
+	}
+	if (w->lstarted)
+		pthread_join(w->lth, NULL);
+	reap(w, true);
+	/* What is left: the time series closed, the groups and the incidents as they stand. */
+	int64_t end = real_us();
+	watch_detect_tick(w->det, end + 10000000, on_bucket, NULL, w);
+	size_t ninc = watch_detect_count(w->det);
+	const struct watch_incident *open = watch_detect_open(w->det);
+	if (open) {
+		char t[32];
+		fmt_clock(end, t, sizeof t);
+		fprintf(stderr, "%s  incident %d still open when watch stopped; recorded as it stands\n", t, open->id);
+		incident_json(w, w->ev, "open-at-exit", end, -1, open);
+		store_incident(w, open);
+	}
+	if (w->db && !w->failed) {
+		for (size_t i = 0; i < classify_group_count(w->cls); i++) {
+			const struct classify_group *g = classify_group_get(w->cls, i);
+			char fp[256];
+			classify_fp_format(&g->fp, fp, sizeof fp);
+			if (store_group_put(w->db, g->id, fp, g->count, g->addrs, g->naddrs) != STORE_OK)
+				w->failed = true;
+		}
+		if (!w->failed && store_run_finish(w->db, false) != STORE_OK)
+			w->failed = true;
+	}
+	{
+		struct json j;
+		json_init(&j, w->ev);
+		json_object_begin(&j);
+		json_key(&j, "event");
+		json_string(&j, "watch");
+		json_key(&j, "state");
+		json_string(&j, w->failed ? "failed" : "stopped");
+		json_key(&j, "time_us");
+		json_int(&j, end);
+		json_key(&j, "incidents");
+		json_uint(&j, ninc);
+		json_object_end(&j);
+		json_newline(&j);
+		fflush(w->ev);
+	}
+	uint64_t stored = 0;
+	if (w->db) {
+		struct store_stats ss;
+		store_get_stats(w->db, &ss);
+		stored = ss.results;
+	}
+	fprintf(stderr, "watch: %s after %.1f s: %zu incident%s%s",
+		w->failed ? "failed" : timed_out ? "done" : "stopped", (double)(end - t0) / 1e6, ninc,
+		ninc == 1 ? "" : "s", w->db ? "" : "\n");
+	if (w->db)
+		fprintf(stderr, "; %llu results kept in %s%s\n", (unsigned long long)stored, db,
+			w->failed ? " (everything committed before the failure)" : "");
+	rc = w->failed ? 1 : 0;
+out:
+	if (w->db)
+		store_close(w->db);
+	if (w->ev && w->ev != stdout)
+		fclose(w->ev);
+	for (size_t i = 0; i < w->nv; i++) {
+		panel_free(&w->v[i]->panel);
+		panel_free(&w->v[i]->wpanel);
+		free(w->v[i]);
+	}
+	watch_detect_free(w->det);
+	classify_free(w->cls);
+	pthread_mutex_destroy(&w->mu);
+	free(w);
+	return rc;
+}

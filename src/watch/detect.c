@@ -828,12 +828,14 @@ size_t watch_incident_summary(const struct watch_detect *d, const struct watch_i
 		watch_cause_name(inc->cause), inc->cause_for, inc->cause_against);
 	if (inc->injection_end_us) {
 		fmt_time(inc->injection_end_us, t0, sizeof t0);
-		n = cat(buf, cap, n, " Injection ended %s.", t0);
+		n = cat(buf, cap, n, inc->cause == WATCH_CAUSE_DATA
+					     ? " The authoritative servers answered wrongly until %s."
+					     : " Injection ended %s.", t0);
 	}
 	for (size_t p = 0; p < d->npaths; p++)
 		if (inc->path_last_wrong_us[p] && d->path[p].kind == WATCH_PATH_RESOLVER &&
 		    inc->injection_end_us && inc->path_last_wrong_us[p] > inc->injection_end_us)
-			n = cat(buf, cap, n, " %s served forged answers %.1f s after it%s.",
+			n = cat(buf, cap, n, " %s served forged answers from its cache %.1f s after that%s.",
 				d->path[p].label,
 				(double)(inc->path_last_wrong_us[p] - inc->injection_end_us) / 1e6,
 				inc->path_clean_us[p] ? ", then clean" : ", still going");

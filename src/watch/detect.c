@@ -17,7 +17,7 @@ struct path_state {
 	bool used[OPEN_BUCKETS];
 	int64_t hist_start[HIST_BUCKETS];
 	struct watch_count hist[HIST_BUCKETS];
-	int64_t last_obs_us, last_reply_us;
+	int64_t first_obs_us, last_obs_us, last_reply_us;
 	bool down;
 	/* in the open incident */
 	int64_t first_ok_after_wrong_us;
@@ -512,6 +512,8 @@ int watch_detect_add(struct watch_detect *d, const struct watch_obs *o)
 	bool j = judged(d, o), w = j && is_wrong(d, o);
 	struct path_state *ps = &d->ps[o->path];
 	bucket_add(d, o, j, w);
+	if (!ps->first_obs_us || o->time_us < ps->first_obs_us)
+		ps->first_obs_us = o->time_us;
 	if (o->time_us > ps->last_obs_us)
 		ps->last_obs_us = o->time_us;
 	if (o->replied && o->time_us > ps->last_reply_us)
@@ -711,7 +713,7 @@ static void path_health(struct watch_detect *d, int64_t now,
 			continue; /* silence is what a no-DNS address should give */
 		struct watch_event ev = {.time_us = now, .path = (unsigned)p};
 		/* Asked recently, and nothing came back for down_us. */
-		int64_t since = ps->last_reply_us ? ps->last_reply_us : ps->last_obs_us;
+		int64_t since = ps->last_reply_us ? ps->last_reply_us : ps->first_obs_us;
 		if (!ps->down && ps->last_obs_us - since >= d->t.down_us) {
 			ps->down = true;
 			ev.kind = WATCH_EV_PATH_DOWN;

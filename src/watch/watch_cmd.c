@@ -456,11 +456,27 @@ static void run_hook(struct watch *w, const char *event, size_t len)
 	close(fd[1]);
 }
 
+/* Reap finished --on-incident commands; at the end (WAIT_ALL) give them 5 s,
+ * then end them (they are ours, by pid). */
 static void reap(struct watch *w, bool wait_all)
 {
+	for (int tries = 0; wait_all && tries < 50; tries++) {
+		bool any = false;
+		for (int i = 0; i < CHILDREN_MAX && !any; i++)
+			any = w->child[i] && waitpid(w->child[i], NULL, WNOHANG) == 0;
+		if (!any)
+			break;
+		struct timespec ts = {0, 100000000};
+		nanosleep(&ts, NULL);
+	}
 	for (int i = 0; i < CHILDREN_MAX; i++) {
 		if (!w->child[i])
 			continue;
+		if (wait_all && waitpid(w->child[i], NULL, WNOHANG) == 0) {
+			fprintf(stderr, "dnswatch watch: --on-incident command (pid %d) still running after 5 s; ended\n",
+				(int)w->child[i]);
+			kill(w->child[i], SIGTERM);
+		}
 		int status;
 		pid_t r = waitpid(w->child[i], &status, wait_all ? 0 : WNOHANG);
 		if (r == w->child[i] || (r < 0 && errno == ECHILD)) {
@@ -515,6 +531,26 @@ static void store_incident(struct watch *w, const struct watch_incident *inc)
 }
 
 static void *locate_main(void *arg);
+
+/* Under the lock: an incident's state to the event stream, --on-incident
+ * and the store. */
+static void emit_incident(struct watch *w, const char *state, int64_t now, int path,
+			  const struct watch_incident *inc)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+	if (m) {
+		incident_json(w, m, state, now, path, inc);
+		fclose(m);
+		fwrite(buf, 1, len, w->ev);
+		fflush(w->ev);
+		if (w->on_incident)
+			run_hook(w, buf, len);
+		free(buf);
+	}
+	store_incident(w, inc);
+}
 
 /* Under the lock, from the detector's tick. */
 static void on_event(void *ctx, const struct watch_event *e)
@@ -595,20 +631,7 @@ static void on_event(void *ctx, const struct watch_event *e)
 	default:
 		break;
 	}
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *m = open_memstream(&buf, &len);
-	if (m) {
-		incident_json(w, m, state, e->time_us,
-			      e->kind == WATCH_EV_PATH_CLEAN ? (int)e->path : -1, inc);
-		fclose(m);
-		fwrite(buf, 1, len, w->ev);
-		fflush(w->ev);
-		if (w->on_incident)
-			run_hook(w, buf, len);
-		free(buf);
-	}
-	store_incident(w, inc);
+	emit_incident(w, state, e->time_us, e->kind == WATCH_EV_PATH_CLEAN ? (int)e->path : -1, inc);
 }
 
 static void on_bucket(void *ctx, const struct watch_bucket *b)
@@ -697,9 +720,7 @@ static void *locate_main(void *arg)
 		fmt_clock(now, t, sizeof t);
 		fprintf(stderr, "%s  incident %d: locate: %s%s; cause %s\n", t, id,
 			hop ? "the injector is at hop " : "", hop ? note : note, watch_cause_name(inc->cause));
-		incident_json(w, w->ev, "located", now, -1, inc);
-		fflush(w->ev);
-		store_incident(w, inc);
+		emit_incident(w, "located", now, -1, inc);
 	}
 	pthread_mutex_unlock(&w->mu);
 	return NULL;
@@ -1055,8 +1076,8 @@ int watch_cmd(int argc, char **argv)
 		char t[32];
 		fmt_clock(end, t, sizeof t);
 		fprintf(stderr, "%s  incident %d still open when watch stopped; recorded as it stands\n", t, open->id);
-		incident_json(w, w->ev, "open-at-exit", end, -1, open);
-		store_incident(w, open);
+		emit_incident(w, "open-at-exit", end, -1, open);
+		reap(w, true);
 	}
 	if (w->db && !w->failed) {
 		for (size_t i = 0; i < classify_group_count(w->cls); i++) {

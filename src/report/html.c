@@ -309,7 +309,8 @@ static void put_summary(FILE *out, const struct report_page *p)
 		      "summary above is derived from the verdicts.</p>\n", out);
 	} else {
 		fputs("<table id=\"incidents\"><thead><tr><th>#</th><th>started</th><th>injection ended</th>"
-		      "<th>tail ended</th><th>peak</th><th>scope</th><th>addresses</th><th>summary</th>"
+		      "<th>tail ended</th><th>raised after</th><th>peak</th><th>cause</th><th>scope</th>"
+		      "<th>addresses</th><th>summary</th>"
 		      "</tr></thead><tbody>\n", out);
 		for (size_t i = 0; i < d->nincidents; i++) {
 			const struct store_incident *in = &d->incidents[i];
@@ -325,7 +326,14 @@ static void put_summary(FILE *out, const struct report_page *p)
 				put_time(out, in->ended_us, false);
 			else
 				fputs("ongoing", out);
-			fprintf(out, "</td><td class=\"num\">%.0f%%</td><td>", in->peak_share * 100);
+			fputs("</td><td class=\"num\">", out);
+			if (in->raised_us >= in->started_us && in->raised_us)
+				fprintf(out, "%.1f s", (double)(in->raised_us - in->started_us) / 1e6);
+			fprintf(out, "</td><td class=\"num\">%.0f%%</td><td><b>", in->peak_share * 100);
+			report_html_text(out, in->cause[0] ? in->cause : "-");
+			fputs("</b><br><small>", out);
+			report_html_text(out, in->evidence);
+			fputs("</small></td><td>", out);
 			report_html_text(out, in->scope);
 			fputs("</td><td><code>", out);
 			report_html_text(out, in->addresses);

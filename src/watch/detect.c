@@ -45,6 +45,8 @@ struct watch_detect {
 	bool open;
 	int64_t last_active_us;       /* last active forgery in the open incident */
 	bool had_active;
+	int64_t closed_us;            /* start of the last bucket that went out (INT64_MIN:
+				       * none): no bucket may open at or before it */
 };
 
 void watch_tuning_default(struct watch_tuning *t)
@@ -82,6 +84,7 @@ struct watch_detect *watch_detect_new(const struct watch_path *paths, size_t npa
 		watch_tuning_default(&d->t);
 	if (d->t.bucket_us <= 0)
 		d->t.bucket_us = 1000000;
+	d->closed_us = INT64_MIN;
 	return d;
 }
 
@@ -165,8 +168,10 @@ static void bucket_add(struct watch_detect *d, const struct watch_obs *o, bool j
 	size_t k = (size_t)(start / d->t.bucket_us) % OPEN_BUCKETS;
 	struct watch_bucket *b = &ps->open[k];
 	if (!ps->used[k] || b->start_us != start) {
-		/* A bucket closed already (a very late result), or its slot is
-		 * still held by an older one: counted in the newest open one. */
+		/* Its own bucket may be opened as long as that second has not
+		 * gone out yet, even if the path has a newer one open: buckets go
+		 * out oldest first over all paths, and a sparse path's (the
+		 * walk's) late result belongs to its own second. */
 		int64_t newest = -1;
 		size_t nk = k;
 		for (size_t i = 0; i < OPEN_BUCKETS; i++)
@@ -174,13 +179,25 @@ static void bucket_add(struct watch_detect *d, const struct watch_obs *o, bool j
 				newest = ps->open[i].start_us;
 				nk = i;
 			}
-		if (!ps->used[k] && (newest < 0 || start > newest)) {
+		int64_t bstart = start;
+		if ((ps->used[k] || start <= d->closed_us) && newest >= 0) {
+			/* Its second went out already (a very late result), or
+			 * its slot is still held by an older one: counted in the
+			 * newest open one. */
+			b = &ps->open[nk];
+		} else {
+			/* Nothing open on the path: a very late result opens the
+			 * first second not yet out, never one that would go out
+			 * after newer ones (the series would run backwards). */
+			if (start <= d->closed_us) {
+				bstart = d->closed_us + d->t.bucket_us;
+				k = (size_t)(bstart / d->t.bucket_us) % OPEN_BUCKETS;
+				b = &ps->open[k];
+			}
 			memset(b, 0, sizeof *b);
-			b->start_us = start;
+			b->start_us = bstart;
 			b->path = o->path;
 			ps->used[k] = true;
-		} else {
-			b = &ps->open[nk];
 		}
 	}
 	tally(&b->all, j, w);
@@ -278,6 +295,7 @@ static void close_buckets(struct watch_detect *d, int64_t now,
 			for (size_t k = 0; k < OPEN_BUCKETS; k++)
 				if (d->ps[p].used[k] && d->ps[p].open[k].start_us == oldest)
 					d->ps[p].used[k] = false;
+		d->closed_us = oldest;
 	}
 }
 

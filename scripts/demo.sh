@@ -1,103 +1,100 @@
 #!/bin/bash
-# make demo: 21 January 2014, replayed in the lab with what dnswatch has so
-# far (the lab, the wall, the prober, locate). Continuous watching, incident
-# detection (issue 6) is not built yet; this demo says so. It ends by writing
-# report.html, one self-contained page, from everything it probed
-# and does not pretend. Needs root; takes its lab down whatever happens.
+# make demo: 21 January 2014, replayed in the lab and watched as it happens.
+# The lab comes up; the Great Firewall's three injectors wait at its border
+# with no rule; `dnswatch watch` samples names from inside China (client),
+# from a client whose traffic abroad goes through a tunnel (vpnclient) and
+# from outside (remote); `dnswatch lab replay` plays 2014.scenario at one lab
+# second per minute: the misfire from 15:15 to 15:39, the ISPs flushing
+# their caches at 16:00. Watch raises the incident, names its cause and
+# follows the caches until they are clean; the demo then prints the
+# incident, writes report.html and takes the lab down, whatever happens.
+# Needs root. Nothing is ever sent to 65.49.2.178: it is data in answers.
 #   scripts/demo.sh BUILD/dnswatch
 set -u
 DW=${1:?usage: scripts/demo.sh PATH/TO/dnswatch}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
 [ "$(id -u)" = 0 ] || { echo "make demo: the lab needs root (network namespaces)"; exit 1; }
 LAB=demo
 tmp=$(mktemp -d)
-inj=
+inj= watch=
 cleanup() {
-	[ -n "$inj" ] && kill "$inj" 2>/dev/null && wait "$inj" 2>/dev/null
+	[ -n "$watch" ] && kill -TERM "$watch" 2>/dev/null && wait "$watch" 2>/dev/null
+	[ -n "$inj" ] && kill -TERM "$inj" 2>/dev/null && wait "$inj" 2>/dev/null
 	"$DW" lab --name $LAB down >/dev/null 2>&1
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM
 say() { printf '\n\033[1m%s\033[0m\n' "$*"; }
-step() { printf '  $ %s\n' "$*"; }
 
-say "dnswatch demo: the Great Firewall's DNS misfire of 21 January 2014, replayed"
+say "dnswatch demo: the Great Firewall's DNS misfire of 21 January 2014, replayed and watched"
 echo "  1. a mini-Internet in network namespaces: real unbound and nsd, an 80 ms long-haul link"
 "$DW" lab --name $LAB down >/dev/null 2>&1
-"$DW" lab --name $LAB up || exit 1
-key=/run/dnswatch/$LAB/answers.tsv
+"$DW" lab --name $LAB up | sed 's/^/     /' || exit 1
 ctl="$tmp/inject.sock"
 
-# Samples from the lab's answer key: 30 .com/.net/.org names and 10 .cn names per phase.
-pick() { awk -F'\t' -v t="$1" '$2 == "A" && $1 ~ ("\\." t "\\.$") { print substr($1, 1, length($1) - 1) }' "$key" | sed -n "$2,$3p"; }
-sample() { { pick com "$1" $(($1 + 14)); pick net "$1" $(($1 + 7)); pick org "$1" $(($1 + 7)); pick cn "$1" $(($1 + 9)); } > "$tmp/$2"; }
-sample 1 before; sample 101 during
-
-probe() { # NAMES-FILE LABEL [OPTIONS]: probe and print the verdicts
-	local names=$1 label=$2
-	shift 2
-	"$DW" probe --lab $LAB --from client --target isp --target public --target nodnsout \
-		--control-key "$key" --hold 400 --timeout 700 --retries 1 --db "$tmp/demo.db" --ndjson \
-		"$@" "$tmp/$names" \
-		> "$tmp/$label.ndjson" 2>"$tmp/$label.err"
-	jq -r '[.target.label, (if (.name | test("\\.cn\\.$")) then ".cn" else ".com/.net/.org" end), .verdict] | @tsv' "$tmp/$label.ndjson" |
-		sort | uniq -c | awk '{ printf "      %-9s %-14s %-12s %3d\n", $2, $3, $4, $1 }'
-}
-
-say "2. the wall at the border, three injectors with the GFW's published fingerprints, rules off"
-"$DW" inject --lab $LAB --busy-poll --preset gfw --control "$ctl" --log "$tmp/inject.log" \
-	>"$tmp/inject.out" 2>"$tmp/inject.err" &
+echo "  2. the wall at the border: three injectors with the GFW's published fingerprints, no rule yet"
+"$DW" inject --lab $LAB --busy-poll --preset gfw --control "$ctl" >"$tmp/inject.out" 2>"$tmp/inject.err" &
 inj=$!
 for _ in $(seq 50); do grep -q 'capturing on' "$tmp/inject.err" && break; sleep 0.1; done
-sed 's/^/  /' "$tmp/inject.err"
+grep -q 'capturing on' "$tmp/inject.err" || { echo "the wall did not start:"; cat "$tmp/inject.err"; exit 1; }
 
-say "15:14  before: $(wc -l < "$tmp/before") names probed from the client through the ISP resolver, the public resolver (the 8.8.8.8 of the story), and an address that runs no DNS"
-echo "      path      names          verdict    count"
-probe before before
+echo "  3. dnswatch watch: 20 names a second from each vantage point, through each path:"
+echo "       client     inside China: the ISP's caching resolver, the public resolver abroad (the"
+echo "                  8.8.8.8 of the story), and an address abroad that runs no DNS at all"
+echo "       vpnclient  inside China, its lookups to the public resolver inside a tunnel"
+echo "       remote     outside: the public resolver, the no-DNS address inside China, and the"
+echo "                  authoritative servers asked directly, walking down from the root"
+"$DW" watch --lab $LAB --db "$tmp/demo.db" --events "$tmp/watch.ndjson" --status 10 \
+	2> >(sed -u 's/^/     watch  /') &
+watch=$!
+sleep 4
 
-say "15:15  the misfire: every .com, .net and .org query crossing the border gets 65.49.2.178"
-step "dnswatch inject ctl $ctl load lab/scenarios/2014-misfire.rules"
-"$DW" inject ctl "$ctl" load "$(dirname "$0")/../lab/scenarios/2014-misfire.rules" | sed 's/^/  /'
-echo "      path      names          verdict    count"
-probe during during
-echo
-echo "  the evidence, as the prober keeps it (one query through the public resolver):"
-jq -r 'select(.target.label == "public" and .verdict == "injected") | "    \(.name): \(.replies | length) replies: " + ([.replies[] | "\(.answers[0].addr // "-") (IP TTL \(.ip_ttl), ID \(.ip_id), DF \(.df), after \(if .rtt_us < 1000 then "\(.rtt_us) us" else "\(.rtt_us / 1000 | floor) ms" end))"] | join(", ")) + "\n    verdict: \(.verdict): \(.evidence)"' "$tmp/during.ndjson" | head -2
-echo
-sed -n 's/^injector group /  injector group: /p' "$tmp/during.err"
-echo
-echo "  users whose lookups went through a VPN saw nothing wrong: the same name through the public"
-echo "  resolver from vpnclient, whose traffic abroad crosses the border inside a tunnel, and from the client:"
-vname=$(sed -n 2p "$tmp/during")
-for h in vpnclient client; do
-	step "dnswatch lab exec $h dig +short @198.19.8.8 $vname"
-	"$DW" lab --name $LAB exec $h dig +short +tries=2 +time=2 @198.19.8.8 "$vname" | sort | paste -sd' ' - | sed 's/^/      /'
+say "4. the replay: scenario time on the left, 1 lab second per minute; watch's lines interleaved"
+"$DW" lab --name $LAB replay "$ROOT/lab/scenarios/2014.scenario" --control "$ctl" \
+	--events "$tmp/replay.ndjson" | sed -u 's/^/     replay /'
+echo "     (watch goes on until every cache it watches is clean again)"
+for _ in $(seq 400); do
+	grep -q '"state":"ended"' "$tmp/watch.ndjson" 2>/dev/null && break
+	kill -0 "$watch" 2>/dev/null || break
+	sleep 0.1
 done
-echo
-echo "  where is the injector? dnswatch locate, from the client towards an address that runs no DNS:"
-"$DW" locate --lab $LAB --from client --max-ttl 6 198.19.55.55 "$(head -1 "$tmp/during")" | sed 's/^/    /'
-"$DW" locate --lab $LAB --from client --max-ttl 6 --json 198.19.55.55 "$(head -1 "$tmp/during")" > "$tmp/locate.json"
-
-say "15:39  the rule is lifted; the ISP resolver keeps serving what it cached (the same names again)"
-"$DW" inject ctl "$ctl" off | sed 's/^/  /'
-echo "  (the prober knows 65.49.2.178 as forged from its run at 15:15: --control-run)"
-echo "      path      names          verdict    count"
-probe during after --control-run "$tmp/during.ndjson"
-
-say "16:00  the ISPs flush their caches by hand"
-step "unbound-control flush_zone .   (in the ISP resolver)"
-unbound-control -c /run/dnswatch/$LAB/srv/isp/unbound.conf flush_zone . | sed 's/^/  /'
-unbound-control -c /run/dnswatch/$LAB/srv/public/unbound.conf flush_zone . >/dev/null
-echo "      path      names          verdict    count"
-probe during flushed
-
+sleep 1
+kill -TERM "$watch"; wait "$watch"; watch=
+"$DW" inject ctl "$ctl" stats >"$tmp/wall.stats" 2>&1
 kill -TERM "$inj"; wait "$inj"; inj=
-say "the wall's counters"
-sed 's/^/  /' "$tmp/inject.out"
-echo "  forged replies sent to askers: $(wc -l < "$tmp/inject.log") (never any traffic to 65.49.2.178 itself)"
 
-say "the report: everything probed above, in one self-contained page"
-"$DW" report "$tmp/demo.db" --locate "$tmp/locate.json" -o report.html || exit 1
+inc=$(jq -c 'select(.event == "incident" and .id == 1)' "$tmp/watch.ndjson" | tail -1)
+[ -n "$inc" ] || { echo "watch raised no incident: see its lines above"; exit 1; }
+j() { jq -r "$1" <<<"$inc"; }
+on_us=$(jq -r 'select(.action == "inject load") | .time_us' "$tmp/replay.ndjson")
+off_us=$(jq -r 'select(.action == "inject off") | .time_us' "$tmp/replay.ndjson")
+say "5. the incident, as watch recorded it"
+printf '  raised %.1f s after the rule went on (15:15 scenario time), %.1f s after the first forged answer\n' \
+	"$(bc -l <<<"($(j .raised_us) - $on_us) / 1000000")" "$(bc -l <<<"($(j .raised_us) - $(j .started_us)) / 1000000")"
+echo "  forged address: $(j '[.addresses[] | "\(.addr) (\(.count) answers)"] | join(", ")')"
+echo "  while the rule was on (15:15 to 15:39), the share of all sampled lookups forged, per path:"
+jq -rs --argjson on "$on_us" --argjson off "$off_us" '
+	[.[] | select(.event == "series" and .time_us >= $on and .time_us < $off)] | group_by(.path)[] |
+	{p: .[0].path, j: (map(.judged) | add), w: (map(.wrong) | add)} |
+	"    \(.p)\t\(if .j > 0 then (100 * .w / .j | floor) else 0 end)%\t(\(.w) of \(.j))"' "$tmp/watch.ndjson" |
+	column -t -s "$(printf '\t')" | sed 's/^/  /'
+echo "  and per TLD, on the paths it hit:"
+j '.tlds | sort_by(-.wrong)[] | "    .\(.tld)  \(if .judged > 0 then (100 * .wrong / .judged | floor) else 0 end)%  (\(.wrong) of \(.judged))"'
+hop=$(j '.hop // empty')
+echo "  cause: $(j .cause)${hop:+, the injector at hop $hop}"
+echo "    for:     $(j .for)" | fold -s -w 100 | sed '2,$s/^/             /'
+echo "    against: $(j .against)" | fold -s -w 100 | sed '2,$s/^/             /'
+isp_last=$(j '.paths[] | select(.path == "client/isp") | .last_wrong_us')
+printf '  the injection ended at %s lab time; the ISP resolver served forged answers from its cache for %.1f s more (21 scenario minutes: until the flush at 16:00)\n' \
+	"$(date -d @$(( $(j .injection_end_us) / 1000000 )) +%T)" "$(bc -l <<<"($isp_last - $(j .injection_end_us)) / 1000000")"
+tail_n=$(sqlite3 "$tmp/demo.db" "SELECT count(*) FROM queries q JOIN targets t ON t.run = q.run AND t.idx = q.target WHERE t.label = 'client/isp' AND q.verdict IN ('poisoned', 'injected') AND q.sent_us > $off_us" 2>/dev/null || echo "?")
+forged=$(jq -r .sent "$tmp/wall.stats" 2>/dev/null)
+echo "  forged answers handed out to the watch's own sampled lookups: $(j .forged_seen), $tail_n of them by the ISP's"
+echo "  cache after the rule was lifted; the wall sent ${forged:-?} forged replies in all. In 2014 every such answer"
+echo "  sent a browser to 65.49.2.178, whose owner saw the flood. This demo never sends it anything."
+
+say "6. the report: everything watch saw, in one self-contained page"
+"$DW" report "$tmp/demo.db" -o report.html || exit 1
 echo "  wrote report.html ($(( $(stat -c %s report.html) / 1024 )) KiB, readable offline): open it in a browser"
-
-say "not built yet (issue 6): continuous watching with incident detection and alerts, from inside and outside at once"
-"$DW" lab --name $LAB down
+"$DW" lab --name $LAB down | sed 's/^/  /'

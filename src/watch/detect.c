@@ -691,7 +691,9 @@ static void follow(struct watch_detect *d, int64_t now,
 	bool all_clean = true;
 	int64_t last = 0;
 	for (size_t p = 0; p < d->npaths; p++) {
-		if (!inc->path_last_wrong_us[p])
+		/* A path that stopped answering cannot show its tail's end:
+		 * it does not hold the incident open (its down event says so). */
+		if (!inc->path_last_wrong_us[p] || d->ps[p].down)
 			continue;
 		if (inc->path_last_wrong_us[p] > last)
 			last = inc->path_last_wrong_us[p];

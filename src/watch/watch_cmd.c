@@ -704,8 +704,8 @@ static void *locate_main(void *arg)
 		char r[INET_ADDRSTRLEN] = "";
 		if (rep->hop[hop].router_seen)
 			fmt_addr(rep->hop[hop].router, r, sizeof r);
-		snprintf(note, sizeof note, "%d%s%s%s from %s towards %s%s", hop, r[0] ? ", the router " : "",
-			 r, rep->hop_tentative ? " (tentative)" : "", host, w->path[p].target,
+		snprintf(note, sizeof note, "%s%s%s%sfrom %s towards %s%s", r[0] ? "the router " : "",
+			 r, r[0] ? " " : "", rep->hop_tentative ? "(tentative) " : "", host, w->path[p].target,
 			 rep->untrusted ? "; a TTL-mirroring injector seen and not trusted" : "");
 	} else {
 		snprintf(note, sizeof note, "locate found no hop%s", rep->untrusted ? " (only TTL-mirroring replies)" : "");
@@ -718,8 +718,10 @@ static void *locate_main(void *arg)
 		char t[32];
 		int64_t now = real_us();
 		fmt_clock(now, t, sizeof t);
-		fprintf(stderr, "%s  incident %d: locate: %s%s; cause %s\n", t, id,
-			hop ? "the injector is at hop " : "", hop ? note : note, watch_cause_name(inc->cause));
+		if (hop)
+			fprintf(stderr, "%s  incident %d: locate: the injector is at hop %d, %s\n", t, id, hop, note);
+		else
+			fprintf(stderr, "%s  incident %d: locate: %s\n", t, id, note);
 		emit_incident(w, "located", now, -1, inc);
 	}
 	pthread_mutex_unlock(&w->mu);

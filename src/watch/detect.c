@@ -776,6 +776,12 @@ void watch_detect_tick(struct watch_detect *d, int64_t now,
 	}
 }
 
+void watch_detect_flush_series(struct watch_detect *d,
+			       void (*bucket_fn)(void *, const struct watch_bucket *), void *ctx)
+{
+	close_buckets(d, INT64_MAX - LATE_US - d->t.bucket_us, bucket_fn, ctx);
+}
+
 void watch_detect_set_hop(struct watch_detect *d, int hop, const char *note)
 {
 	if (!d->ninc)

@@ -172,6 +172,11 @@ void watch_detect_tick(struct watch_detect *d, int64_t now_us,
 		       void (*bucket_fn)(void *ctx, const struct watch_bucket *b),
 		       void (*event_fn)(void *ctx, const struct watch_event *e), void *ctx);
 
+/* Close every time series bucket still open (at the end of a watch),
+ * handing each to BUCKET_FN; incidents are left as they stand. */
+void watch_detect_flush_series(struct watch_detect *d,
+			       void (*bucket_fn)(void *ctx, const struct watch_bucket *b), void *ctx);
+
 /* Locate's finding for the open incident (or the last): HOP (0: none found)
  * and its words. Re-weighs the cause. */
 void watch_detect_set_hop(struct watch_detect *d, int hop, const char *note);

@@ -88,6 +88,7 @@ struct watch {
 	int locate_for;                   /* incident id being located */
 	int locate_path;
 	char locate_name[256];
+	int located;                      /* incident id located, its event not yet out */
 };
 
 static volatile sig_atomic_t stop_flag;
@@ -716,13 +717,14 @@ static void *locate_main(void *arg)
 	const struct watch_incident *inc = watch_detect_last(w->det);
 	if (inc && inc->id == id) {
 		char t[32];
-		int64_t now = real_us();
-		fmt_clock(now, t, sizeof t);
+		fmt_clock(real_us(), t, sizeof t);
 		if (hop)
 			fprintf(stderr, "%s  incident %d: locate: the injector is at hop %d, %s\n", t, id, hop, note);
 		else
 			fprintf(stderr, "%s  incident %d: locate: %s\n", t, id, note);
-		emit_incident(w, "located", now, -1, inc);
+		/* The event goes out from the main thread: an --on-incident
+		 * command forked here would run in the lab host's namespace. */
+		w->located = id;
 	}
 	pthread_mutex_unlock(&w->mu);
 	return NULL;
@@ -1040,6 +1042,10 @@ int watch_cmd(int argc, char **argv)
 		int64_t now = real_us();
 		pthread_mutex_lock(&w->mu);
 		watch_detect_tick(w->det, now, on_bucket, on_event, w);
+		const struct watch_incident *li = watch_detect_last(w->det);
+		if (w->located && li && li->id == w->located)
+			emit_incident(w, "located", now, -1, li);
+		w->located = 0;
 		if (w->db && !w->failed && store_tick(w->db) != STORE_OK) {
 			w->failed = true;
 			stop_flag = 1;
@@ -1071,7 +1077,7 @@ int watch_cmd(int argc, char **argv)
 	reap(w, true);
 	/* What is left: the time series closed, the groups and the incidents as they stand. */
 	int64_t end = real_us();
-	watch_detect_tick(w->det, end + 10000000, on_bucket, NULL, w);
+	watch_detect_flush_series(w->det, on_bucket, w);
 	size_t ninc = watch_detect_count(w->det);
 	const struct watch_incident *open = watch_detect_open(w->det);
 	if (open) {

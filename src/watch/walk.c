@@ -25,9 +25,6 @@
 /* Receive buffer: larger than we ask for, so that a server that ignores our
  * payload size is still read whole rather than silently cut. */
 #define WALK_BUF 4096
-/* Records read per reply: a root referral (13 NS, 26 glue, OPT) fits; one
- * with more is read up to here, which still holds the first NS and glue. */
-#define WALK_RR_MAX 64
 
 /* One query of one step and the reply taken for it. */
 struct exchange {
@@ -247,6 +244,105 @@ static bool find_glue(const struct wire_msg *m, const uint8_t *ns, uint8_t addr[
 	return false;
 }
 
+/* The why line of walk_decide; WHYCAP 0 writes nothing. */
+__attribute__((format(printf, 3, 4)))
+static void why_say(char *why, size_t whycap, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	/* Long names are cut: the line is for people, the trace has the rest. */
+	vsnprintf(why, whycap, fmt, ap);
+	va_end(ap);
+}
+
+enum walk_verdict walk_decide(const struct wire_msg *m, const uint8_t *qname,
+			      const uint8_t *zone, const char *at, struct walk_next *next,
+			      char *why, size_t whycap)
+{
+	memset(next, 0, sizeof *next);
+	unsigned rcode = wire_msg_rcode(m);
+	if (m->hdr.flags & WIRE_FLAG_TC) {
+		/* Asking again over TCP would be a second transport to get
+		 * right for a case a 1232-byte answer rarely hits. */
+		why_say(why, whycap, "truncated reply from %s; TCP is not tried", at);
+		return WALK_TRUNCATED;
+	}
+	/* Any answer ends the walk, a CNAME alone included: following it
+	 * would be a second walk, and the classifier judges the reply as it
+	 * came, which is what the other paths return too. */
+	if (wire_msg_section_count(m, WIRE_SEC_ANSWER)) {
+		why_say(why, whycap, "answer from %s", at);
+		return WALK_ANSWER;
+	}
+	if (rcode != WIRE_RCODE_NOERROR) {
+		char rname[16];
+		why_say(why, whycap, "%s from %s", wire_rcode_name(rcode, rname, sizeof rname), at);
+		return WALK_RCODE;
+	}
+
+	/* No answer, NOERROR: a referral if the authority section holds NS
+	 * records and no SOA; NODATA otherwise. */
+	size_t a = wire_msg_section_start(m, WIRE_SEC_AUTHORITY);
+	size_t na = wire_msg_section_count(m, WIRE_SEC_AUTHORITY);
+	bool soa = false;
+	size_t first_ns = SIZE_MAX;
+	for (size_t i = a; i < a + na; i++) {
+		if (m->rr[i].type == WIRE_T_SOA)
+			soa = true;
+		else if (m->rr[i].type == WIRE_T_NS && m->rr[i].class == WIRE_C_IN &&
+			 first_ns == SIZE_MAX)
+			first_ns = i;
+	}
+	if (soa || first_ns == SIZE_MAX) {
+		why_say(why, whycap, "NODATA from %s", at);
+		return WALK_NODATA;
+	}
+
+	/* The parse checked every owner name read, so this cannot fail; were
+	 * it to, the root left here is never below ZONE and the referral is
+	 * refused rather than followed on stack bytes. */
+	uint8_t child[WIRE_NAME_MAX] = {0};
+	char ztext[WIRE_NAME_TEXT_MAX];
+	wire_msg_name(m, m->rr[first_ns].owner_off, child);
+	/* Shown and kept lower case: a server may echo our 0x20 case. */
+	wire_name_canonicalize(child);
+	wire_name_to_text(child, ztext, sizeof ztext);
+	memcpy(next->zone, child, wire_name_len(child, WIRE_NAME_MAX));
+	/* Each step must go strictly down, towards the name: a referral to
+	 * the same zone, above it or beside the name is a loop or a lame
+	 * server, and following it could go round for ever. */
+	if (!wire_name_is_subdomain(qname, child) || !wire_name_is_subdomain(child, zone) ||
+	    wire_name_equal(child, zone)) {
+		why_say(why, whycap, "referral to %.100s is not down towards the name at %s",
+			ztext, at);
+		return WALK_SIDEWAYS;
+	}
+
+	/* The first NS of the child zone with A glue. Names without glue are
+	 * not looked up on their own: that is a walk of its own, and what
+	 * this path checks is the delegation as handed out. The glue is taken
+	 * whatever its bailiwick: nothing is cached, so it can poison
+	 * nothing, and a rogue delegation is exactly what the walk is there
+	 * to show. */
+	for (size_t i = first_ns; i < a + na; i++) {
+		const struct wire_rr *rr = &m->rr[i];
+		uint8_t owner[WIRE_NAME_MAX];
+		if (rr->type != WIRE_T_NS || rr->class != WIRE_C_IN ||
+		    !wire_msg_name(m, rr->owner_off, owner) || !wire_name_equal(owner, child))
+			continue;
+		struct wire_rdata rd;
+		wire_rdata_get(m, rr, &rd);
+		if (find_glue(m, rd.u.name, next->server)) {
+			memcpy(next->ns, rd.u.name, wire_name_len(rd.u.name, WIRE_NAME_MAX));
+			wire_name_canonicalize(next->ns);
+			why_say(why, whycap, "referral to %.100s at %s", ztext, at);
+			return WALK_REFERRAL;
+		}
+	}
+	why_say(why, whycap, "referral to %.100s without glue at %s", ztext, at);
+	return WALK_NO_GLUE;
+}
+
 /* Fill OUT as the probe engine would for a query of the last step. */
 static void fill_out(struct probe_result *out, const struct exchange *x, uint16_t qtype,
 		     unsigned sent, uint64_t first_us, const uint8_t server[4], uint16_t port,
@@ -300,7 +396,7 @@ int walk_run(const struct walk_config *cfg, const uint8_t *qname, uint16_t qtype
 	uint64_t first_us = 0;
 	uint8_t server[4], zone[WIRE_NAME_MAX] = {0}, ns[WIRE_NAME_MAX] = {0};
 	memcpy(server, cfg->root, 4);
-	char at[300], rname[16];
+	char at[300];
 
 	size_t qnl = wire_name_len(qname, WIRE_NAME_MAX);
 	if (!qnl) {
@@ -338,96 +434,24 @@ int walk_run(const struct walk_config *cfg, const uint8_t *qname, uint16_t qtype
 			break;
 		}
 		const struct wire_msg *m = &x.msg;
-		unsigned rcode = wire_msg_rcode(m);
-		s->rcode = (uint16_t)rcode;
+		s->rcode = (uint16_t)wire_msg_rcode(m);
 		s->rtt_us = x.rtt_us;
-		if (m->hdr.flags & WIRE_FLAG_TC) {
-			/* Asking again over TCP would be a second transport to
-			 * get right for a case a 1232-byte answer rarely hits. */
-			say(t, "truncated reply from %s; TCP is not tried", at);
-			break;
-		}
-		/* Any answer ends the walk, a CNAME alone included: following it
-		 * would be a second walk, and the classifier judges the reply as
-		 * it came, which is what the other paths return too. */
-		if (wire_msg_section_count(m, WIRE_SEC_ANSWER)) {
-			say(t, "answer from %s", at);
+		struct walk_next next;
+		enum walk_verdict v = walk_decide(m, qname, zone, at, &next, t->why, sizeof t->why);
+		if (v == WALK_ANSWER || v == WALK_RCODE || v == WALK_NODATA) {
 			have_reply = true;
 			result = 0;
 			break;
 		}
-		if (rcode != WIRE_RCODE_NOERROR) {
-			say(t, "%s from %s", wire_rcode_name(rcode, rname, sizeof rname), at);
-			have_reply = true;
-			result = 0;
+		/* A delegation down counts as a referral in the trace even when
+		 * none of its servers can be reached: the step did delegate. */
+		if (v == WALK_REFERRAL || v == WALK_NO_GLUE)
+			s->referral = true;
+		if (v != WALK_REFERRAL)
 			break;
-		}
-
-		/* No answer, NOERROR: a referral if the authority section holds
-		 * NS records and no SOA; NODATA otherwise. */
-		size_t a = wire_msg_section_start(m, WIRE_SEC_AUTHORITY);
-		size_t na = wire_msg_section_count(m, WIRE_SEC_AUTHORITY);
-		bool soa = false;
-		size_t first_ns = SIZE_MAX;
-		for (size_t i = a; i < a + na; i++) {
-			if (m->rr[i].type == WIRE_T_SOA)
-				soa = true;
-			else if (m->rr[i].type == WIRE_T_NS && m->rr[i].class == WIRE_C_IN &&
-				 first_ns == SIZE_MAX)
-				first_ns = i;
-		}
-		if (soa || first_ns == SIZE_MAX) {
-			say(t, "NODATA from %s", at);
-			have_reply = true;
-			result = 0;
-			break;
-		}
-
-		uint8_t child[WIRE_NAME_MAX];
-		char ztext[WIRE_NAME_TEXT_MAX];
-		wire_msg_name(m, m->rr[first_ns].owner_off, child);
-		/* Shown and kept lower case: a server may echo our 0x20 case. */
-		wire_name_canonicalize(child);
-		wire_name_to_text(child, ztext, sizeof ztext);
-		/* Each step must go strictly down, towards the name: a referral
-		 * to the same zone, above it or beside the name is a loop or a
-		 * lame server, and following it could go round for ever. */
-		if (!wire_name_is_subdomain(qname, child) || !wire_name_is_subdomain(child, zone) ||
-		    wire_name_equal(child, zone)) {
-			say(t, "referral to %.100s is not down towards the name at %s", ztext, at);
-			break;
-		}
-		s->referral = true;
-
-		/* The first NS of the child zone with A glue. Names without glue
-		 * are not looked up on their own: that is a walk of its own, and
-		 * what this path checks is the delegation as handed out. The
-		 * glue is taken whatever its bailiwick: nothing is cached, so
-		 * it can poison nothing, and a rogue delegation is exactly what
-		 * the walk is there to show. */
-		bool found = false;
-		uint8_t next[4];
-		for (size_t i = first_ns; i < a + na && !found; i++) {
-			const struct wire_rr *rr = &m->rr[i];
-			uint8_t owner[WIRE_NAME_MAX];
-			if (rr->type != WIRE_T_NS || rr->class != WIRE_C_IN ||
-			    !wire_msg_name(m, rr->owner_off, owner) || !wire_name_equal(owner, child))
-				continue;
-			struct wire_rdata rd;
-			wire_rdata_get(m, rr, &rd);
-			if (find_glue(m, rd.u.name, next)) {
-				memcpy(ns, rd.u.name, wire_name_len(rd.u.name, WIRE_NAME_MAX));
-				wire_name_canonicalize(ns);
-				found = true;
-			}
-		}
-		if (!found) {
-			say(t, "referral to %.100s without glue at %s", ztext, at);
-			break;
-		}
-		memcpy(server, next, 4);
-		memset(zone, 0, sizeof zone);
-		memcpy(zone, child, wire_name_len(child, WIRE_NAME_MAX));
+		memcpy(server, next.server, 4);
+		memcpy(zone, next.zone, sizeof zone);
+		memcpy(ns, next.ns, sizeof ns);
 	}
 
 	const uint8_t *from = t->nsteps ? t->step[t->nsteps - 1].server : cfg->root;

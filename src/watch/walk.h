@@ -21,9 +21,13 @@
 #include <stdint.h>
 
 #include "probe/result.h"
+#include "wire/msg.h"
 #include "wire/name.h"
 
 #define WALK_STEPS_MAX 8
+/* Records read per reply: a root referral (13 NS, 26 glue, OPT) fits; one
+ * with more is read up to here, which still holds the first NS and glue. */
+#define WALK_RR_MAX 64
 
 struct walk_config {
 	uint8_t root[4];          /* the root server's IPv4 address */
@@ -63,5 +67,44 @@ struct walk_trace {
  */
 int walk_run(const struct walk_config *cfg, const uint8_t *qname, uint16_t qtype,
 	     struct probe_result *out, struct walk_trace *trace);
+
+/* What one reply tells the walk to do (walk_decide). */
+enum walk_verdict {
+	WALK_ANSWER,    /* records in the answer section (a CNAME alone too): final */
+	WALK_RCODE,     /* no answer and an rcode other than NOERROR: final */
+	WALK_NODATA,    /* NOERROR, no answer, and an SOA or no NS in authority: final */
+	WALK_REFERRAL,  /* delegated down towards the name: ask NEXT->server next */
+	WALK_TRUNCATED, /* TC set: the walk fails, TCP is not tried */
+	WALK_SIDEWAYS,  /* a delegation not strictly below ZONE and above the name: fails */
+	WALK_NO_GLUE,   /* a delegation down, but no NS of it has A glue: fails */
+	WALK_VERDICT_COUNT
+};
+
+/* Where a referral sends the walk. */
+struct walk_next {
+	uint8_t server[4];           /* the glue address of NS */
+	uint8_t zone[WIRE_NAME_MAX]; /* the child zone, lower case, zero-padded */
+	uint8_t ns[WIRE_NAME_MAX];   /* the first NS of ZONE with A glue, lower case */
+};
+
+/*
+ * The walk's decision on one reply, apart from the sockets so that it can be
+ * tested and fuzzed on its own. M is the reply as wire_msg_parse left it
+ * with WIRE_OK or WIRE_E_TOO_MANY_RR (records beyond those read are ignored);
+ * QNAME the name walked and ZONE the zone the server was asked as (valid
+ * wire names; QNAME within ZONE). AT names the server for the why line
+ * ("198.19.66.66 (ns.example.com., zone example.com.)").
+ *
+ * NEXT is zeroed, then: on WALK_REFERRAL all of it is set, and NEXT->zone is
+ * strictly below ZONE and an ancestor of QNAME or QNAME itself; on
+ * WALK_SIDEWAYS and WALK_NO_GLUE only NEXT->zone, the zone offered. WHY
+ * (WHYCAP bytes, always NUL-terminated when WHYCAP > 0) gets the one line
+ * walk_trace.why shows when the walk ends here ("answer from AT", "NXDOMAIN
+ * from AT", "referral to x. without glue at AT", ...); on a referral it is
+ * filled too but the walk goes on.
+ */
+enum walk_verdict walk_decide(const struct wire_msg *m, const uint8_t *qname,
+			      const uint8_t *zone, const char *at, struct walk_next *next,
+			      char *why, size_t whycap);
 
 #endif

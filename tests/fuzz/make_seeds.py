@@ -10,7 +10,11 @@ NXDOMAIN with an SOA. fuzz_pcap gets captures of those messages on every link
 type net/packet.c decodes (Ethernet, 802.1Q and QinQ, Linux cooked v1 and v2,
 raw IP, DLT_IPV4/IPV6, BSD loopback), IPv6 with extension headers, IPv4 and
 IPv6 fragments, padded and snap-cut frames, nanosecond and big-endian pcap,
-and a pcapng file. Files are named seed-*; inputs merged from fuzzing runs
+and a pcapng file. fuzz_walk gets replies an iterative walk meets (referrals
+from the root and a TLD with glue, answer, NXDOMAIN, NODATA, referral without
+glue, sideways and upward referrals, TC); its harness takes the zone asked
+from the first byte, so each ID is chosen for the zone the reply is from.
+Files are named seed-*; inputs merged from fuzzing runs
 (named by their SHA-1) live beside them.
 """
 import os
@@ -119,6 +123,61 @@ MSGS = {
 }
 
 
+# Replies to www.example.com/A as the walk meets them. fuzz_walk asks as the
+# zone that drops (ID >> 8) % 4 labels from the question's name: the high
+# ID byte 0x03 is ".", 0x02 "com.", 0x01 "example.com.", 0x00 the name.
+def walk_reply(zone_k, flags, an=(), ns=(), ar=(), qname=QNAME, low=0x11):
+    return (hdr(zone_k << 8 | low, flags, 1, len(an), len(ns), len(ar)) + q(qname, 1)
+            + b"".join(an) + b"".join(ns) + b"".join(ar))
+
+
+GTLD = [name(c + ".gtld-servers.net") for c in "abc"]
+WALK = {
+    "root-referral-glue": walk_reply(
+        3, 0x8000, ns=[rr(name("com"), 2, g, ttl=172800) for g in GTLD],
+        ar=[rr(GTLD[0], 1, bytes([198, 19, 0, 1])), rr(GTLD[0], 28, bytes(15) + b"\1"),
+            rr(GTLD[1], 1, bytes([198, 19, 0, 2])), opt(1232)]),
+    # 0x20 case echoed; the first NS has no glue, the second has.
+    "tld-referral-second-ns-glue": walk_reply(
+        2, 0x8000, qname=name("wWw.ExAmple.cOm"),
+        ns=[rr(ptr(16), 2, name("ns.elsewhere.net")), rr(ptr(16), 2, b"\x03ns2" + ptr(16))],
+        ar=[rr(ptr(75), 1, bytes([198, 19, 66, 66])), opt(1232)]),
+    "answer": walk_reply(1, 0x8400, an=[rr(P, 1, bytes([93, 184, 216, 34]))],
+                         ns=[rr(ptr(16), 2, b"\x02ns" + ptr(16))]),
+    "answer-cname-only": walk_reply(1, 0x8400, an=[rr(P, 5, name("cdn.example.net"))]),
+    "nxdomain-soa": walk_reply(1, 0x8403, ns=[rr(ptr(16), 6, soa_c(16), ttl=900)]),
+    "servfail-edns": walk_reply(2, 0x8002, ar=[opt(1232, ext=0)]),
+    "badvers-ext-rcode": walk_reply(2, 0x8000, ar=[opt(1232, ext=1)]),
+    "nodata-soa": walk_reply(0, 0x8400, ns=[rr(ptr(16), 6, soa_c(16))]),
+    "nodata-empty": walk_reply(1, 0x8400),
+    "referral-no-glue": walk_reply(
+        2, 0x8000, ns=[rr(ptr(16), 2, name("ns1.other.net")), rr(ptr(16), 2, name("ns2.other.net"))]),
+    "referral-glue-wrong-class": walk_reply(
+        2, 0x8000, ns=[rr(ptr(16), 2, b"\x02ns" + ptr(16))],
+        ar=[rr(ptr(45), 1, bytes([1, 2, 3, 4]), c=3), rr(ptr(45), 28, bytes(16))]),
+    # More records than the walk reads (WALK_RR_MAX, 64): the only A glue
+    # for the first NS comes after the cut, the second's before it.
+    "root-referral-beyond-rr-max": walk_reply(
+        3, 0x8000, ns=[rr(name("com"), 2, name(c + ".gtld-servers.net")) for c in "ab"],
+        ar=[rr(name("x%d.gtld-servers.net" % i), 1, bytes([198, 19, 1, i])) for i in range(60)]
+        + [rr(GTLD[1], 1, bytes([198, 19, 0, 2]))]
+        + [rr(name("y%d.gtld-servers.net" % i), 1, bytes([198, 19, 2, i])) for i in range(4)]
+        + [rr(GTLD[0], 1, bytes([198, 19, 0, 1]))]),
+    "sideways-referral": walk_reply(
+        1, 0x8000, ns=[rr(name("other.org"), 2, name("ns.other.org"))],
+        ar=[rr(name("ns.other.org"), 1, bytes([198, 19, 7, 7]))]),
+    "upward-referral": walk_reply(
+        1, 0x8000, ns=[rr(ptr(24), 2, name("a.gtld-servers.net"))],
+        ar=[rr(name("a.gtld-servers.net"), 1, bytes([198, 19, 0, 1]))]),
+    "same-zone-referral": walk_reply(
+        1, 0x8000, ns=[rr(ptr(16), 2, b"\x02ns" + ptr(16))],
+        ar=[rr(ptr(45), 1, bytes([198, 19, 66, 66]))]),
+    "referral-to-name-itself": walk_reply(
+        1, 0x8000, ns=[rr(P, 2, b"\x02ns" + P)], ar=[rr(ptr(45), 1, bytes([10, 0, 0, 5]))]),
+    "truncated": walk_reply(3, 0x8200, ns=[rr(name("com"), 2, GTLD[0])]),
+}
+
+
 # --- frames ---------------------------------------------------------------
 
 def csum(b):
@@ -207,6 +266,12 @@ def main():
         for k, v in MSGS.items():
             with open(os.path.join(d, "seed-" + k), "wb") as f:
                 f.write(v)
+
+    d = os.path.join(OUT, "fuzz_walk")
+    os.makedirs(d, exist_ok=True)
+    for k, v in WALK.items():
+        with open(os.path.join(d, "seed-" + k), "wb") as f:
+            f.write(v)
 
     A = MSGS["resp-a-compressed"]
     Q = MSGS["query-edns-cookie"]

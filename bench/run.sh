@@ -26,7 +26,7 @@ for s in bench/*/run.sh; do
 	[ -f "$s" ] || continue
 	echo "# --- $s"
 	ran=$((ran + 1))
-	sh "$s" "$build" "$@" || { echo "# FAILED: $s (exit $?)"; failed=$((failed + 1)); }
+	bash "$s" "$build" "$@" || { echo "# FAILED: $s (exit $?)"; failed=$((failed + 1)); }
 done
 echo "# $ran benchmark(s), $failed failed"
 [ "$failed" = 0 ]

@@ -1543,11 +1543,24 @@ static const char incidents_sql[] =
 	"  evidence TEXT NOT NULL DEFAULT ''\n"
 	")";
 
+/* Whether the incidents table has the columns watch added to it (raised_us,
+ * cause, evidence); a table made before them is read with those empty. */
+static bool incidents_have_cause(struct store_db *db)
+{
+	int64_t n = 0;
+	return query_int(db, "SELECT count(*) FROM pragma_table_info('incidents') WHERE name = 'cause'",
+			 0, &n) == SQLITE_OK && n > 0;
+}
+
 enum store_status store_incidents_ensure(struct store_db *db)
 {
 	if (db->opts.readonly)
 		return STORE_E_ARG;
 	int rc = exec(db, incidents_sql);
+	if (rc == SQLITE_OK && !incidents_have_cause(db))
+		rc = exec(db, "ALTER TABLE incidents ADD COLUMN raised_us INTEGER;"
+			      " ALTER TABLE incidents ADD COLUMN cause TEXT NOT NULL DEFAULT '';"
+			      " ALTER TABLE incidents ADD COLUMN evidence TEXT NOT NULL DEFAULT ''");
 	if (rc != SQLITE_OK)
 		return sql_fail(db, rc, "creating the incidents table");
 	return STORE_OK;
@@ -1609,10 +1622,13 @@ enum store_status store_incidents(struct store_db *db, bool *present,
 		return STORE_OK;
 	*present = true;
 	sqlite3_stmt *s;
-	rc = sqlite3_prepare_v2(db->h,
-		"SELECT id, run, started_us, injection_end_us, ended_us, peak_share, scope,"
-		" addresses, summary, raised_us, cause, evidence FROM incidents"
-		" ORDER BY started_us, id", -1, &s, NULL);
+	rc = sqlite3_prepare_v2(db->h, incidents_have_cause(db)
+		? "SELECT id, run, started_us, injection_end_us, ended_us, peak_share, scope,"
+		  " addresses, summary, raised_us, cause, evidence FROM incidents"
+		  " ORDER BY started_us, id"
+		: "SELECT id, run, started_us, injection_end_us, ended_us, peak_share, scope,"
+		  " addresses, summary, NULL, '', '' FROM incidents ORDER BY started_us, id",
+		-1, &s, NULL);
 	if (rc != SQLITE_OK)
 		return sql_fail(db, rc, "reading incidents");
 	struct store_incident *inc = malloc(sizeof *inc);

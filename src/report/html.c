@@ -199,8 +199,23 @@ static void put_story(FILE *out, const struct report_data *d)
 		fprintf(out, "From %s to %s UTC resolvers served forged answers from their caches; "
 			     "no injection was seen by these probes.", a, b);
 	} else {
-		fprintf(out, "No forged answer in %" PRIu64 " judged answer%s: no injection seen.",
+		uint64_t differ = 0;
+		for (size_t i = 0; i < d->nruns; i++)
+			differ += d->runs[i].verdicts[VERDICT_INCONSISTENT];
+		fprintf(out, "No forged answer in %" PRIu64 " judged answer%s: no injection seen",
 			d->njudged, plural(d->njudged));
+		/* Wrong answers with no injector behind them (changed data, a
+		 * lying resolver) are `inconsistent`; watch's record says why. */
+		if (differ)
+			fprintf(out, "; %" PRIu64 " answer%s differed from the control", differ, plural(differ));
+		if (d->nincidents && d->incidents[0].cause[0]) {
+			fmt_time(d->incidents[0].started_us, a, sizeof a, false);
+			fprintf(out, "; watch recorded %zu incident%s, the first from %s UTC, cause: <b>",
+				d->nincidents, plural(d->nincidents), a);
+			report_html_text(out, d->incidents[0].cause);
+			fputs("</b>", out);
+		}
+		fputs(".", out);
 	}
 }
 

@@ -120,6 +120,15 @@ static void fmt_addr(const uint8_t *a, char *buf, size_t cap)
 		snprintf(buf, cap, "?");
 }
 
+/* Enter vantage point HOST in the calling thread: a lab host's network
+ * namespace, or, for "local", stay where watch was started. */
+static int enter(const struct watch *w, const char *host, char *err, size_t errcap)
+{
+	if (!strcmp(host, "local"))
+		return 0;
+	return lab_host_enter(w->lab, host, err, errcap);
+}
+
 /* ---- the name stream: an endless FILE over the panel ---------------------- */
 
 static ssize_t names_read(void *cookie, char *buf, size_t size)
@@ -200,7 +209,7 @@ static int on_result(void *ctx, struct probe_result *r)
 static void *vantage_main(void *arg)
 {
 	struct vantage *v = arg;
-	if (lab_host_enter(v->w->lab, v->host, v->err, sizeof v->err)) {
+	if (enter(v->w, v->host, v->err, sizeof v->err)) {
 		v->rc = -1;
 		stop_flag = 1;
 		return NULL;
@@ -232,7 +241,7 @@ static void *walk_main(void *arg)
 	struct vantage *v = arg;
 	struct watch *w = v->w;
 	char err[256];
-	if (lab_host_enter(w->lab, v->host, err, sizeof err)) {
+	if (enter(w, v->host, err, sizeof err)) {
 		snprintf(v->err, sizeof v->err, "%s", err);
 		v->rc = -1;
 		stop_flag = 1;
@@ -698,7 +707,7 @@ static void *locate_main(void *arg)
 	int hop = 0;
 	if (!rep || !ok)
 		snprintf(note, sizeof note, "not located (out of memory or a bad name)");
-	else if (lab_host_enter(w->lab, host, err, sizeof err) || locate_run(&lc, rep, err, sizeof err))
+	else if (enter(w, host, err, sizeof err) || locate_run(&lc, rep, err, sizeof err))
 		snprintf(note, sizeof note, "not located: %.140s", err);
 	else if (rep->hop_found > 0) {
 		hop = rep->hop_found;
@@ -871,11 +880,11 @@ int watch_cmd(int argc, char **argv)
 		else if (!strcmp(o, "--seed") && num(val, 0, 1.8e19, &v)) w->seed = (uint64_t)v;
 		else { rc = usage("bad option or value", o); goto out; }
 	}
-	if (!w->lab) {
-		fprintf(stderr, "dnswatch watch: --lab NAME is required: watch probes from lab hosts (see `dnswatch help watch`)\n");
+	if (!w->lab && (!npathspec || !key)) {
+		fprintf(stderr, "dnswatch watch: without --lab NAME, give the paths (--path local/...) and the control (--key FILE) (see `dnswatch help watch`)\n");
 		goto out;
 	}
-	if (!lab_name_valid(w->lab)) {
+	if (w->lab && !lab_name_valid(w->lab)) {
 		rc = usage("bad lab name", w->lab);
 		goto out;
 	}
@@ -901,8 +910,13 @@ int watch_cmd(int argc, char **argv)
 	for (size_t i = 0; i < npathspec; i++)
 		if ((rc = add_path(w, paths[i])))
 			goto out;
+	for (size_t i = 0; i < w->nv; i++)
+		if (!w->lab && strcmp(w->v[i]->host, "local")) {
+			rc = usage("without --lab, the only vantage point is 'local', not", w->v[i]->host);
+			goto out;
+		}
 	rc = 1;
-	if (!nout)
+	if (!nout && w->lab)
 		outside[nout++] = "remote";
 	for (size_t i = 0; i < w->nv; i++)
 		for (size_t k = 0; k < nout; k++)

@@ -3,7 +3,7 @@
 #define DW_WATCH_WATCH_CMD_H
 
 #define WATCH_USAGE                                                                            \
-	"usage: dnswatch watch --lab NAME [--vantage HOST]... [--path HOST/TARGET]...\n"       \
+	"usage: dnswatch watch [--lab NAME] [--vantage HOST]... [--path HOST/TARGET]...\n"     \
 	"                      [--outside HOST]... [--key FILE] [--rate N] [--panel N]\n"        \
 	"                      [--churn F] [--walk-rate N] [--duration S] [--db FILE]\n"         \
 	"                      [--events FILE] [--on-incident CMD] [--status S] [--no-locate]\n" \
@@ -22,8 +22,12 @@
 	"                   vpnclient and remote, each with its default paths)\n"              \
 	"  --path HOST/T    a path: from lab host HOST to target T, a lab server's name\n"       \
 	"                   (isp, public, nodns, nodnsout), LABEL=KIND:ADDR with KIND\n"        \
-	"                   resolver or nodns, or LABEL=walk:ROOT (iterative, from the root)\n" \
+	"                   resolver or nodns, or LABEL=walk:ROOT (iterative, from the root);\n" \
+	"                   HOST 'local' is where watch runs (without --lab: the only one,\n"   \
+	"                   and --key is needed)\n"                                             \
 	"  --outside HOST   HOST is outside the border (default: remote)\n"                    \
+	"  --key FILE       the control: expected answers, the lab's answer key format\n"       \
+	"                   (default: the lab's /run/dnswatch/NAME/answers.tsv)\n"            \
 	"  --rate N         names per second per vantage point (default 20)\n"                  \
 	"  --panel N        names in the panel (default 120); --churn F: share swapped\n"       \
 	"                   for fresh names after each round (default 0.1)\n"                   \

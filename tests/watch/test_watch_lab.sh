@@ -11,7 +11,8 @@
 #   the incident in the store and passed to --on-incident;
 # - tld-compromise.scenario: one incident, cause changed authoritative data
 #   (the walk from the root gets the forged answer), no-DNS paths silent;
-# - a clean replay (the wall up, no rule ever loaded): no incident.
+# - a clean replay (the wall up, no rule ever loaded): no incident;
+# - without --lab, from where watch runs (a lab host here, by lab exec).
 # Needs root; its own lab, taken down by a trap whatever happens.
 . "$DW_ROOT/tests/lib.sh"
 lab_test wl "watch lab tests"
@@ -125,4 +126,13 @@ replay clean "$tmp/clean.scenario" 22
 n=$(jq -r 'select(.event == "incident") | .id' "$tmp/clean.ev" | sort -u | wc -l)
 j=$(jq -s '[.[] | select(.event == "series") | .judged] | add' "$tmp/clean.ev")
 [ "$n" = 0 ] && [ "$j" -gt 1000 ] && ok "clean replay: no incident in $j judged answers" || fail "clean replay: no incident" "$n incidents, $j judged"
+# ---- no lab: the vantage point where watch runs (here a lab host, by lab exec) ----
+"$DNSWATCH" lab --name "$LAB" exec client "$DNSWATCH" watch --path local/isp=resolver:198.18.1.1 \
+	--path local/nodns=nodns:198.19.55.55 --key "/run/dnswatch/$LAB/answers.tsv" --duration 6 --status 0 \
+	--events "$tmp/local.ev" 2>"$tmp/local.err"
+rc=$?
+j=$(jq -s '[.[] | select(.event == "series" and .path == "local/isp") | .judged] | add' "$tmp/local.ev")
+[ $rc = 0 ] && [ "${j:-0}" -gt 30 ] && ok "without --lab: watches from where it runs ($j judged through local/isp)" ||
+	fail "without --lab" "status $rc, judged $j: $(tail -3 "$tmp/local.err")"
+check_fails "without --lab, a lab host as vantage point is refused" "$DNSWATCH" watch --path client/isp=resolver:198.18.1.1 --key "/run/dnswatch/$LAB/answers.tsv"
 done_testing

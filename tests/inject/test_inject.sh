@@ -90,7 +90,7 @@ d=$(jq -s -r '[ .[] | select(.question[0].name == "www.example.com.") | .time ] 
 ok "delay recorded ($d)"
 [ "$(jq -s '[.[] | select(.question[0].name == "www.gov.cn.")] | length' "$tmp/replies.json")" = 0 ] && ok "pass rule: .cn not answered" || fail "pass rule: .cn not answered"
 jq -e -s '[.[] | select(.question[0].name == "nx.org.")] | length == 3 and all(.rcode == "NXDOMAIN" and .ancount == 0)' "$tmp/replies.json" >/dev/null \
-	&& ok "nxdomain action" || fail "nxdomain action"
+	&& ok "nxdomain action" || fail "nxdomain action" "replies to nx.org (IP TTL, rcode, answers, time): $(jq -c 'select(.question[0].name == "nx.org.") | [.ip_ttl, .rcode, .ancount, .time]' "$tmp/replies.json" | paste -sd' ' -); injector: $(grep -c 'nx.org' "$tmp/log") log lines"
 [ "$(tr '\n' ' ' < "$tmp/pool" | awk '{ for (i = 2; i <= NF; i++) { split($(i-1), a, "."); split($i, b, "."); if (b[4] != a[4] % 3 + 1) bad = 1 } } END { print bad ? "bad" : "cyclic" }')" = cyclic ] \
 	&& ok "pool handed out in cyclic order per name" || fail "pool handed out in cyclic order per name" "$(cat "$tmp/pool")"
 grep -q '^2001::\|^2001:0:' "$tmp/v6" && ok "AAAA from 2001::/32" || fail "AAAA from 2001::/32" "$(cat "$tmp/v6")"

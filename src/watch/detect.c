@@ -44,6 +44,8 @@ struct watch_detect {
 	size_t ninc;
 	bool open;
 	int64_t last_active_us;       /* last active forgery in the open incident */
+	int64_t quiet_until_us;       /* when the last incident ended: older observations
+				       * raise nothing */
 	bool had_active;
 	int64_t closed_us;            /* start of the last bucket that went out (INT64_MIN:
 				       * none): no bucket may open at or before it */
@@ -412,21 +414,30 @@ static void weigh(struct watch_detect *d, struct watch_incident *inc)
 	for (size_t p = 0; p < d->npaths; p++) {
 		const struct watch_path *P = &d->path[p];
 		const struct watch_count *c = &inc->path_count[p];
-		if (P->kind == WATCH_PATH_NODNS)
+		if (P->kind == WATCH_PATH_NODNS) {
 			nodns += c->wrong;
-		else if (P->kind == WATCH_PATH_WALK) {
+		} else if (P->kind == WATCH_PATH_WALK && P->outside) {
+			/* A walk reply that raced another (injected) was forged on
+			 * the way, not by the data. */
 			walk_j += c->judged;
-			walk_w += c->wrong;
+			walk_w += c->wrong - inc->path_injected[p];
+			races += inc->path_injected[p];
+		} else if (P->kind == WATCH_PATH_WALK) {
+			/* Walking from inside the border crosses the injector:
+			 * its wrong answers say nothing about the data. */
+			races += inc->path_injected[p];
 		} else {
 			races += P->outside ? 0 : inc->path_injected[p];
 			if (P->outside)
 				outres_w += c->wrong;
-			if (c->wrong && !P->outside) {
+			if (c->wrong) {
 				size_t i = 0;
 				while (i < nwrong_res && memcmp(wrong_res[i], P->addr, 4))
 					i++;
 				if (i == nwrong_res)
 					memcpy(wrong_res[nwrong_res++], P->addr, 4);
+			}
+			if (c->wrong && !P->outside) {
 				for (size_t q = 0; q < d->npaths; q++) {
 					const struct watch_path *Q = &d->path[q];
 					if (Q->kind == WATCH_PATH_RESOLVER && Q->outside &&
@@ -442,7 +453,10 @@ static void weigh(struct watch_detect *d, struct watch_incident *inc)
 			}
 		}
 	}
-	if (walk_w) {
+	/* The data is blamed on more than a stray answer: at least 3 wrong
+	 * walks and 5% of them (a single odd reply must not outrank hundreds of
+	 * no-DNS replies for ever). */
+	if (walk_w >= 3 && walk_w * 20 >= walk_j) {
 		inc->cause = WATCH_CAUSE_DATA;
 		lf = cat(f, fc, lf, "%sasked directly from outside, walking down from the root, the authoritative servers gave the wrong answer for %llu of %llu names",
 			 lf ? "; " : "", (unsigned long long)walk_w, (unsigned long long)walk_j);
@@ -472,9 +486,12 @@ static void weigh(struct watch_detect *d, struct watch_incident *inc)
 		if (inc->ngroups)
 			lf = cat(f, fc, lf, "%s%zu injector fingerprint%s", lf ? "; " : "", inc->ngroups,
 				 inc->ngroups == 1 ? "" : "s");
-		if (walk_j)
+		if (walk_j && !walk_w)
 			la = cat(g, gc, la, "%snone: asked directly from outside, the authoritative servers gave the right answer for all %llu names",
 				 la ? "; " : "", (unsigned long long)walk_j);
+		else if (walk_w)
+			la = cat(g, gc, la, "%sasked directly from outside, the authoritative servers gave a wrong answer for %llu of %llu names",
+				 la ? "; " : "", (unsigned long long)walk_w, (unsigned long long)walk_j);
 		if (outres_w)
 			la = cat(g, gc, la, "%sresolvers outside the border served forged answers too (%llu)",
 				 la ? "; " : "", (unsigned long long)outres_w);
@@ -498,6 +515,13 @@ static void weigh(struct watch_detect *d, struct watch_incident *inc)
 	(void)lf;
 }
 
+/* An observation the signatures may read: inside the window, and after the
+ * last incident ended (its wrong answers must not raise another). */
+static bool in_window(const struct watch_detect *d, const struct watch_obs *o, int64_t now)
+{
+	return o->time_us >= now - d->t.window_us && o->time_us > d->quiet_until_us;
+}
+
 static void raise_incident(struct watch_detect *d, int64_t now, int64_t started,
 			   const char *trigger)
 {
@@ -518,8 +542,11 @@ static void raise_incident(struct watch_detect *d, int64_t now, int64_t started,
 	for (size_t p = 0; p < d->npaths; p++)
 		d->ps[p].judged_since_wrong = 0, d->ps[p].first_ok_after_wrong_us = 0;
 	/* What the window holds is the incident's first evidence. */
-	for (size_t i = 0; i < d->win_n; i++)
-		incident_account(d, inc, &d->win[(d->win_head + i) % d->win_cap]);
+	for (size_t i = 0; i < d->win_n; i++) {
+		const struct watch_obs *o = &d->win[(d->win_head + i) % d->win_cap];
+		if (in_window(d, o, now))
+			incident_account(d, inc, o);
+	}
 	weigh(d, inc);
 }
 
@@ -574,13 +601,14 @@ static size_t distinct(uint64_t *v, size_t n)
 }
 
 /* Signature 1: one address answering many unrelated names in the window. */
-static bool few_addresses(struct watch_detect *d, int64_t *started, char *why, size_t cap)
+static bool few_addresses(struct watch_detect *d, int64_t now, int64_t *started, char *why,
+			  size_t cap)
 {
 	uint8_t seen[64][4];
 	size_t nseen = 0;
 	for (size_t i = 0; i < d->win_n; i++) {
 		const struct watch_obs *o = &d->win[(d->win_head + i) % d->win_cap];
-		if (!judged(d, o) || !is_wrong(d, o))
+		if (!in_window(d, o, now) || !judged(d, o) || !is_wrong(d, o))
 			continue;
 		for (unsigned a = 0; a < o->naddrs && a < WATCH_OBS_ADDRS; a++) {
 			size_t k = 0;
@@ -600,7 +628,7 @@ static bool few_addresses(struct watch_detect *d, int64_t *started, char *why, s
 		int64_t first = INT64_MAX;
 		for (size_t i = 0; i < d->win_n; i++) {
 			const struct watch_obs *o = &d->win[(d->win_head + i) % d->win_cap];
-			if (!judged(d, o) || !is_wrong(d, o))
+			if (!in_window(d, o, now) || !judged(d, o) || !is_wrong(d, o))
 				continue;
 			for (unsigned a = 0; a < o->naddrs && a < WATCH_OBS_ADDRS; a++)
 				if (!memcmp(o->addrs[a], seen[k], 4)) {
@@ -637,7 +665,7 @@ static bool share_jump(struct watch_detect *d, int64_t now, int64_t *started, ch
 		int64_t first = INT64_MAX;
 		for (size_t i = 0; i < d->win_n; i++) {
 			const struct watch_obs *o = &d->win[(d->win_head + i) % d->win_cap];
-			if (o->path != p || o->time_us < wstart)
+			if (o->path != p || !in_window(d, o, now))
 				continue;
 			bool j = judged(d, o), x = j && is_wrong(d, o);
 			tally(&w, j, x);
@@ -651,7 +679,9 @@ static bool share_jump(struct watch_detect *d, int64_t now, int64_t *started, ch
 				base.judged += ps->hist[h].judged;
 				base.wrong += ps->hist[h].wrong;
 			}
-		if (w.judged < d->t.min_judged)
+		/* No baseline yet (a watch just started, or a path silent for a
+		 * minute): a share that was always there is not a jump. */
+		if (w.judged < d->t.min_judged || base.judged < d->t.min_judged)
 			continue;
 		double s = (double)w.wrong / (double)w.judged;
 		double b = base.judged ? (double)base.wrong / (double)base.judged : 0;
@@ -691,12 +721,14 @@ static void follow(struct watch_detect *d, int64_t now,
 	bool all_clean = true;
 	int64_t last = 0;
 	for (size_t p = 0; p < d->npaths; p++) {
-		/* A path that stopped answering cannot show its tail's end:
-		 * it does not hold the incident open (its down event says so). */
-		if (!inc->path_last_wrong_us[p] || d->ps[p].down)
+		if (!inc->path_last_wrong_us[p])
 			continue;
 		if (inc->path_last_wrong_us[p] > last)
 			last = inc->path_last_wrong_us[p];
+		/* A path that stopped answering cannot show its tail's end:
+		 * it does not hold the incident open (its down event says so). */
+		if (d->ps[p].down)
+			continue;
 		if (!inc->path_clean_us[p]) {
 			if (now - inc->path_last_wrong_us[p] >= d->t.clean_us &&
 			    d->ps[p].judged_since_wrong >= d->t.clean_min) {
@@ -715,9 +747,8 @@ static void follow(struct watch_detect *d, int64_t now,
 	if (all_clean) {
 		inc->over = true;
 		inc->ended_us = last;
-		if (!inc->injection_end_us && !d->had_active)
-			inc->injection_end_us = 0;
 		d->open = false;
+		d->quiet_until_us = now;
 		ev.kind = WATCH_EV_ENDED;
 		if (event_fn)
 			event_fn(ctx, &ev);
@@ -766,7 +797,7 @@ void watch_detect_tick(struct watch_detect *d, int64_t now,
 	}
 	char why[160];
 	int64_t started = 0;
-	if (few_addresses(d, &started, why, sizeof why) ||
+	if (few_addresses(d, now, &started, why, sizeof why) ||
 	    share_jump(d, now, &started, why, sizeof why)) {
 		raise_incident(d, now, started, why);
 		if (d->open && event_fn) {

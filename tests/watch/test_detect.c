@@ -998,6 +998,267 @@ static void test_tuning(void)
 	watch_detect_free(d);
 }
 
+/* ---- regressions ------------------------------------------------------------ */
+
+/* 1. The 2014 misfire with the ISP resolver killed during its cache tail: it
+ * serves the forgery until T+35 s, then nothing comes back at all. The
+ * incident ends when it is down, at its last forged answer (not at the
+ * injection's end, not 0), and its forgeries, still in the observation
+ * ring, raise nothing more. */
+#define KILLED (35 * SEC)
+
+static void model_killed(struct sim *s, int64_t t, unsigned p, const struct name *n,
+			 struct watch_obs *o)
+{
+	if (p == P_ISP && t >= s->T + KILLED) {
+		o->verdict = VERDICT_TIMEOUT;
+		o->replied = false;
+		return;
+	}
+	model_2014(s, t, p, n, o);
+}
+
+static void test_killed_in_tail(void)
+{
+	struct sim s;
+	end1 = 24 * SEC, pause_us = 0, end2 = 0;
+	int64_t T = T0 + 10 * SEC;
+	sim_init(&s, model_killed, T);
+	sim_run(&s, T0, T + KILLED + 5 * SEC);
+	const struct rec *ended = find_kind(&s, WATCH_EV_ENDED, -1);
+	const struct rec *down = find_kind(&s, WATCH_EV_PATH_DOWN, P_ISP);
+	CHECK(ended != NULL && down != NULL);
+	if (!ended || !down) {
+		sim_free(&s);
+		return;
+	}
+	/* Down 3 s after its last reply; the incident over at that tick. */
+	CHECK(down->time_us >= T + KILLED + 3 * SEC && down->time_us <= T + KILLED + 3200 * MS);
+	CHECK_EQ(ended->time_us, down->time_us);
+	int64_t end_at = ended->time_us;
+	/* A minute more of the dead resolver and clean paths. */
+	sim_run(&s, T + KILLED + 5 * SEC, end_at + 60 * SEC);
+	CHECK_EQ(watch_detect_count(s.d), 1);
+	CHECK_EQ(count_kind(&s, WATCH_EV_RAISED), 1);
+	CHECK_EQ(count_kind(&s, WATCH_EV_ENDED), 1);
+	CHECK_EQ(count_kind(&s, WATCH_EV_PATH_DOWN), 1);
+	CHECK_EQ(count_kind(&s, WATCH_EV_PATH_UP), 0);
+	CHECK(watch_detect_open(s.d) == NULL);
+	const struct watch_incident *inc = watch_detect_last(s.d);
+	CHECK(inc != NULL);
+	if (!inc) {
+		sim_free(&s);
+		return;
+	}
+	CHECK_EQ(inc->id, 1);
+	CHECK(inc->over && inc->injection_over);
+	CHECK(inc->injection_end_us > T + 23 * SEC && inc->injection_end_us < T + 24 * SEC);
+	CHECK(inc->path_last_wrong_us[P_ISP] > T + KILLED - SEC &&
+	      inc->path_last_wrong_us[P_ISP] < T + KILLED);
+	CHECK_EQ(inc->path_clean_us[P_ISP], 0); /* never seen clean: it died */
+	CHECK(inc->ended_us != 0);
+	CHECK(inc->ended_us != inc->injection_end_us);
+	CHECK_EQ(inc->ended_us, inc->path_last_wrong_us[P_ISP]);
+	CHECK_EQ(ended->inc.ended_us, inc->path_last_wrong_us[P_ISP]);
+	CHECK_EQ(inc->cause, WATCH_CAUSE_ON_PATH);
+	char buf[2048];
+	watch_incident_summary(s.d, inc, buf, sizeof buf);
+	CHECK(strstr(buf, "client/isp served forged answers from its cache") != NULL);
+	CHECK(strstr(buf, "Over at") != NULL);
+	sim_free(&s);
+}
+
+/* 2. The signature reads the 3 s window, not the 6 s the ring keeps. Eight
+ * names in eight zones on two servers answered with one address. */
+static unsigned eight_raised(int64_t spacing)
+{
+	struct watch_path paths[NPATHS];
+	lab_paths(paths);
+	struct watch_detect *d = watch_detect_new(paths, NPATHS, NULL);
+	struct sim s; /* only its event record */
+	memset(&s, 0, sizeof s);
+	int64_t t = T0, next = T0;
+	for (unsigned i = 0; i < 8; i++) {
+		int64_t at = T0 + 10 * SEC + (int64_t)i * spacing;
+		for (; t < at; t += 100 * MS)
+			watch_detect_tick(d, t, NULL, on_event, &s);
+		struct watch_obs o = {.time_us = at, .path = P_ISP, .tld = "com",
+				      .name = hash(1, i), .zone = hash(2, i), .server = hash(3, i % 2),
+				      .group = -1};
+		forge(&o, VERDICT_INCONSISTENT, 198, 18, 9, 9);
+		CHECK_EQ(watch_detect_add(d, &o), 0);
+		next = at;
+	}
+	for (t = next; t < next + 10 * SEC; t += 100 * MS)
+		watch_detect_tick(d, t, NULL, on_event, &s);
+	unsigned n = (unsigned)watch_detect_count(d);
+	CHECK_EQ(count_kind(&s, WATCH_EV_RAISED), n);
+	watch_detect_free(d);
+	return n;
+}
+
+static void test_window_is_3s(void)
+{
+	CHECK_EQ(eight_raised(800 * MS), 0); /* 5.6 s from the first to the last */
+	CHECK_EQ(eight_raised(250 * MS), 1); /* 1.75 s */
+}
+
+/* 3. A share that was there from the start is no jump: 45% of the ISP
+ * resolver's answers wrong, from a pool of 400 addresses, for 5 minutes;
+ * the same path at 5% that goes to 50% after 2 minutes raises. */
+static unsigned share_before, share_after;
+
+static void model_share(struct sim *s, int64_t t, unsigned p, const struct name *n,
+			struct watch_obs *o)
+{
+	if (p != P_ISP)
+		return;
+	unsigned cut = t >= s->T ? share_after : share_before;
+	if (n->id % 100 < cut) {
+		unsigned i = s->pool++ % 400;
+		forge(o, VERDICT_INCONSISTENT, 100, 64, i / 100, 1 + i % 100);
+	}
+}
+
+static void test_share_from_start(void)
+{
+	struct sim s;
+	share_before = share_after = 45;
+	sim_init(&s, model_share, T0);
+	sim_run(&s, T0, T0 + 300 * SEC);
+	CHECK_EQ(watch_detect_count(s.d), 0);
+	CHECK_EQ(s.nev, 0);
+	sim_free(&s);
+
+	share_before = 5, share_after = 50;
+	int64_t T = T0 + 120 * SEC;
+	sim_init(&s, model_share, T);
+	sim_run(&s, T0, T + 10 * SEC);
+	CHECK_EQ(watch_detect_count(s.d), 1);
+	const struct watch_incident *inc = watch_detect_last(s.d);
+	if (inc) {
+		CHECK(inc->raised_us >= T && inc->raised_us - T <= 3 * SEC);
+		CHECK(strstr(inc->trigger, "wrong answers on client/isp rose to") != NULL);
+		CHECK(strstr(inc->trigger, "% before") != NULL);
+		CHECK(strstr(inc->trigger, "from 0% before") == NULL);
+	}
+	sim_free(&s);
+}
+
+/* 4. A resolver lying only to the outside vantage: remote/public gives one
+ * address for half the names; the same resolver from inside, the no-DNS
+ * addresses and the walk are clean. */
+static void model_outside_liar(struct sim *s, int64_t t, unsigned p, const struct name *n,
+			       struct watch_obs *o)
+{
+	if (p == P_RPUB && t >= s->T && t < s->T + 15 * SEC && n->id % 2)
+		forge(o, VERDICT_INCONSISTENT, 198, 18, 9, 9);
+}
+
+static void test_outside_liar(void)
+{
+	struct sim s;
+	int64_t T = T0 + 10 * SEC;
+	sim_init(&s, model_outside_liar, T);
+	sim_run(&s, T0, T + 30 * SEC);
+	CHECK_EQ(watch_detect_count(s.d), 1);
+	const struct watch_incident *inc = watch_detect_last(s.d);
+	if (!inc) {
+		sim_free(&s);
+		return;
+	}
+	CHECK(inc->raised_us - T <= 2 * SEC);
+	for (unsigned p = 0; p < NPATHS; p++)
+		CHECK_EQ(inc->path_count[p].wrong > 0, p == P_RPUB);
+	CHECK_EQ(inc->cause, WATCH_CAUSE_RESOLVER);
+	CHECK(strstr(inc->cause_for, "only the resolver 198.19.8.8") != NULL);
+	CHECK(strstr(inc->cause_for, "0 resolvers") == NULL);
+	CHECK(inc->over);
+	sim_free(&s);
+}
+
+/* 5. The walk's evidence. The 2014 misfire, with the walk from outside
+ * giving: WALK_ODD odd answers (a stale record) around T+2 s; or racing
+ * replies judged injected for the forged names; or, the data really changed
+ * as well, wrong answers for the org names from T to T+20 s. */
+static unsigned walk_odd;
+static bool walk_races, walk_org;
+
+static void model_2014_walk(struct sim *s, int64_t t, unsigned p, const struct name *n,
+			    struct watch_obs *o)
+{
+	model_2014(s, t, p, n, o);
+	if (p != P_WALK || t < s->T)
+		return;
+	int64_t rel = t - s->T;
+	if (rel >= 2 * SEC && rel < 2 * SEC + (int64_t)walk_odd * STEP)
+		forge(o, VERDICT_INCONSISTENT, 203, 0, 113, 7);
+	if (walk_races && abroad(n) && injecting(s, t) && n->id % 4 == 0) {
+		forge(o, VERDICT_INJECTED, FORGED);
+		o->group = 1;
+	}
+	if (walk_org && !strcmp(n->tld, "org") && rel < 20 * SEC)
+		forge(o, VERDICT_INCONSISTENT, 198, 19, 66, 6);
+}
+
+static const struct watch_incident *run_2014_walk(struct sim *s, unsigned odd, bool races, bool org)
+{
+	end1 = 24 * SEC, pause_us = 0, end2 = 0;
+	walk_odd = odd, walk_races = races, walk_org = org;
+	int64_t T = T0 + 10 * SEC;
+	sim_init(s, model_2014_walk, T);
+	sim_run(s, T0, T + 60 * SEC);
+	CHECK_EQ(watch_detect_count(s->d), 1);
+	const struct watch_incident *inc = watch_detect_last(s->d);
+	CHECK(inc != NULL);
+	if (inc)
+		CHECK(inc->over);
+	return inc;
+}
+
+static void test_walk_evidence(void)
+{
+	struct sim s;
+	const struct watch_incident *inc;
+
+	/* One or two stray wrong walks among ~1500: still the path. */
+	for (unsigned odd = 1; odd <= 2; odd++) {
+		inc = run_2014_walk(&s, odd, false, false);
+		if (inc) {
+			CHECK_EQ(inc->path_count[P_WALK].wrong, odd);
+			CHECK(inc->path_count[P_WALK].judged > 500);
+			CHECK_EQ(inc->cause, WATCH_CAUSE_ON_PATH);
+			CHECK(strstr(inc->cause_for, "run no DNS") != NULL);
+			CHECK(strstr(inc->cause_against, "gave a wrong answer for") != NULL);
+		}
+		sim_free(&s);
+	}
+
+	/* Walk replies that raced a forged one: the path, counted as races. */
+	inc = run_2014_walk(&s, 0, true, false);
+	if (inc) {
+		CHECK(inc->path_injected[P_WALK] >= 20);
+		CHECK_EQ(inc->path_injected[P_WALK], inc->path_count[P_WALK].wrong);
+		CHECK_EQ(inc->cause, WATCH_CAUSE_ON_PATH);
+		CHECK(strstr(inc->cause_for, "racing") != NULL);
+		CHECK(strstr(inc->cause_for, "authoritative servers gave the wrong answer") == NULL);
+	}
+	sim_free(&s);
+
+	/* Many wrong walks, well over 5% of them: the data. */
+	inc = run_2014_walk(&s, 0, false, true);
+	if (inc) {
+		uint64_t w = inc->path_count[P_WALK].wrong, j = inc->path_count[P_WALK].judged;
+		CHECK(w >= 3 && w * 20 >= j);
+		CHECK_EQ(inc->path_injected[P_WALK], 0);
+		CHECK_EQ(inc->cause, WATCH_CAUSE_DATA);
+		CHECK(strstr(inc->cause_for, "the authoritative servers gave the wrong answer") != NULL);
+		CHECK(strstr(inc->cause_against, "replies came from addresses that run no DNS") != NULL);
+	}
+	sim_free(&s);
+	walk_odd = 0, walk_races = false, walk_org = false;
+}
+
 int main(void)
 {
 	RUN(test_clean);
@@ -1015,5 +1276,10 @@ int main(void)
 	RUN(test_series_sparse_late);
 	RUN(test_edges);
 	RUN(test_tuning);
+	RUN(test_killed_in_tail);
+	RUN(test_window_is_3s);
+	RUN(test_share_from_start);
+	RUN(test_outside_liar);
+	RUN(test_walk_evidence);
 	return harness_done();
 }

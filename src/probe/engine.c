@@ -48,6 +48,19 @@ void probe_config_default(struct probe_config *c)
 
 /* ---- input -------------------------------------------------------------- */
 
+const char *probe_name_check(const char *text, uint8_t *name)
+{
+	for (const char *p = text; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' || *p == '.'))
+			return "bad character (letters, digits, '-', '_' and '.' only)";
+	size_t wl;
+	enum wire_status st = wire_name_from_text(text, name, &wl);
+	if (st)
+		return st == WIRE_E_BAD_TEXT ? "empty label" : wire_strerror(st);
+	return NULL;
+}
+
 int probe_names_next(struct probe_names *n, uint8_t *name, uint32_t *line)
 {
 	char buf[1100];
@@ -74,15 +87,7 @@ int probe_names_next(struct probe_names *n, uint8_t *name, uint32_t *line)
 			*--e = '\0';
 		if (!*s)
 			continue;
-		const char *why = NULL;
-		for (char *p = s; *p && !why; p++)
-			if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-			      (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' || *p == '.'))
-				why = "bad character (letters, digits, '-', '_' and '.' only)";
-		size_t wl;
-		enum wire_status st = why ? WIRE_OK : wire_name_from_text(s, name, &wl);
-		if (!why && st)
-			why = st == WIRE_E_BAD_TEXT ? "empty label" : wire_strerror(st);
+		const char *why = probe_name_check(s, name);
 		if (why) {
 			fprintf(stderr, "%s:%lu: invalid name '%.80s': %s, skipped\n", n->label, n->line, s, why);
 			n->invalid++;

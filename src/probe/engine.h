@@ -95,6 +95,14 @@ int probe_run(const struct probe_config *cfg, struct probe_names *names,
 	      const struct probe_hooks *hooks, struct probe_stats *st, char *err, size_t errcap);
 
 /*
+ * Whether TEXT is a name the engine probes (letters, digits, '-', '_' and
+ * '.', a valid wire name): NULL and its wire form in NAME[WIRE_NAME_MAX], or
+ * why not. Streams that must number names as the engine does (watch's
+ * panel) check with this.
+ */
+const char *probe_name_check(const char *text, uint8_t *name);
+
+/*
  * Read the next valid name (wire form into NAME). Returns 1, 0 at the end,
  * -1 on a read error. Invalid lines are reported on stderr as
  * "FILE:LINE: reason" and skipped.

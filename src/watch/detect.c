@@ -2,11 +2,12 @@
 #include "watch/detect.h"
 
 #include <arpa/inet.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include "util/text.h"
 
 #define OPEN_BUCKETS 8   /* time series buckets open per path (late observations) */
 #define HIST_BUCKETS 128 /* per-path history of 1-bucket counts, for the baseline */
@@ -39,6 +40,11 @@ struct watch_detect {
 	/* The open incident's counts per TLD and path, until the injection is
 	 * over: its TLD shares are taken over the paths it affected. */
 	struct watch_count tld_path[WATCH_TLDS_MAX][WATCH_PATHS_MAX];
+	/* The same per path (wrong: of them, injected ones in .wrong of
+	 * path_inj), the walk's share of wrong data is taken over them: a
+	 * long cache tail must not dilute a short change of data. */
+	struct watch_count path_inj[WATCH_PATHS_MAX];
+	uint64_t path_inj_injected[WATCH_PATHS_MAX];
 
 	struct watch_incident *inc;   /* every incident so far; the last may be open */
 	size_t ninc;
@@ -314,6 +320,10 @@ static void incident_account(struct watch_detect *d, struct watch_incident *inc,
 	bool j = judged(d, o), w = j && is_wrong(d, o);
 	struct path_state *ps = &d->ps[o->path];
 	tally(&inc->path_count[o->path], j, w);
+	if (!inc->injection_over) {
+		tally(&d->path_inj[o->path], j, w);
+		d->path_inj_injected[o->path] += w && o->verdict == VERDICT_INJECTED;
+	}
 	if (o->tld && *o->tld && !inc->injection_over) {
 		size_t i = 0;
 		while (i < inc->ntlds && strcmp(inc->tld[i], o->tld))
@@ -365,20 +375,6 @@ static void fmt_addr(const uint8_t *a, char *buf, size_t cap)
 		snprintf(buf, cap, "?");
 }
 
-static size_t cat(char *buf, size_t cap, size_t len, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static size_t cat(char *buf, size_t cap, size_t len, const char *fmt, ...)
-{
-	if (len >= cap)
-		return len;
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(buf + len, cap - len, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return len;
-	return len + (size_t)n >= cap ? cap - 1 : len + (size_t)n;
-}
 
 /*
  * The cause, with the evidence for and against (docs/watch.md, "Cause"):
@@ -418,9 +414,10 @@ static void weigh(struct watch_detect *d, struct watch_incident *inc)
 			nodns += c->wrong;
 		} else if (P->kind == WATCH_PATH_WALK && P->outside) {
 			/* A walk reply that raced another (injected) was forged on
-			 * the way, not by the data. */
-			walk_j += c->judged;
-			walk_w += c->wrong - inc->path_injected[p];
+			 * the way, not by the data. Counted while the data (or the
+			 * injection) was wrong, not over the tail. */
+			walk_j += d->path_inj[p].judged;
+			walk_w += d->path_inj[p].wrong - d->path_inj_injected[p];
 			races += inc->path_injected[p];
 		} else if (P->kind == WATCH_PATH_WALK) {
 			/* Walking from inside the border crosses the injector:
@@ -445,7 +442,7 @@ static void weigh(struct watch_detect *d, struct watch_incident *inc)
 					    inc->path_count[q].wrong == 0 && !split) {
 						split = true;
 						fmt_addr(P->addr, a, sizeof a);
-						lf = cat(f, fc, lf, "%sthe resolver %s answered forged from %s but correctly from %s (%llu answers)",
+						lf = text_cat(f, fc, lf, "%sthe resolver %s answered forged from %s but correctly from %s (%llu answers)",
 							 lf ? "; " : "", a, P->vantage, Q->vantage,
 							 (unsigned long long)inc->path_count[q].judged);
 					}
@@ -458,16 +455,16 @@ static void weigh(struct watch_detect *d, struct watch_incident *inc)
 	 * no-DNS replies for ever). */
 	if (walk_w >= 3 && walk_w * 20 >= walk_j) {
 		inc->cause = WATCH_CAUSE_DATA;
-		lf = cat(f, fc, lf, "%sasked directly from outside, walking down from the root, the authoritative servers gave the wrong answer for %llu of %llu names",
+		lf = text_cat(f, fc, lf, "%sasked directly from outside, walking down from the root, the authoritative servers gave the wrong answer for %llu of %llu names",
 			 lf ? "; " : "", (unsigned long long)walk_w, (unsigned long long)walk_j);
 		if (outres_w)
-			lf = cat(f, fc, lf, "; the resolvers outside the border served it too (%llu answers)",
+			lf = text_cat(f, fc, lf, "; the resolvers outside the border served it too (%llu answers)",
 				 (unsigned long long)outres_w);
 		if (nodns)
-			la = cat(g, gc, la, "%s%llu replies came from addresses that run no DNS (injection on the path as well)",
+			la = text_cat(g, gc, la, "%s%llu replies came from addresses that run no DNS (injection on the path as well)",
 				 la ? "; " : "", (unsigned long long)nodns);
 		else
-			la = cat(g, gc, la, "%sthe addresses that run no DNS stayed silent: nothing on the path answers for them",
+			la = text_cat(g, gc, la, "%sthe addresses that run no DNS stayed silent: nothing on the path answers for them",
 				 la ? "; " : "");
 		(void)split;
 		return;
@@ -475,43 +472,43 @@ static void weigh(struct watch_detect *d, struct watch_incident *inc)
 	if (nodns || split || races) {
 		inc->cause = WATCH_CAUSE_ON_PATH;
 		if (nodns)
-			lf = cat(f, fc, lf, "%s%llu replies came from addresses that run no DNS", lf ? "; " : "",
+			lf = text_cat(f, fc, lf, "%s%llu replies came from addresses that run no DNS", lf ? "; " : "",
 				 (unsigned long long)nodns);
 		if (races)
-			lf = cat(f, fc, lf, "%s%llu queries drew two racing replies", lf ? "; " : "",
+			lf = text_cat(f, fc, lf, "%s%llu queries drew two racing replies", lf ? "; " : "",
 				 (unsigned long long)races);
 		if (inc->hop > 0)
-			lf = cat(f, fc, lf, "%slocate puts the injector at hop %d%s%s", lf ? "; " : "",
+			lf = text_cat(f, fc, lf, "%slocate puts the injector at hop %d%s%s", lf ? "; " : "",
 				 inc->hop, inc->hop_note[0] ? ": " : "", inc->hop_note);
 		if (inc->ngroups)
-			lf = cat(f, fc, lf, "%s%zu injector fingerprint%s", lf ? "; " : "", inc->ngroups,
+			lf = text_cat(f, fc, lf, "%s%zu injector fingerprint%s", lf ? "; " : "", inc->ngroups,
 				 inc->ngroups == 1 ? "" : "s");
 		if (walk_j && !walk_w)
-			la = cat(g, gc, la, "%snone: asked directly from outside, the authoritative servers gave the right answer for all %llu names",
+			la = text_cat(g, gc, la, "%snone: asked directly from outside, the authoritative servers gave the right answer for all %llu names",
 				 la ? "; " : "", (unsigned long long)walk_j);
 		else if (walk_w)
-			la = cat(g, gc, la, "%sasked directly from outside, the authoritative servers gave a wrong answer for %llu of %llu names",
+			la = text_cat(g, gc, la, "%sasked directly from outside, the authoritative servers gave a wrong answer for %llu of %llu names",
 				 la ? "; " : "", (unsigned long long)walk_w, (unsigned long long)walk_j);
 		if (outres_w)
-			la = cat(g, gc, la, "%sresolvers outside the border served forged answers too (%llu)",
+			la = text_cat(g, gc, la, "%sresolvers outside the border served forged answers too (%llu)",
 				 la ? "; " : "", (unsigned long long)outres_w);
 		if (!la)
-			la = cat(g, gc, la, "none found");
+			la = text_cat(g, gc, la, "none found");
 		return;
 	}
 	if (nwrong_res == 1) {
 		inc->cause = WATCH_CAUSE_RESOLVER;
 		fmt_addr(wrong_res[0], a, sizeof a);
-		lf = cat(f, fc, lf, "only the resolver %s served wrong answers; no address that runs no DNS answered, and no reply raced", a);
+		lf = text_cat(f, fc, lf, "only the resolver %s served wrong answers; no address that runs no DNS answered, and no reply raced", a);
 		if (walk_j)
-			lf = cat(f, fc, lf, "; the authoritative servers asked directly gave the right answer for all %llu names",
+			lf = text_cat(f, fc, lf, "; the authoritative servers asked directly gave the right answer for all %llu names",
 				 (unsigned long long)walk_j);
-		la = cat(g, gc, la, "none found");
+		la = text_cat(g, gc, la, "none found");
 		return;
 	}
 	inc->cause = WATCH_CAUSE_UNKNOWN;
-	lf = cat(f, fc, lf, "%zu resolvers served wrong answers, with no sign of the path or the data", nwrong_res);
-	la = cat(g, gc, la, "no address that runs no DNS is watched, or none answered");
+	lf = text_cat(f, fc, lf, "%zu resolvers served wrong answers, with no sign of the path or the data", nwrong_res);
+	la = text_cat(g, gc, la, "no address that runs no DNS is watched, or none answered");
 	(void)lf;
 }
 
@@ -537,6 +534,8 @@ static void raise_incident(struct watch_detect *d, int64_t now, int64_t started,
 	snprintf(inc->trigger, sizeof inc->trigger, "%s", trigger);
 	d->open = true;
 	memset(d->tld_path, 0, sizeof d->tld_path);
+	memset(d->path_inj, 0, sizeof d->path_inj);
+	memset(d->path_inj_injected, 0, sizeof d->path_inj_injected);
 	d->last_active_us = 0;
 	d->had_active = false;
 	for (size_t p = 0; p < d->npaths; p++)
@@ -548,6 +547,13 @@ static void raise_incident(struct watch_detect *d, int64_t now, int64_t started,
 			incident_account(d, inc, o);
 	}
 	weigh(d, inc);
+}
+
+bool watch_obs_judged(const struct watch_detect *d, const struct watch_obs *o, bool *wrong)
+{
+	bool j = o->path < d->npaths && judged(d, o);
+	*wrong = j && is_wrong(d, o);
+	return j;
 }
 
 int watch_detect_add(struct watch_detect *d, const struct watch_obs *o)
@@ -856,51 +862,51 @@ size_t watch_incident_summary(const struct watch_detect *d, const struct watch_i
 	fmt_time(inc->started_us, t0, sizeof t0);
 	fmt_time(inc->raised_us, t1, sizeof t1);
 	buf[0] = 0;
-	n = cat(buf, cap, n, "Incident %d, from %s UTC (raised %.1f s later): ", inc->id, t0,
+	n = text_cat(buf, cap, n, "Incident %d, from %s UTC (raised %.1f s later): ", inc->id, t0,
 		(double)(inc->raised_us - inc->started_us) / 1e6);
 	for (size_t i = 0; i < inc->naddrs && i < 4; i++) {
 		fmt_addr(inc->addr[i], a, sizeof a);
-		n = cat(buf, cap, n, "%s%s", i ? ", " : "", a);
+		n = text_cat(buf, cap, n, "%s%s", i ? ", " : "", a);
 	}
-	n = cat(buf, cap, n, "%s answered in place of the real addresses for", inc->naddrs ? "" : "wrong answers");
+	n = text_cat(buf, cap, n, "%s answered in place of the real addresses for", inc->naddrs ? "" : "wrong answers");
 	size_t shown = 0;
 	for (size_t i = 0; i < inc->ntlds; i++) {
 		const struct watch_count *c = &inc->tld_count[i];
 		if (!c->wrong)
 			continue;
-		n = cat(buf, cap, n, "%s .%s (%.0f%%)", shown++ ? "," : "", inc->tld[i],
+		n = text_cat(buf, cap, n, "%s .%s (%.0f%%)", shown++ ? "," : "", inc->tld[i],
 			100.0 * (double)c->wrong / (double)c->judged);
 	}
 	size_t untouched = 0;
 	for (size_t i = 0; i < inc->ntlds; i++)
 		if (!inc->tld_count[i].wrong && inc->tld_count[i].judged)
-			n = cat(buf, cap, n, "%s .%s", untouched++ ? "," : "; untouched:", inc->tld[i]);
-	n = cat(buf, cap, n, "; paths:");
+			n = text_cat(buf, cap, n, "%s .%s", untouched++ ? "," : "; untouched:", inc->tld[i]);
+	n = text_cat(buf, cap, n, "; paths:");
 	for (size_t p = 0; p < d->npaths; p++) {
 		const struct watch_count *c = &inc->path_count[p];
 		if (c->judged)
-			n = cat(buf, cap, n, " %s %llu/%llu", d->path[p].label,
+			n = text_cat(buf, cap, n, " %s %llu/%llu", d->path[p].label,
 				(unsigned long long)c->wrong, (unsigned long long)c->judged);
 	}
-	n = cat(buf, cap, n, "; peak share %.0f%%; %llu forged answers seen. Cause: %s. For: %s. Against: %s.",
+	n = text_cat(buf, cap, n, "; peak share %.0f%%; %llu forged answers seen. Cause: %s. For: %s. Against: %s.",
 		100 * inc->peak_share, (unsigned long long)inc->wrong_total,
 		watch_cause_name(inc->cause), inc->cause_for, inc->cause_against);
 	if (inc->injection_end_us) {
 		fmt_time(inc->injection_end_us, t0, sizeof t0);
-		n = cat(buf, cap, n, inc->cause == WATCH_CAUSE_DATA
+		n = text_cat(buf, cap, n, inc->cause == WATCH_CAUSE_DATA
 					     ? " The authoritative servers answered wrongly until %s."
 					     : " Injection ended %s.", t0);
 	}
 	for (size_t p = 0; p < d->npaths; p++)
 		if (inc->path_last_wrong_us[p] && d->path[p].kind == WATCH_PATH_RESOLVER &&
 		    inc->injection_end_us && inc->path_last_wrong_us[p] > inc->injection_end_us)
-			n = cat(buf, cap, n, " %s served forged answers from its cache %.1f s after that%s.",
+			n = text_cat(buf, cap, n, " %s served forged answers from its cache %.1f s after that%s.",
 				d->path[p].label,
 				(double)(inc->path_last_wrong_us[p] - inc->injection_end_us) / 1e6,
-				inc->path_clean_us[p] ? ", then clean" : ", still going");
+				inc->path_clean_us[p] ? ", then clean" : d->ps[p].down ? ", then stopped answering" : ", still going");
 	if (inc->over) {
 		fmt_time(inc->ended_us, t0, sizeof t0);
-		n = cat(buf, cap, n, " Over at %s (last forged answer).", t0);
+		n = text_cat(buf, cap, n, " Over at %s (last forged answer).", t0);
 	}
 	return n;
 }

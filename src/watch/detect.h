@@ -160,6 +160,10 @@ struct watch_detect *watch_detect_new(const struct watch_path *paths, size_t npa
 				      const struct watch_tuning *t);
 void watch_detect_free(struct watch_detect *d);
 
+/* Whether O says something about forgery (judged: an answer, or any query
+ * to a no-DNS address), and if so whether it is wrong (*WRONG). */
+bool watch_obs_judged(const struct watch_detect *d, const struct watch_obs *o, bool *wrong);
+
 /* Add one observation. Returns -1 if it was dropped (path out of range). */
 int watch_detect_add(struct watch_detect *d, const struct watch_obs *o);
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "probe/engine.h"
 #include "util/rand.h"
 
 uint64_t panel_hash(const char *s)
@@ -58,6 +59,17 @@ int panel_load(struct panel *p, const char *path, size_t size, double churn, uin
 		}
 		if (strcmp(field[1], "A"))
 			continue;
+		/* Only names the probe engine takes: it numbers the names it
+		 * reads, and a name it skipped would shift every result after
+		 * it onto the wrong name. */
+		uint8_t wire[WIRE_NAME_MAX];
+		const char *bad = probe_name_check(field[0], wire);
+		if (bad) {
+			if (!p->skipped++)
+				snprintf(p->skipped_first, sizeof p->skipped_first, "%s:%lu: '%.60s': %s",
+					 path, ln, field[0], bad);
+			continue;
+		}
 		size_t nl = strlen(field[0]);
 		if (nl == 0 || nl >= sizeof p->all[0].text) {
 			snprintf(err, errcap, "%s:%lu: a name of %zu bytes", path, ln, nl);

@@ -31,6 +31,8 @@ struct panel {
 	size_t size;                   /* panel size */
 	size_t next_fresh;             /* next index of all to swap in */
 	uint64_t rounds_done;          /* rounds whose churn has been applied */
+	size_t skipped;                /* key names the probe engine would not take */
+	char skipped_first[160];       /* the first of them: "PATH:LINE: 'name': why" */
 	double churn;                  /* share swapped after each round */
 	uint64_t rng;
 };

@@ -140,8 +140,9 @@ static bool take(struct exchange *x, const uint8_t server[4], uint16_t port,
 
 /*
  * One step: ask SERVER for QNAME/QTYPE, retransmit once at half the timeout,
- * give up at the whole. Returns 1 with a reply in X, 0 on timeout, -1 on a
- * local error (ERR says which). *SENT counts datagrams, *FIRST_US gets the
+ * give up at the whole. Returns 1 with a reply in X, 0 on timeout, -2 when
+ * the query could not be sent (no route: the path's failure), -1 on a local
+ * error (ERR says which for both). *SENT counts datagrams, *FIRST_US gets the
  * wall clock of the walk's first one.
  */
 static int ask(const struct walk_config *cfg, const uint8_t server[4], uint64_t *rng,
@@ -179,8 +180,10 @@ static int ask(const struct walk_config *cfg, const uint8_t server[4], uint64_t 
 			if (!*sent)
 				*first_us = real_us();
 			if (sendto(fd, q, ql, 0, (struct sockaddr *)&to, sizeof to) < 0) {
+				/* No route, a firewall: the path failed, not the
+				 * walker (-1 is for what no later walk can fix). */
 				*err = strerror(errno);
-				rc = -1;
+				rc = -2;
 				break;
 			}
 			x->tx_mono = mono_us();
@@ -421,6 +424,10 @@ int walk_run(const struct walk_config *cfg, const uint8_t *qname, uint16_t qtype
 
 		const char *err = NULL;
 		int r = ask(cfg, server, &rng, qname, qtype, &x, &sent, &first_us, &err);
+		if (r == -2) {
+			say(t, "sending to %s: %s", at, err);
+			break;
+		}
 		if (r < 0) {
 			say(t, "asking %s: %s", at, err);
 			result = -1;

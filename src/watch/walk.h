@@ -63,7 +63,8 @@ struct walk_trace {
  * be NULL) gets every step. Returns 0 when a final reply (answer, NXDOMAIN,
  * NODATA, or an error rcode) was received, 1 when the walk failed (timeout,
  * a referral with no usable glue, a loop, more than WALK_STEPS_MAX steps:
- * TRACE->why says which), -1 on a local error (socket).
+ * TRACE->why says which; a query that could not be sent, no route, is such
+ * a failure too), -1 on a local error (a socket cannot be opened).
  */
 int walk_run(const struct walk_config *cfg, const uint8_t *qname, uint16_t qtype,
 	     struct probe_result *out, struct walk_trace *trace);

@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -30,6 +31,7 @@
 #include "probe/target.h"
 #include "store/sqlite.h"
 #include "util/json.h"
+#include "util/text.h"
 #include "watch/detect.h"
 #include "watch/panel.h"
 #include "watch/walk.h"
@@ -37,7 +39,7 @@
 
 #define VANTAGES_MAX 8
 #define RING 65536          /* names generated ahead of their results, per stream */
-#define CHILDREN_MAX 16     /* --on-incident commands running at once */
+#define HOOK_QUEUE_MAX 64   /* incident events waiting for --on-incident */
 
 struct watch;
 
@@ -54,8 +56,8 @@ struct vantage {
 	const struct panel_name *ring[RING];
 	pthread_t th, wth;
 	bool started, wstarted;
-	int rc;                           /* 0, or -1: failed (err says why) */
-	char err[512];
+	int rc, wrc;                      /* 0, or -1: the engine / the walker failed */
+	char err[512], werr[512];         /* why (each thread writes its own) */
 };
 
 struct watch {
@@ -70,10 +72,14 @@ struct watch {
 	struct watch_detect *det;
 	struct store_db *db;
 	int64_t run;
-	int64_t store_id[256];            /* store id per detector incident id */
+	int64_t *store_id;                /* store id per detector incident id */
+	size_t nstore_id;
 	FILE *ev;
 	const char *on_incident;
-	pid_t child[CHILDREN_MAX];
+	pid_t hook_pid;                   /* the --on-incident command running, 0 none */
+	char *hq[HOOK_QUEUE_MAX];         /* events waiting for it, a ring */
+	size_t hq_len[HOOK_QUEUE_MAX], hq_head, hq_n;
+	uint64_t hook_dropped;
 	double walk_rate;
 	uint32_t timeout_ms;
 	bool locate, failed;
@@ -86,6 +92,7 @@ struct watch {
 	pthread_t lth;
 	bool lstarted;
 	int locate_for;                   /* incident id being located */
+	bool locate_done;                 /* its thread has finished (join it) */
 	int locate_path;
 	char locate_name[256];
 	int located;                      /* incident id located, its event not yet out */
@@ -103,6 +110,16 @@ static int64_t real_us(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* A seed for query IDs, source ports and 0x20 case, which an off-path
+ * forger must not guess (the panel's --seed is written into the store). */
+static uint64_t unpredictable(void)
+{
+	uint64_t x;
+	if (getrandom(&x, sizeof x, 0) != (ssize_t)sizeof x)
+		x = (uint64_t)real_us() ^ ((uint64_t)getpid() << 32);
+	return x;
 }
 
 static void fmt_clock(int64_t us, char *buf, size_t cap)
@@ -180,10 +197,9 @@ static void observe(struct watch *w, unsigned p, const struct panel_name *pn,
 		snprintf(w->last_wrong_name[p], sizeof w->last_wrong_name[p], "%s", pn->text);
 	}
 	watch_detect_add(w->det, &o);
-	bool judged = nodns || r->verdict == VERDICT_OK || r->verdict == VERDICT_NXDOMAIN ||
-		      verdict_wrong(r->verdict);
+	bool wrong, judged = watch_obs_judged(w->det, &o, &wrong);
 	w->iv[p].judged += judged;
-	w->iv[p].wrong += judged && (verdict_wrong(r->verdict) || (nodns && r->nreplies));
+	w->iv[p].wrong += wrong;
 	if (w->db) {
 		r->target = (uint16_t)p;
 		enum store_status st = store_put(w->db, r);
@@ -230,6 +246,10 @@ static void *vantage_main(void *arg)
 		snprintf(v->err, sizeof v->err, "%s: %s", v->host, err);
 		v->rc = -1;
 		stop_flag = 1;
+	} else if (!stop_flag) {
+		snprintf(v->err, sizeof v->err, "%s: the name stream ended", v->host);
+		v->rc = -1;
+		stop_flag = 1;
 	}
 	fclose(in);
 	return NULL;
@@ -242,17 +262,18 @@ static void *walk_main(void *arg)
 	struct watch *w = v->w;
 	char err[256];
 	if (enter(w, v->host, err, sizeof err)) {
-		snprintf(v->err, sizeof v->err, "%s", err);
-		v->rc = -1;
+		snprintf(v->werr, sizeof v->werr, "%s", err);
+		v->wrc = -1;
 		stop_flag = 1;
 		return NULL;
 	}
-	struct walk_config wc = {.port = 53, .timeout_ms = w->timeout_ms, .seed = w->seed ^ 0x77616c6bu};
+	struct walk_config wc = {.port = 53, .timeout_ms = w->timeout_ms, .seed = unpredictable()};
 	memcpy(wc.root, v->walk_root, 4);
 	struct probe_target t = w->target[v->walk_path];
 	struct probe_result *r = malloc(sizeof *r);
 	if (!r) {
-		v->rc = -1;
+		snprintf(v->werr, sizeof v->werr, "%s: out of memory for the walker", v->host);
+		v->wrc = -1;
 		stop_flag = 1;
 		return NULL;
 	}
@@ -275,8 +296,8 @@ static void *walk_main(void *arg)
 		r->seq = seq;
 		wc.seed += 1;
 		if (walk_run(&wc, qname, WIRE_T_A, r, NULL) < 0) {
-			snprintf(v->err, sizeof v->err, "%s: the walker cannot open a socket", v->host);
-			v->rc = -1;
+			snprintf(v->werr, sizeof v->werr, "%s: the walker cannot open a socket", v->host);
+			v->wrc = -1;
 			stop_flag = 1;
 			break;
 		}
@@ -428,28 +449,56 @@ static void incident_json(struct watch *w, FILE *out, const char *state, int64_t
 	json_newline(&j);
 }
 
-/* Run --on-incident with EVENT on its stdin; reaped later, never waited on here. */
-static void run_hook(struct watch *w, const char *event, size_t len)
+/* --on-incident: one command at a time, in event order (a hook must never
+ * see `ended` before `path-clean`); events wait in a bounded queue. */
+static void hook_queue(struct watch *w, const char *event, size_t len)
 {
-	int slot = -1;
-	for (int i = 0; i < CHILDREN_MAX; i++)
-		if (!w->child[i]) {
-			slot = i;
-			break;
-		}
-	if (slot < 0) {
-		fprintf(stderr, "dnswatch watch: --on-incident: %d commands still running; this event is not passed on\n",
-			CHILDREN_MAX);
+	if (w->hq_n == HOOK_QUEUE_MAX) {
+		w->hook_dropped++;
 		return;
 	}
+	char *copy = malloc(len);
+	if (!copy) {
+		w->hook_dropped++;
+		return;
+	}
+	memcpy(copy, event, len);
+	size_t k = (w->hq_head + w->hq_n++) % HOOK_QUEUE_MAX;
+	w->hq[k] = copy;
+	w->hq_len[k] = len;
+}
+
+/* Start the next queued command, if none is running. */
+static void hook_start(struct watch *w)
+{
+	if (w->hook_pid || !w->hq_n)
+		return;
+	char *event = w->hq[w->hq_head];
+	size_t len = w->hq_len[w->hq_head];
+	w->hq_head = (w->hq_head + 1) % HOOK_QUEUE_MAX;
+	w->hq_n--;
 	int fd[2];
 	if (pipe2(fd, O_CLOEXEC)) {
 		fprintf(stderr, "dnswatch watch: --on-incident: pipe: %s\n", strerror(errno));
+		free(event);
 		return;
 	}
 	pid_t pid = fork();
 	if (pid == 0) {
-		dup2(fd[0], STDIN_FILENO);
+		/* Only async-signal-safe calls from here to exec. Its own
+		 * process group (so it can be ended whole), the event on stdin,
+		 * stdout to stderr (the event stream may be stdout), SIGPIPE as
+		 * a shell expects it. */
+		setpgid(0, 0);
+		if (fd[0] == STDIN_FILENO)
+			fcntl(STDIN_FILENO, F_SETFD, 0);
+		else
+			dup2(fd[0], STDIN_FILENO);
+		dup2(STDERR_FILENO, STDOUT_FILENO);
+		struct sigaction dfl = {.sa_handler = SIG_DFL};
+		sigaction(SIGPIPE, &dfl, NULL);
+		sigaction(SIGINT, &dfl, NULL);
+		sigaction(SIGTERM, &dfl, NULL);
 		execl("/bin/sh", "sh", "-c", w->on_incident, (char *)NULL);
 		_exit(127);
 	}
@@ -457,52 +506,83 @@ static void run_hook(struct watch *w, const char *event, size_t len)
 	if (pid < 0) {
 		fprintf(stderr, "dnswatch watch: --on-incident: fork: %s\n", strerror(errno));
 		close(fd[1]);
+		free(event);
 		return;
 	}
-	w->child[slot] = pid;
+	w->hook_pid = pid;
 	/* An event is a few KiB: it fits the pipe, so this does not block. */
 	if (write(fd[1], event, len) != (ssize_t)len)
-		fprintf(stderr, "dnswatch watch: --on-incident: the command did not take the event\n");
+		fprintf(stderr, "dnswatch watch: --on-incident: the command (pid %d) did not take the event\n", (int)pid);
 	close(fd[1]);
+	free(event);
 }
 
-/* Reap finished --on-incident commands; at the end (WAIT_ALL) give them 5 s,
- * then end them (they are ours, by pid). */
-static void reap(struct watch *w, bool wait_all)
+/* Reap the running command if it ended (or wait for it: BLOCK), then start
+ * the next. */
+static void hook_poll(struct watch *w, bool block)
 {
-	for (int tries = 0; wait_all && tries < 50; tries++) {
-		bool any = false;
-		for (int i = 0; i < CHILDREN_MAX && !any; i++)
-			any = w->child[i] && waitpid(w->child[i], NULL, WNOHANG) == 0;
-		if (!any)
-			break;
-		struct timespec ts = {0, 100000000};
+	if (w->hook_pid) {
+		int status;
+		pid_t r = waitpid(w->hook_pid, &status, block ? 0 : WNOHANG);
+		if (r == 0)
+			return;
+		if (r == w->hook_pid && (!WIFEXITED(status) || WEXITSTATUS(status)))
+			fprintf(stderr, "dnswatch watch: --on-incident command (pid %d) failed: %s %d\n",
+				(int)r, WIFEXITED(status) ? "exit status" : "signal",
+				WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+		w->hook_pid = 0;
+	}
+	hook_start(w);
+}
+
+/* At exit: the queue gets 5 s in all; then the running command's process
+ * group is ended (it is ours, by id) and what is still queued is dropped. */
+static void hook_finish(struct watch *w)
+{
+	int64_t deadline = real_us() + 5000000;
+	while ((w->hook_pid || w->hq_n) && real_us() < deadline) {
+		hook_poll(w, false);
+		struct timespec ts = {0, 20000000};
 		nanosleep(&ts, NULL);
 	}
-	for (int i = 0; i < CHILDREN_MAX; i++) {
-		if (!w->child[i])
-			continue;
-		if (wait_all && waitpid(w->child[i], NULL, WNOHANG) == 0) {
-			fprintf(stderr, "dnswatch watch: --on-incident command (pid %d) still running after 5 s; ended\n",
-				(int)w->child[i]);
-			kill(w->child[i], SIGTERM);
+	if (w->hook_pid) {
+		fprintf(stderr, "dnswatch watch: --on-incident command (pid %d) still running after 5 s; ended\n",
+			(int)w->hook_pid);
+		kill(-w->hook_pid, SIGTERM);
+		for (int i = 0; i < 50 && waitpid(w->hook_pid, NULL, WNOHANG) == 0; i++) {
+			struct timespec ts = {0, 20000000};
+			nanosleep(&ts, NULL);
 		}
-		int status;
-		pid_t r = waitpid(w->child[i], &status, wait_all ? 0 : WNOHANG);
-		if (r == w->child[i] || (r < 0 && errno == ECHILD)) {
-			if (r > 0 && (!WIFEXITED(status) || WEXITSTATUS(status)))
-				fprintf(stderr, "dnswatch watch: --on-incident command (pid %d) failed: %s %d\n",
-					(int)r, WIFEXITED(status) ? "exit status" : "signal",
-					WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
-			w->child[i] = 0;
-		}
+		kill(-w->hook_pid, SIGKILL);
+		waitpid(w->hook_pid, NULL, 0);
+		w->hook_pid = 0;
 	}
+	w->hook_dropped += w->hq_n;
+	while (w->hq_n) {
+		free(w->hq[w->hq_head]);
+		w->hq_head = (w->hq_head + 1) % HOOK_QUEUE_MAX;
+		w->hq_n--;
+	}
+	if (w->hook_dropped)
+		fprintf(stderr, "dnswatch watch: --on-incident: %llu events not passed on (the commands were too slow)\n",
+			(unsigned long long)w->hook_dropped);
 }
 
 static void store_incident(struct watch *w, const struct watch_incident *inc)
 {
-	if (!w->db || w->failed || inc->id <= 0 || inc->id >= 256)
+	if (!w->db || w->failed || inc->id <= 0)
 		return;
+	if ((size_t)inc->id >= w->nstore_id) {
+		size_t n = (size_t)inc->id * 2;
+		int64_t *ns = realloc(w->store_id, n * sizeof *ns);
+		if (!ns) {
+			fprintf(stderr, "dnswatch watch: out of memory recording incident %d\n", inc->id);
+			return;
+		}
+		memset(ns + w->nstore_id, 0, (n - w->nstore_id) * sizeof *ns);
+		w->store_id = ns;
+		w->nstore_id = n;
+	}
 	struct store_incident *si = calloc(1, sizeof *si);
 	if (!si)
 		return;
@@ -516,16 +596,16 @@ static void store_incident(struct watch *w, const struct watch_incident *inc)
 	size_t n = 0;
 	for (size_t i = 0; i < inc->ntlds; i++)
 		if (inc->tld_count[i].wrong)
-			n += (size_t)snprintf(si->scope + n, sizeof si->scope - n, "%s%s", n ? " " : "", inc->tld[i]);
-	n += (size_t)snprintf(si->scope + n, sizeof si->scope - n, " via");
-	for (size_t p = 0; p < w->npaths && n < sizeof si->scope; p++)
+			n = text_cat(si->scope, sizeof si->scope, n, "%s%s", n ? " " : "", inc->tld[i]);
+	n = text_cat(si->scope, sizeof si->scope, n, " via");
+	for (size_t p = 0; p < w->npaths; p++)
 		if (inc->path_count[p].wrong)
-			n += (size_t)snprintf(si->scope + n, sizeof si->scope - n, " %s", w->path[p].label);
+			n = text_cat(si->scope, sizeof si->scope, n, " %s", w->path[p].label);
 	n = 0;
-	for (size_t i = 0; i < inc->naddrs && n < sizeof si->addresses; i++) {
+	for (size_t i = 0; i < inc->naddrs; i++) {
 		char a[INET_ADDRSTRLEN];
 		fmt_addr(inc->addr[i], a, sizeof a);
-		n += (size_t)snprintf(si->addresses + n, sizeof si->addresses - n, "%s%s", i ? " " : "", a);
+		n = text_cat(si->addresses, sizeof si->addresses, n, "%s%s", i ? " " : "", a);
 	}
 	watch_incident_summary(w->det, inc, si->summary, sizeof si->summary);
 	snprintf(si->cause, sizeof si->cause, "%s", watch_cause_name(inc->cause));
@@ -556,7 +636,7 @@ static void emit_incident(struct watch *w, const char *state, int64_t now, int p
 		fwrite(buf, 1, len, w->ev);
 		fflush(w->ev);
 		if (w->on_incident)
-			run_hook(w, buf, len);
+			hook_queue(w, buf, len);
 		free(buf);
 	}
 	store_incident(w, inc);
@@ -592,27 +672,27 @@ static void on_event(void *ctx, const struct watch_event *e)
 	const struct watch_incident *inc = e->inc;
 	switch (e->kind) {
 	case WATCH_EV_RAISED: {
-		size_t k = 0;
-		char addrs[128] = "";
-		for (size_t i = 0; i < inc->naddrs && i < 3; i++) {
-			fmt_addr(inc->addr[i], a, sizeof a);
-			k += (size_t)snprintf(addrs + k, sizeof addrs - k, "%s%s", i ? " " : "", a);
-		}
 		fprintf(stderr, "%s  INCIDENT %d raised %.1f s after the first forged answer: %s; cause %s\n",
 			t, inc->id, (double)(inc->raised_us - inc->started_us) / 1e6, inc->trigger,
 			watch_cause_name(inc->cause));
-		/* Locate the injector from the first inside path that saw a no-DNS reply. */
+		/* Locate the injector from the first inside path that saw a
+		 * no-DNS reply; one locate at a time (the last one has ended
+		 * long before another incident can be raised). */
+		if (w->lstarted && w->locate_done) {
+			pthread_join(w->lth, NULL);
+			w->lstarted = false;
+		}
 		if (w->locate && !w->lstarted)
 			for (size_t p = 0; p < w->npaths; p++)
 				if (w->path[p].kind == WATCH_PATH_NODNS && !w->path[p].outside &&
 				    inc->path_count[p].wrong && w->last_wrong_name[p][0]) {
 					w->locate_for = inc->id;
+					w->locate_done = false;
 					w->locate_path = (int)p;
 					snprintf(w->locate_name, sizeof w->locate_name, "%s", w->last_wrong_name[p]);
 					w->lstarted = pthread_create(&w->lth, NULL, locate_main, w) == 0;
 					break;
 				}
-		(void)addrs;
 		break;
 	}
 	case WATCH_EV_INJECTION_OVER:
@@ -694,7 +774,7 @@ static void *locate_main(void *arg)
 	struct watch *w = arg;
 	char err[256], note[160] = "";
 	struct locate_config lc = {.family = AF_INET, .port = 53, .qtype = WIRE_T_A, .max_ttl = 8,
-				   .probes = 2, .wait_ms = 250, .seed = w->seed ^ 0x6c6f63u};
+				   .probes = 2, .wait_ms = 250, .seed = unpredictable()};
 	struct locate_report *rep = calloc(1, sizeof *rep);
 	const char *host = NULL;
 	pthread_mutex_lock(&w->mu);
@@ -722,9 +802,10 @@ static void *locate_main(void *arg)
 	}
 	free(rep);
 	pthread_mutex_lock(&w->mu);
-	watch_detect_set_hop(w->det, hop, note);
+	w->locate_done = true;
 	const struct watch_incident *inc = watch_detect_last(w->det);
 	if (inc && inc->id == id) {
+		watch_detect_set_hop(w->det, hop, note);
 		char t[32];
 		fmt_clock(real_us(), t, sizeof t);
 		if (hop)
@@ -947,6 +1028,9 @@ int watch_cmd(int argc, char **argv)
 			fprintf(stderr, "dnswatch watch: %s\n", err);
 			goto out;
 		}
+		if (i == 0 && vv->panel.skipped)
+			fprintf(stderr, "dnswatch watch: %zu names of the key skipped, not names the prober asks; the first: %s\n",
+				vv->panel.skipped, vv->panel.skipped_first);
 		struct probe_config *c = &vv->cfg;
 		int nt = c->ntargets;
 		struct probe_target tg[PROBE_TARGETS_MAX];
@@ -965,7 +1049,7 @@ int watch_cmd(int argc, char **argv)
 		c->hold_ms = hold;
 		c->inflight = 256;
 		c->sockets = 2;
-		c->seed = w->seed + i;
+		c->seed = unpredictable(); /* IDs, ports, 0x20: the panel's seed is in the store */
 		c->stop = &stop_flag;
 	}
 	struct watch_tuning tune;
@@ -980,7 +1064,7 @@ int watch_cmd(int argc, char **argv)
 	if (!w->det)
 		goto out;
 	w->ev = stdout;
-	if (events && !(w->ev = fopen(events, "w"))) {
+	if (events && !(w->ev = fopen(events, "we"))) {
 		fprintf(stderr, "dnswatch watch: %s: %s\n", events, strerror(errno));
 		goto out;
 	}
@@ -1070,7 +1154,7 @@ int watch_cmd(int argc, char **argv)
 		}
 		fflush(w->ev);
 		pthread_mutex_unlock(&w->mu);
-		reap(w, false);
+		hook_poll(w, false);
 		if (duration > 0 && now - t0 >= (int64_t)(duration * 1e6)) {
 			timed_out = true;
 			stop_flag = 1;
@@ -1085,10 +1169,13 @@ int watch_cmd(int argc, char **argv)
 			fprintf(stderr, "dnswatch watch: %s\n", w->v[i]->err);
 			w->failed = true;
 		}
+		if (w->v[i]->wrc) {
+			fprintf(stderr, "dnswatch watch: %s\n", w->v[i]->werr);
+			w->failed = true;
+		}
 	}
 	if (w->lstarted)
 		pthread_join(w->lth, NULL);
-	reap(w, true);
 	/* What is left: the time series closed, the groups and the incidents as they stand. */
 	int64_t end = real_us();
 	watch_detect_flush_series(w->det, on_bucket, w);
@@ -1099,7 +1186,6 @@ int watch_cmd(int argc, char **argv)
 		fmt_clock(end, t, sizeof t);
 		fprintf(stderr, "%s  incident %d still open when watch stopped; recorded as it stands\n", t, open->id);
 		emit_incident(w, "open-at-exit", end, -1, open);
-		reap(w, true);
 	}
 	if (w->db && !w->failed) {
 		for (size_t i = 0; i < classify_group_count(w->cls); i++) {
@@ -1128,6 +1214,7 @@ int watch_cmd(int argc, char **argv)
 		json_newline(&j);
 		fflush(w->ev);
 	}
+	hook_finish(w);
 	uint64_t stored = 0;
 	if (w->db) {
 		struct store_stats ss;
@@ -1146,6 +1233,7 @@ out:
 		store_close(w->db);
 	if (w->ev && w->ev != stdout)
 		fclose(w->ev);
+	free(w->store_id);
 	for (size_t i = 0; i < w->nv; i++) {
 		panel_free(&w->v[i]->panel);
 		panel_free(&w->v[i]->wpanel);

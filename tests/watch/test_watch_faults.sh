@@ -1,6 +1,8 @@
 #!/bin/bash
 # dnswatch watch when things go wrong (docs/watch.md, "Faults"):
-# - SIGTERM in the middle of an incident: exits 0 within seconds, the open
+# - SIGTERM in the middle of an incident, with an --on-incident command that
+#   hangs and ignores SIGTERM: exits 0 within seconds (the command's process
+#   group ended after 5 s), the open
 #   incident recorded as it stands (no end), the run finished, every result
 #   committed, the database intact;
 # - the database's disk fills up (a 320 KiB tmpfs in a mount namespace of
@@ -24,7 +26,9 @@ trap cleanup EXIT
 elapsed() { echo $(( $(date +%s%N) / 1000000 - $1 )); }
 
 # ---- SIGTERM during the 2014 misfire -----------------------------------------
-"$DNSWATCH" watch --lab "$LAB" --status 0 --db "$tmp/term.db" --events "$tmp/term.ev" 2>"$tmp/term.err" &
+# The --on-incident command ignores SIGTERM and sleeps: watch must not wait for it.
+"$DNSWATCH" watch --lab "$LAB" --status 0 --db "$tmp/term.db" --events "$tmp/term.ev" \
+	--on-incident 'trap "" TERM; cat > /dev/null; sleep 60' 2>"$tmp/term.err" &
 w=$!
 sleep 2
 "$DNSWATCH" lab --name "$LAB" replay "$DW_ROOT/lab/scenarios/2014.scenario" --scale 1s=2min >"$tmp/rp.out" 2>&1 &
@@ -38,7 +42,9 @@ rc=$?
 ms=$(elapsed $t0)
 w=
 kill -INT $rp; wait $rp; rp=
-[ $rc = 0 ] && [ $ms -lt 8000 ] && ok "SIGTERM: exit 0 in $ms ms" || fail "SIGTERM: exit 0 promptly" "status $rc after $ms ms: $(tail -3 "$tmp/term.err")"
+[ $rc = 0 ] && [ $ms -lt 12000 ] && ok "SIGTERM: exit 0 in $ms ms, a hung --on-incident command ended" || fail "SIGTERM: exit 0 promptly" "status $rc after $ms ms: $(tail -3 "$tmp/term.err")"
+grep -q 'still running after 5 s; ended' "$tmp/term.err" && ! pgrep -f 'cat > /dev/null; sleep 60' >/dev/null &&
+	ok "SIGTERM: the hung command's process group ended, and said so" || fail "SIGTERM: hook ended" "$(grep on-incident "$tmp/term.err")"
 st=$(jq -r 'select(.event == "incident") | .state' "$tmp/term.ev" | tail -1)
 [ "$st" = open-at-exit ] && ok "SIGTERM: the open incident reported as it stands" || fail "SIGTERM: open incident" "last state '$st'"
 [ "$(jq -r 'select(.event == "watch") | .state' "$tmp/term.ev" | tail -1)" = stopped ] && ok "SIGTERM: a last event says stopped" ||

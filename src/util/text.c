@@ -1,0 +1,18 @@
+/* Appending to a fixed buffer (text.h). */
+#include "util/text.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+size_t text_cat(char *buf, size_t cap, size_t len, const char *fmt, ...)
+{
+	if (cap == 0 || len >= cap)
+		return len;
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(buf + len, cap - len, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return len;
+	return len + (size_t)n >= cap ? cap - 1 : len + (size_t)n;
+}

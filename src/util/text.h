@@ -1,0 +1,16 @@
+/* Building a line of text in a fixed buffer, piece by piece. */
+#ifndef DW_UTIL_TEXT_H
+#define DW_UTIL_TEXT_H
+
+#include <stddef.h>
+
+/*
+ * Append printf-style text to BUF[0..CAP) whose first LEN bytes are in use;
+ * returns the new length, never past CAP - 1 (the rest is cut, BUF stays
+ * terminated). LEN >= CAP is returned as is: once full, later pieces are
+ * dropped, so a chain of calls needs no check between them.
+ */
+size_t text_cat(char *buf, size_t cap, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+#endif

@@ -20,6 +20,7 @@
 #include "net/filter.h"
 #include "net/packet.h"
 #include "probe/reply.h"
+#include "util/clock.h"
 #include "util/rand.h"
 #include "wire/build.h"
 #include "wire/msg.h"
@@ -166,20 +167,6 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	probe_signalled = 1;
-}
-
-static uint64_t mono_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
-static uint64_t real_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
 static uint64_t rnd(struct engine *e)
@@ -507,7 +494,7 @@ static void on_packet(struct engine *e, const uint8_t *ip, size_t len, uint64_t 
 	}
 	if (s->list == L_WAITING) {
 		/* The first reply: hold the query open for the later ones. */
-		uint64_t now = mono_us();
+		uint64_t now = util_mono_us();
 		s->reply_mono = now;
 		if (e->awaiting[s->target])
 			e->awaiting[s->target]--;
@@ -618,11 +605,11 @@ static void transmit(struct engine *e, struct txq *txq, int32_t i)
 	q->msg[k] = (struct mmsghdr){.msg_hdr = {.msg_name = &q->to[k], .msg_namelen = tl,
 						 .msg_iov = &q->iov[k], .msg_iovlen = 1}};
 	q->slot[k] = i;
-	s->tx_real = real_us();
+	s->tx_real = util_real_us();
 	if (!s->attempts)
 		s->sent_us = s->tx_real;
 	s->attempts++;
-	s->tx_mono = mono_us();
+	s->tx_mono = util_mono_us();
 	e->st->sent++;
 }
 
@@ -790,10 +777,10 @@ int probe_run(const struct probe_config *cfg, struct probe_names *names,
 		sigaction(SIGTERM, &sa, &old_term);
 	}
 
-	uint64_t start = mono_us(), next_progress = start + 1000000;
+	uint64_t start = util_mono_us(), next_progress = start + 1000000;
 	e->token_mono = start;
 	for (;;) {
-		uint64_t now = mono_us();
+		uint64_t now = util_mono_us();
 		if (*stop || e->stop)
 			break;
 		open_name(e);
@@ -829,7 +816,7 @@ int probe_run(const struct probe_config *cfg, struct probe_names *names,
 		drain_ring(e);
 	}
 	if (cfg->progress)
-		progress(e, start, mono_us(), true);
+		progress(e, start, util_mono_us(), true);
 	struct tpacket_stats_v3 ks;
 	socklen_t kl = sizeof ks;
 	if (getsockopt(e->ring_fd, SOL_PACKET, PACKET_STATISTICS, &ks, &kl) == 0)

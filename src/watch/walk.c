@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "probe/reply.h"
+#include "util/clock.h"
 #include "util/rand.h"
 #include "wire/build.h"
 #include "wire/msg.h"
@@ -42,20 +43,6 @@ struct exchange {
 	struct wire_rr rr[WALK_RR_MAX];
 	struct wire_msg msg;
 };
-
-static uint64_t mono_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
-static uint64_t real_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
 
 __attribute__((format(printf, 2, 3)))
 static void say(struct walk_trace *t, const char *fmt, ...)
@@ -169,16 +156,16 @@ static int ask(const struct walk_config *cfg, const uint8_t server[4], uint64_t 
 	struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(cfg->port)};
 	memcpy(&to.sin_addr, server, 4);
 
-	uint64_t start = mono_us();
+	uint64_t start = util_mono_us();
 	uint64_t retx_at = start + (uint64_t)cfg->timeout_ms * 500u;
 	uint64_t deadline = start + (uint64_t)cfg->timeout_ms * 1000u;
 	unsigned tx = 0;
 	int rc = 0;
 	for (;;) {
-		uint64_t now = mono_us();
+		uint64_t now = util_mono_us();
 		if (tx == 0 || (tx == 1 && now >= retx_at && now < deadline)) {
 			if (!*sent)
-				*first_us = real_us();
+				*first_us = util_real_us();
 			if (sendto(fd, q, ql, 0, (struct sockaddr *)&to, sizeof to) < 0) {
 				/* No route, a firewall: the path failed, not the
 				 * walker (-1 is for what no later walk can fix). */
@@ -186,7 +173,7 @@ static int ask(const struct walk_config *cfg, const uint8_t server[4], uint64_t 
 				rc = -2;
 				break;
 			}
-			x->tx_mono = mono_us();
+			x->tx_mono = util_mono_us();
 			tx++;
 			(*sent)++;
 			continue;
@@ -216,11 +203,11 @@ static int ask(const struct walk_config *cfg, const uint8_t server[4], uint64_t 
 			rc = -1;
 			break;
 		}
-		uint64_t t_mono = mono_us();
+		uint64_t t_mono = util_mono_us();
 		x->seen++;
 		if (fl < sizeof from || !take(x, server, cfg->port, &from, (size_t)n))
 			continue;
-		x->arrival_us = real_us();
+		x->arrival_us = util_real_us();
 		x->rtt_us = (uint32_t)(t_mono - x->tx_mono);
 		rc = 1;
 		break;

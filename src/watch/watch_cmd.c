@@ -30,6 +30,7 @@
 #include "probe/engine.h"
 #include "probe/target.h"
 #include "store/sqlite.h"
+#include "util/clock.h"
 #include "util/json.h"
 #include "util/text.h"
 #include "watch/detect.h"
@@ -105,11 +106,10 @@ static void on_signal(int sig)
 	stop_flag = 1;
 }
 
+/* Real time as the detector counts it (signed: differences). */
 static int64_t real_us(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+	return (int64_t)util_real_us();
 }
 
 /* A seed for query IDs, source ports and 0x20 case, which an off-path

@@ -170,11 +170,6 @@ static ssize_t names_read(void *cookie, char *buf, size_t size)
 
 /* ---- observations --------------------------------------------------------- */
 
-static bool verdict_wrong(enum probe_verdict v)
-{
-	return v == VERDICT_INJECTED || v == VERDICT_POISONED || v == VERDICT_INCONSISTENT;
-}
-
 /* Under the lock: R judged, from path P, for panel name PN. */
 static void observe(struct watch *w, unsigned p, const struct panel_name *pn,
 		    struct probe_result *r)
@@ -184,8 +179,8 @@ static void observe(struct watch *w, unsigned p, const struct panel_name *pn,
 		.zone = pn->zone, .server = pn->server, .verdict = r->verdict,
 		.replied = r->nreplies > 0, .group = r->group,
 	};
-	bool nodns = w->path[p].kind == WATCH_PATH_NODNS;
-	if (verdict_wrong(r->verdict) || (nodns && r->nreplies)) {
+	bool wrong, judged = watch_obs_judged(w->det, &o, &wrong);
+	if (wrong) {
 		int k = r->forged_reply;
 		if (k < 0 || k >= r->nreplies)
 			k = r->nreplies - 1;
@@ -197,7 +192,6 @@ static void observe(struct watch *w, unsigned p, const struct panel_name *pn,
 		snprintf(w->last_wrong_name[p], sizeof w->last_wrong_name[p], "%s", pn->text);
 	}
 	watch_detect_add(w->det, &o);
-	bool wrong, judged = watch_obs_judged(w->det, &o, &wrong);
 	w->iv[p].judged += judged;
 	w->iv[p].wrong += wrong;
 	if (w->db) {

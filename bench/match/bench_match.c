@@ -39,6 +39,7 @@
 #include <time.h>
 
 #include "match/match.h"
+#include "util/hash.h"
 #include "wire/name.h"
 
 #define RULES_DEFAULT 1000000
@@ -68,15 +69,6 @@ static uint32_t rnd(uint32_t n)
 	return (uint32_t)((rnd64() >> 32) % n);
 }
 
-static uint64_t mix64(uint64_t h)
-{
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ULL;
-	h ^= h >> 33;
-	return h;
-}
 
 /*
  * A word for rule I: six letters that are a bijection of I (so no two rules
@@ -88,7 +80,7 @@ static size_t word(uint64_t i, uint64_t salt, char *out)
 	const uint64_t span = 308915776; /* 26^6 */
 	/* 1000000007 is odd and prime, so coprime to 26^6: a bijection */
 	uint64_t v = (i * 1000000007ULL + salt * 1000003) % span;
-	uint64_t h = mix64(i ^ salt << 40);
+	uint64_t h = hash_fmix64(i ^ salt << 40);
 	size_t n = 6 + (size_t)(h % 7);
 	h /= 7;
 	for (size_t k = 0; k < 6; k++, v /= 26)

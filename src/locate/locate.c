@@ -299,24 +299,19 @@ int locate_run(const struct locate_config *cfg, struct locate_report *rep, char 
 	return 0;
 }
 
-static const char *addr_text(int family, const uint8_t *a, char *buf, size_t cap)
-{
-	return inet_ntop(family, a, buf, (socklen_t)cap) ? buf : "?";
-}
-
 void locate_print(FILE *out, const struct locate_config *cfg, const struct locate_report *rep)
 {
 	char a[64], n[WIRE_NAME_TEXT_MAX];
 	wire_name_to_text(cfg->qname, n, sizeof n);
 	fprintf(out, "locate: %s towards %s, probe TTL 1..%u, %u probe%s each\n", n,
-		addr_text(cfg->family, cfg->target, a, sizeof a), rep->max_ttl, cfg->probes,
+		net_packet_addr_text(cfg->family, cfg->target, a, sizeof a), rep->max_ttl, cfg->probes,
 		cfg->probes == 1 ? "" : "s");
 	fprintf(out, "  TTL  router (time exceeded)   DNS replies  their IP TTL\n");
 	for (unsigned t = 1; t <= rep->max_ttl; t++) {
 		const struct locate_hop *h = &rep->hop[t];
 		char r[64] = "*";
 		if (h->router_seen)
-			addr_text(cfg->family, h->router, r, sizeof r);
+			net_packet_addr_text(cfg->family, h->router, r, sizeof r);
 		else if (h->target_reached)
 			snprintf(r, sizeof r, "(target reached)");
 		fprintf(out, "  %3u  %-24s %11u", t, r, h->replies);
@@ -343,7 +338,7 @@ void locate_print(FILE *out, const struct locate_config *cfg, const struct locat
 		char r[64] = "an unknown router";
 		const struct locate_hop *h = &rep->hop[rep->hop_found];
 		if (h->router_seen)
-			addr_text(cfg->family, h->router, r, sizeof r);
+			net_packet_addr_text(cfg->family, h->router, r, sizeof r);
 		fprintf(out, "verdict: the injector sits at hop %d (%s)%s%s\n", rep->hop_found, r,
 			rep->hop_tentative ? ", tentatively: its replies came at one TTL only" : "",
 			rep->untrusted ? "; an injector that mirrors TTLs was not used to place it" : "");
@@ -364,7 +359,7 @@ void locate_print_json(FILE *out, const struct locate_config *cfg, const struct 
 	json_key(&j, "name");
 	json_string(&j, n);
 	json_key(&j, "target");
-	json_string(&j, addr_text(cfg->family, cfg->target, a, sizeof a));
+	json_string(&j, net_packet_addr_text(cfg->family, cfg->target, a, sizeof a));
 	json_key(&j, "hops");
 	json_array_begin(&j);
 	for (unsigned t = 1; t <= rep->max_ttl; t++) {
@@ -374,7 +369,7 @@ void locate_print_json(FILE *out, const struct locate_config *cfg, const struct 
 		json_uint(&j, t);
 		json_key(&j, "router");
 		if (h->router_seen)
-			json_string(&j, addr_text(cfg->family, h->router, a, sizeof a));
+			json_string(&j, net_packet_addr_text(cfg->family, h->router, a, sizeof a));
 		else
 			json_null(&j);
 		json_key(&j, "target_reached");

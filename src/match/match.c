@@ -111,6 +111,7 @@
 #include <strings.h>
 #include <sys/mman.h>
 
+#include "util/hash.h"
 #include "wire/msg.h"
 #include "wire/name.h"
 
@@ -355,17 +356,6 @@ static inline uint64_t pf_bits(uint64_t h, uint64_t *word, uint64_t wmask)
 	return (uint64_t)1 << (x >> 58) | (uint64_t)1 << ((x >> 52) & 63);
 }
 
-/* Final mix (murmur3 fmix64): the rolling hash's low bits are weak. */
-static inline uint64_t mix(uint64_t h)
-{
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ULL;
-	h ^= h >> 33;
-	return h;
-}
-
 static inline uint32_t tag_of(uint64_t m, size_t key_len)
 {
 	return (uint32_t)(m >> 40) << 8 | (uint32_t)key_len;
@@ -469,9 +459,9 @@ static uint64_t set_hash(const struct match_qtypes *q)
 {
 	uint64_t h = HASH_SEED;
 	for (int i = 0; i < 4; i++)
-		h = mix(h ^ q->bits[i]);
+		h = hash_fmix64(h ^ q->bits[i]);
 	for (unsigned i = 0; i < q->nmore; i++)
-		h = mix(h ^ q->more[i]);
+		h = hash_fmix64(h ^ q->more[i]);
 	return h;
 }
 
@@ -1111,7 +1101,7 @@ static int build(struct match_set *s)
 		uint64_t w, bits;
 		if (ru->kind == MATCH_EXACT || ru->kind == MATCH_SUBDOMAIN) {
 			uint64_t h = key_hash(key, ru->key_len);
-			hs[2 * r] = mix(h);
+			hs[2 * r] = hash_fmix64(h);
 			bits = pf_bits(h, &w, s->afmask);
 			s->afilter[w] |= bits;
 		} else if (ru->kind == MATCH_SUFFIX) {
@@ -1122,8 +1112,8 @@ static int build(struct match_set *s)
 				if (i == ru->plen)
 					ht = h;
 			}
-			hs[2 * r] = mix(h);
-			hs[2 * r + 1] = mix(ht);
+			hs[2 * r] = hash_fmix64(h);
+			hs[2 * r + 1] = hash_fmix64(ht);
 			bits = pf_bits(h, &w, s->pfmask);
 			s->pfilter[w] |= bits;
 			bits = pf_bits(ht, &w, s->afmask);
@@ -1374,7 +1364,7 @@ static inline void lk_filter(const struct match_set *s, struct lk *st)
 		uint64_t w, bits = pf_bits(h, &w, s->afmask);
 		st->cand[k] = (s->afilter[w] & bits) == bits;
 		if (st->cand[k]) {
-			st->am[k] = mix(h);
+			st->am[k] = hash_fmix64(h);
 			uint64_t c = cell_of(st->am[k], s->aligned.ncells);
 			__builtin_prefetch(&s->aligned.cells[c]);
 			__builtin_prefetch(&s->aligned.cells[c + 1 < s->aligned.ncells ? c + 1 : 0]);
@@ -1434,7 +1424,7 @@ static void lk_finish(const struct match_set *s, const struct lk *st, uint16_t q
 			if ((s->pfilter[w] & bits) != bits)
 				continue; /* certainly no such key */
 			struct nview pn;
-			if (probe(s, &s->partial, mix(h[j]), lc + j, len - j, &pn))
+			if (probe(s, &s->partial, hash_fmix64(h[j]), lc + j, len - j, &pn))
 				take_rents(s, pn.re, pn.n_exact, qtype, &b);
 		}
 	}

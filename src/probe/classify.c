@@ -12,6 +12,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "net/packet.h"
+#include "util/hash.h"
 #include "wire/edns.h"
 #include "wire/msg.h"
 #include "wire/name.h"
@@ -39,18 +41,12 @@ struct bmap {
 
 static uint64_t hash_bytes(const uint8_t *k, size_t n, uint64_t seed)
 {
-	uint64_t h = 0xcbf29ce484222325ull ^ seed;
+	uint64_t h = HASH_FNV_OFFSET ^ seed;
 	for (size_t i = 0; i < n; i++) {
 		h ^= k[i];
-		h *= 0x100000001b3ull;
+		h *= HASH_FNV_PRIME;
 	}
-	/* murmur3's finaliser: FNV's low bits alone are weak for the mask */
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdull;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ull;
-	h ^= h >> 33;
-	return h;
+	return hash_fmix64(h); /* FNV's low bits alone are weak for the mask */
 }
 
 static int bmap_init(struct bmap *m, size_t vsize, size_t max, uint64_t seed)
@@ -242,13 +238,6 @@ static bool addr_eq(const struct probe_addr *a, int family, const uint8_t *addr)
 {
 	return a->family == family && addr_len(family) &&
 	       memcmp(a->addr, addr, addr_len(family)) == 0;
-}
-
-static const char *addr_text(int family, const uint8_t *addr, char *buf, size_t cap)
-{
-	if (!addr_len(family) || !inet_ntop(family, addr, buf, (socklen_t)cap))
-		snprintf(buf, cap, "?");
-	return buf;
 }
 
 /* Key: the canonical name, then the qtype. Returns the key length, 0 if bad. */
@@ -945,7 +934,7 @@ static void ev_reply(struct ev *e, const struct probe_reply *p)
 	if (p->rcode != WIRE_RCODE_NOERROR)
 		ev_add(e, "%s", wire_rcode_name(p->rcode, b, sizeof b));
 	else if (p->naddrs)
-		ev_add(e, "%s%s", addr_text(p->addrs[0].family, p->addrs[0].addr, b, sizeof b),
+		ev_add(e, "%s%s", net_packet_addr_text(p->addrs[0].family, p->addrs[0].addr, b, sizeof b),
 		       p->naddrs > 1 ? " +more" : "");
 	else
 		ev_add(e, "no address");
@@ -960,7 +949,7 @@ static void ev_control(struct ev *e, const struct classify_control *ctl)
 	char b[64];
 	switch (ctl->expect) {
 	case CLASSIFY_EXPECT_ADDRS:
-		ev_add(e, "control %s", addr_text(ctl->addrs[0].family, ctl->addrs[0].addr, b, sizeof b));
+		ev_add(e, "control %s", net_packet_addr_text(ctl->addrs[0].family, ctl->addrs[0].addr, b, sizeof b));
 		if (ctl->naddrs > 1)
 			ev_add(e, " +%u", ctl->naddrs - 1u);
 		break;

@@ -18,6 +18,7 @@
 #include "probe/target.h"
 #include "store/ndjson.h"
 #include "store/sqlite.h"
+#include "util/text.h"
 #include "wire/msg.h"
 
 /* The results of one name, held until all its targets and types are in, so
@@ -222,13 +223,6 @@ static int usage(const char *what, const char *arg)
 	return 2;
 }
 
-static bool num(const char *s, double lo, double hi, double *v)
-{
-	char *end;
-	*v = strtod(s, &end);
-	return *s && !*end && *v >= lo && *v <= hi;
-}
-
 static void summary(const struct run *x, const struct probe_stats *st, const struct probe_names *n,
 		    double secs)
 {
@@ -291,13 +285,13 @@ int probe_cmd(int argc, char **argv)
 				goto out;
 			}
 			c->nqtypes = ++ntypes_opt;
-		} else if (!strcmp(a, "--rate") && num(val, 1, 5e6, &v)) c->rate = v;
-		else if (!strcmp(a, "--inflight") && num(val, 1, 1e6, &v)) c->inflight = (unsigned)v;
-		else if (!strcmp(a, "--retries") && num(val, 0, 10, &v)) c->retries = (unsigned)v;
-		else if (!strcmp(a, "--timeout") && num(val, 10, 60000, &v)) c->timeout_ms = (uint32_t)v;
-		else if (!strcmp(a, "--hold") && num(val, 0, 60000, &v)) c->hold_ms = (uint32_t)v;
-		else if (!strcmp(a, "--sockets") && num(val, 1, 64, &v)) c->sockets = (unsigned)v;
-		else if (!strcmp(a, "--seed") && num(val, 0, 1.8e19, &v)) c->seed = (uint64_t)v;
+		} else if (!strcmp(a, "--rate") && text_number(val, 1, 5e6, &v)) c->rate = v;
+		else if (!strcmp(a, "--inflight") && text_number(val, 1, 1e6, &v)) c->inflight = (unsigned)v;
+		else if (!strcmp(a, "--retries") && text_number(val, 0, 10, &v)) c->retries = (unsigned)v;
+		else if (!strcmp(a, "--timeout") && text_number(val, 10, 60000, &v)) c->timeout_ms = (uint32_t)v;
+		else if (!strcmp(a, "--hold") && text_number(val, 0, 60000, &v)) c->hold_ms = (uint32_t)v;
+		else if (!strcmp(a, "--sockets") && text_number(val, 1, 64, &v)) c->sockets = (unsigned)v;
+		else if (!strcmp(a, "--seed") && text_number(val, 0, 1.8e19, &v)) c->seed = (uint64_t)v;
 		else if (!strcmp(a, "--control-key") && nkeys < 8) keys[nkeys++] = val;
 		else if (!strcmp(a, "--control-run") && nruns < 8) runs[nruns++] = val;
 		else if (!strcmp(a, "--control-target")) ctl_label = val;

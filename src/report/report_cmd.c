@@ -15,6 +15,7 @@
 #include "report/html.h"
 #include "report/jread.h"
 #include "store/sqlite.h"
+#include "util/file.h"
 
 #define LOCATE_MAX 64
 
@@ -31,42 +32,14 @@ static int slurp(const char *path, char **buf, size_t *len)
 	FILE *f = fopen(path, "rb");
 	if (!f)
 		return -1;
-	char *b = NULL;
-	size_t n = 0, cap = 0;
-	for (;;) {
-		if (cap - n < 65536) {
-			size_t nc = cap ? cap * 2 : 262144;
-			if (nc > JREAD_TEXT_MAX * 4u) {
-				free(b);
-				fclose(f);
-				errno = EFBIG;
-				return -1;
-			}
-			char *nb = realloc(b, nc + 1);
-			if (!nb) {
-				free(b);
-				fclose(f);
-				errno = ENOMEM;
-				return -1;
-			}
-			b = nb;
-			cap = nc;
-		}
-		size_t got = fread(b + n, 1, cap - n, f);
-		n += got;
-		if (got == 0)
-			break;
-	}
-	int err = ferror(f);
+	uint8_t *b;
+	enum util_read_status st = util_read_all(f, JREAD_TEXT_MAX * 4u, &b, len);
 	fclose(f);
-	if (err) {
-		free(b);
-		errno = EIO;
+	if (st != UTIL_READ_OK) {
+		errno = st == UTIL_READ_TOO_LARGE ? EFBIG : st == UTIL_READ_NOMEM ? ENOMEM : EIO;
 		return -1;
 	}
-	b[n] = 0;
-	*buf = b;
-	*len = n;
+	*buf = (char *)b;
 	return 0;
 }
 

@@ -6,17 +6,10 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "net/packet.h"
 #include "util/json.h"
 #include "wire/msg.h"
 #include "wire/name.h"
-
-const char *ndjson_addr_text(int family, const uint8_t *addr, char *buf, size_t cap)
-{
-	if ((family != AF_INET && family != AF_INET6) ||
-	    !inet_ntop(family, addr, buf, (socklen_t)cap))
-		snprintf(buf, cap, "?");
-	return buf;
-}
 
 const char *ndjson_target_kind_name(enum probe_target_kind k)
 {
@@ -49,7 +42,7 @@ static void write_reply(struct json *j, const struct probe_reply *p, unsigned id
 	json_key(j, "rtt_us");
 	json_uint(j, p->rtt_us);
 	json_key(j, "src");
-	json_string(j, ndjson_addr_text(p->family, p->src, b, sizeof b));
+	json_string(j, net_packet_addr_text(p->family, p->src, b, sizeof b));
 	json_key(j, "sport");
 	json_uint(j, p->sport);
 	/* IP-level fields are null when not captured; ID and DF exist for IPv4 only. */
@@ -104,7 +97,7 @@ static void write_reply(struct json *j, const struct probe_reply *p, unsigned id
 		for (unsigned i = 0; i < n; i++) {
 			json_object_begin(j);
 			json_key(j, "addr");
-			json_string(j, ndjson_addr_text(p->addrs[i].family, p->addrs[i].addr, b,
+			json_string(j, net_packet_addr_text(p->addrs[i].family, p->addrs[i].addr, b,
 							sizeof b));
 			json_key(j, "ttl");
 			json_uint(j, p->addrs[i].ttl);
@@ -154,7 +147,7 @@ int ndjson_write_result(FILE *out, const struct probe_result *r,
 		json_key(&j, "kind");
 		json_string(&j, ndjson_target_kind_name(t->kind));
 		json_key(&j, "addr");
-		json_string(&j, ndjson_addr_text(t->family, t->addr, b, sizeof b));
+		json_string(&j, net_packet_addr_text(t->family, t->addr, b, sizeof b));
 		json_key(&j, "port");
 		json_uint(&j, t->port);
 	}

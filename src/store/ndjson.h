@@ -28,10 +28,6 @@ int ndjson_write_result(FILE *out, const struct probe_result *r,
 			const struct probe_target *targets, size_t ntargets,
 			unsigned flags);
 
-/* Presentation form of an address of FAMILY (AF_INET, AF_INET6) into BUF
- * (at least 46 bytes); "?" for an unknown family. Returns BUF. */
-const char *ndjson_addr_text(int family, const uint8_t *addr, char *buf, size_t cap);
-
 /* "resolver", "auth", "nodns" ("?" if out of range). */
 const char *ndjson_target_kind_name(enum probe_target_kind k);
 

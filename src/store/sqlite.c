@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "net/packet.h"
 #include "store/ndjson.h"
 #include "wire/name.h"
 
@@ -793,7 +794,7 @@ enum store_status store_run_begin(struct store_db *db, const char *cmdline,
 				  SQLITE_TRANSIENT);
 		sqlite3_bind_text(s, 4, ndjson_target_kind_name(t->kind), -1, SQLITE_STATIC);
 		sqlite3_bind_int(s, 5, family_num(t->family));
-		sqlite3_bind_text(s, 6, ndjson_addr_text(t->family, t->addr, a, sizeof a), -1,
+		sqlite3_bind_text(s, 6, net_packet_addr_text(t->family, t->addr, a, sizeof a), -1,
 				  SQLITE_TRANSIENT);
 		sqlite3_bind_int(s, 7, t->port);
 		if ((rc = sqlite3_step(s)) != SQLITE_DONE)
@@ -1084,7 +1085,7 @@ static int insert_result(struct store_db *db, const struct probe_result *r)
 		sqlite3_bind_int64(s, 3, (sqlite3_int64)p->time_us);
 		sqlite3_bind_int64(s, 4, p->rtt_us);
 		sqlite3_bind_int(s, 5, family_num(p->family));
-		sqlite3_bind_text(s, 6, ndjson_addr_text(p->family, p->src, a, sizeof a), -1,
+		sqlite3_bind_text(s, 6, net_packet_addr_text(p->family, p->src, a, sizeof a), -1,
 				  SQLITE_TRANSIENT);
 		sqlite3_bind_int(s, 7, p->sport);
 		if (p->ip_known)
@@ -1128,7 +1129,7 @@ static int insert_result(struct store_db *db, const struct probe_result *r)
 			sqlite3_bind_int64(s, 1, rrow);
 			sqlite3_bind_int(s, 2, (int)k);
 			sqlite3_bind_int(s, 3, family_num(ad->family));
-			sqlite3_bind_text(s, 4, ndjson_addr_text(ad->family, ad->addr, a, sizeof a),
+			sqlite3_bind_text(s, 4, net_packet_addr_text(ad->family, ad->addr, a, sizeof a),
 					  -1, SQLITE_TRANSIENT);
 			sqlite3_bind_int64(s, 5, ad->ttl);
 			rc = sqlite3_step(s);
@@ -1190,7 +1191,7 @@ enum store_status store_group_put(struct store_db *db, int32_t id, const char *f
 	list[0] = 0;
 	for (size_t i = 0; i < naddrs; i++) {
 		char a[64];
-		ndjson_addr_text(addrs[i].family, addrs[i].addr, a, sizeof a);
+		net_packet_addr_text(addrs[i].family, addrs[i].addr, a, sizeof a);
 		len += (size_t)snprintf(list + len, cap - len, "%s%s", i ? " " : "", a);
 	}
 	sqlite3_stmt *s = db->st[ST_UPS_GROUP];

@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 size_t text_cat(char *buf, size_t cap, size_t len, const char *fmt, ...)
 {
@@ -15,4 +16,11 @@ size_t text_cat(char *buf, size_t cap, size_t len, const char *fmt, ...)
 	if (n < 0)
 		return len;
 	return len + (size_t)n >= cap ? cap - 1 : len + (size_t)n;
+}
+
+bool text_number(const char *s, double lo, double hi, double *v)
+{
+	char *end;
+	*v = strtod(s, &end);
+	return *s && !*end && *v >= lo && *v <= hi;
 }

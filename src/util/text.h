@@ -2,6 +2,7 @@
 #ifndef DW_UTIL_TEXT_H
 #define DW_UTIL_TEXT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /*
@@ -12,5 +13,8 @@
  */
 size_t text_cat(char *buf, size_t cap, size_t len, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+
+/* A command-line number: all of S is a number in [LO, HI] (into *V). */
+bool text_number(const char *s, double lo, double hi, double *v);
 
 #endif

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "net/packet.h"
 #include "util/text.h"
 
 #define OPEN_BUCKETS 8   /* time series buckets open per path (late observations) */
@@ -369,12 +370,6 @@ static void incident_account(struct watch_detect *d, struct watch_incident *inc,
 	}
 }
 
-static void fmt_addr(const uint8_t *a, char *buf, size_t cap)
-{
-	if (!inet_ntop(AF_INET, a, buf, (socklen_t)cap))
-		snprintf(buf, cap, "?");
-}
-
 
 /*
  * The cause, with the evidence for and against (docs/watch.md, "Cause"):
@@ -441,7 +436,7 @@ static void weigh(struct watch_detect *d, struct watch_incident *inc)
 					    !memcmp(Q->addr, P->addr, 4) && inc->path_count[q].judged >= 3 &&
 					    inc->path_count[q].wrong == 0 && !split) {
 						split = true;
-						fmt_addr(P->addr, a, sizeof a);
+						net_packet_addr_text(AF_INET, P->addr, a, sizeof a);
 						lf = text_cat(f, fc, lf, "%sthe resolver %s answered forged from %s but correctly from %s (%llu answers)",
 							 lf ? "; " : "", a, P->vantage, Q->vantage,
 							 (unsigned long long)inc->path_count[q].judged);
@@ -498,7 +493,7 @@ static void weigh(struct watch_detect *d, struct watch_incident *inc)
 	}
 	if (nwrong_res == 1) {
 		inc->cause = WATCH_CAUSE_RESOLVER;
-		fmt_addr(wrong_res[0], a, sizeof a);
+		net_packet_addr_text(AF_INET, wrong_res[0], a, sizeof a);
 		lf = text_cat(f, fc, lf, "only the resolver %s served wrong answers; no address that runs no DNS answered, and no reply raced", a);
 		if (walk_j)
 			lf = text_cat(f, fc, lf, "; the authoritative servers asked directly gave the right answer for all %llu names",
@@ -650,7 +645,7 @@ static bool few_addresses(struct watch_detect *d, int64_t now, int64_t *started,
 		size_t dn = distinct(names, n), dz = distinct(zones, n), ds = distinct(servers, n);
 		if (dn >= d->t.min_names && dz >= d->t.min_zones && ds >= d->t.min_servers) {
 			char a[INET_ADDRSTRLEN];
-			fmt_addr(seen[k], a, sizeof a);
+			net_packet_addr_text(AF_INET, seen[k], a, sizeof a);
 			snprintf(why, cap, "%s answered %zu names in %zu zones on %zu servers within %.0f s",
 				 a, dn, dz, ds, (double)d->t.window_us / 1e6);
 			*started = first;
@@ -865,7 +860,7 @@ size_t watch_incident_summary(const struct watch_detect *d, const struct watch_i
 	n = text_cat(buf, cap, n, "Incident %d, from %s UTC (raised %.1f s later): ", inc->id, t0,
 		(double)(inc->raised_us - inc->started_us) / 1e6);
 	for (size_t i = 0; i < inc->naddrs && i < 4; i++) {
-		fmt_addr(inc->addr[i], a, sizeof a);
+		net_packet_addr_text(AF_INET, inc->addr[i], a, sizeof a);
 		n = text_cat(buf, cap, n, "%s%s", i ? ", " : "", a);
 	}
 	n = text_cat(buf, cap, n, "%s answered in place of the real addresses for", inc->naddrs ? "" : "wrong answers");

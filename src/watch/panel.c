@@ -7,14 +7,15 @@
 #include <string.h>
 
 #include "probe/engine.h"
+#include "util/hash.h"
 #include "util/rand.h"
 
 uint64_t panel_hash(const char *s)
 {
-	uint64_t h = 0xcbf29ce484222325ull;
+	uint64_t h = HASH_FNV_OFFSET;
 	for (; *s; s++) {
 		h ^= (uint8_t)tolower((unsigned char)*s);
-		h *= 0x100000001b3ull;
+		h *= HASH_FNV_PRIME;
 	}
 	return h;
 }

@@ -26,6 +26,7 @@
 #include "lab/host.h"
 #include "lab/lab.h"
 #include "locate/locate.h"
+#include "net/packet.h"
 #include "probe/classify.h"
 #include "probe/engine.h"
 #include "probe/target.h"
@@ -129,12 +130,6 @@ static void fmt_clock(int64_t us, char *buf, size_t cap)
 	localtime_r(&s, &tm);
 	size_t n = strftime(buf, cap, "%H:%M:%S", &tm);
 	snprintf(buf + n, cap - n, ".%d", (int)(us % 1000000 / 100000));
-}
-
-static void fmt_addr(const uint8_t *a, char *buf, size_t cap)
-{
-	if (!inet_ntop(AF_INET, a, buf, (socklen_t)cap))
-		snprintf(buf, cap, "?");
 }
 
 /* Enter vantage point HOST in the calling thread: a lab host's network
@@ -336,20 +331,36 @@ static void json_us(struct json *j, const char *key, int64_t us)
 		json_null(j);
 }
 
+/* Every event line starts alike: {"event":EVENT,"state":STATE,"time_us":T
+ * (STATE NULL: none); the caller adds its keys and ends it (event_end). */
+static void event_begin(struct json *j, FILE *out, const char *event, const char *state,
+			int64_t time_us)
+{
+	json_init(j, out);
+	json_object_begin(j);
+	json_key(j, "event");
+	json_string(j, event);
+	if (state) {
+		json_key(j, "state");
+		json_string(j, state);
+	}
+	json_key(j, "time_us");
+	json_int(j, time_us);
+}
+
+static void event_end(struct json *j)
+{
+	json_object_end(j);
+	json_newline(j);
+}
+
 /* The incident as one NDJSON line into OUT. */
 static void incident_json(struct watch *w, FILE *out, const char *state, int64_t now,
 			  int path, const struct watch_incident *inc)
 {
 	struct json j;
 	char a[INET_ADDRSTRLEN], text[4096];
-	json_init(&j, out);
-	json_object_begin(&j);
-	json_key(&j, "event");
-	json_string(&j, "incident");
-	json_key(&j, "state");
-	json_string(&j, state);
-	json_key(&j, "time_us");
-	json_int(&j, now);
+	event_begin(&j, out, "incident", state, now);
 	if (path >= 0) {
 		json_key(&j, "path");
 		json_string(&j, w->path[path].label);
@@ -408,7 +419,7 @@ static void incident_json(struct watch *w, FILE *out, const char *state, int64_t
 	for (size_t i = 0; i < inc->naddrs; i++) {
 		json_object_begin(&j);
 		json_key(&j, "addr");
-		fmt_addr(inc->addr[i], a, sizeof a);
+		net_packet_addr_text(AF_INET, inc->addr[i], a, sizeof a);
 		json_string(&j, a);
 		json_key(&j, "count");
 		json_uint(&j, inc->addr_count[i]);
@@ -439,8 +450,7 @@ static void incident_json(struct watch *w, FILE *out, const char *state, int64_t
 	json_key(&j, "summary");
 	watch_incident_summary(w->det, inc, text, sizeof text);
 	json_string(&j, text);
-	json_object_end(&j);
-	json_newline(&j);
+	event_end(&j);
 }
 
 /* --on-incident: one command at a time, in event order (a hook must never
@@ -598,7 +608,7 @@ static void store_incident(struct watch *w, const struct watch_incident *inc)
 	n = 0;
 	for (size_t i = 0; i < inc->naddrs; i++) {
 		char a[INET_ADDRSTRLEN];
-		fmt_addr(inc->addr[i], a, sizeof a);
+		net_packet_addr_text(AF_INET, inc->addr[i], a, sizeof a);
 		n = text_cat(si->addresses, sizeof si->addresses, n, "%s%s", i ? " " : "", a);
 	}
 	watch_incident_summary(w->det, inc, si->summary, sizeof si->summary);
@@ -648,18 +658,10 @@ static void on_event(void *ctx, const struct watch_event *e)
 			e->kind == WATCH_EV_PATH_DOWN ? "no reply for 3 s: the server or the path is down (not counted as forgery)"
 						      : "answering again");
 		struct json j;
-		json_init(&j, w->ev);
-		json_object_begin(&j);
-		json_key(&j, "event");
-		json_string(&j, "path");
-		json_key(&j, "state");
-		json_string(&j, state);
-		json_key(&j, "time_us");
-		json_int(&j, e->time_us);
+		event_begin(&j, w->ev, "path", state, e->time_us);
 		json_key(&j, "path");
 		json_string(&j, w->path[e->path].label);
-		json_object_end(&j);
-		json_newline(&j);
+		event_end(&j);
 		fflush(w->ev);
 		return;
 	}
@@ -723,12 +725,7 @@ static void on_bucket(void *ctx, const struct watch_bucket *b)
 	struct watch *w = ctx;
 	struct json j;
 	char a[INET_ADDRSTRLEN];
-	json_init(&j, w->ev);
-	json_object_begin(&j);
-	json_key(&j, "event");
-	json_string(&j, "series");
-	json_key(&j, "time_us");
-	json_int(&j, b->start_us);
+	event_begin(&j, w->ev, "series", NULL, b->start_us);
 	json_key(&j, "path");
 	json_string(&j, w->path[b->path].label);
 	json_key(&j, "judged");
@@ -752,13 +749,12 @@ static void on_bucket(void *ctx, const struct watch_bucket *b)
 	json_key(&j, "addresses");
 	json_object_begin(&j);
 	for (size_t i = 0; i < b->naddrs; i++) {
-		fmt_addr(b->addr[i], a, sizeof a);
+		net_packet_addr_text(AF_INET, b->addr[i], a, sizeof a);
 		json_key(&j, a);
 		json_uint(&j, b->addr_count[i]);
 	}
 	json_object_end(&j);
-	json_object_end(&j);
-	json_newline(&j);
+	event_end(&j);
 }
 
 /* ---- locate --------------------------------------------------------------- */
@@ -787,7 +783,7 @@ static void *locate_main(void *arg)
 		hop = rep->hop_found;
 		char r[INET_ADDRSTRLEN] = "";
 		if (rep->hop[hop].router_seen)
-			fmt_addr(rep->hop[hop].router, r, sizeof r);
+			net_packet_addr_text(AF_INET, rep->hop[hop].router, r, sizeof r);
 		snprintf(note, sizeof note, "%s%s%s%sfrom %s towards %s%s", r[0] ? "the router " : "",
 			 r, r[0] ? " " : "", rep->hop_tentative ? "(tentative) " : "", host, w->path[p].target,
 			 rep->untrusted ? "; a TTL-mirroring injector seen and not trusted" : "");
@@ -820,13 +816,6 @@ static int usage(const char *what, const char *arg)
 {
 	fprintf(stderr, "dnswatch watch: %s '%s' (see `dnswatch help watch`)\n", what, arg);
 	return 2;
-}
-
-static bool num(const char *s, double lo, double hi, double *v)
-{
-	char *end;
-	*v = strtod(s, &end);
-	return *s && !*end && *v >= lo && *v <= hi;
 }
 
 static struct vantage *vantage_get(struct watch *w, const char *host)
@@ -944,15 +933,15 @@ int watch_cmd(int argc, char **argv)
 		else if (!strcmp(o, "--db")) db = val;
 		else if (!strcmp(o, "--events")) events = val;
 		else if (!strcmp(o, "--on-incident")) w->on_incident = val;
-		else if (!strcmp(o, "--rate") && num(val, 0.1, 10000, &v)) rate = v;
-		else if (!strcmp(o, "--panel") && num(val, 1, 1e6, &v)) panel_size = (unsigned)v;
-		else if (!strcmp(o, "--churn") && num(val, 0, 1, &v)) churn = v;
-		else if (!strcmp(o, "--walk-rate") && num(val, 0.1, 1000, &v)) w->walk_rate = v;
-		else if (!strcmp(o, "--duration") && num(val, 0, 1e7, &v)) duration = v;
-		else if (!strcmp(o, "--status") && num(val, 0, 3600, &v)) w->status_s = (int)v;
-		else if (!strcmp(o, "--timeout") && num(val, 50, 10000, &v)) w->timeout_ms = (uint32_t)v;
-		else if (!strcmp(o, "--hold") && num(val, 0, 10000, &v)) hold = (unsigned)v;
-		else if (!strcmp(o, "--seed") && num(val, 0, 1.8e19, &v)) w->seed = (uint64_t)v;
+		else if (!strcmp(o, "--rate") && text_number(val, 0.1, 10000, &v)) rate = v;
+		else if (!strcmp(o, "--panel") && text_number(val, 1, 1e6, &v)) panel_size = (unsigned)v;
+		else if (!strcmp(o, "--churn") && text_number(val, 0, 1, &v)) churn = v;
+		else if (!strcmp(o, "--walk-rate") && text_number(val, 0.1, 1000, &v)) w->walk_rate = v;
+		else if (!strcmp(o, "--duration") && text_number(val, 0, 1e7, &v)) duration = v;
+		else if (!strcmp(o, "--status") && text_number(val, 0, 3600, &v)) w->status_s = (int)v;
+		else if (!strcmp(o, "--timeout") && text_number(val, 50, 10000, &v)) w->timeout_ms = (uint32_t)v;
+		else if (!strcmp(o, "--hold") && text_number(val, 0, 10000, &v)) hold = (unsigned)v;
+		else if (!strcmp(o, "--seed") && text_number(val, 0, 1.8e19, &v)) w->seed = (uint64_t)v;
 		else { rc = usage("bad option or value", o); goto out; }
 	}
 	if (!w->lab && (!npathspec || !key)) {
@@ -1095,14 +1084,7 @@ int watch_cmd(int argc, char **argv)
 			fprintf(stderr, " %s%s", w->path[p].label, w->path[p].outside ? "(outside)" : "");
 		fputc('\n', stderr);
 		struct json j;
-		json_init(&j, w->ev);
-		json_object_begin(&j);
-		json_key(&j, "event");
-		json_string(&j, "watch");
-		json_key(&j, "state");
-		json_string(&j, "start");
-		json_key(&j, "time_us");
-		json_int(&j, t0);
+		event_begin(&j, w->ev, "watch", "start", t0);
 		json_key(&j, "run");
 		json_int(&j, w->run);
 		json_key(&j, "paths");
@@ -1110,8 +1092,7 @@ int watch_cmd(int argc, char **argv)
 		for (size_t p = 0; p < w->npaths; p++)
 			json_string(&j, w->path[p].label);
 		json_array_end(&j);
-		json_object_end(&j);
-		json_newline(&j);
+		event_end(&j);
 		fflush(w->ev);
 	}
 	for (size_t i = 0; i < w->nv; i++) {
@@ -1194,18 +1175,10 @@ int watch_cmd(int argc, char **argv)
 	}
 	{
 		struct json j;
-		json_init(&j, w->ev);
-		json_object_begin(&j);
-		json_key(&j, "event");
-		json_string(&j, "watch");
-		json_key(&j, "state");
-		json_string(&j, w->failed ? "failed" : "stopped");
-		json_key(&j, "time_us");
-		json_int(&j, end);
+		event_begin(&j, w->ev, "watch", w->failed ? "failed" : "stopped", end);
 		json_key(&j, "incidents");
 		json_uint(&j, ninc);
-		json_object_end(&j);
-		json_newline(&j);
+		event_end(&j);
 		fflush(w->ev);
 	}
 	hook_finish(w);

@@ -191,7 +191,7 @@ static void name_add(struct names *nm, const char *text, uint16_t qtype, uint8_t
 	size_t len;
 	if (nm->used + WIRE_NAME_MAX > nm->cap)
 		die("name buffer", "too small");
-	if (wire_name_from_text(text, nm->wire + nm->used, &len) != WIRE_OK)
+	if (wire_name_from_text(text, nm->wire + nm->used, &len) != DW_OK)
 		die("bad generated name", text);
 	nm->off[nm->n] = nm->used;
 	nm->qtype[nm->n] = qtype;
@@ -378,7 +378,7 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof spot / sizeof spot[0]; i++) {
 		uint8_t w[WIRE_NAME_MAX];
 		size_t len;
-		if (wire_name_from_text(spot[i].name, w, &len) != WIRE_OK)
+		if (wire_name_from_text(spot[i].name, w, &len) != DW_OK)
 			die("bad spot name", spot[i].name);
 		bool got = match_lookup(s, w, spot[i].qtype, &res);
 		if (got != (spot[i].value >= 0) || (got && res.value != (uint32_t)spot[i].value)) {

@@ -66,7 +66,7 @@ static void die(const char *what, const char *detail)
 static void name_of(const char *text, uint8_t out[WIRE_NAME_MAX])
 {
 	size_t n;
-	if (wire_name_from_text(text, out, &n) != WIRE_OK)
+	if (wire_name_from_text(text, out, &n) != DW_OK)
 		die("bad name in the benchmark", text);
 }
 
@@ -95,9 +95,9 @@ static void add_a(struct wire_builder *b, const char *owner, uint8_t a0, uint8_t
 
 static void finish(struct wire_builder *b, struct message *m)
 {
-	enum wire_status st = wire_build_finish(b, &m->len);
-	if (st != WIRE_OK)
-		die("building message failed", wire_strerror(st));
+	enum dw_status st = wire_build_finish(b, &m->len);
+	if (st != DW_OK)
+		die("building message failed", dw_strerror(st));
 }
 
 static void build_a1(struct message *m)
@@ -178,7 +178,7 @@ static size_t run_ours(struct ctx *c, size_t iters)
 	const uint8_t *raw = c->msg->buf;
 	size_t len = c->msg->len;
 	for (size_t i = 0; i < iters; i++) {
-		if (wire_msg_parse(&c->m, raw, len, c->rr, RR_CAP) != WIRE_OK)
+		if (wire_msg_parse(&c->m, raw, len, c->rr, RR_CAP) != DW_OK)
 			die("wire_msg_parse failed during timing", c->msg->name);
 		sink += c->m.rr_count;
 	}
@@ -250,8 +250,8 @@ static void check_agree(struct ctx *c)
 	const struct message *msg = c->msg;
 	char buf[160];
 
-	enum wire_status st = wire_msg_parse(&c->m, msg->buf, msg->len, c->rr, RR_CAP);
-	if (st != WIRE_OK)
+	enum dw_status st = wire_msg_parse(&c->m, msg->buf, msg->len, c->rr, RR_CAP);
+	if (st != DW_OK)
 		die("wire_msg_parse rejects the message",
 		    wire_error_describe(&c->m.err, buf, sizeof buf));
 	int ret = knot_pkt_parse(c->pkt, 0);

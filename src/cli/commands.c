@@ -3,13 +3,13 @@
 
 #include <string.h>
 
-#include "decode/decode_cmd.h"
-#include "inject/inject_cmd.h"
-#include "lab/lab.h"
-#include "locate/locate_cmd.h"
-#include "probe/probe_cmd.h"
-#include "report/report_cmd.h"
-#include "watch/watch_cmd.h"
+#include "cli/decode_cmd.h"
+#include "cli/inject_cmd.h"
+#include "cli/lab_cmd.h"
+#include "cli/locate_cmd.h"
+#include "cli/probe_cmd.h"
+#include "cli/report_cmd.h"
+#include "cli/watch_cmd.h"
 
 
 static int cmd_help(int argc, char **argv);

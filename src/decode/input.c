@@ -129,13 +129,13 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *d
 	pc->counts->packets++;
 	o.packet = pc->counts->packets;
 	o.ts = h->ts;
-	enum net_packet_status st = net_packet_parse(pc->link, data, h->caplen, &o.pkt);
-	if (st == NET_PKT_FRAGMENT) {
+	enum dw_status st = net_packet_parse(pc->link, data, h->caplen, &o.pkt);
+	if (st == DW_E_FRAGMENT) {
 		pc->counts->fragments++;
 		return;
 	}
-	if (st != NET_PKT_OK) {
-		if (st == NET_PKT_NOT_IP || st == NET_PKT_NOT_UDP)
+	if (st != DW_OK) {
+		if (st == DW_E_NOT_IP || st == DW_E_NOT_UDP)
 			pc->counts->not_dns++;
 		else
 			pc->counts->undecodable++;
@@ -200,9 +200,9 @@ int decode_read(FILE *f, const char *name, decode_message_fn fn, void *ctx,
 	size_t n;
 	int rc = 0;
 	/* Captures can be large; text and raw inputs are checked below. */
-	enum util_read_status st = util_read_all(f, CAPTURE_MAX, &buf, &n);
+	enum dw_status st = util_read_all(f, CAPTURE_MAX, &buf, &n);
 	if (st) {
-		snprintf(err, errcap, "%s: %s", name, util_read_strerror(st));
+		snprintf(err, errcap, "%s: %s", name, dw_strerror(st));
 		return -1;
 	}
 	if (n == 0) {

@@ -123,7 +123,7 @@ static void hexdump(FILE *out, const uint8_t *b, size_t n)
 }
 
 void present_text(FILE *out, const struct decode_origin *o, const struct wire_msg *m,
-		  enum wire_status st)
+		  enum dw_status st)
 {
 	char b1[32], b2[32], owner[WIRE_NAME_TEXT_MAX];
 	origin_text(out, o, m->len);
@@ -272,7 +272,7 @@ static void json_edns(struct json *j, const struct wire_msg *m)
 }
 
 void present_json(FILE *out, const struct decode_origin *o, const struct wire_msg *m,
-		  enum wire_status st)
+		  enum dw_status st)
 {
 	static const char *const formats[] = {"raw", "hex", "pcap"};
 	static const char *const count_keys[] = {"qdcount", "ancount", "nscount", "arcount"};
@@ -364,7 +364,7 @@ void present_json(FILE *out, const struct decode_origin *o, const struct wire_ms
 		const struct wire_error *e = &m->err;
 		json_object_begin(&j);
 		json_key(&j, "reason");
-		json_string(&j, wire_strerror(e->status));
+		json_string(&j, dw_strerror(e->status));
 		json_key(&j, "offset");
 		json_uint(&j, e->offset);
 		json_key(&j, "section");

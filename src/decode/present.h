@@ -13,9 +13,9 @@
 
 /* Text form; MSG is parsed (or failed to parse) from RAW. */
 void present_text(FILE *out, const struct decode_origin *o, const struct wire_msg *msg,
-		  enum wire_status st);
+		  enum dw_status st);
 /* One line of JSON (NDJSON). */
 void present_json(FILE *out, const struct decode_origin *o, const struct wire_msg *msg,
-		  enum wire_status st);
+		  enum dw_status st);
 
 #endif

@@ -12,15 +12,15 @@ enum inject_class inject_classify(int link, const uint8_t *frame, size_t len,
 {
 	q->frame = frame;
 	q->len = len;
-	enum net_packet_status st = net_packet_parse(link, frame, len, &q->pkt);
-	if (st == NET_PKT_FRAGMENT)
+	enum dw_status st = net_packet_parse(link, frame, len, &q->pkt);
+	if (st == DW_E_FRAGMENT)
 		return INJ_FRAGMENT;
-	if (st != NET_PKT_OK || q->pkt.dport != 53 || q->pkt.payload_cut)
+	if (st != DW_OK || q->pkt.dport != 53 || q->pkt.payload_cut)
 		return INJ_NOT_UDP53;
 	q->l2_len = (size_t)(q->pkt.ip - frame);
 
 	if (wire_msg_parse(&q->msg, q->pkt.payload, q->pkt.payload_len, q->rr,
-			   INJECT_QUERY_RR) != WIRE_OK)
+			   INJECT_QUERY_RR) != DW_OK)
 		return q->pkt.payload_len >= WIRE_HEADER_LEN && (q->pkt.payload[2] & 0x80)
 			       ? INJ_RESPONSE : INJ_MALFORMED;
 	const struct wire_header *h = &q->msg.hdr;

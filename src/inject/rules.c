@@ -385,10 +385,10 @@ struct inject_rules *inject_rules_load(const char *path, char *err, size_t errca
 	}
 	uint8_t *buf;
 	size_t n;
-	enum util_read_status st = util_read_all(f, RULES_FILE_MAX, &buf, &n);
+	enum dw_status st = util_read_all(f, RULES_FILE_MAX, &buf, &n);
 	fclose(f);
 	if (st) {
-		snprintf(err, errcap, "%s: %s", path, util_read_strerror(st));
+		snprintf(err, errcap, "%s: %s", path, dw_strerror(st));
 		return NULL;
 	}
 	struct inject_rules *r = inject_rules_parse((const char *)buf, n, path, err, errcap);

@@ -11,7 +11,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "lab/lab.h"
 #include "lab/topology.h"
 
 int lab_host_enter(const char *lab, const char *host, char *err, size_t errcap)
@@ -56,4 +55,15 @@ bool lab_host_current(void)
 	if (d)
 		closedir(d);
 	return found;
+}
+
+int lab_name_valid(const char *name)
+{
+	size_t n = strlen(name);
+	if (n == 0 || n > LAB_NAME_MAX)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!((name[i] >= 'a' && name[i] <= 'z') || (name[i] >= '0' && name[i] <= '9')))
+			return 0;
+	return 1;
 }

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "key/key.h"
+
 const char *const lab_tld_names[LAB_TLD_COUNT] = {"com", "net", "org", "cn"};
 
 /* splitmix64: tiny, fast, and the same sequence on every machine, which is
@@ -193,31 +195,34 @@ static void pop_ip4(uint32_t a, char *buf, size_t cap)
 
 int lab_pop_write_key(const struct lab_pop *pop, FILE *f)
 {
-	fprintf(f, "# dnswatch lab answer key v1 seed=%llu names=%zu zones=%zu\n",
-		(unsigned long long)pop->seed, pop->nnames, pop->nzones);
-	fputs("name\ttype\taddresses\tzone\tserver\tttl\n", f);
+	if (key_write_header(f, pop->seed, pop->nnames, pop->nzones))
+		return -1;
 	for (size_t i = 0; i < pop->nnames; i++) {
 		const struct lab_pop_name *n = &pop->names[i];
 		const struct lab_pop_zone *z = &pop->zones[n->zone];
 		char srv[16], a[16];
+		/* the addresses of one type, comma-separated */
+		char answer[(LAB_POP_A_MAX + LAB_POP_AAAA_MAX) * (INET6_ADDRSTRLEN + 1) + 1];
+		size_t at = 0;
 		pop_ip4(z->server, srv, sizeof srv);
-		fprintf(f, "%s\tA\t", n->name);
 		for (unsigned j = 0; j < n->na; j++) {
 			pop_ip4(n->a[j], a, sizeof a);
-			fprintf(f, "%s%s", j ? "," : "", a);
+			at += (size_t)snprintf(answer + at, sizeof answer - at, "%s%s", j ? "," : "", a);
 		}
-		fprintf(f, "\t%s\t%s\t%u\n", z->name, srv, n->ttl);
-		if (n->n6) {
-			fprintf(f, "%s\tAAAA\t", n->name);
-			for (unsigned j = 0; j < n->n6; j++) {
-				char b[INET6_ADDRSTRLEN];
-				inet_ntop(AF_INET6, n->aaaa[j], b, sizeof b);
-				fprintf(f, "%s%s", j ? "," : "", b);
-			}
-			fprintf(f, "\t%s\t%s\t%u\n", z->name, srv, n->ttl);
+		if (key_write_row(f, n->name, "A", answer, z->name, srv, (long)n->ttl))
+			return -1;
+		if (!n->n6)
+			continue;
+		at = 0;
+		for (unsigned j = 0; j < n->n6; j++) {
+			char b[INET6_ADDRSTRLEN];
+			inet_ntop(AF_INET6, n->aaaa[j], b, sizeof b);
+			at += (size_t)snprintf(answer + at, sizeof answer - at, "%s%s", j ? "," : "", b);
 		}
+		if (key_write_row(f, n->name, "AAAA", answer, z->name, srv, (long)n->ttl))
+			return -1;
 	}
-	return ferror(f) ? -1 : 0;
+	return 0;
 }
 
 int lab_pop_write_zone(const struct lab_pop *pop, size_t zi, FILE *f)

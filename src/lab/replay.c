@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "lab/netns.h"
-#include "lab/probe.h"
+#include "lab/check.h"
 #include "lab/proc.h"
 #include "lab/servers.h"
 #include "lab/topology.h"
@@ -372,9 +372,9 @@ static int rp_rogue_up(struct rp *r, uint32_t addr, uint32_t answer, char *res, 
 	}
 	r->rogue = pid;
 	rp_mark(r, "rogue.pid", pid, a);
-	struct lab_probe p;
+	struct lab_check p;
 	memset(&p, 0, sizeof p);
-	p = (struct lab_probe){.ns = ns, .addr = addr, .qname = "com.", .qtype = 6, .rd = 0, .fd = -1};
+	p = (struct lab_check){.ns = ns, .addr = addr, .qname = "com.", .qtype = 6, .rd = 0, .fd = -1};
 	long long end = rp_mono_us() + 5000000;
 	int answered = 0;
 	for (int k = 0; k < 200 && rp_mono_us() < end && !answered; k++) {
@@ -383,12 +383,12 @@ static int rp_rogue_up(struct rp *r, uint32_t addr, uint32_t answer, char *res, 
 			char line[400];
 			lab_proc_log_reason(log, line, sizeof line);
 			snprintf(res, cap, "the rogue nsd exited: %s", line);
-			lab_probe_close(&p, 1);
+			lab_check_close(&p, 1);
 			return -1;
 		}
-		answered = lab_probe_run(&p, 1, 50) == 1;
+		answered = lab_check_run(&p, 1, 50) == 1;
 	}
-	lab_probe_close(&p, 1);
+	lab_check_close(&p, 1);
 	if (!answered) {
 		snprintf(res, cap, "the rogue nsd at %s did not answer within 5 s", a);
 		return -1;
@@ -434,7 +434,7 @@ static uint32_t rp_glue(struct rp *r, const char *tld, const char *name)
 		return 0;
 	uint8_t q[512], a[4096];
 	uint16_t id = (uint16_t)(rp_mono_us() & 0xffff);
-	int ql = lab_probe_query(q, sizeof q, id, name, 1, 0);
+	int ql = lab_check_query(q, sizeof q, id, name, 1, 0);
 	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(53)};
 	inet_pton(AF_INET, lab_servers[i].addr, &sa.sin_addr);
 	uint32_t got = 0;

@@ -11,7 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "lab/probe.h"
+#include "lab/check.h"
 #include "lab/proc.h"
 #include "lab/sign.h"
 #include "lab/topology.h"
@@ -364,7 +364,7 @@ static long long srv_now_ms(void)
 int lab_servers_start(const char *lab, const char *dir, pid_t *pids, int timeout_ms,
 		      volatile sig_atomic_t *stop, char *err, size_t errcap)
 {
-	struct lab_probe pr[64];
+	struct lab_check pr[64];
 	static char qnames[64][128];
 	int idx[64], n = 0;
 	memset(pr, 0, sizeof pr);
@@ -402,7 +402,7 @@ int lab_servers_start(const char *lab, const char *dir, pid_t *pids, int timeout
 			return -1;
 		}
 		pids[i] = pid;
-		pr[n] = (struct lab_probe){.ns = NULL, .addr = srv_addr(s->addr),
+		pr[n] = (struct lab_check){.ns = NULL, .addr = srv_addr(s->addr),
 					   .qname = lab_server_check_name(dir, (int)i, qnames[n],
 									  sizeof qnames[n]),
 					   .qtype = 6, .rd = 0, .fd = -1};
@@ -433,7 +433,7 @@ int lab_servers_start(const char *lab, const char *dir, pid_t *pids, int timeout
 				goto out;
 			}
 		}
-		if (lab_probe_run(pr, n, 40) == n) {
+		if (lab_check_run(pr, n, 40) == n) {
 			rc = 0;
 			break;
 		}
@@ -457,6 +457,6 @@ int lab_servers_start(const char *lab, const char *dir, pid_t *pids, int timeout
 		}
 	}
 out:
-	lab_probe_close(pr, n);
+	lab_check_close(pr, n);
 	return rc;
 }

@@ -142,7 +142,7 @@ static void on_packet(struct ctx *c, const uint8_t *ip, size_t len)
 	}
 	/* A DNS reply to one of our probes. */
 	struct net_packet p;
-	if (net_packet_parse_ip(ip, len, &p) != NET_PKT_OK || p.dport != c->port ||
+	if (net_packet_parse_ip(ip, len, &p) != DW_OK || p.dport != c->port ||
 	    p.sport != cfg->port || p.family != cfg->family || memcmp(p.src, cfg->target, alen) ||
 	    p.payload_len < WIRE_HEADER_LEN)
 		return;
@@ -167,7 +167,7 @@ static void on_packet(struct ctx *c, const uint8_t *ip, size_t len)
 	if (!g->answer[0]) {
 		struct wire_rr rr[16];
 		struct wire_msg m;
-		if (wire_msg_parse(&m, p.payload, p.payload_len, rr, 16) == WIRE_OK) {
+		if (wire_msg_parse(&m, p.payload, p.payload_len, rr, 16) == DW_OK) {
 			size_t a = wire_msg_section_start(&m, WIRE_SEC_ANSWER);
 			for (size_t k = a; k < a + wire_msg_section_count(&m, WIRE_SEC_ANSWER); k++)
 				if (rr[k].type == WIRE_T_A || rr[k].type == WIRE_T_AAAA) {

@@ -13,15 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum net_packet_status {
-	NET_PKT_OK = 0,
-	NET_PKT_TRUNCATED,   /* the capture ends inside a header */
-	NET_PKT_NOT_IP,      /* ARP and friends */
-	NET_PKT_NOT_UDP,     /* TCP, ICMP, ... */
-	NET_PKT_FRAGMENT,    /* an IP fragment: no whole UDP datagram here */
-	NET_PKT_BAD_HEADER,  /* an IP or UDP header that contradicts itself */
-	NET_PKT_UNKNOWN_LINK /* a link type this decoder does not know */
-};
+#include "util/error.h"
 
 struct net_packet {
 	int family;            /* AF_INET or AF_INET6 */
@@ -49,13 +41,11 @@ struct net_packet {
 #define NET_LINK_LOOP 108
 
 /* Decode FRAME[0..LEN) of link type LINK into P. */
-enum net_packet_status net_packet_parse(int link, const uint8_t *frame, size_t len,
+enum dw_status net_packet_parse(int link, const uint8_t *frame, size_t len,
 					struct net_packet *p);
 /* Decode from the IP header on (raw sockets, AF_PACKET cooked). */
-enum net_packet_status net_packet_parse_ip(const uint8_t *ip, size_t len,
+enum dw_status net_packet_parse_ip(const uint8_t *ip, size_t len,
 					   struct net_packet *p);
-
-const char *net_packet_strerror(enum net_packet_status s);
 
 /* "198.18.0.1" or "fd53::1" into BUF (INET6_ADDRSTRLEN). */
 const char *net_packet_addr_text(int family, const uint8_t *addr, char *buf, size_t cap);

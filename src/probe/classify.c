@@ -977,7 +977,7 @@ static int reply_ede(const struct probe_reply *p)
 	struct wire_rr rr[64];
 	struct wire_msg m;
 	if (p->rawlen > PROBE_RAW_MAX || p->rawlen < p->len ||
-	    wire_msg_parse(&m, p->raw, p->rawlen, rr, 64) != WIRE_OK ||
+	    wire_msg_parse(&m, p->raw, p->rawlen, rr, 64) != DW_OK ||
 	    !m.edns.present)
 		return -1;
 	size_t pos = 0;

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "key/key.h"
 #include "wire/msg.h"
 #include "wire/name.h"
 
@@ -111,85 +112,39 @@ static int next_line(FILE *f, char **buf, size_t *cap, const char **why)
 
 long classify_control_load_key(struct classify *c, const char *path, char *err, size_t errcap)
 {
-	FILE *f = fopen(path, "r");
-	if (!f) {
-		snprintf(err, errcap, "%s: %s", path, strerror(errno));
+	struct key_reader kr;
+	struct key_row row;
+	struct dw_error e;
+	dw_error_clear(&e);
+	if (key_open(&kr, path, &e)) {
+		snprintf(err, errcap, "%s", e.text);
 		return -1;
 	}
-	char *line = NULL;
-	const char *why = NULL;
-	size_t cap = 0;
-	unsigned long lineno = 0;
 	long loaded = 0;
-	const char *rwhy = NULL;
-	char whybuf[96];
 	int rc;
-	while ((rc = next_line(f, &line, &cap, &rwhy)) == 1) {
-		lineno++;
-		if (line[0] == '#') {
-			/* "# dnswatch lab answer key v1 ...": refuse a version we do not know */
-			const char *v = strstr(line, "answer key v");
-			if (v) {
-				long ver = strtol(v + 12, NULL, 10);
-				if (ver != 1) {
-					snprintf(whybuf, sizeof whybuf, "answer key version %ld (this reads 1)", ver);
-					why = whybuf;
-					break;
-				}
-			}
-			continue;
-		}
-		if (!line[0] || !strncmp(line, "name\t", 5))
-			continue;
-		char *field[6] = {0};
-		int nf = 0;
-		char *save = line;
-		for (char *tab; nf < 6; nf++) {
-			field[nf] = save;
-			tab = strchr(save, '\t');
-			if (!tab) {
-				nf++;
-				break;
-			}
-			*tab = '\0';
-			save = tab + 1;
-		}
-		if (nf < 3) {
-			why = "fewer than 3 TAB-separated fields (name type addresses ...)";
-			break;
-		}
-		uint8_t name[WIRE_NAME_MAX];
-		size_t nl;
-		if (wire_name_from_text(field[0], name, &nl) != WIRE_OK) {
-			snprintf(whybuf, sizeof whybuf, "bad name '%.40s'", field[0]);
-			why = whybuf;
-			break;
-		}
-		uint16_t type;
-		if (!wire_type_from_name(field[1], &type) || type == 0) {
-			snprintf(whybuf, sizeof whybuf, "bad type '%.20s'", field[1]);
-			why = whybuf;
+	while ((rc = key_next(&kr, &row, &e)) == 1) {
+		if (row.name_status != DW_OK) {
+			rc = dw_error_at(&e, DW_E_SYNTAX, path, row.line, "bad name '%.40s'", row.name);
 			break;
 		}
 		struct classify_control ctl;
 		memset(&ctl, 0, sizeof ctl);
 		ctl.source = CLASSIFY_SRC_KEY;
-		const char *addrs = field[2];
-		if (!addrs[0] || !strcmp(addrs, "-")) {
+		if (!row.answer[0] || !strcmp(row.answer, "-")) {
 			ctl.expect = CLASSIFY_EXPECT_NODATA;
-		} else if (rcode_from_name(addrs, &ctl.rcode)) {
+		} else if (rcode_from_name(row.answer, &ctl.rcode)) {
 			ctl.expect = ctl.rcode == WIRE_RCODE_NOERROR ? CLASSIFY_EXPECT_NODATA
 								     : CLASSIFY_EXPECT_RCODE;
 		} else {
 			ctl.expect = CLASSIFY_EXPECT_ADDRS;
-			int fam = type == WIRE_T_A ? AF_INET : type == WIRE_T_AAAA ? AF_INET6 : 0;
+			int fam = row.type == WIRE_T_A ? AF_INET : row.type == WIRE_T_AAAA ? AF_INET6 : 0;
 			char *s2 = NULL;
-			for (char *a = strtok_r(field[2], ",", &s2); a; a = strtok_r(NULL, ",", &s2)) {
+			for (char *a = strtok_r(row.answer, ",", &s2); a;
+			     a = strtok_r(NULL, ",", &s2)) {
 				struct probe_addr pa;
 				if (!addr_parse(a, fam, &pa)) {
-					snprintf(whybuf, sizeof whybuf, "bad %s address '%.46s'",
-						 field[1], a);
-					why = whybuf;
+					rc = dw_error_at(&e, DW_E_SYNTAX, path, row.line, "bad %s address '%.46s'",
+							 row.type_text, a);
 					break;
 				}
 				if (ctl.naddrs < CLASSIFY_CONTROL_ADDRS_MAX)
@@ -197,26 +152,23 @@ long classify_control_load_key(struct classify *c, const char *path, char *err, 
 				else
 					ctl.overflow = true;
 			}
-			if (why)
+			if (rc < 0)
 				break;
 			if (!ctl.naddrs) {
-				why = "no address";
+				rc = dw_error_at(&e, DW_E_SYNTAX, path, row.line, "no address");
 				break;
 			}
 		}
-		if (classify_control_add(c, name, type, &ctl) ||
-		    classify_control_complete(c, name, CLASSIFY_SRC_KEY)) {
-			why = "control table full";
+		if (classify_control_add(c, row.wire, row.type, &ctl) ||
+		    classify_control_complete(c, row.wire, CLASSIFY_SRC_KEY)) {
+			rc = dw_error_at(&e, DW_E_TOO_LARGE, path, row.line, "control table full");
 			break;
 		}
 		loaded++;
 	}
-	if (rc < 0 && !why)
-		why = rwhy;
-	free(line);
-	fclose(f);
-	if (why) {
-		snprintf(err, errcap, "%s:%lu: %s", path, rc < 0 ? lineno + 1 : lineno, why);
+	key_close(&kr);
+	if (rc < 0) {
+		snprintf(err, errcap, "%s", e.text);
 		return -1;
 	}
 	return loaded;
@@ -493,7 +445,7 @@ static int ndjson_result(struct classify *c, const struct jparse *j, const struc
 	uint16_t qtype;
 	enum probe_verdict v;
 	if (!nm || nm->type != J_STR || !qt || qt->type != J_STR || !vd || vd->type != J_STR ||
-	    !reps || reps->type != J_ARR || wire_name_from_text(nm->str, name, &nl) != WIRE_OK ||
+	    !reps || reps->type != J_ARR || wire_name_from_text(nm->str, name, &nl) != DW_OK ||
 	    !wire_type_from_name(qt->str, &qtype) || !probe_verdict_from_name(vd->str, &v))
 		return 0;
 

@@ -56,9 +56,9 @@ const char *probe_name_check(const char *text, uint8_t *name)
 		      (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' || *p == '.'))
 			return "bad character (letters, digits, '-', '_' and '.' only)";
 	size_t wl;
-	enum wire_status st = wire_name_from_text(text, name, &wl);
+	enum dw_status st = wire_name_from_text(text, name, &wl);
 	if (st)
-		return st == WIRE_E_BAD_TEXT ? "empty label" : wire_strerror(st);
+		return st == DW_E_BAD_TEXT ? "empty label" : dw_strerror(st);
 	return NULL;
 }
 
@@ -460,7 +460,7 @@ static void finish(struct engine *e, int32_t i)
 static void on_packet(struct engine *e, const uint8_t *ip, size_t len, uint64_t t_us)
 {
 	struct net_packet p;
-	if (net_packet_parse_ip(ip, len, &p) != NET_PKT_OK) /* ICMP: for locate */
+	if (net_packet_parse_ip(ip, len, &p) != DW_OK) /* ICMP: for locate */
 		return;
 	int sock = e->port_sock[p.dport];
 	if (sock < 0 || p.payload_len < 2) {

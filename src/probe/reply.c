@@ -51,12 +51,12 @@ int probe_reply_fill(struct probe_reply *r, const uint8_t *dns, size_t len,
 		return -1;
 	}
 
-	enum wire_status st = wire_msg_parse(&m, dns, len, rr, REPLY_RR_MAX);
+	enum dw_status st = wire_msg_parse(&m, dns, len, rr, REPLY_RR_MAX);
 	/* Too many records is not malformed: the first REPLY_RR_MAX were read
 	 * and checked, and they are what a verdict looks at. */
-	r->parsed = st == WIRE_OK || st == WIRE_E_TOO_MANY_RR;
+	r->parsed = st == DW_OK || st == DW_E_TOO_MANY_RR;
 	r->flags = m.hdr.flags;
-	r->rcode = (uint16_t)(st == WIRE_OK ? wire_msg_rcode(&m) : WIRE_RCODE(m.hdr.flags));
+	r->rcode = (uint16_t)(st == DW_OK ? wire_msg_rcode(&m) : WIRE_RCODE(m.hdr.flags));
 	r->ancount = m.hdr.count[WIRE_SEC_ANSWER];
 	r->nscount = m.hdr.count[WIRE_SEC_AUTHORITY];
 	r->arcount = m.hdr.count[WIRE_SEC_ADDITIONAL];

@@ -224,7 +224,7 @@ static int read_run(struct gather *g, struct report_run *run)
 				       run->targets[t].label[0] ? run->targets[t].label : "?");
 	struct store_iter *it;
 	struct store_filter f = STORE_FILTER_ALL(run->info.id);
-	if (store_iter_open(g->db, &f, &it) != STORE_OK) {
+	if (store_iter_open(g->db, &f, &it) != DW_OK) {
 		free(pidx);
 		set_err(g, "reading results", g->db);
 		return -1;
@@ -233,7 +233,7 @@ static int read_run(struct gather *g, struct report_run *run)
 	int ret = 0;
 	bool got = true;
 	while (r && ret == 0) {
-		if (store_iter_next(it, r, &got) != STORE_OK) {
+		if (store_iter_next(it, r, &got) != DW_OK) {
 			set_err(g, "reading results", g->db);
 			ret = -1;
 			break;
@@ -304,12 +304,12 @@ static int load_run(struct gather *g, struct report_run *run)
 	int64_t id = run->info.id;
 	char what[64];
 	snprintf(what, sizeof what, "reading run %" PRId64, id);
-	if (store_run_info(g->db, id, &run->info) != STORE_OK) {
+	if (store_run_info(g->db, id, &run->info) != DW_OK) {
 		set_err(g, what, g->db);
 		return -1;
 	}
 	size_t n;
-	if (store_targets(g->db, id, NULL, 0, &n) != STORE_OK) {
+	if (store_targets(g->db, id, NULL, 0, &n) != DW_OK) {
 		set_err(g, what, g->db);
 		return -1;
 	}
@@ -318,7 +318,7 @@ static int load_run(struct gather *g, struct report_run *run)
 		set_err(g, what, NULL);
 		return -1;
 	}
-	if (store_targets(g->db, id, run->targets, n, &run->ntargets) != STORE_OK) {
+	if (store_targets(g->db, id, run->targets, n, &run->ntargets) != DW_OK) {
 		set_err(g, what, g->db);
 		return -1;
 	}
@@ -329,7 +329,7 @@ static int load_run(struct gather *g, struct report_run *run)
 		set_err(g, what, NULL);
 		return -1;
 	}
-	if (store_verdict_counts(g->db, id, counts, run->ntargets) != STORE_OK) {
+	if (store_verdict_counts(g->db, id, counts, run->ntargets) != DW_OK) {
 		free(counts);
 		set_err(g, what, g->db);
 		return -1;
@@ -593,7 +593,7 @@ int report_gather(struct store_db *db, struct report_data *d, char *err, size_t 
 	memset(d, 0, sizeof *d);
 	struct gather g = {.d = d, .db = db, .err = err, .errcap = errcap};
 	err[0] = 0;
-	if (store_runs(db, collect_run, &g) != STORE_OK) {
+	if (store_runs(db, collect_run, &g) != DW_OK) {
 		set_err(&g, "listing runs", db);
 		return -1;
 	}
@@ -615,14 +615,14 @@ int report_gather(struct store_db *db, struct report_data *d, char *err, size_t 
 	int ret = 0;
 	for (size_t i = 0; i < d->nruns && ret == 0; i++) {
 		struct group_ctx gc = {&g, d->runs[i].info.id};
-		if (store_groups(db, gc.run, collect_group, &gc) != STORE_OK) {
+		if (store_groups(db, gc.run, collect_group, &gc) != DW_OK) {
 			set_err(&g, "reading injector groups", db);
 			ret = -1;
 		}
 	}
 	for (size_t i = 0; i < d->nruns && ret == 0; i++)
 		ret = load_run(&g, &d->runs[i]);
-	if (ret == 0 && store_incidents(db, &d->incidents_present, collect_incident, &g) != STORE_OK) {
+	if (ret == 0 && store_incidents(db, &d->incidents_present, collect_incident, &g) != DW_OK) {
 		set_err(&g, "reading incidents", db);
 		ret = -1;
 	}

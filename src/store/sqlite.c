@@ -173,26 +173,6 @@ struct store_db {
 	struct store_stats stats;
 };
 
-static const char *const status_text[STORE_E_COUNT] = {
-	[STORE_OK] = "ok",
-	[STORE_E_OPEN] = "cannot open the database",
-	[STORE_E_VERSION] = "schema version newer than this program",
-	[STORE_E_FOREIGN] = "not a dnswatch store",
-	[STORE_E_FULL] = "disk or database full",
-	[STORE_E_IO] = "I/O error",
-	[STORE_E_DB] = "database error",
-	[STORE_E_NOMEM] = "out of memory",
-	[STORE_E_NORUN] = "no such run",
-	[STORE_E_STATE] = "call out of order",
-	[STORE_E_DUP] = "result already stored",
-	[STORE_E_ARG] = "bad argument",
-};
-
-const char *store_strerror(enum store_status s)
-{
-	return (unsigned)s < STORE_E_COUNT ? status_text[s] : "?";
-}
-
 static uint64_t mono_ms(void)
 {
 	struct timespec ts;
@@ -225,16 +205,16 @@ static const char *rc_name(int rc)
 	}
 }
 
-static enum store_status rc_status(int rc)
+static enum dw_status rc_status(int rc)
 {
 	switch (rc & 0xff) {
-	case SQLITE_OK: case SQLITE_DONE: case SQLITE_ROW: return STORE_OK;
-	case SQLITE_FULL: return STORE_E_FULL;
-	case SQLITE_IOERR: return STORE_E_IO;
-	case SQLITE_NOMEM: return STORE_E_NOMEM;
-	case SQLITE_NOTADB: return STORE_E_FOREIGN;
-	case SQLITE_CANTOPEN: case SQLITE_PERM: return STORE_E_OPEN;
-	default: return STORE_E_DB;
+	case SQLITE_OK: case SQLITE_DONE: case SQLITE_ROW: return DW_OK;
+	case SQLITE_FULL: return DW_E_FULL;
+	case SQLITE_IOERR: return DW_E_IO;
+	case SQLITE_NOMEM: return DW_E_NOMEM;
+	case SQLITE_NOTADB: return DW_E_FOREIGN;
+	case SQLITE_CANTOPEN: case SQLITE_PERM: return DW_E_OPEN;
+	default: return DW_E_DB;
 	}
 }
 
@@ -260,7 +240,7 @@ static void report(struct store_db *db, const char *why, const char *what, ...)
 
 /* Report a failed SQLite call RC; returns its status. */
 __attribute__((format(printf, 3, 4)))
-static enum store_status sql_fail(struct store_db *db, int rc, const char *what, ...)
+static enum dw_status sql_fail(struct store_db *db, int rc, const char *what, ...)
 {
 	char w[512], why[300];
 	va_list ap;
@@ -389,7 +369,7 @@ static const char schema_v1[] =
 	"INSERT INTO meta (key, value) VALUES ('application', 'dnswatch'),"
 	" ('schema_version', '1');\n";
 
-static enum store_status create_schema(struct store_db *db)
+static enum dw_status create_schema(struct store_db *db)
 {
 	char sql[sizeof schema_v1 + 256];
 	snprintf(sql, sizeof sql,
@@ -401,16 +381,16 @@ static enum store_status create_schema(struct store_db *db)
 		 schema_v1, wall_us(), STORE_APPLICATION_ID, STORE_SCHEMA_VERSION);
 	int rc = exec(db, sql);
 	if (rc != SQLITE_OK) {
-		enum store_status st = sql_fail(db, rc, "creating the schema (version %d)",
+		enum dw_status st = sql_fail(db, rc, "creating the schema (version %d)",
 						STORE_SCHEMA_VERSION);
 		if (!sqlite3_get_autocommit(db->h))
 			exec(db, "ROLLBACK");
 		return st;
 	}
-	return STORE_OK;
+	return DW_OK;
 }
 
-static enum store_status check_schema(struct store_db *db, bool *empty)
+static enum dw_status check_schema(struct store_db *db, bool *empty)
 {
 	int64_t ver, app, n;
 	int rc = query_int(db, "PRAGMA user_version", 0, &ver);
@@ -427,11 +407,11 @@ static enum store_status check_schema(struct store_db *db, bool *empty)
 			 "schema version %" PRId64 " is newer than this dnswatch understands (%d)",
 			 ver, STORE_SCHEMA_VERSION);
 		report(db, why, "opening the store (upgrade dnswatch to read it)");
-		return STORE_E_VERSION;
+		return DW_E_VERSION;
 	}
 	if (ver == 0 && n == 0) {
 		*empty = true;
-		return STORE_OK;
+		return DW_OK;
 	}
 	if (ver < 1 || app != STORE_APPLICATION_ID) {
 		char why[160];
@@ -439,18 +419,18 @@ static enum store_status check_schema(struct store_db *db, bool *empty)
 			 "not a dnswatch store (application_id %#" PRIx64 ", user_version %" PRId64 ")",
 			 (uint64_t)app, ver);
 		report(db, why, "opening the store");
-		return STORE_E_FOREIGN;
+		return DW_E_FOREIGN;
 	}
-	return STORE_OK;
+	return DW_OK;
 }
 
-enum store_status store_open(struct store_db **out, const char *path,
+enum dw_status store_open(struct store_db **out, const char *path,
 			     const struct store_opts *opts)
 {
 	*out = NULL;
 	struct store_db *db = calloc(1, sizeof *db);
 	if (!db)
-		return STORE_E_NOMEM;
+		return DW_E_NOMEM;
 	if (opts)
 		db->opts = *opts;
 	if (!db->opts.batch_results)
@@ -465,22 +445,22 @@ enum store_status store_open(struct store_db **out, const char *path,
 		free(db->path);
 		free(db->batch);
 		free(db);
-		return STORE_E_NOMEM;
+		return DW_E_NOMEM;
 	}
-	enum store_status st = STORE_OK;
+	enum dw_status st = DW_OK;
 	int flags = db->opts.readonly ? SQLITE_OPEN_READONLY
 				      : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
 	int rc = sqlite3_open_v2(path, &db->h, flags, NULL);
 	if (rc != SQLITE_OK) {
 		st = sql_fail(db, rc, "opening the store");
-		if (st == STORE_E_DB)
-			st = STORE_E_OPEN;
+		if (st == DW_E_DB)
+			st = DW_E_OPEN;
 		goto fail;
 	}
 	sqlite3_extended_result_codes(db->h, 0);
 	sqlite3_busy_timeout(db->h, 5000);
 	bool empty;
-	if ((st = check_schema(db, &empty)) != STORE_OK)
+	if ((st = check_schema(db, &empty)) != DW_OK)
 		goto fail;
 	if (!db->opts.readonly) {
 		/* WAL: readers (report, a second watch) never block the writer, and a
@@ -494,7 +474,7 @@ enum store_status store_open(struct store_db **out, const char *path,
 			st = sql_fail(db, rc, "setting WAL mode");
 			goto fail;
 		}
-		if (empty && (st = create_schema(db)) != STORE_OK)
+		if (empty && (st = create_schema(db)) != DW_OK)
 			goto fail;
 		for (int i = 0; i < ST_COUNT; i++) {
 			rc = sqlite3_prepare_v3(db->h, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
@@ -506,11 +486,11 @@ enum store_status store_open(struct store_db **out, const char *path,
 		}
 	} else if (empty) {
 		report(db, "empty database", "opening the store read-only");
-		st = STORE_E_FOREIGN;
+		st = DW_E_FOREIGN;
 		goto fail;
 	}
 	*out = db;
-	return STORE_OK;
+	return DW_OK;
 fail:
 	for (int i = 0; i < ST_COUNT; i++)
 		sqlite3_finalize(db->st[i]);
@@ -537,11 +517,11 @@ static void run_clear(struct store_db *db)
 	db->done_count = 0;
 }
 
-enum store_status store_close(struct store_db *db)
+enum dw_status store_close(struct store_db *db)
 {
 	if (!db)
-		return STORE_OK;
-	enum store_status st = store_flush(db);
+		return DW_OK;
+	enum dw_status st = store_flush(db);
 	run_clear(db);
 	for (int i = 0; i < ST_COUNT; i++)
 		sqlite3_finalize(db->st[i]);
@@ -585,25 +565,25 @@ static void batch_rollback(struct store_db *db)
 	db->in_txn = false;
 }
 
-static enum store_status batch_begin(struct store_db *db)
+static enum dw_status batch_begin(struct store_db *db)
 {
 	if (db->in_txn)
-		return STORE_OK;
+		return DW_OK;
 	int rc = exec(db, "BEGIN IMMEDIATE");
 	if (rc != SQLITE_OK)
 		return sql_fail(db, rc, "beginning a batch (run %" PRId64 ")", db->run);
 	db->in_txn = true;
 	db->batch_t0_ms = mono_ms();
 	db->batch_n = 0;
-	return STORE_OK;
+	return DW_OK;
 }
 
 /* Fail the open batch: report what was written, roll it back. */
-static enum store_status batch_fail(struct store_db *db, int rc, const char *doing)
+static enum dw_status batch_fail(struct store_db *db, int rc, const char *doing)
 {
 	uint64_t lo, hi;
 	batch_range(db, &lo, &hi);
-	enum store_status st = sql_fail(db, rc,
+	enum dw_status st = sql_fail(db, rc,
 		"%s (batch of %zu results, run %" PRId64 ", seq %" PRIu64 "..%" PRIu64
 		"); this batch is rolled back, earlier batches are kept",
 		doing, db->batch_n, db->run, lo, hi);
@@ -611,10 +591,10 @@ static enum store_status batch_fail(struct store_db *db, int rc, const char *doi
 	return st;
 }
 
-enum store_status store_flush(struct store_db *db)
+enum dw_status store_flush(struct store_db *db)
 {
 	if (!db->in_txn)
-		return STORE_OK;
+		return DW_OK;
 	/* The high-water mark goes in the same transaction as the rows it covers. */
 	uint64_t k = done_scan(&db->done);
 	sqlite3_stmt *s = db->st[ST_PROGRESS];
@@ -633,14 +613,14 @@ enum store_status store_flush(struct store_db *db)
 	db->stats.results += db->batch_n;
 	db->done_count += db->batch_n;
 	db->batch_n = 0;
-	return STORE_OK;
+	return DW_OK;
 }
 
-enum store_status store_tick(struct store_db *db)
+enum dw_status store_tick(struct store_db *db)
 {
 	if (db->in_txn && mono_ms() - db->batch_t0_ms >= db->opts.batch_ms)
 		return store_flush(db);
-	return STORE_OK;
+	return DW_OK;
 }
 
 void store_get_stats(const struct store_db *db, struct store_stats *st)
@@ -725,33 +705,33 @@ static bool qtypes_parse(struct store_db *db, const char *text)
 	return true;
 }
 
-static enum store_status done_init(struct store_db *db, uint64_t below)
+static enum dw_status done_init(struct store_db *db, uint64_t below)
 {
 	done_free(&db->done);
 	db->done.nt = (uint32_t)(db->ntargets * qslots(db));
 	db->done.below = below;
-	return STORE_OK;
+	return DW_OK;
 }
 
-enum store_status store_run_begin(struct store_db *db, const char *cmdline,
+enum dw_status store_run_begin(struct store_db *db, const char *cmdline,
 				  const char *options, const struct probe_target *targets,
 				  size_t ntargets, const uint16_t *qtypes, size_t nqtypes,
 				  int64_t *run)
 {
 	if (db->opts.readonly || ntargets == 0 || ntargets > UINT16_MAX + 1u ||
 	    nqtypes > STORE_QTYPES_MAX || (nqtypes && !qtypes))
-		return STORE_E_ARG;
+		return DW_E_INVALID;
 	for (size_t i = 0; i < nqtypes; i++)
 		for (size_t k = 0; k < i; k++)
 			if (qtypes[i] == qtypes[k])
-				return STORE_E_ARG;
-	enum store_status st = store_flush(db);
-	if (st != STORE_OK)
+				return DW_E_INVALID;
+	enum dw_status st = store_flush(db);
+	if (st != DW_OK)
 		return st;
 	run_clear(db);
 	db->targets = malloc(ntargets * sizeof *targets);
 	if (!db->targets)
-		return STORE_E_NOMEM;
+		return DW_E_NOMEM;
 	memcpy(db->targets, targets, ntargets * sizeof *targets);
 	db->ntargets = ntargets;
 	if (nqtypes)
@@ -808,7 +788,7 @@ enum store_status store_run_begin(struct store_db *db, const char *cmdline,
 	done_init(db, 0);
 	if (run)
 		*run = id;
-	return STORE_OK;
+	return DW_OK;
 fail:
 	st = sql_fail(db, rc, "beginning a run (%zu targets)", ntargets);
 	sqlite3_finalize(s);
@@ -818,16 +798,16 @@ fail:
 	return st;
 }
 
-static enum store_status resolve_run(struct store_db *db, int64_t run, int64_t *id)
+static enum dw_status resolve_run(struct store_db *db, int64_t run, int64_t *id)
 {
 	if (run > 0) {
 		*id = run;
-		return STORE_OK;
+		return DW_OK;
 	}
 	int rc = query_int(db, "SELECT max(id) FROM runs", 0, id);
 	if (rc != SQLITE_OK)
 		return sql_fail(db, rc, "finding the last run");
-	return *id ? STORE_OK : STORE_E_NORUN;
+	return *id ? DW_OK : DW_E_NORUN;
 }
 
 /* One row of `targets` (idx, label, kind, family, address, port) into T. */
@@ -842,7 +822,7 @@ static void target_from_row(sqlite3_stmt *s, struct probe_target *t)
 	t->port = (uint16_t)sqlite3_column_int(s, 5);
 }
 
-static enum store_status load_targets(struct store_db *db, int64_t run, size_t n)
+static enum dw_status load_targets(struct store_db *db, int64_t run, size_t n)
 {
 	sqlite3_stmt *s;
 	int rc = sqlite3_prepare_v2(db->h,
@@ -853,7 +833,7 @@ static enum store_status load_targets(struct store_db *db, int64_t run, size_t n
 	db->targets = calloc(n ? n : 1, sizeof *db->targets);
 	if (!db->targets) {
 		sqlite3_finalize(s);
-		return STORE_E_NOMEM;
+		return DW_E_NOMEM;
 	}
 	db->ntargets = n;
 	sqlite3_bind_int64(s, 1, run);
@@ -867,15 +847,15 @@ static enum store_status load_targets(struct store_db *db, int64_t run, size_t n
 	sqlite3_finalize(s);
 	if (rc != SQLITE_DONE)
 		return sql_fail(db, rc, "reading the targets of run %" PRId64, run);
-	return STORE_OK;
+	return DW_OK;
 }
 
-enum store_status store_run_resume(struct store_db *db, int64_t run, int64_t *run_out)
+enum dw_status store_run_resume(struct store_db *db, int64_t run, int64_t *run_out)
 {
 	if (db->opts.readonly)
-		return STORE_E_ARG;
-	enum store_status st = store_flush(db);
-	if (st != STORE_OK)
+		return DW_E_INVALID;
+	enum dw_status st = store_flush(db);
+	if (st != DW_OK)
 		return st;
 	run_clear(db);
 	int64_t id = run;
@@ -886,7 +866,7 @@ enum store_status store_run_resume(struct store_db *db, int64_t run, int64_t *ru
 			return sql_fail(db, rc, "finding the last unfinished run");
 		if (!id) {
 			report(db, "no unfinished run", "resuming");
-			return STORE_E_NORUN;
+			return DW_E_NORUN;
 		}
 	}
 	sqlite3_stmt *s;
@@ -902,7 +882,7 @@ enum store_status store_run_resume(struct store_db *db, int64_t run, int64_t *ru
 		if (rc != SQLITE_DONE)
 			return sql_fail(db, rc, "reading run %" PRId64, id);
 		report(db, "no such run", "resuming run %" PRId64, id);
-		return STORE_E_NORUN;
+		return DW_E_NORUN;
 	}
 	bool running = strcmp(col_text(s, 0), "running") == 0;
 	int64_t nt = sqlite3_column_int64(s, 1);
@@ -912,14 +892,14 @@ enum store_status store_run_resume(struct store_db *db, int64_t run, int64_t *ru
 	if (!running) {
 		db->nqtypes = 0;
 		report(db, "run is finished", "resuming run %" PRId64, id);
-		return STORE_E_NORUN;
+		return DW_E_NORUN;
 	}
 	if (nt <= 0 || nt > UINT16_MAX + 1 || below < 0 || !qt_ok) {
 		db->nqtypes = 0;
 		report(db, "run record is damaged", "resuming run %" PRId64, id);
-		return STORE_E_DB;
+		return DW_E_DB;
 	}
-	if ((st = load_targets(db, id, (size_t)nt)) != STORE_OK) {
+	if ((st = load_targets(db, id, (size_t)nt)) != DW_OK) {
 		run_clear(db);
 		return st;
 	}
@@ -948,7 +928,7 @@ enum store_status store_run_resume(struct store_db *db, int64_t run, int64_t *ru
 		if (done_mark(&db->done, (uint64_t)seq, slot) < 0) {
 			sqlite3_finalize(s);
 			run_clear(db);
-			return STORE_E_NOMEM;
+			return DW_E_NOMEM;
 		}
 		above++;
 	}
@@ -962,15 +942,15 @@ enum store_status store_run_resume(struct store_db *db, int64_t run, int64_t *ru
 	db->done_count = (uint64_t)below * db->done.nt + above;
 	if (run_out)
 		*run_out = id;
-	return STORE_OK;
+	return DW_OK;
 }
 
-enum store_status store_run_finish(struct store_db *db, bool failed)
+enum dw_status store_run_finish(struct store_db *db, bool failed)
 {
 	if (!db->run)
-		return STORE_E_STATE;
-	enum store_status st = store_flush(db);
-	if (st != STORE_OK)
+		return DW_E_STATE;
+	enum dw_status st = store_flush(db);
+	if (st != DW_OK)
 		return st;
 	sqlite3_stmt *s;
 	int rc = sqlite3_prepare_v2(db->h,
@@ -988,7 +968,7 @@ enum store_status store_run_finish(struct store_db *db, bool failed)
 		return sql_fail(db, rc, "marking run %" PRId64 " %s", db->run,
 				failed ? "failed" : "finished");
 	run_clear(db);
-	return STORE_OK;
+	return DW_OK;
 }
 
 int64_t store_run_id(const struct store_db *db)
@@ -1141,21 +1121,21 @@ static int insert_result(struct store_db *db, const struct probe_result *r)
 	return SQLITE_DONE;
 }
 
-enum store_status store_put(struct store_db *db, const struct probe_result *r)
+enum dw_status store_put(struct store_db *db, const struct probe_result *r)
 {
 	if (!db->run || db->opts.readonly)
-		return STORE_E_STATE;
+		return DW_E_STATE;
 	uint32_t slot;
 	if (!slot_of(db, r->target, r->qtype, &slot))
-		return STORE_E_ARG;
+		return DW_E_INVALID;
 	if (!db->opts.append_only && done_test(&db->done, r->seq, slot))
-		return STORE_E_DUP;
-	enum store_status st = batch_begin(db);
-	if (st != STORE_OK)
+		return DW_E_DUP;
+	enum dw_status st = batch_begin(db);
+	if (st != DW_OK)
 		return st;
 	if (!db->opts.append_only && done_mark(&db->done, r->seq, slot) < 0) {
 		report(db, "out of memory", "marking seq %" PRIu64 " stored", r->seq);
-		return STORE_E_NOMEM;
+		return DW_E_NOMEM;
 	}
 	db->batch[db->batch_n].seq = r->seq;
 	db->batch[db->batch_n].slot = slot;
@@ -1170,24 +1150,24 @@ enum store_status store_put(struct store_db *db, const struct probe_result *r)
 	if (db->batch_n >= db->opts.batch_results ||
 	    mono_ms() - db->batch_t0_ms >= db->opts.batch_ms)
 		return store_flush(db);
-	return STORE_OK;
+	return DW_OK;
 }
 
-enum store_status store_group_put(struct store_db *db, int32_t id, const char *fingerprint,
+enum dw_status store_group_put(struct store_db *db, int32_t id, const char *fingerprint,
 				  uint64_t count, const struct probe_addr *addrs,
 				  size_t naddrs)
 {
 	if (!db->run || db->opts.readonly)
-		return STORE_E_STATE;
+		return DW_E_STATE;
 	if (id < 0)
-		return STORE_E_ARG;
-	enum store_status st = batch_begin(db);
-	if (st != STORE_OK)
+		return DW_E_INVALID;
+	enum dw_status st = batch_begin(db);
+	if (st != DW_OK)
 		return st;
 	size_t cap = naddrs * 48 + 1, len = 0;
 	char *list = malloc(cap);
 	if (!list)
-		return STORE_E_NOMEM;
+		return DW_E_NOMEM;
 	list[0] = 0;
 	for (size_t i = 0; i < naddrs; i++) {
 		char a[64];
@@ -1209,16 +1189,16 @@ enum store_status store_group_put(struct store_db *db, int32_t id, const char *f
 		snprintf(what, sizeof what, "writing group %d", (int)id);
 		return batch_fail(db, rc, what);
 	}
-	return STORE_OK;
+	return DW_OK;
 }
 
 /* ---- reading --------------------------------------------------------------------- */
 
-enum store_status store_run_info(struct store_db *db, int64_t run, struct store_run_info *info)
+enum dw_status store_run_info(struct store_db *db, int64_t run, struct store_run_info *info)
 {
 	int64_t id;
-	enum store_status st = resolve_run(db, run, &id);
-	if (st != STORE_OK)
+	enum dw_status st = resolve_run(db, run, &id);
+	if (st != DW_OK)
 		return st;
 	sqlite3_stmt *s;
 	int rc = sqlite3_prepare_v2(db->h,
@@ -1242,11 +1222,11 @@ enum store_status store_run_info(struct store_db *db, int64_t run, struct store_
 		info->nqueries = (uint64_t)sqlite3_column_int64(s, 8);
 		copy_text(info->qtypes, sizeof info->qtypes, col_text(s, 9));
 		sqlite3_finalize(s);
-		return STORE_OK;
+		return DW_OK;
 	}
 	sqlite3_finalize(s);
 	if (rc == SQLITE_DONE)
-		return STORE_E_NORUN;
+		return DW_E_NORUN;
 	return sql_fail(db, rc, "reading run %" PRId64, id);
 }
 
@@ -1265,17 +1245,17 @@ void store_iter_close(struct store_iter *it)
 	free(it);
 }
 
-enum store_status store_iter_open(struct store_db *db, const struct store_filter *f,
+enum dw_status store_iter_open(struct store_db *db, const struct store_filter *f,
 				  struct store_iter **out)
 {
 	*out = NULL;
 	int64_t run;
-	enum store_status st = resolve_run(db, f->run, &run);
-	if (st != STORE_OK)
+	enum dw_status st = resolve_run(db, f->run, &run);
+	if (st != DW_OK)
 		return st;
 	struct store_iter *it = calloc(1, sizeof *it);
 	if (!it)
-		return STORE_E_NOMEM;
+		return DW_E_NOMEM;
 	it->db = db;
 	int rc = sqlite3_prepare_v2(db->h,
 		"SELECT id, seq, line, target, name, qtype, qid, sport, attempts, sent_us,"
@@ -1304,7 +1284,7 @@ enum store_status store_iter_open(struct store_db *db, const struct store_filter
 	if (f->target >= 0)
 		sqlite3_bind_int(it->q, 3, f->target);
 	*out = it;
-	return STORE_OK;
+	return DW_OK;
 }
 
 static int read_reply(struct store_iter *it, int64_t rrow, struct probe_reply *p)
@@ -1352,13 +1332,13 @@ static int read_reply(struct store_iter *it, int64_t rrow, struct probe_reply *p
 	return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
-enum store_status store_iter_next(struct store_iter *it, struct probe_result *r, bool *got)
+enum dw_status store_iter_next(struct store_iter *it, struct probe_result *r, bool *got)
 {
 	*got = false;
 	sqlite3_stmt *q = it->q;
 	int rc = sqlite3_step(q);
 	if (rc == SQLITE_DONE)
-		return STORE_OK;
+		return DW_OK;
 	if (rc != SQLITE_ROW)
 		return sql_fail(it->db, rc, "reading results");
 	memset(r, 0, sizeof *r);
@@ -1367,7 +1347,7 @@ enum store_status store_iter_next(struct store_iter *it, struct probe_result *r,
 	r->line = (uint32_t)sqlite3_column_int64(q, 2);
 	r->target = (uint16_t)sqlite3_column_int(q, 3);
 	size_t nlen;
-	if (wire_name_from_text(col_text(q, 4), r->qname, &nlen) != WIRE_OK)
+	if (wire_name_from_text(col_text(q, 4), r->qname, &nlen) != DW_OK)
 		memset(r->qname, 0, sizeof r->qname);
 	r->qtype = (uint16_t)sqlite3_column_int(q, 5);
 	r->id = (uint16_t)sqlite3_column_int(q, 6);
@@ -1396,16 +1376,16 @@ enum store_status store_iter_next(struct store_iter *it, struct probe_result *r,
 	if (rc != SQLITE_DONE)
 		return sql_fail(it->db, rc, "reading the replies of seq %" PRIu64, r->seq);
 	*got = true;
-	return STORE_OK;
+	return DW_OK;
 }
 
-enum store_status store_verdict_counts(struct store_db *db, int64_t run, uint64_t *counts,
+enum dw_status store_verdict_counts(struct store_db *db, int64_t run, uint64_t *counts,
 				       size_t ntargets)
 {
 	memset(counts, 0, ntargets * VERDICT_COUNT * sizeof *counts);
 	int64_t id;
-	enum store_status st = resolve_run(db, run, &id);
-	if (st != STORE_OK)
+	enum dw_status st = resolve_run(db, run, &id);
+	if (st != DW_OK)
 		return st;
 	sqlite3_stmt *s;
 	int rc = sqlite3_prepare_v2(db->h,
@@ -1425,15 +1405,15 @@ enum store_status store_verdict_counts(struct store_db *db, int64_t run, uint64_
 	sqlite3_finalize(s);
 	if (rc != SQLITE_DONE)
 		return sql_fail(db, rc, "counting verdicts of run %" PRId64, id);
-	return STORE_OK;
+	return DW_OK;
 }
 
-enum store_status store_groups(struct store_db *db, int64_t run,
+enum dw_status store_groups(struct store_db *db, int64_t run,
 			       int (*fn)(void *ctx, const struct store_group *g), void *ctx)
 {
 	int64_t id;
-	enum store_status st = resolve_run(db, run, &id);
-	if (st != STORE_OK)
+	enum dw_status st = resolve_run(db, run, &id);
+	if (st != DW_OK)
 		return st;
 	sqlite3_stmt *s;
 	int rc = sqlite3_prepare_v2(db->h,
@@ -1445,7 +1425,7 @@ enum store_status store_groups(struct store_db *db, int64_t run,
 	struct store_group *g = malloc(sizeof *g);
 	if (!g) {
 		sqlite3_finalize(s);
-		return STORE_E_NOMEM;
+		return DW_E_NOMEM;
 	}
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		memset(g, 0, sizeof *g);
@@ -1474,16 +1454,16 @@ enum store_status store_groups(struct store_db *db, int64_t run,
 	sqlite3_finalize(s);
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
 		return sql_fail(db, rc, "listing groups of run %" PRId64, id);
-	return STORE_OK;
+	return DW_OK;
 }
 
-enum store_status store_targets(struct store_db *db, int64_t run, struct probe_target *out,
+enum dw_status store_targets(struct store_db *db, int64_t run, struct probe_target *out,
 				size_t cap, size_t *n)
 {
 	*n = 0;
 	int64_t id;
-	enum store_status st = resolve_run(db, run, &id);
-	if (st != STORE_OK)
+	enum dw_status st = resolve_run(db, run, &id);
+	if (st != DW_OK)
 		return st;
 	sqlite3_stmt *s;
 	int rc = sqlite3_prepare_v2(db->h,
@@ -1508,10 +1488,10 @@ enum store_status store_targets(struct store_db *db, int64_t run, struct probe_t
 	sqlite3_finalize(s);
 	if (rc != SQLITE_DONE)
 		return sql_fail(db, rc, "reading the targets of run %" PRId64, id);
-	return STORE_OK;
+	return DW_OK;
 }
 
-enum store_status store_runs(struct store_db *db, int (*fn)(void *ctx, int64_t run), void *ctx)
+enum dw_status store_runs(struct store_db *db, int (*fn)(void *ctx, int64_t run), void *ctx)
 {
 	sqlite3_stmt *s;
 	int rc = sqlite3_prepare_v2(db->h, "SELECT id FROM runs ORDER BY id", -1, &s, NULL);
@@ -1523,7 +1503,7 @@ enum store_status store_runs(struct store_db *db, int (*fn)(void *ctx, int64_t r
 	sqlite3_finalize(s);
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
 		return sql_fail(db, rc, "listing runs");
-	return STORE_OK;
+	return DW_OK;
 }
 
 /* ---- incidents (docs/store.md): written by watch, read by report ---------------- */
@@ -1553,10 +1533,10 @@ static bool incidents_have_cause(struct store_db *db)
 			 0, &n) == SQLITE_OK && n > 0;
 }
 
-enum store_status store_incidents_ensure(struct store_db *db)
+enum dw_status store_incidents_ensure(struct store_db *db)
 {
 	if (db->opts.readonly)
-		return STORE_E_ARG;
+		return DW_E_INVALID;
 	int rc = exec(db, incidents_sql);
 	if (rc == SQLITE_OK && !incidents_have_cause(db))
 		rc = exec(db, "ALTER TABLE incidents ADD COLUMN raised_us INTEGER;"
@@ -1564,7 +1544,7 @@ enum store_status store_incidents_ensure(struct store_db *db)
 			      " ALTER TABLE incidents ADD COLUMN evidence TEXT NOT NULL DEFAULT ''");
 	if (rc != SQLITE_OK)
 		return sql_fail(db, rc, "creating the incidents table");
-	return STORE_OK;
+	return DW_OK;
 }
 
 static void bind_opt_us(sqlite3_stmt *s, int i, int64_t us)
@@ -1575,10 +1555,10 @@ static void bind_opt_us(sqlite3_stmt *s, int i, int64_t us)
 		sqlite3_bind_null(s, i);
 }
 
-enum store_status store_incident_put(struct store_db *db, struct store_incident *inc)
+enum dw_status store_incident_put(struct store_db *db, struct store_incident *inc)
 {
-	enum store_status st = store_incidents_ensure(db);
-	if (st != STORE_OK)
+	enum dw_status st = store_incidents_ensure(db);
+	if (st != DW_OK)
 		return st;
 	sqlite3_stmt *s;
 	int rc = sqlite3_prepare_v2(db->h,
@@ -1606,10 +1586,10 @@ enum store_status store_incident_put(struct store_db *db, struct store_incident 
 		return sql_fail(db, rc, "writing an incident");
 	if (inc->id <= 0)
 		inc->id = sqlite3_last_insert_rowid(db->h);
-	return STORE_OK;
+	return DW_OK;
 }
 
-enum store_status store_incidents(struct store_db *db, bool *present,
+enum dw_status store_incidents(struct store_db *db, bool *present,
 				  int (*fn)(void *ctx, const struct store_incident *inc),
 				  void *ctx)
 {
@@ -1620,7 +1600,7 @@ enum store_status store_incidents(struct store_db *db, bool *present,
 	if (rc != SQLITE_OK)
 		return sql_fail(db, rc, "looking for the incidents table");
 	if (!n)
-		return STORE_OK;
+		return DW_OK;
 	*present = true;
 	sqlite3_stmt *s;
 	rc = sqlite3_prepare_v2(db->h, incidents_have_cause(db)
@@ -1635,7 +1615,7 @@ enum store_status store_incidents(struct store_db *db, bool *present,
 	struct store_incident *inc = malloc(sizeof *inc);
 	if (!inc) {
 		sqlite3_finalize(s);
-		return STORE_E_NOMEM;
+		return DW_E_NOMEM;
 	}
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		memset(inc, 0, sizeof *inc);
@@ -1658,5 +1638,5 @@ enum store_status store_incidents(struct store_db *db, bool *present,
 	sqlite3_finalize(s);
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
 		return sql_fail(db, rc, "reading incidents");
-	return STORE_OK;
+	return DW_OK;
 }

@@ -16,7 +16,7 @@
  * store_run_resume() needs only the rows above that mark to know exactly which
  * (seq, target, qtype) results are stored. store_done_below()/store_done_has()
  * tell the engine what to skip; store_put() refuses a stored result
- * (STORE_E_DUP), and a UNIQUE (run, seq, target, qtype) constraint backs that
+ * (DW_E_DUP), and a UNIQUE (run, seq, target, qtype) constraint backs that
  * up in the file itself.
  *
  * Reading: store_iter_* walks a run's results in (seq, target) order with
@@ -35,27 +35,11 @@
 #include <stdio.h>
 
 #include "probe/result.h"
+#include "util/error.h"
 
 #define STORE_SCHEMA_VERSION 1
 #define STORE_APPLICATION_ID 0x64774442 /* "dwDB", PRAGMA application_id */
 
-enum store_status {
-	STORE_OK = 0,
-	STORE_E_OPEN,      /* cannot open or create the file */
-	STORE_E_VERSION,   /* schema version newer than this program knows */
-	STORE_E_FOREIGN,   /* the file is an SQLite database, but not ours */
-	STORE_E_FULL,      /* disk or database full (SQLITE_FULL) */
-	STORE_E_IO,        /* I/O error (SQLITE_IOERR and kin) */
-	STORE_E_DB,        /* any other SQLite failure */
-	STORE_E_NOMEM,
-	STORE_E_NORUN,     /* no such run (or no unfinished run to resume) */
-	STORE_E_STATE,     /* call out of order (e.g. put with no run begun) */
-	STORE_E_DUP,       /* this (seq, target, qtype) is already stored */
-	STORE_E_ARG,       /* bad argument (target index out of range, ...) */
-	STORE_E_COUNT
-};
-
-const char *store_strerror(enum store_status s);
 
 struct store_opts {
 	unsigned batch_results; /* commit after this many results; 0: 1000 */
@@ -74,19 +58,19 @@ struct store_db;
 
 /*
  * Open the database at PATH, creating it with schema version 1 if the file
- * is new or empty. Refuses (STORE_E_VERSION) a file whose user_version is
- * newer, and (STORE_E_FOREIGN) a non-empty database that is not a dnswatch
+ * is new or empty. Refuses (DW_E_VERSION) a file whose user_version is
+ * newer, and (DW_E_FOREIGN) a non-empty database that is not a dnswatch
  * store. OPTS may be NULL for defaults. On success *OUT must be
  * store_close()'d by the caller; on failure *OUT is NULL and the error line
  * has been reported (errlog) and is lost with it: pass an errlog to see it.
  */
 __attribute__((warn_unused_result))
-enum store_status store_open(struct store_db **out, const char *path,
+enum dw_status store_open(struct store_db **out, const char *path,
 			     const struct store_opts *opts);
 
 /* Commit what is pending and close. Returns the commit's status; DB is freed
  * in every case. NULL is a no-op. */
-enum store_status store_close(struct store_db *db);
+enum dw_status store_close(struct store_db *db);
 
 /* The last error, one line without newline ("" if none). Owned by DB. */
 const char *store_errmsg(const struct store_db *db);
@@ -104,7 +88,7 @@ const char *store_errmsg(const struct store_db *db);
  * nothing else is.
  */
 __attribute__((warn_unused_result))
-enum store_status store_run_begin(struct store_db *db, const char *cmdline,
+enum dw_status store_run_begin(struct store_db *db, const char *cmdline,
 				  const char *options, const struct probe_target *targets,
 				  size_t ntargets, const uint16_t *qtypes, size_t nqtypes,
 				  int64_t *run);
@@ -112,15 +96,15 @@ enum store_status store_run_begin(struct store_db *db, const char *cmdline,
 /*
  * Continue run RUN, or the last unfinished run if RUN is 0: loads its targets
  * and which (seq, target) pairs are stored. Sets *RUN_OUT (may be NULL).
- * STORE_E_NORUN if there is no such run, or it is finished.
+ * DW_E_NORUN if there is no such run, or it is finished.
  */
 __attribute__((warn_unused_result))
-enum store_status store_run_resume(struct store_db *db, int64_t run, int64_t *run_out);
+enum dw_status store_run_resume(struct store_db *db, int64_t run, int64_t *run_out);
 
 /* Commit what is pending and mark the current run finished (or "failed" if
  * FAILED). After this, puts need a new store_run_begin/resume. */
 __attribute__((warn_unused_result))
-enum store_status store_run_finish(struct store_db *db, bool failed);
+enum dw_status store_run_finish(struct store_db *db, bool failed);
 
 /* The current run's id (0 if none), its targets and query types (owned by
  * DB; *N is 0 for "any type"). */
@@ -144,16 +128,16 @@ uint64_t store_done_count(const struct store_db *db);
 
 /*
  * Add R to the current batch (and commit the batch if it is full or old).
- * STORE_E_DUP if (R->seq, R->target, R->qtype) is already stored (nothing
+ * DW_E_DUP if (R->seq, R->target, R->qtype) is already stored (nothing
  * written; a resumed engine that repeats a whole (seq, target) gets this for
  * the query types stored before the crash, and may ignore it);
- * STORE_E_ARG if R->target or R->qtype is not one of the run's;
- * STORE_E_FULL / STORE_E_IO / STORE_E_DB if the batch commit failed: that
+ * DW_E_INVALID if R->target or R->qtype is not one of the run's;
+ * DW_E_FULL / DW_E_IO / DW_E_DB if the batch commit failed: that
  * batch is rolled back (R included) and reported, the ones before are kept,
  * and those pairs are not marked stored, so a resume will redo them.
  */
 __attribute__((warn_unused_result))
-enum store_status store_put(struct store_db *db, const struct probe_result *r);
+enum dw_status store_put(struct store_db *db, const struct probe_result *r);
 
 /*
  * Record (or update) injector group ID of the current run: a fingerprint
@@ -161,16 +145,16 @@ enum store_status store_put(struct store_db *db, const struct probe_result *r);
  * Written in the current batch.
  */
 __attribute__((warn_unused_result))
-enum store_status store_group_put(struct store_db *db, int32_t id, const char *fingerprint,
+enum dw_status store_group_put(struct store_db *db, int32_t id, const char *fingerprint,
 				  uint64_t count, const struct probe_addr *addrs,
 				  size_t naddrs);
 
 /* Commit the open batch now (no-op if none). */
 __attribute__((warn_unused_result))
-enum store_status store_flush(struct store_db *db);
+enum dw_status store_flush(struct store_db *db);
 /* Commit the open batch if it is older than batch_ms (for an idle engine). */
 __attribute__((warn_unused_result))
-enum store_status store_tick(struct store_db *db);
+enum dw_status store_tick(struct store_db *db);
 
 struct store_stats {
 	uint64_t commits;       /* batch transactions committed */
@@ -194,7 +178,7 @@ struct store_run_info {
 };
 /* RUN 0 means the last run. */
 __attribute__((warn_unused_result))
-enum store_status store_run_info(struct store_db *db, int64_t run, struct store_run_info *info);
+enum dw_status store_run_info(struct store_db *db, int64_t run, struct store_run_info *info);
 
 struct store_filter {
 	int64_t run;      /* 0: the last run */
@@ -207,18 +191,18 @@ struct store_iter;
 /* Iterate committed results matching F in (seq, target) order. *IT must be
  * store_iter_close()'d. Do not write through DB while an iterator is open. */
 __attribute__((warn_unused_result))
-enum store_status store_iter_open(struct store_db *db, const struct store_filter *f,
+enum dw_status store_iter_open(struct store_db *db, const struct store_filter *f,
 				  struct store_iter **it);
 /* Fill R with the next result (replies, answers and raw bytes included) and
  * set *GOT; *GOT false at the end. */
 __attribute__((warn_unused_result))
-enum store_status store_iter_next(struct store_iter *it, struct probe_result *r, bool *got);
+enum dw_status store_iter_next(struct store_iter *it, struct probe_result *r, bool *got);
 void store_iter_close(struct store_iter *it);
 
 /* COUNTS[t * VERDICT_COUNT + v]: results of run RUN (0: last) for target t
  * (< NTARGETS) with verdict v. COUNTS is zeroed first. */
 __attribute__((warn_unused_result))
-enum store_status store_verdict_counts(struct store_db *db, int64_t run, uint64_t *counts,
+enum dw_status store_verdict_counts(struct store_db *db, int64_t run, uint64_t *counts,
 				       size_t ntargets);
 
 struct store_group {
@@ -231,18 +215,18 @@ struct store_group {
 /* Call FN for each group of run RUN (0: last) in id order; FN returning
  * non-zero stops the walk. */
 __attribute__((warn_unused_result))
-enum store_status store_groups(struct store_db *db, int64_t run,
+enum dw_status store_groups(struct store_db *db, int64_t run,
 			       int (*fn)(void *ctx, const struct store_group *g), void *ctx);
 
 /* The targets of run RUN (0: last), by index: the first CAP into OUT (may be
  * NULL if CAP is 0); *N is set to how many the run has. */
 __attribute__((warn_unused_result))
-enum store_status store_targets(struct store_db *db, int64_t run, struct probe_target *out,
+enum dw_status store_targets(struct store_db *db, int64_t run, struct probe_target *out,
 				size_t cap, size_t *n);
 
 /* Call FN with each run's id, in id order; FN returning non-zero stops. */
 __attribute__((warn_unused_result))
-enum store_status store_runs(struct store_db *db, int (*fn)(void *ctx, int64_t run), void *ctx);
+enum dw_status store_runs(struct store_db *db, int (*fn)(void *ctx, int64_t run), void *ctx);
 
 /* --- incidents: written by watch, read by report ----------------------------
  * An extra table of the same schema version (docs/store.md, "incidents"),
@@ -264,16 +248,16 @@ struct store_incident {
 };
 /* Create the incidents table if it is absent (a writable store). */
 __attribute__((warn_unused_result))
-enum store_status store_incidents_ensure(struct store_db *db);
+enum dw_status store_incidents_ensure(struct store_db *db);
 /* Insert INC (id 0: a new id, written back) or replace incident INC->id;
  * creates the table if needed. In the open batch if there is one, else
  * committed at once. */
 __attribute__((warn_unused_result))
-enum store_status store_incident_put(struct store_db *db, struct store_incident *inc);
+enum dw_status store_incident_put(struct store_db *db, struct store_incident *inc);
 /* Call FN for each incident in start order; *PRESENT says whether the store
  * has the table at all (false: no incident records, FN never called). */
 __attribute__((warn_unused_result))
-enum store_status store_incidents(struct store_db *db, bool *present,
+enum dw_status store_incidents(struct store_db *db, bool *present,
 				  int (*fn)(void *ctx, const struct store_incident *inc),
 				  void *ctx);
 

@@ -3,25 +3,25 @@
 
 #include <stdlib.h>
 
-enum util_read_status util_read_all(FILE *f, size_t max, uint8_t **buf, size_t *len)
+enum dw_status util_read_all(FILE *f, size_t max, uint8_t **buf, size_t *len)
 {
 	size_t cap = 1 << 16, n = 0;
 	uint8_t *b = malloc(cap + 1);
 	*buf = NULL;
 	*len = 0;
 	if (!b)
-		return UTIL_READ_NOMEM;
+		return DW_E_NOMEM;
 	for (;;) {
 		if (n == cap) {
 			if (cap >= max) {
 				free(b);
-				return UTIL_READ_TOO_LARGE;
+				return DW_E_TOO_LARGE;
 			}
 			size_t ncap = cap * 2 < max ? cap * 2 : max;
 			uint8_t *nb = realloc(b, ncap + 1);
 			if (!nb) {
 				free(b);
-				return UTIL_READ_NOMEM;
+				return DW_E_NOMEM;
 			}
 			b = nb;
 			cap = ncap;
@@ -33,25 +33,15 @@ enum util_read_status util_read_all(FILE *f, size_t max, uint8_t **buf, size_t *
 	}
 	if (ferror(f)) {
 		free(b);
-		return UTIL_READ_IO;
+		return DW_E_IO;
 	}
 	/* A full buffer at the limit may still have more behind it. */
 	if (n == max && fgetc(f) != EOF) {
 		free(b);
-		return UTIL_READ_TOO_LARGE;
+		return DW_E_TOO_LARGE;
 	}
 	b[n] = '\0';
 	*buf = b;
 	*len = n;
-	return UTIL_READ_OK;
-}
-
-const char *util_read_strerror(enum util_read_status st)
-{
-	switch (st) {
-	case UTIL_READ_OK: return "ok";
-	case UTIL_READ_TOO_LARGE: return "too large";
-	case UTIL_READ_NOMEM: return "out of memory";
-	default: return "read error";
-	}
+	return DW_OK;
 }

@@ -6,9 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "key/key.h"
 #include "probe/engine.h"
 #include "util/hash.h"
 #include "util/rand.h"
+#include "wire/msg.h"
 
 uint64_t panel_hash(const char *s)
 {
@@ -31,63 +33,52 @@ int panel_load(struct panel *p, const char *path, size_t size, double churn, uin
 	       char *err, size_t errcap)
 {
 	memset(p, 0, sizeof *p);
-	FILE *f = fopen(path, "r");
-	if (!f) {
-		snprintf(err, errcap, "%s: %s", path, strerror(errno));
+	struct key_reader kr;
+	struct key_row row;
+	struct dw_error e;
+	dw_error_clear(&e);
+	if (key_open(&kr, path, &e)) {
+		snprintf(err, errcap, "%s", e.text);
 		return -1;
 	}
-	char *line = NULL;
-	size_t cap = 0, nall = 0, allcap = 0;
-	unsigned long ln = 0;
-	int rc = -1;
-	while (getline(&line, &cap, f) > 0) {
-		ln++;
-		if (line[0] == '#' || line[0] == '\n' || !strncmp(line, "name\t", 5))
-			continue;
-		/* name TAB type TAB addresses TAB zone TAB server TAB ttl */
-		char *field[6] = {0}, *s = line;
-		int n = 0;
-		while (n < 6 && s) {
-			field[n++] = s;
-			s = strchr(s, '\t');
-			if (s)
-				*s++ = '\0';
-		}
-		if (n < 6) {
+	size_t nall = 0, allcap = 0;
+	int rc = -1, more;
+	while ((more = key_next(&kr, &row, &e)) == 1) {
+		if (row.columns < 6) {
 			snprintf(err, errcap, "%s:%lu: %d fields, the key has 6 (name type addresses zone server ttl)",
-				 path, ln, n);
+				 path, row.line, row.columns);
 			goto out;
 		}
-		if (strcmp(field[1], "A"))
+		if (row.type != WIRE_T_A)
 			continue;
 		/* Only names the probe engine takes: it numbers the names it
 		 * reads, and a name it skipped would shift every result after
 		 * it onto the wrong name. */
 		uint8_t wire[WIRE_NAME_MAX];
-		const char *bad = probe_name_check(field[0], wire);
+		const char *bad = probe_name_check(row.name, wire);
 		if (bad) {
 			if (!p->skipped++)
 				snprintf(p->skipped_first, sizeof p->skipped_first, "%s:%lu: '%.60s': %s",
-					 path, ln, field[0], bad);
+					 path, row.line, row.name, bad);
 			continue;
 		}
-		size_t nl = strlen(field[0]);
-		if (nl == 0 || nl >= sizeof p->all[0].text) {
-			snprintf(err, errcap, "%s:%lu: a name of %zu bytes", path, ln, nl);
+		size_t nl = strlen(row.name);
+		if (nl >= sizeof p->all[0].text) {
+			snprintf(err, errcap, "%s:%lu: a name of %zu bytes", path, row.line, nl);
 			goto out;
 		}
 		if (nall == allcap) {
 			size_t nc = allcap ? allcap * 2 : 1024;
 			struct panel_name *na = realloc(p->all, nc * sizeof *na);
 			if (!na) {
-				snprintf(err, errcap, "%s: out of memory at line %lu", path, ln);
+				snprintf(err, errcap, "%s: out of memory at line %lu", path, row.line);
 				goto out;
 			}
 			p->all = na;
 			allcap = nc;
 		}
 		struct panel_name *pn = &p->all[nall++];
-		memcpy(pn->text, field[0], nl + 1);
+		memcpy(pn->text, row.name, nl + 1);
 		/* The TLD: the last label before the root's dot. */
 		char *end = pn->text + nl - (pn->text[nl - 1] == '.' ? 1 : 0), *dot = end;
 		while (dot > pn->text && dot[-1] != '.')
@@ -98,12 +89,12 @@ int panel_load(struct panel *p, const char *path, size_t size, double churn, uin
 		for (size_t i = 0; i < tl; i++)
 			pn->tld[i] = (char)tolower((unsigned char)dot[i]);
 		pn->tld[tl] = '\0';
-		pn->name = panel_hash(field[0]);
-		pn->zone = panel_hash(field[3]);
-		pn->server = panel_hash(field[4]);
+		pn->name = panel_hash(row.name);
+		pn->zone = panel_hash(row.zone);
+		pn->server = panel_hash(row.server);
 	}
-	if (ferror(f)) {
-		snprintf(err, errcap, "%s: %s", path, strerror(errno));
+	if (more < 0) {
+		snprintf(err, errcap, "%s", e.text);
 		goto out;
 	}
 	if (nall == 0) {
@@ -131,8 +122,7 @@ int panel_load(struct panel *p, const char *path, size_t size, double churn, uin
 	p->churn = churn < 0 ? 0 : churn > 1 ? 1 : churn;
 	rc = 0;
 out:
-	free(line);
-	fclose(f);
+	key_close(&kr);
 	if (rc)
 		panel_free(p);
 	return rc;

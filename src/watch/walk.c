@@ -115,9 +115,9 @@ static bool take(struct exchange *x, const uint8_t server[4], uint16_t port,
 	if ((uint16_t)(b[0] << 8 | b[1]) != x->id || !(b[2] & 0x80) ||
 	    (b[4] << 8 | b[5]) != 1 || memcmp(b + WIRE_HEADER_LEN, x->question, x->qlen) != 0)
 		return false;
-	enum wire_status st = wire_msg_parse(&x->msg, b, n, x->rr, WALK_RR_MAX);
+	enum dw_status st = wire_msg_parse(&x->msg, b, n, x->rr, WALK_RR_MAX);
 	/* More records than we read is not malformed: those read were checked. */
-	if (st != WIRE_OK && st != WIRE_E_TOO_MANY_RR) {
+	if (st != DW_OK && st != DW_E_TOO_MANY_RR) {
 		x->unusable++;
 		return false;
 	}

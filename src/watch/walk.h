@@ -91,7 +91,7 @@ struct walk_next {
 /*
  * The walk's decision on one reply, apart from the sockets so that it can be
  * tested and fuzzed on its own. M is the reply as wire_msg_parse left it
- * with WIRE_OK or WIRE_E_TOO_MANY_RR (records beyond those read are ignored);
+ * with DW_OK or DW_E_TOO_MANY_RR (records beyond those read are ignored);
  * QNAME the name walked and ZONE the zone the server was asked as (valid
  * wire names; QNAME within ZONE). AT names the server for the why line
  * ("198.19.66.66 (ns.example.com., zone example.com.)").

@@ -52,7 +52,7 @@ void wire_build_name(struct wire_builder *b, const uint8_t *name)
 {
 	size_t len = wire_name_len(name, WIRE_NAME_MAX);
 	if (!len) {
-		wire_cursor_fail(&b->c, WIRE_E_INVALID);
+		wire_cursor_fail(&b->c, DW_E_INVALID);
 		return;
 	}
 	for (size_t i = 0; name[i]; i += 1 + (size_t)name[i]) {
@@ -78,11 +78,11 @@ static bool enter_section(struct wire_builder *b, int sec)
 	if (b->c.err)
 		return false;
 	if (sec < b->section || sec >= WIRE_SEC_COUNT) {
-		wire_cursor_fail(&b->c, WIRE_E_SECTION_ORDER);
+		wire_cursor_fail(&b->c, DW_E_SECTION_ORDER);
 		return false;
 	}
 	if (b->count[sec] == UINT16_MAX) {
-		wire_cursor_fail(&b->c, WIRE_E_NOSPACE);
+		wire_cursor_fail(&b->c, DW_E_NOSPACE);
 		return false;
 	}
 	b->section = sec;
@@ -119,7 +119,7 @@ static void rr_tail(struct wire_builder *b, size_t rdlen_at)
 		return;
 	size_t rdlen = b->c.pos - rdlen_at - 2;
 	if (rdlen > UINT16_MAX) {
-		wire_cursor_fail(&b->c, WIRE_E_RDATA_LENGTH);
+		wire_cursor_fail(&b->c, DW_E_RDATA_LENGTH);
 		return;
 	}
 	wire_write_u16_at(&b->c, rdlen_at, (uint16_t)rdlen);
@@ -130,7 +130,7 @@ void wire_build_rr_raw(struct wire_builder *b, enum wire_section sec, const uint
 		       uint16_t rdlen)
 {
 	if (sec == WIRE_SEC_QUESTION) {
-		wire_cursor_fail(&b->c, WIRE_E_INVALID);
+		wire_cursor_fail(&b->c, DW_E_INVALID);
 		return;
 	}
 	if (!enter_section(b, sec))
@@ -157,7 +157,7 @@ void wire_build_rr(struct wire_builder *b, enum wire_section sec, const uint8_t 
 		return;
 	}
 	if (sec == WIRE_SEC_QUESTION) {
-		wire_cursor_fail(&b->c, WIRE_E_INVALID);
+		wire_cursor_fail(&b->c, DW_E_INVALID);
 		return;
 	}
 	if (!enter_section(b, sec))
@@ -188,7 +188,7 @@ void wire_build_copy_rr(struct wire_builder *b, const struct wire_msg *src,
 {
 	uint8_t owner[WIRE_NAME_MAX];
 	if (!wire_msg_name(src, rr->owner_off, owner)) {
-		wire_cursor_fail(&b->c, WIRE_E_INVALID);
+		wire_cursor_fail(&b->c, DW_E_INVALID);
 		return;
 	}
 	if (rr->section == WIRE_SEC_QUESTION) {
@@ -210,7 +210,7 @@ void wire_build_edns(struct wire_builder *b, uint16_t payload, uint8_t ext_rcode
 			  options_len);
 }
 
-enum wire_status wire_build_finish(struct wire_builder *b, size_t *len)
+enum dw_status wire_build_finish(struct wire_builder *b, size_t *len)
 {
 	for (int s = 0; s < WIRE_SEC_COUNT; s++)
 		wire_write_u16_at(&b->c, 4 + 2 * (size_t)s, b->count[s]);
@@ -228,10 +228,10 @@ size_t wire_build_query(uint8_t *buf, size_t cap, uint16_t id, const uint8_t *na
 	wire_build_question(&b, name, type, WIRE_C_IN);
 	if (edns_payload)
 		wire_build_edns(&b, edns_payload, 0, 0, 0, NULL, 0);
-	return wire_build_finish(&b, &len) == WIRE_OK ? len : 0;
+	return wire_build_finish(&b, &len) == DW_OK ? len : 0;
 }
 
-enum wire_status wire_build_copy_msg(const struct wire_msg *src, uint8_t *buf, size_t cap,
+enum dw_status wire_build_copy_msg(const struct wire_msg *src, uint8_t *buf, size_t cap,
 				     size_t *len)
 {
 	struct wire_builder b;

@@ -13,15 +13,15 @@ void wire_cursor_init_rw(struct wire_cursor *c, uint8_t *buf, size_t cap)
 	*c = (struct wire_cursor){.buf = buf, .wbuf = buf, .len = cap};
 }
 
-void wire_cursor_fail_at(struct wire_cursor *c, enum wire_status err, size_t off)
+void wire_cursor_fail_at(struct wire_cursor *c, enum dw_status err, size_t off)
 {
-	if (c->err == WIRE_OK) {
+	if (c->err == DW_OK) {
 		c->err = err;
 		c->err_off = off;
 	}
 }
 
-void wire_cursor_fail(struct wire_cursor *c, enum wire_status err)
+void wire_cursor_fail(struct wire_cursor *c, enum dw_status err)
 {
 	wire_cursor_fail_at(c, err, c->pos);
 }
@@ -32,7 +32,7 @@ static int can_read(struct wire_cursor *c, size_t n)
 	if (c->err)
 		return 0;
 	if (n > c->len - c->pos) {
-		wire_cursor_fail(c, WIRE_E_TRUNCATED);
+		wire_cursor_fail(c, DW_E_TRUNCATED);
 		return 0;
 	}
 	return 1;
@@ -43,11 +43,11 @@ static int can_write(struct wire_cursor *c, size_t n)
 	if (c->err)
 		return 0;
 	if (!c->wbuf) {
-		wire_cursor_fail(c, WIRE_E_INVALID);
+		wire_cursor_fail(c, DW_E_INVALID);
 		return 0;
 	}
 	if (n > c->len - c->pos) {
-		wire_cursor_fail(c, WIRE_E_NOSPACE);
+		wire_cursor_fail(c, DW_E_NOSPACE);
 		return 0;
 	}
 	return 1;
@@ -108,7 +108,7 @@ void wire_seek(struct wire_cursor *c, size_t off)
 	if (c->err)
 		return;
 	if (off > c->len)
-		wire_cursor_fail(c, WIRE_E_TRUNCATED);
+		wire_cursor_fail(c, DW_E_TRUNCATED);
 	else
 		c->pos = off;
 }
@@ -154,7 +154,7 @@ void wire_write_u16_at(struct wire_cursor *c, size_t off, uint16_t v)
 	if (c->err)
 		return;
 	if (!c->wbuf || off > c->pos || c->pos - off < 2) {
-		wire_cursor_fail(c, WIRE_E_INVALID);
+		wire_cursor_fail(c, DW_E_INVALID);
 		return;
 	}
 	c->wbuf[off] = (uint8_t)(v >> 8);

@@ -11,14 +11,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "wire/status.h"
+#include "util/error.h"
 
 struct wire_cursor {
 	const uint8_t *buf; /* the bytes */
 	uint8_t *wbuf;      /* the same bytes when writable; NULL for a read-only cursor */
 	size_t len;         /* bytes valid for reading / capacity for writing */
 	size_t pos;         /* next byte */
-	enum wire_status err;/* WIRE_OK until the first failure */
+	enum dw_status err;/* DW_OK until the first failure */
 	size_t err_off;     /* offset at which the first failure happened */
 };
 
@@ -28,9 +28,9 @@ void wire_cursor_init_ro(struct wire_cursor *c, const uint8_t *buf, size_t len);
 void wire_cursor_init_rw(struct wire_cursor *c, uint8_t *buf, size_t cap);
 
 /* Record a failure at the current position unless one is already recorded. */
-void wire_cursor_fail(struct wire_cursor *c, enum wire_status err);
+void wire_cursor_fail(struct wire_cursor *c, enum dw_status err);
 /* Same, at an explicit offset. */
-void wire_cursor_fail_at(struct wire_cursor *c, enum wire_status err, size_t off);
+void wire_cursor_fail_at(struct wire_cursor *c, enum dw_status err, size_t off);
 
 static inline size_t wire_cursor_left(const struct wire_cursor *c)
 {

@@ -13,7 +13,7 @@
 #define MIN_QUESTION 5
 #define MIN_RR 11
 
-static enum wire_status fail(struct wire_msg *m, enum wire_status st, size_t off,
+static enum dw_status fail(struct wire_msg *m, enum dw_status st, size_t off,
 			     int section, unsigned index, const char *field)
 {
 	m->err = (struct wire_error){st, off, section, index, field};
@@ -21,12 +21,12 @@ static enum wire_status fail(struct wire_msg *m, enum wire_status st, size_t off
 }
 
 /* Read one question or record at *POS; fills RR. */
-static enum wire_status parse_rr(struct wire_msg *m, size_t *pos, int sec,
+static enum dw_status parse_rr(struct wire_msg *m, size_t *pos, int sec,
 				 unsigned idx, struct wire_rr *rr)
 {
 	const uint8_t *raw = m->raw;
 	size_t len = m->len, next, eo;
-	enum wire_status st;
+	enum dw_status st;
 
 	memset(rr, 0, sizeof *rr);
 	rr->section = (uint8_t)sec;
@@ -40,29 +40,29 @@ static enum wire_status parse_rr(struct wire_msg *m, size_t *pos, int sec,
 	wire_seek(&c, next);
 	rr->type = wire_read_u16(&c);
 	if (c.err)
-		return fail(m, WIRE_E_TRUNCATED, len, sec, idx, "type");
+		return fail(m, DW_E_TRUNCATED, len, sec, idx, "type");
 	rr->class = wire_read_u16(&c);
 	if (c.err)
-		return fail(m, WIRE_E_TRUNCATED, len, sec, idx, "class");
+		return fail(m, DW_E_TRUNCATED, len, sec, idx, "class");
 	if (sec == WIRE_SEC_QUESTION) {
 		rr->rdata_off = (uint16_t)c.pos;
 		*pos = c.pos;
-		return WIRE_OK;
+		return DW_OK;
 	}
 	rr->ttl = wire_read_u32(&c);
 	if (c.err)
-		return fail(m, WIRE_E_TRUNCATED, len, sec, idx, "ttl");
+		return fail(m, DW_E_TRUNCATED, len, sec, idx, "ttl");
 	rr->rdlen = wire_read_u16(&c);
 	if (c.err)
-		return fail(m, WIRE_E_TRUNCATED, len, sec, idx, "rdlength");
+		return fail(m, DW_E_TRUNCATED, len, sec, idx, "rdlength");
 	rr->rdata_off = (uint16_t)c.pos;
 	if (rr->rdlen > len - c.pos)
-		return fail(m, WIRE_E_TRUNCATED, len, sec, idx, "rdata");
+		return fail(m, DW_E_TRUNCATED, len, sec, idx, "rdata");
 	st = wire_rdata_check(raw, len, rr->type, c.pos, rr->rdlen, &eo);
 	if (st)
 		return fail(m, st, eo, sec, idx, "rdata");
 	*pos = c.pos + rr->rdlen;
-	return WIRE_OK;
+	return DW_OK;
 }
 
 /* EDNS0 (RFC 6891 6.1.2-6.1.3): the first OPT in the additional section. */
@@ -81,7 +81,7 @@ static void note_opt(struct wire_msg *m, const struct wire_rr *rr, size_t index)
 	e->options_len = rr->rdlen;
 }
 
-enum wire_status wire_msg_parse(struct wire_msg *m, const uint8_t *raw, size_t len,
+enum dw_status wire_msg_parse(struct wire_msg *m, const uint8_t *raw, size_t len,
 				struct wire_rr *rr, size_t cap)
 {
 	memset(m, 0, sizeof *m);
@@ -92,9 +92,9 @@ enum wire_status wire_msg_parse(struct wire_msg *m, const uint8_t *raw, size_t l
 	m->err.section = -1;
 
 	if (len > WIRE_MSG_MAX)
-		return fail(m, WIRE_E_INVALID, WIRE_MSG_MAX, -1, 0, "length");
+		return fail(m, DW_E_INVALID, WIRE_MSG_MAX, -1, 0, "length");
 	if (len < WIRE_HEADER_LEN)
-		return fail(m, WIRE_E_TRUNCATED, len, -1, 0, "header");
+		return fail(m, DW_E_TRUNCATED, len, -1, 0, "header");
 	struct wire_cursor c;
 	wire_cursor_init_ro(&c, raw, len);
 	m->hdr.id = wire_read_u16(&c);
@@ -108,7 +108,7 @@ enum wire_status wire_msg_parse(struct wire_msg *m, const uint8_t *raw, size_t l
 	for (int s = 0; s < WIRE_SEC_COUNT; s++) {
 		need += (size_t)m->hdr.count[s] * (s == WIRE_SEC_QUESTION ? MIN_QUESTION : MIN_RR);
 		if (need > len - WIRE_HEADER_LEN)
-			return fail(m, WIRE_E_COUNT_TOO_BIG, 4 + 2 * (size_t)s, s, 0, "count");
+			return fail(m, DW_E_COUNT_TOO_BIG, 4 + 2 * (size_t)s, s, 0, "count");
 	}
 
 	size_t pos = WIRE_HEADER_LEN;
@@ -118,9 +118,9 @@ enum wire_status wire_msg_parse(struct wire_msg *m, const uint8_t *raw, size_t l
 			 * are parsed and kept, so a tool still sees the start of
 			 * a message padded to hide its answer. */
 			if (m->rr_count == cap)
-				return fail(m, WIRE_E_TOO_MANY_RR, pos, s, i, "record");
+				return fail(m, DW_E_TOO_MANY_RR, pos, s, i, "record");
 			struct wire_rr *r = &rr[m->rr_count];
-			enum wire_status st = parse_rr(m, &pos, s, i, r);
+			enum dw_status st = parse_rr(m, &pos, s, i, r);
 			if (st)
 				return st;
 			if (s == WIRE_SEC_ADDITIONAL && r->type == WIRE_T_OPT)
@@ -129,7 +129,7 @@ enum wire_status wire_msg_parse(struct wire_msg *m, const uint8_t *raw, size_t l
 		}
 	}
 	m->trailing = len - pos;
-	return WIRE_OK;
+	return DW_OK;
 }
 
 size_t wire_msg_section_start(const struct wire_msg *m, enum wire_section sec)
@@ -150,7 +150,7 @@ size_t wire_msg_section_count(const struct wire_msg *m, enum wire_section sec)
 size_t wire_msg_name(const struct wire_msg *m, size_t off, uint8_t *out)
 {
 	size_t n, next, eo;
-	if (wire_name_unpack(m->raw, m->len, off, out, &n, &next, &eo) != WIRE_OK)
+	if (wire_name_unpack(m->raw, m->len, off, out, &n, &next, &eo) != DW_OK)
 		return 0;
 	return n;
 }
@@ -174,13 +174,13 @@ const char *wire_section_name(enum wire_section s)
 const char *wire_error_describe(const struct wire_error *e, char *buf, size_t cap)
 {
 	if (e->section < 0)
-		snprintf(buf, cap, "%s at offset %zu (%s)", wire_strerror(e->status), e->offset,
+		snprintf(buf, cap, "%s at offset %zu (%s)", dw_strerror(e->status), e->offset,
 			 e->field && strcmp(e->field, "header") ? e->field : "header");
 	else if (e->field && strcmp(e->field, "count") == 0)
-		snprintf(buf, cap, "%s at offset %zu (%s count)", wire_strerror(e->status),
+		snprintf(buf, cap, "%s at offset %zu (%s count)", dw_strerror(e->status),
 			 e->offset, wire_section_name((enum wire_section)e->section));
 	else
-		snprintf(buf, cap, "%s at offset %zu (%s[%u] %s)", wire_strerror(e->status),
+		snprintf(buf, cap, "%s at offset %zu (%s[%u] %s)", dw_strerror(e->status),
 			 e->offset, wire_section_name((enum wire_section)e->section),
 			 e->index, e->field ? e->field : "");
 	return buf;

@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "wire/status.h"
+#include "util/error.h"
 
 #define WIRE_MSG_MAX 65535
 #define WIRE_HEADER_LEN 12
@@ -89,7 +89,7 @@ struct wire_edns {
 
 /* Where a parse failed: the reason, the offset, and the field. */
 struct wire_error {
-	enum wire_status status;
+	enum dw_status status;
 	size_t offset;
 	int section;       /* enum wire_section, or -1 for the header */
 	unsigned index;    /* index within the section */
@@ -111,11 +111,11 @@ struct wire_msg {
 
 /*
  * Parse RAW[0..LEN) into MSG using RR[0..CAP) for the records. Returns
- * WIRE_OK, or the failure with MSG->err saying where; on failure MSG still
+ * DW_OK, or the failure with MSG->err saying where; on failure MSG still
  * holds the header (if 12 bytes were there) and the records parsed before
  * the failure, so a tool can show what was read. RAW must outlive MSG.
  */
-enum wire_status wire_msg_parse(struct wire_msg *msg, const uint8_t *raw, size_t len,
+enum dw_status wire_msg_parse(struct wire_msg *msg, const uint8_t *raw, size_t len,
 				struct wire_rr *rr, size_t cap);
 
 /* First index of section SEC in msg->rr and the number parsed in it. */

@@ -10,7 +10,7 @@ static inline uint8_t lower(uint8_t c)
 	return (c >= 'A' && c <= 'Z') ? (uint8_t)(c + 32) : c;
 }
 
-enum wire_status wire_name_unpack(const uint8_t *msg, size_t len, size_t off,
+enum dw_status wire_name_unpack(const uint8_t *msg, size_t len, size_t off,
 				  uint8_t *out, size_t *out_len, size_t *next,
 				  size_t *err_off)
 {
@@ -23,24 +23,24 @@ enum wire_status wire_name_unpack(const uint8_t *msg, size_t len, size_t off,
 	for (;;) {
 		if (pos >= len) {
 			*err_off = pos;
-			return WIRE_E_TRUNCATED;
+			return DW_E_TRUNCATED;
 		}
 		uint8_t l = msg[pos];
 		if ((l & 0xC0) == 0xC0) { /* pointer (RFC 1035 4.1.4) */
 			if (len - pos < 2) {
 				*err_off = pos;
-				return WIRE_E_TRUNCATED;
+				return DW_E_TRUNCATED;
 			}
 			size_t target = (size_t)(l & 0x3F) << 8 | msg[pos + 1];
 			*err_off = pos;
 			if (target >= len)
-				return WIRE_E_PTR_PAST_END;
+				return DW_E_PTR_PAST_END;
 			/* Each jump must land before the segment it leaves, so the
 			 * segment starts strictly decrease and no loop can form. */
 			if (target >= segment)
-				return WIRE_E_PTR_FORWARD;
+				return DW_E_PTR_FORWARD;
 			if (++ptrs > WIRE_PTR_MAX)
-				return WIRE_E_PTR_TOO_MANY;
+				return DW_E_PTR_TOO_MANY;
 			if (!after)
 				after = pos + 2;
 			pos = segment = target;
@@ -48,16 +48,16 @@ enum wire_status wire_name_unpack(const uint8_t *msg, size_t len, size_t off,
 		}
 		if (l & 0xC0) { /* 01 and 10: reserved label types (RFC 6891 5) */
 			*err_off = pos;
-			return (l & 0x40) ? WIRE_E_LABEL_TOO_LONG : WIRE_E_BAD_LABEL_TYPE;
+			return (l & 0x40) ? DW_E_LABEL_TOO_LONG : DW_E_BAD_LABEL_TYPE;
 		}
 		/* The name with this label and the root label must fit 255. */
 		if (n + 1 + l + (l ? 1 : 0) > WIRE_NAME_MAX) {
 			*err_off = pos;
-			return WIRE_E_NAME_TOO_LONG;
+			return DW_E_NAME_TOO_LONG;
 		}
 		if (len - pos - 1 < l) {
 			*err_off = len;
-			return WIRE_E_TRUNCATED;
+			return DW_E_TRUNCATED;
 		}
 		if (out)
 			memcpy(out + n, msg + pos, 1 + (size_t)l);
@@ -70,7 +70,7 @@ enum wire_status wire_name_unpack(const uint8_t *msg, size_t len, size_t off,
 		*out_len = n;
 	if (next)
 		*next = after ? after : pos;
-	return WIRE_OK;
+	return DW_OK;
 }
 
 size_t wire_name_len(const uint8_t *name, size_t max)
@@ -139,7 +139,7 @@ size_t wire_name_to_text(const uint8_t *name, char *text, size_t cap)
 	return n;
 }
 
-enum wire_status wire_name_from_text(const char *text, uint8_t *out, size_t *out_len)
+enum dw_status wire_name_from_text(const char *text, uint8_t *out, size_t *out_len)
 {
 	size_t n = 0;     /* bytes written */
 	size_t lpos = 0;  /* offset of the current label's length byte */
@@ -149,22 +149,22 @@ enum wire_status wire_name_from_text(const char *text, uint8_t *out, size_t *out
 	if (strcmp(text, ".") == 0) {
 		out[0] = 0;
 		*out_len = 1;
-		return WIRE_OK;
+		return DW_OK;
 	}
 	if (*p == '\0' || *p == '.')
-		return WIRE_E_BAD_TEXT;
+		return DW_E_BAD_TEXT;
 	out[n++] = 0; /* length byte of the first label, filled in later */
 	while (*p) {
 		uint8_t c;
 		if (*p == '.') {
 			if (llen == 0)
-				return WIRE_E_BAD_TEXT; /* empty label */
+				return DW_E_BAD_TEXT; /* empty label */
 			out[lpos] = (uint8_t)llen;
 			p++;
 			if (*p == '\0')
 				break; /* absolute name */
 			if (n >= WIRE_NAME_MAX)
-				return WIRE_E_NAME_TOO_LONG;
+				return DW_E_NAME_TOO_LONG;
 			lpos = n++;
 			out[lpos] = 0;
 			llen = 0;
@@ -174,15 +174,15 @@ enum wire_status wire_name_from_text(const char *text, uint8_t *out, size_t *out
 			p++;
 			if (p[0] >= '0' && p[0] <= '9') {
 				if (!(p[1] >= '0' && p[1] <= '9' && p[2] >= '0' && p[2] <= '9'))
-					return WIRE_E_BAD_TEXT;
+					return DW_E_BAD_TEXT;
 				unsigned v = (unsigned)(p[0] - '0') * 100 +
 					     (unsigned)(p[1] - '0') * 10 + (unsigned)(p[2] - '0');
 				if (v > 255)
-					return WIRE_E_BAD_TEXT;
+					return DW_E_BAD_TEXT;
 				c = (uint8_t)v;
 				p += 3;
 			} else if (*p == '\0') {
-				return WIRE_E_BAD_TEXT;
+				return DW_E_BAD_TEXT;
 			} else {
 				c = (uint8_t)*p++;
 			}
@@ -190,17 +190,17 @@ enum wire_status wire_name_from_text(const char *text, uint8_t *out, size_t *out
 			c = (uint8_t)*p++;
 		}
 		if (++llen > WIRE_LABEL_MAX)
-			return WIRE_E_LABEL_TOO_LONG;
+			return DW_E_LABEL_TOO_LONG;
 		if (n >= WIRE_NAME_MAX)
-			return WIRE_E_NAME_TOO_LONG;
+			return DW_E_NAME_TOO_LONG;
 		out[n++] = c;
 	}
 	out[lpos] = (uint8_t)llen;
 	if (n >= WIRE_NAME_MAX) /* no room for the root label */
-		return WIRE_E_NAME_TOO_LONG;
+		return DW_E_NAME_TOO_LONG;
 	out[n++] = 0;
 	*out_len = n;
-	return WIRE_OK;
+	return DW_OK;
 }
 
 void wire_name_canonicalize(uint8_t *name)

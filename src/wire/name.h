@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "wire/status.h"
+#include "util/error.h"
 
 #define WIRE_NAME_MAX 255      /* octets of a name in wire form */
 #define WIRE_LABEL_MAX 63      /* octets of one label */
@@ -28,13 +28,13 @@
 /*
  * Read the (possibly compressed) name at offset OFF of message MSG[0..LEN)
  * and write it uncompressed to OUT (WIRE_NAME_MAX bytes). On success returns
- * WIRE_OK, sets *OUT_LEN to its wire length and *NEXT to the offset just after
+ * DW_OK, sets *OUT_LEN to its wire length and *NEXT to the offset just after
  * the name's in-place bytes (after the first pointer, if any). OUT may be
  * NULL to validate only. On failure *ERR_OFF is the offset of the offending
  * byte. Pointers must point strictly backwards (to an offset before the
  * pointer itself), which makes loops impossible.
  */
-enum wire_status wire_name_unpack(const uint8_t *msg, size_t len, size_t off,
+enum dw_status wire_name_unpack(const uint8_t *msg, size_t len, size_t off,
 				  uint8_t *out, size_t *out_len, size_t *next,
 				  size_t *err_off);
 
@@ -53,10 +53,10 @@ size_t wire_name_to_text(const uint8_t *name, char *text, size_t cap);
 
 /*
  * Parse presentation form into wire form. A missing final dot is taken as
- * absolute. Returns WIRE_E_BAD_TEXT (empty label, bad escape),
- * WIRE_E_LABEL_TOO_LONG or WIRE_E_NAME_TOO_LONG on failure.
+ * absolute. Returns DW_E_BAD_TEXT (empty label, bad escape),
+ * DW_E_LABEL_TOO_LONG or DW_E_NAME_TOO_LONG on failure.
  */
-enum wire_status wire_name_from_text(const char *text, uint8_t *out, size_t *out_len);
+enum dw_status wire_name_from_text(const char *text, uint8_t *out, size_t *out_len);
 
 /* Lower-case ASCII letters in place (RFC 4034 6.2 canonical form). */
 void wire_name_canonicalize(uint8_t *name);

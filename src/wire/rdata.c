@@ -26,32 +26,32 @@ bool wire_rdata_compressible(uint16_t type)
 }
 
 /* A name starting at OFF inside rdata ending at END; *NEXT after it. */
-static enum wire_status check_name(const uint8_t *msg, size_t len, size_t off,
+static enum dw_status check_name(const uint8_t *msg, size_t len, size_t off,
 				   size_t end, size_t *next, size_t *err_off)
 {
 	if (off >= end) {
 		*err_off = off;
-		return WIRE_E_RDATA_LENGTH;
+		return DW_E_RDATA_LENGTH;
 	}
 	/* Reading stops at END: a name must not run out of its rdata. */
-	enum wire_status st = wire_name_unpack(msg, end, off, NULL, NULL, next, err_off);
-	if (st == WIRE_E_TRUNCATED) {
+	enum dw_status st = wire_name_unpack(msg, end, off, NULL, NULL, next, err_off);
+	if (st == DW_E_TRUNCATED) {
 		*err_off = end;
-		return WIRE_E_RDATA_LENGTH;
+		return DW_E_RDATA_LENGTH;
 	}
 	/* Pointers may point anywhere earlier in the message, which END cut
 	 * off only if they point into this rdata's own tail: re-check with the
 	 * whole message so that the reason given is the real one. */
-	if (st == WIRE_E_PTR_PAST_END)
+	if (st == DW_E_PTR_PAST_END)
 		st = wire_name_unpack(msg, len, off, NULL, NULL, next, err_off);
 	return st;
 }
 
-enum wire_status wire_rdata_check(const uint8_t *msg, size_t len, uint16_t type,
+enum dw_status wire_rdata_check(const uint8_t *msg, size_t len, uint16_t type,
 				  size_t off, size_t rdlen, size_t *err_off)
 {
 	size_t end, next;
-	enum wire_status st;
+	enum dw_status st;
 
 	/* The rdata must lie inside the message: wire_msg_parse checks this
 	 * before calling, but this function is public, and the TXT, OPT and
@@ -59,21 +59,21 @@ enum wire_status wire_rdata_check(const uint8_t *msg, size_t len, uint16_t type,
 	 * wrapping). */
 	if (off > len || rdlen > len - off) {
 		*err_off = len;
-		return WIRE_E_TRUNCATED;
+		return DW_E_TRUNCATED;
 	}
 	end = off + rdlen;
 	*err_off = off;
 	switch (type) {
 	case WIRE_T_A:
-		return rdlen == 4 ? WIRE_OK : WIRE_E_RDATA_LENGTH;
+		return rdlen == 4 ? DW_OK : DW_E_RDATA_LENGTH;
 	case WIRE_T_AAAA:
-		return rdlen == 16 ? WIRE_OK : WIRE_E_RDATA_LENGTH;
+		return rdlen == 16 ? DW_OK : DW_E_RDATA_LENGTH;
 	case WIRE_T_NS: case WIRE_T_CNAME: case WIRE_T_PTR:
 		st = check_name(msg, len, off, end, &next, err_off);
 		break;
 	case WIRE_T_MX:
 		if (rdlen < 3)
-			return WIRE_E_RDATA_LENGTH;
+			return DW_E_RDATA_LENGTH;
 		st = check_name(msg, len, off + 2, end, &next, err_off);
 		break;
 	case WIRE_T_SOA:
@@ -82,43 +82,43 @@ enum wire_status wire_rdata_check(const uint8_t *msg, size_t len, uint16_t type,
 			st = check_name(msg, len, next, end, &next, err_off);
 		if (!st && end - next != 20) {
 			*err_off = next;
-			return WIRE_E_RDATA_LENGTH;
+			return DW_E_RDATA_LENGTH;
 		}
 		return st;
 	case WIRE_T_TXT: /* one or more <character-string>s (RFC 1035 3.3.14) */
 		if (rdlen == 0)
-			return WIRE_E_RDATA_LENGTH;
+			return DW_E_RDATA_LENGTH;
 		for (size_t p = off; p < end; p += 1 + (size_t)msg[p]) {
 			if (end - p - 1 < msg[p]) {
 				*err_off = p;
-				return WIRE_E_RDATA_FORMAT;
+				return DW_E_RDATA_FORMAT;
 			}
 		}
-		return WIRE_OK;
+		return DW_OK;
 	case WIRE_T_OPT: /* {code, length, data} options (RFC 6891 6.1.2) */
 		for (size_t p = off; p < end;) {
 			if (end - p < 4) {
 				*err_off = p;
-				return WIRE_E_RDATA_FORMAT;
+				return DW_E_RDATA_FORMAT;
 			}
 			size_t olen = (size_t)msg[p + 2] << 8 | msg[p + 3];
 			if (end - p - 4 < olen) {
 				*err_off = p + 2;
-				return WIRE_E_RDATA_FORMAT;
+				return DW_E_RDATA_FORMAT;
 			}
 			p += 4 + olen;
 		}
-		return WIRE_OK;
+		return DW_OK;
 	default:
-		return WIRE_OK; /* kept as raw bytes (RFC 3597) */
+		return DW_OK; /* kept as raw bytes (RFC 3597) */
 	}
 	if (st)
 		return st;
 	if (next != end) {
 		*err_off = next;
-		return WIRE_E_RDATA_LENGTH;
+		return DW_E_RDATA_LENGTH;
 	}
-	return WIRE_OK;
+	return DW_OK;
 }
 
 static uint32_t get32(const uint8_t *p)

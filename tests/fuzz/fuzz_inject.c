@@ -47,9 +47,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct net_packet k;
 		struct wire_msg m;
 		struct wire_rr rr[8];
-		if (n > FORGE_FRAME_MAX || net_packet_parse(NET_LINK_ETHERNET, out, n, &k) != NET_PKT_OK ||
+		if (n > FORGE_FRAME_MAX || net_packet_parse(NET_LINK_ETHERNET, out, n, &k) != DW_OK ||
 		    k.sport != q.pkt.dport || k.dport != q.pkt.sport ||
-		    wire_msg_parse(&m, k.payload, k.payload_len, rr, 8) != WIRE_OK ||
+		    wire_msg_parse(&m, k.payload, k.payload_len, rr, 8) != DW_OK ||
 		    m.hdr.id != q.msg.hdr.id || !(m.hdr.flags & WIRE_FLAG_QR) ||
 		    memcmp(k.payload + 12, q.pkt.payload + 12, q.question_end - 12) != 0)
 			abort();

@@ -16,7 +16,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct wire_msg msg;
 	if (!sink)
 		sink = fopen("/dev/null", "w");
-	enum wire_status st = wire_msg_parse(&msg, data, size, rr, WIRE_RR_MAX);
+	enum dw_status st = wire_msg_parse(&msg, data, size, rr, WIRE_RR_MAX);
 	struct decode_origin o = {.file = "fuzz", .format = DECODE_RAW, .index = 1};
 	present_text(sink, &o, &msg, st);
 	present_json(sink, &o, &msg, st);

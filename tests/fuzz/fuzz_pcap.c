@@ -16,7 +16,7 @@ static int on_message(void *ctx, const struct decode_origin *o, const uint8_t *r
 	static struct wire_rr rr[WIRE_RR_MAX];
 	struct wire_msg msg;
 	(void)ctx;
-	enum wire_status st = wire_msg_parse(&msg, raw, len, rr, WIRE_RR_MAX);
+	enum dw_status st = wire_msg_parse(&msg, raw, len, rr, WIRE_RR_MAX);
 	present_json(sink, o, &msg, st);
 	present_text(sink, o, &msg, st);
 	return 0;

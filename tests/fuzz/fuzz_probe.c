@@ -38,7 +38,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		const uint8_t *pkt = data + off;
 		off += len;
 		struct net_packet p;
-		if (net_packet_parse_ip(pkt, len, &p) != NET_PKT_OK)
+		if (net_packet_parse_ip(pkt, len, &p) != DW_OK)
 			continue;
 		/* The query: the question of the first packet, if it has one. */
 		if (!r.nreplies && p.payload_len > 12) {

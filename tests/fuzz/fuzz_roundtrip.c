@@ -53,19 +53,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct wire_msg m1, m2;
 	size_t len1, len2;
 
-	if (wire_msg_parse(&m1, data, size, rr1, WIRE_RR_MAX) != WIRE_OK)
+	if (wire_msg_parse(&m1, data, size, rr1, WIRE_RR_MAX) != DW_OK)
 		return 0;
 	/* Decompressing can make a message longer than 64 KiB: that is the
 	 * only reason a parsed message may fail to rebuild. */
-	enum wire_status st = wire_build_copy_msg(&m1, out1, sizeof out1, &len1);
-	if (st == WIRE_E_NOSPACE)
+	enum dw_status st = wire_build_copy_msg(&m1, out1, sizeof out1, &len1);
+	if (st == DW_E_NOSPACE)
 		return 0;
-	if (st != WIRE_OK)
+	if (st != DW_OK)
 		abort();
-	if (wire_msg_parse(&m2, out1, len1, rr2, WIRE_RR_MAX) != WIRE_OK)
+	if (wire_msg_parse(&m2, out1, len1, rr2, WIRE_RR_MAX) != DW_OK)
 		abort();
 	same_view(&m1, &m2);
-	if (wire_build_copy_msg(&m2, out2, sizeof out2, &len2) != WIRE_OK)
+	if (wire_build_copy_msg(&m2, out2, sizeof out2, &len2) != DW_OK)
 		abort();
 	if (len1 != len2 || memcmp(out1, out2, len1) != 0)
 		abort();

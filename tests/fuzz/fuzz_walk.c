@@ -24,8 +24,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	struct wire_rr rr[WALK_RR_MAX];
 	struct wire_msg m;
-	enum wire_status st = wire_msg_parse(&m, data, size, rr, WALK_RR_MAX);
-	if (st != WIRE_OK && st != WIRE_E_TOO_MANY_RR)
+	enum dw_status st = wire_msg_parse(&m, data, size, rr, WALK_RR_MAX);
+	if (st != DW_OK && st != DW_E_TOO_MANY_RR)
 		return 0;
 
 	uint8_t qname[WIRE_NAME_MAX] = {0};

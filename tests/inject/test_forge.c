@@ -41,9 +41,9 @@ static struct inject_rules *rules(const char *text)
 /* Parse a forged frame: IP fields into *P, DNS into M (rr storage RR). */
 static int parse_reply(size_t len, struct net_packet *p, struct wire_msg *m, struct wire_rr *rr)
 {
-	if (net_packet_parse(NET_LINK_ETHERNET, out, len, p) != NET_PKT_OK)
+	if (net_packet_parse(NET_LINK_ETHERNET, out, len, p) != DW_OK)
 		return -1;
-	return wire_msg_parse(m, p->payload, p->payload_len, rr, 16) == WIRE_OK ? 0 : -1;
+	return wire_msg_parse(m, p->payload, p->payload_len, rr, 16) == DW_OK ? 0 : -1;
 }
 
 static uint16_t csum_ok(const uint8_t *p, size_t n, uint32_t s)

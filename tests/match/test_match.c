@@ -21,7 +21,7 @@ static const uint8_t *W(const char *text)
 	uint8_t *out = ring[next++ % 8];
 	size_t n;
 	memset(out, 0, WIRE_NAME_MAX + 1);
-	if (wire_name_from_text(text, out, &n) != WIRE_OK) {
+	if (wire_name_from_text(text, out, &n) != DW_OK) {
 		printf("# bad test name %s\n", text);
 		abort();
 	}

@@ -16,7 +16,7 @@ static void test_ipv4_fields(void)
 	struct frame_spec s = {.ttl = 61, .ip_id = 4321, .df = 1, .sport = 33333, .dport = 53};
 	size_t n = frame_build(&s, dns, sizeof dns, buf);
 	struct net_packet p;
-	CHECK_EQ(net_packet_parse(NET_LINK_ETHERNET, buf, n, &p), NET_PKT_OK);
+	CHECK_EQ(net_packet_parse(NET_LINK_ETHERNET, buf, n, &p), DW_OK);
 	CHECK_EQ(p.family, AF_INET);
 	CHECK_EQ(p.ttl, 61);
 	CHECK_EQ(p.ip_id, 4321);
@@ -36,7 +36,7 @@ static void test_vlan_and_ipv6(void)
 			       .v6_ext = 1};
 	size_t n = frame_build(&s, dns, sizeof dns, buf);
 	struct net_packet p;
-	CHECK_EQ(net_packet_parse(NET_LINK_ETHERNET, buf, n, &p), NET_PKT_OK);
+	CHECK_EQ(net_packet_parse(NET_LINK_ETHERNET, buf, n, &p), DW_OK);
 	CHECK_EQ(p.family, AF_INET6);
 	CHECK_EQ(p.ttl, 7);
 	CHECK_EQ(p.sport, 53);
@@ -50,19 +50,19 @@ static void test_fragments_and_other_protocols(void)
 	struct frame_spec s = {.ttl = 64, .frag = 0x2000, .sport = 53, .dport = 53};
 	size_t n = frame_build(&s, dns, sizeof dns, buf);
 	struct net_packet p;
-	CHECK_EQ(net_packet_parse(NET_LINK_ETHERNET, buf, n, &p), NET_PKT_FRAGMENT);
+	CHECK_EQ(net_packet_parse(NET_LINK_ETHERNET, buf, n, &p), DW_E_FRAGMENT);
 	s.frag = 0x0010; /* non-first fragment */
 	n = frame_build(&s, dns, sizeof dns, buf);
-	CHECK_EQ(net_packet_parse(NET_LINK_ETHERNET, buf, n, &p), NET_PKT_FRAGMENT);
+	CHECK_EQ(net_packet_parse(NET_LINK_ETHERNET, buf, n, &p), DW_E_FRAGMENT);
 	s.frag = 0;
 	s.proto = 6;
 	n = frame_build(&s, dns, sizeof dns, buf);
-	CHECK_EQ(net_packet_parse(NET_LINK_ETHERNET, buf, n, &p), NET_PKT_NOT_UDP);
+	CHECK_EQ(net_packet_parse(NET_LINK_ETHERNET, buf, n, &p), DW_E_NOT_UDP);
 	uint8_t arp[60] = {0};
 	arp[12] = 0x08;
 	arp[13] = 0x06;
-	CHECK_EQ(net_packet_parse(NET_LINK_ETHERNET, arp, sizeof arp, &p), NET_PKT_NOT_IP);
-	CHECK_EQ(net_packet_parse(999, arp, sizeof arp, &p), NET_PKT_UNKNOWN_LINK);
+	CHECK_EQ(net_packet_parse(NET_LINK_ETHERNET, arp, sizeof arp, &p), DW_E_NOT_IP);
+	CHECK_EQ(net_packet_parse(999, arp, sizeof arp, &p), DW_E_UNKNOWN_LINK);
 }
 
 static void test_truncation_at_every_length(void)
@@ -75,8 +75,8 @@ static void test_truncation_at_every_length(void)
 		uint8_t *copy = malloc(k ? k : 1);
 		memcpy(copy, buf, k);
 		struct net_packet p;
-		enum net_packet_status st = net_packet_parse(NET_LINK_ETHERNET, copy, k, &p);
-		if (st == NET_PKT_OK)
+		enum dw_status st = net_packet_parse(NET_LINK_ETHERNET, copy, k, &p);
+		if (st == DW_OK)
 			CHECK(p.payload_cut && p.payload_len < sizeof dns);
 		free(copy);
 	}
@@ -88,14 +88,14 @@ static void test_bad_lengths(void)
 	size_t n = frame_build(&s, dns, sizeof dns, buf);
 	struct net_packet p;
 	buf[14] = 0x44; /* IHL 16 bytes: below the minimum */
-	CHECK_EQ(net_packet_parse(NET_LINK_ETHERNET, buf, n, &p), NET_PKT_BAD_HEADER);
+	CHECK_EQ(net_packet_parse(NET_LINK_ETHERNET, buf, n, &p), DW_E_BAD_HEADER);
 	n = frame_build(&s, dns, sizeof dns, buf);
 	put16(buf + 14 + 20 + 4, 4); /* UDP length below its header */
-	CHECK_EQ(net_packet_parse(NET_LINK_ETHERNET, buf, n, &p), NET_PKT_BAD_HEADER);
+	CHECK_EQ(net_packet_parse(NET_LINK_ETHERNET, buf, n, &p), DW_E_BAD_HEADER);
 	/* Ethernet padding after a short IP packet is not payload. */
 	n = frame_build(&s, dns, sizeof dns, buf);
 	memset(buf + n, 0xee, 10);
-	CHECK_EQ(net_packet_parse(NET_LINK_ETHERNET, buf, n + 10, &p), NET_PKT_OK);
+	CHECK_EQ(net_packet_parse(NET_LINK_ETHERNET, buf, n + 10, &p), DW_OK);
 	CHECK_EQ(p.payload_len, sizeof dns);
 	CHECK(!p.payload_cut);
 }
@@ -106,15 +106,15 @@ static void test_cooked_and_raw_links(void)
 	size_t n = frame_build(&s, dns, sizeof dns, buf);
 	struct net_packet p;
 	/* raw IP: skip the 14-byte Ethernet header */
-	CHECK_EQ(net_packet_parse(NET_LINK_RAW, buf + 14, n - 14, &p), NET_PKT_OK);
+	CHECK_EQ(net_packet_parse(NET_LINK_RAW, buf + 14, n - 14, &p), DW_OK);
 	CHECK_EQ(p.ttl, 9);
 	/* Linux cooked v1: 16-byte header with the protocol in the last two */
 	uint8_t sll[2048] = {0};
 	sll[14] = 0x08;
 	memcpy(sll + 16, buf + 14, n - 14);
-	CHECK_EQ(net_packet_parse(NET_LINK_LINUX_SLL, sll, n + 2, &p), NET_PKT_OK);
+	CHECK_EQ(net_packet_parse(NET_LINK_LINUX_SLL, sll, n + 2, &p), DW_OK);
 	CHECK_EQ(p.payload_len, sizeof dns);
-	CHECK_STR(net_packet_strerror(NET_PKT_FRAGMENT), "IP fragment");
+	CHECK_STR(dw_strerror(DW_E_FRAGMENT), "IP fragment");
 }
 
 int main(void)

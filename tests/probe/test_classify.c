@@ -39,7 +39,7 @@ struct rspec {
 static void wname(const char *text, uint8_t *out)
 {
 	size_t n;
-	if (wire_name_from_text(text, out, &n) != WIRE_OK)
+	if (wire_name_from_text(text, out, &n) != DW_OK)
 		printf("#   bad name %s\n", text);
 }
 
@@ -83,7 +83,7 @@ static size_t mkdns(const struct probe_result *r, const struct rspec *s, uint8_t
 				s->ede ? 6 : 0);
 	}
 	size_t len = 0;
-	if (wire_build_finish(&b, &len) != WIRE_OK)
+	if (wire_build_finish(&b, &len) != DW_OK)
 		printf("#   build failed\n");
 	return len;
 }
@@ -239,7 +239,7 @@ static void test_reply_fill(void)
 	size_t tl = wire_name_len(tgt, WIRE_NAME_MAX);
 	wire_build_rr_raw(&b, WIRE_SEC_ANSWER, nm, WIRE_T_CNAME, WIRE_C_IN, 99, tgt, (uint16_t)tl);
 	wire_build_rr_raw(&b, WIRE_SEC_ANSWER, tgt, WIRE_T_AAAA, WIRE_C_IN, 77, v6, 16);
-	CHECK_EQ(wire_build_finish(&b, &len), WIRE_OK);
+	CHECK_EQ(wire_build_finish(&b, &len), DW_OK);
 	uint8_t qs[PROBE_QUESTION_MAX];
 	size_t ql = probe_question_make(nm, WIRE_T_AAAA, qs);
 	CHECK_EQ(ql, 15);

@@ -21,7 +21,7 @@ static void test_padded_forgery(void)
 	for (int i = 0; i < 200; i++) /* 200 minimal records of padding */
 		wire_build_rr_raw(&b, WIRE_SEC_ADDITIONAL, root, 65280, WIRE_C_IN, 0, NULL, 0);
 	size_t len;
-	CHECK_EQ(wire_build_finish(&b, &len), WIRE_OK);
+	CHECK_EQ(wire_build_finish(&b, &len), DW_OK);
 	uint8_t q[PROBE_QUESTION_MAX];
 	size_t ql = probe_question_make(name, WIRE_T_A, q);
 	struct probe_reply r = {0};

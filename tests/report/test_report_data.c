@@ -101,33 +101,33 @@ static void build_store(const char *label0)
 {
 	unlink(dbpath);
 	struct store_db *db;
-	CHECK_EQ(store_open(&db, dbpath, NULL), STORE_OK);
+	CHECK_EQ(store_open(&db, dbpath, NULL), DW_OK);
 	struct probe_target t[2];
 	target(&t[0], label0, TARGET_RESOLVER, "198.18.1.1");
 	target(&t[1], "nodns", TARGET_NODNS, "198.18.55.55");
 	struct probe_result r;
 	for (int m = 0; m < 25; m++) {
 		int64_t run;
-		CHECK_EQ(store_run_begin(db, "probe --crafted", NULL, t, 2, NULL, 0, &run), STORE_OK);
+		CHECK_EQ(store_run_begin(db, "probe --crafted", NULL, t, 2, NULL, 0, &run), DW_OK);
 		int64_t us = T0 + m * MIN;
 		bool inj = m >= 5 && m < 10, tail = m >= 5 && m < 20;
 		result(&r, 0, 0, "www.Example.COM", us, tail ? VERDICT_POISONED : VERDICT_OK);
-		CHECK_EQ(store_put(db, &r), STORE_OK);
+		CHECK_EQ(store_put(db, &r), DW_OK);
 		result(&r, 0, 1, "www.Example.COM", us + 1000, inj ? VERDICT_INJECTED : VERDICT_OK);
-		CHECK_EQ(store_put(db, &r), STORE_OK);
+		CHECK_EQ(store_put(db, &r), DW_OK);
 		result(&r, 1, 0, "www.leta.cn", us + 2000, VERDICT_OK);
-		CHECK_EQ(store_put(db, &r), STORE_OK);
+		CHECK_EQ(store_put(db, &r), DW_OK);
 		result(&r, 1, 1, "www.leta.cn", us + 3000, VERDICT_OK);
-		CHECK_EQ(store_put(db, &r), STORE_OK);
+		CHECK_EQ(store_put(db, &r), DW_OK);
 		if (inj) {
 			struct probe_addr a = {.family = AF_INET};
 			inet_pton(AF_INET, "65.49.2.178", a.addr);
 			CHECK_EQ(store_group_put(db, 1, "df=0 ipid=nonzero flags=0x8180 rcode=NOERROR an=1 ns=0 ar=0 owner=pointer",
-						 1, &a, 1), STORE_OK);
+						 1, &a, 1), DW_OK);
 		}
-		CHECK_EQ(store_run_finish(db, false), STORE_OK);
+		CHECK_EQ(store_run_finish(db, false), DW_OK);
 	}
-	CHECK_EQ(store_close(db), STORE_OK);
+	CHECK_EQ(store_close(db), DW_OK);
 }
 
 static void test_gather(void)
@@ -136,12 +136,12 @@ static void test_gather(void)
 	struct store_db *db;
 	/* The incidents table: absent first, then written through the store. */
 	struct store_opts ro = {.readonly = true};
-	CHECK_EQ(store_open(&db, dbpath, &ro), STORE_OK);
+	CHECK_EQ(store_open(&db, dbpath, &ro), DW_OK);
 	struct report_data d;
 	char err[256];
 	CHECK_EQ(report_gather(db, &d, err, sizeof err), 0);
 	CHECK(!d.incidents_present);
-	CHECK_EQ(store_incidents_ensure(db), STORE_E_ARG);
+	CHECK_EQ(store_incidents_ensure(db), DW_E_INVALID);
 	store_close(db);
 
 	CHECK_EQ(d.nruns, 25);
@@ -183,18 +183,18 @@ static void test_gather(void)
 	CHECK_STR(d.groups[0].addrs, "65.49.2.178");
 	report_data_free(&d);
 
-	CHECK_EQ(store_open(&db, dbpath, NULL), STORE_OK);
+	CHECK_EQ(store_open(&db, dbpath, NULL), DW_OK);
 	struct store_incident inc = {.run = 6, .started_us = T0 + 5 * MIN, .injection_end_us = T0 + 9 * MIN,
 				     .peak_share = 0.5};
 	snprintf(inc.scope, sizeof inc.scope, "com via isp nodns");
 	snprintf(inc.addresses, sizeof inc.addresses, "65.49.2.178");
 	snprintf(inc.summary, sizeof inc.summary, "the misfire");
-	CHECK_EQ(store_incident_put(db, &inc), STORE_OK);
+	CHECK_EQ(store_incident_put(db, &inc), DW_OK);
 	CHECK(inc.id > 0);
 	inc.ended_us = T0 + 19 * MIN; /* watch closes it later */
-	CHECK_EQ(store_incident_put(db, &inc), STORE_OK);
-	CHECK_EQ(store_close(db), STORE_OK);
-	CHECK_EQ(store_open(&db, dbpath, &ro), STORE_OK);
+	CHECK_EQ(store_incident_put(db, &inc), DW_OK);
+	CHECK_EQ(store_close(db), DW_OK);
+	CHECK_EQ(store_open(&db, dbpath, &ro), DW_OK);
 	CHECK_EQ(report_gather(db, &d, err, sizeof err), 0);
 	CHECK(d.incidents_present);
 	CHECK_EQ(d.nincidents, 1);
@@ -214,10 +214,10 @@ static void test_empty(void)
 {
 	unlink(dbpath);
 	struct store_db *db;
-	CHECK_EQ(store_open(&db, dbpath, NULL), STORE_OK);
+	CHECK_EQ(store_open(&db, dbpath, NULL), DW_OK);
 	store_close(db);
 	struct store_opts ro = {.readonly = true};
-	CHECK_EQ(store_open(&db, dbpath, &ro), STORE_OK);
+	CHECK_EQ(store_open(&db, dbpath, &ro), DW_OK);
 	struct report_data d;
 	char err[256];
 	CHECK_EQ(report_gather(db, &d, err, sizeof err), 1);
@@ -245,7 +245,7 @@ static void test_escaping(void)
 	build_store("</script><img src=x>");
 	struct store_db *db;
 	struct store_opts ro = {.readonly = true};
-	CHECK_EQ(store_open(&db, dbpath, &ro), STORE_OK);
+	CHECK_EQ(store_open(&db, dbpath, &ro), DW_OK);
 	struct report_data d;
 	char err[256];
 	CHECK_EQ(report_gather(db, &d, err, sizeof err), 0);
@@ -291,7 +291,7 @@ static void test_locate_huge_numbers(void)
 	build_store("isp");
 	struct store_db *db;
 	struct store_opts ro = {.readonly = true};
-	CHECK_EQ(store_open(&db, dbpath, &ro), STORE_OK);
+	CHECK_EQ(store_open(&db, dbpath, &ro), DW_OK);
 	struct report_data d;
 	char err[256];
 	CHECK_EQ(report_gather(db, &d, err, sizeof err), 0);
@@ -317,20 +317,20 @@ static void test_days(void)
 {
 	unlink(dbpath);
 	struct store_db *db;
-	CHECK_EQ(store_open(&db, dbpath, NULL), STORE_OK);
+	CHECK_EQ(store_open(&db, dbpath, NULL), DW_OK);
 	struct probe_target t;
 	target(&t, "isp", TARGET_RESOLVER, "198.18.1.1");
 	struct probe_result r;
 	for (int i = 0; i < 2; i++) {
 		int64_t run;
-		CHECK_EQ(store_run_begin(db, "probe", NULL, &t, 1, NULL, 0, &run), STORE_OK);
+		CHECK_EQ(store_run_begin(db, "probe", NULL, &t, 1, NULL, 0, &run), DW_OK);
 		result(&r, 0, 0, "www.example.org", T0 + i * 2 * 1440 * MIN, i ? VERDICT_OK : VERDICT_POISONED);
-		CHECK_EQ(store_put(db, &r), STORE_OK);
-		CHECK_EQ(store_run_finish(db, false), STORE_OK);
+		CHECK_EQ(store_put(db, &r), DW_OK);
+		CHECK_EQ(store_run_finish(db, false), DW_OK);
 	}
-	CHECK_EQ(store_close(db), STORE_OK);
+	CHECK_EQ(store_close(db), DW_OK);
 	struct store_opts ro = {.readonly = true};
-	CHECK_EQ(store_open(&db, dbpath, &ro), STORE_OK);
+	CHECK_EQ(store_open(&db, dbpath, &ro), DW_OK);
 	struct report_data d;
 	char err[256];
 	CHECK_EQ(report_gather(db, &d, err, sizeof err), 0);

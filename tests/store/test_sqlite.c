@@ -161,12 +161,12 @@ static void test_roundtrip(void)
 	t_targets(tg);
 	struct store_opts o = {.keep_raw = true, .errlog = errlog};
 	struct store_db *db;
-	CHECK_EQ(store_open(&db, path, &o), STORE_OK);
+	CHECK_EQ(store_open(&db, path, &o), DW_OK);
 	if (!db)
 		return;
 	int64_t run = 0;
 	CHECK_EQ(store_run_begin(db, "dnswatch probe --db rt.db names.txt", "{\"rd\":true}", tg, 3, NULL, 0,
-				 &run), STORE_OK);
+				 &run), DW_OK);
 	CHECK_EQ(run, 1);
 	static struct probe_result in[12], out;
 	for (int i = 0; i < 12; i++) {
@@ -175,21 +175,21 @@ static void test_roundtrip(void)
 		t_result(&in[k], (uint64_t)(k / 3), (uint16_t)(k % 3), k % 4);
 	}
 	for (int i = 11; i >= 0; i--)
-		CHECK_EQ(store_put(db, &in[i]), STORE_OK);
+		CHECK_EQ(store_put(db, &in[i]), DW_OK);
 	struct probe_addr ga[2] = {{.family = AF_INET, .addr = {65, 49, 2, 178}},
 				   {.family = AF_INET6, .addr = {0x20, 0x01, [15] = 1}}};
-	CHECK_EQ(store_group_put(db, 2, "ttl=47 id=beef df flags=8180", 3, ga, 2), STORE_OK);
-	CHECK_EQ(store_group_put(db, 2, "ttl=47 id=beef df flags=8180", 4, ga, 2), STORE_OK);
-	CHECK_EQ(store_group_put(db, 0, "mirror", 1, NULL, 0), STORE_OK);
-	CHECK_EQ(store_flush(db), STORE_OK);
+	CHECK_EQ(store_group_put(db, 2, "ttl=47 id=beef df flags=8180", 3, ga, 2), DW_OK);
+	CHECK_EQ(store_group_put(db, 2, "ttl=47 id=beef df flags=8180", 4, ga, 2), DW_OK);
+	CHECK_EQ(store_group_put(db, 0, "mirror", 1, NULL, 0), DW_OK);
+	CHECK_EQ(store_flush(db), DW_OK);
 
 	struct store_iter *it;
 	CHECK_EQ(store_iter_open(db, &(struct store_filter){.run = run, .verdict = -1, .target = -1},
-				 &it), STORE_OK);
+				 &it), DW_OK);
 	int n = 0;
 	bool got = true;
 	while (it && n < 20) {
-		CHECK_EQ(store_iter_next(it, &out, &got), STORE_OK);
+		CHECK_EQ(store_iter_next(it, &out, &got), DW_OK);
 		if (!got)
 			break;
 		if (n < 12)
@@ -202,9 +202,9 @@ static void test_roundtrip(void)
 	/* filters: verdict, target, both */
 	struct store_filter f = STORE_FILTER_ALL(0);
 	f.verdict = VERDICT_INJECTED;
-	CHECK_EQ(store_iter_open(db, &f, &it), STORE_OK);
+	CHECK_EQ(store_iter_open(db, &f, &it), DW_OK);
 	n = 0;
-	while (it && store_iter_next(it, &out, &got) == STORE_OK && got) {
+	while (it && store_iter_next(it, &out, &got) == DW_OK && got) {
 		CHECK_EQ(out.verdict, VERDICT_INJECTED);
 		CHECK_EQ((out.seq * 3 + out.target) % 4, 0);
 		n++;
@@ -213,10 +213,10 @@ static void test_roundtrip(void)
 	CHECK_EQ(n, 3); /* k = 0, 4, 8 */
 	f.verdict = -1;
 	f.target = 1;
-	CHECK_EQ(store_iter_open(db, &f, &it), STORE_OK);
+	CHECK_EQ(store_iter_open(db, &f, &it), DW_OK);
 	n = 0;
 	uint64_t last = 0;
-	while (it && store_iter_next(it, &out, &got) == STORE_OK && got) {
+	while (it && store_iter_next(it, &out, &got) == DW_OK && got) {
 		CHECK_EQ(out.target, 1);
 		CHECK(n == 0 || out.seq > last);
 		last = out.seq;
@@ -226,9 +226,9 @@ static void test_roundtrip(void)
 	CHECK_EQ(n, 4);
 	f.verdict = VERDICT_OK;
 	f.target = 2;
-	CHECK_EQ(store_iter_open(db, &f, &it), STORE_OK);
+	CHECK_EQ(store_iter_open(db, &f, &it), DW_OK);
 	n = 0;
-	while (it && store_iter_next(it, &out, &got) == STORE_OK && got) {
+	while (it && store_iter_next(it, &out, &got) == DW_OK && got) {
 		/* ok is variant 2: k = 2, 6, 10; on target 2 only k = 2 (seq 0) */
 		CHECK_EQ(out.seq, 0);
 		CHECK_EQ(out.target, 2);
@@ -238,7 +238,7 @@ static void test_roundtrip(void)
 	CHECK_EQ(n, 1);
 
 	uint64_t counts[3 * VERDICT_COUNT];
-	CHECK_EQ(store_verdict_counts(db, run, counts, 3), STORE_OK);
+	CHECK_EQ(store_verdict_counts(db, run, counts, 3), DW_OK);
 	uint64_t want[3 * VERDICT_COUNT] = {0};
 	for (int i = 0; i < 12; i++)
 		want[in[i].target * VERDICT_COUNT + in[i].verdict]++;
@@ -247,7 +247,7 @@ static void test_roundtrip(void)
 
 	static struct store_group groups[4];
 	memset(groups, 0, sizeof groups);
-	CHECK_EQ(store_groups(db, run, collect_group, groups), STORE_OK);
+	CHECK_EQ(store_groups(db, run, collect_group, groups), DW_OK);
 	CHECK_EQ(groups[2].id, 2);
 	CHECK_EQ(groups[2].count, 4);
 	CHECK_STR(groups[2].fingerprint, "ttl=47 id=beef df flags=8180");
@@ -259,7 +259,7 @@ static void test_roundtrip(void)
 	CHECK_EQ(groups[0].naddrs, 0);
 
 	struct store_run_info ri;
-	CHECK_EQ(store_run_info(db, 0, &ri), STORE_OK);
+	CHECK_EQ(store_run_info(db, 0, &ri), DW_OK);
 	CHECK_EQ(ri.id, run);
 	CHECK_STR(ri.status, "running");
 	CHECK_STR(ri.cmdline, "dnswatch probe --db rt.db names.txt");
@@ -269,27 +269,27 @@ static void test_roundtrip(void)
 	CHECK_EQ(ri.complete_below, 4);
 	CHECK_EQ(store_done_below(db), 4);
 	CHECK(ri.started_us > 1700000000000000ll);
-	CHECK_EQ(store_run_finish(db, false), STORE_OK);
-	CHECK_EQ(store_run_info(db, run, &ri), STORE_OK);
+	CHECK_EQ(store_run_finish(db, false), DW_OK);
+	CHECK_EQ(store_run_info(db, run, &ri), DW_OK);
 	CHECK_STR(ri.status, "finished");
 	CHECK(ri.finished_us >= ri.started_us);
-	CHECK_EQ(store_put(db, &in[0]), STORE_E_STATE);
-	CHECK_EQ(store_close(db), STORE_OK);
+	CHECK_EQ(store_put(db, &in[0]), DW_E_STATE);
+	CHECK_EQ(store_close(db), DW_OK);
 
 	/* targets come back from the file on resume of a new unfinished run */
-	CHECK_EQ(store_open(&db, path, &o), STORE_OK);
+	CHECK_EQ(store_open(&db, path, &o), DW_OK);
 	if (!db)
 		return;
-	CHECK_EQ(store_run_resume(db, 0, NULL), STORE_E_NORUN);
-	CHECK_EQ(store_run_resume(db, run, NULL), STORE_E_NORUN);
-	CHECK_EQ(store_run_begin(db, "again", NULL, tg, 3, NULL, 0, &run), STORE_OK);
+	CHECK_EQ(store_run_resume(db, 0, NULL), DW_E_NORUN);
+	CHECK_EQ(store_run_resume(db, run, NULL), DW_E_NORUN);
+	CHECK_EQ(store_run_begin(db, "again", NULL, tg, 3, NULL, 0, &run), DW_OK);
 	CHECK_EQ(run, 2);
-	CHECK_EQ(store_close(db), STORE_OK);
-	CHECK_EQ(store_open(&db, path, &o), STORE_OK);
+	CHECK_EQ(store_close(db), DW_OK);
+	CHECK_EQ(store_open(&db, path, &o), DW_OK);
 	if (!db)
 		return;
 	int64_t got_run = 0;
-	CHECK_EQ(store_run_resume(db, 0, &got_run), STORE_OK);
+	CHECK_EQ(store_run_resume(db, 0, &got_run), DW_OK);
 	CHECK_EQ(got_run, 2);
 	size_t nt = 0;
 	const struct probe_target *rt = store_run_targets(db, &nt);
@@ -301,23 +301,23 @@ static void test_roundtrip(void)
 		CHECK_MEM(rt[i].addr, tg[i].addr, 16);
 		CHECK_EQ(rt[i].port, tg[i].port);
 	}
-	CHECK_EQ(store_close(db), STORE_OK);
+	CHECK_EQ(store_close(db), DW_OK);
 
 	/* the raw bytes are kept only when asked */
 	path_in_tmp(path, sizeof path, "noraw.db");
 	o.keep_raw = false;
-	CHECK_EQ(store_open(&db, path, &o), STORE_OK);
+	CHECK_EQ(store_open(&db, path, &o), DW_OK);
 	if (!db)
 		return;
-	CHECK_EQ(store_run_begin(db, "", NULL, tg, 3, NULL, 0, &run), STORE_OK);
-	CHECK_EQ(store_put(db, &in[0]), STORE_OK);
-	CHECK_EQ(store_flush(db), STORE_OK);
-	CHECK_EQ(store_iter_open(db, &(struct store_filter)STORE_FILTER_ALL(run), &it), STORE_OK);
-	CHECK_EQ(store_iter_next(it, &out, &got), STORE_OK);
+	CHECK_EQ(store_run_begin(db, "", NULL, tg, 3, NULL, 0, &run), DW_OK);
+	CHECK_EQ(store_put(db, &in[0]), DW_OK);
+	CHECK_EQ(store_flush(db), DW_OK);
+	CHECK_EQ(store_iter_open(db, &(struct store_filter)STORE_FILTER_ALL(run), &it), DW_OK);
+	CHECK_EQ(store_iter_next(it, &out, &got), DW_OK);
 	CHECK(got);
 	check_equal(&in[0], &out, false);
 	store_iter_close(it);
-	CHECK_EQ(store_close(db), STORE_OK);
+	CHECK_EQ(store_close(db), DW_OK);
 	CHECK_EQ(sql_int(path, "SELECT count(*) FROM replies WHERE raw IS NOT NULL"), 0);
 	CHECK_EQ(sql_int(path, "SELECT count(*) FROM replies"), 2);
 }
@@ -328,8 +328,8 @@ static void test_schema(void)
 	path_in_tmp(path, sizeof path, "schema.db");
 	struct store_opts o = {.errlog = errlog};
 	struct store_db *db;
-	CHECK_EQ(store_open(&db, path, &o), STORE_OK);
-	CHECK_EQ(store_close(db), STORE_OK);
+	CHECK_EQ(store_open(&db, path, &o), DW_OK);
+	CHECK_EQ(store_close(db), DW_OK);
 	CHECK_EQ(sql_int(path, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
 	CHECK_EQ(sql_int(path, "PRAGMA application_id"), STORE_APPLICATION_ID);
 	CHECK_EQ(sql_int(path, "SELECT value FROM meta WHERE key = 'schema_version'"), 1);
@@ -337,15 +337,15 @@ static void test_schema(void)
 			 " ('meta','runs','targets','queries','replies','answers','groups')"), 7);
 	CHECK_EQ(sql_int(path, "SELECT journal_mode = 'wal' FROM pragma_journal_mode"), 1);
 	/* opening again does not recreate or fail */
-	CHECK_EQ(store_open(&db, path, &o), STORE_OK);
-	CHECK_EQ(store_close(db), STORE_OK);
+	CHECK_EQ(store_open(&db, path, &o), DW_OK);
+	CHECK_EQ(store_close(db), DW_OK);
 
 	/* a future version is refused, with the version and the path in one line */
 	errlog_reset();
 	o.errlog = errlog;
 	sql_exec(path, "PRAGMA user_version = 2");
 	db = (struct store_db *)1;
-	CHECK_EQ(store_open(&db, path, &o), STORE_E_VERSION);
+	CHECK_EQ(store_open(&db, path, &o), DW_E_VERSION);
 	CHECK(db == NULL);
 	const char *e = errlog_text();
 	CHECK(strstr(e, path) != NULL);
@@ -358,18 +358,18 @@ static void test_schema(void)
 	o.errlog = errlog;
 	path_in_tmp(path, sizeof path, "foreign.db");
 	sql_exec(path, "CREATE TABLE t (x); INSERT INTO t VALUES (1)");
-	CHECK_EQ(store_open(&db, path, &o), STORE_E_FOREIGN);
+	CHECK_EQ(store_open(&db, path, &o), DW_E_FOREIGN);
 	CHECK(strstr(errlog_text(), "not a dnswatch store") != NULL);
 	CHECK_EQ(sql_int(path, "SELECT count(*) FROM t"), 1); /* untouched */
 	path_in_tmp(path, sizeof path, "text.db");
 	FILE *f = fopen(path, "w");
 	fprintf(f, "this is not a database, just some text that is long enough to have a header\n");
 	fclose(f);
-	CHECK_EQ(store_open(&db, path, &o), STORE_E_FOREIGN);
+	CHECK_EQ(store_open(&db, path, &o), DW_E_FOREIGN);
 	/* read-only on a new file: refused, nothing created */
 	path_in_tmp(path, sizeof path, "none.db");
 	o.readonly = true;
-	CHECK(store_open(&db, path, &o) != STORE_OK);
+	CHECK(store_open(&db, path, &o) != DW_OK);
 	CHECK(access(path, F_OK) != 0);
 }
 
@@ -382,17 +382,17 @@ static void test_batching(void)
 	t_targets(tg);
 	struct store_opts o = {.batch_results = 10, .batch_ms = 600000, .errlog = errlog};
 	struct store_db *db;
-	CHECK_EQ(store_open(&db, path, &o), STORE_OK);
+	CHECK_EQ(store_open(&db, path, &o), DW_OK);
 	if (!db)
 		return;
 	int64_t run;
-	CHECK_EQ(store_run_begin(db, "", NULL, tg, 1, NULL, 0, &run), STORE_OK);
+	CHECK_EQ(store_run_begin(db, "", NULL, tg, 1, NULL, 0, &run), DW_OK);
 	CHECK_EQ(sql_int(path, "SELECT count(*) FROM runs"), 1); /* the run is committed at once */
 	static struct probe_result r;
 	struct store_stats st;
 	for (int i = 0; i < 9; i++) {
 		t_result(&r, (uint64_t)i, 0, i % 4);
-		CHECK_EQ(store_put(db, &r), STORE_OK);
+		CHECK_EQ(store_put(db, &r), DW_OK);
 	}
 	CHECK_EQ(sql_int(path, "SELECT count(*) FROM queries"), 0);
 	store_get_stats(db, &st);
@@ -400,9 +400,9 @@ static void test_batching(void)
 	CHECK_EQ(st.pending, 9);
 	/* a pair in the open batch is a duplicate too */
 	CHECK(store_done_has(db, 8, 0));
-	CHECK_EQ(store_put(db, &r), STORE_E_DUP);
+	CHECK_EQ(store_put(db, &r), DW_E_DUP);
 	t_result(&r, 9, 0, 1);
-	CHECK_EQ(store_put(db, &r), STORE_OK);
+	CHECK_EQ(store_put(db, &r), DW_OK);
 	CHECK_EQ(sql_int(path, "SELECT count(*) FROM queries"), 10);
 	CHECK_EQ(sql_int(path, "SELECT complete_below FROM runs"), 10);
 	store_get_stats(db, &st);
@@ -411,20 +411,20 @@ static void test_batching(void)
 	CHECK_EQ(st.pending, 0);
 	for (int i = 10; i < 15; i++) {
 		t_result(&r, (uint64_t)i, 0, i % 4);
-		CHECK_EQ(store_put(db, &r), STORE_OK);
+		CHECK_EQ(store_put(db, &r), DW_OK);
 	}
 	CHECK_EQ(sql_int(path, "SELECT count(*) FROM queries"), 10);
-	CHECK_EQ(store_flush(db), STORE_OK);
-	CHECK_EQ(store_flush(db), STORE_OK); /* nothing pending: no transaction */
+	CHECK_EQ(store_flush(db), DW_OK);
+	CHECK_EQ(store_flush(db), DW_OK); /* nothing pending: no transaction */
 	CHECK_EQ(sql_int(path, "SELECT count(*) FROM queries"), 15);
 	store_get_stats(db, &st);
 	CHECK_EQ(st.commits, 2);
 	CHECK_EQ(st.results, 15);
 	/* committed pairs are refused, the file would refuse them too */
 	t_result(&r, 3, 0, 0);
-	CHECK_EQ(store_put(db, &r), STORE_E_DUP);
+	CHECK_EQ(store_put(db, &r), DW_E_DUP);
 	CHECK_EQ(sql_int(path, "SELECT count(*) FROM queries WHERE seq = 3"), 1);
-	CHECK_EQ(store_close(db), STORE_OK);
+	CHECK_EQ(store_close(db), DW_OK);
 	errlog_reset();
 	sqlite3 *h;
 	sqlite3_open(path, &h);
@@ -438,23 +438,23 @@ static void test_batching(void)
 	/* by time: a batch older than batch_ms commits on the next tick */
 	o.batch_ms = 50;
 	o.errlog = errlog;
-	CHECK_EQ(store_open(&db, path, &o), STORE_OK);
+	CHECK_EQ(store_open(&db, path, &o), DW_OK);
 	if (!db)
 		return;
-	CHECK_EQ(store_run_begin(db, "", NULL, tg, 1, NULL, 0, &run), STORE_OK);
+	CHECK_EQ(store_run_begin(db, "", NULL, tg, 1, NULL, 0, &run), DW_OK);
 	t_result(&r, 0, 0, 0);
-	CHECK_EQ(store_put(db, &r), STORE_OK);
-	CHECK_EQ(store_tick(db), STORE_OK);
+	CHECK_EQ(store_put(db, &r), DW_OK);
+	CHECK_EQ(store_tick(db), DW_OK);
 	CHECK_EQ(sql_int(path, "SELECT count(*) FROM queries WHERE run = 2"), 0);
 	nanosleep(&(struct timespec){.tv_nsec = 80 * 1000000}, NULL);
-	CHECK_EQ(store_tick(db), STORE_OK);
+	CHECK_EQ(store_tick(db), DW_OK);
 	CHECK_EQ(sql_int(path, "SELECT count(*) FROM queries WHERE run = 2"), 1);
 	store_get_stats(db, &st);
 	CHECK_EQ(st.commits, 1);
 	/* and close commits what is pending */
 	t_result(&r, 1, 0, 0);
-	CHECK_EQ(store_put(db, &r), STORE_OK);
-	CHECK_EQ(store_close(db), STORE_OK);
+	CHECK_EQ(store_put(db, &r), DW_OK);
+	CHECK_EQ(store_close(db), DW_OK);
 	CHECK_EQ(sql_int(path, "SELECT count(*) FROM queries WHERE run = 2"), 2);
 }
 
@@ -467,45 +467,45 @@ static void test_qtypes(void)
 	t_targets(tg);
 	struct store_opts o = {.errlog = errlog};
 	struct store_db *db;
-	CHECK_EQ(store_open(&db, path, &o), STORE_OK);
+	CHECK_EQ(store_open(&db, path, &o), DW_OK);
 	if (!db)
 		return;
 	const uint16_t qt[2] = {WIRE_T_A, WIRE_T_AAAA}, twice[2] = {WIRE_T_A, WIRE_T_A};
 	int64_t run;
-	CHECK_EQ(store_run_begin(db, "", NULL, tg, 2, twice, 2, &run), STORE_E_ARG);
-	CHECK_EQ(store_run_begin(db, "", NULL, tg, 2, qt, 2, &run), STORE_OK);
+	CHECK_EQ(store_run_begin(db, "", NULL, tg, 2, twice, 2, &run), DW_E_INVALID);
+	CHECK_EQ(store_run_begin(db, "", NULL, tg, 2, qt, 2, &run), DW_OK);
 	static struct probe_result r;
 	t_result(&r, 0, 1, 0);
-	CHECK_EQ(store_put(db, &r), STORE_OK);
+	CHECK_EQ(store_put(db, &r), DW_OK);
 	CHECK(store_done_has_qtype(db, 0, 1, WIRE_T_A));
 	CHECK(!store_done_has_qtype(db, 0, 1, WIRE_T_AAAA));
 	CHECK(!store_done_has(db, 0, 1));
-	CHECK_EQ(store_put(db, &r), STORE_E_DUP);
+	CHECK_EQ(store_put(db, &r), DW_E_DUP);
 	r.qtype = WIRE_T_MX;
-	CHECK_EQ(store_put(db, &r), STORE_E_ARG);
+	CHECK_EQ(store_put(db, &r), DW_E_INVALID);
 	r.qtype = WIRE_T_AAAA;
-	CHECK_EQ(store_put(db, &r), STORE_OK);
+	CHECK_EQ(store_put(db, &r), DW_OK);
 	CHECK(store_done_has(db, 0, 1));
 	CHECK_EQ(store_done_below(db), 0); /* target 0 of seq 0 is missing */
 	for (uint16_t q = 0; q < 2; q++) {
 		t_result(&r, 0, 0, 1);
 		r.qtype = qt[q];
-		CHECK_EQ(store_put(db, &r), STORE_OK);
+		CHECK_EQ(store_put(db, &r), DW_OK);
 	}
-	CHECK_EQ(store_flush(db), STORE_OK);
+	CHECK_EQ(store_flush(db), DW_OK);
 	CHECK_EQ(store_done_below(db), 1);
-	CHECK_EQ(store_close(db), STORE_OK);
+	CHECK_EQ(store_close(db), DW_OK);
 	CHECK_EQ(sql_int(path, "SELECT count(*) FROM queries WHERE seq = 0 AND target = 1"), 2);
-	CHECK_EQ(store_open(&db, path, &o), STORE_OK);
+	CHECK_EQ(store_open(&db, path, &o), DW_OK);
 	if (!db)
 		return;
-	CHECK_EQ(store_run_resume(db, 0, NULL), STORE_OK);
+	CHECK_EQ(store_run_resume(db, 0, NULL), DW_OK);
 	CHECK_EQ(store_done_below(db), 1);
 	CHECK_EQ(store_done_count(db), 4);
 	struct store_run_info ri;
-	CHECK_EQ(store_run_info(db, run, &ri), STORE_OK);
+	CHECK_EQ(store_run_info(db, run, &ri), DW_OK);
 	CHECK_STR(ri.qtypes, "1,28");
-	CHECK_EQ(store_close(db), STORE_OK);
+	CHECK_EQ(store_close(db), DW_OK);
 }
 
 /* ---- kill -9 and resume ----------------------------------------------------------- */
@@ -558,11 +558,11 @@ static void kr_child(const char *path, int kill_after)
 	t_targets(tg);
 	struct store_opts o = {.batch_results = KR_BATCH, .batch_ms = 600000, .quiet = true};
 	struct store_db *db;
-	if (store_open(&db, path, &o) != STORE_OK)
+	if (store_open(&db, path, &o) != DW_OK)
 		_exit(3);
-	if (store_run_resume(db, 0, NULL) != STORE_OK &&
+	if (store_run_resume(db, 0, NULL) != DW_OK &&
 	    store_run_begin(db, "probe --db", NULL, tg, KR_TARGETS, kr_qtypes, KR_Q, NULL) !=
-		    STORE_OK)
+		    DW_OK)
 		_exit(4);
 	static struct probe_result r;
 	int n = 0;
@@ -574,7 +574,7 @@ static void kr_child(const char *path, int kill_after)
 		if (n == kill_after)
 			raise(SIGKILL);
 		kr_result(&r, p);
-		if (store_put(db, &r) != STORE_OK)
+		if (store_put(db, &r) != DW_OK)
 			_exit(5);
 		n++;
 	}
@@ -608,11 +608,11 @@ static void test_kill_resume(void)
 
 		struct store_opts o = {.batch_results = KR_BATCH, .errlog = errlog};
 		struct store_db *db;
-		CHECK_EQ(store_open(&db, path, &o), STORE_OK);
+		CHECK_EQ(store_open(&db, path, &o), DW_OK);
 		if (!db)
 			return;
 		int64_t run = 0;
-		CHECK_EQ(store_run_resume(db, 0, &run), STORE_OK);
+		CHECK_EQ(store_run_resume(db, 0, &run), DW_OK);
 		CHECK_EQ(run, 1);
 		CHECK_EQ(store_done_count(db), expect_done);
 		CHECK_EQ(sql_int(path, "SELECT count(*) FROM queries"), expect_done);
@@ -647,32 +647,32 @@ static void test_kill_resume(void)
 		CHECK(store_done_below(db) < KR_SEQS);
 		/* the mark in the file is never ahead of the rows */
 		CHECK(sql_int(path, "SELECT complete_below FROM runs") <= (long long)first_hole);
-		CHECK_EQ(store_close(db), STORE_OK);
+		CHECK_EQ(store_close(db), DW_OK);
 	}
 
 	/* the last writer resumes and finishes */
 	struct store_opts o = {.batch_results = KR_BATCH, .errlog = errlog};
 	struct store_db *db;
-	CHECK_EQ(store_open(&db, path, &o), STORE_OK);
+	CHECK_EQ(store_open(&db, path, &o), DW_OK);
 	if (!db)
 		return;
-	CHECK_EQ(store_run_resume(db, 0, NULL), STORE_OK);
+	CHECK_EQ(store_run_resume(db, 0, NULL), DW_OK);
 	static struct probe_result r;
 	long added = 0, dups = 0;
 	for (uint32_t i = 0; i < KR_PAIRS; i++) {
 		kr_result(&r, order[i]);
-		enum store_status st = store_put(db, &r);
-		if (st == STORE_OK)
+		enum dw_status st = store_put(db, &r);
+		if (st == DW_OK)
 			added++;
-		else if (st == STORE_E_DUP)
+		else if (st == DW_E_DUP)
 			dups++;
 		else
-			CHECK_EQ(st, STORE_OK);
+			CHECK_EQ(st, DW_OK);
 	}
 	CHECK_EQ(added, KR_PAIRS - expect_done);
 	CHECK_EQ(dups, expect_done);
-	CHECK_EQ(store_run_finish(db, false), STORE_OK);
-	CHECK_EQ(store_close(db), STORE_OK);
+	CHECK_EQ(store_run_finish(db, false), DW_OK);
+	CHECK_EQ(store_close(db), DW_OK);
 	CHECK_EQ(sql_int(path, "SELECT count(*) FROM queries"), KR_PAIRS);
 	CHECK_EQ(sql_int(path, "SELECT count(*) FROM (SELECT DISTINCT seq, target, qtype"
 			 " FROM queries)"), KR_PAIRS);
@@ -715,10 +715,10 @@ static void fill_child(const char *path, int fd)
 			       .errlog = log};
 	struct store_db *db;
 	int st = store_open(&db, path, &o);
-	if (st == STORE_OK)
+	if (st == DW_OK)
 		st = store_run_begin(db, "fill", NULL, tg, 3, NULL, 0, NULL);
 	static struct probe_result r;
-	for (long i = 0; st == STORE_OK && i < 100000; i++) {
+	for (long i = 0; st == DW_OK && i < 100000; i++) {
 		t_result(&r, (uint64_t)i / 3, (uint16_t)(i % 3), 3); /* 8 replies, 512 raw each */
 		st = store_put(db, &r);
 		rep.attempted++;
@@ -751,9 +751,9 @@ static void fill_child(const char *path, int fd)
 /* After the failure: the error line, and every earlier batch intact. */
 static void check_after_fill(const char *path, const struct fill_report *rep)
 {
-	CHECK(rep->status == STORE_E_FULL || rep->status == STORE_E_IO);
+	CHECK(rep->status == DW_E_FULL || rep->status == DW_E_IO);
 	printf("# status %s after %ld puts, %ld committed in %llu commits\n",
-	       store_strerror(rep->status), rep->attempted, rep->committed,
+	       dw_strerror(rep->status), rep->attempted, rep->committed,
 	       (unsigned long long)rep->commits);
 	printf("# %s", rep->err);
 	CHECK(rep->committed > 0);
@@ -772,19 +772,19 @@ static void check_after_fill(const char *path, const struct fill_report *rep)
 	/* reopen: everything committed is there, consistent, nothing of the failed batch */
 	struct store_opts o = {.errlog = errlog};
 	struct store_db *db;
-	CHECK_EQ(store_open(&db, path, &o), STORE_OK);
+	CHECK_EQ(store_open(&db, path, &o), DW_OK);
 	if (!db)
 		return;
 	struct store_run_info ri;
-	CHECK_EQ(store_run_info(db, 0, &ri), STORE_OK);
+	CHECK_EQ(store_run_info(db, 0, &ri), DW_OK);
 	CHECK_EQ(ri.nqueries, rep->committed);
 	CHECK_EQ(ri.complete_below, rep->committed / 3);
 	struct store_iter *it;
-	CHECK_EQ(store_iter_open(db, &(struct store_filter)STORE_FILTER_ALL(0), &it), STORE_OK);
+	CHECK_EQ(store_iter_open(db, &(struct store_filter)STORE_FILTER_ALL(0), &it), DW_OK);
 	static struct probe_result in, out;
 	long n = 0;
 	bool got;
-	while (it && store_iter_next(it, &out, &got) == STORE_OK && got) {
+	while (it && store_iter_next(it, &out, &got) == DW_OK && got) {
 		t_result(&in, (uint64_t)n / 3, (uint16_t)(n % 3), 3);
 		if (n < 3 || n == rep->committed - 1)
 			check_equal(&in, &out, true);
@@ -794,7 +794,7 @@ static void check_after_fill(const char *path, const struct fill_report *rep)
 	}
 	store_iter_close(it);
 	CHECK_EQ(n, rep->committed);
-	CHECK_EQ(store_close(db), STORE_OK);
+	CHECK_EQ(store_close(db), DW_OK);
 	CHECK_EQ(sql_int(path, "SELECT count(*) FROM pragma_integrity_check WHERE"
 			 " integrity_check = 'ok'"), 1);
 	CHECK_EQ(sql_int(path, "SELECT count(*) FROM replies"), rep->committed * 8);

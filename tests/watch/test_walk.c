@@ -61,7 +61,7 @@ static uint8_t *wname(const char *text, uint8_t *out)
 {
 	size_t n;
 	memset(out, 0, WIRE_NAME_MAX);
-	if (wire_name_from_text(text, out, &n) != WIRE_OK)
+	if (wire_name_from_text(text, out, &n) != DW_OK)
 		abort();
 	return out;
 }
@@ -161,7 +161,7 @@ static size_t make_reply(struct fake *f, uint8_t *buf, size_t cap, uint16_t id,
 		break;
 	}
 	size_t len;
-	if (wire_build_finish(&b, &len) != WIRE_OK)
+	if (wire_build_finish(&b, &len) != DW_OK)
 		abort();
 	return len;
 }
@@ -170,7 +170,7 @@ static void handle(struct fake *f, const uint8_t *q, size_t qlen, const struct s
 {
 	struct wire_rr rr[4];
 	struct wire_msg m;
-	if (wire_msg_parse(&m, q, qlen, rr, 4) != WIRE_OK || m.hdr.count[WIRE_SEC_QUESTION] != 1)
+	if (wire_msg_parse(&m, q, qlen, rr, 4) != DW_OK || m.hdr.count[WIRE_SEC_QUESTION] != 1)
 		return;
 	uint8_t name[WIRE_NAME_MAX] = {0};
 	wire_msg_name(&m, rr[0].owner_off, name);

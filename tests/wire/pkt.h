@@ -45,7 +45,7 @@ static inline void pk_name(struct pk *p, const char *text)
 {
 	uint8_t w[WIRE_NAME_MAX];
 	size_t n = 0;
-	if (wire_name_from_text(text, w, &n) != WIRE_OK) {
+	if (wire_name_from_text(text, w, &n) != DW_OK) {
 		printf("#   pk_name: bad name %s\n", text);
 		return;
 	}

@@ -21,7 +21,7 @@ static const uint8_t *N(const char *text)
 	static unsigned next;
 	uint8_t *w = ring[next++ % 16];
 	size_t n;
-	if (wire_name_from_text(text, w, &n) != WIRE_OK) {
+	if (wire_name_from_text(text, w, &n) != DW_OK) {
 		CHECK(!"bad name in test");
 		w[0] = 0;
 	}
@@ -76,12 +76,12 @@ static void round_trip(const char *what, const uint8_t *buf, size_t len)
 	struct wire_msg m1, m2;
 	static uint8_t out[WIRE_MSG_MAX];
 	size_t olen = 0;
-	CHECK_EQ(wire_msg_parse(&m1, buf, len, rr_a, WIRE_RR_MAX), WIRE_OK);
+	CHECK_EQ(wire_msg_parse(&m1, buf, len, rr_a, WIRE_RR_MAX), DW_OK);
 	CHECK_EQ(m1.trailing, 0);
-	CHECK_EQ(wire_build_copy_msg(&m1, out, sizeof out, &olen), WIRE_OK);
+	CHECK_EQ(wire_build_copy_msg(&m1, out, sizeof out, &olen), DW_OK);
 	CHECK_EQ(olen, len);
 	CHECK(olen == len && memcmp(out, buf, len) == 0);
-	CHECK_EQ(wire_msg_parse(&m2, out, olen, rr_b, WIRE_RR_MAX), WIRE_OK);
+	CHECK_EQ(wire_msg_parse(&m2, out, olen, rr_b, WIRE_RR_MAX), DW_OK);
 	same_view(&m1, &m2);
 	if (harness_failed_checks != before)
 		printf("#     in round trip: %s\n", what);
@@ -127,7 +127,7 @@ static void test_compression(void)
 	memcpy(rd.u.mx.exchange, N("mx.example.com"), 16);
 	wire_build_rr(&b, WIRE_SEC_ANSWER, N("EXAMPLE.com"), 1, 60, &rd);
 	size_t len;
-	CHECK_EQ(wire_build_finish(&b, &len), WIRE_OK);
+	CHECK_EQ(wire_build_finish(&b, &len), DW_OK);
 	/* answer 0 owner is a pointer to 12 */
 	CHECK_EQ(buf[33], 0xC0);
 	CHECK_EQ(buf[34], 12);
@@ -147,7 +147,7 @@ static void test_compression(void)
 	b.compress = 0;
 	wire_build_question(&b, N("a.b"), 1, 1);
 	wire_build_rr_raw(&b, WIRE_SEC_ANSWER, N("a.b"), 1, 1, 0, (const uint8_t *)"\0\0\0\0", 4);
-	CHECK_EQ(wire_build_finish(&b, &len), WIRE_OK);
+	CHECK_EQ(wire_build_finish(&b, &len), DW_OK);
 	CHECK_EQ(len, 12 + 5 + 4 + 5 + 14);
 	CHECK_MEM(buf + 21, "\001a\001b\0", 5);
 }
@@ -171,7 +171,7 @@ static void test_compression_16k(void)
 	wire_build_rr_raw(&b, WIRE_SEC_ANSWER, N("far.away"), 65280, 1, 0, pad, 1);
 	wire_build_rr_raw(&b, WIRE_SEC_ANSWER, N("x.q.example"), 65280, 1, 0, pad, 1);
 	size_t len;
-	CHECK_EQ(wire_build_finish(&b, &len), WIRE_OK);
+	CHECK_EQ(wire_build_finish(&b, &len), DW_OK);
 	CHECK_MEM(buf + at, "\003far\004away\0", 10);
 	CHECK_MEM(buf + at2, "\003far\004away\0", 10); /* not a pointer past 16K */
 	round_trip("16K", buf, len);
@@ -186,47 +186,47 @@ static void test_errors(void)
 	wire_build_init(&b, buf, sizeof buf, 1, 0);
 	wire_build_edns(&b, 512, 0, 0, 0, NULL, 0);
 	wire_build_rr_raw(&b, WIRE_SEC_ANSWER, N("."), 1, 1, 0, (const uint8_t *)"\0\0\0\0", 4);
-	CHECK_EQ(wire_build_finish(&b, &len), WIRE_E_SECTION_ORDER);
+	CHECK_EQ(wire_build_finish(&b, &len), DW_E_SECTION_ORDER);
 	CHECK_EQ(len, 0);
 	wire_build_init(&b, buf, sizeof buf, 1, 0);
 	wire_build_rr_raw(&b, WIRE_SEC_AUTHORITY, N("."), 1, 1, 0, (const uint8_t *)"\0\0\0\0", 4);
 	wire_build_question(&b, N("."), 1, 1);
-	CHECK_EQ(wire_build_finish(&b, &len), WIRE_E_SECTION_ORDER);
+	CHECK_EQ(wire_build_finish(&b, &len), DW_E_SECTION_ORDER);
 	/* a question through the record calls, and a bad section */
 	wire_build_init(&b, buf, sizeof buf, 1, 0);
 	wire_build_rr_raw(&b, WIRE_SEC_QUESTION, N("."), 1, 1, 0, NULL, 0);
-	CHECK_EQ(wire_build_finish(&b, &len), WIRE_E_INVALID);
+	CHECK_EQ(wire_build_finish(&b, &len), DW_E_INVALID);
 	wire_build_init(&b, buf, sizeof buf, 1, 0);
 	struct wire_rdata rd = {.type = WIRE_T_NS};
 	wire_build_rr(&b, WIRE_SEC_QUESTION, N("."), 1, 0, &rd);
-	CHECK_EQ(wire_build_finish(&b, &len), WIRE_E_INVALID);
+	CHECK_EQ(wire_build_finish(&b, &len), DW_E_INVALID);
 	wire_build_init(&b, buf, sizeof buf, 1, 0);
 	wire_build_rr_raw(&b, WIRE_SEC_COUNT, N("."), 1, 1, 0, NULL, 0);
-	CHECK_EQ(wire_build_finish(&b, &len), WIRE_E_SECTION_ORDER);
+	CHECK_EQ(wire_build_finish(&b, &len), DW_E_SECTION_ORDER);
 	/* an invalid name */
 	wire_build_init(&b, buf, sizeof buf, 1, 0);
 	uint8_t badname[WIRE_NAME_MAX];
 	memset(badname, 63, sizeof badname);
 	wire_build_question(&b, badname, 1, 1);
-	CHECK_EQ(wire_build_finish(&b, &len), WIRE_E_INVALID);
+	CHECK_EQ(wire_build_finish(&b, &len), DW_E_INVALID);
 	/* no space: the error is the first one, the length 0 */
 	wire_build_init(&b, buf, 20, 1, 0);
 	wire_build_question(&b, N("abcdef.gh"), 1, 1);
-	CHECK_EQ(b.c.err, WIRE_E_NOSPACE);
+	CHECK_EQ(b.c.err, DW_E_NOSPACE);
 	CHECK_EQ(b.c.err_off, 19); /* "gh" no longer fits */
 	wire_build_edns(&b, 512, 0, 0, 0, NULL, 0);
-	CHECK_EQ(wire_build_finish(&b, &len), WIRE_E_NOSPACE);
+	CHECK_EQ(wire_build_finish(&b, &len), DW_E_NOSPACE);
 	CHECK_EQ(len, 0);
 	/* a header that does not fit */
 	wire_build_init(&b, buf, 11, 1, 0);
-	CHECK_EQ(wire_build_finish(&b, &len), WIRE_E_NOSPACE);
+	CHECK_EQ(wire_build_finish(&b, &len), DW_E_NOSPACE);
 	CHECK_EQ(len, 0);
 	/* an empty message is 12 bytes */
 	wire_build_init(&b, buf, 12, 0xabcd, 0x8180);
-	CHECK_EQ(wire_build_finish(&b, &len), WIRE_OK);
+	CHECK_EQ(wire_build_finish(&b, &len), DW_OK);
 	CHECK_EQ(len, 12);
 	CHECK_MEM(buf, "\xab\xcd\x81\x80\0\0\0\0\0\0\0\0", 12);
-	CHECK_EQ(wire_build_finish(&b, NULL), WIRE_OK);
+	CHECK_EQ(wire_build_finish(&b, NULL), DW_OK);
 }
 
 /* A section holds at most 65535 entries. */
@@ -240,11 +240,11 @@ static void test_count_limit(void)
 	wire_build_init(&b, buf, cap, 1, 0);
 	for (unsigned i = 0; i < 65535; i++)
 		wire_build_question(&b, N("."), 1, 1);
-	CHECK_EQ(b.c.err, WIRE_OK);
+	CHECK_EQ(b.c.err, DW_OK);
 	CHECK_EQ(b.count[WIRE_SEC_QUESTION], 65535);
 	wire_build_question(&b, N("."), 1, 1);
 	size_t len;
-	CHECK_EQ(wire_build_finish(&b, &len), WIRE_E_NOSPACE);
+	CHECK_EQ(wire_build_finish(&b, &len), DW_E_NOSPACE);
 	CHECK_EQ(b.count[WIRE_SEC_QUESTION], 65535);
 	free(buf);
 }
@@ -296,10 +296,10 @@ static void test_typed_rdata(void)
 	rd.u.soa.minimum = 5;
 	wire_build_rr(&b, WIRE_SEC_AUTHORITY, N("example.net"), 1, 9, &rd);
 	size_t len;
-	CHECK_EQ(wire_build_finish(&b, &len), WIRE_OK);
+	CHECK_EQ(wire_build_finish(&b, &len), DW_OK);
 
 	struct wire_msg m;
-	CHECK_EQ(wire_msg_parse(&m, buf, len, rr_a, WIRE_RR_MAX), WIRE_OK);
+	CHECK_EQ(wire_msg_parse(&m, buf, len, rr_a, WIRE_RR_MAX), DW_OK);
 	CHECK_EQ(m.rr_count, 10);
 	static const char *const want[] = {
 		NULL,
@@ -351,7 +351,7 @@ static void test_round_trips(void)
 	rd.type = WIRE_T_A;
 	memcpy(rd.u.a, "\xcb\0\x71\x07", 4);
 	wire_build_rr(&b, WIRE_SEC_ANSWER, N(chain[3]), 1, 20, &rd);
-	CHECK_EQ(wire_build_finish(&b, &len), WIRE_OK);
+	CHECK_EQ(wire_build_finish(&b, &len), DW_OK);
 	round_trip("cname chain", buf, len);
 
 	/* NXDOMAIN with SOA in authority, EDNS with ext rcode and options */
@@ -371,11 +371,11 @@ static void test_round_trips(void)
 				       0, 10, 0, 8, 1, 2, 3, 4, 5, 6, 7, 8, /* cookie */
 				       0, 12, 0, 3, 0, 0, 0};               /* padding */
 	wire_build_edns(&b, 1232, 1, 0, WIRE_EDNS_DO, opts, sizeof opts);
-	CHECK_EQ(wire_build_finish(&b, &len), WIRE_OK);
+	CHECK_EQ(wire_build_finish(&b, &len), DW_OK);
 	round_trip("nxdomain soa edns", buf, len);
 	{
 		struct wire_msg m;
-		CHECK_EQ(wire_msg_parse(&m, buf, len, rr_a, WIRE_RR_MAX), WIRE_OK);
+		CHECK_EQ(wire_msg_parse(&m, buf, len, rr_a, WIRE_RR_MAX), DW_OK);
 		CHECK_EQ(wire_msg_rcode(&m), 0x13);
 		CHECK_EQ(m.edns.options_len, sizeof opts);
 		CHECK(m.edns.flags & WIRE_EDNS_DO);
@@ -403,7 +403,7 @@ static void test_round_trips(void)
 			      1, 172800, &rd);
 	}
 	wire_build_edns(&b, 4096, 0, 0, 0, NULL, 0);
-	CHECK_EQ(wire_build_finish(&b, &len), WIRE_OK);
+	CHECK_EQ(wire_build_finish(&b, &len), DW_OK);
 	round_trip("referral", buf, len);
 
 	/* MX and TXT with many strings */
@@ -430,7 +430,7 @@ static void test_round_trips(void)
 	rd.raw = txt;
 	rd.rawlen = (uint16_t)tl;
 	wire_build_rr(&b, WIRE_SEC_ANSWER, N("example.io"), 1, 3600, &rd);
-	CHECK_EQ(wire_build_finish(&b, &len), WIRE_OK);
+	CHECK_EQ(wire_build_finish(&b, &len), DW_OK);
 	round_trip("mx txt", buf, len);
 
 	/* names differing only in case are not compressed against each other */
@@ -443,10 +443,10 @@ static void test_round_trips(void)
 		memcpy(rd.u.name, N(cases[3 - i]), WIRE_NAME_MAX);
 		wire_build_rr(&b, WIRE_SEC_ANSWER, N(cases[i]), 1, 1, &rd);
 	}
-	CHECK_EQ(wire_build_finish(&b, &len), WIRE_OK);
+	CHECK_EQ(wire_build_finish(&b, &len), DW_OK);
 	round_trip("case", buf, len);
 	struct wire_msg m;
-	CHECK_EQ(wire_msg_parse(&m, buf, len, rr_a, WIRE_RR_MAX), WIRE_OK);
+	CHECK_EQ(wire_msg_parse(&m, buf, len, rr_a, WIRE_RR_MAX), DW_OK);
 	for (int i = 0; i < 4; i++) {
 		uint8_t w[WIRE_NAME_MAX];
 		wire_msg_name(&m, rr_a[1 + i].owner_off, w);
@@ -479,25 +479,25 @@ static void test_copy_uncompressed(void)
 	pk_rr_fixed(&p, WIRE_T_OPT, 512, 0x8000, 0);
 	pk_bytes(&p, "junk", 4);
 	struct wire_msg m1, m2;
-	CHECK_EQ(wire_msg_parse(&m1, p.b, p.n, rr_a, WIRE_RR_MAX), WIRE_OK);
+	CHECK_EQ(wire_msg_parse(&m1, p.b, p.n, rr_a, WIRE_RR_MAX), DW_OK);
 	CHECK_EQ(m1.trailing, 4);
 	static uint8_t out[1024];
 	size_t olen;
-	CHECK_EQ(wire_build_copy_msg(&m1, out, sizeof out, &olen), WIRE_OK);
+	CHECK_EQ(wire_build_copy_msg(&m1, out, sizeof out, &olen), DW_OK);
 	CHECK(olen < p.n - 4);
-	CHECK_EQ(wire_msg_parse(&m2, out, olen, rr_b, WIRE_RR_MAX), WIRE_OK);
+	CHECK_EQ(wire_msg_parse(&m2, out, olen, rr_b, WIRE_RR_MAX), DW_OK);
 	CHECK_EQ(m2.trailing, 0);
 	same_view(&m1, &m2);
 	/* copying into too small a buffer fails cleanly */
-	CHECK_EQ(wire_build_copy_msg(&m1, out, olen - 1, &olen), WIRE_E_NOSPACE);
+	CHECK_EQ(wire_build_copy_msg(&m1, out, olen - 1, &olen), DW_E_NOSPACE);
 	CHECK_EQ(olen, 0);
 	/* wire_build_copy_rr one record at a time into another message */
 	struct wire_builder b;
 	wire_build_init(&b, out, sizeof out, 1, 0x8000);
 	wire_build_copy_rr(&b, &m1, &rr_a[0]);
 	wire_build_copy_rr(&b, &m1, &rr_a[2]);
-	CHECK_EQ(wire_build_finish(&b, &olen), WIRE_OK);
-	CHECK_EQ(wire_msg_parse(&m2, out, olen, rr_b, WIRE_RR_MAX), WIRE_OK);
+	CHECK_EQ(wire_build_finish(&b, &olen), DW_OK);
+	CHECK_EQ(wire_msg_parse(&m2, out, olen, rr_b, WIRE_RR_MAX), DW_OK);
 	CHECK_EQ(m2.hdr.count[0], 1);
 	CHECK_EQ(m2.hdr.count[1], 1);
 	CHECK_EQ(rr_b[1].type, WIRE_T_A);
@@ -506,7 +506,7 @@ static void test_copy_uncompressed(void)
 	bad.owner_off = (uint16_t)p.n;
 	wire_build_init(&b, out, sizeof out, 1, 0x8000);
 	wire_build_copy_rr(&b, &m1, &bad);
-	CHECK_EQ(wire_build_finish(&b, &olen), WIRE_E_INVALID);
+	CHECK_EQ(wire_build_finish(&b, &olen), DW_E_INVALID);
 }
 
 int main(void)

@@ -25,7 +25,7 @@ static void test_options(void)
 	pk_u16(&p, 2);
 	pk_u16(&p, 16);
 	struct wire_msg m;
-	CHECK_EQ(wire_msg_parse(&m, p.b, p.n, rrs, 8), WIRE_OK);
+	CHECK_EQ(wire_msg_parse(&m, p.b, p.n, rrs, 8), DW_OK);
 	size_t pos = 0;
 	uint16_t code = 0, len = 0;
 	const uint8_t *data = NULL;
@@ -45,14 +45,14 @@ static void test_options(void)
 
 	/* no OPT: no options */
 	pk_hdr(&p, 1, 0, 0, 0, 0, 0);
-	CHECK_EQ(wire_msg_parse(&m, p.b, p.n, rrs, 8), WIRE_OK);
+	CHECK_EQ(wire_msg_parse(&m, p.b, p.n, rrs, 8), DW_OK);
 	pos = 0;
 	CHECK(!wire_edns_next_option(&m, &pos, &code, &data, &len));
 	/* OPT without options */
 	pk_hdr(&p, 1, 0, 0, 0, 0, 1);
 	pk_u8(&p, 0);
 	pk_rr_fixed(&p, WIRE_T_OPT, 512, 0, 0);
-	CHECK_EQ(wire_msg_parse(&m, p.b, p.n, rrs, 8), WIRE_OK);
+	CHECK_EQ(wire_msg_parse(&m, p.b, p.n, rrs, 8), DW_OK);
 	pos = 0;
 	CHECK(!wire_edns_next_option(&m, &pos, &code, &data, &len));
 }

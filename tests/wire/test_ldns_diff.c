@@ -288,42 +288,42 @@ static void check_packet(void)
 	memcpy(copy, buf, n);
 
 	struct wire_msg m;
-	enum wire_status st = wire_msg_parse(&m, copy, n, rrs, WIRE_RR_MAX);
+	enum dw_status st = wire_msg_parse(&m, copy, n, rrs, WIRE_RR_MAX);
 	ldns_pkt *p = NULL;
 	ldns_status ls = ldns_wire2pkt(&p, copy, n);
 	char desc[160];
-	if (st != WIRE_OK)
+	if (st != DW_OK)
 		wire_error_describe(&m.err, desc, sizeof desc);
 
 	if (strncmp(base, "ok_", 3) == 0) {
 		n_ok++;
-		CHECK_EQ(st, WIRE_OK);
+		CHECK_EQ(st, DW_OK);
 		CHECK_EQ(ls, LDNS_STATUS_OK);
-		if (st != WIRE_OK)
+		if (st != DW_OK)
 			printf("#     ours: %s\n", desc);
 		if (ls != LDNS_STATUS_OK)
 			printf("#     ldns: %s\n", ldns_get_errorstr_by_id(ls));
-		if (st == WIRE_OK && ls == LDNS_STATUS_OK)
+		if (st == DW_OK && ls == LDNS_STATUS_OK)
 			compare(&m, p);
 	} else if (strncmp(base, "bad_", 4) == 0) {
 		n_bad++;
-		CHECK(st != WIRE_OK);
+		CHECK(st != DW_OK);
 		CHECK(ls != LDNS_STATUS_OK);
-		if (st != WIRE_OK)
+		if (st != DW_OK)
 			printf("#     ours: %s\n", desc);
 		if (ls != LDNS_STATUS_OK)
 			printf("#     ldns: %s\n", ldns_get_errorstr_by_id(ls));
 	} else if (strncmp(base, "strict_", 7) == 0) {
 		n_strict++;
-		CHECK(st != WIRE_OK);
+		CHECK(st != DW_OK);
 		CHECK_EQ(ls, LDNS_STATUS_OK);
-		if (st != WIRE_OK)
+		if (st != DW_OK)
 			printf("#     ours: %s; ldns accepts\n", desc);
 	} else if (strncmp(base, "diff_", 5) == 0) {
 		n_diff++;
-		CHECK_EQ(st, WIRE_OK);
+		CHECK_EQ(st, DW_OK);
 		CHECK_EQ(ls, LDNS_STATUS_OK);
-		if (st == WIRE_OK && ls == LDNS_STATUS_OK)
+		if (st == DW_OK && ls == LDNS_STATUS_OK)
 			known_difference(base, &m, p);
 	} else {
 		printf("#   %s: unknown prefix\n", base);
@@ -358,9 +358,9 @@ static void check_copy(void)
 	struct wire_msg m, m2;
 	static struct wire_rr rr2[WIRE_RR_MAX];
 	size_t olen;
-	CHECK_EQ(wire_msg_parse(&m, buf, n, rr2, WIRE_RR_MAX), WIRE_OK);
-	CHECK_EQ(wire_build_copy_msg(&m, out, sizeof out, &olen), WIRE_OK);
-	CHECK_EQ(wire_msg_parse(&m2, out, olen, rrs, WIRE_RR_MAX), WIRE_OK);
+	CHECK_EQ(wire_msg_parse(&m, buf, n, rr2, WIRE_RR_MAX), DW_OK);
+	CHECK_EQ(wire_build_copy_msg(&m, out, sizeof out, &olen), DW_OK);
+	CHECK_EQ(wire_msg_parse(&m2, out, olen, rrs, WIRE_RR_MAX), DW_OK);
 	ldns_pkt *p = NULL;
 	CHECK_EQ(ldns_wire2pkt(&p, out, olen), LDNS_STATUS_OK);
 	if (p) {
@@ -383,7 +383,7 @@ static void test_differ_detects(void)
 		 root ? root : ".");
 	size_t n = read_file(path, orig, sizeof orig);
 	struct wire_msg m;
-	CHECK_EQ(wire_msg_parse(&m, orig, n, rrs, WIRE_RR_MAX), WIRE_OK);
+	CHECK_EQ(wire_msg_parse(&m, orig, n, rrs, WIRE_RR_MAX), DW_OK);
 	if (m.rr_count < 3 || !m.edns.present)
 		return;
 	const struct wire_rr *soa = &m.rr[1];

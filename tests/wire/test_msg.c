@@ -15,7 +15,7 @@ static struct wire_rr rrs[WIRE_RR_MAX];
 /* Parse P and require failure ST at OFF in SEC[IDX] FIELD, described as
  * DESC, with RR_COUNT records kept. */
 static void expect_fail(const char *what, const struct pk *p, size_t cap,
-			enum wire_status st, size_t off, int sec, unsigned idx,
+			enum dw_status st, size_t off, int sec, unsigned idx,
 			const char *field, const char *desc, size_t rr_count)
 {
 	int before = harness_failed_checks;
@@ -79,7 +79,7 @@ static void test_header_and_sections(void)
 	pk_bytes(&p, "XY", 2); /* trailing bytes */
 
 	struct wire_msg m;
-	CHECK_EQ(wire_msg_parse(&m, p.b, p.n, rrs, WIRE_RR_MAX), WIRE_OK);
+	CHECK_EQ(wire_msg_parse(&m, p.b, p.n, rrs, WIRE_RR_MAX), DW_OK);
 	CHECK_EQ(m.hdr.id, 0xBEEF);
 	CHECK(m.hdr.flags & WIRE_FLAG_QR);
 	CHECK(m.hdr.flags & WIRE_FLAG_AA);
@@ -150,10 +150,10 @@ static void test_header_and_sections(void)
 	CHECK_EQ(wire_msg_name(&m, p.n + 100, w), 0);
 
 	/* Exactly the right array size is enough. */
-	CHECK_EQ(wire_msg_parse(&m, p.b, p.n, rrs, 5), WIRE_OK);
+	CHECK_EQ(wire_msg_parse(&m, p.b, p.n, rrs, 5), DW_OK);
 	/* An empty message (header only) */
 	pk_hdr(&p, 1, 0, 0, 0, 0, 0);
-	CHECK_EQ(wire_msg_parse(&m, p.b, p.n, NULL, 0), WIRE_OK);
+	CHECK_EQ(wire_msg_parse(&m, p.b, p.n, NULL, 0), DW_OK);
 	CHECK_EQ(m.rr_count, 0);
 	CHECK_EQ(m.trailing, 0);
 	CHECK_EQ(wire_msg_section_count(&m, WIRE_SEC_ANSWER), 0);
@@ -177,7 +177,7 @@ static void test_edns(void)
 	pk_bytes(&p, "\1\2\3\4\5\6\7\x08", 8);
 
 	struct wire_msg m;
-	CHECK_EQ(wire_msg_parse(&m, p.b, p.n, rrs, WIRE_RR_MAX), WIRE_OK);
+	CHECK_EQ(wire_msg_parse(&m, p.b, p.n, rrs, WIRE_RR_MAX), DW_OK);
 	CHECK(m.edns.present);
 	CHECK_EQ(m.edns.count, 1);
 	CHECK_EQ(m.edns.payload, 1232);
@@ -195,7 +195,7 @@ static void test_edns(void)
 	p.b[3] = 0;
 	p.b[opt_at + 5] = 1;
 	p.b[opt_at + 6] = 1; /* version 1 */
-	CHECK_EQ(wire_msg_parse(&m, p.b, p.n, rrs, WIRE_RR_MAX), WIRE_OK);
+	CHECK_EQ(wire_msg_parse(&m, p.b, p.n, rrs, WIRE_RR_MAX), DW_OK);
 	CHECK_EQ(wire_msg_rcode(&m), 16);
 	CHECK_EQ(m.edns.version, 1);
 	char b[32];
@@ -207,7 +207,7 @@ static void test_edns(void)
 	pk_rr_fixed(&p, WIRE_T_OPT, 512, 0, 0);
 	pk_u8(&p, 0);
 	pk_rr_fixed(&p, WIRE_T_OPT, 4096, 0x8000, 0);
-	CHECK_EQ(wire_msg_parse(&m, p.b, p.n, rrs, WIRE_RR_MAX), WIRE_OK);
+	CHECK_EQ(wire_msg_parse(&m, p.b, p.n, rrs, WIRE_RR_MAX), DW_OK);
 	CHECK(m.edns.present);
 	CHECK_EQ(m.edns.count, 2);
 	CHECK_EQ(m.edns.payload, 512);
@@ -219,7 +219,7 @@ static void test_edns(void)
 	pk_hdr(&p, 7, 0, 0, 1, 0, 0);
 	pk_u8(&p, 0);
 	pk_rr_fixed(&p, WIRE_T_OPT, 512, 0x01000000u, 0);
-	CHECK_EQ(wire_msg_parse(&m, p.b, p.n, rrs, WIRE_RR_MAX), WIRE_OK);
+	CHECK_EQ(wire_msg_parse(&m, p.b, p.n, rrs, WIRE_RR_MAX), DW_OK);
 	CHECK(!m.edns.present);
 	CHECK_EQ(m.edns.count, 0);
 	CHECK_EQ(wire_msg_rcode(&m), 0);
@@ -284,9 +284,9 @@ static void test_value_names(void)
 static void test_describe(void)
 {
 	char b[128];
-	struct wire_error e = {WIRE_E_TRUNCATED, 45, WIRE_SEC_ANSWER, 2, "rdata"};
+	struct wire_error e = {DW_E_TRUNCATED, 45, WIRE_SEC_ANSWER, 2, "rdata"};
 	CHECK_STR(wire_error_describe(&e, b, sizeof b), "truncated at offset 45 (answer[2] rdata)");
-	e = (struct wire_error){WIRE_E_COUNT_TOO_BIG, 8, WIRE_SEC_AUTHORITY, 0, "count"};
+	e = (struct wire_error){DW_E_COUNT_TOO_BIG, 8, WIRE_SEC_AUTHORITY, 0, "count"};
 	CHECK_STR(wire_error_describe(&e, b, sizeof b),
 		  "count field larger than the message at offset 8 (authority count)");
 	/* a small buffer is cut, not overrun */
@@ -305,7 +305,7 @@ static void test_hostile_pointers(void)
 	pk_u16(&p, 0xC00C);
 	pk_u16(&p, 1);
 	pk_u16(&p, 1);
-	expect_fail("self pointer", &p, WIRE_RR_MAX, WIRE_E_PTR_FORWARD, 12, 0, 0, "owner",
+	expect_fail("self pointer", &p, WIRE_RR_MAX, DW_E_PTR_FORWARD, 12, 0, 0, "owner",
 		    "compression pointer does not point backwards (loop) at offset 12 (question[0] owner)",
 		    0);
 	/* two pointers at each other: 12 -> 14 -> 12 */
@@ -313,7 +313,7 @@ static void test_hostile_pointers(void)
 	pk_u16(&p, 0xC00E);
 	pk_u16(&p, 0xC00C);
 	pk_u16(&p, 1);
-	expect_fail("two pointers", &p, WIRE_RR_MAX, WIRE_E_PTR_FORWARD, 12, 0, 0, "owner",
+	expect_fail("two pointers", &p, WIRE_RR_MAX, DW_E_PTR_FORWARD, 12, 0, 0, "owner",
 		    "compression pointer does not point backwards (loop) at offset 12 (question[0] owner)",
 		    0);
 	/* two pointers at each other, entered through the backward one: the
@@ -323,7 +323,7 @@ static void test_hostile_pointers(void)
 	pk_u16(&p, 0xC000);
 	pk_rr_fixed(&p, WIRE_T_A, WIRE_C_IN, 0, 4);
 	pk_u32(&p, 0);
-	expect_fail("pointer loop via the header", &p, WIRE_RR_MAX, WIRE_E_PTR_FORWARD, 0, 1, 0,
+	expect_fail("pointer loop via the header", &p, WIRE_RR_MAX, DW_E_PTR_FORWARD, 0, 1, 0,
 		    "owner",
 		    "compression pointer does not point backwards (loop) at offset 0 (answer[0] owner)",
 		    1);
@@ -334,7 +334,7 @@ static void test_hostile_pointers(void)
 	pk_u16(&p, 0xC00C);
 	pk_u16(&p, 1);
 	pk_u16(&p, 1);
-	expect_fail("label then pointer to it", &p, WIRE_RR_MAX, WIRE_E_PTR_FORWARD, 16, 0, 0,
+	expect_fail("label then pointer to it", &p, WIRE_RR_MAX, DW_E_PTR_FORWARD, 16, 0, 0,
 		    "owner",
 		    "compression pointer does not point backwards (loop) at offset 16 (question[0] owner)",
 		    0);
@@ -344,7 +344,7 @@ static void test_hostile_pointers(void)
 	pk_u16(&p, 1);
 	pk_u16(&p, 1);
 	pk_u8(&p, 0);
-	expect_fail("pointer forward", &p, WIRE_RR_MAX, WIRE_E_PTR_FORWARD, 12, 0, 0, "owner",
+	expect_fail("pointer forward", &p, WIRE_RR_MAX, DW_E_PTR_FORWARD, 12, 0, 0, "owner",
 		    "compression pointer does not point backwards (loop) at offset 12 (question[0] owner)",
 		    0);
 	/* pointer past the end */
@@ -352,7 +352,7 @@ static void test_hostile_pointers(void)
 	pk_u16(&p, 0xC0FF);
 	pk_u16(&p, 1);
 	pk_u16(&p, 1);
-	expect_fail("pointer past the end", &p, WIRE_RR_MAX, WIRE_E_PTR_PAST_END, 12, 0, 0,
+	expect_fail("pointer past the end", &p, WIRE_RR_MAX, DW_E_PTR_PAST_END, 12, 0, 0,
 		    "owner",
 		    "compression pointer past the end of the message at offset 12 (question[0] owner)",
 		    0);
@@ -366,7 +366,7 @@ static void test_hostile_pointers(void)
 	pk_u16(&p, 0xC00C);
 	pk_rr_fixed(&p, WIRE_T_CNAME, WIRE_C_IN, 0, 2);
 	pk_u16(&p, 0xC000 | 0x3FFF);
-	expect_fail("pointer past the end in rdata", &p, WIRE_RR_MAX, WIRE_E_PTR_PAST_END, bad,
+	expect_fail("pointer past the end in rdata", &p, WIRE_RR_MAX, DW_E_PTR_PAST_END, bad,
 		    1, 1, "rdata",
 		    "compression pointer past the end of the message at offset 45 (answer[1] rdata)",
 		    2);
@@ -378,7 +378,7 @@ static void test_hostile_pointers(void)
 	pk_rr_fixed(&p, WIRE_T_CNAME, WIRE_C_IN, 0, 3);
 	pk_u16(&p, 0xC000 | (unsigned)(p.n + 2));
 	pk_u8(&p, 0);
-	expect_fail("pointer forward in rdata", &p, WIRE_RR_MAX, WIRE_E_PTR_FORWARD, 31, 1, 0,
+	expect_fail("pointer forward in rdata", &p, WIRE_RR_MAX, DW_E_PTR_FORWARD, 31, 1, 0,
 		    "rdata",
 		    "compression pointer does not point backwards (loop) at offset 31 (answer[0] rdata)",
 		    1);
@@ -395,7 +395,7 @@ static void test_hostile_labels(void)
 	pk_u8(&p, 0);
 	pk_u16(&p, 1);
 	pk_u16(&p, 1);
-	expect_fail("label of 64", &p, WIRE_RR_MAX, WIRE_E_LABEL_TOO_LONG, 12, 0, 0, "owner",
+	expect_fail("label of 64", &p, WIRE_RR_MAX, DW_E_LABEL_TOO_LONG, 12, 0, 0, "owner",
 		    "label over 63 octets at offset 12 (question[0] owner)", 0);
 	/* 0x80 label type, after a good label */
 	pk_hdr(&p, 1, 0, 1, 0, 0, 0);
@@ -406,7 +406,7 @@ static void test_hostile_labels(void)
 	pk_u8(&p, 0);
 	pk_u16(&p, 1);
 	pk_u16(&p, 1);
-	expect_fail("0x80 label", &p, WIRE_RR_MAX, WIRE_E_BAD_LABEL_TYPE, 15, 0, 0, "owner",
+	expect_fail("0x80 label", &p, WIRE_RR_MAX, DW_E_BAD_LABEL_TYPE, 15, 0, 0, "owner",
 		    "reserved label type (0x40 or 0x80) at offset 15 (question[0] owner)", 0);
 	/* a name of 256 octets (63+63+63+62 octet labels) */
 	pk_hdr(&p, 1, 0, 1, 0, 0, 0);
@@ -419,14 +419,14 @@ static void test_hostile_labels(void)
 	pk_u8(&p, 0);
 	pk_u16(&p, 1);
 	pk_u16(&p, 1);
-	expect_fail("name of 256", &p, WIRE_RR_MAX, WIRE_E_NAME_TOO_LONG, 12 + 192, 0, 0, "owner",
+	expect_fail("name of 256", &p, WIRE_RR_MAX, DW_E_NAME_TOO_LONG, 12 + 192, 0, 0, "owner",
 		    "name over 255 octets at offset 204 (question[0] owner)", 0);
 	/* ... and with 255 it parses */
 	p.b[12 + 192] = 61;
 	memmove(p.b + 12 + 254, p.b + 12 + 255, 5);
 	p.n--;
 	struct wire_msg m;
-	CHECK_EQ(wire_msg_parse(&m, p.b, p.n, rrs, WIRE_RR_MAX), WIRE_OK);
+	CHECK_EQ(wire_msg_parse(&m, p.b, p.n, rrs, WIRE_RR_MAX), DW_OK);
 	uint8_t w[WIRE_NAME_MAX];
 	CHECK_EQ(wire_msg_name(&m, 12, w), 255);
 }
@@ -437,15 +437,15 @@ static void test_hostile_counts(void)
 	/* truncated header */
 	pk_hdr(&p, 1, 0, 0, 0, 0, 0);
 	p.n = 11;
-	expect_fail("truncated header", &p, WIRE_RR_MAX, WIRE_E_TRUNCATED, 11, -1, 0, "header",
+	expect_fail("truncated header", &p, WIRE_RR_MAX, DW_E_TRUNCATED, 11, -1, 0, "header",
 		    "truncated at offset 11 (header)", 0);
 	p.n = 0;
-	expect_fail("empty packet", &p, WIRE_RR_MAX, WIRE_E_TRUNCATED, 0, -1, 0, "header",
+	expect_fail("empty packet", &p, WIRE_RR_MAX, DW_E_TRUNCATED, 0, -1, 0, "header",
 		    "truncated at offset 0 (header)", 0);
 	/* 65535 questions in a short packet */
 	pk_hdr(&p, 1, 0, 65535, 0, 0, 0);
 	q_a(&p);
-	expect_fail("65535 questions", &p, WIRE_RR_MAX, WIRE_E_COUNT_TOO_BIG, 4, 0, 0, "count",
+	expect_fail("65535 questions", &p, WIRE_RR_MAX, DW_E_COUNT_TOO_BIG, 4, 0, 0, "count",
 		    "count field larger than the message at offset 4 (question count)", 0);
 	/* an answer count larger than the packet */
 	pk_hdr(&p, 1, 0x8000, 1, 3, 0, 0);
@@ -453,7 +453,7 @@ static void test_hostile_counts(void)
 	pk_u16(&p, 0xC00C);
 	pk_rr_fixed(&p, WIRE_T_A, WIRE_C_IN, 0, 4);
 	pk_u32(&p, 0x01020304);
-	expect_fail("answer count too big", &p, WIRE_RR_MAX, WIRE_E_COUNT_TOO_BIG, 6, 1, 0,
+	expect_fail("answer count too big", &p, WIRE_RR_MAX, DW_E_COUNT_TOO_BIG, 6, 1, 0,
 		    "count", "count field larger than the message at offset 6 (answer count)", 0);
 	/* ... an additional count: the sum over sections counts */
 	pk_hdr(&p, 1, 0x8000, 1, 1, 0, 1);
@@ -462,7 +462,7 @@ static void test_hostile_counts(void)
 	pk_rr_fixed(&p, WIRE_T_A, WIRE_C_IN, 0, 4);
 	pk_u32(&p, 0x01020304);
 	pk_u16(&p, 0); /* 2 of the 11 octets of a record */
-	expect_fail("additional count too big", &p, WIRE_RR_MAX, WIRE_E_COUNT_TOO_BIG, 10, 3, 0,
+	expect_fail("additional count too big", &p, WIRE_RR_MAX, DW_E_COUNT_TOO_BIG, 10, 3, 0,
 		    "count", "count field larger than the message at offset 10 (additional count)",
 		    0);
 	/* a count that passes the size check but runs out of records:
@@ -474,7 +474,7 @@ static void test_hostile_counts(void)
 	pk_u32(&p, 0x01020304);
 	for (int i = 0; i < 7; i++)
 		pk_u8(&p, 0);
-	expect_fail("count more than the records", &p, WIRE_RR_MAX, WIRE_E_TRUNCATED, p.n, 1, 1,
+	expect_fail("count more than the records", &p, WIRE_RR_MAX, DW_E_TRUNCATED, p.n, 1, 1,
 		    "ttl", "truncated at offset 42 (answer[1] ttl)", 2);
 	CHECK_EQ(p.n, 42);
 	/* more records than the caller's array */
@@ -486,10 +486,10 @@ static void test_hostile_counts(void)
 		pk_u32(&p, (uint32_t)i);
 	}
 	/* the records that fit are parsed and kept: the question and two answers */
-	expect_fail("more records than the array", &p, 3, WIRE_E_TOO_MANY_RR, 51, 1, 2, "record",
+	expect_fail("more records than the array", &p, 3, DW_E_TOO_MANY_RR, 51, 1, 2, "record",
 		    "more records than the parser can hold at offset 51 (answer[2] record)", 3);
 	struct wire_msg m;
-	CHECK_EQ(wire_msg_parse(&m, p.b, p.n, rrs, 4), WIRE_OK);
+	CHECK_EQ(wire_msg_parse(&m, p.b, p.n, rrs, 4), DW_OK);
 }
 
 static void test_hostile_truncation(void)
@@ -499,19 +499,19 @@ static void test_hostile_truncation(void)
 	pk_hdr(&p, 1, 0, 1, 0, 0, 0);
 	q_a(&p);
 	p.n--;
-	expect_fail("truncated question class", &p, WIRE_RR_MAX, WIRE_E_TRUNCATED, 18, 0, 0,
+	expect_fail("truncated question class", &p, WIRE_RR_MAX, DW_E_TRUNCATED, 18, 0, 0,
 		    "class", "truncated at offset 18 (question[0] class)", 0);
 	/* truncated question: name without its root label */
 	pk_hdr(&p, 1, 0, 1, 0, 0, 0);
 	pk_name(&p, "abcdefgh");
 	p.n--;
-	expect_fail("truncated question name", &p, WIRE_RR_MAX, WIRE_E_TRUNCATED, 21, 0, 0,
+	expect_fail("truncated question name", &p, WIRE_RR_MAX, DW_E_TRUNCATED, 21, 0, 0,
 		    "owner", "truncated at offset 21 (question[0] owner)", 0);
 	/* truncated question: type missing */
 	pk_hdr(&p, 1, 0, 1, 0, 0, 0);
 	pk_name(&p, "abcd");
 	pk_u8(&p, 0);
-	expect_fail("truncated question type", &p, WIRE_RR_MAX, WIRE_E_TRUNCATED, 19, 0, 0,
+	expect_fail("truncated question type", &p, WIRE_RR_MAX, DW_E_TRUNCATED, 19, 0, 0,
 		    "type", "truncated at offset 19 (question[0] type)", 0);
 	/* truncated rdata: A with rdlength 4 and 2 bytes */
 	pk_hdr(&p, 1, 0x8000, 1, 1, 0, 0);
@@ -519,7 +519,7 @@ static void test_hostile_truncation(void)
 	pk_u16(&p, 0xC00C);
 	pk_rr_fixed(&p, WIRE_T_A, WIRE_C_IN, 60, 4);
 	pk_u16(&p, 0x0102);
-	expect_fail("truncated rdata", &p, WIRE_RR_MAX, WIRE_E_TRUNCATED, 33, 1, 0, "rdata",
+	expect_fail("truncated rdata", &p, WIRE_RR_MAX, DW_E_TRUNCATED, 33, 1, 0, "rdata",
 		    "truncated at offset 33 (answer[0] rdata)", 1);
 	/* rdlength past the end, in the authority section after a good answer */
 	pk_hdr(&p, 1, 0x8000, 1, 1, 1, 0);
@@ -530,7 +530,7 @@ static void test_hostile_truncation(void)
 	pk_u16(&p, 0xC00C);
 	pk_rr_fixed(&p, 99, WIRE_C_IN, 60, 0xFFFF);
 	pk_bytes(&p, "v=spf1", 6);
-	expect_fail("rdlength past the end", &p, WIRE_RR_MAX, WIRE_E_TRUNCATED, 53, 2, 0, "rdata",
+	expect_fail("rdlength past the end", &p, WIRE_RR_MAX, DW_E_TRUNCATED, 53, 2, 0, "rdata",
 		    "truncated at offset 53 (authority[0] rdata)", 2);
 	/* truncated inside TTL and rdlength */
 	pk_hdr(&p, 1, 0x8000, 1, 1, 0, 0);
@@ -540,10 +540,10 @@ static void test_hostile_truncation(void)
 	pk_u16(&p, 1);
 	pk_u32(&p, 0);
 	pk_u8(&p, 0);
-	expect_fail("truncated rdlength", &p, WIRE_RR_MAX, WIRE_E_TRUNCATED, 30, 1, 0, "rdlength",
+	expect_fail("truncated rdlength", &p, WIRE_RR_MAX, DW_E_TRUNCATED, 30, 1, 0, "rdlength",
 		    "truncated at offset 30 (answer[0] rdlength)", 1);
 	p.n = 28; /* three of the four TTL octets */
-	expect_fail("truncated ttl", &p, WIRE_RR_MAX, WIRE_E_TRUNCATED, 28, 1, 0, "ttl",
+	expect_fail("truncated ttl", &p, WIRE_RR_MAX, DW_E_TRUNCATED, 28, 1, 0, "ttl",
 		    "truncated at offset 28 (answer[0] ttl)", 1);
 }
 
@@ -556,7 +556,7 @@ static void test_hostile_rdata(void)
 	pk_u16(&p, 0xC00C);
 	pk_rr_fixed(&p, WIRE_T_A, WIRE_C_IN, 60, 5);
 	pk_bytes(&p, "\1\2\3\4\5", 5);
-	expect_fail("A with rdlength 5", &p, WIRE_RR_MAX, WIRE_E_RDATA_LENGTH, 31, 1, 0, "rdata",
+	expect_fail("A with rdlength 5", &p, WIRE_RR_MAX, DW_E_RDATA_LENGTH, 31, 1, 0, "rdata",
 		    "rdata length wrong for its type at offset 31 (answer[0] rdata)", 1);
 	/* AAAA with rdlength 4 */
 	pk_hdr(&p, 1, 0x8000, 1, 1, 0, 0);
@@ -564,7 +564,7 @@ static void test_hostile_rdata(void)
 	pk_u16(&p, 0xC00C);
 	pk_rr_fixed(&p, WIRE_T_AAAA, WIRE_C_IN, 60, 4);
 	pk_bytes(&p, "\1\2\3\4", 4);
-	expect_fail("AAAA with rdlength 4", &p, WIRE_RR_MAX, WIRE_E_RDATA_LENGTH, 31, 1, 0,
+	expect_fail("AAAA with rdlength 4", &p, WIRE_RR_MAX, DW_E_RDATA_LENGTH, 31, 1, 0,
 		    "rdata", "rdata length wrong for its type at offset 31 (answer[0] rdata)", 1);
 	/* SOA with the last two numbers missing */
 	pk_hdr(&p, 1, 0x8000, 1, 0, 1, 0);
@@ -576,7 +576,7 @@ static void test_hostile_rdata(void)
 	pk_u32(&p, 1);
 	pk_u32(&p, 2);
 	pk_u32(&p, 3);
-	expect_fail("SOA without expire and minimum", &p, WIRE_RR_MAX, WIRE_E_RDATA_LENGTH, 35, 2,
+	expect_fail("SOA without expire and minimum", &p, WIRE_RR_MAX, DW_E_RDATA_LENGTH, 35, 2,
 		    0, "rdata", "rdata length wrong for its type at offset 35 (authority[0] rdata)",
 		    1);
 	/* SOA with only the mname */
@@ -585,7 +585,7 @@ static void test_hostile_rdata(void)
 	pk_u16(&p, 0xC00C);
 	pk_rr_fixed(&p, WIRE_T_SOA, WIRE_C_IN, 60, 2);
 	pk_u16(&p, 0xC00C);
-	expect_fail("SOA with only mname", &p, WIRE_RR_MAX, WIRE_E_RDATA_LENGTH, 33, 2, 0, "rdata",
+	expect_fail("SOA with only mname", &p, WIRE_RR_MAX, DW_E_RDATA_LENGTH, 33, 2, 0, "rdata",
 		    "rdata length wrong for its type at offset 33 (authority[0] rdata)", 1);
 	/* SOA whose rname runs out of the rdata (but not out of the message) */
 	pk_hdr(&p, 1, 0x8000, 1, 0, 1, 0);
@@ -596,7 +596,7 @@ static void test_hostile_rdata(void)
 	pk_u8(&p, 5);
 	pk_bytes(&p, "hostmaster", 10);
 	pk_u8(&p, 0);
-	expect_fail("SOA rname past rdata", &p, WIRE_RR_MAX, WIRE_E_RDATA_LENGTH, 36, 2, 0,
+	expect_fail("SOA rname past rdata", &p, WIRE_RR_MAX, DW_E_RDATA_LENGTH, 36, 2, 0,
 		    "rdata", "rdata length wrong for its type at offset 36 (authority[0] rdata)", 1);
 	/* CNAME with a byte after its name */
 	pk_hdr(&p, 1, 0x8000, 1, 1, 0, 0);
@@ -605,21 +605,21 @@ static void test_hostile_rdata(void)
 	pk_rr_fixed(&p, WIRE_T_CNAME, WIRE_C_IN, 60, 3);
 	pk_u16(&p, 0xC00C);
 	pk_u8(&p, 0);
-	expect_fail("CNAME with trailing byte", &p, WIRE_RR_MAX, WIRE_E_RDATA_LENGTH, 33, 1, 0,
+	expect_fail("CNAME with trailing byte", &p, WIRE_RR_MAX, DW_E_RDATA_LENGTH, 33, 1, 0,
 		    "rdata", "rdata length wrong for its type at offset 33 (answer[0] rdata)", 1);
 	/* empty NS, short MX */
 	pk_hdr(&p, 1, 0x8000, 1, 1, 0, 0);
 	q_a(&p);
 	pk_u16(&p, 0xC00C);
 	pk_rr_fixed(&p, WIRE_T_NS, WIRE_C_IN, 60, 0);
-	expect_fail("empty NS", &p, WIRE_RR_MAX, WIRE_E_RDATA_LENGTH, 31, 1, 0, "rdata",
+	expect_fail("empty NS", &p, WIRE_RR_MAX, DW_E_RDATA_LENGTH, 31, 1, 0, "rdata",
 		    "rdata length wrong for its type at offset 31 (answer[0] rdata)", 1);
 	pk_hdr(&p, 1, 0x8000, 1, 1, 0, 0);
 	q_a(&p);
 	pk_u16(&p, 0xC00C);
 	pk_rr_fixed(&p, WIRE_T_MX, WIRE_C_IN, 60, 2);
 	pk_u16(&p, 10);
-	expect_fail("MX without exchange", &p, WIRE_RR_MAX, WIRE_E_RDATA_LENGTH, 31, 1, 0, "rdata",
+	expect_fail("MX without exchange", &p, WIRE_RR_MAX, DW_E_RDATA_LENGTH, 31, 1, 0, "rdata",
 		    "rdata length wrong for its type at offset 31 (answer[0] rdata)", 1);
 	/* a TXT string longer than its rdata (second string) */
 	pk_hdr(&p, 1, 0x8000, 1, 1, 0, 0);
@@ -631,7 +631,7 @@ static void test_hostile_rdata(void)
 	pk_u8(&p, 9);
 	pk_bytes(&p, "no", 2);
 	pk_bytes(&p, "more bytes in the message", 25);
-	expect_fail("TXT string past rdata", &p, WIRE_RR_MAX, WIRE_E_RDATA_FORMAT, 34, 1, 0,
+	expect_fail("TXT string past rdata", &p, WIRE_RR_MAX, DW_E_RDATA_FORMAT, 34, 1, 0,
 		    "rdata", "malformed rdata at offset 34 (answer[0] rdata)", 1);
 	/* OPT with an option overrunning its rdata */
 	pk_hdr(&p, 1, 0x8000, 1, 0, 0, 1);
@@ -643,7 +643,7 @@ static void test_hostile_rdata(void)
 	pk_u16(&p, 10);
 	pk_u16(&p, 16); /* cookie of 16, 4 bytes left */
 	pk_u32(&p, 0xdeadbeef);
-	expect_fail("OPT option overrun", &p, WIRE_RR_MAX, WIRE_E_RDATA_FORMAT, 36, 3, 0, "rdata",
+	expect_fail("OPT option overrun", &p, WIRE_RR_MAX, DW_E_RDATA_FORMAT, 36, 3, 0, "rdata",
 		    "malformed rdata at offset 36 (additional[0] rdata)", 1);
 	/* OPT with a partial option header */
 	pk_hdr(&p, 1, 0x8000, 1, 0, 0, 1);
@@ -651,7 +651,7 @@ static void test_hostile_rdata(void)
 	pk_u8(&p, 0);
 	pk_rr_fixed(&p, WIRE_T_OPT, 1232, 0, 3);
 	pk_bytes(&p, "\0\x0c\0", 3);
-	expect_fail("OPT partial option", &p, WIRE_RR_MAX, WIRE_E_RDATA_FORMAT, 30, 3, 0, "rdata",
+	expect_fail("OPT partial option", &p, WIRE_RR_MAX, DW_E_RDATA_FORMAT, 30, 3, 0, "rdata",
 		    "malformed rdata at offset 30 (additional[0] rdata)", 1);
 }
 
@@ -673,7 +673,7 @@ static void test_partial_parse(void)
 	pk_rr_fixed(&p, WIRE_T_A, WIRE_C_IN, 102, 3);
 	pk_bytes(&p, "\1\2\3", 3);
 	struct wire_msg m;
-	CHECK_EQ(wire_msg_parse(&m, p.b, p.n, rrs, WIRE_RR_MAX), WIRE_E_RDATA_LENGTH);
+	CHECK_EQ(wire_msg_parse(&m, p.b, p.n, rrs, WIRE_RR_MAX), DW_E_RDATA_LENGTH);
 	CHECK_EQ(m.err.offset, bad + 12);
 	CHECK_EQ(m.err.section, WIRE_SEC_ANSWER);
 	CHECK_EQ(m.err.index, 2);
@@ -703,10 +703,10 @@ static void test_lengths(void)
 {
 	static uint8_t big[WIRE_MSG_MAX + 1];
 	struct wire_msg m;
-	CHECK_EQ(wire_msg_parse(&m, big, sizeof big, rrs, WIRE_RR_MAX), WIRE_E_INVALID);
+	CHECK_EQ(wire_msg_parse(&m, big, sizeof big, rrs, WIRE_RR_MAX), DW_E_INVALID);
 	CHECK_EQ(m.err.section, -1);
 	CHECK_STR(m.err.field, "length");
-	CHECK_EQ(wire_msg_parse(&m, big, WIRE_MSG_MAX, rrs, WIRE_RR_MAX), WIRE_OK);
+	CHECK_EQ(wire_msg_parse(&m, big, WIRE_MSG_MAX, rrs, WIRE_RR_MAX), DW_OK);
 	CHECK_EQ(m.trailing, WIRE_MSG_MAX - 12);
 
 	struct pk p;
@@ -725,10 +725,10 @@ static void test_lengths(void)
 	pk_bytes(&p, "\003abc", 4);
 	pk_u8(&p, 0);
 	pk_rr_fixed(&p, WIRE_T_OPT, 1232, 0, 0);
-	CHECK_EQ(wire_msg_parse(&m, p.b, p.n, rrs, WIRE_RR_MAX), WIRE_OK);
+	CHECK_EQ(wire_msg_parse(&m, p.b, p.n, rrs, WIRE_RR_MAX), DW_OK);
 	for (size_t n = 0; n < p.n; n++) {
-		enum wire_status st = wire_msg_parse(&m, p.b, n, rrs, WIRE_RR_MAX);
-		CHECK(st != WIRE_OK);
+		enum dw_status st = wire_msg_parse(&m, p.b, n, rrs, WIRE_RR_MAX);
+		CHECK(st != DW_OK);
 		CHECK(m.err.offset <= n);
 		CHECK(m.rr_count < 4);
 	}

@@ -14,9 +14,9 @@
 static size_t from_text(const char *text, uint8_t *out)
 {
 	size_t n = 0;
-	enum wire_status st = wire_name_from_text(text, out, &n);
-	CHECK_EQ(st, WIRE_OK);
-	return st == WIRE_OK ? n : 0;
+	enum dw_status st = wire_name_from_text(text, out, &n);
+	CHECK_EQ(st, DW_OK);
+	return st == DW_OK ? n : 0;
 }
 
 static void test_from_text(void)
@@ -32,13 +32,13 @@ static void test_from_text(void)
 	CHECK_MEM(w, "\003a.b\001c\000", 7);
 	CHECK_EQ(from_text("\\000\\255\\\\.x", w), 7);
 	CHECK_MEM(w, "\003\000\377\\\001x\000", 7);
-	CHECK_EQ(wire_name_from_text("", w, &n), WIRE_E_BAD_TEXT);
-	CHECK_EQ(wire_name_from_text(".a", w, &n), WIRE_E_BAD_TEXT);
-	CHECK_EQ(wire_name_from_text("a..b", w, &n), WIRE_E_BAD_TEXT);
-	CHECK_EQ(wire_name_from_text("a.b..", w, &n), WIRE_E_BAD_TEXT);
-	CHECK_EQ(wire_name_from_text("a\\", w, &n), WIRE_E_BAD_TEXT);
-	CHECK_EQ(wire_name_from_text("a\\25", w, &n), WIRE_E_BAD_TEXT);
-	CHECK_EQ(wire_name_from_text("a\\256", w, &n), WIRE_E_BAD_TEXT);
+	CHECK_EQ(wire_name_from_text("", w, &n), DW_E_BAD_TEXT);
+	CHECK_EQ(wire_name_from_text(".a", w, &n), DW_E_BAD_TEXT);
+	CHECK_EQ(wire_name_from_text("a..b", w, &n), DW_E_BAD_TEXT);
+	CHECK_EQ(wire_name_from_text("a.b..", w, &n), DW_E_BAD_TEXT);
+	CHECK_EQ(wire_name_from_text("a\\", w, &n), DW_E_BAD_TEXT);
+	CHECK_EQ(wire_name_from_text("a\\25", w, &n), DW_E_BAD_TEXT);
+	CHECK_EQ(wire_name_from_text("a\\256", w, &n), DW_E_BAD_TEXT);
 
 	/* 63 octets is the longest label, 255 the longest name. */
 	char t[600];
@@ -47,7 +47,7 @@ static void test_from_text(void)
 	CHECK_EQ(from_text(t, w), 65);
 	memset(t, 'a', 64);
 	t[64] = '\0';
-	CHECK_EQ(wire_name_from_text(t, w, &n), WIRE_E_LABEL_TOO_LONG);
+	CHECK_EQ(wire_name_from_text(t, w, &n), DW_E_LABEL_TOO_LONG);
 	/* 3 labels of 63 + one of 61 = 4 + 250 + root = 255 octets. */
 	size_t p = 0;
 	for (int i = 0; i < 4; i++) {
@@ -62,9 +62,9 @@ static void test_from_text(void)
 	/* One more octet (label of 62) is 256: too long, with or without the dot. */
 	memmove(t + 3 * 64 + 1, t + 3 * 64, strlen(t + 3 * 64) + 1);
 	t[3 * 64] = 'b';
-	CHECK_EQ(wire_name_from_text(t, w, &n), WIRE_E_NAME_TOO_LONG);
+	CHECK_EQ(wire_name_from_text(t, w, &n), DW_E_NAME_TOO_LONG);
 	t[strlen(t) - 1] = '\0';
-	CHECK_EQ(wire_name_from_text(t, w, &n), WIRE_E_NAME_TOO_LONG);
+	CHECK_EQ(wire_name_from_text(t, w, &n), DW_E_NAME_TOO_LONG);
 	/* 127 one-letter labels = 255 octets; 128 are too many. */
 	p = 0;
 	for (int i = 0; i < 128; i++) {
@@ -72,7 +72,7 @@ static void test_from_text(void)
 		t[p++] = '.';
 	}
 	t[p] = '\0';
-	CHECK_EQ(wire_name_from_text(t, w, &n), WIRE_E_NAME_TOO_LONG);
+	CHECK_EQ(wire_name_from_text(t, w, &n), DW_E_NAME_TOO_LONG);
 	t[2 * 127] = '\0';
 	CHECK_EQ(from_text(t, w), 255);
 	CHECK_EQ(wire_name_labels(w), 127);
@@ -92,7 +92,7 @@ static void test_to_text(void)
 	CHECK_STR(t, "a\\.\\\\\\032\\000\\255\\;.\\(\\)\\\"@.");
 	/* and back */
 	size_t n;
-	CHECK_EQ(wire_name_from_text(t, w, &n), WIRE_OK);
+	CHECK_EQ(wire_name_from_text(t, w, &n), DW_OK);
 	CHECK_EQ(n, sizeof odd);
 	CHECK_MEM(w, odd, sizeof odd);
 	/* Truncation: the length counts everything, the text is cut and ended. */
@@ -185,31 +185,31 @@ static void test_rfc1035_compression_example(void)
 	size_t n, next, eo;
 	char t[WIRE_NAME_TEXT_MAX];
 
-	CHECK_EQ(wire_name_unpack(m, sizeof rfc1035_example, 20, out, &n, &next, &eo), WIRE_OK);
+	CHECK_EQ(wire_name_unpack(m, sizeof rfc1035_example, 20, out, &n, &next, &eo), DW_OK);
 	CHECK_EQ(n, 12);
 	CHECK_EQ(next, 32);
 	wire_name_to_text(out, t, sizeof t);
 	CHECK_STR(t, "F.ISI.ARPA.");
 
-	CHECK_EQ(wire_name_unpack(m, sizeof rfc1035_example, 40, out, &n, &next, &eo), WIRE_OK);
+	CHECK_EQ(wire_name_unpack(m, sizeof rfc1035_example, 40, out, &n, &next, &eo), DW_OK);
 	CHECK_EQ(n, 16);
 	CHECK_EQ(next, 46); /* after the pointer, not after the name it reached */
 	wire_name_to_text(out, t, sizeof t);
 	CHECK_STR(t, "FOO.F.ISI.ARPA.");
 
-	CHECK_EQ(wire_name_unpack(m, sizeof rfc1035_example, 64, out, &n, &next, &eo), WIRE_OK);
+	CHECK_EQ(wire_name_unpack(m, sizeof rfc1035_example, 64, out, &n, &next, &eo), DW_OK);
 	CHECK_EQ(n, 6);
 	CHECK_EQ(next, 66);
 	wire_name_to_text(out, t, sizeof t);
 	CHECK_STR(t, "ARPA.");
 
-	CHECK_EQ(wire_name_unpack(m, sizeof rfc1035_example, 92, out, &n, &next, &eo), WIRE_OK);
+	CHECK_EQ(wire_name_unpack(m, sizeof rfc1035_example, 92, out, &n, &next, &eo), DW_OK);
 	CHECK_EQ(n, 1);
 	CHECK_EQ(next, 93);
 	CHECK_EQ(out[0], 0);
 
 	/* Validation only (OUT NULL) gives the same answer. */
-	CHECK_EQ(wire_name_unpack(m, sizeof rfc1035_example, 40, NULL, NULL, &next, &eo), WIRE_OK);
+	CHECK_EQ(wire_name_unpack(m, sizeof rfc1035_example, 40, NULL, NULL, &next, &eo), DW_OK);
 	CHECK_EQ(next, 46);
 
 	/* Rebuilt by the builder at the same offsets, byte for byte. */
@@ -226,7 +226,7 @@ static void test_rfc1035_compression_example(void)
 		from_text(names[i], w);
 		wire_build_name(&b, w);
 	}
-	CHECK_EQ(b.c.err, WIRE_OK);
+	CHECK_EQ(b.c.err, DW_OK);
 	CHECK_EQ(b.c.pos, 93);
 	memset(buf, 0, 12); /* the header the builder wrote is not part of the example */
 	CHECK_MEM(buf, rfc1035_example, sizeof rfc1035_example);
@@ -235,7 +235,7 @@ static void test_rfc1035_compression_example(void)
 	 * trailing bytes), and the names expand at their offsets. */
 	struct wire_msg msg;
 	struct wire_rr rr[1];
-	CHECK_EQ(wire_msg_parse(&msg, rfc1035_example, sizeof rfc1035_example, rr, 1), WIRE_OK);
+	CHECK_EQ(wire_msg_parse(&msg, rfc1035_example, sizeof rfc1035_example, rr, 1), DW_OK);
 	CHECK_EQ(msg.trailing, 81);
 	const size_t want_len[4] = {12, 16, 6, 1};
 	for (int i = 0; i < 4; i++) {
@@ -255,7 +255,7 @@ static void test_rfc1035_compression_example(void)
 		wire_build_question(&b, w, 1, 1);
 	}
 	size_t qlen;
-	CHECK_EQ(wire_build_finish(&b, &qlen), WIRE_OK);
+	CHECK_EQ(wire_build_finish(&b, &qlen), DW_OK);
 	static const uint8_t want_q[] = {
 		0x10, 0x35, 0, 0, 0, 4, 0, 0, 0, 0, 0, 0,
 		1, 'F', 3, 'I', 'S', 'I', 4, 'A', 'R', 'P', 'A', 0, 0, 1, 0, 1, /* 12 */
@@ -265,7 +265,7 @@ static void test_rfc1035_compression_example(void)
 	CHECK_EQ(qlen, sizeof want_q);
 	CHECK_MEM(q, want_q, sizeof want_q);
 	struct wire_rr qr[4];
-	CHECK_EQ(wire_msg_parse(&msg, q, qlen, qr, 4), WIRE_OK);
+	CHECK_EQ(wire_msg_parse(&msg, q, qlen, qr, 4), DW_OK);
 	for (int i = 0; i < 4; i++) {
 		uint8_t w[WIRE_NAME_MAX];
 		CHECK_EQ(wire_msg_name(&msg, qr[i].owner_off, w), want_len[i]);
@@ -295,7 +295,7 @@ static void test_text_all_bytes(void)
 		size_t tl = wire_name_to_text(w, t, sizeof t);
 		CHECK(tl < sizeof t);
 		size_t bl = 0;
-		CHECK_EQ(wire_name_from_text(t, back, &bl), WIRE_OK);
+		CHECK_EQ(wire_name_from_text(t, back, &bl), DW_OK);
 		CHECK_EQ(bl, n);
 		CHECK_MEM(back, w, n);
 	}
@@ -309,61 +309,61 @@ static void test_unpack_errors(void)
 
 	/* self pointer */
 	static const uint8_t self[] = {0, 0, 0xC0, 2};
-	CHECK_EQ(wire_name_unpack(self, 4, 2, out, &n, &next, &eo), WIRE_E_PTR_FORWARD);
+	CHECK_EQ(wire_name_unpack(self, 4, 2, out, &n, &next, &eo), DW_E_PTR_FORWARD);
 	CHECK_EQ(eo, 2);
 	/* pointer forward */
 	static const uint8_t fwd[] = {0xC0, 2, 0};
-	CHECK_EQ(wire_name_unpack(fwd, 3, 0, out, &n, &next, &eo), WIRE_E_PTR_FORWARD);
+	CHECK_EQ(wire_name_unpack(fwd, 3, 0, out, &n, &next, &eo), DW_E_PTR_FORWARD);
 	CHECK_EQ(eo, 0);
 	/* two pointers at each other: 4 -> 2 is backwards, 2 -> 4 is not */
 	static const uint8_t pair[] = {0, 0, 0xC0, 4, 0xC0, 2};
-	CHECK_EQ(wire_name_unpack(pair, 6, 4, out, &n, &next, &eo), WIRE_E_PTR_FORWARD);
+	CHECK_EQ(wire_name_unpack(pair, 6, 4, out, &n, &next, &eo), DW_E_PTR_FORWARD);
 	CHECK_EQ(eo, 2);
 	/* a label, then a pointer back to that label */
 	static const uint8_t lbl[] = {0, 3, 'f', 'o', 'o', 0xC0, 1};
-	CHECK_EQ(wire_name_unpack(lbl, 7, 1, out, &n, &next, &eo), WIRE_E_PTR_FORWARD);
+	CHECK_EQ(wire_name_unpack(lbl, 7, 1, out, &n, &next, &eo), DW_E_PTR_FORWARD);
 	CHECK_EQ(eo, 5);
 	/* a pointer into the middle of the name it is part of */
 	static const uint8_t mid[] = {0, 1, 'a', 1, 'b', 0xC0, 3};
-	CHECK_EQ(wire_name_unpack(mid, 7, 1, out, &n, &next, &eo), WIRE_E_PTR_FORWARD);
+	CHECK_EQ(wire_name_unpack(mid, 7, 1, out, &n, &next, &eo), DW_E_PTR_FORWARD);
 	CHECK_EQ(eo, 5);
 	/* pointer past the end */
 	static const uint8_t past[] = {0, 0xC0, 9};
-	CHECK_EQ(wire_name_unpack(past, 3, 1, out, &n, &next, &eo), WIRE_E_PTR_PAST_END);
+	CHECK_EQ(wire_name_unpack(past, 3, 1, out, &n, &next, &eo), DW_E_PTR_PAST_END);
 	CHECK_EQ(eo, 1);
 	/* pointer cut in half */
-	CHECK_EQ(wire_name_unpack(past, 2, 1, out, &n, &next, &eo), WIRE_E_TRUNCATED);
+	CHECK_EQ(wire_name_unpack(past, 2, 1, out, &n, &next, &eo), DW_E_TRUNCATED);
 	CHECK_EQ(eo, 1);
 	/* label of 64 (length byte 0x40) */
 	memset(m, 'a', sizeof m);
 	m[0] = 0x40;
 	m[65] = 0;
-	CHECK_EQ(wire_name_unpack(m, 66, 0, out, &n, &next, &eo), WIRE_E_LABEL_TOO_LONG);
+	CHECK_EQ(wire_name_unpack(m, 66, 0, out, &n, &next, &eo), DW_E_LABEL_TOO_LONG);
 	CHECK_EQ(eo, 0);
 	/* label type 0x80 (10 binary) */
 	static const uint8_t t80[] = {1, 'a', 0x80, 0};
-	CHECK_EQ(wire_name_unpack(t80, 4, 0, out, &n, &next, &eo), WIRE_E_BAD_LABEL_TYPE);
+	CHECK_EQ(wire_name_unpack(t80, 4, 0, out, &n, &next, &eo), DW_E_BAD_LABEL_TYPE);
 	CHECK_EQ(eo, 2);
 	/* name of 256 octets: fails at the label that crosses 255 */
 	memset(m, 'a', sizeof m);
 	for (int i = 0; i < 4; i++)
 		m[64 * i] = i < 3 ? 63 : 62;
 	m[255] = 0;
-	CHECK_EQ(wire_name_unpack(m, 256, 0, out, &n, &next, &eo), WIRE_E_NAME_TOO_LONG);
+	CHECK_EQ(wire_name_unpack(m, 256, 0, out, &n, &next, &eo), DW_E_NAME_TOO_LONG);
 	CHECK_EQ(eo, 192);
 	m[192] = 61;
 	m[254] = 0;
-	CHECK_EQ(wire_name_unpack(m, 255, 0, out, &n, &next, &eo), WIRE_OK);
+	CHECK_EQ(wire_name_unpack(m, 255, 0, out, &n, &next, &eo), DW_OK);
 	CHECK_EQ(n, 255);
 	CHECK_EQ(next, 255);
 	/* truncated in a label, and with no root label */
 	static const uint8_t cut[] = {3, 'a', 'b'};
-	CHECK_EQ(wire_name_unpack(cut, 3, 0, out, &n, &next, &eo), WIRE_E_TRUNCATED);
+	CHECK_EQ(wire_name_unpack(cut, 3, 0, out, &n, &next, &eo), DW_E_TRUNCATED);
 	CHECK_EQ(eo, 3);
 	static const uint8_t noroot[] = {1, 'a'};
-	CHECK_EQ(wire_name_unpack(noroot, 2, 0, out, &n, &next, &eo), WIRE_E_TRUNCATED);
+	CHECK_EQ(wire_name_unpack(noroot, 2, 0, out, &n, &next, &eo), DW_E_TRUNCATED);
 	CHECK_EQ(eo, 2);
-	CHECK_EQ(wire_name_unpack(noroot, 2, 2, out, &n, &next, &eo), WIRE_E_TRUNCATED);
+	CHECK_EQ(wire_name_unpack(noroot, 2, 2, out, &n, &next, &eo), DW_E_TRUNCATED);
 	CHECK_EQ(eo, 2);
 }
 
@@ -390,10 +390,10 @@ static void test_unpack_long_via_pointers(void)
 	m[323] = 129;
 	size_t n, next, eo;
 	uint8_t out[WIRE_NAME_MAX];
-	CHECK_EQ(wire_name_unpack(m, 324, 195, out, &n, &next, &eo), WIRE_OK);
+	CHECK_EQ(wire_name_unpack(m, 324, 195, out, &n, &next, &eo), DW_OK);
 	CHECK_EQ(n, 255);
 	CHECK_EQ(next, 259);
-	CHECK_EQ(wire_name_unpack(m, 324, 259, out, &n, &next, &eo), WIRE_E_NAME_TOO_LONG);
+	CHECK_EQ(wire_name_unpack(m, 324, 259, out, &n, &next, &eo), DW_E_NAME_TOO_LONG);
 	CHECK_EQ(eo, 64); /* the second label at 0 is the one that no longer fits */
 }
 
@@ -411,12 +411,12 @@ static void test_unpack_pointer_chain(void)
 	}
 	size_t n, next, eo;
 	/* 127 hops is allowed */
-	CHECK_EQ(wire_name_unpack(m, sizeof m, 2 + 2 * 126, NULL, &n, &next, &eo), WIRE_OK);
+	CHECK_EQ(wire_name_unpack(m, sizeof m, 2 + 2 * 126, NULL, &n, &next, &eo), DW_OK);
 	CHECK_EQ(n, 1);
 	CHECK_EQ(next, 2 + 2 * 126 + 2);
 	/* 128 is not */
 	CHECK_EQ(wire_name_unpack(m, sizeof m, 2 + 2 * 127, NULL, &n, &next, &eo),
-		 WIRE_E_PTR_TOO_MANY);
+		 DW_E_PTR_TOO_MANY);
 	CHECK_EQ(eo, 2 + 2 * 0 /* the 128th pointer followed is the first one */);
 }
 

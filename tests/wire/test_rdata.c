@@ -31,9 +31,9 @@ static void one_rr(struct pk *p, uint16_t type, const void *rd, size_t n)
 static const char *rr_text(const struct pk *p, struct wire_msg *m)
 {
 	text[0] = '\0';
-	enum wire_status st = wire_msg_parse(m, p->b, p->n, rrs, 64);
-	CHECK_EQ(st, WIRE_OK);
-	if (st != WIRE_OK)
+	enum dw_status st = wire_msg_parse(m, p->b, p->n, rrs, 64);
+	CHECK_EQ(st, DW_OK);
+	if (st != DW_OK)
 		return "";
 	size_t n = wire_rdata_to_text(m, &rrs[1], text, sizeof text);
 	CHECK_EQ(n, strlen(text));
@@ -221,7 +221,7 @@ static void test_unknown(void)
 	pk_u8(&p, 0);
 	pk_rr_fixed(&p, WIRE_T_OPT, 1232, 0, 6);
 	pk_bytes(&p, "\0\x0c\0\x02\0\0", 6);
-	CHECK_EQ(wire_msg_parse(&m, p.b, p.n, rrs, 64), WIRE_OK);
+	CHECK_EQ(wire_msg_parse(&m, p.b, p.n, rrs, 64), DW_OK);
 	wire_rdata_to_text(&m, &rrs[0], text, sizeof text);
 	CHECK_STR(text, "\\# 6 000c00020000");
 	/* The largest rdata fits the documented worst case. */
@@ -237,7 +237,7 @@ static void test_unknown(void)
 	huge[n++] = (uint8_t)(rdlen >> 8);
 	huge[n++] = (uint8_t)rdlen;
 	memset(huge + n, 0xab, rdlen);
-	CHECK_EQ(wire_msg_parse(&m, huge, WIRE_MSG_MAX, rrs, 64), WIRE_OK);
+	CHECK_EQ(wire_msg_parse(&m, huge, WIRE_MSG_MAX, rrs, 64), DW_OK);
 	size_t tl = wire_rdata_to_text(&m, &rrs[0], text, sizeof text);
 	CHECK(tl < WIRE_RDATA_TEXT_MAX);
 	CHECK_EQ(tl, 3 + 5 + 1 + 2 * rdlen);
@@ -254,30 +254,30 @@ static void test_check_direct(void)
 	uint8_t msg[64] = {0};
 	size_t eo = 99;
 	memcpy(msg + 10, "\003www\0", 5);
-	CHECK_EQ(wire_rdata_check(msg, 15, WIRE_T_CNAME, 10, 5, &eo), WIRE_OK);
-	CHECK_EQ(wire_rdata_check(msg, 15, WIRE_T_CNAME, 10, 4, &eo), WIRE_E_RDATA_LENGTH);
+	CHECK_EQ(wire_rdata_check(msg, 15, WIRE_T_CNAME, 10, 5, &eo), DW_OK);
+	CHECK_EQ(wire_rdata_check(msg, 15, WIRE_T_CNAME, 10, 4, &eo), DW_E_RDATA_LENGTH);
 	CHECK_EQ(eo, 14); /* the name runs out of its rdata at its end */
-	CHECK_EQ(wire_rdata_check(msg, 15, WIRE_T_A, 10, 5, &eo), WIRE_E_RDATA_LENGTH);
+	CHECK_EQ(wire_rdata_check(msg, 15, WIRE_T_A, 10, 5, &eo), DW_E_RDATA_LENGTH);
 	CHECK_EQ(eo, 10);
-	CHECK_EQ(wire_rdata_check(msg, 15, WIRE_T_A, 10, 3, &eo), WIRE_E_RDATA_LENGTH);
-	CHECK_EQ(wire_rdata_check(msg, 26, WIRE_T_AAAA, 10, 16, &eo), WIRE_OK);
-	CHECK_EQ(wire_rdata_check(msg, 15, WIRE_T_TXT, 10, 0, &eo), WIRE_E_RDATA_LENGTH);
-	CHECK_EQ(wire_rdata_check(msg, 15, WIRE_T_TXT, 10, 4, &eo), WIRE_OK); /* "\003www" */
-	CHECK_EQ(wire_rdata_check(msg, 15, WIRE_T_TXT, 10, 3, &eo), WIRE_E_RDATA_FORMAT);
+	CHECK_EQ(wire_rdata_check(msg, 15, WIRE_T_A, 10, 3, &eo), DW_E_RDATA_LENGTH);
+	CHECK_EQ(wire_rdata_check(msg, 26, WIRE_T_AAAA, 10, 16, &eo), DW_OK);
+	CHECK_EQ(wire_rdata_check(msg, 15, WIRE_T_TXT, 10, 0, &eo), DW_E_RDATA_LENGTH);
+	CHECK_EQ(wire_rdata_check(msg, 15, WIRE_T_TXT, 10, 4, &eo), DW_OK); /* "\003www" */
+	CHECK_EQ(wire_rdata_check(msg, 15, WIRE_T_TXT, 10, 3, &eo), DW_E_RDATA_FORMAT);
 	CHECK_EQ(eo, 10);
-	CHECK_EQ(wire_rdata_check(msg, 15, 999, 10, 5, &eo), WIRE_OK);
-	CHECK_EQ(wire_rdata_check(msg, 15, WIRE_T_OPT, 10, 0, &eo), WIRE_OK);
+	CHECK_EQ(wire_rdata_check(msg, 15, 999, 10, 5, &eo), DW_OK);
+	CHECK_EQ(wire_rdata_check(msg, 15, WIRE_T_OPT, 10, 0, &eo), DW_OK);
 	/* OPT option {3, 0}: four bytes "\0\3\0\0" */
 	memcpy(msg + 20, "\0\3\0\0\0\x0c\0\1", 8);
-	CHECK_EQ(wire_rdata_check(msg, 28, WIRE_T_OPT, 20, 4, &eo), WIRE_OK);
-	CHECK_EQ(wire_rdata_check(msg, 28, WIRE_T_OPT, 20, 8, &eo), WIRE_E_RDATA_FORMAT);
+	CHECK_EQ(wire_rdata_check(msg, 28, WIRE_T_OPT, 20, 4, &eo), DW_OK);
+	CHECK_EQ(wire_rdata_check(msg, 28, WIRE_T_OPT, 20, 8, &eo), DW_E_RDATA_FORMAT);
 	CHECK_EQ(eo, 26);
-	CHECK_EQ(wire_rdata_check(msg, 28, WIRE_T_OPT, 20, 6, &eo), WIRE_E_RDATA_FORMAT);
+	CHECK_EQ(wire_rdata_check(msg, 28, WIRE_T_OPT, 20, 6, &eo), DW_E_RDATA_FORMAT);
 	CHECK_EQ(eo, 24);
 	/* MX whose name is a pointer back to 10 */
 	memcpy(msg + 30, "\0\5\xC0\x0A", 4);
-	CHECK_EQ(wire_rdata_check(msg, 34, WIRE_T_MX, 30, 4, &eo), WIRE_OK);
-	CHECK_EQ(wire_rdata_check(msg, 34, WIRE_T_MX, 30, 3, &eo), WIRE_E_RDATA_LENGTH);
+	CHECK_EQ(wire_rdata_check(msg, 34, WIRE_T_MX, 30, 4, &eo), DW_OK);
+	CHECK_EQ(wire_rdata_check(msg, 34, WIRE_T_MX, 30, 3, &eo), DW_E_RDATA_LENGTH);
 	CHECK_EQ(eo, 33);
 }
 
@@ -293,14 +293,14 @@ static void test_check_out_of_range(void)
 	static const uint16_t types[] = {WIRE_T_TXT, WIRE_T_OPT, WIRE_T_CNAME, WIRE_T_MX,
 					 WIRE_T_SOA, WIRE_T_A, 65280};
 	for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
-		CHECK_EQ(wire_rdata_check(msg, 15, types[i], 10, 20, &eo), WIRE_E_TRUNCATED);
+		CHECK_EQ(wire_rdata_check(msg, 15, types[i], 10, 20, &eo), DW_E_TRUNCATED);
 		CHECK_EQ(eo, 15);
-		CHECK_EQ(wire_rdata_check(msg, 15, types[i], 16, 0, &eo), WIRE_E_TRUNCATED);
-		CHECK_EQ(wire_rdata_check(msg, 15, types[i], 10, SIZE_MAX, &eo), WIRE_E_TRUNCATED);
+		CHECK_EQ(wire_rdata_check(msg, 15, types[i], 16, 0, &eo), DW_E_TRUNCATED);
+		CHECK_EQ(wire_rdata_check(msg, 15, types[i], 10, SIZE_MAX, &eo), DW_E_TRUNCATED);
 	}
 	/* the same rdata inside the message is judged on its content */
-	CHECK_EQ(wire_rdata_check(msg, 15, WIRE_T_TXT, 10, 5, &eo), WIRE_E_RDATA_FORMAT);
-	CHECK_EQ(wire_rdata_check(msg, 15, WIRE_T_TXT, 10, 4, &eo), WIRE_OK);
+	CHECK_EQ(wire_rdata_check(msg, 15, WIRE_T_TXT, 10, 5, &eo), DW_E_RDATA_FORMAT);
+	CHECK_EQ(wire_rdata_check(msg, 15, WIRE_T_TXT, 10, 4, &eo), DW_OK);
 	free(msg);
 }
 

@@ -1,6 +1,6 @@
 /* `dnswatch probe` (usage in probe_cmd.h): the engine's results are judged
  * by the classifier, name by name, and written as NDJSON and/or SQLite. */
-#include "probe/probe_cmd.h"
+#include "cli/probe_cmd.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -15,7 +15,7 @@
 #include "lab/servers.h"
 #include "probe/classify.h"
 #include "probe/engine.h"
-#include "probe/target.h"
+#include "cli/target.h"
 #include "store/ndjson.h"
 #include "store/sqlite.h"
 #include "util/text.h"
@@ -93,8 +93,8 @@ static void write_result(struct run *x, struct probe_result *r)
 		x->failed = true;
 	}
 	if (x->db) {
-		enum store_status st = store_put(x->db, r);
-		if ((st != STORE_OK && st != STORE_E_DUP) || store_tick(x->db) != STORE_OK)
+		enum dw_status st = store_put(x->db, r);
+		if ((st != DW_OK && st != DW_E_DUP) || store_tick(x->db) != DW_OK)
 			x->failed = true; /* the store has said why, in one line */
 	}
 	x->written++;
@@ -186,7 +186,7 @@ static void flush_pending(struct run *x)
 static long preload_forged(struct run *x)
 {
 	struct store_run_info last;
-	if (store_run_info(x->db, 0, &last) != STORE_OK)
+	if (store_run_info(x->db, 0, &last) != DW_OK)
 		return 0; /* an empty store */
 	struct probe_result *r = malloc(sizeof *r);
 	long added = 0;
@@ -194,16 +194,16 @@ static long preload_forged(struct run *x)
 		return -1;
 	for (int64_t run = 1; run <= last.id; run++) {
 		struct store_run_info info;
-		if (store_run_info(x->db, run, &info) != STORE_OK)
+		if (store_run_info(x->db, run, &info) != DW_OK)
 			continue;
 		struct store_filter f = {.run = run, .verdict = VERDICT_INJECTED, .target = -1};
 		struct store_iter *it;
 		bool got;
-		if (store_iter_open(x->db, &f, &it) != STORE_OK) {
+		if (store_iter_open(x->db, &f, &it) != DW_OK) {
 			free(r);
 			return -1;
 		}
-		while (store_iter_next(it, r, &got) == STORE_OK && got) {
+		while (store_iter_next(it, r, &got) == DW_OK && got) {
 			if (r->forged_reply < 0 || r->forged_reply >= (int)r->nreplies)
 				continue;
 			const struct probe_reply *rep = &r->reply[r->forged_reply];
@@ -340,13 +340,13 @@ int probe_cmd(int argc, char **argv)
 	if (db) {
 		struct store_opts so = {0};
 		so.keep_raw = x->raw;
-		if (store_open(&x->db, db, &so) != STORE_OK)
+		if (store_open(&x->db, db, &so) != DW_OK)
 			goto out; /* the store said why */
 		if (preload_forged(x) < 0)
 			goto out;
 		if (x->resume) {
 			int64_t run;
-			if (store_run_resume(x->db, 0, &run) != STORE_OK) {
+			if (store_run_resume(x->db, 0, &run) != DW_OK) {
 				fprintf(stderr, "dnswatch probe: %s: no unfinished run to resume\n", db);
 				goto out;
 			}
@@ -372,7 +372,7 @@ int probe_cmd(int argc, char **argv)
 			}
 			int64_t run;
 			if (store_run_begin(x->db, cmdline, NULL, c->target, (size_t)c->ntargets, c->qtype,
-					    (size_t)c->nqtypes, &run) != STORE_OK)
+					    (size_t)c->nqtypes, &run) != DW_OK)
 				goto out;
 		}
 	}
@@ -405,13 +405,13 @@ int probe_cmd(int argc, char **argv)
 			const struct classify_group *g = classify_group_get(x->cls, i);
 			char fp[256];
 			classify_fp_format(&g->fp, fp, sizeof fp);
-			if (store_group_put(x->db, g->id, fp, g->count, g->addrs, g->naddrs) != STORE_OK)
+			if (store_group_put(x->db, g->id, fp, g->count, g->addrs, g->naddrs) != DW_OK)
 				x->failed = true;
 		}
-		if (store_flush(x->db) != STORE_OK)
+		if (store_flush(x->db) != DW_OK)
 			x->failed = true;
 		/* A run that stopped early stays open for --resume. */
-		if (!prc && !x->failed && store_run_finish(x->db, false) != STORE_OK)
+		if (!prc && !x->failed && store_run_finish(x->db, false) != DW_OK)
 			x->failed = true;
 	}
 	rc = prc || x->failed ? 1 : 0;

@@ -7,12 +7,12 @@
  * The query is built here in a dozen lines rather than with the wire codec,
  * because only the header of the reply matters (ID, QR, RCODE).
  */
-#ifndef DW_LAB_PROBE_H
-#define DW_LAB_PROBE_H
+#ifndef DW_LAB_CHECK_H
+#define DW_LAB_CHECK_H
 
 #include <stdint.h>
 
-struct lab_probe {
+struct lab_check {
 	/* in */
 	const char *ns;      /* namespace to send from */
 	uint32_t addr;       /* server, host order */
@@ -33,16 +33,16 @@ struct lab_probe {
 /* Send every probe and wait up to TIMEOUT_MS for replies; probes already
  * answered are skipped, so a caller can call again to retry the others.
  * Returns the number answered in total. */
-int lab_probe_run(struct lab_probe *p, int n, int timeout_ms);
+int lab_check_run(struct lab_check *p, int n, int timeout_ms);
 
-/* Close the sockets lab_probe_run opened. */
-void lab_probe_close(struct lab_probe *p, int n);
+/* Close the sockets lab_check_run opened. */
+void lab_check_close(struct lab_check *p, int n);
 
 /* Encode a query for QNAME/QTYPE into BUF; returns its length or 0. */
-int lab_probe_query(uint8_t *buf, int cap, uint16_t id, const char *qname,
+int lab_check_query(uint8_t *buf, int cap, uint16_t id, const char *qname,
 		    uint16_t qtype, int rd);
 
 /* "NOERROR", "SERVFAIL", ... */
-const char *lab_probe_rcode(int rcode);
+const char *lab_check_rcode(int rcode);
 
 #endif

@@ -1,5 +1,5 @@
 /* `dnswatch locate` (usage in locate_cmd.h). */
-#include "locate/locate_cmd.h"
+#include "cli/locate_cmd.h"
 
 #include <arpa/inet.h>
 #include <stdbool.h>

@@ -1,5 +1,5 @@
 /* `dnswatch decode` (usage in decode_cmd.h). */
-#include "decode/decode_cmd.h"
+#include "cli/decode_cmd.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -21,7 +21,7 @@ static int on_message(void *ctx, const struct decode_origin *o, const uint8_t *r
 {
 	struct decode_run *run = ctx;
 	struct wire_msg msg;
-	enum wire_status st = wire_msg_parse(&msg, raw, len, run->rr, WIRE_RR_MAX);
+	enum dw_status st = wire_msg_parse(&msg, raw, len, run->rr, WIRE_RR_MAX);
 	if (st)
 		run->failed++;
 	else

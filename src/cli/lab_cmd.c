@@ -1,5 +1,5 @@
 /* `dnswatch lab`: up, down, status, exec and the delay helper (see lab.h). */
-#include "lab/lab.h"
+#include "cli/lab_cmd.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -20,10 +20,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lab/check.h"
 #include "lab/delay.h"
+#include "lab/host.h"
 #include "lab/netns.h"
 #include "lab/population.h"
-#include "lab/probe.h"
 #include "lab/proc.h"
 #include "lab/replay.h"
 #include "lab/scenario.h"
@@ -118,17 +119,6 @@ static long long lab_now_ms(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-int lab_name_valid(const char *name)
-{
-	size_t n = strlen(name);
-	if (n == 0 || n > LAB_NAME_MAX)
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (!((name[i] >= 'a' && name[i] <= 'z') || (name[i] >= '0' && name[i] <= '9')))
-			return 0;
-	return 1;
 }
 
 __attribute__((format(printf, 1, 2)))
@@ -949,7 +939,7 @@ static int lab_status(struct lab_opts *o)
 
 	/* Live check: one query to every server (and to the no-DNS address),
 	 * all in flight at once, each from its own host. */
-	struct lab_probe pr[64];
+	struct lab_check pr[64];
 	char nsn[64][64];
 	static char qn[64][128];
 	int n = 0;
@@ -959,7 +949,7 @@ static int lab_status(struct lab_opts *o)
 		lab_host_ns(o->name, s->host, nsn[n], sizeof nsn[n]);
 		struct in_addr a;
 		inet_pton(AF_INET, s->addr, &a);
-		pr[n] = (struct lab_probe){.ns = nsn[n], .addr = ntohl(a.s_addr),
+		pr[n] = (struct lab_check){.ns = nsn[n], .addr = ntohl(a.s_addr),
 					   .qname = lab_server_check_name(o->dir, (int)i, qn[n], sizeof qn[n]),
 					   .qtype = 6, .fd = -1,
 					   /* a resolver really resolves (RD=1): ". SOA" through the
@@ -967,8 +957,8 @@ static int lab_status(struct lab_opts *o)
 					   .rd = s->kind == LAB_SRV_UNBOUND};
 		n++;
 	}
-	lab_probe_run(pr, n, 1000);
-	lab_probe_close(pr, n);
+	lab_check_run(pr, n, 1000);
+	lab_check_close(pr, n);
 	int all_ok = 1;
 	printf("\n%-8s %-8s %-13s %-8s %-8s %-22s %s\n", "SERVER", "HOST", "ADDRESS", "SOFTWARE", "PID",
 	       "CHECK", "ROLE");
@@ -988,7 +978,7 @@ static int lab_status(struct lab_opts *o)
 			if (pr[k].answered)
 				all_ok = 0;
 		} else if (pr[k].answered) {
-			snprintf(check, sizeof check, "ok %s%s %.1f ms", lab_probe_rcode(pr[k].rcode),
+			snprintf(check, sizeof check, "ok %s%s %.1f ms", lab_check_rcode(pr[k].rcode),
 				 pr[k].aa ? " aa" : "", pr[k].ms);
 		} else {
 			snprintf(check, sizeof check, "NO ANSWER");

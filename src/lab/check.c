@@ -1,5 +1,5 @@
 /* Live DNS checks of lab servers (see probe.h). */
-#include "lab/probe.h"
+#include "lab/check.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -24,24 +24,24 @@ static long long probe_now_us(void)
 	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-int lab_probe_query(uint8_t *buf, int cap, uint16_t id, const char *qname,
+int lab_check_query(uint8_t *buf, int cap, uint16_t id, const char *qname,
 		    uint16_t qtype, int rd)
 {
 	uint8_t name[WIRE_NAME_MAX];
 	size_t nl;
-	if (cap <= 0 || wire_name_from_text(qname, name, &nl) != WIRE_OK)
+	if (cap <= 0 || wire_name_from_text(qname, name, &nl) != DW_OK)
 		return 0;
 	return (int)wire_build_query(buf, (size_t)cap, id, name, qtype, rd, 0);
 }
 
-const char *lab_probe_rcode(int rcode)
+const char *lab_check_rcode(int rcode)
 {
 	static const char *const names[] = {"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN",
 					    "NOTIMP", "REFUSED"};
 	return rcode >= 0 && rcode < 6 ? names[rcode] : "RCODE?";
 }
 
-static void probe_send(struct lab_probe *p, uint16_t id)
+static void probe_send(struct lab_check *p, uint16_t id)
 {
 	if (p->fd < 0) {
 		p->fd = lab_netns_socket(p->ns, AF_INET, SOCK_DGRAM | SOCK_NONBLOCK);
@@ -59,14 +59,14 @@ static void probe_send(struct lab_probe *p, uint16_t id)
 	}
 	uint8_t q[512];
 	p->id = id;
-	int len = lab_probe_query(q, sizeof q, id, p->qname, p->qtype, p->rd);
+	int len = lab_check_query(q, sizeof q, id, p->qname, p->qtype, p->rd);
 	p->sent_us = probe_now_us();
 	if (len > 0 && send(p->fd, q, (size_t)len, 0) < 0) {
 		/* a refused earlier send leaves an error pending; the next try clears it */
 	}
 }
 
-int lab_probe_run(struct lab_probe *p, int n, int timeout_ms)
+int lab_check_run(struct lab_check *p, int n, int timeout_ms)
 {
 	if (n > PROBE_MAX)
 		n = PROBE_MAX;
@@ -96,7 +96,7 @@ int lab_probe_run(struct lab_probe *p, int n, int timeout_ms)
 		for (int j = 0; j < m; j++) {
 			if (!pf[j].revents)
 				continue;
-			struct lab_probe *q = &p[map[j]];
+			struct lab_check *q = &p[map[j]];
 			uint8_t buf[4096];
 			ssize_t got = recv(q->fd, buf, sizeof buf, 0);
 			if (got < 12)
@@ -116,7 +116,7 @@ int lab_probe_run(struct lab_probe *p, int n, int timeout_ms)
 	return total;
 }
 
-void lab_probe_close(struct lab_probe *p, int n)
+void lab_check_close(struct lab_check *p, int n)
 {
 	for (int i = 0; i < n; i++) {
 		if (p[i].fd >= 0)

@@ -1,5 +1,5 @@
 /* Naming a probe target on the command line (target.h). */
-#include "probe/target.h"
+#include "cli/target.h"
 
 #include <arpa/inet.h>
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /* `dnswatch report` (see report_cmd.h). */
-#include "report/report_cmd.h"
+#include "cli/report_cmd.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -33,10 +33,10 @@ static int slurp(const char *path, char **buf, size_t *len)
 	if (!f)
 		return -1;
 	uint8_t *b;
-	enum util_read_status st = util_read_all(f, JREAD_TEXT_MAX * 4u, &b, len);
+	enum dw_status st = util_read_all(f, JREAD_TEXT_MAX * 4u, &b, len);
 	fclose(f);
-	if (st != UTIL_READ_OK) {
-		errno = st == UTIL_READ_TOO_LARGE ? EFBIG : st == UTIL_READ_NOMEM ? ENOMEM : EIO;
+	if (st != DW_OK) {
+		errno = st == DW_E_TOO_LARGE ? EFBIG : st == DW_E_NOMEM ? ENOMEM : EIO;
 		return -1;
 	}
 	*buf = (char *)b;
@@ -167,19 +167,19 @@ int report_cmd(int argc, char **argv)
 		size_t errlen = 0;
 		FILE *errlog = open_memstream(&errbuf, &errlen);
 		struct store_opts o = {.readonly = true, .errlog = errlog, .quiet = errlog == NULL};
-		enum store_status st = store_open(&db, db_path, &o);
+		enum dw_status st = store_open(&db, db_path, &o);
 		if (errlog)
 			fclose(errlog);
-		if (st != STORE_OK) {
-			if (st == STORE_E_FOREIGN && errbuf && strstr(errbuf, "empty database"))
+		if (st != DW_OK) {
+			if (st == DW_E_FOREIGN && errbuf && strstr(errbuf, "empty database"))
 				fprintf(stderr, "dnswatch report: %s: an empty file, not a dnswatch store\n", db_path);
-			else if (st == STORE_E_FOREIGN)
+			else if (st == DW_E_FOREIGN)
 				fprintf(stderr, "dnswatch report: %s: not a dnswatch store (an SQLite database "
 						"of something else)\n", db_path);
 			else if (errbuf && errlen)
 				fprintf(stderr, "dnswatch report: %.*s\n", (int)strcspn(errbuf, "\n"), errbuf);
 			else
-				fprintf(stderr, "dnswatch report: %s: %s\n", db_path, store_strerror(st));
+				fprintf(stderr, "dnswatch report: %s: %s\n", db_path, dw_strerror(st));
 			ret = 1;
 		}
 		free(errbuf);

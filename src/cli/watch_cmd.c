@@ -7,7 +7,7 @@
  * detector, store, event stream) is behind one mutex: the work under it is
  * small next to a query's round trip.
  */
-#include "watch/watch_cmd.h"
+#include "cli/watch_cmd.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -24,12 +24,11 @@
 #include <unistd.h>
 
 #include "lab/host.h"
-#include "lab/lab.h"
 #include "locate/locate.h"
 #include "net/packet.h"
 #include "probe/classify.h"
 #include "probe/engine.h"
-#include "probe/target.h"
+#include "cli/target.h"
 #include "store/sqlite.h"
 #include "util/clock.h"
 #include "util/json.h"
@@ -191,8 +190,8 @@ static void observe(struct watch *w, unsigned p, const struct panel_name *pn,
 	w->iv[p].wrong += wrong;
 	if (w->db) {
 		r->target = (uint16_t)p;
-		enum store_status st = store_put(w->db, r);
-		if (st != STORE_OK && st != STORE_E_DUP && !w->failed) {
+		enum dw_status st = store_put(w->db, r);
+		if (st != DW_OK && st != DW_E_DUP && !w->failed) {
 			w->failed = true; /* the store has said why, in one line */
 			stop_flag = 1;
 		}
@@ -279,7 +278,7 @@ static void *walk_main(void *arg)
 		const struct panel_name *pn = panel_at(&v->wpanel, seq);
 		uint8_t qname[WIRE_NAME_MAX];
 		size_t ql;
-		if (wire_name_from_text(pn->text, qname, &ql) != WIRE_OK)
+		if (wire_name_from_text(pn->text, qname, &ql) != DW_OK)
 			continue;
 		memset(r, 0, sizeof *r);
 		r->seq = seq;
@@ -615,7 +614,7 @@ static void store_incident(struct watch *w, const struct watch_incident *inc)
 	snprintf(si->cause, sizeof si->cause, "%s", watch_cause_name(inc->cause));
 	snprintf(si->evidence, sizeof si->evidence, "for: %.480s. against: %.480s.", inc->cause_for,
 		 inc->cause_against);
-	if (store_incident_put(w->db, si) != STORE_OK) {
+	if (store_incident_put(w->db, si) != DW_OK) {
 		w->failed = true;
 		stop_flag = 1;
 	} else {
@@ -771,7 +770,7 @@ static void *locate_main(void *arg)
 	int p = w->locate_path, id = w->locate_for;
 	memcpy(lc.target, w->path[p].addr, 4);
 	size_t ql;
-	bool ok = wire_name_from_text(w->locate_name, lc.qname, &ql) == WIRE_OK;
+	bool ok = wire_name_from_text(w->locate_name, lc.qname, &ql) == DW_OK;
 	host = w->path[p].vantage;
 	pthread_mutex_unlock(&w->mu);
 	int hop = 0;
@@ -1053,7 +1052,7 @@ int watch_cmd(int argc, char **argv)
 	}
 	if (db) {
 		struct store_opts so = {.append_only = true};
-		if (store_open(&w->db, db, &so) != STORE_OK)
+		if (store_open(&w->db, db, &so) != DW_OK)
 			goto out; /* the store said why */
 		char cmdline[2048] = "dnswatch", opts[256];
 		for (int i = 0; i < argc; i++) {
@@ -1063,7 +1062,7 @@ int watch_cmd(int argc, char **argv)
 		snprintf(opts, sizeof opts, "{\"watch\":true,\"rate\":%g,\"panel\":%zu,\"churn\":%g,\"walk_rate\":%g,\"seed\":%llu}",
 			 rate, psize, churn, w->walk_rate, (unsigned long long)w->seed);
 		uint16_t qa = WIRE_T_A;
-		if (store_run_begin(w->db, cmdline, opts, w->target, w->npaths, &qa, 1, &w->run) != STORE_OK)
+		if (store_run_begin(w->db, cmdline, opts, w->target, w->npaths, &qa, 1, &w->run) != DW_OK)
 			goto out;
 	}
 
@@ -1119,7 +1118,7 @@ int watch_cmd(int argc, char **argv)
 		if (w->located && li && li->id == w->located)
 			emit_incident(w, "located", now, -1, li);
 		w->located = 0;
-		if (w->db && !w->failed && store_tick(w->db) != STORE_OK) {
+		if (w->db && !w->failed && store_tick(w->db) != DW_OK) {
 			w->failed = true;
 			stop_flag = 1;
 		}
@@ -1167,10 +1166,10 @@ int watch_cmd(int argc, char **argv)
 			const struct classify_group *g = classify_group_get(w->cls, i);
 			char fp[256];
 			classify_fp_format(&g->fp, fp, sizeof fp);
-			if (store_group_put(w->db, g->id, fp, g->count, g->addrs, g->naddrs) != STORE_OK)
+			if (store_group_put(w->db, g->id, fp, g->count, g->addrs, g->naddrs) != DW_OK)
 				w->failed = true;
 		}
-		if (!w->failed && store_run_finish(w->db, false) != STORE_OK)
+		if (!w->failed && store_run_finish(w->db, false) != DW_OK)
 			w->failed = true;
 	}
 	{

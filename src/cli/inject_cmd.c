@@ -1,5 +1,5 @@
 /* `dnswatch inject` (usage in inject_cmd.h). */
-#include "inject/inject_cmd.h"
+#include "cli/inject_cmd.h"
 
 #include <errno.h>
 #include <limits.h>

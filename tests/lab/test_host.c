@@ -1,0 +1,42 @@
+/* The lab-host interface (lab/host.h): lab names, namespace names, hosts.
+ * Entering a host needs root and a lab: tests/lab/test_lab.sh does that. */
+#include "harness.h"
+#include "lab/host.h"
+#include "lab/topology.h"
+
+static void test_lab_names(void)
+{
+	CHECK(lab_name_valid("dw"));
+	CHECK(lab_name_valid("t12345ab"));
+	CHECK(!lab_name_valid(""));
+	CHECK(!lab_name_valid("t123456789"));
+	CHECK(!lab_name_valid("Lab"));
+	CHECK(!lab_name_valid("a-b"));
+	CHECK(!lab_name_valid("a/b"));
+	char buf[64];
+	lab_host_ns("t12345ab", LAB_TRANSIT, buf, sizeof buf);
+	CHECK_STR(buf, "dw-t12345ab-transit");
+	lab_ifname("t12345ab", "t0", buf, sizeof buf);
+	CHECK(strlen(buf) < 16); /* IFNAMSIZ */
+	CHECK_EQ(lab_host_find("border"), LAB_BORDER);
+	CHECK_EQ(lab_host_find("nope"), -1);
+}
+
+static void test_enter_refuses_bad_names(void)
+{
+	char err[200];
+	CHECK_EQ(lab_host_enter("Bad", "client", err, sizeof err), -1);
+	CHECK(strstr(err, "bad lab or host name") != NULL);
+	CHECK_EQ(lab_host_enter("dw", "nohost", err, sizeof err), -1);
+	CHECK(strstr(err, "bad lab or host name") != NULL);
+	/* a valid name of a lab that is not up */
+	CHECK_EQ(lab_host_enter("zz9notup", "client", err, sizeof err), -1);
+	CHECK(strstr(err, "is the lab up?") != NULL);
+}
+
+int main(void)
+{
+	RUN(test_lab_names);
+	RUN(test_enter_refuses_bad_names);
+	return harness_done();
+}

@@ -18,7 +18,11 @@ LIBS    = -lpcap -lnetfilter_queue -lnfnetlink -lsqlite3 -lldns -lm -lpthread
 TESTLIBS = $(LIBS) -lldns
 
 B       = build
-LIB_SRC  := $(sort $(filter-out src/cli/main.c,$(wildcard src/*/*.c)))
+# The libraries (every folder but cli/) and the commands over them (cli/):
+# libdnswatch.a never calls up into a command; the tests, fuzzers and
+# benchmarks link the libraries, and tests of command code link both.
+LIB_SRC  := $(sort $(filter-out src/cli/%,$(wildcard src/*/*.c)))
+CLI_SRC  := $(sort $(filter-out src/cli/main.c,$(wildcard src/cli/*.c)))
 TEST_SRC := $(sort $(wildcard tests/*/test_*.c))
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(FUZZ_SRC))
@@ -26,6 +30,8 @@ FUZZ_TIME ?= 60
 
 REL_OBJ  := $(LIB_SRC:%.c=$(B)/obj/%.o)
 SAN_OBJ  := $(LIB_SRC:%.c=$(B)/san/obj/%.o)
+REL_CLI  := $(CLI_SRC:%.c=$(B)/obj/%.o)
+SAN_CLI  := $(CLI_SRC:%.c=$(B)/san/obj/%.o)
 FZ_OBJ   := $(LIB_SRC:%.c=$(B)/fuzz/obj/%.o)
 TEST_BIN := $(patsubst tests/%.c,$(B)/san/tests/%,$(TEST_SRC))
 REPLAY_BIN := $(patsubst %,$(B)/san/replay/%,$(FUZZ_TARGETS))
@@ -51,7 +57,7 @@ $(B)/libdnswatch.a: $(REL_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(B)/dnswatch: $(B)/obj/src/cli/main.o $(B)/libdnswatch.a
+$(B)/dnswatch: $(B)/obj/src/cli/main.o $(REL_CLI) $(B)/libdnswatch.a
 	$(CC) $(OPT) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 # --- sanitizer build: what make check runs -----------------------------------
@@ -63,10 +69,14 @@ $(B)/san/libdnswatch.a: $(SAN_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(B)/san/dnswatch: $(B)/san/obj/src/cli/main.o $(B)/san/libdnswatch.a
+$(B)/san/libdwcli.a: $(SAN_CLI)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/san/dnswatch: $(B)/san/obj/src/cli/main.o $(B)/san/libdwcli.a $(B)/san/libdnswatch.a
 	$(CC) $(SAN) -o $@ $^ $(LIBS)
 
-$(B)/san/tests/%: $(B)/san/obj/tests/%.o $(B)/san/libdnswatch.a
+$(B)/san/tests/%: $(B)/san/obj/tests/%.o $(B)/san/libdwcli.a $(B)/san/libdnswatch.a
 	@mkdir -p $(@D)
 	$(CC) $(SAN) -o $@ $^ $(TESTLIBS)
 

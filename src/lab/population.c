@@ -7,6 +7,7 @@
 
 #include "key/key.h"
 #include "util/rand.h"
+#include "util/text.h"
 
 const char *const lab_tld_names[LAB_TLD_COUNT] = {"com", "net", "org", "cn"};
 
@@ -200,7 +201,7 @@ int lab_pop_write_key(const struct lab_pop *pop, FILE *f)
 		pop_ip4(z->server, srv, sizeof srv);
 		for (unsigned j = 0; j < n->na; j++) {
 			pop_ip4(n->a[j], a, sizeof a);
-			at += (size_t)snprintf(answer + at, sizeof answer - at, "%s%s", j ? "," : "", a);
+			at = text_cat(answer, sizeof answer, at, "%s%s", j ? "," : "", a);
 		}
 		if (key_write_row(f, n->name, "A", answer, z->name, srv, (long)n->ttl))
 			return -1;
@@ -210,7 +211,7 @@ int lab_pop_write_key(const struct lab_pop *pop, FILE *f)
 		for (unsigned j = 0; j < n->n6; j++) {
 			char b[INET6_ADDRSTRLEN];
 			inet_ntop(AF_INET6, n->aaaa[j], b, sizeof b);
-			at += (size_t)snprintf(answer + at, sizeof answer - at, "%s%s", j ? "," : "", b);
+			at = text_cat(answer, sizeof answer, at, "%s%s", j ? "," : "", b);
 		}
 		if (key_write_row(f, n->name, "AAAA", answer, z->name, srv, (long)n->ttl))
 			return -1;

@@ -130,16 +130,24 @@ static void build_store(const char *label0)
 	CHECK_EQ(store_close(db), DW_OK);
 }
 
+/* What report does first: the store at dbpath opened read-only and gathered
+ * into *D, report_gather returning RC (its error line in ERR). */
+static struct store_db *gathered(struct report_data *d, int rc, char *err, size_t errcap)
+{
+	struct store_db *db = NULL;
+	struct store_opts ro = {.readonly = true};
+	CHECK_EQ(store_open(&db, dbpath, &ro), DW_OK);
+	CHECK_EQ(report_gather(db, d, err, errcap), rc);
+	return db;
+}
+
 static void test_gather(void)
 {
 	build_store("isp");
-	struct store_db *db;
 	/* The incidents table: absent first, then written through the store. */
-	struct store_opts ro = {.readonly = true};
-	CHECK_EQ(store_open(&db, dbpath, &ro), DW_OK);
 	struct report_data d;
 	char err[256];
-	CHECK_EQ(report_gather(db, &d, err, sizeof err), 0);
+	struct store_db *db = gathered(&d, 0, err, sizeof err);
 	CHECK(!d.incidents_present);
 	CHECK_EQ(store_incidents_ensure(db), DW_E_INVALID);
 	store_close(db);
@@ -194,8 +202,7 @@ static void test_gather(void)
 	inc.ended_us = T0 + 19 * MIN; /* watch closes it later */
 	CHECK_EQ(store_incident_put(db, &inc), DW_OK);
 	CHECK_EQ(store_close(db), DW_OK);
-	CHECK_EQ(store_open(&db, dbpath, &ro), DW_OK);
-	CHECK_EQ(report_gather(db, &d, err, sizeof err), 0);
+	db = gathered(&d, 0, err, sizeof err);
 	CHECK(d.incidents_present);
 	CHECK_EQ(d.nincidents, 1);
 	if (d.nincidents == 1) {
@@ -216,11 +223,9 @@ static void test_empty(void)
 	struct store_db *db;
 	CHECK_EQ(store_open(&db, dbpath, NULL), DW_OK);
 	store_close(db);
-	struct store_opts ro = {.readonly = true};
-	CHECK_EQ(store_open(&db, dbpath, &ro), DW_OK);
 	struct report_data d;
 	char err[256];
-	CHECK_EQ(report_gather(db, &d, err, sizeof err), 1);
+	db = gathered(&d, 1, err, sizeof err);
 	CHECK(strstr(err, "no runs") != NULL);
 	report_data_free(&d);
 	store_close(db);
@@ -243,12 +248,9 @@ static char *page_of(const struct report_data *d, const char *lib, const struct 
 static void test_escaping(void)
 {
 	build_store("</script><img src=x>");
-	struct store_db *db;
-	struct store_opts ro = {.readonly = true};
-	CHECK_EQ(store_open(&db, dbpath, &ro), DW_OK);
 	struct report_data d;
 	char err[256];
-	CHECK_EQ(report_gather(db, &d, err, sizeof err), 0);
+	struct store_db *db = gathered(&d, 0, err, sizeof err);
 	d.db_path = "a&b<c>.db";
 	const char *loctext = "{\"name\":\"</script><b>x\",\"target\":\"1.2.3.4\",\"hops\":"
 			      "[{\"ttl\":1,\"router\":\"<i>r</i>\",\"target_reached\":false,\"replies\":0}],"
@@ -291,12 +293,9 @@ static void test_escaping(void)
 static void test_locate_huge_numbers(void)
 {
 	build_store("isp");
-	struct store_db *db;
-	struct store_opts ro = {.readonly = true};
-	CHECK_EQ(store_open(&db, dbpath, &ro), DW_OK);
 	struct report_data d;
 	char err[256];
-	CHECK_EQ(report_gather(db, &d, err, sizeof err), 0);
+	struct store_db *db = gathered(&d, 0, err, sizeof err);
 	const char *loctext = "{\"name\":\"a.\",\"target\":\"1.2.3.4\",\"hops\":"
 			      "[{\"ttl\":1e300,\"router\":\"r\",\"target_reached\":false,\"replies\":1e300}],"
 			      "\"injectors\":[{\"flags\":-1e300,\"df\":true,\"ipid_zero\":false,"
@@ -336,11 +335,9 @@ static void test_days(void)
 		CHECK_EQ(store_run_finish(db, false), DW_OK);
 	}
 	CHECK_EQ(store_close(db), DW_OK);
-	struct store_opts ro = {.readonly = true};
-	CHECK_EQ(store_open(&db, dbpath, &ro), DW_OK);
 	struct report_data d;
 	char err[256];
-	CHECK_EQ(report_gather(db, &d, err, sizeof err), 0);
+	db = gathered(&d, 0, err, sizeof err);
 	CHECK_EQ(d.bucket_us, 2 * 1440 * MIN);
 	CHECK_EQ(d.nbuckets, 2);
 	CHECK_EQ(d.tail_poisoned, 1); /* poisoned with no injection seen: all tail */

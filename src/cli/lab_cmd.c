@@ -31,6 +31,7 @@
 #include "lab/servers.h"
 #include "lab/sign.h"
 #include "lab/topology.h"
+#include "util/text.h"
 
 const char lab_usage[] =
 	"usage: dnswatch lab [--name NAME] up [OPTIONS]\n"
@@ -193,12 +194,11 @@ static const struct {
 static int lab_need_tools(void)
 {
 	char missing[512] = "";
+	size_t len = 0;
 	for (size_t i = 0; i < sizeof lab_tools / sizeof lab_tools[0]; i++)
-		if (!lab_proc_in_path(lab_tools[i].prog)) {
-			size_t len = strlen(missing);
-			snprintf(missing + len, sizeof missing - len, "%s%s (Debian package %s)",
-				 len ? ", " : "", lab_tools[i].prog, lab_tools[i].pkg);
-		}
+		if (!lab_proc_in_path(lab_tools[i].prog))
+			len = text_cat(missing, sizeof missing, len, "%s%s (Debian package %s)",
+				       len ? ", " : "", lab_tools[i].prog, lab_tools[i].pkg);
 	if (missing[0]) {
 		fprintf(stderr, "dnswatch lab up: missing program: %s; install it "
 				"(apt-get install, or `make deps`)\n", missing);
@@ -635,7 +635,7 @@ static int lab_build(const struct lab_opts *o, char *err, size_t errcap, char *s
 		if (s->host == LAB_ISP) /* the ISP resolver uses its client-link address */
 			continue;
 		size_t len = strlen(lo[s->host]);
-		snprintf(lo[s->host] + len, sizeof lo[0] - len, "%s%s", len ? " " : "", s->addr);
+		text_cat(lo[s->host], sizeof lo[0], len, "%s%s", len ? " " : "", s->addr);
 	}
 	/* Remember (across labs) what of /run/netns a lab is about to make, so
 	 * that the last `down` removes exactly that, even if this `up` is
@@ -675,19 +675,18 @@ static int lab_build(const struct lab_opts *o, char *err, size_t errcap, char *s
 	long long ms = lab_now_ms() - t0;
 	/* 5. the state file, last: its presence means "up" */
 	char state[4096];
-	int len = snprintf(state, sizeof state,
+	size_t len = text_cat(state, sizeof state, 0,
 			   "name=%s\nseed=%llu\nnames=com=%u,net=%u,org=%u,cn=%u\nnnames=%zu\nnzones=%zu\n"
 			   "signed=%d\ndelay_mode=%s\ndelay_ms=%u\njitter_ms=%u\nqueue_max=%u\n"
 			   "built_ms=%lld\nstarted=%lld\npid.delay=%ld\n",
 			   o->name, (unsigned long long)o->seed, o->count[0], o->count[1], o->count[2],
 			   o->count[3], nnames, nzones, o->sign, mode, o->delay_ms, o->jitter_ms, o->queue_max,
 			   ms, (long long)time(NULL), (long)dpid);
-	for (size_t i = 0; i < lab_nservers && len < (int)sizeof state; i++)
+	for (size_t i = 0; i < lab_nservers; i++)
 		if (pids[i] > 0)
-			len += snprintf(state + len, sizeof state - (size_t)len, "pid.%s=%ld\n",
-					lab_servers[i].id, (long)pids[i]);
-	if (len < (int)sizeof state)
-		snprintf(state + len, sizeof state - (size_t)len, "up=1\n");
+			len = text_cat(state, sizeof state, len, "pid.%s=%ld\n", lab_servers[i].id,
+				       (long)pids[i]);
+	text_cat(state, sizeof state, len, "up=1\n");
 	char path[512];
 	snprintf(path, sizeof path, "%s/state", o->dir);
 	if (lab_write_file(path, state, err, errcap) != 0)
@@ -788,7 +787,7 @@ static void lab_host_addrs(const char *ns, char *buf, size_t cap)
 			inet_ntop(AF_INET, &sin->sin_addr, a, sizeof a);
 			int plen = mask ? __builtin_popcount(mask->sin_addr.s_addr) : 32;
 			size_t len = strlen(buf);
-			snprintf(buf + len, cap - len, "%s%s/%d(%s)", len ? " " : "", a, plen, i->ifa_name);
+			text_cat(buf, cap, len, "%s%s/%d(%s)", len ? " " : "", a, plen, i->ifa_name);
 		}
 		freeifaddrs(ifa);
 	}
@@ -1034,13 +1033,13 @@ static void lab_replay_print(const struct scn *s)
 		const struct scn_step *st = &s->step[k];
 		scn_format_clock(st->clock_s, cb, sizeof cb);
 		char extra[64] = "";
+		size_t el = 0;
 		if (st->action == SCN_ROGUE_UP || st->action == SCN_ZONE_HIJACK)
-			snprintf(extra, sizeof extra, " %u.%u.%u.%u", st->addr >> 24, (st->addr >> 16) & 0xff,
-				 (st->addr >> 8) & 0xff, st->addr & 0xff);
+			el = text_cat(extra, sizeof extra, el, " %u.%u.%u.%u", st->addr >> 24,
+				      (st->addr >> 16) & 0xff, (st->addr >> 8) & 0xff, st->addr & 0xff);
 		if (st->action == SCN_ROGUE_UP)
-			snprintf(extra + strlen(extra), sizeof extra - strlen(extra), " %u.%u.%u.%u",
-				 st->answer >> 24, (st->answer >> 16) & 0xff, (st->answer >> 8) & 0xff,
-				 st->answer & 0xff);
+			text_cat(extra, sizeof extra, el, " %u.%u.%u.%u", st->answer >> 24,
+				 (st->answer >> 16) & 0xff, (st->answer >> 8) & 0xff, st->answer & 0xff);
 		printf("  %s  +%7.2f s  %s%s%s%s\n", cb, (double)st->offset_s / s->scale,
 		       scn_action_name(st->action), st->arg[0] ? " " : "", st->arg, extra);
 	}

@@ -13,9 +13,9 @@
 
 #include "report/data.h"
 #include "report/html.h"
-#include "report/jread.h"
 #include "store/sqlite.h"
 #include "util/file.h"
+#include "util/json_read.h"
 
 #define LOCATE_MAX 64
 
@@ -33,7 +33,7 @@ static int slurp(const char *path, char **buf, size_t *len)
 	if (!f)
 		return -1;
 	uint8_t *b;
-	enum dw_status st = util_read_all(f, JREAD_TEXT_MAX * 4u, &b, len);
+	enum dw_status st = util_read_all(f, DW_JSON_TEXT_MAX * 4u, &b, len);
 	fclose(f);
 	if (st != DW_OK) {
 		errno = st == DW_E_TOO_LARGE ? EFBIG : st == DW_E_NOMEM ? ENOMEM : EIO;
@@ -62,25 +62,19 @@ static int read_locate(const char *path, struct report_locate *loc, size_t *nloc
 		while (blank < n && strchr(" \t\r", p[blank]))
 			blank++;
 		if (blank < n) {
-			char err[160];
-			struct jread_val *v;
-			if (jread_parse(p, n, &v, err, sizeof err) != 0) {
-				fprintf(stderr, "dnswatch report: %s:%u: not JSON: %s\n", path, line, err);
-				ret = -1;
-			} else if (v->type != JREAD_OBJECT || !jread_get(v, "hops")) {
-				fprintf(stderr, "dnswatch report: %s:%u: not a `dnswatch locate --json` object\n",
-					path, line);
-				jread_free(v);
+			struct dw_error e;
+			struct report_locate l;
+			if (report_locate_parse(p, n, &l, &e) != 0) {
+				fprintf(stderr, "dnswatch report: %s:%u: %s\n", path, line, e.text);
 				ret = -1;
 			} else if (*nloc >= LOCATE_MAX) {
 				fprintf(stderr, "dnswatch report: %s:%u: more than %d locate results\n", path,
 					line, LOCATE_MAX);
-				jread_free(v);
+				report_locate_free(&l);
 				ret = -1;
 			} else {
-				struct report_locate *l = &loc[(*nloc)++];
-				snprintf(l->source, sizeof l->source, "%s:%u", path, line);
-				l->v = v;
+				snprintf(l.source, sizeof l.source, "%s:%u", path, line);
+				loc[(*nloc)++] = l;
 			}
 		}
 		p += n + 1;
@@ -239,7 +233,7 @@ int report_cmd(int argc, char **argv)
 	report_data_free(&d);
 	store_close(db);
 	for (size_t i = 0; i < nloc; i++)
-		jread_free(loc[i].v);
+		report_locate_free(&loc[i]);
 	free(loc);
 	free(lib);
 	return ret;

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "util/json.h"
+#include "util/text.h"
 #include "wire/edns.h"
 #include "wire/name.h"
 #include "wire/rdata.h"
@@ -43,7 +44,7 @@ static void time_text(const struct timeval *tv, char *buf, size_t cap)
 		return;
 	}
 	size_t n = strftime(buf, cap, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf + n, cap - n, ".%06ldZ", (long)tv->tv_usec);
+	text_cat(buf, cap, n, ".%06ldZ", (long)tv->tv_usec);
 }
 
 static void origin_text(FILE *out, const struct decode_origin *o, size_t len)

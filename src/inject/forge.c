@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "util/hash.h"
 #include "util/rand.h"
 #include "wire/build.h"
 
@@ -64,12 +65,12 @@ void forge_state_init(struct forge_state *st, uint64_t seed)
 /* FNV-1a over the lower-cased name: the key of the name's pool cursor. */
 static uint64_t name_key(const uint8_t *name, size_t len)
 {
-	uint64_t h = 0xcbf29ce484222325ull;
+	uint64_t h = HASH_FNV_OFFSET;
 	for (size_t i = 0; i < len; i++) {
 		uint8_t c = name[i];
 		if (c >= 'A' && c <= 'Z')
 			c += 32;
-		h = (h ^ c) * 0x100000001b3ull;
+		h = (h ^ c) * HASH_FNV_PRIME;
 	}
 	return h | 1; /* 0 marks an empty slot */
 }
@@ -183,37 +184,24 @@ static size_t forge_dns(const struct inject_profile *p, struct forge_state *st,
 	if (!rule->has_ttl && p->answer_ttl_max > p->answer_ttl)
 		ttl += (uint32_t)(next_rand(st) % (p->answer_ttl_max - p->answer_ttl + 1));
 
-	/* Header and the question copied byte for byte (case included, so a
-	 * resolver's 0x20 check passes, as real injectors' replies do). */
-	size_t qlen = q->question_end - WIRE_HEADER_LEN;
-	size_t need = WIRE_HEADER_LEN + qlen + (type ? (p->answer_ptr ? 2 : q->qname_len) + 10 + rdlen : 0);
-	if (need > cap)
-		return 0;
-	put16(out, q->msg.hdr.id);
-	put16(out + 2, reply_flags(p, q, rcode));
-	put16(out + 4, 1);
-	put16(out + 6, type ? 1 : 0);
-	put16(out + 8, 0);
-	put16(out + 10, 0);
-	memcpy(out + WIRE_HEADER_LEN, q->pkt.payload + WIRE_HEADER_LEN, qlen);
-	size_t n = WIRE_HEADER_LEN + qlen;
-	if (type) {
-		if (p->answer_ptr) {
-			put16(out + n, 0xC000 | WIRE_HEADER_LEN);
-			n += 2;
-		} else {
-			memcpy(out + n, q->qname, q->qname_len);
-			n += q->qname_len;
-		}
-		put16(out + n, type);
-		put16(out + n + 2, WIRE_C_IN);
-		put16(out + n + 4, (uint16_t)(ttl >> 16));
-		put16(out + n + 6, (uint16_t)ttl);
-		put16(out + n + 8, rdlen);
-		memcpy(out + n + 10, rdata, rdlen);
-		n += 10 + rdlen;
-	}
-	return n;
+	/*
+	 * The question as sent: the name as the query spelled it (case kept, so
+	 * a resolver's 0x20 check passes, as real injectors' replies do; vetted
+	 * uncompressed, so these are the query's bytes). Compression is off: the
+	 * answer's owner is what the profile says, a pointer to the question
+	 * (even for the root name, which compression would write as its one
+	 * byte) or the name in full, never what the builder would choose.
+	 */
+	struct wire_builder b;
+	wire_build_init(&b, out, cap, q->msg.hdr.id, reply_flags(p, q, rcode));
+	b.compress = 0;
+	wire_build_question(&b, q->qname, q->qtype, WIRE_C_IN);
+	if (type && p->answer_ptr)
+		wire_build_rr_ptr(&b, WIRE_SEC_ANSWER, WIRE_HEADER_LEN, type, WIRE_C_IN, ttl, rdata, rdlen);
+	else if (type)
+		wire_build_rr_raw(&b, WIRE_SEC_ANSWER, q->qname, type, WIRE_C_IN, ttl, rdata, rdlen);
+	size_t n;
+	return wire_build_finish(&b, &n) == DW_OK ? n : 0;
 }
 
 static uint8_t reply_ttl(const struct inject_profile *p, struct forge_state *st,

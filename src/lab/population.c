@@ -6,22 +6,16 @@
 #include <string.h>
 
 #include "key/key.h"
+#include "util/rand.h"
+#include "util/text.h"
 
 const char *const lab_tld_names[LAB_TLD_COUNT] = {"com", "net", "org", "cn"};
 
-/* splitmix64: tiny, fast, and the same sequence on every machine, which is
+/* splitmix64 (util/rand.h): the same sequence on every machine, which is
  * what determinism from a seed needs (rand() differs between libcs). */
-static uint64_t pop_next(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
 static uint32_t pop_below(uint64_t *s, uint32_t n)
 {
-	return (uint32_t)(pop_next(s) % n);
+	return (uint32_t)(splitmix64(s) % n);
 }
 
 /* Host labels inside a zone; "@" is the apex. "ns" is reserved for the
@@ -75,7 +69,7 @@ static uint32_t pop_addr4(uint64_t *s, int tld)
 static void pop_addr6(uint64_t *s, int tld, uint8_t out[16])
 {
 	/* fd53:d0:TLD:xxxx::xxxx:xxxx, in the lab's ULA prefix fd53::/16 */
-	uint64_t r = pop_next(s);
+	uint64_t r = splitmix64(s);
 	memset(out, 0, 16);
 	out[0] = 0xfd;
 	out[1] = 0x53;
@@ -207,7 +201,7 @@ int lab_pop_write_key(const struct lab_pop *pop, FILE *f)
 		pop_ip4(z->server, srv, sizeof srv);
 		for (unsigned j = 0; j < n->na; j++) {
 			pop_ip4(n->a[j], a, sizeof a);
-			at += (size_t)snprintf(answer + at, sizeof answer - at, "%s%s", j ? "," : "", a);
+			at = text_cat(answer, sizeof answer, at, "%s%s", j ? "," : "", a);
 		}
 		if (key_write_row(f, n->name, "A", answer, z->name, srv, (long)n->ttl))
 			return -1;
@@ -217,7 +211,7 @@ int lab_pop_write_key(const struct lab_pop *pop, FILE *f)
 		for (unsigned j = 0; j < n->n6; j++) {
 			char b[INET6_ADDRSTRLEN];
 			inet_ntop(AF_INET6, n->aaaa[j], b, sizeof b);
-			at += (size_t)snprintf(answer + at, sizeof answer - at, "%s%s", j ? "," : "", b);
+			at = text_cat(answer, sizeof answer, at, "%s%s", j ? "," : "", b);
 		}
 		if (key_write_row(f, n->name, "AAAA", answer, z->name, srv, (long)n->ttl))
 			return -1;

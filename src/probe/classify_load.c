@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 
 #include "key/key.h"
+#include "util/json_read.h"
 #include "wire/msg.h"
 #include "wire/name.h"
 
@@ -86,9 +87,9 @@ int classify_control_observe(struct classify *c, const struct probe_result *r)
 
 /* ---- line reading ------------------------------------------------------------ */
 
-/* Next line of F into *BUF (NUL-terminated, newline stripped); 1, 0 at the
- * end, -1 on a read error or a line longer than LINE_MAX_LEN. */
-static int next_line(FILE *f, char **buf, size_t *cap, const char **why)
+/* Next line of F into *BUF (NUL-terminated, newline stripped; *LEN bytes);
+ * 1, 0 at the end, -1 on a read error or a line longer than LINE_MAX_LEN. */
+static int next_line(FILE *f, char **buf, size_t *cap, size_t *len, const char **why)
 {
 	errno = 0;
 	ssize_t n = getline(buf, cap, f);
@@ -105,6 +106,7 @@ static int next_line(FILE *f, char **buf, size_t *cap, const char **why)
 	}
 	while (n > 0 && ((*buf)[n - 1] == '\n' || (*buf)[n - 1] == '\r'))
 		(*buf)[--n] = '\0';
+	*len = (size_t)n;
 	return 1;
 }
 
@@ -174,291 +176,62 @@ long classify_control_load_key(struct classify *c, const char *path, char *err, 
 	return loaded;
 }
 
-/* ---- a small JSON reader for NDJSON lines ------------------------------------ */
+/* ---- an earlier run's NDJSON ------------------------------------------------ */
 
-/*
- * One line is parsed into a bounded node pool (no allocation); strings are
- * unescaped in place. Enough of RFC 8259 for what the store writes, and it
- * refuses what it does not understand rather than guessing.
- */
-enum jtype { J_NULL, J_BOOL, J_NUM, J_STR, J_ARR, J_OBJ };
-
-#define JNODES_MAX 2048
-#define JDEPTH_MAX 16
-
-struct jnode {
-	enum jtype type;
-	const char *key; /* member name inside an object */
-	const char *str; /* J_STR */
-	double num;      /* J_NUM, J_BOOL */
-	int child, next; /* first child, next sibling; -1 */
-};
-
-struct jparse {
-	char *p;
-	struct jnode node[JNODES_MAX];
-	int n;
-	const char *err;
-};
-
-static void jws(struct jparse *j)
-{
-	while (*j->p == ' ' || *j->p == '\t' || *j->p == '\r' || *j->p == '\n')
-		j->p++;
-}
-
-/* Unescape the string at j->p (after the quote) in place. */
-static const char *jstring(struct jparse *j)
-{
-	char *out = j->p, *s = j->p, *start = j->p;
-	for (;;) {
-		unsigned char ch = (unsigned char)*s;
-		if (!ch || ch < 0x20) {
-			j->err = "unterminated string";
-			return NULL;
-		}
-		if (ch == '"')
-			break;
-		if (ch != '\\') {
-			*out++ = *s++;
-			continue;
-		}
-		s++;
-		switch (*s) {
-		case '"': case '\\': case '/': *out++ = *s; break;
-		case 'b': *out++ = '\b'; break;
-		case 'f': *out++ = '\f'; break;
-		case 'n': *out++ = '\n'; break;
-		case 'r': *out++ = '\r'; break;
-		case 't': *out++ = '\t'; break;
-		case 'u': {
-			unsigned v = 0;
-			for (int k = 1; k <= 4; k++) {
-				char h = s[k];
-				v <<= 4;
-				if (h >= '0' && h <= '9') v |= (unsigned)(h - '0');
-				else if (h >= 'a' && h <= 'f') v |= (unsigned)(h - 'a' + 10);
-				else if (h >= 'A' && h <= 'F') v |= (unsigned)(h - 'A' + 10);
-				else {
-					j->err = "bad \\u escape";
-					return NULL;
-				}
-			}
-			/* The store escapes only bytes (\u00XX); others become '?'. */
-			*out++ = v < 0x100 ? (char)v : '?';
-			s += 4;
-			break;
-		}
-		default:
-			j->err = "bad escape";
-			return NULL;
-		}
-		s++;
-	}
-	*out = '\0';
-	j->p = s + 1;
-	return start;
-}
-
-static int jvalue(struct jparse *j, int depth);
-
-static int jnew(struct jparse *j, enum jtype t)
-{
-	if (j->n >= JNODES_MAX) {
-		j->err = "too many JSON values";
-		return -1;
-	}
-	struct jnode *nd = &j->node[j->n];
-	memset(nd, 0, sizeof *nd);
-	nd->type = t;
-	nd->child = nd->next = -1;
-	return j->n++;
-}
-
-static int jcontainer(struct jparse *j, int depth, bool obj)
-{
-	int me = jnew(j, obj ? J_OBJ : J_ARR);
-	if (me < 0)
-		return -1;
-	j->p++;
-	jws(j);
-	char close = obj ? '}' : ']';
-	if (*j->p == close) {
-		j->p++;
-		return me;
-	}
-	int last = -1;
-	for (;;) {
-		const char *key = NULL;
-		jws(j);
-		if (obj) {
-			if (*j->p != '"') {
-				j->err = "expected a member name";
-				return -1;
-			}
-			j->p++;
-			if (!(key = jstring(j)))
-				return -1;
-			jws(j);
-			if (*j->p != ':') {
-				j->err = "expected ':'";
-				return -1;
-			}
-			j->p++;
-		}
-		int v = jvalue(j, depth + 1);
-		if (v < 0)
-			return -1;
-		j->node[v].key = key;
-		if (last < 0)
-			j->node[me].child = v;
-		else
-			j->node[last].next = v;
-		last = v;
-		jws(j);
-		if (*j->p == ',') {
-			j->p++;
-			continue;
-		}
-		if (*j->p == close) {
-			j->p++;
-			return me;
-		}
-		j->err = obj ? "expected ',' or '}'" : "expected ',' or ']'";
-		return -1;
-	}
-}
-
-static int jvalue(struct jparse *j, int depth)
-{
-	if (depth > JDEPTH_MAX) {
-		j->err = "nested too deep";
-		return -1;
-	}
-	jws(j);
-	char ch = *j->p;
-	if (ch == '{' || ch == '[')
-		return jcontainer(j, depth, ch == '{');
-	if (ch == '"') {
-		int me = jnew(j, J_STR);
-		if (me < 0)
-			return -1;
-		j->p++;
-		const char *s = jstring(j);
-		if (!s)
-			return -1;
-		j->node[me].str = s;
-		return me;
-	}
-	static const struct { const char *w; enum jtype t; double v; } words[] = {
-		{"null", J_NULL, 0}, {"true", J_BOOL, 1}, {"false", J_BOOL, 0}};
-	for (size_t k = 0; k < sizeof words / sizeof words[0]; k++)
-		if (!strncmp(j->p, words[k].w, strlen(words[k].w))) {
-			int me = jnew(j, words[k].t);
-			if (me < 0)
-				return -1;
-			j->node[me].num = words[k].v;
-			j->p += strlen(words[k].w);
-			return me;
-		}
-	if (ch == '-' || (ch >= '0' && ch <= '9')) {
-		char *end;
-		double v = strtod(j->p, &end);
-		if (end == j->p) {
-			j->err = "bad number";
-			return -1;
-		}
-		int me = jnew(j, J_NUM);
-		if (me < 0)
-			return -1;
-		j->node[me].num = v;
-		j->p = end;
-		return me;
-	}
-	j->err = "unexpected character";
-	return -1;
-}
-
-static const struct jnode *jget(const struct jparse *j, const struct jnode *obj, const char *key)
-{
-	if (!obj || obj->type != J_OBJ)
-		return NULL;
-	for (int k = obj->child; k >= 0; k = j->node[k].next)
-		if (j->node[k].key && !strcmp(j->node[k].key, key))
-			return &j->node[k];
-	return NULL;
-}
-
-static const struct jnode *jat(const struct jparse *j, const struct jnode *arr, long idx)
-{
-	if (!arr || arr->type != J_ARR || idx < 0)
-		return NULL;
-	long i = 0;
-	for (int k = arr->child; k >= 0; k = j->node[k].next, i++)
-		if (i == idx)
-			return &j->node[k];
-	return NULL;
-}
-
-static bool jtrue(const struct jparse *j, const struct jnode *obj, const char *key)
-{
-	const struct jnode *n = jget(j, obj, key);
-	return n && n->type == J_BOOL && n->num != 0;
-}
+#define NDJSON_DEPTH_MAX 16 /* the store writes 4 levels; deeper is not ours */
 
 /* A stored reply that is usable: parsed, a response to our question. */
-static bool jreply_usable(const struct jparse *j, const struct jnode *rep)
+static bool reply_usable(const json_t *rep)
 {
-	return rep && rep->type == J_OBJ && jtrue(j, rep, "parsed") && jtrue(j, rep, "question_match");
+	return json_is_true(json_object_get(rep, "parsed")) &&
+	       json_is_true(json_object_get(rep, "question_match"));
 }
 
 /* The stored reply's rcode and addresses. */
-static bool jreply_answer(const struct jparse *j, const struct jnode *rep, uint16_t *rcode,
-			  struct classify_control *ctl)
+static bool reply_answer(const json_t *rep, uint16_t *rcode, struct classify_control *ctl)
 {
-	const struct jnode *rc = jget(j, rep, "rcode");
-	if (!rc || rc->type != J_STR || !rcode_from_name(rc->str, rcode))
+	const char *rc = json_string_value(json_object_get(rep, "rcode"));
+	if (!rc || !rcode_from_name(rc, rcode))
 		return false;
-	const struct jnode *ans = jget(j, rep, "answers");
-	if (ans && ans->type == J_ARR)
-		for (int k = ans->child; k >= 0; k = j->node[k].next) {
-			const struct jnode *a = jget(j, &j->node[k], "addr");
-			struct probe_addr pa;
-			if (!a || a->type != J_STR || !addr_parse(a->str, 0, &pa))
-				continue;
-			if (ctl->naddrs < CLASSIFY_CONTROL_ADDRS_MAX)
-				ctl->addrs[ctl->naddrs++] = pa;
-			else
-				ctl->overflow = true;
-		}
+	const json_t *ans = json_object_get(rep, "answers");
+	for (size_t k = 0; k < json_array_size(ans); k++) {
+		const char *a = json_string_value(json_object_get(json_array_get(ans, k), "addr"));
+		struct probe_addr pa;
+		if (!a || !addr_parse(a, 0, &pa))
+			continue;
+		if (ctl->naddrs < CLASSIFY_CONTROL_ADDRS_MAX)
+			ctl->addrs[ctl->naddrs++] = pa;
+		else
+			ctl->overflow = true;
+	}
 	return true;
 }
 
 /* Use one result line; 1 if something was taken, 0 if not, -1 if full. */
-static int ndjson_result(struct classify *c, const struct jparse *j, const struct jnode *root,
-			 unsigned what)
+static int ndjson_result(struct classify *c, const json_t *root, unsigned what)
 {
-	const struct jnode *nm = jget(j, root, "name"), *qt = jget(j, root, "qtype"),
-			   *vd = jget(j, root, "verdict"), *reps = jget(j, root, "replies");
+	const char *nm = json_string_value(json_object_get(root, "name")),
+		   *qt = json_string_value(json_object_get(root, "qtype")),
+		   *vd = json_string_value(json_object_get(root, "verdict"));
+	const json_t *reps = json_object_get(root, "replies");
 	uint8_t name[WIRE_NAME_MAX];
 	size_t nl;
 	uint16_t qtype;
 	enum probe_verdict v;
-	if (!nm || nm->type != J_STR || !qt || qt->type != J_STR || !vd || vd->type != J_STR ||
-	    !reps || reps->type != J_ARR || wire_name_from_text(nm->str, name, &nl) != DW_OK ||
-	    !wire_type_from_name(qt->str, &qtype) || !probe_verdict_from_name(vd->str, &v))
+	if (!nm || !qt || !vd || !json_is_array(reps) || wire_name_from_text(nm, name, &nl) != DW_OK ||
+	    !wire_type_from_name(qt, &qtype) || !probe_verdict_from_name(vd, &v))
 		return 0;
 
 	if ((what & CLASSIFY_LOAD_CONTROL) && v == VERDICT_OK) {
-		const struct jnode *last = NULL;
-		for (int k = reps->child; k >= 0; k = j->node[k].next)
-			if (jreply_usable(j, &j->node[k]))
-				last = &j->node[k];
+		const json_t *last = NULL;
+		for (size_t k = 0; k < json_array_size(reps); k++)
+			if (reply_usable(json_array_get(reps, k)))
+				last = json_array_get(reps, k);
 		struct classify_control ctl;
 		memset(&ctl, 0, sizeof ctl);
 		ctl.source = CLASSIFY_SRC_RUN;
 		uint16_t rcode;
-		if (!last || !jreply_answer(j, last, &rcode, &ctl))
+		if (!last || !reply_answer(last, &rcode, &ctl))
 			return 0;
 		if (rcode != WIRE_RCODE_NOERROR) {
 			ctl.expect = CLASSIFY_EXPECT_RCODE;
@@ -470,15 +243,12 @@ static int ndjson_result(struct classify *c, const struct jparse *j, const struc
 		return classify_control_add(c, name, qtype, &ctl) ? -1 : 1;
 	}
 	if ((what & CLASSIFY_LOAD_FORGED) && (v == VERDICT_INJECTED || v == VERDICT_POISONED)) {
-		const struct jnode *fr = jget(j, root, "forged_reply");
-		/* range first: converting an out-of-range double is undefined */
-		if (!fr || fr->type != J_NUM || !(fr->num >= 0 && fr->num < PROBE_REPLIES_MAX))
-			return 0;
-		const struct jnode *rep = jat(j, reps, (long)fr->num);
+		long fr = dw_json_int(json_object_get(root, "forged_reply"), 0, PROBE_REPLIES_MAX - 1, -1);
+		const json_t *rep = fr >= 0 ? json_array_get(reps, (size_t)fr) : NULL;
 		struct classify_control ctl;
 		memset(&ctl, 0, sizeof ctl);
 		uint16_t rcode;
-		if (!rep || !jreply_answer(j, rep, &rcode, &ctl))
+		if (!rep || !reply_answer(rep, &rcode, &ctl))
 			return 0;
 		int taken = 0;
 		for (unsigned i = 0; i < ctl.naddrs; i++) {
@@ -504,37 +274,25 @@ long classify_load_ndjson(struct classify *c, const char *path, unsigned what, c
 		snprintf(err, errcap, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	struct jparse *j = malloc(sizeof *j);
-	if (!j) {
-		fclose(f);
-		snprintf(err, errcap, "%s: out of memory", path);
-		return -1;
-	}
 	char *line = NULL;
-	size_t cap = 0;
+	size_t cap = 0, len;
 	unsigned long lineno = 0;
 	long used = 0;
+	struct dw_error e;
+	dw_error_clear(&e);
 	const char *why = NULL;
 	int rc;
-	while ((rc = next_line(f, &line, &cap, &why)) == 1) {
+	while ((rc = next_line(f, &line, &cap, &len, &why)) == 1) {
 		lineno++;
-		j->p = line;
-		j->n = 0;
-		j->err = NULL;
-		jws(j);
-		if (!*j->p)
+		if (strspn(line, " \t\r\n") == len)
 			continue;
-		int root = jvalue(j, 0);
-		if (root >= 0) {
-			jws(j);
-			if (*j->p)
-				j->err = "text after the JSON value";
-		}
-		if (root < 0 || j->err) {
-			why = j->err ? j->err : "bad JSON";
+		json_t *root = dw_json_read(line, len, NDJSON_DEPTH_MAX, &e);
+		if (!root) {
+			why = e.text;
 			break;
 		}
-		int k = ndjson_result(c, j, &j->node[root], what);
+		int k = ndjson_result(c, root, what);
+		json_decref(root);
 		if (k < 0) {
 			why = "table full";
 			break;
@@ -542,7 +300,6 @@ long classify_load_ndjson(struct classify *c, const char *path, unsigned what, c
 		used += k;
 	}
 	free(line);
-	free(j);
 	fclose(f);
 	if (why) {
 		snprintf(err, errcap, "%s:%lu: %s", path, rc < 0 ? lineno + 1 : lineno, why);

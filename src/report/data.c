@@ -133,6 +133,15 @@ static struct report_addr *addr_find(struct gather *g, const char *text)
 	return NULL;
 }
 
+/* Widen the span [*FIRST, *LAST] (0: none yet) to take in time T. */
+static void span_add(int64_t *first, int64_t *last, int64_t t)
+{
+	if (!*first || t < *first)
+		*first = t;
+	if (t > *last)
+		*last = t;
+}
+
 static void note_forged(struct gather *g, const struct probe_result *r, uint8_t path)
 {
 	if (r->forged_reply < 0 || r->forged_reply >= r->nreplies)
@@ -150,10 +159,7 @@ static void note_forged(struct gather *g, const struct probe_result *r, uint8_t 
 		else
 			a->poisoned++;
 		int64_t t = (int64_t)r->sent_us;
-		if (!a->first_us || t < a->first_us)
-			a->first_us = t;
-		if (t > a->last_us)
-			a->last_us = t;
+		span_add(&a->first_us, &a->last_us, t);
 		if (path < 64)
 			a->path_mask |= 1ull << path;
 	}
@@ -242,10 +248,7 @@ static int read_run(struct gather *g, struct report_run *run)
 			break;
 		d->nresults++;
 		int64_t t = (int64_t)r->sent_us;
-		if (!run->first_us || t < run->first_us)
-			run->first_us = t;
-		if (t > run->last_us)
-			run->last_us = t;
+		span_add(&run->first_us, &run->last_us, t);
 		if (r->verdict == VERDICT_NONE)
 			continue;
 		if (g->nrecs == g->cap) {
@@ -513,16 +516,10 @@ static int figures(struct gather *g)
 		d->njudged++;
 		if (r->verdict == VERDICT_INJECTED) {
 			d->ninjected++;
-			if (!d->inj_first_us || r->us < d->inj_first_us)
-				d->inj_first_us = r->us;
-			if (r->us > d->inj_last_us)
-				d->inj_last_us = r->us;
+			span_add(&d->inj_first_us, &d->inj_last_us, r->us);
 		} else if (r->verdict == VERDICT_POISONED) {
 			d->npoisoned++;
-			if (!d->poi_first_us || r->us < d->poi_first_us)
-				d->poi_first_us = r->us;
-			if (r->us > d->poi_last_us)
-				d->poi_last_us = r->us;
+			span_add(&d->poi_first_us, &d->poi_last_us, r->us);
 		}
 	}
 	d->bucket_us = report_bucket_size(d->t1_us - d->t0_us, REPORT_BUCKETS_TARGET);

@@ -144,35 +144,31 @@ static bool untouched(const struct report_series *s)
 
 /* ---- locate ------------------------------------------------------------------------ */
 
-/* The router at the injector's hop, from a locate object, or NULL. */
-static const char *locate_router(const struct jread_val *v, int hop)
+/* The router at the injector's hop, or NULL. */
+static const char *locate_router(const struct report_locate *l)
 {
-	const struct jread_val *hops = jread_get(v, "hops");
-	if (!hops || hops->type != JREAD_ARRAY)
-		return NULL;
-	for (size_t i = 0; i < hops->n; i++)
-		if (jread_int(jread_get(&hops->items[i], "ttl"), 0, 255, -1) == hop)
-			return jread_str(jread_get(&hops->items[i], "router"), NULL);
+	for (size_t i = 0; i < l->nhops; i++)
+		if (l->hops[i].ttl == l->hop)
+			return l->hops[i].router;
 	return NULL;
 }
 
-static void locate_verdict(FILE *out, const struct jread_val *v)
+static void locate_verdict(FILE *out, const struct report_locate *l)
 {
-	long hop = jread_int(jread_get(v, "hop"), 1, 255, -1);
-	if (hop >= 1) {
-		const char *router = locate_router(v, (int)hop);
-		fprintf(out, "the injector sits at hop %ld", hop);
+	if (l->hop >= 1) {
+		const char *router = locate_router(l);
+		fprintf(out, "the injector sits at hop %d", l->hop);
 		if (router) {
 			fputs(" (", out);
 			report_html_text(out, router);
 			fputs(")", out);
 		}
-		if (jread_bool(jread_get(v, "hop_tentative"), false))
+		if (l->hop_tentative)
 			fputs(", tentatively", out);
 	} else {
 		fputs("the injector could not be placed", out);
 	}
-	if (jread_bool(jread_get(v, "untrusted_mirroring"), false))
+	if (l->untrusted_mirroring)
 		fputs("; an injector that mirrors the probe's TTL was set aside", out);
 }
 
@@ -309,7 +305,7 @@ static void put_summary(FILE *out, const struct report_page *p)
 		fputs("<li>Locate (", out);
 		report_html_text(out, p->loc[i].source);
 		fputs("): ", out);
-		locate_verdict(out, p->loc[i].v);
+		locate_verdict(out, &p->loc[i]);
 		fputs(".</li>\n", out);
 	}
 	fputs("</ul>\n", out);
@@ -597,50 +593,43 @@ static void put_locate(FILE *out, const struct report_page *p)
 		return;
 	}
 	for (size_t i = 0; i < p->nloc; i++) {
-		const struct jread_val *v = p->loc[i].v;
+		const struct report_locate *l = &p->loc[i];
 		fputs("<h3>", out);
-		report_html_text(out, jread_str(jread_get(v, "name"), "?"));
+		report_html_text(out, l->name ? l->name : "?");
 		fputs(" towards ", out);
-		report_html_text(out, jread_str(jread_get(v, "target"), "?"));
+		report_html_text(out, l->target ? l->target : "?");
 		fputs(" <small>(", out);
-		report_html_text(out, p->loc[i].source);
+		report_html_text(out, l->source);
 		fputs(")</small></h3>\n<p>", out);
-		locate_verdict(out, v);
+		locate_verdict(out, l);
 		fputs(".</p>\n", out);
-		const struct jread_val *hops = jread_get(v, "hops");
-		long hop = jread_int(jread_get(v, "hop"), 1, 255, -1);
-		if (hops && hops->type == JREAD_ARRAY && hops->n) {
+		if (l->nhops) {
 			fputs("<table class=\"hops\"><thead><tr><th>probe TTL</th><th>router (time exceeded)</th>"
 			      "<th>DNS replies</th></tr></thead><tbody>\n", out);
-			for (size_t h = 0; h < hops->n; h++) {
-				const struct jread_val *x = &hops->items[h];
-				int ttl = (int)jread_int(jread_get(x, "ttl"), 0, 255, 0);
-				fprintf(out, "<tr%s><td class=\"num\">%d</td><td>", ttl == hop ? " class=\"hit\"" : "", ttl);
-				report_html_text(out, jread_str(jread_get(x, "router"), "*"));
-				if (jread_bool(jread_get(x, "target_reached"), false))
+			for (size_t h = 0; h < l->nhops; h++) {
+				const struct report_hop *x = &l->hops[h];
+				fprintf(out, "<tr%s><td class=\"num\">%d</td><td>", x->ttl == l->hop ? " class=\"hit\"" : "",
+					x->ttl);
+				report_html_text(out, x->router ? x->router : "*");
+				if (x->target_reached)
 					fputs(" (target reached)", out);
-				fprintf(out, "</td><td class=\"num\">%.0f</td></tr>\n", jread_num(jread_get(x, "replies"), 0));
+				fprintf(out, "</td><td class=\"num\">%.0f</td></tr>\n", x->replies);
 			}
 			fputs("</tbody></table>\n", out);
 		}
-		const struct jread_val *inj = jread_get(v, "injectors");
-		if (inj && inj->type == JREAD_ARRAY && inj->n) {
+		if (l->ninjectors) {
 			fputs("<table class=\"injectors\"><thead><tr><th>injector</th><th>flags</th><th>DF</th>"
 			      "<th>IP ID</th><th>answer</th><th>replies</th><th>first TTL</th><th>its TTL</th>"
 			      "</tr></thead><tbody>\n", out);
-			for (size_t k = 0; k < inj->n; k++) {
-				const struct jread_val *x = &inj->items[k];
+			for (size_t k = 0; k < l->ninjectors; k++) {
+				const struct report_injector *x = &l->injectors[k];
 				fprintf(out, "<tr><td>%c</td><td><code>%04x</code></td><td>%d</td><td>%s</td><td><code>",
-					k < 26 ? (char)('A' + k) : '?',
-					(unsigned)jread_int(jread_get(x, "flags"), 0, 0xffff, 0),
-					jread_bool(jread_get(x, "df"), false),
-					jread_bool(jread_get(x, "ipid_zero"), false) ? "zero" : "non-zero");
-				report_html_text(out, jread_str(jread_get(x, "answer"), "-"));
+					k < 26 ? (char)('A' + k) : '?', x->flags, x->df, x->ipid_zero ? "zero" : "non-zero");
+				report_html_text(out, x->answer ? x->answer : "-");
 				fprintf(out, "</code></td><td class=\"num\">%.0f</td><td class=\"num\">%.0f</td><td>%s</td></tr>\n",
-					jread_num(jread_get(x, "replies"), 0), jread_num(jread_get(x, "first_ttl"), 0),
-					jread_bool(jread_get(x, "mirrors_ttl"), false)
-						? "mirrors the probe's (not used to place it)"
-						: "independent of the probe's");
+					x->replies, x->first_ttl,
+					x->mirrors_ttl ? "mirrors the probe's (not used to place it)"
+						       : "independent of the probe's");
 			}
 			fputs("</tbody></table>\n", out);
 		}

@@ -14,13 +14,7 @@
 #include <stdio.h>
 
 #include "report/data.h"
-#include "report/jread.h"
-
-/* One line of a `dnswatch locate --json` file, parsed. */
-struct report_locate {
-	char source[256];             /* "loc.json:2" */
-	struct jread_val *v;          /* owned by the caller */
-};
+#include "report/locate_json.h"
 
 struct report_page {
 	const struct report_data *d;

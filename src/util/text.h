@@ -1,4 +1,9 @@
-/* Building a line of text in a fixed buffer, piece by piece. */
+/*
+ * Building a line of text in a fixed buffer, piece by piece: text_cat is
+ * dnswatch's one way of appending to a bounded buffer (not `n +=
+ * snprintf(buf + n, cap - n, ...)`, whose N can pass CAP, nor
+ * `buf + strlen(buf)`).
+ */
 #ifndef DW_UTIL_TEXT_H
 #define DW_UTIL_TEXT_H
 

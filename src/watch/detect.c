@@ -843,10 +843,11 @@ static void fmt_time(int64_t us, char *buf, size_t cap)
 {
 	time_t s = (time_t)(us / 1000000);
 	struct tm tm;
-	if (!us || !gmtime_r(&s, &tm) || !strftime(buf, cap, "%H:%M:%S", &tm))
+	size_t n;
+	if (!us || !gmtime_r(&s, &tm) || !(n = strftime(buf, cap, "%H:%M:%S", &tm)))
 		snprintf(buf, cap, "-");
 	else
-		snprintf(buf + strlen(buf), cap - strlen(buf), ".%01d", (int)(us % 1000000 / 100000));
+		text_cat(buf, cap, n, ".%01d", (int)(us % 1000000 / 100000));
 }
 
 size_t watch_incident_summary(const struct watch_detect *d, const struct watch_incident *inc,

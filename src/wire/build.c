@@ -100,17 +100,23 @@ void wire_build_question(struct wire_builder *b, const uint8_t *name, uint16_t t
 	wire_write_u16(&b->c, class);
 }
 
-/* Owner, type, class, TTL and a zero rdlength; returns the rdlength offset. */
-static size_t rr_head(struct wire_builder *b, const uint8_t *owner, uint16_t type,
-		      uint16_t class, uint32_t ttl)
+/* Type, class, TTL and a zero rdlength after the owner; returns the rdlength offset. */
+static size_t rr_fields(struct wire_builder *b, uint16_t type, uint16_t class, uint32_t ttl)
 {
-	wire_build_name(b, owner);
 	wire_write_u16(&b->c, type);
 	wire_write_u16(&b->c, class);
 	wire_write_u32(&b->c, ttl);
 	size_t at = b->c.pos;
 	wire_write_u16(&b->c, 0);
 	return at;
+}
+
+/* Owner, type, class, TTL and a zero rdlength; returns the rdlength offset. */
+static size_t rr_head(struct wire_builder *b, const uint8_t *owner, uint16_t type,
+		      uint16_t class, uint32_t ttl)
+{
+	wire_build_name(b, owner);
+	return rr_fields(b, type, class, ttl);
 }
 
 static void rr_tail(struct wire_builder *b, size_t rdlen_at)
@@ -136,6 +142,23 @@ void wire_build_rr_raw(struct wire_builder *b, enum wire_section sec, const uint
 	if (!enter_section(b, sec))
 		return;
 	size_t at = rr_head(b, owner, type, class, ttl);
+	wire_write_bytes(&b->c, rdata, rdlen);
+	rr_tail(b, at);
+}
+
+void wire_build_rr_ptr(struct wire_builder *b, enum wire_section sec, uint16_t owner_off,
+		       uint16_t type, uint16_t class, uint32_t ttl, const uint8_t *rdata,
+		       uint16_t rdlen)
+{
+	if (sec == WIRE_SEC_QUESTION || owner_off < WIRE_HEADER_LEN || owner_off >= 0x4000 ||
+	    owner_off >= b->c.pos) {
+		wire_cursor_fail(&b->c, DW_E_INVALID);
+		return;
+	}
+	if (!enter_section(b, sec))
+		return;
+	wire_write_u16(&b->c, (uint16_t)(0xC000 | owner_off));
+	size_t at = rr_fields(b, type, class, ttl);
 	wire_write_bytes(&b->c, rdata, rdlen);
 	rr_tail(b, at);
 }

@@ -41,6 +41,20 @@ void wire_build_rr_raw(struct wire_builder *b, enum wire_section sec,
 		       const uint8_t *owner, uint16_t type, uint16_t class,
 		       uint32_t ttl, const uint8_t *rdata, uint16_t rdlen);
 
+/*
+ * A record whose owner is a compression pointer to the name already written
+ * at OWNER_OFF, whatever that name is, with rdata copied as given. Compression
+ * (wire_build_name) decides by itself: it writes the root name as its one
+ * zero byte, and a name in full where nothing written matches it. An
+ * injector's fingerprint can be the layout itself, an answer that points at
+ * the question even for the root name (inject/forge), so that shape is asked
+ * for here rather than left to compression. OWNER_OFF must be a name's start
+ * in the first 16 KiB, before the cursor (else DW_E_INVALID).
+ */
+void wire_build_rr_ptr(struct wire_builder *b, enum wire_section sec, uint16_t owner_off,
+		       uint16_t type, uint16_t class, uint32_t ttl, const uint8_t *rdata,
+		       uint16_t rdlen);
+
 /* A record from typed rdata, compressing names inside it where RFC 3597 allows. */
 struct wire_rdata;
 void wire_build_rr(struct wire_builder *b, enum wire_section sec,

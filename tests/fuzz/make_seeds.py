@@ -13,7 +13,12 @@ IPv6 fragments, padded and snap-cut frames, nanosecond and big-endian pcap,
 and a pcapng file. fuzz_walk gets replies an iterative walk meets (referrals
 from the root and a TLD with glue, answer, NXDOMAIN, NODATA, referral without
 glue, sideways and upward referrals, TC); its harness takes the zone asked
-from the first byte, so each ID is chosen for the zone the reply is from.
+from the first byte, so each ID is chosen for the zone the reply is from. fuzz_locate_json gets
+`dnswatch locate --json` lines (placed, not placed, tentative) and JSON at
+the edges of what report reads: escapes, surrogates (a lone one is refused),
+\u0000 in a value and in a member name, a member twice, numbers out of a
+double's and the page's ranges, nesting at and past the limit (32),
+truncations, members of the wrong type.
 Files are named seed-*; inputs merged from fuzzing runs
 (named by their SHA-1) live beside them.
 """
@@ -259,6 +264,39 @@ def ipv6_frag_header(nxt, off_mf, ident):
     return struct.pack(">BBHI", nxt, 0, off_mf, ident)
 
 
+LOCATE_LINE = (b'{"name":"www.example.com.","target":"198.18.55.55","hops":[{"ttl":1,"router":'
+               b'"198.19.1.1","target_reached":false,"replies":0},{"ttl":3,"router":null,'
+               b'"target_reached":false,"replies":4}],"injectors":[{"flags":33792,"df":false,'
+               b'"ipid_zero":false,"answer":"65.49.2.178","replies":8,"first_ttl":3,'
+               b'"judged":true,"mirrors_ttl":false}],"hop":3,"hop_tentative":false,'
+               b'"untrusted_mirroring":true}')
+
+LOCATE = {
+    "locate": LOCATE_LINE,
+    "locate-unplaced": b'{"name":"a.cn.","target":"198.18.1.1","hops":[{"ttl":1,"router":"198.18.0.1",'
+    b'"target_reached":false,"replies":0},{"ttl":2,"router":"198.18.1.1","target_reached":true,'
+    b'"replies":1}],"injectors":[],"hop":null,"hop_tentative":false,"untrusted_mirroring":false}\n',
+    "locate-tentative-two": b'{"name":"x.org.","target":"2001:db8::1","hops":[],"injectors":[{"flags":'
+    b'33152,"df":true,"ipid_zero":true,"answer":"NXDOMAIN","replies":2,"first_ttl":255,"mirrors_ttl":'
+    b'true},{"flags":34176,"answer":"::1"}],"hop":255,"hop_tentative":true}',
+    "wrong-types": b'{"hops":{"ttl":1},"injectors":"x","name":1,"target":[],"hop":"3",'
+    b'"hop_tentative":1}',
+    "out-of-range": b'{"hops":[{"ttl":256,"replies":1e308},{"ttl":-1}],"injectors":[{"flags":65536,'
+    b'"first_ttl":-1e308}],"hop":0}',
+    "number-overflow": b'{"hops":[],"hop":1e400}',
+    "key-twice": b'{"hops":[],"hop":3,"hop":4}',
+    "nul": b'{"hops":[],"name":"a\\u0000b","a\\u0000":1}',
+    "escapes": b'["a\\u00e9\\ud83d\\ude00", "\\ud800x", "c\\u0000d", "\\"\\\\\\/\\b\\f\\n\\r\\t"]',
+    "badu": b'"\\u12',
+    "numbers": b'{"a": -0.5e+10, "b": 0, "c": [true, false, null], "d": {}}',
+    "cut": b'{"name":"x","hops":[{"ttl":1,',
+    "deep": b"[" * 38 + b"]" * 38,
+    "deep-32": b'{"hops":' + b"[" * 31 + b"]" * 31 + b"}",
+    "not-utf8": b'{"hops":[],"name":"\xff\xfe"}',
+    "trailing": LOCATE_LINE + b" x",
+}
+
+
 def main():
     for target in ("fuzz_parse", "fuzz_roundtrip"):
         d = os.path.join(OUT, target)
@@ -266,6 +304,12 @@ def main():
         for k, v in MSGS.items():
             with open(os.path.join(d, "seed-" + k), "wb") as f:
                 f.write(v)
+
+    d = os.path.join(OUT, "fuzz_locate_json")
+    os.makedirs(d, exist_ok=True)
+    for k, v in LOCATE.items():
+        with open(os.path.join(d, "seed-" + k), "wb") as f:
+            f.write(v)
 
     d = os.path.join(OUT, "fuzz_walk")
     os.makedirs(d, exist_ok=True)

@@ -231,6 +231,17 @@ static void test_fingerprints(void)
 	CHECK_EQ(forge_with("owner=full", NULL, "a.com", 1, 1, (struct frame_spec){0}, &k, &m, rr, &st, &r), 1);
 	CHECK(k.payload[rr[1].owner_off] == 1 && k.payload[rr[1].owner_off + 1] == 'a');
 	inject_rules_free(r);
+	/* The root name too: a pointer where the profile says so (compression
+	 * alone would write its one zero byte), else the zero byte. */
+	r = NULL;
+	CHECK_EQ(forge_with("owner=pointer", "* aaaa=2001:db8::/32\n", ".", WIRE_T_AAAA, 1,
+			    (struct frame_spec){0}, &k, &m, rr, &st, &r), 1);
+	CHECK_EQ(rr[1].owner_off, 17); /* header, root name, type, class */
+	CHECK(k.payload[17] == 0xc0 && k.payload[18] == 12 && k.payload_len == 17 + 2 + 10 + 16);
+	CHECK_EQ(forge_with("owner=full", NULL, ".", WIRE_T_AAAA, 1, (struct frame_spec){0}, &k, &m,
+			    rr, &st, &r), 1);
+	CHECK(k.payload[17] == 0 && k.payload_len == 17 + 1 + 10 + 16);
+	inject_rules_free(r);
 }
 
 static void test_actions(void)

@@ -1,6 +1,6 @@
 /* report: bucket sizes, gathering from a crafted store (window, tail,
  * addresses, groups, incidents through the store's API), HTML and JSON
- * escaping of hostile labels, the JSON reader. */
+ * escaping of hostile labels, reading locate's JSON. */
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,7 +12,7 @@
 #include "probe/classify.h"
 #include "report/data.h"
 #include "report/html.h"
-#include "report/jread.h"
+#include "report/locate_json.h"
 #include "store/sqlite.h"
 #include "wire/name.h"
 
@@ -130,16 +130,24 @@ static void build_store(const char *label0)
 	CHECK_EQ(store_close(db), DW_OK);
 }
 
+/* What report does first: the store at dbpath opened read-only and gathered
+ * into *D, report_gather returning RC (its error line in ERR). */
+static struct store_db *gathered(struct report_data *d, int rc, char *err, size_t errcap)
+{
+	struct store_db *db = NULL;
+	struct store_opts ro = {.readonly = true};
+	CHECK_EQ(store_open(&db, dbpath, &ro), DW_OK);
+	CHECK_EQ(report_gather(db, d, err, errcap), rc);
+	return db;
+}
+
 static void test_gather(void)
 {
 	build_store("isp");
-	struct store_db *db;
 	/* The incidents table: absent first, then written through the store. */
-	struct store_opts ro = {.readonly = true};
-	CHECK_EQ(store_open(&db, dbpath, &ro), DW_OK);
 	struct report_data d;
 	char err[256];
-	CHECK_EQ(report_gather(db, &d, err, sizeof err), 0);
+	struct store_db *db = gathered(&d, 0, err, sizeof err);
 	CHECK(!d.incidents_present);
 	CHECK_EQ(store_incidents_ensure(db), DW_E_INVALID);
 	store_close(db);
@@ -194,8 +202,7 @@ static void test_gather(void)
 	inc.ended_us = T0 + 19 * MIN; /* watch closes it later */
 	CHECK_EQ(store_incident_put(db, &inc), DW_OK);
 	CHECK_EQ(store_close(db), DW_OK);
-	CHECK_EQ(store_open(&db, dbpath, &ro), DW_OK);
-	CHECK_EQ(report_gather(db, &d, err, sizeof err), 0);
+	db = gathered(&d, 0, err, sizeof err);
 	CHECK(d.incidents_present);
 	CHECK_EQ(d.nincidents, 1);
 	if (d.nincidents == 1) {
@@ -216,11 +223,9 @@ static void test_empty(void)
 	struct store_db *db;
 	CHECK_EQ(store_open(&db, dbpath, NULL), DW_OK);
 	store_close(db);
-	struct store_opts ro = {.readonly = true};
-	CHECK_EQ(store_open(&db, dbpath, &ro), DW_OK);
 	struct report_data d;
 	char err[256];
-	CHECK_EQ(report_gather(db, &d, err, sizeof err), 1);
+	db = gathered(&d, 1, err, sizeof err);
 	CHECK(strstr(err, "no runs") != NULL);
 	report_data_free(&d);
 	store_close(db);
@@ -243,18 +248,17 @@ static char *page_of(const struct report_data *d, const char *lib, const struct 
 static void test_escaping(void)
 {
 	build_store("</script><img src=x>");
-	struct store_db *db;
-	struct store_opts ro = {.readonly = true};
-	CHECK_EQ(store_open(&db, dbpath, &ro), DW_OK);
 	struct report_data d;
 	char err[256];
-	CHECK_EQ(report_gather(db, &d, err, sizeof err), 0);
+	struct store_db *db = gathered(&d, 0, err, sizeof err);
 	d.db_path = "a&b<c>.db";
 	const char *loctext = "{\"name\":\"</script><b>x\",\"target\":\"1.2.3.4\",\"hops\":"
 			      "[{\"ttl\":1,\"router\":\"<i>r</i>\",\"target_reached\":false,\"replies\":0}],"
 			      "\"injectors\":[],\"hop\":1}";
-	struct report_locate loc = {.source = "loc\"&.json:1"};
-	CHECK_EQ(jread_parse(loctext, strlen(loctext), &loc.v, err, sizeof err), 0);
+	struct report_locate loc;
+	struct dw_error e;
+	CHECK_EQ(report_locate_parse(loctext, strlen(loctext), &loc, &e), 0);
+	snprintf(loc.source, sizeof loc.source, "loc\"&.json:1");
 	char *page = page_of(&d, "/*! lib https://www.chartjs.org */ var s = '</SCRIPT>'; // http://kept\n", &loc, 1);
 	CHECK(page != NULL);
 	if (page) {
@@ -279,7 +283,7 @@ static void test_escaping(void)
 		CHECK(strstr(page, "<td>6&ndash;10</td></tr>") != NULL); /* the group's runs */
 	}
 	free(page);
-	jread_free(loc.v);
+	report_locate_free(&loc);
 	report_data_free(&d);
 	store_close(db);
 }
@@ -289,25 +293,27 @@ static void test_escaping(void)
 static void test_locate_huge_numbers(void)
 {
 	build_store("isp");
-	struct store_db *db;
-	struct store_opts ro = {.readonly = true};
-	CHECK_EQ(store_open(&db, dbpath, &ro), DW_OK);
 	struct report_data d;
 	char err[256];
-	CHECK_EQ(report_gather(db, &d, err, sizeof err), 0);
+	struct store_db *db = gathered(&d, 0, err, sizeof err);
 	const char *loctext = "{\"name\":\"a.\",\"target\":\"1.2.3.4\",\"hops\":"
 			      "[{\"ttl\":1e300,\"router\":\"r\",\"target_reached\":false,\"replies\":1e300}],"
 			      "\"injectors\":[{\"flags\":-1e300,\"df\":true,\"ipid_zero\":false,"
 			      "\"answer\":\"a\",\"replies\":3,\"first_ttl\":1e300,\"mirrors_ttl\":false}],"
 			      "\"hop\":1e300}";
-	struct report_locate loc = {.source = "huge.json:1"};
-	CHECK_EQ(jread_parse(loctext, strlen(loctext), &loc.v, err, sizeof err), 0);
+	struct report_locate loc;
+	struct dw_error e;
+	CHECK_EQ(report_locate_parse(loctext, strlen(loctext), &loc, &e), 0);
+	snprintf(loc.source, sizeof loc.source, "huge.json:1");
+	CHECK_EQ(loc.hop, -1);
+	CHECK(loc.nhops == 1 && loc.hops[0].ttl == 0 && loc.hops[0].replies == 1e300);
+	CHECK(loc.ninjectors == 1 && loc.injectors[0].flags == 0);
 	char *page = page_of(&d, "var x = 1;\n", &loc, 1);
 	CHECK(page != NULL);
 	if (page)
 		CHECK(strstr(page, "the injector sits at hop") == NULL);
 	free(page);
-	jread_free(loc.v);
+	report_locate_free(&loc);
 	report_data_free(&d);
 	store_close(db);
 }
@@ -329,11 +335,9 @@ static void test_days(void)
 		CHECK_EQ(store_run_finish(db, false), DW_OK);
 	}
 	CHECK_EQ(store_close(db), DW_OK);
-	struct store_opts ro = {.readonly = true};
-	CHECK_EQ(store_open(&db, dbpath, &ro), DW_OK);
 	struct report_data d;
 	char err[256];
-	CHECK_EQ(report_gather(db, &d, err, sizeof err), 0);
+	db = gathered(&d, 0, err, sizeof err);
 	CHECK_EQ(d.bucket_us, 2 * 1440 * MIN);
 	CHECK_EQ(d.nbuckets, 2);
 	CHECK_EQ(d.tail_poisoned, 1); /* poisoned with no injection seen: all tail */
@@ -345,46 +349,80 @@ static void test_days(void)
 	store_close(db);
 }
 
-static void test_jread(void)
+/* A locate line into report's structure: members by type, defaults for the
+ * rest; what is not JSON, or not locate's, says so with the offset. */
+static void test_locate_json(void)
 {
-	struct jread_val *v;
-	char err[128];
-	const char *ok = " {\"a\": [1, -2.5e1, true, false, null], \"s\": \"x\\u00e9\\ud83d\\ude00\\n\\\"\", \"o\": {}} ";
-	CHECK_EQ(jread_parse(ok, strlen(ok), &v, err, sizeof err), 0);
-	if (v) {
-		const struct jread_val *a = jread_get(v, "a");
-		CHECK(a && a->type == JREAD_ARRAY && a->n == 5);
-		if (a && a->n == 5) {
-			CHECK(jread_num(&a->items[1], 0) == -25);
-			CHECK(jread_bool(&a->items[2], false));
-			CHECK(a->items[4].type == JREAD_NULL);
-		}
-		CHECK_STR(jread_str(jread_get(v, "s"), ""), "x\xc3\xa9\xf0\x9f\x98\x80\n\"");
-		CHECK(jread_get(v, "o") && jread_get(v, "o")->type == JREAD_OBJECT);
-		CHECK(jread_get(v, "missing") == NULL);
+	struct report_locate l;
+	struct dw_error e;
+	const char *ok = " {\"name\": \"x\\u00e9\\ud83d\\ude00\\n\\\"\", \"target\": 7, \"hop\": 2,"
+			 " \"hop_tentative\": true, \"hops\": [{\"ttl\": 1, \"router\": null, \"replies\": -2.5e1},"
+			 " {\"ttl\": 2, \"router\": \"198.18.2.1\", \"target_reached\": true}, 3],"
+			 " \"injectors\": [{\"flags\": 33152, \"df\": true, \"answer\": \"a\\u0000b\","
+			 " \"first_ttl\": 61, \"mirrors_ttl\": false}], \"o\": {}} ";
+	CHECK_EQ(report_locate_parse(ok, strlen(ok), &l, &e), 0);
+	CHECK_STR(l.name ? l.name : "", "x\xc3\xa9\xf0\x9f\x98\x80\n\"");
+	CHECK(l.target == NULL);
+	CHECK_EQ(l.hop, 2);
+	CHECK(l.hop_tentative && !l.untrusted_mirroring);
+	CHECK_EQ(l.nhops, 3);
+	if (l.nhops == 3) {
+		CHECK(l.hops[0].ttl == 1 && l.hops[0].router == NULL && l.hops[0].replies == -25);
+		CHECK_STR(l.hops[1].router ? l.hops[1].router : "", "198.18.2.1");
+		CHECK(l.hops[1].target_reached && l.hops[1].replies == 0);
+		CHECK(l.hops[2].ttl == 0 && l.hops[2].router == NULL); /* not an object: defaults */
 	}
-	jread_free(v);
+	CHECK_EQ(l.ninjectors, 1);
+	if (l.ninjectors == 1) {
+		CHECK(l.injectors[0].flags == 0x8180 && l.injectors[0].df && !l.injectors[0].ipid_zero);
+		CHECK_STR(l.injectors[0].answer ? l.injectors[0].answer : "", "a"); /* \u0000 ends it */
+		CHECK(l.injectors[0].first_ttl == 61 && l.injectors[0].replies == 0);
+	}
+	report_locate_free(&l);
+	CHECK(l.hops == NULL && l.name == NULL);
+	/* "hops" of any type makes it locate's; the tables are then empty */
+	const char *nohops = "{\"hops\": null, \"hop\": 300}";
+	CHECK_EQ(report_locate_parse(nohops, strlen(nohops), &l, &e), 0);
+	CHECK(l.nhops == 0 && l.hop == -1);
+	report_locate_free(&l);
+
 	static const char *const bad[] = {"", "{", "[1,]", "{\"a\" 1}", "01", "1.", "\"\\x\"",
-					  "\"a\nb\"", "tru", "[1] 2", "{\"a\":1,}", "-", "\"\\ud800"};
+					  "\"a\nb\"", "tru", "[1] 2", "{\"a\":1,}", "-", "\"\\ud800\"",
+					  "\"\xff\"", "1e400", "{\"a\\u0000\": 1}"};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-		v = (struct jread_val *)1;
-		CHECK_EQ(jread_parse(bad[i], strlen(bad[i]), &v, err, sizeof err), -1);
-		CHECK(v == NULL);
-		CHECK(strncmp(err, "offset ", 7) == 0);
+		CHECK_EQ(report_locate_parse(bad[i], strlen(bad[i]), &l, &e), -1);
+		CHECK(strncmp(e.text, "not JSON: ", 10) == 0 && strstr(e.text, " at offset ") != NULL);
+		CHECK(l.hops == NULL && l.name == NULL);
 	}
+	const char *b2 = "{\"a\":[1,2}";
+	CHECK_EQ(report_locate_parse(b2, strlen(b2), &l, &e), -1);
+	CHECK_STR(e.text, "not JSON: expected ',' or ']' at offset 10");
+	b2 = "{\"hops\": [";
+	CHECK_EQ(report_locate_parse(b2, strlen(b2), &l, &e), -1);
+	CHECK_STR(e.text, "not JSON: expected ',' or ']' at offset 10");
+	b2 = "{\"hops\": \"open";
+	CHECK_EQ(report_locate_parse(b2, strlen(b2), &l, &e), -1);
+	CHECK_STR(e.text, "not JSON: unterminated string at offset 14");
+	static const char *const other[] = {"{\"name\": \"x\"}", "[{\"hops\": []}]", "null"};
+	for (size_t i = 0; i < sizeof other / sizeof other[0]; i++) {
+		CHECK_EQ(report_locate_parse(other[i], strlen(other[i]), &l, &e), -1);
+		CHECK_STR(e.text, "not a `dnswatch locate --json` object");
+	}
+	/* nesting: 32 levels are read, the 33rd is refused where it opens,
+	 * before the text's own error (unclosed) */
 	char deep[200];
 	memset(deep, '[', 100);
 	memset(deep + 100, ']', 100);
-	CHECK_EQ(jread_parse(deep, sizeof deep, &v, err, sizeof err), -1);
-	CHECK(strstr(err, "nested deeper") != NULL);
-	/* A lone surrogate becomes U+FFFD; \u0000 cuts the string. */
-	const char *s2 = "[\"a\\ud800b\", \"c\\u0000d\"]";
-	CHECK_EQ(jread_parse(s2, strlen(s2), &v, err, sizeof err), 0);
-	if (v) {
-		CHECK_STR(v->items[0].str, "a\xef\xbf\xbd" "b");
-		CHECK_STR(v->items[1].str, "c");
-	}
-	jread_free(v);
+	CHECK_EQ(report_locate_parse(deep, sizeof deep, &l, &e), -1);
+	CHECK_STR(e.text, "not JSON: nested too deep (more than 32 levels) at offset 32");
+	CHECK_EQ(report_locate_parse(deep, 100, &l, &e), -1);
+	CHECK(strstr(e.text, "nested too deep") != NULL);
+	char ok32[80];
+	memset(ok32, '[', 32);
+	memset(ok32 + 32, ']', 32);
+	ok32[64] = 0;
+	CHECK_EQ(report_locate_parse(ok32, 64, &l, &e), -1);
+	CHECK_STR(e.text, "not a `dnswatch locate --json` object");
 }
 
 int main(void)
@@ -394,7 +432,7 @@ int main(void)
 		return 1;
 	snprintf(dbpath, sizeof dbpath, "%s/r.db", dir);
 	RUN(test_bucket_size);
-	RUN(test_jread);
+	RUN(test_locate_json);
 	RUN(test_gather);
 	RUN(test_empty);
 	RUN(test_escaping);

@@ -34,7 +34,7 @@ static struct inject_rules *rules(const char *text)
 	char err[256];
 	struct inject_rules *r = inject_rules_parse(text, strlen(text), "t", err, sizeof err);
 	if (!r)
-		printf("#   rules: %s\n", err);
+		FAIL("fixture rules do not parse: %s", err);
 	return r;
 }
 

@@ -4,7 +4,7 @@
 # client, actions, the control socket, hot swaps, the schedule and counters.
 # Needs root. Cleans up after itself whatever happens.
 . "$DW_ROOT/tests/lib.sh"
-if [ "$(id -u)" != 0 ]; then fail "inject tests need root"; done_testing; exit; fi
+need_root "inject tests"
 
 T=dw-ij$$
 C=$T-client B=$T-border

@@ -6,14 +6,8 @@
 # Every lab here has a name of its own and a trap takes it down on any exit.
 . "$DW_ROOT/tests/lib.sh"
 
-if [ "$(id -u)" != 0 ]; then
-	fail "lab tests need root"
-	done_testing
-	exit
-fi
-for p in dig ip iptables-save nsd unbound shuf setpriv; do
-	command -v "$p" >/dev/null || { fail "lab tests need $p (make deps)"; done_testing; exit; }
-done
+need_root "lab tests"
+need_tools "lab tests" dig ip iptables-save nsd unbound shuf setpriv
 
 L=t$(( $$ % 100000 ))        # this run's lab; a second one is ${L}b, a failing one ${L}f
 DELAY=80 JITTER=3

@@ -14,8 +14,8 @@
 #   SIGINT, the wall itself left running.
 # Needs root; its own lab, taken down by a trap whatever happens.
 . "$DW_ROOT/tests/lib.sh"
-if [ "$(id -u)" != 0 ]; then fail "lab tests need root"; done_testing; exit; fi
-for p in dig jq; do command -v $p >/dev/null || { fail "scenario test needs $p"; done_testing; exit; }; done
+need_root "scenario tests"
+need_tools "scenario tests" dig jq
 LAB=sc$(( $$ % 100000 ))
 SCALE=1s=3min      # 15:10 to 16:05 in 18.3 s; the misfire window is 8 s
 FORGED=65.49.2.178 ROGUE=198.19.66.66

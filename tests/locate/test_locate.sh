@@ -4,7 +4,7 @@
 # The injector sits at hop 2. A TTL-mirroring injector must not be placed
 # by its first reply. Needs root; cleans up whatever happens.
 . "$DW_ROOT/tests/lib.sh"
-if [ "$(id -u)" != 0 ]; then fail "locate tests need root"; done_testing; exit; fi
+need_root "locate tests"
 T=dw-lt$$
 hosts="client r1 border r2 sink"
 tmp=$(mktemp -d)

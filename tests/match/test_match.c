@@ -34,7 +34,7 @@ static struct match_set *set_of(const char *const *patterns, size_t n)
 	char err[128];
 	for (size_t i = 0; i < n; i++)
 		if (match_set_add(s, patterns[i], NULL, (uint32_t)(100 + i), err, sizeof err) != 0)
-			printf("#   unexpected reject of %s: %s\n", patterns[i], err);
+			FAIL("unexpected reject of %s: %s", patterns[i], err);
 	CHECK_EQ(match_set_finish(s), 0);
 	return s;
 }

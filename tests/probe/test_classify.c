@@ -40,7 +40,7 @@ static void wname(const char *text, uint8_t *out)
 {
 	size_t n;
 	if (wire_name_from_text(text, out, &n) != DW_OK)
-		printf("#   bad name %s\n", text);
+		FAIL("bad fixture name %s", text);
 }
 
 static void mkresult(struct probe_result *r, const char *name, uint16_t qtype)
@@ -84,7 +84,7 @@ static size_t mkdns(const struct probe_result *r, const struct rspec *s, uint8_t
 	}
 	size_t len = 0;
 	if (wire_build_finish(&b, &len) != DW_OK)
-		printf("#   build failed\n");
+		FAIL("fixture reply does not build");
 	return len;
 }
 
@@ -158,10 +158,13 @@ static const char *write_file(const char *name, const char *text)
 	static char path[256];
 	snprintf(path, sizeof path, "%s/%s", tmpdir, name);
 	FILE *f = fopen(path, "w");
-	if (!f)
+	if (!f) {
+		FAIL("cannot write fixture %s", path);
 		return NULL;
+	}
 	fputs(text, f);
-	fclose(f);
+	if (fclose(f) != 0)
+		FAIL("cannot write fixture %s", path);
 	return path;
 }
 
@@ -172,7 +175,7 @@ static struct classify *with_key(void)
 	char err[256];
 	long n = classify_control_load_key(c, write_file("answers.tsv", KEY), err, sizeof err);
 	if (n != 7)
-		printf("#   key: %ld (%s)\n", n, n < 0 ? err : "");
+		FAIL("fixture key: %ld rows, want 7 (%s)", n, n < 0 ? err : "");
 	return c;
 }
 

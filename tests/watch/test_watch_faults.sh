@@ -13,7 +13,7 @@
 # Needs root; its own lab, taken down by a trap whatever happens.
 . "$DW_ROOT/tests/lib.sh"
 lab_test wf "watch fault tests"
-for p in jq sqlite3 unshare; do command -v $p >/dev/null || { fail "watch fault test needs $p"; done_testing; exit; }; done
+need_tools "watch fault tests" jq sqlite3 unshare
 w=
 rp=
 cleanup() {

@@ -16,7 +16,7 @@
 # Needs root; its own lab, taken down by a trap whatever happens.
 . "$DW_ROOT/tests/lib.sh"
 lab_test wl "watch lab tests"
-for p in jq sqlite3; do command -v $p >/dev/null || { fail "watch test needs $p"; done_testing; exit; }; done
+need_tools "watch lab tests" jq sqlite3
 w=
 rp=
 cleanup() {

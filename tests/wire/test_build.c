@@ -234,6 +234,7 @@ static void test_count_limit(void)
 {
 	size_t cap = 65536 * 5 + 64;
 	uint8_t *buf = malloc(cap);
+	CHECK(buf != NULL);
 	if (!buf)
 		return;
 	struct wire_builder b;

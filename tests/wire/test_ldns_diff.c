@@ -283,6 +283,7 @@ static void check_packet(void)
 	base = base ? base + 1 : cur_path;
 	/* A copy of exactly N bytes, so that ASan sees any read past the end. */
 	uint8_t *copy = malloc(n ? n : 1);
+	CHECK(copy != NULL);
 	if (!copy)
 		return;
 	memcpy(copy, buf, n);
@@ -384,6 +385,7 @@ static void test_differ_detects(void)
 	size_t n = read_file(path, orig, sizeof orig);
 	struct wire_msg m;
 	CHECK_EQ(wire_msg_parse(&m, orig, n, rrs, WIRE_RR_MAX), DW_OK);
+	CHECK(m.rr_count >= 3 && m.edns.present); /* the fixture this test needs */
 	if (m.rr_count < 3 || !m.edns.present)
 		return;
 	const struct wire_rr *soa = &m.rr[1];

@@ -141,6 +141,7 @@ static void test_len_labels(void)
 static void test_unterminated_buffer(void)
 {
 	uint8_t *w = malloc(WIRE_NAME_MAX); /* exact size: ASan sees overruns */
+	CHECK(w != NULL);
 	if (!w)
 		return;
 	memset(w, 63, WIRE_NAME_MAX); /* labels at 0, 64, 128, 192; next at 256 */

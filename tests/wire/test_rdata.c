@@ -286,6 +286,7 @@ static void test_check_direct(void)
 static void test_check_out_of_range(void)
 {
 	uint8_t *msg = malloc(15); /* exact size: ASan sees any overrun */
+	CHECK(msg != NULL);
 	if (!msg)
 		return;
 	memcpy(msg, "\0\0\0\0\0\0\0\0\0\0\003www\003", 15); /* TXT string runs on */

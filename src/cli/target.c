@@ -8,6 +8,20 @@
 
 #include "lab/servers.h"
 
+/* A port: 1 to 5 decimal digits, 1..65535, nothing else (no sign, no
+ * space, no trailing text). */
+static bool port_parse(const char *s, uint16_t *port)
+{
+	size_t n = strspn(s, "0123456789");
+	if (n == 0 || n > 5 || s[n])
+		return false;
+	long p = strtol(s, NULL, 10);
+	if (p <= 0 || p > 65535)
+		return false;
+	*port = (uint16_t)p;
+	return true;
+}
+
 int probe_target_parse(const char *spec, bool lab, struct probe_target *t)
 {
 	memset(t, 0, sizeof *t);
@@ -39,7 +53,11 @@ int probe_target_parse(const char *spec, bool lab, struct probe_target *t)
 		t->kind = TARGET_NODNS;
 	else
 		return -1;
+	/* The longest address with a port, "[v6 with an IPv4 tail]:65535",
+	 * fits; a longer one is refused, never cut. */
 	char a[80];
+	if (strlen(colon + 1) >= sizeof a)
+		return -1;
 	snprintf(a, sizeof a, "%s", colon + 1);
 	if (inet_pton(AF_INET6, a, t->addr) == 1) {
 		t->family = AF_INET6;
@@ -51,18 +69,15 @@ int probe_target_parse(const char *spec, bool lab, struct probe_target *t)
 			return -1;
 		*close = '\0';
 		t->family = AF_INET6;
-		long p = strtol(close + 2, NULL, 10);
-		t->port = (uint16_t)p;
-		return inet_pton(AF_INET6, a + 1, t->addr) == 1 && p > 0 && p < 65536 ? 0 : -1;
+		if (!port_parse(close + 2, &t->port))
+			return -1;
+		return inet_pton(AF_INET6, a + 1, t->addr) == 1 ? 0 : -1;
 	}
 	char *pc = strchr(a, ':');
 	if (pc) {
 		*pc = '\0';
-		char *end;
-		long p = strtol(pc + 1, &end, 10);
-		if (*end || p <= 0 || p > 65535)
+		if (!port_parse(pc + 1, &t->port))
 			return -1;
-		t->port = (uint16_t)p;
 	}
 	t->family = AF_INET;
 	return inet_pton(AF_INET, a, t->addr) == 1 ? 0 : -1;

@@ -66,12 +66,16 @@ int key_next(struct key_reader *r, struct key_row *row, struct dw_error *err)
 			continue;
 		char *field[6] = {0};
 		int nf = 0;
-		for (char *s = line; s && nf < 6;) {
+		char *s = line;
+		while (s && nf < 6) {
 			field[nf++] = s;
 			s = strchr(s, '\t');
 			if (s)
 				*s++ = '\0';
 		}
+		if (s)
+			return dw_error_at(err, DW_E_SYNTAX, r->path, r->line,
+					   "more than 6 TAB-separated fields (name type addresses zone server ttl)");
 		if (nf < 3)
 			return dw_error_at(err, DW_E_SYNTAX, r->path, r->line,
 					   "fewer than 3 TAB-separated fields (name type addresses ...)");

@@ -5,7 +5,9 @@
 
 enum dw_status util_read_all(FILE *f, size_t max, uint8_t **buf, size_t *len)
 {
-	size_t cap = 1 << 16, n = 0;
+	/* Start small, grow by doubling, never past MAX: a buffer of exactly
+	 * MAX bytes that is full is then looked past by one byte. */
+	size_t cap = max < (1u << 16) ? max : 1u << 16, n = 0;
 	uint8_t *b = malloc(cap + 1);
 	*buf = NULL;
 	*len = 0;
@@ -13,10 +15,8 @@ enum dw_status util_read_all(FILE *f, size_t max, uint8_t **buf, size_t *len)
 		return DW_E_NOMEM;
 	for (;;) {
 		if (n == cap) {
-			if (cap >= max) {
-				free(b);
-				return DW_E_TOO_LARGE;
-			}
+			if (cap >= max)
+				break;
 			size_t ncap = cap * 2 < max ? cap * 2 : max;
 			uint8_t *nb = realloc(b, ncap + 1);
 			if (!nb) {
@@ -26,7 +26,7 @@ enum dw_status util_read_all(FILE *f, size_t max, uint8_t **buf, size_t *len)
 			b = nb;
 			cap = ncap;
 		}
-		size_t r = fread(b + n, 1, cap - n, f);
+		size_t r = cap > n ? fread(b + n, 1, cap - n, f) : 0;
 		n += r;
 		if (r == 0)
 			break;

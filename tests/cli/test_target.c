@@ -137,16 +137,10 @@ static void test_lab_names(void)
 	CHECK(n >= 10);
 }
 
-#ifdef DW_KNOWN_BUGS
 /*
- * KNOWN BUG in src/cli/target.c (reported, not fixed here: src/ belongs to
- * others): the port after "[IPv6]:" is read with strtol(..., NULL, 10), so
- * what follows the digits is never looked at, while the IPv4 form refuses
- * it: "[::1]:53x" is port 53, "[::1]:53:54" port 53, "[::1]: 53" port 53.
- * Also, ADDR[:PORT] is copied into an 80-byte buffer first, so a longer
- * spec is cut silently: "192.0.2.1:" + 67 zeros + "53" + "junk" is
- * accepted as port 53 (the junk is past the cut).
- * Build with CFLAGS=-DDW_KNOWN_BUGS to run this test; it fails until fixed.
+ * A port is digits and nothing else, after "[IPv6]:" as after IPv4, and a
+ * spec too long for the address buffer is refused, never cut (both were
+ * once accepted as port 53).
  */
 static void test_port_trailing_text(void)
 {
@@ -157,7 +151,6 @@ static void test_port_trailing_text(void)
 	snprintf(spec, sizeof spec, "x=resolver:192.0.2.1:%067d53junk", 0);
 	bad(spec, false);
 }
-#endif
 
 int main(void)
 {
@@ -166,8 +159,6 @@ int main(void)
 	RUN(test_label_bounds);
 	RUN(test_refused);
 	RUN(test_lab_names);
-#ifdef DW_KNOWN_BUGS
 	RUN(test_port_trailing_text);
-#endif
 	return harness_done();
 }

@@ -218,6 +218,13 @@ static void test_columns(void)
 	/* spaces are not TABs */
 	CHECK_EQ(read_until_error("\n\nb.example. A 192.0.2.1\n", &e, &rows), -1);
 	check_error(&e, DW_E_SYNTAX, 3, reason);
+	/* a seventh column is not ignored */
+	CHECK_EQ(read_until_error("a.example.\tA\t192.0.2.1\texample.\t192.0.2.53\t300\n"
+				  "b.example.\tA\t192.0.2.2\texample.\t192.0.2.53\t300\textra\n",
+				  &e, &rows), -1);
+	CHECK_EQ(rows, 1);
+	check_error(&e, DW_E_SYNTAX, 2,
+		    "more than 6 TAB-separated fields (name type addresses zone server ttl)");
 }
 
 static void test_bad_type(void)

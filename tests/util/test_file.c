@@ -82,16 +82,10 @@ static void test_limit(void)
 	CHECK_EQ(read_sized(99999, 100000), DW_OK);
 }
 
-#ifdef DW_KNOWN_BUGS
 /*
- * KNOWN BUG in src/util/file.c (reported, not fixed here: src/ belongs to
- * others). file.h says "At most MAX bytes: more is DW_E_TOO_LARGE", but:
- * - a stream of exactly MAX bytes is refused when MAX >= 64 KiB (the
- *   buffer fills to MAX and the "n == cap, cap >= max" check fires before
- *   the stream's end is seen);
- * - a MAX below 64 KiB is not enforced at all (the first buffer is 64 KiB
- *   whatever MAX is): up to 65535 bytes come back as DW_OK.
- * Build with CFLAGS=-DDW_KNOWN_BUGS to run this test; it fails until fixed.
+ * Exactly MAX bytes is accepted, one more is refused, whatever MAX is (the
+ * first buffer was once 64 KiB whatever MAX, so a small MAX was not
+ * enforced and a MAX of 64 KiB or more refused a stream of exactly MAX).
  */
 static void test_limit_exact(void)
 {
@@ -104,7 +98,6 @@ static void test_limit_exact(void)
 	CHECK_EQ(read_sized(1, 0), DW_E_TOO_LARGE);
 	CHECK_EQ(read_sized(0, 0), DW_OK);
 }
-#endif
 
 /* A pipe: the stream's size is not known in advance. */
 static void test_pipe(void)
@@ -152,9 +145,7 @@ int main(void)
 	RUN(test_small);
 	RUN(test_growth);
 	RUN(test_limit);
-#ifdef DW_KNOWN_BUGS
 	RUN(test_limit_exact);
-#endif
 	RUN(test_pipe);
 	RUN(test_read_error);
 	return harness_done();

@@ -20,7 +20,11 @@ size_t text_cat(char *buf, size_t cap, size_t len, const char *fmt, ...)
 
 bool text_number(const char *s, double lo, double hi, double *v)
 {
+	/* strtod skips leading space and takes '+', "inf" and "nan": a number
+	 * on a command line starts with a digit, a '-' or a '.'. */
+	if (!((*s >= '0' && *s <= '9') || *s == '-' || *s == '.'))
+		return false;
 	char *end;
 	*v = strtod(s, &end);
-	return *s && !*end && *v >= lo && *v <= hi;
+	return !*end && *v >= lo && *v <= hi;
 }

@@ -103,6 +103,9 @@ static void test_number_refuses(void)
 	CHECK(!text_number("0.09", 0.1, 1, &v));
 	CHECK(!text_number("nan", 0, 10, &v));
 	CHECK(!text_number("inf", 0, 1e300, &v));
+	CHECK(!text_number(" 5", 0, 10, &v)); /* no leading space */
+	CHECK(!text_number("+5", 0, 10, &v)); /* no sign but minus */
+	CHECK(!text_number("-nan", -10, 10, &v));
 	CHECK(!text_number("-inf", -1e300, 0, &v));
 	CHECK(!text_number("1e400", 0, 1e300, &v)); /* HUGE_VAL */
 }

@@ -79,8 +79,9 @@ int locate_cmd(int argc, char **argv)
 	if (wire_name_from_text(pos[1], cfg.qname, &nl))
 		return bad("not a domain name:", pos[1]);
 	char err[512];
-	if ((lab || from) && lab_host_enter(lab ? lab : "dw", from ? from : "client", err, sizeof err)) {
-		fprintf(stderr, "dnswatch locate: %s\n", err);
+	struct dw_error herr;
+	if ((lab || from) && lab_host_enter(lab ? lab : "dw", from ? from : "client", &herr)) {
+		fprintf(stderr, "dnswatch locate: %s\n", herr.text);
 		return 1;
 	}
 	struct locate_report rep;

@@ -376,8 +376,9 @@ int probe_cmd(int argc, char **argv)
 				goto out;
 		}
 	}
-	if ((lab || from) && lab_host_enter(lab ? lab : "dw", from ? from : "client", err, sizeof err)) {
-		fprintf(stderr, "dnswatch probe: %s\n", err);
+	struct dw_error herr;
+	if ((lab || from) && lab_host_enter(lab ? lab : "dw", from ? from : "client", &herr)) {
+		fprintf(stderr, "dnswatch probe: %s\n", herr.text);
 		goto out;
 	}
 	FILE *in = strcmp(input, "-") ? fopen(input, "r") : stdin;

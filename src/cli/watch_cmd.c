@@ -137,7 +137,11 @@ static int enter(const struct watch *w, const char *host, char *err, size_t errc
 {
 	if (!strcmp(host, "local"))
 		return 0;
-	return lab_host_enter(w->lab, host, err, errcap);
+	struct dw_error e;
+	if (lab_host_enter(w->lab, host, &e) == 0)
+		return 0;
+	snprintf(err, errcap, "%s", e.text);
+	return -1;
 }
 
 /* ---- the name stream: an endless FILE over the panel ---------------------- */

@@ -130,10 +130,10 @@ static int install_rules(struct engine *e, struct inject_rules *r, char *err, si
 
 static int load_rules(struct engine *e, const char *file, char *err, size_t errcap)
 {
-	struct inject_rules *r = file ? inject_rules_load(file, err, errcap) : inject_rules_empty();
+	struct dw_error de;
+	struct inject_rules *r = file ? inject_rules_load(file, &de) : inject_rules_empty();
 	if (!r) {
-		if (!file)
-			snprintf(err, errcap, "out of memory");
+		snprintf(err, errcap, "%s", file ? de.text : "out of memory");
 		return -1;
 	}
 	if (install_rules(e, r, err, errcap))

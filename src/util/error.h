@@ -56,6 +56,8 @@ enum dw_status {
 	DW_E_VERSION,        /* a file format or schema version newer than this program */
 	DW_E_SYSTEM,         /* a system call failed (the text has errno's words) */
 	DW_E_NOT_FOUND,      /* a named thing (file, lab host, run) is not there */
+	DW_E_TOOL,           /* an external program (ip, nsd, ...) failed: the text has its words */
+	DW_E_INTERRUPTED,    /* stopped by a signal (Ctrl-C) before it was done */
 	/* the store */
 	DW_E_OPEN,           /* cannot open or create the database */
 	DW_E_FOREIGN,        /* an SQLite database, but not ours */
@@ -70,7 +72,7 @@ enum dw_status {
 /* One line of English for a status; never NULL. */
 const char *dw_strerror(enum dw_status s);
 
-#define DW_ERROR_TEXT 320
+#define DW_ERROR_TEXT 512
 
 /* What failed and where: a status and the line a person reads. */
 struct dw_error {

@@ -138,10 +138,7 @@ static int enter(const struct watch *w, const char *host, char *err, size_t errc
 	if (!strcmp(host, "local"))
 		return 0;
 	struct dw_error e;
-	if (lab_host_enter(w->lab, host, &e) == 0)
-		return 0;
-	snprintf(err, errcap, "%s", e.text);
-	return -1;
+	return lab_host_enter(w->lab, host, &e) ? dw_error_copy(&e, err, errcap) : 0;
 }
 
 /* ---- the name stream: an endless FILE over the panel ---------------------- */
@@ -766,6 +763,7 @@ static void *locate_main(void *arg)
 {
 	struct watch *w = arg;
 	char err[256], note[160] = "";
+	struct dw_error le;
 	struct locate_config lc = {.family = AF_INET, .port = 53, .qtype = WIRE_T_A, .max_ttl = 8,
 				   .probes = 2, .wait_ms = 250, .seed = unpredictable()};
 	struct locate_report *rep = calloc(1, sizeof *rep);
@@ -780,7 +778,8 @@ static void *locate_main(void *arg)
 	int hop = 0;
 	if (!rep || !ok)
 		snprintf(note, sizeof note, "not located (out of memory or a bad name)");
-	else if (enter(w, host, err, sizeof err) || locate_run(&lc, rep, err, sizeof err))
+	else if (enter(w, host, err, sizeof err) ||
+		 (locate_run(&lc, rep, &le) && dw_error_copy(&le, err, sizeof err)))
 		snprintf(note, sizeof note, "not located: %.140s", err);
 	else if (rep->hop_found > 0) {
 		hop = rep->hop_found;

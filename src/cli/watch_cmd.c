@@ -1055,7 +1055,7 @@ int watch_cmd(int argc, char **argv)
 	}
 	if (db) {
 		struct store_opts so = {.append_only = true};
-		if (store_open(&w->db, db, &so) != DW_OK)
+		if (store_open(&w->db, db, &so, NULL) != DW_OK)
 			goto out; /* the store said why */
 		char cmdline[2048] = "dnswatch", opts[256];
 		for (int i = 0; i < argc; i++) {
@@ -1198,8 +1198,8 @@ int watch_cmd(int argc, char **argv)
 			w->failed ? " (everything committed before the failure)" : "");
 	rc = w->failed ? 1 : 0;
 out:
-	if (w->db)
-		store_close(w->db);
+	if (w->db && store_close(w->db) != DW_OK) /* the store said why */
+		rc = 1;
 	if (w->ev && w->ev != stdout)
 		fclose(w->ev);
 	free(w->store_id);

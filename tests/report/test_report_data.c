@@ -101,7 +101,7 @@ static void build_store(const char *label0)
 {
 	unlink(dbpath);
 	struct store_db *db;
-	CHECK_EQ(store_open(&db, dbpath, NULL), DW_OK);
+	CHECK_EQ(store_open(&db, dbpath, NULL, NULL), DW_OK);
 	struct probe_target t[2];
 	target(&t[0], label0, TARGET_RESOLVER, "198.18.1.1");
 	target(&t[1], "nodns", TARGET_NODNS, "198.18.55.55");
@@ -136,13 +136,13 @@ static void test_gather(void)
 	struct store_db *db;
 	/* The incidents table: absent first, then written through the store. */
 	struct store_opts ro = {.readonly = true};
-	CHECK_EQ(store_open(&db, dbpath, &ro), DW_OK);
+	CHECK_EQ(store_open(&db, dbpath, &ro, NULL), DW_OK);
 	struct report_data d;
-	char err[256];
-	CHECK_EQ(report_gather(db, &d, err, sizeof err), 0);
+	struct dw_error err;
+	CHECK_EQ(report_gather(db, &d, &err), 0);
 	CHECK(!d.incidents_present);
 	CHECK_EQ(store_incidents_ensure(db), DW_E_INVALID);
-	store_close(db);
+	CHECK_EQ(store_close(db), DW_OK);
 
 	CHECK_EQ(d.nruns, 25);
 	CHECK_EQ(d.nresults, 100);
@@ -183,7 +183,7 @@ static void test_gather(void)
 	CHECK_STR(d.groups[0].addrs, "65.49.2.178");
 	report_data_free(&d);
 
-	CHECK_EQ(store_open(&db, dbpath, NULL), DW_OK);
+	CHECK_EQ(store_open(&db, dbpath, NULL, NULL), DW_OK);
 	struct store_incident inc = {.run = 6, .started_us = T0 + 5 * MIN, .injection_end_us = T0 + 9 * MIN,
 				     .peak_share = 0.5};
 	snprintf(inc.scope, sizeof inc.scope, "com via isp nodns");
@@ -194,8 +194,8 @@ static void test_gather(void)
 	inc.ended_us = T0 + 19 * MIN; /* watch closes it later */
 	CHECK_EQ(store_incident_put(db, &inc), DW_OK);
 	CHECK_EQ(store_close(db), DW_OK);
-	CHECK_EQ(store_open(&db, dbpath, &ro), DW_OK);
-	CHECK_EQ(report_gather(db, &d, err, sizeof err), 0);
+	CHECK_EQ(store_open(&db, dbpath, &ro, NULL), DW_OK);
+	CHECK_EQ(report_gather(db, &d, &err), 0);
 	CHECK(d.incidents_present);
 	CHECK_EQ(d.nincidents, 1);
 	if (d.nincidents == 1) {
@@ -207,23 +207,24 @@ static void test_gather(void)
 		CHECK(d.incidents[0].peak_share == 0.5);
 	}
 	report_data_free(&d);
-	store_close(db);
+	CHECK_EQ(store_close(db), DW_OK);
 }
 
 static void test_empty(void)
 {
 	unlink(dbpath);
 	struct store_db *db;
-	CHECK_EQ(store_open(&db, dbpath, NULL), DW_OK);
-	store_close(db);
+	CHECK_EQ(store_open(&db, dbpath, NULL, NULL), DW_OK);
+	CHECK_EQ(store_close(db), DW_OK);
 	struct store_opts ro = {.readonly = true};
-	CHECK_EQ(store_open(&db, dbpath, &ro), DW_OK);
+	CHECK_EQ(store_open(&db, dbpath, &ro, NULL), DW_OK);
 	struct report_data d;
-	char err[256];
-	CHECK_EQ(report_gather(db, &d, err, sizeof err), 1);
-	CHECK(strstr(err, "no runs") != NULL);
+	struct dw_error err;
+	CHECK_EQ(report_gather(db, &d, &err), 1);
+	CHECK(strstr(err.text, "no runs") != NULL);
+	CHECK_EQ(err.status, DW_E_NORUN);
 	report_data_free(&d);
-	store_close(db);
+	CHECK_EQ(store_close(db), DW_OK);
 }
 
 static char *page_of(const struct report_data *d, const char *lib, const struct report_locate *loc,
@@ -245,16 +246,17 @@ static void test_escaping(void)
 	build_store("</script><img src=x>");
 	struct store_db *db;
 	struct store_opts ro = {.readonly = true};
-	CHECK_EQ(store_open(&db, dbpath, &ro), DW_OK);
+	CHECK_EQ(store_open(&db, dbpath, &ro, NULL), DW_OK);
 	struct report_data d;
-	char err[256];
-	CHECK_EQ(report_gather(db, &d, err, sizeof err), 0);
+	struct dw_error err;
+	char jerr[256];
+	CHECK_EQ(report_gather(db, &d, &err), 0);
 	d.db_path = "a&b<c>.db";
 	const char *loctext = "{\"name\":\"</script><b>x\",\"target\":\"1.2.3.4\",\"hops\":"
 			      "[{\"ttl\":1,\"router\":\"<i>r</i>\",\"target_reached\":false,\"replies\":0}],"
 			      "\"injectors\":[],\"hop\":1}";
 	struct report_locate loc = {.source = "loc\"&.json:1"};
-	CHECK_EQ(jread_parse(loctext, strlen(loctext), &loc.v, err, sizeof err), 0);
+	CHECK_EQ(jread_parse(loctext, strlen(loctext), &loc.v, jerr, sizeof jerr), 0);
 	char *page = page_of(&d, "/*! lib https://www.chartjs.org */ var s = '</SCRIPT>'; // http://kept\n", &loc, 1);
 	CHECK(page != NULL);
 	if (page) {
@@ -281,7 +283,7 @@ static void test_escaping(void)
 	free(page);
 	jread_free(loc.v);
 	report_data_free(&d);
-	store_close(db);
+	CHECK_EQ(store_close(db), DW_OK);
 }
 
 /* A locate file with numbers no int can hold: treated as absent, no undefined
@@ -291,17 +293,18 @@ static void test_locate_huge_numbers(void)
 	build_store("isp");
 	struct store_db *db;
 	struct store_opts ro = {.readonly = true};
-	CHECK_EQ(store_open(&db, dbpath, &ro), DW_OK);
+	CHECK_EQ(store_open(&db, dbpath, &ro, NULL), DW_OK);
 	struct report_data d;
-	char err[256];
-	CHECK_EQ(report_gather(db, &d, err, sizeof err), 0);
+	struct dw_error err;
+	char jerr[256];
+	CHECK_EQ(report_gather(db, &d, &err), 0);
 	const char *loctext = "{\"name\":\"a.\",\"target\":\"1.2.3.4\",\"hops\":"
 			      "[{\"ttl\":1e300,\"router\":\"r\",\"target_reached\":false,\"replies\":1e300}],"
 			      "\"injectors\":[{\"flags\":-1e300,\"df\":true,\"ipid_zero\":false,"
 			      "\"answer\":\"a\",\"replies\":3,\"first_ttl\":1e300,\"mirrors_ttl\":false}],"
 			      "\"hop\":1e300}";
 	struct report_locate loc = {.source = "huge.json:1"};
-	CHECK_EQ(jread_parse(loctext, strlen(loctext), &loc.v, err, sizeof err), 0);
+	CHECK_EQ(jread_parse(loctext, strlen(loctext), &loc.v, jerr, sizeof jerr), 0);
 	char *page = page_of(&d, "var x = 1;\n", &loc, 1);
 	CHECK(page != NULL);
 	if (page)
@@ -309,7 +312,7 @@ static void test_locate_huge_numbers(void)
 	free(page);
 	jread_free(loc.v);
 	report_data_free(&d);
-	store_close(db);
+	CHECK_EQ(store_close(db), DW_OK);
 }
 
 /* Two runs two days apart: one bucket per run, and the axis shows dates. */
@@ -317,7 +320,7 @@ static void test_days(void)
 {
 	unlink(dbpath);
 	struct store_db *db;
-	CHECK_EQ(store_open(&db, dbpath, NULL), DW_OK);
+	CHECK_EQ(store_open(&db, dbpath, NULL, NULL), DW_OK);
 	struct probe_target t;
 	target(&t, "isp", TARGET_RESOLVER, "198.18.1.1");
 	struct probe_result r;
@@ -330,10 +333,10 @@ static void test_days(void)
 	}
 	CHECK_EQ(store_close(db), DW_OK);
 	struct store_opts ro = {.readonly = true};
-	CHECK_EQ(store_open(&db, dbpath, &ro), DW_OK);
+	CHECK_EQ(store_open(&db, dbpath, &ro, NULL), DW_OK);
 	struct report_data d;
-	char err[256];
-	CHECK_EQ(report_gather(db, &d, err, sizeof err), 0);
+	struct dw_error err;
+	CHECK_EQ(report_gather(db, &d, &err), 0);
 	CHECK_EQ(d.bucket_us, 2 * 1440 * MIN);
 	CHECK_EQ(d.nbuckets, 2);
 	CHECK_EQ(d.tail_poisoned, 1); /* poisoned with no injection seen: all tail */
@@ -342,7 +345,7 @@ static void test_days(void)
 	CHECK(page && strstr(page, "no injection was seen by these probes") != NULL);
 	free(page);
 	report_data_free(&d);
-	store_close(db);
+	CHECK_EQ(store_close(db), DW_OK);
 }
 
 static void test_jread(void)

@@ -186,7 +186,8 @@ static void observe(struct watch *w, unsigned p, const struct panel_name *pn,
 				memcpy(o.addrs[o.naddrs++], r->reply[k].addrs[i].addr, 4);
 		snprintf(w->last_wrong_name[p], sizeof w->last_wrong_name[p], "%s", pn->text);
 	}
-	watch_detect_add(w->det, &o);
+	if (watch_detect_add(w->det, &o) != 0)
+		return; /* a path the detector was not given: nothing to count or keep */
 	w->iv[p].judged += judged;
 	w->iv[p].wrong += wrong;
 	if (w->db) {

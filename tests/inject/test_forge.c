@@ -16,7 +16,7 @@ static size_t query_frame(const char *name, uint16_t type, int rd, struct frame_
 {
 	uint8_t wire[WIRE_NAME_MAX], dns[512];
 	size_t wl;
-	wire_name_from_text(name, wire, &wl);
+	CHECK_EQ(wire_name_from_text(name, wire, &wl), DW_OK);
 	size_t dl = wire_build_query(dns, sizeof dns, 0xbeef, wire, type, rd, 1232);
 	if (!s.ttl)
 		s.ttl = 57;

@@ -69,7 +69,7 @@ static void result(struct probe_result *r, uint64_t seq, uint16_t tgt, const cha
 	memset(r, 0, sizeof *r);
 	r->seq = seq;
 	r->target = tgt;
-	wire_name_from_text(name, r->qname, &len);
+	CHECK_EQ(wire_name_from_text(name, r->qname, &len), DW_OK);
 	r->qtype = 1;
 	r->attempts = 1;
 	r->sent_us = (uint64_t)us;

@@ -33,14 +33,14 @@ bool lab_host_current(void)
 	struct stat self, ns;
 	if (stat("/proc/thread-self/ns/net", &self))
 		return false;
-	DIR *d = opendir("/run/netns");
+	DIR *d = opendir(LAB_NETNS_DIR);
 	struct dirent *de;
 	bool found = false;
 	while (d && !found && (de = readdir(d))) {
 		char path[300];
 		if (strncmp(de->d_name, "dw-", 3) != 0)
 			continue;
-		snprintf(path, sizeof path, "/run/netns/%s", de->d_name);
+		snprintf(path, sizeof path, "%s/%s", LAB_NETNS_DIR, de->d_name);
 		found = stat(path, &ns) == 0 && ns.st_ino == self.st_ino && ns.st_dev == self.st_dev;
 	}
 	if (d)

@@ -97,7 +97,7 @@ DW_MUST_CHECK int scn_parse_scale(const char *spec, double *out, struct dw_error
 DW_MUST_CHECK int scn_parse_clock(const char *s, long *out);
 
 /* 0, 1, 2 for com, net, org (the TLDs a scenario may hijack), -1 otherwise. */
-int scn_tld_index(const char *tld);
+DW_MUST_CHECK int scn_tld_index(const char *tld);
 
 /* Seconds since midnight as "HH:MM:SS" into BUF. */
 void scn_format_clock(long clock_s, char *buf, size_t cap);

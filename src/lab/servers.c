@@ -159,6 +159,14 @@ static const char *srv_tld_server(int tld)
 	return "0.0.0.0";
 }
 
+/* The root server's address (the table has one; "0.0.0.0" were it gone,
+ * as for a TLD above). */
+static const char *srv_root_addr(void)
+{
+	int i = lab_server_find("root");
+	return i >= 0 ? lab_servers[i].addr : "0.0.0.0";
+}
+
 static void srv_soa(FILE *f, const char *origin, const char *mname)
 {
 	fprintf(f, "$ORIGIN %s\n$TTL 86400\n", origin);
@@ -175,7 +183,7 @@ static int srv_write_root(const char *dir, struct dw_error *err)
 		return -1;
 	srv_soa(o.f, ".", "a.root-servers.net.");
 	fprintf(o.f, "@\tIN\tNS\ta.root-servers.net.\n");
-	fprintf(o.f, "a.root-servers.net.\t3600000\tIN\tA\t%s\n", lab_servers[lab_server_find("root")].addr);
+	fprintf(o.f, "a.root-servers.net.\t3600000\tIN\tA\t%s\n", srv_root_addr());
 	for (int t = 0; t < LAB_TLD_COUNT; t++) {
 		/* RFC 1034 4.2.1: a delegation is NS records at the cut plus glue. */
 		fprintf(o.f, "%s.\t172800\tIN\tNS\ta.nic.%s.\n", lab_tld_names[t], lab_tld_names[t]);
@@ -198,7 +206,7 @@ static int srv_write_tld(const char *dir, const struct lab_pop *pop, int t, stru
 	fprintf(o.f, "a.nic\t172800\tIN\tA\t%s\n", srv_tld_server(t));
 	if (t == LAB_TLD_NET) /* the root server's own name lives under net */
 		fprintf(o.f, "a.root-servers\t3600000\tIN\tA\t%s\n",
-			lab_servers[lab_server_find("root")].addr);
+			srv_root_addr());
 	for (size_t z = 0; z < pop->nzones; z++) {
 		const struct lab_pop_zone *pz = &pop->zones[z];
 		if (pz->tld != t)
@@ -339,7 +347,7 @@ int lab_servers_write(const char *dir, const struct lab_pop *pop, const char *fa
 		return -1;
 	fprintf(o.f, ".\t3600000\tIN\tNS\ta.root-servers.net.\n"
 		     "a.root-servers.net.\t3600000\tIN\tA\t%s\n",
-		lab_servers[lab_server_find("root")].addr);
+		srv_root_addr());
 	if (srv_close(&o, 0, err) != 0)
 		return -1;
 	snprintf(path, sizeof path, "%s/answers.tsv", dir);

@@ -34,7 +34,7 @@ extern const struct lab_server_def lab_servers[];
 extern const size_t lab_nservers;
 
 /* Index of server ID, or -1. */
-int lab_server_find(const char *id);
+DW_MUST_CHECK int lab_server_find(const char *id);
 
 /* Population parameters with every TLD's authoritative addresses filled in
  * from the server table. */

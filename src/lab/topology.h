@@ -59,7 +59,7 @@ extern const size_t lab_ntunnels;
 #define LAB_LONGHAUL_LINK 3
 
 /* Host id by name ("client", ...), or -1. */
-int lab_host_find(const char *name);
+DW_MUST_CHECK int lab_host_find(const char *name);
 
 /* "dw-NAME-HOST" into BUF. */
 void lab_host_ns(const char *lab, int host, char *buf, size_t cap);

@@ -10,11 +10,14 @@
  * line, a system call, a lab host) also fill an error record: the status and
  * one line of text that says what and where, in one of three shapes:
  *   "FILE:LINE: reason"              input read from a file (dw_error_at)
- *   "offset N (section field): ..."  a message or packet (wire_error_record)
- *   "what: reason"                   anything else (dw_error_set)
- * Those functions return 0 or -1 (or a count, or NULL) and are marked
- * DW_MUST_CHECK, so no caller can drop a failure on the floor. Libraries
- * never print: the command that called them decides where the line goes.
+ *   "what: reason at offset N (answer[2] rdata)"
+ *                                    a DNS message (wire_error_record)
+ *   "what: reason"                   anything else (dw_error_set; for a
+ *                                    system call dw_error_errno)
+ * Those functions return 0 or -1 (or a count, or NULL); they, and every
+ * other library function that can fail, are marked DW_MUST_CHECK, so no
+ * caller can drop a failure on the floor. A library hands the line up
+ * instead of printing it: the command that called it decides where it goes.
  */
 #ifndef DW_UTIL_ERROR_H
 #define DW_UTIL_ERROR_H

@@ -54,6 +54,7 @@ const char *dw_strerror(enum dw_status s)
 	return messages[s];
 }
 
+__attribute__((format(printf, 3, 0)))
 static void set_text(struct dw_error *e, size_t at, const char *fmt, va_list ap)
 {
 	if (at < sizeof e->text)

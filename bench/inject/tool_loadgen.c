@@ -73,6 +73,18 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	uint64_t total = (uint64_t)(rate * duration);
+	{
+		/* The longest name sent (the last seq has the most digits). */
+		char name[64];
+		uint8_t wire[WIRE_NAME_MAX];
+		size_t wl;
+		if (snprintf(name, sizeof name, "q%llu.bench.%s", (unsigned long long)total, suffix) >=
+			    (int)sizeof name ||
+		    wire_name_from_text(name, wire, &wl) != DW_OK) {
+			fprintf(stderr, "tool_loadgen: --suffix '%s' makes no valid query name\n", suffix);
+			return 2;
+		}
+	}
 	struct slot *slots = calloc((size_t)nsock * 65536, sizeof *slots);
 	uint32_t *lat = calloc(total + 1, sizeof *lat); /* latencies in units of 100 ns */
 	uint16_t next_id[SOCKETS_MAX] = {0};
@@ -120,7 +132,8 @@ int main(int argc, char **argv)
 				uint8_t wire[WIRE_NAME_MAX];
 				size_t wl;
 				snprintf(name, sizeof name, "q%llu.bench.%s", (unsigned long long)seq, suffix);
-				wire_name_from_text(name, wire, &wl);
+				if (wire_name_from_text(name, wire, &wl) != DW_OK)
+					abort(); /* every name fits: checked above */
 				size_t ql = wire_build_query(qbuf[k], sizeof qbuf[k], id, wire, 1, 1, 0);
 				iov[k] = (struct iovec){qbuf[k], ql};
 				msgs[k] = (struct mmsghdr){.msg_hdr = {.msg_iov = &iov[k], .msg_iovlen = 1}};

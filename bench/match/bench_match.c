@@ -161,13 +161,13 @@ static const char *pat(const struct patterns *p, size_t i)
 static struct match_set *load(const struct patterns *p, const struct match_qtypes *qts)
 {
 	struct match_set *s = match_set_new();
-	char err[128];
+	struct dw_error err;
 	if (!s)
 		die("match_set_new", "out of memory");
 	for (size_t i = 0; i < p->n; i++) {
 		const struct match_qtypes *q = p->qsel[i] ? &qts[p->qsel[i]] : NULL;
-		if (match_set_add(s, pat(p, i), q, (uint32_t)i, err, sizeof err) != 0) {
-			fprintf(stderr, "pattern %s: %s\n", pat(p, i), err);
+		if (match_set_add(s, pat(p, i), q, (uint32_t)i, &err) != 0) {
+			fprintf(stderr, "pattern %s: %s\n", pat(p, i), err.text);
 			die("match_set_add refused a generated pattern", pat(p, i));
 		}
 	}
@@ -250,12 +250,12 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < NFIXED; i++)
 		pat_add(&P, fixed[i], 0);
 	struct match_qtypes qts[3];
-	char err[128];
+	struct dw_error err;
 	memset(qts, 0, sizeof qts);
 	qts[0].all = true;
-	if (match_qtypes_parse("A", &qts[1], err, sizeof err) ||
-	    match_qtypes_parse("AAAA", &qts[2], err, sizeof err))
-		die("match_qtypes_parse", err);
+	if (match_qtypes_parse("A", &qts[1], &err) ||
+	    match_qtypes_parse("AAAA", &qts[2], &err))
+		die("match_qtypes_parse", err.text);
 
 	size_t nsub = 0, nexact = 0, nsubdom = 0, nsuffix = 0;
 	char buf[512], w1[16], w2[16], w3[16];

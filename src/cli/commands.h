@@ -9,6 +9,8 @@
 
 #include <stdio.h>
 
+#include "util/error.h"
+
 struct cli_command {
 	const char *name;
 	const char *summary; /* one line for `dnswatch help` */
@@ -22,6 +24,6 @@ extern const struct cli_command cli_commands[];
 const struct cli_command *cli_command_find(const char *name);
 void cli_print_help(FILE *out);
 /* Full help of one command; returns 0, or 2 if there is no such command. */
-int cli_print_command_help(FILE *out, const char *name);
+DW_MUST_CHECK int cli_print_command_help(FILE *out, const char *name);
 
 #endif

@@ -42,13 +42,12 @@ static int decode_one(struct decode_run *run, const char *path)
 		return -1;
 	}
 	struct decode_counts counts = {0};
-	char err[512];
-	int rc = decode_read(f, is_stdin ? "<stdin>" : path, on_message, run, &counts, err,
-			     sizeof err);
+	struct dw_error err;
+	int rc = decode_read(f, is_stdin ? "<stdin>" : path, on_message, run, &counts, &err);
 	if (!is_stdin)
 		fclose(f);
 	if (rc)
-		fprintf(stderr, "dnswatch decode: %s\n", err);
+		fprintf(stderr, "dnswatch decode: %s\n", err.text);
 	if (counts.packets && !run->json) {
 		printf(";; %s: %lu packets, %lu DNS messages", is_stdin ? "<stdin>" : path,
 		       counts.packets, counts.messages);

@@ -2,6 +2,8 @@
 #ifndef DW_DECODE_DECODE_CMD_H
 #define DW_DECODE_DECODE_CMD_H
 
+#include "util/error.h"
+
 #define DECODE_USAGE                                                                     \
 	"usage: dnswatch decode [--json] [FILE...]\n"                                    \
 	"  Print every DNS message in each FILE (standard input if none, or '-').\n"     \
@@ -17,6 +19,6 @@
 	"  Exit status: 0 if every message parsed, 1 if any did not or a file could\n"  \
 	"  not be read, 2 on a usage error.\n"
 
-int decode_cmd(int argc, char **argv);
+DW_MUST_CHECK int decode_cmd(int argc, char **argv);
 
 #endif

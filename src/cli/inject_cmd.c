@@ -93,7 +93,7 @@ int inject_cmd(int argc, char **argv)
 	struct inject_sched sched[64];
 	const char *preset = "simple", *lab = NULL;
 	bool not_a_lab = false;
-	char err[512];
+	struct dw_error err;
 
 	cfg.sched = sched;
 	for (int i = 1; i < argc; i++) {
@@ -120,8 +120,8 @@ int inject_cmd(int argc, char **argv)
 			char name[16];
 			snprintf(name, sizeof name, "i%d", nspecs + 1);
 			inject_profile_default(p, name);
-			if (inject_profile_parse(v, p, err, sizeof err))
-				return usage_error("%s", err);
+			if (inject_profile_parse(v, p, &err))
+				return usage_error("%s", err.text);
 			nspecs++;
 		} else if (!strcmp(a, "--schedule")) {
 			char *colon = strchr(v, ':');
@@ -175,8 +175,8 @@ int inject_cmd(int argc, char **argv)
 	/* A lab instrument: it runs where the lab put its border, or in some
 	 * other lab host, and nowhere else unless told so in as many words. */
 	if (lab) {
-		if (lab_host_enter(lab, "border", err, sizeof err)) {
-			fprintf(stderr, "dnswatch inject: %s\n", err);
+		if (lab_host_enter(lab, "border", &err)) {
+			fprintf(stderr, "dnswatch inject: %s\n", err.text);
 			return 1;
 		}
 	} else if (!not_a_lab && !lab_host_current()) {

@@ -2,6 +2,8 @@
 #ifndef DW_INJECT_INJECT_CMD_H
 #define DW_INJECT_INJECT_CMD_H
 
+#include "util/error.h"
+
 #define INJECT_USAGE                                                                        \
 	"usage: dnswatch inject [--lab NAME] [-i IFACE]... [--rules FILE]\n"                \
 	"                       [--preset gfw|simple] [--injector SPEC]...\n"               \
@@ -35,6 +37,6 @@
 	"  Counters (seen, queries, matched, forged, sent, ring drops, send errors)\n"     \
 	"  print as JSON on SIGUSR1 (stderr) and at exit (stdout).\n"
 
-int inject_cmd(int argc, char **argv);
+DW_MUST_CHECK int inject_cmd(int argc, char **argv);
 
 #endif

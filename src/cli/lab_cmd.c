@@ -389,9 +389,9 @@ static int lab_teardown(const struct lab_opts *o)
 	}
 	while (waitpid(-1, NULL, WNOHANG) > 0)
 		;
-	char err[512];
-	if (lab_topology_teardown(o->name, err, sizeof err) < 0) {
-		fprintf(stderr, "dnswatch lab: down: %s\n", err);
+	struct dw_error err;
+	if (lab_topology_teardown(o->name, &err) < 0) {
+		fprintf(stderr, "dnswatch lab: down: %s\n", err.text);
 		return -1;
 	}
 	if (access(o->dir, F_OK) == 0 &&
@@ -453,13 +453,16 @@ static enum lab_health lab_health(const struct lab_opts *o, char *why, size_t ca
 
 /* ---- up -------------------------------------------------------------------------- */
 
-static int lab_write_file(const char *path, const char *text, char *err, size_t errcap)
+static int lab_write_file(const char *path, const char *text, struct dw_error *err)
 {
 	char tmp[512];
 	snprintf(tmp, sizeof tmp, "%s.tmp", path);
 	FILE *f = fopen(tmp, "we");
-	if (!f || fputs(text, f) < 0 || fclose(f) != 0 || rename(tmp, path) != 0) {
-		snprintf(err, errcap, "write %s: %s", path, strerror(errno));
+	int bad = !f || fputs(text, f) < 0;
+	if (f && fclose(f) != 0)
+		bad = 1;
+	if (bad || rename(tmp, path) != 0) {
+		dw_error_errno(err, "write %s", path);
 		unlink(tmp);
 		return -1;
 	}
@@ -482,9 +485,10 @@ static int lab_wait_file(const char *file, pid_t pid, int timeout_ms)
 
 /* The long-haul delay. Returns 0 and sets MODE_OUT/PID_OUT, or -1 with ERR. */
 static int lab_delay_setup(const struct lab_opts *o, char *mode_out, size_t mcap, pid_t *pid_out,
-			   char *err, size_t errcap)
+			   struct dw_error *err)
 {
-	char ns_tr[64], ns_bo[64], if_tr[32], if_bo[32], e[512];
+	char ns_tr[64], ns_bo[64], if_tr[32], if_bo[32];
+	struct dw_error e;
 	lab_host_ns(o->name, LAB_TRANSIT, ns_tr, sizeof ns_tr);
 	lab_host_ns(o->name, LAB_BORDER, ns_bo, sizeof ns_bo);
 	lab_ifname(o->name, lab_links[LAB_LONGHAUL_LINK].b_if, if_tr, sizeof if_tr);
@@ -501,28 +505,23 @@ static int lab_delay_setup(const struct lab_opts *o, char *mode_out, size_t mcap
 		/* netem is an egress qdisc: one on each end of the link delays
 		 * both directions (tc-netem(8)). */
 		const char *a1[] = {"tc", "qdisc", "add", "dev", if_tr, "root", "netem", "delay", d, j, NULL};
-		int st = lab_proc_run(ns_tr, a1, NULL, 0, e, sizeof e);
+		int st = lab_proc_run(ns_tr, a1, NULL, 0, &e);
 		if (st == 0) {
 			const char *a2[] = {"tc", "qdisc", "add", "dev", if_bo, "root", "netem", "delay", d, j, NULL};
-			st = lab_proc_run(ns_bo, a2, NULL, 0, e, sizeof e);
-			if (st != 0) {
-				snprintf(err, errcap, "tc netem on %s: %s", if_bo, e);
-				return -1;
-			}
+			st = lab_proc_run(ns_bo, a2, NULL, 0, &e);
+			if (st != 0)
+				return dw_error_set(err, e.status, "tc netem on %s: %s", if_bo, e.text);
 			snprintf(mode_out, mcap, "netem");
 			return 0;
 		}
-		if (strcmp(o->delay_mode, "netem") == 0) {
-			snprintf(err, errcap, "netem not available (tc: %s); try --delay nfqueue", e);
-			return -1;
-		}
+		if (strcmp(o->delay_mode, "netem") == 0)
+			return dw_error_set(err, e.status, "netem not available (tc: %s); try --delay nfqueue",
+					    e.text);
 	}
 	/* The NFQUEUE delay element, ourselves re-executed in the transit namespace. */
 	char self[1024], stats[512], log[512], q[16], dus[16], jus[16], cap[16], seed[32];
-	if (lab_proc_self_exe(self, sizeof self) != 0) {
-		snprintf(err, errcap, "cannot find our own executable: %s", strerror(errno));
-		return -1;
-	}
+	if (lab_proc_self_exe(self, sizeof self) != 0)
+		return dw_error_errno(err, "cannot find our own executable");
 	snprintf(stats, sizeof stats, "%s/delay.stats", o->dir);
 	snprintf(log, sizeof log, "%s/delay.log", o->dir);
 	snprintf(q, sizeof q, "%d", LAB_QUEUE_NUM);
@@ -533,18 +532,16 @@ static int lab_delay_setup(const struct lab_opts *o, char *mode_out, size_t mcap
 	const char *argv[] = {self, "lab", "--name", o->name, "delay", "--queue", q,
 			      "--delay-us", dus, "--jitter-us", jus, "--capacity", cap,
 			      "--seed", seed, "--stats", stats, NULL};
-	pid_t pid = lab_proc_spawn(ns_tr, argv, log, e, sizeof e);
-	if (pid < 0) {
-		snprintf(err, errcap, "delay element: %s", e);
-		return -1;
-	}
+	pid_t pid = lab_proc_spawn(ns_tr, argv, log, err);
+	if (pid < 0)
+		return dw_error_prefix(err, "delay element");
 	*pid_out = pid;
 	/* It writes its stats file once the queue is bound. */
 	if (lab_wait_file(stats, pid, 5000) != 0) {
 		char line[400];
 		lab_proc_last_line(log, line, sizeof line);
-		snprintf(err, errcap, "delay element did not start: %s", line[0] ? line : "(no log)");
-		return -1;
+		return dw_error_set(err, DW_E_TOOL, "delay element did not start: %s",
+				    line[0] ? line : "(no log)");
 	}
 	char rules[512], rpath[512];
 	/* Both directions at transit's end of the long-haul link: packets from
@@ -557,14 +554,13 @@ static int lab_delay_setup(const struct lab_opts *o, char *mode_out, size_t mcap
 		 "-A POSTROUTING -o %s -j NFQUEUE --queue-num %d --queue-bypass\n"
 		 "COMMIT\n", if_tr, LAB_QUEUE_NUM, if_tr, LAB_QUEUE_NUM);
 	snprintf(rpath, sizeof rpath, "%s/delay.rules", o->dir);
-	if (lab_write_file(rpath, rules, err, errcap) != 0)
+	if (lab_write_file(rpath, rules, err) != 0)
 		return -1;
 	const char *ra[] = {"iptables-restore", "--noflush", rpath, NULL};
-	int st = lab_proc_run(ns_tr, ra, NULL, 0, e, sizeof e);
-	if (st != 0) {
-		snprintf(err, errcap, "iptables-restore in %s (status %d): %s", ns_tr, st, e);
-		return -1;
-	}
+	int st = lab_proc_run(ns_tr, ra, NULL, 0, &e);
+	if (st != 0)
+		return dw_error_set(err, e.status, "iptables-restore in %s (status %d): %s", ns_tr, st,
+				    e.text);
 	snprintf(mode_out, mcap, "nfqueue");
 	return 0;
 }
@@ -572,51 +568,47 @@ static int lab_delay_setup(const struct lab_opts *o, char *mode_out, size_t mcap
 /* The addresses that run no DNS (one inside the border, one outside): their
  * hosts drop DNS to them silently, so a query that crosses the border on its
  * way there can only be answered by an injector on the path. */
-static int lab_nodns_setup(const struct lab_opts *o, char *err, size_t errcap)
+static int lab_nodns_setup(const struct lab_opts *o, struct dw_error *err)
 {
 	for (size_t i = 0; i < lab_nservers; i++) {
 		const struct lab_server_def *s = &lab_servers[i];
 		if (s->kind != LAB_SRV_NONE)
 			continue;
-		char rules[512], path[512], ns[64], e[512];
+		char rules[512], path[512], ns[64];
 		snprintf(rules, sizeof rules,
 			 "*filter\n"
 			 "-A INPUT -d %s/32 -p udp -m udp --dport 53 -j DROP\n"
 			 "-A INPUT -d %s/32 -p tcp -m tcp --dport 53 -j DROP\n"
 			 "COMMIT\n", s->addr, s->addr);
 		snprintf(path, sizeof path, "%s/%s.rules", o->dir, s->id);
-		if (lab_write_file(path, rules, err, errcap) != 0)
+		if (lab_write_file(path, rules, err) != 0)
 			return -1;
 		lab_host_ns(o->name, s->host, ns, sizeof ns);
 		const char *argv[] = {"iptables-restore", "--noflush", path, NULL};
-		int st = lab_proc_run(ns, argv, NULL, 0, e, sizeof e);
-		if (st != 0) {
-			snprintf(err, errcap, "iptables-restore in %s (status %d): %s", ns, st, e);
-			return -1;
-		}
+		struct dw_error e;
+		int st = lab_proc_run(ns, argv, NULL, 0, &e);
+		if (st != 0)
+			return dw_error_set(err, e.status, "iptables-restore in %s (status %d): %s", ns, st,
+					    e.text);
 	}
 	return 0;
 }
 
-static int lab_build(const struct lab_opts *o, char *err, size_t errcap, char *summary, size_t scap)
+static int lab_build(const struct lab_opts *o, struct dw_error *err, char *summary, size_t scap)
 {
 	long long t0 = lab_now_ms();
-	if (mkdir(o->dir, 0755) != 0) {
-		snprintf(err, errcap, "mkdir %s: %s", o->dir, strerror(errno));
-		return -1;
-	}
+	if (mkdir(o->dir, 0755) != 0)
+		return dw_error_errno(err, "mkdir %s", o->dir);
 	/* 1. population, zones, configs, answer key */
 	struct lab_pop_params pp = {.seed = o->seed};
 	memcpy(pp.count, o->count, sizeof pp.count);
 	lab_servers_pop_params(&pp);
 	struct lab_pop pop;
-	if (lab_pop_generate(&pop, &pp) != 0) {
-		snprintf(err, errcap, "cannot generate the population (out of memory?)");
-		return -1;
-	}
-	int r = lab_servers_write(o->dir, &pop, o->fault, o->sign, err, errcap);
+	if (lab_pop_generate(&pop, &pp) != 0)
+		return dw_error_set(err, DW_E_NOMEM, "cannot generate the population (out of memory?)");
+	int r = lab_servers_write(o->dir, &pop, o->fault, o->sign, err);
 	if (r == 0 && o->sign)
-		r = lab_sign_zones(o->dir, &pop, err, errcap);
+		r = lab_sign_zones(o->dir, &pop, err);
 	size_t nnames = pop.nnames, nzones = pop.nzones;
 	lab_pop_free(&pop);
 	if (r != 0)
@@ -648,27 +640,27 @@ static int lab_build(const struct lab_opts *o, char *err, size_t errcap, char *s
 		snprintf(marker, sizeof marker, "%s/made-run-netns", LAB_STATE_BASE);
 		snprintf(text, sizeof text, "# what of /run/netns dnswatch lab made (1 dir, 2 mount)\nmade=%d\n",
 			 will_make);
-		if (lab_write_file(marker, text, err, errcap) != 0)
+		if (lab_write_file(marker, text, err) != 0)
 			return -1;
 	}
 	int made_dir = 0;
-	r = lab_topology_build(o->name, o->dir, lo_ptr, &made_dir, err, errcap);
+	r = lab_topology_build(o->name, o->dir, lo_ptr, &made_dir, err);
 	if (r != 0)
 		return -1;
 	if (lab_interrupted)
 		goto interrupted;
-	if (lab_nodns_setup(o, err, errcap) != 0)
+	if (lab_nodns_setup(o, err) != 0)
 		return -1;
 	/* 3. the long-haul delay */
 	char mode[16];
 	pid_t dpid = 0;
-	if (lab_delay_setup(o, mode, sizeof mode, &dpid, err, errcap) != 0)
+	if (lab_delay_setup(o, mode, sizeof mode, &dpid, err) != 0)
 		return -1;
 	if (lab_interrupted)
 		goto interrupted;
 	/* 4. servers, all at once, then readiness */
 	pid_t pids[64];
-	if (lab_servers_start(o->name, o->dir, pids, (int)o->timeout_ms, &lab_interrupted, err, errcap) != 0)
+	if (lab_servers_start(o->name, o->dir, pids, (int)o->timeout_ms, &lab_interrupted, err) != 0)
 		return -1;
 	if (lab_interrupted)
 		goto interrupted;
@@ -689,7 +681,7 @@ static int lab_build(const struct lab_opts *o, char *err, size_t errcap, char *s
 	text_cat(state, sizeof state, len, "up=1\n");
 	char path[512];
 	snprintf(path, sizeof path, "%s/state", o->dir);
-	if (lab_write_file(path, state, err, errcap) != 0)
+	if (lab_write_file(path, state, err) != 0)
 		return -1;
 	snprintf(summary, scap,
 		 "lab '%s' up in %.2f s: %d hosts, %zu names in %zu %szones, delay %s %u ms +- %u ms one way",
@@ -697,8 +689,7 @@ static int lab_build(const struct lab_opts *o, char *err, size_t errcap, char *s
 		 strcmp(mode, "none") ? o->delay_ms : 0, strcmp(mode, "none") ? o->jitter_ms : 0);
 	return 0;
 interrupted:
-	snprintf(err, errcap, "interrupted");
-	return -1;
+	return dw_error_set(err, DW_E_INTERRUPTED, "interrupted");
 }
 
 static int lab_up(struct lab_opts *o)
@@ -733,11 +724,12 @@ static int lab_up(struct lab_opts *o)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
-	char err[1024] = "", summary[512];
+	struct dw_error err = {.status = DW_OK, .text = ""};
+	char summary[512];
 	int rc = 0;
-	if (lab_build(o, err, sizeof err, summary, sizeof summary) != 0) {
+	if (lab_build(o, &err, summary, sizeof summary) != 0) {
 		lab_teardown(o);
-		fprintf(stderr, "dnswatch lab up: %s; rolled back\n", err[0] ? err : "failed");
+		fprintf(stderr, "dnswatch lab up: %s; rolled back\n", err.text[0] ? err.text : "failed");
 		rc = 1;
 	} else {
 		printf("%s\n", summary);
@@ -768,11 +760,23 @@ static int lab_down(struct lab_opts *o)
 
 /* ---- status ---------------------------------------------------------------------- */
 
-/* The addresses of the host's interfaces, read live from inside it. */
+/* Back in our own namespace after a look inside a host. Status cannot go
+ * on without it: every later line would describe that host, not the lab. */
+static void lab_status_leave(void)
+{
+	if (lab_netns_leave() != 0) {
+		fprintf(stderr, "dnswatch lab status: cannot return to the host namespace: %s\n",
+			strerror(errno));
+		exit(1);
+	}
+}
+
+/* The addresses of the host's interfaces, read live from inside it ("" if
+ * it cannot be entered). */
 static void lab_host_addrs(const char *ns, char *buf, size_t cap)
 {
 	buf[0] = '\0';
-	if (lab_netns_enter(ns) != 0)
+	if (lab_netns_enter(ns, NULL) != 0)
 		return;
 	struct ifaddrs *ifa = NULL;
 	if (getifaddrs(&ifa) == 0) {
@@ -791,14 +795,14 @@ static void lab_host_addrs(const char *ns, char *buf, size_t cap)
 		}
 		freeifaddrs(ifa);
 	}
-	lab_netns_leave();
+	lab_status_leave();
 }
 
 /* The kernel's view of NFQUEUE queue Q inside namespace NS. */
 static int lab_queue_info(const char *ns, int q, long *portid, long *total, long *qdrop, long *udrop)
 {
 	int found = 0;
-	if (lab_netns_enter(ns) != 0)
+	if (lab_netns_enter(ns, NULL) != 0)
 		return 0;
 	FILE *f = fopen("/proc/net/netfilter/nfnetlink_queue", "re");
 	if (f) {
@@ -816,7 +820,7 @@ static int lab_queue_info(const char *ns, int q, long *portid, long *total, long
 		}
 		fclose(f);
 	}
-	lab_netns_leave();
+	lab_status_leave();
 	return found;
 }
 
@@ -827,7 +831,7 @@ static int lab_status_delay(const struct lab_opts *o)
 	lab_state_get(o->dir, "state", "delay_mode", mode, sizeof mode);
 	lab_state_get(o->dir, "state", "delay_ms", dms, sizeof dms);
 	lab_state_get(o->dir, "state", "jitter_ms", jms, sizeof jms);
-	char ns_tr[64], if_tr[32], e[512];
+	char ns_tr[64], if_tr[32];
 	lab_host_ns(o->name, LAB_TRANSIT, ns_tr, sizeof ns_tr);
 	lab_ifname(o->name, lab_links[LAB_LONGHAUL_LINK].b_if, if_tr, sizeof if_tr);
 	if (strcmp(mode, "none") == 0) {
@@ -837,7 +841,7 @@ static int lab_status_delay(const struct lab_opts *o)
 	if (strcmp(mode, "netem") == 0) {
 		static char out[LAB_PROC_OUT_MAX];
 		const char *argv[] = {"tc", "qdisc", "show", "dev", if_tr, NULL};
-		int st = lab_proc_run(ns_tr, argv, out, sizeof out, e, sizeof e);
+		int st = lab_proc_run(ns_tr, argv, out, sizeof out, NULL);
 		int on = st == 0 && strstr(out, "netem") != NULL;
 		printf("delay:  netem on both ends of the long-haul link, %s ms +- %s ms one way: %s\n",
 		       dms, jms, on ? "active" : "NOT ACTIVE (qdisc missing)");
@@ -848,7 +852,7 @@ static int lab_status_delay(const struct lab_opts *o)
 	static char out[LAB_PROC_OUT_MAX];
 	const char *argv[] = {"iptables-save", "-t", "mangle", NULL};
 	int rules = 0;
-	if (lab_proc_run(ns_tr, argv, out, sizeof out, e, sizeof e) == 0)
+	if (lab_proc_run(ns_tr, argv, out, sizeof out, NULL) == 0)
 		for (char *s = out; (s = strstr(s, "-j NFQUEUE")); s++)
 			rules++;
 	long portid = 0, total = 0, qdrop = 0, udrop = 0;
@@ -1008,7 +1012,7 @@ static int lab_exec(struct lab_opts *o, int argc, char **argv)
 		fprintf(stderr, "dnswatch lab exec: lab '%s' has no host %s (is it up?)\n", o->name, argv[0]);
 		return 1;
 	}
-	if (lab_netns_enter(ns) != 0) {
+	if (lab_netns_enter(ns, NULL) != 0) {
 		fprintf(stderr, "dnswatch lab exec: cannot enter %s: %s\n", ns, strerror(errno));
 		return 1;
 	}
@@ -1082,12 +1086,12 @@ static int lab_replay_cmd(struct lab_opts *o, int argc, char **argv)
 	if (!file)
 		return lab_usage_error("replay needs a scenario file (lab/scenarios/2014.scenario)");
 	double f = 0;
-	char err[1024];
-	if (scale && scn_parse_scale(scale, &f, err, sizeof err) != 0)
-		return lab_usage_error("--scale: %s", err);
+	struct dw_error err;
+	if (scale && scn_parse_scale(scale, &f, &err) != 0)
+		return lab_usage_error("--scale: %s", err.text);
 	static struct scn s;
-	if (scn_load(&s, file, err, sizeof err) != 0) {
-		fprintf(stderr, "dnswatch lab replay: %s\n", err);
+	if (scn_load(&s, file, &err) != 0) {
+		fprintf(stderr, "dnswatch lab replay: %s\n", err.text);
 		return 2;
 	}
 	if (f > 0) {

@@ -6,8 +6,10 @@
 #ifndef DW_CLI_LAB_CMD_H
 #define DW_CLI_LAB_CMD_H
 
+#include "util/error.h"
+
 /* The `lab` subcommand's usage text and entry point (argv[0] == "lab"). */
 extern const char lab_usage[];
-int lab_main(int argc, char **argv);
+DW_MUST_CHECK int lab_main(int argc, char **argv);
 
 #endif

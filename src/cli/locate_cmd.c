@@ -78,14 +78,14 @@ int locate_cmd(int argc, char **argv)
 	size_t nl;
 	if (wire_name_from_text(pos[1], cfg.qname, &nl))
 		return bad("not a domain name:", pos[1]);
-	char err[512];
-	if ((lab || from) && lab_host_enter(lab ? lab : "dw", from ? from : "client", err, sizeof err)) {
-		fprintf(stderr, "dnswatch locate: %s\n", err);
+	struct dw_error err;
+	if ((lab || from) && lab_host_enter(lab ? lab : "dw", from ? from : "client", &err)) {
+		fprintf(stderr, "dnswatch locate: %s\n", err.text);
 		return 1;
 	}
 	struct locate_report rep;
-	if (locate_run(&cfg, &rep, err, sizeof err)) {
-		fprintf(stderr, "dnswatch locate: %s\n", err);
+	if (locate_run(&cfg, &rep, &err)) {
+		fprintf(stderr, "dnswatch locate: %s\n", err.text);
 		return 1;
 	}
 	if (json)

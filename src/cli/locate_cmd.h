@@ -2,6 +2,8 @@
 #ifndef DW_LOCATE_LOCATE_CMD_H
 #define DW_LOCATE_LOCATE_CMD_H
 
+#include "util/error.h"
+
 #define LOCATE_USAGE                                                                       \
 	"usage: dnswatch locate [--lab NAME --from HOST] [--max-ttl N] [--probes N]\n"     \
 	"                       [--wait MS] [--qtype TYPE] [--port P] [--json] TARGET NAME\n"\
@@ -18,6 +20,6 @@
 	"  --json          one JSON object instead of the table\n"                        \
 	"  Exit status 0 when done (whatever it found), 1 on an error.\n"
 
-int locate_cmd(int argc, char **argv);
+DW_MUST_CHECK int locate_cmd(int argc, char **argv);
 
 #endif

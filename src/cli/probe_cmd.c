@@ -340,7 +340,7 @@ int probe_cmd(int argc, char **argv)
 	if (db) {
 		struct store_opts so = {0};
 		so.keep_raw = x->raw;
-		if (store_open(&x->db, db, &so) != DW_OK)
+		if (store_open(&x->db, db, &so, NULL) != DW_OK)
 			goto out; /* the store said why */
 		if (preload_forged(x) < 0)
 			goto out;
@@ -376,8 +376,9 @@ int probe_cmd(int argc, char **argv)
 				goto out;
 		}
 	}
-	if ((lab || from) && lab_host_enter(lab ? lab : "dw", from ? from : "client", err, sizeof err)) {
-		fprintf(stderr, "dnswatch probe: %s\n", err);
+	struct dw_error herr;
+	if ((lab || from) && lab_host_enter(lab ? lab : "dw", from ? from : "client", &herr)) {
+		fprintf(stderr, "dnswatch probe: %s\n", herr.text);
 		goto out;
 	}
 	FILE *in = strcmp(input, "-") ? fopen(input, "r") : stdin;
@@ -416,8 +417,8 @@ int probe_cmd(int argc, char **argv)
 	}
 	rc = prc || x->failed ? 1 : 0;
 out:
-	if (x->db)
-		store_close(x->db);
+	if (x->db && store_close(x->db) != DW_OK) /* the store said why */
+		rc = 1;
 	classify_free(x->cls);
 	free(x);
 	return rc;

@@ -2,6 +2,8 @@
 #ifndef DW_PROBE_PROBE_CMD_H
 #define DW_PROBE_PROBE_CMD_H
 
+#include "util/error.h"
+
 #define PROBE_USAGE                                                                           \
 	"usage: dnswatch probe [--lab NAME --from HOST] --target T... [-t TYPE]...\n"         \
 	"                      [--rate N] [--inflight N] [--retries N] [--timeout MS]\n"        \
@@ -36,6 +38,6 @@
 	"  line on stderr when stdout is a terminal, and a summary on stderr at the end.\n"    \
 	"  Exit status: 0 done, 1 failed (the run can be resumed), 2 usage error.\n"
 
-int probe_cmd(int argc, char **argv);
+DW_MUST_CHECK int probe_cmd(int argc, char **argv);
 
 #endif

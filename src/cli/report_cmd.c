@@ -157,32 +157,27 @@ int report_cmd(int argc, char **argv)
 		ret = 1;
 	}
 	if (ret == 0) {
-		char *errbuf = NULL;
-		size_t errlen = 0;
-		FILE *errlog = open_memstream(&errbuf, &errlen);
-		struct store_opts o = {.readonly = true, .errlog = errlog, .quiet = errlog == NULL};
-		enum dw_status st = store_open(&db, db_path, &o);
-		if (errlog)
-			fclose(errlog);
+		struct store_opts o = {.readonly = true, .quiet = true};
+		struct dw_error err;
+		enum dw_status st = store_open(&db, db_path, &o, &err);
 		if (st != DW_OK) {
-			if (st == DW_E_FOREIGN && errbuf && strstr(errbuf, "empty database"))
+			if (st == DW_E_FOREIGN && strstr(err.text, "empty database"))
 				fprintf(stderr, "dnswatch report: %s: an empty file, not a dnswatch store\n", db_path);
 			else if (st == DW_E_FOREIGN)
 				fprintf(stderr, "dnswatch report: %s: not a dnswatch store (an SQLite database "
 						"of something else)\n", db_path);
-			else if (errbuf && errlen)
-				fprintf(stderr, "dnswatch report: %.*s\n", (int)strcspn(errbuf, "\n"), errbuf);
+			else if (st != DW_E_NOMEM)
+				fprintf(stderr, "dnswatch report: %s\n", err.text);
 			else
 				fprintf(stderr, "dnswatch report: %s: %s\n", db_path, dw_strerror(st));
 			ret = 1;
 		}
-		free(errbuf);
 	}
 	if (ret == 0) {
-		char err[512];
-		int g = report_gather(db, &d, err, sizeof err);
+		struct dw_error err;
+		int g = report_gather(db, &d, &err);
 		if (g != 0) {
-			fprintf(stderr, "dnswatch report: %s: %s\n", db_path, err);
+			fprintf(stderr, "dnswatch report: %s: %s\n", db_path, err.text);
 			ret = 1;
 		}
 		d.db_path = db_path;
@@ -231,7 +226,11 @@ int report_cmd(int argc, char **argv)
 		free(tmp);
 	}
 	report_data_free(&d);
-	store_close(db);
+	enum dw_status cst = store_close(db); /* read-only: nothing to commit, so DW_OK */
+	if (cst != DW_OK) {
+		fprintf(stderr, "dnswatch report: %s: %s\n", db_path, dw_strerror(cst));
+		ret = 1;
+	}
 	for (size_t i = 0; i < nloc; i++)
 		report_locate_free(&loc[i]);
 	free(loc);

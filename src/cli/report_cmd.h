@@ -2,6 +2,8 @@
 #ifndef DW_REPORT_REPORT_CMD_H
 #define DW_REPORT_REPORT_CMD_H
 
+#include "util/error.h"
+
 #define REPORT_CHARTJS_DEFAULT "/usr/share/javascript/chart.js/chart.min.js"
 
 #define REPORT_USAGE                                                                          \
@@ -26,6 +28,6 @@
 	"  Exit status: 0 written, 1 error (missing or foreign DB, empty store, bad locate\n"  \
 	"  file, missing Chart.js), 2 usage error.\n"
 
-int report_cmd(int argc, char **argv);
+DW_MUST_CHECK int report_cmd(int argc, char **argv);
 
 #endif

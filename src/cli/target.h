@@ -10,8 +10,9 @@
 #include <stdbool.h>
 
 #include "probe/result.h"
+#include "util/error.h"
 
 /* Parse SPEC into T (lab server names only if LAB). 0, or -1 if bad. */
-int probe_target_parse(const char *spec, bool lab, struct probe_target *t);
+DW_MUST_CHECK int probe_target_parse(const char *spec, bool lab, struct probe_target *t);
 
 #endif

@@ -137,7 +137,8 @@ static int enter(const struct watch *w, const char *host, char *err, size_t errc
 {
 	if (!strcmp(host, "local"))
 		return 0;
-	return lab_host_enter(w->lab, host, err, errcap);
+	struct dw_error e;
+	return lab_host_enter(w->lab, host, &e) ? dw_error_copy(&e, err, errcap) : 0;
 }
 
 /* ---- the name stream: an endless FILE over the panel ---------------------- */
@@ -185,7 +186,8 @@ static void observe(struct watch *w, unsigned p, const struct panel_name *pn,
 				memcpy(o.addrs[o.naddrs++], r->reply[k].addrs[i].addr, 4);
 		snprintf(w->last_wrong_name[p], sizeof w->last_wrong_name[p], "%s", pn->text);
 	}
-	watch_detect_add(w->det, &o);
+	if (watch_detect_add(w->det, &o) != 0)
+		return; /* a path the detector was not given: nothing to count or keep */
 	w->iv[p].judged += judged;
 	w->iv[p].wrong += wrong;
 	if (w->db) {
@@ -762,6 +764,7 @@ static void *locate_main(void *arg)
 {
 	struct watch *w = arg;
 	char err[256], note[160] = "";
+	struct dw_error le;
 	struct locate_config lc = {.family = AF_INET, .port = 53, .qtype = WIRE_T_A, .max_ttl = 8,
 				   .probes = 2, .wait_ms = 250, .seed = unpredictable()};
 	struct locate_report *rep = calloc(1, sizeof *rep);
@@ -776,7 +779,8 @@ static void *locate_main(void *arg)
 	int hop = 0;
 	if (!rep || !ok)
 		snprintf(note, sizeof note, "not located (out of memory or a bad name)");
-	else if (enter(w, host, err, sizeof err) || locate_run(&lc, rep, err, sizeof err))
+	else if (enter(w, host, err, sizeof err) ||
+		 (locate_run(&lc, rep, &le) && dw_error_copy(&le, err, sizeof err)))
 		snprintf(note, sizeof note, "not located: %.140s", err);
 	else if (rep->hop_found > 0) {
 		hop = rep->hop_found;
@@ -1052,7 +1056,7 @@ int watch_cmd(int argc, char **argv)
 	}
 	if (db) {
 		struct store_opts so = {.append_only = true};
-		if (store_open(&w->db, db, &so) != DW_OK)
+		if (store_open(&w->db, db, &so, NULL) != DW_OK)
 			goto out; /* the store said why */
 		char cmdline[2048] = "dnswatch", opts[256];
 		for (int i = 0; i < argc; i++) {
@@ -1195,8 +1199,8 @@ int watch_cmd(int argc, char **argv)
 			w->failed ? " (everything committed before the failure)" : "");
 	rc = w->failed ? 1 : 0;
 out:
-	if (w->db)
-		store_close(w->db);
+	if (w->db && store_close(w->db) != DW_OK) /* the store said why */
+		rc = 1;
 	if (w->ev && w->ev != stdout)
 		fclose(w->ev);
 	free(w->store_id);

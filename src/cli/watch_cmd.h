@@ -2,6 +2,8 @@
 #ifndef DW_WATCH_WATCH_CMD_H
 #define DW_WATCH_WATCH_CMD_H
 
+#include "util/error.h"
+
 #define WATCH_USAGE                                                                            \
 	"usage: dnswatch watch [--lab NAME] [--vantage HOST]... [--path HOST/TARGET]...\n"     \
 	"                      [--outside HOST]... [--key FILE] [--rate N] [--panel N]\n"        \
@@ -40,6 +42,6 @@
 	"  alert on stderr. SIGINT or SIGTERM: stops, writes what it has, exits 0.\n"          \
 	"  Exit status: 0 done or stopped, 1 failed (the store, a vantage point), 2 usage.\n"
 
-int watch_cmd(int argc, char **argv);
+DW_MUST_CHECK int watch_cmd(int argc, char **argv);
 
 #endif

@@ -48,13 +48,11 @@ static bool looks_like_hex(const uint8_t *b, size_t n)
 
 static int emit_hex_block(const char *name, const uint8_t *msg, size_t len, int half,
 			  unsigned long start_line, unsigned long *index, decode_message_fn fn,
-			  void *ctx, struct decode_counts *counts, char *err, size_t errcap)
+			  void *ctx, struct decode_counts *counts, struct dw_error *err)
 {
-	if (half >= 0) {
-		snprintf(err, errcap, "%s:%lu: odd number of hex digits in the message starting here",
-			 name, start_line);
-		return -1;
-	}
+	if (half >= 0)
+		return dw_error_at(err, DW_E_SYNTAX, name, start_line,
+				   "odd number of hex digits in the message starting here");
 	struct decode_origin o = {.file = name, .format = DECODE_HEX, .index = ++*index,
 				  .line = start_line};
 	counts->messages++;
@@ -63,7 +61,7 @@ static int emit_hex_block(const char *name, const uint8_t *msg, size_t len, int 
 
 /* Blocks of hex digits separated by lines without digits; one block, one message. */
 static int read_hex(const uint8_t *text, size_t n, const char *name, decode_message_fn fn,
-		    void *ctx, struct decode_counts *counts, char *err, size_t errcap)
+		    void *ctx, struct decode_counts *counts, struct dw_error *err)
 {
 	static uint8_t msg[WIRE_MSG_MAX];
 	size_t len = 0;
@@ -90,16 +88,15 @@ static int read_hex(const uint8_t *text, size_t n, const char *name, decode_mess
 				half = v;
 				continue;
 			}
-			if (len == sizeof msg) {
-				snprintf(err, errcap, "%s:%lu: message over 65535 bytes", name, start_line);
-				return -1;
-			}
+			if (len == sizeof msg)
+				return dw_error_at(err, DW_E_TOO_LARGE, name, start_line,
+						   "message over 65535 bytes");
 			msg[len++] = (uint8_t)(half << 4 | v);
 			half = -1;
 		}
 		if (!digits && in_block) {
 			int r = emit_hex_block(name, msg, len, half, start_line, &index, fn, ctx,
-					       counts, err, errcap);
+					       counts, err);
 			if (r)
 				return r < 0 ? -1 : 0;
 			len = 0;
@@ -108,7 +105,7 @@ static int read_hex(const uint8_t *text, size_t n, const char *name, decode_mess
 		i = eol + 1;
 	}
 	if (in_block && emit_hex_block(name, msg, len, half, start_line, &index, fn, ctx, counts,
-				       err, errcap) < 0)
+				       err) < 0)
 		return -1;
 	return 0;
 }
@@ -153,7 +150,7 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *d
 
 /* Runs over an opened capture; closes it. */
 static int read_pcap(pcap_t *p, const char *name, decode_message_fn fn, void *ctx,
-		     struct decode_counts *counts, char *err, size_t errcap)
+		     struct decode_counts *counts, struct dw_error *err)
 {
 	struct pcap_ctx pc = {name, fn, ctx, counts, pcap_datalink(p), false};
 	int rc = 0;
@@ -163,8 +160,8 @@ static int read_pcap(pcap_t *p, const char *name, decode_message_fn fn, void *ct
 			break;
 		if (r < 0) {
 			/* A capture cut off mid-packet: report it, keep what was read. */
-			snprintf(err, errcap, "%s: packet %lu: %s", name, counts->packets + 1,
-				 pcap_geterr(p));
+			dw_error_set(err, DW_E_IO, "%s: packet %lu: %s", name, counts->packets + 1,
+				     pcap_geterr(p));
 			rc = -1;
 			break;
 		}
@@ -175,54 +172,48 @@ static int read_pcap(pcap_t *p, const char *name, decode_message_fn fn, void *ct
 
 int decode_read_pcap_mem(const uint8_t *data, size_t len, const char *name,
 			 decode_message_fn fn, void *ctx, struct decode_counts *counts,
-			 char *err, size_t errcap)
+			 struct dw_error *err)
 {
 	char perr[PCAP_ERRBUF_SIZE] = "";
 	/* libpcap reads from a FILE*; fmemopen gives it one without a copy. */
 	FILE *f = fmemopen((void *)(uintptr_t)data, len, "rb");
-	if (!f) {
-		snprintf(err, errcap, "%s: cannot open capture in memory", name);
-		return -1;
-	}
+	if (!f)
+		return dw_error_set(err, DW_E_SYSTEM, "%s: cannot open capture in memory", name);
 	pcap_t *p = pcap_fopen_offline(f, perr);
 	if (!p) {
 		fclose(f);
-		snprintf(err, errcap, "%s: not a readable capture: %s", name, perr);
-		return -1;
+		return dw_error_set(err, DW_E_SYNTAX, "%s: not a readable capture: %s", name, perr);
 	}
-	return read_pcap(p, name, fn, ctx, counts, err, errcap);
+	return read_pcap(p, name, fn, ctx, counts, err);
 }
 
 int decode_read(FILE *f, const char *name, decode_message_fn fn, void *ctx,
-		struct decode_counts *counts, char *err, size_t errcap)
+		struct decode_counts *counts, struct dw_error *err)
 {
 	uint8_t *buf;
 	size_t n;
 	int rc = 0;
 	/* Captures can be large; text and raw inputs are checked below. */
 	enum dw_status st = util_read_all(f, CAPTURE_MAX, &buf, &n);
-	if (st) {
-		snprintf(err, errcap, "%s: %s", name, dw_strerror(st));
-		return -1;
-	}
+	if (st)
+		return dw_error_set(err, st, "%s: %s", name, dw_strerror(st));
 	if (n == 0) {
-		snprintf(err, errcap, "%s: empty input", name);
-		rc = -1;
+		rc = dw_error_set(err, DW_E_SYNTAX, "%s: empty input", name);
 	} else if (is_pcap_magic(buf, n)) {
-		rc = decode_read_pcap_mem(buf, n, name, fn, ctx, counts, err, errcap);
+		rc = decode_read_pcap_mem(buf, n, name, fn, ctx, counts, err);
 	} else if (n > TEXT_MAX) {
-		snprintf(err, errcap, "%s: over %u MiB and not a capture", name, TEXT_MAX >> 20);
-		rc = -1;
+		rc = dw_error_set(err, DW_E_TOO_LARGE, "%s: over %u MiB and not a capture", name,
+				  TEXT_MAX >> 20);
 	} else if (looks_like_hex(buf, n)) {
-		rc = read_hex(buf, n, name, fn, ctx, counts, err, errcap);
+		rc = read_hex(buf, n, name, fn, ctx, counts, err);
 	} else if (n > WIRE_MSG_MAX) {
-		snprintf(err, errcap, "%s: %zu bytes: too large for one DNS message and not a capture or hex text",
-			 name, n);
-		rc = -1;
+		rc = dw_error_set(err, DW_E_TOO_LARGE,
+				  "%s: %zu bytes: too large for one DNS message and not a capture or "
+				  "hex text", name, n);
 	} else {
 		struct decode_origin o = {.file = name, .format = DECODE_RAW, .index = 1};
 		counts->messages++;
-		fn(ctx, &o, buf, n);
+		fn(ctx, &o, buf, n); /* its answer (stop or not) is moot: one message */
 	}
 	free(buf);
 	return rc;

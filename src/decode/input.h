@@ -14,6 +14,7 @@
 #include <sys/time.h>
 
 #include "net/packet.h"
+#include "util/error.h"
 
 enum decode_format { DECODE_RAW, DECODE_HEX, DECODE_PCAP };
 
@@ -40,18 +41,21 @@ struct decode_counts {
 
 /*
  * Read every message of the open file F (named NAME in messages) and call FN.
- * Returns 0, or -1 with a one-line reason in ERR ("name:12: odd number of hex
- * digits") when the file as a whole cannot be read. F is not closed.
+ * Returns 0, or -1 with a one-line reason in ERR when the file as a whole
+ * cannot be read: "NAME:12: odd number of hex digits ..." (DW_E_SYNTAX),
+ * "NAME: empty input" (DW_E_SYNTAX), too large (DW_E_TOO_LARGE), a capture
+ * libpcap cannot read (DW_E_SYNTAX) or that breaks off (DW_E_IO). F is not
+ * closed.
  */
-int decode_read(FILE *f, const char *name, decode_message_fn fn, void *ctx,
-		struct decode_counts *counts, char *err, size_t errcap);
+DW_MUST_CHECK int decode_read(FILE *f, const char *name, decode_message_fn fn, void *ctx,
+			      struct decode_counts *counts, struct dw_error *err);
 
 /*
  * The pcap path alone, over an in-memory capture (used by the fuzz target and
  * by decode_read). Same contract as decode_read.
  */
-int decode_read_pcap_mem(const uint8_t *data, size_t len, const char *name,
-			 decode_message_fn fn, void *ctx, struct decode_counts *counts,
-			 char *err, size_t errcap);
+DW_MUST_CHECK int decode_read_pcap_mem(const uint8_t *data, size_t len, const char *name,
+				       decode_message_fn fn, void *ctx,
+				       struct decode_counts *counts, struct dw_error *err);
 
 #endif

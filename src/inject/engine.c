@@ -130,12 +130,10 @@ static int install_rules(struct engine *e, struct inject_rules *r, char *err, si
 
 static int load_rules(struct engine *e, const char *file, char *err, size_t errcap)
 {
-	struct inject_rules *r = file ? inject_rules_load(file, err, errcap) : inject_rules_empty();
-	if (!r) {
-		if (!file)
-			snprintf(err, errcap, "out of memory");
-		return -1;
-	}
+	struct dw_error de = {DW_E_NOMEM, "out of memory"};
+	struct inject_rules *r = file ? inject_rules_load(file, &de) : inject_rules_empty();
+	if (!r)
+		return dw_error_copy(&de, err, errcap);
 	if (install_rules(e, r, err, errcap))
 		return -1;
 	fprintf(stderr, "dnswatch inject: rules %s: %zu rules\n", file ? file : "off", r->nrules);
@@ -172,8 +170,9 @@ static int open_ring(struct ring *r, const char *ifname, char *err, size_t errca
 	struct tpacket_req req = {.tp_block_size = RING_BLOCK, .tp_block_nr = RING_BLOCKS,
 				  .tp_frame_size = RING_FRAME,
 				  .tp_frame_nr = RING_BLOCK / RING_FRAME * RING_BLOCKS};
-	if (net_filter_attach(r->fd, DLT_EN10MB, "udp dst port 53", err, errcap))
-		return -1;
+	struct dw_error fe;
+	if (net_filter_attach(r->fd, DLT_EN10MB, "udp dst port 53", &fe))
+		return dw_error_copy(&fe, err, errcap);
 	/* Our own replies and the egress copy of forwarded packets are not
 	 * queries to answer: the kernel leaves them out (Linux 4.20). */
 	if (setsockopt(r->fd, SOL_PACKET, PACKET_VERSION, &v, sizeof v) ||

@@ -46,8 +46,8 @@ static int boolean(const char *s, bool *out)
 }
 
 /* One key=value; returns 0 or -1 with ERR. */
-static int apply(struct inject_profile *p, const char *key, const char *val, char *err,
-		 size_t errcap)
+static int apply(struct inject_profile *p, const char *key, const char *val,
+		 struct dw_error *err)
 {
 	long v;
 	if (!strcmp(key, "name")) {
@@ -142,33 +142,28 @@ static int apply(struct inject_profile *p, const char *key, const char *val, cha
 		else
 			goto bad;
 	} else {
-		snprintf(err, errcap, "unknown injector key '%s' (name ttl ipid df delay copies answer-ttl flags answers owner)",
-			 key);
-		return -1;
+		return dw_error_set(err, DW_E_SYNTAX,
+				    "unknown injector key '%s' (name ttl ipid df delay copies "
+				    "answer-ttl flags answers owner)", key);
 	}
 	return 0;
 bad:
-	snprintf(err, errcap, "bad value '%s' for injector key '%s'", val, key);
-	return -1;
+	return dw_error_set(err, DW_E_SYNTAX, "bad value '%s' for injector key '%s'", val, key);
 }
 
-int inject_profile_parse(const char *spec, struct inject_profile *p, char *err, size_t errcap)
+int inject_profile_parse(const char *spec, struct inject_profile *p, struct dw_error *err)
 {
 	char buf[512];
-	if (strlen(spec) >= sizeof buf) {
-		snprintf(err, errcap, "injector spec too long");
-		return -1;
-	}
+	if (strlen(spec) >= sizeof buf)
+		return dw_error_set(err, DW_E_TOO_LARGE, "injector spec too long");
 	snprintf(buf, sizeof buf, "%s", spec);
 	char *save = NULL;
 	for (char *kv = strtok_r(buf, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
 		char *eq = strchr(kv, '=');
-		if (!eq) {
-			snprintf(err, errcap, "'%s' is not key=value", kv);
-			return -1;
-		}
+		if (!eq)
+			return dw_error_set(err, DW_E_SYNTAX, "'%s' is not key=value", kv);
 		*eq = '\0';
-		if (apply(p, kv, eq + 1, err, errcap))
+		if (apply(p, kv, eq + 1, err))
 			return -1;
 	}
 	return 0;
@@ -190,7 +185,6 @@ int inject_profile_preset(const char *name, struct inject_profile *out, int max)
 		 * (Wallbleed), c00c owner pointer, varying answer TTL. */
 		"name=gfw3,flags=follow,df=0,ipid=zero,ttl=random:40-70,answer-ttl=random:120-240,owner=pointer",
 	};
-	char err[128];
 	if (!strcmp(name, "simple")) {
 		if (max < 1)
 			return -1;
@@ -203,7 +197,7 @@ int inject_profile_preset(const char *name, struct inject_profile *out, int max)
 			return -1;
 		for (int i = 0; i < n; i++) {
 			inject_profile_default(&out[i], "gfw");
-			if (inject_profile_parse(gfw[i], &out[i], err, sizeof err))
+			if (inject_profile_parse(gfw[i], &out[i], NULL))
 				return -1;
 		}
 		return n;

@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util/error.h"
+
 enum ttl_mode {
 	TTL_FIXED,  /* always ttl */
 	TTL_MIRROR, /* the query's IP TTL as seen at the injector, plus ttl_offset */
@@ -62,15 +64,18 @@ struct inject_profile {
  * flags=copy, answers any RD, compressed answer owner. */
 void inject_profile_default(struct inject_profile *p, const char *name);
 
-/* Parse SPEC into *P (starting from the defaults). 0 or -1 with ERR. */
-int inject_profile_parse(const char *spec, struct inject_profile *p, char *err, size_t errcap);
+/* Parse SPEC into *P (starting from the defaults). 0, or -1 with ERR
+ * (DW_E_SYNTAX: "'X' is not key=value", "unknown injector key 'K' (...)",
+ * "bad value 'V' for injector key 'K'"; DW_E_TOO_LARGE). ERR may be NULL. */
+DW_MUST_CHECK int inject_profile_parse(const char *spec, struct inject_profile *p,
+				       struct dw_error *err);
 
 /*
  * A named preset into OUT[0..max): "gfw" gives the three published GFW
  * injectors, "simple" one default injector. Returns the number of profiles,
  * or -1 if the name is unknown.
  */
-int inject_profile_preset(const char *name, struct inject_profile *out, int max);
+DW_MUST_CHECK int inject_profile_preset(const char *name, struct inject_profile *out, int max);
 
 /* The profile as text (the same form parse reads). */
 void inject_profile_format(const struct inject_profile *p, char *buf, size_t cap);

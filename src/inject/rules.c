@@ -68,21 +68,23 @@ struct loader {
 	size_t nsingle, capsingle;
 	const char *name;
 	unsigned long line;
-	char *err;
-	size_t errcap;
+	struct dw_error *err;
 };
 
-__attribute__((format(printf, 2, 3)))
-static int fail(struct loader *L, const char *fmt, ...)
+/* "NAME:LINE: reason" with status ST; returns -1. */
+__attribute__((format(printf, 3, 4)))
+static int fail_as(struct loader *L, enum dw_status st, const char *fmt, ...)
 {
 	char msg[256];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	snprintf(L->err, L->errcap, "%s:%lu: %s", L->name, L->line, msg);
-	return -1;
+	return dw_error_at(L->err, st, L->name, L->line, "%s", msg);
 }
+
+/* A line the rule syntax does not allow. */
+#define fail(L, ...) fail_as((L), DW_E_SYNTAX, __VA_ARGS__)
 
 static struct rule_pool *find_pool(struct inject_rules *r, const char *name)
 {
@@ -99,7 +101,7 @@ static long add_pool(struct loader *L, const char *name, char **addrs, int n)
 	struct rule_pool *p;
 	if (!(r->pools = grow(r->pools, &r->cappools, r->npools + 1, sizeof *r->pools)) ||
 	    !(r->addrs = grow(r->addrs, &r->capaddrs, r->naddrs + (size_t)n, sizeof *r->addrs))) {
-		fail(L, "%s", "out of memory");
+		fail_as(L, DW_E_NOMEM, "%s", "out of memory");
 		return -1;
 	}
 	p = &r->pools[r->npools];
@@ -141,7 +143,7 @@ static long single_pool(struct loader *L, char *text)
 		L->single = calloc(ncap, sizeof *L->single);
 		if (!L->single) {
 			L->single = old;
-			fail(L, "%s", "out of memory");
+			fail_as(L, DW_E_NOMEM, "%s", "out of memory");
 			return -1;
 		}
 		L->capsingle = ncap;
@@ -234,7 +236,7 @@ static int parse_rule_line(struct loader *L, char **tok, int n)
 	struct rule rule = {.action = RULE_FORGE, .line = (uint32_t)L->line};
 	struct match_qtypes qt = {.all = true};
 	int actions = 0;
-	char err[200];
+	struct dw_error err;
 
 	for (int i = 1; i < n; i++) {
 		char *t = tok[i];
@@ -263,8 +265,8 @@ static int parse_rule_line(struct loader *L, char **tok, int n)
 				return fail(L, "bad ttl '%s' (0 to 2147483647, RFC 2181 8)", t + 4);
 			rule.has_ttl = true;
 		} else if (strncmp(t, "qtype=", 6) == 0) {
-			if (match_qtypes_parse(t + 6, &qt, err, sizeof err))
-				return fail(L, "%s", err);
+			if (match_qtypes_parse(t + 6, &qt, &err))
+				return fail(L, "%s", err.text);
 		} else if (strncmp(t, "injectors=", 10) == 0) {
 			if (parse_injectors(L, t + 10, &rule.injectors))
 				return -1;
@@ -292,24 +294,24 @@ static int parse_rule_line(struct loader *L, char **tok, int n)
 		return fail(L, "%s", "ttl= only applies to a forged answer");
 
 	if (!(r->rules = grow(r->rules, &r->caprules, r->nrules + 1, sizeof *r->rules)))
-		return fail(L, "%s", "out of memory");
-	if (match_set_add(r->match, tok[0], &qt, (uint32_t)r->nrules, err, sizeof err))
-		return fail(L, "%s", err);
+		return fail_as(L, DW_E_NOMEM, "%s", "out of memory");
+	if (match_set_add(r->match, tok[0], &qt, (uint32_t)r->nrules, &err))
+		return fail_as(L, err.status == DW_E_NOMEM ? DW_E_NOMEM : DW_E_SYNTAX, "%s", err.text);
 	r->rules[r->nrules++] = rule;
 	return 0;
 }
 
 struct inject_rules *inject_rules_parse(const char *text, size_t len, const char *name,
-					char *err, size_t errcap)
+					struct dw_error *err)
 {
-	struct loader L = {.name = name, .err = err, .errcap = errcap};
+	struct loader L = {.name = name, .err = err};
 	char **tok = malloc(TOKENS_MAX * sizeof *tok);
 	char *copy = malloc(len + 1);
 	L.r = calloc(1, sizeof *L.r);
 	if (L.r)
 		L.r->match = match_set_new();
 	if (!tok || !copy || !L.r || !L.r->match) {
-		snprintf(err, errcap, "%s: out of memory", name);
+		dw_error_set(err, DW_E_NOMEM, "%s: out of memory", name);
 		goto fail;
 	}
 	snprintf(L.r->source, sizeof L.r->source, "%s", name);
@@ -345,7 +347,7 @@ struct inject_rules *inject_rules_parse(const char *text, size_t len, const char
 			goto fail;
 	}
 	if (match_set_finish(L.r->match) != 0) {
-		snprintf(err, errcap, "%s: out of memory building the matcher", name);
+		dw_error_set(err, DW_E_NOMEM, "%s: out of memory building the matcher", name);
 		goto fail;
 	}
 	free(tok);
@@ -360,26 +362,26 @@ fail:
 	return NULL;
 }
 
-struct inject_rules *inject_rules_load(const char *path, char *err, size_t errcap)
+struct inject_rules *inject_rules_load(const char *path, struct dw_error *err)
 {
 	/* Non-blocking open and a regular file only: a FIFO or a device named
 	 * over the control socket must not stall the wall. */
 	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	struct stat sb;
 	if (fd < 0 || fstat(fd, &sb) != 0) {
-		snprintf(err, errcap, "%s: %s", path, strerror(errno));
+		dw_error_errno(err, "%s", path);
 		if (fd >= 0)
 			close(fd);
 		return NULL;
 	}
 	if (!S_ISREG(sb.st_mode)) {
-		snprintf(err, errcap, "%s: not a regular file", path);
+		dw_error_set(err, DW_E_INVALID, "%s: not a regular file", path);
 		close(fd);
 		return NULL;
 	}
 	FILE *f = fdopen(fd, "rb");
 	if (!f) {
-		snprintf(err, errcap, "%s: %s", path, strerror(errno));
+		dw_error_errno(err, "%s", path);
 		close(fd);
 		return NULL;
 	}
@@ -388,10 +390,10 @@ struct inject_rules *inject_rules_load(const char *path, char *err, size_t errca
 	enum dw_status st = util_read_all(f, RULES_FILE_MAX, &buf, &n);
 	fclose(f);
 	if (st) {
-		snprintf(err, errcap, "%s: %s", path, dw_strerror(st));
+		dw_error_set(err, st, "%s: %s", path, dw_strerror(st));
 		return NULL;
 	}
-	struct inject_rules *r = inject_rules_parse((const char *)buf, n, path, err, errcap);
+	struct inject_rules *r = inject_rules_parse((const char *)buf, n, path, err);
 	free(buf);
 	return r;
 }

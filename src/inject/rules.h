@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "match/match.h"
+#include "util/error.h"
 
 enum rule_action {
 	RULE_FORGE = 0, /* answer with forged records (A, AAAA) */
@@ -74,15 +75,18 @@ struct inject_rules {
 };
 
 /*
- * Load PATH. Returns the new set, or NULL with "PATH:LINE: reason" in ERR.
- * The caller owns the set: free it with inject_rules_free.
+ * Load PATH. Returns the new set, or NULL with ERR: "PATH:LINE: reason"
+ * (DW_E_SYNTAX; DW_E_NOMEM) for a line, "PATH: reason" for the file
+ * (dw_error_errno's statuses, DW_E_INVALID for not a regular file,
+ * DW_E_TOO_LARGE, DW_E_IO). The caller owns the set: free it with
+ * inject_rules_free.
  */
-struct inject_rules *inject_rules_load(const char *path, char *err, size_t errcap);
+DW_MUST_CHECK struct inject_rules *inject_rules_load(const char *path, struct dw_error *err);
 /* The same from text in memory (tests, fuzzing); NAME is used in messages. */
-struct inject_rules *inject_rules_parse(const char *text, size_t len, const char *name,
-					char *err, size_t errcap);
-/* An empty set: nothing matches (the "off" state). */
-struct inject_rules *inject_rules_empty(void);
+DW_MUST_CHECK struct inject_rules *inject_rules_parse(const char *text, size_t len,
+						      const char *name, struct dw_error *err);
+/* An empty set: nothing matches (the "off" state). NULL if out of memory. */
+DW_MUST_CHECK struct inject_rules *inject_rules_empty(void);
 void inject_rules_free(struct inject_rules *r);
 
 /* The rule that applies to NAME (wire form) and QTYPE, or NULL. */

@@ -12,6 +12,8 @@
 
 #include <stdint.h>
 
+#include "util/error.h"
+
 struct lab_check {
 	/* in */
 	const char *ns;      /* namespace to send from */
@@ -38,8 +40,9 @@ int lab_check_run(struct lab_check *p, int n, int timeout_ms);
 /* Close the sockets lab_check_run opened. */
 void lab_check_close(struct lab_check *p, int n);
 
-/* Encode a query for QNAME/QTYPE into BUF; returns its length or 0. */
-int lab_check_query(uint8_t *buf, int cap, uint16_t id, const char *qname,
+/* Encode a query for QNAME/QTYPE into BUF; returns its length, or 0 when
+ * QNAME is not a name or BUF too small. */
+DW_MUST_CHECK int lab_check_query(uint8_t *buf, int cap, uint16_t id, const char *qname,
 		    uint16_t qtype, int rd);
 
 /* "NOERROR", "SERVFAIL", ... */

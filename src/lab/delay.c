@@ -161,9 +161,9 @@ static int delay_on_packet(struct nfq_q_handle *qh, struct nfgenmsg *msg,
 static void delay_release_due(struct delay_state *st, uint64_t now, int all)
 {
 	const struct lab_delay_item *top;
-	while ((top = lab_delay_heap_peek(&st->heap)) && (all || top->due_ns <= now)) {
-		struct lab_delay_item it;
-		lab_delay_heap_pop(&st->heap, &it);
+	struct lab_delay_item it;
+	while ((top = lab_delay_heap_peek(&st->heap)) && (all || top->due_ns <= now) &&
+	       lab_delay_heap_pop(&st->heap, &it) == 0) {
 		nfq_set_verdict(st->qh, it.id, NF_ACCEPT, 0, NULL);
 		st->passed++;
 	}

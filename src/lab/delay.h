@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util/error.h"
+
 struct lab_delay_item {
 	uint64_t due_ns;  /* CLOCK_MONOTONIC */
 	uint64_t seq;     /* arrival order: ties leave first-in, first-out */
@@ -29,14 +31,14 @@ struct lab_delay_heap {
 };
 
 /* Allocate room for CAP items; 0 or -1. Free with lab_delay_heap_free. */
-int lab_delay_heap_init(struct lab_delay_heap *h, size_t cap);
+DW_MUST_CHECK int lab_delay_heap_init(struct lab_delay_heap *h, size_t cap);
 void lab_delay_heap_free(struct lab_delay_heap *h);
 /* Add; returns 0, or -1 when full (the caller drops and counts). */
-int lab_delay_heap_push(struct lab_delay_heap *h, uint64_t due_ns, uint32_t id);
+DW_MUST_CHECK int lab_delay_heap_push(struct lab_delay_heap *h, uint64_t due_ns, uint32_t id);
 /* The earliest item, or NULL when empty. */
 const struct lab_delay_item *lab_delay_heap_peek(const struct lab_delay_heap *h);
 /* Remove the earliest into *OUT; 0, or -1 when empty. */
-int lab_delay_heap_pop(struct lab_delay_heap *h, struct lab_delay_item *out);
+DW_MUST_CHECK int lab_delay_heap_pop(struct lab_delay_heap *h, struct lab_delay_item *out);
 
 /* Settings of one delay element process. */
 struct lab_delay_opts {
@@ -50,6 +52,6 @@ struct lab_delay_opts {
 
 /* Run until SIGTERM/SIGINT; then accept everything held and return 0.
  * Returns 1 with a message on stderr if the queue cannot be bound. */
-int lab_delay_run(const struct lab_delay_opts *o);
+DW_MUST_CHECK int lab_delay_run(const struct lab_delay_opts *o);
 
 #endif

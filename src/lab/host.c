@@ -4,37 +4,28 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lab/netns.h"
 #include "lab/topology.h"
 
-int lab_host_enter(const char *lab, const char *host, char *err, size_t errcap)
+int lab_host_enter(const char *lab, const char *host, struct dw_error *err)
 {
-	if (!lab_name_valid(lab) || lab_host_find(host) < 0) {
-		snprintf(err, errcap, "bad lab or host name '%.20s'/'%.20s' (a-z, 0-9)", lab, host);
-		return -1;
-	}
-	char path[96];
-	snprintf(path, sizeof path, "/run/netns/dw-%s-%s", lab, host);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		snprintf(err, errcap, "lab '%s' has no host '%s' (%s: %s); is the lab up?", lab, host,
-			 path, strerror(errno));
-		return -1;
-	}
-	int rc = setns(fd, CLONE_NEWNET);
-	int e = errno;
-	close(fd);
-	if (rc) {
-		snprintf(err, errcap, "entering %s: %s", path, strerror(e));
-		return -1;
-	}
-	return 0;
+	int h = lab_name_valid(lab) ? lab_host_find(host) : -1;
+	if (h < 0)
+		return dw_error_set(err, DW_E_INVALID, "bad lab or host name '%.20s'/'%.20s' (a-z, 0-9)",
+				    lab, host);
+	char ns[64];
+	lab_host_ns(lab, h, ns, sizeof ns);
+	if (lab_netns_enter(ns, err) == 0)
+		return 0;
+	if (err && err->status == DW_E_NOT_FOUND)
+		return dw_error_set(err, DW_E_NOT_FOUND, "lab '%s' has no host '%s' (%s/%s: %s); is the lab up?",
+				    lab, host, LAB_NETNS_DIR, ns, strerror(errno));
+	return -1; /* "entering PATH: reason" */
 }
 
 bool lab_host_current(void)
@@ -42,14 +33,14 @@ bool lab_host_current(void)
 	struct stat self, ns;
 	if (stat("/proc/thread-self/ns/net", &self))
 		return false;
-	DIR *d = opendir("/run/netns");
+	DIR *d = opendir(LAB_NETNS_DIR);
 	struct dirent *de;
 	bool found = false;
 	while (d && !found && (de = readdir(d))) {
 		char path[300];
 		if (strncmp(de->d_name, "dw-", 3) != 0)
 			continue;
-		snprintf(path, sizeof path, "/run/netns/%s", de->d_name);
+		snprintf(path, sizeof path, "%s/%s", LAB_NETNS_DIR, de->d_name);
 		found = stat(path, &ns) == 0 && ns.st_ino == self.st_ino && ns.st_dev == self.st_dev;
 	}
 	if (d)

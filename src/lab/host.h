@@ -12,6 +12,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "util/error.h"
+
 /* The state directory of every lab: /run/dnswatch/NAME. */
 #define LAB_STATE_BASE "/run/dnswatch"
 
@@ -22,8 +24,11 @@
 /* 1 if NAME is a valid lab name. */
 int lab_name_valid(const char *name);
 
-/* Enter host HOST ("client", "border", ...) of lab LAB. 0 or -1 with ERR. */
-int lab_host_enter(const char *lab, const char *host, char *err, size_t errcap);
+/* Enter host HOST ("client", "border", ...) of lab LAB (the calling thread
+ * only). 0, or -1 with ERR: DW_E_INVALID for a malformed name, DW_E_NOT_FOUND
+ * "lab 'LAB' has no host 'HOST' (PATH: reason); is the lab up?", or
+ * DW_E_SYSTEM "entering PATH: reason". */
+DW_MUST_CHECK int lab_host_enter(const char *lab, const char *host, struct dw_error *err);
 
 /* Is the calling thread in a network namespace that a lab made? */
 bool lab_host_current(void);

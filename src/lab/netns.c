@@ -34,20 +34,26 @@ int lab_netns_exists(const char *name)
 	return access(p, F_OK) == 0;
 }
 
-int lab_netns_enter(const char *name)
+int lab_netns_enter(const char *name, struct dw_error *err)
 {
 	char p[256];
 	netns_path(name, p, sizeof p);
 	if (netns_home_fd() < 0)
-		return -1;
+		return dw_error_errno(err, "open /proc/self/ns/net");
 	int fd = open(p, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (fd < 0) {
+		int e = errno;
+		dw_error_set(err, DW_E_NOT_FOUND, "%s: %s", p, strerror(e));
+		errno = e;
 		return -1;
+	}
 	int r = setns(fd, CLONE_NEWNET);
 	int e = errno;
 	close(fd);
 	errno = e;
-	return r;
+	if (r != 0)
+		return dw_error_errno(err, "entering %s", p);
+	return 0;
 }
 
 int lab_netns_leave(void)
@@ -64,60 +70,49 @@ int lab_netns_leave(void)
  * /run/netns onto itself recursively, copying our namespace mounts and
  * shadowing the originals, which then can no longer be removed by name.
  */
-static int netns_dir_mount(int *made_mount, char *err, size_t errcap)
+static int netns_dir_mount(int *made_mount, struct dw_error *err)
 {
 	if (mount("", LAB_NETNS_DIR, "none", MS_SHARED | MS_REC, NULL) == 0)
 		return 0; /* already a mount point */
-	if (errno != EINVAL) {
-		snprintf(err, errcap, "make %s shared: %s", LAB_NETNS_DIR, strerror(errno));
-		return -1;
-	}
+	if (errno != EINVAL)
+		return dw_error_errno(err, "make %s shared", LAB_NETNS_DIR);
 	if (mount(LAB_NETNS_DIR, LAB_NETNS_DIR, "none", MS_BIND | MS_REC, NULL) != 0 ||
-	    mount("", LAB_NETNS_DIR, "none", MS_SHARED | MS_REC, NULL) != 0) {
-		snprintf(err, errcap, "bind mount %s: %s", LAB_NETNS_DIR, strerror(errno));
-		return -1;
-	}
+	    mount("", LAB_NETNS_DIR, "none", MS_SHARED | MS_REC, NULL) != 0)
+		return dw_error_errno(err, "bind mount %s", LAB_NETNS_DIR);
 	*made_mount = 1;
 	return 0;
 }
 
-int lab_netns_create(const char *name, int *made_dir, int *made_mount, char *err, size_t errcap)
+int lab_netns_create(const char *name, int *made_dir, int *made_mount, struct dw_error *err)
 {
 	char p[256];
 	netns_path(name, p, sizeof p);
-	if (netns_home_fd() < 0) {
-		snprintf(err, errcap, "open /proc/self/ns/net: %s", strerror(errno));
-		return -1;
-	}
+	if (netns_home_fd() < 0)
+		return dw_error_errno(err, "open /proc/self/ns/net");
 	if (mkdir(LAB_NETNS_DIR, 0755) == 0)
 		*made_dir = 1;
-	else if (errno != EEXIST) {
-		snprintf(err, errcap, "mkdir %s: %s", LAB_NETNS_DIR, strerror(errno));
-		return -1;
-	}
-	if (netns_dir_mount(made_mount, err, errcap) != 0)
+	else if (errno != EEXIST)
+		return dw_error_errno(err, "mkdir %s", LAB_NETNS_DIR);
+	if (netns_dir_mount(made_mount, err) != 0)
 		return -1;
 	int fd = open(p, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0);
-	if (fd < 0) {
-		snprintf(err, errcap, "create %s: %s", p, strerror(errno));
-		return -1;
-	}
+	if (fd < 0)
+		return dw_error_errno(err, "create %s", p);
 	close(fd);
 	/* unshare moves only this thread into a fresh namespace; the bind mount
 	 * keeps it alive after we return to the original one. */
 	if (unshare(CLONE_NEWNET) != 0) {
-		snprintf(err, errcap, "unshare(CLONE_NEWNET): %s", strerror(errno));
+		dw_error_errno(err, "unshare(CLONE_NEWNET)");
 		unlink(p);
 		return -1;
 	}
 	int r = mount("/proc/thread-self/ns/net", p, "none", MS_BIND, NULL);
 	int e = errno;
-	if (setns(netns_home, CLONE_NEWNET) != 0) {
-		snprintf(err, errcap, "setns back to the host namespace: %s", strerror(errno));
-		return -1;
-	}
+	if (lab_netns_leave() != 0)
+		return dw_error_errno(err, "setns back to the host namespace");
 	if (r != 0) {
-		snprintf(err, errcap, "bind mount %s: %s", p, strerror(e));
+		errno = e;
+		dw_error_errno(err, "bind mount %s", p);
 		unlink(p);
 		return -1;
 	}
@@ -154,7 +149,7 @@ int lab_netns_release_dir(int made_dir, int made_mount)
 	return 0;
 }
 
-int lab_netns_delete(const char *name, char *err, size_t errcap)
+int lab_netns_delete(const char *name, struct dw_error *err)
 {
 	char p[256];
 	netns_path(name, p, sizeof p);
@@ -167,21 +162,21 @@ int lab_netns_delete(const char *name, char *err, size_t errcap)
 		if (umount2(p, MNT_DETACH) != 0) {
 			if (errno == EINVAL || errno == ENOENT)
 				break;
-			snprintf(err, errcap, "umount %s: %s", p, strerror(errno));
-			return -1;
+			return dw_error_errno(err, "umount %s", p);
 		}
 	if (unlink(p) != 0 && errno != ENOENT) {
-		snprintf(err, errcap, "unlink %s: %s%s", p, strerror(errno),
-			 errno == EBUSY ? " (another mount of " LAB_NETNS_DIR " hides it; "
-					  "`umount -l " LAB_NETNS_DIR "` once no namespace is in use)" : "");
-		return -1;
+		int e = errno;
+		return dw_error_set(err, DW_E_SYSTEM, "unlink %s: %s%s", p, strerror(e),
+				    e == EBUSY ? " (another mount of " LAB_NETNS_DIR " hides it; "
+						 "`umount -l " LAB_NETNS_DIR "` once no namespace is in use)"
+					       : "");
 	}
 	return 0;
 }
 
 int lab_netns_socket(const char *name, int domain, int type)
 {
-	if (lab_netns_enter(name) != 0)
+	if (lab_netns_enter(name, NULL) != 0)
 		return -1;
 	int s = socket(domain, type | SOCK_CLOEXEC, 0);
 	int e = errno;
@@ -213,7 +208,7 @@ int lab_netns_sysctl(const char *name, const char *path, const char *value)
 {
 	char p[256];
 	snprintf(p, sizeof p, "/proc/sys/%s", path);
-	if (lab_netns_enter(name) != 0)
+	if (lab_netns_enter(name, NULL) != 0)
 		return -1;
 	int fd = open(p, O_WRONLY | O_CLOEXEC);
 	int r = -1;

@@ -19,6 +19,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "util/error.h"
+
 enum lab_tld { LAB_TLD_COM, LAB_TLD_NET, LAB_TLD_ORG, LAB_TLD_CN, LAB_TLD_COUNT };
 
 #define LAB_POP_AUTH_MAX 8     /* authoritative server addresses per TLD */
@@ -63,14 +65,14 @@ extern const char *const lab_tld_names[LAB_TLD_COUNT]; /* "com", ... */
 /* Generate into POP (allocates; free with lab_pop_free). Returns 0, or -1
  * on bad parameters (a TLD with names but no server, a count over the
  * bound) or out of memory. */
-int lab_pop_generate(struct lab_pop *pop, const struct lab_pop_params *p);
+DW_MUST_CHECK int lab_pop_generate(struct lab_pop *pop, const struct lab_pop_params *p);
 void lab_pop_free(struct lab_pop *pop);
 
 /* The answer key to F. Returns 0, or -1 on a write error. */
-int lab_pop_write_key(const struct lab_pop *pop, FILE *f);
+DW_MUST_CHECK int lab_pop_write_key(const struct lab_pop *pop, FILE *f);
 
 /* One zone's master file (RFC 1035 5) to F: SOA, NS, glue of its server,
  * then its names' records. Returns 0 or -1. */
-int lab_pop_write_zone(const struct lab_pop *pop, size_t zone, FILE *f);
+DW_MUST_CHECK int lab_pop_write_zone(const struct lab_pop *pop, size_t zone, FILE *f);
 
 #endif

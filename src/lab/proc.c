@@ -30,7 +30,7 @@ static void proc_child_setup(const char *ns, int in_fd, int out_fd, int err_fd)
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	signal(SIGPIPE, SIG_DFL);
-	if (ns && lab_netns_enter(ns) != 0) {
+	if (ns && lab_netns_enter(ns, NULL) != 0) {
 		static const char msg[] = "cannot enter the lab namespace\n";
 		if (write(err_fd, msg, sizeof msg - 1) < 0) { /* nothing more to do */ }
 		_exit(126);
@@ -40,24 +40,22 @@ static void proc_child_setup(const char *ns, int in_fd, int out_fd, int err_fd)
 }
 
 int lab_proc_start(struct lab_proc *p, const char *ns, const char *const argv[],
-		   int capture_out, char *err, size_t errcap)
+		   int capture_out, struct dw_error *err)
 {
-	return lab_proc_start_in(p, ns, NULL, argv, capture_out, err, errcap);
+	return lab_proc_start_in(p, ns, NULL, argv, capture_out, err);
 }
 
 int lab_proc_start_in(struct lab_proc *p, const char *ns, const char *cwd,
-		      const char *const argv[], int capture_out, char *err, size_t errcap)
+		      const char *const argv[], int capture_out, struct dw_error *err)
 {
 	int ep[2], op[2] = {-1, -1};
 	p->pid = -1;
 	p->out_fd = p->err_fd = -1;
 	p->what = argv[0];
-	if (pipe2(ep, O_CLOEXEC) != 0) {
-		snprintf(err, errcap, "pipe: %s", strerror(errno));
-		return -1;
-	}
+	if (pipe2(ep, O_CLOEXEC) != 0)
+		return dw_error_errno(err, "pipe");
 	if (capture_out && pipe2(op, O_CLOEXEC) != 0) {
-		snprintf(err, errcap, "pipe: %s", strerror(errno));
+		dw_error_errno(err, "pipe");
 		close(ep[0]);
 		close(ep[1]);
 		return -1;
@@ -65,7 +63,7 @@ int lab_proc_start_in(struct lab_proc *p, const char *ns, const char *cwd,
 	int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
 	pid_t pid = fork();
 	if (pid < 0) {
-		snprintf(err, errcap, "fork: %s", strerror(errno));
+		dw_error_errno(err, "fork");
 		close(ep[0]);
 		close(ep[1]);
 		if (op[0] >= 0) {
@@ -98,7 +96,7 @@ int lab_proc_start_in(struct lab_proc *p, const char *ns, const char *cwd,
 }
 
 int lab_proc_wait(struct lab_proc *p, int timeout_ms, char *out, size_t outcap,
-		  char *err, size_t errcap)
+		  struct dw_error *err)
 {
 	char ebuf[4096];
 	size_t elen = 0, olen = 0;
@@ -167,47 +165,40 @@ int lab_proc_wait(struct lab_proc *p, int timeout_ms, char *out, size_t outcap,
 	while (waitpid(p->pid, &st, 0) < 0 && errno == EINTR)
 		;
 	p->pid = -1;
-	if (err && errcap) {
+	int status = WIFEXITED(st) ? WEXITSTATUS(st) : WIFSIGNALED(st) ? 128 + WTERMSIG(st) : 255;
+	if (err) {
 		/* The first non-empty line of stderr is the one that explains. */
 		const char *s = ebuf;
 		while (*s == '\n' || *s == ' ')
 			s++;
-		size_t k = strcspn(s, "\n");
-		if (k >= errcap)
-			k = errcap - 1;
-		memcpy(err, s, k);
-		err[k] = '\0';
+		int k = (int)strcspn(s, "\n");
 		if (killed && k == 0)
-			snprintf(err, errcap, "timed out after %d ms", timeout_ms);
+			dw_error_set(err, DW_E_TOOL, "timed out after %d ms", timeout_ms);
+		else
+			dw_error_set(err, status ? DW_E_TOOL : DW_OK, "%.*s", k, s);
 	}
-	if (WIFEXITED(st))
-		return WEXITSTATUS(st);
-	if (WIFSIGNALED(st))
-		return 128 + WTERMSIG(st);
-	return 255;
+	return status;
 }
 
 int lab_proc_run(const char *ns, const char *const argv[], char *out, size_t outcap,
-		 char *err, size_t errcap)
+		 struct dw_error *err)
 {
 	struct lab_proc p;
-	if (lab_proc_start(&p, ns, argv, out != NULL, err, errcap) != 0)
+	if (lab_proc_start(&p, ns, argv, out != NULL, err) != 0)
 		return -1;
-	return lab_proc_wait(&p, 10000, out, outcap, err, errcap);
+	return lab_proc_wait(&p, 10000, out, outcap, err);
 }
 
 pid_t lab_proc_spawn(const char *ns, const char *const argv[], const char *log,
-		     char *err, size_t errcap)
+		     struct dw_error *err)
 {
 	int ep[2];
-	if (pipe2(ep, O_CLOEXEC) != 0) {
-		snprintf(err, errcap, "pipe: %s", strerror(errno));
-		return -1;
-	}
+	if (pipe2(ep, O_CLOEXEC) != 0)
+		return dw_error_errno(err, "pipe");
 	int log_fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 	int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (log_fd < 0 || null_fd < 0) {
-		snprintf(err, errcap, "open %s: %s", log, strerror(errno));
+		dw_error_errno(err, "open %s", log);
 		close(ep[0]);
 		close(ep[1]);
 		if (log_fd >= 0)
@@ -231,8 +222,8 @@ pid_t lab_proc_spawn(const char *ns, const char *const argv[], const char *log,
 	close(null_fd);
 	if (pid < 0) {
 		close(ep[0]);
-		snprintf(err, errcap, "fork: %s", strerror(saved));
-		return -1;
+		errno = saved;
+		return dw_error_errno(err, "fork");
 	}
 	int e = 0;
 	ssize_t got;
@@ -241,9 +232,10 @@ pid_t lab_proc_spawn(const char *ns, const char *const argv[], const char *log,
 	close(ep[0]);
 	if (got == (ssize_t)sizeof e) {
 		/* exec failed: the child is gone, reap it here. */
-		waitpid(pid, NULL, 0);
-		snprintf(err, errcap, "cannot run %s: %s", argv[0], strerror(e));
-		return -1;
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		errno = e;
+		return dw_error_errno(err, "cannot run %s", argv[0]);
 	}
 	return pid;
 }

@@ -138,11 +138,11 @@ static void rp_first_line(char *out)
 static int rp_ctl(struct rp *r, const char *verb, const char *file, char *res, size_t cap)
 {
 	const char *argv[] = {r->self, "inject", "ctl", r->sock, verb, file, NULL};
-	char e[512] = "";
-	int st = lab_proc_run(NULL, argv, res, cap, e, sizeof e);
+	struct dw_error e = {.status = DW_OK, .text = ""};
+	int st = lab_proc_run(NULL, argv, res, cap, &e);
 	rp_first_line(res);
 	if (st != 0 && !res[0])
-		snprintf(res, cap, "%s", e[0] ? e : "inject ctl failed");
+		snprintf(res, cap, "%s", e.text[0] ? e.text : "inject ctl failed");
 	return st == 0 ? 0 : -1;
 }
 
@@ -222,7 +222,7 @@ static void rp_end_orphan(long pid, const char *needle)
 		kill((pid_t)pid, SIGKILL);
 }
 
-static int rp_wall_start(struct rp *r, char *err, size_t errcap)
+static int rp_wall_start(struct rp *r, struct dw_error *err)
 {
 	char log[700], elog[700];
 	snprintf(r->sock, sizeof r->sock, "%s/wall.sock", r->work);
@@ -234,12 +234,9 @@ static int rp_wall_start(struct rp *r, char *err, size_t errcap)
 	 * replay is bounded, so is the core it spins. */
 	const char *argv[] = {r->self, "inject", "--lab", r->o->lab, "--preset", r->s->wall,
 			      "--busy-poll", "--control", r->sock, "--log", elog, NULL};
-	char e[512];
-	pid_t pid = lab_proc_spawn(NULL, argv, log, e, sizeof e);
-	if (pid < 0) {
-		snprintf(err, errcap, "cannot start the wall: %s", e);
-		return -1;
-	}
+	pid_t pid = lab_proc_spawn(NULL, argv, log, err);
+	if (pid < 0)
+		return dw_error_prefix(err, "cannot start the wall");
 	r->wall = pid;
 	rp_mark(r, "wall.pid", pid, r->sock);
 	for (int t = 0; t < RP_WALL_WAIT_MS / 20; t++) {
@@ -249,15 +246,17 @@ static int rp_wall_start(struct rp *r, char *err, size_t errcap)
 			r->wall = 0;
 			char line[400];
 			lab_proc_last_line(log, line, sizeof line);
-			snprintf(err, errcap, "the wall exited at start: %s", line[0] ? line : "(no output)");
-			return -1;
+			return dw_error_set(err, DW_E_TOOL, "the wall exited at start: %s",
+					    line[0] ? line : "(no output)");
 		}
 		if (r->o->stop && *r->o->stop)
 			break;
 		usleep(20000);
 	}
-	snprintf(err, errcap, "the wall did not start within %d ms (log %s)", RP_WALL_WAIT_MS, log);
-	return -1;
+	if (r->o->stop && *r->o->stop)
+		return dw_error_set(err, DW_E_INTERRUPTED, "interrupted while the wall was starting");
+	return dw_error_set(err, DW_E_TOOL, "the wall did not start within %d ms (log %s)",
+			    RP_WALL_WAIT_MS, log);
 }
 
 /* ---- resolvers ---------------------------------------------------------------- */
@@ -270,16 +269,17 @@ static int rp_flush(struct rp *r, const char *ids, char *res, size_t cap)
 	char *save = NULL;
 	int rc = 0;
 	for (char *id = strtok_r(list, " ", &save); id; id = strtok_r(NULL, " ", &save)) {
-		char conf[700], out[512] = "", e[512] = "";
+		char conf[700], out[512] = "";
+		struct dw_error e = {.status = DW_OK, .text = ""};
 		snprintf(conf, sizeof conf, "%s/srv/%s/unbound.conf", r->o->dir, id);
 		/* unbound-control(8): flush_zone . drops every cached RRset and
 		 * message; the infrastructure cache (server RTTs) stays. */
 		const char *argv[] = {"unbound-control", "-c", conf, "flush_zone", ".", NULL};
-		int st = lab_proc_run(NULL, argv, out, sizeof out, e, sizeof e);
+		int st = lab_proc_run(NULL, argv, out, sizeof out, &e);
 		rp_first_line(out);
 		size_t len = strlen(res);
 		snprintf(res + len, cap - len, "%s%s: %s", len ? "; " : "", id,
-			 st == 0 ? out : e[0] ? e : "unbound-control failed");
+			 st == 0 ? out : e.text[0] ? e.text : "unbound-control failed");
 		if (st != 0)
 			rc = -1;
 	}
@@ -305,7 +305,8 @@ static int rp_write(const char *path, const char *text)
 
 static int rp_rogue_up(struct rp *r, uint32_t addr, uint32_t answer, char *res, size_t cap)
 {
-	char rd[600], path[800], text[8192], a[32], ans[32], ns[64], e[512];
+	char rd[600], path[800], text[8192], a[32], ans[32], ns[64];
+	struct dw_error e;
 	rp_addr_text(addr, a, sizeof a);
 	rp_addr_text(answer, ans, sizeof ans);
 	snprintf(rd, sizeof rd, "%s/rogue", r->work);
@@ -356,8 +357,8 @@ static int rp_rogue_up(struct rp *r, uint32_t addr, uint32_t answer, char *res, 
 	 * the address still has it removed by the next one (pid 0: no nsd yet). */
 	rp_mark(r, "rogue.pid", 0, a);
 	const char *ip[] = {"ip", "addr", "add", cidr, "dev", "lo", NULL};
-	if (lab_proc_run(ns, ip, NULL, 0, e, sizeof e) != 0) {
-		snprintf(res, cap, "ip addr add %s in outside: %s", cidr, e);
+	if (lab_proc_run(ns, ip, NULL, 0, &e) != 0) {
+		snprintf(res, cap, "ip addr add %s in outside: %s", cidr, e.text);
 		return -1;
 	}
 	r->rogue_addr = addr;
@@ -365,9 +366,9 @@ static int rp_rogue_up(struct rp *r, uint32_t addr, uint32_t answer, char *res, 
 	char log[800];
 	snprintf(log, sizeof log, "%s/log", rd);
 	const char *argv[] = {"nsd", "-d", "-c", path, NULL};
-	pid_t pid = lab_proc_spawn(ns, argv, log, e, sizeof e);
+	pid_t pid = lab_proc_spawn(ns, argv, log, &e);
 	if (pid < 0) {
-		snprintf(res, cap, "nsd: %s", e);
+		snprintf(res, cap, "nsd: %s", e.text);
 		return -1;
 	}
 	r->rogue = pid;
@@ -398,9 +399,11 @@ static int rp_rogue_up(struct rp *r, uint32_t addr, uint32_t answer, char *res, 
 	return 0;
 }
 
-static void rp_rogue_down(struct rp *r, char *res, size_t cap)
+/* Stop the rogue nsd and remove its address; -1 (and why in RES) when the
+ * address could not be removed. */
+static int rp_rogue_down(struct rp *r, char *res, size_t cap)
 {
-	char a[32], ns[64], e[512];
+	char a[32], ns[64];
 	rp_addr_text(r->rogue_addr, a, sizeof a);
 	if (r->rogue > 0)
 		rp_stop_child(r->rogue, RP_STOP_WAIT_MS);
@@ -411,10 +414,17 @@ static void rp_rogue_down(struct rp *r, char *res, size_t cap)
 		snprintf(cidr, sizeof cidr, "%s/32", a);
 		lab_host_ns(r->o->lab, LAB_OUTSIDE, ns, sizeof ns);
 		const char *ip[] = {"ip", "addr", "del", cidr, "dev", "lo", NULL};
-		lab_proc_run(ns, ip, NULL, 0, e, sizeof e);
+		struct dw_error e;
+		int st = lab_proc_run(ns, ip, NULL, 0, &e);
 		r->rogue_addr_added = 0;
+		if (st != 0) {
+			snprintf(res, cap, "nsd at %s stopped; ip addr del %s in outside: %s", a, cidr,
+				 e.text);
+			return -1;
+		}
 	}
 	snprintf(res, cap, "nsd at %s stopped, address removed", a);
+	return 0;
 }
 
 /* ---- TLD zone data ------------------------------------------------------------ */
@@ -659,7 +669,7 @@ static int rp_run_step(struct rp *r, const struct scn_step *st)
 		break;
 	}
 	case SCN_ROGUE_DOWN:
-		rp_rogue_down(r, res, sizeof res);
+		rc = rp_rogue_down(r, res, sizeof res);
 		break;
 	case SCN_ZONE_HIJACK: {
 		char a[32];
@@ -702,8 +712,8 @@ static void rp_cleanup(struct rp *r)
 			rp_report(r, -1, 0, "zone restore", rp_tlds[t], res, rc == 0);
 		}
 	if (r->rogue > 0 || r->rogue_addr_added) {
-		rp_rogue_down(r, res, sizeof res);
-		rp_report(r, -1, 0, "rogue down", "(cleanup)", res, 1);
+		int rc = rp_rogue_down(r, res, sizeof res);
+		rp_report(r, -1, 0, "rogue down", "(cleanup)", res, rc == 0);
 	}
 	if (r->wall > 0) {
 		rp_stop_child(r->wall, RP_STOP_WAIT_MS);
@@ -738,15 +748,19 @@ static void rp_recover(struct rp *r)
 	f = fopen(path, "re");
 	if (f) {
 		if (fscanf(f, "%ld %63s", &pid, word) == 2) {
-			char conf[700], ns[64], cidr[80], e[256];
+			char conf[700], ns[64], cidr[80];
 			snprintf(conf, sizeof conf, "%s/rogue/nsd.conf", r->work);
 			rp_end_orphan(pid, conf);
 			snprintf(cidr, sizeof cidr, "%s/32", word);
 			lab_host_ns(r->o->lab, LAB_OUTSIDE, ns, sizeof ns);
 			const char *ip[] = {"ip", "addr", "del", cidr, "dev", "lo", NULL};
-			lab_proc_run(ns, ip, NULL, 0, e, sizeof e);
-			snprintf(res, sizeof res, "nsd pid %ld at %s, left by an earlier replay, stopped, address removed",
-				 pid, word);
+			/* The mark is written before the address is added, so a
+			 * failure here may only mean it never was: say which. */
+			struct dw_error e;
+			int st = lab_proc_run(ns, ip, NULL, 0, &e);
+			snprintf(res, sizeof res, "nsd pid %ld at %s, left by an earlier replay, stopped, %s%.80s%s",
+				 pid, word, st == 0 ? "address removed" : "address not removed (",
+				 st == 0 ? "" : e.text, st == 0 ? "" : ")");
 			rp_report(r, -1, 0, "rogue down", "(recovery)", res, 1);
 		}
 		fclose(f);
@@ -805,7 +819,7 @@ int lab_replay(const struct scn *s, const struct lab_replay_opts *o)
 	}
 	rp_recover(&r);
 	int rc = 0;
-	char err[1024] = "";
+	struct dw_error err;
 	if (s->uses_inject && !o->control && strcmp(s->wall, "none") == 0) {
 		fprintf(stderr, "dnswatch lab replay: %s has inject actions but no wall: add `wall gfw` "
 				"(or simple) or give --control SOCK of a running wall\n", s->file);
@@ -821,13 +835,13 @@ int lab_replay(const struct scn *s, const struct lab_replay_opts *o)
 			goto out;
 		}
 	} else if (s->uses_inject) {
-		if (rp_wall_start(&r, err, sizeof err) != 0) {
+		if (rp_wall_start(&r, &err) != 0) {
 			if (o->stop && *o->stop) {
 				rp_report(&r, -1, 0, "interrupted", "", "while the wall was starting", 1);
 				rc = 130;
 				goto out;
 			}
-			fprintf(stderr, "dnswatch lab replay: %s\n", err);
+			fprintf(stderr, "dnswatch lab replay: %s\n", err.text);
 			rc = 1;
 			goto out;
 		}

@@ -25,6 +25,6 @@ struct lab_replay_opts {
 
 /* Run S. Returns 0 when the timeline ran to its end, 1 on a failure (the
  * reason printed), 130 when stopped by *STOP. Cleans up in every case. */
-int lab_replay(const struct scn *s, const struct lab_replay_opts *o);
+DW_MUST_CHECK int lab_replay(const struct scn *s, const struct lab_replay_opts *o);
 
 #endif

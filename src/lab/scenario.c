@@ -85,25 +85,21 @@ static int scn_duration(const char *s, size_t len, double *out)
 	return 0;
 }
 
-int scn_parse_scale(const char *spec, double *out, char *err, size_t errcap)
+int scn_parse_scale(const char *spec, double *out, struct dw_error *err)
 {
 	const char *eq = strchr(spec, '=');
 	double real, scen;
-	if (!eq || strchr(eq + 1, '=')) {
-		snprintf(err, errcap, "scale wants REAL=SCENARIO, e.g. 1s=1min");
-		return -1;
-	}
+	if (!eq || strchr(eq + 1, '='))
+		return dw_error_set(err, DW_E_SYNTAX, "scale wants REAL=SCENARIO, e.g. 1s=1min");
 	if (scn_duration(spec, (size_t)(eq - spec), &real) != 0 ||
-	    scn_duration(eq + 1, strlen(eq + 1), &scen) != 0) {
-		snprintf(err, errcap, "bad scale '%.40s': durations are a number and ms, s, min or h "
-				      "(1s=1min)", spec);
-		return -1;
-	}
+	    scn_duration(eq + 1, strlen(eq + 1), &scen) != 0)
+		return dw_error_set(err, DW_E_SYNTAX,
+				    "bad scale '%.40s': durations are a number and ms, s, min or h "
+				    "(1s=1min)", spec);
 	double f = scen / real;
-	if (f < 0.001 || f > 100000) {
-		snprintf(err, errcap, "scale '%.40s' out of range (1s=1ms to 1s=100000s)", spec);
-		return -1;
-	}
+	if (f < 0.001 || f > 100000)
+		return dw_error_set(err, DW_E_INVALID,
+				    "scale '%.40s' out of range (1s=1ms to 1s=100000s)", spec);
 	*out = f;
 	return 0;
 }
@@ -169,12 +165,13 @@ struct scn_ctx {
 	struct scn *s;
 	const char *path;
 	int line;
-	char *err;
-	size_t errcap;
+	struct dw_error *err;
 };
 
-__attribute__((format(printf, 2, 3)))
-static int scn_fail(struct scn_ctx *c, const char *fmt, ...)
+/* "PATH:LINE: reason" (or "PATH: reason" for the file as a whole) with
+ * status ST; returns -1. */
+__attribute__((format(printf, 3, 4)))
+static int scn_fail_as(struct scn_ctx *c, enum dw_status st, const char *fmt, ...)
 {
 	char msg[400];
 	va_list ap;
@@ -182,11 +179,12 @@ static int scn_fail(struct scn_ctx *c, const char *fmt, ...)
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
 	if (c->line > 0)
-		snprintf(c->err, c->errcap, "%s:%d: %s", c->path, c->line, msg);
-	else
-		snprintf(c->err, c->errcap, "%s: %s", c->path, msg);
-	return -1;
+		return dw_error_at(c->err, st, c->path, (unsigned long)c->line, "%s", msg);
+	return dw_error_set(c->err, st, "%s: %s", c->path, msg);
 }
+
+/* A line (or the file) that does not say what a scenario must. */
+#define scn_fail(c, ...) scn_fail_as((c), DW_E_SYNTAX, __VA_ARGS__)
 
 /* The scenario file's directory + NAME (NAME as is when absolute). */
 static int scn_resolve(const char *path, const char *name, char *out, size_t cap)
@@ -264,9 +262,9 @@ static int scn_header(struct scn_ctx *c, struct scn_seen *seen, char **w, int n)
 			return scn_fail(c, "scale given twice (line %d)", seen->scale);
 		if (n != 2)
 			return scn_fail(c, "scale wants one REAL=SCENARIO, e.g. 1s=1min");
-		char e[200];
-		if (scn_parse_scale(w[1], &s->scale, e, sizeof e) != 0)
-			return scn_fail(c, "%s", e);
+		struct dw_error e;
+		if (scn_parse_scale(w[1], &s->scale, &e) != 0)
+			return scn_fail_as(c, e.status, "%s", e.text);
 		snprintf(s->scale_text, sizeof s->scale_text, "%.31s", w[1]);
 		seen->scale = c->line;
 	} else if (strcmp(kw, "wall") == 0) {
@@ -327,10 +325,10 @@ static int scn_timed(struct scn_ctx *c, struct scn_seen *seen, char **w, int n, 
 			if (scn_resolve(c->path, w[3], st->arg, sizeof st->arg) != 0)
 				return scn_fail(c, "rule file name too long");
 			if (check_files) {
-				char e[400];
-				struct inject_rules *r = inject_rules_load(st->arg, e, sizeof e);
+				struct dw_error e;
+				struct inject_rules *r = inject_rules_load(st->arg, &e);
 				if (!r)
-					return scn_fail(c, "rules %s", e);
+					return scn_fail_as(c, e.status, "rules %s", e.text);
 				inject_rules_free(r);
 			}
 			st->action = SCN_INJECT_LOAD;
@@ -425,27 +423,26 @@ static int scn_timed(struct scn_ctx *c, struct scn_seen *seen, char **w, int n, 
 }
 
 int scn_parse(struct scn *s, const char *path, const char *text, size_t len, int check_files,
-	      char *err, size_t errcap)
+	      struct dw_error *err)
 {
 	memset(s, 0, sizeof *s);
-	if (errcap)
-		err[0] = '\0';
+	dw_error_clear(err);
 	snprintf(s->file, sizeof s->file, "%s", path);
 	snprintf(s->wall, sizeof s->wall, "none");
 	s->scale = 1;
 	snprintf(s->scale_text, sizeof s->scale_text, "1s=1s");
-	struct scn_ctx c = {.s = s, .path = path, .line = 0, .err = err, .errcap = errcap};
+	struct scn_ctx c = {.s = s, .path = path, .line = 0, .err = err};
 	struct scn_seen seen;
 	memset(&seen, 0, sizeof seen);
 	if (len > SCN_FILE_MAX)
-		return scn_fail(&c, "file too large (over %d bytes)", SCN_FILE_MAX);
+		return scn_fail_as(&c, DW_E_TOO_LARGE, "file too large (over %d bytes)", SCN_FILE_MAX);
 	size_t pos = 0;
 	for (int line = 1; pos < len; line++) {
 		c.line = line;
 		const char *nl = memchr(text + pos, '\n', len - pos);
 		size_t ll = nl ? (size_t)(nl - (text + pos)) : len - pos;
 		if (ll >= SCN_LINE_MAX)
-			return scn_fail(&c, "line too long (at most %d bytes)", SCN_LINE_MAX - 1);
+			return scn_fail_as(&c, DW_E_TOO_LARGE, "line too long (at most %d bytes)", SCN_LINE_MAX - 1);
 		char buf[SCN_LINE_MAX];
 		memcpy(buf, text + pos, ll);
 		buf[ll] = '\0';
@@ -489,20 +486,16 @@ int scn_parse(struct scn *s, const char *path, const char *text, size_t len, int
 	return 0;
 }
 
-int scn_load(struct scn *s, const char *path, char *err, size_t errcap)
+int scn_load(struct scn *s, const char *path, struct dw_error *err)
 {
 	FILE *f = fopen(path, "re");
-	if (!f) {
-		snprintf(err, errcap, "%s: %s", path, strerror(errno));
-		return -1;
-	}
+	if (!f)
+		return dw_error_errno(err, "%s", path);
 	static char buf[SCN_FILE_MAX + 1];
 	size_t n = fread(buf, 1, sizeof buf, f);
 	int bad = ferror(f);
 	fclose(f);
-	if (bad) {
-		snprintf(err, errcap, "%s: read error", path);
-		return -1;
-	}
-	return scn_parse(s, path, buf, n, 1, err, errcap);
+	if (bad)
+		return dw_error_set(err, DW_E_IO, "%s: read error", path);
+	return scn_parse(s, path, buf, n, 1, err);
 }

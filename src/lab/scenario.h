@@ -24,6 +24,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util/error.h"
+
 #define SCN_STEPS_MAX 256       /* timed lines per file */
 #define SCN_LINE_MAX 512        /* bytes per line, newline included */
 #define SCN_FILE_MAX (256 * 1024)
@@ -74,25 +76,28 @@ const char *scn_action_name(int action);
 /*
  * Parse TEXT (LEN bytes) as the scenario file PATH (PATH names it in
  * messages and anchors relative rule file names). Fills S. Returns 0, or -1
- * with "PATH:LINE: reason" (or "PATH: reason") in ERR. CHECK_FILES: also
+ * with "PATH:LINE: reason" (or "PATH: reason") in ERR, status DW_E_SYNTAX
+ * (DW_E_TOO_LARGE for a file or line over the bounds). CHECK_FILES: also
  * read every rule file an `inject load` names and check it with the
- * injector's parser (errors then read "PATH:LINE: rules FILE:N: reason").
+ * injector's parser (errors then read "PATH:LINE: rules FILE:N: reason",
+ * with the rule parser's status).
  */
-int scn_parse(struct scn *s, const char *path, const char *text, size_t len, int check_files,
-	      char *err, size_t errcap);
+DW_MUST_CHECK int scn_parse(struct scn *s, const char *path, const char *text, size_t len,
+			    int check_files, struct dw_error *err);
 
 /* Read PATH and scn_parse it, checking the rule files. */
-int scn_load(struct scn *s, const char *path, char *err, size_t errcap);
+DW_MUST_CHECK int scn_load(struct scn *s, const char *path, struct dw_error *err);
 
 /* "1s=1min", "2s=1min", "1s=30s", "500ms=1s", "1s=1h": scenario seconds per
- * real second into *OUT. Returns 0 or -1 with the reason in ERR. */
-int scn_parse_scale(const char *spec, double *out, char *err, size_t errcap);
+ * real second into *OUT. Returns 0 or -1 with the reason in ERR
+ * (DW_E_SYNTAX, or DW_E_INVALID out of range). */
+DW_MUST_CHECK int scn_parse_scale(const char *spec, double *out, struct dw_error *err);
 
 /* "15:15" or "15:15:30" as seconds since midnight into *OUT; 0 or -1. */
-int scn_parse_clock(const char *s, long *out);
+DW_MUST_CHECK int scn_parse_clock(const char *s, long *out);
 
 /* 0, 1, 2 for com, net, org (the TLDs a scenario may hijack), -1 otherwise. */
-int scn_tld_index(const char *tld);
+DW_MUST_CHECK int scn_tld_index(const char *tld);
 
 /* Seconds since midnight as "HH:MM:SS" into BUF. */
 void scn_format_clock(long clock_s, char *buf, size_t cap);

@@ -121,36 +121,33 @@ struct srv_out {
 	char tmp[4096];
 };
 
-static int srv_open(struct srv_out *o, const char *path, char *err, size_t errcap)
+static int srv_open(struct srv_out *o, const char *path, struct dw_error *err)
 {
 	snprintf(o->path, sizeof o->path, "%s", path);
 	snprintf(o->tmp, sizeof o->tmp, "%s.tmp", path);
 	o->f = fopen(o->tmp, "we");
-	if (!o->f) {
-		snprintf(err, errcap, "write %s: %s", o->tmp, strerror(errno));
-		return -1;
-	}
+	if (!o->f)
+		return dw_error_errno(err, "write %s", o->tmp);
 	return 0;
 }
 
-/* Close and rename into place: a reader sees the whole file or none. */
-static int srv_close(struct srv_out *o, char *err, size_t errcap)
+/* Close and rename into place: a reader sees the whole file or none.
+ * FAILED: the writer already saw a write fail. */
+static int srv_close(struct srv_out *o, int failed, struct dw_error *err)
 {
-	int bad = ferror(o->f);
+	int bad = failed || ferror(o->f);
 	if (fclose(o->f) != 0 || bad || rename(o->tmp, o->path) != 0) {
-		snprintf(err, errcap, "write %s: %s", o->path, strerror(errno ? errno : EIO));
+		dw_error_set(err, DW_E_IO, "write %s: %s", o->path, strerror(errno ? errno : EIO));
 		unlink(o->tmp);
 		return -1;
 	}
 	return 0;
 }
 
-static int srv_mkdir(const char *path, char *err, size_t errcap)
+static int srv_mkdir(const char *path, struct dw_error *err)
 {
-	if (mkdir(path, 0755) != 0 && errno != EEXIST) {
-		snprintf(err, errcap, "mkdir %s: %s", path, strerror(errno));
-		return -1;
-	}
+	if (mkdir(path, 0755) != 0 && errno != EEXIST)
+		return dw_error_errno(err, "mkdir %s", path);
 	return 0;
 }
 
@@ -162,6 +159,14 @@ static const char *srv_tld_server(int tld)
 	return "0.0.0.0";
 }
 
+/* The root server's address (the table has one; "0.0.0.0" were it gone,
+ * as for a TLD above). */
+static const char *srv_root_addr(void)
+{
+	int i = lab_server_find("root");
+	return i >= 0 ? lab_servers[i].addr : "0.0.0.0";
+}
+
 static void srv_soa(FILE *f, const char *origin, const char *mname)
 {
 	fprintf(f, "$ORIGIN %s\n$TTL 86400\n", origin);
@@ -169,39 +174,39 @@ static void srv_soa(FILE *f, const char *origin, const char *mname)
 		strcmp(origin, ".") == 0 ? "" : origin);
 }
 
-static int srv_write_root(const char *dir, char *err, size_t errcap)
+static int srv_write_root(const char *dir, struct dw_error *err)
 {
 	char path[4096];
 	struct srv_out o;
 	snprintf(path, sizeof path, "%s/zones/root.zone", dir);
-	if (srv_open(&o, path, err, errcap) != 0)
+	if (srv_open(&o, path, err) != 0)
 		return -1;
 	srv_soa(o.f, ".", "a.root-servers.net.");
 	fprintf(o.f, "@\tIN\tNS\ta.root-servers.net.\n");
-	fprintf(o.f, "a.root-servers.net.\t3600000\tIN\tA\t%s\n", lab_servers[lab_server_find("root")].addr);
+	fprintf(o.f, "a.root-servers.net.\t3600000\tIN\tA\t%s\n", srv_root_addr());
 	for (int t = 0; t < LAB_TLD_COUNT; t++) {
 		/* RFC 1034 4.2.1: a delegation is NS records at the cut plus glue. */
 		fprintf(o.f, "%s.\t172800\tIN\tNS\ta.nic.%s.\n", lab_tld_names[t], lab_tld_names[t]);
 		fprintf(o.f, "a.nic.%s.\t172800\tIN\tA\t%s\n", lab_tld_names[t], srv_tld_server(t));
 	}
-	return srv_close(&o, err, errcap);
+	return srv_close(&o, 0, err);
 }
 
-static int srv_write_tld(const char *dir, const struct lab_pop *pop, int t, char *err, size_t errcap)
+static int srv_write_tld(const char *dir, const struct lab_pop *pop, int t, struct dw_error *err)
 {
 	char path[4096], origin[16], mname[32];
 	struct srv_out o;
 	snprintf(path, sizeof path, "%s/zones/%s.zone", dir, lab_tld_names[t]);
 	snprintf(origin, sizeof origin, "%s.", lab_tld_names[t]);
 	snprintf(mname, sizeof mname, "a.nic.%s.", lab_tld_names[t]);
-	if (srv_open(&o, path, err, errcap) != 0)
+	if (srv_open(&o, path, err) != 0)
 		return -1;
 	srv_soa(o.f, origin, mname);
 	fprintf(o.f, "@\tIN\tNS\t%s\n", mname);
 	fprintf(o.f, "a.nic\t172800\tIN\tA\t%s\n", srv_tld_server(t));
 	if (t == LAB_TLD_NET) /* the root server's own name lives under net */
 		fprintf(o.f, "a.root-servers\t3600000\tIN\tA\t%s\n",
-			lab_servers[lab_server_find("root")].addr);
+			srv_root_addr());
 	for (size_t z = 0; z < pop->nzones; z++) {
 		const struct lab_pop_zone *pz = &pop->zones[z];
 		if (pz->tld != t)
@@ -211,20 +216,20 @@ static int srv_write_tld(const char *dir, const struct lab_pop *pop, int t, char
 		fprintf(o.f, "ns.%s\t172800\tIN\tA\t%u.%u.%u.%u\n", pz->name, a >> 24,
 			(a >> 16) & 0xff, (a >> 8) & 0xff, a & 0xff);
 	}
-	return srv_close(&o, err, errcap);
+	return srv_close(&o, 0, err);
 }
 
 static int srv_write_nsd(const char *dir, size_t i, const struct lab_pop *pop, const char *fault,
-			 char *err, size_t errcap)
+			 struct dw_error *err)
 {
 	const struct lab_server_def *s = &lab_servers[i];
 	char sd[1024], path[4096];
 	snprintf(sd, sizeof sd, "%s/srv/%s", dir, s->id);
-	if (srv_mkdir(sd, err, errcap) != 0)
+	if (srv_mkdir(sd, err) != 0)
 		return -1;
 	snprintf(path, sizeof path, "%s/nsd.conf", sd);
 	struct srv_out o;
-	if (srv_open(&o, path, err, errcap) != 0)
+	if (srv_open(&o, path, err) != 0)
 		return -1;
 	int faulty = fault && strcmp(fault, s->id) == 0;
 	/* nsd.conf(5). One process per address; every file it writes stays in
@@ -259,19 +264,19 @@ static int srv_write_nsd(const char *dir, size_t i, const struct lab_pop *pop, c
 				fprintf(o.f, "zone:\n  name: \"%s\"\n  zonefile: \"%szone\"\n",
 					pop->zones[z].name, pop->zones[z].name);
 	}
-	return srv_close(&o, err, errcap);
+	return srv_close(&o, 0, err);
 }
 
-static int srv_write_unbound(const char *dir, size_t i, int validate, char *err, size_t errcap)
+static int srv_write_unbound(const char *dir, size_t i, int validate, struct dw_error *err)
 {
 	const struct lab_server_def *s = &lab_servers[i];
 	char sd[1024], path[4096];
 	snprintf(sd, sizeof sd, "%s/srv/%s", dir, s->id);
-	if (srv_mkdir(sd, err, errcap) != 0)
+	if (srv_mkdir(sd, err) != 0)
 		return -1;
 	snprintf(path, sizeof path, "%s/unbound.conf", sd);
 	struct srv_out o;
-	if (srv_open(&o, path, err, errcap) != 0)
+	if (srv_open(&o, path, err) != 0)
 		return -1;
 	const char *out = s->host == LAB_ISP ? SRV_ISP_OUTGOING : s->addr;
 	/* unbound.conf(5). A plain iterator (no validator) with the lab's root
@@ -300,56 +305,56 @@ static int srv_write_unbound(const char *dir, size_t i, int validate, char *err,
 		fprintf(o.f, "server:\n  module-config: \"validator iterator\"\n"
 			     "  trust-anchor-file: \"%s/" LAB_TRUST_ANCHOR "\"\n"
 			     "  val-log-level: 2\n  ede: yes\n", dir);
-	return srv_close(&o, err, errcap);
+	return srv_close(&o, 0, err);
 }
 
 int lab_servers_write(const char *dir, const struct lab_pop *pop, const char *fault_nsd,
-		      int validate, char *err, size_t errcap)
+		      int validate, struct dw_error *err)
 {
 	char path[4096];
 	snprintf(path, sizeof path, "%s/zones", dir);
-	if (srv_mkdir(path, err, errcap) != 0)
+	if (srv_mkdir(path, err) != 0)
 		return -1;
 	snprintf(path, sizeof path, "%s/srv", dir);
-	if (srv_mkdir(path, err, errcap) != 0)
+	if (srv_mkdir(path, err) != 0)
 		return -1;
-	if (srv_write_root(dir, err, errcap) != 0)
+	if (srv_write_root(dir, err) != 0)
 		return -1;
 	for (int t = 0; t < LAB_TLD_COUNT; t++)
-		if (srv_write_tld(dir, pop, t, err, errcap) != 0)
+		if (srv_write_tld(dir, pop, t, err) != 0)
 			return -1;
 	for (size_t z = 0; z < pop->nzones; z++) {
 		struct srv_out o;
 		snprintf(path, sizeof path, "%s/zones/%szone", dir, pop->zones[z].name);
-		if (srv_open(&o, path, err, errcap) != 0)
+		if (srv_open(&o, path, err) != 0)
 			return -1;
-		lab_pop_write_zone(pop, z, o.f);
-		if (srv_close(&o, err, errcap) != 0)
+		int bad = lab_pop_write_zone(pop, z, o.f) != 0;
+		if (srv_close(&o, bad, err) != 0)
 			return -1;
 	}
 	for (size_t i = 0; i < lab_nservers; i++) {
 		int r = 0;
 		if (lab_servers[i].kind == LAB_SRV_NSD)
-			r = srv_write_nsd(dir, i, pop, fault_nsd, err, errcap);
+			r = srv_write_nsd(dir, i, pop, fault_nsd, err);
 		else if (lab_servers[i].kind == LAB_SRV_UNBOUND)
-			r = srv_write_unbound(dir, i, validate, err, errcap);
+			r = srv_write_unbound(dir, i, validate, err);
 		if (r != 0)
 			return -1;
 	}
 	struct srv_out o;
 	snprintf(path, sizeof path, "%s/root.hints", dir);
-	if (srv_open(&o, path, err, errcap) != 0)
+	if (srv_open(&o, path, err) != 0)
 		return -1;
 	fprintf(o.f, ".\t3600000\tIN\tNS\ta.root-servers.net.\n"
 		     "a.root-servers.net.\t3600000\tIN\tA\t%s\n",
-		lab_servers[lab_server_find("root")].addr);
-	if (srv_close(&o, err, errcap) != 0)
+		srv_root_addr());
+	if (srv_close(&o, 0, err) != 0)
 		return -1;
 	snprintf(path, sizeof path, "%s/answers.tsv", dir);
-	if (srv_open(&o, path, err, errcap) != 0)
+	if (srv_open(&o, path, err) != 0)
 		return -1;
-	lab_pop_write_key(pop, o.f);
-	return srv_close(&o, err, errcap);
+	int bad = lab_pop_write_key(pop, o.f) != 0;
+	return srv_close(&o, bad, err);
 }
 
 /* ---- starting and readiness ------------------------------------------------ */
@@ -362,7 +367,7 @@ static long long srv_now_ms(void)
 }
 
 int lab_servers_start(const char *lab, const char *dir, pid_t *pids, int timeout_ms,
-		      volatile sig_atomic_t *stop, char *err, size_t errcap)
+		      volatile sig_atomic_t *stop, struct dw_error *err)
 {
 	struct lab_check pr[64];
 	static char qnames[64][128];
@@ -395,12 +400,9 @@ int lab_servers_start(const char *lab, const char *dir, pid_t *pids, int timeout
 			argv[3] = conf;
 			argv[4] = NULL;
 		}
-		char e[512];
-		pid_t pid = lab_proc_spawn(ns, argv, log, e, sizeof e);
-		if (pid < 0) {
-			snprintf(err, errcap, "%s server %s: %s", argv[0], s->id, e);
-			return -1;
-		}
+		pid_t pid = lab_proc_spawn(ns, argv, log, err);
+		if (pid < 0)
+			return dw_error_prefix(err, "%s server %s", argv[0], s->id);
 		pids[i] = pid;
 		pr[n] = (struct lab_check){.ns = NULL, .addr = srv_addr(s->addr),
 					   .qname = lab_server_check_name(dir, (int)i, qnames[n],
@@ -425,10 +427,10 @@ int lab_servers_start(const char *lab, const char *dir, pid_t *pids, int timeout
 				const struct lab_server_def *s = &lab_servers[i];
 				snprintf(sd, sizeof sd, "%s/srv/%s/log", dir, s->id);
 				lab_proc_log_reason(sd, line, sizeof line);
-				snprintf(err, errcap, "%s for %s (%s) exited with status %d: %s",
-					 s->kind == LAB_SRV_NSD ? "nsd" : "unbound", s->id, s->addr,
-					 WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st),
-					 line[0] ? line : "(empty log)");
+				dw_error_set(err, DW_E_TOOL, "%s for %s (%s) exited with status %d: %s",
+					     s->kind == LAB_SRV_NSD ? "nsd" : "unbound", s->id, s->addr,
+					     WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st),
+					     line[0] ? line : "(empty log)");
 				pids[i] = 0;
 				goto out;
 			}
@@ -438,7 +440,7 @@ int lab_servers_start(const char *lab, const char *dir, pid_t *pids, int timeout
 			break;
 		}
 		if (stop && *stop) {
-			snprintf(err, errcap, "interrupted while waiting for the servers");
+			dw_error_set(err, DW_E_INTERRUPTED, "interrupted while waiting for the servers");
 			break;
 		}
 		if (srv_now_ms() > deadline) {
@@ -448,9 +450,9 @@ int lab_servers_start(const char *lab, const char *dir, pid_t *pids, int timeout
 					char sd[4096], line[400];
 					snprintf(sd, sizeof sd, "%s/srv/%s/log", dir, s->id);
 					lab_proc_log_reason(sd, line, sizeof line);
-					snprintf(err, errcap, "%s %s (%s) did not answer within %d ms: %s",
-						 s->kind == LAB_SRV_NSD ? "nsd" : "unbound", s->id, s->addr,
-						 timeout_ms, line[0] ? line : "(empty log)");
+					dw_error_set(err, DW_E_TOOL, "%s %s (%s) did not answer within %d ms: %s",
+						     s->kind == LAB_SRV_NSD ? "nsd" : "unbound", s->id,
+						     s->addr, timeout_ms, line[0] ? line : "(empty log)");
 					break;
 				}
 			break;

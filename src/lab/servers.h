@@ -15,6 +15,7 @@
 #include <sys/types.h>
 
 #include "lab/population.h"
+#include "util/error.h"
 
 enum lab_srv_kind { LAB_SRV_NSD, LAB_SRV_UNBOUND, LAB_SRV_NONE };
 
@@ -33,7 +34,7 @@ extern const struct lab_server_def lab_servers[];
 extern const size_t lab_nservers;
 
 /* Index of server ID, or -1. */
-int lab_server_find(const char *id);
+DW_MUST_CHECK int lab_server_find(const char *id);
 
 /* Population parameters with every TLD's authoritative addresses filled in
  * from the server table. */
@@ -44,10 +45,11 @@ void lab_servers_pop_params(struct lab_pop_params *p);
  * each server's config, root.hints, and answers.tsv (atomically). FAULT_NSD
  * names a server whose nsd is given an address it cannot bind (testing the
  * rollback), or NULL. VALIDATE makes both unbounds validate with the lab's
- * trust anchor (lab_sign_zones writes it). Returns 0 or -1 with a line in ERR.
+ * trust anchor (lab_sign_zones writes it). Returns 0 or -1 with "mkdir PATH:
+ * reason" or "write PATH: reason" in ERR.
  */
-int lab_servers_write(const char *dir, const struct lab_pop *pop, const char *fault_nsd,
-		      int validate, char *err, size_t errcap);
+DW_MUST_CHECK int lab_servers_write(const char *dir, const struct lab_pop *pop,
+				    const char *fault_nsd, int validate, struct dw_error *err);
 
 /*
  * Start every server of lab LAB at once (daemons in their hosts'
@@ -55,10 +57,11 @@ int lab_servers_write(const char *dir, const struct lab_pop *pop, const char *fa
  * one pid per server table entry (0 for none) and is filled as servers
  * start, so a caller can kill what started even after a failure. Stops
  * early when *STOP becomes non-zero (a signal handler's flag). Returns 0,
- * or -1 with a line in ERR naming the server and its log line.
+ * or -1 with a line in ERR naming the server and its log line (DW_E_TOOL),
+ * DW_E_INTERRUPTED when stopped.
  */
-int lab_servers_start(const char *lab, const char *dir, pid_t *pids, int timeout_ms,
-		      volatile sig_atomic_t *stop, char *err, size_t errcap);
+DW_MUST_CHECK int lab_servers_start(const char *lab, const char *dir, pid_t *pids, int timeout_ms,
+				    volatile sig_atomic_t *stop, struct dw_error *err);
 
 /* The name (SOA) a live check of server I asks for: a zone it serves (read
  * from its config under DIR), or "." for a resolver. BUF holds the result

@@ -125,7 +125,7 @@ done:
 }
 
 /* Sign Z[0..N) in SIGN_WORKERS children, worker w taking every w-th zone. */
-static int sign_batch(const char *dir, const struct sign_zone *z, size_t n, char *err, size_t errcap)
+static int sign_batch(const char *dir, const struct sign_zone *z, size_t n, struct dw_error *err)
 {
 	pid_t pid[SIGN_WORKERS];
 	int nw = n < SIGN_WORKERS ? (int)n : SIGN_WORKERS;
@@ -133,9 +133,10 @@ static int sign_batch(const char *dir, const struct sign_zone *z, size_t n, char
 	for (int w = 0; w < nw; w++) {
 		pid[w] = fork();
 		if (pid[w] < 0) {
-			snprintf(err, errcap, "fork: %s", strerror(errno));
+			dw_error_errno(err, "fork");
 			for (int k = 0; k < w; k++)
-				waitpid(pid[k], NULL, 0);
+				while (waitpid(pid[k], NULL, 0) < 0 && errno == EINTR)
+					;
 			return -1;
 		}
 		if (pid[w] == 0) {
@@ -155,20 +156,18 @@ static int sign_batch(const char *dir, const struct sign_zone *z, size_t n, char
 			failed = 1;
 	}
 	if (failed)
-		snprintf(err, errcap, "signing zones failed (see the message above)");
-	return failed ? -1 : 0;
+		return dw_error_set(err, DW_E_TOOL, "signing zones failed (see the message above)");
+	return 0;
 }
 
 /* Append the DS of every zone in CHILDREN whose parent is PARENT to the zone
  * file PARENT_FILE (RFC 4035 5: the DS sits in the parent, at the cut). */
 static int sign_add_ds(const char *dir, const struct sign_zone *children, size_t n,
-		       const char *parent, const char *parent_file, char *err, size_t errcap)
+		       const char *parent, const char *parent_file, struct dw_error *err)
 {
 	FILE *out = fopen(parent_file, "ae");
-	if (!out) {
-		snprintf(err, errcap, "open %s: %s", parent_file, strerror(errno));
-		return -1;
-	}
+	if (!out)
+		return dw_error_errno(err, "open %s", parent_file);
 	for (size_t i = 0; i < n; i++) {
 		const char *dot = strchr(children[i].origin, '.');
 		const char *p = dot && dot[1] ? dot + 1 : ".";
@@ -178,7 +177,7 @@ static int sign_add_ds(const char *dir, const struct sign_zone *children, size_t
 		sign_ds_path(dir, children[i].origin, path, sizeof path);
 		FILE *in = fopen(path, "re");
 		if (!in) {
-			snprintf(err, errcap, "open %s: %s", path, strerror(errno));
+			dw_error_errno(err, "open %s", path);
 			fclose(out);
 			return -1;
 		}
@@ -187,49 +186,44 @@ static int sign_add_ds(const char *dir, const struct sign_zone *children, size_t
 		fclose(in);
 	}
 	int bad = ferror(out);
-	if (fclose(out) != 0 || bad) {
-		snprintf(err, errcap, "write %s: %s", parent_file, strerror(errno ? errno : EIO));
-		return -1;
-	}
+	if (fclose(out) != 0 || bad)
+		return dw_error_set(err, DW_E_IO, "write %s: %s", parent_file,
+				    strerror(errno ? errno : EIO));
 	return 0;
 }
 
-int lab_sign_zones(const char *dir, const struct lab_pop *pop, char *err, size_t errcap)
+int lab_sign_zones(const char *dir, const struct lab_pop *pop, struct dw_error *err)
 {
 	char keys[512];
 	snprintf(keys, sizeof keys, "%s/keys", dir);
-	if (mkdir(keys, 0700) != 0 && errno != EEXIST) {
-		snprintf(err, errcap, "mkdir %s: %s", keys, strerror(errno));
-		return -1;
-	}
+	if (mkdir(keys, 0700) != 0 && errno != EEXIST)
+		return dw_error_errno(err, "mkdir %s", keys);
 	struct sign_zone *z = calloc(pop->nzones + 1, sizeof *z);
 	struct sign_zone tld[LAB_TLD_COUNT], root;
-	if (!z) {
-		snprintf(err, errcap, "out of memory");
-		return -1;
-	}
+	if (!z)
+		return dw_error_set(err, DW_E_NOMEM, "out of memory");
 	int rc = -1;
 	/* 1. the generated zones, bottom of the tree */
 	for (size_t i = 0; i < pop->nzones; i++) {
 		snprintf(z[i].origin, sizeof z[i].origin, "%s", pop->zones[i].name);
 		snprintf(z[i].file, sizeof z[i].file, "%s/zones/%.62szone", dir, pop->zones[i].name);
 	}
-	if (sign_batch(dir, z, pop->nzones, err, errcap) != 0)
+	if (sign_batch(dir, z, pop->nzones, err) != 0)
 		goto out;
 	/* 2. the TLDs, each with its children's DS */
 	for (int t = 0; t < LAB_TLD_COUNT; t++) {
 		snprintf(tld[t].origin, sizeof tld[t].origin, "%s.", lab_tld_names[t]);
 		snprintf(tld[t].file, sizeof tld[t].file, "%s/zones/%s.zone", dir, lab_tld_names[t]);
-		if (sign_add_ds(dir, z, pop->nzones, tld[t].origin, tld[t].file, err, errcap) != 0)
+		if (sign_add_ds(dir, z, pop->nzones, tld[t].origin, tld[t].file, err) != 0)
 			goto out;
 	}
-	if (sign_batch(dir, tld, LAB_TLD_COUNT, err, errcap) != 0)
+	if (sign_batch(dir, tld, LAB_TLD_COUNT, err) != 0)
 		goto out;
 	/* 3. the root, with the TLDs' DS */
 	snprintf(root.origin, sizeof root.origin, ".");
 	snprintf(root.file, sizeof root.file, "%s/zones/root.zone", dir);
-	if (sign_add_ds(dir, tld, LAB_TLD_COUNT, ".", root.file, err, errcap) != 0 ||
-	    sign_batch(dir, &root, 1, err, errcap) != 0)
+	if (sign_add_ds(dir, tld, LAB_TLD_COUNT, ".", root.file, err) != 0 ||
+	    sign_batch(dir, &root, 1, err) != 0)
 		goto out;
 	/* 4. the trust anchor: the root's DS, as unbound's trust-anchor-file
 	 * reads it (unbound.conf(5)) */
@@ -237,7 +231,7 @@ int lab_sign_zones(const char *dir, const struct lab_pop *pop, char *err, size_t
 	sign_ds_path(dir, ".", from, sizeof from);
 	snprintf(to, sizeof to, "%s/%s", dir, LAB_TRUST_ANCHOR);
 	if (rename(from, to) != 0) {
-		snprintf(err, errcap, "rename %s: %s", from, strerror(errno));
+		dw_error_errno(err, "rename %s", from);
 		goto out;
 	}
 	rc = 0;

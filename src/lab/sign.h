@@ -14,6 +14,7 @@
 #include <stddef.h>
 
 #include "lab/population.h"
+#include "util/error.h"
 
 /* File name of the trust anchor under the lab's state directory. */
 #define LAB_TRUST_ANCHOR "trust-anchor.ds"
@@ -21,8 +22,9 @@
 /*
  * Sign the zone files under DIR/zones in place (each zone's DS in DIR/keys;
  * private keys are not kept) and write DIR/trust-anchor.ds. Signs in two
- * worker processes. Returns 0, or -1 with one line in ERR.
+ * worker processes (whose own messages go to stderr). Returns 0, or -1 with
+ * one line in ERR.
  */
-int lab_sign_zones(const char *dir, const struct lab_pop *pop, char *err, size_t errcap);
+DW_MUST_CHECK int lab_sign_zones(const char *dir, const struct lab_pop *pop, struct dw_error *err);
 
 #endif

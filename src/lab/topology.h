@@ -12,6 +12,8 @@
 
 #include <stddef.h>
 
+#include "util/error.h"
+
 enum lab_host_id {
 	LAB_CLIENT, LAB_ISP, LAB_CN, LAB_BORDER, LAB_TRANSIT, LAB_OUTSIDE, LAB_REMOTE,
 	LAB_VPNCLIENT,
@@ -57,7 +59,7 @@ extern const size_t lab_ntunnels;
 #define LAB_LONGHAUL_LINK 3
 
 /* Host id by name ("client", ...), or -1. */
-int lab_host_find(const char *name);
+DW_MUST_CHECK int lab_host_find(const char *name);
 
 /* "dw-NAME-HOST" into BUF. */
 void lab_host_ns(const char *lab, int host, char *buf, size_t cap);
@@ -72,12 +74,13 @@ void lab_ifname(const char *lab, const char *suffix, char *buf, size_t cap);
  * made a mount point (see netns.h). Returns 0, or -1 with
  * one line in ERR; the caller tears down on failure.
  */
-int lab_topology_build(const char *lab, const char *dir, const char *const extra_lo[LAB_NHOSTS],
-		       int *made_netns_dir, char *err, size_t errcap);
+DW_MUST_CHECK int lab_topology_build(const char *lab, const char *dir,
+				     const char *const extra_lo[LAB_NHOSTS], int *made_netns_dir,
+				     struct dw_error *err);
 
 /* Delete every namespace of lab LAB (processes must be gone first). Returns
  * the number of namespaces deleted, or -1 with a line in ERR. */
-int lab_topology_teardown(const char *lab, char *err, size_t errcap);
+DW_MUST_CHECK int lab_topology_teardown(const char *lab, struct dw_error *err);
 
 /* Number of namespaces of lab LAB that exist. */
 int lab_topology_count(const char *lab);

@@ -27,15 +27,15 @@ static uint64_t mono_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-static int capture_socket(char *err, size_t errcap)
+static int capture_socket(struct dw_error *err)
 {
 	int fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
-		snprintf(err, errcap, "AF_PACKET socket: %s%s", strerror(errno),
-			 errno == EPERM ? " (needs root or CAP_NET_RAW)" : "");
-		return -1;
+		int e = errno;
+		return dw_error_set(err, DW_E_SYSTEM, "AF_PACKET socket: %s%s", strerror(e),
+				    e == EPERM ? " (needs root or CAP_NET_RAW)" : "");
 	}
-	if (net_filter_attach(fd, DLT_RAW, "icmp or icmp6 or udp src port 53", err, errcap)) {
+	if (net_filter_attach(fd, DLT_RAW, "icmp or icmp6 or udp src port 53", err)) {
 		close(fd);
 		return -1;
 	}
@@ -43,7 +43,7 @@ static int capture_socket(char *err, size_t errcap)
 	struct sockaddr_ll sll = {.sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL)};
 	if (setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof one) ||
 	    bind(fd, (struct sockaddr *)&sll, sizeof sll)) {
-		snprintf(err, errcap, "capture socket: %s", strerror(errno));
+		dw_error_errno(err, "capture socket");
 		close(fd);
 		return -1;
 	}
@@ -226,17 +226,15 @@ void locate_judge(struct locate_report *rep)
 	}
 }
 
-int locate_run(const struct locate_config *cfg, struct locate_report *rep, char *err,
-	       size_t errcap)
+int locate_run(const struct locate_config *cfg, struct locate_report *rep, struct dw_error *err)
 {
 	memset(rep, 0, sizeof *rep);
 	rep->max_ttl = cfg->max_ttl;
 	if (cfg->max_ttl < 1 || cfg->max_ttl > LOCATE_TTL_MAX || cfg->probes < 1 ||
-	    cfg->probes > 16) {
-		snprintf(err, errcap, "TTLs 1 to %d and 1 to 16 probes per TTL", LOCATE_TTL_MAX);
-		return -1;
-	}
-	int cap = capture_socket(err, errcap);
+	    cfg->probes > 16)
+		return dw_error_set(err, DW_E_INVALID, "TTLs 1 to %d and 1 to 16 probes per TTL",
+				    LOCATE_TTL_MAX);
+	int cap = capture_socket(err);
 	if (cap < 0)
 		return -1;
 	int fd = socket(cfg->family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -256,9 +254,9 @@ int locate_run(const struct locate_config *cfg, struct locate_report *rep, char 
 		tl = sizeof *a;
 	}
 	/* Replies are read from the capture; this socket only holds the port. */
-	if (fd < 0 || net_filter_drop_all(fd, err, errcap) ||
+	if (fd < 0 || net_filter_drop_all(fd, err) ||
 	    connect(fd, (struct sockaddr *)&to, tl) || getsockname(fd, (struct sockaddr *)&me, &ml)) {
-		snprintf(err, errcap, "UDP socket: %s", strerror(errno));
+		dw_error_errno(err, "UDP socket");
 		if (fd >= 0)
 			close(fd);
 		close(cap);

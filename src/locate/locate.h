@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "util/error.h"
 #include "wire/name.h"
 
 #define LOCATE_TTL_MAX 64
@@ -67,9 +68,11 @@ struct locate_report {
 	bool untrusted;        /* some group mirrors TTLs (its first TTL is not a hop) */
 };
 
-/* Run the probes (in the current network namespace). 0 or -1 with ERR. */
-int locate_run(const struct locate_config *cfg, struct locate_report *rep, char *err,
-	       size_t errcap);
+/* Run the probes (in the current network namespace). 0, or -1 with ERR
+ * (DW_E_INVALID for a config out of range, else a system call's
+ * "what: reason"). */
+DW_MUST_CHECK int locate_run(const struct locate_config *cfg, struct locate_report *rep,
+			     struct dw_error *err);
 
 /* Judge the groups (mirroring, hop) from the raw observations; locate_run
  * calls it, tests call it on crafted reports. */

@@ -369,18 +369,6 @@ static uint64_t key_hash(const uint8_t *key, size_t len)
 	return h;
 }
 
-static void fail_msg(char *err, size_t errcap, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void fail_msg(char *err, size_t errcap, const char *fmt, ...)
-{
-	if (!err || !errcap)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errcap, fmt, ap);
-	va_end(ap);
-}
-
 /* --- query-type sets -------------------------------------------------------- */
 
 bool match_qtypes_has(const struct match_qtypes *qt, uint16_t qtype)
@@ -395,7 +383,7 @@ bool match_qtypes_has(const struct match_qtypes *qt, uint16_t qtype)
 	return false;
 }
 
-static int qtypes_add(struct match_qtypes *qt, uint16_t t, char *err, size_t errcap)
+static int qtypes_add(struct match_qtypes *qt, uint16_t t, struct dw_error *err)
 {
 	if (t < 256) {
 		qt->bits[t >> 6] |= (uint64_t)1 << (t & 63);
@@ -405,8 +393,7 @@ static int qtypes_add(struct match_qtypes *qt, uint16_t t, char *err, size_t err
 		if (qt->more[i] == t)
 			return 0;
 	if (qt->nmore >= 4) {
-		fail_msg(err, errcap, "more than 4 types above 255");
-		return -1;
+		return dw_error_set(err, DW_E_TOO_LARGE, "more than 4 types above 255");
 	}
 	/* Kept sorted, so equal sets are equal structs (deduplication). */
 	unsigned i = qt->nmore++;
@@ -418,12 +405,11 @@ static int qtypes_add(struct match_qtypes *qt, uint16_t t, char *err, size_t err
 	return 0;
 }
 
-int match_qtypes_parse(const char *text, struct match_qtypes *qt, char *err, size_t errcap)
+int match_qtypes_parse(const char *text, struct match_qtypes *qt, struct dw_error *err)
 {
 	memset(qt, 0, sizeof *qt);
 	if (!text || !*text) {
-		fail_msg(err, errcap, "empty type list");
-		return -1;
+		return dw_error_set(err, DW_E_BAD_TEXT, "empty type list");
 	}
 	const char *p = text;
 	for (;;) {
@@ -431,8 +417,8 @@ int match_qtypes_parse(const char *text, struct match_qtypes *qt, char *err, siz
 		size_t n = end ? (size_t)(end - p) : strlen(p);
 		char word[32];
 		if (n == 0 || n >= sizeof word) {
-			fail_msg(err, errcap, n ? "type name too long" : "empty type in list");
-			return -1;
+			return dw_error_set(err, DW_E_BAD_TEXT, "%s",
+					    n ? "type name too long" : "empty type in list");
 		}
 		memcpy(word, p, n);
 		word[n] = 0;
@@ -440,11 +426,10 @@ int match_qtypes_parse(const char *text, struct match_qtypes *qt, char *err, siz
 		if (strcmp(word, "*") == 0 || strcasecmp(word, "ANY") == 0) {
 			qt->all = true;
 		} else if (wire_type_from_name(word, &t)) {
-			if (qtypes_add(qt, t, err, errcap) != 0)
+			if (qtypes_add(qt, t, err) != 0)
 				return -1;
 		} else {
-			fail_msg(err, errcap, "unknown type \"%s\"", word);
-			return -1;
+			return dw_error_set(err, DW_E_BAD_TEXT, "unknown type \"%s\"", word);
 		}
 		if (!end)
 			break;
@@ -501,7 +486,7 @@ static uint32_t set_intern(struct match_set *s, const struct match_qtypes *in)
 	memset(&q, 0, sizeof q);
 	memcpy(q.bits, in->bits, sizeof q.bits);
 	for (unsigned i = 0; i < in->nmore && i < 4; i++)
-		(void)qtypes_add(&q, in->more[i], NULL, 0); /* at most 4: fits */
+		(void)qtypes_add(&q, in->more[i], NULL); /* at most 4: cannot fail */
 	if ((s->nsets + 1) * 2 > s->capsetidx && setidx_grow(s) != 0)
 		return NONE;
 	size_t i = set_hash(&q) & (s->capsetidx - 1);
@@ -567,7 +552,7 @@ size_t match_set_count(const struct match_set *s)
  * WIRE_NAME_MAX + 64 octets. 0 or -1 with ERR.
  */
 static int text_to_wire(const char *text, size_t n, uint8_t *out, size_t *len,
-			char *err, size_t errcap)
+			struct dw_error *err)
 {
 	size_t at = *len;
 	size_t i = 0;
@@ -576,24 +561,20 @@ static int text_to_wire(const char *text, size_t n, uint8_t *out, size_t *len,
 		while (j < n && text[j] != '.')
 			j++;
 		if (j == i) {
-			fail_msg(err, errcap, "empty label");
-			return -1;
+			return dw_error_set(err, DW_E_BAD_TEXT, "empty label");
 		}
 		if (j - i > WIRE_LABEL_MAX) {
-			fail_msg(err, errcap, "label over 63 octets");
-			return -1;
+			return dw_error_set(err, DW_E_LABEL_TOO_LONG, "label over 63 octets");
 		}
 		if (at + 1 + (j - i) + 1 > WIRE_NAME_MAX) {
-			fail_msg(err, errcap, "name over 255 octets");
-			return -1;
+			return dw_error_set(err, DW_E_NAME_TOO_LONG, "name over 255 octets");
 		}
 		out[at++] = (uint8_t)(j - i);
 		for (size_t k = i; k < j; k++)
 			out[at++] = lower((uint8_t)text[k]);
 		i = j + 1;
 		if (j + 1 == n) { /* "a." inside the text: trailing empty label */
-			fail_msg(err, errcap, "empty label");
-			return -1;
+			return dw_error_set(err, DW_E_BAD_TEXT, "empty label");
 		}
 	}
 	out[at++] = 0;
@@ -602,47 +583,40 @@ static int text_to_wire(const char *text, size_t n, uint8_t *out, size_t *len,
 }
 
 /* The bytes a pattern may hold, apart from its structure ('*' and '.'). */
-static int check_chars(const char *p, size_t n, char *err, size_t errcap)
+static int check_chars(const char *p, size_t n, struct dw_error *err)
 {
 	for (size_t i = 0; i < n; i++) {
 		uint8_t c = (uint8_t)p[i];
 		if (c == '*') {
-			fail_msg(err, errcap, "'*' only at the start or as *text*");
-			return -1;
+			return dw_error_set(err, DW_E_BAD_TEXT, "'*' only at the start or as *text*");
 		}
 		if (c == '\\') {
-			fail_msg(err, errcap, "escapes are not supported");
-			return -1;
+			return dw_error_set(err, DW_E_BAD_TEXT, "escapes are not supported");
 		}
 		if (c <= 0x20 || c == 0x7f) {
-			fail_msg(err, errcap, "bad character 0x%02x", c);
-			return -1;
+			return dw_error_set(err, DW_E_BAD_TEXT, "bad character 0x%02x", c);
 		}
 	}
 	return 0;
 }
 
 int match_set_add(struct match_set *s, const char *pattern, const struct match_qtypes *qt,
-		  uint32_t value, char *err, size_t errcap)
+		  uint32_t value, struct dw_error *err)
 {
 	if (!s || s->finished) {
-		fail_msg(err, errcap, "adding after match_set_finish");
-		return -1;
+		return dw_error_set(err, DW_E_STATE, "adding after match_set_finish");
 	}
 	if (!pattern || !*pattern) {
-		fail_msg(err, errcap, "empty pattern");
-		return -1;
+		return dw_error_set(err, DW_E_BAD_TEXT, "empty pattern");
 	}
 	size_t n = strlen(pattern);
 	if (n > 1024) {
-		fail_msg(err, errcap, "name over 255 octets");
-		return -1;
+		return dw_error_set(err, DW_E_NAME_TOO_LONG, "name over 255 octets");
 	}
 	if (pattern[n - 1] == '.' && n > 1) /* absolute form: the dot is ignored */
 		n--;
 	else if (n == 1 && pattern[0] == '.') {
-		fail_msg(err, errcap, "empty pattern");
-		return -1;
+		return dw_error_set(err, DW_E_BAD_TEXT, "empty pattern");
 	}
 
 	uint8_t key[WIRE_NAME_MAX + 64];
@@ -655,93 +629,81 @@ int match_set_add(struct match_set *s, const char *pattern, const struct match_q
 		kind = MATCH_SUBSTRING;
 		const char *body = p + 1;
 		size_t bl = n - 2;
-		if (check_chars(body, bl, err, errcap) != 0)
+		if (check_chars(body, bl, err) != 0)
 			return -1;
 		if (bl == 0) {
-			fail_msg(err, errcap, "empty substring");
-			return -1;
+			return dw_error_set(err, DW_E_BAD_TEXT, "empty substring");
 		}
 		if (bl > WIRE_NAME_MAX) {
-			fail_msg(err, errcap, "substring over 255 octets");
-			return -1;
+			return dw_error_set(err, DW_E_BAD_TEXT, "substring over 255 octets");
 		}
 		for (size_t i = 0; i + 1 < bl; i++)
 			if (body[i] == '.' && body[i + 1] == '.') {
-				fail_msg(err, errcap, "empty label");
-				return -1;
+				return dw_error_set(err, DW_E_BAD_TEXT, "empty label");
 			}
 		for (size_t i = 0; i < bl; i++)
 			key[i] = lower((uint8_t)body[i]);
 		klen = length = bl;
 	} else if (p[0] == '*' && p[1] == '.') {
 		kind = MATCH_SUBDOMAIN;
-		if (check_chars(p + 2, n - 2, err, errcap) != 0 ||
-		    text_to_wire(p + 2, n - 2, key, &klen, err, errcap) != 0)
+		if (check_chars(p + 2, n - 2, err) != 0 ||
+		    text_to_wire(p + 2, n - 2, key, &klen, err) != 0)
 			return -1;
 		if (klen == 1) { /* "*.." */
-			fail_msg(err, errcap, "empty label");
-			return -1;
+			return dw_error_set(err, DW_E_BAD_TEXT, "empty label");
 		}
 		if (klen + 2 > WIRE_NAME_MAX) { /* no name under it fits */
-			fail_msg(err, errcap, "name over 255 octets");
-			return -1;
+			return dw_error_set(err, DW_E_NAME_TOO_LONG, "name over 255 octets");
 		}
 		length = klen - 1; /* ".example.com" */
 	} else if (p[0] == '*') {
 		kind = MATCH_SUFFIX;
-		if (check_chars(p + 1, n - 1, err, errcap) != 0)
+		if (check_chars(p + 1, n - 1, err) != 0)
 			return -1;
 		const char *dot = memchr(p + 1, '.', n - 1);
 		plen = dot ? (size_t)(dot - (p + 1)) : n - 1;
 		if (plen > WIRE_LABEL_MAX) {
-			fail_msg(err, errcap, "label over 63 octets");
-			return -1;
+			return dw_error_set(err, DW_E_LABEL_TOO_LONG, "label over 63 octets");
 		}
 		for (size_t i = 0; i < plen; i++)
 			key[i] = lower((uint8_t)p[1 + i]);
 		klen = plen;
-		if (dot && text_to_wire(dot + 1, n - 2 - plen, key, &klen, err, errcap) != 0)
+		if (dot && text_to_wire(dot + 1, n - 2 - plen, key, &klen, err) != 0)
 			return -1;
 		if (dot && klen == plen + 1) { /* "*a.." */
-			fail_msg(err, errcap, "empty label");
-			return -1;
+			return dw_error_set(err, DW_E_BAD_TEXT, "empty label");
 		}
 		if (!dot)
 			key[klen++] = 0;
 		if (klen + 1 > WIRE_NAME_MAX) { /* P's label needs its length octet */
-			fail_msg(err, errcap, "name over 255 octets");
-			return -1;
+			return dw_error_set(err, DW_E_NAME_TOO_LONG, "name over 255 octets");
 		}
 		length = n - 1;
 	} else {
 		kind = MATCH_EXACT;
-		if (check_chars(p, n, err, errcap) != 0 ||
-		    text_to_wire(p, n, key, &klen, err, errcap) != 0)
+		if (check_chars(p, n, err) != 0 ||
+		    text_to_wire(p, n, key, &klen, err) != 0)
 			return -1;
 		length = klen - 2;
 	}
 
 	if (s->nrules >= UINT32_MAX - 1) {
-		fail_msg(err, errcap, "too many patterns");
-		return -1;
+		return dw_error_set(err, DW_E_TOO_LARGE, "too many patterns");
 	}
 	if (s->npool + klen > UINT32_MAX) {
-		fail_msg(err, errcap, "patterns too large");
-		return -1;
+		return dw_error_set(err, DW_E_TOO_LARGE, "patterns too large");
 	}
 	uint32_t qset = set_intern(s, qt);
 	if (qset == NONE || buf_grow(&s->rules_mem, (s->nrules + 1) * sizeof *s->rules) ||
 	    buf_grow(&s->pool_mem, s->npool + klen + 1)) {
-		fail_msg(err, errcap, "out of memory");
-		return -1;
+		return dw_error_set(err, DW_E_NOMEM, "out of memory");
 	}
 	s->rules = s->rules_mem.p;
 	s->pool = s->pool_mem.p;
 	if (qset != 0) {
 		const struct match_qtypes *q = &s->sets[qset];
 		if (!q->nmore && !(q->bits[0] | q->bits[1] | q->bits[2] | q->bits[3])) {
-			fail_msg(err, errcap, "empty query type set");
-			return -1;
+			return dw_error_set(err, DW_E_INVALID, "empty query type set");
 		}
 	}
 	struct rule *r = &s->rules[s->nrules];

@@ -30,6 +30,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util/error.h"
+
 enum match_kind {
 	MATCH_EXACT = 0,  /* example.com */
 	MATCH_SUBDOMAIN,  /* *.example.com */
@@ -49,20 +51,22 @@ struct match_qtypes {
 struct match_set; /* opaque */
 
 /* A new, empty set. Free with match_set_free. NULL if out of memory. */
-struct match_set *match_set_new(void);
+DW_MUST_CHECK struct match_set *match_set_new(void);
 void match_set_free(struct match_set *s);
 
 /*
  * Add PATTERN (text as above) for the types in QT (NULL = all types) with the
  * caller's VALUE, returned by lookups. Returns 0, or -1 with a one-line
  * reason in ERR ("empty label", "label over 63 octets", "'*' only at the
- * start or as *text*", ...). Adding after match_set_finish is an error.
+ * start or as *text*", ...): status DW_E_BAD_TEXT, DW_E_LABEL_TOO_LONG or
+ * DW_E_NAME_TOO_LONG for the pattern, DW_E_NOMEM, DW_E_TOO_LARGE, and
+ * DW_E_STATE for adding after match_set_finish. ERR may be NULL.
  */
-int match_set_add(struct match_set *s, const char *pattern, const struct match_qtypes *qt,
-		  uint32_t value, char *err, size_t errcap);
+DW_MUST_CHECK int match_set_add(struct match_set *s, const char *pattern,
+				const struct match_qtypes *qt, uint32_t value, struct dw_error *err);
 
 /* Build the lookup structures; call once after the last add. 0 or -1 (ENOMEM). */
-int match_set_finish(struct match_set *s);
+DW_MUST_CHECK int match_set_finish(struct match_set *s);
 
 /* Number of patterns added. */
 size_t match_set_count(const struct match_set *s);
@@ -91,8 +95,10 @@ bool match_lookup(const struct match_set *s, const uint8_t *name, uint16_t qtype
 size_t match_lookup_batch(const struct match_set *s, const uint8_t *const *names,
 			  const uint16_t *qtypes, size_t n, struct match_result *r, bool *found);
 
-/* Helpers for selectors: "A,AAAA", "ANY", "*" (all). 0 or -1 with ERR. */
-int match_qtypes_parse(const char *text, struct match_qtypes *qt, char *err, size_t errcap);
+/* Helpers for selectors: "A,AAAA", "ANY", "*" (all). 0 or -1 with ERR
+ * (DW_E_BAD_TEXT, or DW_E_TOO_LARGE for over 4 types above 255). */
+DW_MUST_CHECK int match_qtypes_parse(const char *text, struct match_qtypes *qt,
+				     struct dw_error *err);
 bool match_qtypes_has(const struct match_qtypes *qt, uint16_t qtype);
 
 #endif

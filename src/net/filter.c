@@ -8,13 +8,14 @@
 #include <string.h>
 #include <sys/socket.h>
 
-int net_filter_attach(int fd, int dlt, const char *expr, char *err, size_t errcap)
+int net_filter_attach(int fd, int dlt, const char *expr, struct dw_error *err)
 {
 	struct bpf_program prog;
 	pcap_t *dead = pcap_open_dead(dlt, 65535);
 	if (!dead || pcap_compile(dead, &prog, expr, 1, PCAP_NETMASK_UNKNOWN) != 0) {
-		snprintf(err, errcap, "cannot compile the capture filter '%s': %s", expr,
-			 dead ? pcap_geterr(dead) : "out of memory");
+		dw_error_set(err, dead ? DW_E_SYNTAX : DW_E_NOMEM,
+			     "cannot compile the capture filter '%s': %s", expr,
+			     dead ? pcap_geterr(dead) : "out of memory");
 		if (dead)
 			pcap_close(dead);
 		return -1;
@@ -26,19 +27,17 @@ int net_filter_attach(int fd, int dlt, const char *expr, char *err, size_t errca
 	int e = errno;
 	pcap_freecode(&prog);
 	if (rc) {
-		snprintf(err, errcap, "SO_ATTACH_FILTER: %s", strerror(e));
-		return -1;
+		errno = e;
+		return dw_error_errno(err, "SO_ATTACH_FILTER");
 	}
 	return 0;
 }
 
-int net_filter_drop_all(int fd, char *err, size_t errcap)
+int net_filter_drop_all(int fd, struct dw_error *err)
 {
 	struct sock_filter drop = BPF_STMT(BPF_RET | BPF_K, 0);
 	struct sock_fprog fp = {1, &drop};
-	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fp, sizeof fp)) {
-		snprintf(err, errcap, "SO_ATTACH_FILTER: %s", strerror(errno));
-		return -1;
-	}
+	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fp, sizeof fp))
+		return dw_error_errno(err, "SO_ATTACH_FILTER");
 	return 0;
 }

@@ -9,12 +9,16 @@
 
 #include <stddef.h>
 
+#include "util/error.h"
+
 /* Compile EXPR for link type DLT (pcap's DLT_EN10MB for SOCK_RAW on
- * Ethernet, DLT_RAW for SOCK_DGRAM) and attach it to FD. 0 or -1 with ERR. */
-int net_filter_attach(int fd, int dlt, const char *expr, char *err, size_t errcap);
+ * Ethernet, DLT_RAW for SOCK_DGRAM) and attach it to FD. 0, or -1 with ERR:
+ * DW_E_SYNTAX "cannot compile the capture filter 'EXPR': why", or
+ * "SO_ATTACH_FILTER: reason" (dw_error_errno). */
+DW_MUST_CHECK int net_filter_attach(int fd, int dlt, const char *expr, struct dw_error *err);
 
 /* Attach "drop everything": for sockets that only hold a port while the
  * packets are read elsewhere. 0 or -1 with ERR. */
-int net_filter_drop_all(int fd, char *err, size_t errcap);
+DW_MUST_CHECK int net_filter_drop_all(int fd, struct dw_error *err);
 
 #endif

@@ -41,10 +41,10 @@ struct net_packet {
 #define NET_LINK_LOOP 108
 
 /* Decode FRAME[0..LEN) of link type LINK into P. */
-enum dw_status net_packet_parse(int link, const uint8_t *frame, size_t len,
+DW_MUST_CHECK enum dw_status net_packet_parse(int link, const uint8_t *frame, size_t len,
 					struct net_packet *p);
 /* Decode from the IP header on (raw sockets, AF_PACKET cooked). */
-enum dw_status net_packet_parse_ip(const uint8_t *ip, size_t len,
+DW_MUST_CHECK enum dw_status net_packet_parse_ip(const uint8_t *ip, size_t len,
 					   struct net_packet *p);
 
 /* "198.18.0.1" or "fd53::1" into BUF (INET6_ADDRSTRLEN). */

@@ -253,8 +253,9 @@ static int open_sockets(struct engine *e, char *err, size_t errcap)
 		e->sock[i] = fd;
 		int big = 4 << 20;
 		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &big, sizeof big);
-		if (net_filter_drop_all(fd, err, errcap))
-			return -1;
+		struct dw_error fe;
+		if (net_filter_drop_all(fd, &fe))
+			return dw_error_copy(&fe, err, errcap);
 		if (e->cfg->ip_ttl) {
 			int t = e->cfg->ip_ttl;
 			if (family == AF_INET)
@@ -296,8 +297,9 @@ static int open_ring(struct engine *e, char *err, size_t errcap)
 	/* With --pcap the queries going out are wanted too. */
 	const char *filter = e->cfg->pcap_path ? "udp port 53 or icmp or icmp6"
 					       : "udp src port 53 or icmp or icmp6";
-	if (net_filter_attach(fd, DLT_RAW, filter, err, errcap))
-		return -1;
+	struct dw_error fe;
+	if (net_filter_attach(fd, DLT_RAW, filter, &fe))
+		return dw_error_copy(&fe, err, errcap);
 	int v = TPACKET_V3, one = 1;
 	/* Blocks are handed over when full or after 2 ms: replies wait at most
 	 * that long to be read, but their kernel timestamps are exact. */

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util/error.h"
 #include "wire/name.h"
 
 #define PROBE_REPLIES_MAX 8   /* replies kept per query and target (more are counted) */
@@ -100,6 +101,6 @@ struct probe_result {
 
 const char *probe_verdict_name(enum probe_verdict v);
 /* Parse "ok", "injected", ... back; false if unknown. */
-bool probe_verdict_from_name(const char *name, enum probe_verdict *v);
+DW_MUST_CHECK bool probe_verdict_from_name(const char *name, enum probe_verdict *v);
 
 #endif

@@ -24,15 +24,18 @@ struct gather {
 	struct rec *recs;
 	size_t nrecs, cap;
 	int32_t *ahash;          /* open addressing over d->addrs, ADDR_HASH slots, -1 empty */
-	char *err;
-	size_t errcap;
+	struct dw_error err;     /* the first failure */
 };
 
 #define ADDR_HASH (REPORT_ADDRS_MAX * 2)
 
+/* "WHAT: the store's line" when DB failed, "WHAT: out of memory" when DB is
+ * NULL. */
 static void set_err(struct gather *g, const char *what, struct store_db *db)
 {
-	snprintf(g->err, g->errcap, "%s: %s", what, db ? store_errmsg(db) : "out of memory");
+	const struct dw_error *se = db ? store_error(db) : NULL;
+	dw_error_set(&g->err, se ? (se->status ? se->status : DW_E_DB) : DW_E_NOMEM, "%s: %s", what,
+		     se ? se->text : "out of memory");
 }
 
 int64_t report_bucket_size(int64_t span_us, unsigned target)
@@ -585,55 +588,66 @@ static int figures(struct gather *g)
 	return 0;
 }
 
-int report_gather(struct store_db *db, struct report_data *d, char *err, size_t errcap)
+/* Everything but the record's way out (report_gather). */
+static int gather_all(struct gather *g)
 {
-	memset(d, 0, sizeof *d);
-	struct gather g = {.d = d, .db = db, .err = err, .errcap = errcap};
-	err[0] = 0;
-	if (store_runs(db, collect_run, &g) != DW_OK) {
-		set_err(&g, "listing runs", db);
+	struct report_data *d = g->d;
+	struct store_db *db = g->db;
+	if (store_runs(db, collect_run, g) != DW_OK) {
+		set_err(g, "listing runs", db);
 		return -1;
 	}
-	if (err[0])
+	if (g->err.status != DW_OK)
 		return -1;
 	if (d->nruns == 0) {
-		snprintf(err, errcap, "the store holds no runs: nothing to report");
+		dw_error_set(&g->err, DW_E_NORUN, "the store holds no runs: nothing to report");
 		return 1;
 	}
 	d->addrs = calloc(REPORT_ADDRS_MAX, sizeof *d->addrs);
 	d->groups = calloc(REPORT_GROUPS_MAX, sizeof *d->groups);
-	g.ahash = malloc(ADDR_HASH * sizeof *g.ahash);
-	if (!d->addrs || !d->groups || !g.ahash) {
-		free(g.ahash);
-		set_err(&g, "gathering", NULL);
+	g->ahash = malloc(ADDR_HASH * sizeof *g->ahash);
+	if (!d->addrs || !d->groups || !g->ahash) {
+		free(g->ahash);
+		set_err(g, "gathering", NULL);
 		return -1;
 	}
-	memset(g.ahash, 0xff, ADDR_HASH * sizeof *g.ahash);
+	memset(g->ahash, 0xff, ADDR_HASH * sizeof *g->ahash);
 	int ret = 0;
 	for (size_t i = 0; i < d->nruns && ret == 0; i++) {
-		struct group_ctx gc = {&g, d->runs[i].info.id};
+		struct group_ctx gc = {g, d->runs[i].info.id};
 		if (store_groups(db, gc.run, collect_group, &gc) != DW_OK) {
-			set_err(&g, "reading injector groups", db);
+			set_err(g, "reading injector groups", db);
 			ret = -1;
 		}
 	}
 	for (size_t i = 0; i < d->nruns && ret == 0; i++)
-		ret = load_run(&g, &d->runs[i]);
-	if (ret == 0 && store_incidents(db, &d->incidents_present, collect_incident, &g) != DW_OK) {
-		set_err(&g, "reading incidents", db);
+		ret = load_run(g, &d->runs[i]);
+	if (ret == 0 && store_incidents(db, &d->incidents_present, collect_incident, g) != DW_OK) {
+		set_err(g, "reading incidents", db);
 		ret = -1;
 	}
-	free(g.ahash);
-	if (ret == 0 && g.nrecs == 0) {
-		snprintf(err, errcap, "the store holds %zu run%s but no judged results: nothing to report",
-			 d->nruns, d->nruns == 1 ? "" : "s");
+	free(g->ahash);
+	if (ret == 0 && g->nrecs == 0) {
+		dw_error_set(&g->err, DW_E_NOT_FOUND,
+			     "the store holds %zu run%s but no judged results: nothing to report",
+			     d->nruns, d->nruns == 1 ? "" : "s");
 		ret = 1;
 	}
 	if (ret == 0)
-		ret = figures(&g);
-	free(g.recs);
+		ret = figures(g);
+	free(g->recs);
 	if (ret == 0)
 		qsort(d->addrs, d->naddrs, sizeof *d->addrs, cmp_addr);
+	return ret;
+}
+
+int report_gather(struct store_db *db, struct report_data *d, struct dw_error *err)
+{
+	memset(d, 0, sizeof *d);
+	struct gather g = {.d = d, .db = db};
+	int ret = gather_all(&g);
+	if (ret != 0 && err)
+		*err = g.err;
 	return ret;
 }
 

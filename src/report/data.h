@@ -90,11 +90,12 @@ struct report_data {
 
 /*
  * Read everything of DB into D (zeroed first). Returns 0, or -1 with one line
- * in ERR; returns 1 if the store holds no results at all (ERR says so). D
- * must be report_data_free()'d in every case.
+ * in ERR ("WHAT: the store's line", its status); returns 1 if the store holds
+ * no results at all (ERR says so: DW_E_NORUN for no runs, DW_E_NOT_FOUND for
+ * runs without judged results). D must be report_data_free()'d in every case.
  */
-__attribute__((warn_unused_result))
-int report_gather(struct store_db *db, struct report_data *d, char *err, size_t errcap);
+DW_MUST_CHECK
+int report_gather(struct store_db *db, struct report_data *d, struct dw_error *err);
 void report_data_free(struct report_data *d);
 
 /* Index of bucket that holds time US. */

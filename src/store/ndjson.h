@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "probe/result.h"
+#include "util/error.h"
 
 #define NDJSON_VERSION 1
 
@@ -23,7 +24,7 @@
  * is out of range gets only its index). Returns 0, or -1 if OUT reports an
  * error (ferror: a full disk, a closed pipe), with errno as the stream left it.
  */
-__attribute__((warn_unused_result))
+DW_MUST_CHECK
 int ndjson_write_result(FILE *out, const struct probe_result *r,
 			const struct probe_target *targets, size_t ntargets,
 			unsigned flags);

@@ -156,7 +156,7 @@ struct store_db {
 	char *path;
 	struct store_opts opts;
 	sqlite3_stmt *st[ST_COUNT];
-	char err[1024];
+	struct dw_error err;  /* the last failure reported */
 
 	int64_t run;
 	struct probe_target *targets;
@@ -218,24 +218,27 @@ static enum dw_status rc_status(int rc)
 	}
 }
 
-/* Record and report one error line: "store: PATH: WHY while WHAT". */
-__attribute__((format(printf, 3, 4)))
-static void report(struct store_db *db, const char *why, const char *what, ...)
+/* Record (status ST) and report one error line: "store: PATH: WHY while
+ * WHAT". Returns ST. */
+__attribute__((format(printf, 4, 5)))
+static enum dw_status report(struct store_db *db, enum dw_status st, const char *why,
+			     const char *what, ...)
 {
 	char w[512];
 	va_list ap;
 	va_start(ap, what);
 	vsnprintf(w, sizeof w, what, ap);
 	va_end(ap);
-	snprintf(db->err, sizeof db->err, "store: %s: %s while %s", db->path, why, w);
-	for (char *p = db->err; *p; p++)
+	dw_error_set(&db->err, st, "store: %s: %s while %s", db->path, why, w);
+	for (char *p = db->err.text; *p; p++)
 		if (*p == '\n' || *p == '\r')
 			*p = ' ';
 	if (!db->opts.quiet) {
 		FILE *f = db->opts.errlog ? db->opts.errlog : stderr;
-		fprintf(f, "%s\n", db->err);
+		fprintf(f, "%s\n", db->err.text);
 		fflush(f);
 	}
+	return st;
 }
 
 /* Report a failed SQLite call RC; returns its status. */
@@ -249,8 +252,7 @@ static enum dw_status sql_fail(struct store_db *db, int rc, const char *what, ..
 	va_end(ap);
 	const char *msg = db->h ? sqlite3_errmsg(db->h) : sqlite3_errstr(rc);
 	snprintf(why, sizeof why, "%s (%s)", msg, rc_name(rc));
-	report(db, why, "%s", w);
-	return rc_status(rc);
+	return report(db, rc_status(rc), why, "%s", w);
 }
 
 static int exec(struct store_db *db, const char *sql)
@@ -406,8 +408,7 @@ static enum dw_status check_schema(struct store_db *db, bool *empty)
 		snprintf(why, sizeof why,
 			 "schema version %" PRId64 " is newer than this dnswatch understands (%d)",
 			 ver, STORE_SCHEMA_VERSION);
-		report(db, why, "opening the store (upgrade dnswatch to read it)");
-		return DW_E_VERSION;
+		return report(db, DW_E_VERSION, why, "opening the store (upgrade dnswatch to read it)");
 	}
 	if (ver == 0 && n == 0) {
 		*empty = true;
@@ -418,19 +419,20 @@ static enum dw_status check_schema(struct store_db *db, bool *empty)
 		snprintf(why, sizeof why,
 			 "not a dnswatch store (application_id %#" PRIx64 ", user_version %" PRId64 ")",
 			 (uint64_t)app, ver);
-		report(db, why, "opening the store");
-		return DW_E_FOREIGN;
+		return report(db, DW_E_FOREIGN, why, "opening the store");
 	}
 	return DW_OK;
 }
 
 enum dw_status store_open(struct store_db **out, const char *path,
-			     const struct store_opts *opts)
+			  const struct store_opts *opts, struct dw_error *err)
 {
 	*out = NULL;
 	struct store_db *db = calloc(1, sizeof *db);
-	if (!db)
+	if (!db) {
+		dw_error_set(err, DW_E_NOMEM, "store: %s: out of memory while opening the store", path);
 		return DW_E_NOMEM;
+	}
 	if (opts)
 		db->opts = *opts;
 	if (!db->opts.batch_results)
@@ -445,6 +447,7 @@ enum dw_status store_open(struct store_db **out, const char *path,
 		free(db->path);
 		free(db->batch);
 		free(db);
+		dw_error_set(err, DW_E_NOMEM, "store: %s: out of memory while opening the store", path);
 		return DW_E_NOMEM;
 	}
 	enum dw_status st = DW_OK;
@@ -454,7 +457,7 @@ enum dw_status store_open(struct store_db **out, const char *path,
 	if (rc != SQLITE_OK) {
 		st = sql_fail(db, rc, "opening the store");
 		if (st == DW_E_DB)
-			st = DW_E_OPEN;
+			st = db->err.status = DW_E_OPEN;
 		goto fail;
 	}
 	sqlite3_extended_result_codes(db->h, 0);
@@ -485,13 +488,14 @@ enum dw_status store_open(struct store_db **out, const char *path,
 			}
 		}
 	} else if (empty) {
-		report(db, "empty database", "opening the store read-only");
-		st = DW_E_FOREIGN;
+		st = report(db, DW_E_FOREIGN, "empty database", "opening the store read-only");
 		goto fail;
 	}
 	*out = db;
 	return DW_OK;
 fail:
+	if (err)
+		*err = db->err;
 	for (int i = 0; i < ST_COUNT; i++)
 		sqlite3_finalize(db->st[i]);
 	sqlite3_close(db->h);
@@ -501,9 +505,9 @@ fail:
 	return st;
 }
 
-const char *store_errmsg(const struct store_db *db)
+const struct dw_error *store_error(const struct store_db *db)
 {
-	return db->err;
+	return &db->err;
 }
 
 static void run_clear(struct store_db *db)
@@ -865,8 +869,7 @@ enum dw_status store_run_resume(struct store_db *db, int64_t run, int64_t *run_o
 		if (rc != SQLITE_OK)
 			return sql_fail(db, rc, "finding the last unfinished run");
 		if (!id) {
-			report(db, "no unfinished run", "resuming");
-			return DW_E_NORUN;
+			return report(db, DW_E_NORUN, "no unfinished run", "resuming");
 		}
 	}
 	sqlite3_stmt *s;
@@ -881,8 +884,7 @@ enum dw_status store_run_resume(struct store_db *db, int64_t run, int64_t *run_o
 		sqlite3_finalize(s);
 		if (rc != SQLITE_DONE)
 			return sql_fail(db, rc, "reading run %" PRId64, id);
-		report(db, "no such run", "resuming run %" PRId64, id);
-		return DW_E_NORUN;
+		return report(db, DW_E_NORUN, "no such run", "resuming run %" PRId64, id);
 	}
 	bool running = strcmp(col_text(s, 0), "running") == 0;
 	int64_t nt = sqlite3_column_int64(s, 1);
@@ -891,13 +893,11 @@ enum dw_status store_run_resume(struct store_db *db, int64_t run, int64_t *run_o
 	sqlite3_finalize(s);
 	if (!running) {
 		db->nqtypes = 0;
-		report(db, "run is finished", "resuming run %" PRId64, id);
-		return DW_E_NORUN;
+		return report(db, DW_E_NORUN, "run is finished", "resuming run %" PRId64, id);
 	}
 	if (nt <= 0 || nt > UINT16_MAX + 1 || below < 0 || !qt_ok) {
 		db->nqtypes = 0;
-		report(db, "run record is damaged", "resuming run %" PRId64, id);
-		return DW_E_DB;
+		return report(db, DW_E_DB, "run record is damaged", "resuming run %" PRId64, id);
 	}
 	if ((st = load_targets(db, id, (size_t)nt)) != DW_OK) {
 		run_clear(db);
@@ -1134,8 +1134,8 @@ enum dw_status store_put(struct store_db *db, const struct probe_result *r)
 	if (st != DW_OK)
 		return st;
 	if (!db->opts.append_only && done_mark(&db->done, r->seq, slot) < 0) {
-		report(db, "out of memory", "marking seq %" PRIu64 " stored", r->seq);
-		return DW_E_NOMEM;
+		return report(db, DW_E_NOMEM, "out of memory", "marking seq %" PRIu64 " stored",
+			      r->seq);
 	}
 	db->batch[db->batch_n].seq = r->seq;
 	db->batch[db->batch_n].slot = slot;

@@ -8,7 +8,8 @@
  * milliseconds (checked on every put and on store_tick()). Nothing of a
  * batch is visible to readers, or survives a crash, before its commit. A
  * failed commit (full disk, I/O error) is reported as one line naming the
- * path and what was being written, rolls back that batch only, and leaves
+ * path and what was being written (to errlog, and kept as the dw_error
+ * store_error returns), rolls back that batch only, and leaves
  * every earlier batch in place; the database stays consistent.
  *
  * Resume: each commit also records the run's high-water mark (every seq below
@@ -47,7 +48,7 @@ struct store_opts {
 	bool keep_raw;          /* store each reply's raw bytes (BLOB) */
 	bool readonly;          /* open only; never create or write */
 	FILE *errlog;           /* where one-line errors go; NULL: stderr */
-	bool quiet;             /* write no error lines (store_errmsg still has them) */
+	bool quiet;             /* write no error lines (store_error still has them) */
 	bool append_only;       /* keep no done set: results are only appended, never
 				 * resumed (watch: a run without end, whose names repeat
 				 * under new seqs); the UNIQUE constraint still refuses a
@@ -61,19 +62,23 @@ struct store_db;
  * is new or empty. Refuses (DW_E_VERSION) a file whose user_version is
  * newer, and (DW_E_FOREIGN) a non-empty database that is not a dnswatch
  * store. OPTS may be NULL for defaults. On success *OUT must be
- * store_close()'d by the caller; on failure *OUT is NULL and the error line
- * has been reported (errlog) and is lost with it: pass an errlog to see it.
+ * store_close()'d by the caller; on failure *OUT is NULL, the error line has
+ * been reported (errlog) and ERR (may be NULL) holds it with its status.
  */
-__attribute__((warn_unused_result))
+DW_MUST_CHECK
 enum dw_status store_open(struct store_db **out, const char *path,
-			     const struct store_opts *opts);
+			  const struct store_opts *opts, struct dw_error *err);
 
 /* Commit what is pending and close. Returns the commit's status; DB is freed
  * in every case. NULL is a no-op. */
+DW_MUST_CHECK
 enum dw_status store_close(struct store_db *db);
 
-/* The last error, one line without newline ("" if none). Owned by DB. */
-const char *store_errmsg(const struct store_db *db);
+/* The last failure reported (every one is "store: PATH: WHY while WHAT",
+ * the line errlog got), with its status; DW_OK and "" if none. Owned by DB.
+ * Refusals that are not failures of the file (DW_E_DUP, DW_E_INVALID,
+ * DW_E_STATE) are returned only, not recorded. */
+const struct dw_error *store_error(const struct store_db *db);
 
 /* --- runs ----------------------------------------------------------------- */
 
@@ -87,7 +92,7 @@ const char *store_errmsg(const struct store_db *db);
  * qtype). Sets *RUN to its id. Committed at once, so the run exists even if
  * nothing else is.
  */
-__attribute__((warn_unused_result))
+DW_MUST_CHECK
 enum dw_status store_run_begin(struct store_db *db, const char *cmdline,
 				  const char *options, const struct probe_target *targets,
 				  size_t ntargets, const uint16_t *qtypes, size_t nqtypes,
@@ -98,12 +103,12 @@ enum dw_status store_run_begin(struct store_db *db, const char *cmdline,
  * and which (seq, target) pairs are stored. Sets *RUN_OUT (may be NULL).
  * DW_E_NORUN if there is no such run, or it is finished.
  */
-__attribute__((warn_unused_result))
+DW_MUST_CHECK
 enum dw_status store_run_resume(struct store_db *db, int64_t run, int64_t *run_out);
 
 /* Commit what is pending and mark the current run finished (or "failed" if
  * FAILED). After this, puts need a new store_run_begin/resume. */
-__attribute__((warn_unused_result))
+DW_MUST_CHECK
 enum dw_status store_run_finish(struct store_db *db, bool failed);
 
 /* The current run's id (0 if none), its targets and query types (owned by
@@ -136,7 +141,7 @@ uint64_t store_done_count(const struct store_db *db);
  * batch is rolled back (R included) and reported, the ones before are kept,
  * and those pairs are not marked stored, so a resume will redo them.
  */
-__attribute__((warn_unused_result))
+DW_MUST_CHECK
 enum dw_status store_put(struct store_db *db, const struct probe_result *r);
 
 /*
@@ -144,16 +149,16 @@ enum dw_status store_put(struct store_db *db, const struct probe_result *r);
  * in text, how many forged replies carried it, and the addresses it forged.
  * Written in the current batch.
  */
-__attribute__((warn_unused_result))
+DW_MUST_CHECK
 enum dw_status store_group_put(struct store_db *db, int32_t id, const char *fingerprint,
 				  uint64_t count, const struct probe_addr *addrs,
 				  size_t naddrs);
 
 /* Commit the open batch now (no-op if none). */
-__attribute__((warn_unused_result))
+DW_MUST_CHECK
 enum dw_status store_flush(struct store_db *db);
 /* Commit the open batch if it is older than batch_ms (for an idle engine). */
-__attribute__((warn_unused_result))
+DW_MUST_CHECK
 enum dw_status store_tick(struct store_db *db);
 
 struct store_stats {
@@ -177,7 +182,7 @@ struct store_run_info {
 	uint64_t nqueries;                 /* committed query rows */
 };
 /* RUN 0 means the last run. */
-__attribute__((warn_unused_result))
+DW_MUST_CHECK
 enum dw_status store_run_info(struct store_db *db, int64_t run, struct store_run_info *info);
 
 struct store_filter {
@@ -190,18 +195,18 @@ struct store_filter {
 struct store_iter;
 /* Iterate committed results matching F in (seq, target) order. *IT must be
  * store_iter_close()'d. Do not write through DB while an iterator is open. */
-__attribute__((warn_unused_result))
+DW_MUST_CHECK
 enum dw_status store_iter_open(struct store_db *db, const struct store_filter *f,
 				  struct store_iter **it);
 /* Fill R with the next result (replies, answers and raw bytes included) and
  * set *GOT; *GOT false at the end. */
-__attribute__((warn_unused_result))
+DW_MUST_CHECK
 enum dw_status store_iter_next(struct store_iter *it, struct probe_result *r, bool *got);
 void store_iter_close(struct store_iter *it);
 
 /* COUNTS[t * VERDICT_COUNT + v]: results of run RUN (0: last) for target t
  * (< NTARGETS) with verdict v. COUNTS is zeroed first. */
-__attribute__((warn_unused_result))
+DW_MUST_CHECK
 enum dw_status store_verdict_counts(struct store_db *db, int64_t run, uint64_t *counts,
 				       size_t ntargets);
 
@@ -214,18 +219,18 @@ struct store_group {
 };
 /* Call FN for each group of run RUN (0: last) in id order; FN returning
  * non-zero stops the walk. */
-__attribute__((warn_unused_result))
+DW_MUST_CHECK
 enum dw_status store_groups(struct store_db *db, int64_t run,
 			       int (*fn)(void *ctx, const struct store_group *g), void *ctx);
 
 /* The targets of run RUN (0: last), by index: the first CAP into OUT (may be
  * NULL if CAP is 0); *N is set to how many the run has. */
-__attribute__((warn_unused_result))
+DW_MUST_CHECK
 enum dw_status store_targets(struct store_db *db, int64_t run, struct probe_target *out,
 				size_t cap, size_t *n);
 
 /* Call FN with each run's id, in id order; FN returning non-zero stops. */
-__attribute__((warn_unused_result))
+DW_MUST_CHECK
 enum dw_status store_runs(struct store_db *db, int (*fn)(void *ctx, int64_t run), void *ctx);
 
 /* --- incidents: written by watch, read by report ----------------------------
@@ -247,16 +252,16 @@ struct store_incident {
 	char evidence[1024];        /* for and against that cause, in words */
 };
 /* Create the incidents table if it is absent (a writable store). */
-__attribute__((warn_unused_result))
+DW_MUST_CHECK
 enum dw_status store_incidents_ensure(struct store_db *db);
 /* Insert INC (id 0: a new id, written back) or replace incident INC->id;
  * creates the table if needed. In the open batch if there is one, else
  * committed at once. */
-__attribute__((warn_unused_result))
+DW_MUST_CHECK
 enum dw_status store_incident_put(struct store_db *db, struct store_incident *inc);
 /* Call FN for each incident in start order; *PRESENT says whether the store
  * has the table at all (false: no incident records, FN never called). */
-__attribute__((warn_unused_result))
+DW_MUST_CHECK
 enum dw_status store_incidents(struct store_db *db, bool *present,
 				  int (*fn)(void *ctx, const struct store_incident *inc),
 				  void *ctx);

@@ -36,6 +36,8 @@ static const char *const messages[DW_STATUS_COUNT] = {
 	[DW_E_VERSION] = "format version newer than this program",
 	[DW_E_SYSTEM] = "system call failed",
 	[DW_E_NOT_FOUND] = "not found",
+	[DW_E_TOOL] = "an external program failed",
+	[DW_E_INTERRUPTED] = "interrupted",
 	[DW_E_OPEN] = "cannot open the database",
 	[DW_E_FOREIGN] = "not a dnswatch store",
 	[DW_E_FULL] = "disk or database full",
@@ -121,6 +123,13 @@ int dw_error_prefix(struct dw_error *e, const char *fmt, ...)
 		memcpy(e->text + at + 2, tail, tl);
 		e->text[at + 2 + tl] = '\0';
 	}
+	return -1;
+}
+
+int dw_error_copy(const struct dw_error *e, char *buf, size_t cap)
+{
+	if (buf && cap)
+		snprintf(buf, cap, "%s", e ? e->text : "");
 	return -1;
 }
 

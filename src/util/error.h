@@ -10,11 +10,14 @@
  * line, a system call, a lab host) also fill an error record: the status and
  * one line of text that says what and where, in one of three shapes:
  *   "FILE:LINE: reason"              input read from a file (dw_error_at)
- *   "offset N (section field): ..."  a message or packet (wire_error_record)
- *   "what: reason"                   anything else (dw_error_set)
- * Those functions return 0 or -1 (or a count, or NULL) and are marked
- * DW_MUST_CHECK, so no caller can drop a failure on the floor. Libraries
- * never print: the command that called them decides where the line goes.
+ *   "what: reason at offset N (answer[2] rdata)"
+ *                                    a DNS message (wire_error_record)
+ *   "what: reason"                   anything else (dw_error_set; for a
+ *                                    system call dw_error_errno)
+ * Those functions return 0 or -1 (or a count, or NULL); they, and every
+ * other library function that can fail, are marked DW_MUST_CHECK, so no
+ * caller can drop a failure on the floor. A library hands the line up
+ * instead of printing it: the command that called it decides where it goes.
  */
 #ifndef DW_UTIL_ERROR_H
 #define DW_UTIL_ERROR_H
@@ -56,6 +59,8 @@ enum dw_status {
 	DW_E_VERSION,        /* a file format or schema version newer than this program */
 	DW_E_SYSTEM,         /* a system call failed (the text has errno's words) */
 	DW_E_NOT_FOUND,      /* a named thing (file, lab host, run) is not there */
+	DW_E_TOOL,           /* an external program (ip, nsd, ...) failed: the text has its words */
+	DW_E_INTERRUPTED,    /* stopped by a signal (Ctrl-C) before it was done */
 	/* the store */
 	DW_E_OPEN,           /* cannot open or create the database */
 	DW_E_FOREIGN,        /* an SQLite database, but not ours */
@@ -70,7 +75,7 @@ enum dw_status {
 /* One line of English for a status; never NULL. */
 const char *dw_strerror(enum dw_status s);
 
-#define DW_ERROR_TEXT 320
+#define DW_ERROR_TEXT 512
 
 /* What failed and where: a status and the line a person reads. */
 struct dw_error {
@@ -97,5 +102,9 @@ int dw_error_prefix(struct dw_error *e, const char *fmt, ...) __attribute__((for
 
 /* Clear E to DW_OK and empty text. */
 void dw_error_clear(struct dw_error *e);
+
+/* E's text into BUF (CAP bytes), for code that still hands errors up as a
+ * char buffer (the engines); returns -1. */
+int dw_error_copy(const struct dw_error *e, char *buf, size_t cap);
 
 #endif

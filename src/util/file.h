@@ -13,6 +13,6 @@
  * text can be parsed in place). At most MAX bytes: more is DW_E_TOO_LARGE.
  * The caller frees *BUF (NULL on failure).
  */
-enum dw_status util_read_all(FILE *f, size_t max, uint8_t **buf, size_t *len);
+DW_MUST_CHECK enum dw_status util_read_all(FILE *f, size_t max, uint8_t **buf, size_t *len);
 
 #endif

@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "probe/result.h"
+#include "util/error.h"
 
 #define WATCH_PATHS_MAX 16
 #define WATCH_TLDS_MAX 32       /* TLDs tracked by name; more are counted as "other" */
@@ -156,8 +157,8 @@ struct watch_bucket {
 struct watch_detect;
 
 /* A detector over PATHS (copied). T NULL: the defaults. NULL if out of memory. */
-struct watch_detect *watch_detect_new(const struct watch_path *paths, size_t npaths,
-				      const struct watch_tuning *t);
+DW_MUST_CHECK struct watch_detect *watch_detect_new(const struct watch_path *paths, size_t npaths,
+						    const struct watch_tuning *t);
 void watch_detect_free(struct watch_detect *d);
 
 /* Whether O says something about forgery (judged: an answer, or any query
@@ -165,7 +166,7 @@ void watch_detect_free(struct watch_detect *d);
 bool watch_obs_judged(const struct watch_detect *d, const struct watch_obs *o, bool *wrong);
 
 /* Add one observation. Returns -1 if it was dropped (path out of range). */
-int watch_detect_add(struct watch_detect *d, const struct watch_obs *o);
+DW_MUST_CHECK int watch_detect_add(struct watch_detect *d, const struct watch_obs *o);
 
 /*
  * Decide at time NOW: closes time series buckets (each handed to BUCKET_FN),

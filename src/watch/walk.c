@@ -289,11 +289,12 @@ enum walk_verdict walk_decide(const struct wire_msg *m, const uint8_t *qname,
 	}
 
 	/* The parse checked every owner name read, so this cannot fail; were
-	 * it to, the root left here is never below ZONE and the referral is
+	 * it to, the root put here is never below ZONE and the referral is
 	 * refused rather than followed on stack bytes. */
 	uint8_t child[WIRE_NAME_MAX] = {0};
 	char ztext[WIRE_NAME_TEXT_MAX];
-	wire_msg_name(m, m->rr[first_ns].owner_off, child);
+	if (!wire_msg_name(m, m->rr[first_ns].owner_off, child))
+		memset(child, 0, sizeof child);
 	/* Shown and kept lower case: a server may echo our 0x20 case. */
 	wire_name_canonicalize(child);
 	wire_name_to_text(child, ztext, sizeof ztext);

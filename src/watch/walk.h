@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util/error.h"
 #include "probe/result.h"
 #include "wire/msg.h"
 #include "wire/name.h"
@@ -66,7 +67,7 @@ struct walk_trace {
  * TRACE->why says which; a query that could not be sent, no route, is such
  * a failure too), -1 on a local error (a socket cannot be opened).
  */
-int walk_run(const struct walk_config *cfg, const uint8_t *qname, uint16_t qtype,
+DW_MUST_CHECK int walk_run(const struct walk_config *cfg, const uint8_t *qname, uint16_t qtype,
 	     struct probe_result *out, struct walk_trace *trace);
 
 /* What one reply tells the walk to do (walk_decide). */

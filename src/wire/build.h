@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util/error.h"
 #include "wire/cursor.h"
 #include "wire/msg.h"
 
@@ -71,17 +72,17 @@ void wire_build_edns(struct wire_builder *b, uint16_t payload, uint8_t ext_rcode
 		     uint16_t options_len);
 
 /* Fill in the counts. Returns the status; *LEN gets the message length. */
-enum dw_status wire_build_finish(struct wire_builder *b, size_t *len);
+DW_MUST_CHECK enum dw_status wire_build_finish(struct wire_builder *b, size_t *len);
 
 /*
  * A whole query: one question, RD as given, EDNS0 with PAYLOAD if non-zero.
  * Returns the length, or 0 if CAP is too small.
  */
-size_t wire_build_query(uint8_t *buf, size_t cap, uint16_t id, const uint8_t *name,
+DW_MUST_CHECK size_t wire_build_query(uint8_t *buf, size_t cap, uint16_t id, const uint8_t *name,
 			uint16_t type, int rd, uint16_t edns_payload);
 
 /* Rebuild a parsed message record by record (round-trip and normalisation). */
-enum dw_status wire_build_copy_msg(const struct wire_msg *src, uint8_t *buf,
+DW_MUST_CHECK enum dw_status wire_build_copy_msg(const struct wire_msg *src, uint8_t *buf,
 				     size_t cap, size_t *len);
 
 #endif

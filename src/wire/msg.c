@@ -186,6 +186,15 @@ const char *wire_error_describe(const struct wire_error *e, char *buf, size_t ca
 	return buf;
 }
 
+int wire_error_record(struct dw_error *err, const struct wire_error *e, const char *what)
+{
+	char line[160];
+	wire_error_describe(e, line, sizeof line);
+	if (what)
+		return dw_error_set(err, e->status, "%s: %s", what, line);
+	return dw_error_set(err, e->status, "%s", line);
+}
+
 /* Mnemonics (IANA DNS parameters registry). */
 static const struct { uint16_t v; const char *name; } types[] = {
 	{1, "A"}, {2, "NS"}, {5, "CNAME"}, {6, "SOA"}, {12, "PTR"}, {13, "HINFO"},

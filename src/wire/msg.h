@@ -115,7 +115,7 @@ struct wire_msg {
  * holds the header (if 12 bytes were there) and the records parsed before
  * the failure, so a tool can show what was read. RAW must outlive MSG.
  */
-enum dw_status wire_msg_parse(struct wire_msg *msg, const uint8_t *raw, size_t len,
+DW_MUST_CHECK enum dw_status wire_msg_parse(struct wire_msg *msg, const uint8_t *raw, size_t len,
 				struct wire_rr *rr, size_t cap);
 
 /* First index of section SEC in msg->rr and the number parsed in it. */
@@ -127,13 +127,18 @@ size_t wire_msg_section_count(const struct wire_msg *msg, enum wire_section sec)
  * already validated (an owner_off, or a name inside known rdata). OUT holds
  * WIRE_NAME_MAX bytes. Returns the wire length, 0 on failure.
  */
-size_t wire_msg_name(const struct wire_msg *msg, size_t off, uint8_t *out);
+DW_MUST_CHECK size_t wire_msg_name(const struct wire_msg *msg, size_t off, uint8_t *out);
 
 /* Full 12-bit rcode: header rcode plus the OPT extension (RFC 6891 6.1.3). */
 unsigned wire_msg_rcode(const struct wire_msg *msg);
 
 /* "truncated at offset 45 (answer[2] rdata)" into BUF; returns BUF. */
 const char *wire_error_describe(const struct wire_error *e, char *buf, size_t cap);
+
+/* The same line into the error record ERR (may be NULL), with E's status,
+ * as WHAT ("WHAT: truncated at offset 45 (answer[2] rdata)"; no prefix when
+ * WHAT is NULL). Returns -1, for `return wire_error_record(...)`. */
+int wire_error_record(struct dw_error *err, const struct wire_error *e, const char *what);
 
 /* Names of enum values; unknown numbers print as TYPE65534 etc. (RFC 3597). */
 const char *wire_section_name(enum wire_section s);
@@ -142,6 +147,6 @@ const char *wire_class_name(uint16_t class, char *buf, size_t cap);
 const char *wire_rcode_name(unsigned rcode, char *buf, size_t cap);
 const char *wire_opcode_name(unsigned opcode, char *buf, size_t cap);
 /* Parse "A", "aaaa", "TYPE65" into *TYPE; false if unknown. */
-bool wire_type_from_name(const char *name, uint16_t *type);
+DW_MUST_CHECK bool wire_type_from_name(const char *name, uint16_t *type);
 
 #endif

@@ -34,12 +34,12 @@
  * byte. Pointers must point strictly backwards (to an offset before the
  * pointer itself), which makes loops impossible.
  */
-enum dw_status wire_name_unpack(const uint8_t *msg, size_t len, size_t off,
+DW_MUST_CHECK enum dw_status wire_name_unpack(const uint8_t *msg, size_t len, size_t off,
 				  uint8_t *out, size_t *out_len, size_t *next,
 				  size_t *err_off);
 
 /* Wire length of an uncompressed name, or 0 if NAME[0..MAX) is not one. */
-size_t wire_name_len(const uint8_t *name, size_t max);
+DW_MUST_CHECK size_t wire_name_len(const uint8_t *name, size_t max);
 
 /* Number of labels, not counting the root label. */
 unsigned wire_name_labels(const uint8_t *name);
@@ -56,7 +56,7 @@ size_t wire_name_to_text(const uint8_t *name, char *text, size_t cap);
  * absolute. Returns DW_E_BAD_TEXT (empty label, bad escape),
  * DW_E_LABEL_TOO_LONG or DW_E_NAME_TOO_LONG on failure.
  */
-enum dw_status wire_name_from_text(const char *text, uint8_t *out, size_t *out_len);
+DW_MUST_CHECK enum dw_status wire_name_from_text(const char *text, uint8_t *out, size_t *out_len);
 
 /* Lower-case ASCII letters in place (RFC 4034 6.2 canonical form). */
 void wire_name_canonicalize(uint8_t *name);

@@ -126,6 +126,14 @@ static uint32_t get32(const uint8_t *p)
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
+/* A name inside rdata the parse checked: that cannot fail; were it to, the
+ * root, not a partly written name. */
+static void name_at(const struct wire_msg *m, size_t off, uint8_t *out)
+{
+	if (!wire_msg_name(m, off, out))
+		out[0] = 0;
+}
+
 void wire_rdata_get(const struct wire_msg *m, const struct wire_rr *rr,
 		    struct wire_rdata *out)
 {
@@ -144,15 +152,21 @@ void wire_rdata_get(const struct wire_msg *m, const struct wire_rr *rr,
 		memcpy(out->u.aaaa, rd, 16);
 		break;
 	case WIRE_T_NS: case WIRE_T_CNAME: case WIRE_T_PTR:
-		wire_msg_name(m, rr->rdata_off, out->u.name);
+		name_at(m, rr->rdata_off, out->u.name);
 		break;
 	case WIRE_T_MX:
 		out->u.mx.pref = (uint16_t)(rd[0] << 8 | rd[1]);
-		wire_msg_name(m, rr->rdata_off + 2u, out->u.mx.exchange);
+		name_at(m, rr->rdata_off + 2u, out->u.mx.exchange);
 		break;
 	case WIRE_T_SOA:
-		wire_name_unpack(m->raw, m->len, rr->rdata_off, out->u.soa.mname, &n, &next, &eo);
-		wire_name_unpack(m->raw, m->len, next, out->u.soa.rname, &n, &next, &eo);
+		/* Checked by the parse, as above; were it not, the whole SOA
+		 * stays zero rather than read past a bad name. */
+		if (wire_name_unpack(m->raw, m->len, rr->rdata_off, out->u.soa.mname, &n, &next,
+				     &eo) != DW_OK ||
+		    wire_name_unpack(m->raw, m->len, next, out->u.soa.rname, &n, &next, &eo) != DW_OK) {
+			memset(&out->u.soa, 0, sizeof out->u.soa);
+			break;
+		}
 		out->u.soa.serial = get32(m->raw + next);
 		out->u.soa.refresh = get32(m->raw + next + 4);
 		out->u.soa.retry = get32(m->raw + next + 8);

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util/error.h"
 #include "wire/msg.h"
 #include "wire/name.h"
 
@@ -44,7 +45,7 @@ bool wire_rdata_compressible(uint16_t type);
  * Check the rdata of type TYPE at MSG[OFF..OFF+RDLEN) (names inside may point
  * into MSG). Used by the parser; returns the status and sets *ERR_OFF.
  */
-enum dw_status wire_rdata_check(const uint8_t *msg, size_t len, uint16_t type,
+DW_MUST_CHECK enum dw_status wire_rdata_check(const uint8_t *msg, size_t len, uint16_t type,
 				  size_t off, size_t rdlen, size_t *err_off);
 
 /* Expand the rdata of record RR of a parsed message. */

@@ -34,10 +34,10 @@ static int collect(void *ctx, const struct decode_origin *o, const uint8_t *m, s
 }
 
 static int read_string(const char *text, size_t len, struct seen *s, struct decode_counts *c,
-		       char *err, size_t cap)
+		       struct dw_error *err)
 {
 	FILE *f = fmemopen((void *)(uintptr_t)text, len, "rb");
-	int rc = decode_read(f, "t", collect, s, c, err, cap);
+	int rc = decode_read(f, "t", collect, s, c, err);
 	fclose(f);
 	return rc;
 }
@@ -47,8 +47,8 @@ static void test_hex_blocks(void)
 	const char *t = "# two messages\nab cd\nef\n\n\n  0102 # comment\n";
 	struct seen s = {0};
 	struct decode_counts c = {0};
-	char err[256] = "";
-	CHECK_EQ(read_string(t, strlen(t), &s, &c, err, sizeof err), 0);
+	struct dw_error err = {0};
+	CHECK_EQ(read_string(t, strlen(t), &s, &c, &err), 0);
 	CHECK_EQ(s.n, 2);
 	CHECK_EQ(s.format, DECODE_HEX);
 	CHECK_EQ(s.len[0], 3);
@@ -63,9 +63,10 @@ static void test_hex_odd_digits(void)
 	const char *t = "abc\n\n0102\n";
 	struct seen s = {0};
 	struct decode_counts c = {0};
-	char err[256] = "";
-	CHECK_EQ(read_string(t, strlen(t), &s, &c, err, sizeof err), -1);
-	CHECK_STR(err, "t:1: odd number of hex digits in the message starting here");
+	struct dw_error err = {0};
+	CHECK_EQ(read_string(t, strlen(t), &s, &c, &err), -1);
+	CHECK_STR(err.text, "t:1: odd number of hex digits in the message starting here");
+	CHECK_EQ(err.status, DW_E_SYNTAX);
 	CHECK_EQ(s.n, 0);
 }
 
@@ -74,13 +75,13 @@ static void test_raw_and_empty(void)
 	const char raw[] = "\x12\x34\x81\x80zz";
 	struct seen s = {0};
 	struct decode_counts c = {0};
-	char err[256] = "";
-	CHECK_EQ(read_string(raw, 6, &s, &c, err, sizeof err), 0);
+	struct dw_error err = {0};
+	CHECK_EQ(read_string(raw, 6, &s, &c, &err), 0);
 	CHECK_EQ(s.n, 1);
 	CHECK_EQ(s.format, DECODE_RAW);
 	CHECK_EQ(s.len[0], 6);
-	CHECK_EQ(read_string(raw, 0, &s, &c, err, sizeof err), -1);
-	CHECK_STR(err, "t: empty input");
+	CHECK_EQ(read_string(raw, 0, &s, &c, &err), -1);
+	CHECK_STR(err.text, "t: empty input");
 }
 
 /* A capture with DNS over IPv4 and IPv6, a VLAN, non-DNS UDP, TCP, a
@@ -121,8 +122,8 @@ static void test_pcap(void)
 	FILE *f = fopen(path, "rb");
 	struct seen s = {0};
 	struct decode_counts c = {0};
-	char err[256] = "";
-	CHECK_EQ(decode_read(f, path, collect, &s, &c, err, sizeof err), 0);
+	struct dw_error err = {0};
+	CHECK_EQ(decode_read(f, path, collect, &s, &c, &err), 0);
 	fclose(f);
 	unlink(path);
 	CHECK_EQ(s.format, DECODE_PCAP);
@@ -144,10 +145,10 @@ static void test_pcap_garbage(void)
 	memset(junk + 24, 0xff, 40);
 	struct seen s = {0};
 	struct decode_counts c = {0};
-	char err[256] = "";
-	int rc = decode_read_pcap_mem(junk, sizeof junk, "junk", collect, &s, &c, err, sizeof err);
+	struct dw_error err = {0};
+	int rc = decode_read_pcap_mem(junk, sizeof junk, "junk", collect, &s, &c, &err);
 	CHECK_EQ(rc, -1);
-	CHECK(strncmp(err, "junk", 4) == 0);
+	CHECK(strncmp(err.text, "junk", 4) == 0);
 	CHECK_EQ(s.n, 0);
 }
 

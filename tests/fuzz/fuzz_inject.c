@@ -26,8 +26,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static int nprof;
 	static uint8_t out[FORGE_FRAME_MAX];
 	if (!rules) {
-		char err[256];
-		rules = inject_rules_parse(rules_text, sizeof rules_text - 1, "fuzz", err, sizeof err);
+		struct dw_error err;
+		rules = inject_rules_parse(rules_text, sizeof rules_text - 1, "fuzz", &err);
 		nprof = inject_profile_preset("gfw", prof, PROFILE_MAX);
 		if (!rules || nprof <= 0)
 			abort();

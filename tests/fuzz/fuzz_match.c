@@ -70,15 +70,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct ref_rule ref[MAX_PATTERNS];
 	static const uint16_t qtypes[] = {1, 28, 16, 300};
 	struct match_qtypes qts[4];
-	char err[128];
+	struct dw_error err;
 	if (size < 1)
 		return 0;
 	memset(qts, 0, sizeof qts);
 	qts[0].all = true;
-	if (match_qtypes_parse("A", &qts[1], err, sizeof err) ||
-	    match_qtypes_parse("AAAA,TYPE300", &qts[2], err, sizeof err) ||
-	    match_qtypes_parse("A,AAAA", &qts[3], err, sizeof err))
-		die("qtypes", err);
+	if (match_qtypes_parse("A", &qts[1], &err) ||
+	    match_qtypes_parse("AAAA,TYPE300", &qts[2], &err) ||
+	    match_qtypes_parse("A,AAAA", &qts[3], &err))
+		die("qtypes", err.text);
 
 	struct match_set *s = match_set_new();
 	if (!s)
@@ -94,9 +94,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memcpy(pat, line + (len ? 1 : 0), n);
 		pat[n] = 0;
 		ref_parse(pat, q, (uint32_t)i, &ref[i]);
-		int rc = match_set_add(s, pat, q, (uint32_t)i, err, sizeof err);
+		int rc = match_set_add(s, pat, q, (uint32_t)i, &err);
 		if ((rc == 0) != ref[i].valid)
-			die(rc == 0 ? "accepted, reference refuses" : err, pat);
+			die(rc == 0 ? "accepted, reference refuses" : err.text, pat);
 		nrules++;
 	}
 	if (match_set_finish(s) != 0)

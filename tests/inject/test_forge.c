@@ -16,7 +16,7 @@ static size_t query_frame(const char *name, uint16_t type, int rd, struct frame_
 {
 	uint8_t wire[WIRE_NAME_MAX], dns[512];
 	size_t wl;
-	wire_name_from_text(name, wire, &wl);
+	CHECK_EQ(wire_name_from_text(name, wire, &wl), DW_OK);
 	size_t dl = wire_build_query(dns, sizeof dns, 0xbeef, wire, type, rd, 1232);
 	if (!s.ttl)
 		s.ttl = 57;
@@ -31,10 +31,10 @@ static size_t query_frame(const char *name, uint16_t type, int rd, struct frame_
 
 static struct inject_rules *rules(const char *text)
 {
-	char err[256];
-	struct inject_rules *r = inject_rules_parse(text, strlen(text), "t", err, sizeof err);
+	struct dw_error err;
+	struct inject_rules *r = inject_rules_parse(text, strlen(text), "t", &err);
 	if (!r)
-		FAIL("fixture rules do not parse: %s", err);
+		FAIL("fixture rules do not parse: %s", err.text);
 	return r;
 }
 
@@ -123,8 +123,8 @@ static void test_reply_fields(void)
 	struct wire_msg m;
 	struct wire_rr rr[16];
 	inject_profile_default(&p, "t");
-	char err[128];
-	CHECK_EQ(inject_profile_parse("ttl=33,ipid=zero,df=1,answer-ttl=77,flags=copy", &p, err, sizeof err), 0);
+	struct dw_error err;
+	CHECK_EQ(inject_profile_parse("ttl=33,ipid=zero,df=1,answer-ttl=77,flags=copy", &p, &err), 0);
 	forge_state_init(&st, 1);
 	size_t n = query_frame("Www.Example.COM", WIRE_T_A, 1, (struct frame_spec){0});
 	CHECK_EQ(inject_classify(NET_LINK_ETHERNET, frame, n, &q), INJ_QUERY);
@@ -168,10 +168,10 @@ static int forge_with(const char *spec, const char *rulestext, const char *name,
 {
 	struct inject_profile p;
 	struct inject_query q;
-	char err[128];
+	struct dw_error err;
 	inject_profile_default(&p, "t");
-	if (inject_profile_parse(spec, &p, err, sizeof err)) {
-		printf("#   %s\n", err);
+	if (inject_profile_parse(spec, &p, &err)) {
+		printf("#   %s\n", err.text);
 		return -1;
 	}
 	struct inject_rules *r = *keep ? *keep : rules(rulestext);
@@ -317,7 +317,8 @@ static void test_ipv6_query(void)
 static void test_profile_text(void)
 {
 	struct inject_profile p[PROFILE_MAX];
-	char buf[256], err[128];
+	char buf[256];
+	struct dw_error err;
 	CHECK_EQ(inject_profile_preset("gfw", p, PROFILE_MAX), 3);
 	CHECK_EQ(inject_profile_preset("nope", p, PROFILE_MAX), -1);
 	/* format, then parse what was formatted: the same profile */
@@ -325,17 +326,17 @@ static void test_profile_text(void)
 		struct inject_profile back;
 		inject_profile_format(&p[i], buf, sizeof buf);
 		inject_profile_default(&back, "x");
-		CHECK_EQ(inject_profile_parse(buf, &back, err, sizeof err), 0);
+		CHECK_EQ(inject_profile_parse(buf, &back, &err), 0);
 		CHECK(memcmp(&back, &p[i], sizeof back) == 0);
 	}
 	CHECK_STR(p[2].name, "gfw3");
 	CHECK_EQ(p[1].ttl_mode, TTL_MIRROR);
 	CHECK_EQ(p[2].ipid_mode, IPID_ZERO);
-	CHECK_EQ(inject_profile_parse("ttl=0", &p[0], err, sizeof err), -1);
-	CHECK_STR(err, "bad value '0' for injector key 'ttl'");
-	CHECK_EQ(inject_profile_parse("colour=red", &p[0], err, sizeof err), -1);
-	CHECK_EQ(inject_profile_parse("copies=17", &p[0], err, sizeof err), -1);
-	CHECK_EQ(inject_profile_parse("answer-ttl=random:9-3", &p[0], err, sizeof err), -1);
+	CHECK_EQ(inject_profile_parse("ttl=0", &p[0], &err), -1);
+	CHECK_STR(err.text, "bad value '0' for injector key 'ttl'");
+	CHECK_EQ(inject_profile_parse("colour=red", &p[0], &err), -1);
+	CHECK_EQ(inject_profile_parse("copies=17", &p[0], &err), -1);
+	CHECK_EQ(inject_profile_parse("answer-ttl=random:9-3", &p[0], &err), -1);
 }
 
 int main(void)

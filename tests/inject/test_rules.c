@@ -7,9 +7,9 @@
 #include "wire/msg.h"
 #include "wire/name.h"
 
-static struct inject_rules *parse(const char *text, char *err, size_t cap)
+static struct inject_rules *parse(const char *text, struct dw_error *err)
 {
-	return inject_rules_parse(text, strlen(text), "t.rules", err, cap);
+	return inject_rules_parse(text, strlen(text), "t.rules", err);
 }
 
 static const struct rule *lookup(const struct inject_rules *r, const char *name, uint16_t type)
@@ -41,11 +41,12 @@ static const char good[] =
 
 static void test_good_file(void)
 {
-	char err[256] = "", b[16];
-	struct inject_rules *r = parse(good, err, sizeof err);
+	struct dw_error err = {0};
+	char b[16];
+	struct inject_rules *r = parse(good, &err);
 	CHECK(r != NULL);
 	if (!r) {
-		printf("#   %s\n", err);
+		printf("#   %s\n", err.text);
 		return;
 	}
 	CHECK_EQ(r->nrules, 6);
@@ -80,13 +81,14 @@ static void test_good_file(void)
 
 static void expect_error(const char *text, const char *want)
 {
-	char err[256] = "";
-	struct inject_rules *r = parse(text, err, sizeof err);
+	struct dw_error err = {0};
+	struct inject_rules *r = parse(text, &err);
 	CHECK(r == NULL);
 	inject_rules_free(r);
-	if (strstr(err, want) == NULL) {
+	CHECK_EQ(err.status, DW_E_SYNTAX);
+	if (strstr(err.text, want) == NULL) {
 		harness_failed_checks++;
-		printf("#   for %s#   want \"%s\"\n#   got  \"%s\"\n", text, want, err);
+		printf("#   for %s#   want \"%s\"\n#   got  \"%s\"\n", text, want, err.text);
 	}
 }
 
@@ -112,11 +114,11 @@ static void test_errors_name_the_line(void)
 
 static void test_nul_byte(void)
 {
-	char err[256] = "";
+	struct dw_error err = {0};
 	const char text[] = "ok.com a=1.2.3.4\nx.com\0 a=1.2.3.4\n";
-	struct inject_rules *r = inject_rules_parse(text, sizeof text - 1, "t.rules", err, sizeof err);
+	struct inject_rules *r = inject_rules_parse(text, sizeof text - 1, "t.rules", &err);
 	CHECK(r == NULL);
-	CHECK_STR(err, "t.rules:2: NUL byte in the line");
+	CHECK_STR(err.text, "t.rules:2: NUL byte in the line");
 	inject_rules_free(r);
 }
 
@@ -127,9 +129,10 @@ static void test_empty_and_missing(void)
 	if (r)
 		CHECK(lookup(r, "www.example.com", WIRE_T_A) == NULL);
 	inject_rules_free(r);
-	char err[256] = "";
-	CHECK(inject_rules_load("/nonexistent/x.rules", err, sizeof err) == NULL);
-	CHECK_STR(err, "/nonexistent/x.rules: No such file or directory");
+	struct dw_error err = {0};
+	CHECK(inject_rules_load("/nonexistent/x.rules", &err) == NULL);
+	CHECK_STR(err.text, "/nonexistent/x.rules: No such file or directory");
+	CHECK_EQ(err.status, DW_E_NOT_FOUND);
 }
 
 static void test_long_pool_line(void)
@@ -141,8 +144,8 @@ static void test_long_pool_line(void)
 	for (int i = 0; i < 1781; i++)
 		n += (size_t)snprintf(text + n, cap - n, " 10.%d.%d.1", i / 256, i % 256);
 	n += (size_t)snprintf(text + n, cap - n, "\n*.com a=@big\n");
-	char err[256] = "";
-	struct inject_rules *r = inject_rules_parse(text, n, "big", err, sizeof err);
+	struct dw_error err = {0};
+	struct inject_rules *r = inject_rules_parse(text, n, "big", &err);
 	CHECK(r && r->pools[0].count == 1781);
 	inject_rules_free(r);
 	free(text);

@@ -24,14 +24,18 @@ static void test_lab_names(void)
 
 static void test_enter_refuses_bad_names(void)
 {
-	char err[200];
-	CHECK_EQ(lab_host_enter("Bad", "client", err, sizeof err), -1);
-	CHECK(strstr(err, "bad lab or host name") != NULL);
-	CHECK_EQ(lab_host_enter("dw", "nohost", err, sizeof err), -1);
-	CHECK(strstr(err, "bad lab or host name") != NULL);
+	struct dw_error err;
+	CHECK_EQ(lab_host_enter("Bad", "client", &err), -1);
+	CHECK(strstr(err.text, "bad lab or host name") != NULL);
+	CHECK_EQ(err.status, DW_E_INVALID);
+	CHECK_EQ(lab_host_enter("dw", "nohost", &err), -1);
+	CHECK(strstr(err.text, "bad lab or host name") != NULL);
 	/* a valid name of a lab that is not up */
-	CHECK_EQ(lab_host_enter("zz9notup", "client", err, sizeof err), -1);
-	CHECK(strstr(err, "is the lab up?") != NULL);
+	CHECK_EQ(lab_host_enter("zz9notup", "client", &err), -1);
+	CHECK(strstr(err.text, "is the lab up?") != NULL);
+	CHECK_STR(err.text, "lab 'zz9notup' has no host 'client' (/run/netns/dw-zz9notup-client: "
+			    "No such file or directory); is the lab up?");
+	CHECK_EQ(err.status, DW_E_NOT_FOUND);
 }
 
 int main(void)

@@ -22,7 +22,7 @@ static char *key_text(const struct lab_pop *pop, size_t *len)
 {
 	char *buf = NULL;
 	FILE *f = open_memstream(&buf, len);
-	lab_pop_write_key(pop, f);
+	CHECK_EQ(lab_pop_write_key(pop, f), 0);
 	fclose(f);
 	return buf;
 }

@@ -9,14 +9,14 @@
 #include "lab/scenario.h"
 
 static struct scn s;
-static char err[1024];
+static struct dw_error err;
 
 #define HDR "scenario t\nclock 15:10\n"
 
 static int parse(const char *text)
 {
-	err[0] = '\0';
-	return scn_parse(&s, "t.scenario", text, strlen(text), 0, err, sizeof err);
+	dw_error_clear(&err);
+	return scn_parse(&s, "t.scenario", text, strlen(text), 0, &err);
 }
 
 static void test_a_full_file(void)
@@ -39,7 +39,7 @@ static void test_a_full_file(void)
 		"16:00 flush isp public\r\n"
 		"16:05 end\n";
 	CHECK_EQ(parse(text), 0);
-	CHECK_STR(err, "");
+	CHECK_STR(err.text, "");
 	CHECK_STR(s.name, "2014");
 	CHECK_STR(s.title, "the misfire");
 	CHECK_EQ(s.clock_s, 15 * 3600 + 10 * 60);
@@ -75,7 +75,7 @@ static void test_a_full_file(void)
 static void test_defaults_and_paths(void)
 {
 	CHECK_EQ(scn_parse(&s, "lab/scenarios/x.scenario", HDR "15:10 end\n", strlen(HDR "15:10 end\n"),
-			   0, err, sizeof err), 0);
+			   0, &err), 0);
 	CHECK(s.scale == 1.0);
 	CHECK_STR(s.scale_text, "1s=1s");
 	CHECK_STR(s.wall, "none");
@@ -83,7 +83,7 @@ static void test_defaults_and_paths(void)
 	CHECK_EQ(s.uses_inject, 0);
 	const char *t = HDR "wall simple\n" "15:10 inject load a.rules\n15:11 inject load /abs/b.rules\n15:12 end\n";
 	t = HDR "15:10 inject load a.rules\n15:11 inject load /abs/b.rules\n15:12 end\n";
-	CHECK_EQ(scn_parse(&s, "lab/scenarios/x.scenario", t, strlen(t), 0, err, sizeof err), 0);
+	CHECK_EQ(scn_parse(&s, "lab/scenarios/x.scenario", t, strlen(t), 0, &err), 0);
 	CHECK_STR(s.step[0].arg, "lab/scenarios/a.rules");
 	CHECK_STR(s.step[1].arg, "/abs/b.rules");
 	CHECK_EQ(s.uses_inject, 1);
@@ -94,32 +94,33 @@ static void test_defaults_and_paths(void)
 static void test_scale(void)
 {
 	double f = 0;
-	char e[200];
-	CHECK_EQ(scn_parse_scale("1s=1min", &f, e, sizeof e), 0);
+	struct dw_error e;
+	CHECK_EQ(scn_parse_scale("1s=1min", &f, &e), 0);
 	CHECK(f == 60.0);
-	CHECK_EQ(scn_parse_scale("2s=1min", &f, e, sizeof e), 0);
+	CHECK_EQ(scn_parse_scale("2s=1min", &f, &e), 0);
 	CHECK(f == 30.0);
-	CHECK_EQ(scn_parse_scale("1s=30s", &f, e, sizeof e), 0);
+	CHECK_EQ(scn_parse_scale("1s=30s", &f, &e), 0);
 	CHECK(f == 30.0);
-	CHECK_EQ(scn_parse_scale("500ms=1s", &f, e, sizeof e), 0);
+	CHECK_EQ(scn_parse_scale("500ms=1s", &f, &e), 0);
 	CHECK(f == 2.0);
-	CHECK_EQ(scn_parse_scale("1s=1h", &f, e, sizeof e), 0);
+	CHECK_EQ(scn_parse_scale("1s=1h", &f, &e), 0);
 	CHECK(f == 3600.0);
-	CHECK_EQ(scn_parse_scale("1s=1.5min", &f, e, sizeof e), 0);
+	CHECK_EQ(scn_parse_scale("1s=1.5min", &f, &e), 0);
 	CHECK(f == 90.0);
-	CHECK_EQ(scn_parse_scale("1min=1s", &f, e, sizeof e), 0);
+	CHECK_EQ(scn_parse_scale("1min=1s", &f, &e), 0);
 	CHECK(f > 0.0166 && f < 0.0167);
 	const char *bad[] = {"", "1s", "=1s", "1s=", "1s=1", "1x=1s", "s=1s", "-1s=1s", "0s=1s",
 			     "1s=0s", "1s=1min=1h", "1s= 1min", "nan=1s", "1s=inf"};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-		e[0] = '\0';
-		CHECK_EQ(scn_parse_scale(bad[i], &f, e, sizeof e), -1);
-		CHECK(e[0] != '\0');
+		dw_error_clear(&e);
+		CHECK_EQ(scn_parse_scale(bad[i], &f, &e), -1);
+		CHECK(e.text[0] != '\0');
 	}
-	CHECK_EQ(scn_parse_scale("1ms=1h", &f, e, sizeof e), -1);
-	CHECK(strstr(e, "out of range") != NULL);
-	CHECK_EQ(scn_parse_scale("1h=1ms", &f, e, sizeof e), -1);
-	CHECK(strstr(e, "out of range") != NULL);
+	CHECK_EQ(scn_parse_scale("1ms=1h", &f, &e), -1);
+	CHECK(strstr(e.text, "out of range") != NULL);
+	CHECK_EQ(e.status, DW_E_INVALID);
+	CHECK_EQ(scn_parse_scale("1h=1ms", &f, &e), -1);
+	CHECK(strstr(e.text, "out of range") != NULL);
 }
 
 static void test_clock(void)
@@ -244,14 +245,14 @@ static void test_errors(void)
 			CHECK_EQ(r, -1);
 			continue;
 		}
-		if (r != -1 || strcmp(err, errors[i].want) != 0)
+		if (r != -1 || strcmp(err.text, errors[i].want) != 0)
 			printf("#   case %zu\n", i);
 		CHECK_EQ(r, -1);
-		CHECK_STR(err, errors[i].want);
+		CHECK_STR(err.text, errors[i].want);
 	}
 	/* over 6 h of real time */
 	CHECK_EQ(parse("scenario t\nclock 00:00\nscale 1s=1s\n23:59 end\n"), -1);
-	CHECK_STR(err, "t.scenario: the replay would take 86340 s at scale 1s=1s (at most 21600 s)");
+	CHECK_STR(err.text, "t.scenario: the replay would take 86340 s at scale 1s=1s (at most 21600 s)");
 	CHECK_EQ(parse("scenario t\nclock 00:00\nscale 1s=4s\n23:59 end\n"), 0);
 }
 
@@ -265,23 +266,26 @@ static void test_limits(void)
 	CHECK_EQ(parse(text), 0);
 	snprintf(text, sizeof text, HDR "# %.*s\n15:10 end\n", SCN_LINE_MAX - 2, mark);
 	CHECK_EQ(parse(text), -1);
-	CHECK_STR(err, "t.scenario:3: line too long (at most 511 bytes)");
+	CHECK_STR(err.text, "t.scenario:3: line too long (at most 511 bytes)");
+	CHECK_EQ(err.status, DW_E_TOO_LARGE);
 	/* too many timed lines */
 	size_t len = (size_t)snprintf(text, sizeof text, HDR);
 	for (int i = 0; i < SCN_STEPS_MAX; i++)
 		len += (size_t)snprintf(text + len, sizeof text - len, "15:10 mark %d\n", i);
 	snprintf(text + len, sizeof text - len, "15:10 end\n");
 	CHECK_EQ(parse(text), -1);
-	CHECK_STR(err, "t.scenario:259: too many timed lines (at most 256)");
+	CHECK_STR(err.text, "t.scenario:259: too many timed lines (at most 256)");
 	/* too large */
 	memset(text, '#', SCN_FILE_MAX + 1);
-	err[0] = '\0';
-	CHECK_EQ(scn_parse(&s, "t.scenario", text, SCN_FILE_MAX + 1, 0, err, sizeof err), -1);
-	CHECK_STR(err, "t.scenario: file too large (over 262144 bytes)");
+	dw_error_clear(&err);
+	CHECK_EQ(scn_parse(&s, "t.scenario", text, SCN_FILE_MAX + 1, 0, &err), -1);
+	CHECK_STR(err.text, "t.scenario: file too large (over 262144 bytes)");
+	CHECK_EQ(err.status, DW_E_TOO_LARGE);
 	/* a NUL byte */
 	const char nul[] = "scenario t\nclock 15:10\n15:10 mark a\0b\n15:11 end\n";
-	CHECK_EQ(scn_parse(&s, "t.scenario", nul, sizeof nul - 1, 0, err, sizeof err), -1);
-	CHECK_STR(err, "t.scenario:3: NUL byte in the line");
+	CHECK_EQ(scn_parse(&s, "t.scenario", nul, sizeof nul - 1, 0, &err), -1);
+	CHECK_STR(err.text, "t.scenario:3: NUL byte in the line");
+	CHECK_EQ(err.status, DW_E_SYNTAX);
 	/* more than 24 h */
 	CHECK_EQ(parse(HDR "15:10 end\n"), 0);
 }
@@ -309,29 +313,32 @@ static void test_rule_files(void)
 	f = fopen(scen, "w");
 	fputs(t1, f);
 	fclose(f);
-	CHECK_EQ(scn_load(&s, scen, err, sizeof err), 0);
+	CHECK_EQ(scn_load(&s, scen, &err), 0);
 	CHECK_STR(s.step[0].arg, good);
 	const char *t2 = HDR "15:10 inject load bad.rules\n15:11 end\n";
 	f = fopen(scen, "w");
 	fputs(t2, f);
 	fclose(f);
-	CHECK_EQ(scn_load(&s, scen, err, sizeof err), -1);
+	CHECK_EQ(scn_load(&s, scen, &err), -1);
 	char want[512];
 	snprintf(want, sizeof want, "%s:3: rules %s:2: unknown word 'bogus'", scen, bad);
-	CHECK(strncmp(err, want, strlen(want)) == 0);
-	if (strncmp(err, want, strlen(want)) != 0)
-		printf("#   got %s\n", err);
+	CHECK(strncmp(err.text, want, strlen(want)) == 0);
+	if (strncmp(err.text, want, strlen(want)) != 0)
+		printf("#   got %s\n", err.text);
+	CHECK_EQ(err.status, DW_E_SYNTAX);
 	const char *t3 = HDR "15:10 inject load missing.rules\n15:11 end\n";
 	f = fopen(scen, "w");
 	fputs(t3, f);
 	fclose(f);
-	CHECK_EQ(scn_load(&s, scen, err, sizeof err), -1);
+	CHECK_EQ(scn_load(&s, scen, &err), -1);
 	snprintf(want, sizeof want, "%s:3: rules %s/missing.rules", scen, dir);
-	CHECK(strncmp(err, want, strlen(want)) == 0);
+	CHECK(strncmp(err.text, want, strlen(want)) == 0);
+	CHECK_EQ(err.status, DW_E_NOT_FOUND);
 	unlink(scen);
-	CHECK_EQ(scn_load(&s, scen, err, sizeof err), -1);
+	CHECK_EQ(scn_load(&s, scen, &err), -1);
 	snprintf(want, sizeof want, "%s: No such file or directory", scen);
-	CHECK_STR(err, want);
+	CHECK_STR(err.text, want);
+	CHECK_EQ(err.status, DW_E_NOT_FOUND);
 	unlink(good);
 	unlink(bad);
 	rmdir(dir);
@@ -343,9 +350,9 @@ static void test_shipped(void)
 	const char *root = getenv("DW_ROOT");
 	char path[512];
 	snprintf(path, sizeof path, "%s/lab/scenarios/2014.scenario", root ? root : ".");
-	CHECK_EQ(scn_load(&s, path, err, sizeof err), 0);
-	if (err[0])
-		printf("#   %s\n", err);
+	CHECK_EQ(scn_load(&s, path, &err), 0);
+	if (err.text[0])
+		printf("#   %s\n", err.text);
 	CHECK_STR(s.name, "2014");
 	CHECK_STR(s.wall, "gfw");
 	CHECK(s.scale == 60.0);
@@ -364,9 +371,9 @@ static void test_shipped(void)
 	CHECK_EQ(off, 1);
 	CHECK_EQ(flush, 1);
 	snprintf(path, sizeof path, "%s/lab/scenarios/tld-compromise.scenario", root ? root : ".");
-	CHECK_EQ(scn_load(&s, path, err, sizeof err), 0);
-	if (err[0])
-		printf("#   %s\n", err);
+	CHECK_EQ(scn_load(&s, path, &err), 0);
+	if (err.text[0])
+		printf("#   %s\n", err.text);
 	CHECK_STR(s.name, "tld-compromise");
 	CHECK_EQ(s.uses_inject, 0);
 	int hijack = -1, restore = -1;

@@ -31,10 +31,10 @@ static const uint8_t *W(const char *text)
 static struct match_set *set_of(const char *const *patterns, size_t n)
 {
 	struct match_set *s = match_set_new();
-	char err[128];
+	struct dw_error err;
 	for (size_t i = 0; i < n; i++)
-		if (match_set_add(s, patterns[i], NULL, (uint32_t)(100 + i), err, sizeof err) != 0)
-			FAIL("unexpected reject of %s: %s", patterns[i], err);
+		if (match_set_add(s, patterns[i], NULL, (uint32_t)(100 + i), &err) != 0)
+			FAIL("unexpected reject of %s: %s", patterns[i], err.text);
 	CHECK_EQ(match_set_finish(s), 0);
 	return s;
 }
@@ -204,8 +204,8 @@ static void test_case(void)
 	/* Only ASCII letters fold: 0xC9 is not 0xE9. */
 	match_set_free(s);
 	struct match_set *t = match_set_new();
-	char err[64];
-	CHECK_EQ(match_set_add(t, "\xe9t\xe9.fr", NULL, 7, err, sizeof err), 0);
+	struct dw_error err;
+	CHECK_EQ(match_set_add(t, "\xe9t\xe9.fr", NULL, 7, &err), 0);
 	CHECK_EQ(match_set_finish(t), 0);
 	static const uint8_t up[] = {3, 0xC9, 'T', 0xC9, 2, 'f', 'r', 0};
 	static const uint8_t lo[] = {3, 0xE9, 'T', 0xE9, 2, 'F', 'r', 0};
@@ -263,11 +263,11 @@ static void test_precedence(void)
 static void test_qtypes(void)
 {
 	struct match_qtypes a, aaaa, both, any;
-	char err[128];
-	CHECK_EQ(match_qtypes_parse("A", &a, err, sizeof err), 0);
-	CHECK_EQ(match_qtypes_parse("aaaa", &aaaa, err, sizeof err), 0);
-	CHECK_EQ(match_qtypes_parse("A,AAAA,TYPE300", &both, err, sizeof err), 0);
-	CHECK_EQ(match_qtypes_parse("ANY", &any, err, sizeof err), 0);
+	struct dw_error err;
+	CHECK_EQ(match_qtypes_parse("A", &a, &err), 0);
+	CHECK_EQ(match_qtypes_parse("aaaa", &aaaa, &err), 0);
+	CHECK_EQ(match_qtypes_parse("A,AAAA,TYPE300", &both, &err), 0);
+	CHECK_EQ(match_qtypes_parse("ANY", &any, &err), 0);
 	CHECK(any.all);
 	CHECK(match_qtypes_has(&a, T_A));
 	CHECK(!match_qtypes_has(&a, T_AAAA));
@@ -276,23 +276,24 @@ static void test_qtypes(void)
 	CHECK(!match_qtypes_has(&both, 301));
 	CHECK(match_qtypes_has(&both, T_AAAA));
 	CHECK(match_qtypes_has(&any, 12345));
-	CHECK_EQ(match_qtypes_parse("*", &any, err, sizeof err), 0);
+	CHECK_EQ(match_qtypes_parse("*", &any, &err), 0);
 	CHECK(any.all);
-	CHECK_EQ(match_qtypes_parse("A,,AAAA", &any, err, sizeof err), -1);
-	CHECK(strstr(err, "empty") != NULL);
-	CHECK_EQ(match_qtypes_parse("", &any, err, sizeof err), -1);
-	CHECK_EQ(match_qtypes_parse("A,BOGUS", &any, err, sizeof err), -1);
-	CHECK(strstr(err, "BOGUS") != NULL);
-	CHECK_EQ(match_qtypes_parse("TYPE300,TYPE301,TYPE302,TYPE303,TYPE304", &any, err,
-				    sizeof err), -1);
+	CHECK_EQ(match_qtypes_parse("A,,AAAA", &any, &err), -1);
+	CHECK(strstr(err.text, "empty") != NULL);
+	CHECK_EQ(match_qtypes_parse("", &any, &err), -1);
+	CHECK_EQ(match_qtypes_parse("A,BOGUS", &any, &err), -1);
+	CHECK(strstr(err.text, "BOGUS") != NULL);
+	CHECK_EQ(err.status, DW_E_BAD_TEXT);
+	CHECK_EQ(match_qtypes_parse("TYPE300,TYPE301,TYPE302,TYPE303,TYPE304", &any, &err), -1);
+	CHECK_EQ(err.status, DW_E_TOO_LARGE);
 
 	/* An A-only rule; an AAAA query falls back to the less specific rule. */
 	struct match_set *s = match_set_new();
-	CHECK_EQ(match_set_add(s, "*.example.com", &a, 1, err, sizeof err), 0);
-	CHECK_EQ(match_set_add(s, "*example.com", NULL, 2, err, sizeof err), 0);
-	CHECK_EQ(match_set_add(s, "www.example.com", &aaaa, 3, err, sizeof err), 0);
-	CHECK_EQ(match_set_add(s, "*ple.com", &both, 4, err, sizeof err), 0);
-	CHECK_EQ(match_set_add(s, "*e*", &aaaa, 5, err, sizeof err), 0);
+	CHECK_EQ(match_set_add(s, "*.example.com", &a, 1, &err), 0);
+	CHECK_EQ(match_set_add(s, "*example.com", NULL, 2, &err), 0);
+	CHECK_EQ(match_set_add(s, "www.example.com", &aaaa, 3, &err), 0);
+	CHECK_EQ(match_set_add(s, "*ple.com", &both, 4, &err), 0);
+	CHECK_EQ(match_set_add(s, "*e*", &aaaa, 5, &err), 0);
 	CHECK_EQ(match_set_finish(s), 0);
 	CHECK_EQ(val(s, "ftp.example.com", T_A), 1);
 	CHECK_EQ(val(s, "ftp.example.com", T_AAAA), 2);
@@ -309,8 +310,8 @@ static void test_qtypes(void)
 
 	/* Same pattern twice with disjoint types: each type finds its own. */
 	s = match_set_new();
-	CHECK_EQ(match_set_add(s, "x.org", &a, 1, err, sizeof err), 0);
-	CHECK_EQ(match_set_add(s, "x.org", &aaaa, 2, err, sizeof err), 0);
+	CHECK_EQ(match_set_add(s, "x.org", &a, 1, &err), 0);
+	CHECK_EQ(match_set_add(s, "x.org", &aaaa, 2, &err), 0);
 	CHECK_EQ(match_set_finish(s), 0);
 	CHECK_EQ(val(s, "x.org", T_A), 1);
 	CHECK_EQ(val(s, "x.org", T_AAAA), 2);
@@ -321,8 +322,8 @@ static void test_qtypes(void)
 	struct match_qtypes none;
 	memset(&none, 0, sizeof none);
 	s = match_set_new();
-	CHECK_EQ(match_set_add(s, "x.org", &none, 1, err, sizeof err), -1);
-	CHECK(strstr(err, "type") != NULL);
+	CHECK_EQ(match_set_add(s, "x.org", &none, 1, &err), -1);
+	CHECK(strstr(err.text, "type") != NULL);
 	match_set_free(s);
 }
 
@@ -355,44 +356,46 @@ static void test_invalid(void)
 		 "label over 63 octets"},
 	};
 	struct match_set *s = match_set_new();
-	char err[128];
+	struct dw_error err;
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-		strcpy(err, "unset");
-		int rc = match_set_add(s, bad[i].pattern, NULL, 1, err, sizeof err);
-		if (rc != -1 || !strstr(err, bad[i].reason))
+		snprintf(err.text, sizeof err.text, "unset");
+		int rc = match_set_add(s, bad[i].pattern, NULL, 1, &err);
+		if (rc != -1 || !strstr(err.text, bad[i].reason))
 			printf("#   pattern \"%s\": rc %d, reason \"%s\", want \"%s\"\n", bad[i].pattern,
-			       rc, err, bad[i].reason);
+			       rc, err.text, bad[i].reason);
 		CHECK_EQ(rc, -1);
-		CHECK(strstr(err, bad[i].reason) != NULL);
+		CHECK(strstr(err.text, bad[i].reason) != NULL);
 	}
-	CHECK_EQ(match_set_add(s, NULL, NULL, 1, err, sizeof err), -1);
-	CHECK_STR(err, "empty pattern");
+	CHECK_EQ(match_set_add(s, NULL, NULL, 1, &err), -1);
+	CHECK_STR(err.text, "empty pattern");
 
 	/* Name over 255 octets: 4 labels of 63 = 4 * 64 + 1 = 257. */
 	char longname[300], lab[64];
 	memset(lab, 'a', 63);
 	lab[63] = 0;
 	snprintf(longname, sizeof longname, "%s.%s.%s.%s", lab, lab, lab, lab);
-	CHECK_EQ(match_set_add(s, longname, NULL, 1, err, sizeof err), -1);
-	CHECK(strstr(err, "name over 255 octets") != NULL);
+	CHECK_EQ(match_set_add(s, longname, NULL, 1, &err), -1);
+	CHECK(strstr(err.text, "name over 255 octets") != NULL);
+	CHECK_EQ(err.status, DW_E_NAME_TOO_LONG);
 	/* 3 labels of 63 and one of 61: 3*64 + 62 + 1 = 255, the maximum. */
 	longname[3 * 64 + 61] = 0;
-	CHECK_EQ(match_set_add(s, longname, NULL, 1, err, sizeof err), 0);
+	CHECK_EQ(match_set_add(s, longname, NULL, 1, &err), 0);
 	/* ... but no strict subdomain of it fits in 255 octets. */
 	char sub[310];
 	snprintf(sub, sizeof sub, "*.%s", longname);
-	CHECK_EQ(match_set_add(s, sub, NULL, 1, err, sizeof err), -1);
-	CHECK(strstr(err, "name over 255 octets") != NULL);
+	CHECK_EQ(match_set_add(s, sub, NULL, 1, &err), -1);
+	CHECK(strstr(err.text, "name over 255 octets") != NULL);
 	CHECK_EQ(match_set_count(s), 1);
 
 	/* Nothing is added after finish. */
 	CHECK_EQ(match_set_finish(s), 0);
 	CHECK_EQ(match_set_finish(s), -1);
-	CHECK_EQ(match_set_add(s, "late.com", NULL, 1, err, sizeof err), -1);
+	CHECK_EQ(match_set_add(s, "late.com", NULL, 1, &err), -1);
+	CHECK_EQ(err.status, DW_E_STATE);
 	match_set_free(s);
 	/* Lookups before finish find nothing. */
 	s = match_set_new();
-	CHECK_EQ(match_set_add(s, "*", NULL, 1, err, sizeof err), 0);
+	CHECK_EQ(match_set_add(s, "*", NULL, 1, &err), 0);
 	CHECK(!match_lookup(s, W("a.com"), T_A, NULL));
 	const uint8_t *one[1] = {W("a.com")};
 	uint16_t qone[1] = {T_A};
@@ -402,7 +405,7 @@ static void test_invalid(void)
 	CHECK(!fone[0]);
 	CHECK_EQ(match_set_finish(s), 0);
 	CHECK(match_lookup(s, W("a.com"), T_A, NULL));
-	CHECK(strstr(err, "finish") != NULL);
+	CHECK(strstr(err.text, "finish") != NULL);
 	CHECK_EQ(match_set_count(s), 1);
 	match_set_free(s);
 }
@@ -456,11 +459,12 @@ static void test_odd_bytes(void)
 static void test_many(void)
 {
 	struct match_set *s = match_set_new();
-	char err[64], text[64];
+	struct dw_error err;
+	char text[64];
 	const int n = 20000;
 	for (int i = 0; i < n; i++) {
 		snprintf(text, sizeof text, "%sn%d.d%d.com", (i & 1) ? "*." : "", i, i % 97);
-		CHECK_EQ(match_set_add(s, text, NULL, (uint32_t)i, err, sizeof err), 0);
+		CHECK_EQ(match_set_add(s, text, NULL, (uint32_t)i, &err), 0);
 	}
 	CHECK_EQ(match_set_finish(s), 0);
 	int bad = 0;
@@ -601,8 +605,8 @@ static void test_cell_forms(void)
 {
 	static struct ref_rule ref[8];
 	struct match_qtypes qa;
-	char err[128];
-	CHECK_EQ(match_qtypes_parse("A", &qa, err, sizeof err), 0);
+	struct dw_error err;
+	CHECK_EQ(match_qtypes_parse("A", &qa, &err), 0);
 	/* Text before the label, text after it. */
 	static const char *const forms[][2] = {
 		{"", ".ex.com"}, {"*.", ".ex.com"}, {"", ".ex.com"}, {"*.", ".ex.com"}};
@@ -626,12 +630,12 @@ static void test_cell_forms(void)
 						 forms[r][1]);
 					const struct match_qtypes *q = r < 2 ? &qa : NULL;
 					ref_parse(pat, q, (uint32_t)n, &ref[n]);
-					CHECK_EQ(match_set_add(s, pat, q, (uint32_t)n, err, sizeof err), 0);
+					CHECK_EQ(match_set_add(s, pat, q, (uint32_t)n, &err), 0);
 				}
 				if (tail) {
 					snprintf(pat, sizeof pat, "*zz.%s.ex.com", lab);
 					ref_parse(pat, NULL, (uint32_t)n, &ref[n]);
-					CHECK_EQ(match_set_add(s, pat, NULL, (uint32_t)n, err, sizeof err), 0);
+					CHECK_EQ(match_set_add(s, pat, NULL, (uint32_t)n, &err), 0);
 					n++;
 				}
 				CHECK_EQ(match_set_finish(s), 0);
@@ -681,12 +685,12 @@ static void test_differential(void)
 	enum { SETS = 300, RULES = 60, NAMES = 300 };
 	static struct ref_rule ref[RULES];
 	struct match_qtypes qts[4];
-	char err[128];
+	struct dw_error err;
 	memset(qts, 0, sizeof qts);
 	qts[0].all = true;
-	match_qtypes_parse("A", &qts[1], err, sizeof err);
-	match_qtypes_parse("AAAA,TYPE300", &qts[2], err, sizeof err);
-	match_qtypes_parse("A,AAAA", &qts[3], err, sizeof err);
+	CHECK_EQ(match_qtypes_parse("A", &qts[1], &err), 0);
+	CHECK_EQ(match_qtypes_parse("AAAA,TYPE300", &qts[2], &err), 0);
+	CHECK_EQ(match_qtypes_parse("A,AAAA", &qts[3], &err), 0);
 	static const uint16_t qtypes[] = {T_A, T_AAAA, T_TXT, 300};
 	long lookups = 0, hits = 0, mismatches = 0, add_mismatches = 0, batch_mismatches = 0;
 	int kinds_hit[5] = {0};
@@ -700,12 +704,12 @@ static void test_differential(void)
 			rand_pattern(pat);
 			const struct match_qtypes *q = rnd(3) ? NULL : &qts[rnd(4)];
 			ref_parse(pat, q, (uint32_t)i, &ref[i]);
-			int rc = match_set_add(s, pat, q, (uint32_t)i, err, sizeof err);
+			int rc = match_set_add(s, pat, q, (uint32_t)i, &err);
 			/* Rules the matcher refuses are left out of the reference. */
 			if ((rc == 0) != ref[i].valid) {
 				if (add_mismatches++ < 5)
 					printf("#   \"%s\": match says %d (%s), reference %d\n", pat, rc,
-					       rc ? err : "", ref[i].valid);
+					       rc ? err.text : "", ref[i].valid);
 				ref[i].valid = false;
 			}
 		}

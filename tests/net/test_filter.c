@@ -56,9 +56,9 @@ static void test_drop_all_udp(void)
 	int a = udp_local(&a_addr), b = udp_local(&b_addr), s = udp_local(&s_addr);
 	if (a < 0 || b < 0 || s < 0)
 		goto out;
-	char err[256] = "";
-	CHECK_EQ(net_filter_drop_all(a, err, sizeof err), 0);
-	CHECK_STR(err, "");
+	struct dw_error err = {0};
+	CHECK_EQ(net_filter_drop_all(a, &err), 0);
+	CHECK_STR(err.text, "");
 	char buf[64];
 	for (int i = 0; i < 3; i++) {
 		send_to(s, &a_addr, "to the filtered socket");
@@ -74,7 +74,7 @@ static void test_drop_all_udp(void)
 	send_to(a, &b_addr, "from the filtered socket");
 	CHECK_EQ(recv_wait(b, buf, sizeof buf, 2000), (ssize_t)strlen("from the filtered socket"));
 	/* attaching it twice is fine */
-	CHECK_EQ(net_filter_drop_all(a, err, sizeof err), 0);
+	CHECK_EQ(net_filter_drop_all(a, &err), 0);
 out:
 	if (a >= 0)
 		close(a);
@@ -86,21 +86,21 @@ out:
 
 static void test_errors(void)
 {
-	char err[256] = "";
-	CHECK_EQ(net_filter_drop_all(-1, err, sizeof err), -1);
+	struct dw_error err = {0};
+	CHECK_EQ(net_filter_drop_all(-1, &err), -1);
 	char want[256];
 	snprintf(want, sizeof want, "SO_ATTACH_FILTER: %s", strerror(EBADF));
-	CHECK_STR(err, want);
+	CHECK_STR(err.text, want);
 
 	int p[2];
 	CHECK_EQ(pipe(p), 0);
-	err[0] = '\0';
-	CHECK_EQ(net_filter_drop_all(p[0], err, sizeof err), -1);
+	dw_error_clear(&err);
+	CHECK_EQ(net_filter_drop_all(p[0], &err), -1);
 	snprintf(want, sizeof want, "SO_ATTACH_FILTER: %s", strerror(ENOTSOCK));
-	CHECK_STR(err, want);
-	err[0] = '\0';
-	CHECK_EQ(net_filter_attach(p[0], DLT_RAW, "udp", err, sizeof err), -1);
-	CHECK_STR(err, want);
+	CHECK_STR(err.text, want);
+	dw_error_clear(&err);
+	CHECK_EQ(net_filter_attach(p[0], DLT_RAW, "udp", &err), -1);
+	CHECK_STR(err.text, want);
 	close(p[0]);
 	close(p[1]);
 
@@ -109,21 +109,18 @@ static void test_errors(void)
 	int fd = udp_local(&sa);
 	if (fd < 0)
 		return;
-	err[0] = '\0';
-	CHECK_EQ(net_filter_attach(fd, DLT_RAW, "udp port banana", err, sizeof err), -1);
-	CHECK(strncmp(err, "cannot compile the capture filter 'udp port banana': ", 53) == 0);
-	CHECK(strlen(err) > 53);
-	CHECK_EQ(net_filter_attach(fd, DLT_RAW, "udp and (", err, sizeof err), -1);
-	CHECK(strstr(err, "'udp and ('") != NULL);
-	/* a small error buffer: cut, terminated */
-	char small[12];
-	memset(small, 'Z', sizeof small);
-	CHECK_EQ(net_filter_attach(fd, DLT_RAW, "nonsense words", small, sizeof small), -1);
-	CHECK_EQ(strlen(small), sizeof small - 1);
-	CHECK(strncmp(small, "cannot comp", 11) == 0);
+	dw_error_clear(&err);
+	CHECK_EQ(net_filter_attach(fd, DLT_RAW, "udp port banana", &err), -1);
+	CHECK(strncmp(err.text, "cannot compile the capture filter 'udp port banana': ", 53) == 0);
+	CHECK(strlen(err.text) > 53);
+	CHECK_EQ(net_filter_attach(fd, DLT_RAW, "udp and (", &err), -1);
+	CHECK(strstr(err.text, "'udp and ('") != NULL);
+	/* the status says what kind of failure it was */
+	CHECK_EQ(net_filter_attach(fd, DLT_RAW, "nonsense words", &err), -1);
+	CHECK_EQ(err.status, DW_E_SYNTAX);
 	/* a good expression attaches to any socket */
-	CHECK_EQ(net_filter_attach(fd, DLT_RAW, "udp dst port 53", err, sizeof err), 0);
-	CHECK_EQ(net_filter_attach(fd, DLT_EN10MB, "ip6 and udp", err, sizeof err), 0);
+	CHECK_EQ(net_filter_attach(fd, DLT_RAW, "udp dst port 53", &err), 0);
+	CHECK_EQ(net_filter_attach(fd, DLT_EN10MB, "ip6 and udp", &err), 0);
 	close(fd);
 }
 
@@ -136,9 +133,9 @@ static int packet_counts(const char *expr, uint16_t port_in, uint16_t port_out, 
 	int pk = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (pk < 0)
 		return -1;
-	char err[256] = "";
-	CHECK_EQ(net_filter_attach(pk, DLT_RAW, expr, err, sizeof err), 0);
-	CHECK_STR(err, "");
+	struct dw_error err = {0};
+	CHECK_EQ(net_filter_attach(pk, DLT_RAW, expr, &err), 0);
+	CHECK_STR(err.text, "");
 	struct sockaddr_ll ll = {.sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL),
 				 .sll_ifindex = (int)if_nametoindex("lo")};
 	CHECK(ll.sll_ifindex > 0);

@@ -12,7 +12,7 @@ static void test_padded_forgery(void)
 	static uint8_t buf[4096];
 	uint8_t name[WIRE_NAME_MAX], root[1] = {0};
 	size_t nl;
-	wire_name_from_text("www.example.com", name, &nl);
+	CHECK_EQ(wire_name_from_text("www.example.com", name, &nl), DW_OK);
 	struct wire_builder b;
 	wire_build_init(&b, buf, sizeof buf, 7, WIRE_FLAG_QR | WIRE_FLAG_RD | WIRE_FLAG_RA);
 	wire_build_question(&b, name, WIRE_T_A, WIRE_C_IN);

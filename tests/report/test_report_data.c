@@ -69,7 +69,7 @@ static void result(struct probe_result *r, uint64_t seq, uint16_t tgt, const cha
 	memset(r, 0, sizeof *r);
 	r->seq = seq;
 	r->target = tgt;
-	wire_name_from_text(name, r->qname, &len);
+	CHECK_EQ(wire_name_from_text(name, r->qname, &len), DW_OK);
 	r->qtype = 1;
 	r->attempts = 1;
 	r->sent_us = (uint64_t)us;
@@ -101,7 +101,7 @@ static void build_store(const char *label0)
 {
 	unlink(dbpath);
 	struct store_db *db;
-	CHECK_EQ(store_open(&db, dbpath, NULL), DW_OK);
+	CHECK_EQ(store_open(&db, dbpath, NULL, NULL), DW_OK);
 	struct probe_target t[2];
 	target(&t[0], label0, TARGET_RESOLVER, "198.18.1.1");
 	target(&t[1], "nodns", TARGET_NODNS, "198.18.55.55");
@@ -131,13 +131,13 @@ static void build_store(const char *label0)
 }
 
 /* What report does first: the store at dbpath opened read-only and gathered
- * into *D, report_gather returning RC (its error line in ERR). */
-static struct store_db *gathered(struct report_data *d, int rc, char *err, size_t errcap)
+ * into *D, report_gather returning RC (its error in ERR). */
+static struct store_db *gathered(struct report_data *d, int rc, struct dw_error *err)
 {
 	struct store_db *db = NULL;
 	struct store_opts ro = {.readonly = true};
-	CHECK_EQ(store_open(&db, dbpath, &ro), DW_OK);
-	CHECK_EQ(report_gather(db, d, err, errcap), rc);
+	CHECK_EQ(store_open(&db, dbpath, &ro, NULL), DW_OK);
+	CHECK_EQ(report_gather(db, d, err), rc);
 	return db;
 }
 
@@ -146,11 +146,11 @@ static void test_gather(void)
 	build_store("isp");
 	/* The incidents table: absent first, then written through the store. */
 	struct report_data d;
-	char err[256];
-	struct store_db *db = gathered(&d, 0, err, sizeof err);
+	struct dw_error err;
+	struct store_db *db = gathered(&d, 0, &err);
 	CHECK(!d.incidents_present);
 	CHECK_EQ(store_incidents_ensure(db), DW_E_INVALID);
-	store_close(db);
+	CHECK_EQ(store_close(db), DW_OK);
 
 	CHECK_EQ(d.nruns, 25);
 	CHECK_EQ(d.nresults, 100);
@@ -191,7 +191,7 @@ static void test_gather(void)
 	CHECK_STR(d.groups[0].addrs, "65.49.2.178");
 	report_data_free(&d);
 
-	CHECK_EQ(store_open(&db, dbpath, NULL), DW_OK);
+	CHECK_EQ(store_open(&db, dbpath, NULL, NULL), DW_OK);
 	struct store_incident inc = {.run = 6, .started_us = T0 + 5 * MIN, .injection_end_us = T0 + 9 * MIN,
 				     .peak_share = 0.5};
 	snprintf(inc.scope, sizeof inc.scope, "com via isp nodns");
@@ -202,7 +202,7 @@ static void test_gather(void)
 	inc.ended_us = T0 + 19 * MIN; /* watch closes it later */
 	CHECK_EQ(store_incident_put(db, &inc), DW_OK);
 	CHECK_EQ(store_close(db), DW_OK);
-	db = gathered(&d, 0, err, sizeof err);
+	db = gathered(&d, 0, &err);
 	CHECK(d.incidents_present);
 	CHECK_EQ(d.nincidents, 1);
 	if (d.nincidents == 1) {
@@ -214,21 +214,22 @@ static void test_gather(void)
 		CHECK(d.incidents[0].peak_share == 0.5);
 	}
 	report_data_free(&d);
-	store_close(db);
+	CHECK_EQ(store_close(db), DW_OK);
 }
 
 static void test_empty(void)
 {
 	unlink(dbpath);
 	struct store_db *db;
-	CHECK_EQ(store_open(&db, dbpath, NULL), DW_OK);
-	store_close(db);
+	CHECK_EQ(store_open(&db, dbpath, NULL, NULL), DW_OK);
+	CHECK_EQ(store_close(db), DW_OK);
 	struct report_data d;
-	char err[256];
-	db = gathered(&d, 1, err, sizeof err);
-	CHECK(strstr(err, "no runs") != NULL);
+	struct dw_error err;
+	db = gathered(&d, 1, &err);
+	CHECK(strstr(err.text, "no runs") != NULL);
+	CHECK_EQ(err.status, DW_E_NORUN);
 	report_data_free(&d);
-	store_close(db);
+	CHECK_EQ(store_close(db), DW_OK);
 }
 
 static char *page_of(const struct report_data *d, const char *lib, const struct report_locate *loc,
@@ -249,8 +250,8 @@ static void test_escaping(void)
 {
 	build_store("</script><img src=x>");
 	struct report_data d;
-	char err[256];
-	struct store_db *db = gathered(&d, 0, err, sizeof err);
+	struct dw_error err;
+	struct store_db *db = gathered(&d, 0, &err);
 	d.db_path = "a&b<c>.db";
 	const char *loctext = "{\"name\":\"</script><b>x\",\"target\":\"1.2.3.4\",\"hops\":"
 			      "[{\"ttl\":1,\"router\":\"<i>r</i>\",\"target_reached\":false,\"replies\":0}],"
@@ -285,7 +286,7 @@ static void test_escaping(void)
 	free(page);
 	report_locate_free(&loc);
 	report_data_free(&d);
-	store_close(db);
+	CHECK_EQ(store_close(db), DW_OK);
 }
 
 /* A locate file with numbers no int can hold: treated as absent, no undefined
@@ -294,8 +295,8 @@ static void test_locate_huge_numbers(void)
 {
 	build_store("isp");
 	struct report_data d;
-	char err[256];
-	struct store_db *db = gathered(&d, 0, err, sizeof err);
+	struct dw_error err;
+	struct store_db *db = gathered(&d, 0, &err);
 	const char *loctext = "{\"name\":\"a.\",\"target\":\"1.2.3.4\",\"hops\":"
 			      "[{\"ttl\":1e300,\"router\":\"r\",\"target_reached\":false,\"replies\":1e300}],"
 			      "\"injectors\":[{\"flags\":-1e300,\"df\":true,\"ipid_zero\":false,"
@@ -315,7 +316,7 @@ static void test_locate_huge_numbers(void)
 	free(page);
 	report_locate_free(&loc);
 	report_data_free(&d);
-	store_close(db);
+	CHECK_EQ(store_close(db), DW_OK);
 }
 
 /* Two runs two days apart: one bucket per run, and the axis shows dates. */
@@ -323,7 +324,7 @@ static void test_days(void)
 {
 	unlink(dbpath);
 	struct store_db *db;
-	CHECK_EQ(store_open(&db, dbpath, NULL), DW_OK);
+	CHECK_EQ(store_open(&db, dbpath, NULL, NULL), DW_OK);
 	struct probe_target t;
 	target(&t, "isp", TARGET_RESOLVER, "198.18.1.1");
 	struct probe_result r;
@@ -336,8 +337,8 @@ static void test_days(void)
 	}
 	CHECK_EQ(store_close(db), DW_OK);
 	struct report_data d;
-	char err[256];
-	db = gathered(&d, 0, err, sizeof err);
+	struct dw_error err;
+	db = gathered(&d, 0, &err);
 	CHECK_EQ(d.bucket_us, 2 * 1440 * MIN);
 	CHECK_EQ(d.nbuckets, 2);
 	CHECK_EQ(d.tail_poisoned, 1); /* poisoned with no injection seen: all tail */
@@ -346,7 +347,7 @@ static void test_days(void)
 	CHECK(page && strstr(page, "no injection was seen by these probes") != NULL);
 	free(page);
 	report_data_free(&d);
-	store_close(db);
+	CHECK_EQ(store_close(db), DW_OK);
 }
 
 /* A locate line into report's structure: members by type, defaults for the

@@ -161,7 +161,7 @@ static void test_roundtrip(void)
 	t_targets(tg);
 	struct store_opts o = {.keep_raw = true, .errlog = errlog};
 	struct store_db *db;
-	CHECK_EQ(store_open(&db, path, &o), DW_OK);
+	CHECK_EQ(store_open(&db, path, &o, NULL), DW_OK);
 	if (!db)
 		return;
 	int64_t run = 0;
@@ -277,7 +277,7 @@ static void test_roundtrip(void)
 	CHECK_EQ(store_close(db), DW_OK);
 
 	/* targets come back from the file on resume of a new unfinished run */
-	CHECK_EQ(store_open(&db, path, &o), DW_OK);
+	CHECK_EQ(store_open(&db, path, &o, NULL), DW_OK);
 	if (!db)
 		return;
 	CHECK_EQ(store_run_resume(db, 0, NULL), DW_E_NORUN);
@@ -285,7 +285,7 @@ static void test_roundtrip(void)
 	CHECK_EQ(store_run_begin(db, "again", NULL, tg, 3, NULL, 0, &run), DW_OK);
 	CHECK_EQ(run, 2);
 	CHECK_EQ(store_close(db), DW_OK);
-	CHECK_EQ(store_open(&db, path, &o), DW_OK);
+	CHECK_EQ(store_open(&db, path, &o, NULL), DW_OK);
 	if (!db)
 		return;
 	int64_t got_run = 0;
@@ -306,7 +306,7 @@ static void test_roundtrip(void)
 	/* the raw bytes are kept only when asked */
 	path_in_tmp(path, sizeof path, "noraw.db");
 	o.keep_raw = false;
-	CHECK_EQ(store_open(&db, path, &o), DW_OK);
+	CHECK_EQ(store_open(&db, path, &o, NULL), DW_OK);
 	if (!db)
 		return;
 	CHECK_EQ(store_run_begin(db, "", NULL, tg, 3, NULL, 0, &run), DW_OK);
@@ -328,7 +328,7 @@ static void test_schema(void)
 	path_in_tmp(path, sizeof path, "schema.db");
 	struct store_opts o = {.errlog = errlog};
 	struct store_db *db;
-	CHECK_EQ(store_open(&db, path, &o), DW_OK);
+	CHECK_EQ(store_open(&db, path, &o, NULL), DW_OK);
 	CHECK_EQ(store_close(db), DW_OK);
 	CHECK_EQ(sql_int(path, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
 	CHECK_EQ(sql_int(path, "PRAGMA application_id"), STORE_APPLICATION_ID);
@@ -337,7 +337,7 @@ static void test_schema(void)
 			 " ('meta','runs','targets','queries','replies','answers','groups')"), 7);
 	CHECK_EQ(sql_int(path, "SELECT journal_mode = 'wal' FROM pragma_journal_mode"), 1);
 	/* opening again does not recreate or fail */
-	CHECK_EQ(store_open(&db, path, &o), DW_OK);
+	CHECK_EQ(store_open(&db, path, &o, NULL), DW_OK);
 	CHECK_EQ(store_close(db), DW_OK);
 
 	/* a future version is refused, with the version and the path in one line */
@@ -345,12 +345,16 @@ static void test_schema(void)
 	o.errlog = errlog;
 	sql_exec(path, "PRAGMA user_version = 2");
 	db = (struct store_db *)1;
-	CHECK_EQ(store_open(&db, path, &o), DW_E_VERSION);
+	struct dw_error err;
+	CHECK_EQ(store_open(&db, path, &o, &err), DW_E_VERSION);
 	CHECK(db == NULL);
 	const char *e = errlog_text();
 	CHECK(strstr(e, path) != NULL);
 	CHECK(strstr(e, "schema version 2 is newer") != NULL);
 	CHECK_EQ(count_lines(e), 1);
+	/* ... and the same line in the caller's record */
+	CHECK_EQ(err.status, DW_E_VERSION);
+	CHECK(strncmp(e, err.text, strlen(err.text)) == 0 && e[strlen(err.text)] == '\n');
 	printf("# %s", e);
 
 	/* an SQLite file of someone else, and a file that is no database */
@@ -358,8 +362,10 @@ static void test_schema(void)
 	o.errlog = errlog;
 	path_in_tmp(path, sizeof path, "foreign.db");
 	sql_exec(path, "CREATE TABLE t (x); INSERT INTO t VALUES (1)");
-	CHECK_EQ(store_open(&db, path, &o), DW_E_FOREIGN);
+	CHECK_EQ(store_open(&db, path, &o, &err), DW_E_FOREIGN);
 	CHECK(strstr(errlog_text(), "not a dnswatch store") != NULL);
+	CHECK(strstr(err.text, "not a dnswatch store") != NULL);
+	CHECK_EQ(err.status, DW_E_FOREIGN);
 	CHECK_EQ(sql_int(path, "SELECT count(*) FROM t"), 1); /* untouched */
 	path_in_tmp(path, sizeof path, "text.db");
 	FILE *f = fopen(path, "w");
@@ -368,11 +374,11 @@ static void test_schema(void)
 		return;
 	fprintf(f, "this is not a database, just some text that is long enough to have a header\n");
 	fclose(f);
-	CHECK_EQ(store_open(&db, path, &o), DW_E_FOREIGN);
+	CHECK_EQ(store_open(&db, path, &o, NULL), DW_E_FOREIGN);
 	/* read-only on a new file: refused, nothing created */
 	path_in_tmp(path, sizeof path, "none.db");
 	o.readonly = true;
-	CHECK(store_open(&db, path, &o) != DW_OK);
+	CHECK(store_open(&db, path, &o, NULL) != DW_OK);
 	CHECK(access(path, F_OK) != 0);
 }
 
@@ -385,7 +391,7 @@ static void test_batching(void)
 	t_targets(tg);
 	struct store_opts o = {.batch_results = 10, .batch_ms = 600000, .errlog = errlog};
 	struct store_db *db;
-	CHECK_EQ(store_open(&db, path, &o), DW_OK);
+	CHECK_EQ(store_open(&db, path, &o, NULL), DW_OK);
 	if (!db)
 		return;
 	int64_t run;
@@ -441,7 +447,7 @@ static void test_batching(void)
 	/* by time: a batch older than batch_ms commits on the next tick */
 	o.batch_ms = 50;
 	o.errlog = errlog;
-	CHECK_EQ(store_open(&db, path, &o), DW_OK);
+	CHECK_EQ(store_open(&db, path, &o, NULL), DW_OK);
 	if (!db)
 		return;
 	CHECK_EQ(store_run_begin(db, "", NULL, tg, 1, NULL, 0, &run), DW_OK);
@@ -470,7 +476,7 @@ static void test_qtypes(void)
 	t_targets(tg);
 	struct store_opts o = {.errlog = errlog};
 	struct store_db *db;
-	CHECK_EQ(store_open(&db, path, &o), DW_OK);
+	CHECK_EQ(store_open(&db, path, &o, NULL), DW_OK);
 	if (!db)
 		return;
 	const uint16_t qt[2] = {WIRE_T_A, WIRE_T_AAAA}, twice[2] = {WIRE_T_A, WIRE_T_A};
@@ -499,7 +505,7 @@ static void test_qtypes(void)
 	CHECK_EQ(store_done_below(db), 1);
 	CHECK_EQ(store_close(db), DW_OK);
 	CHECK_EQ(sql_int(path, "SELECT count(*) FROM queries WHERE seq = 0 AND target = 1"), 2);
-	CHECK_EQ(store_open(&db, path, &o), DW_OK);
+	CHECK_EQ(store_open(&db, path, &o, NULL), DW_OK);
 	if (!db)
 		return;
 	CHECK_EQ(store_run_resume(db, 0, NULL), DW_OK);
@@ -561,7 +567,7 @@ static void kr_child(const char *path, int kill_after)
 	t_targets(tg);
 	struct store_opts o = {.batch_results = KR_BATCH, .batch_ms = 600000, .quiet = true};
 	struct store_db *db;
-	if (store_open(&db, path, &o) != DW_OK)
+	if (store_open(&db, path, &o, NULL) != DW_OK)
 		_exit(3);
 	if (store_run_resume(db, 0, NULL) != DW_OK &&
 	    store_run_begin(db, "probe --db", NULL, tg, KR_TARGETS, kr_qtypes, KR_Q, NULL) !=
@@ -614,7 +620,7 @@ static void test_kill_resume(void)
 
 		struct store_opts o = {.batch_results = KR_BATCH, .errlog = errlog};
 		struct store_db *db;
-		CHECK_EQ(store_open(&db, path, &o), DW_OK);
+		CHECK_EQ(store_open(&db, path, &o, NULL), DW_OK);
 		if (!db)
 			return;
 		int64_t run = 0;
@@ -659,7 +665,7 @@ static void test_kill_resume(void)
 	/* the last writer resumes and finishes */
 	struct store_opts o = {.batch_results = KR_BATCH, .errlog = errlog};
 	struct store_db *db;
-	CHECK_EQ(store_open(&db, path, &o), DW_OK);
+	CHECK_EQ(store_open(&db, path, &o, NULL), DW_OK);
 	if (!db)
 		return;
 	CHECK_EQ(store_run_resume(db, 0, NULL), DW_OK);
@@ -708,6 +714,9 @@ struct fill_report {
 	int failed_marked;    /* pairs of the failed batch the writer still thinks stored */
 	int kept_marked;      /* pairs of earlier batches it thinks stored */
 	char err[1024];
+	int recorded_status;  /* store_error() after the failure */
+	char recorded[DW_ERROR_TEXT];
+	int close_status;
 };
 
 /* Write big results into PATH until a put fails; report through FD. */
@@ -720,7 +729,7 @@ static void fill_child(const char *path, int fd)
 	struct store_opts o = {.batch_results = 10, .batch_ms = 600000, .keep_raw = true,
 			       .errlog = log};
 	struct store_db *db;
-	int st = store_open(&db, path, &o);
+	int st = store_open(&db, path, &o, NULL);
 	if (st == DW_OK)
 		st = store_run_begin(db, "fill", NULL, tg, 3, NULL, 0, NULL);
 	static struct probe_result r;
@@ -743,7 +752,10 @@ static void fill_child(const char *path, int fd)
 			else
 				rep.failed_marked += has;
 		}
-		store_close(db);
+		const struct dw_error *se = store_error(db);
+		rep.recorded_status = se->status;
+		snprintf(rep.recorded, sizeof rep.recorded, "%s", se->text);
+		rep.close_status = store_close(db);
 	}
 	fflush(log);
 	rewind(log);
@@ -774,11 +786,16 @@ static void check_after_fill(const char *path, const struct fill_report *rep)
 	CHECK(strstr(rep->err, "SQLITE_FULL") || strstr(rep->err, "SQLITE_IOERR"));
 	CHECK(strstr(rep->err, "batch of") != NULL);
 	CHECK(strstr(rep->err, "rolled back") != NULL);
+	/* the same line, and the status, in the store's error record */
+	CHECK_EQ(rep->recorded_status, rep->status);
+	CHECK(rep->recorded[0] && strncmp(rep->err, rep->recorded, strlen(rep->recorded)) == 0 &&
+	      rep->err[strlen(rep->recorded)] == '\n');
+	CHECK_EQ(rep->close_status, DW_OK);
 
 	/* reopen: everything committed is there, consistent, nothing of the failed batch */
 	struct store_opts o = {.errlog = errlog};
 	struct store_db *db;
-	CHECK_EQ(store_open(&db, path, &o), DW_OK);
+	CHECK_EQ(store_open(&db, path, &o, NULL), DW_OK);
 	if (!db)
 		return;
 	struct store_run_info ri;

@@ -732,6 +732,12 @@ static void keep_bucket(void *ctx, const struct watch_bucket *b)
 	s->n++;
 }
 
+/* Add O, which must be taken (its path is one of D's). */
+static void add(struct watch_detect *d, const struct watch_obs *o)
+{
+	CHECK_EQ(watch_detect_add(d, o), 0);
+}
+
 static struct watch_obs obs(int64_t t, unsigned path, const char *tld, enum probe_verdict v)
 {
 	struct watch_obs o = {.time_us = t, .path = path, .tld = tld, .name = (uint64_t)t,
@@ -764,21 +770,21 @@ static void test_series(void)
 
 	/* Second 0: path 0 three com right, two net wrong; path 1 one cn. */
 	for (int i = 0; i < 3; i++)
-		o = obs(B + i * 100 * MS, 0, "com", VERDICT_OK), watch_detect_add(d, &o);
+		o = obs(B + i * 100 * MS, 0, "com", VERDICT_OK), add(d, &o);
 	for (int i = 0; i < 2; i++)
-		o = obs(B + 500 * MS + i * MS, 0, "net", VERDICT_INCONSISTENT), watch_detect_add(d, &o);
-	o = obs(B + 900 * MS, 1, "cn", VERDICT_OK), watch_detect_add(d, &o);
+		o = obs(B + 500 * MS + i * MS, 0, "net", VERDICT_INCONSISTENT), add(d, &o);
+	o = obs(B + 900 * MS, 1, "cn", VERDICT_OK), add(d, &o);
 	/* Second 1: path 0 a timeout and an injected com. */
-	o = obs(B + 1200 * MS, 0, "com", VERDICT_TIMEOUT), watch_detect_add(d, &o);
-	o = obs(B + 1300 * MS, 0, "com", VERDICT_INJECTED), watch_detect_add(d, &o);
+	o = obs(B + 1200 * MS, 0, "com", VERDICT_TIMEOUT), add(d, &o);
+	o = obs(B + 1300 * MS, 0, "com", VERDICT_INJECTED), add(d, &o);
 	watch_detect_tick(d, B + 2500 * MS, keep_bucket, NULL, &s);
 	CHECK_EQ(s.n, 0); /* results may still come in */
 	/* Two seconds late: counted in second 0. */
-	o = obs(B + 600 * MS, 0, "com", VERDICT_OK), watch_detect_add(d, &o);
-	o = obs(B + 700 * MS, 1, "cn", VERDICT_INCONSISTENT), watch_detect_add(d, &o);
+	o = obs(B + 600 * MS, 0, "com", VERDICT_OK), add(d, &o);
+	o = obs(B + 700 * MS, 1, "cn", VERDICT_INCONSISTENT), add(d, &o);
 	watch_detect_tick(d, B + 3900 * MS, keep_bucket, NULL, &s);
 	CHECK_EQ(s.n, 0);
-	o = obs(B + 1900 * MS, 1, "net", VERDICT_OK), watch_detect_add(d, &o);
+	o = obs(B + 1900 * MS, 1, "net", VERDICT_OK), add(d, &o);
 	watch_detect_tick(d, B + 4000 * MS, keep_bucket, NULL, &s);
 	CHECK_EQ(s.n, 2); /* second 0 of both paths */
 	watch_detect_tick(d, B + 10 * SEC, keep_bucket, NULL, &s);
@@ -841,9 +847,9 @@ static void test_series_very_late(void)
 	const int64_t B = T0;
 	struct watch_obs o;
 	/* Path 0 busy every 100 ms, path 1 asked once at the start. */
-	o = obs(B + 50 * MS, 1, "com", VERDICT_OK), watch_detect_add(d, &o);
+	o = obs(B + 50 * MS, 1, "com", VERDICT_OK), add(d, &o);
 	for (int64_t t = B; t < B + 8 * SEC; t += 100 * MS) {
-		o = obs(t, 0, "com", VERDICT_OK), watch_detect_add(d, &o);
+		o = obs(t, 0, "com", VERDICT_OK), add(d, &o);
 		watch_detect_tick(d, t, keep_bucket, NULL, &s);
 	}
 	size_t before = s.n;
@@ -854,7 +860,7 @@ static void test_series_very_late(void)
 	}
 	int64_t emitted = s.b[before - 1].start_us;
 	/* Path 1's result for a second whose buckets already went out. */
-	o = obs(emitted - SEC + 500 * MS, 1, "net", VERDICT_INCONSISTENT), watch_detect_add(d, &o);
+	o = obs(emitted - SEC + 500 * MS, 1, "net", VERDICT_INCONSISTENT), add(d, &o);
 	for (int64_t t = B + 8 * SEC; t < B + 20 * SEC; t += 100 * MS)
 		watch_detect_tick(d, t, keep_bucket, NULL, &s);
 	bool seen = false;
@@ -884,11 +890,11 @@ static void test_series_sparse_late(void)
 	const int64_t B = T0;
 	struct watch_obs o;
 	for (int64_t t = B; t < B + 3 * SEC; t += 100 * MS) {
-		o = obs(t, 0, "com", VERDICT_OK), watch_detect_add(d, &o);
+		o = obs(t, 0, "com", VERDICT_OK), add(d, &o);
 		watch_detect_tick(d, t, keep_bucket, NULL, &s);
 	}
-	o = obs(B + 2500 * MS, 1, "com", VERDICT_OK), watch_detect_add(d, &o);
-	o = obs(B + 1500 * MS, 1, "net", VERDICT_INCONSISTENT), watch_detect_add(d, &o);
+	o = obs(B + 2500 * MS, 1, "com", VERDICT_OK), add(d, &o);
+	o = obs(B + 1500 * MS, 1, "net", VERDICT_INCONSISTENT), add(d, &o);
 	watch_detect_tick(d, B + 20 * SEC, keep_bucket, NULL, &s);
 	size_t found = 0;
 	for (size_t i = 0; i < s.n; i++) {
@@ -991,7 +997,7 @@ static void test_tuning(void)
 	struct watch_detect *d = watch_detect_new(&p, 1, &t);
 	struct series s = {.n = 0};
 	struct watch_obs o = obs(T0 + 1500 * MS, 0, "com", VERDICT_OK);
-	watch_detect_add(d, &o);
+	add(d, &o);
 	watch_detect_tick(d, T0 + 10 * SEC, keep_bucket, NULL, &s);
 	CHECK_EQ(s.n, 1);
 	CHECK_EQ(s.b[0].start_us, T0 + SEC);

@@ -173,7 +173,8 @@ static void handle(struct fake *f, const uint8_t *q, size_t qlen, const struct s
 	if (wire_msg_parse(&m, q, qlen, rr, 4) != DW_OK || m.hdr.count[WIRE_SEC_QUESTION] != 1)
 		return;
 	uint8_t name[WIRE_NAME_MAX] = {0};
-	wire_msg_name(&m, rr[0].owner_off, name);
+	if (!wire_msg_name(&m, rr[0].owner_off, name))
+		return; /* the parse checked it: cannot happen */
 	if (m.hdr.flags & WIRE_FLAG_RD)
 		atomic_store(&f->saw_rd, 1);
 	if (f->kind == K_DEEP && (!f->queries || m.hdr.id != f->last_id))

@@ -293,6 +293,15 @@ static void test_describe(void)
 	char s[10];
 	memset(s, 'x', sizeof s);
 	CHECK_STR(wire_error_describe(&e, s, sizeof s), "count fie");
+	/* the same line in an error record, with the parse's status */
+	struct dw_error rec;
+	CHECK_EQ(wire_error_record(&rec, &e, "reply from 192.0.2.1"), -1);
+	CHECK_EQ(rec.status, DW_E_COUNT_TOO_BIG);
+	CHECK_STR(rec.text, "reply from 192.0.2.1: count field larger than the message at offset 8 "
+			    "(authority count)");
+	CHECK_EQ(wire_error_record(&rec, &e, NULL), -1);
+	CHECK_STR(rec.text, "count field larger than the message at offset 8 (authority count)");
+	CHECK_EQ(wire_error_record(NULL, &e, NULL), -1);
 }
 
 /* --- hostile packets ------------------------------------------------------- */

@@ -971,24 +971,6 @@ static void ev_noise(struct ev *e, const struct judge *j)
 		ev_add(e, "; %u ignored (%s)", j->nnoise, j->noise1);
 }
 
-/* The Extended DNS Error of a reply whose bytes were all kept; -1 if none. */
-static int reply_ede(const struct probe_reply *p)
-{
-	struct wire_rr rr[64];
-	struct wire_msg m;
-	if (p->rawlen > PROBE_RAW_MAX || p->rawlen < p->len ||
-	    wire_msg_parse(&m, p->raw, p->rawlen, rr, 64) != DW_OK ||
-	    !m.edns.present)
-		return -1;
-	size_t pos = 0;
-	uint16_t code, len;
-	const uint8_t *data;
-	while (wire_edns_next_option(&m, &pos, &code, &data, &len))
-		if (code == WIRE_EDNS_EDE && len >= 2)
-			return data[0] << 8 | data[1];
-	return -1;
-}
-
 /* ---- the rules ---- */
 
 static void set(struct judge *j, enum probe_verdict v)
@@ -1103,10 +1085,9 @@ static void judge_plain(struct judge *j)
 			       : p->rcode == WIRE_RCODE_SERVFAIL ? VERDICT_SERVFAIL
 								 : VERDICT_REFUSED);
 			ev_add(&e, "%s", wire_rcode_name(p->rcode, b, sizeof b));
-			int ede = reply_ede(p);
-			if (ede >= 0) {
-				const char *en = wire_ede_name((uint16_t)ede);
-				ev_add(&e, " (EDE %d%s%s)", ede, en ? " " : "", en ? en : "");
+			if (p->has_ede) {
+				const char *en = wire_ede_name(p->ede);
+				ev_add(&e, " (EDE %u%s%s)", (unsigned)p->ede, en ? " " : "", en ? en : "");
 			}
 			ev_add(&e, "; ");
 			ev_control(&e, &j->ctl);

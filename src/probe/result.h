@@ -60,6 +60,8 @@ struct probe_reply {
 	uint8_t naddrs;
 	struct probe_addr addrs[PROBE_ADDRS_MAX];
 	uint8_t ncnames;       /* CNAME records in the answer section */
+	bool has_ede;          /* an Extended DNS Error option was there (RFC 8914) */
+	uint16_t ede;          /* its info-code (the first one), if has_ede */
 	uint16_t len;          /* the whole DNS payload's length */
 	uint16_t rawlen;       /* bytes kept in raw (<= PROBE_RAW_MAX) */
 	uint8_t raw[PROBE_RAW_MAX];

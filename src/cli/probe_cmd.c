@@ -71,20 +71,6 @@ static void unlink_pending(struct run *x, struct pending *p)
 	*b = p->next;
 }
 
-/* Order of judging: the control first, then the no-DNS targets (certain
- * evidence of injection), authoritative servers, and resolvers last, so a
- * resolver's answer can be recognised as a forgery seen on another path. */
-static int rank(const struct run *x, const struct probe_result *r)
-{
-	if ((int)r->target == x->control_target)
-		return 0;
-	switch (x->cfg.target[r->target].kind) {
-	case TARGET_NODNS: return 1;
-	case TARGET_AUTH: return 2;
-	default: return 3;
-	}
-}
-
 static void write_result(struct run *x, struct probe_result *r)
 {
 	if (x->ndjson && ndjson_write_result(stdout, r, x->cfg.target, (size_t)x->cfg.ntargets,
@@ -104,15 +90,7 @@ static void write_result(struct run *x, struct probe_result *r)
 
 static void judge_and_write(struct run *x, struct pending *p)
 {
-	for (int pass = 0; pass <= 3; pass++)
-		for (int i = 0; i < p->have; i++) {
-			struct probe_result *r = p->r[i];
-			if (rank(x, r) != pass)
-				continue;
-			if (pass == 0)
-				classify_control_observe(x->cls, r);
-			classify_judge(x->cls, r, &x->cfg.target[r->target]);
-		}
+	classify_judge_name(x->cls, p->r, (size_t)p->have, x->cfg.target, x->control_target);
 	for (int i = 0; i < p->have; i++) {
 		write_result(x, p->r[i]);
 		free(p->r[i]);
@@ -139,9 +117,7 @@ static int on_result(void *ctx, struct probe_result *r)
 	if (p && p->have == 0 && p->expect == 1) {
 		/* A name with one result (one target, one type): nothing to wait
 		 * for, judged and written as it comes, without a copy. */
-		if ((int)r->target == x->control_target)
-			classify_control_observe(x->cls, r);
-		classify_judge(x->cls, r, &x->cfg.target[r->target]);
+		classify_judge_name(x->cls, &r, 1, x->cfg.target, x->control_target);
 		write_result(x, r);
 		unlink_pending(x, p);
 		free(p);

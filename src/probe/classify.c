@@ -1266,6 +1266,32 @@ void classify_judge(struct classify *c, struct probe_result *r, const struct pro
 	judge_plain(&j);
 }
 
+int classify_rank(const struct probe_target *t, bool control)
+{
+	if (control)
+		return 0;
+	switch (t->kind) {
+	case TARGET_NODNS: return 1;
+	case TARGET_AUTH: return 2;
+	default: return 3;
+	}
+}
+
+void classify_judge_name(struct classify *c, struct probe_result *const *r, size_t n,
+			 const struct probe_target *targets, int control)
+{
+	for (int pass = 0; pass <= 3; pass++)
+		for (size_t i = 0; i < n; i++) {
+			const struct probe_target *t = &targets[r[i]->target];
+			bool is_control = (int)r[i]->target == control;
+			if (classify_rank(t, is_control) != pass)
+				continue;
+			if (is_control)
+				classify_control_observe(c, r[i]);
+			classify_judge(c, r[i], t);
+		}
+}
+
 bool classify_rejudge(struct classify *c, struct probe_result *r, const struct probe_target *t)
 {
 	if (r->verdict == VERDICT_INJECTED)

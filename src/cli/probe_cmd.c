@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,23 +16,13 @@
 #include "lab/servers.h"
 #include "probe/classify.h"
 #include "probe/engine.h"
+#include "probe/gather.h"
+#include "probe/names.h"
 #include "cli/target.h"
 #include "store/ndjson.h"
 #include "store/sqlite.h"
 #include "util/text.h"
 #include "wire/msg.h"
-
-/* The results of one name, held until all its targets and types are in, so
- * that the control and the no-DNS evidence of the same name are known when
- * the others are judged. Bounded by the names in flight. */
-struct pending {
-	uint64_t seq;
-	int expect, have;
-	struct probe_result *r[PROBE_TARGETS_MAX * PROBE_QTYPES_MAX];
-	struct pending *next;
-};
-
-#define BUCKETS 4096
 
 struct run {
 	struct probe_config cfg;
@@ -39,36 +30,20 @@ struct run {
 	struct store_db *db;
 	bool ndjson, raw, resume;
 	int control_target;          /* index, or -1 */
-	struct pending *bucket[BUCKETS];
-	struct pending *opening;     /* the name whose queries are being opened */
+	struct probe_gather *gather; /* each name's results until all are in */
+	bool gather_failed;          /* out of memory noting what a name will give */
+	struct probe_names names;
 	uint64_t written;
 	struct probe_stats *st;      /* the engine's, for the progress line */
 	bool failed;
 };
 
-static struct pending *find(struct run *x, uint64_t seq, bool make)
+/* SIGINT and SIGTERM: the engine stops at its next turn (cfg.stop). */
+static volatile sig_atomic_t interrupted;
+static void on_signal(int sig)
 {
-	struct pending **b = &x->bucket[seq % BUCKETS];
-	for (struct pending *p = *b; p; p = p->next)
-		if (p->seq == seq)
-			return p;
-	if (!make)
-		return NULL;
-	struct pending *p = calloc(1, sizeof *p);
-	if (!p)
-		return NULL;
-	p->seq = seq;
-	p->next = *b;
-	*b = p;
-	return p;
-}
-
-static void unlink_pending(struct run *x, struct pending *p)
-{
-	struct pending **b = &x->bucket[p->seq % BUCKETS];
-	while (*b != p)
-		b = &(*b)->next;
-	*b = p->next;
+	(void)sig;
+	interrupted = 1;
 }
 
 static void write_result(struct run *x, struct probe_result *r)
@@ -88,69 +63,85 @@ static void write_result(struct run *x, struct probe_result *r)
 		x->st->verdicts[r->verdict]++;
 }
 
-static void judge_and_write(struct run *x, struct pending *p)
+/* One name's results, judged together in the classifier's order, then
+ * written. */
+static void judge_and_write(struct run *x, struct probe_result *const *set, size_t n)
 {
-	classify_judge_name(x->cls, p->r, (size_t)p->have, x->cfg.target, x->control_target);
-	for (int i = 0; i < p->have; i++) {
-		write_result(x, p->r[i]);
-		free(p->r[i]);
+	classify_judge_name(x->cls, set, n, x->cfg.target, x->control_target);
+	for (size_t i = 0; i < n; i++) {
+		set[i]->line = (uint32_t)set[i]->tag; /* the tag is its line (on_next) */
+		write_result(x, set[i]);
 	}
-	p->have = 0;
 }
 
-/* The engine asks, for every (name, target), whether to probe it; we count
+/* The engine's names: the input file's, each tagged with its line. Invalid
+ * lines are told as they are met (on_invalid). */
+static int on_next(void *ctx, uint8_t name[WIRE_NAME_MAX], uint64_t *tag)
+{
+	struct run *x = ctx;
+	struct dw_error e;
+	int r = probe_names_next(&x->names, name, tag, &e);
+	if (r < 0)
+		fprintf(stderr, "dnswatch probe: %s; stopping the input here\n", e.text);
+	return r;
+}
+
+static void on_invalid(void *ctx, const struct dw_error *why)
+{
+	(void)ctx;
+	fprintf(stderr, "%s\n", why->text);
+}
+
+/* The engine asks, for every (name, target), whether to probe it; we note
  * what each name will deliver, and skip what a resumed store already has. */
 static bool on_skip(void *ctx, uint64_t seq, unsigned target)
 {
 	struct run *x = ctx;
 	bool skip = x->resume && store_done_has(x->db, seq, (uint16_t)target);
-	struct pending *p = find(x, seq, true);
-	if (p && !skip)
-		p->expect += x->cfg.nqtypes;
+	if (!skip && probe_gather_expect(x->gather, seq, (unsigned)x->cfg.nqtypes))
+		x->gather_failed = true;
 	return skip;
 }
 
 static int on_result(void *ctx, struct probe_result *r)
 {
 	struct run *x = ctx;
-	struct pending *p = find(x, r->seq, false);
-	if (p && p->have == 0 && p->expect == 1) {
-		/* A name with one result (one target, one type): nothing to wait
-		 * for, judged and written as it comes, without a copy. */
-		classify_judge_name(x->cls, &r, 1, x->cfg.target, x->control_target);
-		write_result(x, r);
-		unlink_pending(x, p);
-		free(p);
-		return x->failed ? 1 : 0;
-	}
-	struct probe_result *copy = malloc(sizeof *copy);
-	if (!p || !copy || p->have >= (int)(sizeof p->r / sizeof p->r[0])) {
-		free(copy);
+	struct probe_result *const *set;
+	size_t n;
+	int k = x->gather_failed ? -1 : probe_gather_add(x->gather, r, &set, &n);
+	if (k < 0) {
 		fprintf(stderr, "dnswatch probe: out of memory holding results\n");
 		x->failed = true;
 		return 1;
 	}
-	*copy = *r;
-	p->r[p->have++] = copy;
-	if (p->have == p->expect) {
-		judge_and_write(x, p);
-		unlink_pending(x, p);
-		free(p);
-	}
+	if (k == 1)
+		judge_and_write(x, set, n);
 	return x->failed ? 1 : 0;
 }
 
 /* Whatever is still held (an interrupted run): judged and written as is. */
 static void flush_pending(struct run *x)
 {
-	for (int b = 0; b < BUCKETS; b++)
-		while (x->bucket[b]) {
-			struct pending *p = x->bucket[b];
-			x->bucket[b] = p->next;
-			if (p->have)
-				judge_and_write(x, p);
-			free(p);
-		}
+	struct probe_result *const *set;
+	size_t n;
+	while (probe_gather_drain(x->gather, &set, &n) == 1)
+		judge_and_write(x, set, n);
+}
+
+/* Once a second on a terminal: how far, how fast, the verdicts so far. */
+static void on_progress(void *ctx, const struct probe_stats *st, uint64_t elapsed_us, bool last)
+{
+	(void)ctx;
+	double el = (double)elapsed_us / 1e6;
+	fprintf(stderr, "\r%llu done, %.0f/s, %llu in flight; ok %llu injected %llu poisoned %llu inconsistent %llu timeout %llu",
+		(unsigned long long)st->done, el > 0 ? (double)st->done / el : 0.0,
+		(unsigned long long)st->in_flight,
+		(unsigned long long)st->verdicts[VERDICT_OK], (unsigned long long)st->verdicts[VERDICT_INJECTED],
+		(unsigned long long)st->verdicts[VERDICT_POISONED],
+		(unsigned long long)st->verdicts[VERDICT_INCONSISTENT],
+		(unsigned long long)st->verdicts[VERDICT_TIMEOUT]);
+	fputs(last ? "\n" : "   ", stderr);
+	fflush(stderr);
 }
 
 /*
@@ -199,12 +190,11 @@ static int usage(const char *what, const char *arg)
 	return 2;
 }
 
-static void summary(const struct run *x, const struct probe_stats *st, const struct probe_names *n,
-		    double secs)
+static void summary(const struct run *x, const struct probe_stats *st, double secs)
 {
 	fprintf(stderr, "probe: %.2f s, %.0f queries/s: %llu names (%lu invalid lines skipped), %llu queries, %llu sent (%llu retransmitted), %llu replies",
 		secs, secs > 0 ? (double)st->done / secs : 0.0,
-		(unsigned long long)st->names, n->invalid, (unsigned long long)st->queries,
+		(unsigned long long)st->names, x->names.invalid, (unsigned long long)st->queries,
 		(unsigned long long)st->sent, (unsigned long long)st->retransmits,
 		(unsigned long long)st->replies);
 	if (st->skipped)
@@ -300,7 +290,8 @@ int probe_cmd(int argc, char **argv)
 	rc = 1;
 
 	x->cls = classify_new(NULL);
-	if (!x->cls)
+	x->gather = probe_gather_new();
+	if (!x->cls || !x->gather)
 		goto out;
 	for (int i = 0; i < nkeys; i++)
 		if (classify_control_load_key(x->cls, keys[i], err, sizeof err) < 0) {
@@ -361,21 +352,39 @@ int probe_cmd(int argc, char **argv)
 		fprintf(stderr, "dnswatch probe: %s: %s\n", input, strerror(errno));
 		goto out;
 	}
-	struct probe_names names = {.in = in, .label = strcmp(input, "-") ? input : "<stdin>"};
-	c->progress = isatty(STDOUT_FILENO) && isatty(STDERR_FILENO);
-	struct probe_hooks hooks = {.skip = on_skip, .result = on_result, .ctx = x};
+	probe_names_init(&x->names, in, strcmp(input, "-") ? input : "<stdin>");
+	x->names.on_invalid = on_invalid;
+	struct probe_hooks hooks = {.next = on_next, .skip = on_skip, .result = on_result, .ctx = x};
+	if (isatty(STDOUT_FILENO) && isatty(STDERR_FILENO))
+		hooks.progress = on_progress;
 	struct probe_stats st;
 	x->st = &st;
+	struct dw_error perr;
 	struct timespec t0, t1;
+	struct sigaction sa = {.sa_handler = on_signal}, old_int, old_term;
+	sigemptyset(&sa.sa_mask);
+	interrupted = 0;
+	c->stop = &interrupted;
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	int prc = probe_run(c, &names, &hooks, &st, err, sizeof err);
+	int prc = probe_run(c, &hooks, &st, &perr);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
 	if (in != stdin)
 		fclose(in);
 	flush_pending(x);
+	if (!prc && interrupted) {
+		/* Queries in flight were dropped, not stored: the run stays open. */
+		prc = -1;
+		snprintf(perr.text, sizeof perr.text,
+			 "interrupted; %u queries in flight were not stored (--resume repeats them)",
+			 (unsigned)st.in_flight);
+	}
 	if (prc)
-		fprintf(stderr, "dnswatch probe: %s\n", err);
-	summary(x, &st, &names, (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+		fprintf(stderr, "dnswatch probe: %s\n", perr.text);
+	summary(x, &st, (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 	if (x->db) {
 		for (size_t i = 0; i < classify_group_count(x->cls); i++) {
 			const struct classify_group *g = classify_group_get(x->cls, i);
@@ -395,6 +404,7 @@ out:
 	if (x->db)
 		store_close(x->db);
 	classify_free(x->cls);
+	probe_gather_free(x->gather);
 	free(x);
 	return rc;
 }

@@ -28,6 +28,7 @@
 #include "net/packet.h"
 #include "probe/classify.h"
 #include "probe/engine.h"
+#include "probe/gather.h"
 #include "cli/target.h"
 #include "store/sqlite.h"
 #include "util/clock.h"
@@ -39,7 +40,6 @@
 #include "wire/msg.h"
 
 #define VANTAGES_MAX 8
-#define RING 65536          /* names generated ahead of their results, per stream */
 #define HOOK_QUEUE_MAX 64   /* incident events waiting for --on-incident */
 
 struct watch;
@@ -53,8 +53,9 @@ struct vantage {
 	int walk_path;                    /* global path index of its walk, or -1 */
 	uint8_t walk_root[4];
 	struct panel panel, wpanel;
-	uint64_t gen_seq;
-	const struct panel_name *ring[RING];
+	uint64_t gen_seq;                 /* the panel stream's next position */
+	struct probe_gather *gather;      /* each name's results until all are in */
+	bool gather_failed;
 	pthread_t th, wth;
 	bool started, wstarted;
 	int rc, wrc;                      /* 0, or -1: the engine / the walker failed */
@@ -140,26 +141,17 @@ static int enter(const struct watch *w, const char *host, char *err, size_t errc
 	return lab_host_enter(w->lab, host, err, errcap);
 }
 
-/* ---- the name stream: an endless FILE over the panel ---------------------- */
+/* ---- the names: the panel's endless stream ----------------------------- */
 
-static ssize_t names_read(void *cookie, char *buf, size_t size)
+/* The engine's names: the panel's stream in wire form, each tagged with its
+ * entry in the panel, by which its results find it again. */
+static int names_next(void *ctx, uint8_t name[WIRE_NAME_MAX], uint64_t *tag)
 {
-	struct vantage *v = cookie;
-	size_t n = 0;
-	/* A few names at a time: the engine reads as it has room, and each
-	 * name must be in the ring before its result can come back. */
-	while (n < size && n < 2048) {
-		const struct panel_name *pn = panel_at(&v->panel, v->gen_seq);
-		size_t l = strlen(pn->text);
-		if (n + l + 1 > size)
-			break;
-		memcpy(buf + n, pn->text, l);
-		buf[n + l] = '\n';
-		n += l + 1;
-		v->ring[v->gen_seq % RING] = pn;
-		v->gen_seq++;
-	}
-	return (ssize_t)n;
+	struct vantage *v = ctx;
+	const struct panel_name *pn = panel_at(&v->panel, v->gen_seq++);
+	panel_name_wire(pn, name);
+	*tag = (uint64_t)(pn - v->panel.all);
+	return 1;
 }
 
 /* ---- observations --------------------------------------------------------- */
@@ -198,15 +190,49 @@ static void observe(struct watch *w, unsigned p, const struct panel_name *pn,
 	}
 }
 
+/* Every path of the vantage point asks every name: the engine's skip hook
+ * notes, name by name, what will come back. */
+static bool on_skip(void *ctx, uint64_t seq, unsigned target)
+{
+	struct vantage *v = ctx;
+	(void)target;
+	if (probe_gather_expect(v->gather, seq, 1))
+		v->gather_failed = true;
+	return false;
+}
+
+/* One name's results from every path of vantage V: judged together in the
+ * classifier's order (as `dnswatch probe` judges), then observed. */
+static void judge_name(struct vantage *v, struct probe_result *const *set, size_t n)
+{
+	struct watch *w = v->w;
+	pthread_mutex_lock(&w->mu);
+	classify_judge_name(w->cls, set, n, v->cfg.target, -1);
+	for (size_t i = 0; i < n; i++) {
+		struct probe_result *r = set[i];
+		if (r->tag >= v->panel.nall)
+			continue; /* not a tag names_next gave */
+		/* The stream position, 1-based, stands where a file's line would. */
+		r->line = (uint32_t)(r->seq + 1);
+		observe(w, v->path_of[r->target], &v->panel.all[r->tag], r);
+	}
+	pthread_mutex_unlock(&w->mu);
+}
+
 static int on_result(void *ctx, struct probe_result *r)
 {
 	struct vantage *v = ctx;
-	struct watch *w = v->w;
-	const struct panel_name *pn = v->ring[r->seq % RING];
-	pthread_mutex_lock(&w->mu);
-	classify_judge(w->cls, r, &v->cfg.target[r->target]);
-	observe(w, v->path_of[r->target], pn, r);
-	pthread_mutex_unlock(&w->mu);
+	struct probe_result *const *set;
+	size_t n;
+	int k = v->gather_failed ? -1 : probe_gather_add(v->gather, r, &set, &n);
+	if (k < 0) {
+		snprintf(v->err, sizeof v->err, "%s: out of memory holding results", v->host);
+		v->rc = -1;
+		stop_flag = 1;
+		return 1;
+	}
+	if (k == 1)
+		judge_name(v, set, n);
 	return stop_flag ? 1 : 0;
 }
 
@@ -218,20 +244,11 @@ static void *vantage_main(void *arg)
 		stop_flag = 1;
 		return NULL;
 	}
-	cookie_io_functions_t io = {.read = names_read};
-	FILE *in = fopencookie(v, "r", io);
-	if (!in) {
-		snprintf(v->err, sizeof v->err, "%s: cannot open the name stream", v->host);
-		v->rc = -1;
-		stop_flag = 1;
-		return NULL;
-	}
-	struct probe_names names = {.in = in, .label = "panel"};
-	struct probe_hooks hooks = {.result = on_result, .ctx = v};
+	struct probe_hooks hooks = {.next = names_next, .skip = on_skip, .result = on_result, .ctx = v};
 	struct probe_stats st;
-	char err[256];
-	if (probe_run(&v->cfg, &names, &hooks, &st, err, sizeof err) && !stop_flag) {
-		snprintf(v->err, sizeof v->err, "%s: %s", v->host, err);
+	struct dw_error err;
+	if (probe_run(&v->cfg, &hooks, &st, &err) && !stop_flag) {
+		snprintf(v->err, sizeof v->err, "%s: %s", v->host, err.text);
 		v->rc = -1;
 		stop_flag = 1;
 	} else if (!stop_flag) {
@@ -239,7 +256,12 @@ static void *vantage_main(void *arg)
 		v->rc = -1;
 		stop_flag = 1;
 	}
-	fclose(in);
+	/* Names some of whose paths had answered when watch stopped: what came
+	 * back is judged and kept. */
+	struct probe_result *const *set;
+	size_t n;
+	while (probe_gather_drain(v->gather, &set, &n) == 1)
+		judge_name(v, set, n);
 	return NULL;
 }
 
@@ -1005,11 +1027,14 @@ int watch_cmd(int argc, char **argv)
 	}
 	for (size_t i = 0; i < w->nv; i++) {
 		struct vantage *vv = w->v[i];
-		if (panel_load(&vv->panel, key, panel_size, churn, w->seed, err, sizeof err) ||
-		    panel_load(&vv->wpanel, key, panel_size, churn, w->seed, err, sizeof err)) {
-			fprintf(stderr, "dnswatch watch: %s\n", err);
+		struct dw_error perr;
+		if (panel_load(&vv->panel, key, panel_size, churn, w->seed, &perr) ||
+		    panel_load(&vv->wpanel, key, panel_size, churn, w->seed, &perr)) {
+			fprintf(stderr, "dnswatch watch: %s\n", perr.text);
 			goto out;
 		}
+		if (!(vv->gather = probe_gather_new()))
+			goto out;
 		if (i == 0 && vv->panel.skipped)
 			fprintf(stderr, "dnswatch watch: %zu names of the key skipped, not names the prober asks; the first: %s\n",
 				vv->panel.skipped, vv->panel.skipped_first);
@@ -1203,6 +1228,7 @@ out:
 	for (size_t i = 0; i < w->nv; i++) {
 		panel_free(&w->v[i]->panel);
 		panel_free(&w->v[i]->wpanel);
+		probe_gather_free(w->v[i]->gather);
 		free(w->v[i]);
 	}
 	watch_detect_free(w->det);

@@ -214,43 +214,42 @@ static void summary(const struct run *x, const struct probe_stats *st, double se
 	}
 }
 
-int probe_cmd(int argc, char **argv)
-{
-	struct run *x = calloc(1, sizeof *x);
-	const char *lab = NULL, *from = NULL, *input = "-", *db = NULL, *ctl_label = NULL;
+/* What the command line asks, besides the engine's configuration. */
+struct probe_opts {
+	const char *lab, *from, *input, *db, *ctl_label;
 	const char *keys[8], *runs[8];
-	int nkeys = 0, nruns = 0, rc = 2, ntypes_opt = 0;
-	bool ndjson_opt = false;
-	char err[512];
-	double v;
-	if (!x)
-		return 1;
-	x->control_target = -1;
-	x->ndjson = true;
-	probe_config_default(&x->cfg);
-	struct probe_config *c = &x->cfg;
+	int nkeys, nruns;
 	char *specs[PROBE_TARGETS_MAX];
-	int nspecs = 0;
+	int nspecs;
+	bool ndjson;
+};
+
+/* The options into X's configuration and O. Returns 0, or 2 (usage, said). */
+static int parse_args(struct run *x, struct probe_opts *o, int argc, char **argv)
+{
+	struct probe_config *c = &x->cfg;
+	int ntypes = 0;
+	double v;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
 		if (!strcmp(a, "--resume")) { x->resume = true; continue; }
-		if (!strcmp(a, "--ndjson")) { ndjson_opt = true; continue; }
+		if (!strcmp(a, "--ndjson")) { o->ndjson = true; continue; }
 		if (!strcmp(a, "--raw")) { x->raw = true; continue; }
 		if (!strcmp(a, "--no-edns")) { c->edns = false; continue; }
-		if (a[0] != '-' || !strcmp(a, "-")) { input = a; continue; }
-		if (!val) { rc = usage("a value is missing after", a); goto out; }
+		if (a[0] != '-' || !strcmp(a, "-")) { o->input = a; continue; }
+		if (!val)
+			return usage("a value is missing after", a);
 		i++;
-		if (!strcmp(a, "--lab")) lab = val;
-		else if (!strcmp(a, "--from")) from = val;
+		if (!strcmp(a, "--lab")) o->lab = val;
+		else if (!strcmp(a, "--from")) o->from = val;
 		else if (!strcmp(a, "--target")) {
-			if (nspecs == PROBE_TARGETS_MAX) { rc = usage("too many targets at", val); goto out; }
-			specs[nspecs++] = argv[i];
+			if (o->nspecs == PROBE_TARGETS_MAX)
+				return usage("too many targets at", val);
+			o->specs[o->nspecs++] = argv[i];
 		} else if (!strcmp(a, "-t")) {
-			if (ntypes_opt == PROBE_QTYPES_MAX || !wire_type_from_name(val, &c->qtype[ntypes_opt])) {
-				rc = usage("bad query type", val);
-				goto out;
-			}
-			c->nqtypes = ++ntypes_opt;
+			if (ntypes == PROBE_QTYPES_MAX || !wire_type_from_name(val, &c->qtype[ntypes]))
+				return usage("bad query type", val);
+			c->nqtypes = ++ntypes;
 		} else if (!strcmp(a, "--rate") && text_number(val, 1, 5e6, &v)) c->rate = v;
 		else if (!strcmp(a, "--inflight") && text_number(val, 1, 1e6, &v)) c->inflight = (unsigned)v;
 		else if (!strcmp(a, "--retries") && text_number(val, 0, 10, &v)) c->retries = (unsigned)v;
@@ -258,108 +257,122 @@ int probe_cmd(int argc, char **argv)
 		else if (!strcmp(a, "--hold") && text_number(val, 0, 60000, &v)) c->hold_ms = (uint32_t)v;
 		else if (!strcmp(a, "--sockets") && text_number(val, 1, 64, &v)) c->sockets = (unsigned)v;
 		else if (!strcmp(a, "--seed") && text_number(val, 0, 1.8e19, &v)) c->seed = (uint64_t)v;
-		else if (!strcmp(a, "--control-key") && nkeys < 8) keys[nkeys++] = val;
-		else if (!strcmp(a, "--control-run") && nruns < 8) runs[nruns++] = val;
-		else if (!strcmp(a, "--control-target")) ctl_label = val;
-		else if (!strcmp(a, "--db")) db = val;
+		else if (!strcmp(a, "--control-key") && o->nkeys < 8) o->keys[o->nkeys++] = val;
+		else if (!strcmp(a, "--control-run") && o->nruns < 8) o->runs[o->nruns++] = val;
+		else if (!strcmp(a, "--control-target")) o->ctl_label = val;
+		else if (!strcmp(a, "--db")) o->db = val;
 		else if (!strcmp(a, "--pcap")) c->pcap_path = val;
-		else { rc = usage("bad option or value", a); goto out; }
+		else return usage("bad option or value", a);
 	}
-	if (!nspecs && !x->resume) {
+	return 0;
+}
+
+/* The targets, the control target, what --resume needs. Returns 0, or 2
+ * (usage, said). */
+static int check_targets(struct run *x, const struct probe_opts *o)
+{
+	struct probe_config *c = &x->cfg;
+	if (!o->nspecs && !x->resume) {
 		fprintf(stderr, "dnswatch probe: at least one --target (see `dnswatch help probe`)\n");
-		goto out;
+		return 2;
 	}
-	for (int i = 0; i < nspecs; i++) {
-		if (probe_target_parse(specs[i], lab != NULL, &c->target[i])) {
-			rc = usage(lab ? "bad target (LABEL=KIND:ADDR[:PORT] or a lab server)" : "bad target (LABEL=KIND:ADDR[:PORT])", specs[i]);
-			goto out;
-		}
-		if (ctl_label && !strcmp(ctl_label, c->target[i].label))
+	for (int i = 0; i < o->nspecs; i++) {
+		if (probe_target_parse(o->specs[i], o->lab != NULL, &c->target[i]))
+			return usage(o->lab ? "bad target (LABEL=KIND:ADDR[:PORT] or a lab server)"
+					    : "bad target (LABEL=KIND:ADDR[:PORT])", o->specs[i]);
+		if (o->ctl_label && !strcmp(o->ctl_label, c->target[i].label))
 			x->control_target = i;
 	}
-	c->ntargets = nspecs;
-	if (ctl_label && x->control_target < 0) {
-		rc = usage("--control-target names no target", ctl_label);
-		goto out;
-	}
-	if (x->resume && !db) {
-		rc = usage("--resume needs", "--db FILE");
-		goto out;
-	}
-	x->ndjson = !db || ndjson_opt;
-	rc = 1;
+	c->ntargets = o->nspecs;
+	if (o->ctl_label && x->control_target < 0)
+		return usage("--control-target names no target", o->ctl_label);
+	if (x->resume && !o->db)
+		return usage("--resume needs", "--db FILE");
+	x->ndjson = !o->db || o->ndjson;
+	return 0;
+}
 
-	x->cls = classify_new(NULL);
-	x->gather = probe_gather_new();
-	if (!x->cls || !x->gather)
-		goto out;
-	for (int i = 0; i < nkeys; i++)
-		if (classify_control_load_key(x->cls, keys[i], err, sizeof err) < 0) {
+/* The controls: answer keys and earlier runs. Returns 0 or -1 (said). */
+static int load_controls(struct run *x, const struct probe_opts *o)
+{
+	char err[512];
+	for (int i = 0; i < o->nkeys; i++)
+		if (classify_control_load_key(x->cls, o->keys[i], err, sizeof err) < 0) {
 			fprintf(stderr, "dnswatch probe: %s\n", err);
-			goto out;
+			return -1;
 		}
-	for (int i = 0; i < nruns; i++)
-		if (classify_load_ndjson(x->cls, runs[i], CLASSIFY_LOAD_CONTROL | CLASSIFY_LOAD_FORGED,
+	for (int i = 0; i < o->nruns; i++)
+		if (classify_load_ndjson(x->cls, o->runs[i], CLASSIFY_LOAD_CONTROL | CLASSIFY_LOAD_FORGED,
 					 err, sizeof err) < 0) {
 			fprintf(stderr, "dnswatch probe: %s\n", err);
-			goto out;
+			return -1;
 		}
-	if (db) {
-		struct store_opts so = {0};
-		so.keep_raw = x->raw;
-		if (store_open(&x->db, db, &so) != DW_OK)
-			goto out; /* the store said why */
-		if (preload_forged(x) < 0)
-			goto out;
-		if (x->resume) {
-			int64_t run;
-			if (store_run_resume(x->db, 0, &run) != DW_OK) {
-				fprintf(stderr, "dnswatch probe: %s: no unfinished run to resume\n", db);
-				goto out;
-			}
-			size_t n;
-			const struct probe_target *t = store_run_targets(x->db, &n);
-			if (nspecs && (n != (size_t)nspecs || memcmp(t, c->target, n * sizeof *t) != 0)) {
-				fprintf(stderr, "dnswatch probe: --resume: the targets differ from run %lld's\n", (long long)run);
-				goto out;
-			}
-			memcpy(c->target, t, n * sizeof *t);
-			c->ntargets = (int)n;
-			size_t nq;
-			const uint16_t *qt = store_run_qtypes(x->db, &nq);
-			memcpy(c->qtype, qt, nq * sizeof *qt);
-			c->nqtypes = (int)nq;
-			fprintf(stderr, "dnswatch probe: resuming run %lld: %llu results stored\n",
-				(long long)run, (unsigned long long)store_done_count(x->db));
-		} else {
-			char cmdline[2048] = "dnswatch";
-			for (int i = 0; i < argc; i++) {
-				size_t k = strlen(cmdline);
-				snprintf(cmdline + k, sizeof cmdline - k, " %s", argv[i]);
-			}
-			int64_t run;
-			if (store_run_begin(x->db, cmdline, NULL, c->target, (size_t)c->ntargets, c->qtype,
-					    (size_t)c->nqtypes, &run) != DW_OK)
-				goto out;
-		}
+	return 0;
+}
+
+/* --resume: the unfinished run's targets and types (the same targets if
+ * any were given). Returns 0 or -1 (said). */
+static int resume_run(struct run *x, const struct probe_opts *o)
+{
+	struct probe_config *c = &x->cfg;
+	int64_t run;
+	if (store_run_resume(x->db, 0, &run) != DW_OK) {
+		fprintf(stderr, "dnswatch probe: %s: no unfinished run to resume\n", o->db);
+		return -1;
 	}
-	if ((lab || from) && lab_host_enter(lab ? lab : "dw", from ? from : "client", err, sizeof err)) {
-		fprintf(stderr, "dnswatch probe: %s\n", err);
-		goto out;
+	size_t n;
+	const struct probe_target *t = store_run_targets(x->db, &n);
+	if (o->nspecs && (n != (size_t)o->nspecs || memcmp(t, c->target, n * sizeof *t) != 0)) {
+		fprintf(stderr, "dnswatch probe: --resume: the targets differ from run %lld's\n", (long long)run);
+		return -1;
 	}
-	FILE *in = strcmp(input, "-") ? fopen(input, "r") : stdin;
-	if (!in) {
-		fprintf(stderr, "dnswatch probe: %s: %s\n", input, strerror(errno));
-		goto out;
+	memcpy(c->target, t, n * sizeof *t);
+	c->ntargets = (int)n;
+	size_t nq;
+	const uint16_t *qt = store_run_qtypes(x->db, &nq);
+	memcpy(c->qtype, qt, nq * sizeof *qt);
+	c->nqtypes = (int)nq;
+	fprintf(stderr, "dnswatch probe: resuming run %lld: %llu results stored\n",
+		(long long)run, (unsigned long long)store_done_count(x->db));
+	return 0;
+}
+
+/* --db: the store, its memory of forgeries, and a run begun or resumed.
+ * Returns 0 or -1 (said). */
+static int open_store(struct run *x, const struct probe_opts *o, int argc, char **argv)
+{
+	struct probe_config *c = &x->cfg;
+	struct store_opts so = {0};
+	so.keep_raw = x->raw;
+	if (store_open(&x->db, o->db, &so) != DW_OK)
+		return -1; /* the store said why */
+	if (preload_forged(x) < 0)
+		return -1;
+	if (x->resume)
+		return resume_run(x, o);
+	char cmdline[2048] = "dnswatch";
+	for (int i = 0; i < argc; i++) {
+		size_t k = strlen(cmdline);
+		snprintf(cmdline + k, sizeof cmdline - k, " %s", argv[i]);
 	}
-	probe_names_init(&x->names, in, strcmp(input, "-") ? input : "<stdin>");
-	x->names.on_invalid = on_invalid;
+	int64_t run;
+	if (store_run_begin(x->db, cmdline, NULL, c->target, (size_t)c->ntargets, c->qtype,
+			    (size_t)c->nqtypes, &run) != DW_OK)
+		return -1;
+	return 0;
+}
+
+/* The engine over x->names, with SIGINT and SIGTERM stopping it (the run
+ * stays open); what is still held judged and written. Returns 0, or -1
+ * (said). */
+static int probe_names_file(struct run *x, struct probe_stats *st, double *secs)
+{
+	struct probe_config *c = &x->cfg;
 	struct probe_hooks hooks = {.next = on_next, .skip = on_skip, .result = on_result, .ctx = x};
 	if (isatty(STDOUT_FILENO) && isatty(STDERR_FILENO))
 		hooks.progress = on_progress;
-	struct probe_stats st;
-	x->st = &st;
-	struct dw_error perr;
+	x->st = st;
+	struct dw_error err;
 	struct timespec t0, t1;
 	struct sigaction sa = {.sa_handler = on_signal}, old_int, old_term;
 	sigemptyset(&sa.sa_mask);
@@ -368,39 +381,91 @@ int probe_cmd(int argc, char **argv)
 	sigaction(SIGINT, &sa, &old_int);
 	sigaction(SIGTERM, &sa, &old_term);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	int prc = probe_run(c, &hooks, &st, &perr);
+	int rc = probe_run(c, &hooks, st, &err);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
-	if (in != stdin)
-		fclose(in);
+	*secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 	flush_pending(x);
-	if (!prc && interrupted) {
+	if (!rc && interrupted) {
 		/* Queries in flight were dropped, not stored: the run stays open. */
-		prc = -1;
-		snprintf(perr.text, sizeof perr.text,
+		rc = -1;
+		snprintf(err.text, sizeof err.text,
 			 "interrupted; %u queries in flight were not stored (--resume repeats them)",
-			 (unsigned)st.in_flight);
+			 (unsigned)st->in_flight);
 	}
-	if (prc)
-		fprintf(stderr, "dnswatch probe: %s\n", perr.text);
-	summary(x, &st, (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
-	if (x->db) {
-		for (size_t i = 0; i < classify_group_count(x->cls); i++) {
-			const struct classify_group *g = classify_group_get(x->cls, i);
-			char fp[256];
-			classify_fp_format(&g->fp, fp, sizeof fp);
-			if (store_group_put(x->db, g->id, fp, g->count, g->addrs, g->naddrs) != DW_OK)
-				x->failed = true;
-		}
-		if (store_flush(x->db) != DW_OK)
-			x->failed = true;
-		/* A run that stopped early stays open for --resume. */
-		if (!prc && !x->failed && store_run_finish(x->db, false) != DW_OK)
+	if (rc)
+		fprintf(stderr, "dnswatch probe: %s\n", err.text);
+	return rc;
+}
+
+/* The end of the run in the store: the injector groups, the commit, and
+ * the run finished unless it stopped early (RC) or failed. */
+static void close_store_run(struct run *x, int rc)
+{
+	for (size_t i = 0; i < classify_group_count(x->cls); i++) {
+		const struct classify_group *g = classify_group_get(x->cls, i);
+		char fp[256];
+		classify_fp_format(&g->fp, fp, sizeof fp);
+		if (store_group_put(x->db, g->id, fp, g->count, g->addrs, g->naddrs) != DW_OK)
 			x->failed = true;
 	}
-	rc = prc || x->failed ? 1 : 0;
-out:
+	if (store_flush(x->db) != DW_OK)
+		x->failed = true;
+	/* A run that stopped early stays open for --resume. */
+	if (!rc && !x->failed && store_run_finish(x->db, false) != DW_OK)
+		x->failed = true;
+}
+
+/* Everything after the options: controls, store, namespace, the run.
+ * Returns the exit status. */
+static int probe_main(struct run *x, const struct probe_opts *o, int argc, char **argv)
+{
+	char err[512];
+	x->cls = classify_new(NULL);
+	x->gather = probe_gather_new();
+	if (!x->cls || !x->gather || load_controls(x, o))
+		return 1;
+	if (o->db && open_store(x, o, argc, argv))
+		return 1;
+	if ((o->lab || o->from) &&
+	    lab_host_enter(o->lab ? o->lab : "dw", o->from ? o->from : "client", err, sizeof err)) {
+		fprintf(stderr, "dnswatch probe: %s\n", err);
+		return 1;
+	}
+	bool std_in = !strcmp(o->input, "-");
+	FILE *in = std_in ? stdin : fopen(o->input, "r");
+	if (!in) {
+		fprintf(stderr, "dnswatch probe: %s: %s\n", o->input, strerror(errno));
+		return 1;
+	}
+	probe_names_init(&x->names, in, std_in ? "<stdin>" : o->input);
+	x->names.on_invalid = on_invalid;
+	struct probe_stats st;
+	double secs;
+	int rc = probe_names_file(x, &st, &secs);
+	if (!std_in)
+		fclose(in);
+	summary(x, &st, secs);
+	if (x->db)
+		close_store_run(x, rc);
+	return rc || x->failed ? 1 : 0;
+}
+
+int probe_cmd(int argc, char **argv)
+{
+	struct run *x = calloc(1, sizeof *x);
+	struct probe_opts o = {.input = "-"};
+	if (!x)
+		return 1;
+	x->control_target = -1;
+	x->ndjson = true;
+	probe_config_default(&x->cfg);
+	int rc = parse_args(x, &o, argc, argv);
+	if (!rc)
+		rc = check_targets(x, &o);
+	if (!rc)
+		rc = probe_main(x, &o, argc, argv);
 	if (x->db)
 		store_close(x->db);
 	classify_free(x->cls);

@@ -3,11 +3,13 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <time.h>
@@ -82,17 +84,123 @@ static int control_client(int argc, char **argv)
 	return rc || error || first ? 1 : 0;
 }
 
+/* What the hooks need: the command's own options. */
+struct inject_run {
+	const char *rules_file;
+	bool stats_json;
+	int sigfd;
+};
+
+static void on_rules_loaded(void *ctx, const char *file, size_t nrules)
+{
+	(void)ctx;
+	fprintf(stderr, "dnswatch inject: rules %s: %zu rules\n", file ? file : "off", nrules);
+}
+
+static void on_schedule_failed(void *ctx, const struct dw_error *err)
+{
+	(void)ctx;
+	fprintf(stderr, "dnswatch inject: schedule: %s (the running rules stay)\n", err->text);
+}
+
+/* Once a second: --stats-json's line on stdout. */
+static void on_tick(void *ctx, struct inject_engine *e)
+{
+	struct inject_run *x = ctx;
+	if (!x->stats_json)
+		return;
+	struct inject_stats st;
+	inject_engine_stats(e, &st);
+	inject_stats_json(stdout, &st, "tick");
+}
+
+/* The signals, read from the signalfd the engine watches: SIGHUP re-reads
+ * --rules, SIGUSR1 prints the counters, SIGINT and SIGTERM stop. */
+static void on_wake(void *ctx, struct inject_engine *e)
+{
+	struct inject_run *x = ctx;
+	struct signalfd_siginfo si;
+	while (read(x->sigfd, &si, sizeof si) == sizeof si) {
+		struct dw_error err;
+		if (si.ssi_signo == SIGHUP) {
+			if (x->rules_file && inject_engine_load(e, x->rules_file, &err))
+				fprintf(stderr, "dnswatch inject: %s (the running rules stay)\n", err.text);
+		} else if (si.ssi_signo == SIGUSR1) {
+			struct inject_stats st;
+			inject_engine_stats(e, &st);
+			inject_stats_json(stderr, &st, "stats");
+		} else {
+			inject_engine_stop(e);
+		}
+	}
+}
+
+/* The signals become readable on a descriptor the engine watches, between
+ * two frames; a closed stdout is an error to see, not a death. Returns the
+ * signalfd, or -1 with ERR set. */
+static int signals_open(struct dw_error *err)
+{
+	signal(SIGPIPE, SIG_IGN);
+	sigset_t sigs;
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGHUP);
+	sigaddset(&sigs, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &sigs, NULL);
+	int fd = signalfd(-1, &sigs, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (fd < 0)
+		return dw_error_errno(err, "signalfd");
+	return fd;
+}
+
+/* Open the engine, run it until a signal or --duration, close it. Returns
+ * the exit status. */
+static int run(struct inject_config *cfg, bool stats_json)
+{
+	struct inject_run x = {.rules_file = cfg->rules_file, .stats_json = stats_json};
+	struct inject_hooks hooks = {.rules_loaded = on_rules_loaded,
+				     .schedule_failed = on_schedule_failed, .tick = on_tick,
+				     .wake = on_wake, .ctx = &x};
+	struct inject_engine *e = NULL;
+	struct dw_error err;
+	int status = 1;
+	x.sigfd = signals_open(&err);
+	cfg->wake_fd = x.sigfd;
+	if (x.sigfd < 0 || inject_engine_open(&e, cfg, &hooks, &err)) {
+		fprintf(stderr, "dnswatch inject: %s\n", err.text);
+		goto out;
+	}
+	fprintf(stderr, "dnswatch inject: capturing on");
+	for (int i = 0; inject_engine_iface(e, i); i++)
+		fprintf(stderr, " %s", inject_engine_iface(e, i));
+	fprintf(stderr, " with %d injector%s\n", cfg->nprofiles, cfg->nprofiles == 1 ? "" : "s");
+	if (inject_engine_run(e, &err)) {
+		fprintf(stderr, "dnswatch inject: %s\n", err.text);
+		goto out;
+	}
+	struct inject_stats st;
+	inject_engine_stats(e, &st);
+	inject_stats_json(stdout, &st, "exit");
+	status = 0;
+out:
+	inject_engine_close(e);
+	if (x.sigfd >= 0)
+		close(x.sigfd);
+	return status;
+}
+
 int inject_cmd(int argc, char **argv)
 {
 	if (argc > 1 && strcmp(argv[1], "ctl") == 0)
 		return control_client(argc, argv);
 
-	struct inject_config cfg = {.seed = (uint64_t)time(NULL), .drop_caps = true};
+	struct inject_config cfg = {.seed = (uint64_t)time(NULL), .drop_caps = true, .wake_fd = -1};
 	char *ifaces[17] = {0};
 	int nifaces = 0, nspecs = 0;
 	struct inject_sched sched[64];
 	const char *preset = "simple", *lab = NULL;
-	bool not_a_lab = false;
+	bool not_a_lab = false, stats_json = false;
 	struct dw_error err;
 
 	cfg.sched = sched;
@@ -147,7 +255,7 @@ int inject_cmd(int argc, char **argv)
 			if (parse_seconds(v, &cfg.duration_us))
 				return usage_error("bad --duration '%s'", v);
 		} else if (!strcmp(a, "--stats-json"))
-			cfg.stats_json = true;
+			stats_json = true;
 		else if (!strcmp(a, "--not-a-lab"))
 			not_a_lab = true;
 		else if (!strcmp(a, "--busy-poll"))
@@ -189,5 +297,5 @@ int inject_cmd(int argc, char **argv)
 		inject_profile_format(&cfg.profile[i], spec, sizeof spec);
 		fprintf(stderr, "dnswatch inject: injector %s\n", spec);
 	}
-	return inject_engine_run(&cfg);
+	return run(&cfg, stats_json);
 }

@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,23 +16,13 @@
 #include "lab/servers.h"
 #include "probe/classify.h"
 #include "probe/engine.h"
+#include "probe/gather.h"
+#include "probe/names.h"
 #include "cli/target.h"
 #include "store/ndjson.h"
 #include "store/sqlite.h"
 #include "util/text.h"
 #include "wire/msg.h"
-
-/* The results of one name, held until all its targets and types are in, so
- * that the control and the no-DNS evidence of the same name are known when
- * the others are judged. Bounded by the names in flight. */
-struct pending {
-	uint64_t seq;
-	int expect, have;
-	struct probe_result *r[PROBE_TARGETS_MAX * PROBE_QTYPES_MAX];
-	struct pending *next;
-};
-
-#define BUCKETS 4096
 
 struct run {
 	struct probe_config cfg;
@@ -39,50 +30,20 @@ struct run {
 	struct store_db *db;
 	bool ndjson, raw, resume;
 	int control_target;          /* index, or -1 */
-	struct pending *bucket[BUCKETS];
-	struct pending *opening;     /* the name whose queries are being opened */
+	struct probe_gather *gather; /* each name's results until all are in */
+	bool gather_failed;          /* out of memory noting what a name will give */
+	struct probe_names names;
 	uint64_t written;
 	struct probe_stats *st;      /* the engine's, for the progress line */
 	bool failed;
 };
 
-static struct pending *find(struct run *x, uint64_t seq, bool make)
+/* SIGINT and SIGTERM: the engine stops at its next turn (cfg.stop). */
+static volatile sig_atomic_t interrupted;
+static void on_signal(int sig)
 {
-	struct pending **b = &x->bucket[seq % BUCKETS];
-	for (struct pending *p = *b; p; p = p->next)
-		if (p->seq == seq)
-			return p;
-	if (!make)
-		return NULL;
-	struct pending *p = calloc(1, sizeof *p);
-	if (!p)
-		return NULL;
-	p->seq = seq;
-	p->next = *b;
-	*b = p;
-	return p;
-}
-
-static void unlink_pending(struct run *x, struct pending *p)
-{
-	struct pending **b = &x->bucket[p->seq % BUCKETS];
-	while (*b != p)
-		b = &(*b)->next;
-	*b = p->next;
-}
-
-/* Order of judging: the control first, then the no-DNS targets (certain
- * evidence of injection), authoritative servers, and resolvers last, so a
- * resolver's answer can be recognised as a forgery seen on another path. */
-static int rank(const struct run *x, const struct probe_result *r)
-{
-	if ((int)r->target == x->control_target)
-		return 0;
-	switch (x->cfg.target[r->target].kind) {
-	case TARGET_NODNS: return 1;
-	case TARGET_AUTH: return 2;
-	default: return 3;
-	}
+	(void)sig;
+	interrupted = 1;
 }
 
 static void write_result(struct run *x, struct probe_result *r)
@@ -102,79 +63,85 @@ static void write_result(struct run *x, struct probe_result *r)
 		x->st->verdicts[r->verdict]++;
 }
 
-static void judge_and_write(struct run *x, struct pending *p)
+/* One name's results, judged together in the classifier's order, then
+ * written. */
+static void judge_and_write(struct run *x, struct probe_result *const *set, size_t n)
 {
-	for (int pass = 0; pass <= 3; pass++)
-		for (int i = 0; i < p->have; i++) {
-			struct probe_result *r = p->r[i];
-			if (rank(x, r) != pass)
-				continue;
-			if (pass == 0)
-				classify_control_observe(x->cls, r);
-			classify_judge(x->cls, r, &x->cfg.target[r->target]);
-		}
-	for (int i = 0; i < p->have; i++) {
-		write_result(x, p->r[i]);
-		free(p->r[i]);
+	classify_judge_name(x->cls, set, n, x->cfg.target, x->control_target);
+	for (size_t i = 0; i < n; i++) {
+		set[i]->line = (uint32_t)set[i]->tag; /* the tag is its line (on_next) */
+		write_result(x, set[i]);
 	}
-	p->have = 0;
 }
 
-/* The engine asks, for every (name, target), whether to probe it; we count
+/* The engine's names: the input file's, each tagged with its line. Invalid
+ * lines are told as they are met (on_invalid). */
+static int on_next(void *ctx, uint8_t name[WIRE_NAME_MAX], uint64_t *tag)
+{
+	struct run *x = ctx;
+	struct dw_error e;
+	int r = probe_names_next(&x->names, name, tag, &e);
+	if (r < 0)
+		fprintf(stderr, "dnswatch probe: %s; stopping the input here\n", e.text);
+	return r;
+}
+
+static void on_invalid(void *ctx, const struct dw_error *why)
+{
+	(void)ctx;
+	fprintf(stderr, "%s\n", why->text);
+}
+
+/* The engine asks, for every (name, target), whether to probe it; we note
  * what each name will deliver, and skip what a resumed store already has. */
 static bool on_skip(void *ctx, uint64_t seq, unsigned target)
 {
 	struct run *x = ctx;
 	bool skip = x->resume && store_done_has(x->db, seq, (uint16_t)target);
-	struct pending *p = find(x, seq, true);
-	if (p && !skip)
-		p->expect += x->cfg.nqtypes;
+	if (!skip && probe_gather_expect(x->gather, seq, (unsigned)x->cfg.nqtypes))
+		x->gather_failed = true;
 	return skip;
 }
 
 static int on_result(void *ctx, struct probe_result *r)
 {
 	struct run *x = ctx;
-	struct pending *p = find(x, r->seq, false);
-	if (p && p->have == 0 && p->expect == 1) {
-		/* A name with one result (one target, one type): nothing to wait
-		 * for, judged and written as it comes, without a copy. */
-		if ((int)r->target == x->control_target)
-			classify_control_observe(x->cls, r);
-		classify_judge(x->cls, r, &x->cfg.target[r->target]);
-		write_result(x, r);
-		unlink_pending(x, p);
-		free(p);
-		return x->failed ? 1 : 0;
-	}
-	struct probe_result *copy = malloc(sizeof *copy);
-	if (!p || !copy || p->have >= (int)(sizeof p->r / sizeof p->r[0])) {
-		free(copy);
+	struct probe_result *const *set;
+	size_t n;
+	int k = x->gather_failed ? -1 : probe_gather_add(x->gather, r, &set, &n);
+	if (k < 0) {
 		fprintf(stderr, "dnswatch probe: out of memory holding results\n");
 		x->failed = true;
 		return 1;
 	}
-	*copy = *r;
-	p->r[p->have++] = copy;
-	if (p->have == p->expect) {
-		judge_and_write(x, p);
-		unlink_pending(x, p);
-		free(p);
-	}
+	if (k == 1)
+		judge_and_write(x, set, n);
 	return x->failed ? 1 : 0;
 }
 
 /* Whatever is still held (an interrupted run): judged and written as is. */
 static void flush_pending(struct run *x)
 {
-	for (int b = 0; b < BUCKETS; b++)
-		while (x->bucket[b]) {
-			struct pending *p = x->bucket[b];
-			x->bucket[b] = p->next;
-			if (p->have)
-				judge_and_write(x, p);
-			free(p);
-		}
+	struct probe_result *const *set;
+	size_t n;
+	while (probe_gather_drain(x->gather, &set, &n) == 1)
+		judge_and_write(x, set, n);
+}
+
+/* Once a second on a terminal: how far, how fast, the verdicts so far. */
+static void on_progress(void *ctx, const struct probe_stats *st, uint64_t elapsed_us, bool last)
+{
+	(void)ctx;
+	double el = (double)elapsed_us / 1e6;
+	fprintf(stderr, "\r%llu done, %.0f/s, %llu in flight; ok %llu injected %llu poisoned %llu inconsistent %llu timeout %llu",
+		(unsigned long long)st->done, el > 0 ? (double)st->done / el : 0.0,
+		(unsigned long long)st->in_flight,
+		(unsigned long long)st->verdicts[VERDICT_OK], (unsigned long long)st->verdicts[VERDICT_INJECTED],
+		(unsigned long long)st->verdicts[VERDICT_POISONED],
+		(unsigned long long)st->verdicts[VERDICT_INCONSISTENT],
+		(unsigned long long)st->verdicts[VERDICT_TIMEOUT]);
+	fputs(last ? "\n" : "   ", stderr);
+	fflush(stderr);
 }
 
 /*
@@ -223,12 +190,11 @@ static int usage(const char *what, const char *arg)
 	return 2;
 }
 
-static void summary(const struct run *x, const struct probe_stats *st, const struct probe_names *n,
-		    double secs)
+static void summary(const struct run *x, const struct probe_stats *st, double secs)
 {
 	fprintf(stderr, "probe: %.2f s, %.0f queries/s: %llu names (%lu invalid lines skipped), %llu queries, %llu sent (%llu retransmitted), %llu replies",
 		secs, secs > 0 ? (double)st->done / secs : 0.0,
-		(unsigned long long)st->names, n->invalid, (unsigned long long)st->queries,
+		(unsigned long long)st->names, x->names.invalid, (unsigned long long)st->queries,
 		(unsigned long long)st->sent, (unsigned long long)st->retransmits,
 		(unsigned long long)st->replies);
 	if (st->skipped)
@@ -248,43 +214,42 @@ static void summary(const struct run *x, const struct probe_stats *st, const str
 	}
 }
 
-int probe_cmd(int argc, char **argv)
-{
-	struct run *x = calloc(1, sizeof *x);
-	const char *lab = NULL, *from = NULL, *input = "-", *db = NULL, *ctl_label = NULL;
+/* What the command line asks, besides the engine's configuration. */
+struct probe_opts {
+	const char *lab, *from, *input, *db, *ctl_label;
 	const char *keys[8], *runs[8];
-	int nkeys = 0, nruns = 0, rc = 2, ntypes_opt = 0;
-	bool ndjson_opt = false;
-	char err[512];
-	double v;
-	if (!x)
-		return 1;
-	x->control_target = -1;
-	x->ndjson = true;
-	probe_config_default(&x->cfg);
-	struct probe_config *c = &x->cfg;
+	int nkeys, nruns;
 	char *specs[PROBE_TARGETS_MAX];
-	int nspecs = 0;
+	int nspecs;
+	bool ndjson;
+};
+
+/* The options into X's configuration and O. Returns 0, or 2 (usage, said). */
+static int parse_args(struct run *x, struct probe_opts *o, int argc, char **argv)
+{
+	struct probe_config *c = &x->cfg;
+	int ntypes = 0;
+	double v;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
 		if (!strcmp(a, "--resume")) { x->resume = true; continue; }
-		if (!strcmp(a, "--ndjson")) { ndjson_opt = true; continue; }
+		if (!strcmp(a, "--ndjson")) { o->ndjson = true; continue; }
 		if (!strcmp(a, "--raw")) { x->raw = true; continue; }
 		if (!strcmp(a, "--no-edns")) { c->edns = false; continue; }
-		if (a[0] != '-' || !strcmp(a, "-")) { input = a; continue; }
-		if (!val) { rc = usage("a value is missing after", a); goto out; }
+		if (a[0] != '-' || !strcmp(a, "-")) { o->input = a; continue; }
+		if (!val)
+			return usage("a value is missing after", a);
 		i++;
-		if (!strcmp(a, "--lab")) lab = val;
-		else if (!strcmp(a, "--from")) from = val;
+		if (!strcmp(a, "--lab")) o->lab = val;
+		else if (!strcmp(a, "--from")) o->from = val;
 		else if (!strcmp(a, "--target")) {
-			if (nspecs == PROBE_TARGETS_MAX) { rc = usage("too many targets at", val); goto out; }
-			specs[nspecs++] = argv[i];
+			if (o->nspecs == PROBE_TARGETS_MAX)
+				return usage("too many targets at", val);
+			o->specs[o->nspecs++] = argv[i];
 		} else if (!strcmp(a, "-t")) {
-			if (ntypes_opt == PROBE_QTYPES_MAX || !wire_type_from_name(val, &c->qtype[ntypes_opt])) {
-				rc = usage("bad query type", val);
-				goto out;
-			}
-			c->nqtypes = ++ntypes_opt;
+			if (ntypes == PROBE_QTYPES_MAX || !wire_type_from_name(val, &c->qtype[ntypes]))
+				return usage("bad query type", val);
+			c->nqtypes = ++ntypes;
 		} else if (!strcmp(a, "--rate") && text_number(val, 1, 5e6, &v)) c->rate = v;
 		else if (!strcmp(a, "--inflight") && text_number(val, 1, 1e6, &v)) c->inflight = (unsigned)v;
 		else if (!strcmp(a, "--retries") && text_number(val, 0, 10, &v)) c->retries = (unsigned)v;
@@ -292,134 +257,219 @@ int probe_cmd(int argc, char **argv)
 		else if (!strcmp(a, "--hold") && text_number(val, 0, 60000, &v)) c->hold_ms = (uint32_t)v;
 		else if (!strcmp(a, "--sockets") && text_number(val, 1, 64, &v)) c->sockets = (unsigned)v;
 		else if (!strcmp(a, "--seed") && text_number(val, 0, 1.8e19, &v)) c->seed = (uint64_t)v;
-		else if (!strcmp(a, "--control-key") && nkeys < 8) keys[nkeys++] = val;
-		else if (!strcmp(a, "--control-run") && nruns < 8) runs[nruns++] = val;
-		else if (!strcmp(a, "--control-target")) ctl_label = val;
-		else if (!strcmp(a, "--db")) db = val;
+		else if (!strcmp(a, "--control-key") && o->nkeys < 8) o->keys[o->nkeys++] = val;
+		else if (!strcmp(a, "--control-run") && o->nruns < 8) o->runs[o->nruns++] = val;
+		else if (!strcmp(a, "--control-target")) o->ctl_label = val;
+		else if (!strcmp(a, "--db")) o->db = val;
 		else if (!strcmp(a, "--pcap")) c->pcap_path = val;
-		else { rc = usage("bad option or value", a); goto out; }
+		else return usage("bad option or value", a);
 	}
-	if (!nspecs && !x->resume) {
+	return 0;
+}
+
+/* The targets, the control target, what --resume needs. Returns 0, or 2
+ * (usage, said). */
+static int check_targets(struct run *x, const struct probe_opts *o)
+{
+	struct probe_config *c = &x->cfg;
+	if (!o->nspecs && !x->resume) {
 		fprintf(stderr, "dnswatch probe: at least one --target (see `dnswatch help probe`)\n");
-		goto out;
+		return 2;
 	}
-	for (int i = 0; i < nspecs; i++) {
-		if (probe_target_parse(specs[i], lab != NULL, &c->target[i])) {
-			rc = usage(lab ? "bad target (LABEL=KIND:ADDR[:PORT] or a lab server)" : "bad target (LABEL=KIND:ADDR[:PORT])", specs[i]);
-			goto out;
-		}
-		if (ctl_label && !strcmp(ctl_label, c->target[i].label))
+	for (int i = 0; i < o->nspecs; i++) {
+		if (probe_target_parse(o->specs[i], o->lab != NULL, &c->target[i]))
+			return usage(o->lab ? "bad target (LABEL=KIND:ADDR[:PORT] or a lab server)"
+					    : "bad target (LABEL=KIND:ADDR[:PORT])", o->specs[i]);
+		if (o->ctl_label && !strcmp(o->ctl_label, c->target[i].label))
 			x->control_target = i;
 	}
-	c->ntargets = nspecs;
-	if (ctl_label && x->control_target < 0) {
-		rc = usage("--control-target names no target", ctl_label);
-		goto out;
-	}
-	if (x->resume && !db) {
-		rc = usage("--resume needs", "--db FILE");
-		goto out;
-	}
-	x->ndjson = !db || ndjson_opt;
-	rc = 1;
+	c->ntargets = o->nspecs;
+	if (o->ctl_label && x->control_target < 0)
+		return usage("--control-target names no target", o->ctl_label);
+	if (x->resume && !o->db)
+		return usage("--resume needs", "--db FILE");
+	x->ndjson = !o->db || o->ndjson;
+	return 0;
+}
 
-	x->cls = classify_new(NULL);
-	if (!x->cls)
-		goto out;
-	for (int i = 0; i < nkeys; i++)
-		if (classify_control_load_key(x->cls, keys[i], err, sizeof err) < 0) {
+/* The controls: answer keys and earlier runs. Returns 0 or -1 (said). */
+static int load_controls(struct run *x, const struct probe_opts *o)
+{
+	char err[512];
+	for (int i = 0; i < o->nkeys; i++)
+		if (classify_control_load_key(x->cls, o->keys[i], err, sizeof err) < 0) {
 			fprintf(stderr, "dnswatch probe: %s\n", err);
-			goto out;
+			return -1;
 		}
-	for (int i = 0; i < nruns; i++)
-		if (classify_load_ndjson(x->cls, runs[i], CLASSIFY_LOAD_CONTROL | CLASSIFY_LOAD_FORGED,
+	for (int i = 0; i < o->nruns; i++)
+		if (classify_load_ndjson(x->cls, o->runs[i], CLASSIFY_LOAD_CONTROL | CLASSIFY_LOAD_FORGED,
 					 err, sizeof err) < 0) {
 			fprintf(stderr, "dnswatch probe: %s\n", err);
-			goto out;
+			return -1;
 		}
-	if (db) {
-		struct store_opts so = {0};
-		so.keep_raw = x->raw;
-		if (store_open(&x->db, db, &so, NULL) != DW_OK)
-			goto out; /* the store said why */
-		if (preload_forged(x) < 0)
-			goto out;
-		if (x->resume) {
-			int64_t run;
-			if (store_run_resume(x->db, 0, &run) != DW_OK) {
-				fprintf(stderr, "dnswatch probe: %s: no unfinished run to resume\n", db);
-				goto out;
-			}
-			size_t n;
-			const struct probe_target *t = store_run_targets(x->db, &n);
-			if (nspecs && (n != (size_t)nspecs || memcmp(t, c->target, n * sizeof *t) != 0)) {
-				fprintf(stderr, "dnswatch probe: --resume: the targets differ from run %lld's\n", (long long)run);
-				goto out;
-			}
-			memcpy(c->target, t, n * sizeof *t);
-			c->ntargets = (int)n;
-			size_t nq;
-			const uint16_t *qt = store_run_qtypes(x->db, &nq);
-			memcpy(c->qtype, qt, nq * sizeof *qt);
-			c->nqtypes = (int)nq;
-			fprintf(stderr, "dnswatch probe: resuming run %lld: %llu results stored\n",
-				(long long)run, (unsigned long long)store_done_count(x->db));
-		} else {
-			char cmdline[2048] = "dnswatch";
-			for (int i = 0; i < argc; i++) {
-				size_t k = strlen(cmdline);
-				snprintf(cmdline + k, sizeof cmdline - k, " %s", argv[i]);
-			}
-			int64_t run;
-			if (store_run_begin(x->db, cmdline, NULL, c->target, (size_t)c->ntargets, c->qtype,
-					    (size_t)c->nqtypes, &run) != DW_OK)
-				goto out;
-		}
+	return 0;
+}
+
+/* --resume: the unfinished run's targets and types (the same targets if
+ * any were given). Returns 0 or -1 (said). */
+static int resume_run(struct run *x, const struct probe_opts *o)
+{
+	struct probe_config *c = &x->cfg;
+	int64_t run;
+	if (store_run_resume(x->db, 0, &run) != DW_OK) {
+		fprintf(stderr, "dnswatch probe: %s: no unfinished run to resume\n", o->db);
+		return -1;
 	}
-	struct dw_error herr;
-	if ((lab || from) && lab_host_enter(lab ? lab : "dw", from ? from : "client", &herr)) {
-		fprintf(stderr, "dnswatch probe: %s\n", herr.text);
-		goto out;
+	size_t n;
+	const struct probe_target *t = store_run_targets(x->db, &n);
+	if (o->nspecs && (n != (size_t)o->nspecs || memcmp(t, c->target, n * sizeof *t) != 0)) {
+		fprintf(stderr, "dnswatch probe: --resume: the targets differ from run %lld's\n", (long long)run);
+		return -1;
 	}
-	FILE *in = strcmp(input, "-") ? fopen(input, "r") : stdin;
-	if (!in) {
-		fprintf(stderr, "dnswatch probe: %s: %s\n", input, strerror(errno));
-		goto out;
+	memcpy(c->target, t, n * sizeof *t);
+	c->ntargets = (int)n;
+	size_t nq;
+	const uint16_t *qt = store_run_qtypes(x->db, &nq);
+	memcpy(c->qtype, qt, nq * sizeof *qt);
+	c->nqtypes = (int)nq;
+	fprintf(stderr, "dnswatch probe: resuming run %lld: %llu results stored\n",
+		(long long)run, (unsigned long long)store_done_count(x->db));
+	return 0;
+}
+
+/* --db: the store, its memory of forgeries, and a run begun or resumed.
+ * Returns 0 or -1 (said). */
+static int open_store(struct run *x, const struct probe_opts *o, int argc, char **argv)
+{
+	struct probe_config *c = &x->cfg;
+	struct store_opts so = {0};
+	so.keep_raw = x->raw;
+	if (store_open(&x->db, o->db, &so, NULL) != DW_OK)
+		return -1; /* the store said why */
+	if (preload_forged(x) < 0)
+		return -1;
+	if (x->resume)
+		return resume_run(x, o);
+	char cmdline[2048] = "dnswatch";
+	for (int i = 0; i < argc; i++) {
+		size_t k = strlen(cmdline);
+		snprintf(cmdline + k, sizeof cmdline - k, " %s", argv[i]);
 	}
-	struct probe_names names = {.in = in, .label = strcmp(input, "-") ? input : "<stdin>"};
-	c->progress = isatty(STDOUT_FILENO) && isatty(STDERR_FILENO);
-	struct probe_hooks hooks = {.skip = on_skip, .result = on_result, .ctx = x};
-	struct probe_stats st;
-	x->st = &st;
+	int64_t run;
+	if (store_run_begin(x->db, cmdline, NULL, c->target, (size_t)c->ntargets, c->qtype,
+			    (size_t)c->nqtypes, &run) != DW_OK)
+		return -1;
+	return 0;
+}
+
+/* The engine over x->names, with SIGINT and SIGTERM stopping it (the run
+ * stays open); what is still held judged and written. Returns 0, or -1
+ * (said). */
+static int probe_names_file(struct run *x, struct probe_stats *st, double *secs)
+{
+	struct probe_config *c = &x->cfg;
+	struct probe_hooks hooks = {.next = on_next, .skip = on_skip, .result = on_result, .ctx = x};
+	if (isatty(STDOUT_FILENO) && isatty(STDERR_FILENO))
+		hooks.progress = on_progress;
+	x->st = st;
+	struct dw_error err;
 	struct timespec t0, t1;
+	struct sigaction sa = {.sa_handler = on_signal}, old_int, old_term;
+	sigemptyset(&sa.sa_mask);
+	interrupted = 0;
+	c->stop = &interrupted;
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	int prc = probe_run(c, &names, &hooks, &st, err, sizeof err);
+	int rc = probe_run(c, &hooks, st, &err);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	if (in != stdin)
-		fclose(in);
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	*secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 	flush_pending(x);
-	if (prc)
-		fprintf(stderr, "dnswatch probe: %s\n", err);
-	summary(x, &st, &names, (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
-	if (x->db) {
-		for (size_t i = 0; i < classify_group_count(x->cls); i++) {
-			const struct classify_group *g = classify_group_get(x->cls, i);
-			char fp[256];
-			classify_fp_format(&g->fp, fp, sizeof fp);
-			if (store_group_put(x->db, g->id, fp, g->count, g->addrs, g->naddrs) != DW_OK)
-				x->failed = true;
-		}
-		if (store_flush(x->db) != DW_OK)
-			x->failed = true;
-		/* A run that stopped early stays open for --resume. */
-		if (!prc && !x->failed && store_run_finish(x->db, false) != DW_OK)
+	if (!rc && interrupted) {
+		/* Queries in flight were dropped, not stored: the run stays open. */
+		rc = -1;
+		snprintf(err.text, sizeof err.text,
+			 "interrupted; %u queries in flight were not stored (--resume repeats them)",
+			 (unsigned)st->in_flight);
+	}
+	if (rc)
+		fprintf(stderr, "dnswatch probe: %s\n", err.text);
+	return rc;
+}
+
+/* The end of the run in the store: the injector groups, the commit, and
+ * the run finished unless it stopped early (RC) or failed. */
+static void close_store_run(struct run *x, int rc)
+{
+	for (size_t i = 0; i < classify_group_count(x->cls); i++) {
+		const struct classify_group *g = classify_group_get(x->cls, i);
+		char fp[256];
+		classify_fp_format(&g->fp, fp, sizeof fp);
+		if (store_group_put(x->db, g->id, fp, g->count, g->addrs, g->naddrs) != DW_OK)
 			x->failed = true;
 	}
-	rc = prc || x->failed ? 1 : 0;
-out:
-	if (x->db && store_close(x->db) != DW_OK) /* the store said why */
+	if (store_flush(x->db) != DW_OK)
+		x->failed = true;
+	/* A run that stopped early stays open for --resume. */
+	if (!rc && !x->failed && store_run_finish(x->db, false) != DW_OK)
+		x->failed = true;
+}
+
+/* Everything after the options: controls, store, namespace, the run.
+ * Returns the exit status. */
+static int probe_main(struct run *x, const struct probe_opts *o, int argc, char **argv)
+{
+	struct dw_error err;
+	x->cls = classify_new(NULL);
+	x->gather = probe_gather_new();
+	if (!x->cls || !x->gather || load_controls(x, o))
+		return 1;
+	if (o->db && open_store(x, o, argc, argv))
+		return 1;
+	if ((o->lab || o->from) &&
+	    lab_host_enter(o->lab ? o->lab : "dw", o->from ? o->from : "client", &err)) {
+		fprintf(stderr, "dnswatch probe: %s\n", err.text);
+		return 1;
+	}
+	bool std_in = !strcmp(o->input, "-");
+	FILE *in = std_in ? stdin : fopen(o->input, "r");
+	if (!in) {
+		fprintf(stderr, "dnswatch probe: %s: %s\n", o->input, strerror(errno));
+		return 1;
+	}
+	probe_names_init(&x->names, in, std_in ? "<stdin>" : o->input);
+	x->names.on_invalid = on_invalid;
+	struct probe_stats st;
+	double secs;
+	int rc = probe_names_file(x, &st, &secs);
+	if (!std_in)
+		fclose(in);
+	summary(x, &st, secs);
+	if (x->db)
+		close_store_run(x, rc);
+	return rc || x->failed ? 1 : 0;
+}
+
+int probe_cmd(int argc, char **argv)
+{
+	struct run *x = calloc(1, sizeof *x);
+	struct probe_opts o = {.input = "-"};
+	if (!x)
+		return 1;
+	x->control_target = -1;
+	x->ndjson = true;
+	probe_config_default(&x->cfg);
+	int rc = parse_args(x, &o, argc, argv);
+	if (!rc)
+		rc = check_targets(x, &o);
+	if (!rc)
+		rc = probe_main(x, &o, argc, argv);
+	if (x->db && store_close(x->db) != DW_OK && !rc) /* the store said why */
 		rc = 1;
 	classify_free(x->cls);
+	probe_gather_free(x->gather);
 	free(x);
 	return rc;
 }

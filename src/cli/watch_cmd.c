@@ -28,6 +28,7 @@
 #include "net/packet.h"
 #include "probe/classify.h"
 #include "probe/engine.h"
+#include "probe/gather.h"
 #include "cli/target.h"
 #include "store/sqlite.h"
 #include "util/clock.h"
@@ -39,7 +40,6 @@
 #include "wire/msg.h"
 
 #define VANTAGES_MAX 8
-#define RING 65536          /* names generated ahead of their results, per stream */
 #define HOOK_QUEUE_MAX 64   /* incident events waiting for --on-incident */
 
 struct watch;
@@ -53,12 +53,13 @@ struct vantage {
 	int walk_path;                    /* global path index of its walk, or -1 */
 	uint8_t walk_root[4];
 	struct panel panel, wpanel;
-	uint64_t gen_seq;
-	const struct panel_name *ring[RING];
+	uint64_t gen_seq;                 /* the panel stream's next position */
+	struct probe_gather *gather;      /* each name's results until all are in */
+	bool gather_failed;
 	pthread_t th, wth;
 	bool started, wstarted;
 	int rc, wrc;                      /* 0, or -1: the engine / the walker failed */
-	char err[512], werr[512];         /* why (each thread writes its own) */
+	char err[DW_ERROR_TEXT + 80], werr[DW_ERROR_TEXT + 80];       /* why (each thread writes its own) */
 };
 
 struct watch {
@@ -85,6 +86,7 @@ struct watch {
 	uint32_t timeout_ms;
 	bool locate, failed;
 	int status_s;
+	size_t psize;                     /* panel size (the key may have fewer names) */
 	uint64_t seed;
 	/* per path, since the last status line */
 	struct watch_count iv[WATCH_PATHS_MAX];
@@ -141,26 +143,17 @@ static int enter(const struct watch *w, const char *host, char *err, size_t errc
 	return lab_host_enter(w->lab, host, &e) ? dw_error_copy(&e, err, errcap) : 0;
 }
 
-/* ---- the name stream: an endless FILE over the panel ---------------------- */
+/* ---- the names: the panel's endless stream ----------------------------- */
 
-static ssize_t names_read(void *cookie, char *buf, size_t size)
+/* The engine's names: the panel's stream in wire form, each tagged with its
+ * entry in the panel, by which its results find it again. */
+static int names_next(void *ctx, uint8_t name[WIRE_NAME_MAX], uint64_t *tag)
 {
-	struct vantage *v = cookie;
-	size_t n = 0;
-	/* A few names at a time: the engine reads as it has room, and each
-	 * name must be in the ring before its result can come back. */
-	while (n < size && n < 2048) {
-		const struct panel_name *pn = panel_at(&v->panel, v->gen_seq);
-		size_t l = strlen(pn->text);
-		if (n + l + 1 > size)
-			break;
-		memcpy(buf + n, pn->text, l);
-		buf[n + l] = '\n';
-		n += l + 1;
-		v->ring[v->gen_seq % RING] = pn;
-		v->gen_seq++;
-	}
-	return (ssize_t)n;
+	struct vantage *v = ctx;
+	const struct panel_name *pn = panel_at(&v->panel, v->gen_seq++);
+	panel_name_wire(pn, name);
+	*tag = (uint64_t)(pn - v->panel.all);
+	return 1;
 }
 
 /* ---- observations --------------------------------------------------------- */
@@ -200,15 +193,49 @@ static void observe(struct watch *w, unsigned p, const struct panel_name *pn,
 	}
 }
 
+/* Every path of the vantage point asks every name: the engine's skip hook
+ * notes, name by name, what will come back. */
+static bool on_skip(void *ctx, uint64_t seq, unsigned target)
+{
+	struct vantage *v = ctx;
+	(void)target;
+	if (probe_gather_expect(v->gather, seq, 1))
+		v->gather_failed = true;
+	return false;
+}
+
+/* One name's results from every path of vantage V: judged together in the
+ * classifier's order (as `dnswatch probe` judges), then observed. */
+static void judge_name(struct vantage *v, struct probe_result *const *set, size_t n)
+{
+	struct watch *w = v->w;
+	pthread_mutex_lock(&w->mu);
+	classify_judge_name(w->cls, set, n, v->cfg.target, -1);
+	for (size_t i = 0; i < n; i++) {
+		struct probe_result *r = set[i];
+		if (r->tag >= v->panel.nall)
+			continue; /* not a tag names_next gave */
+		/* The stream position, 1-based, stands where a file's line would. */
+		r->line = (uint32_t)(r->seq + 1);
+		observe(w, v->path_of[r->target], &v->panel.all[r->tag], r);
+	}
+	pthread_mutex_unlock(&w->mu);
+}
+
 static int on_result(void *ctx, struct probe_result *r)
 {
 	struct vantage *v = ctx;
-	struct watch *w = v->w;
-	const struct panel_name *pn = v->ring[r->seq % RING];
-	pthread_mutex_lock(&w->mu);
-	classify_judge(w->cls, r, &v->cfg.target[r->target]);
-	observe(w, v->path_of[r->target], pn, r);
-	pthread_mutex_unlock(&w->mu);
+	struct probe_result *const *set;
+	size_t n;
+	int k = v->gather_failed ? -1 : probe_gather_add(v->gather, r, &set, &n);
+	if (k < 0) {
+		snprintf(v->err, sizeof v->err, "%s: out of memory holding results", v->host);
+		v->rc = -1;
+		stop_flag = 1;
+		return 1;
+	}
+	if (k == 1)
+		judge_name(v, set, n);
 	return stop_flag ? 1 : 0;
 }
 
@@ -220,20 +247,11 @@ static void *vantage_main(void *arg)
 		stop_flag = 1;
 		return NULL;
 	}
-	cookie_io_functions_t io = {.read = names_read};
-	FILE *in = fopencookie(v, "r", io);
-	if (!in) {
-		snprintf(v->err, sizeof v->err, "%s: cannot open the name stream", v->host);
-		v->rc = -1;
-		stop_flag = 1;
-		return NULL;
-	}
-	struct probe_names names = {.in = in, .label = "panel"};
-	struct probe_hooks hooks = {.result = on_result, .ctx = v};
+	struct probe_hooks hooks = {.next = names_next, .skip = on_skip, .result = on_result, .ctx = v};
 	struct probe_stats st;
-	char err[256];
-	if (probe_run(&v->cfg, &names, &hooks, &st, err, sizeof err) && !stop_flag) {
-		snprintf(v->err, sizeof v->err, "%s: %s", v->host, err);
+	struct dw_error err;
+	if (probe_run(&v->cfg, &hooks, &st, &err) && !stop_flag) {
+		snprintf(v->err, sizeof v->err, "%s: %s", v->host, err.text);
 		v->rc = -1;
 		stop_flag = 1;
 	} else if (!stop_flag) {
@@ -241,7 +259,33 @@ static void *vantage_main(void *arg)
 		v->rc = -1;
 		stop_flag = 1;
 	}
-	fclose(in);
+	/* Names some of whose paths had answered when watch stopped: what came
+	 * back is judged and kept. */
+	struct probe_result *const *set;
+	size_t n;
+	while (probe_gather_drain(v->gather, &set, &n) == 1)
+		judge_name(v, set, n);
+	return NULL;
+}
+
+/* Sleep until DUE (real time) in steps, so a stop is seen within 0.1 s.
+ * Returns false if watch is stopping. */
+static bool sleep_until(int64_t due)
+{
+	while (!stop_flag && real_us() < due) {
+		int64_t left = due - real_us();
+		struct timespec ts = {0, (long)(left > 100000 ? 100000 : left > 0 ? left : 0) * 1000};
+		nanosleep(&ts, NULL);
+	}
+	return !stop_flag;
+}
+
+/* The walker's failure: said by the main thread, which stops everything. */
+static void *walk_failed(struct vantage *v, const char *why)
+{
+	snprintf(v->werr, sizeof v->werr, "%s", why);
+	v->wrc = -1;
+	stop_flag = 1;
 	return NULL;
 }
 
@@ -251,44 +295,27 @@ static void *walk_main(void *arg)
 	struct vantage *v = arg;
 	struct watch *w = v->w;
 	char err[256];
-	if (enter(w, v->host, err, sizeof err)) {
-		snprintf(v->werr, sizeof v->werr, "%s", err);
-		v->wrc = -1;
-		stop_flag = 1;
-		return NULL;
-	}
+	if (enter(w, v->host, err, sizeof err))
+		return walk_failed(v, err);
 	struct walk_config wc = {.port = 53, .timeout_ms = w->timeout_ms, .seed = unpredictable()};
 	memcpy(wc.root, v->walk_root, 4);
 	struct probe_target t = w->target[v->walk_path];
 	struct probe_result *r = malloc(sizeof *r);
 	if (!r) {
-		snprintf(v->werr, sizeof v->werr, "%s: out of memory for the walker", v->host);
-		v->wrc = -1;
-		stop_flag = 1;
-		return NULL;
+		snprintf(err, sizeof err, "%s: out of memory for the walker", v->host);
+		return walk_failed(v, err);
 	}
 	int64_t start = real_us();
-	for (uint64_t seq = 0; !stop_flag; seq++) {
-		int64_t due = start + (int64_t)((double)seq * 1e6 / w->walk_rate);
-		while (!stop_flag && real_us() < due) {
-			int64_t left = due - real_us();
-			struct timespec ts = {0, (long)(left > 100000 ? 100000 : left > 0 ? left : 0) * 1000};
-			nanosleep(&ts, NULL);
-		}
-		if (stop_flag)
-			break;
+	for (uint64_t seq = 0; sleep_until(start + (int64_t)((double)seq * 1e6 / w->walk_rate)); seq++) {
 		const struct panel_name *pn = panel_at(&v->wpanel, seq);
 		uint8_t qname[WIRE_NAME_MAX];
-		size_t ql;
-		if (wire_name_from_text(pn->text, qname, &ql) != DW_OK)
-			continue;
+		panel_name_wire(pn, qname);
 		memset(r, 0, sizeof *r);
 		r->seq = seq;
 		wc.seed += 1;
 		if (walk_run(&wc, qname, WIRE_T_A, r, NULL) < 0) {
-			snprintf(v->werr, sizeof v->werr, "%s: the walker cannot open a socket", v->host);
-			v->wrc = -1;
-			stop_flag = 1;
+			snprintf(err, sizeof err, "%s: the walker cannot open a socket", v->host);
+			walk_failed(v, err);
 			break;
 		}
 		if (!r->nreplies)
@@ -296,9 +323,11 @@ static void *walk_main(void *arg)
 		pthread_mutex_lock(&w->mu);
 		if (r->nreplies) {
 			/* The reply is the last server's, not the root's: judged as
-			 * from that server. */
+			 * from that server, by the rule every name is judged by. */
 			memcpy(t.addr, r->reply[0].src, 4);
-			classify_judge(w->cls, r, &t);
+			r->target = 0;
+			struct probe_result *one[1] = {r};
+			classify_judge_name(w->cls, one, 1, &t, -1);
 		}
 		observe(w, (unsigned)v->walk_path, pn, r);
 		pthread_mutex_unlock(&w->mu);
@@ -355,12 +384,89 @@ static void event_end(struct json *j)
 	json_newline(j);
 }
 
+/* The incident's TLDs: judged and wrong answers each. */
+static void incident_json_tlds(struct json *j, const struct watch_incident *inc)
+{
+	json_key(j, "tlds");
+	json_array_begin(j);
+	for (size_t i = 0; i < inc->ntlds; i++) {
+		json_object_begin(j);
+		json_key(j, "tld");
+		json_string(j, inc->tld[i]);
+		json_key(j, "judged");
+		json_uint(j, inc->tld_count[i].judged);
+		json_key(j, "wrong");
+		json_uint(j, inc->tld_count[i].wrong);
+		json_object_end(j);
+	}
+	json_array_end(j);
+}
+
+/* Every path's part in the incident. */
+static void incident_json_paths(struct json *j, const struct watch *w,
+				const struct watch_incident *inc)
+{
+	json_key(j, "paths");
+	json_array_begin(j);
+	for (size_t p = 0; p < w->npaths; p++) {
+		json_object_begin(j);
+		json_key(j, "path");
+		json_string(j, w->path[p].label);
+		json_key(j, "judged");
+		json_uint(j, inc->path_count[p].judged);
+		json_key(j, "wrong");
+		json_uint(j, inc->path_count[p].wrong);
+		json_key(j, "injected");
+		json_uint(j, inc->path_injected[p]);
+		json_us(j, "last_wrong_us", inc->path_last_wrong_us[p]);
+		json_us(j, "clean_us", inc->path_clean_us[p]);
+		json_object_end(j);
+	}
+	json_array_end(j);
+}
+
+/* The forged addresses and the injector groups, with counts. */
+static void incident_json_forgers(struct json *j, const struct watch *w,
+				  const struct watch_incident *inc)
+{
+	char a[INET_ADDRSTRLEN], text[4096];
+	json_key(j, "addresses");
+	json_array_begin(j);
+	for (size_t i = 0; i < inc->naddrs; i++) {
+		json_object_begin(j);
+		json_key(j, "addr");
+		net_packet_addr_text(AF_INET, inc->addr[i], a, sizeof a);
+		json_string(j, a);
+		json_key(j, "count");
+		json_uint(j, inc->addr_count[i]);
+		json_object_end(j);
+	}
+	json_array_end(j);
+	json_key(j, "groups");
+	json_array_begin(j);
+	for (size_t i = 0; i < inc->ngroups; i++) {
+		const struct classify_group *g = classify_group_find(w->cls, inc->group[i]);
+		json_object_begin(j);
+		json_key(j, "id");
+		json_int(j, inc->group[i]);
+		json_key(j, "count");
+		json_uint(j, inc->group_count[i]);
+		if (g) {
+			classify_group_describe(g, text, sizeof text);
+			json_key(j, "fingerprint");
+			json_string(j, text);
+		}
+		json_object_end(j);
+	}
+	json_array_end(j);
+}
+
 /* The incident as one NDJSON line into OUT. */
 static void incident_json(struct watch *w, FILE *out, const char *state, int64_t now,
 			  int path, const struct watch_incident *inc)
 {
 	struct json j;
-	char a[INET_ADDRSTRLEN], text[4096];
+	char text[4096];
 	event_begin(&j, out, "incident", state, now);
 	if (path >= 0) {
 		json_key(&j, "path");
@@ -385,65 +491,9 @@ static void incident_json(struct watch *w, FILE *out, const char *state, int64_t
 	json_string(&j, inc->cause_for);
 	json_key(&j, "against");
 	json_string(&j, inc->cause_against);
-	json_key(&j, "tlds");
-	json_array_begin(&j);
-	for (size_t i = 0; i < inc->ntlds; i++) {
-		json_object_begin(&j);
-		json_key(&j, "tld");
-		json_string(&j, inc->tld[i]);
-		json_key(&j, "judged");
-		json_uint(&j, inc->tld_count[i].judged);
-		json_key(&j, "wrong");
-		json_uint(&j, inc->tld_count[i].wrong);
-		json_object_end(&j);
-	}
-	json_array_end(&j);
-	json_key(&j, "paths");
-	json_array_begin(&j);
-	for (size_t p = 0; p < w->npaths; p++) {
-		json_object_begin(&j);
-		json_key(&j, "path");
-		json_string(&j, w->path[p].label);
-		json_key(&j, "judged");
-		json_uint(&j, inc->path_count[p].judged);
-		json_key(&j, "wrong");
-		json_uint(&j, inc->path_count[p].wrong);
-		json_key(&j, "injected");
-		json_uint(&j, inc->path_injected[p]);
-		json_us(&j, "last_wrong_us", inc->path_last_wrong_us[p]);
-		json_us(&j, "clean_us", inc->path_clean_us[p]);
-		json_object_end(&j);
-	}
-	json_array_end(&j);
-	json_key(&j, "addresses");
-	json_array_begin(&j);
-	for (size_t i = 0; i < inc->naddrs; i++) {
-		json_object_begin(&j);
-		json_key(&j, "addr");
-		net_packet_addr_text(AF_INET, inc->addr[i], a, sizeof a);
-		json_string(&j, a);
-		json_key(&j, "count");
-		json_uint(&j, inc->addr_count[i]);
-		json_object_end(&j);
-	}
-	json_array_end(&j);
-	json_key(&j, "groups");
-	json_array_begin(&j);
-	for (size_t i = 0; i < inc->ngroups; i++) {
-		const struct classify_group *g = classify_group_find(w->cls, inc->group[i]);
-		json_object_begin(&j);
-		json_key(&j, "id");
-		json_int(&j, inc->group[i]);
-		json_key(&j, "count");
-		json_uint(&j, inc->group_count[i]);
-		if (g) {
-			classify_group_describe(g, text, sizeof text);
-			json_key(&j, "fingerprint");
-			json_string(&j, text);
-		}
-		json_object_end(&j);
-	}
-	json_array_end(&j);
+	incident_json_tlds(&j, inc);
+	incident_json_paths(&j, w, inc);
+	incident_json_forgers(&j, w, inc);
 	json_key(&j, "peak_share");
 	json_int(&j, (long long)(inc->peak_share * 1000 + 0.5));
 	json_key(&j, "forged_seen");
@@ -647,6 +697,29 @@ static void emit_incident(struct watch *w, const char *state, int64_t now, int p
 	store_incident(w, inc);
 }
 
+/* Under the lock: locate the injector of a raised incident from the first
+ * inside path that saw a no-DNS reply; one locate at a time (the last one
+ * has ended long before another incident can be raised). */
+static void locate_start(struct watch *w, const struct watch_incident *inc)
+{
+	if (w->lstarted && w->locate_done) {
+		pthread_join(w->lth, NULL);
+		w->lstarted = false;
+	}
+	if (!w->locate || w->lstarted)
+		return;
+	for (size_t p = 0; p < w->npaths; p++)
+		if (w->path[p].kind == WATCH_PATH_NODNS && !w->path[p].outside &&
+		    inc->path_count[p].wrong && w->last_wrong_name[p][0]) {
+			w->locate_for = inc->id;
+			w->locate_done = false;
+			w->locate_path = (int)p;
+			snprintf(w->locate_name, sizeof w->locate_name, "%s", w->last_wrong_name[p]);
+			w->lstarted = pthread_create(&w->lth, NULL, locate_main, w) == 0;
+			return;
+		}
+}
+
 /* Under the lock, from the detector's tick. */
 static void on_event(void *ctx, const struct watch_event *e)
 {
@@ -672,24 +745,7 @@ static void on_event(void *ctx, const struct watch_event *e)
 		fprintf(stderr, "%s  INCIDENT %d raised %.1f s after the first forged answer: %s; cause %s\n",
 			t, inc->id, (double)(inc->raised_us - inc->started_us) / 1e6, inc->trigger,
 			watch_cause_name(inc->cause));
-		/* Locate the injector from the first inside path that saw a
-		 * no-DNS reply; one locate at a time (the last one has ended
-		 * long before another incident can be raised). */
-		if (w->lstarted && w->locate_done) {
-			pthread_join(w->lth, NULL);
-			w->lstarted = false;
-		}
-		if (w->locate && !w->lstarted)
-			for (size_t p = 0; p < w->npaths; p++)
-				if (w->path[p].kind == WATCH_PATH_NODNS && !w->path[p].outside &&
-				    inc->path_count[p].wrong && w->last_wrong_name[p][0]) {
-					w->locate_for = inc->id;
-					w->locate_done = false;
-					w->locate_path = (int)p;
-					snprintf(w->locate_name, sizeof w->locate_name, "%s", w->last_wrong_name[p]);
-					w->lstarted = pthread_create(&w->lth, NULL, locate_main, w) == 0;
-					break;
-				}
+		locate_start(w, inc);
 		break;
 	}
 	case WATCH_EV_INJECTION_OVER:
@@ -905,199 +961,282 @@ static void status_line(struct watch *w, int64_t now)
 	fprintf(stderr, "%s  wrong/judged:%s\n", t, line);
 }
 
-int watch_cmd(int argc, char **argv)
+/* ---- the command ------------------------------------------------------------ */
+
+/* What the command line asks, besides what goes straight into struct watch. */
+struct watch_opts {
+	const char *key, *db, *events;
+	const char *vantages[VANTAGES_MAX], *outside[VANTAGES_MAX], *paths[WATCH_PATHS_MAX];
+	size_t nvant, nout, npaths;
+	double rate, churn, duration;
+	unsigned panel_size, hold;
+	char keybuf[256];
+};
+
+static struct watch *watch_new(struct watch_opts *o)
 {
 	struct watch *w = calloc(1, sizeof *w);
 	if (!w)
-		return 1;
-	const char *key = NULL, *db = NULL, *events = NULL;
-	const char *vantages[VANTAGES_MAX], *outside[VANTAGES_MAX], *paths[WATCH_PATHS_MAX];
-	size_t nvant = 0, nout = 0, npathspec = 0;
-	double rate = 20, churn = 0.1, duration = 0, v;
-	unsigned panel_size = 120, hold = 500;
-	int rc = 2;
-	char err[512];
+		return NULL;
+	memset(o, 0, sizeof *o);
+	o->rate = 20;
+	o->churn = 0.1;
+	o->panel_size = 120;
+	o->hold = 500;
 	w->walk_rate = 5;
 	w->timeout_ms = 800;
 	w->locate = true;
 	w->status_s = 5;
 	w->seed = (uint64_t)time(NULL);
 	pthread_mutex_init(&w->mu, NULL);
+	return w;
+}
+
+/* Returns non-zero if the store could not be closed cleanly (it said why). */
+static int watch_free(struct watch *w)
+{
+	int rc = w->db && store_close(w->db) != DW_OK;
+	if (w->ev && w->ev != stdout)
+		fclose(w->ev);
+	free(w->store_id);
+	for (size_t i = 0; i < w->nv; i++) {
+		panel_free(&w->v[i]->panel);
+		panel_free(&w->v[i]->wpanel);
+		probe_gather_free(w->v[i]->gather);
+		free(w->v[i]);
+	}
+	watch_detect_free(w->det);
+	classify_free(w->cls);
+	pthread_mutex_destroy(&w->mu);
+	free(w);
+	return rc;
+}
+
+/* The command line into W and O. Returns 0, or 2 (usage, said). */
+static int parse_args(struct watch *w, struct watch_opts *o, int argc, char **argv)
+{
+	double v;
 	for (int i = 1; i < argc; i++) {
-		const char *o = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
-		if (!strcmp(o, "--no-locate")) { w->locate = false; continue; }
-		if (!val) { rc = usage("a value is missing after", o); goto out; }
+		const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
+		if (!strcmp(a, "--no-locate")) { w->locate = false; continue; }
+		if (!val)
+			return usage("a value is missing after", a);
 		i++;
-		if (!strcmp(o, "--lab")) w->lab = val;
-		else if (!strcmp(o, "--vantage") && nvant < VANTAGES_MAX) vantages[nvant++] = val;
-		else if (!strcmp(o, "--outside") && nout < VANTAGES_MAX) outside[nout++] = val;
-		else if (!strcmp(o, "--path") && npathspec < WATCH_PATHS_MAX) paths[npathspec++] = val;
-		else if (!strcmp(o, "--key")) key = val;
-		else if (!strcmp(o, "--db")) db = val;
-		else if (!strcmp(o, "--events")) events = val;
-		else if (!strcmp(o, "--on-incident")) w->on_incident = val;
-		else if (!strcmp(o, "--rate") && text_number(val, 0.1, 10000, &v)) rate = v;
-		else if (!strcmp(o, "--panel") && text_number(val, 1, 1e6, &v)) panel_size = (unsigned)v;
-		else if (!strcmp(o, "--churn") && text_number(val, 0, 1, &v)) churn = v;
-		else if (!strcmp(o, "--walk-rate") && text_number(val, 0.1, 1000, &v)) w->walk_rate = v;
-		else if (!strcmp(o, "--duration") && text_number(val, 0, 1e7, &v)) duration = v;
-		else if (!strcmp(o, "--status") && text_number(val, 0, 3600, &v)) w->status_s = (int)v;
-		else if (!strcmp(o, "--timeout") && text_number(val, 50, 10000, &v)) w->timeout_ms = (uint32_t)v;
-		else if (!strcmp(o, "--hold") && text_number(val, 0, 10000, &v)) hold = (unsigned)v;
-		else if (!strcmp(o, "--seed") && text_number(val, 0, 1.8e19, &v)) w->seed = (uint64_t)v;
-		else { rc = usage("bad option or value", o); goto out; }
+		if (!strcmp(a, "--lab")) w->lab = val;
+		else if (!strcmp(a, "--vantage") && o->nvant < VANTAGES_MAX) o->vantages[o->nvant++] = val;
+		else if (!strcmp(a, "--outside") && o->nout < VANTAGES_MAX) o->outside[o->nout++] = val;
+		else if (!strcmp(a, "--path") && o->npaths < WATCH_PATHS_MAX) o->paths[o->npaths++] = val;
+		else if (!strcmp(a, "--key")) o->key = val;
+		else if (!strcmp(a, "--db")) o->db = val;
+		else if (!strcmp(a, "--events")) o->events = val;
+		else if (!strcmp(a, "--on-incident")) w->on_incident = val;
+		else if (!strcmp(a, "--rate") && text_number(val, 0.1, 10000, &v)) o->rate = v;
+		else if (!strcmp(a, "--panel") && text_number(val, 1, 1e6, &v)) o->panel_size = (unsigned)v;
+		else if (!strcmp(a, "--churn") && text_number(val, 0, 1, &v)) o->churn = v;
+		else if (!strcmp(a, "--walk-rate") && text_number(val, 0.1, 1000, &v)) w->walk_rate = v;
+		else if (!strcmp(a, "--duration") && text_number(val, 0, 1e7, &v)) o->duration = v;
+		else if (!strcmp(a, "--status") && text_number(val, 0, 3600, &v)) w->status_s = (int)v;
+		else if (!strcmp(a, "--timeout") && text_number(val, 50, 10000, &v)) w->timeout_ms = (uint32_t)v;
+		else if (!strcmp(a, "--hold") && text_number(val, 0, 10000, &v)) o->hold = (unsigned)v;
+		else if (!strcmp(a, "--seed") && text_number(val, 0, 1.8e19, &v)) w->seed = (uint64_t)v;
+		else return usage("bad option or value", a);
 	}
-	if (!w->lab && (!npathspec || !key)) {
+	if (!w->lab && (!o->npaths || !o->key)) {
 		fprintf(stderr, "dnswatch watch: without --lab NAME, give the paths (--path local/...) and the control (--key FILE) (see `dnswatch help watch`)\n");
-		goto out;
+		return 2;
 	}
-	if (w->lab && !lab_name_valid(w->lab)) {
-		rc = usage("bad lab name", w->lab);
-		goto out;
-	}
-	/* The default paths: inside (client), tunnelled (vpnclient), outside (remote). */
+	if (w->lab && !lab_name_valid(w->lab))
+		return usage("bad lab name", w->lab);
+	return 0;
+}
+
+/* The default paths: inside (client), tunnelled (vpnclient), outside
+ * (remote); those of the vantage points asked for, or all of them. */
+static void default_paths(struct watch_opts *o)
+{
 	static const char *const defaults[] = {
 		"client/isp", "client/public", "client/nodns=nodns:198.19.55.55",
 		"vpnclient/public",
 		"remote/public", "remote/nodns=nodns:198.18.55.55", "remote/walk=walk:198.19.53.1",
 	};
-	if (!npathspec)
-		for (size_t i = 0; i < sizeof defaults / sizeof *defaults; i++) {
-			size_t hl = strcspn(defaults[i], "/");
-			bool want = nvant == 0;
-			for (size_t k = 0; k < nvant; k++)
-				want |= strlen(vantages[k]) == hl && !strncmp(vantages[k], defaults[i], hl);
-			if (want)
-				paths[npathspec++] = defaults[i];
-		}
-	if (!npathspec) {
-		rc = usage("no default paths for vantage", nvant ? vantages[0] : "");
-		goto out;
+	for (size_t i = 0; i < sizeof defaults / sizeof *defaults; i++) {
+		size_t hl = strcspn(defaults[i], "/");
+		bool want = o->nvant == 0;
+		for (size_t k = 0; k < o->nvant; k++)
+			want |= strlen(o->vantages[k]) == hl && !strncmp(o->vantages[k], defaults[i], hl);
+		if (want)
+			o->paths[o->npaths++] = defaults[i];
 	}
-	for (size_t i = 0; i < npathspec; i++)
-		if ((rc = add_path(w, paths[i])))
-			goto out;
+}
+
+/* Every path, and which vantage points are outside. Returns 0 or 2 (usage,
+ * said). */
+static int setup_paths(struct watch *w, struct watch_opts *o)
+{
+	int rc;
+	if (!o->npaths)
+		default_paths(o);
+	if (!o->npaths)
+		return usage("no default paths for vantage", o->nvant ? o->vantages[0] : "");
+	for (size_t i = 0; i < o->npaths; i++)
+		if ((rc = add_path(w, o->paths[i])))
+			return rc;
 	for (size_t i = 0; i < w->nv; i++)
-		if (!w->lab && strcmp(w->v[i]->host, "local")) {
-			rc = usage("without --lab, the only vantage point is 'local', not", w->v[i]->host);
-			goto out;
-		}
-	rc = 1;
-	if (!nout && w->lab)
-		outside[nout++] = "remote";
+		if (!w->lab && strcmp(w->v[i]->host, "local"))
+			return usage("without --lab, the only vantage point is 'local', not", w->v[i]->host);
+	if (!o->nout && w->lab)
+		o->outside[o->nout++] = "remote";
 	for (size_t i = 0; i < w->nv; i++)
-		for (size_t k = 0; k < nout; k++)
-			if (!strcmp(w->v[i]->host, outside[k]))
+		for (size_t k = 0; k < o->nout; k++)
+			if (!strcmp(w->v[i]->host, o->outside[k]))
 				w->v[i]->outside = true;
 	for (size_t p = 0; p < w->npaths; p++)
 		for (size_t i = 0; i < w->nv; i++)
 			if (!strcmp(w->v[i]->host, w->path[p].vantage))
 				w->path[p].outside = w->v[i]->outside;
+	return 0;
+}
 
-	char keybuf[256];
-	if (!key) {
-		snprintf(keybuf, sizeof keybuf, LAB_STATE_BASE "/%s/answers.tsv", w->lab);
-		key = keybuf;
+/* Vantage point V's engine: its paths as targets, at the watch's pace. */
+static void vantage_configure(struct watch *w, struct vantage *v, const struct watch_opts *o)
+{
+	struct probe_config *c = &v->cfg;
+	int nt = c->ntargets;
+	struct probe_target tg[PROBE_TARGETS_MAX];
+	memcpy(tg, c->target, sizeof tg);
+	probe_config_default(c);
+	memcpy(c->target, tg, sizeof tg);
+	c->ntargets = nt;
+	/* The engine's rate counts datagrams; a no-DNS address, silent when
+	 * all is well, costs a retransmission per name too. */
+	int sends = 0;
+	for (int t = 0; t < nt; t++)
+		sends += c->target[t].kind == TARGET_NODNS ? 2 : 1;
+	c->rate = o->rate * (sends ? sends : 1);
+	c->retries = 1;
+	c->timeout_ms = w->timeout_ms;
+	c->hold_ms = o->hold;
+	c->inflight = 256;
+	c->sockets = 2;
+	c->seed = unpredictable(); /* IDs, ports, 0x20: the panel's seed is in the store */
+	c->stop = &stop_flag;
+}
+
+/* The control (the answer key) and each vantage point's panels and
+ * engine. Returns 0 or -1 (said). */
+static int load_key(struct watch *w, struct watch_opts *o)
+{
+	char err[512];
+	if (!o->key) {
+		snprintf(o->keybuf, sizeof o->keybuf, LAB_STATE_BASE "/%s/answers.tsv", w->lab);
+		o->key = o->keybuf;
 	}
 	w->cls = classify_new(NULL);
 	if (!w->cls)
-		goto out;
-	if (classify_control_load_key(w->cls, key, err, sizeof err) < 0) {
+		return -1;
+	if (classify_control_load_key(w->cls, o->key, err, sizeof err) < 0) {
 		fprintf(stderr, "dnswatch watch: %s%s\n", err,
-			access(key, F_OK) ? " (is the lab up? `dnswatch lab up`)" : "");
-		goto out;
+			access(o->key, F_OK) ? " (is the lab up? `dnswatch lab up`)" : "");
+		return -1;
 	}
 	for (size_t i = 0; i < w->nv; i++) {
 		struct vantage *vv = w->v[i];
-		if (panel_load(&vv->panel, key, panel_size, churn, w->seed, err, sizeof err) ||
-		    panel_load(&vv->wpanel, key, panel_size, churn, w->seed, err, sizeof err)) {
-			fprintf(stderr, "dnswatch watch: %s\n", err);
-			goto out;
+		struct dw_error perr;
+		if (panel_load(&vv->panel, o->key, o->panel_size, o->churn, w->seed, &perr) ||
+		    panel_load(&vv->wpanel, o->key, o->panel_size, o->churn, w->seed, &perr)) {
+			fprintf(stderr, "dnswatch watch: %s\n", perr.text);
+			return -1;
 		}
+		if (!(vv->gather = probe_gather_new()))
+			return -1;
 		if (i == 0 && vv->panel.skipped)
 			fprintf(stderr, "dnswatch watch: %zu names of the key skipped, not names the prober asks; the first: %s\n",
 				vv->panel.skipped, vv->panel.skipped_first);
-		struct probe_config *c = &vv->cfg;
-		int nt = c->ntargets;
-		struct probe_target tg[PROBE_TARGETS_MAX];
-		memcpy(tg, c->target, sizeof tg);
-		probe_config_default(c);
-		memcpy(c->target, tg, sizeof tg);
-		c->ntargets = nt;
-		/* The engine's rate counts datagrams; a no-DNS address, silent
-		 * when all is well, costs a retransmission per name too. */
-		int sends = 0;
-		for (int t = 0; t < nt; t++)
-			sends += c->target[t].kind == TARGET_NODNS ? 2 : 1;
-		c->rate = rate * (sends ? sends : 1);
-		c->retries = 1;
-		c->timeout_ms = w->timeout_ms;
-		c->hold_ms = hold;
-		c->inflight = 256;
-		c->sockets = 2;
-		c->seed = unpredictable(); /* IDs, ports, 0x20: the panel's seed is in the store */
-		c->stop = &stop_flag;
+		vantage_configure(w, vv, o);
 	}
+	w->psize = w->v[0]->panel.size;
+	return 0;
+}
+
+/* The detector, tuned to the panel's round. Returns 0 or -1. */
+static int detector_new(struct watch *w, const struct watch_opts *o)
+{
 	struct watch_tuning tune;
 	watch_tuning_default(&tune);
 	/* A path is clean once a whole round of the panel has come back
 	 * without a forgery: names cached forged come up once a round. */
-	size_t psize = w->v[0]->panel.size;
-	int64_t round_us = (int64_t)(1e6 * (double)psize / rate);
+	int64_t round_us = (int64_t)(1e6 * (double)w->psize / o->rate);
 	if (round_us + round_us / 2 > tune.clean_us)
 		tune.clean_us = round_us + round_us / 2;
 	w->det = watch_detect_new(w->path, w->npaths, &tune);
-	if (!w->det)
-		goto out;
-	w->ev = stdout;
-	if (events && !(w->ev = fopen(events, "we"))) {
-		fprintf(stderr, "dnswatch watch: %s: %s\n", events, strerror(errno));
-		goto out;
-	}
-	if (db) {
-		struct store_opts so = {.append_only = true};
-		if (store_open(&w->db, db, &so, NULL) != DW_OK)
-			goto out; /* the store said why */
-		char cmdline[2048] = "dnswatch", opts[256];
-		for (int i = 0; i < argc; i++) {
-			size_t k = strlen(cmdline);
-			snprintf(cmdline + k, sizeof cmdline - k, " %s", argv[i]);
-		}
-		snprintf(opts, sizeof opts, "{\"watch\":true,\"rate\":%g,\"panel\":%zu,\"churn\":%g,\"walk_rate\":%g,\"seed\":%llu}",
-			 rate, psize, churn, w->walk_rate, (unsigned long long)w->seed);
-		uint16_t qa = WIRE_T_A;
-		if (store_run_begin(w->db, cmdline, opts, w->target, w->npaths, &qa, 1, &w->run) != DW_OK)
-			goto out;
-	}
+	return w->det ? 0 : -1;
+}
 
+/* The event stream, and the store with a run begun. Returns 0 or -1 (said). */
+static int open_outputs(struct watch *w, const struct watch_opts *o, int argc, char **argv)
+{
+	w->ev = stdout;
+	if (o->events && !(w->ev = fopen(o->events, "we"))) {
+		fprintf(stderr, "dnswatch watch: %s: %s\n", o->events, strerror(errno));
+		return -1;
+	}
+	if (!o->db)
+		return 0;
+	struct store_opts so = {.append_only = true};
+	if (store_open(&w->db, o->db, &so, NULL) != DW_OK)
+		return -1; /* the store said why */
+	char cmdline[2048] = "dnswatch", opts[256];
+	for (int i = 0; i < argc; i++) {
+		size_t k = strlen(cmdline);
+		snprintf(cmdline + k, sizeof cmdline - k, " %s", argv[i]);
+	}
+	snprintf(opts, sizeof opts, "{\"watch\":true,\"rate\":%g,\"panel\":%zu,\"churn\":%g,\"walk_rate\":%g,\"seed\":%llu}",
+		 o->rate, w->psize, o->churn, w->walk_rate, (unsigned long long)w->seed);
+	uint16_t qa = WIRE_T_A;
+	if (store_run_begin(w->db, cmdline, opts, w->target, w->npaths, &qa, 1, &w->run) != DW_OK)
+		return -1;
+	return 0;
+}
+
+/* SIGINT and SIGTERM stop every thread (stop_flag); a closed event pipe
+ * is an error to see, not a death. */
+static void signals_install(void)
+{
 	struct sigaction sa = {.sa_handler = on_signal};
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	stop_flag = 0;
+}
 
-	int64_t t0 = real_us();
-	{
-		char t[32];
-		fmt_clock(t0, t, sizeof t);
-		fprintf(stderr, "%s  watching %zu paths from %zu vantage points, %g names/s each, a panel of %zu names from %s:",
-			t, w->npaths, w->nv, rate, psize, key);
-		for (size_t p = 0; p < w->npaths; p++)
-			fprintf(stderr, " %s%s", w->path[p].label, w->path[p].outside ? "(outside)" : "");
-		fputc('\n', stderr);
-		struct json j;
-		event_begin(&j, w->ev, "watch", "start", t0);
-		json_key(&j, "run");
-		json_int(&j, w->run);
-		json_key(&j, "paths");
-		json_array_begin(&j);
-		for (size_t p = 0; p < w->npaths; p++)
-			json_string(&j, w->path[p].label);
-		json_array_end(&j);
-		event_end(&j);
-		fflush(w->ev);
-	}
+/* The start: one line on stderr, one event. */
+static void announce_start(struct watch *w, const struct watch_opts *o, int64_t t0)
+{
+	char t[32];
+	fmt_clock(t0, t, sizeof t);
+	fprintf(stderr, "%s  watching %zu paths from %zu vantage points, %g names/s each, a panel of %zu names from %s:",
+		t, w->npaths, w->nv, o->rate, w->psize, o->key);
+	for (size_t p = 0; p < w->npaths; p++)
+		fprintf(stderr, " %s%s", w->path[p].label, w->path[p].outside ? "(outside)" : "");
+	fputc('\n', stderr);
+	struct json j;
+	event_begin(&j, w->ev, "watch", "start", t0);
+	json_key(&j, "run");
+	json_int(&j, w->run);
+	json_key(&j, "paths");
+	json_array_begin(&j);
+	for (size_t p = 0; p < w->npaths; p++)
+		json_string(&j, w->path[p].label);
+	json_array_end(&j);
+	event_end(&j);
+	fflush(w->ev);
+}
+
+/* An engine thread per vantage point that has probe paths, a walker per
+ * walk path. */
+static void threads_start(struct watch *w)
+{
 	for (size_t i = 0; i < w->nv; i++) {
 		struct vantage *vv = w->v[i];
 		if (vv->cfg.ntargets)
@@ -1110,6 +1249,31 @@ int watch_cmd(int argc, char **argv)
 			stop_flag = 1;
 		}
 	}
+}
+
+/* Under the lock, ten times a second: the detector's tick, a located
+ * incident's event, the store's commit, the status line. */
+static void tick(struct watch *w, int64_t now, int64_t *next_status)
+{
+	watch_detect_tick(w->det, now, on_bucket, on_event, w);
+	const struct watch_incident *li = watch_detect_last(w->det);
+	if (w->located && li && li->id == w->located)
+		emit_incident(w, "located", now, -1, li);
+	w->located = 0;
+	if (w->db && !w->failed && store_tick(w->db) != DW_OK) {
+		w->failed = true;
+		stop_flag = 1;
+	}
+	if (w->status_s && now >= *next_status) {
+		status_line(w, now);
+		*next_status += (int64_t)w->status_s * 1000000;
+	}
+	fflush(w->ev);
+}
+
+/* The main thread until a signal, a failure or --duration (then true). */
+static bool main_loop(struct watch *w, const struct watch_opts *o, int64_t t0)
+{
 	int64_t next_status = t0 + (int64_t)w->status_s * 1000000;
 	bool timed_out = false;
 	while (!stop_flag) {
@@ -1117,27 +1281,20 @@ int watch_cmd(int argc, char **argv)
 		nanosleep(&ts, NULL);
 		int64_t now = real_us();
 		pthread_mutex_lock(&w->mu);
-		watch_detect_tick(w->det, now, on_bucket, on_event, w);
-		const struct watch_incident *li = watch_detect_last(w->det);
-		if (w->located && li && li->id == w->located)
-			emit_incident(w, "located", now, -1, li);
-		w->located = 0;
-		if (w->db && !w->failed && store_tick(w->db) != DW_OK) {
-			w->failed = true;
-			stop_flag = 1;
-		}
-		if (w->status_s && now >= next_status) {
-			status_line(w, now);
-			next_status += (int64_t)w->status_s * 1000000;
-		}
-		fflush(w->ev);
+		tick(w, now, &next_status);
 		pthread_mutex_unlock(&w->mu);
 		hook_poll(w, false);
-		if (duration > 0 && now - t0 >= (int64_t)(duration * 1e6)) {
+		if (o->duration > 0 && now - t0 >= (int64_t)(o->duration * 1e6)) {
 			timed_out = true;
 			stop_flag = 1;
 		}
 	}
+	return timed_out;
+}
+
+/* Every thread ended; what each that failed said. */
+static void threads_join(struct watch *w)
+{
 	for (size_t i = 0; i < w->nv; i++) {
 		if (w->v[i]->started)
 			pthread_join(w->v[i]->th, NULL);
@@ -1154,8 +1311,13 @@ int watch_cmd(int argc, char **argv)
 	}
 	if (w->lstarted)
 		pthread_join(w->lth, NULL);
-	/* What is left: the time series closed, the groups and the incidents as they stand. */
-	int64_t end = real_us();
+}
+
+/* What is left at END: the time series closed, an open incident as it
+ * stands, the injector groups and the run's end in the store, the last
+ * event. Returns the number of incidents. */
+static size_t finish_run(struct watch *w, int64_t end)
+{
 	watch_detect_flush_series(w->det, on_bucket, w);
 	size_t ninc = watch_detect_count(w->det);
 	const struct watch_incident *open = watch_detect_open(w->det);
@@ -1176,15 +1338,19 @@ int watch_cmd(int argc, char **argv)
 		if (!w->failed && store_run_finish(w->db, false) != DW_OK)
 			w->failed = true;
 	}
-	{
-		struct json j;
-		event_begin(&j, w->ev, "watch", w->failed ? "failed" : "stopped", end);
-		json_key(&j, "incidents");
-		json_uint(&j, ninc);
-		event_end(&j);
-		fflush(w->ev);
-	}
-	hook_finish(w);
+	struct json j;
+	event_begin(&j, w->ev, "watch", w->failed ? "failed" : "stopped", end);
+	json_key(&j, "incidents");
+	json_uint(&j, ninc);
+	event_end(&j);
+	fflush(w->ev);
+	return ninc;
+}
+
+/* The closing line on stderr. */
+static void summary(struct watch *w, const struct watch_opts *o, bool timed_out, double secs,
+		    size_t ninc)
+{
 	uint64_t stored = 0;
 	if (w->db) {
 		struct store_stats ss;
@@ -1192,26 +1358,44 @@ int watch_cmd(int argc, char **argv)
 		stored = ss.results;
 	}
 	fprintf(stderr, "watch: %s after %.1f s: %zu incident%s%s",
-		w->failed ? "failed" : timed_out ? "done" : "stopped", (double)(end - t0) / 1e6, ninc,
+		w->failed ? "failed" : timed_out ? "done" : "stopped", secs, ninc,
 		ninc == 1 ? "" : "s", w->db ? "" : "\n");
 	if (w->db)
-		fprintf(stderr, "; %llu results kept in %s%s\n", (unsigned long long)stored, db,
+		fprintf(stderr, "; %llu results kept in %s%s\n", (unsigned long long)stored, o->db,
 			w->failed ? " (everything committed before the failure)" : "");
-	rc = w->failed ? 1 : 0;
-out:
-	if (w->db && store_close(w->db) != DW_OK) /* the store said why */
+}
+
+/* Set up, run until stopped, and close. Returns the exit status. */
+static int run(struct watch *w, const struct watch_opts *o)
+{
+	signals_install();
+	int64_t t0 = real_us();
+	announce_start(w, o, t0);
+	threads_start(w);
+	bool timed_out = main_loop(w, o, t0);
+	threads_join(w);
+	int64_t end = real_us();
+	size_t ninc = finish_run(w, end);
+	hook_finish(w);
+	summary(w, o, timed_out, (double)(end - t0) / 1e6, ninc);
+	return w->failed ? 1 : 0;
+}
+
+int watch_cmd(int argc, char **argv)
+{
+	struct watch_opts o;
+	struct watch *w = watch_new(&o);
+	if (!w)
+		return 1;
+	int rc = parse_args(w, &o, argc, argv);
+	if (!rc)
+		rc = setup_paths(w, &o);
+	if (!rc) {
 		rc = 1;
-	if (w->ev && w->ev != stdout)
-		fclose(w->ev);
-	free(w->store_id);
-	for (size_t i = 0; i < w->nv; i++) {
-		panel_free(&w->v[i]->panel);
-		panel_free(&w->v[i]->wpanel);
-		free(w->v[i]);
+		if (!load_key(w, &o) && !detector_new(w, &o) && !open_outputs(w, &o, argc, argv))
+			rc = run(w, &o);
 	}
-	watch_detect_free(w->det);
-	classify_free(w->cls);
-	pthread_mutex_destroy(&w->mu);
-	free(w);
+	if (watch_free(w) && !rc)
+		rc = 1;
 	return rc;
 }

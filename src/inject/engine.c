@@ -1,4 +1,5 @@
-/* The injector's capture-match-forge-send loop (see engine.h). */
+/* The injector's capture and send loop around the decision core (see
+ * engine.h and core.h). */
 #include "inject/engine.h"
 
 #include <arpa/inet.h>
@@ -11,13 +12,11 @@
 #include <net/if_arp.h>
 #include <pcap/pcap.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
-#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
@@ -54,19 +53,18 @@ struct reply {
 	uint8_t buf[FORGE_FRAME_MAX];
 };
 
-struct engine {
+struct inject_engine {
 	const struct inject_config *cfg;
+	const struct inject_hooks *hooks;
 	struct ring ring[RINGS_MAX];
 	int nrings;
-	struct inject_rules *rules;
-	int map[RULES_INJECTORS_MAX]; /* rules->injector[i] -> profile index, -1 none */
-	struct forge_state *forge;    /* one per profile */
-	struct inject_stats st;
+	struct inject_core *core;
+	struct inject_stats *st;      /* the core's */
 	struct reply *batch;          /* BATCH replies ready to send */
 	int nbatch;
 	struct reply *delayed;        /* a min-heap on due_us */
 	int ndelayed;
-	int sigfd, ctlfd;
+	int ctlfd;
 	FILE *log;
 	uint64_t start_us;
 	int next_sched;
@@ -105,96 +103,63 @@ void inject_stats_json(FILE *out, const struct inject_stats *s, const char *even
 
 /* ---- rule sets --------------------------------------------------------- */
 
-/* Swap in R (taking ownership); map its injector names to profiles. */
-static int install_rules(struct engine *e, struct inject_rules *r, char *err, size_t errcap)
+int inject_engine_load(struct inject_engine *e, const char *file, struct dw_error *err)
 {
-	int map[RULES_INJECTORS_MAX];
-	for (unsigned i = 0; i < r->ninjectors; i++) {
-		map[i] = -1;
-		for (int p = 0; p < e->cfg->nprofiles; p++)
-			if (strcmp(r->injector[i], e->cfg->profile[p].name) == 0)
-				map[i] = p;
-		if (map[i] < 0) {
-			snprintf(err, errcap, "%s: injectors= names '%s', which is not running",
-				 r->source, r->injector[i]);
-			inject_rules_free(r);
-			return -1;
-		}
-	}
-	inject_rules_free(e->rules);
-	e->rules = r;
-	memcpy(e->map, map, sizeof map);
-	e->st.rule_loads++;
-	return 0;
-}
-
-static int load_rules(struct engine *e, const char *file, char *err, size_t errcap)
-{
-	struct dw_error de = {DW_E_NOMEM, "out of memory"};
-	struct inject_rules *r = file ? inject_rules_load(file, &de) : inject_rules_empty();
+	struct inject_rules *r = file ? inject_rules_load(file, err) : inject_rules_empty();
 	if (!r)
-		return dw_error_copy(&de, err, errcap);
-	if (install_rules(e, r, err, errcap))
+		return file ? -1 : dw_error_set(err, DW_E_NOMEM, "out of memory");
+	if (inject_core_rules_set(e->core, r, err))
 		return -1;
-	fprintf(stderr, "dnswatch inject: rules %s: %zu rules\n", file ? file : "off", r->nrules);
+	if (e->hooks->rules_loaded)
+		e->hooks->rules_loaded(e->hooks->ctx, file, inject_core_rules(e->core)->nrules);
 	return 0;
 }
 
 /* ---- capture ------------------------------------------------------------ */
 
-static int open_ring(struct ring *r, const char *ifname, char *err, size_t errcap)
+static int open_ring(struct ring *r, const char *ifname, struct dw_error *err)
 {
 	memset(r, 0, sizeof *r);
 	r->fd = -1;
 	snprintf(r->name, sizeof r->name, "%s", ifname);
 	r->ifindex = (int)if_nametoindex(ifname);
-	if (!r->ifindex) {
-		snprintf(err, errcap, "interface %s: %s", ifname, strerror(errno));
-		return -1;
-	}
+	if (!r->ifindex)
+		return dw_error_errno(err, "interface %s", ifname);
 	/* Protocol 0: nothing is queued until bind, after the filter is on. */
 	r->fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (r->fd < 0) {
-		snprintf(err, errcap, "AF_PACKET socket: %s%s", strerror(errno),
-			 errno == EPERM ? " (needs root or CAP_NET_RAW)" : "");
-		return -1;
-	}
+	if (r->fd < 0 && errno == EPERM)
+		return dw_error_set(err, DW_E_SYSTEM, "AF_PACKET socket: %s (needs root or CAP_NET_RAW)",
+				    strerror(EPERM));
+	if (r->fd < 0)
+		return dw_error_errno(err, "AF_PACKET socket");
 	struct ifreq ifr = {0};
 	snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", ifname);
-	if (ioctl(r->fd, SIOCGIFHWADDR, &ifr) == 0 && ifr.ifr_hwaddr.sa_family != ARPHRD_ETHER) {
-		snprintf(err, errcap, "interface %s: not Ethernet (link type %u)", ifname,
-			 ifr.ifr_hwaddr.sa_family);
-		return -1;
-	}
+	if (ioctl(r->fd, SIOCGIFHWADDR, &ifr) == 0 && ifr.ifr_hwaddr.sa_family != ARPHRD_ETHER)
+		return dw_error_set(err, DW_E_INVALID, "interface %s: not Ethernet (link type %u)", ifname,
+				    ifr.ifr_hwaddr.sa_family);
 	int v = TPACKET_V2, one = 1;
 	struct tpacket_req req = {.tp_block_size = RING_BLOCK, .tp_block_nr = RING_BLOCKS,
 				  .tp_frame_size = RING_FRAME,
 				  .tp_frame_nr = RING_BLOCK / RING_FRAME * RING_BLOCKS};
-	struct dw_error fe;
-	if (net_filter_attach(r->fd, DLT_EN10MB, "udp dst port 53", &fe))
-		return dw_error_copy(&fe, err, errcap);
+	if (net_filter_attach(r->fd, DLT_EN10MB, "udp dst port 53", err))
+		return -1;
 	/* Our own replies and the egress copy of forwarded packets are not
 	 * queries to answer: the kernel leaves them out (Linux 4.20). */
 	if (setsockopt(r->fd, SOL_PACKET, PACKET_VERSION, &v, sizeof v) ||
 	    setsockopt(r->fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof req) ||
-	    setsockopt(r->fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof one)) {
-		snprintf(err, errcap, "interface %s: packet ring: %s", ifname, strerror(errno));
-		return -1;
-	}
+	    setsockopt(r->fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof one))
+		return dw_error_errno(err, "interface %s: packet ring", ifname);
 	r->map_len = (size_t)RING_BLOCK * RING_BLOCKS;
 	r->map = mmap(NULL, r->map_len, PROT_READ | PROT_WRITE, MAP_SHARED, r->fd, 0);
 	if (r->map == MAP_FAILED) {
 		r->map = NULL;
-		snprintf(err, errcap, "interface %s: mmap: %s", ifname, strerror(errno));
-		return -1;
+		return dw_error_errno(err, "interface %s: mmap", ifname);
 	}
 	r->frames = req.tp_frame_nr;
 	struct sockaddr_ll sll = {.sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL),
 				  .sll_ifindex = r->ifindex};
-	if (bind(r->fd, (struct sockaddr *)&sll, sizeof sll)) {
-		snprintf(err, errcap, "interface %s: bind: %s", ifname, strerror(errno));
-		return -1;
-	}
+	if (bind(r->fd, (struct sockaddr *)&sll, sizeof sll))
+		return dw_error_errno(err, "interface %s: bind", ifname);
 	return 0;
 }
 
@@ -208,7 +173,7 @@ static void close_ring(struct ring *r)
 
 /* ---- sending ---------------------------------------------------------------- */
 
-static void flush(struct engine *e)
+static void flush(struct inject_engine *e)
 {
 	struct mmsghdr msg[BATCH];
 	struct iovec iov[BATCH];
@@ -241,10 +206,10 @@ static void flush(struct engine *e)
 					if (poll(&p, 1, 10) > 0)
 						continue;
 				}
-				e->st.send_errors += (uint64_t)(n - done);
+				e->st->send_errors += (uint64_t)(n - done);
 				break;
 			}
-			e->st.sent += (uint64_t)r;
+			e->st->sent += (uint64_t)r;
 			done += r;
 		}
 		i += n;
@@ -252,7 +217,7 @@ static void flush(struct engine *e)
 	e->nbatch = 0;
 }
 
-static void queue_now(struct engine *e, int ring, const uint8_t *buf, size_t len)
+static void queue_now(struct inject_engine *e, int ring, const uint8_t *buf, size_t len)
 {
 	if (e->nbatch == BATCH)
 		flush(e);
@@ -262,10 +227,10 @@ static void queue_now(struct engine *e, int ring, const uint8_t *buf, size_t len
 	memcpy(rp->buf, buf, len);
 }
 
-static void heap_push(struct engine *e, const struct reply *rp)
+static void heap_push(struct inject_engine *e, const struct reply *rp)
 {
 	if (e->ndelayed == DELAYED_MAX) {
-		e->st.delay_drops++;
+		e->st->delay_drops++;
 		return;
 	}
 	int i = e->ndelayed++;
@@ -279,7 +244,7 @@ static void heap_push(struct engine *e, const struct reply *rp)
 	e->delayed[i] = *rp;
 }
 
-static void heap_pop(struct engine *e)
+static void heap_pop(struct inject_engine *e)
 {
 	struct reply last = e->delayed[--e->ndelayed];
 	int i = 0;
@@ -298,7 +263,7 @@ static void heap_pop(struct engine *e)
 		e->delayed[i] = last;
 }
 
-static void release_due(struct engine *e, uint64_t now)
+static void release_due(struct inject_engine *e, uint64_t now)
 {
 	while (e->ndelayed && e->delayed[0].due_us <= now) {
 		queue_now(e, e->delayed[0].ring, e->delayed[0].buf, e->delayed[0].len);
@@ -306,12 +271,11 @@ static void release_due(struct engine *e, uint64_t now)
 	}
 }
 
-/* ---- one frame ---------------------------------------------------------- */
+/* ---- the core's replies ------------------------------------------------------- */
 
-static void log_reply(struct engine *e, const struct inject_profile *p,
-		      const struct inject_query *q, const struct rule *rule, const uint8_t *frame,
-		      size_t len)
+static void log_reply(struct inject_engine *e, const struct inject_reply *r)
 {
+	const struct inject_query *q = r->query;
 	char a[64], qn[WIRE_NAME_TEXT_MAX];
 	struct json j;
 	struct timespec ts;
@@ -321,7 +285,7 @@ static void log_reply(struct engine *e, const struct inject_profile *p,
 	json_key(&j, "time");
 	json_uint(&j, (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u);
 	json_key(&j, "injector");
-	json_string(&j, p->name);
+	json_string(&j, r->profile->name);
 	json_key(&j, "client");
 	json_string(&j, net_packet_addr_text(q->pkt.family, q->pkt.src, a, sizeof a));
 	json_key(&j, "client_port");
@@ -336,69 +300,33 @@ static void log_reply(struct engine *e, const struct inject_profile *p,
 	json_key(&j, "qtype");
 	json_uint(&j, q->qtype);
 	json_key(&j, "rule_line");
-	json_uint(&j, rule->line);
+	json_uint(&j, r->rule->line);
 	json_key(&j, "reply");
-	json_hex(&j, frame + q->l2_len, len - q->l2_len);
+	json_hex(&j, r->frame + q->l2_len, r->len - q->l2_len);
 	json_object_end(&j);
 	json_newline(&j);
 }
 
-static void handle_frame(struct engine *e, int ring, const uint8_t *frame, size_t len,
-			 uint64_t now)
+/* A reply the core forged: sent now, or held until it is due; logged once
+ * per injector and query. */
+static void on_reply(void *ctx, const struct inject_reply *r)
 {
-	struct inject_query q;
-	e->st.seen++;
-	switch (inject_classify(NET_LINK_ETHERNET, frame, len, &q)) {
-	case INJ_QUERY: break;
-	case INJ_RESPONSE: e->st.responses++; return;
-	case INJ_MALFORMED: e->st.malformed++; return;
-	case INJ_NOT_QUERY: e->st.not_query++; return;
-	case INJ_FRAGMENT: e->st.fragments++; return;
-	default: e->st.other++; return;
+	struct inject_engine *e = ctx;
+	if (r->profile->delay_us) {
+		struct reply rp = {.due_us = r->due_us, .ring = r->iface, .len = (uint16_t)r->len};
+		memcpy(rp.buf, r->frame, r->len);
+		heap_push(e, &rp);
+	} else {
+		queue_now(e, r->iface, r->frame, r->len);
 	}
-	e->st.queries++;
-	const struct rule *rule = inject_rules_lookup(e->rules, q.qname, q.qtype);
-	if (!rule)
-		return;
-	if (rule->action == RULE_PASS) {
-		e->st.passed++;
-		return;
-	}
-	e->st.matched++;
-	if (rule->action == RULE_NOREPLY)
-		return;
-	for (int p = 0; p < e->cfg->nprofiles; p++) {
-		const struct inject_profile *prof = &e->cfg->profile[p];
-		if (rule->injectors) {
-			bool mine = false;
-			for (unsigned i = 0; i < e->rules->ninjectors; i++)
-				mine |= (rule->injectors >> i & 1) && e->map[i] == p;
-			if (!mine)
-				continue;
-		}
-		if (!inject_profile_answers(prof, &q))
-			continue;
-		struct reply rp;
-		size_t n = inject_forge(prof, &e->forge[p], e->rules, rule, &q, rp.buf);
-		if (!n)
-			continue;
-		rp.len = (uint16_t)n;
-		rp.ring = ring;
-		rp.due_us = now + prof->delay_us;
-		for (unsigned c = 0; c < prof->copies; c++) {
-			e->st.forged++;
-			if (prof->delay_us)
-				heap_push(e, &rp);
-			else
-				queue_now(e, ring, rp.buf, n);
-		}
-		if (e->log)
-			log_reply(e, prof, &q, rule, rp.buf, n);
-	}
+	if (e->log && r->copy == 0)
+		log_reply(e, r);
 }
 
+/* ---- capture ------------------------------------------------------------------- */
+
 /* Read every ready frame of ring R. */
-static void drain(struct engine *e, int r, uint64_t now)
+static void drain(struct inject_engine *e, int r, uint64_t now)
 {
 	struct ring *rg = &e->ring[r];
 	for (unsigned budget = rg->frames; budget; budget--) {
@@ -408,7 +336,7 @@ static void drain(struct engine *e, int r, uint64_t now)
 		/* tp_mac and tp_snaplen come from the kernel; still, never trust
 		 * an offset to stay inside the frame. */
 		if (h->tp_mac < RING_FRAME && h->tp_snaplen <= RING_FRAME - h->tp_mac)
-			handle_frame(e, r, (const uint8_t *)h + h->tp_mac, h->tp_snaplen, now);
+			inject_core_frame(e->core, r, (const uint8_t *)h + h->tp_mac, h->tp_snaplen, now);
 		__atomic_store_n(&h->tp_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
 		rg->cur = (rg->cur + 1) % rg->frames;
 	}
@@ -434,12 +362,13 @@ static bool ring_ready(const struct ring *rg)
 
 /*
  * Busy polling: watch the rings' next frames for up to SPIN_US, handling
- * frames as they come, before going back to the main loop (timers, signals,
- * the control socket). Waking a sleeping thread costs tens of microseconds
- * on a virtual machine, more than the whole race an injector must win.
+ * frames as they come, before going back to the main loop (timers, the
+ * caller's descriptor, the control socket). Waking a sleeping thread costs
+ * tens of microseconds on a virtual machine, more than the whole race an
+ * injector must win.
  */
 #define SPIN_US 1000
-static void spin(struct engine *e)
+static void spin(struct inject_engine *e)
 {
 	uint64_t until = now_us() + SPIN_US;
 	for (unsigned i = 0;; i++) {
@@ -461,31 +390,35 @@ static void spin(struct engine *e)
 	}
 }
 
-static void collect_drops(struct engine *e)
+static void collect_drops(struct inject_engine *e)
 {
 	for (int i = 0; i < e->nrings; i++) {
 		struct tpacket_stats s;
 		socklen_t l = sizeof s;
 		/* Reading the statistics resets them: add them up. */
 		if (getsockopt(e->ring[i].fd, SOL_PACKET, PACKET_STATISTICS, &s, &l) == 0)
-			e->st.ring_drops += s.tp_drops;
+			e->st->ring_drops += s.tp_drops;
 	}
+}
+
+void inject_engine_stats(struct inject_engine *e, struct inject_stats *out)
+{
+	collect_drops(e);
+	*out = *e->st;
 }
 
 /* ---- control ---------------------------------------------------------------- */
 
-static int open_control(const char *path, char *err, size_t errcap)
+static int open_control(const char *path, struct dw_error *err)
 {
 	struct sockaddr_un a = {.sun_family = AF_UNIX};
-	if (strlen(path) >= sizeof a.sun_path) {
-		snprintf(err, errcap, "control socket path too long: %s", path);
-		return -1;
-	}
+	if (strlen(path) >= sizeof a.sun_path)
+		return dw_error_set(err, DW_E_INVALID, "control socket path too long: %s", path);
 	snprintf(a.sun_path, sizeof a.sun_path, "%s", path);
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	unlink(path);
 	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) || listen(fd, 8)) {
-		snprintf(err, errcap, "control socket %s: %s", path, strerror(errno));
+		dw_error_errno(err, "control socket %s", path);
 		if (fd >= 0)
 			close(fd);
 		return -1;
@@ -493,22 +426,17 @@ static int open_control(const char *path, char *err, size_t errcap)
 	return fd;
 }
 
-/* One command per connection: "load FILE", "off", "stats"; one line back. */
-static void serve_control(struct engine *e)
+/* A client's one line, read within a second in all however slowly it
+ * trickles (the rings wait meanwhile). */
+static void control_read(int c, char *line, size_t cap)
 {
-	int c = accept4(e->ctlfd, NULL, NULL, SOCK_CLOEXEC);
-	if (c < 0)
-		return;
-	char line[1024];
 	size_t n = 0;
 	struct pollfd p = {c, POLLIN, 0};
-	/* Bounded: a client gets one second in all to say its line, however
-	 * slowly it trickles (the rings wait meanwhile). */
 	uint64_t deadline = now_us() + 1000000;
-	for (uint64_t t = now_us(); n < sizeof line - 1 && t < deadline; t = now_us()) {
+	for (uint64_t t = now_us(); n < cap - 1 && t < deadline; t = now_us()) {
 		if (poll(&p, 1, (int)((deadline - t + 999) / 1000)) <= 0)
 			break;
-		ssize_t r = read(c, line + n, sizeof line - 1 - n);
+		ssize_t r = read(c, line + n, cap - 1 - n);
 		if (r <= 0)
 			break;
 		n += (size_t)r;
@@ -517,174 +445,215 @@ static void serve_control(struct engine *e)
 	}
 	line[n] = '\0';
 	line[strcspn(line, "\r\n")] = '\0';
-	char err[512] = "";
-	FILE *out = fdopen(c, "w");
-	if (!out) {
-		close(c);
-		return;
-	}
+}
+
+/* The answer to command LINE into OUT. */
+static void control_answer(struct inject_engine *e, const char *line, FILE *out)
+{
+	struct dw_error err;
 	if (strncmp(line, "load ", 5) == 0) {
-		if (load_rules(e, line + 5, err, sizeof err))
-			fprintf(out, "error %s\n", err);
+		if (inject_engine_load(e, line + 5, &err))
+			fprintf(out, "error %s\n", err.text);
 		else
-			fprintf(out, "ok %zu rules\n", e->rules->nrules);
+			fprintf(out, "ok %zu rules\n", inject_core_rules(e->core)->nrules);
 	} else if (strcmp(line, "off") == 0) {
-		if (load_rules(e, NULL, err, sizeof err))
-			fprintf(out, "error %s\n", err);
+		if (inject_engine_load(e, NULL, &err))
+			fprintf(out, "error %s\n", err.text);
 		else
 			fprintf(out, "ok rules off\n");
 	} else if (strcmp(line, "stats") == 0) {
 		collect_drops(e);
-		inject_stats_json(out, &e->st, "stats");
+		inject_stats_json(out, e->st, "stats");
 	} else {
 		fprintf(out, "error unknown command '%s' (load FILE, off, stats)\n", line);
 	}
-	fclose(out);
 }
 
-static void handle_signal(struct engine *e)
+/* One command per connection: "load FILE", "off", "stats"; one line back.
+ * Sent with MSG_NOSIGNAL: a client that hangs up before reading its answer
+ * must not kill the wall. */
+static void serve_control(struct inject_engine *e)
 {
-	struct signalfd_siginfo si;
-	while (read(e->sigfd, &si, sizeof si) == sizeof si) {
-		char err[512];
-		if (si.ssi_signo == SIGHUP) {
-			const char *f = e->cfg->rules_file;
-			if (f && load_rules(e, f, err, sizeof err))
-				fprintf(stderr, "dnswatch inject: %s (the running rules stay)\n", err);
-		} else if (si.ssi_signo == SIGUSR1) {
-			collect_drops(e);
-			inject_stats_json(stderr, &e->st, "stats");
-		} else {
-			e->stop = true;
-		}
+	int c = accept4(e->ctlfd, NULL, NULL, SOCK_CLOEXEC);
+	if (c < 0)
+		return;
+	char line[1024];
+	control_read(c, line, sizeof line);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len);
+	if (out) {
+		control_answer(e, line, out);
+		if (fclose(out) == 0 && len)
+			(void)!send(c, buf, len, MSG_NOSIGNAL);
 	}
+	free(buf);
+	close(c);
 }
 
-static void run_schedule(struct engine *e, uint64_t now)
+static void run_schedule(struct inject_engine *e, uint64_t now)
 {
 	while (e->next_sched < e->cfg->nsched &&
 	       e->start_us + e->cfg->sched[e->next_sched].at_us <= now) {
-		char err[512];
+		struct dw_error err;
 		const char *f = e->cfg->sched[e->next_sched++].file;
-		if (load_rules(e, f, err, sizeof err))
-			fprintf(stderr, "dnswatch inject: schedule: %s (the running rules stay)\n", err);
+		if (inject_engine_load(e, f, &err) && e->hooks->schedule_failed)
+			e->hooks->schedule_failed(e->hooks->ctx, &err);
 	}
 }
 
+/* ---- set-up ------------------------------------------------------------------ */
+
 /* Drop every capability: the sockets are open, nothing more is needed.
  * The process stays uid 0 so it can still read root's rule files. */
-static int drop_capabilities(char *err, size_t errcap)
+static int drop_capabilities(struct dw_error *err)
 {
 	struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
 	struct __user_cap_data_struct d[2];
 	memset(d, 0, sizeof d);
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) || syscall(SYS_capset, &h, d)) {
-		snprintf(err, errcap, "dropping capabilities: %s", strerror(errno));
-		return -1;
-	}
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) || syscall(SYS_capset, &h, d))
+		return dw_error_errno(err, "dropping capabilities");
 	return 0;
 }
 
 /* Every up, non-loopback interface. */
-static int default_ifaces(struct engine *e, char *err, size_t errcap)
+static int default_ifaces(struct inject_engine *e, struct dw_error *err)
 {
 	struct if_nameindex *all = if_nameindex();
-	if (!all) {
-		snprintf(err, errcap, "listing interfaces: %s", strerror(errno));
-		return -1;
-	}
+	if (!all)
+		return dw_error_errno(err, "listing interfaces");
 	int rc = 0;
 	for (struct if_nameindex *i = all; i->if_index && !rc; i++) {
 		if (strcmp(i->if_name, "lo") == 0)
 			continue;
 		if (e->nrings == RINGS_MAX) {
-			snprintf(err, errcap, "more than %d interfaces", RINGS_MAX);
-			rc = -1;
+			rc = dw_error_set(err, DW_E_TOO_LARGE, "more than %d interfaces", RINGS_MAX);
 			break;
 		}
-		rc = open_ring(&e->ring[e->nrings], i->if_name, err, errcap);
+		rc = open_ring(&e->ring[e->nrings], i->if_name, err);
 		e->nrings++;
 	}
 	if_freenameindex(all);
-	if (!rc && !e->nrings) {
-		snprintf(err, errcap, "no interface to capture on");
-		rc = -1;
-	}
+	if (!rc && !e->nrings)
+		rc = dw_error_set(err, DW_E_NOT_FOUND, "no interface to capture on");
 	return rc;
 }
 
-int inject_engine_run(const struct inject_config *cfg)
+/* The rings on the interfaces asked for, or on every one. */
+static int open_rings(struct inject_engine *e, struct dw_error *err)
 {
-	struct engine *e = calloc(1, sizeof *e);
-	char err[512] = "";
-	int status = 1;
+	char **ifaces = e->cfg->ifaces;
+	if (!ifaces || !ifaces[0])
+		return default_ifaces(e, err);
+	for (char **i = ifaces; *i; i++) {
+		if (e->nrings == RINGS_MAX)
+			return dw_error_set(err, DW_E_TOO_LARGE, "more than %d interfaces", RINGS_MAX);
+		if (open_ring(&e->ring[e->nrings++], *i, err))
+			return -1;
+	}
+	return 0;
+}
+
+int inject_engine_open(struct inject_engine **out, const struct inject_config *cfg,
+		       const struct inject_hooks *hooks, struct dw_error *err)
+{
+	*out = NULL;
+	struct inject_engine *e = calloc(1, sizeof *e);
 	if (!e)
-		return 1;
+		return dw_error_set(err, DW_E_NOMEM, "out of memory");
 	e->cfg = cfg;
-	e->sigfd = e->ctlfd = -1;
+	e->hooks = hooks;
+	e->ctlfd = -1;
 	for (int i = 0; i < RINGS_MAX; i++)
 		e->ring[i].fd = -1;
 	e->batch = calloc(BATCH, sizeof *e->batch);
 	e->delayed = calloc(DELAYED_MAX, sizeof *e->delayed);
-	e->forge = calloc((size_t)cfg->nprofiles, sizeof *e->forge);
-	if (!e->batch || !e->delayed || !e->forge) {
-		snprintf(err, sizeof err, "out of memory");
-		goto out;
+	if (!e->batch || !e->delayed) {
+		dw_error_set(err, DW_E_NOMEM, "out of memory");
+		goto fail;
 	}
-	for (int p = 0; p < cfg->nprofiles; p++)
-		forge_state_init(&e->forge[p], cfg->seed + (uint64_t)p * 0x1000193u);
-	if (load_rules(e, cfg->rules_file, err, sizeof err))
-		goto out;
-	e->st.rule_loads = 0;
-
-	if (cfg->ifaces && cfg->ifaces[0]) {
-		for (char **i = cfg->ifaces; *i; i++) {
-			if (e->nrings == RINGS_MAX) {
-				snprintf(err, sizeof err, "more than %d interfaces", RINGS_MAX);
-				goto out;
-			}
-			if (open_ring(&e->ring[e->nrings++], *i, err, sizeof err))
-				goto out;
-		}
-	} else if (default_ifaces(e, err, sizeof err)) {
-		goto out;
-	}
-	if (cfg->control && (e->ctlfd = open_control(cfg->control, err, sizeof err)) < 0)
-		goto out;
+	e->core = inject_core_new(cfg->profile, cfg->nprofiles, cfg->seed, on_reply, e, err);
+	if (!e->core)
+		goto fail;
+	e->st = inject_core_stats(e->core);
+	if (inject_engine_load(e, cfg->rules_file, err))
+		goto fail;
+	e->st->rule_loads = 0; /* the first set is not a swap */
+	if (open_rings(e, err))
+		goto fail;
+	if (cfg->control && (e->ctlfd = open_control(cfg->control, err)) < 0)
+		goto fail;
 	if (cfg->log && !(e->log = fopen(cfg->log, "a"))) {
-		snprintf(err, sizeof err, "log %s: %s", cfg->log, strerror(errno));
-		goto out;
+		dw_error_errno(err, "log %s", cfg->log);
+		goto fail;
 	}
-	/* A control client that hangs up before reading its answer must not
-	 * kill the wall: the write fails with EPIPE instead. */
-	signal(SIGPIPE, SIG_IGN);
-	sigset_t sigs;
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGHUP);
-	sigaddset(&sigs, SIGUSR1);
-	sigprocmask(SIG_BLOCK, &sigs, NULL);
-	e->sigfd = signalfd(-1, &sigs, SFD_NONBLOCK | SFD_CLOEXEC);
-	if (e->sigfd < 0) {
-		snprintf(err, sizeof err, "signalfd: %s", strerror(errno));
-		goto out;
+	if (cfg->drop_caps && drop_capabilities(err))
+		goto fail;
+	*out = e;
+	return 0;
+fail:
+	inject_engine_close(e);
+	return -1;
+}
+
+const char *inject_engine_iface(const struct inject_engine *e, int i)
+{
+	return i >= 0 && i < e->nrings ? e->ring[i].name : NULL;
+}
+
+void inject_engine_stop(struct inject_engine *e)
+{
+	e->stop = true;
+}
+
+void inject_engine_close(struct inject_engine *e)
+{
+	if (!e)
+		return;
+	for (int i = 0; i < RINGS_MAX; i++)
+		close_ring(&e->ring[i]);
+	if (e->ctlfd >= 0) {
+		close(e->ctlfd);
+		unlink(e->cfg->control);
 	}
-	if (cfg->drop_caps && drop_capabilities(err, sizeof err))
-		goto out;
+	if (e->log)
+		fclose(e->log);
+	inject_core_free(e->core);
+	free(e->batch);
+	free(e->delayed);
+	free(e);
+}
 
-	fprintf(stderr, "dnswatch inject: capturing on");
-	for (int i = 0; i < e->nrings; i++)
-		fprintf(stderr, " %s", e->ring[i].name);
-	fprintf(stderr, " with %d injector%s\n", cfg->nprofiles, cfg->nprofiles == 1 ? "" : "s");
+/* ---- the run -------------------------------------------------------------------- */
 
+/* When the loop must wake at the latest: the next tick, delayed reply,
+ * scheduled load or the end of the duration. */
+static uint64_t next_wake(const struct inject_engine *e, uint64_t next_tick)
+{
+	const struct inject_config *cfg = e->cfg;
+	uint64_t wake = next_tick;
+	if (e->ndelayed && e->delayed[0].due_us < wake)
+		wake = e->delayed[0].due_us;
+	if (e->next_sched < cfg->nsched && e->start_us + cfg->sched[e->next_sched].at_us < wake)
+		wake = e->start_us + cfg->sched[e->next_sched].at_us;
+	if (cfg->duration_us && e->start_us + cfg->duration_us < wake)
+		wake = e->start_us + cfg->duration_us;
+	return wake;
+}
+
+int inject_engine_run(struct inject_engine *e, struct dw_error *err)
+{
+	const struct inject_config *cfg = e->cfg;
+	const struct inject_hooks *h = e->hooks;
 	struct pollfd pfd[RINGS_MAX + 2];
 	int nfd = 0;
 	for (int i = 0; i < e->nrings; i++)
 		pfd[nfd++] = (struct pollfd){e->ring[i].fd, POLLIN, 0};
-	int sig_i = nfd;
-	pfd[nfd++] = (struct pollfd){e->sigfd, POLLIN, 0};
-	int ctl_i = -1;
+	int wake_i = -1, ctl_i = -1;
+	if (cfg->wake_fd >= 0) {
+		wake_i = nfd;
+		pfd[nfd++] = (struct pollfd){cfg->wake_fd, POLLIN, 0};
+	}
 	if (e->ctlfd >= 0) {
 		ctl_i = nfd;
 		pfd[nfd++] = (struct pollfd){e->ctlfd, POLLIN, 0};
@@ -702,37 +671,27 @@ int inject_engine_run(const struct inject_config *cfg)
 			next_tick = now + 1000000;
 			if (e->log)
 				fflush(e->log);
-			if (cfg->stats_json) {
-				collect_drops(e);
-				inject_stats_json(stdout, &e->st, "tick");
-			}
+			if (h->tick)
+				h->tick(h->ctx, e);
 		}
-		/* Sleep until a packet, a signal, a command, or the next timer. */
-		uint64_t wake = next_tick;
-		if (e->ndelayed && e->delayed[0].due_us < wake)
-			wake = e->delayed[0].due_us;
-		if (e->next_sched < cfg->nsched &&
-		    e->start_us + cfg->sched[e->next_sched].at_us < wake)
-			wake = e->start_us + cfg->sched[e->next_sched].at_us;
-		if (cfg->duration_us && e->start_us + cfg->duration_us < wake)
-			wake = e->start_us + cfg->duration_us;
+		/* Sleep until a packet, the caller's descriptor, a command, or
+		 * the next timer. */
+		uint64_t wake = next_wake(e, next_tick);
 		int timeout = wake > now ? (int)((wake - now + 999) / 1000) : 0;
 		if (cfg->busy_poll) {
 			spin(e);
 			timeout = 0;
 		}
 		int n = poll(pfd, (nfds_t)nfd, timeout);
-		if (n < 0 && errno != EINTR) {
-			snprintf(err, sizeof err, "poll: %s", strerror(errno));
-			goto out;
-		}
+		if (n < 0 && errno != EINTR)
+			return dw_error_errno(err, "poll");
 		now = now_us();
 		for (int i = 0; i < e->nrings; i++)
 			if (pfd[i].revents)
 				drain(e, i, now);
 		flush(e);
-		if (pfd[sig_i].revents)
-			handle_signal(e);
+		if (wake_i >= 0 && pfd[wake_i].revents && h->wake)
+			h->wake(h->ctx, e);
 		if (ctl_i >= 0 && pfd[ctl_i].revents)
 			serve_control(e);
 	}
@@ -742,28 +701,5 @@ int inject_engine_run(const struct inject_config *cfg)
 		heap_pop(e);
 	}
 	flush(e);
-	status = 0;
-out:
-	if (err[0])
-		fprintf(stderr, "dnswatch inject: %s\n", err);
-	else {
-		collect_drops(e);
-		inject_stats_json(stdout, &e->st, "exit");
-	}
-	for (int i = 0; i < RINGS_MAX; i++)
-		close_ring(&e->ring[i]);
-	if (e->sigfd >= 0)
-		close(e->sigfd);
-	if (e->ctlfd >= 0) {
-		close(e->ctlfd);
-		unlink(cfg->control);
-	}
-	if (e->log)
-		fclose(e->log);
-	inject_rules_free(e->rules);
-	free(e->batch);
-	free(e->delayed);
-	free(e->forge);
-	free(e);
-	return status;
+	return 0;
 }

@@ -971,24 +971,6 @@ static void ev_noise(struct ev *e, const struct judge *j)
 		ev_add(e, "; %u ignored (%s)", j->nnoise, j->noise1);
 }
 
-/* The Extended DNS Error of a reply whose bytes were all kept; -1 if none. */
-static int reply_ede(const struct probe_reply *p)
-{
-	struct wire_rr rr[64];
-	struct wire_msg m;
-	if (p->rawlen > PROBE_RAW_MAX || p->rawlen < p->len ||
-	    wire_msg_parse(&m, p->raw, p->rawlen, rr, 64) != DW_OK ||
-	    !m.edns.present)
-		return -1;
-	size_t pos = 0;
-	uint16_t code, len;
-	const uint8_t *data;
-	while (wire_edns_next_option(&m, &pos, &code, &data, &len))
-		if (code == WIRE_EDNS_EDE && len >= 2)
-			return data[0] << 8 | data[1];
-	return -1;
-}
-
 /* ---- the rules ---- */
 
 static void set(struct judge *j, enum probe_verdict v)
@@ -1103,10 +1085,9 @@ static void judge_plain(struct judge *j)
 			       : p->rcode == WIRE_RCODE_SERVFAIL ? VERDICT_SERVFAIL
 								 : VERDICT_REFUSED);
 			ev_add(&e, "%s", wire_rcode_name(p->rcode, b, sizeof b));
-			int ede = reply_ede(p);
-			if (ede >= 0) {
-				const char *en = wire_ede_name((uint16_t)ede);
-				ev_add(&e, " (EDE %d%s%s)", ede, en ? " " : "", en ? en : "");
+			if (p->has_ede) {
+				const char *en = wire_ede_name(p->ede);
+				ev_add(&e, " (EDE %u%s%s)", (unsigned)p->ede, en ? " " : "", en ? en : "");
 			}
 			ev_add(&e, "; ");
 			ev_control(&e, &j->ctl);
@@ -1283,6 +1264,32 @@ void classify_judge(struct classify *c, struct probe_result *r, const struct pro
 
 	/* 7. Everything else, from the last usable reply and the control. */
 	judge_plain(&j);
+}
+
+int classify_rank(const struct probe_target *t, bool control)
+{
+	if (control)
+		return 0;
+	switch (t->kind) {
+	case TARGET_NODNS: return 1;
+	case TARGET_AUTH: return 2;
+	default: return 3;
+	}
+}
+
+void classify_judge_name(struct classify *c, struct probe_result *const *r, size_t n,
+			 const struct probe_target *targets, int control)
+{
+	for (int pass = 0; pass <= 3; pass++)
+		for (size_t i = 0; i < n; i++) {
+			const struct probe_target *t = &targets[r[i]->target];
+			bool is_control = (int)r[i]->target == control;
+			if (classify_rank(t, is_control) != pass)
+				continue;
+			if (is_control)
+				classify_control_observe(c, r[i]);
+			classify_judge(c, r[i], t);
+		}
 }
 
 bool classify_rejudge(struct classify *c, struct probe_result *r, const struct probe_target *t)

@@ -264,6 +264,26 @@ int32_t classify_fp_group(const struct classify *c, const struct probe_reply *r)
 void classify_judge(struct classify *c, struct probe_result *r, const struct probe_target *t);
 
 /*
+ * The order in which the results of one name are judged: the control
+ * target first (0; CONTROL says T is the run's control), then no-DNS
+ * targets (1: any reply is certain injection, and its addresses join the
+ * forged set), authoritative servers (2), and resolvers last (3), so that a
+ * resolver's answer can be recognised as a forgery another path has just
+ * shown.
+ */
+int classify_rank(const struct probe_target *t, bool control);
+
+/*
+ * Judge the results R[0..N) of one name (every target and type it was
+ * asked) in classify_rank's order. TARGETS is indexed by each result's
+ * target; the results of target CONTROL (-1: none) are first taken as the
+ * live control (classify_control_observe). `dnswatch probe` and `dnswatch
+ * watch` both judge through this, so they judge alike.
+ */
+void classify_judge_name(struct classify *c, struct probe_result *const *r, size_t n,
+			 const struct probe_target *targets, int control);
+
+/*
  * Judge R again after C has learnt more (new forged addresses, groups, or
  * control answers arrived after R was first judged): a result judged
  * `injected` is left alone (its forged replies were already credited); any

@@ -1,11 +1,17 @@
 /*
- * The probe engine: streams names through many queries in flight, keeps
- * every reply to every query, and hands each finished query to a callback.
+ * The probe engine: takes names from a callback, asks each of many targets
+ * with many queries in flight, keeps every reply to every query, and hands
+ * each finished query to a callback with the tag its name came with.
  *
- * Sending: several UDP sockets on random source ports, sendmmsg in batches,
- * a token-bucket rate limit, a cap on queries awaiting a first reply per
- * target (so no target's receive buffer overflows), retransmissions of
- * unanswered queries with the same ID and port.
+ * Two layers. The core (core.h) decides: which query goes out when (a
+ * token-bucket rate limit, a cap on queries awaiting a first reply per
+ * target, retransmissions of unanswered queries with the same ID and port),
+ * which query a received packet answers, how long a query stays open
+ * (the hold window), and when it is finished. It is fed packets and times
+ * and has no socket and no clock, so a test can script races. This layer,
+ * probe_run, is the I/O around it:
+ *
+ * Sending: several UDP sockets on random source ports, sendmmsg in batches.
  *
  * Receiving: an AF_PACKET ring (TPACKET_V3) sees each reply with its IP
  * header (TTL, ID, DF: ancillary data such as IP_RECVTTL gives the TTL but
@@ -15,9 +21,9 @@
  * queues replies twice nor answers late replies with ICMP port unreachable.
  * docs/probe.md gives the reasons at length.
  *
- * Holding: a query stays open for a hold window after its first reply, so
- * that later replies (the real one after a forged one) are kept too.
  * Memory is bounded by the number of queries in flight; names stream in.
+ * The engine prints nothing and installs no signal handler: the caller
+ * reports (hooks, struct probe_stats) and owns the signals (cfg->stop).
  */
 #ifndef DW_PROBE_ENGINE_H
 #define DW_PROBE_ENGINE_H
@@ -25,12 +31,13 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include <stdio.h>
 
 #include "probe/result.h"
+#include "util/error.h"
 
 #define PROBE_TARGETS_MAX 16
 #define PROBE_QTYPES_MAX 8
+#define PROBE_SOCKETS_MAX 64
 
 struct probe_config {
 	struct probe_target target[PROBE_TARGETS_MAX];
@@ -46,67 +53,58 @@ struct probe_config {
 	bool edns;                /* send EDNS0 (payload 1232) */
 	uint8_t ip_ttl;           /* IP TTL of queries; 0 = the system's */
 	uint64_t seed;
-	bool progress;            /* a progress line on stderr, once a second */
 	const char *pcap_path;    /* write every packet sent and received, or NULL */
-	/* Set by the caller's own signal handling (several engines in threads,
-	 * as in watch): the engine then leaves SIGINT and SIGTERM alone and
-	 * stops when *stop becomes non-zero. NULL: the engine catches both. */
+	/* The run stops when *stop becomes non-zero (the caller's signal
+	 * handler sets it; queries in flight are dropped). NULL: never. */
 	volatile sig_atomic_t *stop;
 };
 
 void probe_config_default(struct probe_config *c);
 
-/* The names to probe: one a line, '#' comments and blank lines skipped;
- * invalid names are reported with their line number and skipped. */
-struct probe_names {
-	FILE *in;
-	const char *label;        /* file name for messages */
-	unsigned long line;       /* last line read */
-	uint64_t seq;             /* names handed out so far */
-	uint64_t total;           /* names in the input if known (for the ETA), else 0 */
-	unsigned long invalid;
-};
-
-/* Decide whether (seq, target) still needs probing (resume); NULL = always. */
-typedef bool (*probe_skip_fn)(void *ctx, uint64_t seq, unsigned target);
-/* A finished query. Return non-zero to stop the run. */
-typedef int (*probe_result_fn)(void *ctx, struct probe_result *r);
-
-struct probe_hooks {
-	probe_skip_fn skip;
-	probe_result_fn result;
-	void *ctx;
-};
-
 /* Counters for the progress line and the end-of-run summary. */
 struct probe_stats {
 	uint64_t names, queries, sent, retransmits, send_errors, replies, unmatched, done, skipped;
-	uint64_t verdicts[VERDICT_COUNT];
+	uint64_t bad_names;       /* names from the callback that were no wire name (skipped) */
+	uint64_t in_flight;       /* queries sent and not finished (at the end: dropped) */
+	bool input_failed;        /* the names callback returned -1 */
+	uint64_t verdicts[VERDICT_COUNT]; /* the caller's: the engine judges nothing */
 	uint64_t ring_drops;
 };
 
 /*
- * Probe every name of NAMES against every target and query type. Stops at
- * the end of the input, on SIGINT/SIGTERM (finishing nothing more; queries
- * in flight are dropped, not stored, so a resumed run repeats them), or when
- * a hook asks. Returns 0, or -1 with a one-line reason in ERR.
+ * The next name to probe: its wire form into NAME and a tag of the
+ * caller's choosing into *TAG (a line number, a panel entry), given back
+ * with each of its results. Returns 1, 0 at the end of the input, or -1 on
+ * an error (the callback says why; the input ends there, what is in flight
+ * is finished).
  */
-int probe_run(const struct probe_config *cfg, struct probe_names *names,
-	      const struct probe_hooks *hooks, struct probe_stats *st, char *err, size_t errcap);
+typedef int (*probe_next_fn)(void *ctx, uint8_t name[WIRE_NAME_MAX], uint64_t *tag);
+/* Decide whether (seq, target) still needs probing (resume); NULL = always.
+ * Called for every target of a name as its queries are opened. */
+typedef bool (*probe_skip_fn)(void *ctx, uint64_t seq, unsigned target);
+/* A finished query. Return non-zero to stop the run. */
+typedef int (*probe_result_fn)(void *ctx, struct probe_result *r);
+/* Once a second during the run, and once at its end (LAST). */
+typedef void (*probe_progress_fn)(void *ctx, const struct probe_stats *st, uint64_t elapsed_us,
+				  bool last);
+
+struct probe_hooks {
+	probe_next_fn next;       /* required */
+	probe_skip_fn skip;
+	probe_result_fn result;
+	probe_progress_fn progress;
+	void *ctx;
+};
 
 /*
- * Whether TEXT is a name the engine probes (letters, digits, '-', '_' and
- * '.', a valid wire name): NULL and its wire form in NAME[WIRE_NAME_MAX], or
- * why not. Streams that must number names as the engine does (watch's
- * panel) check with this.
+ * Probe every name HOOKS->next gives against every target and query type.
+ * Returns 0 when the input has ended and every query is finished, or when
+ * the run was stopped (*cfg->stop, or a hook asked): queries in flight are
+ * then dropped, not handed on (st->in_flight of them; a resumed run repeats
+ * them). Returns -1 with ERR set if the run could not start (a bad
+ * configuration, no packet socket without root or CAP_NET_RAW, memory).
  */
-const char *probe_name_check(const char *text, uint8_t *name);
-
-/*
- * Read the next valid name (wire form into NAME). Returns 1, 0 at the end,
- * -1 on a read error. Invalid lines are reported on stderr as
- * "FILE:LINE: reason" and skipped.
- */
-int probe_names_next(struct probe_names *n, uint8_t *name, uint32_t *line);
+int probe_run(const struct probe_config *cfg, const struct probe_hooks *hooks,
+	      struct probe_stats *st, struct dw_error *err) DW_MUST_CHECK;
 
 #endif

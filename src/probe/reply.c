@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 
 #include "net/packet.h"
+#include "wire/edns.h"
 #include "wire/msg.h"
 #include "wire/name.h"
 
@@ -41,6 +42,8 @@ int probe_reply_fill(struct probe_reply *r, const uint8_t *dns, size_t len,
 	r->naddrs = 0;
 	memset(r->addrs, 0, sizeof r->addrs);
 	r->ncnames = 0;
+	r->has_ede = false;
+	r->ede = 0;
 	r->len = (uint16_t)(len < WIRE_MSG_MAX ? len : WIRE_MSG_MAX);
 	r->rawlen = (uint16_t)(len < PROBE_RAW_MAX ? len : PROBE_RAW_MAX);
 	memcpy(r->raw, dns, r->rawlen);
@@ -88,6 +91,20 @@ int probe_reply_fill(struct probe_reply *r, const uint8_t *dns, size_t len,
 			memcpy(a->addr, dns + x->rdata_off, x->rdlen);
 			a->ttl = x->ttl;
 		}
+	}
+	/* The EDE: kept here, where the message is parsed anyway, so the
+	 * classifier need not parse it again. Only from a whole parse: with
+	 * too many records the OPT record may not have been reached. */
+	if (st == DW_OK && m.edns.present) {
+		size_t pos = 0;
+		uint16_t code, olen;
+		const uint8_t *data;
+		while (wire_edns_next_option(&m, &pos, &code, &data, &olen))
+			if (code == WIRE_EDNS_EDE && olen >= 2) {
+				r->has_ede = true;
+				r->ede = (uint16_t)(data[0] << 8 | data[1]);
+				break;
+			}
 	}
 	return r->parsed ? 0 : -1;
 }

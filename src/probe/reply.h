@@ -27,8 +27,10 @@ size_t probe_question_make(const uint8_t *name, uint16_t type, uint8_t *out);
  * Fill the DNS-derived fields of R from DNS[0..LEN): parsed, question_match,
  * flags, rcode (EDNS extension included, RFC 6891 6.1.3), ancount, nscount,
  * arcount, answer_ptr, answer_ttl, naddrs and addrs (the A and AAAA records
- * of the answer section, at most PROBE_ADDRS_MAX), ncnames, len, rawlen and
- * raw (at most PROBE_RAW_MAX bytes kept). QUESTION[0..QLEN) is the query's
+ * of the answer section, at most PROBE_ADDRS_MAX), ncnames, has_ede and ede
+ * (the first Extended DNS Error's info-code, RFC 8914; read from the whole
+ * message, so it is known even when raw is cut), len, rawlen and raw (at
+ * most PROBE_RAW_MAX bytes kept). QUESTION[0..QLEN) is the query's
  * question section as sent (probe_question_make); the reply's must be
  * identical byte for byte, case included, and be its only question. NULL
  * QUESTION leaves question_match false.

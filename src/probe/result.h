@@ -61,6 +61,8 @@ struct probe_reply {
 	uint8_t naddrs;
 	struct probe_addr addrs[PROBE_ADDRS_MAX];
 	uint8_t ncnames;       /* CNAME records in the answer section */
+	bool has_ede;          /* an Extended DNS Error option was there (RFC 8914) */
+	uint16_t ede;          /* its info-code (the first one), if has_ede */
 	uint16_t len;          /* the whole DNS payload's length */
 	uint16_t rawlen;       /* bytes kept in raw (<= PROBE_RAW_MAX) */
 	uint8_t raw[PROBE_RAW_MAX];
@@ -82,7 +84,9 @@ enum probe_verdict {
 /* One query of one name to one target, and everything that came back. */
 struct probe_result {
 	uint64_t seq;          /* position of the name in the input (0-based) */
-	uint32_t line;         /* its line in the input file */
+	uint64_t tag;          /* what the name came with from the engine's caller
+				* (engine.h, probe_next_fn): a line, a panel entry */
+	uint32_t line;         /* its line in the input file (the caller's to set) */
 	uint16_t target;       /* index into the run's targets */
 	uint8_t qname[WIRE_NAME_MAX]; /* as sent (0x20 case included) */
 	uint16_t qtype;

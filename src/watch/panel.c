@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "key/key.h"
-#include "probe/engine.h"
+#include "probe/names.h"
 #include "util/hash.h"
 #include "util/rand.h"
 #include "wire/msg.h"
@@ -30,30 +30,26 @@ void panel_free(struct panel *p)
 }
 
 int panel_load(struct panel *p, const char *path, size_t size, double churn, uint64_t seed,
-	       char *err, size_t errcap)
+	       struct dw_error *err)
 {
 	memset(p, 0, sizeof *p);
 	struct key_reader kr;
 	struct key_row row;
-	struct dw_error e;
-	dw_error_clear(&e);
-	if (key_open(&kr, path, &e)) {
-		snprintf(err, errcap, "%s", e.text);
+	if (key_open(&kr, path, err))
 		return -1;
-	}
 	size_t nall = 0, allcap = 0;
 	int rc = -1, more;
-	while ((more = key_next(&kr, &row, &e)) == 1) {
+	while ((more = key_next(&kr, &row, err)) == 1) {
 		if (row.columns < 6) {
-			snprintf(err, errcap, "%s:%lu: %d fields, the key has 6 (name type addresses zone server ttl)",
-				 path, row.line, row.columns);
+			dw_error_at(err, DW_E_SYNTAX, path, row.line,
+				    "%d fields, the key has 6 (name type addresses zone server ttl)", row.columns);
 			goto out;
 		}
 		if (row.type != WIRE_T_A)
 			continue;
-		/* Only names the probe engine takes: it numbers the names it
-		 * reads, and a name it skipped would shift every result after
-		 * it onto the wrong name. */
+		/* Only names the prober asks (the rule `dnswatch probe` applies
+		 * to its input); the wire form is made again when the name is
+		 * asked (panel_name_wire), so it must exist. */
 		uint8_t wire[WIRE_NAME_MAX];
 		const char *bad = probe_name_check(row.name, wire);
 		if (bad) {
@@ -64,14 +60,14 @@ int panel_load(struct panel *p, const char *path, size_t size, double churn, uin
 		}
 		size_t nl = strlen(row.name);
 		if (nl >= sizeof p->all[0].text) {
-			snprintf(err, errcap, "%s:%lu: a name of %zu bytes", path, row.line, nl);
+			dw_error_at(err, DW_E_TOO_LARGE, path, row.line, "a name of %zu bytes", nl);
 			goto out;
 		}
 		if (nall == allcap) {
 			size_t nc = allcap ? allcap * 2 : 1024;
 			struct panel_name *na = realloc(p->all, nc * sizeof *na);
 			if (!na) {
-				snprintf(err, errcap, "%s: out of memory at line %lu", path, row.line);
+				dw_error_set(err, DW_E_NOMEM, "%s: out of memory at line %lu", path, row.line);
 				goto out;
 			}
 			p->all = na;
@@ -93,12 +89,10 @@ int panel_load(struct panel *p, const char *path, size_t size, double churn, uin
 		pn->zone = panel_hash(row.zone);
 		pn->server = panel_hash(row.server);
 	}
-	if (more < 0) {
-		snprintf(err, errcap, "%s", e.text);
-		goto out;
-	}
+	if (more < 0)
+		goto out; /* key_next said why */
 	if (nall == 0) {
-		snprintf(err, errcap, "%s: no A names in the key", path);
+		dw_error_set(err, DW_E_NOT_FOUND, "%s: no A names in the key", path);
 		goto out;
 	}
 	p->nall = nall;
@@ -113,7 +107,7 @@ int panel_load(struct panel *p, const char *path, size_t size, double churn, uin
 	p->size = size && size < nall ? size : nall;
 	p->cur = malloc(p->size * sizeof *p->cur);
 	if (!p->cur) {
-		snprintf(err, errcap, "%s: out of memory", path);
+		dw_error_set(err, DW_E_NOMEM, "%s: out of memory", path);
 		goto out;
 	}
 	for (size_t i = 0; i < p->size; i++)
@@ -142,4 +136,12 @@ const struct panel_name *panel_at(struct panel *p, uint64_t seq)
 		}
 	}
 	return &p->all[p->cur[seq % p->size]];
+}
+
+void panel_name_wire(const struct panel_name *pn, uint8_t wire[WIRE_NAME_MAX])
+{
+	size_t len;
+	/* Checked by panel_load (probe_name_check): it cannot fail. */
+	if (wire_name_from_text(pn->text, wire, &len) != DW_OK)
+		wire[0] = 0;
 }

@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "util/error.h"
 #include "wire/name.h"
 
 struct panel_name {
@@ -31,7 +32,7 @@ struct panel {
 	size_t size;                   /* panel size */
 	size_t next_fresh;             /* next index of all to swap in */
 	uint64_t rounds_done;          /* rounds whose churn has been applied */
-	size_t skipped;                /* key names the probe engine would not take */
+	size_t skipped;                /* key names the prober does not ask (probe_name_check) */
 	char skipped_first[160];       /* the first of them: "PATH:LINE: 'name': why" */
 	double churn;                  /* share swapped after each round */
 	uint64_t rng;
@@ -40,17 +41,22 @@ struct panel {
 /*
  * Read the key at PATH (docs/lab.md, "the answer key"; lines of A records)
  * and draw a panel of SIZE names (all of them if fewer), swapping CHURN
- * (0..1) of it after each round. Returns 0, or -1 with "PATH:LINE: reason"
- * in ERR.
+ * (0..1) of it after each round. Names the prober would not ask (not a
+ * hostname: probe_name_check) are skipped and counted, the first kept in
+ * skipped_first. Returns 0, or -1 with ERR set ("PATH:LINE: reason").
  */
 int panel_load(struct panel *p, const char *path, size_t size, double churn, uint64_t seed,
-	       char *err, size_t errcap);
+	       struct dw_error *err) DW_MUST_CHECK;
 void panel_free(struct panel *p);
 
 /* The name at stream position SEQ: the stream is a function of (key, size,
  * churn, seed) alone. Positions must be asked in increasing order per
  * struct panel (the churn is applied as rounds go by). */
 const struct panel_name *panel_at(struct panel *p, uint64_t seq);
+
+/* PN's name in wire form, for the probe engine (its text is kept, the wire
+ * form made when asked: the panel holds every name of the key). */
+void panel_name_wire(const struct panel_name *pn, uint8_t wire[WIRE_NAME_MAX]);
 
 /* FNV-1a of a string, case folded (names and zones compare that way). */
 uint64_t panel_hash(const char *s);

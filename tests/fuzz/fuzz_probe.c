@@ -1,7 +1,8 @@
 /* libFuzzer: what the prober does with a reply it captured: the IP and UDP
- * layers (net_packet_parse_ip), the reply's DNS fields (probe_reply_fill),
- * and judging a query with it among earlier replies (classify_judge). The
- * first byte picks the target's kind; the rest is an IP packet. */
+ * layers (net_packet_parse_ip), the reply's DNS fields (probe_reply_fill,
+ * the EDE code included), and judging a query with it among earlier replies
+ * (classify_judge). The first byte picks the target's kind; the rest is an
+ * IP packet. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,7 +52,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		uint8_t question[PROBE_QUESTION_MAX];
 		size_t ql = probe_question_make(r.qname, r.qtype, question);
 		probe_reply_fill(rep, p.payload, p.payload_len, question, ql);
-		if (rep->rawlen > PROBE_RAW_MAX || rep->naddrs > PROBE_ADDRS_MAX)
+		if (rep->rawlen > PROBE_RAW_MAX || rep->naddrs > PROBE_ADDRS_MAX ||
+		    (!rep->parsed && rep->has_ede) || (!rep->has_ede && rep->ede))
 			abort();
 	}
 	r.replies_seen = r.nreplies;

@@ -1182,6 +1182,48 @@ static void test_garbage_results(void)
 	classify_free(c);
 }
 
+/* One name's results are judged in one order, whatever order they came in:
+ * the control first, no-DNS targets next, resolvers last. */
+static void test_judge_name(void)
+{
+	CHECK_EQ(classify_rank(&T_PUB, true), 0);
+	CHECK_EQ(classify_rank(&T_NODNS, false), 1);
+	CHECK_EQ(classify_rank(&T_AUTH, false), 2);
+	CHECK_EQ(classify_rank(&T_ISP, false), 3);
+	CHECK_EQ(classify_rank(&T_NODNS, true), 0);
+
+	struct classify *c = with_key();
+	const struct probe_target targets[3] = {T_ISP, T_NODNS, T_PUB};
+	struct probe_result isp, nodns, pub;
+	/* the resolver's result came first; the no-DNS address's is judged
+	 * first all the same, so the resolver's cached forgery is recognised */
+	mkresult(&isp, "mail.tofu3.org", WIRE_T_A);
+	isp.target = 0;
+	reply(&isp, &T_ISP, (struct rspec){.addr = {"65.49.2.178"}, .attl = 3540, .ttl = 64,
+					   .df = true, .edns = true});
+	mkresult(&nodns, "mail.tofu3.org", WIRE_T_A);
+	nodns.target = 1;
+	reply(&nodns, &T_NODNS, gfw2("65.49.2.178", 50, 90));
+	struct probe_result *set[] = {&isp, &nodns};
+	classify_judge_name(c, set, 2, targets, -1);
+	CHECK_EQ(nodns.verdict, VERDICT_INJECTED);
+	CHECK_EQ(isp.verdict, VERDICT_POISONED);
+
+	/* the control target's answer, observed before the others are judged */
+	mkresult(&isp, "nokey.example", WIRE_T_A);
+	isp.target = 0;
+	reply(&isp, &T_ISP, real("192.0.2.7", NULL));
+	mkresult(&pub, "nokey.example", WIRE_T_A);
+	pub.target = 2;
+	reply(&pub, &T_PUB, real("192.0.2.7", NULL));
+	struct probe_result *set2[] = {&isp, &pub};
+	classify_judge_name(c, set2, 2, targets, 2);
+	CHECK_EQ(isp.verdict, VERDICT_OK);
+	CHECK(strstr(isp.evidence, "matches the control") != NULL);
+	CHECK_EQ(pub.verdict, VERDICT_OK);
+	classify_free(c);
+}
+
 int main(void)
 {
 	if (!mkdtemp(tmpdir)) {
@@ -1204,6 +1246,7 @@ int main(void)
 	RUN(test_ndjson);
 	RUN(test_lab_precision_recall);
 	RUN(test_garbage_results);
+	RUN(test_judge_name);
 	char cmd[128];
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
 	if (system(cmd) != 0)

@@ -82,9 +82,10 @@ static void test_load(void)
 		  "x.abcdefghijklmnopqrst.\tA\t198.19.1.1\tabcdefghijklmnopqrst.\t198.19.54.8\t60\n"
 		  "localhost.\tA\t198.19.1.2\t.\t198.19.54.9\t60\n");
 	struct panel p;
-	char err[256] = "";
-	CHECK_EQ(panel_load(&p, keypath, 0, 0.1, 1, err, sizeof err), 0);
-	CHECK_STR(err, "");
+	struct dw_error err;
+	dw_error_clear(&err);
+	CHECK_EQ(panel_load(&p, keypath, 0, 0.1, 1, &err), 0);
+	CHECK_STR(err.text, "");
 	CHECK_EQ(p.nall, 6); /* the A names only */
 	CHECK_EQ(p.size, 6); /* size 0: all of them */
 	CHECK(find(&p, "only.six.org.") == NULL);
@@ -129,7 +130,7 @@ static void test_load(void)
 	CHECK(p.all == NULL && p.cur == NULL && p.nall == 0);
 
 	/* A panel larger than the key is the key. */
-	CHECK_EQ(panel_load(&p, keypath, 100, 0.1, 1, err, sizeof err), 0);
+	CHECK_EQ(panel_load(&p, keypath, 100, 0.1, 1, &err), 0);
 	CHECK_EQ(p.size, 6);
 	panel_free(&p);
 	unlink(keypath);
@@ -139,10 +140,11 @@ static void test_seed(void)
 {
 	write_big_key(500);
 	struct panel a, b, c;
-	char err[256];
-	CHECK_EQ(panel_load(&a, keypath, 100, 0.1, 7, err, sizeof err), 0);
-	CHECK_EQ(panel_load(&b, keypath, 100, 0.1, 7, err, sizeof err), 0);
-	CHECK_EQ(panel_load(&c, keypath, 100, 0.1, 8, err, sizeof err), 0);
+	struct dw_error err;
+	dw_error_clear(&err);
+	CHECK_EQ(panel_load(&a, keypath, 100, 0.1, 7, &err), 0);
+	CHECK_EQ(panel_load(&b, keypath, 100, 0.1, 7, &err), 0);
+	CHECK_EQ(panel_load(&c, keypath, 100, 0.1, 8, &err), 0);
 	CHECK_EQ(a.nall, 500);
 	CHECK_EQ(a.size, 100);
 	/* Two vantage points with one seed ask the same name at each position,
@@ -175,8 +177,9 @@ static void test_rounds(void)
 {
 	write_big_key(500);
 	struct panel p;
-	char err[256];
-	CHECK_EQ(panel_load(&p, keypath, 50, 0, 3, err, sizeof err), 0);
+	struct dw_error err;
+	dw_error_clear(&err);
+	CHECK_EQ(panel_load(&p, keypath, 50, 0, 3, &err), 0);
 	/* Without churn: the same 50 distinct names, in the same order, each round. */
 	const struct panel_name *first[50];
 	for (uint64_t s = 0; s < 50; s++) {
@@ -190,15 +193,15 @@ static void test_rounds(void)
 	panel_free(&p);
 
 	/* Churn is clamped to 0..1: below is none, above is all of it. */
-	CHECK_EQ(panel_load(&p, keypath, 50, -2, 3, err, sizeof err), 0);
+	CHECK_EQ(panel_load(&p, keypath, 50, -2, 3, &err), 0);
 	CHECK(p.churn == 0);
 	panel_free(&p);
-	CHECK_EQ(panel_load(&p, keypath, 50, 7, 3, err, sizeof err), 0);
+	CHECK_EQ(panel_load(&p, keypath, 50, 7, 3, &err), 0);
 	CHECK(p.churn == 1);
 	panel_free(&p);
 
 	/* A panel of the whole key has nothing fresh to swap in. */
-	CHECK_EQ(panel_load(&p, keypath, 0, 0.5, 3, err, sizeof err), 0);
+	CHECK_EQ(panel_load(&p, keypath, 0, 0.5, 3, &err), 0);
 	CHECK_EQ(p.size, 500);
 	const struct panel_name *r0 = panel_at(&p, 17);
 	CHECK(panel_at(&p, 500 * 5 + 17) == r0);
@@ -210,8 +213,9 @@ static void test_churn(void)
 {
 	write_big_key(500);
 	struct panel p;
-	char err[256];
-	CHECK_EQ(panel_load(&p, keypath, 100, 0.1, 11, err, sizeof err), 0);
+	struct dw_error err;
+	dw_error_clear(&err);
+	CHECK_EQ(panel_load(&p, keypath, 100, 0.1, 11, &err), 0);
 	const struct panel_name *prev[100], *now[100];
 	bool covered[500] = {0};
 	size_t ncovered = 0, min_changed = 100, max_changed = 0;
@@ -249,10 +253,12 @@ static void test_churn(void)
 static void test_errors(void)
 {
 	struct panel p;
-	char err[256] = "";
-	CHECK_EQ(panel_load(&p, "/nonexistent/dw-answers.tsv", 10, 0.1, 1, err, sizeof err), -1);
-	CHECK(strstr(err, "/nonexistent/dw-answers.tsv") == err);
-	CHECK(strstr(err, "No such file") != NULL);
+	struct dw_error err;
+	dw_error_clear(&err);
+	CHECK_EQ(panel_load(&p, "/nonexistent/dw-answers.tsv", 10, 0.1, 1, &err), -1);
+	CHECK(strstr(err.text, "/nonexistent/dw-answers.tsv") == err.text);
+	CHECK(strstr(err.text, "No such file") != NULL);
+	CHECK_EQ(err.status, DW_E_NOT_FOUND);
 	CHECK(p.all == NULL && p.cur == NULL);
 	panel_free(&p); /* safe after a failure */
 
@@ -260,32 +266,33 @@ static void test_errors(void)
 		  "name\ttype\taddresses\tzone\tserver\tttl\n"
 		  "a.com.\tA\t198.19.1.1\tcom.\t198.19.54.1\t300\n"
 		  "b.com.\tA\t198.19.1.2\n");
-	err[0] = 0;
-	CHECK_EQ(panel_load(&p, keypath, 10, 0.1, 1, err, sizeof err), -1);
+	dw_error_clear(&err);
+	CHECK_EQ(panel_load(&p, keypath, 10, 0.1, 1, &err), -1);
 	char want[128];
 	snprintf(want, sizeof want, "%s:4: 3 fields", keypath);
-	CHECK(strncmp(err, want, strlen(want)) == 0);
+	CHECK(strncmp(err.text, want, strlen(want)) == 0);
+	CHECK_EQ(err.status, DW_E_SYNTAX);
 	CHECK(p.all == NULL);
 	unlink(keypath);
 
 	write_key("# key\n"
 		  "name\ttype\taddresses\tzone\tserver\tttl\n"
 		  "a.com.\tAAAA\tfd53::1\tcom.\t198.19.54.1\t300\n");
-	err[0] = 0;
-	CHECK_EQ(panel_load(&p, keypath, 10, 0.1, 1, err, sizeof err), -1);
+	dw_error_clear(&err);
+	CHECK_EQ(panel_load(&p, keypath, 10, 0.1, 1, &err), -1);
 	snprintf(want, sizeof want, "%s: no A names", keypath);
-	CHECK(strncmp(err, want, strlen(want)) == 0);
+	CHECK(strncmp(err.text, want, strlen(want)) == 0);
 	unlink(keypath);
 
 	write_key("");
-	err[0] = 0;
-	CHECK_EQ(panel_load(&p, keypath, 10, 0.1, 1, err, sizeof err), -1);
-	CHECK(strstr(err, "no A names") != NULL);
+	dw_error_clear(&err);
+	CHECK_EQ(panel_load(&p, keypath, 10, 0.1, 1, &err), -1);
+	CHECK(strstr(err.text, "no A names") != NULL);
 	unlink(keypath);
 
-	/* Names the probe engine would not take (too long for DNS, a wildcard)
-	 * are skipped and counted, the first named by line: the engine numbers
-	 * only the names it takes, and the panel must number them the same. */
+	/* Names the prober would not ask (too long for DNS, a wildcard) are
+	 * skipped and counted, the first named by line: `dnswatch probe`'s
+	 * rule for its input (probe_name_check) holds for the panel too. */
 	char line[800];
 	memset(line, 'a', 300);
 	snprintf(line + 300, sizeof line - 300,
@@ -293,8 +300,8 @@ static void test_errors(void)
 		 "*.wild.com.\tA\t198.19.1.2\twild.com.\t198.19.54.1\t300\n"
 		 "ok.example.com.\tA\t198.19.1.3\texample.com.\t198.19.54.1\t300\n");
 	write_key(line);
-	err[0] = 0;
-	CHECK_EQ(panel_load(&p, keypath, 10, 0.1, 1, err, sizeof err), 0);
+	dw_error_clear(&err);
+	CHECK_EQ(panel_load(&p, keypath, 10, 0.1, 1, &err), 0);
 	CHECK_EQ(p.nall, 1);
 	CHECK_EQ(p.skipped, 2);
 	snprintf(want, sizeof want, "%s:1: 'aaaa", keypath);
@@ -305,9 +312,9 @@ static void test_errors(void)
 	memset(line, 'a', 300);
 	snprintf(line + 300, sizeof line - 300, "\tA\t198.19.1.1\tcom.\t198.19.54.1\t300\n");
 	write_key(line);
-	err[0] = 0;
-	CHECK_EQ(panel_load(&p, keypath, 10, 0.1, 1, err, sizeof err), -1);
-	CHECK(strstr(err, "no A names") != NULL);
+	dw_error_clear(&err);
+	CHECK_EQ(panel_load(&p, keypath, 10, 0.1, 1, &err), -1);
+	CHECK(strstr(err.text, "no A names") != NULL);
 	unlink(keypath);
 }
 

@@ -1,0 +1,91 @@
+/*
+ * The probe engine's core: the scheduler and the matcher, without sockets
+ * and without a clock. It opens the queries of the names it is given
+ * (hooks->next), hands each transmission to a send callback, matches each
+ * received IP packet to the query it answers, keeps the replies through the
+ * hold window, retransmits on timeout and hands finished queries to
+ * hooks->result. Times come in with every call: MONO (a monotonic clock,
+ * for timeouts, the hold window and the rate) and REAL (microseconds since
+ * the epoch, what results record). probe_run (engine.h) drives it with UDP
+ * sockets, a packet ring and the system's clocks; tests drive it with
+ * scripted packets and a scripted clock.
+ *
+ * Matching: a packet answers a query if it is UDP to one of our ports with
+ * the query's DNS ID on that port, from the query target's address and
+ * port. Anything else to our ports is counted as unmatched; packets to
+ * other ports (and ICMP) are not ours and are ignored.
+ */
+#ifndef DW_PROBE_CORE_H
+#define DW_PROBE_CORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "probe/engine.h"
+#include "util/error.h"
+
+struct probe_core;
+
+/* Send QUERY[0..LEN) from socket SOCK (an index into the ports given to
+ * probe_core_new) to target T. The bytes are valid during the call only. A
+ * send that fails needs no report: an unanswered query is retransmitted. */
+typedef void (*probe_send_fn)(void *ctx, unsigned sock, const struct probe_target *t,
+			      const uint8_t *query, size_t len);
+
+/* The longest query: header, the longest name, its type and class, OPT. */
+#define PROBE_QUERY_MAX 300
+
+/* Longest wait probe_core_wait_us asks for when there is nothing to send:
+ * replies are read at least this often. */
+#define PROBE_CORE_IDLE_US 2000u
+
+/* Whether CFG and HOOKS can run (targets, sockets, types, rate, a names
+ * callback; one address family): 0, or -1 with ERR set. */
+int probe_core_check(const struct probe_config *cfg, const struct probe_hooks *hooks,
+		     struct dw_error *err) DW_MUST_CHECK;
+
+/*
+ * A core for CFG (validated here) whose CFG->sockets sockets have the local
+ * PORTS; transmissions go to SEND(SEND_CTX, ...); names, skips and results
+ * go through HOOKS; counters into ST (zeroed here). MONO_US starts the rate
+ * limiter. Returns NULL with ERR set (a bad configuration, memory). CFG,
+ * HOOKS and ST must outlive the core.
+ */
+struct probe_core *probe_core_new(const struct probe_config *cfg, const uint16_t *ports,
+				  const struct probe_hooks *hooks, probe_send_fn send,
+				  void *send_ctx, struct probe_stats *st, uint64_t mono_us,
+				  struct dw_error *err) DW_MUST_CHECK;
+void probe_core_free(struct probe_core *c);
+
+/*
+ * One turn: open the next names' queries while there is room, retransmit
+ * or finish the unanswered queries past their timeout, finish the queries
+ * whose hold window is over, and send what the rate and the per-target
+ * caps allow.
+ */
+void probe_core_turn(struct probe_core *c, uint64_t mono_us, uint64_t real_us);
+
+/*
+ * A received IP packet IP[0..LEN) (starting at the IP header), which
+ * arrived at TIME_US (real time: the kernel's timestamp), handled at
+ * MONO_US. A query's first reply starts its hold window (a hold of 0
+ * finishes it at once).
+ */
+void probe_core_packet(struct probe_core *c, const uint8_t *ip, size_t len, uint64_t time_us,
+		       uint64_t mono_us);
+
+/* The input has ended and every query is finished. */
+bool probe_core_finished(const struct probe_core *c);
+/* A result hook asked to stop. */
+bool probe_core_stopped(const struct probe_core *c);
+/* Queries sent and not finished. */
+unsigned probe_core_in_flight(const struct probe_core *c);
+/*
+ * How long the caller may wait for packets before the next turn: 0 when
+ * there is sending to do now, the time to the next token when only the
+ * rate holds sending back (at most 1 ms), PROBE_CORE_IDLE_US otherwise.
+ */
+uint64_t probe_core_wait_us(const struct probe_core *c);
+
+#endif

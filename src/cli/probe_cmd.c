@@ -201,6 +201,9 @@ static void summary(const struct run *x, const struct probe_stats *st, double se
 		fprintf(stderr, ", %llu already stored (resumed)", (unsigned long long)st->skipped);
 	if (st->ring_drops)
 		fprintf(stderr, ", %llu packets dropped by the capture ring", (unsigned long long)st->ring_drops);
+	if (classify_unkept(x->cls))
+		fprintf(stderr, ", %llu observations not kept (a classifier table was full)",
+			(unsigned long long)classify_unkept(x->cls));
 	fputs("\nverdicts:", stderr);
 	for (int v = VERDICT_OK; v < VERDICT_COUNT; v++)
 		if (st->verdicts[v])
@@ -295,16 +298,16 @@ static int check_targets(struct run *x, const struct probe_opts *o)
 /* The controls: answer keys and earlier runs. Returns 0 or -1 (said). */
 static int load_controls(struct run *x, const struct probe_opts *o)
 {
-	char err[512];
+	struct dw_error err;
 	for (int i = 0; i < o->nkeys; i++)
-		if (classify_control_load_key(x->cls, o->keys[i], err, sizeof err) < 0) {
-			fprintf(stderr, "dnswatch probe: %s\n", err);
+		if (classify_control_load_key(x->cls, o->keys[i], &err) < 0) {
+			fprintf(stderr, "dnswatch probe: %s\n", err.text);
 			return -1;
 		}
 	for (int i = 0; i < o->nruns; i++)
 		if (classify_load_ndjson(x->cls, o->runs[i], CLASSIFY_LOAD_CONTROL | CLASSIFY_LOAD_FORGED,
-					 err, sizeof err) < 0) {
-			fprintf(stderr, "dnswatch probe: %s\n", err);
+					 &err) < 0) {
+			fprintf(stderr, "dnswatch probe: %s\n", err.text);
 			return -1;
 		}
 	return 0;

@@ -1126,7 +1126,6 @@ static void vantage_configure(struct watch *w, struct vantage *v, const struct w
  * engine. Returns 0 or -1 (said). */
 static int load_key(struct watch *w, struct watch_opts *o)
 {
-	char err[512];
 	if (!o->key) {
 		snprintf(o->keybuf, sizeof o->keybuf, LAB_STATE_BASE "/%s/answers.tsv", w->lab);
 		o->key = o->keybuf;
@@ -1134,8 +1133,9 @@ static int load_key(struct watch *w, struct watch_opts *o)
 	w->cls = classify_new(NULL);
 	if (!w->cls)
 		return -1;
-	if (classify_control_load_key(w->cls, o->key, err, sizeof err) < 0) {
-		fprintf(stderr, "dnswatch watch: %s%s\n", err,
+	struct dw_error kerr;
+	if (classify_control_load_key(w->cls, o->key, &kerr) < 0) {
+		fprintf(stderr, "dnswatch watch: %s%s\n", kerr.text,
 			access(o->key, F_OK) ? " (is the lab up? `dnswatch lab up`)" : "");
 		return -1;
 	}

@@ -200,6 +200,7 @@ struct classify {
 	struct bmap forged;  /* tag (4, 6, 'N') + address or canonical name -> int32 group */
 	struct classify_group group[CLASSIFY_GROUPS_MAX];
 	size_t ngroups;
+	uint64_t unkept;     /* observations not remembered: a table was full */
 };
 
 struct classify *classify_new(const struct classify_limits *lim)
@@ -485,6 +486,11 @@ bool classify_forged_name_has(const struct classify *c, const uint8_t *name, int
 	return g != NULL;
 }
 
+uint64_t classify_unkept(const struct classify *c)
+{
+	return c->unkept;
+}
+
 size_t classify_forged_count(const struct classify *c)
 {
 	return c->forged.n;
@@ -716,7 +722,8 @@ static int32_t group_credit(struct classify *c, const struct probe_reply *p, con
 			group_addr(c, g, p->addrs[i].family, p->addrs[i].addr, p->addrs[i].ttl);
 	if (p->rcode == WIRE_RCODE_NXDOMAIN && qname &&
 	    !(ctl && ctl->expect == CLASSIFY_EXPECT_RCODE && ctl->rcode == WIRE_RCODE_NXDOMAIN))
-		classify_forged_name_add(c, qname, g ? g->id : -1);
+		if (classify_forged_name_add(c, qname, g ? g->id : -1) < 0)
+			c->unkept++; /* the verdict stands; later names are judged without it */
 	return g ? g->id : -1;
 }
 
@@ -1286,8 +1293,8 @@ void classify_judge_name(struct classify *c, struct probe_result *const *r, size
 			bool is_control = (int)r[i]->target == control;
 			if (classify_rank(t, is_control) != pass)
 				continue;
-			if (is_control)
-				classify_control_observe(c, r[i]);
+			if (is_control && classify_control_observe(c, r[i]) < 0)
+				c->unkept++; /* judged against what the control table holds */
 			classify_judge(c, r[i], t);
 		}
 }

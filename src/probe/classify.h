@@ -29,6 +29,7 @@
 #include <stdint.h>
 
 #include "probe/result.h"
+#include "util/error.h"
 
 struct classify;
 
@@ -48,7 +49,7 @@ struct classify_limits {
  * what is added, up to the limits. Returns NULL if out of memory; must be
  * classify_free()'d by the caller.
  */
-struct classify *classify_new(const struct classify_limits *lim);
+DW_MUST_CHECK struct classify *classify_new(const struct classify_limits *lim);
 void classify_free(struct classify *c);
 
 /* ---- the control ----------------------------------------------------------- */
@@ -87,7 +88,7 @@ struct classify_control {
  * the first; a stronger source replaces a weaker one. Returns 0, or -1 if
  * the table is full (control_max) or NAME is invalid.
  */
-int classify_control_add(struct classify *c, const uint8_t *name, uint16_t qtype,
+DW_MUST_CHECK int classify_control_add(struct classify *c, const uint8_t *name, uint16_t qtype,
 			 const struct classify_control *ctl);
 
 /*
@@ -95,7 +96,7 @@ int classify_control_add(struct classify *c, const uint8_t *name, uint16_t qtype
  * added is then NODATA (the answer key lists A and, for some names, AAAA; a
  * name with no AAAA line has no AAAA record). Returns 0 or -1 (full).
  */
-int classify_control_complete(struct classify *c, const uint8_t *name,
+DW_MUST_CHECK int classify_control_complete(struct classify *c, const uint8_t *name,
 			      enum classify_source source);
 
 /* What the control says for (NAME, QTYPE); OUT->expect is UNKNOWN if nothing. */
@@ -115,7 +116,7 @@ size_t classify_control_count(const struct classify *c);
  * truth). Returns 1 if added, 0 if R had no usable reply, -1 if the table
  * is full.
  */
-int classify_control_observe(struct classify *c, const struct probe_result *r);
+DW_MUST_CHECK int classify_control_observe(struct classify *c, const struct probe_result *r);
 
 /*
  * Load the lab's answer key (docs/lab.md, "Population and the answer key",
@@ -127,7 +128,8 @@ int classify_control_observe(struct classify *c, const struct probe_result *r);
  * number of (name, type) lines loaded, or -1 with one line "PATH:LINE:
  * reason" in ERR (entries loaded before the error stay).
  */
-long classify_control_load_key(struct classify *c, const char *path, char *err, size_t errcap);
+DW_MUST_CHECK long classify_control_load_key(struct classify *c, const char *path,
+					 struct dw_error *err);
 
 /* What classify_load_ndjson takes from an earlier run. */
 #define CLASSIFY_LOAD_CONTROL 0x1u /* verdict ok: the answer, as control (CLASSIFY_SRC_RUN) */
@@ -140,8 +142,8 @@ long classify_control_load_key(struct classify *c, const char *path, char *err, 
  * skipped. Returns the number of lines used, or -1 with "PATH:LINE:
  * reason" in ERR (malformed JSON, a table full).
  */
-long classify_load_ndjson(struct classify *c, const char *path, unsigned what, char *err,
-			  size_t errcap);
+DW_MUST_CHECK long classify_load_ndjson(struct classify *c, const char *path, unsigned what,
+				       struct dw_error *err);
 
 /* ---- the forged set ------------------------------------------------------ */
 
@@ -153,16 +155,20 @@ long classify_load_ndjson(struct classify *c, const char *path, unsigned what, c
  * A forged AAAA in Teredo's 2001::/32 also marks the prefix: every AAAA in
  * it then counts as seen forged (the GFW's forged AAAA carry random bits).
  */
-int classify_forged_add(struct classify *c, int family, const uint8_t *addr, int32_t group);
+DW_MUST_CHECK int classify_forged_add(struct classify *c, int family, const uint8_t *addr, int32_t group);
 /* Whether ADDR was seen forged; *GROUP (if not NULL) gets the group credited. */
 bool classify_forged_has(const struct classify *c, int family, const uint8_t *addr,
 			 int32_t *group);
 /* Names an injector answered with a forged NXDOMAIN (same semantics). */
-int classify_forged_name_add(struct classify *c, const uint8_t *name, int32_t group);
+DW_MUST_CHECK int classify_forged_name_add(struct classify *c, const uint8_t *name, int32_t group);
 bool classify_forged_name_has(const struct classify *c, const uint8_t *name, int32_t *group);
 /* Entries in the forged set: addresses, names, and the Teredo prefix
  * (2001::/32) once a forged AAAA was seen in it (docs/verdicts.md). */
 size_t classify_forged_count(const struct classify *c);
+/* Observations the classifier could not remember because a table was full
+ * (a live control's answer, a forged name): the verdicts already given
+ * stand, later ones are judged without them. */
+uint64_t classify_unkept(const struct classify *c);
 
 /* ---- fingerprints and injector groups ------------------------------------ */
 
@@ -195,7 +201,7 @@ bool classify_fp_equal(const struct classify_fp *a, const struct classify_fp *b)
 size_t classify_fp_format(const struct classify_fp *fp, char *buf, size_t cap);
 /* Parse the text form (or a group description, whose extra words are
  * ignored) back. Returns 0, or -1 if a key word is missing or bad. */
-int classify_fp_parse(const char *text, struct classify_fp *fp);
+DW_MUST_CHECK int classify_fp_parse(const char *text, struct classify_fp *fp);
 
 #define CLASSIFY_GROUPS_MAX 64
 #define CLASSIFY_GROUP_ADDRS_MAX 32
@@ -227,7 +233,7 @@ const struct classify_group *classify_group_find(const struct classify *c, int32
  * -1 if the group table is full (the addresses are still recorded, with
  * group -1). classify_judge calls this for every reply it judges forged.
  */
-int32_t classify_group_add(struct classify *c, const struct probe_reply *r, const uint8_t *qname);
+DW_MUST_CHECK int32_t classify_group_add(struct classify *c, const struct probe_reply *r, const uint8_t *qname);
 
 /*
  * Re-establish a group from a store (an earlier run's groups): FINGERPRINT in
@@ -235,7 +241,7 @@ int32_t classify_group_add(struct classify *c, const struct probe_reply *r, cons
  * to the forged set. A group with the same fingerprint is merged. Returns
  * the id, or -1 (bad text, table full).
  */
-int32_t classify_group_load(struct classify *c, const char *fingerprint, uint64_t count,
+DW_MUST_CHECK int32_t classify_group_load(struct classify *c, const char *fingerprint, uint64_t count,
 			    const struct probe_addr *addrs, size_t naddrs);
 
 /*

@@ -112,16 +112,14 @@ static int next_line(FILE *f, char **buf, size_t *cap, size_t *len, const char *
 
 /* ---- the answer key ---------------------------------------------------------- */
 
-long classify_control_load_key(struct classify *c, const char *path, char *err, size_t errcap)
+long classify_control_load_key(struct classify *c, const char *path, struct dw_error *err)
 {
 	struct key_reader kr;
 	struct key_row row;
 	struct dw_error e;
 	dw_error_clear(&e);
-	if (key_open(&kr, path, &e)) {
-		snprintf(err, errcap, "%s", e.text);
+	if (key_open(&kr, path, err))
 		return -1;
-	}
 	long loaded = 0;
 	int rc;
 	while ((rc = key_next(&kr, &row, &e)) == 1) {
@@ -170,7 +168,8 @@ long classify_control_load_key(struct classify *c, const char *path, char *err, 
 	}
 	key_close(&kr);
 	if (rc < 0) {
-		snprintf(err, errcap, "%s", e.text);
+		if (err)
+			*err = e;
 		return -1;
 	}
 	return loaded;
@@ -266,14 +265,12 @@ static int ndjson_result(struct classify *c, const json_t *root, unsigned what)
 	return 0;
 }
 
-long classify_load_ndjson(struct classify *c, const char *path, unsigned what, char *err,
-			  size_t errcap)
+long classify_load_ndjson(struct classify *c, const char *path, unsigned what,
+			  struct dw_error *err)
 {
 	FILE *f = fopen(path, "r");
-	if (!f) {
-		snprintf(err, errcap, "%s: %s", path, strerror(errno));
-		return -1;
-	}
+	if (!f)
+		return dw_error_errno(err, "%s", path);
 	char *line = NULL;
 	size_t cap = 0, len;
 	unsigned long lineno = 0;
@@ -281,6 +278,7 @@ long classify_load_ndjson(struct classify *c, const char *path, unsigned what, c
 	struct dw_error e;
 	dw_error_clear(&e);
 	const char *why = NULL;
+	enum dw_status st = DW_OK;
 	int rc;
 	while ((rc = next_line(f, &line, &cap, &len, &why)) == 1) {
 		lineno++;
@@ -289,21 +287,23 @@ long classify_load_ndjson(struct classify *c, const char *path, unsigned what, c
 		json_t *root = dw_json_read(line, len, NDJSON_DEPTH_MAX, &e);
 		if (!root) {
 			why = e.text;
+			st = DW_E_SYNTAX;
 			break;
 		}
 		int k = ndjson_result(c, root, what);
 		json_decref(root);
 		if (k < 0) {
 			why = "table full";
+			st = DW_E_TOO_LARGE;
 			break;
 		}
 		used += k;
 	}
+	if (rc < 0)
+		st = strcmp(why, "line too long") ? DW_E_IO : DW_E_TOO_LARGE;
+	if (why)
+		dw_error_at(err, st, path, rc < 0 ? lineno + 1 : lineno, "%s", why);
 	free(line);
 	fclose(f);
-	if (why) {
-		snprintf(err, errcap, "%s:%lu: %s", path, rc < 0 ? lineno + 1 : lineno, why);
-		return -1;
-	}
-	return used;
+	return why ? -1 : used;
 }

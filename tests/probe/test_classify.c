@@ -172,10 +172,10 @@ static const char *write_file(const char *name, const char *text)
 static struct classify *with_key(void)
 {
 	struct classify *c = classify_new(NULL);
-	char err[256];
-	long n = classify_control_load_key(c, write_file("answers.tsv", KEY), err, sizeof err);
+	struct dw_error err;
+	long n = classify_control_load_key(c, write_file("answers.tsv", KEY), &err);
 	if (n != 7)
-		FAIL("fixture key: %ld rows, want 7 (%s)", n, n < 0 ? err : "");
+		FAIL("fixture key: %ld rows, want 7 (%s)", n, n < 0 ? err.text : "");
 	return c;
 }
 
@@ -314,26 +314,28 @@ static void test_key_load(void)
 static void test_key_errors(void)
 {
 	struct classify *c = classify_new(NULL);
-	char err[256];
+	struct dw_error err;
 	const char *p = write_file("bad1.tsv", "# dnswatch lab answer key v1\nname\ttype\taddresses\n"
 					       "a.com.\tA\t1.2.3.4\n"
 					       "b.com.\tA\t1.2.3.999\tb.com.\t1.1.1.1\t60\n");
-	CHECK_EQ(classify_control_load_key(c, p, err, sizeof err), -1);
-	CHECK(strstr(err, "bad1.tsv:4: bad A address '1.2.3.999'") != NULL);
+	CHECK_EQ(classify_control_load_key(c, p, &err), -1);
+	CHECK(strstr(err.text, "bad1.tsv:4: bad A address '1.2.3.999'") != NULL);
 	p = write_file("bad2.tsv", "# dnswatch lab answer key v2 seed=1\n");
-	CHECK_EQ(classify_control_load_key(c, p, err, sizeof err), -1);
-	CHECK(strstr(err, ":1: answer key version 2") != NULL);
+	CHECK_EQ(classify_control_load_key(c, p, &err), -1);
+	CHECK(strstr(err.text, ":1: answer key version 2") != NULL);
+	CHECK_EQ(err.status, DW_E_VERSION);
 	p = write_file("bad3.tsv", "a.com.\tA\n");
-	CHECK_EQ(classify_control_load_key(c, p, err, sizeof err), -1);
-	CHECK(strstr(err, ":1: fewer than 3") != NULL);
+	CHECK_EQ(classify_control_load_key(c, p, &err), -1);
+	CHECK(strstr(err.text, ":1: fewer than 3") != NULL);
 	p = write_file("bad4.tsv", "a.com.\tBOGUS\t1.2.3.4\n");
-	CHECK_EQ(classify_control_load_key(c, p, err, sizeof err), -1);
-	CHECK(strstr(err, "bad type 'BOGUS'") != NULL);
+	CHECK_EQ(classify_control_load_key(c, p, &err), -1);
+	CHECK(strstr(err.text, "bad type 'BOGUS'") != NULL);
 	p = write_file("bad5.tsv", "a.com.\tAAAA\t1.2.3.4\n");
-	CHECK_EQ(classify_control_load_key(c, p, err, sizeof err), -1);
-	CHECK(strstr(err, "bad AAAA address") != NULL);
-	CHECK_EQ(classify_control_load_key(c, "/nonexistent/x.tsv", err, sizeof err), -1);
-	CHECK(strstr(err, "No such file") != NULL);
+	CHECK_EQ(classify_control_load_key(c, p, &err), -1);
+	CHECK(strstr(err.text, "bad AAAA address") != NULL);
+	CHECK_EQ(classify_control_load_key(c, "/nonexistent/x.tsv", &err), -1);
+	CHECK(strstr(err.text, "No such file") != NULL);
+	CHECK_EQ(err.status, DW_E_NOT_FOUND);
 	/* entries before the error stay */
 	uint8_t n[WIRE_NAME_MAX];
 	struct classify_control ctl;
@@ -376,7 +378,7 @@ static void test_limits(void)
 	c = classify_new(NULL);
 	for (int i = 0; i < 20000; i++) {
 		uint8_t b4[4] = {10, (uint8_t)(i >> 16), (uint8_t)(i >> 8), (uint8_t)i};
-		classify_forged_add(c, AF_INET, b4, i);
+		CHECK_EQ(classify_forged_add(c, AF_INET, b4, i), 1);
 	}
 	int found = 0;
 	for (int i = 0; i < 20000; i++) {
@@ -885,7 +887,7 @@ static void test_live_control(void)
 	CHECK_EQ(r.verdict, VERDICT_OK);
 	mkresult(&ctl, "late.example.com", WIRE_T_A);
 	reply(&ctl, &T_PUB, real("192.0.2.12", NULL));
-	classify_control_observe(c, &ctl);
+	CHECK_EQ(classify_control_observe(c, &ctl), 1);
 	CHECK(classify_rejudge(c, &r, &T_ISP));
 	CHECK_EQ(r.verdict, VERDICT_INCONSISTENT);
 	classify_free(c);
@@ -920,10 +922,9 @@ static void test_ndjson(void)
 		"\"rcode\":\"NOERROR\",\"answers\":[{\"addr\":\"192.0.2.200\"}]}]}\n"
 		"{\"summary\":true}\n";
 	struct classify *c = classify_new(NULL);
-	char err[256];
+	struct dw_error err;
 	const char *p = write_file("run.ndjson", run);
-	CHECK_EQ(classify_load_ndjson(c, p, CLASSIFY_LOAD_CONTROL | CLASSIFY_LOAD_FORGED, err,
-				      sizeof err), 4);
+	CHECK_EQ(classify_load_ndjson(c, p, CLASSIFY_LOAD_CONTROL | CLASSIFY_LOAD_FORGED, &err), 4);
 	uint8_t n[WIRE_NAME_MAX];
 	struct classify_control ctl;
 	wname("dev.lune0.com", n);
@@ -944,7 +945,7 @@ static void test_ndjson(void)
 	/* the forged set only */
 	classify_free(c);
 	c = classify_new(NULL);
-	CHECK_EQ(classify_load_ndjson(c, p, CLASSIFY_LOAD_FORGED, err, sizeof err), 2);
+	CHECK_EQ(classify_load_ndjson(c, p, CLASSIFY_LOAD_FORGED, &err), 2);
 	CHECK_EQ(classify_control_count(c), 0);
 	/* now a resolver relaying that address is poisoned in a new run */
 	struct probe_result r;
@@ -955,18 +956,19 @@ static void test_ndjson(void)
 	CHECK_EQ(r.group, -1);
 	/* malformed lines are reported with their number */
 	p = write_file("bad.ndjson", "{\"a\":1}\n{\"a\":[1,2}\n");
-	CHECK_EQ(classify_load_ndjson(c, p, CLASSIFY_LOAD_CONTROL, err, sizeof err), -1);
-	CHECK(strstr(err, "bad.ndjson:2: expected ',' or ']'") != NULL);
+	CHECK_EQ(classify_load_ndjson(c, p, CLASSIFY_LOAD_CONTROL, &err), -1);
+	CHECK(strstr(err.text, "bad.ndjson:2: expected ',' or ']'") != NULL);
+	CHECK_EQ(err.status, DW_E_SYNTAX);
 	p = write_file("bad2.ndjson", "{\"a\":\"unterminated}\n");
-	CHECK_EQ(classify_load_ndjson(c, p, CLASSIFY_LOAD_CONTROL, err, sizeof err), -1);
-	CHECK(strstr(err, ":1: unterminated string") != NULL);
+	CHECK_EQ(classify_load_ndjson(c, p, CLASSIFY_LOAD_CONTROL, &err), -1);
+	CHECK(strstr(err.text, ":1: unterminated string") != NULL);
 	char deep[64] = "";
 	for (int i = 0; i < 20; i++)
 		strcat(deep, "[");
 	strcat(deep, "\n");
 	p = write_file("bad3.ndjson", deep);
-	CHECK_EQ(classify_load_ndjson(c, p, CLASSIFY_LOAD_CONTROL, err, sizeof err), -1);
-	CHECK(strstr(err, "nested too deep") != NULL);
+	CHECK_EQ(classify_load_ndjson(c, p, CLASSIFY_LOAD_CONTROL, &err), -1);
+	CHECK(strstr(err.text, "nested too deep") != NULL);
 	classify_free(c);
 }
 
@@ -1025,8 +1027,8 @@ static void lab_run(bool scenario, struct tally *t, size_t *ngroups)
 		}
 	}
 	struct classify *c = classify_new(NULL);
-	char err[256];
-	CHECK_EQ(classify_control_load_key(c, write_file("lab.tsv", key), err, sizeof err),
+	struct dw_error err;
+	CHECK_EQ(classify_control_load_key(c, write_file("lab.tsv", key), &err),
 		 NCOM + NCN + NCDN);
 
 	static struct probe_result isp[NCOM + NCN + NCDN];

@@ -352,155 +352,155 @@ static const char *event_state(enum watch_event_kind k)
 	return "?";
 }
 
-static void json_us(struct json *j, const char *key, int64_t us)
+static void json_us(struct jw *j, const char *key, int64_t us)
 {
-	json_key(j, key);
+	jw_key(j, key);
 	if (us)
-		json_int(j, us);
+		jw_int(j, us);
 	else
-		json_null(j);
+		jw_null(j);
 }
 
 /* Every event line starts alike: {"event":EVENT,"state":STATE,"time_us":T
  * (STATE NULL: none); the caller adds its keys and ends it (event_end). */
-static void event_begin(struct json *j, FILE *out, const char *event, const char *state,
+static void event_begin(struct jw *j, FILE *out, const char *event, const char *state,
 			int64_t time_us)
 {
-	json_init(j, out);
-	json_object_begin(j);
-	json_key(j, "event");
-	json_string(j, event);
+	jw_init(j, out);
+	jw_object_begin(j);
+	jw_key(j, "event");
+	jw_string(j, event);
 	if (state) {
-		json_key(j, "state");
-		json_string(j, state);
+		jw_key(j, "state");
+		jw_string(j, state);
 	}
-	json_key(j, "time_us");
-	json_int(j, time_us);
+	jw_key(j, "time_us");
+	jw_int(j, time_us);
 }
 
-static void event_end(struct json *j)
+static void event_end(struct jw *j)
 {
-	json_object_end(j);
-	json_newline(j);
+	jw_object_end(j);
+	jw_newline(j);
 }
 
 /* The incident's TLDs: judged and wrong answers each. */
-static void incident_json_tlds(struct json *j, const struct watch_incident *inc)
+static void incident_json_tlds(struct jw *j, const struct watch_incident *inc)
 {
-	json_key(j, "tlds");
-	json_array_begin(j);
+	jw_key(j, "tlds");
+	jw_array_begin(j);
 	for (size_t i = 0; i < inc->ntlds; i++) {
-		json_object_begin(j);
-		json_key(j, "tld");
-		json_string(j, inc->tld[i]);
-		json_key(j, "judged");
-		json_uint(j, inc->tld_count[i].judged);
-		json_key(j, "wrong");
-		json_uint(j, inc->tld_count[i].wrong);
-		json_object_end(j);
+		jw_object_begin(j);
+		jw_key(j, "tld");
+		jw_string(j, inc->tld[i]);
+		jw_key(j, "judged");
+		jw_uint(j, inc->tld_count[i].judged);
+		jw_key(j, "wrong");
+		jw_uint(j, inc->tld_count[i].wrong);
+		jw_object_end(j);
 	}
-	json_array_end(j);
+	jw_array_end(j);
 }
 
 /* Every path's part in the incident. */
-static void incident_json_paths(struct json *j, const struct watch *w,
+static void incident_json_paths(struct jw *j, const struct watch *w,
 				const struct watch_incident *inc)
 {
-	json_key(j, "paths");
-	json_array_begin(j);
+	jw_key(j, "paths");
+	jw_array_begin(j);
 	for (size_t p = 0; p < w->npaths; p++) {
-		json_object_begin(j);
-		json_key(j, "path");
-		json_string(j, w->path[p].label);
-		json_key(j, "judged");
-		json_uint(j, inc->path_count[p].judged);
-		json_key(j, "wrong");
-		json_uint(j, inc->path_count[p].wrong);
-		json_key(j, "injected");
-		json_uint(j, inc->path_injected[p]);
+		jw_object_begin(j);
+		jw_key(j, "path");
+		jw_string(j, w->path[p].label);
+		jw_key(j, "judged");
+		jw_uint(j, inc->path_count[p].judged);
+		jw_key(j, "wrong");
+		jw_uint(j, inc->path_count[p].wrong);
+		jw_key(j, "injected");
+		jw_uint(j, inc->path_injected[p]);
 		json_us(j, "last_wrong_us", inc->path_last_wrong_us[p]);
 		json_us(j, "clean_us", inc->path_clean_us[p]);
-		json_object_end(j);
+		jw_object_end(j);
 	}
-	json_array_end(j);
+	jw_array_end(j);
 }
 
 /* The forged addresses and the injector groups, with counts. */
-static void incident_json_forgers(struct json *j, const struct watch *w,
+static void incident_json_forgers(struct jw *j, const struct watch *w,
 				  const struct watch_incident *inc)
 {
 	char a[INET_ADDRSTRLEN], text[4096];
-	json_key(j, "addresses");
-	json_array_begin(j);
+	jw_key(j, "addresses");
+	jw_array_begin(j);
 	for (size_t i = 0; i < inc->naddrs; i++) {
-		json_object_begin(j);
-		json_key(j, "addr");
+		jw_object_begin(j);
+		jw_key(j, "addr");
 		net_packet_addr_text(AF_INET, inc->addr[i], a, sizeof a);
-		json_string(j, a);
-		json_key(j, "count");
-		json_uint(j, inc->addr_count[i]);
-		json_object_end(j);
+		jw_string(j, a);
+		jw_key(j, "count");
+		jw_uint(j, inc->addr_count[i]);
+		jw_object_end(j);
 	}
-	json_array_end(j);
-	json_key(j, "groups");
-	json_array_begin(j);
+	jw_array_end(j);
+	jw_key(j, "groups");
+	jw_array_begin(j);
 	for (size_t i = 0; i < inc->ngroups; i++) {
 		const struct classify_group *g = classify_group_find(w->cls, inc->group[i]);
-		json_object_begin(j);
-		json_key(j, "id");
-		json_int(j, inc->group[i]);
-		json_key(j, "count");
-		json_uint(j, inc->group_count[i]);
+		jw_object_begin(j);
+		jw_key(j, "id");
+		jw_int(j, inc->group[i]);
+		jw_key(j, "count");
+		jw_uint(j, inc->group_count[i]);
 		if (g) {
 			classify_group_describe(g, text, sizeof text);
-			json_key(j, "fingerprint");
-			json_string(j, text);
+			jw_key(j, "fingerprint");
+			jw_string(j, text);
 		}
-		json_object_end(j);
+		jw_object_end(j);
 	}
-	json_array_end(j);
+	jw_array_end(j);
 }
 
 /* The incident as one NDJSON line into OUT. */
 static void incident_json(struct watch *w, FILE *out, const char *state, int64_t now,
 			  int path, const struct watch_incident *inc)
 {
-	struct json j;
+	struct jw j;
 	char text[4096];
 	event_begin(&j, out, "incident", state, now);
 	if (path >= 0) {
-		json_key(&j, "path");
-		json_string(&j, w->path[path].label);
+		jw_key(&j, "path");
+		jw_string(&j, w->path[path].label);
 	}
-	json_key(&j, "id");
-	json_int(&j, inc->id);
+	jw_key(&j, "id");
+	jw_int(&j, inc->id);
 	json_us(&j, "started_us", inc->started_us);
 	json_us(&j, "raised_us", inc->raised_us);
 	json_us(&j, "injection_end_us", inc->injection_end_us);
 	json_us(&j, "ended_us", inc->ended_us);
-	json_key(&j, "trigger");
-	json_string(&j, inc->trigger);
-	json_key(&j, "cause");
-	json_string(&j, watch_cause_name(inc->cause));
-	json_key(&j, "hop");
+	jw_key(&j, "trigger");
+	jw_string(&j, inc->trigger);
+	jw_key(&j, "cause");
+	jw_string(&j, watch_cause_name(inc->cause));
+	jw_key(&j, "hop");
 	if (inc->hop)
-		json_int(&j, inc->hop);
+		jw_int(&j, inc->hop);
 	else
-		json_null(&j);
-	json_key(&j, "for");
-	json_string(&j, inc->cause_for);
-	json_key(&j, "against");
-	json_string(&j, inc->cause_against);
+		jw_null(&j);
+	jw_key(&j, "for");
+	jw_string(&j, inc->cause_for);
+	jw_key(&j, "against");
+	jw_string(&j, inc->cause_against);
 	incident_json_tlds(&j, inc);
 	incident_json_paths(&j, w, inc);
 	incident_json_forgers(&j, w, inc);
-	json_key(&j, "peak_share");
-	json_int(&j, (long long)(inc->peak_share * 1000 + 0.5));
-	json_key(&j, "forged_seen");
-	json_uint(&j, inc->wrong_total);
-	json_key(&j, "summary");
+	jw_key(&j, "peak_share");
+	jw_int(&j, (long long)(inc->peak_share * 1000 + 0.5));
+	jw_key(&j, "forged_seen");
+	jw_uint(&j, inc->wrong_total);
+	jw_key(&j, "summary");
 	watch_incident_summary(w->det, inc, text, sizeof text);
-	json_string(&j, text);
+	jw_string(&j, text);
 	event_end(&j);
 }
 
@@ -731,10 +731,10 @@ static void on_event(void *ctx, const struct watch_event *e)
 		fprintf(stderr, "%s  path %s: %s\n", t, w->path[e->path].label,
 			e->kind == WATCH_EV_PATH_DOWN ? "no reply for 3 s: the server or the path is down (not counted as forgery)"
 						      : "answering again");
-		struct json j;
+		struct jw j;
 		event_begin(&j, w->ev, "path", state, e->time_us);
-		json_key(&j, "path");
-		json_string(&j, w->path[e->path].label);
+		jw_key(&j, "path");
+		jw_string(&j, w->path[e->path].label);
 		event_end(&j);
 		fflush(w->ev);
 		return;
@@ -780,37 +780,37 @@ static void on_event(void *ctx, const struct watch_event *e)
 static void on_bucket(void *ctx, const struct watch_bucket *b)
 {
 	struct watch *w = ctx;
-	struct json j;
+	struct jw j;
 	char a[INET_ADDRSTRLEN];
 	event_begin(&j, w->ev, "series", NULL, b->start_us);
-	json_key(&j, "path");
-	json_string(&j, w->path[b->path].label);
-	json_key(&j, "judged");
-	json_uint(&j, b->all.judged);
-	json_key(&j, "wrong");
-	json_uint(&j, b->all.wrong);
-	json_key(&j, "injected");
-	json_uint(&j, b->injected);
-	json_key(&j, "timeouts");
-	json_uint(&j, b->timeouts);
-	json_key(&j, "tlds");
-	json_object_begin(&j);
+	jw_key(&j, "path");
+	jw_string(&j, w->path[b->path].label);
+	jw_key(&j, "judged");
+	jw_uint(&j, b->all.judged);
+	jw_key(&j, "wrong");
+	jw_uint(&j, b->all.wrong);
+	jw_key(&j, "injected");
+	jw_uint(&j, b->injected);
+	jw_key(&j, "timeouts");
+	jw_uint(&j, b->timeouts);
+	jw_key(&j, "tlds");
+	jw_object_begin(&j);
 	for (size_t i = 0; i < b->ntlds; i++) {
-		json_key(&j, b->tld[i]);
-		json_array_begin(&j);
-		json_uint(&j, b->tld_count[i].judged);
-		json_uint(&j, b->tld_count[i].wrong);
-		json_array_end(&j);
+		jw_key(&j, b->tld[i]);
+		jw_array_begin(&j);
+		jw_uint(&j, b->tld_count[i].judged);
+		jw_uint(&j, b->tld_count[i].wrong);
+		jw_array_end(&j);
 	}
-	json_object_end(&j);
-	json_key(&j, "addresses");
-	json_object_begin(&j);
+	jw_object_end(&j);
+	jw_key(&j, "addresses");
+	jw_object_begin(&j);
 	for (size_t i = 0; i < b->naddrs; i++) {
 		net_packet_addr_text(AF_INET, b->addr[i], a, sizeof a);
-		json_key(&j, a);
-		json_uint(&j, b->addr_count[i]);
+		jw_key(&j, a);
+		jw_uint(&j, b->addr_count[i]);
 	}
-	json_object_end(&j);
+	jw_object_end(&j);
 	event_end(&j);
 }
 
@@ -1220,15 +1220,15 @@ static void announce_start(struct watch *w, const struct watch_opts *o, int64_t 
 	for (size_t p = 0; p < w->npaths; p++)
 		fprintf(stderr, " %s%s", w->path[p].label, w->path[p].outside ? "(outside)" : "");
 	fputc('\n', stderr);
-	struct json j;
+	struct jw j;
 	event_begin(&j, w->ev, "watch", "start", t0);
-	json_key(&j, "run");
-	json_int(&j, w->run);
-	json_key(&j, "paths");
-	json_array_begin(&j);
+	jw_key(&j, "run");
+	jw_int(&j, w->run);
+	jw_key(&j, "paths");
+	jw_array_begin(&j);
 	for (size_t p = 0; p < w->npaths; p++)
-		json_string(&j, w->path[p].label);
-	json_array_end(&j);
+		jw_string(&j, w->path[p].label);
+	jw_array_end(&j);
 	event_end(&j);
 	fflush(w->ev);
 }
@@ -1338,10 +1338,10 @@ static size_t finish_run(struct watch *w, int64_t end)
 		if (!w->failed && store_run_finish(w->db, false) != DW_OK)
 			w->failed = true;
 	}
-	struct json j;
+	struct jw j;
 	event_begin(&j, w->ev, "watch", w->failed ? "failed" : "stopped", end);
-	json_key(&j, "incidents");
-	json_uint(&j, ninc);
+	jw_key(&j, "incidents");
+	jw_uint(&j, ninc);
 	event_end(&j);
 	fflush(w->ev);
 	return ninc;

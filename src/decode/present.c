@@ -199,77 +199,77 @@ void present_text(FILE *out, const struct decode_origin *o, const struct wire_ms
 	fputc('\n', out);
 }
 
-static void json_rr(struct json *j, const struct wire_msg *m, const struct wire_rr *rr)
+static void json_rr(struct jw *j, const struct wire_msg *m, const struct wire_rr *rr)
 {
 	char b[32], owner[WIRE_NAME_TEXT_MAX];
 	owner_text(m, rr, owner, sizeof owner);
-	json_object_begin(j);
-	json_key(j, "name");
-	json_string(j, owner);
-	json_key(j, "type");
-	json_string(j, wire_type_name(rr->type, b, sizeof b));
-	json_key(j, "class");
-	json_string(j, wire_class_name(rr->class, b, sizeof b));
+	jw_object_begin(j);
+	jw_key(j, "name");
+	jw_string(j, owner);
+	jw_key(j, "type");
+	jw_string(j, wire_type_name(rr->type, b, sizeof b));
+	jw_key(j, "class");
+	jw_string(j, wire_class_name(rr->class, b, sizeof b));
 	if (rr->section != WIRE_SEC_QUESTION) {
-		json_key(j, "ttl");
-		json_uint(j, rr->ttl);
-		json_key(j, "rdlength");
-		json_uint(j, rr->rdlen);
-		json_key(j, "rdata");
-		json_string(j, rdata_text(m, rr));
+		jw_key(j, "ttl");
+		jw_uint(j, rr->ttl);
+		jw_key(j, "rdlength");
+		jw_uint(j, rr->rdlen);
+		jw_key(j, "rdata");
+		jw_string(j, rdata_text(m, rr));
 	}
-	json_object_end(j);
+	jw_object_end(j);
 }
 
-static void json_edns(struct json *j, const struct wire_msg *m)
+static void json_edns(struct jw *j, const struct wire_msg *m)
 {
-	json_object_begin(j);
-	json_key(j, "payload");
-	json_uint(j, m->edns.payload);
-	json_key(j, "version");
-	json_uint(j, m->edns.version);
-	json_key(j, "do");
-	json_bool(j, (m->edns.flags & WIRE_EDNS_DO) != 0);
-	json_key(j, "flags");
-	json_uint(j, m->edns.flags);
-	json_key(j, "ext_rcode");
-	json_uint(j, m->edns.ext_rcode);
-	json_key(j, "opt_records");
-	json_uint(j, m->edns.count);
-	json_key(j, "options");
-	json_array_begin(j);
+	jw_object_begin(j);
+	jw_key(j, "payload");
+	jw_uint(j, m->edns.payload);
+	jw_key(j, "version");
+	jw_uint(j, m->edns.version);
+	jw_key(j, "do");
+	jw_bool(j, (m->edns.flags & WIRE_EDNS_DO) != 0);
+	jw_key(j, "flags");
+	jw_uint(j, m->edns.flags);
+	jw_key(j, "ext_rcode");
+	jw_uint(j, m->edns.ext_rcode);
+	jw_key(j, "opt_records");
+	jw_uint(j, m->edns.count);
+	jw_key(j, "options");
+	jw_array_begin(j);
 	size_t pos = 0;
 	uint16_t code, len;
 	const uint8_t *d;
 	while (wire_edns_next_option(m, &pos, &code, &d, &len)) {
-		json_object_begin(j);
-		json_key(j, "code");
-		json_uint(j, code);
+		jw_object_begin(j);
+		jw_key(j, "code");
+		jw_uint(j, code);
 		const char *name = wire_edns_option_name(code);
-		json_key(j, "name");
+		jw_key(j, "name");
 		if (name)
-			json_string(j, name);
+			jw_string(j, name);
 		else
-			json_null(j);
-		json_key(j, "data");
-		json_hex(j, d, len);
+			jw_null(j);
+		jw_key(j, "data");
+		jw_hex(j, d, len);
 		if (code == WIRE_EDNS_EDE && len >= 2) {
 			uint16_t info = (uint16_t)(d[0] << 8 | d[1]);
 			const char *ede = wire_ede_name(info);
-			json_key(j, "info_code");
-			json_uint(j, info);
-			json_key(j, "info");
+			jw_key(j, "info_code");
+			jw_uint(j, info);
+			jw_key(j, "info");
 			if (ede)
-				json_string(j, ede);
+				jw_string(j, ede);
 			else
-				json_null(j);
-			json_key(j, "extra_text");
-			json_string_n(j, (const char *)(d + 2), len - 2u);
+				jw_null(j);
+			jw_key(j, "extra_text");
+			jw_string_n(j, (const char *)(d + 2), len - 2u);
 		}
-		json_object_end(j);
+		jw_object_end(j);
 	}
-	json_array_end(j);
-	json_object_end(j);
+	jw_array_end(j);
+	jw_object_end(j);
 }
 
 void present_json(FILE *out, const struct decode_origin *o, const struct wire_msg *m,
@@ -278,114 +278,114 @@ void present_json(FILE *out, const struct decode_origin *o, const struct wire_ms
 	static const char *const formats[] = {"raw", "hex", "pcap"};
 	static const char *const count_keys[] = {"qdcount", "ancount", "nscount", "arcount"};
 	char b[64];
-	struct json j;
-	json_init(&j, out);
-	json_object_begin(&j);
-	json_key(&j, "file");
-	json_string(&j, o->file);
-	json_key(&j, "format");
-	json_string(&j, formats[o->format]);
-	json_key(&j, "index");
-	json_uint(&j, o->index);
+	struct jw j;
+	jw_init(&j, out);
+	jw_object_begin(&j);
+	jw_key(&j, "file");
+	jw_string(&j, o->file);
+	jw_key(&j, "format");
+	jw_string(&j, formats[o->format]);
+	jw_key(&j, "index");
+	jw_uint(&j, o->index);
 	if (o->format == DECODE_HEX) {
-		json_key(&j, "line");
-		json_uint(&j, o->line);
+		jw_key(&j, "line");
+		jw_uint(&j, o->line);
 	}
 	if (o->format == DECODE_PCAP) {
 		const struct net_packet *p = &o->pkt;
-		json_key(&j, "packet");
-		json_uint(&j, o->packet);
-		json_key(&j, "time");
+		jw_key(&j, "packet");
+		jw_uint(&j, o->packet);
+		jw_key(&j, "time");
 		time_text(&o->ts, b, sizeof b);
-		json_string(&j, b);
-		json_key(&j, "src");
-		json_string(&j, net_packet_addr_text(p->family, p->src, b, sizeof b));
-		json_key(&j, "sport");
-		json_uint(&j, p->sport);
-		json_key(&j, "dst");
-		json_string(&j, net_packet_addr_text(p->family, p->dst, b, sizeof b));
-		json_key(&j, "dport");
-		json_uint(&j, p->dport);
-		json_key(&j, "ip_ttl");
-		json_uint(&j, p->ttl);
+		jw_string(&j, b);
+		jw_key(&j, "src");
+		jw_string(&j, net_packet_addr_text(p->family, p->src, b, sizeof b));
+		jw_key(&j, "sport");
+		jw_uint(&j, p->sport);
+		jw_key(&j, "dst");
+		jw_string(&j, net_packet_addr_text(p->family, p->dst, b, sizeof b));
+		jw_key(&j, "dport");
+		jw_uint(&j, p->dport);
+		jw_key(&j, "ip_ttl");
+		jw_uint(&j, p->ttl);
 		if (p->family == AF_INET) {
-			json_key(&j, "ip_id");
-			json_uint(&j, p->ip_id);
-			json_key(&j, "df");
-			json_bool(&j, p->df);
+			jw_key(&j, "ip_id");
+			jw_uint(&j, p->ip_id);
+			jw_key(&j, "df");
+			jw_bool(&j, p->df);
 		}
-		json_key(&j, "capture_cut");
-		json_bool(&j, p->payload_cut);
+		jw_key(&j, "capture_cut");
+		jw_bool(&j, p->payload_cut);
 	}
-	json_key(&j, "length");
-	json_uint(&j, m->len);
+	jw_key(&j, "length");
+	jw_uint(&j, m->len);
 	if (m->len >= WIRE_HEADER_LEN) {
 		uint16_t f = m->hdr.flags;
-		json_key(&j, "id");
-		json_uint(&j, m->hdr.id);
-		json_key(&j, "opcode");
-		json_string(&j, wire_opcode_name(WIRE_OPCODE(f), b, sizeof b));
-		json_key(&j, "rcode");
-		json_string(&j, wire_rcode_name(wire_msg_rcode(m), b, sizeof b));
-		json_key(&j, "flags");
-		json_object_begin(&j);
+		jw_key(&j, "id");
+		jw_uint(&j, m->hdr.id);
+		jw_key(&j, "opcode");
+		jw_string(&j, wire_opcode_name(WIRE_OPCODE(f), b, sizeof b));
+		jw_key(&j, "rcode");
+		jw_string(&j, wire_rcode_name(wire_msg_rcode(m), b, sizeof b));
+		jw_key(&j, "flags");
+		jw_object_begin(&j);
 		static const struct { uint16_t bit; const char *name; } bits[] = {
 			{WIRE_FLAG_QR, "qr"}, {WIRE_FLAG_AA, "aa"}, {WIRE_FLAG_TC, "tc"},
 			{WIRE_FLAG_RD, "rd"}, {WIRE_FLAG_RA, "ra"}, {WIRE_FLAG_Z, "z"},
 			{WIRE_FLAG_AD, "ad"}, {WIRE_FLAG_CD, "cd"}};
 		for (size_t i = 0; i < sizeof bits / sizeof bits[0]; i++) {
-			json_key(&j, bits[i].name);
-			json_bool(&j, (f & bits[i].bit) != 0);
+			jw_key(&j, bits[i].name);
+			jw_bool(&j, (f & bits[i].bit) != 0);
 		}
-		json_object_end(&j);
+		jw_object_end(&j);
 		for (int s = 0; s < WIRE_SEC_COUNT; s++) {
-			json_key(&j, count_keys[s]);
-			json_uint(&j, m->hdr.count[s]);
+			jw_key(&j, count_keys[s]);
+			jw_uint(&j, m->hdr.count[s]);
 		}
 		for (int s = 0; s < WIRE_SEC_COUNT; s++) {
 			size_t start = wire_msg_section_start(m, (enum wire_section)s);
 			size_t count = wire_msg_section_count(m, (enum wire_section)s);
-			json_key(&j, wire_section_name((enum wire_section)s));
-			json_array_begin(&j);
+			jw_key(&j, wire_section_name((enum wire_section)s));
+			jw_array_begin(&j);
 			for (size_t i = start; i < start + count; i++)
 				if (!(s == WIRE_SEC_ADDITIONAL && m->rr[i].type == WIRE_T_OPT))
 					json_rr(&j, m, &m->rr[i]);
-			json_array_end(&j);
+			jw_array_end(&j);
 		}
-		json_key(&j, "edns");
+		jw_key(&j, "edns");
 		if (m->edns.present)
 			json_edns(&j, m);
 		else
-			json_null(&j);
-		json_key(&j, "trailing");
-		json_uint(&j, m->trailing);
+			jw_null(&j);
+		jw_key(&j, "trailing");
+		jw_uint(&j, m->trailing);
 	}
-	json_key(&j, "error");
+	jw_key(&j, "error");
 	if (st) {
 		const struct wire_error *e = &m->err;
-		json_object_begin(&j);
-		json_key(&j, "reason");
-		json_string(&j, dw_strerror(e->status));
-		json_key(&j, "offset");
-		json_uint(&j, e->offset);
-		json_key(&j, "section");
+		jw_object_begin(&j);
+		jw_key(&j, "reason");
+		jw_string(&j, dw_strerror(e->status));
+		jw_key(&j, "offset");
+		jw_uint(&j, e->offset);
+		jw_key(&j, "section");
 		if (e->section >= 0)
-			json_string(&j, wire_section_name((enum wire_section)e->section));
+			jw_string(&j, wire_section_name((enum wire_section)e->section));
 		else
-			json_string(&j, "header");
-		json_key(&j, "index");
-		json_uint(&j, e->index);
-		json_key(&j, "field");
-		json_string(&j, e->field ? e->field : "");
+			jw_string(&j, "header");
+		jw_key(&j, "index");
+		jw_uint(&j, e->index);
+		jw_key(&j, "field");
+		jw_string(&j, e->field ? e->field : "");
 		char why[256];
-		json_key(&j, "text");
-		json_string(&j, wire_error_describe(e, why, sizeof why));
-		json_object_end(&j);
+		jw_key(&j, "text");
+		jw_string(&j, wire_error_describe(e, why, sizeof why));
+		jw_object_end(&j);
 	} else {
-		json_null(&j);
+		jw_null(&j);
 	}
-	json_key(&j, "raw");
-	json_hex(&j, m->raw, m->len);
-	json_object_end(&j);
-	json_newline(&j);
+	jw_key(&j, "raw");
+	jw_hex(&j, m->raw, m->len);
+	jw_object_end(&j);
+	jw_newline(&j);
 }

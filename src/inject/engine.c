@@ -80,11 +80,11 @@ static uint64_t now_us(void)
 
 void inject_stats_json(FILE *out, const struct inject_stats *s, const char *event)
 {
-	struct json j;
-	json_init(&j, out);
-	json_object_begin(&j);
-	json_key(&j, "event");
-	json_string(&j, event);
+	struct jw j;
+	jw_init(&j, out);
+	jw_object_begin(&j);
+	jw_key(&j, "event");
+	jw_string(&j, event);
 	const struct { const char *k; uint64_t v; } f[] = {
 		{"seen", s->seen}, {"queries", s->queries}, {"matched", s->matched},
 		{"passed", s->passed}, {"forged", s->forged}, {"sent", s->sent},
@@ -93,11 +93,11 @@ void inject_stats_json(FILE *out, const struct inject_stats *s, const char *even
 		{"malformed", s->malformed}, {"not_query", s->not_query},
 		{"fragments", s->fragments}, {"other", s->other}, {"rule_loads", s->rule_loads}};
 	for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
-		json_key(&j, f[i].k);
-		json_uint(&j, f[i].v);
+		jw_key(&j, f[i].k);
+		jw_uint(&j, f[i].v);
 	}
-	json_object_end(&j);
-	json_newline(&j);
+	jw_object_end(&j);
+	jw_newline(&j);
 	fflush(out);
 }
 
@@ -277,34 +277,34 @@ static void log_reply(struct inject_engine *e, const struct inject_reply *r)
 {
 	const struct inject_query *q = r->query;
 	char a[64], qn[WIRE_NAME_TEXT_MAX];
-	struct json j;
+	struct jw j;
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	json_init(&j, e->log);
-	json_object_begin(&j);
-	json_key(&j, "time");
-	json_uint(&j, (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u);
-	json_key(&j, "injector");
-	json_string(&j, r->profile->name);
-	json_key(&j, "client");
-	json_string(&j, net_packet_addr_text(q->pkt.family, q->pkt.src, a, sizeof a));
-	json_key(&j, "client_port");
-	json_uint(&j, q->pkt.sport);
-	json_key(&j, "server");
-	json_string(&j, net_packet_addr_text(q->pkt.family, q->pkt.dst, a, sizeof a));
-	json_key(&j, "id");
-	json_uint(&j, q->msg.hdr.id);
+	jw_init(&j, e->log);
+	jw_object_begin(&j);
+	jw_key(&j, "time");
+	jw_uint(&j, (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u);
+	jw_key(&j, "injector");
+	jw_string(&j, r->profile->name);
+	jw_key(&j, "client");
+	jw_string(&j, net_packet_addr_text(q->pkt.family, q->pkt.src, a, sizeof a));
+	jw_key(&j, "client_port");
+	jw_uint(&j, q->pkt.sport);
+	jw_key(&j, "server");
+	jw_string(&j, net_packet_addr_text(q->pkt.family, q->pkt.dst, a, sizeof a));
+	jw_key(&j, "id");
+	jw_uint(&j, q->msg.hdr.id);
 	wire_name_to_text(q->qname, qn, sizeof qn);
-	json_key(&j, "qname");
-	json_string(&j, qn);
-	json_key(&j, "qtype");
-	json_uint(&j, q->qtype);
-	json_key(&j, "rule_line");
-	json_uint(&j, r->rule->line);
-	json_key(&j, "reply");
-	json_hex(&j, r->frame + q->l2_len, r->len - q->l2_len);
-	json_object_end(&j);
-	json_newline(&j);
+	jw_key(&j, "qname");
+	jw_string(&j, qn);
+	jw_key(&j, "qtype");
+	jw_uint(&j, q->qtype);
+	jw_key(&j, "rule_line");
+	jw_uint(&j, r->rule->line);
+	jw_key(&j, "reply");
+	jw_hex(&j, r->frame + q->l2_len, r->len - q->l2_len);
+	jw_object_end(&j);
+	jw_newline(&j);
 }
 
 /* A reply the core forged: sent now, or held until it is due; logged once

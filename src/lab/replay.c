@@ -88,42 +88,42 @@ static void rp_report(struct rp *r, long clock_s, int line, const char *action, 
 	fflush(stdout);
 	if (!r->ev)
 		return;
-	struct json j;
-	json_init(&j, r->ev);
-	json_object_begin(&j);
-	json_key(&j, "time_us");
-	json_int(&j, real);
-	json_key(&j, "elapsed_us");
-	json_int(&j, el);
-	json_key(&j, "lab");
-	json_string(&j, r->o->lab);
-	json_key(&j, "scenario");
-	json_string(&j, r->s->name);
-	json_key(&j, "clock");
+	struct jw j;
+	jw_init(&j, r->ev);
+	jw_object_begin(&j);
+	jw_key(&j, "time_us");
+	jw_int(&j, real);
+	jw_key(&j, "elapsed_us");
+	jw_int(&j, el);
+	jw_key(&j, "lab");
+	jw_string(&j, r->o->lab);
+	jw_key(&j, "scenario");
+	jw_string(&j, r->s->name);
+	jw_key(&j, "clock");
 	if (clock_s >= 0)
-		json_string(&j, cb);
+		jw_string(&j, cb);
 	else
-		json_null(&j);
-	json_key(&j, "offset_s");
+		jw_null(&j);
+	jw_key(&j, "offset_s");
 	if (clock_s >= 0)
-		json_int(&j, clock_s - r->s->clock_s);
+		jw_int(&j, clock_s - r->s->clock_s);
 	else
-		json_null(&j);
-	json_key(&j, "action");
-	json_string(&j, action);
-	json_key(&j, "detail");
-	json_string(&j, detail ? detail : "");
-	json_key(&j, "result");
-	json_string(&j, result ? result : "");
-	json_key(&j, "ok");
-	json_bool(&j, ok != 0);
-	json_key(&j, "line");
+		jw_null(&j);
+	jw_key(&j, "action");
+	jw_string(&j, action);
+	jw_key(&j, "detail");
+	jw_string(&j, detail ? detail : "");
+	jw_key(&j, "result");
+	jw_string(&j, result ? result : "");
+	jw_key(&j, "ok");
+	jw_bool(&j, ok != 0);
+	jw_key(&j, "line");
 	if (line > 0)
-		json_int(&j, line);
+		jw_int(&j, line);
 	else
-		json_null(&j);
-	json_object_end(&j);
-	json_newline(&j);
+		jw_null(&j);
+	jw_object_end(&j);
+	jw_newline(&j);
 	fflush(r->ev);
 }
 

@@ -350,66 +350,66 @@ void locate_print(FILE *out, const struct locate_config *cfg, const struct locat
 void locate_print_json(FILE *out, const struct locate_config *cfg, const struct locate_report *rep)
 {
 	char a[64], n[WIRE_NAME_TEXT_MAX];
-	struct json j;
-	json_init(&j, out);
-	json_object_begin(&j);
+	struct jw j;
+	jw_init(&j, out);
+	jw_object_begin(&j);
 	wire_name_to_text(cfg->qname, n, sizeof n);
-	json_key(&j, "name");
-	json_string(&j, n);
-	json_key(&j, "target");
-	json_string(&j, net_packet_addr_text(cfg->family, cfg->target, a, sizeof a));
-	json_key(&j, "hops");
-	json_array_begin(&j);
+	jw_key(&j, "name");
+	jw_string(&j, n);
+	jw_key(&j, "target");
+	jw_string(&j, net_packet_addr_text(cfg->family, cfg->target, a, sizeof a));
+	jw_key(&j, "hops");
+	jw_array_begin(&j);
 	for (unsigned t = 1; t <= rep->max_ttl; t++) {
 		const struct locate_hop *h = &rep->hop[t];
-		json_object_begin(&j);
-		json_key(&j, "ttl");
-		json_uint(&j, t);
-		json_key(&j, "router");
+		jw_object_begin(&j);
+		jw_key(&j, "ttl");
+		jw_uint(&j, t);
+		jw_key(&j, "router");
 		if (h->router_seen)
-			json_string(&j, net_packet_addr_text(cfg->family, h->router, a, sizeof a));
+			jw_string(&j, net_packet_addr_text(cfg->family, h->router, a, sizeof a));
 		else
-			json_null(&j);
-		json_key(&j, "target_reached");
-		json_bool(&j, h->target_reached);
-		json_key(&j, "replies");
-		json_uint(&j, h->replies);
-		json_object_end(&j);
+			jw_null(&j);
+		jw_key(&j, "target_reached");
+		jw_bool(&j, h->target_reached);
+		jw_key(&j, "replies");
+		jw_uint(&j, h->replies);
+		jw_object_end(&j);
 	}
-	json_array_end(&j);
-	json_key(&j, "injectors");
-	json_array_begin(&j);
+	jw_array_end(&j);
+	jw_key(&j, "injectors");
+	jw_array_begin(&j);
 	for (int i = 0; i < rep->ngroups; i++) {
 		const struct locate_group *g = &rep->group[i];
-		json_object_begin(&j);
-		json_key(&j, "flags");
-		json_uint(&j, g->flags);
-		json_key(&j, "df");
-		json_bool(&j, g->df);
-		json_key(&j, "ipid_zero");
-		json_bool(&j, g->ipid_zero);
-		json_key(&j, "answer");
-		json_string(&j, g->answer);
-		json_key(&j, "replies");
-		json_uint(&j, g->replies);
-		json_key(&j, "first_ttl");
-		json_uint(&j, g->first_ttl);
-		json_key(&j, "judged");
-		json_bool(&j, g->judged);
-		json_key(&j, "mirrors_ttl");
-		json_bool(&j, g->mirrors);
-		json_object_end(&j);
+		jw_object_begin(&j);
+		jw_key(&j, "flags");
+		jw_uint(&j, g->flags);
+		jw_key(&j, "df");
+		jw_bool(&j, g->df);
+		jw_key(&j, "ipid_zero");
+		jw_bool(&j, g->ipid_zero);
+		jw_key(&j, "answer");
+		jw_string(&j, g->answer);
+		jw_key(&j, "replies");
+		jw_uint(&j, g->replies);
+		jw_key(&j, "first_ttl");
+		jw_uint(&j, g->first_ttl);
+		jw_key(&j, "judged");
+		jw_bool(&j, g->judged);
+		jw_key(&j, "mirrors_ttl");
+		jw_bool(&j, g->mirrors);
+		jw_object_end(&j);
 	}
-	json_array_end(&j);
-	json_key(&j, "hop");
+	jw_array_end(&j);
+	jw_key(&j, "hop");
 	if (rep->hop_found)
-		json_uint(&j, (unsigned)rep->hop_found);
+		jw_uint(&j, (unsigned)rep->hop_found);
 	else
-		json_null(&j);
-	json_key(&j, "hop_tentative");
-	json_bool(&j, rep->hop_tentative);
-	json_key(&j, "untrusted_mirroring");
-	json_bool(&j, rep->untrusted);
-	json_object_end(&j);
-	json_newline(&j);
+		jw_null(&j);
+	jw_key(&j, "hop_tentative");
+	jw_bool(&j, rep->hop_tentative);
+	jw_key(&j, "untrusted_mirroring");
+	jw_bool(&j, rep->untrusted);
+	jw_object_end(&j);
+	jw_newline(&j);
 }

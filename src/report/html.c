@@ -357,34 +357,34 @@ static void put_summary(FILE *out, const struct report_page *p)
 	fputs("</section>\n", out);
 }
 
-static void chart_series(struct json *j, const struct report_series *s, size_t n, size_t nb)
+static void chart_series(struct jw *j, const struct report_series *s, size_t n, size_t nb)
 {
-	json_array_begin(j);
+	jw_array_begin(j);
 	for (size_t i = 0; i < n; i++) {
-		json_object_begin(j);
-		json_key(j, "name");
-		json_string(j, s[i].name);
-		json_key(j, "judged");
-		json_array_begin(j);
+		jw_object_begin(j);
+		jw_key(j, "name");
+		jw_string(j, s[i].name);
+		jw_key(j, "judged");
+		jw_array_begin(j);
 		for (size_t b = 0; b < nb; b++)
-			json_uint(j, s[i].judged[b]);
-		json_array_end(j);
-		json_key(j, "forged");
-		json_array_begin(j);
+			jw_uint(j, s[i].judged[b]);
+		jw_array_end(j);
+		jw_key(j, "forged");
+		jw_array_begin(j);
 		for (size_t b = 0; b < nb; b++)
-			json_uint(j, s[i].forged[b]);
-		json_array_end(j);
-		json_object_end(j);
+			jw_uint(j, s[i].forged[b]);
+		jw_array_end(j);
+		jw_object_end(j);
 	}
-	json_array_end(j);
+	jw_array_end(j);
 }
 
-static void span(struct json *j, const struct report_data *d, int64_t from, int64_t to)
+static void span(struct jw *j, const struct report_data *d, int64_t from, int64_t to)
 {
-	json_array_begin(j);
-	json_uint(j, report_bucket_of(d, from));
-	json_uint(j, report_bucket_of(d, to));
-	json_array_end(j);
+	jw_array_begin(j);
+	jw_uint(j, report_bucket_of(d, from));
+	jw_uint(j, report_bucket_of(d, to));
+	jw_array_end(j);
 }
 
 /* The charts' data as JSON, escaped for a script data block. */
@@ -395,13 +395,13 @@ static int put_chart_data(FILE *out, const struct report_data *d)
 	FILE *m = open_memstream(&buf, &len);
 	if (!m)
 		return -1;
-	struct json j;
-	json_init(&j, m);
-	json_object_begin(&j);
-	json_key(&j, "bucket_s");
-	json_int(&j, d->bucket_us / 1000000);
-	json_key(&j, "labels");
-	json_array_begin(&j);
+	struct jw j;
+	jw_init(&j, m);
+	jw_object_begin(&j);
+	jw_key(&j, "bucket_s");
+	jw_int(&j, d->bucket_us / 1000000);
+	jw_key(&j, "labels");
+	jw_array_begin(&j);
 	/* Over most of a day or more, a time of day alone would repeat: add the date. */
 	bool days = d->t1_us - d->t0_us > 20 * 3600 * (int64_t)1000000;
 	for (size_t b = 0; b < d->nbuckets; b++) {
@@ -410,15 +410,15 @@ static int put_chart_data(FILE *out, const struct report_data *d)
 		struct tm tm;
 		gmtime_r(&sec, &tm);
 		strftime(t, sizeof t, days ? "%m-%d %H:%M" : "%H:%M:%S", &tm);
-		json_string(&j, t);
+		jw_string(&j, t);
 	}
-	json_array_end(&j);
-	json_key(&j, "window");
+	jw_array_end(&j);
+	jw_key(&j, "window");
 	if (d->inj_first_us)
 		span(&j, d, d->inj_first_us, d->inj_last_us);
 	else
-		json_null(&j);
-	json_key(&j, "tail");
+		jw_null(&j);
+	jw_key(&j, "tail");
 	if (d->tail_poisoned) {
 		/* From the bucket after the window's last (if the tail reaches past it). */
 		int64_t from = d->inj_last_us ? d->inj_last_us : d->poi_first_us;
@@ -427,12 +427,12 @@ static int put_chart_data(FILE *out, const struct report_data *d)
 		span(&j, d, from, d->tail_end_us);
 	}
 	else
-		json_null(&j);
-	json_key(&j, "paths");
+		jw_null(&j);
+	jw_key(&j, "paths");
 	chart_series(&j, d->paths, d->npaths, d->nbuckets);
-	json_key(&j, "tlds");
+	jw_key(&j, "tlds");
 	chart_series(&j, d->tlds, d->ntlds, d->nbuckets);
-	json_object_end(&j);
+	jw_object_end(&j);
 	if (fclose(m) != 0 || !buf) {
 		free(buf);
 		return -1;

@@ -30,89 +30,89 @@ static const struct {
 	{WIRE_FLAG_AD, "ad"}, {WIRE_FLAG_CD, "cd"},
 };
 
-static void write_reply(struct json *j, const struct probe_reply *p, unsigned idx,
+static void write_reply(struct jw *j, const struct probe_reply *p, unsigned idx,
 			unsigned flags)
 {
 	char b[64];
-	json_object_begin(j);
-	json_key(j, "index");
-	json_uint(j, idx);
-	json_key(j, "time_us");
-	json_uint(j, p->time_us);
-	json_key(j, "rtt_us");
-	json_uint(j, p->rtt_us);
-	json_key(j, "src");
-	json_string(j, net_packet_addr_text(p->family, p->src, b, sizeof b));
-	json_key(j, "sport");
-	json_uint(j, p->sport);
+	jw_object_begin(j);
+	jw_key(j, "index");
+	jw_uint(j, idx);
+	jw_key(j, "time_us");
+	jw_uint(j, p->time_us);
+	jw_key(j, "rtt_us");
+	jw_uint(j, p->rtt_us);
+	jw_key(j, "src");
+	jw_string(j, net_packet_addr_text(p->family, p->src, b, sizeof b));
+	jw_key(j, "sport");
+	jw_uint(j, p->sport);
 	/* IP-level fields are null when not captured; ID and DF exist for IPv4 only. */
-	json_key(j, "ip_ttl");
+	jw_key(j, "ip_ttl");
 	if (p->ip_known)
-		json_uint(j, p->ip_ttl);
+		jw_uint(j, p->ip_ttl);
 	else
-		json_null(j);
-	json_key(j, "ip_id");
+		jw_null(j);
+	jw_key(j, "ip_id");
 	if (p->ip_known && p->family == AF_INET)
-		json_uint(j, p->ip_id);
+		jw_uint(j, p->ip_id);
 	else
-		json_null(j);
-	json_key(j, "df");
+		jw_null(j);
+	jw_key(j, "df");
 	if (p->ip_known && p->family == AF_INET)
-		json_bool(j, p->df);
+		jw_bool(j, p->df);
 	else
-		json_null(j);
-	json_key(j, "parsed");
-	json_bool(j, p->parsed);
-	json_key(j, "len");
-	json_uint(j, p->len);
+		jw_null(j);
+	jw_key(j, "parsed");
+	jw_bool(j, p->parsed);
+	jw_key(j, "len");
+	jw_uint(j, p->len);
 	if (p->parsed) {
 		snprintf(b, sizeof b, "0x%04x", p->flags);
-		json_key(j, "flags");
-		json_string(j, b);
-		json_key(j, "flag_names");
-		json_array_begin(j);
+		jw_key(j, "flags");
+		jw_string(j, b);
+		jw_key(j, "flag_names");
+		jw_array_begin(j);
 		for (size_t i = 0; i < sizeof flag_bits / sizeof flag_bits[0]; i++)
 			if (p->flags & flag_bits[i].bit)
-				json_string(j, flag_bits[i].name);
-		json_array_end(j);
-		json_key(j, "rcode");
-		json_string(j, wire_rcode_name(p->rcode, b, sizeof b));
-		json_key(j, "ancount");
-		json_uint(j, p->ancount);
-		json_key(j, "nscount");
-		json_uint(j, p->nscount);
-		json_key(j, "arcount");
-		json_uint(j, p->arcount);
-		json_key(j, "question_match");
-		json_bool(j, p->question_match);
-		json_key(j, "answer_ptr");
-		json_bool(j, p->answer_ptr);
-		json_key(j, "answer_ttl");
-		json_uint(j, p->answer_ttl);
-		json_key(j, "cnames");
-		json_uint(j, p->ncnames);
-		json_key(j, "answers");
-		json_array_begin(j);
+				jw_string(j, flag_bits[i].name);
+		jw_array_end(j);
+		jw_key(j, "rcode");
+		jw_string(j, wire_rcode_name(p->rcode, b, sizeof b));
+		jw_key(j, "ancount");
+		jw_uint(j, p->ancount);
+		jw_key(j, "nscount");
+		jw_uint(j, p->nscount);
+		jw_key(j, "arcount");
+		jw_uint(j, p->arcount);
+		jw_key(j, "question_match");
+		jw_bool(j, p->question_match);
+		jw_key(j, "answer_ptr");
+		jw_bool(j, p->answer_ptr);
+		jw_key(j, "answer_ttl");
+		jw_uint(j, p->answer_ttl);
+		jw_key(j, "cnames");
+		jw_uint(j, p->ncnames);
+		jw_key(j, "answers");
+		jw_array_begin(j);
 		unsigned n = p->naddrs <= PROBE_ADDRS_MAX ? p->naddrs : PROBE_ADDRS_MAX;
 		for (unsigned i = 0; i < n; i++) {
-			json_object_begin(j);
-			json_key(j, "addr");
-			json_string(j, net_packet_addr_text(p->addrs[i].family, p->addrs[i].addr, b,
+			jw_object_begin(j);
+			jw_key(j, "addr");
+			jw_string(j, net_packet_addr_text(p->addrs[i].family, p->addrs[i].addr, b,
 							sizeof b));
-			json_key(j, "ttl");
-			json_uint(j, p->addrs[i].ttl);
-			json_object_end(j);
+			jw_key(j, "ttl");
+			jw_uint(j, p->addrs[i].ttl);
+			jw_object_end(j);
 		}
-		json_array_end(j);
+		jw_array_end(j);
 	}
 	if (flags & NDJSON_RAW) {
 		size_t n = p->rawlen <= PROBE_RAW_MAX ? p->rawlen : PROBE_RAW_MAX;
-		json_key(j, "raw");
-		json_hex(j, p->raw, n);
-		json_key(j, "raw_cut");
-		json_bool(j, n < p->len);
+		jw_key(j, "raw");
+		jw_hex(j, p->raw, n);
+		jw_key(j, "raw_cut");
+		jw_bool(j, n < p->len);
 	}
-	json_object_end(j);
+	jw_object_end(j);
 }
 
 int ndjson_write_result(FILE *out, const struct probe_result *r,
@@ -120,70 +120,70 @@ int ndjson_write_result(FILE *out, const struct probe_result *r,
 			unsigned flags)
 {
 	char b[WIRE_NAME_TEXT_MAX];
-	struct json j;
-	json_init(&j, out);
-	json_object_begin(&j);
-	json_key(&j, "seq");
-	json_uint(&j, r->seq);
-	json_key(&j, "line");
-	json_uint(&j, r->line);
-	json_key(&j, "name");
+	struct jw j;
+	jw_init(&j, out);
+	jw_object_begin(&j);
+	jw_key(&j, "seq");
+	jw_uint(&j, r->seq);
+	jw_key(&j, "line");
+	jw_uint(&j, r->line);
+	jw_key(&j, "name");
 	if (wire_name_len(r->qname, WIRE_NAME_MAX)) {
 		wire_name_to_text(r->qname, b, sizeof b);
-		json_string(&j, b);
+		jw_string(&j, b);
 	} else {
-		json_null(&j);
+		jw_null(&j);
 	}
-	json_key(&j, "qtype");
-	json_string(&j, wire_type_name(r->qtype, b, sizeof b));
-	json_key(&j, "target");
-	json_object_begin(&j);
-	json_key(&j, "index");
-	json_uint(&j, r->target);
+	jw_key(&j, "qtype");
+	jw_string(&j, wire_type_name(r->qtype, b, sizeof b));
+	jw_key(&j, "target");
+	jw_object_begin(&j);
+	jw_key(&j, "index");
+	jw_uint(&j, r->target);
 	if (r->target < ntargets) {
 		const struct probe_target *t = &targets[r->target];
-		json_key(&j, "label");
-		json_string_n(&j, t->label, strnlen(t->label, sizeof t->label));
-		json_key(&j, "kind");
-		json_string(&j, ndjson_target_kind_name(t->kind));
-		json_key(&j, "addr");
-		json_string(&j, net_packet_addr_text(t->family, t->addr, b, sizeof b));
-		json_key(&j, "port");
-		json_uint(&j, t->port);
+		jw_key(&j, "label");
+		jw_string_n(&j, t->label, strnlen(t->label, sizeof t->label));
+		jw_key(&j, "kind");
+		jw_string(&j, ndjson_target_kind_name(t->kind));
+		jw_key(&j, "addr");
+		jw_string(&j, net_packet_addr_text(t->family, t->addr, b, sizeof b));
+		jw_key(&j, "port");
+		jw_uint(&j, t->port);
 	}
-	json_object_end(&j);
-	json_key(&j, "id");
-	json_uint(&j, r->id);
-	json_key(&j, "sport");
-	json_uint(&j, r->sport);
-	json_key(&j, "attempts");
-	json_uint(&j, r->attempts);
-	json_key(&j, "sent_us");
-	json_uint(&j, r->sent_us);
-	json_key(&j, "verdict");
-	json_string(&j, probe_verdict_name(r->verdict));
-	json_key(&j, "evidence");
-	json_string_n(&j, r->evidence, strnlen(r->evidence, sizeof r->evidence));
-	json_key(&j, "forged_reply");
+	jw_object_end(&j);
+	jw_key(&j, "id");
+	jw_uint(&j, r->id);
+	jw_key(&j, "sport");
+	jw_uint(&j, r->sport);
+	jw_key(&j, "attempts");
+	jw_uint(&j, r->attempts);
+	jw_key(&j, "sent_us");
+	jw_uint(&j, r->sent_us);
+	jw_key(&j, "verdict");
+	jw_string(&j, probe_verdict_name(r->verdict));
+	jw_key(&j, "evidence");
+	jw_string_n(&j, r->evidence, strnlen(r->evidence, sizeof r->evidence));
+	jw_key(&j, "forged_reply");
 	if (r->forged_reply >= 0)
-		json_int(&j, r->forged_reply);
+		jw_int(&j, r->forged_reply);
 	else
-		json_null(&j);
-	json_key(&j, "group");
+		jw_null(&j);
+	jw_key(&j, "group");
 	if (r->group >= 0)
-		json_int(&j, r->group);
+		jw_int(&j, r->group);
 	else
-		json_null(&j);
-	json_key(&j, "replies_seen");
-	json_uint(&j, r->replies_seen);
-	json_key(&j, "replies");
-	json_array_begin(&j);
+		jw_null(&j);
+	jw_key(&j, "replies_seen");
+	jw_uint(&j, r->replies_seen);
+	jw_key(&j, "replies");
+	jw_array_begin(&j);
 	unsigned n = r->nreplies <= PROBE_REPLIES_MAX ? r->nreplies : PROBE_REPLIES_MAX;
 	for (unsigned i = 0; i < n; i++)
 		write_reply(&j, &r->reply[i], i, flags);
-	json_array_end(&j);
-	json_object_end(&j);
-	json_newline(&j);
+	jw_array_end(&j);
+	jw_object_end(&j);
+	jw_newline(&j);
 	if (ferror(out)) {
 		if (!errno)
 			errno = EIO;

@@ -3,9 +3,9 @@
 
 #include <string.h>
 
-void json_init(struct json *j, FILE *out)
+void jw_init(struct jw *j, FILE *out)
 {
-	*j = (struct json){.out = out};
+	*j = (struct jw){.out = out};
 }
 
 /*
@@ -13,19 +13,19 @@ void json_init(struct json *j, FILE *out)
  * thread per stream, and taking the FILE lock for every character made JSON
  * a fifth of the prober's time.
  */
-static void put(struct json *j, char c)
+static void put(struct jw *j, char c)
 {
 	putc_unlocked(c, j->out);
 }
 
-static void put_n(struct json *j, const char *s, size_t n)
+static void put_n(struct jw *j, const char *s, size_t n)
 {
 	if (n)
 		fwrite_unlocked(s, 1, n, j->out);
 }
 
 /* Before any value or key: a comma if this is not the first item. */
-static void sep(struct json *j)
+static void sep(struct jw *j)
 {
 	if (j->after_key) {
 		j->after_key = false;
@@ -36,28 +36,28 @@ static void sep(struct json *j)
 	j->need_comma[j->depth] = true;
 }
 
-static void open_(struct json *j, char c)
+static void open_(struct jw *j, char c)
 {
 	sep(j);
 	put(j, c);
-	if (j->depth + 1 < JSON_DEPTH_MAX)
+	if (j->depth + 1 < JW_DEPTH_MAX)
 		j->depth++;
 	j->need_comma[j->depth] = false;
 }
 
-static void close_(struct json *j, char c)
+static void close_(struct jw *j, char c)
 {
 	put(j, c);
 	if (j->depth > 0)
 		j->depth--;
 }
 
-void json_object_begin(struct json *j) { open_(j, '{'); }
-void json_object_end(struct json *j) { close_(j, '}'); }
-void json_array_begin(struct json *j) { open_(j, '['); }
-void json_array_end(struct json *j) { close_(j, ']'); }
+void jw_object_begin(struct jw *j) { open_(j, '{'); }
+void jw_object_end(struct jw *j) { close_(j, '}'); }
+void jw_array_begin(struct jw *j) { open_(j, '['); }
+void jw_array_end(struct jw *j) { close_(j, ']'); }
 
-static void raw_string(struct json *j, const char *s, size_t len)
+static void raw_string(struct jw *j, const char *s, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
 	put(j, '"');
@@ -84,7 +84,7 @@ static void raw_string(struct json *j, const char *s, size_t len)
 	put(j, '"');
 }
 
-void json_key(struct json *j, const char *key)
+void jw_key(struct jw *j, const char *key)
 {
 	sep(j);
 	raw_string(j, key, strlen(key));
@@ -92,18 +92,18 @@ void json_key(struct json *j, const char *key)
 	j->after_key = true;
 }
 
-void json_string(struct json *j, const char *s)
+void jw_string(struct jw *j, const char *s)
 {
-	json_string_n(j, s, strlen(s));
+	jw_string_n(j, s, strlen(s));
 }
 
-void json_string_n(struct json *j, const char *s, size_t len)
+void jw_string_n(struct jw *j, const char *s, size_t len)
 {
 	sep(j);
 	raw_string(j, s, len);
 }
 
-void json_hex(struct json *j, const uint8_t *bytes, size_t len)
+void jw_hex(struct jw *j, const uint8_t *bytes, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
 	char buf[128];
@@ -120,7 +120,7 @@ void json_hex(struct json *j, const uint8_t *bytes, size_t len)
 	put(j, '"');
 }
 
-static void put_u64(struct json *j, unsigned long long v)
+static void put_u64(struct jw *j, unsigned long long v)
 {
 	char buf[24];
 	size_t n = sizeof buf;
@@ -130,7 +130,7 @@ static void put_u64(struct json *j, unsigned long long v)
 	put_n(j, buf + n, sizeof buf - n);
 }
 
-void json_int(struct json *j, long long v)
+void jw_int(struct jw *j, long long v)
 {
 	sep(j);
 	if (v < 0) {
@@ -141,25 +141,25 @@ void json_int(struct json *j, long long v)
 	}
 }
 
-void json_uint(struct json *j, unsigned long long v)
+void jw_uint(struct jw *j, unsigned long long v)
 {
 	sep(j);
 	put_u64(j, v);
 }
 
-void json_bool(struct json *j, bool v)
+void jw_bool(struct jw *j, bool v)
 {
 	sep(j);
 	put_n(j, v ? "true" : "false", v ? 4 : 5);
 }
 
-void json_null(struct json *j)
+void jw_null(struct jw *j)
 {
 	sep(j);
 	put_n(j, "null", 4);
 }
 
-void json_newline(struct json *j)
+void jw_newline(struct jw *j)
 {
 	put(j, '\n');
 	j->depth = 0;

@@ -2,6 +2,9 @@
  * A minimal streaming JSON writer to a FILE: objects, arrays, keys, strings
  * (escaped per RFC 8259 7), numbers, booleans, null. Commas are placed by the
  * writer, so callers only say what comes next. Nesting is bounded.
+ * Its names are jw_* ("JSON writer"): jansson, which reads JSON here
+ * (util/json_read.h), owns the json_* names, and two definitions of
+ * json_string in one process would let one library call the other's.
  */
 #ifndef DW_UTIL_JSON_H
 #define DW_UTIL_JSON_H
@@ -11,30 +14,30 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define JSON_DEPTH_MAX 32
+#define JW_DEPTH_MAX 32
 
-struct json {
+struct jw {
 	FILE *out;
 	int depth;
-	bool need_comma[JSON_DEPTH_MAX];
+	bool need_comma[JW_DEPTH_MAX];
 	bool after_key;
 };
 
-void json_init(struct json *j, FILE *out);
-void json_object_begin(struct json *j);
-void json_object_end(struct json *j);
-void json_array_begin(struct json *j);
-void json_array_end(struct json *j);
-void json_key(struct json *j, const char *key);
-void json_string(struct json *j, const char *s);
+void jw_init(struct jw *j, FILE *out);
+void jw_object_begin(struct jw *j);
+void jw_object_end(struct jw *j);
+void jw_array_begin(struct jw *j);
+void jw_array_end(struct jw *j);
+void jw_key(struct jw *j, const char *key);
+void jw_string(struct jw *j, const char *s);
 /* A string of LEN arbitrary bytes; bytes outside printable ASCII as \u00XX. */
-void json_string_n(struct json *j, const char *s, size_t len);
-void json_hex(struct json *j, const uint8_t *bytes, size_t len);
-void json_int(struct json *j, long long v);
-void json_uint(struct json *j, unsigned long long v);
-void json_bool(struct json *j, bool v);
-void json_null(struct json *j);
+void jw_string_n(struct jw *j, const char *s, size_t len);
+void jw_hex(struct jw *j, const uint8_t *bytes, size_t len);
+void jw_int(struct jw *j, long long v);
+void jw_uint(struct jw *j, unsigned long long v);
+void jw_bool(struct jw *j, bool v);
+void jw_null(struct jw *j);
 /* End the top-level value with a newline (NDJSON). */
-void json_newline(struct json *j);
+void jw_newline(struct jw *j);
 
 #endif

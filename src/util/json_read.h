@@ -1,12 +1,8 @@
 /*
  * Reading JSON that other tools (and earlier runs) wrote: jansson parses,
  * this adds the limits and the error line every reader of ours gives.
- * Writing stays with util/json.h (the streaming writer).
- *
- * Do not include this header and util/json.h in one file: the writer's
- * json_string and json_null share their names with jansson's. (Linking
- * both is fine: jansson calls its own functions directly, not through
- * the symbol table.)
+ * Writing stays with util/json.h (the streaming writer, whose names are
+ * jw_*, so that none of them is also one of jansson's json_* symbols).
  */
 #ifndef DW_UTIL_JSON_READ_H
 #define DW_UTIL_JSON_READ_H

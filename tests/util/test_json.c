@@ -13,15 +13,15 @@ static char *out_buf;
 static size_t out_len;
 static FILE *out_f;
 
-static struct json begin(void)
+static struct jw begin(void)
 {
 	free(out_buf);
 	out_buf = NULL;
 	out_len = 0;
 	out_f = open_memstream(&out_buf, &out_len);
 	CHECK(out_f != NULL);
-	struct json j;
-	json_init(&j, out_f);
+	struct jw j;
+	jw_init(&j, out_f);
 	return j;
 }
 
@@ -36,62 +36,62 @@ static const char *text(void)
 
 static void test_commas(void)
 {
-	struct json j = begin();
+	struct jw j = begin();
 	if (!out_f)
 		return;
-	json_object_begin(&j);
-	json_key(&j, "a");
-	json_int(&j, 1);
-	json_key(&j, "b");
-	json_array_begin(&j);
-	json_int(&j, 1);
-	json_string(&j, "x");
-	json_object_begin(&j);
-	json_object_end(&j);
-	json_array_begin(&j);
-	json_array_end(&j);
-	json_null(&j);
-	json_array_end(&j);
-	json_key(&j, "c");
-	json_object_begin(&j);
-	json_key(&j, "d");
-	json_bool(&j, true);
-	json_key(&j, "e");
-	json_bool(&j, false);
-	json_object_end(&j);
-	json_key(&j, "f");
-	json_array_begin(&j);
-	json_array_end(&j);
-	json_object_end(&j);
-	json_newline(&j);
+	jw_object_begin(&j);
+	jw_key(&j, "a");
+	jw_int(&j, 1);
+	jw_key(&j, "b");
+	jw_array_begin(&j);
+	jw_int(&j, 1);
+	jw_string(&j, "x");
+	jw_object_begin(&j);
+	jw_object_end(&j);
+	jw_array_begin(&j);
+	jw_array_end(&j);
+	jw_null(&j);
+	jw_array_end(&j);
+	jw_key(&j, "c");
+	jw_object_begin(&j);
+	jw_key(&j, "d");
+	jw_bool(&j, true);
+	jw_key(&j, "e");
+	jw_bool(&j, false);
+	jw_object_end(&j);
+	jw_key(&j, "f");
+	jw_array_begin(&j);
+	jw_array_end(&j);
+	jw_object_end(&j);
+	jw_newline(&j);
 	CHECK_STR(text(), "{\"a\":1,\"b\":[1,\"x\",{},[],null],\"c\":{\"d\":true,\"e\":false},\"f\":[]}\n");
 }
 
-/* NDJSON: after json_newline the next top-level value starts afresh, with
+/* NDJSON: after jw_newline the next top-level value starts afresh, with
  * no comma, even if the previous line was left open. */
 static void test_lines(void)
 {
-	struct json j = begin();
+	struct jw j = begin();
 	if (!out_f)
 		return;
-	json_object_begin(&j);
-	json_key(&j, "n");
-	json_int(&j, 1);
-	json_object_end(&j);
-	json_newline(&j);
-	json_object_begin(&j);
-	json_key(&j, "n");
-	json_int(&j, 2);
-	json_object_end(&j);
-	json_newline(&j);
+	jw_object_begin(&j);
+	jw_key(&j, "n");
+	jw_int(&j, 1);
+	jw_object_end(&j);
+	jw_newline(&j);
+	jw_object_begin(&j);
+	jw_key(&j, "n");
+	jw_int(&j, 2);
+	jw_object_end(&j);
+	jw_newline(&j);
 	/* a line cut short (an error path) does not leak its state */
-	json_object_begin(&j);
-	json_key(&j, "cut");
-	json_newline(&j);
-	json_array_begin(&j);
-	json_int(&j, 3);
-	json_array_end(&j);
-	json_newline(&j);
+	jw_object_begin(&j);
+	jw_key(&j, "cut");
+	jw_newline(&j);
+	jw_array_begin(&j);
+	jw_int(&j, 3);
+	jw_array_end(&j);
+	jw_newline(&j);
 	CHECK_STR(text(), "{\"n\":1}\n{\"n\":2}\n{\"cut\":\n[3]\n");
 }
 
@@ -99,19 +99,19 @@ static void test_lines(void)
  * or \u00XX; bytes outside printable ASCII (DEL, 0x80-0xff) as \u00XX too. */
 static void test_escapes(void)
 {
-	struct json j = begin();
+	struct jw j = begin();
 	if (!out_f)
 		return;
-	json_array_begin(&j);
-	json_string(&j, "plain text, / and ' stay");
-	json_string(&j, "q\"b\\");
-	json_string(&j, "n\nt\tr\rb\bf\f");
-	json_string(&j, "\x01\x1f\x7f");
-	json_string(&j, "caf\xc3\xa9");
-	json_string(&j, "");
-	json_string_n(&j, "a\0b", 3);
-	json_string_n(&j, "abcdef", 3);
-	json_array_end(&j);
+	jw_array_begin(&j);
+	jw_string(&j, "plain text, / and ' stay");
+	jw_string(&j, "q\"b\\");
+	jw_string(&j, "n\nt\tr\rb\bf\f");
+	jw_string(&j, "\x01\x1f\x7f");
+	jw_string(&j, "caf\xc3\xa9");
+	jw_string(&j, "");
+	jw_string_n(&j, "a\0b", 3);
+	jw_string_n(&j, "abcdef", 3);
+	jw_array_end(&j);
 	CHECK_STR(text(), "[\"plain text, / and ' stay\",\"q\\\"b\\\\\","
 			  "\"n\\nt\\tr\\u000db\\u0008f\\u000c\",\"\\u0001\\u001f\\u007f\","
 			  "\"caf\\u00c3\\u00a9\",\"\",\"a\\u0000b\",\"abc\"]");
@@ -122,11 +122,11 @@ static void test_every_byte(void)
 {
 	int bad = 0;
 	for (int c = 0; c < 256; c++) {
-		struct json j = begin();
+		struct jw j = begin();
 		if (!out_f)
 			return;
 		char s = (char)c;
-		json_string_n(&j, &s, 1);
+		jw_string_n(&j, &s, 1);
 		const char *t = text();
 		char want[16];
 		if (c == '"' || c == '\\')
@@ -149,47 +149,47 @@ static void test_every_byte(void)
 
 static void test_keys_escaped(void)
 {
-	struct json j = begin();
+	struct jw j = begin();
 	if (!out_f)
 		return;
-	json_object_begin(&j);
-	json_key(&j, "a\"b");
-	json_uint(&j, 0);
-	json_key(&j, "");
-	json_int(&j, -1);
-	json_object_end(&j);
+	jw_object_begin(&j);
+	jw_key(&j, "a\"b");
+	jw_uint(&j, 0);
+	jw_key(&j, "");
+	jw_int(&j, -1);
+	jw_object_end(&j);
 	CHECK_STR(text(), "{\"a\\\"b\":0,\"\":-1}");
 }
 
 static void test_numbers(void)
 {
-	struct json j = begin();
+	struct jw j = begin();
 	if (!out_f)
 		return;
-	json_array_begin(&j);
-	json_int(&j, 0);
-	json_int(&j, 7);
-	json_int(&j, -7);
-	json_int(&j, 1000000007);
-	json_int(&j, LLONG_MAX);
-	json_int(&j, LLONG_MIN);
-	json_uint(&j, 0);
-	json_uint(&j, ULLONG_MAX);
-	json_array_end(&j);
+	jw_array_begin(&j);
+	jw_int(&j, 0);
+	jw_int(&j, 7);
+	jw_int(&j, -7);
+	jw_int(&j, 1000000007);
+	jw_int(&j, LLONG_MAX);
+	jw_int(&j, LLONG_MIN);
+	jw_uint(&j, 0);
+	jw_uint(&j, ULLONG_MAX);
+	jw_array_end(&j);
 	CHECK_STR(text(), "[0,7,-7,1000000007,9223372036854775807,-9223372036854775808,0,"
 			  "18446744073709551615]");
 }
 
 static void test_hex(void)
 {
-	struct json j = begin();
+	struct jw j = begin();
 	if (!out_f)
 		return;
 	const uint8_t b[] = {0x00, 0x0f, 0xf0, 0xff, 0x5a};
-	json_array_begin(&j);
-	json_hex(&j, b, sizeof b);
-	json_hex(&j, b, 0);
-	json_array_end(&j);
+	jw_array_begin(&j);
+	jw_hex(&j, b, sizeof b);
+	jw_hex(&j, b, 0);
+	jw_array_end(&j);
 	CHECK_STR(text(), "[\"000ff0ff5a\",\"\"]");
 
 	/* longer than the writer's 128-character chunk, at and around its edges */
@@ -213,27 +213,27 @@ static void test_hex(void)
 		want[2 * n + 2] = '\0';
 		j = begin();
 		if (out_f)
-			json_hex(&j, in, n);
+			jw_hex(&j, in, n);
 		CHECK_STR(text(), want);
 		free(in);
 		free(want);
 	}
 }
 
-/* Nesting to JSON_DEPTH_MAX - 1 levels keeps every comma right. */
+/* Nesting to JW_DEPTH_MAX - 1 levels keeps every comma right. */
 static void test_deep(void)
 {
-	struct json j = begin();
+	struct jw j = begin();
 	if (!out_f)
 		return;
-	const int d = JSON_DEPTH_MAX - 1;
+	const int d = JW_DEPTH_MAX - 1;
 	for (int i = 0; i < d; i++) {
-		json_array_begin(&j);
-		json_int(&j, i);
+		jw_array_begin(&j);
+		jw_int(&j, i);
 	}
 	for (int i = 0; i < d; i++) {
-		json_int(&j, -i);
-		json_array_end(&j);
+		jw_int(&j, -i);
+		jw_array_end(&j);
 	}
 	size_t cap = (size_t)d * 16 + 1, n = 0;
 	char *want = malloc(cap);
@@ -251,10 +251,10 @@ static void test_deep(void)
 	j = begin();
 	if (!out_f)
 		return;
-	for (int i = 0; i < 3 * JSON_DEPTH_MAX; i++)
-		json_array_begin(&j);
-	for (int i = 0; i < 3 * JSON_DEPTH_MAX; i++)
-		json_array_end(&j);
+	for (int i = 0; i < 3 * JW_DEPTH_MAX; i++)
+		jw_array_begin(&j);
+	for (int i = 0; i < 3 * JW_DEPTH_MAX; i++)
+		jw_array_end(&j);
 	CHECK_EQ(j.depth, 0);
 	const char *t = text();
 	int open = 0, close = 0;
@@ -262,8 +262,8 @@ static void test_deep(void)
 		open += *c == '[';
 		close += *c == ']';
 	}
-	CHECK_EQ(open, 3 * JSON_DEPTH_MAX);
-	CHECK_EQ(close, 3 * JSON_DEPTH_MAX);
+	CHECK_EQ(open, 3 * JW_DEPTH_MAX);
+	CHECK_EQ(close, 3 * JW_DEPTH_MAX);
 }
 
 int main(void)

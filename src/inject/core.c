@@ -85,7 +85,7 @@ struct inject_stats *inject_core_stats(struct inject_core *c)
 }
 
 /* Is profile P one of those RULE names (all of them if it names none)? */
-static bool rule_names(const struct inject_core *c, const struct rule *rule, int p)
+static bool rule_names(const struct inject_core *c, const struct inject_rule *rule, int p)
 {
 	if (!rule->injectors)
 		return true;
@@ -98,7 +98,7 @@ static bool rule_names(const struct inject_core *c, const struct rule *rule, int
 /* Q, a query seen on IFACE at NOW_US that RULE matched: each profile the
  * rule names and that answers Q forges its reply, sent as its copies. */
 static void forge_replies(struct inject_core *c, int iface, const struct inject_query *q,
-			  const struct rule *rule, uint64_t now_us)
+			  const struct inject_rule *rule, uint64_t now_us)
 {
 	uint8_t buf[FORGE_FRAME_MAX];
 	for (int p = 0; p < c->nprofiles; p++) {
@@ -132,7 +132,7 @@ void inject_core_frame(struct inject_core *c, int iface, const uint8_t *frame, s
 	default: c->st.other++; return;
 	}
 	c->st.queries++;
-	const struct rule *rule = inject_rules_lookup(c->rules, q.qname, q.qtype);
+	const struct inject_rule *rule = inject_rules_lookup(c->rules, q.qname, q.qtype);
 	if (!rule)
 		return;
 	if (rule->action == RULE_PASS) {

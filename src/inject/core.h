@@ -52,7 +52,7 @@ struct inject_reply {
 	unsigned copy;
 	const struct inject_profile *profile;
 	const struct inject_query *query;
-	const struct rule *rule;
+	const struct inject_rule *rule;
 };
 
 typedef void (*inject_reply_fn)(void *ctx, const struct inject_reply *r);

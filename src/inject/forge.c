@@ -82,7 +82,7 @@ static uint64_t name_key(const uint8_t *name, size_t len)
  * by another name starts over; the order is kept, the phase is lost.
  */
 static uint32_t pool_next(struct forge_state *st, const struct inject_rules *r,
-			  const struct rule_pool *pool, const uint8_t *name, size_t len)
+			  const struct inject_rule_pool *pool, const uint8_t *name, size_t len)
 {
 	if (pool->count == 1)
 		return r->addrs[pool->first];
@@ -144,7 +144,7 @@ static uint16_t reply_flags(const struct inject_profile *p, const struct inject_
 
 /* The DNS reply into OUT; returns its length, 0 if nothing to send. */
 static size_t forge_dns(const struct inject_profile *p, struct forge_state *st,
-			const struct inject_rules *r, const struct rule *rule,
+			const struct inject_rules *r, const struct inject_rule *rule,
 			const struct inject_query *q, uint8_t *out, size_t cap)
 {
 	unsigned rcode = rule->action == RULE_NXDOMAIN ? WIRE_RCODE_NXDOMAIN : 0;
@@ -235,7 +235,7 @@ static uint16_t reply_ipid(const struct inject_profile *p, struct forge_state *s
 }
 
 size_t inject_forge(const struct inject_profile *p, struct forge_state *st,
-		    const struct inject_rules *rules, const struct rule *rule,
+		    const struct inject_rules *rules, const struct inject_rule *rule,
 		    const struct inject_query *q, uint8_t *out)
 {
 	const struct net_packet *k = &q->pkt;

@@ -74,7 +74,7 @@ void forge_state_init(struct forge_state *st, uint64_t seed);
  * query). Advances ST (IP ID, pool cursor).
  */
 size_t inject_forge(const struct inject_profile *p, struct forge_state *st,
-		    const struct inject_rules *rules, const struct rule *rule,
+		    const struct inject_rules *rules, const struct inject_rule *rule,
 		    const struct inject_query *q, uint8_t *out);
 
 /* Does profile P answer query Q (by its RD bit)? */

@@ -86,7 +86,7 @@ static int fail_as(struct loader *L, enum dw_status st, const char *fmt, ...)
 /* A line the rule syntax does not allow. */
 #define fail(L, ...) fail_as((L), DW_E_SYNTAX, __VA_ARGS__)
 
-static struct rule_pool *find_pool(struct inject_rules *r, const char *name)
+static struct inject_rule_pool *find_pool(struct inject_rules *r, const char *name)
 {
 	for (size_t i = 0; i < r->npools; i++)
 		if (strcmp(r->pools[i].name, name) == 0)
@@ -98,7 +98,7 @@ static struct rule_pool *find_pool(struct inject_rules *r, const char *name)
 static long add_pool(struct loader *L, const char *name, char **addrs, int n)
 {
 	struct inject_rules *r = L->r;
-	struct rule_pool *p;
+	struct inject_rule_pool *p;
 	if (!(r->pools = grow(r->pools, &r->cappools, r->npools + 1, sizeof *r->pools)) ||
 	    !(r->addrs = grow(r->addrs, &r->capaddrs, r->naddrs + (size_t)n, sizeof *r->addrs))) {
 		fail_as(L, DW_E_NOMEM, "%s", "out of memory");
@@ -188,7 +188,7 @@ static int parse_u32(const char *s, uint32_t *out)
 	return 0;
 }
 
-static int parse_prefix6(const char *s, struct rule_rdata_aaaa *out)
+static int parse_prefix6(const char *s, struct inject_rule_rdata_aaaa *out)
 {
 	char buf[64];
 	snprintf(buf, sizeof buf, "%s", s);
@@ -233,7 +233,7 @@ static int parse_injectors(struct loader *L, const char *list, uint8_t *mask)
 static int parse_rule_line(struct loader *L, char **tok, int n)
 {
 	struct inject_rules *r = L->r;
-	struct rule rule = {.action = RULE_FORGE, .line = (uint32_t)L->line};
+	struct inject_rule rule = {.action = RULE_FORGE, .line = (uint32_t)L->line};
 	struct match_qtypes qt = {.all = true};
 	int actions = 0;
 	struct dw_error err;
@@ -244,7 +244,7 @@ static int parse_rule_line(struct loader *L, char **tok, int n)
 			if (rule.a.set)
 				return fail(L, "%s", "a= given twice");
 			if (t[2] == '@') {
-				struct rule_pool *p = find_pool(r, t + 3);
+				struct inject_rule_pool *p = find_pool(r, t + 3);
 				if (!p)
 					return fail(L, "unknown pool '%s' (define it with a pool line first)", t + 3);
 				rule.a.pool = (uint32_t)(p - r->pools);
@@ -398,7 +398,7 @@ struct inject_rules *inject_rules_load(const char *path, struct dw_error *err)
 	return r;
 }
 
-const struct rule *inject_rules_lookup(const struct inject_rules *r, const uint8_t *name,
+const struct inject_rule *inject_rules_lookup(const struct inject_rules *r, const uint8_t *name,
 				       uint16_t qtype)
 {
 	struct match_result m;

@@ -32,12 +32,12 @@ enum rule_action {
 };
 
 /* Where forged A addresses come from: one address or a pool. */
-struct rule_rdata_a {
+struct inject_rule_rdata_a {
 	bool set;
 	uint32_t pool;     /* index into rules->pools; single addresses are pools of one */
 };
 
-struct rule_rdata_aaaa {
+struct inject_rule_rdata_aaaa {
 	bool set;
 	uint8_t prefix[16];
 	uint8_t prefix_len; /* 128 for a single address */
@@ -45,17 +45,17 @@ struct rule_rdata_aaaa {
 
 #define RULES_INJECTORS_MAX 8
 
-struct rule {
+struct inject_rule {
 	enum rule_action action;
 	uint8_t injectors;  /* bit i: injector named rules->injector[i]; 0 = all */
-	struct rule_rdata_a a;
-	struct rule_rdata_aaaa aaaa;
+	struct inject_rule_rdata_a a;
+	struct inject_rule_rdata_aaaa aaaa;
 	bool has_ttl;
 	uint32_t ttl;      /* answer TTL; else the injector profile's */
 	uint32_t line;     /* line in the file, for logs */
 };
 
-struct rule_pool {
+struct inject_rule_pool {
 	char name[32];
 	uint32_t first;    /* index of its first address in rules->addrs */
 	uint32_t count;
@@ -63,9 +63,9 @@ struct rule_pool {
 
 struct inject_rules {
 	struct match_set *match;
-	struct rule *rules;
+	struct inject_rule *rules;
 	size_t nrules, caprules;
-	struct rule_pool *pools;
+	struct inject_rule_pool *pools;
 	size_t npools, cappools;
 	uint32_t *addrs;   /* pool addresses, network byte order */
 	size_t naddrs, capaddrs;
@@ -90,7 +90,7 @@ DW_MUST_CHECK struct inject_rules *inject_rules_empty(void);
 void inject_rules_free(struct inject_rules *r);
 
 /* The rule that applies to NAME (wire form) and QTYPE, or NULL. */
-const struct rule *inject_rules_lookup(const struct inject_rules *r, const uint8_t *name,
+const struct inject_rule *inject_rules_lookup(const struct inject_rules *r, const uint8_t *name,
 				       uint16_t qtype);
 
 #endif

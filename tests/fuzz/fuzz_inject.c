@@ -37,7 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct inject_query q;
 	if (inject_classify(NET_LINK_ETHERNET, data, size, &q) != INJ_QUERY)
 		return 0;
-	const struct rule *rule = inject_rules_lookup(rules, q.qname, q.qtype);
+	const struct inject_rule *rule = inject_rules_lookup(rules, q.qname, q.qtype);
 	if (!rule || rule->action == RULE_PASS || rule->action == RULE_NOREPLY)
 		return 0;
 	for (int i = 0; i < nprof; i++) {

@@ -128,7 +128,7 @@ static void test_reply_fields(void)
 	forge_state_init(&st, 1);
 	size_t n = query_frame("Www.Example.COM", WIRE_T_A, 1, (struct frame_spec){0});
 	CHECK_EQ(inject_classify(NET_LINK_ETHERNET, frame, n, &q), INJ_QUERY);
-	const struct rule *rule = inject_rules_lookup(r, q.qname, q.qtype);
+	const struct inject_rule *rule = inject_rules_lookup(r, q.qname, q.qtype);
 	CHECK(rule != NULL);
 	size_t len = inject_forge(&p, &st, r, rule, &q, out);
 	CHECK(len > 0);
@@ -179,7 +179,7 @@ static int forge_with(const char *spec, const char *rulestext, const char *name,
 	size_t n = query_frame(name, type, rd, fs);
 	if (inject_classify(NET_LINK_ETHERNET, frame, n, &q) != INJ_QUERY)
 		return -1;
-	const struct rule *rule = inject_rules_lookup(r, q.qname, q.qtype);
+	const struct inject_rule *rule = inject_rules_lookup(r, q.qname, q.qtype);
 	if (!rule)
 		return -1;
 	size_t len = inject_forge(&p, st, r, rule, &q, out);

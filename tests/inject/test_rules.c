@@ -12,7 +12,7 @@ static struct inject_rules *parse(const char *text, struct dw_error *err)
 	return inject_rules_parse(text, strlen(text), "t.rules", err);
 }
 
-static const struct rule *lookup(const struct inject_rules *r, const char *name, uint16_t type)
+static const struct inject_rule *lookup(const struct inject_rules *r, const char *name, uint16_t type)
 {
 	uint8_t wire[WIRE_NAME_MAX];
 	size_t len;
@@ -21,7 +21,7 @@ static const struct rule *lookup(const struct inject_rules *r, const char *name,
 	return inject_rules_lookup(r, wire, type);
 }
 
-static const char *pool_addr(const struct inject_rules *r, const struct rule *rule, unsigned i,
+static const char *pool_addr(const struct inject_rules *r, const struct inject_rule *rule, unsigned i,
 			     char *buf)
 {
 	struct in_addr a = {r->addrs[r->pools[rule->a.pool].first + i]};
@@ -51,7 +51,7 @@ static void test_good_file(void)
 	}
 	CHECK_EQ(r->nrules, 6);
 	CHECK_EQ(r->npools, 2); /* google, and the single address of line 3 */
-	const struct rule *x = lookup(r, "www.baidu.com", WIRE_T_A);
+	const struct inject_rule *x = lookup(r, "www.baidu.com", WIRE_T_A);
 	CHECK(x && x->action == RULE_FORGE && x->line == 3 && x->a.set && !x->aaaa.set);
 	if (x)
 		CHECK_STR(pool_addr(r, x, 0, b), "65.49.2.178");

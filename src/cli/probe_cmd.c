@@ -19,7 +19,7 @@
 #include "probe/gather.h"
 #include "probe/names.h"
 #include "cli/target.h"
-#include "store/ndjson.h"
+#include "probe/ndjson.h"
 #include "store/sqlite.h"
 #include "util/text.h"
 #include "wire/msg.h"

@@ -15,6 +15,16 @@ static const char *const names[VERDICT_COUNT] = {
 	[VERDICT_TIMEOUT] = "timeout",
 };
 
+const char *probe_target_kind_name(enum probe_target_kind k)
+{
+	switch (k) {
+	case TARGET_RESOLVER: return "resolver";
+	case TARGET_AUTH: return "auth";
+	case TARGET_NODNS: return "nodns";
+	}
+	return "?";
+}
+
 const char *probe_verdict_name(enum probe_verdict v)
 {
 	return (unsigned)v < VERDICT_COUNT ? names[v] : "?";

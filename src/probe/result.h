@@ -104,6 +104,9 @@ struct probe_result {
 };
 
 const char *probe_verdict_name(enum probe_verdict v);
+
+/* "resolver", "auth", "nodns" ("?" if out of range). */
+const char *probe_target_kind_name(enum probe_target_kind k);
 /* Parse "ok", "injected", ... back; false if unknown. */
 DW_MUST_CHECK bool probe_verdict_from_name(const char *name, enum probe_verdict *v);
 

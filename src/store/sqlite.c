@@ -12,7 +12,6 @@
 #include <time.h>
 
 #include "net/packet.h"
-#include "store/ndjson.h"
 #include "wire/name.h"
 
 #define DEFAULT_BATCH_RESULTS 1000
@@ -776,7 +775,7 @@ enum dw_status store_run_begin(struct store_db *db, const char *cmdline,
 		sqlite3_bind_int64(s, 2, (sqlite3_int64)i);
 		sqlite3_bind_text(s, 3, t->label, (int)strnlen(t->label, sizeof t->label),
 				  SQLITE_TRANSIENT);
-		sqlite3_bind_text(s, 4, ndjson_target_kind_name(t->kind), -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 4, probe_target_kind_name(t->kind), -1, SQLITE_STATIC);
 		sqlite3_bind_int(s, 5, family_num(t->family));
 		sqlite3_bind_text(s, 6, net_packet_addr_text(t->family, t->addr, a, sizeof a), -1,
 				  SQLITE_TRANSIENT);

@@ -1,11 +1,13 @@
 /*
  * NDJSON output of probe results: one JSON object per line, one line per
  * query of one name to one target, with every reply kept and the verdict.
+ * It is the result record's text form, written to any stream (probe writes
+ * it to standard output); classify_load_ndjson reads it back.
  * Key names are stable and documented in docs/store.md; a consumer may rely
  * on them (new keys may be added, none renamed or removed within version 1).
  */
-#ifndef DW_STORE_NDJSON_H
-#define DW_STORE_NDJSON_H
+#ifndef DW_PROBE_NDJSON_H
+#define DW_PROBE_NDJSON_H
 
 #include <stddef.h>
 #include <stdio.h>
@@ -29,7 +31,5 @@ int ndjson_write_result(FILE *out, const struct probe_result *r,
 			const struct probe_target *targets, size_t ntargets,
 			unsigned flags);
 
-/* "resolver", "auth", "nodns" ("?" if out of range). */
-const char *ndjson_target_kind_name(enum probe_target_kind k);
 
 #endif

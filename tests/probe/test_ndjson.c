@@ -6,8 +6,8 @@
 #include <unistd.h>
 
 #include "harness.h"
-#include "results.h"
-#include "store/ndjson.h"
+#include "store/results.h"
+#include "probe/ndjson.h"
 
 static char *render(const struct probe_result *r, unsigned flags, int *rc)
 {

@@ -1,5 +1,5 @@
 /* NDJSON output of probe results (see ndjson.h, docs/store.md). */
-#include "store/ndjson.h"
+#include "probe/ndjson.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -10,16 +10,6 @@
 #include "util/json.h"
 #include "wire/msg.h"
 #include "wire/name.h"
-
-const char *ndjson_target_kind_name(enum probe_target_kind k)
-{
-	switch (k) {
-	case TARGET_RESOLVER: return "resolver";
-	case TARGET_AUTH: return "auth";
-	case TARGET_NODNS: return "nodns";
-	}
-	return "?";
-}
 
 static const struct {
 	uint16_t bit;
@@ -145,7 +135,7 @@ int ndjson_write_result(FILE *out, const struct probe_result *r,
 		jw_key(&j, "label");
 		jw_string_n(&j, t->label, strnlen(t->label, sizeof t->label));
 		jw_key(&j, "kind");
-		jw_string(&j, ndjson_target_kind_name(t->kind));
+		jw_string(&j, probe_target_kind_name(t->kind));
 		jw_key(&j, "addr");
 		jw_string(&j, net_packet_addr_text(t->family, t->addr, b, sizeof b));
 		jw_key(&j, "port");

@@ -487,7 +487,7 @@ enum dw_status store_open(struct store_db **out, const char *path,
 			}
 		}
 	} else if (empty) {
-		st = report(db, DW_E_FOREIGN, "empty database", "opening the store read-only");
+		st = report(db, DW_E_EMPTY, "empty database", "opening the store read-only");
 		goto fail;
 	}
 	*out = db;

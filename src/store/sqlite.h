@@ -60,10 +60,11 @@ struct store_db;
 /*
  * Open the database at PATH, creating it with schema version 1 if the file
  * is new or empty. Refuses (DW_E_VERSION) a file whose user_version is
- * newer, and (DW_E_FOREIGN) a non-empty database that is not a dnswatch
- * store. OPTS may be NULL for defaults. On success *OUT must be
- * store_close()'d by the caller; on failure *OUT is NULL, the error line has
- * been reported (errlog) and ERR (may be NULL) holds it with its status.
+ * newer, (DW_E_FOREIGN) a non-empty database that is not a dnswatch store,
+ * and, read-only, (DW_E_EMPTY) a file with nothing in it. OPTS may be NULL
+ * for defaults. On success *OUT must be store_close()'d by the caller; on
+ * failure *OUT is NULL, the error line has been written to errlog (if any)
+ * and ERR (may be NULL) holds it with its status.
  */
 DW_MUST_CHECK
 enum dw_status store_open(struct store_db **out, const char *path,

@@ -161,7 +161,7 @@ static int open_store(const char *db_path, struct store_db **db)
 		fprintf(stderr, "dnswatch report: %s: %s\n", db_path, strerror(errno));
 		return -1;
 	}
-	struct store_opts o = {.readonly = true, .quiet = true};
+	struct store_opts o = {.readonly = true};
 	struct dw_error err;
 	enum dw_status st = store_open(db, db_path, &o, &err);
 	if (st == DW_OK)

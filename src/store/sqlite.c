@@ -902,26 +902,13 @@ static enum dw_status load_targets(struct store_db *db, int64_t run, size_t n)
 	return DW_OK;
 }
 
-enum dw_status store_run_resume(struct store_db *db, int64_t run, int64_t *run_out)
+/* The run record of ID, which must be running: its number of targets and
+ * its mark (*NT, *BELOW), and its query types into DB. */
+static enum dw_status resume_read_run(struct store_db *db, int64_t id, int64_t *nt,
+				      int64_t *below)
 {
-	if (db->opts.readonly)
-		return report(db, DW_E_INVALID, "opened read-only", "resuming");
-	enum dw_status st = store_flush(db);
-	if (st != DW_OK)
-		return st;
-	run_clear(db);
-	int64_t id = run;
-	int rc;
-	if (id <= 0) {
-		rc = query_int(db, "SELECT max(id) FROM runs WHERE status = 'running'", 0, &id);
-		if (rc != SQLITE_OK)
-			return sql_fail(db, rc, "finding the last unfinished run");
-		if (!id) {
-			return report(db, DW_E_NORUN, "no unfinished run", "resuming");
-		}
-	}
 	sqlite3_stmt *s;
-	rc = sqlite3_prepare_v2(db->h,
+	int rc = sqlite3_prepare_v2(db->h,
 		"SELECT status, ntargets, complete_below, qtypes FROM runs WHERE id = ?", -1, &s,
 		NULL);
 	if (rc != SQLITE_OK)
@@ -935,37 +922,38 @@ enum dw_status store_run_resume(struct store_db *db, int64_t run, int64_t *run_o
 		return report(db, DW_E_NORUN, "no such run", "resuming run %" PRId64, id);
 	}
 	bool running = strcmp(col_text(s, 0), "running") == 0;
-	int64_t nt = sqlite3_column_int64(s, 1);
-	int64_t below = sqlite3_column_int64(s, 2);
+	*nt = sqlite3_column_int64(s, 1);
+	*below = sqlite3_column_int64(s, 2);
 	bool qt_ok = qtypes_parse(db, col_text(s, 3));
 	sqlite3_finalize(s);
 	if (!running) {
 		db->nqtypes = 0;
 		return report(db, DW_E_NORUN, "run is finished", "resuming run %" PRId64, id);
 	}
-	if (nt <= 0 || nt > UINT16_MAX + 1 || below < 0 || !qt_ok) {
+	if (*nt <= 0 || *nt > UINT16_MAX + 1 || *below < 0 || !qt_ok) {
 		db->nqtypes = 0;
 		return report(db, DW_E_DB, "run record is damaged", "resuming run %" PRId64, id);
 	}
-	if ((st = load_targets(db, id, (size_t)nt)) != DW_OK) {
-		run_clear(db);
-		return st;
-	}
-	db->run = id;
+	return DW_OK;
+}
+
+/* The done set of run ID (NT targets) from the rows at and above its mark
+ * BELOW. Everything below the mark is complete (it was written in the
+ * commit that stored the last of those rows); above it, read what is
+ * there: the UNIQUE (run, seq, target) index makes this a range scan. */
+static enum dw_status resume_load_done(struct store_db *db, int64_t id, int64_t nt,
+				       int64_t below)
+{
 	done_init(db, (uint64_t)below);
-	/* Everything below the mark is complete (it was written in the commit
-	 * that stored the last of those rows); above it, read what is there:
-	 * the UNIQUE (run, seq, target) index makes this a range scan. */
-	rc = sqlite3_prepare_v2(db->h,
+	sqlite3_stmt *s;
+	int rc = sqlite3_prepare_v2(db->h,
 		"SELECT seq, target, qtype FROM queries WHERE run = ? AND seq >= ?", -1, &s, NULL);
-	if (rc != SQLITE_OK) {
-		st = sql_fail(db, rc, "reading the stored results of run %" PRId64, id);
-		run_clear(db);
-		return st;
-	}
+	if (rc != SQLITE_OK)
+		return sql_fail(db, rc, "reading the stored results of run %" PRId64, id);
 	sqlite3_bind_int64(s, 1, id);
 	sqlite3_bind_int64(s, 2, below);
 	uint64_t above = 0;
+	enum dw_status st = DW_OK;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		int64_t seq = sqlite3_column_int64(s, 0), t = sqlite3_column_int64(s, 1);
 		int64_t qtype = sqlite3_column_int64(s, 2);
@@ -973,21 +961,48 @@ enum dw_status store_run_resume(struct store_db *db, int64_t run, int64_t *run_o
 		if (seq < 0 || t < 0 || t >= nt || qtype < 0 || qtype > UINT16_MAX ||
 		    !slot_of(db, (uint16_t)t, (uint16_t)qtype, &slot))
 			continue;
-		if ((st = mark_stored(db, (uint64_t)seq, slot)) != DW_OK) {
-			sqlite3_finalize(s);
-			run_clear(db);
-			return st;
-		}
+		if ((st = mark_stored(db, (uint64_t)seq, slot)) != DW_OK)
+			break;
 		above++;
 	}
 	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE) {
-		st = sql_fail(db, rc, "reading the stored results of run %" PRId64, id);
+	if (st != DW_OK)
+		return st;
+	if (rc != SQLITE_DONE)
+		return sql_fail(db, rc, "reading the stored results of run %" PRId64, id);
+	done_advance(&db->done, done_scan(&db->done));
+	db->done_count = (uint64_t)below * db->done.nt + above;
+	return DW_OK;
+}
+
+enum dw_status store_run_resume(struct store_db *db, int64_t run, int64_t *run_out)
+{
+	if (db->opts.readonly)
+		return report(db, DW_E_INVALID, "opened read-only", "resuming");
+	enum dw_status st = store_flush(db);
+	if (st != DW_OK)
+		return st;
+	run_clear(db);
+	int64_t id = run;
+	if (id <= 0) {
+		int rc = query_int(db, "SELECT max(id) FROM runs WHERE status = 'running'", 0, &id);
+		if (rc != SQLITE_OK)
+			return sql_fail(db, rc, "finding the last unfinished run");
+		if (!id)
+			return report(db, DW_E_NORUN, "no unfinished run", "resuming");
+	}
+	int64_t nt = 0, below = 0;
+	if ((st = resume_read_run(db, id, &nt, &below)) != DW_OK)
+		return st;
+	if ((st = load_targets(db, id, (size_t)nt)) != DW_OK) {
 		run_clear(db);
 		return st;
 	}
-	done_advance(&db->done, done_scan(&db->done));
-	db->done_count = (uint64_t)below * db->done.nt + above;
+	db->run = id;
+	if ((st = resume_load_done(db, id, nt, below)) != DW_OK) {
+		run_clear(db);
+		return st;
+	}
 	if (run_out)
 		*run_out = id;
 	return DW_OK;

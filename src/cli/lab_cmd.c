@@ -31,6 +31,7 @@
 #include "lab/servers.h"
 #include "lab/sign.h"
 #include "lab/topology.h"
+#include "util/clock.h"
 #include "util/text.h"
 
 const char lab_usage[] =
@@ -113,13 +114,6 @@ static void lab_on_signal(int sig)
 {
 	(void)sig;
 	lab_interrupted = 1;
-}
-
-static long long lab_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 __attribute__((format(printf, 1, 2)))
@@ -472,8 +466,8 @@ static int lab_write_file(const char *path, const char *text, struct dw_error *e
 /* Wait (bounded) for FILE to appear, or for child PID to die. */
 static int lab_wait_file(const char *file, pid_t pid, int timeout_ms)
 {
-	long long end = lab_now_ms() + timeout_ms;
-	while (lab_now_ms() < end) {
+	long long end = (long long)util_mono_ms() + timeout_ms;
+	while ((long long)util_mono_ms() < end) {
 		if (access(file, F_OK) == 0)
 			return 0;
 		if (waitpid(pid, NULL, WNOHANG) == pid)
@@ -596,7 +590,7 @@ static int lab_nodns_setup(const struct lab_opts *o, struct dw_error *err)
 
 static int lab_build(const struct lab_opts *o, struct dw_error *err, char *summary, size_t scap)
 {
-	long long t0 = lab_now_ms();
+	long long t0 = (long long)util_mono_ms();
 	if (mkdir(o->dir, 0755) != 0)
 		return dw_error_errno(err, "mkdir %s", o->dir);
 	/* 1. population, zones, configs, answer key */
@@ -664,7 +658,7 @@ static int lab_build(const struct lab_opts *o, struct dw_error *err, char *summa
 		return -1;
 	if (lab_interrupted)
 		goto interrupted;
-	long long ms = lab_now_ms() - t0;
+	long long ms = (long long)util_mono_ms() - t0;
 	/* 5. the state file, last: its presence means "up" */
 	char state[4096];
 	size_t len = text_cat(state, sizeof state, 0,

@@ -8,12 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 #include "report/data.h"
 #include "report/html.h"
 #include "store/sqlite.h"
+#include "util/clock.h"
 #include "util/file.h"
 #include "util/json_read.h"
 
@@ -219,12 +219,10 @@ static int make_page(const char *out_path, const struct report_data *d, const ch
 {
 	char name[96];
 	chartjs_name(lib, liblen, name, sizeof name);
-	struct timeval tv;
-	gettimeofday(&tv, NULL);
 	struct report_page page = {
 		.d = d, .chartjs = lib, .chartjs_len = liblen, .chartjs_name = name,
 		.loc = loc, .nloc = nloc,
-		.generated_us = (int64_t)tv.tv_sec * 1000000 + tv.tv_usec,
+		.generated_us = (int64_t)util_real_us(),
 	};
 	if (write_page(out_path, &page) != 0)
 		return -1;

@@ -17,6 +17,9 @@
 
 #include <libnetfilter_queue/libnetfilter_queue.h>
 
+#include "util/clock.h"
+#include "util/rand.h"
+
 /* ---- the heap: a binary min-heap on (due, seq) ---------------------------- */
 
 static int heap_less(const struct lab_delay_item *a, const struct lab_delay_item *b)
@@ -109,20 +112,6 @@ static void delay_on_signal(int sig)
 		delay_stop = 1;
 }
 
-static uint64_t delay_now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
-static uint64_t delay_rand(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
 
 static int delay_on_packet(struct nfq_q_handle *qh, struct nfgenmsg *msg,
 			   struct nfq_data *nfa, void *data)
@@ -139,11 +128,11 @@ static int delay_on_packet(struct nfq_q_handle *qh, struct nfgenmsg *msg,
 	int64_t d = (int64_t)st->o->delay_us * 1000;
 	if (st->o->jitter_us) {
 		uint64_t span = 2ULL * st->o->jitter_us + 1;
-		d += ((int64_t)(delay_rand(&st->rng) % span) - (int64_t)st->o->jitter_us) * 1000;
+		d += ((int64_t)(splitmix64(&st->rng) % span) - (int64_t)st->o->jitter_us) * 1000;
 		if (d < 0)
 			d = 0;
 	}
-	uint64_t due = delay_now_ns() + (uint64_t)d;
+	uint64_t due = util_mono_ns() + (uint64_t)d;
 	if (due < st->last_due[dir])
 		due = st->last_due[dir];
 	if (lab_delay_heap_push(&st->heap, due, id) != 0) {
@@ -237,7 +226,7 @@ int lab_delay_run(const struct lab_delay_opts *o)
 	uint64_t next_stats = 0;
 	delay_write_stats(&st);
 	while (!delay_stop) {
-		uint64_t now = delay_now_ns();
+		uint64_t now = util_mono_ns();
 		delay_release_due(&st, now, 0);
 		if (now >= next_stats || delay_dump) {
 			delay_write_stats(&st);

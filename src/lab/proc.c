@@ -15,13 +15,7 @@
 #include <unistd.h>
 
 #include "lab/netns.h"
-
-static long long proc_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+#include "util/clock.h"
 
 /* In the child between fork and exec: only async-signal-safe calls. */
 static void proc_child_setup(const char *ns, int in_fd, int out_fd, int err_fd)
@@ -100,7 +94,7 @@ int lab_proc_wait(struct lab_proc *p, int timeout_ms, char *out, size_t outcap,
 {
 	char ebuf[4096];
 	size_t elen = 0, olen = 0;
-	long long deadline = proc_now_ms() + timeout_ms;
+	long long deadline = (long long)util_mono_ms() + timeout_ms;
 	int killed = 0;
 	if (out && outcap)
 		out[0] = '\0';
@@ -112,7 +106,7 @@ int lab_proc_wait(struct lab_proc *p, int timeout_ms, char *out, size_t outcap,
 			pf[n++] = (struct pollfd){.fd = p->err_fd, .events = POLLIN};
 		if (p->out_fd >= 0)
 			pf[n++] = (struct pollfd){.fd = p->out_fd, .events = POLLIN};
-		long long left = deadline - proc_now_ms();
+		long long left = deadline - (long long)util_mono_ms();
 		if (left <= 0 && killed) {
 			/* Killed a second ago and the pipes are still open: a
 			 * descendant holds them. Stop reading; waitpid below
@@ -128,7 +122,7 @@ int lab_proc_wait(struct lab_proc *p, int timeout_ms, char *out, size_t outcap,
 			kill(p->pid, SIGKILL);
 			killed = 1;
 			left = 1000;
-			deadline = proc_now_ms() + 1000;
+			deadline = (long long)util_mono_ms() + 1000;
 		}
 		int r = poll(pf, (nfds_t)n, (int)left);
 		if (r < 0 && errno != EINTR)

@@ -16,11 +16,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "lab/netns.h"
 #include "lab/check.h"
+#include "lab/netns.h"
 #include "lab/proc.h"
 #include "lab/servers.h"
 #include "lab/topology.h"
+#include "util/clock.h"
 #include "util/json.h"
 
 #define RP_ZONE_MAX (64u << 20) /* a TLD zone file read into memory */
@@ -48,20 +49,6 @@ struct rp {
 
 static const char *const rp_tlds[3] = {"com", "net", "org"};
 
-static long long rp_mono_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static long long rp_real_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 static void rp_addr_text(uint32_t a, char *buf, size_t cap)
 {
 	snprintf(buf, cap, "%u.%u.%u.%u", a >> 24, (a >> 16) & 0xff, (a >> 8) & 0xff, a & 0xff);
@@ -71,8 +58,8 @@ static void rp_addr_text(uint32_t a, char *buf, size_t cap)
 static void rp_report(struct rp *r, long clock_s, int line, const char *action, const char *detail,
 		      const char *result, int ok)
 {
-	long long real = rp_real_us();
-	long long el = r->t0_us ? rp_mono_us() - r->t0_us : 0;
+	long long real = (long long)util_real_us();
+	long long el = r->t0_us ? (long long)util_mono_us() - r->t0_us : 0;
 	char cb[16] = "--:--:--", wb[32];
 	if (clock_s >= 0)
 		scn_format_clock(clock_s, cb, sizeof cb);
@@ -376,9 +363,9 @@ static int rp_rogue_up(struct rp *r, uint32_t addr, uint32_t answer, char *res, 
 	struct lab_check p;
 	memset(&p, 0, sizeof p);
 	p = (struct lab_check){.ns = ns, .addr = addr, .qname = "com.", .qtype = 6, .rd = 0, .fd = -1};
-	long long end = rp_mono_us() + 5000000;
+	long long end = (long long)util_mono_us() + 5000000;
 	int answered = 0;
-	for (int k = 0; k < 200 && rp_mono_us() < end && !answered; k++) {
+	for (int k = 0; k < 200 && (long long)util_mono_us() < end && !answered; k++) {
 		if (waitpid(pid, NULL, WNOHANG) == pid) {
 			r->rogue = 0;
 			char line[400];
@@ -443,7 +430,7 @@ static uint32_t rp_glue(struct rp *r, const char *tld, const char *name)
 	if (fd < 0)
 		return 0;
 	uint8_t q[512], a[4096];
-	uint16_t id = (uint16_t)(rp_mono_us() & 0xffff);
+	uint16_t id = (uint16_t)((long long)util_mono_us() & 0xffff);
 	int ql = lab_check_query(q, sizeof q, id, name, 1, 0);
 	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(53)};
 	inet_pton(AF_INET, lab_servers[i].addr, &sa.sin_addr);
@@ -496,7 +483,7 @@ static int rp_nsd_reload(struct rp *r, const char *tld, const char *zonefile, co
 		snprintf(res, cap, "the %s nsd (pid %ld) is not running", tld, pid);
 		return -1;
 	}
-	long long start = rp_mono_us();
+	long long start = (long long)util_mono_us();
 	for (int k = 0; k < 50; k++) {
 		if (k % 10 == 0) {
 			utimensat(AT_FDCWD, zonefile, NULL, 0);
@@ -505,7 +492,7 @@ static int rp_nsd_reload(struct rp *r, const char *tld, const char *zonefile, co
 		usleep(k == 0 ? 20000 : 100000);
 		if (rp_glue(r, tld, name) == want) {
 			snprintf(res + strlen(res), cap - strlen(res), "; nsd pid %ld reloaded (SIGHUP) in %lld ms",
-				 pid, (rp_mono_us() - start) / 1000);
+				 pid, ((long long)util_mono_us() - start) / 1000);
 			return 0;
 		}
 	}
@@ -854,7 +841,7 @@ int lab_replay(const struct scn *s, const struct lab_replay_opts *o)
 				  "in %.1f s, wall %s", o->lab, cb, s->zone[0] ? " " : "", s->zone,
 		 o->scale > 0 ? o->scale_text : s->scale_text, r.scale, (long)span, span / r.scale,
 		 o->control ? o->control : r.wall ? s->wall : "none");
-	r.t0_us = rp_mono_us();
+	r.t0_us = (long long)util_mono_us();
 	rp_report(&r, s->clock_s, 0, "start", detail, res, 1);
 	for (size_t i = 0; i < s->nsteps; i++) {
 		const struct scn_step *st = &s->step[i];
@@ -862,7 +849,7 @@ int lab_replay(const struct scn *s, const struct lab_replay_opts *o)
 		for (long k = 0; k < 100000000L; k++) {
 			if (o->stop && *o->stop)
 				break;
-			long long now = rp_mono_us();
+			long long now = (long long)util_mono_us();
 			if (now >= due)
 				break;
 			if (r.wall > 0 && waitpid(r.wall, NULL, WNOHANG) == r.wall) {

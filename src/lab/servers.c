@@ -15,6 +15,7 @@
 #include "lab/proc.h"
 #include "lab/sign.h"
 #include "lab/topology.h"
+#include "util/clock.h"
 
 const struct lab_server_def lab_servers[] = {
 	{"root", LAB_SRV_NSD, LAB_OUTSIDE, "198.19.53.1", "root server a.root-servers.net", -1, -1},
@@ -359,13 +360,6 @@ int lab_servers_write(const char *dir, const struct lab_pop *pop, const char *fa
 
 /* ---- starting and readiness ------------------------------------------------ */
 
-static long long srv_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int lab_servers_start(const char *lab, const char *dir, pid_t *pids, int timeout_ms,
 		      volatile sig_atomic_t *stop, struct dw_error *err)
 {
@@ -416,7 +410,7 @@ int lab_servers_start(const char *lab, const char *dir, pid_t *pids, int timeout
 		lab_host_ns(lab, lab_servers[idx[k]].host, nsnames[k], sizeof nsnames[k]);
 		pr[k].ns = nsnames[k];
 	}
-	long long deadline = srv_now_ms() + timeout_ms;
+	long long deadline = (long long)util_mono_ms() + timeout_ms;
 	int rc = -1;
 	for (int round = 0; round < 100000; round++) {
 		/* An exited daemon will never answer: report its last log line now. */
@@ -443,7 +437,7 @@ int lab_servers_start(const char *lab, const char *dir, pid_t *pids, int timeout
 			dw_error_set(err, DW_E_INTERRUPTED, "interrupted while waiting for the servers");
 			break;
 		}
-		if (srv_now_ms() > deadline) {
+		if ((long long)util_mono_ms() > deadline) {
 			for (int k = 0; k < n; k++)
 				if (!pr[k].answered) {
 					const struct lab_server_def *s = &lab_servers[idx[k]];

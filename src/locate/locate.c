@@ -16,16 +16,10 @@
 
 #include "net/filter.h"
 #include "net/packet.h"
+#include "util/clock.h"
 #include "util/json.h"
 #include "wire/build.h"
 #include "wire/msg.h"
-
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 static int capture_socket(struct dw_error *err)
 {
@@ -280,8 +274,8 @@ int locate_run(const struct locate_config *cfg, struct locate_report *rep, struc
 			if (send(fd, q, ql, 0) < 0 && errno != ECONNREFUSED)
 				break;
 		}
-		uint64_t until = mono_ms() + cfg->wait_ms;
-		for (uint64_t now = mono_ms(); now < until; now = mono_ms()) {
+		uint64_t until = util_mono_ms() + cfg->wait_ms;
+		for (uint64_t now = util_mono_ms(); now < until; now = util_mono_ms()) {
 			struct pollfd pf = {cap, POLLIN, 0};
 			if (poll(&pf, 1, (int)(until - now)) <= 0)
 				continue;

@@ -176,20 +176,6 @@ struct store_db {
 	struct store_stats stats;
 };
 
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static int64_t wall_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 static const char *rc_name(int rc)
 {
 	switch (rc & 0xff) {
@@ -394,7 +380,7 @@ static enum dw_status create_schema(struct store_db *db)
 		 "PRAGMA application_id = %d;\n"
 		 "PRAGMA user_version = %d;\n"
 		 "COMMIT;",
-		 schema_v1, wall_us(), STORE_APPLICATION_ID, STORE_SCHEMA_VERSION);
+		 schema_v1, (int64_t)util_real_us(), STORE_APPLICATION_ID, STORE_SCHEMA_VERSION);
 	int rc = exec(db, sql);
 	if (rc != SQLITE_OK) {
 		enum dw_status st = sql_fail(db, rc, "creating the schema (version %d)",
@@ -591,7 +577,7 @@ static enum dw_status batch_begin(struct store_db *db)
 	if (rc != SQLITE_OK)
 		return sql_fail(db, rc, "beginning a batch (run %" PRId64 ")", db->run);
 	db->in_txn = true;
-	db->batch_t0_ms = mono_ms();
+	db->batch_t0_ms = util_mono_ms();
 	db->batch_n = 0;
 	return DW_OK;
 }
@@ -636,7 +622,7 @@ enum dw_status store_flush(struct store_db *db)
 
 enum dw_status store_tick(struct store_db *db)
 {
-	if (db->in_txn && mono_ms() - db->batch_t0_ms >= db->opts.batch_ms)
+	if (db->in_txn && util_mono_ms() - db->batch_t0_ms >= db->opts.batch_ms)
 		return store_flush(db);
 	return DW_OK;
 }
@@ -800,7 +786,7 @@ enum dw_status store_run_begin(struct store_db *db, const char *cmdline,
 		" complete_below) VALUES (?, ?, ?, 'running', ?, ?, 0)", -1, &s, NULL);
 	if (rc != SQLITE_OK)
 		goto fail;
-	sqlite3_bind_int64(s, 1, wall_us());
+	sqlite3_bind_int64(s, 1, (int64_t)util_real_us());
 	sqlite3_bind_text(s, 2, cmdline ? cmdline : "", -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(s, 3, options ? options : "", -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(s, 4, (sqlite3_int64)ntargets);
@@ -1020,7 +1006,7 @@ enum dw_status store_run_finish(struct store_db *db, bool failed)
 		"UPDATE runs SET status = ?, finished_us = ? WHERE id = ?", -1, &s, NULL);
 	if (rc == SQLITE_OK) {
 		sqlite3_bind_text(s, 1, failed ? "failed" : "finished", -1, SQLITE_STATIC);
-		sqlite3_bind_int64(s, 2, wall_us());
+		sqlite3_bind_int64(s, 2, (int64_t)util_real_us());
 		sqlite3_bind_int64(s, 3, db->run);
 		rc = sqlite3_step(s);
 		sqlite3_finalize(s);
@@ -1212,7 +1198,7 @@ enum dw_status store_put(struct store_db *db, const struct probe_result *r)
 		return batch_fail(db, rc, what);
 	}
 	if (db->batch_n >= db->opts.batch_results ||
-	    mono_ms() - db->batch_t0_ms >= db->opts.batch_ms)
+	    util_mono_ms() - db->batch_t0_ms >= db->opts.batch_ms)
 		return store_flush(db);
 	return DW_OK;
 }

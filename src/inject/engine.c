@@ -97,16 +97,23 @@ void inject_stats_json(FILE *out, const struct inject_stats *s, const char *even
 
 /* ---- rule sets --------------------------------------------------------- */
 
-int inject_engine_load(struct inject_engine *e, const char *file, struct dw_error *err)
+/* The rules of FILE (NULL: none) in force: a swap (counted in the core's
+ * rule_loads), or the rules the engine starts with. */
+static int load_rules(struct inject_engine *e, const char *file, bool swap, struct dw_error *err)
 {
 	struct inject_rules *r = file ? inject_rules_load(file, err) : inject_rules_empty();
 	if (!r)
 		return file ? -1 : dw_error_set(err, DW_E_NOMEM, "out of memory");
-	if (inject_core_rules_set(e->core, r, err))
+	if (swap ? inject_core_rules_set(e->core, r, err) : inject_core_rules_start(e->core, r, err))
 		return -1;
 	if (e->hooks->rules_loaded)
 		e->hooks->rules_loaded(e->hooks->ctx, file, inject_core_rules(e->core)->nrules);
 	return 0;
+}
+
+int inject_engine_load(struct inject_engine *e, const char *file, struct dw_error *err)
+{
+	return load_rules(e, file, true, err);
 }
 
 /* ---- capture ------------------------------------------------------------ */
@@ -568,9 +575,8 @@ int inject_engine_open(struct inject_engine **out, const struct inject_config *c
 	if (!e->core)
 		goto fail;
 	e->st = inject_core_stats(e->core);
-	if (inject_engine_load(e, cfg->rules_file, err))
+	if (load_rules(e, cfg->rules_file, false, err))
 		goto fail;
-	e->st->rule_loads = 0; /* the first set is not a swap */
 	if (open_rings(e, err))
 		goto fail;
 	if (cfg->control && (e->ctlfd = open_control(cfg->control, err)) < 0)

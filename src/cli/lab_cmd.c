@@ -1002,12 +1002,13 @@ static int lab_exec(struct lab_opts *o, int argc, char **argv)
 		return 1;
 	char ns[64];
 	lab_host_ns(o->name, h, ns, sizeof ns);
-	if (!lab_netns_exists(ns)) {
-		fprintf(stderr, "dnswatch lab exec: lab '%s' has no host %s (is it up?)\n", o->name, argv[0]);
-		return 1;
-	}
-	if (lab_netns_enter(ns, NULL) != 0) {
-		fprintf(stderr, "dnswatch lab exec: cannot enter %s: %s\n", ns, strerror(errno));
+	struct dw_error err;
+	if (lab_netns_enter(ns, &err) != 0) {
+		if (err.status == DW_E_NOT_FOUND)
+			fprintf(stderr, "dnswatch lab exec: lab '%s' has no host %s (is it up?)\n", o->name,
+				argv[0]);
+		else
+			fprintf(stderr, "dnswatch lab exec: cannot enter %s: %s\n", ns, err.text);
 		return 1;
 	}
 	fflush(NULL);

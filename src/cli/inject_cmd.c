@@ -17,6 +17,7 @@
 
 #include "inject/engine.h"
 #include "lab/host.h"
+#include "util/text.h"
 
 __attribute__((format(printf, 1, 2)))
 static int usage_error(const char *fmt, ...)
@@ -58,9 +59,8 @@ static int control_client(int argc, char **argv)
 	if (argc == 5 && strcmp(argv[3], "load") == 0 && argv[4][0] != '/' && realpath(argv[4], abs))
 		argv[4] = abs;
 	for (int i = 3; i < argc; i++)
-		n += (size_t)snprintf(line + n, n < sizeof line ? sizeof line - n : 0, "%s%s",
-				      i > 3 ? " " : "", argv[i]);
-	if (n >= sizeof line - 1)
+		n = text_cat(line, sizeof line, n, "%s%s", i > 3 ? " " : "", argv[i]);
+	if (n >= sizeof line - 1) /* full, maybe cut: no room for the newline */
 		return usage_error("%s", "command too long");
 	line[n++] = '\n';
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);

@@ -612,6 +612,7 @@ static int lab_build(const struct lab_opts *o, struct dw_error *err, char *summa
 	/* 2. namespaces, links, addresses, routes; servers' addresses on lo */
 	static char lo[LAB_NHOSTS][1024];
 	const char *lo_ptr[LAB_NHOSTS];
+	size_t lo_len[LAB_NHOSTS] = {0};
 	for (int h = 0; h < LAB_NHOSTS; h++) {
 		lo[h][0] = '\0';
 		lo_ptr[h] = lo[h];
@@ -620,8 +621,8 @@ static int lab_build(const struct lab_opts *o, struct dw_error *err, char *summa
 		const struct lab_server_def *s = &lab_servers[i];
 		if (s->host == LAB_ISP) /* the ISP resolver uses its client-link address */
 			continue;
-		size_t len = strlen(lo[s->host]);
-		text_cat(lo[s->host], sizeof lo[0], len, "%s%s", len ? " " : "", s->addr);
+		size_t *len = &lo_len[s->host];
+		*len = text_cat(lo[s->host], sizeof lo[0], *len, "%s%s", *len ? " " : "", s->addr);
 	}
 	/* Remember (across labs) what of /run/netns a lab is about to make, so
 	 * that the last `down` removes exactly that, even if this `up` is
@@ -772,6 +773,7 @@ static void lab_host_addrs(const char *ns, char *buf, size_t cap)
 	buf[0] = '\0';
 	if (lab_netns_enter(ns, NULL) != 0)
 		return;
+	size_t len = 0;
 	struct ifaddrs *ifa = NULL;
 	if (getifaddrs(&ifa) == 0) {
 		for (struct ifaddrs *i = ifa; i; i = i->ifa_next) {
@@ -784,8 +786,7 @@ static void lab_host_addrs(const char *ns, char *buf, size_t cap)
 				continue;
 			inet_ntop(AF_INET, &sin->sin_addr, a, sizeof a);
 			int plen = mask ? __builtin_popcount(mask->sin_addr.s_addr) : 32;
-			size_t len = strlen(buf);
-			text_cat(buf, cap, len, "%s%s/%d(%s)", len ? " " : "", a, plen, i->ifa_name);
+			len = text_cat(buf, cap, len, "%s%s/%d(%s)", len ? " " : "", a, plen, i->ifa_name);
 		}
 		freeifaddrs(ifa);
 	}
@@ -920,8 +921,7 @@ static int lab_status(struct lab_opts *o)
 				size_t n = strcspn(s, " ");
 				if (used && used + 1 + n > 52)
 					break;
-				snprintf(chunk + used, sizeof chunk - used, "%s%.*s", used ? " " : "", (int)n, s);
-				used = strlen(chunk);
+				used = text_cat(chunk, sizeof chunk, used, "%s%.*s", used ? " " : "", (int)n, s);
 				s += n;
 				while (*s == ' ')
 					s++;

@@ -23,6 +23,7 @@
 #include "lab/topology.h"
 #include "util/clock.h"
 #include "util/json.h"
+#include "util/text.h"
 
 #define RP_ZONE_MAX (64u << 20) /* a TLD zone file read into memory */
 #define RP_WALL_WAIT_MS 10000
@@ -253,6 +254,7 @@ static int rp_flush(struct rp *r, const char *ids, char *res, size_t cap)
 	char list[SCN_ARG_MAX];
 	snprintf(list, sizeof list, "%s", ids);
 	res[0] = '\0';
+	size_t len = 0;
 	char *save = NULL;
 	int rc = 0;
 	for (char *id = strtok_r(list, " ", &save); id; id = strtok_r(NULL, " ", &save)) {
@@ -264,9 +266,8 @@ static int rp_flush(struct rp *r, const char *ids, char *res, size_t cap)
 		const char *argv[] = {"unbound-control", "-c", conf, "flush_zone", ".", NULL};
 		int st = lab_proc_run(NULL, argv, out, sizeof out, &e);
 		rp_first_line(out);
-		size_t len = strlen(res);
-		snprintf(res + len, cap - len, "%s%s: %s", len ? "; " : "", id,
-			 st == 0 ? out : e.text[0] ? e.text : "unbound-control failed");
+		len = text_cat(res, cap, len, "%s%s: %s", len ? "; " : "", id,
+			       st == 0 ? out : e.text[0] ? e.text : "unbound-control failed");
 		if (st != 0)
 			rc = -1;
 	}
@@ -483,6 +484,7 @@ static int rp_nsd_reload(struct rp *r, const char *tld, const char *zonefile, co
 		snprintf(res, cap, "the %s nsd (pid %ld) is not running", tld, pid);
 		return -1;
 	}
+	size_t len = strlen(res); /* what the zone's rewrite said: appended to */
 	long long start = (long long)util_mono_us();
 	for (int k = 0; k < 50; k++) {
 		if (k % 10 == 0) {
@@ -491,13 +493,12 @@ static int rp_nsd_reload(struct rp *r, const char *tld, const char *zonefile, co
 		}
 		usleep(k == 0 ? 20000 : 100000);
 		if (rp_glue(r, tld, name) == want) {
-			snprintf(res + strlen(res), cap - strlen(res), "; nsd pid %ld reloaded (SIGHUP) in %lld ms",
-				 pid, ((long long)util_mono_us() - start) / 1000);
+			text_cat(res, cap, len, "; nsd pid %ld reloaded (SIGHUP) in %lld ms", pid,
+				 ((long long)util_mono_us() - start) / 1000);
 			return 0;
 		}
 	}
-	snprintf(res + strlen(res), cap - strlen(res), "; nsd pid %ld did not serve the new data within 5 s",
-		 pid);
+	text_cat(res, cap, len, "; nsd pid %ld did not serve the new data within 5 s", pid);
 	return -1;
 }
 

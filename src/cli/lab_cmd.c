@@ -116,6 +116,13 @@ static void lab_on_signal(int sig)
 	lab_interrupted = 1;
 }
 
+/* Ctrl-C, a kill or a hang-up during up or replay: lab_interrupted, the
+ * step in progress finished, then rolled back or undone. */
+static void lab_catch_signals(void)
+{
+	lab_proc_catch(lab_on_signal, (const int[]){SIGINT, SIGTERM, SIGHUP, 0});
+}
+
 __attribute__((format(printf, 1, 2)))
 static int lab_usage_error(const char *fmt, ...)
 {
@@ -240,67 +247,6 @@ static void lab_unlock(int fd)
 
 /* ---- state files ------------------------------------------------------------- */
 
-/* Read KEY=VALUE from the lab's state file into VAL; 0 or -1. */
-static int lab_state_get(const char *dir, const char *file, const char *key, char *val, size_t cap)
-{
-	char path[512], line[512];
-	snprintf(path, sizeof path, "%s/%s", dir, file);
-	FILE *f = fopen(path, "re");
-	if (!f)
-		return -1;
-	size_t kl = strlen(key);
-	int found = -1;
-	for (int i = 0; i < 10000 && fgets(line, sizeof line, f); i++) {
-		if (strncmp(line, key, kl) == 0 && line[kl] == '=') {
-			line[strcspn(line, "\n")] = '\0';
-			snprintf(val, cap, "%s", line + kl + 1);
-			found = 0;
-			break;
-		}
-	}
-	fclose(f);
-	return found;
-}
-
-static long lab_state_pid(const char *dir, const char *key)
-{
-	char v[32];
-	if (lab_state_get(dir, "state", key, v, sizeof v) != 0)
-		return 0;
-	return strtol(v, NULL, 10);
-}
-
-/* Is PID a live (not zombie) process whose command line mentions NEEDLE? */
-static int lab_pid_alive(long pid, const char *needle)
-{
-	if (pid <= 0)
-		return 0;
-	char path[64], buf[4096];
-	snprintf(path, sizeof path, "/proc/%ld/stat", pid);
-	FILE *f = fopen(path, "re");
-	if (!f)
-		return 0;
-	size_t n = fread(buf, 1, sizeof buf - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	const char *rp = strrchr(buf, ')');
-	if (!rp || rp[1] != ' ' || rp[2] == 'Z' || rp[2] == 'X')
-		return 0;
-	if (!needle)
-		return 1;
-	snprintf(path, sizeof path, "/proc/%ld/cmdline", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return 0;
-	n = fread(buf, 1, sizeof buf - 1, f);
-	fclose(f);
-	for (size_t i = 0; i < n; i++)
-		if (buf[i] == '\0')
-			buf[i] = ' ';
-	buf[n] = '\0';
-	return strstr(buf, needle) != NULL;
-}
-
 /* ---- teardown ------------------------------------------------------------------ */
 
 static int lab_rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
@@ -337,7 +283,7 @@ static int lab_find_procs(const unsigned long *inodes, int ninodes, pid_t *out, 
 		if (sscanf(link, "net:[%lu]", &ino) != 1)
 			continue;
 		for (int i = 0; i < ninodes; i++)
-			if (inodes[i] == ino && lab_pid_alive(pid, NULL)) {
+			if (inodes[i] == ino && lab_proc_alive(pid, NULL)) {
 				out[n++] = (pid_t)pid;
 				break;
 			}
@@ -429,8 +375,8 @@ static enum lab_health lab_health(const struct lab_opts *o, char *why, size_t ca
 			continue;
 		char key[64];
 		snprintf(key, sizeof key, "pid.%s", lab_servers[i].id);
-		long pid = lab_state_pid(o->dir, key);
-		if (!lab_pid_alive(pid, o->dir)) {
+		long pid = lab_proc_state_pid(o->dir, key);
+		if (!lab_proc_alive(pid, o->dir)) {
 			snprintf(why, cap, "%s server %s (pid %ld) is not running",
 				 lab_servers[i].kind == LAB_SRV_NSD ? "nsd" : "unbound",
 				 lab_servers[i].id, pid);
@@ -438,7 +384,7 @@ static enum lab_health lab_health(const struct lab_opts *o, char *why, size_t ca
 		}
 	}
 	if (lab_state_get(o->dir, "state", "delay_mode", v, sizeof v) == 0 &&
-	    strcmp(v, "nfqueue") == 0 && !lab_pid_alive(lab_state_pid(o->dir, "pid.delay"), o->dir)) {
+	    strcmp(v, "nfqueue") == 0 && !lab_proc_alive(lab_proc_state_pid(o->dir, "pid.delay"), o->dir)) {
 		snprintf(why, cap, "the delay element is not running");
 		return LAB_PARTIAL;
 	}
@@ -714,11 +660,7 @@ static int lab_up(struct lab_opts *o)
 		return 1;
 	}
 	/* Ctrl-C or a kill during up: finish the step, then roll back. */
-	struct sigaction sa = {.sa_handler = lab_on_signal};
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
+	lab_catch_signals();
 	struct dw_error err = {.status = DW_OK, .text = ""};
 	char summary[512];
 	int rc = 0;
@@ -842,8 +784,8 @@ static int lab_status_delay(const struct lab_opts *o)
 		       dms, jms, on ? "active" : "NOT ACTIVE (qdisc missing)");
 		return on;
 	}
-	long pid = lab_state_pid(o->dir, "pid.delay");
-	int alive = lab_pid_alive(pid, o->dir);
+	long pid = lab_proc_state_pid(o->dir, "pid.delay");
+	int alive = lab_proc_alive(pid, o->dir);
 	static char out[LAB_PROC_OUT_MAX];
 	const char *argv[] = {"iptables-save", "-t", "mangle", NULL};
 	int rules = 0;
@@ -963,9 +905,9 @@ static int lab_status(struct lab_opts *o)
 		const struct lab_server_def *s = &lab_servers[k];
 		char key[64], pidtxt[16] = "-", check[64];
 		snprintf(key, sizeof key, "pid.%s", s->id);
-		long pid = lab_state_pid(o->dir, key);
+		long pid = lab_proc_state_pid(o->dir, key);
 		if (s->kind != LAB_SRV_NONE) {
-			if (lab_pid_alive(pid, o->dir))
+			if (lab_proc_alive(pid, o->dir))
 				snprintf(pidtxt, sizeof pidtxt, "%ld", pid);
 			else
 				snprintf(pidtxt, sizeof pidtxt, "dead");
@@ -1108,11 +1050,7 @@ static int lab_replay_cmd(struct lab_opts *o, int argc, char **argv)
 			h == LAB_ABSENT ? "not up (dnswatch lab up first)" : "half up");
 		return 1;
 	}
-	struct sigaction sa = {.sa_handler = lab_on_signal};
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
+	lab_catch_signals();
 	struct lab_replay_opts ro = {.lab = o->name, .dir = o->dir, .control = control, .events = events,
 				     .scale = f, .scale_text = scale, .stop = &lab_interrupted};
 	return lab_replay(&s, &ro);

@@ -17,6 +17,7 @@
 
 #include <libnetfilter_queue/libnetfilter_queue.h>
 
+#include "lab/proc.h"
 #include "util/clock.h"
 #include "util/rand.h"
 
@@ -188,11 +189,7 @@ int lab_delay_run(const struct lab_delay_opts *o)
 		fprintf(stderr, "dnswatch lab delay: out of memory\n");
 		return 1;
 	}
-	struct sigaction sa = {.sa_handler = delay_on_signal};
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGUSR1, &sa, NULL);
+	lab_proc_catch(delay_on_signal, (const int[]){SIGTERM, SIGINT, SIGUSR1, 0});
 	signal(SIGPIPE, SIG_IGN);
 
 	int rc = 1;

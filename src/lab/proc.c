@@ -306,3 +306,79 @@ int lab_proc_self_exe(char *path, size_t cap)
 	path[n] = '\0';
 	return 0;
 }
+
+/* ---- the lab's processes ------------------------------------------------ */
+
+int lab_state_get(const char *dir, const char *file, const char *key, char *val, size_t cap)
+{
+	char path[512], line[512];
+	snprintf(path, sizeof path, "%s/%s", dir, file);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return -1;
+	size_t kl = strlen(key);
+	int found = -1;
+	for (int i = 0; i < 10000 && fgets(line, sizeof line, f); i++) {
+		if (strncmp(line, key, kl) == 0 && line[kl] == '=') {
+			line[strcspn(line, "\n")] = '\0';
+			snprintf(val, cap, "%s", line + kl + 1);
+			found = 0;
+			break;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+long lab_proc_state_pid(const char *dir, const char *key)
+{
+	char v[32], *end;
+	if (lab_state_get(dir, "state", key, v, sizeof v) != 0)
+		return 0;
+	errno = 0;
+	long pid = strtol(v, &end, 10);
+	return errno || end == v || *end || pid < 0 ? 0 : pid;
+}
+
+/* The first CAP - 1 bytes of /proc/PID/NAME, NUL-terminated; their count,
+ * or -1. */
+static ssize_t proc_read(long pid, const char *name, char *buf, size_t cap)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%ld/%s", pid, name);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return -1;
+	size_t n = fread(buf, 1, cap - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	return (ssize_t)n;
+}
+
+bool lab_proc_alive(long pid, const char *needle)
+{
+	char buf[4096];
+	if (pid <= 1 || proc_read(pid, "stat", buf, sizeof buf) < 0)
+		return false;
+	/* "PID (COMM) STATE ...": COMM may hold anything, ')' included. */
+	const char *rp = strrchr(buf, ')');
+	if (!rp || rp[1] != ' ' || rp[2] == 'Z' || rp[2] == 'X')
+		return false;
+	if (!needle)
+		return true;
+	ssize_t n = proc_read(pid, "cmdline", buf, sizeof buf);
+	if (n < 0)
+		return false;
+	for (ssize_t i = 0; i < n; i++)
+		if (buf[i] == '\0')
+			buf[i] = ' ';
+	return strstr(buf, needle) != NULL;
+}
+
+void lab_proc_catch(void (*handler)(int), const int *sigs)
+{
+	struct sigaction sa = {.sa_handler = handler};
+	sigemptyset(&sa.sa_mask);
+	for (; *sigs; sigs++)
+		sigaction(*sigs, &sa, NULL);
+}

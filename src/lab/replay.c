@@ -179,34 +179,15 @@ static void rp_mark(struct rp *r, const char *name, pid_t pid, const char *word)
 	}
 }
 
-/* Is PID alive and is its command line mentioning NEEDLE? */
-static int rp_pid_is(long pid, const char *needle)
-{
-	char path[64], buf[4096];
-	if (pid <= 1)
-		return 0;
-	snprintf(path, sizeof path, "/proc/%ld/cmdline", pid);
-	FILE *f = fopen(path, "re");
-	if (!f)
-		return 0;
-	size_t n = fread(buf, 1, sizeof buf - 1, f);
-	fclose(f);
-	for (size_t i = 0; i < n; i++)
-		if (buf[i] == '\0')
-			buf[i] = ' ';
-	buf[n] = '\0';
-	return strstr(buf, needle) != NULL;
-}
-
 /* End a process that is not our child (left by a killed replay). */
 static void rp_end_orphan(long pid, const char *needle)
 {
-	if (!rp_pid_is(pid, needle))
+	if (!lab_proc_alive(pid, needle))
 		return;
 	kill((pid_t)pid, SIGTERM);
-	for (int t = 0; t < RP_STOP_WAIT_MS / 10 && rp_pid_is(pid, needle); t++)
+	for (int t = 0; t < RP_STOP_WAIT_MS / 10 && lab_proc_alive(pid, needle); t++)
 		usleep(10000);
-	if (rp_pid_is(pid, needle))
+	if (lab_proc_alive(pid, needle))
 		kill((pid_t)pid, SIGKILL);
 }
 
@@ -451,23 +432,6 @@ static uint32_t rp_glue(struct rp *r, const char *tld, const char *name)
 	return got;
 }
 
-static long rp_state_pid(struct rp *r, const char *id)
-{
-	char path[700], line[256], key[64];
-	snprintf(path, sizeof path, "%s/state", r->o->dir);
-	snprintf(key, sizeof key, "pid.%s=", id);
-	FILE *f = fopen(path, "re");
-	long pid = 0;
-	for (int k = 0; f && k < 10000 && fgets(line, sizeof line, f); k++)
-		if (strncmp(line, key, strlen(key)) == 0) {
-			pid = strtol(line + strlen(key), NULL, 10);
-			break;
-		}
-	if (f)
-		fclose(f);
-	return pid;
-}
-
 /* nsd(8): SIGHUP re-reads the zone files whose mtime changed. Signal it,
  * then watch the served glue for NAME until it is WANT (bounded), touching
  * the file and signalling again now and then (a reload within the file
@@ -475,12 +439,14 @@ static long rp_state_pid(struct rp *r, const char *id)
 static int rp_nsd_reload(struct rp *r, const char *tld, const char *zonefile, const char *name,
 			 uint32_t want, char *res, size_t cap)
 {
-	long pid = rp_state_pid(r, tld);
+	char key[32];
+	snprintf(key, sizeof key, "pid.%s", tld);
+	long pid = lab_proc_state_pid(r->o->dir, key);
 	/* The pid file may be stale and the number reused: signal it only if
 	 * it is still this TLD's nsd, run with the lab's config for it. */
 	char conf[1024];
 	snprintf(conf, sizeof conf, "%s/srv/%s/nsd.conf", r->o->dir, tld);
-	if (pid <= 0 || kill((pid_t)pid, 0) != 0 || !rp_pid_is(pid, conf)) {
+	if (!lab_proc_alive(pid, conf)) {
 		snprintf(res, cap, "the %s nsd (pid %ld) is not running", tld, pid);
 		return -1;
 	}

@@ -24,6 +24,8 @@
 #include "util/clock.h"
 #include "util/json.h"
 #include "util/text.h"
+#include "wire/msg.h"
+#include "wire/name.h"
 
 #define RP_ZONE_MAX (64u << 20) /* a TLD zone file read into memory */
 #define RP_WALL_WAIT_MS 10000
@@ -398,34 +400,70 @@ static int rp_rogue_down(struct rp *r, char *res, size_t cap)
 
 /* ---- TLD zone data ------------------------------------------------------------ */
 
-/* Ask the TLD server for NAME (an "ns.ZONE." with glue) from outside; the
- * referral's last record is the glue A (no EDNS asked, so no OPT after it).
- * Returns its address, or 0. */
-static uint32_t rp_glue(struct rp *r, const char *tld, const char *name)
+/* The glue address for NAME (wire form) in the reply A[0..N) to query ID:
+ * the A record of that owner in the additional section. 0 when there is
+ * none, with why in WHY (a reply that does not parse says where it broke,
+ * through the codec's own words). */
+static uint32_t rp_glue_of(const uint8_t *a, size_t n, uint16_t id, const uint8_t *name,
+			   const char *from, struct dw_error *why)
 {
-	char ns[64];
+	struct wire_rr rr[64];
+	struct wire_msg m;
+	if (wire_msg_parse(&m, a, n, rr, sizeof rr / sizeof rr[0]) != DW_OK) {
+		wire_error_record(why, &m.err, from);
+		return 0;
+	}
+	if (m.hdr.id != id || !(m.hdr.flags & WIRE_FLAG_QR)) {
+		dw_error_set(why, DW_E_NOT_FOUND, "%s: not the reply to our query", from);
+		return 0;
+	}
+	size_t k = wire_msg_section_start(&m, WIRE_SEC_ADDITIONAL);
+	for (size_t end = k + wire_msg_section_count(&m, WIRE_SEC_ADDITIONAL); k < end; k++) {
+		const struct wire_rr *x = &m.rr[k];
+		uint8_t owner[WIRE_NAME_MAX];
+		if (x->type != WIRE_T_A || x->class != WIRE_C_IN || x->rdlen != 4 ||
+		    !wire_msg_name(&m, x->owner_off, owner) || !wire_name_equal(owner, name))
+			continue;
+		const uint8_t *d = a + x->rdata_off;
+		dw_error_clear(why);
+		return (uint32_t)d[0] << 24 | (uint32_t)d[1] << 16 | (uint32_t)d[2] << 8 | d[3];
+	}
+	dw_error_set(why, DW_E_NOT_FOUND, "%s: no glue A record for the name", from);
+	return 0;
+}
+
+/* Ask the TLD server for NAME (an "ns.ZONE." with glue) from outside, no
+ * EDNS asked. Returns the glue address, or 0 with why in WHY. */
+static uint32_t rp_glue(struct rp *r, const char *tld, const char *name, struct dw_error *why)
+{
+	char ns[64], from[64];
+	uint8_t wname[WIRE_NAME_MAX];
+	size_t wlen;
 	lab_host_ns(r->o->lab, LAB_OUTSIDE, ns, sizeof ns);
 	int i = lab_server_find(tld);
-	if (i < 0)
+	if (i < 0 || wire_name_from_text(name, wname, &wlen) != DW_OK) {
+		dw_error_set(why, DW_E_INVALID, "no %s server, or a bad name %s", tld, name);
 		return 0;
+	}
+	snprintf(from, sizeof from, "the reply from %s", lab_servers[i].addr);
 	int fd = lab_netns_socket(ns, AF_INET, SOCK_DGRAM);
-	if (fd < 0)
+	if (fd < 0) {
+		dw_error_errno(why, "a socket in %s", ns);
 		return 0;
+	}
 	uint8_t q[512], a[4096];
-	uint16_t id = (uint16_t)((long long)util_mono_us() & 0xffff);
-	int ql = lab_check_query(q, sizeof q, id, name, 1, 0);
+	uint16_t id = (uint16_t)(util_mono_us() & 0xffff);
+	int ql = lab_check_query(q, sizeof q, id, name, WIRE_T_A, 0);
 	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(53)};
 	inet_pton(AF_INET, lab_servers[i].addr, &sa.sin_addr);
 	uint32_t got = 0;
+	dw_error_set(why, DW_E_NOT_FOUND, "no reply from %s", lab_servers[i].addr);
 	if (ql > 0 && sendto(fd, q, (size_t)ql, 0, (struct sockaddr *)&sa, sizeof sa) == ql) {
 		struct pollfd pf = {.fd = fd, .events = POLLIN};
-		for (int k = 0; k < 4 && poll(&pf, 1, 100) == 1; k++) {
+		for (int k = 0; k < 4 && !got && poll(&pf, 1, 100) == 1; k++) {
 			ssize_t n = recv(fd, a, sizeof a, 0);
-			if (n >= 16 && a[0] == (uint8_t)(id >> 8) && a[1] == (uint8_t)id && (a[2] & 0x80)) {
-				got = (uint32_t)a[n - 4] << 24 | (uint32_t)a[n - 3] << 16 |
-				      (uint32_t)a[n - 2] << 8 | a[n - 1];
-				break;
-			}
+			if (n > 0)
+				got = rp_glue_of(a, (size_t)n, id, wname, from, why);
 		}
 	}
 	close(fd);
@@ -451,6 +489,7 @@ static int rp_nsd_reload(struct rp *r, const char *tld, const char *zonefile, co
 		return -1;
 	}
 	size_t len = strlen(res); /* what the zone's rewrite said: appended to */
+	struct dw_error why = {.status = DW_OK, .text = ""};
 	long long start = (long long)util_mono_us();
 	for (int k = 0; k < 50; k++) {
 		if (k % 10 == 0) {
@@ -458,13 +497,14 @@ static int rp_nsd_reload(struct rp *r, const char *tld, const char *zonefile, co
 			kill((pid_t)pid, SIGHUP);
 		}
 		usleep(k == 0 ? 20000 : 100000);
-		if (rp_glue(r, tld, name) == want) {
+		if (rp_glue(r, tld, name, &why) == want) {
 			text_cat(res, cap, len, "; nsd pid %ld reloaded (SIGHUP) in %lld ms", pid,
 				 ((long long)util_mono_us() - start) / 1000);
 			return 0;
 		}
 	}
-	text_cat(res, cap, len, "; nsd pid %ld did not serve the new data within 5 s", pid);
+	text_cat(res, cap, len, "; nsd pid %ld did not serve the new data within 5 s (last: %s)", pid,
+		 why.status == DW_OK ? "the old glue" : why.text);
 	return -1;
 }
 

@@ -534,12 +534,11 @@ static int lab_nodns_setup(const struct lab_opts *o, struct dw_error *err)
 	return 0;
 }
 
-static int lab_build(const struct lab_opts *o, struct dw_error *err, char *summary, size_t scap)
+/* Step 1 of up: the population, zones, configs and answer key (signed if
+ * asked); how many names and zones into *NNAMES, *NZONES. */
+static int lab_build_zones(const struct lab_opts *o, size_t *nnames, size_t *nzones,
+			   struct dw_error *err)
 {
-	long long t0 = (long long)util_mono_ms();
-	if (mkdir(o->dir, 0755) != 0)
-		return dw_error_errno(err, "mkdir %s", o->dir);
-	/* 1. population, zones, configs, answer key */
 	struct lab_pop_params pp = {.seed = o->seed};
 	memcpy(pp.count, o->count, sizeof pp.count);
 	lab_servers_pop_params(&pp);
@@ -549,13 +548,16 @@ static int lab_build(const struct lab_opts *o, struct dw_error *err, char *summa
 	int r = lab_servers_write(o->dir, &pop, o->fault, o->sign, err);
 	if (r == 0 && o->sign)
 		r = lab_sign_zones(o->dir, &pop, err);
-	size_t nnames = pop.nnames, nzones = pop.nzones;
+	*nnames = pop.nnames;
+	*nzones = pop.nzones;
 	lab_pop_free(&pop);
-	if (r != 0)
-		return -1;
-	if (lab_interrupted)
-		goto interrupted;
-	/* 2. namespaces, links, addresses, routes; servers' addresses on lo */
+	return r != 0 ? -1 : 0;
+}
+
+/* Step 2 of up: namespaces, links, addresses, routes, the servers'
+ * addresses on each host's lo, and the no-DNS address's rules. */
+static int lab_build_net(const struct lab_opts *o, struct dw_error *err)
+{
 	static char lo[LAB_NHOSTS][1024];
 	const char *lo_ptr[LAB_NHOSTS];
 	size_t lo_len[LAB_NHOSTS] = {0};
@@ -585,28 +587,18 @@ static int lab_build(const struct lab_opts *o, struct dw_error *err, char *summa
 			return -1;
 	}
 	int made_dir = 0;
-	r = lab_topology_build(o->name, o->dir, lo_ptr, &made_dir, err);
-	if (r != 0)
+	if (lab_topology_build(o->name, o->dir, lo_ptr, &made_dir, err) != 0)
 		return -1;
 	if (lab_interrupted)
-		goto interrupted;
-	if (lab_nodns_setup(o, err) != 0)
-		return -1;
-	/* 3. the long-haul delay */
-	char mode[16];
-	pid_t dpid = 0;
-	if (lab_delay_setup(o, mode, sizeof mode, &dpid, err) != 0)
-		return -1;
-	if (lab_interrupted)
-		goto interrupted;
-	/* 4. servers, all at once, then readiness */
-	pid_t pids[64];
-	if (lab_servers_start(o->name, o->dir, pids, (int)o->timeout_ms, &lab_interrupted, err) != 0)
-		return -1;
-	if (lab_interrupted)
-		goto interrupted;
-	long long ms = (long long)util_mono_ms() - t0;
-	/* 5. the state file, last: its presence means "up" */
+		return 0;
+	return lab_nodns_setup(o, err);
+}
+
+/* Step 5 of up, the last: the state file, whose presence means "up". */
+static int lab_write_state(const struct lab_opts *o, const char *mode, pid_t dpid,
+			   const pid_t *pids, long long ms, size_t nnames, size_t nzones,
+			   struct dw_error *err)
+{
 	char state[4096];
 	size_t len = text_cat(state, sizeof state, 0,
 			   "name=%s\nseed=%llu\nnames=com=%u,net=%u,org=%u,cn=%u\nnnames=%zu\nnzones=%zu\n"
@@ -622,7 +614,41 @@ static int lab_build(const struct lab_opts *o, struct dw_error *err, char *summa
 	text_cat(state, sizeof state, len, "up=1\n");
 	char path[512];
 	snprintf(path, sizeof path, "%s/state", o->dir);
-	if (lab_write_file(path, state, err) != 0)
+	return lab_write_file(path, state, err);
+}
+
+static int lab_build(const struct lab_opts *o, struct dw_error *err, char *summary, size_t scap)
+{
+	long long t0 = (long long)util_mono_ms();
+	if (mkdir(o->dir, 0755) != 0)
+		return dw_error_errno(err, "mkdir %s", o->dir);
+	/* 1. population, zones, configs, answer key */
+	size_t nnames = 0, nzones = 0;
+	if (lab_build_zones(o, &nnames, &nzones, err) != 0)
+		return -1;
+	if (lab_interrupted)
+		goto interrupted;
+	/* 2. namespaces, links, addresses, routes; servers' addresses on lo */
+	if (lab_build_net(o, err) != 0)
+		return -1;
+	if (lab_interrupted)
+		goto interrupted;
+	/* 3. the long-haul delay */
+	char mode[16];
+	pid_t dpid = 0;
+	if (lab_delay_setup(o, mode, sizeof mode, &dpid, err) != 0)
+		return -1;
+	if (lab_interrupted)
+		goto interrupted;
+	/* 4. servers, all at once, then readiness */
+	pid_t pids[64];
+	if (lab_servers_start(o->name, o->dir, pids, (int)o->timeout_ms, &lab_interrupted, err) != 0)
+		return -1;
+	if (lab_interrupted)
+		goto interrupted;
+	long long ms = (long long)util_mono_ms() - t0;
+	/* 5. the state file, last: its presence means "up" */
+	if (lab_write_state(o, mode, dpid, pids, ms, nnames, nzones, err) != 0)
 		return -1;
 	snprintf(summary, scap,
 		 "lab '%s' up in %.2f s: %d hosts, %zu names in %zu %szones, delay %s %u ms +- %u ms one way",
@@ -817,16 +843,9 @@ static int lab_status_delay(const struct lab_opts *o)
 	return active;
 }
 
-static int lab_status(struct lab_opts *o)
+/* The first lines of status: up or half up, what was built, where. */
+static void lab_status_head(const struct lab_opts *o, enum lab_health h, const char *why)
 {
-	if (lab_need_root("status") != 0)
-		return 1;
-	char why[512];
-	enum lab_health h = lab_health(o, why, sizeof why);
-	if (h == LAB_ABSENT) {
-		printf("lab '%s' is down\n", o->name);
-		return 1;
-	}
 	char v[64] = "?", built[32] = "?", nn[32] = "?", nz[32] = "?", names[128] = "?", sg[8] = "0";
 	lab_state_get(o->dir, "state", "seed", v, sizeof v);
 	lab_state_get(o->dir, "state", "built_ms", built, sizeof built);
@@ -842,8 +861,12 @@ static int lab_status(struct lab_opts *o)
 		       atof(built) / 1000.0, v, nn, names, nz,
 		       strcmp(sg, "1") == 0 ? "signed (resolvers validate) " : "");
 	printf("state:  %s (answer key: %s/answers.tsv)\n", o->dir, o->dir);
-	int delay_ok = lab_status_delay(o);
+}
 
+/* The hosts and their addresses, read live, long lists wrapped (the
+ * outside host has a dozen). */
+static void lab_status_hosts(const struct lab_opts *o)
+{
 	printf("\n%-9s %-52s %s\n", "HOST", "ADDRESSES", "ROLE");
 	for (int i = 0; i < LAB_NHOSTS; i++) {
 		char ns[64], addrs[1024];
@@ -853,7 +876,6 @@ static int lab_status(struct lab_opts *o)
 			continue;
 		}
 		lab_host_addrs(ns, addrs, sizeof addrs);
-		/* Wrap long address lists (the outside host has a dozen). */
 		const char *s = addrs;
 		int first = 1;
 		for (int k = 0; k < 32; k++) {
@@ -875,9 +897,13 @@ static int lab_status(struct lab_opts *o)
 				break;
 		}
 	}
+}
 
-	/* Live check: one query to every server (and to the no-DNS address),
-	 * all in flight at once, each from its own host. */
+/* Live check: one query to every server (and to the no-DNS address), all
+ * in flight at once, each from its own host; a line per server. Returns 1
+ * if every one behaved. */
+static int lab_status_servers(const struct lab_opts *o)
+{
 	struct lab_check pr[64];
 	char nsn[64][64];
 	static char qn[64][128];
@@ -927,6 +953,23 @@ static int lab_status(struct lab_opts *o)
 		       s->kind == LAB_SRV_NSD ? "nsd" : s->kind == LAB_SRV_UNBOUND ? "unbound" : "-",
 		       pidtxt, check, s->role);
 	}
+	return all_ok;
+}
+
+static int lab_status(struct lab_opts *o)
+{
+	if (lab_need_root("status") != 0)
+		return 1;
+	char why[512];
+	enum lab_health h = lab_health(o, why, sizeof why);
+	if (h == LAB_ABSENT) {
+		printf("lab '%s' is down\n", o->name);
+		return 1;
+	}
+	lab_status_head(o, h, why);
+	int delay_ok = lab_status_delay(o);
+	lab_status_hosts(o);
+	int all_ok = lab_status_servers(o);
 	return h == LAB_UP && all_ok && delay_ok ? 0 : 1;
 }
 

@@ -182,6 +182,46 @@ static void delay_write_stats(const struct delay_state *st)
 		unlink(tmp);
 }
 
+/* Hold and release until SIGTERM or SIGINT: each packet read from the
+ * queue's socket FD of H goes on the heap, each is let go when due, and the
+ * counters are written twice a second (and on SIGUSR1). */
+static void delay_loop(struct delay_state *st, struct nfq_handle *h, int fd)
+{
+	/* Messages with COPY_META are small; one page-sized buffer per recv. */
+	static char buf[65536] __attribute__((aligned(8)));
+	uint64_t next_stats = 0;
+	delay_write_stats(st);
+	while (!delay_stop) {
+		uint64_t now = util_mono_ns();
+		delay_release_due(st, now, 0);
+		if (now >= next_stats || delay_dump) {
+			delay_write_stats(st);
+			next_stats = now + 500000000ULL;
+			delay_dump = 0;
+		}
+		const struct lab_delay_item *top = lab_delay_heap_peek(&st->heap);
+		uint64_t wait = next_stats - now;
+		if (top && top->due_ns - now < wait)
+			wait = top->due_ns > now ? top->due_ns - now : 0;
+		struct timespec ts = {.tv_sec = (time_t)(wait / 1000000000ULL),
+				      .tv_nsec = (long)(wait % 1000000000ULL)};
+		struct pollfd pf = {.fd = fd, .events = POLLIN};
+		int r = ppoll(&pf, 1, &ts, NULL);
+		if (r <= 0)
+			continue; /* timeout or a signal */
+		/* Bounded burst so release times stay honest under load. */
+		for (int i = 0; i < 512; i++) {
+			ssize_t got = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+			if (got < 0) {
+				if (errno == ENOBUFS)
+					st->enobufs++;
+				break;
+			}
+			nfq_handle_packet(h, buf, (int)got);
+		}
+	}
+}
+
 int lab_delay_run(const struct lab_delay_opts *o)
 {
 	struct delay_state st = {.o = o, .rng = o->seed ^ 0xd1b54a32d192ed03ULL};
@@ -218,39 +258,7 @@ int lab_delay_run(const struct lab_delay_opts *o)
 	setsockopt(fd, SOL_NETLINK, NETLINK_NO_ENOBUFS, &one, sizeof one);
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 
-	/* Messages with COPY_META are small; one page-sized buffer per recv. */
-	static char buf[65536] __attribute__((aligned(8)));
-	uint64_t next_stats = 0;
-	delay_write_stats(&st);
-	while (!delay_stop) {
-		uint64_t now = util_mono_ns();
-		delay_release_due(&st, now, 0);
-		if (now >= next_stats || delay_dump) {
-			delay_write_stats(&st);
-			next_stats = now + 500000000ULL;
-			delay_dump = 0;
-		}
-		const struct lab_delay_item *top = lab_delay_heap_peek(&st.heap);
-		uint64_t wait = next_stats - now;
-		if (top && top->due_ns - now < wait)
-			wait = top->due_ns > now ? top->due_ns - now : 0;
-		struct timespec ts = {.tv_sec = (time_t)(wait / 1000000000ULL),
-				      .tv_nsec = (long)(wait % 1000000000ULL)};
-		struct pollfd pf = {.fd = fd, .events = POLLIN};
-		int r = ppoll(&pf, 1, &ts, NULL);
-		if (r <= 0)
-			continue; /* timeout or a signal */
-		/* Bounded burst so release times stay honest under load. */
-		for (int i = 0; i < 512; i++) {
-			ssize_t got = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
-			if (got < 0) {
-				if (errno == ENOBUFS)
-					st.enobufs++;
-				break;
-			}
-			nfq_handle_packet(h, buf, (int)got);
-		}
-	}
+	delay_loop(&st, h, fd);
 	/* Leaving: let everything held go now rather than have the kernel drop it. */
 	delay_release_due(&st, 0, 1);
 	delay_write_stats(&st);

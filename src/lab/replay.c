@@ -274,21 +274,15 @@ static int rp_write(const char *path, const char *text)
 	return 0;
 }
 
-static int rp_rogue_up(struct rp *r, uint32_t addr, uint32_t answer, char *res, size_t cap)
+/* The rogue nsd's zones and config in RD: it claims com, net and org and
+ * answers every name under them with ANS (a wildcard, RFC 4592), whatever
+ * a hijacked TLD sends it; it listens on A. Its config path into PATH. */
+static int rp_rogue_files(const char *rd, const char *a, const char *ans, char *path,
+			  size_t pcap, char *res, size_t cap)
 {
-	char rd[600], path[800], text[8192], a[32], ans[32], ns[64];
-	struct dw_error e;
-	rp_addr_text(addr, a, sizeof a);
-	rp_addr_text(answer, ans, sizeof ans);
-	snprintf(rd, sizeof rd, "%s/rogue", r->work);
-	if (mkdir(rd, 0755) != 0 && errno != EEXIST) {
-		snprintf(res, cap, "mkdir %s: %s", rd, strerror(errno));
-		return -1;
-	}
-	/* It claims com, net and org and answers every name under them with one
-	 * address (a wildcard, RFC 4592): whatever a hijacked TLD sends it. */
+	char text[8192];
 	for (int t = 0; t < 3; t++) {
-		snprintf(path, sizeof path, "%s/%s.zone", rd, rp_tlds[t]);
+		snprintf(path, pcap, "%s/%s.zone", rd, rp_tlds[t]);
 		snprintf(text, sizeof text,
 			 "; written by dnswatch lab replay: the rogue server of a TLD compromise\n"
 			 "$ORIGIN %s.\n$TTL 300\n"
@@ -302,7 +296,7 @@ static int rp_rogue_up(struct rp *r, uint32_t addr, uint32_t answer, char *res, 
 			return -1;
 		}
 	}
-	snprintf(path, sizeof path, "%s/nsd.conf", rd);
+	snprintf(path, pcap, "%s/nsd.conf", rd);
 	int tl = snprintf(text, sizeof text,
 		 "# written by dnswatch lab replay: the rogue server\n"
 		 "server:\n"
@@ -321,6 +315,49 @@ static int rp_rogue_up(struct rp *r, uint32_t addr, uint32_t answer, char *res, 
 		snprintf(res, cap, "write %s: %s", path, strerror(errno));
 		return -1;
 	}
+	return 0;
+}
+
+/* Wait (5 s at most) until the rogue nsd PID, started in NS with log LOG,
+ * answers at ADDR (text A). Returns 0, or -1 with why in RES. */
+static int rp_rogue_wait(struct rp *r, pid_t pid, const char *ns, uint32_t addr, const char *a,
+			 const char *log, char *res, size_t cap)
+{
+	struct lab_check p = {.ns = ns, .addr = addr, .qname = "com.", .qtype = 6, .rd = 0, .fd = -1};
+	long long end = (long long)util_mono_us() + 5000000;
+	int answered = 0;
+	for (int k = 0; k < 200 && (long long)util_mono_us() < end && !answered; k++) {
+		if (waitpid(pid, NULL, WNOHANG) == pid) {
+			r->rogue = 0;
+			char line[400];
+			lab_proc_log_reason(log, line, sizeof line);
+			snprintf(res, cap, "the rogue nsd exited: %s", line);
+			lab_check_close(&p, 1);
+			return -1;
+		}
+		answered = lab_check_run(&p, 1, 50) == 1;
+	}
+	lab_check_close(&p, 1);
+	if (!answered) {
+		snprintf(res, cap, "the rogue nsd at %s did not answer within 5 s", a);
+		return -1;
+	}
+	return 0;
+}
+
+static int rp_rogue_up(struct rp *r, uint32_t addr, uint32_t answer, char *res, size_t cap)
+{
+	char rd[600], path[800], a[32], ans[32], ns[64];
+	struct dw_error e;
+	rp_addr_text(addr, a, sizeof a);
+	rp_addr_text(answer, ans, sizeof ans);
+	snprintf(rd, sizeof rd, "%s/rogue", r->work);
+	if (mkdir(rd, 0755) != 0 && errno != EEXIST) {
+		snprintf(res, cap, "mkdir %s: %s", rd, strerror(errno));
+		return -1;
+	}
+	if (rp_rogue_files(rd, a, ans, path, sizeof path, res, cap) != 0)
+		return -1;
 	lab_host_ns(r->o->lab, LAB_OUTSIDE, ns, sizeof ns);
 	char cidr[40];
 	snprintf(cidr, sizeof cidr, "%s/32", a);
@@ -344,27 +381,8 @@ static int rp_rogue_up(struct rp *r, uint32_t addr, uint32_t answer, char *res, 
 	}
 	r->rogue = pid;
 	rp_mark(r, "rogue.pid", pid, a);
-	struct lab_check p;
-	memset(&p, 0, sizeof p);
-	p = (struct lab_check){.ns = ns, .addr = addr, .qname = "com.", .qtype = 6, .rd = 0, .fd = -1};
-	long long end = (long long)util_mono_us() + 5000000;
-	int answered = 0;
-	for (int k = 0; k < 200 && (long long)util_mono_us() < end && !answered; k++) {
-		if (waitpid(pid, NULL, WNOHANG) == pid) {
-			r->rogue = 0;
-			char line[400];
-			lab_proc_log_reason(log, line, sizeof line);
-			snprintf(res, cap, "the rogue nsd exited: %s", line);
-			lab_check_close(&p, 1);
-			return -1;
-		}
-		answered = lab_check_run(&p, 1, 50) == 1;
-	}
-	lab_check_close(&p, 1);
-	if (!answered) {
-		snprintf(res, cap, "the rogue nsd at %s did not answer within 5 s", a);
+	if (rp_rogue_wait(r, pid, ns, addr, a, log, res, cap) != 0)
 		return -1;
-	}
 	snprintf(res, cap, "nsd pid %ld at %s in outside answers every com/net/org name with %s",
 		 (long)pid, a, ans);
 	return 0;
@@ -776,6 +794,134 @@ static void rp_recover(struct rp *r)
 	}
 }
 
+/* The work directory, the lock (one replay per lab at a time, *LOCK), the
+ * event stream. Returns 0, or 1 (said). */
+static int rp_open(struct rp *r, int *lock)
+{
+	const struct lab_replay_opts *o = r->o;
+	if (lab_proc_self_exe(r->self, sizeof r->self) != 0) {
+		fprintf(stderr, "dnswatch lab replay: cannot find our own executable\n");
+		return 1;
+	}
+	snprintf(r->work, sizeof r->work, "%s/scenario", o->dir);
+	if (mkdir(r->work, 0755) != 0 && errno != EEXIST) {
+		fprintf(stderr, "dnswatch lab replay: mkdir %s: %s\n", r->work, strerror(errno));
+		return 1;
+	}
+	char lockp[700];
+	snprintf(lockp, sizeof lockp, "%s/replay.lock", r->work);
+	*lock = open(lockp, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+	if (*lock < 0 || fcntl(*lock, F_SETLK, &fl) != 0) {
+		fprintf(stderr, "dnswatch lab replay: another replay runs on lab '%s'\n", o->lab);
+		if (*lock >= 0)
+			close(*lock);
+		return 1;
+	}
+	if (o->events && !(r->ev = fopen(o->events, "we"))) {
+		fprintf(stderr, "dnswatch lab replay: %s: %s\n", o->events, strerror(errno));
+		close(*lock);
+		return 1;
+	}
+	return 0;
+}
+
+/* The wall the scenario's inject actions talk to: the caller's (--control,
+ * which must answer) or our own child. Returns 0, or the exit status (said). */
+static int rp_wall_ready(struct rp *r)
+{
+	const struct scn *s = r->s;
+	const struct lab_replay_opts *o = r->o;
+	struct dw_error err;
+	if (s->uses_inject && !o->control && strcmp(s->wall, "none") == 0) {
+		fprintf(stderr, "dnswatch lab replay: %s has inject actions but no wall: add `wall gfw` "
+				"(or simple) or give --control SOCK of a running wall\n", s->file);
+		return 1;
+	}
+	if (o->control) {
+		snprintf(r->sock, sizeof r->sock, "%s", o->control);
+		char res[512];
+		if (s->uses_inject && rp_ctl(r, "stats", NULL, res, sizeof res) != 0) {
+			fprintf(stderr, "dnswatch lab replay: the wall at %s does not answer: %s\n", o->control, res);
+			return 1;
+		}
+	} else if (s->uses_inject && rp_wall_start(r, &err) != 0) {
+		if (o->stop && *o->stop) {
+			rp_report(r, -1, 0, "interrupted", "", "while the wall was starting", 1);
+			return 130;
+		}
+		fprintf(stderr, "dnswatch lab replay: %s\n", err.text);
+		return 1;
+	}
+	return 0;
+}
+
+/* The "start" event; the timeline's clock starts here. */
+static void rp_start(struct rp *r)
+{
+	const struct scn *s = r->s;
+	const struct lab_replay_opts *o = r->o;
+	double span = (double)s->step[s->nsteps - 1].offset_s;
+	char cb[16], detail[400], res[400];
+	scn_format_clock(s->clock_s, cb, sizeof cb);
+	snprintf(detail, sizeof detail, "%s%s%s", s->name, s->title[0] ? ": " : "", s->title);
+	snprintf(res, sizeof res, "lab %s, clock %s%s%s, scale %s (%.4g scenario s per s), %ld scenario s "
+				  "in %.1f s, wall %s", o->lab, cb, s->zone[0] ? " " : "", s->zone,
+		 o->scale > 0 ? o->scale_text : s->scale_text, r->scale, (long)span, span / r->scale,
+		 o->control ? o->control : r->wall ? s->wall : "none");
+	r->t0_us = (long long)util_mono_us();
+	rp_report(r, s->clock_s, 0, "start", detail, res, 1);
+}
+
+/* Sleep until DUE (monotonic us), watching the stop flag and our wall.
+ * Returns 0 at DUE, 130 when stopped, 1 when the wall died (said). */
+static int rp_wait_until(struct rp *r, long long due)
+{
+	const struct lab_replay_opts *o = r->o;
+	for (long k = 0; k < 100000000L; k++) {
+		if (o->stop && *o->stop)
+			break;
+		long long now = (long long)util_mono_us();
+		if (now >= due)
+			break;
+		if (r->wall > 0 && waitpid(r->wall, NULL, WNOHANG) == r->wall) {
+			r->wall = 0;
+			char line[400], log[700];
+			snprintf(log, sizeof log, "%s/wall.out", r->work);
+			lab_proc_last_line(log, line, sizeof line);
+			fprintf(stderr, "dnswatch lab replay: the wall exited: %s\n", line);
+			return 1;
+		}
+		long long wait = due - now;
+		usleep((useconds_t)(wait > 50000 ? 50000 : wait));
+	}
+	if (o->stop && *o->stop) {
+		rp_report(r, -1, 0, "interrupted", "", "stopping and cleaning up", 1);
+		return 130;
+	}
+	return 0;
+}
+
+/* Every step at its time. Returns 0, or the exit status (said). */
+static int rp_timeline(struct rp *r)
+{
+	const struct scn *s = r->s;
+	rp_start(r);
+	for (size_t i = 0; i < s->nsteps; i++) {
+		const struct scn_step *st = &s->step[i];
+		long long due = r->t0_us + (long long)((double)st->offset_s / r->scale * 1e6);
+		int rc = rp_wait_until(r, due);
+		if (rc)
+			return rc;
+		if (rp_run_step(r, st) != 0) {
+			fprintf(stderr, "dnswatch lab replay: %s:%d: %s failed; stopping and cleaning up\n",
+				s->file, st->line, scn_action_name(st->action));
+			return 1;
+		}
+	}
+	return 0;
+}
+
 int lab_replay(const struct scn *s, const struct lab_replay_opts *o)
 {
 	static struct rp r;
@@ -783,107 +929,13 @@ int lab_replay(const struct scn *s, const struct lab_replay_opts *o)
 	r.s = s;
 	r.o = o;
 	r.scale = o->scale > 0 ? o->scale : s->scale;
-	if (lab_proc_self_exe(r.self, sizeof r.self) != 0) {
-		fprintf(stderr, "dnswatch lab replay: cannot find our own executable\n");
+	int lock;
+	if (rp_open(&r, &lock) != 0)
 		return 1;
-	}
-	snprintf(r.work, sizeof r.work, "%s/scenario", o->dir);
-	if (mkdir(r.work, 0755) != 0 && errno != EEXIST) {
-		fprintf(stderr, "dnswatch lab replay: mkdir %s: %s\n", r.work, strerror(errno));
-		return 1;
-	}
-	/* One replay per lab at a time. */
-	char lockp[700];
-	snprintf(lockp, sizeof lockp, "%s/replay.lock", r.work);
-	int lock = open(lockp, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
-	if (lock < 0 || fcntl(lock, F_SETLK, &fl) != 0) {
-		fprintf(stderr, "dnswatch lab replay: another replay runs on lab '%s'\n", o->lab);
-		if (lock >= 0)
-			close(lock);
-		return 1;
-	}
-	if (o->events) {
-		r.ev = fopen(o->events, "we");
-		if (!r.ev) {
-			fprintf(stderr, "dnswatch lab replay: %s: %s\n", o->events, strerror(errno));
-			close(lock);
-			return 1;
-		}
-	}
 	rp_recover(&r);
-	int rc = 0;
-	struct dw_error err;
-	if (s->uses_inject && !o->control && strcmp(s->wall, "none") == 0) {
-		fprintf(stderr, "dnswatch lab replay: %s has inject actions but no wall: add `wall gfw` "
-				"(or simple) or give --control SOCK of a running wall\n", s->file);
-		rc = 1;
-		goto out;
-	}
-	if (o->control) {
-		snprintf(r.sock, sizeof r.sock, "%s", o->control);
-		char res[512];
-		if (s->uses_inject && rp_ctl(&r, "stats", NULL, res, sizeof res) != 0) {
-			fprintf(stderr, "dnswatch lab replay: the wall at %s does not answer: %s\n", o->control, res);
-			rc = 1;
-			goto out;
-		}
-	} else if (s->uses_inject) {
-		if (rp_wall_start(&r, &err) != 0) {
-			if (o->stop && *o->stop) {
-				rp_report(&r, -1, 0, "interrupted", "", "while the wall was starting", 1);
-				rc = 130;
-				goto out;
-			}
-			fprintf(stderr, "dnswatch lab replay: %s\n", err.text);
-			rc = 1;
-			goto out;
-		}
-	}
-	double span = (double)s->step[s->nsteps - 1].offset_s;
-	char cb[16], detail[400], res[400];
-	scn_format_clock(s->clock_s, cb, sizeof cb);
-	snprintf(detail, sizeof detail, "%s%s%s", s->name, s->title[0] ? ": " : "", s->title);
-	snprintf(res, sizeof res, "lab %s, clock %s%s%s, scale %s (%.4g scenario s per s), %ld scenario s "
-				  "in %.1f s, wall %s", o->lab, cb, s->zone[0] ? " " : "", s->zone,
-		 o->scale > 0 ? o->scale_text : s->scale_text, r.scale, (long)span, span / r.scale,
-		 o->control ? o->control : r.wall ? s->wall : "none");
-	r.t0_us = (long long)util_mono_us();
-	rp_report(&r, s->clock_s, 0, "start", detail, res, 1);
-	for (size_t i = 0; i < s->nsteps; i++) {
-		const struct scn_step *st = &s->step[i];
-		long long due = r.t0_us + (long long)((double)st->offset_s / r.scale * 1e6);
-		for (long k = 0; k < 100000000L; k++) {
-			if (o->stop && *o->stop)
-				break;
-			long long now = (long long)util_mono_us();
-			if (now >= due)
-				break;
-			if (r.wall > 0 && waitpid(r.wall, NULL, WNOHANG) == r.wall) {
-				r.wall = 0;
-				char line[400], log[700];
-				snprintf(log, sizeof log, "%s/wall.out", r.work);
-				lab_proc_last_line(log, line, sizeof line);
-				fprintf(stderr, "dnswatch lab replay: the wall exited: %s\n", line);
-				rc = 1;
-				goto out;
-			}
-			long long wait = due - now;
-			usleep((useconds_t)(wait > 50000 ? 50000 : wait));
-		}
-		if (o->stop && *o->stop) {
-			rp_report(&r, -1, 0, "interrupted", "", "stopping and cleaning up", 1);
-			rc = 130;
-			goto out;
-		}
-		if (rp_run_step(&r, st) != 0) {
-			fprintf(stderr, "dnswatch lab replay: %s:%d: %s failed; stopping and cleaning up\n",
-				s->file, st->line, scn_action_name(st->action));
-			rc = 1;
-			goto out;
-		}
-	}
-out:
+	int rc = rp_wall_ready(&r);
+	if (!rc)
+		rc = rp_timeline(&r);
 	rp_cleanup(&r);
 	if (r.ev)
 		fclose(r.ev);

@@ -89,16 +89,27 @@ int lab_proc_start_in(struct lab_proc *p, const char *ns, const char *cwd,
 	return 0;
 }
 
-int lab_proc_wait(struct lab_proc *p, int timeout_ms, char *out, size_t outcap,
-		  struct dw_error *err)
+/* GOT bytes of TMP after the LEN in use of BUF (CAP bytes, kept
+ * terminated); what does not fit is dropped. */
+static void proc_keep(char *buf, size_t cap, size_t *len, const char *tmp, size_t got)
 {
-	char ebuf[4096];
+	size_t room = cap - 1 - *len;
+	size_t k = got < room ? got : room;
+	memcpy(buf + *len, tmp, k);
+	*len += k;
+	buf[*len] = '\0';
+}
+
+/* Read P's pipes until both are at their end, so a chatty tool never blocks
+ * on a full pipe: stderr into EBUF (ECAP), stdout into OUT (OUTCAP; may be
+ * NULL). SIGKILL at TIMEOUT_MS; a second later, pipes a descendant still
+ * holds open are let go. Returns 1 if P was killed. */
+static int proc_drain(struct lab_proc *p, int timeout_ms, char *ebuf, size_t ecap, char *out,
+		      size_t outcap)
+{
 	size_t elen = 0, olen = 0;
 	long long deadline = (long long)util_mono_ms() + timeout_ms;
 	int killed = 0;
-	if (out && outcap)
-		out[0] = '\0';
-	/* Drain both pipes until EOF so a chatty tool never blocks on a full pipe. */
 	for (int rounds = 0; (p->err_fd >= 0 || p->out_fd >= 0) && rounds < 1000000; rounds++) {
 		struct pollfd pf[2];
 		int n = 0;
@@ -109,8 +120,8 @@ int lab_proc_wait(struct lab_proc *p, int timeout_ms, char *out, size_t outcap,
 		long long left = deadline - (long long)util_mono_ms();
 		if (left <= 0 && killed) {
 			/* Killed a second ago and the pipes are still open: a
-			 * descendant holds them. Stop reading; waitpid below
-			 * reaps the child itself. */
+			 * descendant holds them. Stop reading; the caller's
+			 * waitpid reaps the child itself. */
 			if (p->err_fd >= 0)
 				close(p->err_fd);
 			if (p->out_fd >= 0)
@@ -140,21 +151,22 @@ int lab_proc_wait(struct lab_proc *p, int timeout_ms, char *out, size_t outcap,
 					p->out_fd = -1;
 				continue;
 			}
-			if (pf[i].fd == p->err_fd) {
-				size_t room = sizeof ebuf - 1 - elen;
-				size_t k = (size_t)got < room ? (size_t)got : room;
-				memcpy(ebuf + elen, tmp, k);
-				elen += k;
-			} else if (out && outcap) {
-				size_t room = outcap - 1 - olen;
-				size_t k = (size_t)got < room ? (size_t)got : room;
-				memcpy(out + olen, tmp, k);
-				olen += k;
-				out[olen] = '\0';
-			}
+			if (pf[i].fd == p->err_fd)
+				proc_keep(ebuf, ecap, &elen, tmp, (size_t)got);
+			else if (out && outcap)
+				proc_keep(out, outcap, &olen, tmp, (size_t)got);
 		}
 	}
-	ebuf[elen] = '\0';
+	return killed;
+}
+
+int lab_proc_wait(struct lab_proc *p, int timeout_ms, char *out, size_t outcap,
+		  struct dw_error *err)
+{
+	char ebuf[4096] = "";
+	if (out && outcap)
+		out[0] = '\0';
+	int killed = proc_drain(p, timeout_ms, ebuf, sizeof ebuf, out, outcap);
 	int st = 0;
 	while (waitpid(p->pid, &st, 0) < 0 && errno == EINTR)
 		;

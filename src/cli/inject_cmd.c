@@ -17,6 +17,7 @@
 
 #include "inject/engine.h"
 #include "lab/host.h"
+#include "util/text.h"
 
 __attribute__((format(printf, 1, 2)))
 static int usage_error(const char *fmt, ...)
@@ -58,9 +59,8 @@ static int control_client(int argc, char **argv)
 	if (argc == 5 && strcmp(argv[3], "load") == 0 && argv[4][0] != '/' && realpath(argv[4], abs))
 		argv[4] = abs;
 	for (int i = 3; i < argc; i++)
-		n += (size_t)snprintf(line + n, n < sizeof line ? sizeof line - n : 0, "%s%s",
-				      i > 3 ? " " : "", argv[i]);
-	if (n >= sizeof line - 1)
+		n = text_cat(line, sizeof line, n, "%s%s", i > 3 ? " " : "", argv[i]);
+	if (n >= sizeof line - 1) /* full, maybe cut: no room for the newline */
 		return usage_error("%s", "command too long");
 	line[n++] = '\n';
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -190,112 +190,154 @@ out:
 	return status;
 }
 
-int inject_cmd(int argc, char **argv)
-{
-	if (argc > 1 && strcmp(argv[1], "ctl") == 0)
-		return control_client(argc, argv);
-
-	struct inject_config cfg = {.seed = (uint64_t)time(NULL), .drop_caps = true, .wake_fd = -1};
-	char *ifaces[17] = {0};
-	int nifaces = 0, nspecs = 0;
+/* The command line, parsed. */
+struct inject_opts {
+	struct inject_config cfg;
+	char *ifaces[17];
+	int nifaces, nspecs;
 	struct inject_sched sched[64];
-	const char *preset = "simple", *lab = NULL;
-	bool not_a_lab = false, stats_json = false;
-	struct dw_error err;
+	const char *preset, *lab;
+	bool not_a_lab, stats_json;
+};
 
-	cfg.sched = sched;
+/* One option A with its value V (NULL for a flag). Returns 0, or 2 (said). */
+static int parse_option(struct inject_opts *o, const char *a, char *v)
+{
+	struct inject_config *cfg = &o->cfg;
+	struct dw_error err;
+	if (!strcmp(a, "--lab"))
+		o->lab = v;
+	else if (!strcmp(a, "-i")) {
+		if (o->nifaces == 16)
+			return usage_error("%s", "at most 16 interfaces");
+		o->ifaces[o->nifaces++] = v;
+	} else if (!strcmp(a, "--rules"))
+		cfg->rules_file = v;
+	else if (!strcmp(a, "--preset"))
+		o->preset = v;
+	else if (!strcmp(a, "--injector")) {
+		if (o->nspecs == PROFILE_MAX)
+			return usage_error("%s", "at most 8 injectors");
+		struct inject_profile *p = &cfg->profile[o->nspecs];
+		char name[16];
+		snprintf(name, sizeof name, "i%d", o->nspecs + 1);
+		inject_profile_default(p, name);
+		if (inject_profile_parse(v, p, &err))
+			return usage_error("%s", err.text);
+		o->nspecs++;
+	} else if (!strcmp(a, "--schedule")) {
+		char *colon = strchr(v, ':');
+		struct inject_sched *sc = &o->sched[cfg->nsched];
+		if (!colon || cfg->nsched == 64)
+			return usage_error("bad --schedule '%s' (SECONDS:FILE or SECONDS:off)", v);
+		*colon = '\0';
+		if (parse_seconds(v, &sc->at_us))
+			return usage_error("bad --schedule time '%s'", v);
+		sc->file = strcmp(colon + 1, "off") ? colon + 1 : NULL;
+		if (cfg->nsched && sc->at_us < sc[-1].at_us)
+			return usage_error("%s", "--schedule times must not go backwards");
+		cfg->nsched++;
+	} else if (!strcmp(a, "--control"))
+		cfg->control = v;
+	else if (!strcmp(a, "--log"))
+		cfg->log = v;
+	else if (!strcmp(a, "--seed")) {
+		char *end;
+		cfg->seed = strtoull(v, &end, 0);
+		if (*end)
+			return usage_error("bad --seed '%s'", v);
+	} else if (!strcmp(a, "--duration")) {
+		if (parse_seconds(v, &cfg->duration_us))
+			return usage_error("bad --duration '%s'", v);
+	} else if (!strcmp(a, "--stats-json"))
+		o->stats_json = true;
+	else if (!strcmp(a, "--not-a-lab"))
+		o->not_a_lab = true;
+	else if (!strcmp(a, "--busy-poll"))
+		cfg->busy_poll = true;
+	else if (!strcmp(a, "--keep-caps"))
+		cfg->drop_caps = false;
+	else
+		return usage_error("unknown option '%s'", a);
+	return 0;
+}
+
+/* Every option into O. Returns 0, or 2 (said). */
+static int parse_args(int argc, char **argv, struct inject_opts *o)
+{
+	o->cfg = (struct inject_config){.seed = (uint64_t)time(NULL), .drop_caps = true,
+					.wake_fd = -1, .sched = o->sched, .ifaces = o->ifaces};
+	o->preset = "simple";
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
-		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+		char *v = i + 1 < argc ? argv[i + 1] : NULL;
 		bool takes = strcmp(a, "--stats-json") && strcmp(a, "--not-a-lab") &&
 			     strcmp(a, "--keep-caps") && strcmp(a, "--busy-poll");
 		if (takes && !v)
 			return usage_error("%s needs a value", a);
-		if (!strcmp(a, "--lab"))
-			lab = v;
-		else if (!strcmp(a, "-i")) {
-			if (nifaces == 16)
-				return usage_error("%s", "at most 16 interfaces");
-			ifaces[nifaces++] = argv[i + 1];
-		} else if (!strcmp(a, "--rules"))
-			cfg.rules_file = v;
-		else if (!strcmp(a, "--preset"))
-			preset = v;
-		else if (!strcmp(a, "--injector")) {
-			if (nspecs == PROFILE_MAX)
-				return usage_error("%s", "at most 8 injectors");
-			struct inject_profile *p = &cfg.profile[nspecs];
-			char name[16];
-			snprintf(name, sizeof name, "i%d", nspecs + 1);
-			inject_profile_default(p, name);
-			if (inject_profile_parse(v, p, &err))
-				return usage_error("%s", err.text);
-			nspecs++;
-		} else if (!strcmp(a, "--schedule")) {
-			char *colon = strchr(v, ':');
-			if (!colon || cfg.nsched == 64)
-				return usage_error("bad --schedule '%s' (SECONDS:FILE or SECONDS:off)", v);
-			*colon = '\0';
-			if (parse_seconds(v, &sched[cfg.nsched].at_us))
-				return usage_error("bad --schedule time '%s'", v);
-			sched[cfg.nsched].file = strcmp(colon + 1, "off") ? colon + 1 : NULL;
-			if (cfg.nsched && sched[cfg.nsched].at_us < sched[cfg.nsched - 1].at_us)
-				return usage_error("%s", "--schedule times must not go backwards");
-			cfg.nsched++;
-		} else if (!strcmp(a, "--control"))
-			cfg.control = v;
-		else if (!strcmp(a, "--log"))
-			cfg.log = v;
-		else if (!strcmp(a, "--seed")) {
-			char *end;
-			cfg.seed = strtoull(v, &end, 0);
-			if (*end)
-				return usage_error("bad --seed '%s'", v);
-		} else if (!strcmp(a, "--duration")) {
-			if (parse_seconds(v, &cfg.duration_us))
-				return usage_error("bad --duration '%s'", v);
-		} else if (!strcmp(a, "--stats-json"))
-			stats_json = true;
-		else if (!strcmp(a, "--not-a-lab"))
-			not_a_lab = true;
-		else if (!strcmp(a, "--busy-poll"))
-			cfg.busy_poll = true;
-		else if (!strcmp(a, "--keep-caps"))
-			cfg.drop_caps = false;
-		else
-			return usage_error("unknown option '%s'", a);
+		int rc = parse_option(o, a, takes ? v : NULL);
+		if (rc)
+			return rc;
 		if (takes)
 			i++;
 	}
-	if (nspecs) {
-		cfg.nprofiles = nspecs;
-	} else {
-		cfg.nprofiles = inject_profile_preset(preset, cfg.profile, PROFILE_MAX);
-		if (cfg.nprofiles < 0)
-			return usage_error("unknown preset '%s' (gfw, simple)", preset);
-	}
-	for (int i = 0; i < cfg.nprofiles; i++)
-		for (int k = 0; k < i; k++)
-			if (!strcmp(cfg.profile[i].name, cfg.profile[k].name))
-				return usage_error("two injectors named '%s'", cfg.profile[i].name);
-	cfg.ifaces = ifaces;
+	return 0;
+}
 
-	/* A lab instrument: it runs where the lab put its border, or in some
-	 * other lab host, and nowhere else unless told so in as many words. */
-	if (lab) {
-		if (lab_host_enter(lab, "border", &err)) {
+/* The injectors: those of --injector, else the preset's; no two alike
+ * named. Returns 0, or 2 (said). */
+static int pick_profiles(struct inject_opts *o)
+{
+	struct inject_config *cfg = &o->cfg;
+	if (o->nspecs) {
+		cfg->nprofiles = o->nspecs;
+	} else {
+		cfg->nprofiles = inject_profile_preset(o->preset, cfg->profile, PROFILE_MAX);
+		if (cfg->nprofiles < 0)
+			return usage_error("unknown preset '%s' (gfw, simple)", o->preset);
+	}
+	for (int i = 0; i < cfg->nprofiles; i++)
+		for (int k = 0; k < i; k++)
+			if (!strcmp(cfg->profile[i].name, cfg->profile[k].name))
+				return usage_error("two injectors named '%s'", cfg->profile[i].name);
+	return 0;
+}
+
+/* A lab instrument: it runs where the lab put its border, or in some other
+ * lab host, and nowhere else unless told so in as many words. Returns 0,
+ * or 1 (said). */
+static int take_place(const struct inject_opts *o)
+{
+	struct dw_error err;
+	if (o->lab) {
+		if (lab_host_enter(o->lab, "border", &err)) {
 			fprintf(stderr, "dnswatch inject: %s\n", err.text);
 			return 1;
 		}
-	} else if (!not_a_lab && !lab_host_current()) {
+	} else if (!o->not_a_lab && !lab_host_current()) {
 		fprintf(stderr, "dnswatch inject: this network namespace is not a dnswatch lab host; "
 				"use --lab NAME, run it with `dnswatch lab exec`, or say --not-a-lab\n");
 		return 1;
 	}
-	for (int i = 0; i < cfg.nprofiles; i++) {
+	return 0;
+}
+
+int inject_cmd(int argc, char **argv)
+{
+	if (argc > 1 && strcmp(argv[1], "ctl") == 0)
+		return control_client(argc, argv);
+	struct inject_opts o = {0};
+	int rc = parse_args(argc, argv, &o);
+	if (!rc)
+		rc = pick_profiles(&o);
+	if (!rc)
+		rc = take_place(&o);
+	if (rc)
+		return rc;
+	for (int i = 0; i < o.cfg.nprofiles; i++) {
 		char spec[256];
-		inject_profile_format(&cfg.profile[i], spec, sizeof spec);
+		inject_profile_format(&o.cfg.profile[i], spec, sizeof spec);
 		fprintf(stderr, "dnswatch inject: injector %s\n", spec);
 	}
-	return run(&cfg, stats_json);
+	return run(&o.cfg, o.stats_json);
 }

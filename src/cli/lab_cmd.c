@@ -31,6 +31,7 @@
 #include "lab/servers.h"
 #include "lab/sign.h"
 #include "lab/topology.h"
+#include "util/clock.h"
 #include "util/text.h"
 
 const char lab_usage[] =
@@ -115,11 +116,11 @@ static void lab_on_signal(int sig)
 	lab_interrupted = 1;
 }
 
-static long long lab_now_ms(void)
+/* Ctrl-C, a kill or a hang-up during up or replay: lab_interrupted, the
+ * step in progress finished, then rolled back or undone. */
+static void lab_catch_signals(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	lab_proc_catch(lab_on_signal, (const int[]){SIGINT, SIGTERM, SIGHUP, 0});
 }
 
 __attribute__((format(printf, 1, 2)))
@@ -246,67 +247,6 @@ static void lab_unlock(int fd)
 
 /* ---- state files ------------------------------------------------------------- */
 
-/* Read KEY=VALUE from the lab's state file into VAL; 0 or -1. */
-static int lab_state_get(const char *dir, const char *file, const char *key, char *val, size_t cap)
-{
-	char path[512], line[512];
-	snprintf(path, sizeof path, "%s/%s", dir, file);
-	FILE *f = fopen(path, "re");
-	if (!f)
-		return -1;
-	size_t kl = strlen(key);
-	int found = -1;
-	for (int i = 0; i < 10000 && fgets(line, sizeof line, f); i++) {
-		if (strncmp(line, key, kl) == 0 && line[kl] == '=') {
-			line[strcspn(line, "\n")] = '\0';
-			snprintf(val, cap, "%s", line + kl + 1);
-			found = 0;
-			break;
-		}
-	}
-	fclose(f);
-	return found;
-}
-
-static long lab_state_pid(const char *dir, const char *key)
-{
-	char v[32];
-	if (lab_state_get(dir, "state", key, v, sizeof v) != 0)
-		return 0;
-	return strtol(v, NULL, 10);
-}
-
-/* Is PID a live (not zombie) process whose command line mentions NEEDLE? */
-static int lab_pid_alive(long pid, const char *needle)
-{
-	if (pid <= 0)
-		return 0;
-	char path[64], buf[4096];
-	snprintf(path, sizeof path, "/proc/%ld/stat", pid);
-	FILE *f = fopen(path, "re");
-	if (!f)
-		return 0;
-	size_t n = fread(buf, 1, sizeof buf - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	const char *rp = strrchr(buf, ')');
-	if (!rp || rp[1] != ' ' || rp[2] == 'Z' || rp[2] == 'X')
-		return 0;
-	if (!needle)
-		return 1;
-	snprintf(path, sizeof path, "/proc/%ld/cmdline", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return 0;
-	n = fread(buf, 1, sizeof buf - 1, f);
-	fclose(f);
-	for (size_t i = 0; i < n; i++)
-		if (buf[i] == '\0')
-			buf[i] = ' ';
-	buf[n] = '\0';
-	return strstr(buf, needle) != NULL;
-}
-
 /* ---- teardown ------------------------------------------------------------------ */
 
 static int lab_rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
@@ -343,7 +283,7 @@ static int lab_find_procs(const unsigned long *inodes, int ninodes, pid_t *out, 
 		if (sscanf(link, "net:[%lu]", &ino) != 1)
 			continue;
 		for (int i = 0; i < ninodes; i++)
-			if (inodes[i] == ino && lab_pid_alive(pid, NULL)) {
+			if (inodes[i] == ino && lab_proc_alive(pid, NULL)) {
 				out[n++] = (pid_t)pid;
 				break;
 			}
@@ -435,8 +375,8 @@ static enum lab_health lab_health(const struct lab_opts *o, char *why, size_t ca
 			continue;
 		char key[64];
 		snprintf(key, sizeof key, "pid.%s", lab_servers[i].id);
-		long pid = lab_state_pid(o->dir, key);
-		if (!lab_pid_alive(pid, o->dir)) {
+		long pid = lab_proc_state_pid(o->dir, key);
+		if (!lab_proc_alive(pid, o->dir)) {
 			snprintf(why, cap, "%s server %s (pid %ld) is not running",
 				 lab_servers[i].kind == LAB_SRV_NSD ? "nsd" : "unbound",
 				 lab_servers[i].id, pid);
@@ -444,7 +384,7 @@ static enum lab_health lab_health(const struct lab_opts *o, char *why, size_t ca
 		}
 	}
 	if (lab_state_get(o->dir, "state", "delay_mode", v, sizeof v) == 0 &&
-	    strcmp(v, "nfqueue") == 0 && !lab_pid_alive(lab_state_pid(o->dir, "pid.delay"), o->dir)) {
+	    strcmp(v, "nfqueue") == 0 && !lab_proc_alive(lab_proc_state_pid(o->dir, "pid.delay"), o->dir)) {
 		snprintf(why, cap, "the delay element is not running");
 		return LAB_PARTIAL;
 	}
@@ -472,8 +412,8 @@ static int lab_write_file(const char *path, const char *text, struct dw_error *e
 /* Wait (bounded) for FILE to appear, or for child PID to die. */
 static int lab_wait_file(const char *file, pid_t pid, int timeout_ms)
 {
-	long long end = lab_now_ms() + timeout_ms;
-	while (lab_now_ms() < end) {
+	long long end = (long long)util_mono_ms() + timeout_ms;
+	while ((long long)util_mono_ms() < end) {
 		if (access(file, F_OK) == 0)
 			return 0;
 		if (waitpid(pid, NULL, WNOHANG) == pid)
@@ -594,12 +534,11 @@ static int lab_nodns_setup(const struct lab_opts *o, struct dw_error *err)
 	return 0;
 }
 
-static int lab_build(const struct lab_opts *o, struct dw_error *err, char *summary, size_t scap)
+/* Step 1 of up: the population, zones, configs and answer key (signed if
+ * asked); how many names and zones into *NNAMES, *NZONES. */
+static int lab_build_zones(const struct lab_opts *o, size_t *nnames, size_t *nzones,
+			   struct dw_error *err)
 {
-	long long t0 = lab_now_ms();
-	if (mkdir(o->dir, 0755) != 0)
-		return dw_error_errno(err, "mkdir %s", o->dir);
-	/* 1. population, zones, configs, answer key */
 	struct lab_pop_params pp = {.seed = o->seed};
 	memcpy(pp.count, o->count, sizeof pp.count);
 	lab_servers_pop_params(&pp);
@@ -609,15 +548,19 @@ static int lab_build(const struct lab_opts *o, struct dw_error *err, char *summa
 	int r = lab_servers_write(o->dir, &pop, o->fault, o->sign, err);
 	if (r == 0 && o->sign)
 		r = lab_sign_zones(o->dir, &pop, err);
-	size_t nnames = pop.nnames, nzones = pop.nzones;
+	*nnames = pop.nnames;
+	*nzones = pop.nzones;
 	lab_pop_free(&pop);
-	if (r != 0)
-		return -1;
-	if (lab_interrupted)
-		goto interrupted;
-	/* 2. namespaces, links, addresses, routes; servers' addresses on lo */
+	return r != 0 ? -1 : 0;
+}
+
+/* Step 2 of up: namespaces, links, addresses, routes, the servers'
+ * addresses on each host's lo, and the no-DNS address's rules. */
+static int lab_build_net(const struct lab_opts *o, struct dw_error *err)
+{
 	static char lo[LAB_NHOSTS][1024];
 	const char *lo_ptr[LAB_NHOSTS];
+	size_t lo_len[LAB_NHOSTS] = {0};
 	for (int h = 0; h < LAB_NHOSTS; h++) {
 		lo[h][0] = '\0';
 		lo_ptr[h] = lo[h];
@@ -626,8 +569,8 @@ static int lab_build(const struct lab_opts *o, struct dw_error *err, char *summa
 		const struct lab_server_def *s = &lab_servers[i];
 		if (s->host == LAB_ISP) /* the ISP resolver uses its client-link address */
 			continue;
-		size_t len = strlen(lo[s->host]);
-		text_cat(lo[s->host], sizeof lo[0], len, "%s%s", len ? " " : "", s->addr);
+		size_t *len = &lo_len[s->host];
+		*len = text_cat(lo[s->host], sizeof lo[0], *len, "%s%s", *len ? " " : "", s->addr);
 	}
 	/* Remember (across labs) what of /run/netns a lab is about to make, so
 	 * that the last `down` removes exactly that, even if this `up` is
@@ -644,28 +587,18 @@ static int lab_build(const struct lab_opts *o, struct dw_error *err, char *summa
 			return -1;
 	}
 	int made_dir = 0;
-	r = lab_topology_build(o->name, o->dir, lo_ptr, &made_dir, err);
-	if (r != 0)
+	if (lab_topology_build(o->name, o->dir, lo_ptr, &made_dir, err) != 0)
 		return -1;
 	if (lab_interrupted)
-		goto interrupted;
-	if (lab_nodns_setup(o, err) != 0)
-		return -1;
-	/* 3. the long-haul delay */
-	char mode[16];
-	pid_t dpid = 0;
-	if (lab_delay_setup(o, mode, sizeof mode, &dpid, err) != 0)
-		return -1;
-	if (lab_interrupted)
-		goto interrupted;
-	/* 4. servers, all at once, then readiness */
-	pid_t pids[64];
-	if (lab_servers_start(o->name, o->dir, pids, (int)o->timeout_ms, &lab_interrupted, err) != 0)
-		return -1;
-	if (lab_interrupted)
-		goto interrupted;
-	long long ms = lab_now_ms() - t0;
-	/* 5. the state file, last: its presence means "up" */
+		return 0;
+	return lab_nodns_setup(o, err);
+}
+
+/* Step 5 of up, the last: the state file, whose presence means "up". */
+static int lab_write_state(const struct lab_opts *o, const char *mode, pid_t dpid,
+			   const pid_t *pids, long long ms, size_t nnames, size_t nzones,
+			   struct dw_error *err)
+{
 	char state[4096];
 	size_t len = text_cat(state, sizeof state, 0,
 			   "name=%s\nseed=%llu\nnames=com=%u,net=%u,org=%u,cn=%u\nnnames=%zu\nnzones=%zu\n"
@@ -681,7 +614,41 @@ static int lab_build(const struct lab_opts *o, struct dw_error *err, char *summa
 	text_cat(state, sizeof state, len, "up=1\n");
 	char path[512];
 	snprintf(path, sizeof path, "%s/state", o->dir);
-	if (lab_write_file(path, state, err) != 0)
+	return lab_write_file(path, state, err);
+}
+
+static int lab_build(const struct lab_opts *o, struct dw_error *err, char *summary, size_t scap)
+{
+	long long t0 = (long long)util_mono_ms();
+	if (mkdir(o->dir, 0755) != 0)
+		return dw_error_errno(err, "mkdir %s", o->dir);
+	/* 1. population, zones, configs, answer key */
+	size_t nnames = 0, nzones = 0;
+	if (lab_build_zones(o, &nnames, &nzones, err) != 0)
+		return -1;
+	if (lab_interrupted)
+		goto interrupted;
+	/* 2. namespaces, links, addresses, routes; servers' addresses on lo */
+	if (lab_build_net(o, err) != 0)
+		return -1;
+	if (lab_interrupted)
+		goto interrupted;
+	/* 3. the long-haul delay */
+	char mode[16];
+	pid_t dpid = 0;
+	if (lab_delay_setup(o, mode, sizeof mode, &dpid, err) != 0)
+		return -1;
+	if (lab_interrupted)
+		goto interrupted;
+	/* 4. servers, all at once, then readiness */
+	pid_t pids[64];
+	if (lab_servers_start(o->name, o->dir, pids, (int)o->timeout_ms, &lab_interrupted, err) != 0)
+		return -1;
+	if (lab_interrupted)
+		goto interrupted;
+	long long ms = (long long)util_mono_ms() - t0;
+	/* 5. the state file, last: its presence means "up" */
+	if (lab_write_state(o, mode, dpid, pids, ms, nnames, nzones, err) != 0)
 		return -1;
 	snprintf(summary, scap,
 		 "lab '%s' up in %.2f s: %d hosts, %zu names in %zu %szones, delay %s %u ms +- %u ms one way",
@@ -719,11 +686,7 @@ static int lab_up(struct lab_opts *o)
 		return 1;
 	}
 	/* Ctrl-C or a kill during up: finish the step, then roll back. */
-	struct sigaction sa = {.sa_handler = lab_on_signal};
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
+	lab_catch_signals();
 	struct dw_error err = {.status = DW_OK, .text = ""};
 	char summary[512];
 	int rc = 0;
@@ -778,6 +741,7 @@ static void lab_host_addrs(const char *ns, char *buf, size_t cap)
 	buf[0] = '\0';
 	if (lab_netns_enter(ns, NULL) != 0)
 		return;
+	size_t len = 0;
 	struct ifaddrs *ifa = NULL;
 	if (getifaddrs(&ifa) == 0) {
 		for (struct ifaddrs *i = ifa; i; i = i->ifa_next) {
@@ -790,8 +754,7 @@ static void lab_host_addrs(const char *ns, char *buf, size_t cap)
 				continue;
 			inet_ntop(AF_INET, &sin->sin_addr, a, sizeof a);
 			int plen = mask ? __builtin_popcount(mask->sin_addr.s_addr) : 32;
-			size_t len = strlen(buf);
-			text_cat(buf, cap, len, "%s%s/%d(%s)", len ? " " : "", a, plen, i->ifa_name);
+			len = text_cat(buf, cap, len, "%s%s/%d(%s)", len ? " " : "", a, plen, i->ifa_name);
 		}
 		freeifaddrs(ifa);
 	}
@@ -847,8 +810,8 @@ static int lab_status_delay(const struct lab_opts *o)
 		       dms, jms, on ? "active" : "NOT ACTIVE (qdisc missing)");
 		return on;
 	}
-	long pid = lab_state_pid(o->dir, "pid.delay");
-	int alive = lab_pid_alive(pid, o->dir);
+	long pid = lab_proc_state_pid(o->dir, "pid.delay");
+	int alive = lab_proc_alive(pid, o->dir);
 	static char out[LAB_PROC_OUT_MAX];
 	const char *argv[] = {"iptables-save", "-t", "mangle", NULL};
 	int rules = 0;
@@ -880,16 +843,9 @@ static int lab_status_delay(const struct lab_opts *o)
 	return active;
 }
 
-static int lab_status(struct lab_opts *o)
+/* The first lines of status: up or half up, what was built, where. */
+static void lab_status_head(const struct lab_opts *o, enum lab_health h, const char *why)
 {
-	if (lab_need_root("status") != 0)
-		return 1;
-	char why[512];
-	enum lab_health h = lab_health(o, why, sizeof why);
-	if (h == LAB_ABSENT) {
-		printf("lab '%s' is down\n", o->name);
-		return 1;
-	}
 	char v[64] = "?", built[32] = "?", nn[32] = "?", nz[32] = "?", names[128] = "?", sg[8] = "0";
 	lab_state_get(o->dir, "state", "seed", v, sizeof v);
 	lab_state_get(o->dir, "state", "built_ms", built, sizeof built);
@@ -905,8 +861,12 @@ static int lab_status(struct lab_opts *o)
 		       atof(built) / 1000.0, v, nn, names, nz,
 		       strcmp(sg, "1") == 0 ? "signed (resolvers validate) " : "");
 	printf("state:  %s (answer key: %s/answers.tsv)\n", o->dir, o->dir);
-	int delay_ok = lab_status_delay(o);
+}
 
+/* The hosts and their addresses, read live, long lists wrapped (the
+ * outside host has a dozen). */
+static void lab_status_hosts(const struct lab_opts *o)
+{
 	printf("\n%-9s %-52s %s\n", "HOST", "ADDRESSES", "ROLE");
 	for (int i = 0; i < LAB_NHOSTS; i++) {
 		char ns[64], addrs[1024];
@@ -916,7 +876,6 @@ static int lab_status(struct lab_opts *o)
 			continue;
 		}
 		lab_host_addrs(ns, addrs, sizeof addrs);
-		/* Wrap long address lists (the outside host has a dozen). */
 		const char *s = addrs;
 		int first = 1;
 		for (int k = 0; k < 32; k++) {
@@ -926,8 +885,7 @@ static int lab_status(struct lab_opts *o)
 				size_t n = strcspn(s, " ");
 				if (used && used + 1 + n > 52)
 					break;
-				snprintf(chunk + used, sizeof chunk - used, "%s%.*s", used ? " " : "", (int)n, s);
-				used = strlen(chunk);
+				used = text_cat(chunk, sizeof chunk, used, "%s%.*s", used ? " " : "", (int)n, s);
 				s += n;
 				while (*s == ' ')
 					s++;
@@ -939,9 +897,13 @@ static int lab_status(struct lab_opts *o)
 				break;
 		}
 	}
+}
 
-	/* Live check: one query to every server (and to the no-DNS address),
-	 * all in flight at once, each from its own host. */
+/* Live check: one query to every server (and to the no-DNS address), all
+ * in flight at once, each from its own host; a line per server. Returns 1
+ * if every one behaved. */
+static int lab_status_servers(const struct lab_opts *o)
+{
 	struct lab_check pr[64];
 	char nsn[64][64];
 	static char qn[64][128];
@@ -969,9 +931,9 @@ static int lab_status(struct lab_opts *o)
 		const struct lab_server_def *s = &lab_servers[k];
 		char key[64], pidtxt[16] = "-", check[64];
 		snprintf(key, sizeof key, "pid.%s", s->id);
-		long pid = lab_state_pid(o->dir, key);
+		long pid = lab_proc_state_pid(o->dir, key);
 		if (s->kind != LAB_SRV_NONE) {
-			if (lab_pid_alive(pid, o->dir))
+			if (lab_proc_alive(pid, o->dir))
 				snprintf(pidtxt, sizeof pidtxt, "%ld", pid);
 			else
 				snprintf(pidtxt, sizeof pidtxt, "dead");
@@ -991,6 +953,23 @@ static int lab_status(struct lab_opts *o)
 		       s->kind == LAB_SRV_NSD ? "nsd" : s->kind == LAB_SRV_UNBOUND ? "unbound" : "-",
 		       pidtxt, check, s->role);
 	}
+	return all_ok;
+}
+
+static int lab_status(struct lab_opts *o)
+{
+	if (lab_need_root("status") != 0)
+		return 1;
+	char why[512];
+	enum lab_health h = lab_health(o, why, sizeof why);
+	if (h == LAB_ABSENT) {
+		printf("lab '%s' is down\n", o->name);
+		return 1;
+	}
+	lab_status_head(o, h, why);
+	int delay_ok = lab_status_delay(o);
+	lab_status_hosts(o);
+	int all_ok = lab_status_servers(o);
 	return h == LAB_UP && all_ok && delay_ok ? 0 : 1;
 }
 
@@ -1008,12 +987,13 @@ static int lab_exec(struct lab_opts *o, int argc, char **argv)
 		return 1;
 	char ns[64];
 	lab_host_ns(o->name, h, ns, sizeof ns);
-	if (!lab_netns_exists(ns)) {
-		fprintf(stderr, "dnswatch lab exec: lab '%s' has no host %s (is it up?)\n", o->name, argv[0]);
-		return 1;
-	}
-	if (lab_netns_enter(ns, NULL) != 0) {
-		fprintf(stderr, "dnswatch lab exec: cannot enter %s: %s\n", ns, strerror(errno));
+	struct dw_error err;
+	if (lab_netns_enter(ns, &err) != 0) {
+		if (err.status == DW_E_NOT_FOUND)
+			fprintf(stderr, "dnswatch lab exec: lab '%s' has no host %s (is it up?)\n", o->name,
+				argv[0]);
+		else
+			fprintf(stderr, "dnswatch lab exec: cannot enter %s: %s\n", ns, err.text);
 		return 1;
 	}
 	fflush(NULL);
@@ -1113,11 +1093,7 @@ static int lab_replay_cmd(struct lab_opts *o, int argc, char **argv)
 			h == LAB_ABSENT ? "not up (dnswatch lab up first)" : "half up");
 		return 1;
 	}
-	struct sigaction sa = {.sa_handler = lab_on_signal};
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
+	lab_catch_signals();
 	struct lab_replay_opts ro = {.lab = o->name, .dir = o->dir, .control = control, .events = events,
 				     .scale = f, .scale_text = scale, .stop = &lab_interrupted};
 	return lab_replay(&s, &ro);

@@ -195,6 +195,10 @@ int decode_read(FILE *f, const char *name, decode_message_fn fn, void *ctx,
 	int rc = 0;
 	/* Captures can be large; text and raw inputs are checked below. */
 	enum dw_status st = util_read_all(f, CAPTURE_MAX, &buf, &n);
+	if (st == DW_E_IO) /* the words decode has always used */
+		return dw_error_set(err, st, "%s: read error", name);
+	if (st == DW_E_TOO_LARGE)
+		return dw_error_set(err, st, "%s: over %zu GiB", name, CAPTURE_MAX >> 30);
 	if (st)
 		return dw_error_set(err, st, "%s: %s", name, dw_strerror(st));
 	if (n == 0) {

@@ -52,7 +52,8 @@ void inject_core_free(struct inject_core *c)
 	free(c);
 }
 
-int inject_core_rules_set(struct inject_core *c, struct inject_rules *r, struct dw_error *err)
+/* R in force, if every injector it names runs; the core takes R either way. */
+static int rules_install(struct inject_core *c, struct inject_rules *r, struct dw_error *err)
 {
 	int map[RULES_INJECTORS_MAX];
 	for (unsigned i = 0; i < r->ninjectors; i++) {
@@ -70,6 +71,18 @@ int inject_core_rules_set(struct inject_core *c, struct inject_rules *r, struct 
 	inject_rules_free(c->rules);
 	c->rules = r;
 	memcpy(c->map, map, sizeof map);
+	return 0;
+}
+
+int inject_core_rules_start(struct inject_core *c, struct inject_rules *r, struct dw_error *err)
+{
+	return rules_install(c, r, err);
+}
+
+int inject_core_rules_set(struct inject_core *c, struct inject_rules *r, struct dw_error *err)
+{
+	if (rules_install(c, r, err))
+		return -1;
 	c->st.rule_loads++;
 	return 0;
 }

@@ -37,7 +37,8 @@ struct inject_stats {
 	uint64_t send_errors;
 	uint64_t ring_drops;    /* frames the kernel dropped because the ring was full */
 	uint64_t delay_drops;   /* delayed replies dropped because the queue was full */
-	uint64_t rule_loads;    /* rule sets swapped in */
+	uint64_t rule_loads;    /* rule sets swapped in by inject_core_rules_set (not
+				 * the one the core starts with) */
 };
 
 /* One reply to send: FRAME[0..LEN) out of interface IFACE (the one the
@@ -77,6 +78,11 @@ void inject_core_free(struct inject_core *c);
  */
 int inject_core_rules_set(struct inject_core *c, struct inject_rules *r,
 			  struct dw_error *err) DW_MUST_CHECK;
+
+/* The same for the rules the core starts with (before any frame, instead
+ * of none), which is not a swap: not counted in rule_loads. */
+int inject_core_rules_start(struct inject_core *c, struct inject_rules *r,
+			    struct dw_error *err) DW_MUST_CHECK;
 const struct inject_rules *inject_core_rules(const struct inject_core *c);
 
 /* FRAME[0..LEN), an Ethernet frame captured on interface IFACE at NOW_US

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "net/filter.h"
+#include "util/clock.h"
 #include "util/json.h"
 #include "wire/msg.h"
 
@@ -71,13 +72,6 @@ struct inject_engine {
 	bool stop;
 };
 
-static uint64_t now_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
 void inject_stats_json(FILE *out, const struct inject_stats *s, const char *event)
 {
 	struct jw j;
@@ -103,16 +97,23 @@ void inject_stats_json(FILE *out, const struct inject_stats *s, const char *even
 
 /* ---- rule sets --------------------------------------------------------- */
 
-int inject_engine_load(struct inject_engine *e, const char *file, struct dw_error *err)
+/* The rules of FILE (NULL: none) in force: a swap (counted in the core's
+ * rule_loads), or the rules the engine starts with. */
+static int load_rules(struct inject_engine *e, const char *file, bool swap, struct dw_error *err)
 {
 	struct inject_rules *r = file ? inject_rules_load(file, err) : inject_rules_empty();
 	if (!r)
 		return file ? -1 : dw_error_set(err, DW_E_NOMEM, "out of memory");
-	if (inject_core_rules_set(e->core, r, err))
+	if (swap ? inject_core_rules_set(e->core, r, err) : inject_core_rules_start(e->core, r, err))
 		return -1;
 	if (e->hooks->rules_loaded)
 		e->hooks->rules_loaded(e->hooks->ctx, file, inject_core_rules(e->core)->nrules);
 	return 0;
+}
+
+int inject_engine_load(struct inject_engine *e, const char *file, struct dw_error *err)
+{
+	return load_rules(e, file, true, err);
 }
 
 /* ---- capture ------------------------------------------------------------ */
@@ -278,12 +279,10 @@ static void log_reply(struct inject_engine *e, const struct inject_reply *r)
 	const struct inject_query *q = r->query;
 	char a[64], qn[WIRE_NAME_TEXT_MAX];
 	struct jw j;
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
 	jw_init(&j, e->log);
 	jw_object_begin(&j);
 	jw_key(&j, "time");
-	jw_uint(&j, (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u);
+	jw_uint(&j, util_real_us());
 	jw_key(&j, "injector");
 	jw_string(&j, r->profile->name);
 	jw_key(&j, "client");
@@ -370,12 +369,12 @@ static bool ring_ready(const struct ring *rg)
 #define SPIN_US 1000
 static void spin(struct inject_engine *e)
 {
-	uint64_t until = now_us() + SPIN_US;
+	uint64_t until = util_mono_us() + SPIN_US;
 	for (unsigned i = 0;; i++) {
 		bool any = false;
 		for (int r = 0; r < e->nrings; r++)
 			if (ring_ready(&e->ring[r])) {
-				drain(e, r, now_us());
+				drain(e, r, util_mono_us());
 				any = true;
 			}
 		if (any)
@@ -383,7 +382,7 @@ static void spin(struct inject_engine *e)
 		else
 			cpu_relax();
 		if ((i & 63) == 0) {
-			uint64_t now = now_us();
+			uint64_t now = util_mono_us();
 			if (now >= until || (e->ndelayed && e->delayed[0].due_us <= now))
 				return;
 		}
@@ -432,8 +431,8 @@ static void control_read(int c, char *line, size_t cap)
 {
 	size_t n = 0;
 	struct pollfd p = {c, POLLIN, 0};
-	uint64_t deadline = now_us() + 1000000;
-	for (uint64_t t = now_us(); n < cap - 1 && t < deadline; t = now_us()) {
+	uint64_t deadline = util_mono_us() + 1000000;
+	for (uint64_t t = util_mono_us(); n < cap - 1 && t < deadline; t = util_mono_us()) {
 		if (poll(&p, 1, (int)((deadline - t + 999) / 1000)) <= 0)
 			break;
 		ssize_t r = read(c, line + n, cap - 1 - n);
@@ -576,9 +575,8 @@ int inject_engine_open(struct inject_engine **out, const struct inject_config *c
 	if (!e->core)
 		goto fail;
 	e->st = inject_core_stats(e->core);
-	if (inject_engine_load(e, cfg->rules_file, err))
+	if (load_rules(e, cfg->rules_file, false, err))
 		goto fail;
-	e->st->rule_loads = 0; /* the first set is not a swap */
 	if (open_rings(e, err))
 		goto fail;
 	if (cfg->control && (e->ctlfd = open_control(cfg->control, err)) < 0)
@@ -658,10 +656,10 @@ int inject_engine_run(struct inject_engine *e, struct dw_error *err)
 		ctl_i = nfd;
 		pfd[nfd++] = (struct pollfd){e->ctlfd, POLLIN, 0};
 	}
-	e->start_us = now_us();
+	e->start_us = util_mono_us();
 	uint64_t next_tick = e->start_us + 1000000;
 	while (!e->stop) {
-		uint64_t now = now_us();
+		uint64_t now = util_mono_us();
 		run_schedule(e, now);
 		release_due(e, now);
 		flush(e);
@@ -685,7 +683,7 @@ int inject_engine_run(struct inject_engine *e, struct dw_error *err)
 		int n = poll(pfd, (nfds_t)nfd, timeout);
 		if (n < 0 && errno != EINTR)
 			return dw_error_errno(err, "poll");
-		now = now_us();
+		now = util_mono_us();
 		for (int i = 0; i < e->nrings; i++)
 			if (pfd[i].revents)
 				drain(e, i, now);

@@ -12,17 +12,11 @@
 #include <unistd.h>
 
 #include "lab/netns.h"
+#include "util/clock.h"
 #include "wire/build.h"
 #include "wire/name.h"
 
 #define PROBE_MAX 64
-
-static long long probe_now_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 int lab_check_query(uint8_t *buf, int cap, uint16_t id, const char *qname,
 		    uint16_t qtype, int rd)
@@ -60,7 +54,7 @@ static void probe_send(struct lab_check *p, uint16_t id)
 	uint8_t q[512];
 	p->id = id;
 	int len = lab_check_query(q, sizeof q, id, p->qname, p->qtype, p->rd);
-	p->sent_us = probe_now_us();
+	p->sent_us = (long long)util_mono_us();
 	if (len > 0 && send(p->fd, q, (size_t)len, 0) < 0) {
 		/* a refused earlier send leaves an error pending; the next try clears it */
 	}
@@ -78,7 +72,7 @@ int lab_check_run(struct lab_check *p, int n, int timeout_ms)
 			p[i].fd = -1;
 		probe_send(&p[i], next_id++);
 	}
-	long long deadline = probe_now_us() + (long long)timeout_ms * 1000;
+	long long deadline = (long long)util_mono_us() + (long long)timeout_ms * 1000;
 	for (int rounds = 0; rounds < 100000; rounds++) {
 		struct pollfd pf[PROBE_MAX];
 		int map[PROBE_MAX], m = 0;
@@ -87,7 +81,7 @@ int lab_check_run(struct lab_check *p, int n, int timeout_ms)
 				pf[m] = (struct pollfd){.fd = p[i].fd, .events = POLLIN};
 				map[m++] = i;
 			}
-		long long left = deadline - probe_now_us();
+		long long left = deadline - (long long)util_mono_us();
 		if (m == 0 || left <= 0)
 			break;
 		int r = poll(pf, (nfds_t)m, (int)((left + 999) / 1000));
@@ -107,7 +101,7 @@ int lab_check_run(struct lab_check *p, int n, int timeout_ms)
 			q->answered = 1;
 			q->aa = (buf[2] & 0x04) != 0;
 			q->rcode = buf[3] & 0x0f;
-			q->ms = (double)(probe_now_us() - q->sent_us) / 1000.0;
+			q->ms = (double)((long long)util_mono_us() - q->sent_us) / 1000.0;
 		}
 	}
 	int total = 0;

@@ -17,6 +17,10 @@
 
 #include <libnetfilter_queue/libnetfilter_queue.h>
 
+#include "lab/proc.h"
+#include "util/clock.h"
+#include "util/rand.h"
+
 /* ---- the heap: a binary min-heap on (due, seq) ---------------------------- */
 
 static int heap_less(const struct lab_delay_item *a, const struct lab_delay_item *b)
@@ -109,20 +113,6 @@ static void delay_on_signal(int sig)
 		delay_stop = 1;
 }
 
-static uint64_t delay_now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
-static uint64_t delay_rand(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
 
 static int delay_on_packet(struct nfq_q_handle *qh, struct nfgenmsg *msg,
 			   struct nfq_data *nfa, void *data)
@@ -139,11 +129,11 @@ static int delay_on_packet(struct nfq_q_handle *qh, struct nfgenmsg *msg,
 	int64_t d = (int64_t)st->o->delay_us * 1000;
 	if (st->o->jitter_us) {
 		uint64_t span = 2ULL * st->o->jitter_us + 1;
-		d += ((int64_t)(delay_rand(&st->rng) % span) - (int64_t)st->o->jitter_us) * 1000;
+		d += ((int64_t)(splitmix64(&st->rng) % span) - (int64_t)st->o->jitter_us) * 1000;
 		if (d < 0)
 			d = 0;
 	}
-	uint64_t due = delay_now_ns() + (uint64_t)d;
+	uint64_t due = util_mono_ns() + (uint64_t)d;
 	if (due < st->last_due[dir])
 		due = st->last_due[dir];
 	if (lab_delay_heap_push(&st->heap, due, id) != 0) {
@@ -192,6 +182,46 @@ static void delay_write_stats(const struct delay_state *st)
 		unlink(tmp);
 }
 
+/* Hold and release until SIGTERM or SIGINT: each packet read from the
+ * queue's socket FD of H goes on the heap, each is let go when due, and the
+ * counters are written twice a second (and on SIGUSR1). */
+static void delay_loop(struct delay_state *st, struct nfq_handle *h, int fd)
+{
+	/* Messages with COPY_META are small; one page-sized buffer per recv. */
+	static char buf[65536] __attribute__((aligned(8)));
+	uint64_t next_stats = 0;
+	delay_write_stats(st);
+	while (!delay_stop) {
+		uint64_t now = util_mono_ns();
+		delay_release_due(st, now, 0);
+		if (now >= next_stats || delay_dump) {
+			delay_write_stats(st);
+			next_stats = now + 500000000ULL;
+			delay_dump = 0;
+		}
+		const struct lab_delay_item *top = lab_delay_heap_peek(&st->heap);
+		uint64_t wait = next_stats - now;
+		if (top && top->due_ns - now < wait)
+			wait = top->due_ns > now ? top->due_ns - now : 0;
+		struct timespec ts = {.tv_sec = (time_t)(wait / 1000000000ULL),
+				      .tv_nsec = (long)(wait % 1000000000ULL)};
+		struct pollfd pf = {.fd = fd, .events = POLLIN};
+		int r = ppoll(&pf, 1, &ts, NULL);
+		if (r <= 0)
+			continue; /* timeout or a signal */
+		/* Bounded burst so release times stay honest under load. */
+		for (int i = 0; i < 512; i++) {
+			ssize_t got = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+			if (got < 0) {
+				if (errno == ENOBUFS)
+					st->enobufs++;
+				break;
+			}
+			nfq_handle_packet(h, buf, (int)got);
+		}
+	}
+}
+
 int lab_delay_run(const struct lab_delay_opts *o)
 {
 	struct delay_state st = {.o = o, .rng = o->seed ^ 0xd1b54a32d192ed03ULL};
@@ -199,11 +229,7 @@ int lab_delay_run(const struct lab_delay_opts *o)
 		fprintf(stderr, "dnswatch lab delay: out of memory\n");
 		return 1;
 	}
-	struct sigaction sa = {.sa_handler = delay_on_signal};
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGUSR1, &sa, NULL);
+	lab_proc_catch(delay_on_signal, (const int[]){SIGTERM, SIGINT, SIGUSR1, 0});
 	signal(SIGPIPE, SIG_IGN);
 
 	int rc = 1;
@@ -232,39 +258,7 @@ int lab_delay_run(const struct lab_delay_opts *o)
 	setsockopt(fd, SOL_NETLINK, NETLINK_NO_ENOBUFS, &one, sizeof one);
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 
-	/* Messages with COPY_META are small; one page-sized buffer per recv. */
-	static char buf[65536] __attribute__((aligned(8)));
-	uint64_t next_stats = 0;
-	delay_write_stats(&st);
-	while (!delay_stop) {
-		uint64_t now = delay_now_ns();
-		delay_release_due(&st, now, 0);
-		if (now >= next_stats || delay_dump) {
-			delay_write_stats(&st);
-			next_stats = now + 500000000ULL;
-			delay_dump = 0;
-		}
-		const struct lab_delay_item *top = lab_delay_heap_peek(&st.heap);
-		uint64_t wait = next_stats - now;
-		if (top && top->due_ns - now < wait)
-			wait = top->due_ns > now ? top->due_ns - now : 0;
-		struct timespec ts = {.tv_sec = (time_t)(wait / 1000000000ULL),
-				      .tv_nsec = (long)(wait % 1000000000ULL)};
-		struct pollfd pf = {.fd = fd, .events = POLLIN};
-		int r = ppoll(&pf, 1, &ts, NULL);
-		if (r <= 0)
-			continue; /* timeout or a signal */
-		/* Bounded burst so release times stay honest under load. */
-		for (int i = 0; i < 512; i++) {
-			ssize_t got = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
-			if (got < 0) {
-				if (errno == ENOBUFS)
-					st.enobufs++;
-				break;
-			}
-			nfq_handle_packet(h, buf, (int)got);
-		}
-	}
+	delay_loop(&st, h, fd);
 	/* Leaving: let everything held go now rather than have the kernel drop it. */
 	delay_release_due(&st, 0, 1);
 	delay_write_stats(&st);

@@ -22,10 +22,14 @@ int lab_host_enter(const char *lab, const char *host, struct dw_error *err)
 	lab_host_ns(lab, h, ns, sizeof ns);
 	if (lab_netns_enter(ns, err) == 0)
 		return 0;
-	if (err && err->status == DW_E_NOT_FOUND)
-		return dw_error_set(err, DW_E_NOT_FOUND, "lab '%s' has no host '%s' (%s/%s: %s); is the lab up?",
-				    lab, host, LAB_NETNS_DIR, ns, strerror(errno));
-	return -1; /* "entering PATH: reason" */
+	if (!err)
+		return -1;
+	if (err->status != DW_E_NOT_FOUND) /* there, but not ours to enter */
+		return dw_error_prefix(err, "lab '%s', host '%s'", lab, host);
+	char why[DW_ERROR_TEXT];
+	snprintf(why, sizeof why, "%s", err->text); /* "PATH: reason" */
+	return dw_error_set(err, DW_E_NOT_FOUND, "lab '%s' has no host '%s' (%s); is the lab up?", lab,
+			    host, why);
 }
 
 bool lab_host_current(void)

@@ -26,8 +26,9 @@ int lab_name_valid(const char *name);
 
 /* Enter host HOST ("client", "border", ...) of lab LAB (the calling thread
  * only). 0, or -1 with ERR: DW_E_INVALID for a malformed name, DW_E_NOT_FOUND
- * "lab 'LAB' has no host 'HOST' (PATH: reason); is the lab up?", or
- * DW_E_SYSTEM "entering PATH: reason". */
+ * "lab 'LAB' has no host 'HOST' (PATH: reason); is the lab up?" when its
+ * namespace is not there, or, when it is there but cannot be opened or
+ * entered, DW_E_SYSTEM "lab 'LAB', host 'HOST': [entering ]PATH: reason". */
 DW_MUST_CHECK int lab_host_enter(const char *lab, const char *host, struct dw_error *err);
 
 /* Is the calling thread in a network namespace that a lab made? */

@@ -41,12 +41,8 @@ int lab_netns_enter(const char *name, struct dw_error *err)
 	if (netns_home_fd() < 0)
 		return dw_error_errno(err, "open /proc/self/ns/net");
 	int fd = open(p, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		int e = errno;
-		dw_error_set(err, DW_E_NOT_FOUND, "%s: %s", p, strerror(e));
-		errno = e;
-		return -1;
-	}
+	if (fd < 0)
+		return dw_error_errno(err, "%s", p); /* ENOENT: DW_E_NOT_FOUND */
 	int r = setns(fd, CLONE_NEWNET);
 	int e = errno;
 	close(fd);

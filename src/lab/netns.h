@@ -43,10 +43,11 @@ int lab_netns_exists(const char *name);
  * Switch the calling thread into namespace NAME (/run/netns/NAME): the one
  * place that enters a named namespace (lab hosts, tools run in them, the
  * lab's own checks). Returns 0, or -1 with errno set and, when ERR is not
- * NULL, ERR filled: DW_E_NOT_FOUND with "/run/netns/NAME: reason" when the
- * namespace cannot be opened, DW_E_SYSTEM with "entering /run/netns/NAME:
- * reason" when setns refuses. Uses only async-signal-safe calls, so a child
- * between fork and exec may call it (with ERR NULL).
+ * NULL, ERR filled: "/run/netns/NAME: reason" when the namespace cannot be
+ * opened (DW_E_NOT_FOUND when it is not there, DW_E_SYSTEM for any other
+ * reason), DW_E_SYSTEM with "entering /run/netns/NAME: reason" when setns
+ * refuses. With ERR NULL it uses only async-signal-safe calls, so a child
+ * between fork and exec may call it.
  */
 DW_MUST_CHECK int lab_netns_enter(const char *name, struct dw_error *err);
 /* Back to the namespace the process started in; 0 or -1 (errno set). */

@@ -15,13 +15,7 @@
 #include <unistd.h>
 
 #include "lab/netns.h"
-
-static long long proc_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+#include "util/clock.h"
 
 /* In the child between fork and exec: only async-signal-safe calls. */
 static void proc_child_setup(const char *ns, int in_fd, int out_fd, int err_fd)
@@ -95,16 +89,27 @@ int lab_proc_start_in(struct lab_proc *p, const char *ns, const char *cwd,
 	return 0;
 }
 
-int lab_proc_wait(struct lab_proc *p, int timeout_ms, char *out, size_t outcap,
-		  struct dw_error *err)
+/* GOT bytes of TMP after the LEN in use of BUF (CAP bytes, kept
+ * terminated); what does not fit is dropped. */
+static void proc_keep(char *buf, size_t cap, size_t *len, const char *tmp, size_t got)
 {
-	char ebuf[4096];
+	size_t room = cap - 1 - *len;
+	size_t k = got < room ? got : room;
+	memcpy(buf + *len, tmp, k);
+	*len += k;
+	buf[*len] = '\0';
+}
+
+/* Read P's pipes until both are at their end, so a chatty tool never blocks
+ * on a full pipe: stderr into EBUF (ECAP), stdout into OUT (OUTCAP; may be
+ * NULL). SIGKILL at TIMEOUT_MS; a second later, pipes a descendant still
+ * holds open are let go. Returns 1 if P was killed. */
+static int proc_drain(struct lab_proc *p, int timeout_ms, char *ebuf, size_t ecap, char *out,
+		      size_t outcap)
+{
 	size_t elen = 0, olen = 0;
-	long long deadline = proc_now_ms() + timeout_ms;
+	long long deadline = (long long)util_mono_ms() + timeout_ms;
 	int killed = 0;
-	if (out && outcap)
-		out[0] = '\0';
-	/* Drain both pipes until EOF so a chatty tool never blocks on a full pipe. */
 	for (int rounds = 0; (p->err_fd >= 0 || p->out_fd >= 0) && rounds < 1000000; rounds++) {
 		struct pollfd pf[2];
 		int n = 0;
@@ -112,11 +117,11 @@ int lab_proc_wait(struct lab_proc *p, int timeout_ms, char *out, size_t outcap,
 			pf[n++] = (struct pollfd){.fd = p->err_fd, .events = POLLIN};
 		if (p->out_fd >= 0)
 			pf[n++] = (struct pollfd){.fd = p->out_fd, .events = POLLIN};
-		long long left = deadline - proc_now_ms();
+		long long left = deadline - (long long)util_mono_ms();
 		if (left <= 0 && killed) {
 			/* Killed a second ago and the pipes are still open: a
-			 * descendant holds them. Stop reading; waitpid below
-			 * reaps the child itself. */
+			 * descendant holds them. Stop reading; the caller's
+			 * waitpid reaps the child itself. */
 			if (p->err_fd >= 0)
 				close(p->err_fd);
 			if (p->out_fd >= 0)
@@ -128,7 +133,7 @@ int lab_proc_wait(struct lab_proc *p, int timeout_ms, char *out, size_t outcap,
 			kill(p->pid, SIGKILL);
 			killed = 1;
 			left = 1000;
-			deadline = proc_now_ms() + 1000;
+			deadline = (long long)util_mono_ms() + 1000;
 		}
 		int r = poll(pf, (nfds_t)n, (int)left);
 		if (r < 0 && errno != EINTR)
@@ -146,21 +151,22 @@ int lab_proc_wait(struct lab_proc *p, int timeout_ms, char *out, size_t outcap,
 					p->out_fd = -1;
 				continue;
 			}
-			if (pf[i].fd == p->err_fd) {
-				size_t room = sizeof ebuf - 1 - elen;
-				size_t k = (size_t)got < room ? (size_t)got : room;
-				memcpy(ebuf + elen, tmp, k);
-				elen += k;
-			} else if (out && outcap) {
-				size_t room = outcap - 1 - olen;
-				size_t k = (size_t)got < room ? (size_t)got : room;
-				memcpy(out + olen, tmp, k);
-				olen += k;
-				out[olen] = '\0';
-			}
+			if (pf[i].fd == p->err_fd)
+				proc_keep(ebuf, ecap, &elen, tmp, (size_t)got);
+			else if (out && outcap)
+				proc_keep(out, outcap, &olen, tmp, (size_t)got);
 		}
 	}
-	ebuf[elen] = '\0';
+	return killed;
+}
+
+int lab_proc_wait(struct lab_proc *p, int timeout_ms, char *out, size_t outcap,
+		  struct dw_error *err)
+{
+	char ebuf[4096] = "";
+	if (out && outcap)
+		out[0] = '\0';
+	int killed = proc_drain(p, timeout_ms, ebuf, sizeof ebuf, out, outcap);
 	int st = 0;
 	while (waitpid(p->pid, &st, 0) < 0 && errno == EINTR)
 		;
@@ -311,4 +317,80 @@ int lab_proc_self_exe(char *path, size_t cap)
 		return -1;
 	path[n] = '\0';
 	return 0;
+}
+
+/* ---- the lab's processes ------------------------------------------------ */
+
+int lab_state_get(const char *dir, const char *file, const char *key, char *val, size_t cap)
+{
+	char path[512], line[512];
+	snprintf(path, sizeof path, "%s/%s", dir, file);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return -1;
+	size_t kl = strlen(key);
+	int found = -1;
+	for (int i = 0; i < 10000 && fgets(line, sizeof line, f); i++) {
+		if (strncmp(line, key, kl) == 0 && line[kl] == '=') {
+			line[strcspn(line, "\n")] = '\0';
+			snprintf(val, cap, "%s", line + kl + 1);
+			found = 0;
+			break;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+long lab_proc_state_pid(const char *dir, const char *key)
+{
+	char v[32], *end;
+	if (lab_state_get(dir, "state", key, v, sizeof v) != 0)
+		return 0;
+	errno = 0;
+	long pid = strtol(v, &end, 10);
+	return errno || end == v || *end || pid < 0 ? 0 : pid;
+}
+
+/* The first CAP - 1 bytes of /proc/PID/NAME, NUL-terminated; their count,
+ * or -1. */
+static ssize_t proc_read(long pid, const char *name, char *buf, size_t cap)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%ld/%s", pid, name);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return -1;
+	size_t n = fread(buf, 1, cap - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	return (ssize_t)n;
+}
+
+bool lab_proc_alive(long pid, const char *needle)
+{
+	char buf[4096];
+	if (pid <= 1 || proc_read(pid, "stat", buf, sizeof buf) < 0)
+		return false;
+	/* "PID (COMM) STATE ...": COMM may hold anything, ')' included. */
+	const char *rp = strrchr(buf, ')');
+	if (!rp || rp[1] != ' ' || rp[2] == 'Z' || rp[2] == 'X')
+		return false;
+	if (!needle)
+		return true;
+	ssize_t n = proc_read(pid, "cmdline", buf, sizeof buf);
+	if (n < 0)
+		return false;
+	for (ssize_t i = 0; i < n; i++)
+		if (buf[i] == '\0')
+			buf[i] = ' ';
+	return strstr(buf, needle) != NULL;
+}
+
+void lab_proc_catch(void (*handler)(int), const int *sigs)
+{
+	struct sigaction sa = {.sa_handler = handler};
+	sigemptyset(&sa.sa_mask);
+	for (; *sigs; sigs++)
+		sigaction(*sigs, &sa, NULL);
 }

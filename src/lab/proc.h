@@ -8,6 +8,7 @@
 #ifndef DW_LAB_PROC_H
 #define DW_LAB_PROC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -78,5 +79,32 @@ void lab_proc_log_reason(const char *path, char *line, size_t cap);
 /* Path of the running executable (for re-executing ourselves as a helper);
  * 0 or -1. */
 DW_MUST_CHECK int lab_proc_self_exe(char *path, size_t cap);
+
+/* ---- the lab's processes: recorded pids, liveness, signals ---------------- */
+
+/* KEY=VALUE from the lab's state file DIR/FILE ("state", "delay.stats")
+ * into VAL; 0, or -1 if there is no such file or key, VAL then left as it
+ * was (so a caller that shows "?" for a missing value presets it). */
+int lab_state_get(const char *dir, const char *file, const char *key, char *val, size_t cap);
+
+/* The pid the lab's state file DIR/state records under KEY ("pid.delay",
+ * "pid.com"); 0 if none, or not a number. */
+long lab_proc_state_pid(const char *dir, const char *key);
+
+/*
+ * Is PID a live process of ours to act on, its command line containing
+ * NEEDLE (NULL: any)? One rule for the lab: pid 1 and below never are (no
+ * pid recorded, or init), nor is a zombie or a dead process (it runs no
+ * more, whatever its entry in /proc says); a pid reused by another program
+ * is told apart by NEEDLE (the config file or state directory it was
+ * started with).
+ */
+bool lab_proc_alive(long pid, const char *needle);
+
+/* Catch each signal in SIGS (a list ended by 0) with HANDLER, with no
+ * SA_RESTART, so that a blocking call returns EINTR and the loop around
+ * it sees the flag HANDLER sets. For the lab's commands and daemons only:
+ * a library installs no handler. */
+void lab_proc_catch(void (*handler)(int), const int *sigs);
 
 #endif

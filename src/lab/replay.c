@@ -16,12 +16,16 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "lab/netns.h"
 #include "lab/check.h"
+#include "lab/netns.h"
 #include "lab/proc.h"
 #include "lab/servers.h"
 #include "lab/topology.h"
+#include "util/clock.h"
 #include "util/json.h"
+#include "util/text.h"
+#include "wire/msg.h"
+#include "wire/name.h"
 
 #define RP_ZONE_MAX (64u << 20) /* a TLD zone file read into memory */
 #define RP_WALL_WAIT_MS 10000
@@ -48,20 +52,6 @@ struct rp {
 
 static const char *const rp_tlds[3] = {"com", "net", "org"};
 
-static long long rp_mono_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static long long rp_real_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 static void rp_addr_text(uint32_t a, char *buf, size_t cap)
 {
 	snprintf(buf, cap, "%u.%u.%u.%u", a >> 24, (a >> 16) & 0xff, (a >> 8) & 0xff, a & 0xff);
@@ -71,8 +61,8 @@ static void rp_addr_text(uint32_t a, char *buf, size_t cap)
 static void rp_report(struct rp *r, long clock_s, int line, const char *action, const char *detail,
 		      const char *result, int ok)
 {
-	long long real = rp_real_us();
-	long long el = r->t0_us ? rp_mono_us() - r->t0_us : 0;
+	long long real = (long long)util_real_us();
+	long long el = r->t0_us ? (long long)util_mono_us() - r->t0_us : 0;
 	char cb[16] = "--:--:--", wb[32];
 	if (clock_s >= 0)
 		scn_format_clock(clock_s, cb, sizeof cb);
@@ -191,34 +181,15 @@ static void rp_mark(struct rp *r, const char *name, pid_t pid, const char *word)
 	}
 }
 
-/* Is PID alive and is its command line mentioning NEEDLE? */
-static int rp_pid_is(long pid, const char *needle)
-{
-	char path[64], buf[4096];
-	if (pid <= 1)
-		return 0;
-	snprintf(path, sizeof path, "/proc/%ld/cmdline", pid);
-	FILE *f = fopen(path, "re");
-	if (!f)
-		return 0;
-	size_t n = fread(buf, 1, sizeof buf - 1, f);
-	fclose(f);
-	for (size_t i = 0; i < n; i++)
-		if (buf[i] == '\0')
-			buf[i] = ' ';
-	buf[n] = '\0';
-	return strstr(buf, needle) != NULL;
-}
-
 /* End a process that is not our child (left by a killed replay). */
 static void rp_end_orphan(long pid, const char *needle)
 {
-	if (!rp_pid_is(pid, needle))
+	if (!lab_proc_alive(pid, needle))
 		return;
 	kill((pid_t)pid, SIGTERM);
-	for (int t = 0; t < RP_STOP_WAIT_MS / 10 && rp_pid_is(pid, needle); t++)
+	for (int t = 0; t < RP_STOP_WAIT_MS / 10 && lab_proc_alive(pid, needle); t++)
 		usleep(10000);
-	if (rp_pid_is(pid, needle))
+	if (lab_proc_alive(pid, needle))
 		kill((pid_t)pid, SIGKILL);
 }
 
@@ -266,6 +237,7 @@ static int rp_flush(struct rp *r, const char *ids, char *res, size_t cap)
 	char list[SCN_ARG_MAX];
 	snprintf(list, sizeof list, "%s", ids);
 	res[0] = '\0';
+	size_t len = 0;
 	char *save = NULL;
 	int rc = 0;
 	for (char *id = strtok_r(list, " ", &save); id; id = strtok_r(NULL, " ", &save)) {
@@ -277,9 +249,8 @@ static int rp_flush(struct rp *r, const char *ids, char *res, size_t cap)
 		const char *argv[] = {"unbound-control", "-c", conf, "flush_zone", ".", NULL};
 		int st = lab_proc_run(NULL, argv, out, sizeof out, &e);
 		rp_first_line(out);
-		size_t len = strlen(res);
-		snprintf(res + len, cap - len, "%s%s: %s", len ? "; " : "", id,
-			 st == 0 ? out : e.text[0] ? e.text : "unbound-control failed");
+		len = text_cat(res, cap, len, "%s%s: %s", len ? "; " : "", id,
+			       st == 0 ? out : e.text[0] ? e.text : "unbound-control failed");
 		if (st != 0)
 			rc = -1;
 	}
@@ -303,21 +274,15 @@ static int rp_write(const char *path, const char *text)
 	return 0;
 }
 
-static int rp_rogue_up(struct rp *r, uint32_t addr, uint32_t answer, char *res, size_t cap)
+/* The rogue nsd's zones and config in RD: it claims com, net and org and
+ * answers every name under them with ANS (a wildcard, RFC 4592), whatever
+ * a hijacked TLD sends it; it listens on A. Its config path into PATH. */
+static int rp_rogue_files(const char *rd, const char *a, const char *ans, char *path,
+			  size_t pcap, char *res, size_t cap)
 {
-	char rd[600], path[800], text[8192], a[32], ans[32], ns[64];
-	struct dw_error e;
-	rp_addr_text(addr, a, sizeof a);
-	rp_addr_text(answer, ans, sizeof ans);
-	snprintf(rd, sizeof rd, "%s/rogue", r->work);
-	if (mkdir(rd, 0755) != 0 && errno != EEXIST) {
-		snprintf(res, cap, "mkdir %s: %s", rd, strerror(errno));
-		return -1;
-	}
-	/* It claims com, net and org and answers every name under them with one
-	 * address (a wildcard, RFC 4592): whatever a hijacked TLD sends it. */
+	char text[8192];
 	for (int t = 0; t < 3; t++) {
-		snprintf(path, sizeof path, "%s/%s.zone", rd, rp_tlds[t]);
+		snprintf(path, pcap, "%s/%s.zone", rd, rp_tlds[t]);
 		snprintf(text, sizeof text,
 			 "; written by dnswatch lab replay: the rogue server of a TLD compromise\n"
 			 "$ORIGIN %s.\n$TTL 300\n"
@@ -331,7 +296,7 @@ static int rp_rogue_up(struct rp *r, uint32_t addr, uint32_t answer, char *res, 
 			return -1;
 		}
 	}
-	snprintf(path, sizeof path, "%s/nsd.conf", rd);
+	snprintf(path, pcap, "%s/nsd.conf", rd);
 	int tl = snprintf(text, sizeof text,
 		 "# written by dnswatch lab replay: the rogue server\n"
 		 "server:\n"
@@ -350,6 +315,49 @@ static int rp_rogue_up(struct rp *r, uint32_t addr, uint32_t answer, char *res, 
 		snprintf(res, cap, "write %s: %s", path, strerror(errno));
 		return -1;
 	}
+	return 0;
+}
+
+/* Wait (5 s at most) until the rogue nsd PID, started in NS with log LOG,
+ * answers at ADDR (text A). Returns 0, or -1 with why in RES. */
+static int rp_rogue_wait(struct rp *r, pid_t pid, const char *ns, uint32_t addr, const char *a,
+			 const char *log, char *res, size_t cap)
+{
+	struct lab_check p = {.ns = ns, .addr = addr, .qname = "com.", .qtype = 6, .rd = 0, .fd = -1};
+	long long end = (long long)util_mono_us() + 5000000;
+	int answered = 0;
+	for (int k = 0; k < 200 && (long long)util_mono_us() < end && !answered; k++) {
+		if (waitpid(pid, NULL, WNOHANG) == pid) {
+			r->rogue = 0;
+			char line[400];
+			lab_proc_log_reason(log, line, sizeof line);
+			snprintf(res, cap, "the rogue nsd exited: %s", line);
+			lab_check_close(&p, 1);
+			return -1;
+		}
+		answered = lab_check_run(&p, 1, 50) == 1;
+	}
+	lab_check_close(&p, 1);
+	if (!answered) {
+		snprintf(res, cap, "the rogue nsd at %s did not answer within 5 s", a);
+		return -1;
+	}
+	return 0;
+}
+
+static int rp_rogue_up(struct rp *r, uint32_t addr, uint32_t answer, char *res, size_t cap)
+{
+	char rd[600], path[800], a[32], ans[32], ns[64];
+	struct dw_error e;
+	rp_addr_text(addr, a, sizeof a);
+	rp_addr_text(answer, ans, sizeof ans);
+	snprintf(rd, sizeof rd, "%s/rogue", r->work);
+	if (mkdir(rd, 0755) != 0 && errno != EEXIST) {
+		snprintf(res, cap, "mkdir %s: %s", rd, strerror(errno));
+		return -1;
+	}
+	if (rp_rogue_files(rd, a, ans, path, sizeof path, res, cap) != 0)
+		return -1;
 	lab_host_ns(r->o->lab, LAB_OUTSIDE, ns, sizeof ns);
 	char cidr[40];
 	snprintf(cidr, sizeof cidr, "%s/32", a);
@@ -373,27 +381,8 @@ static int rp_rogue_up(struct rp *r, uint32_t addr, uint32_t answer, char *res, 
 	}
 	r->rogue = pid;
 	rp_mark(r, "rogue.pid", pid, a);
-	struct lab_check p;
-	memset(&p, 0, sizeof p);
-	p = (struct lab_check){.ns = ns, .addr = addr, .qname = "com.", .qtype = 6, .rd = 0, .fd = -1};
-	long long end = rp_mono_us() + 5000000;
-	int answered = 0;
-	for (int k = 0; k < 200 && rp_mono_us() < end && !answered; k++) {
-		if (waitpid(pid, NULL, WNOHANG) == pid) {
-			r->rogue = 0;
-			char line[400];
-			lab_proc_log_reason(log, line, sizeof line);
-			snprintf(res, cap, "the rogue nsd exited: %s", line);
-			lab_check_close(&p, 1);
-			return -1;
-		}
-		answered = lab_check_run(&p, 1, 50) == 1;
-	}
-	lab_check_close(&p, 1);
-	if (!answered) {
-		snprintf(res, cap, "the rogue nsd at %s did not answer within 5 s", a);
+	if (rp_rogue_wait(r, pid, ns, addr, a, log, res, cap) != 0)
 		return -1;
-	}
 	snprintf(res, cap, "nsd pid %ld at %s in outside answers every com/net/org name with %s",
 		 (long)pid, a, ans);
 	return 0;
@@ -429,55 +418,74 @@ static int rp_rogue_down(struct rp *r, char *res, size_t cap)
 
 /* ---- TLD zone data ------------------------------------------------------------ */
 
-/* Ask the TLD server for NAME (an "ns.ZONE." with glue) from outside; the
- * referral's last record is the glue A (no EDNS asked, so no OPT after it).
- * Returns its address, or 0. */
-static uint32_t rp_glue(struct rp *r, const char *tld, const char *name)
+/* The glue address for NAME (wire form) in the reply A[0..N) to query ID:
+ * the A record of that owner in the additional section. 0 when there is
+ * none, with why in WHY (a reply that does not parse says where it broke,
+ * through the codec's own words). */
+static uint32_t rp_glue_of(const uint8_t *a, size_t n, uint16_t id, const uint8_t *name,
+			   const char *from, struct dw_error *why)
 {
-	char ns[64];
+	struct wire_rr rr[64];
+	struct wire_msg m;
+	if (wire_msg_parse(&m, a, n, rr, sizeof rr / sizeof rr[0]) != DW_OK) {
+		wire_error_record(why, &m.err, from);
+		return 0;
+	}
+	if (m.hdr.id != id || !(m.hdr.flags & WIRE_FLAG_QR)) {
+		dw_error_set(why, DW_E_NOT_FOUND, "%s: not the reply to our query", from);
+		return 0;
+	}
+	size_t k = wire_msg_section_start(&m, WIRE_SEC_ADDITIONAL);
+	for (size_t end = k + wire_msg_section_count(&m, WIRE_SEC_ADDITIONAL); k < end; k++) {
+		const struct wire_rr *x = &m.rr[k];
+		uint8_t owner[WIRE_NAME_MAX];
+		if (x->type != WIRE_T_A || x->class != WIRE_C_IN || x->rdlen != 4 ||
+		    !wire_msg_name(&m, x->owner_off, owner) || !wire_name_equal(owner, name))
+			continue;
+		const uint8_t *d = a + x->rdata_off;
+		dw_error_clear(why);
+		return (uint32_t)d[0] << 24 | (uint32_t)d[1] << 16 | (uint32_t)d[2] << 8 | d[3];
+	}
+	dw_error_set(why, DW_E_NOT_FOUND, "%s: no glue A record for the name", from);
+	return 0;
+}
+
+/* Ask the TLD server for NAME (an "ns.ZONE." with glue) from outside, no
+ * EDNS asked. Returns the glue address, or 0 with why in WHY. */
+static uint32_t rp_glue(struct rp *r, const char *tld, const char *name, struct dw_error *why)
+{
+	char ns[64], from[64];
+	uint8_t wname[WIRE_NAME_MAX];
+	size_t wlen;
 	lab_host_ns(r->o->lab, LAB_OUTSIDE, ns, sizeof ns);
 	int i = lab_server_find(tld);
-	if (i < 0)
+	if (i < 0 || wire_name_from_text(name, wname, &wlen) != DW_OK) {
+		dw_error_set(why, DW_E_INVALID, "no %s server, or a bad name %s", tld, name);
 		return 0;
+	}
+	snprintf(from, sizeof from, "the reply from %s", lab_servers[i].addr);
 	int fd = lab_netns_socket(ns, AF_INET, SOCK_DGRAM);
-	if (fd < 0)
+	if (fd < 0) {
+		dw_error_errno(why, "a socket in %s", ns);
 		return 0;
+	}
 	uint8_t q[512], a[4096];
-	uint16_t id = (uint16_t)(rp_mono_us() & 0xffff);
-	int ql = lab_check_query(q, sizeof q, id, name, 1, 0);
+	uint16_t id = (uint16_t)(util_mono_us() & 0xffff);
+	int ql = lab_check_query(q, sizeof q, id, name, WIRE_T_A, 0);
 	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(53)};
 	inet_pton(AF_INET, lab_servers[i].addr, &sa.sin_addr);
 	uint32_t got = 0;
+	dw_error_set(why, DW_E_NOT_FOUND, "no reply from %s", lab_servers[i].addr);
 	if (ql > 0 && sendto(fd, q, (size_t)ql, 0, (struct sockaddr *)&sa, sizeof sa) == ql) {
 		struct pollfd pf = {.fd = fd, .events = POLLIN};
-		for (int k = 0; k < 4 && poll(&pf, 1, 100) == 1; k++) {
+		for (int k = 0; k < 4 && !got && poll(&pf, 1, 100) == 1; k++) {
 			ssize_t n = recv(fd, a, sizeof a, 0);
-			if (n >= 16 && a[0] == (uint8_t)(id >> 8) && a[1] == (uint8_t)id && (a[2] & 0x80)) {
-				got = (uint32_t)a[n - 4] << 24 | (uint32_t)a[n - 3] << 16 |
-				      (uint32_t)a[n - 2] << 8 | a[n - 1];
-				break;
-			}
+			if (n > 0)
+				got = rp_glue_of(a, (size_t)n, id, wname, from, why);
 		}
 	}
 	close(fd);
 	return got;
-}
-
-static long rp_state_pid(struct rp *r, const char *id)
-{
-	char path[700], line[256], key[64];
-	snprintf(path, sizeof path, "%s/state", r->o->dir);
-	snprintf(key, sizeof key, "pid.%s=", id);
-	FILE *f = fopen(path, "re");
-	long pid = 0;
-	for (int k = 0; f && k < 10000 && fgets(line, sizeof line, f); k++)
-		if (strncmp(line, key, strlen(key)) == 0) {
-			pid = strtol(line + strlen(key), NULL, 10);
-			break;
-		}
-	if (f)
-		fclose(f);
-	return pid;
 }
 
 /* nsd(8): SIGHUP re-reads the zone files whose mtime changed. Signal it,
@@ -487,30 +495,34 @@ static long rp_state_pid(struct rp *r, const char *id)
 static int rp_nsd_reload(struct rp *r, const char *tld, const char *zonefile, const char *name,
 			 uint32_t want, char *res, size_t cap)
 {
-	long pid = rp_state_pid(r, tld);
+	char key[32];
+	snprintf(key, sizeof key, "pid.%s", tld);
+	long pid = lab_proc_state_pid(r->o->dir, key);
 	/* The pid file may be stale and the number reused: signal it only if
 	 * it is still this TLD's nsd, run with the lab's config for it. */
 	char conf[1024];
 	snprintf(conf, sizeof conf, "%s/srv/%s/nsd.conf", r->o->dir, tld);
-	if (pid <= 0 || kill((pid_t)pid, 0) != 0 || !rp_pid_is(pid, conf)) {
+	if (!lab_proc_alive(pid, conf)) {
 		snprintf(res, cap, "the %s nsd (pid %ld) is not running", tld, pid);
 		return -1;
 	}
-	long long start = rp_mono_us();
+	size_t len = strlen(res); /* what the zone's rewrite said: appended to */
+	struct dw_error why = {.status = DW_OK, .text = ""};
+	long long start = (long long)util_mono_us();
 	for (int k = 0; k < 50; k++) {
 		if (k % 10 == 0) {
 			utimensat(AT_FDCWD, zonefile, NULL, 0);
 			kill((pid_t)pid, SIGHUP);
 		}
 		usleep(k == 0 ? 20000 : 100000);
-		if (rp_glue(r, tld, name) == want) {
-			snprintf(res + strlen(res), cap - strlen(res), "; nsd pid %ld reloaded (SIGHUP) in %lld ms",
-				 pid, (rp_mono_us() - start) / 1000);
+		if (rp_glue(r, tld, name, &why) == want) {
+			text_cat(res, cap, len, "; nsd pid %ld reloaded (SIGHUP) in %lld ms", pid,
+				 ((long long)util_mono_us() - start) / 1000);
 			return 0;
 		}
 	}
-	snprintf(res + strlen(res), cap - strlen(res), "; nsd pid %ld did not serve the new data within 5 s",
-		 pid);
+	text_cat(res, cap, len, "; nsd pid %ld did not serve the new data within 5 s (last: %s)", pid,
+		 why.status == DW_OK ? "the old glue" : why.text);
 	return -1;
 }
 
@@ -782,6 +794,134 @@ static void rp_recover(struct rp *r)
 	}
 }
 
+/* The work directory, the lock (one replay per lab at a time, *LOCK), the
+ * event stream. Returns 0, or 1 (said). */
+static int rp_open(struct rp *r, int *lock)
+{
+	const struct lab_replay_opts *o = r->o;
+	if (lab_proc_self_exe(r->self, sizeof r->self) != 0) {
+		fprintf(stderr, "dnswatch lab replay: cannot find our own executable\n");
+		return 1;
+	}
+	snprintf(r->work, sizeof r->work, "%s/scenario", o->dir);
+	if (mkdir(r->work, 0755) != 0 && errno != EEXIST) {
+		fprintf(stderr, "dnswatch lab replay: mkdir %s: %s\n", r->work, strerror(errno));
+		return 1;
+	}
+	char lockp[700];
+	snprintf(lockp, sizeof lockp, "%s/replay.lock", r->work);
+	*lock = open(lockp, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+	if (*lock < 0 || fcntl(*lock, F_SETLK, &fl) != 0) {
+		fprintf(stderr, "dnswatch lab replay: another replay runs on lab '%s'\n", o->lab);
+		if (*lock >= 0)
+			close(*lock);
+		return 1;
+	}
+	if (o->events && !(r->ev = fopen(o->events, "we"))) {
+		fprintf(stderr, "dnswatch lab replay: %s: %s\n", o->events, strerror(errno));
+		close(*lock);
+		return 1;
+	}
+	return 0;
+}
+
+/* The wall the scenario's inject actions talk to: the caller's (--control,
+ * which must answer) or our own child. Returns 0, or the exit status (said). */
+static int rp_wall_ready(struct rp *r)
+{
+	const struct scn *s = r->s;
+	const struct lab_replay_opts *o = r->o;
+	struct dw_error err;
+	if (s->uses_inject && !o->control && strcmp(s->wall, "none") == 0) {
+		fprintf(stderr, "dnswatch lab replay: %s has inject actions but no wall: add `wall gfw` "
+				"(or simple) or give --control SOCK of a running wall\n", s->file);
+		return 1;
+	}
+	if (o->control) {
+		snprintf(r->sock, sizeof r->sock, "%s", o->control);
+		char res[512];
+		if (s->uses_inject && rp_ctl(r, "stats", NULL, res, sizeof res) != 0) {
+			fprintf(stderr, "dnswatch lab replay: the wall at %s does not answer: %s\n", o->control, res);
+			return 1;
+		}
+	} else if (s->uses_inject && rp_wall_start(r, &err) != 0) {
+		if (o->stop && *o->stop) {
+			rp_report(r, -1, 0, "interrupted", "", "while the wall was starting", 1);
+			return 130;
+		}
+		fprintf(stderr, "dnswatch lab replay: %s\n", err.text);
+		return 1;
+	}
+	return 0;
+}
+
+/* The "start" event; the timeline's clock starts here. */
+static void rp_start(struct rp *r)
+{
+	const struct scn *s = r->s;
+	const struct lab_replay_opts *o = r->o;
+	double span = (double)s->step[s->nsteps - 1].offset_s;
+	char cb[16], detail[400], res[400];
+	scn_format_clock(s->clock_s, cb, sizeof cb);
+	snprintf(detail, sizeof detail, "%s%s%s", s->name, s->title[0] ? ": " : "", s->title);
+	snprintf(res, sizeof res, "lab %s, clock %s%s%s, scale %s (%.4g scenario s per s), %ld scenario s "
+				  "in %.1f s, wall %s", o->lab, cb, s->zone[0] ? " " : "", s->zone,
+		 o->scale > 0 ? o->scale_text : s->scale_text, r->scale, (long)span, span / r->scale,
+		 o->control ? o->control : r->wall ? s->wall : "none");
+	r->t0_us = (long long)util_mono_us();
+	rp_report(r, s->clock_s, 0, "start", detail, res, 1);
+}
+
+/* Sleep until DUE (monotonic us), watching the stop flag and our wall.
+ * Returns 0 at DUE, 130 when stopped, 1 when the wall died (said). */
+static int rp_wait_until(struct rp *r, long long due)
+{
+	const struct lab_replay_opts *o = r->o;
+	for (long k = 0; k < 100000000L; k++) {
+		if (o->stop && *o->stop)
+			break;
+		long long now = (long long)util_mono_us();
+		if (now >= due)
+			break;
+		if (r->wall > 0 && waitpid(r->wall, NULL, WNOHANG) == r->wall) {
+			r->wall = 0;
+			char line[400], log[700];
+			snprintf(log, sizeof log, "%s/wall.out", r->work);
+			lab_proc_last_line(log, line, sizeof line);
+			fprintf(stderr, "dnswatch lab replay: the wall exited: %s\n", line);
+			return 1;
+		}
+		long long wait = due - now;
+		usleep((useconds_t)(wait > 50000 ? 50000 : wait));
+	}
+	if (o->stop && *o->stop) {
+		rp_report(r, -1, 0, "interrupted", "", "stopping and cleaning up", 1);
+		return 130;
+	}
+	return 0;
+}
+
+/* Every step at its time. Returns 0, or the exit status (said). */
+static int rp_timeline(struct rp *r)
+{
+	const struct scn *s = r->s;
+	rp_start(r);
+	for (size_t i = 0; i < s->nsteps; i++) {
+		const struct scn_step *st = &s->step[i];
+		long long due = r->t0_us + (long long)((double)st->offset_s / r->scale * 1e6);
+		int rc = rp_wait_until(r, due);
+		if (rc)
+			return rc;
+		if (rp_run_step(r, st) != 0) {
+			fprintf(stderr, "dnswatch lab replay: %s:%d: %s failed; stopping and cleaning up\n",
+				s->file, st->line, scn_action_name(st->action));
+			return 1;
+		}
+	}
+	return 0;
+}
+
 int lab_replay(const struct scn *s, const struct lab_replay_opts *o)
 {
 	static struct rp r;
@@ -789,107 +929,13 @@ int lab_replay(const struct scn *s, const struct lab_replay_opts *o)
 	r.s = s;
 	r.o = o;
 	r.scale = o->scale > 0 ? o->scale : s->scale;
-	if (lab_proc_self_exe(r.self, sizeof r.self) != 0) {
-		fprintf(stderr, "dnswatch lab replay: cannot find our own executable\n");
+	int lock;
+	if (rp_open(&r, &lock) != 0)
 		return 1;
-	}
-	snprintf(r.work, sizeof r.work, "%s/scenario", o->dir);
-	if (mkdir(r.work, 0755) != 0 && errno != EEXIST) {
-		fprintf(stderr, "dnswatch lab replay: mkdir %s: %s\n", r.work, strerror(errno));
-		return 1;
-	}
-	/* One replay per lab at a time. */
-	char lockp[700];
-	snprintf(lockp, sizeof lockp, "%s/replay.lock", r.work);
-	int lock = open(lockp, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
-	if (lock < 0 || fcntl(lock, F_SETLK, &fl) != 0) {
-		fprintf(stderr, "dnswatch lab replay: another replay runs on lab '%s'\n", o->lab);
-		if (lock >= 0)
-			close(lock);
-		return 1;
-	}
-	if (o->events) {
-		r.ev = fopen(o->events, "we");
-		if (!r.ev) {
-			fprintf(stderr, "dnswatch lab replay: %s: %s\n", o->events, strerror(errno));
-			close(lock);
-			return 1;
-		}
-	}
 	rp_recover(&r);
-	int rc = 0;
-	struct dw_error err;
-	if (s->uses_inject && !o->control && strcmp(s->wall, "none") == 0) {
-		fprintf(stderr, "dnswatch lab replay: %s has inject actions but no wall: add `wall gfw` "
-				"(or simple) or give --control SOCK of a running wall\n", s->file);
-		rc = 1;
-		goto out;
-	}
-	if (o->control) {
-		snprintf(r.sock, sizeof r.sock, "%s", o->control);
-		char res[512];
-		if (s->uses_inject && rp_ctl(&r, "stats", NULL, res, sizeof res) != 0) {
-			fprintf(stderr, "dnswatch lab replay: the wall at %s does not answer: %s\n", o->control, res);
-			rc = 1;
-			goto out;
-		}
-	} else if (s->uses_inject) {
-		if (rp_wall_start(&r, &err) != 0) {
-			if (o->stop && *o->stop) {
-				rp_report(&r, -1, 0, "interrupted", "", "while the wall was starting", 1);
-				rc = 130;
-				goto out;
-			}
-			fprintf(stderr, "dnswatch lab replay: %s\n", err.text);
-			rc = 1;
-			goto out;
-		}
-	}
-	double span = (double)s->step[s->nsteps - 1].offset_s;
-	char cb[16], detail[400], res[400];
-	scn_format_clock(s->clock_s, cb, sizeof cb);
-	snprintf(detail, sizeof detail, "%s%s%s", s->name, s->title[0] ? ": " : "", s->title);
-	snprintf(res, sizeof res, "lab %s, clock %s%s%s, scale %s (%.4g scenario s per s), %ld scenario s "
-				  "in %.1f s, wall %s", o->lab, cb, s->zone[0] ? " " : "", s->zone,
-		 o->scale > 0 ? o->scale_text : s->scale_text, r.scale, (long)span, span / r.scale,
-		 o->control ? o->control : r.wall ? s->wall : "none");
-	r.t0_us = rp_mono_us();
-	rp_report(&r, s->clock_s, 0, "start", detail, res, 1);
-	for (size_t i = 0; i < s->nsteps; i++) {
-		const struct scn_step *st = &s->step[i];
-		long long due = r.t0_us + (long long)((double)st->offset_s / r.scale * 1e6);
-		for (long k = 0; k < 100000000L; k++) {
-			if (o->stop && *o->stop)
-				break;
-			long long now = rp_mono_us();
-			if (now >= due)
-				break;
-			if (r.wall > 0 && waitpid(r.wall, NULL, WNOHANG) == r.wall) {
-				r.wall = 0;
-				char line[400], log[700];
-				snprintf(log, sizeof log, "%s/wall.out", r.work);
-				lab_proc_last_line(log, line, sizeof line);
-				fprintf(stderr, "dnswatch lab replay: the wall exited: %s\n", line);
-				rc = 1;
-				goto out;
-			}
-			long long wait = due - now;
-			usleep((useconds_t)(wait > 50000 ? 50000 : wait));
-		}
-		if (o->stop && *o->stop) {
-			rp_report(&r, -1, 0, "interrupted", "", "stopping and cleaning up", 1);
-			rc = 130;
-			goto out;
-		}
-		if (rp_run_step(&r, st) != 0) {
-			fprintf(stderr, "dnswatch lab replay: %s:%d: %s failed; stopping and cleaning up\n",
-				s->file, st->line, scn_action_name(st->action));
-			rc = 1;
-			goto out;
-		}
-	}
-out:
+	int rc = rp_wall_ready(&r);
+	if (!rc)
+		rc = rp_timeline(&r);
 	rp_cleanup(&r);
 	if (r.ev)
 		fclose(r.ev);

@@ -15,6 +15,7 @@
 #include "lab/proc.h"
 #include "lab/sign.h"
 #include "lab/topology.h"
+#include "util/clock.h"
 
 const struct lab_server_def lab_servers[] = {
 	{"root", LAB_SRV_NSD, LAB_OUTSIDE, "198.19.53.1", "root server a.root-servers.net", -1, -1},
@@ -359,20 +360,20 @@ int lab_servers_write(const char *dir, const struct lab_pop *pop, const char *fa
 
 /* ---- starting and readiness ------------------------------------------------ */
 
-static long long srv_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-int lab_servers_start(const char *lab, const char *dir, pid_t *pids, int timeout_ms,
-		      volatile sig_atomic_t *stop, struct dw_error *err)
-{
+/* The readiness checks of the servers started: one per server, asked from
+ * the server's own host (readiness of the daemon, not of routes). */
+struct srv_checks {
 	struct lab_check pr[64];
-	static char qnames[64][128];
-	int idx[64], n = 0;
-	memset(pr, 0, sizeof pr);
+	char qname[64][128], ns[64][64];
+	int idx[64];   /* the server of pr[k] */
+	int n;
+};
+
+/* Start every server of the lab (a daemon, our child) and set up its
+ * check in C. PIDS[i] is lab_servers[i]'s pid, 0 for none. */
+static int srv_spawn(const char *lab, const char *dir, pid_t *pids, struct srv_checks *c,
+		     struct dw_error *err)
+{
 	for (size_t i = 0; i < lab_nservers; i++) {
 		const struct lab_server_def *s = &lab_servers[i];
 		pids[i] = 0;
@@ -382,60 +383,70 @@ int lab_servers_start(const char *lab, const char *dir, pid_t *pids, int timeout
 		snprintf(sd, sizeof sd, "%s/srv/%s", dir, s->id);
 		snprintf(log, sizeof log, "%s/log", sd);
 		lab_host_ns(lab, s->host, ns, sizeof ns);
-		const char *argv[6];
-		if (s->kind == LAB_SRV_NSD) {
-			/* -d: stay in the foreground, so the pid we hold is nsd's own
-			 * and an early exit is visible to waitpid. */
-			snprintf(conf, sizeof conf, "%s/nsd.conf", sd);
-			argv[0] = "nsd";
-			argv[1] = "-d";
-			argv[2] = "-c";
-			argv[3] = conf;
-			argv[4] = NULL;
-		} else {
-			snprintf(conf, sizeof conf, "%s/unbound.conf", sd);
-			argv[0] = "unbound";
-			argv[1] = "-d";
-			argv[2] = "-c";
-			argv[3] = conf;
-			argv[4] = NULL;
-		}
+		/* -d: stay in the foreground, so the pid we hold is the daemon's
+		 * own and an early exit is visible to waitpid. */
+		const char *name = s->kind == LAB_SRV_NSD ? "nsd" : "unbound";
+		snprintf(conf, sizeof conf, "%s/%s.conf", sd, name);
+		const char *argv[] = {name, "-d", "-c", conf, NULL};
 		pid_t pid = lab_proc_spawn(ns, argv, log, err);
 		if (pid < 0)
 			return dw_error_prefix(err, "%s server %s", argv[0], s->id);
 		pids[i] = pid;
-		pr[n] = (struct lab_check){.ns = NULL, .addr = srv_addr(s->addr),
-					   .qname = lab_server_check_name(dir, (int)i, qnames[n],
-									  sizeof qnames[n]),
-					   .qtype = 6, .rd = 0, .fd = -1};
-		idx[n++] = (int)i;
+		int k = c->n++;
+		lab_host_ns(lab, s->host, c->ns[k], sizeof c->ns[k]);
+		c->pr[k] = (struct lab_check){.ns = c->ns[k], .addr = srv_addr(s->addr),
+					      .qname = lab_server_check_name(dir, (int)i, c->qname[k],
+									     sizeof c->qname[k]),
+					      .qtype = 6, .rd = 0, .fd = -1};
+		c->idx[k] = (int)i;
 	}
-	/* Ask from the server's own host: readiness of the daemon, not of routes. */
-	char nsnames[64][64];
-	for (int k = 0; k < n; k++) {
-		lab_host_ns(lab, lab_servers[idx[k]].host, nsnames[k], sizeof nsnames[k]);
-		pr[k].ns = nsnames[k];
-	}
-	long long deadline = srv_now_ms() + timeout_ms;
-	int rc = -1;
-	for (int round = 0; round < 100000; round++) {
-		/* An exited daemon will never answer: report its last log line now. */
-		for (int k = 0; k < n; k++) {
-			int i = idx[k], st;
-			if (pids[i] > 0 && waitpid(pids[i], &st, WNOHANG) == pids[i]) {
-				char sd[4096], line[400];
-				const struct lab_server_def *s = &lab_servers[i];
-				snprintf(sd, sizeof sd, "%s/srv/%s/log", dir, s->id);
-				lab_proc_log_reason(sd, line, sizeof line);
-				dw_error_set(err, DW_E_TOOL, "%s for %s (%s) exited with status %d: %s",
-					     s->kind == LAB_SRV_NSD ? "nsd" : "unbound", s->id, s->addr,
-					     WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st),
-					     line[0] ? line : "(empty log)");
-				pids[i] = 0;
-				goto out;
-			}
+	return 0;
+}
+
+/* WHAT happened to server I ("nsd com (ADDR) WHAT", JOIN between the
+ * software and the id), with the line of its log that explains. */
+static void srv_fail(const char *dir, int i, const char *join, const char *what,
+		     struct dw_error *err)
+{
+	const struct lab_server_def *s = &lab_servers[i];
+	char sd[4096], line[400];
+	snprintf(sd, sizeof sd, "%s/srv/%s/log", dir, s->id);
+	lab_proc_log_reason(sd, line, sizeof line);
+	dw_error_set(err, DW_E_TOOL, "%s%s%s (%s) %s: %s", s->kind == LAB_SRV_NSD ? "nsd" : "unbound",
+		     join, s->id, s->addr, what, line[0] ? line : "(empty log)");
+}
+
+/* An exited daemon will never answer: 1 with its reason in ERR if one of
+ * C's has exited (reaped, its pid cleared). */
+static int srv_exited(const char *dir, pid_t *pids, const struct srv_checks *c,
+		      struct dw_error *err)
+{
+	for (int k = 0; k < c->n; k++) {
+		int i = c->idx[k], st;
+		if (pids[i] > 0 && waitpid(pids[i], &st, WNOHANG) == pids[i]) {
+			char what[64];
+			snprintf(what, sizeof what, "exited with status %d",
+				 WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+			srv_fail(dir, i, " for ", what, err);
+			pids[i] = 0;
+			return 1;
 		}
-		if (lab_check_run(pr, n, 40) == n) {
+	}
+	return 0;
+}
+
+int lab_servers_start(const char *lab, const char *dir, pid_t *pids, int timeout_ms,
+		      volatile sig_atomic_t *stop, struct dw_error *err)
+{
+	static struct srv_checks c;
+	memset(&c, 0, sizeof c);
+	int rc = srv_spawn(lab, dir, pids, &c, err);
+	if (rc != 0)
+		return rc;
+	long long deadline = (long long)util_mono_ms() + timeout_ms;
+	rc = -1;
+	for (int round = 0; round < 100000 && !srv_exited(dir, pids, &c, err); round++) {
+		if (lab_check_run(c.pr, c.n, 40) == c.n) {
 			rc = 0;
 			break;
 		}
@@ -443,22 +454,17 @@ int lab_servers_start(const char *lab, const char *dir, pid_t *pids, int timeout
 			dw_error_set(err, DW_E_INTERRUPTED, "interrupted while waiting for the servers");
 			break;
 		}
-		if (srv_now_ms() > deadline) {
-			for (int k = 0; k < n; k++)
-				if (!pr[k].answered) {
-					const struct lab_server_def *s = &lab_servers[idx[k]];
-					char sd[4096], line[400];
-					snprintf(sd, sizeof sd, "%s/srv/%s/log", dir, s->id);
-					lab_proc_log_reason(sd, line, sizeof line);
-					dw_error_set(err, DW_E_TOOL, "%s %s (%s) did not answer within %d ms: %s",
-						     s->kind == LAB_SRV_NSD ? "nsd" : "unbound", s->id,
-						     s->addr, timeout_ms, line[0] ? line : "(empty log)");
+		if ((long long)util_mono_ms() > deadline) {
+			char what[64];
+			snprintf(what, sizeof what, "did not answer within %d ms", timeout_ms);
+			for (int k = 0; k < c.n; k++)
+				if (!c.pr[k].answered) {
+					srv_fail(dir, c.idx[k], " ", what, err);
 					break;
 				}
 			break;
 		}
 	}
-out:
-	lab_check_close(pr, n);
+	lab_check_close(c.pr, c.n);
 	return rc;
 }

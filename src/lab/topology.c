@@ -2,12 +2,12 @@
 #include "lab/topology.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "lab/netns.h"
 #include "lab/proc.h"
+#include "util/text.h"
 
 const struct lab_host_def lab_hosts[LAB_NHOSTS] = {
 	[LAB_CLIENT] = {"client", "vantage point inside the border", 0},
@@ -106,22 +106,17 @@ static int topo_write(const char *path, const char *text, struct dw_error *err)
 	return 0;
 }
 
-/* Append to a fixed buffer; the plan is small and bounded. */
-__attribute__((format(printf, 3, 4)))
-static void topo_add(char *buf, size_t cap, const char *fmt, ...)
-{
-	size_t len = strlen(buf);
-	va_list ap;
-	va_start(ap, fmt);
-	if (len < cap)
-		vsnprintf(buf + len, cap - len, fmt, ap);
-	va_end(ap);
-}
+/* The `ip -batch` text of one host, built piece by piece with text_cat
+ * (the plan is small and bounded). */
+struct topo_batch {
+	char text[8192];
+	size_t len;
+};
 
-int lab_topology_build(const char *lab, const char *dir, const char *const extra_lo[LAB_NHOSTS],
-		       int *made_netns_dir, struct dw_error *err)
+/* Every host's namespace, with forwarding on the routers. */
+static int topo_namespaces(const char *lab, char ns[LAB_NHOSTS][64], int *made_netns_dir,
+			   struct dw_error *err)
 {
-	char ns[LAB_NHOSTS][64];
 	*made_netns_dir = 0;
 	for (int h = 0; h < LAB_NHOSTS; h++) {
 		int made_dir = 0, made_mount = 0;
@@ -142,102 +137,126 @@ int lab_topology_build(const char *lab, const char *dir, const char *const extra
 		    lab_netns_sysctl(ns[h], "net/ipv4/ip_forward", "1") != 0)
 			return dw_error_errno(err, "%s: cannot enable ip_forward", ns[h]);
 	}
-	/* Phase 1: veth pairs, created from inside side A's namespace with the
-	 * peer placed straight into side B's: the host namespace never holds them. */
-	static char batch[LAB_NHOSTS][8192];
-	for (int h = 0; h < LAB_NHOSTS; h++)
-		batch[h][0] = '\0';
+	return 0;
+}
+
+/* Phase 1: veth pairs, created from inside side A's namespace with the
+ * peer placed straight into side B's: the host namespace never holds them. */
+static void topo_plan_links(const char *lab, char ns[LAB_NHOSTS][64], struct topo_batch *batch)
+{
 	for (size_t i = 0; i < lab_nlinks; i++) {
 		const struct lab_link_def *l = &lab_links[i];
-		char a[32], b[32], line[256];
+		struct topo_batch *ba = &batch[l->a];
+		char a[32], b[32];
 		lab_ifname(lab, l->a_if, a, sizeof a);
 		lab_ifname(lab, l->b_if, b, sizeof b);
-		snprintf(line, sizeof line, "link add %s type veth peer name %s netns %s\n", a, b,
-			 ns[l->b]);
-		topo_add(batch[l->a], sizeof batch[l->a], "%s", line);
+		ba->len = text_cat(ba->text, sizeof ba->text, ba->len,
+				   "link add %s type veth peer name %s netns %s\n", a, b, ns[l->b]);
 	}
-	for (int phase = 1; phase <= 2; phase++) {
-		if (phase == 2) {
-			for (int h = 0; h < LAB_NHOSTS; h++) {
-				batch[h][0] = '\0';
-				topo_add(batch[h], sizeof batch[h], "link set lo up\n");
-			}
-			for (size_t i = 0; i < lab_nlinks; i++) {
-				const struct lab_link_def *l = &lab_links[i];
-				char a[32], b[32];
-				lab_ifname(lab, l->a_if, a, sizeof a);
-				lab_ifname(lab, l->b_if, b, sizeof b);
-				topo_add(batch[l->a], sizeof batch[l->a], "addr add %s dev %s\n", l->a_addr, a);
-				topo_add(batch[l->a], sizeof batch[l->a], "link set %s up\n", a);
-				topo_add(batch[l->b], sizeof batch[l->b], "addr add %s dev %s\n", l->b_addr, b);
-				topo_add(batch[l->b], sizeof batch[l->b], "link set %s up\n", b);
-			}
-			for (int h = 0; h < LAB_NHOSTS; h++) {
-				const char *s = extra_lo ? extra_lo[h] : NULL;
-				for (int k = 0; s && *s && k < 256; k++) {
-					char addr[32];
-					size_t n = strcspn(s, " ");
-					if (n == 0 || n >= sizeof addr)
-						break;
-					memcpy(addr, s, n);
-					addr[n] = '\0';
-					topo_add(batch[h], sizeof batch[h], "addr add %s/32 dev lo\n", addr);
-					s += n;
-					while (*s == ' ')
-						s++;
-				}
-			}
-			for (size_t i = 0; i < lab_ntunnels; i++) {
-				const struct lab_tunnel_def *t = &lab_tunnels[i];
-				char tn[32], dv[32];
-				lab_ifname(lab, t->ifname, tn, sizeof tn);
-				lab_ifname(lab, t->dev, dv, sizeof dv);
-				topo_add(batch[t->host], sizeof batch[t->host],
-					 "link add %s type vxlan id %d local %s remote %s dstport %d dev %s\n"
-					 "addr add %s dev %s\nlink set %s up\n",
-					 tn, LAB_TUNNEL_VNI, t->local, t->remote, LAB_TUNNEL_PORT, dv, t->addr,
-					 tn, tn);
-			}
-			for (size_t i = 0; i < sizeof topo_routes / sizeof topo_routes[0]; i++)
-				topo_add(batch[topo_routes[i].host], sizeof batch[0],
-					 "route add %s via %s\n", topo_routes[i].dst, topo_routes[i].via);
-		}
-		/* One `ip -batch` per namespace, all running at once. */
-		struct lab_proc p[LAB_NHOSTS];
-		int started[LAB_NHOSTS] = {0};
-		int failed = 0;
-		for (int h = 0; h < LAB_NHOSTS; h++) {
-			if (!batch[h][0])
-				continue;
-			char path[512];
-			snprintf(path, sizeof path, "%s/ip-%d-%s.batch", dir, phase, lab_hosts[h].name);
-			if (topo_write(path, batch[h], err) != 0) {
-				failed = 1;
-				break;
-			}
-			const char *argv[] = {"ip", "-batch", path, NULL};
-			if (lab_proc_start(&p[h], ns[h], argv, 0, err) != 0) {
-				dw_error_prefix(err, "ip -batch in %s", ns[h]);
-				failed = 1;
-				break;
-			}
-			started[h] = 1;
-		}
-		for (int h = 0; h < LAB_NHOSTS; h++) {
-			if (!started[h])
-				continue;
-			struct dw_error e;
-			int st = lab_proc_wait(&p[h], 10000, NULL, 0, &e);
-			if (st != 0 && !failed) {
-				dw_error_set(err, DW_E_TOOL, "ip -batch in %s failed (status %d): %s", ns[h],
-					     st, e.text);
-				failed = 1;
-			}
-		}
-		if (failed)
-			return -1;
+}
+
+/* Phase 2: addresses (the servers' on lo too), links up, the tunnel, routes. */
+static void topo_plan_addrs(const char *lab, const char *const extra_lo[LAB_NHOSTS],
+			    struct topo_batch *batch)
+{
+	for (int h = 0; h < LAB_NHOSTS; h++)
+		batch[h].len = text_cat(batch[h].text, sizeof batch[h].text, 0, "link set lo up\n");
+	for (size_t i = 0; i < lab_nlinks; i++) {
+		const struct lab_link_def *l = &lab_links[i];
+		struct topo_batch *ba = &batch[l->a], *bb = &batch[l->b];
+		char a[32], b[32];
+		lab_ifname(lab, l->a_if, a, sizeof a);
+		lab_ifname(lab, l->b_if, b, sizeof b);
+		ba->len = text_cat(ba->text, sizeof ba->text, ba->len,
+				   "addr add %s dev %s\nlink set %s up\n", l->a_addr, a, a);
+		bb->len = text_cat(bb->text, sizeof bb->text, bb->len,
+				   "addr add %s dev %s\nlink set %s up\n", l->b_addr, b, b);
 	}
-	return 0;
+	for (int h = 0; h < LAB_NHOSTS; h++) {
+		const char *s = extra_lo ? extra_lo[h] : NULL;
+		for (int k = 0; s && *s && k < 256; k++) {
+			size_t n = strcspn(s, " ");
+			if (n == 0 || n >= 32)
+				break;
+			batch[h].len = text_cat(batch[h].text, sizeof batch[h].text, batch[h].len,
+						"addr add %.*s/32 dev lo\n", (int)n, s);
+			s += n;
+			while (*s == ' ')
+				s++;
+		}
+	}
+	for (size_t i = 0; i < lab_ntunnels; i++) {
+		const struct lab_tunnel_def *t = &lab_tunnels[i];
+		struct topo_batch *bt = &batch[t->host];
+		char tn[32], dv[32];
+		lab_ifname(lab, t->ifname, tn, sizeof tn);
+		lab_ifname(lab, t->dev, dv, sizeof dv);
+		bt->len = text_cat(bt->text, sizeof bt->text, bt->len,
+				   "link add %s type vxlan id %d local %s remote %s dstport %d dev %s\n"
+				   "addr add %s dev %s\nlink set %s up\n",
+				   tn, LAB_TUNNEL_VNI, t->local, t->remote, LAB_TUNNEL_PORT, dv, t->addr,
+				   tn, tn);
+	}
+	for (size_t i = 0; i < sizeof topo_routes / sizeof topo_routes[0]; i++) {
+		struct topo_batch *br = &batch[topo_routes[i].host];
+		br->len = text_cat(br->text, sizeof br->text, br->len, "route add %s via %s\n",
+				   topo_routes[i].dst, topo_routes[i].via);
+	}
+}
+
+/* One `ip -batch` per namespace, all running at once; the batch files are
+ * kept in DIR. */
+static int topo_run(const char *dir, int phase, char ns[LAB_NHOSTS][64],
+		    const struct topo_batch *batch, struct dw_error *err)
+{
+	struct lab_proc p[LAB_NHOSTS];
+	int started[LAB_NHOSTS] = {0};
+	int failed = 0;
+	for (int h = 0; h < LAB_NHOSTS; h++) {
+		if (!batch[h].len)
+			continue;
+		char path[512];
+		snprintf(path, sizeof path, "%s/ip-%d-%s.batch", dir, phase, lab_hosts[h].name);
+		if (topo_write(path, batch[h].text, err) != 0) {
+			failed = 1;
+			break;
+		}
+		const char *argv[] = {"ip", "-batch", path, NULL};
+		if (lab_proc_start(&p[h], ns[h], argv, 0, err) != 0) {
+			dw_error_prefix(err, "ip -batch in %s", ns[h]);
+			failed = 1;
+			break;
+		}
+		started[h] = 1;
+	}
+	for (int h = 0; h < LAB_NHOSTS; h++) {
+		if (!started[h])
+			continue;
+		struct dw_error e;
+		int st = lab_proc_wait(&p[h], 10000, NULL, 0, &e);
+		if (st != 0 && !failed) {
+			dw_error_set(err, DW_E_TOOL, "ip -batch in %s failed (status %d): %s", ns[h], st,
+				     e.text);
+			failed = 1;
+		}
+	}
+	return failed ? -1 : 0;
+}
+
+int lab_topology_build(const char *lab, const char *dir, const char *const extra_lo[LAB_NHOSTS],
+		       int *made_netns_dir, struct dw_error *err)
+{
+	char ns[LAB_NHOSTS][64];
+	if (topo_namespaces(lab, ns, made_netns_dir, err) != 0)
+		return -1;
+	static struct topo_batch batch[LAB_NHOSTS];
+	memset(batch, 0, sizeof batch);
+	topo_plan_links(lab, ns, batch);
+	if (topo_run(dir, 1, ns, batch, err) != 0)
+		return -1;
+	memset(batch, 0, sizeof batch);
+	topo_plan_addrs(lab, extra_lo, batch);
+	return topo_run(dir, 2, ns, batch, err);
 }
 
 int lab_topology_teardown(const char *lab, struct dw_error *err)

@@ -16,16 +16,10 @@
 
 #include "net/filter.h"
 #include "net/packet.h"
+#include "util/clock.h"
 #include "util/json.h"
 #include "wire/build.h"
 #include "wire/msg.h"
-
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 static int capture_socket(struct dw_error *err)
 {
@@ -226,18 +220,12 @@ void locate_judge(struct locate_report *rep)
 	}
 }
 
-int locate_run(const struct locate_config *cfg, struct locate_report *rep, struct dw_error *err)
+/* The UDP socket the probes go out of, connected to the target, with its
+ * local port in *PORT. Replies are read from the capture; this socket only
+ * holds the port, so a filter drops everything it would receive. Returns
+ * the socket, or -1 with ERR set (the callee's reason kept). */
+static int probe_socket(const struct locate_config *cfg, uint16_t *port, struct dw_error *err)
 {
-	memset(rep, 0, sizeof *rep);
-	rep->max_ttl = cfg->max_ttl;
-	if (cfg->max_ttl < 1 || cfg->max_ttl > LOCATE_TTL_MAX || cfg->probes < 1 ||
-	    cfg->probes > 16)
-		return dw_error_set(err, DW_E_INVALID, "TTLs 1 to %d and 1 to 16 probes per TTL",
-				    LOCATE_TTL_MAX);
-	int cap = capture_socket(err);
-	if (cap < 0)
-		return -1;
-	int fd = socket(cfg->family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	struct sockaddr_storage to = {0}, me;
 	socklen_t tl, ml = sizeof me;
 	if (cfg->family == AF_INET) {
@@ -253,18 +241,45 @@ int locate_run(const struct locate_config *cfg, struct locate_report *rep, struc
 		memcpy(&a->sin6_addr, cfg->target, 16);
 		tl = sizeof *a;
 	}
-	/* Replies are read from the capture; this socket only holds the port. */
-	if (fd < 0 || net_filter_drop_all(fd, err) ||
-	    connect(fd, (struct sockaddr *)&to, tl) || getsockname(fd, (struct sockaddr *)&me, &ml)) {
-		dw_error_errno(err, "UDP socket");
-		if (fd >= 0)
-			close(fd);
+	int fd = socket(cfg->family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return dw_error_errno(err, "UDP socket");
+	int rc;
+	if (net_filter_drop_all(fd, err))
+		rc = dw_error_prefix(err, "UDP socket");
+	else if (connect(fd, (struct sockaddr *)&to, tl))
+		rc = dw_error_errno(err, "UDP socket: connect");
+	else if (getsockname(fd, (struct sockaddr *)&me, &ml))
+		rc = dw_error_errno(err, "UDP socket: getsockname");
+	else
+		rc = 0;
+	if (rc) {
+		close(fd);
+		return -1;
+	}
+	*port = ntohs(cfg->family == AF_INET ? ((struct sockaddr_in *)&me)->sin_port
+					      : ((struct sockaddr_in6 *)&me)->sin6_port);
+	return fd;
+}
+
+int locate_run(const struct locate_config *cfg, struct locate_report *rep, struct dw_error *err)
+{
+	memset(rep, 0, sizeof *rep);
+	rep->max_ttl = cfg->max_ttl;
+	if (cfg->max_ttl < 1 || cfg->max_ttl > LOCATE_TTL_MAX || cfg->probes < 1 ||
+	    cfg->probes > 16)
+		return dw_error_set(err, DW_E_INVALID, "TTLs 1 to %d and 1 to 16 probes per TTL",
+				    LOCATE_TTL_MAX);
+	int cap = capture_socket(err);
+	if (cap < 0)
+		return -1;
+	uint16_t port = 0;
+	int fd = probe_socket(cfg, &port, err);
+	if (fd < 0) {
 		close(cap);
 		return -1;
 	}
-	struct ctx c = {.cfg = cfg, .rep = rep,
-			.port = ntohs(cfg->family == AF_INET ? ((struct sockaddr_in *)&me)->sin_port
-							     : ((struct sockaddr_in6 *)&me)->sin6_port),
+	struct ctx c = {.cfg = cfg, .rep = rep, .port = port,
 			.id_base = (uint16_t)(cfg->seed * 2654435761u)};
 	for (unsigned ttl = 1; ttl <= cfg->max_ttl; ttl++) {
 		c.round = ttl;
@@ -280,8 +295,8 @@ int locate_run(const struct locate_config *cfg, struct locate_report *rep, struc
 			if (send(fd, q, ql, 0) < 0 && errno != ECONNREFUSED)
 				break;
 		}
-		uint64_t until = mono_ms() + cfg->wait_ms;
-		for (uint64_t now = mono_ms(); now < until; now = mono_ms()) {
+		uint64_t until = util_mono_ms() + cfg->wait_ms;
+		for (uint64_t now = util_mono_ms(); now < until; now = util_mono_ms()) {
 			struct pollfd pf = {cap, POLLIN, 0};
 			if (poll(&pf, 1, (int)(until - now)) <= 0)
 				continue;

@@ -12,6 +12,8 @@
 #include <time.h>
 
 #include "net/packet.h"
+#include "util/clock.h"
+#include "util/text.h"
 #include "wire/name.h"
 
 #define DEFAULT_BATCH_RESULTS 1000
@@ -62,26 +64,28 @@ static bool done_test(const struct done_set *d, uint64_t seq, uint32_t t)
 	return (d->bits[bit / 8] >> (bit % 8)) & 1;
 }
 
-static int done_mark(struct done_set *d, uint64_t seq, uint32_t t)
+/* DW_OK, DW_E_TOO_LARGE when SEQ is further above the mark than the set
+ * may span, DW_E_NOMEM. */
+static enum dw_status done_mark(struct done_set *d, uint64_t seq, uint32_t t)
 {
 	uint64_t bit;
 	if (seq < d->below)
-		return 0;
+		return DW_OK;
 	if (!done_bit(d, seq, t, &bit))
-		return -1;
+		return DW_E_TOO_LARGE;
 	if (bit / 8 >= d->cap) {
 		size_t ncap = d->cap ? d->cap : 64;
 		while (ncap <= bit / 8)
 			ncap *= 2;
 		uint8_t *nb = realloc(d->bits, ncap);
 		if (!nb)
-			return -1;
+			return DW_E_NOMEM;
 		memset(nb + d->cap, 0, ncap - d->cap);
 		d->bits = nb;
 		d->cap = ncap;
 	}
 	d->bits[bit / 8] |= (uint8_t)(1u << (bit % 8));
-	return 0;
+	return DW_OK;
 }
 
 static void done_clear(struct done_set *d, uint64_t seq, uint32_t t)
@@ -172,20 +176,6 @@ struct store_db {
 	struct store_stats stats;
 };
 
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static int64_t wall_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 static const char *rc_name(int rc)
 {
 	switch (rc & 0xff) {
@@ -217,8 +207,20 @@ static enum dw_status rc_status(int rc)
 	}
 }
 
-/* Record (status ST) and report one error line: "store: PATH: WHY while
- * WHAT". Returns ST. */
+/* Refusals of what the caller asked, the file being fine: recorded like
+ * every failure, but not written to errlog (a resumed engine meets
+ * DW_E_DUP in the normal course of things). */
+static bool refusal(enum dw_status st)
+{
+	return st == DW_E_DUP || st == DW_E_INVALID || st == DW_E_STATE || st == DW_E_NORUN;
+}
+
+/*
+ * The one way a store call fails: record status ST and the line "store:
+ * PATH: WHY while WHAT" as the store's current error (store_error), and
+ * write the line to errlog unless it is a refusal. Returns ST, for `return
+ * report(...)`.
+ */
 __attribute__((format(printf, 4, 5)))
 static enum dw_status report(struct store_db *db, enum dw_status st, const char *why,
 			     const char *what, ...)
@@ -232,10 +234,9 @@ static enum dw_status report(struct store_db *db, enum dw_status st, const char 
 	for (char *p = db->err.text; *p; p++)
 		if (*p == '\n' || *p == '\r')
 			*p = ' ';
-	if (!db->opts.quiet) {
-		FILE *f = db->opts.errlog ? db->opts.errlog : stderr;
-		fprintf(f, "%s\n", db->err.text);
-		fflush(f);
+	if (db->opts.errlog && !db->opts.quiet && !refusal(st)) {
+		fprintf(db->opts.errlog, "%s\n", db->err.text);
+		fflush(db->opts.errlog);
 	}
 	return st;
 }
@@ -379,7 +380,7 @@ static enum dw_status create_schema(struct store_db *db)
 		 "PRAGMA application_id = %d;\n"
 		 "PRAGMA user_version = %d;\n"
 		 "COMMIT;",
-		 schema_v1, wall_us(), STORE_APPLICATION_ID, STORE_SCHEMA_VERSION);
+		 schema_v1, (int64_t)util_real_us(), STORE_APPLICATION_ID, STORE_SCHEMA_VERSION);
 	int rc = exec(db, sql);
 	if (rc != SQLITE_OK) {
 		enum dw_status st = sql_fail(db, rc, "creating the schema (version %d)",
@@ -487,7 +488,7 @@ enum dw_status store_open(struct store_db **out, const char *path,
 			}
 		}
 	} else if (empty) {
-		st = report(db, DW_E_FOREIGN, "empty database", "opening the store read-only");
+		st = report(db, DW_E_EMPTY, "empty database", "opening the store read-only");
 		goto fail;
 	}
 	*out = db;
@@ -576,7 +577,7 @@ static enum dw_status batch_begin(struct store_db *db)
 	if (rc != SQLITE_OK)
 		return sql_fail(db, rc, "beginning a batch (run %" PRId64 ")", db->run);
 	db->in_txn = true;
-	db->batch_t0_ms = mono_ms();
+	db->batch_t0_ms = util_mono_ms();
 	db->batch_n = 0;
 	return DW_OK;
 }
@@ -621,7 +622,7 @@ enum dw_status store_flush(struct store_db *db)
 
 enum dw_status store_tick(struct store_db *db)
 {
-	if (db->in_txn && mono_ms() - db->batch_t0_ms >= db->opts.batch_ms)
+	if (db->in_txn && util_mono_ms() - db->batch_t0_ms >= db->opts.batch_ms)
 		return store_flush(db);
 	return DW_OK;
 }
@@ -688,8 +689,8 @@ static void qtypes_text(const uint16_t *q, size_t n, char *buf, size_t cap)
 {
 	size_t len = 0;
 	buf[0] = 0;
-	for (size_t i = 0; i < n && len < cap; i++)
-		len += (size_t)snprintf(buf + len, cap - len, "%s%u", i ? "," : "", q[i]);
+	for (size_t i = 0; i < n; i++)
+		len = text_cat(buf, cap, len, "%s%u", i ? "," : "", q[i]);
 }
 
 static bool qtypes_parse(struct store_db *db, const char *text)
@@ -716,25 +717,58 @@ static enum dw_status done_init(struct store_db *db, uint64_t below)
 	return DW_OK;
 }
 
+/* Mark (SEQ, SLOT) stored in the done set; a failure is reported. */
+static enum dw_status mark_stored(struct store_db *db, uint64_t seq, uint32_t slot)
+{
+	enum dw_status st = done_mark(&db->done, seq, slot);
+	if (st == DW_E_TOO_LARGE) {
+		char why[96];
+		snprintf(why, sizeof why, "too far above the first seq not yet stored (%" PRIu64 ")",
+			 db->done.below);
+		return report(db, st, why, "marking seq %" PRIu64 " stored", seq);
+	}
+	if (st != DW_OK)
+		return report(db, st, "out of memory", "marking seq %" PRIu64 " stored", seq);
+	return DW_OK;
+}
+
+/* What store_run_begin refuses: a read-only store, no targets or too many,
+ * query types too many or twice. */
+static enum dw_status run_begin_check(struct store_db *db, const struct probe_target *targets,
+				      size_t ntargets, const uint16_t *qtypes, size_t nqtypes)
+{
+	const char *what = "beginning a run";
+	if (db->opts.readonly)
+		return report(db, DW_E_INVALID, "opened read-only", "%s", what);
+	if (ntargets == 0 || ntargets > UINT16_MAX + 1u || !targets)
+		return report(db, DW_E_INVALID, "no targets, or more than 65536", "%s (%zu targets)",
+			      what, ntargets);
+	if (nqtypes > STORE_QTYPES_MAX || (nqtypes && !qtypes))
+		return report(db, DW_E_INVALID, "no query types, or more than 16",
+			      "%s (%zu query types)", what, nqtypes);
+	for (size_t i = 0; i < nqtypes; i++)
+		for (size_t k = 0; k < i; k++)
+			if (qtypes[i] == qtypes[k])
+				return report(db, DW_E_INVALID, "a query type given twice",
+					      "%s (query type %u)", what, qtypes[i]);
+	return DW_OK;
+}
+
 enum dw_status store_run_begin(struct store_db *db, const char *cmdline,
 				  const char *options, const struct probe_target *targets,
 				  size_t ntargets, const uint16_t *qtypes, size_t nqtypes,
 				  int64_t *run)
 {
-	if (db->opts.readonly || ntargets == 0 || ntargets > UINT16_MAX + 1u ||
-	    nqtypes > STORE_QTYPES_MAX || (nqtypes && !qtypes))
-		return DW_E_INVALID;
-	for (size_t i = 0; i < nqtypes; i++)
-		for (size_t k = 0; k < i; k++)
-			if (qtypes[i] == qtypes[k])
-				return DW_E_INVALID;
-	enum dw_status st = store_flush(db);
+	enum dw_status st = run_begin_check(db, targets, ntargets, qtypes, nqtypes);
+	if (st == DW_OK)
+		st = store_flush(db);
 	if (st != DW_OK)
 		return st;
 	run_clear(db);
 	db->targets = malloc(ntargets * sizeof *targets);
 	if (!db->targets)
-		return DW_E_NOMEM;
+		return report(db, DW_E_NOMEM, "out of memory", "beginning a run (%zu targets)",
+			      ntargets);
 	memcpy(db->targets, targets, ntargets * sizeof *targets);
 	db->ntargets = ntargets;
 	if (nqtypes)
@@ -752,7 +786,7 @@ enum dw_status store_run_begin(struct store_db *db, const char *cmdline,
 		" complete_below) VALUES (?, ?, ?, 'running', ?, ?, 0)", -1, &s, NULL);
 	if (rc != SQLITE_OK)
 		goto fail;
-	sqlite3_bind_int64(s, 1, wall_us());
+	sqlite3_bind_int64(s, 1, (int64_t)util_real_us());
 	sqlite3_bind_text(s, 2, cmdline ? cmdline : "", -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(s, 3, options ? options : "", -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(s, 4, (sqlite3_int64)ntargets);
@@ -810,7 +844,7 @@ static enum dw_status resolve_run(struct store_db *db, int64_t run, int64_t *id)
 	int rc = query_int(db, "SELECT max(id) FROM runs", 0, id);
 	if (rc != SQLITE_OK)
 		return sql_fail(db, rc, "finding the last run");
-	return *id ? DW_OK : DW_E_NORUN;
+	return *id ? DW_OK : report(db, DW_E_NORUN, "the store holds no runs", "finding the last run");
 }
 
 /* One row of `targets` (idx, label, kind, family, address, port) into T. */
@@ -836,7 +870,8 @@ static enum dw_status load_targets(struct store_db *db, int64_t run, size_t n)
 	db->targets = calloc(n ? n : 1, sizeof *db->targets);
 	if (!db->targets) {
 		sqlite3_finalize(s);
-		return DW_E_NOMEM;
+		return report(db, DW_E_NOMEM, "out of memory",
+			      "reading the targets of run %" PRId64, run);
 	}
 	db->ntargets = n;
 	sqlite3_bind_int64(s, 1, run);
@@ -853,26 +888,13 @@ static enum dw_status load_targets(struct store_db *db, int64_t run, size_t n)
 	return DW_OK;
 }
 
-enum dw_status store_run_resume(struct store_db *db, int64_t run, int64_t *run_out)
+/* The run record of ID, which must be running: its number of targets and
+ * its mark (*NT, *BELOW), and its query types into DB. */
+static enum dw_status resume_read_run(struct store_db *db, int64_t id, int64_t *nt,
+				      int64_t *below)
 {
-	if (db->opts.readonly)
-		return DW_E_INVALID;
-	enum dw_status st = store_flush(db);
-	if (st != DW_OK)
-		return st;
-	run_clear(db);
-	int64_t id = run;
-	int rc;
-	if (id <= 0) {
-		rc = query_int(db, "SELECT max(id) FROM runs WHERE status = 'running'", 0, &id);
-		if (rc != SQLITE_OK)
-			return sql_fail(db, rc, "finding the last unfinished run");
-		if (!id) {
-			return report(db, DW_E_NORUN, "no unfinished run", "resuming");
-		}
-	}
 	sqlite3_stmt *s;
-	rc = sqlite3_prepare_v2(db->h,
+	int rc = sqlite3_prepare_v2(db->h,
 		"SELECT status, ntargets, complete_below, qtypes FROM runs WHERE id = ?", -1, &s,
 		NULL);
 	if (rc != SQLITE_OK)
@@ -886,37 +908,38 @@ enum dw_status store_run_resume(struct store_db *db, int64_t run, int64_t *run_o
 		return report(db, DW_E_NORUN, "no such run", "resuming run %" PRId64, id);
 	}
 	bool running = strcmp(col_text(s, 0), "running") == 0;
-	int64_t nt = sqlite3_column_int64(s, 1);
-	int64_t below = sqlite3_column_int64(s, 2);
+	*nt = sqlite3_column_int64(s, 1);
+	*below = sqlite3_column_int64(s, 2);
 	bool qt_ok = qtypes_parse(db, col_text(s, 3));
 	sqlite3_finalize(s);
 	if (!running) {
 		db->nqtypes = 0;
 		return report(db, DW_E_NORUN, "run is finished", "resuming run %" PRId64, id);
 	}
-	if (nt <= 0 || nt > UINT16_MAX + 1 || below < 0 || !qt_ok) {
+	if (*nt <= 0 || *nt > UINT16_MAX + 1 || *below < 0 || !qt_ok) {
 		db->nqtypes = 0;
 		return report(db, DW_E_DB, "run record is damaged", "resuming run %" PRId64, id);
 	}
-	if ((st = load_targets(db, id, (size_t)nt)) != DW_OK) {
-		run_clear(db);
-		return st;
-	}
-	db->run = id;
+	return DW_OK;
+}
+
+/* The done set of run ID (NT targets) from the rows at and above its mark
+ * BELOW. Everything below the mark is complete (it was written in the
+ * commit that stored the last of those rows); above it, read what is
+ * there: the UNIQUE (run, seq, target) index makes this a range scan. */
+static enum dw_status resume_load_done(struct store_db *db, int64_t id, int64_t nt,
+				       int64_t below)
+{
 	done_init(db, (uint64_t)below);
-	/* Everything below the mark is complete (it was written in the commit
-	 * that stored the last of those rows); above it, read what is there:
-	 * the UNIQUE (run, seq, target) index makes this a range scan. */
-	rc = sqlite3_prepare_v2(db->h,
+	sqlite3_stmt *s;
+	int rc = sqlite3_prepare_v2(db->h,
 		"SELECT seq, target, qtype FROM queries WHERE run = ? AND seq >= ?", -1, &s, NULL);
-	if (rc != SQLITE_OK) {
-		st = sql_fail(db, rc, "reading the stored results of run %" PRId64, id);
-		run_clear(db);
-		return st;
-	}
+	if (rc != SQLITE_OK)
+		return sql_fail(db, rc, "reading the stored results of run %" PRId64, id);
 	sqlite3_bind_int64(s, 1, id);
 	sqlite3_bind_int64(s, 2, below);
 	uint64_t above = 0;
+	enum dw_status st = DW_OK;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		int64_t seq = sqlite3_column_int64(s, 0), t = sqlite3_column_int64(s, 1);
 		int64_t qtype = sqlite3_column_int64(s, 2);
@@ -924,21 +947,48 @@ enum dw_status store_run_resume(struct store_db *db, int64_t run, int64_t *run_o
 		if (seq < 0 || t < 0 || t >= nt || qtype < 0 || qtype > UINT16_MAX ||
 		    !slot_of(db, (uint16_t)t, (uint16_t)qtype, &slot))
 			continue;
-		if (done_mark(&db->done, (uint64_t)seq, slot) < 0) {
-			sqlite3_finalize(s);
-			run_clear(db);
-			return DW_E_NOMEM;
-		}
+		if ((st = mark_stored(db, (uint64_t)seq, slot)) != DW_OK)
+			break;
 		above++;
 	}
 	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE) {
-		st = sql_fail(db, rc, "reading the stored results of run %" PRId64, id);
+	if (st != DW_OK)
+		return st;
+	if (rc != SQLITE_DONE)
+		return sql_fail(db, rc, "reading the stored results of run %" PRId64, id);
+	done_advance(&db->done, done_scan(&db->done));
+	db->done_count = (uint64_t)below * db->done.nt + above;
+	return DW_OK;
+}
+
+enum dw_status store_run_resume(struct store_db *db, int64_t run, int64_t *run_out)
+{
+	if (db->opts.readonly)
+		return report(db, DW_E_INVALID, "opened read-only", "resuming");
+	enum dw_status st = store_flush(db);
+	if (st != DW_OK)
+		return st;
+	run_clear(db);
+	int64_t id = run;
+	if (id <= 0) {
+		int rc = query_int(db, "SELECT max(id) FROM runs WHERE status = 'running'", 0, &id);
+		if (rc != SQLITE_OK)
+			return sql_fail(db, rc, "finding the last unfinished run");
+		if (!id)
+			return report(db, DW_E_NORUN, "no unfinished run", "resuming");
+	}
+	int64_t nt = 0, below = 0;
+	if ((st = resume_read_run(db, id, &nt, &below)) != DW_OK)
+		return st;
+	if ((st = load_targets(db, id, (size_t)nt)) != DW_OK) {
 		run_clear(db);
 		return st;
 	}
-	done_advance(&db->done, done_scan(&db->done));
-	db->done_count = (uint64_t)below * db->done.nt + above;
+	db->run = id;
+	if ((st = resume_load_done(db, id, nt, below)) != DW_OK) {
+		run_clear(db);
+		return st;
+	}
 	if (run_out)
 		*run_out = id;
 	return DW_OK;
@@ -947,7 +997,7 @@ enum dw_status store_run_resume(struct store_db *db, int64_t run, int64_t *run_o
 enum dw_status store_run_finish(struct store_db *db, bool failed)
 {
 	if (!db->run)
-		return DW_E_STATE;
+		return report(db, DW_E_STATE, "no run begun or resumed", "finishing the run");
 	enum dw_status st = store_flush(db);
 	if (st != DW_OK)
 		return st;
@@ -956,7 +1006,7 @@ enum dw_status store_run_finish(struct store_db *db, bool failed)
 		"UPDATE runs SET status = ?, finished_us = ? WHERE id = ?", -1, &s, NULL);
 	if (rc == SQLITE_OK) {
 		sqlite3_bind_text(s, 1, failed ? "failed" : "finished", -1, SQLITE_STATIC);
-		sqlite3_bind_int64(s, 2, wall_us());
+		sqlite3_bind_int64(s, 2, (int64_t)util_real_us());
 		sqlite3_bind_int64(s, 3, db->run);
 		rc = sqlite3_step(s);
 		sqlite3_finalize(s);
@@ -1122,32 +1172,33 @@ static int insert_result(struct store_db *db, const struct probe_result *r)
 
 enum dw_status store_put(struct store_db *db, const struct probe_result *r)
 {
+	char what[96];
+	snprintf(what, sizeof what, "storing seq %" PRIu64 " target %u qtype %u", r->seq, r->target,
+		 r->qtype);
 	if (!db->run || db->opts.readonly)
-		return DW_E_STATE;
+		return report(db, DW_E_STATE, db->run ? "opened read-only" : "no run begun or resumed",
+			      "%s", what);
 	uint32_t slot;
 	if (!slot_of(db, r->target, r->qtype, &slot))
-		return DW_E_INVALID;
+		return report(db, DW_E_INVALID, "not a target and query type of the run", "%s", what);
 	if (!db->opts.append_only && done_test(&db->done, r->seq, slot))
-		return DW_E_DUP;
+		return report(db, DW_E_DUP, "already stored", "%s", what);
 	enum dw_status st = batch_begin(db);
 	if (st != DW_OK)
 		return st;
-	if (!db->opts.append_only && done_mark(&db->done, r->seq, slot) < 0) {
-		return report(db, DW_E_NOMEM, "out of memory", "marking seq %" PRIu64 " stored",
-			      r->seq);
-	}
+	if (!db->opts.append_only && (st = mark_stored(db, r->seq, slot)) != DW_OK)
+		return st;
 	db->batch[db->batch_n].seq = r->seq;
 	db->batch[db->batch_n].slot = slot;
 	db->batch_n++;
 	int rc = insert_result(db, r);
 	if (rc != SQLITE_DONE) {
-		char what[96];
 		snprintf(what, sizeof what, "inserting seq %" PRIu64 " target %u qtype %u", r->seq,
 			 r->target, r->qtype);
 		return batch_fail(db, rc, what);
 	}
 	if (db->batch_n >= db->opts.batch_results ||
-	    mono_ms() - db->batch_t0_ms >= db->opts.batch_ms)
+	    util_mono_ms() - db->batch_t0_ms >= db->opts.batch_ms)
 		return store_flush(db);
 	return DW_OK;
 }
@@ -1157,21 +1208,23 @@ enum dw_status store_group_put(struct store_db *db, int32_t id, const char *fing
 				  size_t naddrs)
 {
 	if (!db->run || db->opts.readonly)
-		return DW_E_STATE;
+		return report(db, DW_E_STATE, db->run ? "opened read-only" : "no run begun or resumed",
+			      "writing group %d", (int)id);
 	if (id < 0)
-		return DW_E_INVALID;
+		return report(db, DW_E_INVALID, "a negative group id", "writing group %d", (int)id);
 	enum dw_status st = batch_begin(db);
 	if (st != DW_OK)
 		return st;
 	size_t cap = naddrs * 48 + 1, len = 0;
 	char *list = malloc(cap);
 	if (!list)
-		return DW_E_NOMEM;
+		return report(db, DW_E_NOMEM, "out of memory", "writing group %d (%zu addresses)",
+			      (int)id, naddrs);
 	list[0] = 0;
 	for (size_t i = 0; i < naddrs; i++) {
 		char a[64];
 		net_packet_addr_text(addrs[i].family, addrs[i].addr, a, sizeof a);
-		len += (size_t)snprintf(list + len, cap - len, "%s%s", i ? " " : "", a);
+		len = text_cat(list, cap, len, "%s%s", i ? " " : "", a);
 	}
 	sqlite3_stmt *s = db->st[ST_UPS_GROUP];
 	sqlite3_reset(s);
@@ -1225,7 +1278,7 @@ enum dw_status store_run_info(struct store_db *db, int64_t run, struct store_run
 	}
 	sqlite3_finalize(s);
 	if (rc == SQLITE_DONE)
-		return DW_E_NORUN;
+		return report(db, DW_E_NORUN, "no such run", "reading run %" PRId64, id);
 	return sql_fail(db, rc, "reading run %" PRId64, id);
 }
 
@@ -1254,7 +1307,8 @@ enum dw_status store_iter_open(struct store_db *db, const struct store_filter *f
 		return st;
 	struct store_iter *it = calloc(1, sizeof *it);
 	if (!it)
-		return DW_E_NOMEM;
+		return report(db, DW_E_NOMEM, "out of memory",
+			      "reading the results of run %" PRId64, run);
 	it->db = db;
 	int rc = sqlite3_prepare_v2(db->h,
 		"SELECT id, seq, line, target, name, qtype, qid, sport, attempts, sent_us,"
@@ -1424,7 +1478,7 @@ enum dw_status store_groups(struct store_db *db, int64_t run,
 	struct store_group *g = malloc(sizeof *g);
 	if (!g) {
 		sqlite3_finalize(s);
-		return DW_E_NOMEM;
+		return report(db, DW_E_NOMEM, "out of memory", "listing groups of run %" PRId64, id);
 	}
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		memset(g, 0, sizeof *g);
@@ -1535,7 +1589,7 @@ static bool incidents_have_cause(struct store_db *db)
 enum dw_status store_incidents_ensure(struct store_db *db)
 {
 	if (db->opts.readonly)
-		return DW_E_INVALID;
+		return report(db, DW_E_INVALID, "opened read-only", "creating the incidents table");
 	int rc = exec(db, incidents_sql);
 	if (rc == SQLITE_OK && !incidents_have_cause(db))
 		rc = exec(db, "ALTER TABLE incidents ADD COLUMN raised_us INTEGER;"
@@ -1614,7 +1668,7 @@ enum dw_status store_incidents(struct store_db *db, bool *present,
 	struct store_incident *inc = malloc(sizeof *inc);
 	if (!inc) {
 		sqlite3_finalize(s);
-		return DW_E_NOMEM;
+		return report(db, DW_E_NOMEM, "out of memory", "reading incidents");
 	}
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		memset(inc, 0, sizeof *inc);

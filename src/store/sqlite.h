@@ -8,9 +8,15 @@
  * milliseconds (checked on every put and on store_tick()). Nothing of a
  * batch is visible to readers, or survives a crash, before its commit. A
  * failed commit (full disk, I/O error) is reported as one line naming the
- * path and what was being written (to errlog, and kept as the dw_error
- * store_error returns), rolls back that batch only, and leaves
- * every earlier batch in place; the database stays consistent.
+ * path and what was being written (kept as the dw_error store_error
+ * returns, and written to errlog if the caller gave one), rolls back that
+ * batch only, and leaves every earlier batch in place; the database stays
+ * consistent.
+ *
+ * Errors: every call that fails records its status and one line in the
+ * store's error record (store_error), whatever the failure: the file's,
+ * memory, or a refusal of the call itself. The store prints nothing of its
+ * own: a caller that wants the lines as they happen gives opts.errlog.
  *
  * Resume: each commit also records the run's high-water mark (every seq below
  * it is stored for every target) in the same transaction, so after a crash
@@ -47,8 +53,10 @@ struct store_opts {
 	unsigned batch_ms;      /* or this many ms after the batch began; 0: 200 */
 	bool keep_raw;          /* store each reply's raw bytes (BLOB) */
 	bool readonly;          /* open only; never create or write */
-	FILE *errlog;           /* where one-line errors go; NULL: stderr */
-	bool quiet;             /* write no error lines (store_error still has them) */
+	FILE *errlog;           /* where one-line errors go as they happen (not the
+				 * refusals: DW_E_DUP, DW_E_INVALID, DW_E_STATE,
+				 * DW_E_NORUN); NULL: nowhere */
+	bool quiet;             /* write no error lines even with an errlog */
 	bool append_only;       /* keep no done set: results are only appended, never
 				 * resumed (watch: a run without end, whose names repeat
 				 * under new seqs); the UNIQUE constraint still refuses a
@@ -60,24 +68,26 @@ struct store_db;
 /*
  * Open the database at PATH, creating it with schema version 1 if the file
  * is new or empty. Refuses (DW_E_VERSION) a file whose user_version is
- * newer, and (DW_E_FOREIGN) a non-empty database that is not a dnswatch
- * store. OPTS may be NULL for defaults. On success *OUT must be
- * store_close()'d by the caller; on failure *OUT is NULL, the error line has
- * been reported (errlog) and ERR (may be NULL) holds it with its status.
+ * newer, (DW_E_FOREIGN) a non-empty database that is not a dnswatch store,
+ * and, read-only, (DW_E_EMPTY) a file with nothing in it. OPTS may be NULL
+ * for defaults. On success *OUT must be store_close()'d by the caller; on
+ * failure *OUT is NULL, the error line has been written to errlog (if any)
+ * and ERR (may be NULL) holds it with its status.
  */
 DW_MUST_CHECK
 enum dw_status store_open(struct store_db **out, const char *path,
 			  const struct store_opts *opts, struct dw_error *err);
 
 /* Commit what is pending and close. Returns the commit's status; DB is freed
- * in every case. NULL is a no-op. */
+ * in every case, so the reason for a failure is only in errlog: a caller
+ * that wants it in hand calls store_flush (and store_error) first. NULL is
+ * a no-op. */
 DW_MUST_CHECK
 enum dw_status store_close(struct store_db *db);
 
-/* The last failure reported (every one is "store: PATH: WHY while WHAT",
- * the line errlog got), with its status; DW_OK and "" if none. Owned by DB.
- * Refusals that are not failures of the file (DW_E_DUP, DW_E_INVALID,
- * DW_E_STATE) are returned only, not recorded. */
+/* The last failure of a call on DB, with its status: every failing call
+ * records one, "store: PATH: WHY while WHAT" (the line errlog got, if it
+ * is not a refusal); DW_OK and "" if none yet. Owned by DB. */
 const struct dw_error *store_error(const struct store_db *db);
 
 /* --- runs ----------------------------------------------------------------- */

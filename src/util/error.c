@@ -45,6 +45,7 @@ static const char *const messages[DW_STATUS_COUNT] = {
 	[DW_E_NORUN] = "no such run",
 	[DW_E_STATE] = "call out of order",
 	[DW_E_DUP] = "result already stored",
+	[DW_E_EMPTY] = "empty database",
 };
 
 const char *dw_strerror(enum dw_status s)

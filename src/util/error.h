@@ -69,6 +69,7 @@ enum dw_status {
 	DW_E_NORUN,          /* no such run (or no unfinished run to resume) */
 	DW_E_STATE,          /* call out of order (e.g. put with no run begun) */
 	DW_E_DUP,            /* this (seq, target, qtype) is already stored */
+	DW_E_EMPTY,          /* an empty database: nothing stored, not even the schema */
 	DW_STATUS_COUNT
 };
 

@@ -34,7 +34,13 @@ static size_t too_deep_at(const char *s, size_t len, unsigned max)
 	return SIZE_MAX;
 }
 
-/* jansson's messages (2.14, src/load.c), by how they begin, in our words. */
+/*
+ * jansson's messages, by how they begin, in our words. Checked against
+ * jansson 2.14 (Debian 12's libjansson4 2.14-2), every error_set() of its
+ * src/load.c that JSON_DECODE_ANY | JSON_ALLOW_NUL can reach. Another
+ * version may word a message otherwise: one not in this table keeps
+ * jansson's own words (see the end of dw_json_read).
+ */
 static const struct {
 	const char *theirs, *ours;
 } messages[] = {
@@ -86,9 +92,10 @@ json_t *dw_json_read(const char *text, size_t len, unsigned depth_max, struct dw
 			dw_error_set(err, DW_E_SYNTAX, "%s at offset %zu", messages[i].ours, at);
 			return NULL;
 		}
-	/* Not one we know: jansson's own words, without the text it quotes. */
+	/* Not one we know: jansson's own words, without the input it quotes
+	 * after " near " (which may hold anything), but never nothing. */
 	const char *near = strstr(je.text, " near ");
-	int n = near ? (int)(near - je.text) : (int)strlen(je.text);
+	int n = near && near > je.text ? (int)(near - je.text) : (int)strlen(je.text);
 	dw_error_set(err, DW_E_SYNTAX, "%.*s at offset %zu", n, je.text, at);
 	return NULL;
 }

@@ -84,6 +84,24 @@ static void test_raw_and_empty(void)
 	CHECK_STR(err.text, "t: empty input");
 }
 
+/* A stream that fails to read (a directory opens, reading it fails): the
+ * words decode has always said, with the status. */
+static void test_read_error(void)
+{
+	FILE *f = fopen("/", "rb");
+	CHECK(f != NULL);
+	if (!f)
+		return;
+	struct seen s = {0};
+	struct decode_counts c = {0};
+	struct dw_error err = {0};
+	CHECK_EQ(decode_read(f, "dir", collect, &s, &c, &err), -1);
+	fclose(f);
+	CHECK_STR(err.text, "dir: read error");
+	CHECK_EQ(err.status, DW_E_IO);
+	CHECK_EQ(s.n, 0);
+}
+
 /* A capture with DNS over IPv4 and IPv6, a VLAN, non-DNS UDP, TCP, a
  * fragment, and a DNS payload cut short by the snap length. */
 static char *write_capture(void)
@@ -157,6 +175,7 @@ int main(void)
 	RUN(test_hex_blocks);
 	RUN(test_hex_odd_digits);
 	RUN(test_raw_and_empty);
+	RUN(test_read_error);
 	RUN(test_pcap);
 	RUN(test_pcap_garbage);
 	return harness_done();

@@ -226,10 +226,44 @@ static void test_rules(void)
 	CHECK_EQ(e.status, DW_E_INVALID);
 }
 
+/* The rules a core starts with are in force but not a swap: rule_loads
+ * counts only what inject_core_rules_set swaps in after them (what the
+ * wall's stats report), with no reset from outside. */
+static void test_rules_start(void)
+{
+	struct inject_profile p;
+	inject_profile_default(&p, "solo");
+	struct dw_error e, pe;
+	struct inject_core *c = inject_core_new(&p, 1, 1, on_reply, NULL, &e);
+	CHECK(c != NULL);
+	if (!c)
+		return;
+	const char first[] = "*.com a=1.1.1.1\n", next[] = "*.com a=2.2.2.2\n";
+	const char bad[] = "*.com a=3.3.3.3 injectors=ghost\n";
+	CHECK_EQ(inject_core_rules_start(c, inject_rules_parse(bad, strlen(bad), "bad.rules", &pe),
+					 &e), -1);
+	CHECK_EQ(e.status, DW_E_NOT_FOUND);
+	CHECK_EQ(inject_core_rules_start(c, inject_rules_parse(first, strlen(first), "first.rules",
+							       &pe), &e), 0);
+	CHECK_STR(inject_core_rules(c)->source, "first.rules");
+	CHECK_EQ(inject_core_stats(c)->rule_loads, 0);
+	ngot = 0;
+	inject_core_frame(c, 0, frame, query("www.example.com", WIRE_T_A), 1 * MS);
+	CHECK_EQ(ngot, 1);
+	CHECK_EQ(got[0].addr[0], 1);
+	CHECK_EQ(inject_core_rules_set(c, inject_rules_parse(next, strlen(next), "next.rules", &pe),
+				       &e), 0);
+	CHECK_EQ(inject_core_stats(c)->rule_loads, 1);
+	CHECK_EQ(inject_core_rules_set(c, inject_rules_empty(), &e), 0);
+	CHECK_EQ(inject_core_stats(c)->rule_loads, 2);
+	inject_core_free(c);
+}
+
 int main(void)
 {
 	RUN(test_forged);
 	RUN(test_not_forged);
 	RUN(test_rules);
+	RUN(test_rules_start);
 	return harness_done();
 }

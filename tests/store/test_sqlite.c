@@ -517,6 +517,142 @@ static void test_qtypes(void)
 	CHECK_EQ(store_close(db), DW_OK);
 }
 
+/* ---- every failure in the error record ------------------------------------------- */
+
+/* The call's status ST was just returned: the record holds it, with a line
+ * that names the store, says WANT, and differs from the one before (PREV):
+ * the current failure, not a stale one. */
+static void check_recorded(struct store_db *db, enum dw_status st, enum dw_status want_st,
+			   const char *want, char *prev)
+{
+	const struct dw_error *e = store_error(db);
+	CHECK_EQ(st, want_st);
+	CHECK_EQ(e->status, want_st);
+	CHECK(strncmp(e->text, "store: ", 7) == 0);
+	if (!strstr(e->text, want))
+		FAIL("the record says \"%s\", wanted \"%s\" in it", e->text, want);
+	if (!strcmp(e->text, prev))
+		FAIL("the record still says \"%s\"", prev);
+	printf("# %s: %s\n", dw_strerror(want_st), e->text);
+	snprintf(prev, DW_ERROR_TEXT, "%s", e->text);
+}
+
+static int no_group(void *ctx, const struct store_group *g)
+{
+	(void)ctx;
+	(void)g;
+	return 0;
+}
+
+/* Each kind of failure leaves its own status and a non-empty, current line
+ * in store_error; refusals are not written to errlog, the rest are. */
+static void test_errors_recorded(void)
+{
+	char path[256], prev[DW_ERROR_TEXT] = "";
+	path_in_tmp(path, sizeof path, "errors.db");
+	struct probe_target tg[3];
+	t_targets(tg);
+	errlog_reset();
+	struct store_opts o = {.errlog = errlog};
+	struct store_db *db;
+	CHECK_EQ(store_open(&db, path, &o, NULL), DW_OK);
+	if (!db)
+		return;
+	CHECK_EQ(store_error(db)->status, DW_OK);
+	CHECK_STR(store_error(db)->text, "");
+	static struct probe_result r;
+	t_result(&r, 0, 0, 1);
+	/* out of order: no run yet */
+	check_recorded(db, store_put(db, &r), DW_E_STATE, "no run begun", prev);
+	check_recorded(db, store_run_finish(db, false), DW_E_STATE, "finishing the run", prev);
+	check_recorded(db, store_group_put(db, 1, "fp", 1, NULL, 0), DW_E_STATE, "writing group 1",
+		       prev);
+	/* no such run */
+	struct store_run_info ri;
+	check_recorded(db, store_run_info(db, 0, &ri), DW_E_NORUN, "holds no runs", prev);
+	check_recorded(db, store_run_resume(db, 0, NULL), DW_E_NORUN, "no unfinished run", prev);
+	/* bad arguments */
+	const uint16_t twice[2] = {1, 1};
+	check_recorded(db, store_run_begin(db, "", NULL, tg, 3, twice, 2, NULL), DW_E_INVALID,
+		       "query type given twice", prev);
+	check_recorded(db, store_run_begin(db, "", NULL, tg, 0, NULL, 0, NULL), DW_E_INVALID,
+		       "no targets", prev);
+	int64_t run;
+	CHECK_EQ(store_run_begin(db, "", NULL, tg, 3, NULL, 0, &run), DW_OK);
+	check_recorded(db, store_run_info(db, run + 5, &ri), DW_E_NORUN, "reading run", prev);
+	r.target = 7;
+	check_recorded(db, store_put(db, &r), DW_E_INVALID, "target 7", prev);
+	check_recorded(db, store_group_put(db, -1, "fp", 1, NULL, 0), DW_E_INVALID,
+		       "negative group id", prev);
+	/* a duplicate, and a seq beyond what the done set may span */
+	t_result(&r, 0, 0, 1);
+	CHECK_EQ(store_put(db, &r), DW_OK);
+	check_recorded(db, store_put(db, &r), DW_E_DUP, "already stored", prev);
+	t_result(&r, 1ull << 40, 0, 1);
+	check_recorded(db, store_put(db, &r), DW_E_TOO_LARGE, "too far above", prev);
+	CHECK_EQ(store_flush(db), DW_OK);
+	/* the file's own failure: a table gone under the store */
+	sql_exec(path, "DROP TABLE groups");
+	check_recorded(db, store_groups(db, run, no_group, NULL), DW_E_DB, "no such table", prev);
+	CHECK_EQ(store_close(db), DW_OK);
+	/* refusals were recorded only; the other two also went to errlog */
+	const char *e = errlog_text();
+	CHECK_EQ(count_lines(e), 2);
+	CHECK(strstr(e, "too far above") != NULL);
+	CHECK(strstr(e, "no such table") != NULL);
+
+	/* read-only: no writing */
+	o.readonly = true;
+	CHECK_EQ(store_open(&db, path, &o, NULL), DW_OK);
+	if (!db)
+		return;
+	prev[0] = '\0';
+	check_recorded(db, store_run_begin(db, "", NULL, tg, 3, NULL, 0, NULL), DW_E_INVALID,
+		       "read-only", prev);
+	check_recorded(db, store_incidents_ensure(db), DW_E_INVALID, "incidents", prev);
+	check_recorded(db, store_run_resume(db, 0, NULL), DW_E_INVALID, "resuming", prev);
+	CHECK_EQ(store_close(db), DW_OK);
+
+	/* an empty file, read-only: a status of its own */
+	path_in_tmp(path, sizeof path, "zero.db");
+	FILE *f = fopen(path, "w");
+	CHECK(f != NULL);
+	if (f)
+		fclose(f);
+	struct dw_error err;
+	CHECK_EQ(store_open(&db, path, &o, &err), DW_E_EMPTY);
+	CHECK_EQ(err.status, DW_E_EMPTY);
+	CHECK(strstr(err.text, "empty database") != NULL);
+}
+
+/* The store prints nothing of its own: with no errlog, a failure is in the
+ * record and the caller's ERR only, stderr stays empty. */
+static void test_no_errlog_no_print(void)
+{
+	char path[256];
+	path_in_tmp(path, sizeof path, "quiet.db");
+	struct store_db *db;
+	CHECK_EQ(store_open(&db, path, NULL, NULL), DW_OK);
+	CHECK_EQ(store_close(db), DW_OK);
+	sql_exec(path, "PRAGMA user_version = 9");
+	fflush(stderr);
+	FILE *cap = tmpfile();
+	int saved = dup(STDERR_FILENO);
+	CHECK(cap != NULL && saved >= 0);
+	if (!cap || saved < 0)
+		return;
+	dup2(fileno(cap), STDERR_FILENO);
+	struct dw_error err;
+	enum dw_status st = store_open(&db, path, NULL, &err);
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	CHECK_EQ(st, DW_E_VERSION);
+	CHECK(strstr(err.text, "schema version 9 is newer") != NULL);
+	CHECK_EQ(ftell(cap), 0);
+	fclose(cap);
+}
+
 /* ---- kill -9 and resume ----------------------------------------------------------- */
 
 #define KR_SEQS 400
@@ -910,6 +1046,8 @@ int main(void)
 	RUN(test_schema);
 	RUN(test_batching);
 	RUN(test_qtypes);
+	RUN(test_errors_recorded);
+	RUN(test_no_errlog_no_print);
 	RUN(test_kill_resume);
 	RUN(test_full_disk_tmpfs);
 	RUN(test_full_disk_fsize);

@@ -11,7 +11,6 @@
 #include "util/rand.h"
 #include "wire/build.h"
 
-#define BATCH 64     /* names opened per turn, and queries per socket in a row */
 #define NIL (-1)
 
 /* ---- state ---------------------------------------------------------------- */
@@ -161,7 +160,7 @@ static uint32_t slots_needed(const struct probe_config *cfg)
 {
 	uint64_t holding = (uint64_t)(cfg->rate * (cfg->hold_ms + 100) / 1000.0);
 	uint64_t n = (uint64_t)cfg->inflight * (uint64_t)cfg->ntargets + holding +
-		     (uint64_t)cfg->ntargets * (uint64_t)cfg->nqtypes * BATCH;
+		     (uint64_t)cfg->ntargets * (uint64_t)cfg->nqtypes * PROBE_BATCH;
 	uint64_t ids = (uint64_t)cfg->sockets * 65536 * 3 / 4; /* see assign_id */
 	if (n > ids)
 		n = ids;
@@ -243,7 +242,7 @@ void probe_core_free(struct probe_core *c)
 static void assign_id(struct probe_core *c, int32_t i)
 {
 	struct slot *s = &c->slot[i];
-	unsigned first = (unsigned)((c->assigned++ / BATCH) % c->cfg->sockets);
+	unsigned first = (unsigned)((c->assigned++ / PROBE_BATCH) % c->cfg->sockets);
 	for (unsigned k = 0; k < c->cfg->sockets; k++) {
 		unsigned sock = (first + k) % c->cfg->sockets;
 		int32_t *ids = &c->id_slot[(size_t)sock * 65536];
@@ -304,7 +303,7 @@ static void open_names(struct probe_core *c)
 {
 	uint8_t name[WIRE_NAME_MAX];
 	unsigned per = (unsigned)(c->cfg->ntargets * c->cfg->nqtypes);
-	for (unsigned opened = 0; opened < BATCH && !c->input_done && slots_available(c) >= per;
+	for (unsigned opened = 0; opened < PROBE_BATCH && !c->input_done && slots_available(c) >= per;
 	     opened++) {
 		uint64_t tag = 0;
 		int r = c->hooks->next(c->hooks->ctx, name, &tag);
@@ -452,7 +451,7 @@ static void transmit(struct probe_core *c, int32_t i, uint64_t mono_us, uint64_t
 
 static void refill_tokens(struct probe_core *c, uint64_t now)
 {
-	double burst = c->cfg->rate / 100 + BATCH; /* at most 10 ms of sending at once */
+	double burst = c->cfg->rate / 100 + PROBE_BATCH; /* at most 10 ms of sending at once */
 	c->tokens += (double)(now - c->token_mono) * c->cfg->rate / 1e6;
 	if (c->tokens > burst)
 		c->tokens = burst;

@@ -36,6 +36,11 @@ typedef void (*probe_send_fn)(void *ctx, unsigned sock, const struct probe_targe
 /* The longest query: header, the longest name, its type and class, OPT. */
 #define PROBE_QUERY_MAX 300
 
+/* The batch, one number for both layers: names the core opens per turn,
+ * queries it gives one socket in a row (assign_id), and the queries one
+ * sendmmsg of the engine carries, so that a socket's turn fills one call. */
+#define PROBE_BATCH 64
+
 /* Longest wait probe_core_wait_us asks for when there is nothing to send:
  * replies are read at least this often. */
 #define PROBE_CORE_IDLE_US 2000u

@@ -895,7 +895,7 @@ static void test_live_control(void)
 
 static void test_ndjson(void)
 {
-	/* lines as src/store/ndjson.c writes them */
+	/* lines as src/probe/ndjson.c writes them */
 	static const char run[] =
 		"{\"seq\":0,\"line\":1,\"name\":\"dev.lune0.com.\",\"qtype\":\"A\",\"target\":{\"index\":0,"
 		"\"label\":\"public\",\"kind\":\"resolver\",\"addr\":\"198.19.8.8\",\"port\":53},\"id\":1,"

@@ -353,11 +353,8 @@ static int open_store(struct run *x, const struct probe_opts *o, int argc, char 
 		return -1;
 	if (x->resume)
 		return resume_run(x, o);
-	char cmdline[2048] = "dnswatch";
-	for (int i = 0; i < argc; i++) {
-		size_t k = strlen(cmdline);
-		snprintf(cmdline + k, sizeof cmdline - k, " %s", argv[i]);
-	}
+	char cmdline[2048];
+	text_command_line(cmdline, sizeof cmdline, "dnswatch", argc, argv);
 	int64_t run;
 	if (store_run_begin(x->db, cmdline, NULL, c->target, (size_t)c->ntargets, c->qtype,
 			    (size_t)c->nqtypes, &run) != DW_OK)

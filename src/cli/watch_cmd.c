@@ -1185,11 +1185,8 @@ static int open_outputs(struct watch *w, const struct watch_opts *o, int argc, c
 	struct store_opts so = {.append_only = true};
 	if (store_open(&w->db, o->db, &so, NULL) != DW_OK)
 		return -1; /* the store said why */
-	char cmdline[2048] = "dnswatch", opts[256];
-	for (int i = 0; i < argc; i++) {
-		size_t k = strlen(cmdline);
-		snprintf(cmdline + k, sizeof cmdline - k, " %s", argv[i]);
-	}
+	char cmdline[2048], opts[256];
+	text_command_line(cmdline, sizeof cmdline, "dnswatch", argc, argv);
 	snprintf(opts, sizeof opts, "{\"watch\":true,\"rate\":%g,\"panel\":%zu,\"churn\":%g,\"walk_rate\":%g,\"seed\":%llu}",
 		 o->rate, w->psize, o->churn, w->walk_rate, (unsigned long long)w->seed);
 	uint16_t qa = WIRE_T_A;

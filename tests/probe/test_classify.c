@@ -969,6 +969,21 @@ static void test_ndjson(void)
 	p = write_file("bad3.ndjson", deep);
 	CHECK_EQ(classify_load_ndjson(c, p, CLASSIFY_LOAD_CONTROL, &err), -1);
 	CHECK(strstr(err.text, "nested too deep") != NULL);
+	/* a line over 1 MiB: refused with its own status and its number (the
+	 * reader's status passed on, not chosen from its words) */
+	size_t big = (1u << 20) + 10;
+	char *text = malloc(big + 16);
+	CHECK(text != NULL);
+	if (text) {
+		strcpy(text, "{}\n[");
+		memset(text + 4, '1', big);
+		strcpy(text + 4 + big, "]\n");
+		p = write_file("long.ndjson", text);
+		free(text);
+		CHECK_EQ(classify_load_ndjson(c, p, CLASSIFY_LOAD_CONTROL, &err), -1);
+		CHECK_EQ(err.status, DW_E_TOO_LARGE);
+		CHECK(strstr(err.text, "long.ndjson:2: line too long") != NULL);
+	}
 	classify_free(c);
 }
 

@@ -44,6 +44,12 @@
 
 struct watch;
 
+/* Names of a panel that were not asked: no wire form (panel_name_wire). */
+struct unasked {
+	uint64_t n;
+	char first[300];                  /* the first: "NAME: reason" */
+};
+
 struct vantage {
 	struct watch *w;
 	char host[16];
@@ -58,6 +64,7 @@ struct vantage {
 	bool gather_failed;
 	pthread_t th, wth;
 	bool started, wstarted;
+	struct unasked unasked, wunasked; /* the engine's names, the walker's */
 	int rc, wrc;                      /* 0, or -1: the engine / the walker failed */
 	char err[DW_ERROR_TEXT + 80], werr[DW_ERROR_TEXT + 80];       /* why (each thread writes its own) */
 };
@@ -145,13 +152,37 @@ static int enter(const struct watch *w, const char *host, char *err, size_t errc
 
 /* ---- the names: the panel's endless stream ----------------------------- */
 
+/* PN has no wire form (ST): counted, the first kept, never asked. */
+static void unasked_note(struct unasked *u, const struct panel_name *pn, enum dw_status st)
+{
+	if (!u->n++)
+		snprintf(u->first, sizeof u->first, "%.200s: %s", pn->text, dw_strerror(st));
+}
+
+/* The next name of panel P's stream (position *SEQ, moved on) in wire
+ * form; one with no wire form is skipped and counted in U. NULL if a whole
+ * round of the panel had none. */
+static const struct panel_name *panel_next(struct panel *p, uint64_t *seq, struct unasked *u,
+					   uint8_t name[WIRE_NAME_MAX])
+{
+	for (size_t tries = 0; tries < p->size; tries++) {
+		const struct panel_name *pn = panel_at(p, (*seq)++);
+		enum dw_status st = panel_name_wire(pn, name);
+		if (st == DW_OK)
+			return pn;
+		unasked_note(u, pn, st);
+	}
+	return NULL;
+}
+
 /* The engine's names: the panel's stream in wire form, each tagged with its
  * entry in the panel, by which its results find it again. */
 static int names_next(void *ctx, uint8_t name[WIRE_NAME_MAX], uint64_t *tag)
 {
 	struct vantage *v = ctx;
-	const struct panel_name *pn = panel_at(&v->panel, v->gen_seq++);
-	panel_name_wire(pn, name);
+	const struct panel_name *pn = panel_next(&v->panel, &v->gen_seq, &v->unasked, name);
+	if (!pn)
+		return -1;
 	*tag = (uint64_t)(pn - v->panel.all);
 	return 1;
 }
@@ -306,10 +337,15 @@ static void *walk_main(void *arg)
 		return walk_failed(v, err);
 	}
 	int64_t start = real_us();
+	uint64_t pos = 0; /* the panel stream's position (names with no wire form skipped) */
 	for (uint64_t seq = 0; sleep_until(start + (int64_t)((double)seq * 1e6 / w->walk_rate)); seq++) {
-		const struct panel_name *pn = panel_at(&v->wpanel, seq);
 		uint8_t qname[WIRE_NAME_MAX];
-		panel_name_wire(pn, qname);
+		const struct panel_name *pn = panel_next(&v->wpanel, &pos, &v->wunasked, qname);
+		if (!pn) {
+			snprintf(err, sizeof err, "%s: no name of the walker's panel has a wire form", v->host);
+			walk_failed(v, err);
+			break;
+		}
 		memset(r, 0, sizeof *r);
 		r->seq = seq;
 		wc.seed += 1;
@@ -1305,6 +1341,12 @@ static void threads_join(struct watch *w)
 			fprintf(stderr, "dnswatch watch: %s\n", w->v[i]->werr);
 			w->failed = true;
 		}
+		const struct unasked *u[2] = {&w->v[i]->unasked, &w->v[i]->wunasked};
+		for (int k = 0; k < 2; k++)
+			if (u[k]->n)
+				fprintf(stderr, "dnswatch watch: %s: %llu names of the %s panel not asked, no wire form (the first: %s)\n",
+					w->v[i]->host, (unsigned long long)u[k]->n, k ? "walker's" : "engine's",
+					u[k]->first);
 	}
 	if (w->lstarted)
 		pthread_join(w->lth, NULL);

@@ -66,7 +66,7 @@ struct vantage {
 	bool started, wstarted;
 	struct unasked unasked, wunasked; /* the engine's names, the walker's */
 	int rc, wrc;                      /* 0, or -1: the engine / the walker failed */
-	char err[DW_ERROR_TEXT + 80], werr[DW_ERROR_TEXT + 80];       /* why (each thread writes its own) */
+	struct dw_error err, werr;        /* why (each thread fills its own) */
 };
 
 struct watch {
@@ -142,12 +142,11 @@ static void fmt_clock(int64_t us, char *buf, size_t cap)
 
 /* Enter vantage point HOST in the calling thread: a lab host's network
  * namespace, or, for "local", stay where watch was started. */
-static int enter(const struct watch *w, const char *host, char *err, size_t errcap)
+static int enter(const struct watch *w, const char *host, struct dw_error *err)
 {
 	if (!strcmp(host, "local"))
 		return 0;
-	struct dw_error e;
-	return lab_host_enter(w->lab, host, &e) ? dw_error_copy(&e, err, errcap) : 0;
+	return lab_host_enter(w->lab, host, err);
 }
 
 /* ---- the names: the panel's endless stream ----------------------------- */
@@ -260,7 +259,7 @@ static int on_result(void *ctx, struct probe_result *r)
 	size_t n;
 	int k = v->gather_failed ? -1 : probe_gather_add(v->gather, r, &set, &n);
 	if (k < 0) {
-		snprintf(v->err, sizeof v->err, "%s: out of memory holding results", v->host);
+		dw_error_set(&v->err, DW_E_NOMEM, "%s: out of memory holding results", v->host);
 		v->rc = -1;
 		stop_flag = 1;
 		return 1;
@@ -273,7 +272,7 @@ static int on_result(void *ctx, struct probe_result *r)
 static void *vantage_main(void *arg)
 {
 	struct vantage *v = arg;
-	if (enter(v->w, v->host, v->err, sizeof v->err)) {
+	if (enter(v->w, v->host, &v->err)) {
 		v->rc = -1;
 		stop_flag = 1;
 		return NULL;
@@ -282,11 +281,12 @@ static void *vantage_main(void *arg)
 	struct probe_stats st;
 	struct dw_error err;
 	if (probe_run(&v->cfg, &hooks, &st, &err) && !stop_flag) {
-		snprintf(v->err, sizeof v->err, "%s: %s", v->host, err.text);
+		v->err = err;
+		dw_error_prefix(&v->err, "%s", v->host);
 		v->rc = -1;
 		stop_flag = 1;
 	} else if (!stop_flag) {
-		snprintf(v->err, sizeof v->err, "%s: the name stream ended", v->host);
+		dw_error_set(&v->err, DW_E_STATE, "%s: the name stream ended", v->host);
 		v->rc = -1;
 		stop_flag = 1;
 	}
@@ -311,10 +311,10 @@ static bool sleep_until(int64_t due)
 	return !stop_flag;
 }
 
-/* The walker's failure: said by the main thread, which stops everything. */
-static void *walk_failed(struct vantage *v, const char *why)
+/* The walker's failure (in v->werr): said by the main thread, which stops
+ * everything. */
+static void *walk_failed(struct vantage *v)
 {
-	snprintf(v->werr, sizeof v->werr, "%s", why);
 	v->wrc = -1;
 	stop_flag = 1;
 	return NULL;
@@ -325,16 +325,15 @@ static void *walk_main(void *arg)
 {
 	struct vantage *v = arg;
 	struct watch *w = v->w;
-	char err[256];
-	if (enter(w, v->host, err, sizeof err))
-		return walk_failed(v, err);
+	if (enter(w, v->host, &v->werr))
+		return walk_failed(v);
 	struct walk_config wc = {.port = 53, .timeout_ms = w->timeout_ms, .seed = unpredictable()};
 	memcpy(wc.root, v->walk_root, 4);
 	struct probe_target t = w->target[v->walk_path];
 	struct probe_result *r = malloc(sizeof *r);
 	if (!r) {
-		snprintf(err, sizeof err, "%s: out of memory for the walker", v->host);
-		return walk_failed(v, err);
+		dw_error_set(&v->werr, DW_E_NOMEM, "%s: out of memory for the walker", v->host);
+		return walk_failed(v);
 	}
 	int64_t start = real_us();
 	uint64_t pos = 0; /* the panel stream's position (names with no wire form skipped) */
@@ -342,16 +341,17 @@ static void *walk_main(void *arg)
 		uint8_t qname[WIRE_NAME_MAX];
 		const struct panel_name *pn = panel_next(&v->wpanel, &pos, &v->wunasked, qname);
 		if (!pn) {
-			snprintf(err, sizeof err, "%s: no name of the walker's panel has a wire form", v->host);
-			walk_failed(v, err);
+			dw_error_set(&v->werr, DW_E_INVALID, "%s: no name of the walker's panel has a wire form (the first: %s)",
+				     v->host, v->wunasked.first);
+			walk_failed(v);
 			break;
 		}
 		memset(r, 0, sizeof *r);
 		r->seq = seq;
 		wc.seed += 1;
-		if (walk_run(&wc, qname, WIRE_T_A, r, NULL) < 0) {
-			snprintf(err, sizeof err, "%s: the walker cannot open a socket", v->host);
-			walk_failed(v, err);
+		if (walk_run(&wc, qname, WIRE_T_A, r, NULL, &v->werr) < 0) {
+			dw_error_prefix(&v->werr, "%s", v->host);
+			walk_failed(v);
 			break;
 		}
 		if (!r->nreplies)
@@ -855,7 +855,7 @@ static void on_bucket(void *ctx, const struct watch_bucket *b)
 static void *locate_main(void *arg)
 {
 	struct watch *w = arg;
-	char err[256], note[160] = "";
+	char note[160] = "";
 	struct dw_error le;
 	struct locate_config lc = {.family = AF_INET, .port = 53, .qtype = WIRE_T_A, .max_ttl = 8,
 				   .probes = 2, .wait_ms = 250, .seed = unpredictable()};
@@ -871,9 +871,8 @@ static void *locate_main(void *arg)
 	int hop = 0;
 	if (!rep || !ok)
 		snprintf(note, sizeof note, "not located (out of memory or a bad name)");
-	else if (enter(w, host, err, sizeof err) ||
-		 (locate_run(&lc, rep, &le) && dw_error_copy(&le, err, sizeof err)))
-		snprintf(note, sizeof note, "not located: %.140s", err);
+	else if (enter(w, host, &le) || locate_run(&lc, rep, &le))
+		snprintf(note, sizeof note, "not located: %.140s", le.text);
 	else if (rep->hop_found > 0) {
 		hop = rep->hop_found;
 		char r[INET_ADDRSTRLEN] = "";
@@ -1334,11 +1333,11 @@ static void threads_join(struct watch *w)
 		if (w->v[i]->wstarted)
 			pthread_join(w->v[i]->wth, NULL);
 		if (w->v[i]->rc) {
-			fprintf(stderr, "dnswatch watch: %s\n", w->v[i]->err);
+			fprintf(stderr, "dnswatch watch: %s\n", w->v[i]->err.text);
 			w->failed = true;
 		}
 		if (w->v[i]->wrc) {
-			fprintf(stderr, "dnswatch watch: %s\n", w->v[i]->werr);
+			fprintf(stderr, "dnswatch watch: %s\n", w->v[i]->werr.text);
 			w->failed = true;
 		}
 		const struct unasked *u[2] = {&w->v[i]->unasked, &w->v[i]->wunasked};

@@ -131,15 +131,6 @@ static uint64_t unpredictable(void)
 	return x;
 }
 
-static void fmt_clock(int64_t us, char *buf, size_t cap)
-{
-	time_t s = (time_t)(us / 1000000);
-	struct tm tm;
-	localtime_r(&s, &tm);
-	size_t n = strftime(buf, cap, "%H:%M:%S", &tm);
-	snprintf(buf + n, cap - n, ".%d", (int)(us % 1000000 / 100000));
-}
-
 /* Enter vantage point HOST in the calling thread: a lab host's network
  * namespace, or, for "local", stay where watch was started. */
 static int enter(const struct watch *w, const char *host, struct dw_error *err)
@@ -761,7 +752,7 @@ static void on_event(void *ctx, const struct watch_event *e)
 {
 	struct watch *w = ctx;
 	char t[32], a[INET_ADDRSTRLEN];
-	fmt_clock(e->time_us, t, sizeof t);
+	watch_time_text(e->time_us, t, sizeof t);
 	const char *state = event_state(e->kind);
 	if (e->kind == WATCH_EV_PATH_DOWN || e->kind == WATCH_EV_PATH_UP) {
 		fprintf(stderr, "%s  path %s: %s\n", t, w->path[e->path].label,
@@ -785,7 +776,7 @@ static void on_event(void *ctx, const struct watch_event *e)
 		break;
 	}
 	case WATCH_EV_INJECTION_OVER:
-		fmt_clock(inc->injection_end_us, a, sizeof a);
+		watch_time_text(inc->injection_end_us, a, sizeof a);
 		fprintf(stderr, "%s  incident %d: no forgery on the wire since %s: the injection is over; following the caches\n",
 			t, inc->id, a);
 		break;
@@ -891,7 +882,7 @@ static void *locate_main(void *arg)
 	if (inc && inc->id == id) {
 		watch_detect_set_hop(w->det, hop, note);
 		char t[32];
-		fmt_clock(real_us(), t, sizeof t);
+		watch_time_text(real_us(), t, sizeof t);
 		if (hop)
 			fprintf(stderr, "%s  incident %d: locate: the injector is at hop %d, %s\n", t, id, hop, note);
 		else
@@ -985,7 +976,7 @@ static void status_line(struct watch *w, int64_t now)
 {
 	char t[32], line[1024];
 	size_t n = 0;
-	fmt_clock(now, t, sizeof t);
+	watch_time_text(now, t, sizeof t);
 	for (size_t p = 0; p < w->npaths; p++) {
 		n += (size_t)snprintf(line + n, sizeof line - n, "  %s %llu/%llu", w->path[p].label,
 				      (unsigned long long)w->iv[p].wrong, (unsigned long long)w->iv[p].judged);
@@ -1246,7 +1237,7 @@ static void signals_install(void)
 static void announce_start(struct watch *w, const struct watch_opts *o, int64_t t0)
 {
 	char t[32];
-	fmt_clock(t0, t, sizeof t);
+	watch_time_text(t0, t, sizeof t);
 	fprintf(stderr, "%s  watching %zu paths from %zu vantage points, %g names/s each, a panel of %zu names from %s:",
 		t, w->npaths, w->nv, o->rate, w->psize, o->key);
 	for (size_t p = 0; p < w->npaths; p++)
@@ -1361,7 +1352,7 @@ static size_t finish_run(struct watch *w, int64_t end)
 	const struct watch_incident *open = watch_detect_open(w->det);
 	if (open) {
 		char t[32];
-		fmt_clock(end, t, sizeof t);
+		watch_time_text(end, t, sizeof t);
 		fprintf(stderr, "%s  incident %d still open when watch stopped; recorded as it stands\n", t, open->id);
 		emit_incident(w, "open-at-exit", end, -1, open);
 	}

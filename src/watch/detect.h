@@ -191,6 +191,10 @@ const struct watch_incident *watch_detect_open(const struct watch_detect *d);
 const struct watch_incident *watch_detect_last(const struct watch_detect *d);
 size_t watch_detect_count(const struct watch_detect *d);
 
+/* A time of day as watch says times (the summary, every stderr line):
+ * "HH:MM:SS.d" in UTC, "-" for 0, into BUF (CAP bytes). */
+void watch_time_text(int64_t us, char *buf, size_t cap);
+
 /* The incident in plain words, one paragraph (for the store, the report and
  * the alert). Returns the length. */
 size_t watch_incident_summary(const struct watch_detect *d, const struct watch_incident *inc,

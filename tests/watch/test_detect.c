@@ -1265,8 +1265,21 @@ static void test_walk_evidence(void)
 	walk_odd = 0, walk_races = false, walk_org = false;
 }
 
+/* Watch's one time format: UTC whatever the local zone, tenths, "-" for 0. */
+static void test_time_text(void)
+{
+	char t[32];
+	setenv("TZ", "Asia/Shanghai", 1);
+	watch_time_text(1700000000123456, t, sizeof t);
+	CHECK_STR(t, "22:13:20.1");
+	watch_time_text(0, t, sizeof t);
+	CHECK_STR(t, "-");
+	unsetenv("TZ");
+}
+
 int main(void)
 {
+	RUN(test_time_text);
 	RUN(test_clean);
 	RUN(test_2014);
 	RUN(test_2014_again);

@@ -68,21 +68,22 @@ static void write_result(struct run *x, struct probe_result *r)
 static void judge_and_write(struct run *x, struct probe_result *const *set, size_t n)
 {
 	classify_judge_name(x->cls, set, n, x->cfg.target, x->control_target);
-	for (size_t i = 0; i < n; i++) {
-		set[i]->line = (uint32_t)set[i]->tag; /* the tag is its line (on_next) */
+	for (size_t i = 0; i < n; i++)
 		write_result(x, set[i]);
-	}
 }
 
-/* The engine's names: the input file's, each tagged with its line. Invalid
- * lines are told as they are met (on_invalid). */
-static int on_next(void *ctx, uint8_t name[WIRE_NAME_MAX], uint64_t *tag)
+/* The engine's names: the input file's, each with its line (which every
+ * result of it carries). Invalid lines are told as they are met
+ * (on_invalid); a read error ends the input (probe_run returns it). */
+static int on_next(void *ctx, uint8_t name[WIRE_NAME_MAX], uint32_t *line, uint64_t *tag,
+		   struct dw_error *err)
 {
 	struct run *x = ctx;
-	struct dw_error e;
-	int r = probe_names_next(&x->names, name, tag, &e);
-	if (r < 0)
-		fprintf(stderr, "dnswatch probe: %s; stopping the input here\n", e.text);
+	uint64_t at;
+	(void)tag;
+	int r = probe_names_next(&x->names, name, &at, err);
+	if (r == 1)
+		*line = (uint32_t)at;
 	return r;
 }
 
@@ -199,6 +200,8 @@ static void summary(const struct run *x, const struct probe_stats *st, double se
 		(unsigned long long)st->replies);
 	if (st->skipped)
 		fprintf(stderr, ", %llu already stored (resumed)", (unsigned long long)st->skipped);
+	if (st->bad_names)
+		fprintf(stderr, ", %llu names refused (no wire form)", (unsigned long long)st->bad_names);
 	if (st->ring_drops)
 		fprintf(stderr, ", %llu packets dropped by the capture ring", (unsigned long long)st->ring_drops);
 	if (classify_unkept(x->cls))
@@ -364,7 +367,8 @@ static int open_store(struct run *x, const struct probe_opts *o, int argc, char 
 
 /* The engine over x->names, with SIGINT and SIGTERM stopping it (the run
  * stays open); what is still held judged and written. Returns 0, or -1
- * (said). */
+ * (said): the engine could not start, was interrupted, or the input could
+ * not be read to its end (each leaves the run open). */
 static int probe_names_file(struct run *x, struct probe_stats *st, double *secs)
 {
 	struct probe_config *c = &x->cfg;
@@ -394,7 +398,11 @@ static int probe_names_file(struct run *x, struct probe_stats *st, double *secs)
 			 "interrupted; %u queries in flight were not stored (--resume repeats them)",
 			 (unsigned)st->in_flight);
 	}
-	if (rc)
+	if (rc && st->input_failed)
+		/* What was read was probed and stored; the rest never was. */
+		fprintf(stderr, "dnswatch probe: %s; stopping the input here%s\n", err.text,
+			x->db ? ": the run stays open (--resume probes the rest)" : "");
+	else if (rc)
 		fprintf(stderr, "dnswatch probe: %s\n", err.text);
 	return rc;
 }

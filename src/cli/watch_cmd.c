@@ -166,13 +166,18 @@ static const struct panel_name *panel_next(struct panel *p, uint64_t *seq, struc
 }
 
 /* The engine's names: the panel's stream in wire form, each tagged with its
- * entry in the panel, by which its results find it again. */
-static int names_next(void *ctx, uint8_t name[WIRE_NAME_MAX], uint64_t *tag)
+ * entry in the panel, by which its results find it again; its position in
+ * the stream, 1-based, stands where a file's line would. */
+static int names_next(void *ctx, uint8_t name[WIRE_NAME_MAX], uint32_t *line, uint64_t *tag,
+		      struct dw_error *err)
 {
 	struct vantage *v = ctx;
 	const struct panel_name *pn = panel_next(&v->panel, &v->gen_seq, &v->unasked, name);
 	if (!pn)
-		return -1;
+		return dw_error_set(err, DW_E_INVALID,
+				    "no name of the panel has a wire form (the first: %s)",
+				    v->unasked.first);
+	*line = (uint32_t)v->gen_seq; /* moved past PN: its position + 1 */
 	*tag = (uint64_t)(pn - v->panel.all);
 	return 1;
 }
@@ -236,8 +241,6 @@ static void judge_name(struct vantage *v, struct probe_result *const *set, size_
 		struct probe_result *r = set[i];
 		if (r->tag >= v->panel.nall)
 			continue; /* not a tag names_next gave */
-		/* The stream position, 1-based, stands where a file's line would. */
-		r->line = (uint32_t)(r->seq + 1);
 		observe(w, v->path_of[r->target], &v->panel.all[r->tag], r);
 	}
 	pthread_mutex_unlock(&w->mu);

@@ -86,6 +86,8 @@ bool probe_core_finished(const struct probe_core *c);
 bool probe_core_stopped(const struct probe_core *c);
 /* Queries sent and not finished. */
 unsigned probe_core_in_flight(const struct probe_core *c);
+/* Why the names callback failed (st->input_failed), or NULL if it did not. */
+const struct dw_error *probe_core_input_error(const struct probe_core *c);
 /*
  * How long the caller may wait for packets before the next turn: 0 when
  * there is sending to do now, the time to the next token when only the

@@ -348,6 +348,12 @@ int probe_run(const struct probe_config *cfg, const struct probe_hooks *hooks,
 	socklen_t kl = sizeof ks;
 	if (getsockopt(io->ring_fd, SOL_PACKET, PACKET_STATISTICS, &ks, &kl) == 0)
 		st->ring_drops = ks.tp_drops;
+	const struct dw_error *in = probe_core_input_error(io->core);
+	if (in) {
+		if (err)
+			*err = *in;
+		goto out; /* the input failed: the run did not get through it */
+	}
 	rc = 0;
 out:
 	probe_core_free(io->core);

@@ -60,8 +60,7 @@ struct vantage {
 	uint8_t walk_root[4];
 	struct panel panel, wpanel;
 	uint64_t gen_seq;                 /* the panel stream's next position */
-	struct probe_gather *gather;      /* each name's results until all are in */
-	bool gather_failed;
+	struct probe_gather *gather;      /* each name's results, judged together */
 	pthread_t th, wth;
 	bool started, wstarted;
 	struct unasked unasked, wunasked; /* the engine's names, the walker's */
@@ -220,47 +219,56 @@ static void observe(struct watch *w, unsigned p, const struct panel_name *pn,
 }
 
 /* Every path of the vantage point asks every name: the engine's skip hook
- * notes, name by name, what will come back. */
+ * tells the gather, name by name, what will come back. */
 static bool on_skip(void *ctx, uint64_t seq, unsigned target)
 {
 	struct vantage *v = ctx;
 	(void)target;
-	if (probe_gather_expect(v->gather, seq, 1))
-		v->gather_failed = true;
+	probe_gather_expect(v->gather, seq);
 	return false;
 }
 
-/* One name's results from every path of vantage V: judged together in the
- * classifier's order (as `dnswatch probe` judges), then observed. */
-static void judge_name(struct vantage *v, struct probe_result *const *set, size_t n)
+/* Under the lock, from the gather: one result of vantage V, judged with
+ * its name's other paths in the classifier's order (as `dnswatch probe`
+ * judges), observed. */
+static void on_judged(void *ctx, struct probe_result *r)
 {
-	struct watch *w = v->w;
-	pthread_mutex_lock(&w->mu);
-	classify_judge_name(w->cls, set, n, v->cfg.target, -1);
-	for (size_t i = 0; i < n; i++) {
-		struct probe_result *r = set[i];
-		if (r->tag >= v->panel.nall)
-			continue; /* not a tag names_next gave */
-		observe(w, v->path_of[r->target], &v->panel.all[r->tag], r);
-	}
-	pthread_mutex_unlock(&w->mu);
+	struct vantage *v = ctx;
+	if (r->tag >= v->panel.nall)
+		return; /* not a tag names_next gave */
+	observe(v->w, v->path_of[r->target], &v->panel.all[r->tag], r);
 }
 
+/* A finished query to the gather. The lock is taken around it: the gather
+ * judges with the shared classifier and observes into the detector. */
 static int on_result(void *ctx, struct probe_result *r)
 {
 	struct vantage *v = ctx;
-	struct probe_result *const *set;
-	size_t n;
-	int k = v->gather_failed ? -1 : probe_gather_add(v->gather, r, &set, &n);
-	if (k < 0) {
-		dw_error_set(&v->err, DW_E_NOMEM, "%s: out of memory holding results", v->host);
+	struct dw_error e;
+	pthread_mutex_lock(&v->w->mu);
+	int rc = probe_gather_result(v->gather, r, util_mono_us(), &e);
+	pthread_mutex_unlock(&v->w->mu);
+	if (rc) {
+		v->err = e;
+		dw_error_prefix(&v->err, "%s", v->host);
 		v->rc = -1;
 		stop_flag = 1;
 		return 1;
 	}
-	if (k == 1)
-		judge_name(v, set, n);
 	return stop_flag ? 1 : 0;
+}
+
+/* Once a second: names whose wait ran out with no result of theirs to
+ * judge them. */
+static void on_progress(void *ctx, const struct probe_stats *st, uint64_t elapsed_us, bool last)
+{
+	struct vantage *v = ctx;
+	(void)st;
+	(void)elapsed_us;
+	(void)last;
+	pthread_mutex_lock(&v->w->mu);
+	probe_gather_tick(v->gather, util_mono_us());
+	pthread_mutex_unlock(&v->w->mu);
 }
 
 static void *vantage_main(void *arg)
@@ -271,7 +279,8 @@ static void *vantage_main(void *arg)
 		stop_flag = 1;
 		return NULL;
 	}
-	struct probe_hooks hooks = {.next = names_next, .skip = on_skip, .result = on_result, .ctx = v};
+	struct probe_hooks hooks = {.next = names_next, .skip = on_skip, .result = on_result,
+				    .progress = on_progress, .ctx = v};
 	struct probe_stats st;
 	struct dw_error err;
 	if (probe_run(&v->cfg, &hooks, &st, &err) && !stop_flag) {
@@ -286,10 +295,9 @@ static void *vantage_main(void *arg)
 	}
 	/* Names some of whose paths had answered when watch stopped: what came
 	 * back is judged and kept. */
-	struct probe_result *const *set;
-	size_t n;
-	while (probe_gather_drain(v->gather, &set, &n) == 1)
-		judge_name(v, set, n);
+	pthread_mutex_lock(&v->w->mu);
+	probe_gather_flush(v->gather);
+	pthread_mutex_unlock(&v->w->mu);
 	return NULL;
 }
 
@@ -1160,8 +1168,10 @@ static int load_key(struct watch *w, struct watch_opts *o)
 		o->key = o->keybuf;
 	}
 	w->cls = classify_new(NULL);
-	if (!w->cls)
+	if (!w->cls) {
+		fprintf(stderr, "dnswatch watch: out of memory\n");
 		return -1;
+	}
 	struct dw_error kerr;
 	if (classify_control_load_key(w->cls, o->key, &kerr) < 0) {
 		fprintf(stderr, "dnswatch watch: %s%s\n", kerr.text,
@@ -1176,12 +1186,19 @@ static int load_key(struct watch *w, struct watch_opts *o)
 			fprintf(stderr, "dnswatch watch: %s\n", perr.text);
 			return -1;
 		}
-		if (!(vv->gather = probe_gather_new()))
-			return -1;
 		if (i == 0 && vv->panel.skipped)
 			fprintf(stderr, "dnswatch watch: %zu names of the key skipped, not names the prober asks; the first: %s\n",
 				vv->panel.skipped, vv->panel.skipped_first);
 		vantage_configure(w, vv, o);
+		/* A name's paths are judged together, but not later than the
+		 * detector can still count them (docs/watch.md). */
+		struct probe_gather_opts go = {.cfg = &vv->cfg, .cls = w->cls, .control_target = -1,
+					       .wait_us = watch_gather_wait_us(vv->cfg.hold_ms),
+					       .judged = on_judged, .ctx = vv};
+		if (!(vv->gather = probe_gather_new(&go))) {
+			fprintf(stderr, "dnswatch watch: out of memory\n");
+			return -1;
+		}
 	}
 	w->psize = w->v[0]->panel.size;
 	return 0;

@@ -839,6 +839,14 @@ size_t watch_detect_count(const struct watch_detect *d)
 	return d->ninc;
 }
 
+uint64_t watch_gather_wait_us(uint32_t hold_ms)
+{
+	uint64_t hold = (uint64_t)hold_ms * 1000u;
+	uint64_t want = hold + 500000;
+	uint64_t room = LATE_US > hold + 1000000 ? LATE_US - hold - 1000000 : 0;
+	return want < room ? want : room;
+}
+
 void watch_time_text(int64_t us, char *buf, size_t cap)
 {
 	time_t s = (time_t)(us / 1000000);

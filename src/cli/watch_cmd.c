@@ -985,14 +985,12 @@ static int add_path(struct watch *w, const char *spec)
 
 static void status_line(struct watch *w, int64_t now)
 {
-	char t[32], line[1024];
+	char t[32], line[1024] = "";
 	size_t n = 0;
 	watch_time_text(now, t, sizeof t);
 	for (size_t p = 0; p < w->npaths; p++) {
-		n += (size_t)snprintf(line + n, sizeof line - n, "  %s %llu/%llu", w->path[p].label,
-				      (unsigned long long)w->iv[p].wrong, (unsigned long long)w->iv[p].judged);
-		if (n >= sizeof line)
-			break;
+		n = text_cat(line, sizeof line, n, "  %s %llu/%llu", w->path[p].label,
+			     (unsigned long long)w->iv[p].wrong, (unsigned long long)w->iv[p].judged);
 		w->iv[p] = (struct watch_count){0};
 	}
 	fprintf(stderr, "%s  wrong/judged:%s\n", t, line);

@@ -21,6 +21,7 @@
 #include "cli/target.h"
 #include "probe/ndjson.h"
 #include "store/sqlite.h"
+#include "util/clock.h"
 #include "util/text.h"
 #include "wire/msg.h"
 
@@ -30,8 +31,7 @@ struct run {
 	struct store_db *db;
 	bool ndjson, raw, resume;
 	int control_target;          /* index, or -1 */
-	struct probe_gather *gather; /* each name's results until all are in */
-	bool gather_failed;          /* out of memory noting what a name will give */
+	struct probe_gather *gather; /* each name's results, judged when all are in */
 	struct probe_names names;
 	uint64_t written;
 	struct probe_stats *st;      /* the engine's, for the progress line */
@@ -46,8 +46,10 @@ static void on_signal(int sig)
 	interrupted = 1;
 }
 
-static void write_result(struct run *x, struct probe_result *r)
+/* One judged result (the gather's callback): to NDJSON and the store. */
+static void write_result(void *ctx, struct probe_result *r)
 {
+	struct run *x = ctx;
 	if (x->ndjson && ndjson_write_result(stdout, r, x->cfg.target, (size_t)x->cfg.ntargets,
 					     x->raw ? NDJSON_RAW : 0)) {
 		fprintf(stderr, "dnswatch probe: writing to standard output: %s\n", strerror(errno));
@@ -63,26 +65,18 @@ static void write_result(struct run *x, struct probe_result *r)
 		x->st->verdicts[r->verdict]++;
 }
 
-/* One name's results, judged together in the classifier's order, then
- * written. */
-static void judge_and_write(struct run *x, struct probe_result *const *set, size_t n)
-{
-	classify_judge_name(x->cls, set, n, x->cfg.target, x->control_target);
-	for (size_t i = 0; i < n; i++) {
-		set[i]->line = (uint32_t)set[i]->tag; /* the tag is its line (on_next) */
-		write_result(x, set[i]);
-	}
-}
-
-/* The engine's names: the input file's, each tagged with its line. Invalid
- * lines are told as they are met (on_invalid). */
-static int on_next(void *ctx, uint8_t name[WIRE_NAME_MAX], uint64_t *tag)
+/* The engine's names: the input file's, each with its line (which every
+ * result of it carries). Invalid lines are told as they are met
+ * (on_invalid); a read error ends the input (probe_run returns it). */
+static int on_next(void *ctx, uint8_t name[WIRE_NAME_MAX], uint32_t *line, uint64_t *tag,
+		   struct dw_error *err)
 {
 	struct run *x = ctx;
-	struct dw_error e;
-	int r = probe_names_next(&x->names, name, tag, &e);
-	if (r < 0)
-		fprintf(stderr, "dnswatch probe: %s; stopping the input here\n", e.text);
+	uint64_t at;
+	(void)tag;
+	int r = probe_names_next(&x->names, name, &at, err);
+	if (r == 1)
+		*line = (uint32_t)at;
 	return r;
 }
 
@@ -92,40 +86,28 @@ static void on_invalid(void *ctx, const struct dw_error *why)
 	fprintf(stderr, "%s\n", why->text);
 }
 
-/* The engine asks, for every (name, target), whether to probe it; we note
- * what each name will deliver, and skip what a resumed store already has. */
+/* The engine asks, for every (name, target), whether to probe it: what a
+ * resumed store already has is skipped, the rest the gather waits for. */
 static bool on_skip(void *ctx, uint64_t seq, unsigned target)
 {
 	struct run *x = ctx;
 	bool skip = x->resume && store_done_has(x->db, seq, (uint16_t)target);
-	if (!skip && probe_gather_expect(x->gather, seq, (unsigned)x->cfg.nqtypes))
-		x->gather_failed = true;
+	if (!skip)
+		probe_gather_expect(x->gather, seq);
 	return skip;
 }
 
+/* A finished query to the gather, which judges each name when all its
+ * results are in and hands them to write_result. */
 static int on_result(void *ctx, struct probe_result *r)
 {
 	struct run *x = ctx;
-	struct probe_result *const *set;
-	size_t n;
-	int k = x->gather_failed ? -1 : probe_gather_add(x->gather, r, &set, &n);
-	if (k < 0) {
-		fprintf(stderr, "dnswatch probe: out of memory holding results\n");
+	struct dw_error e;
+	if (probe_gather_result(x->gather, r, util_mono_us(), &e)) {
+		fprintf(stderr, "dnswatch probe: %s\n", e.text);
 		x->failed = true;
-		return 1;
 	}
-	if (k == 1)
-		judge_and_write(x, set, n);
 	return x->failed ? 1 : 0;
-}
-
-/* Whatever is still held (an interrupted run): judged and written as is. */
-static void flush_pending(struct run *x)
-{
-	struct probe_result *const *set;
-	size_t n;
-	while (probe_gather_drain(x->gather, &set, &n) == 1)
-		judge_and_write(x, set, n);
 }
 
 /* Once a second on a terminal: how far, how fast, the verdicts so far. */
@@ -148,7 +130,8 @@ static void on_progress(void *ctx, const struct probe_stats *st, uint64_t elapse
  * The store's memory of forgeries: every address that earlier runs in the
  * same database judged forged (an injected reply) goes into the forged set,
  * so a resolver still serving it now is recognised as poisoned. Returns the
- * number of addresses added, or -1 (the store has said why).
+ * number of addresses added, or -1 (said: the store says its own
+ * failures).
  */
 static long preload_forged(struct run *x)
 {
@@ -157,8 +140,10 @@ static long preload_forged(struct run *x)
 		return 0; /* an empty store */
 	struct probe_result *r = malloc(sizeof *r);
 	long added = 0;
-	if (!r)
+	if (!r) {
+		fprintf(stderr, "dnswatch probe: out of memory reading the store's forgeries\n");
 		return -1;
+	}
 	for (int64_t run = 1; run <= last.id; run++) {
 		struct store_run_info info;
 		if (store_run_info(x->db, run, &info) != DW_OK)
@@ -199,6 +184,8 @@ static void summary(const struct run *x, const struct probe_stats *st, double se
 		(unsigned long long)st->replies);
 	if (st->skipped)
 		fprintf(stderr, ", %llu already stored (resumed)", (unsigned long long)st->skipped);
+	if (st->bad_names)
+		fprintf(stderr, ", %llu names refused (no wire form)", (unsigned long long)st->bad_names);
 	if (st->ring_drops)
 		fprintf(stderr, ", %llu packets dropped by the capture ring", (unsigned long long)st->ring_drops);
 	if (classify_unkept(x->cls))
@@ -353,11 +340,8 @@ static int open_store(struct run *x, const struct probe_opts *o, int argc, char 
 		return -1;
 	if (x->resume)
 		return resume_run(x, o);
-	char cmdline[2048] = "dnswatch";
-	for (int i = 0; i < argc; i++) {
-		size_t k = strlen(cmdline);
-		snprintf(cmdline + k, sizeof cmdline - k, " %s", argv[i]);
-	}
+	char cmdline[2048];
+	text_command_line(cmdline, sizeof cmdline, "dnswatch", argc, argv);
 	int64_t run;
 	if (store_run_begin(x->db, cmdline, NULL, c->target, (size_t)c->ntargets, c->qtype,
 			    (size_t)c->nqtypes, &run) != DW_OK)
@@ -367,7 +351,8 @@ static int open_store(struct run *x, const struct probe_opts *o, int argc, char 
 
 /* The engine over x->names, with SIGINT and SIGTERM stopping it (the run
  * stays open); what is still held judged and written. Returns 0, or -1
- * (said). */
+ * (said): the engine could not start, was interrupted, or the input could
+ * not be read to its end (each leaves the run open). */
 static int probe_names_file(struct run *x, struct probe_stats *st, double *secs)
 {
 	struct probe_config *c = &x->cfg;
@@ -389,7 +374,9 @@ static int probe_names_file(struct run *x, struct probe_stats *st, double *secs)
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
 	*secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-	flush_pending(x);
+	/* Whatever is still held (a run stopped early): judged and written as
+	 * it stands. */
+	probe_gather_flush(x->gather);
 	if (!rc && interrupted) {
 		/* Queries in flight were dropped, not stored: the run stays open. */
 		rc = -1;
@@ -397,7 +384,11 @@ static int probe_names_file(struct run *x, struct probe_stats *st, double *secs)
 			 "interrupted; %u queries in flight were not stored (--resume repeats them)",
 			 (unsigned)st->in_flight);
 	}
-	if (rc)
+	if (rc && st->input_failed)
+		/* What was read was probed and stored; the rest never was. */
+		fprintf(stderr, "dnswatch probe: %s; stopping the input here%s\n", err.text,
+			x->db ? ": the run stays open (--resume probes the rest)" : "");
+	else if (rc)
 		fprintf(stderr, "dnswatch probe: %s\n", err.text);
 	return rc;
 }
@@ -425,12 +416,23 @@ static void close_store_run(struct run *x, int rc)
 static int probe_main(struct run *x, const struct probe_opts *o, int argc, char **argv)
 {
 	struct dw_error err;
-	x->cls = classify_new(NULL);
-	x->gather = probe_gather_new();
-	if (!x->cls || !x->gather || load_controls(x, o))
+	if (!(x->cls = classify_new(NULL))) {
+		fprintf(stderr, "dnswatch probe: out of memory\n");
+		return 1;
+	}
+	if (load_controls(x, o))
 		return 1;
 	if (o->db && open_store(x, o, argc, argv))
 		return 1;
+	/* Every name waits for all its results (a probe run has no deadline
+	 * to keep): judged in the classifier's order, then written. */
+	struct probe_gather_opts go = {.cfg = &x->cfg, .cls = x->cls,
+				       .control_target = x->control_target,
+				       .wait_us = PROBE_GATHER_NO_BOUND, .judged = write_result, .ctx = x};
+	if (!(x->gather = probe_gather_new(&go))) {
+		fprintf(stderr, "dnswatch probe: out of memory\n");
+		return 1;
+	}
 	if ((o->lab || o->from) &&
 	    lab_host_enter(o->lab ? o->lab : "dw", o->from ? o->from : "client", &err)) {
 		fprintf(stderr, "dnswatch probe: %s\n", err.text);
@@ -459,8 +461,10 @@ int probe_cmd(int argc, char **argv)
 {
 	struct run *x = calloc(1, sizeof *x);
 	struct probe_opts o = {.input = "-"};
-	if (!x)
+	if (!x) {
+		fprintf(stderr, "dnswatch probe: out of memory\n");
 		return 1;
+	}
 	x->control_target = -1;
 	x->ndjson = true;
 	probe_config_default(&x->cfg);

@@ -44,6 +44,12 @@
 
 struct watch;
 
+/* Names of a panel that were not asked: no wire form (panel_name_wire). */
+struct unasked {
+	uint64_t n;
+	char first[300];                  /* the first: "NAME: reason" */
+};
+
 struct vantage {
 	struct watch *w;
 	char host[16];
@@ -54,12 +60,12 @@ struct vantage {
 	uint8_t walk_root[4];
 	struct panel panel, wpanel;
 	uint64_t gen_seq;                 /* the panel stream's next position */
-	struct probe_gather *gather;      /* each name's results until all are in */
-	bool gather_failed;
+	struct probe_gather *gather;      /* each name's results, judged together */
 	pthread_t th, wth;
 	bool started, wstarted;
+	struct unasked unasked, wunasked; /* the engine's names, the walker's */
 	int rc, wrc;                      /* 0, or -1: the engine / the walker failed */
-	char err[DW_ERROR_TEXT + 80], werr[DW_ERROR_TEXT + 80];       /* why (each thread writes its own) */
+	struct dw_error err, werr;        /* why (each thread fills its own) */
 };
 
 struct watch {
@@ -124,34 +130,53 @@ static uint64_t unpredictable(void)
 	return x;
 }
 
-static void fmt_clock(int64_t us, char *buf, size_t cap)
-{
-	time_t s = (time_t)(us / 1000000);
-	struct tm tm;
-	localtime_r(&s, &tm);
-	size_t n = strftime(buf, cap, "%H:%M:%S", &tm);
-	snprintf(buf + n, cap - n, ".%d", (int)(us % 1000000 / 100000));
-}
-
 /* Enter vantage point HOST in the calling thread: a lab host's network
  * namespace, or, for "local", stay where watch was started. */
-static int enter(const struct watch *w, const char *host, char *err, size_t errcap)
+static int enter(const struct watch *w, const char *host, struct dw_error *err)
 {
 	if (!strcmp(host, "local"))
 		return 0;
-	struct dw_error e;
-	return lab_host_enter(w->lab, host, &e) ? dw_error_copy(&e, err, errcap) : 0;
+	return lab_host_enter(w->lab, host, err);
 }
 
 /* ---- the names: the panel's endless stream ----------------------------- */
 
+/* PN has no wire form (ST): counted, the first kept, never asked. */
+static void unasked_note(struct unasked *u, const struct panel_name *pn, enum dw_status st)
+{
+	if (!u->n++)
+		snprintf(u->first, sizeof u->first, "%.200s: %s", pn->text, dw_strerror(st));
+}
+
+/* The next name of panel P's stream (position *SEQ, moved on) in wire
+ * form; one with no wire form is skipped and counted in U. NULL if a whole
+ * round of the panel had none. */
+static const struct panel_name *panel_next(struct panel *p, uint64_t *seq, struct unasked *u,
+					   uint8_t name[WIRE_NAME_MAX])
+{
+	for (size_t tries = 0; tries < p->size; tries++) {
+		const struct panel_name *pn = panel_at(p, (*seq)++);
+		enum dw_status st = panel_name_wire(pn, name);
+		if (st == DW_OK)
+			return pn;
+		unasked_note(u, pn, st);
+	}
+	return NULL;
+}
+
 /* The engine's names: the panel's stream in wire form, each tagged with its
- * entry in the panel, by which its results find it again. */
-static int names_next(void *ctx, uint8_t name[WIRE_NAME_MAX], uint64_t *tag)
+ * entry in the panel, by which its results find it again; its position in
+ * the stream, 1-based, stands where a file's line would. */
+static int names_next(void *ctx, uint8_t name[WIRE_NAME_MAX], uint32_t *line, uint64_t *tag,
+		      struct dw_error *err)
 {
 	struct vantage *v = ctx;
-	const struct panel_name *pn = panel_at(&v->panel, v->gen_seq++);
-	panel_name_wire(pn, name);
+	const struct panel_name *pn = panel_next(&v->panel, &v->gen_seq, &v->unasked, name);
+	if (!pn)
+		return dw_error_set(err, DW_E_INVALID,
+				    "no name of the panel has a wire form (the first: %s)",
+				    v->unasked.first);
+	*line = (uint32_t)v->gen_seq; /* moved past PN: its position + 1 */
 	*tag = (uint64_t)(pn - v->panel.all);
 	return 1;
 }
@@ -194,77 +219,85 @@ static void observe(struct watch *w, unsigned p, const struct panel_name *pn,
 }
 
 /* Every path of the vantage point asks every name: the engine's skip hook
- * notes, name by name, what will come back. */
+ * tells the gather, name by name, what will come back. */
 static bool on_skip(void *ctx, uint64_t seq, unsigned target)
 {
 	struct vantage *v = ctx;
 	(void)target;
-	if (probe_gather_expect(v->gather, seq, 1))
-		v->gather_failed = true;
+	probe_gather_expect(v->gather, seq);
 	return false;
 }
 
-/* One name's results from every path of vantage V: judged together in the
- * classifier's order (as `dnswatch probe` judges), then observed. */
-static void judge_name(struct vantage *v, struct probe_result *const *set, size_t n)
+/* Under the lock, from the gather: one result of vantage V, judged with
+ * its name's other paths in the classifier's order (as `dnswatch probe`
+ * judges), observed. */
+static void on_judged(void *ctx, struct probe_result *r)
 {
-	struct watch *w = v->w;
-	pthread_mutex_lock(&w->mu);
-	classify_judge_name(w->cls, set, n, v->cfg.target, -1);
-	for (size_t i = 0; i < n; i++) {
-		struct probe_result *r = set[i];
-		if (r->tag >= v->panel.nall)
-			continue; /* not a tag names_next gave */
-		/* The stream position, 1-based, stands where a file's line would. */
-		r->line = (uint32_t)(r->seq + 1);
-		observe(w, v->path_of[r->target], &v->panel.all[r->tag], r);
-	}
-	pthread_mutex_unlock(&w->mu);
+	struct vantage *v = ctx;
+	if (r->tag >= v->panel.nall)
+		return; /* not a tag names_next gave */
+	observe(v->w, v->path_of[r->target], &v->panel.all[r->tag], r);
 }
 
+/* A finished query to the gather. The lock is taken around it: the gather
+ * judges with the shared classifier and observes into the detector. */
 static int on_result(void *ctx, struct probe_result *r)
 {
 	struct vantage *v = ctx;
-	struct probe_result *const *set;
-	size_t n;
-	int k = v->gather_failed ? -1 : probe_gather_add(v->gather, r, &set, &n);
-	if (k < 0) {
-		snprintf(v->err, sizeof v->err, "%s: out of memory holding results", v->host);
+	struct dw_error e;
+	pthread_mutex_lock(&v->w->mu);
+	int rc = probe_gather_result(v->gather, r, util_mono_us(), &e);
+	pthread_mutex_unlock(&v->w->mu);
+	if (rc) {
+		v->err = e;
+		dw_error_prefix(&v->err, "%s", v->host);
 		v->rc = -1;
 		stop_flag = 1;
 		return 1;
 	}
-	if (k == 1)
-		judge_name(v, set, n);
 	return stop_flag ? 1 : 0;
+}
+
+/* Once a second: names whose wait ran out with no result of theirs to
+ * judge them. */
+static void on_progress(void *ctx, const struct probe_stats *st, uint64_t elapsed_us, bool last)
+{
+	struct vantage *v = ctx;
+	(void)st;
+	(void)elapsed_us;
+	(void)last;
+	pthread_mutex_lock(&v->w->mu);
+	probe_gather_tick(v->gather, util_mono_us());
+	pthread_mutex_unlock(&v->w->mu);
 }
 
 static void *vantage_main(void *arg)
 {
 	struct vantage *v = arg;
-	if (enter(v->w, v->host, v->err, sizeof v->err)) {
+	if (enter(v->w, v->host, &v->err)) {
 		v->rc = -1;
 		stop_flag = 1;
 		return NULL;
 	}
-	struct probe_hooks hooks = {.next = names_next, .skip = on_skip, .result = on_result, .ctx = v};
+	struct probe_hooks hooks = {.next = names_next, .skip = on_skip, .result = on_result,
+				    .progress = on_progress, .ctx = v};
 	struct probe_stats st;
 	struct dw_error err;
 	if (probe_run(&v->cfg, &hooks, &st, &err) && !stop_flag) {
-		snprintf(v->err, sizeof v->err, "%s: %s", v->host, err.text);
+		v->err = err;
+		dw_error_prefix(&v->err, "%s", v->host);
 		v->rc = -1;
 		stop_flag = 1;
 	} else if (!stop_flag) {
-		snprintf(v->err, sizeof v->err, "%s: the name stream ended", v->host);
+		dw_error_set(&v->err, DW_E_STATE, "%s: the name stream ended", v->host);
 		v->rc = -1;
 		stop_flag = 1;
 	}
 	/* Names some of whose paths had answered when watch stopped: what came
 	 * back is judged and kept. */
-	struct probe_result *const *set;
-	size_t n;
-	while (probe_gather_drain(v->gather, &set, &n) == 1)
-		judge_name(v, set, n);
+	pthread_mutex_lock(&v->w->mu);
+	probe_gather_flush(v->gather);
+	pthread_mutex_unlock(&v->w->mu);
 	return NULL;
 }
 
@@ -280,10 +313,10 @@ static bool sleep_until(int64_t due)
 	return !stop_flag;
 }
 
-/* The walker's failure: said by the main thread, which stops everything. */
-static void *walk_failed(struct vantage *v, const char *why)
+/* The walker's failure (in v->werr): said by the main thread, which stops
+ * everything. */
+static void *walk_failed(struct vantage *v)
 {
-	snprintf(v->werr, sizeof v->werr, "%s", why);
 	v->wrc = -1;
 	stop_flag = 1;
 	return NULL;
@@ -294,28 +327,33 @@ static void *walk_main(void *arg)
 {
 	struct vantage *v = arg;
 	struct watch *w = v->w;
-	char err[256];
-	if (enter(w, v->host, err, sizeof err))
-		return walk_failed(v, err);
+	if (enter(w, v->host, &v->werr))
+		return walk_failed(v);
 	struct walk_config wc = {.port = 53, .timeout_ms = w->timeout_ms, .seed = unpredictable()};
 	memcpy(wc.root, v->walk_root, 4);
 	struct probe_target t = w->target[v->walk_path];
 	struct probe_result *r = malloc(sizeof *r);
 	if (!r) {
-		snprintf(err, sizeof err, "%s: out of memory for the walker", v->host);
-		return walk_failed(v, err);
+		dw_error_set(&v->werr, DW_E_NOMEM, "%s: out of memory for the walker", v->host);
+		return walk_failed(v);
 	}
 	int64_t start = real_us();
+	uint64_t pos = 0; /* the panel stream's position (names with no wire form skipped) */
 	for (uint64_t seq = 0; sleep_until(start + (int64_t)((double)seq * 1e6 / w->walk_rate)); seq++) {
-		const struct panel_name *pn = panel_at(&v->wpanel, seq);
 		uint8_t qname[WIRE_NAME_MAX];
-		panel_name_wire(pn, qname);
+		const struct panel_name *pn = panel_next(&v->wpanel, &pos, &v->wunasked, qname);
+		if (!pn) {
+			dw_error_set(&v->werr, DW_E_INVALID, "%s: no name of the walker's panel has a wire form (the first: %s)",
+				     v->host, v->wunasked.first);
+			walk_failed(v);
+			break;
+		}
 		memset(r, 0, sizeof *r);
 		r->seq = seq;
 		wc.seed += 1;
-		if (walk_run(&wc, qname, WIRE_T_A, r, NULL) < 0) {
-			snprintf(err, sizeof err, "%s: the walker cannot open a socket", v->host);
-			walk_failed(v, err);
+		if (walk_run(&wc, qname, WIRE_T_A, r, NULL, &v->werr) < 0) {
+			dw_error_prefix(&v->werr, "%s", v->host);
+			walk_failed(v);
 			break;
 		}
 		if (!r->nreplies)
@@ -725,7 +763,7 @@ static void on_event(void *ctx, const struct watch_event *e)
 {
 	struct watch *w = ctx;
 	char t[32], a[INET_ADDRSTRLEN];
-	fmt_clock(e->time_us, t, sizeof t);
+	watch_time_text(e->time_us, t, sizeof t);
 	const char *state = event_state(e->kind);
 	if (e->kind == WATCH_EV_PATH_DOWN || e->kind == WATCH_EV_PATH_UP) {
 		fprintf(stderr, "%s  path %s: %s\n", t, w->path[e->path].label,
@@ -749,7 +787,7 @@ static void on_event(void *ctx, const struct watch_event *e)
 		break;
 	}
 	case WATCH_EV_INJECTION_OVER:
-		fmt_clock(inc->injection_end_us, a, sizeof a);
+		watch_time_text(inc->injection_end_us, a, sizeof a);
 		fprintf(stderr, "%s  incident %d: no forgery on the wire since %s: the injection is over; following the caches\n",
 			t, inc->id, a);
 		break;
@@ -819,7 +857,7 @@ static void on_bucket(void *ctx, const struct watch_bucket *b)
 static void *locate_main(void *arg)
 {
 	struct watch *w = arg;
-	char err[256], note[160] = "";
+	char note[160] = "";
 	struct dw_error le;
 	struct locate_config lc = {.family = AF_INET, .port = 53, .qtype = WIRE_T_A, .max_ttl = 8,
 				   .probes = 2, .wait_ms = 250, .seed = unpredictable()};
@@ -835,9 +873,8 @@ static void *locate_main(void *arg)
 	int hop = 0;
 	if (!rep || !ok)
 		snprintf(note, sizeof note, "not located (out of memory or a bad name)");
-	else if (enter(w, host, err, sizeof err) ||
-		 (locate_run(&lc, rep, &le) && dw_error_copy(&le, err, sizeof err)))
-		snprintf(note, sizeof note, "not located: %.140s", err);
+	else if (enter(w, host, &le) || locate_run(&lc, rep, &le))
+		snprintf(note, sizeof note, "not located: %.140s", le.text);
 	else if (rep->hop_found > 0) {
 		hop = rep->hop_found;
 		char r[INET_ADDRSTRLEN] = "";
@@ -856,7 +893,7 @@ static void *locate_main(void *arg)
 	if (inc && inc->id == id) {
 		watch_detect_set_hop(w->det, hop, note);
 		char t[32];
-		fmt_clock(real_us(), t, sizeof t);
+		watch_time_text(real_us(), t, sizeof t);
 		if (hop)
 			fprintf(stderr, "%s  incident %d: locate: the injector is at hop %d, %s\n", t, id, hop, note);
 		else
@@ -948,14 +985,12 @@ static int add_path(struct watch *w, const char *spec)
 
 static void status_line(struct watch *w, int64_t now)
 {
-	char t[32], line[1024];
+	char t[32], line[1024] = "";
 	size_t n = 0;
-	fmt_clock(now, t, sizeof t);
+	watch_time_text(now, t, sizeof t);
 	for (size_t p = 0; p < w->npaths; p++) {
-		n += (size_t)snprintf(line + n, sizeof line - n, "  %s %llu/%llu", w->path[p].label,
-				      (unsigned long long)w->iv[p].wrong, (unsigned long long)w->iv[p].judged);
-		if (n >= sizeof line)
-			break;
+		n = text_cat(line, sizeof line, n, "  %s %llu/%llu", w->path[p].label,
+			     (unsigned long long)w->iv[p].wrong, (unsigned long long)w->iv[p].judged);
 		w->iv[p] = (struct watch_count){0};
 	}
 	fprintf(stderr, "%s  wrong/judged:%s\n", t, line);
@@ -1131,8 +1166,10 @@ static int load_key(struct watch *w, struct watch_opts *o)
 		o->key = o->keybuf;
 	}
 	w->cls = classify_new(NULL);
-	if (!w->cls)
+	if (!w->cls) {
+		fprintf(stderr, "dnswatch watch: out of memory\n");
 		return -1;
+	}
 	struct dw_error kerr;
 	if (classify_control_load_key(w->cls, o->key, &kerr) < 0) {
 		fprintf(stderr, "dnswatch watch: %s%s\n", kerr.text,
@@ -1147,12 +1184,19 @@ static int load_key(struct watch *w, struct watch_opts *o)
 			fprintf(stderr, "dnswatch watch: %s\n", perr.text);
 			return -1;
 		}
-		if (!(vv->gather = probe_gather_new()))
-			return -1;
 		if (i == 0 && vv->panel.skipped)
 			fprintf(stderr, "dnswatch watch: %zu names of the key skipped, not names the prober asks; the first: %s\n",
 				vv->panel.skipped, vv->panel.skipped_first);
 		vantage_configure(w, vv, o);
+		/* A name's paths are judged together, but not later than the
+		 * detector can still count them (docs/watch.md). */
+		struct probe_gather_opts go = {.cfg = &vv->cfg, .cls = w->cls, .control_target = -1,
+					       .wait_us = watch_gather_wait_us(vv->cfg.hold_ms),
+					       .judged = on_judged, .ctx = vv};
+		if (!(vv->gather = probe_gather_new(&go))) {
+			fprintf(stderr, "dnswatch watch: out of memory\n");
+			return -1;
+		}
 	}
 	w->psize = w->v[0]->panel.size;
 	return 0;
@@ -1185,11 +1229,8 @@ static int open_outputs(struct watch *w, const struct watch_opts *o, int argc, c
 	struct store_opts so = {.append_only = true};
 	if (store_open(&w->db, o->db, &so, NULL) != DW_OK)
 		return -1; /* the store said why */
-	char cmdline[2048] = "dnswatch", opts[256];
-	for (int i = 0; i < argc; i++) {
-		size_t k = strlen(cmdline);
-		snprintf(cmdline + k, sizeof cmdline - k, " %s", argv[i]);
-	}
+	char cmdline[2048], opts[256];
+	text_command_line(cmdline, sizeof cmdline, "dnswatch", argc, argv);
 	snprintf(opts, sizeof opts, "{\"watch\":true,\"rate\":%g,\"panel\":%zu,\"churn\":%g,\"walk_rate\":%g,\"seed\":%llu}",
 		 o->rate, w->psize, o->churn, w->walk_rate, (unsigned long long)w->seed);
 	uint16_t qa = WIRE_T_A;
@@ -1214,7 +1255,7 @@ static void signals_install(void)
 static void announce_start(struct watch *w, const struct watch_opts *o, int64_t t0)
 {
 	char t[32];
-	fmt_clock(t0, t, sizeof t);
+	watch_time_text(t0, t, sizeof t);
 	fprintf(stderr, "%s  watching %zu paths from %zu vantage points, %g names/s each, a panel of %zu names from %s:",
 		t, w->npaths, w->nv, o->rate, w->psize, o->key);
 	for (size_t p = 0; p < w->npaths; p++)
@@ -1301,13 +1342,19 @@ static void threads_join(struct watch *w)
 		if (w->v[i]->wstarted)
 			pthread_join(w->v[i]->wth, NULL);
 		if (w->v[i]->rc) {
-			fprintf(stderr, "dnswatch watch: %s\n", w->v[i]->err);
+			fprintf(stderr, "dnswatch watch: %s\n", w->v[i]->err.text);
 			w->failed = true;
 		}
 		if (w->v[i]->wrc) {
-			fprintf(stderr, "dnswatch watch: %s\n", w->v[i]->werr);
+			fprintf(stderr, "dnswatch watch: %s\n", w->v[i]->werr.text);
 			w->failed = true;
 		}
+		const struct unasked *u[2] = {&w->v[i]->unasked, &w->v[i]->wunasked};
+		for (int k = 0; k < 2; k++)
+			if (u[k]->n)
+				fprintf(stderr, "dnswatch watch: %s: %llu names of the %s panel not asked, no wire form (the first: %s)\n",
+					w->v[i]->host, (unsigned long long)u[k]->n, k ? "walker's" : "engine's",
+					u[k]->first);
 	}
 	if (w->lstarted)
 		pthread_join(w->lth, NULL);
@@ -1323,7 +1370,7 @@ static size_t finish_run(struct watch *w, int64_t end)
 	const struct watch_incident *open = watch_detect_open(w->det);
 	if (open) {
 		char t[32];
-		fmt_clock(end, t, sizeof t);
+		watch_time_text(end, t, sizeof t);
 		fprintf(stderr, "%s  incident %d still open when watch stopped; recorded as it stands\n", t, open->id);
 		emit_incident(w, "open-at-exit", end, -1, open);
 	}

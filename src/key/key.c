@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/file.h"
 #include "wire/msg.h"
 
 #define KEY_LINE_MAX 65536
@@ -43,20 +44,14 @@ static int check_version(struct key_reader *r, const char *line, struct dw_error
 int key_next(struct key_reader *r, struct key_row *row, struct dw_error *err)
 {
 	for (;;) {
-		errno = 0;
-		ssize_t n = getline(&r->buf, &r->cap, r->f);
-		if (n < 0) {
-			if (ferror(r->f))
-				return dw_error_at(err, DW_E_IO, r->path, r->line + 1, "%s",
-						   strerror(errno ? errno : EIO));
+		size_t n;
+		int got = util_line_read(r->f, &r->buf, &r->cap, &n, KEY_LINE_MAX, err);
+		if (!got)
 			return 0;
-		}
 		r->line++;
-		if (n > KEY_LINE_MAX)
-			return dw_error_at(err, DW_E_TOO_LARGE, r->path, r->line, "line too long");
+		if (got < 0)
+			return dw_error_prefix(err, "%s:%lu", r->path, r->line);
 		char *line = r->buf;
-		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-			line[--n] = '\0';
 		if (line[0] == '#') {
 			if (check_version(r, line, err))
 				return -1;

@@ -1,9 +1,11 @@
 /*
  * The answer key: what each name should resolve to, as a TAB-separated file
  * (docs/lab.md, "the answer key"). The lab writes one for its population;
- * probe, watch and the report read it as the control, and a user can write
- * one by hand for names outside a lab. Reader and writer live here together
- * so that the format, its version line and its columns are said once.
+ * the classifier reads it as the control (`dnswatch probe --control-key`,
+ * and watch's control) and watch's panel draws its names from it; a user
+ * can write one by hand for names outside a lab. Reader and writer live
+ * here together so that the format, its version line and its columns are
+ * said once.
  *
  *   # dnswatch lab answer key v1 seed=1 names=7000 zones=1538
  *   name	type	addresses	zone	server	ttl

@@ -137,7 +137,7 @@ DW_MUST_CHECK long classify_control_load_key(struct classify *c, const char *pat
 				    * addresses (or name, for NXDOMAIN) into the forged set */
 
 /*
- * Read an earlier run's NDJSON output (docs/store.md; src/store/ndjson.c
+ * Read an earlier run's NDJSON output (docs/store.md; src/probe/ndjson.c
  * writes it), taking what WHAT says. Lines that are not results are
  * skipped. Returns the number of lines used, or -1 with "PATH:LINE:
  * reason" in ERR (malformed JSON, a table full).

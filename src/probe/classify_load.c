@@ -6,18 +6,19 @@
 #include "probe/classify.h"
 
 #include <arpa/inet.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
 #include "key/key.h"
+#include "util/file.h"
 #include "util/json_read.h"
 #include "wire/msg.h"
 #include "wire/name.h"
 
-#define LINE_MAX_LEN (1u << 20) /* a longer line is refused, not read whole */
+/* A longer line is refused: read past, never held whole (util_line_read). */
+#define LINE_MAX_LEN (1u << 20)
 
 static bool rcode_from_name(const char *s, uint16_t *rcode)
 {
@@ -83,31 +84,6 @@ int classify_control_observe(struct classify *c, const struct probe_result *r)
 		ctl.overflow = p->ancount > PROBE_ADDRS_MAX + p->ncnames;
 	}
 	return classify_control_add(c, r->qname, r->qtype, &ctl) ? -1 : 1;
-}
-
-/* ---- line reading ------------------------------------------------------------ */
-
-/* Next line of F into *BUF (NUL-terminated, newline stripped; *LEN bytes);
- * 1, 0 at the end, -1 on a read error or a line longer than LINE_MAX_LEN. */
-static int next_line(FILE *f, char **buf, size_t *cap, size_t *len, const char **why)
-{
-	errno = 0;
-	ssize_t n = getline(buf, cap, f);
-	if (n < 0) {
-		if (ferror(f)) {
-			*why = strerror(errno ? errno : EIO);
-			return -1;
-		}
-		return 0;
-	}
-	if ((size_t)n > LINE_MAX_LEN) {
-		*why = "line too long";
-		return -1;
-	}
-	while (n > 0 && ((*buf)[n - 1] == '\n' || (*buf)[n - 1] == '\r'))
-		(*buf)[--n] = '\0';
-	*len = (size_t)n;
-	return 1;
 }
 
 /* ---- the answer key ---------------------------------------------------------- */
@@ -277,33 +253,35 @@ long classify_load_ndjson(struct classify *c, const char *path, unsigned what,
 	long used = 0;
 	struct dw_error e;
 	dw_error_clear(&e);
-	const char *why = NULL;
-	enum dw_status st = DW_OK;
 	int rc;
-	while ((rc = next_line(f, &line, &cap, &len, &why)) == 1) {
+	/* Every failure below fills E with its own status and reason; the
+	 * line's place goes in front. */
+	while ((rc = util_line_read(f, &line, &cap, &len, LINE_MAX_LEN, &e)) != 0) {
 		lineno++;
+		if (rc < 0)
+			break;
 		if (strspn(line, " \t\r\n") == len)
 			continue;
 		json_t *root = dw_json_read(line, len, NDJSON_DEPTH_MAX, &e);
 		if (!root) {
-			why = e.text;
-			st = DW_E_SYNTAX;
+			rc = -1;
 			break;
 		}
 		int k = ndjson_result(c, root, what);
 		json_decref(root);
 		if (k < 0) {
-			why = "table full";
-			st = DW_E_TOO_LARGE;
+			rc = dw_error_set(&e, DW_E_TOO_LARGE, "table full");
 			break;
 		}
 		used += k;
 	}
-	if (rc < 0)
-		st = strcmp(why, "line too long") ? DW_E_IO : DW_E_TOO_LARGE;
-	if (why)
-		dw_error_at(err, st, path, rc < 0 ? lineno + 1 : lineno, "%s", why);
 	free(line);
 	fclose(f);
-	return why ? -1 : used;
+	if (rc < 0) {
+		dw_error_prefix(&e, "%s:%lu", path, lineno);
+		if (err)
+			*err = e;
+		return -1;
+	}
+	return used;
 }

@@ -11,7 +11,6 @@
 #include "util/rand.h"
 #include "wire/build.h"
 
-#define BATCH 64     /* names opened per turn, and queries per socket in a row */
 #define NIL (-1)
 
 /* ---- state ---------------------------------------------------------------- */
@@ -29,6 +28,7 @@ struct slot {
 	uint8_t attempts;
 	uint8_t nreplies;
 	uint16_t target, qtype, id, replies_seen;
+	uint32_t line;
 	uint64_t seq, tag;
 	uint64_t sent_us;      /* first transmission, realtime */
 	uint64_t tx_mono;      /* last transmission, monotonic */
@@ -66,6 +66,7 @@ struct probe_core {
 	uint64_t next_seq;     /* names taken so far */
 	struct probe_result result; /* the one handed to the hook */
 	bool input_done;
+	struct dw_error input_err; /* why the names callback failed */
 	bool stop;             /* a hook asked */
 	double tokens;
 	uint64_t token_mono;
@@ -161,7 +162,7 @@ static uint32_t slots_needed(const struct probe_config *cfg)
 {
 	uint64_t holding = (uint64_t)(cfg->rate * (cfg->hold_ms + 100) / 1000.0);
 	uint64_t n = (uint64_t)cfg->inflight * (uint64_t)cfg->ntargets + holding +
-		     (uint64_t)cfg->ntargets * (uint64_t)cfg->nqtypes * BATCH;
+		     (uint64_t)cfg->ntargets * (uint64_t)cfg->nqtypes * PROBE_BATCH;
 	uint64_t ids = (uint64_t)cfg->sockets * 65536 * 3 / 4; /* see assign_id */
 	if (n > ids)
 		n = ids;
@@ -243,7 +244,7 @@ void probe_core_free(struct probe_core *c)
 static void assign_id(struct probe_core *c, int32_t i)
 {
 	struct slot *s = &c->slot[i];
-	unsigned first = (unsigned)((c->assigned++ / BATCH) % c->cfg->sockets);
+	unsigned first = (unsigned)((c->assigned++ / PROBE_BATCH) % c->cfg->sockets);
 	for (unsigned k = 0; k < c->cfg->sockets; k++) {
 		unsigned sock = (first + k) % c->cfg->sockets;
 		int32_t *ids = &c->id_slot[(size_t)sock * 65536];
@@ -269,7 +270,7 @@ static void assign_id(struct probe_core *c, int32_t i)
 
 /* The queries of one name: one per target (unless the skip hook says it is
  * done) and query type, pending on their targets' lists. */
-static void open_queries(struct probe_core *c, const uint8_t *name, uint64_t tag)
+static void open_queries(struct probe_core *c, const uint8_t *name, uint32_t line, uint64_t tag)
 {
 	uint64_t seq = c->next_seq++;
 	const struct probe_hooks *h = c->hooks;
@@ -286,6 +287,7 @@ static void open_queries(struct probe_core *c, const uint8_t *name, uint64_t tag
 			list_push(c, &c->pending[t], i, L_PENDING);
 			s->qtype = c->cfg->qtype[q];
 			s->seq = seq;
+			s->line = line;
 			s->tag = tag;
 			s->attempts = 0;
 			s->nreplies = 0;
@@ -304,13 +306,16 @@ static void open_names(struct probe_core *c)
 {
 	uint8_t name[WIRE_NAME_MAX];
 	unsigned per = (unsigned)(c->cfg->ntargets * c->cfg->nqtypes);
-	for (unsigned opened = 0; opened < BATCH && !c->input_done && slots_available(c) >= per;
+	for (unsigned opened = 0; opened < PROBE_BATCH && !c->input_done && slots_available(c) >= per;
 	     opened++) {
+		uint32_t line = 0;
 		uint64_t tag = 0;
-		int r = c->hooks->next(c->hooks->ctx, name, &tag);
+		int r = c->hooks->next(c->hooks->ctx, name, &line, &tag, &c->input_err);
 		if (r <= 0) {
 			c->input_done = true;
 			c->st->input_failed = r < 0;
+			if (r < 0 && c->input_err.status == DW_OK) /* a callback that did not say */
+				dw_error_set(&c->input_err, DW_E_IO, "the names callback failed");
 			return;
 		}
 		/* The callback's business, but never sent as garbage. */
@@ -318,7 +323,7 @@ static void open_names(struct probe_core *c)
 			c->st->bad_names++;
 			continue;
 		}
-		open_queries(c, name, tag);
+		open_queries(c, name, line, tag);
 	}
 }
 
@@ -342,6 +347,7 @@ static void finish(struct probe_core *c, int32_t i)
 	struct probe_result *r = &c->result;
 	memset(r, 0, offsetof(struct probe_result, reply));
 	r->seq = s->seq;
+	r->line = s->line;
 	r->tag = s->tag;
 	r->target = s->target;
 	memcpy(r->qname, s->qname, sizeof r->qname);
@@ -452,7 +458,7 @@ static void transmit(struct probe_core *c, int32_t i, uint64_t mono_us, uint64_t
 
 static void refill_tokens(struct probe_core *c, uint64_t now)
 {
-	double burst = c->cfg->rate / 100 + BATCH; /* at most 10 ms of sending at once */
+	double burst = c->cfg->rate / 100 + PROBE_BATCH; /* at most 10 ms of sending at once */
 	c->tokens += (double)(now - c->token_mono) * c->cfg->rate / 1e6;
 	if (c->tokens > burst)
 		c->tokens = burst;
@@ -531,6 +537,11 @@ bool probe_core_stopped(const struct probe_core *c)
 unsigned probe_core_in_flight(const struct probe_core *c)
 {
 	return c->waiting.count + c->holding.count;
+}
+
+const struct dw_error *probe_core_input_error(const struct probe_core *c)
+{
+	return c->st->input_failed ? &c->input_err : NULL;
 }
 
 uint64_t probe_core_wait_us(const struct probe_core *c)

@@ -36,6 +36,11 @@ typedef void (*probe_send_fn)(void *ctx, unsigned sock, const struct probe_targe
 /* The longest query: header, the longest name, its type and class, OPT. */
 #define PROBE_QUERY_MAX 300
 
+/* The batch, one number for both layers: names the core opens per turn,
+ * queries it gives one socket in a row (assign_id), and the queries one
+ * sendmmsg of the engine carries, so that a socket's turn fills one call. */
+#define PROBE_BATCH 64
+
 /* Longest wait probe_core_wait_us asks for when there is nothing to send:
  * replies are read at least this often. */
 #define PROBE_CORE_IDLE_US 2000u
@@ -81,6 +86,8 @@ bool probe_core_finished(const struct probe_core *c);
 bool probe_core_stopped(const struct probe_core *c);
 /* Queries sent and not finished. */
 unsigned probe_core_in_flight(const struct probe_core *c);
+/* Why the names callback failed (st->input_failed), or NULL if it did not. */
+const struct dw_error *probe_core_input_error(const struct probe_core *c);
 /*
  * How long the caller may wait for packets before the next turn: 0 when
  * there is sending to do now, the time to the next token when only the

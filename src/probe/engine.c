@@ -22,7 +22,6 @@
 #include "util/clock.h"
 #include "wire/msg.h"
 
-#define BATCH 64
 #define RING_BLOCK (1u << 20)
 #define RING_BLOCKS 32
 #define RING_FRAME 2048u
@@ -45,10 +44,10 @@ void probe_config_default(struct probe_config *c)
 /* Queries built and waiting for their socket's sendmmsg. */
 struct txq {
 	int n;
-	uint8_t buf[BATCH][PROBE_QUERY_MAX];
-	struct iovec iov[BATCH];
-	struct sockaddr_storage to[BATCH];
-	struct mmsghdr msg[BATCH];
+	uint8_t buf[PROBE_BATCH][PROBE_QUERY_MAX];
+	struct iovec iov[PROBE_BATCH];
+	struct sockaddr_storage to[PROBE_BATCH];
+	struct mmsghdr msg[PROBE_BATCH];
 };
 
 struct io {
@@ -257,7 +256,7 @@ static void io_send(void *ctx, unsigned sock, const struct probe_target *t, cons
 {
 	struct io *io = ctx;
 	struct txq *q = &io->txq[sock];
-	if (q->n == BATCH)
+	if (q->n == PROBE_BATCH)
 		flush_socket(io, sock);
 	int k = q->n++;
 	if (len > sizeof q->buf[k])
@@ -349,6 +348,12 @@ int probe_run(const struct probe_config *cfg, const struct probe_hooks *hooks,
 	socklen_t kl = sizeof ks;
 	if (getsockopt(io->ring_fd, SOL_PACKET, PACKET_STATISTICS, &ks, &kl) == 0)
 		st->ring_drops = ks.tp_drops;
+	const struct dw_error *in = probe_core_input_error(io->core);
+	if (in) {
+		if (err)
+			*err = *in;
+		goto out; /* the input failed: the run did not get through it */
+	}
 	rc = 0;
 out:
 	probe_core_free(io->core);

@@ -1,7 +1,8 @@
 /*
  * The probe engine: takes names from a callback, asks each of many targets
  * with many queries in flight, keeps every reply to every query, and hands
- * each finished query to a callback with the tag its name came with.
+ * each finished query to a callback with the line and tag its name came
+ * with.
  *
  * Two layers. The core (core.h) decides: which query goes out when (a
  * token-bucket rate limit, a cap on queries awaiting a first reply per
@@ -66,19 +67,22 @@ struct probe_stats {
 	uint64_t names, queries, sent, retransmits, send_errors, replies, unmatched, done, skipped;
 	uint64_t bad_names;       /* names from the callback that were no wire name (skipped) */
 	uint64_t in_flight;       /* queries sent and not finished (at the end: dropped) */
-	bool input_failed;        /* the names callback returned -1 */
+	bool input_failed;        /* the names callback returned -1 (probe_run's ERR says why) */
 	uint64_t verdicts[VERDICT_COUNT]; /* the caller's: the engine judges nothing */
 	uint64_t ring_drops;
 };
 
 /*
- * The next name to probe: its wire form into NAME and a tag of the
- * caller's choosing into *TAG (a line number, a panel entry), given back
- * with each of its results. Returns 1, 0 at the end of the input, or -1 on
- * an error (the callback says why; the input ends there, what is in flight
- * is finished).
+ * The next name to probe: its wire form into NAME; into *LINE where it
+ * stands in the caller's input (a file's line, a stream's position), which
+ * every result of it carries as its `line` (and the stores keep); into *TAG
+ * anything else of the caller's (a panel entry), given back as each
+ * result's `tag` and kept nowhere. Both start at 0. Returns 1, 0 at the end
+ * of the input, or -1 with ERR set (the input ends there; what is in flight
+ * is finished and handed on, then probe_run returns -1 with ERR).
  */
-typedef int (*probe_next_fn)(void *ctx, uint8_t name[WIRE_NAME_MAX], uint64_t *tag);
+typedef int (*probe_next_fn)(void *ctx, uint8_t name[WIRE_NAME_MAX], uint32_t *line,
+			     uint64_t *tag, struct dw_error *err);
 /* Decide whether (seq, target) still needs probing (resume); NULL = always.
  * Called for every target of a name as its queries are opened. */
 typedef bool (*probe_skip_fn)(void *ctx, uint64_t seq, unsigned target);
@@ -102,7 +106,10 @@ struct probe_hooks {
  * the run was stopped (*cfg->stop, or a hook asked): queries in flight are
  * then dropped, not handed on (st->in_flight of them; a resumed run repeats
  * them). Returns -1 with ERR set if the run could not start (a bad
- * configuration, no packet socket without root or CAP_NET_RAW, memory).
+ * configuration, no packet socket without root or CAP_NET_RAW, memory), or
+ * if the names callback failed: ERR is then the callback's error and
+ * st->input_failed is set; the queries of the names it gave before were
+ * finished and handed on, the rest of the input was never read.
  */
 int probe_run(const struct probe_config *cfg, const struct probe_hooks *hooks,
 	      struct probe_stats *st, struct dw_error *err) DW_MUST_CHECK;

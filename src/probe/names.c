@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "util/file.h"
+
 void probe_names_init(struct probe_names *n, FILE *in, const char *label)
 {
 	memset(n, 0, sizeof *n);
@@ -36,17 +38,21 @@ static void names_invalid(struct probe_names *n, const struct dw_error *why)
 int probe_names_next(struct probe_names *n, uint8_t name[WIRE_NAME_MAX], uint64_t *line,
 		     struct dw_error *err)
 {
-	char buf[1100];
 	struct dw_error why;
-	while (fgets(buf, sizeof buf, n->in)) {
+	for (;;) {
+		/* The struct's own buffer, of PROBE_NAMES_LINE_MAX + 1 bytes: never
+		 * grown (util_line_read). */
+		char *buf = n->buf;
+		size_t cap = sizeof n->buf, len;
+		int got = util_line_read(n->in, &buf, &cap, &len, PROBE_NAMES_LINE_MAX, &why);
+		if (!got)
+			return 0;
+		if (got < 0 && why.status != DW_E_TOO_LARGE)
+			return dw_error_set(err, why.status, "%s: read error", n->label);
 		n->line++;
-		size_t len = strlen(buf);
-		if (len == sizeof buf - 1 && buf[len - 1] != '\n') {
-			/* Longer than any name could be: skip the rest of it. */
-			int c;
-			while ((c = fgetc(n->in)) != EOF && c != '\n')
-				;
-			dw_error_at(&why, DW_E_TOO_LARGE, n->label, n->line,
+		if (got < 0) {
+			/* Longer than any name could be: read past, skipped. */
+			dw_error_at(&why, why.status, n->label, n->line,
 				    "line too long for a domain name, skipped");
 			names_invalid(n, &why);
 			continue;
@@ -58,7 +64,7 @@ int probe_names_next(struct probe_names *n, uint8_t name[WIRE_NAME_MAX], uint64_
 		while (*s == ' ' || *s == '\t')
 			s++;
 		char *e = s + strlen(s);
-		while (e > s && (e[-1] == '\n' || e[-1] == '\r' || e[-1] == ' ' || e[-1] == '\t'))
+		while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
 			*--e = '\0';
 		if (!*s)
 			continue;
@@ -72,7 +78,4 @@ int probe_names_next(struct probe_names *n, uint8_t name[WIRE_NAME_MAX], uint64_
 		*line = n->line;
 		return 1;
 	}
-	if (ferror(n->in))
-		return dw_error_set(err, DW_E_IO, "%s: read error", n->label);
-	return 0;
 }

@@ -19,6 +19,10 @@
 /* An invalid line, skipped: WHY->text says where and why. */
 typedef void (*probe_names_invalid_fn)(void *ctx, const struct dw_error *why);
 
+/* Longest line taken (a name is at most 253 characters; a comment may
+ * follow it): a longer one is skipped as invalid. */
+#define PROBE_NAMES_LINE_MAX 1024
+
 struct probe_names {
 	FILE *in;
 	const char *label;              /* file name for messages */
@@ -27,6 +31,7 @@ struct probe_names {
 	struct dw_error first_invalid;  /* the first of them (status DW_OK if none) */
 	probe_names_invalid_fn on_invalid; /* NULL: counted and the first kept only */
 	void *ctx;
+	char buf[PROBE_NAMES_LINE_MAX + 1]; /* the line being read */
 };
 
 /* Read IN (named LABEL in messages) from its start. */

@@ -26,6 +26,24 @@ size_t probe_question_make(const uint8_t *name, uint16_t type, uint8_t *out)
 	return n + 4;
 }
 
+/* The first Extended DNS Error of M (RFC 8914), if any, into R: kept here,
+ * where the message is parsed anyway, so the classifier need not parse it
+ * again. */
+static void reply_ede(struct probe_reply *r, const struct wire_msg *m)
+{
+	if (!m->edns.present)
+		return;
+	size_t pos = 0;
+	uint16_t code, olen;
+	const uint8_t *data;
+	while (wire_edns_next_option(m, &pos, &code, &data, &olen))
+		if (code == WIRE_EDNS_EDE && olen >= 2) {
+			r->has_ede = true;
+			r->ede = (uint16_t)(data[0] << 8 | data[1]);
+			return;
+		}
+}
+
 int probe_reply_fill(struct probe_reply *r, const uint8_t *dns, size_t len,
 		     const uint8_t *question, size_t qlen)
 {
@@ -92,20 +110,10 @@ int probe_reply_fill(struct probe_reply *r, const uint8_t *dns, size_t len,
 			a->ttl = x->ttl;
 		}
 	}
-	/* The EDE: kept here, where the message is parsed anyway, so the
-	 * classifier need not parse it again. Only from a whole parse: with
-	 * too many records the OPT record may not have been reached. */
-	if (st == DW_OK && m.edns.present) {
-		size_t pos = 0;
-		uint16_t code, olen;
-		const uint8_t *data;
-		while (wire_edns_next_option(&m, &pos, &code, &data, &olen))
-			if (code == WIRE_EDNS_EDE && olen >= 2) {
-				r->has_ede = true;
-				r->ede = (uint16_t)(data[0] << 8 | data[1]);
-				break;
-			}
-	}
+	/* Only from a whole parse: with too many records the OPT record may
+	 * not have been reached. */
+	if (st == DW_OK)
+		reply_ede(r, &m);
 	return r->parsed ? 0 : -1;
 }
 

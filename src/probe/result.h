@@ -84,9 +84,11 @@ enum probe_verdict {
 /* One query of one name to one target, and everything that came back. */
 struct probe_result {
 	uint64_t seq;          /* position of the name in the input (0-based) */
-	uint64_t tag;          /* what the name came with from the engine's caller
-				* (engine.h, probe_next_fn): a line, a panel entry */
-	uint32_t line;         /* its line in the input file (the caller's to set) */
+	uint64_t tag;          /* the engine's caller's own (probe_next_fn): a panel
+				* entry; kept nowhere */
+	uint32_t line;         /* where the name stood in the caller's input (its
+				* line in a file, its position in a stream), as
+				* probe_next_fn gave it; the stores keep it */
 	uint16_t target;       /* index into the run's targets */
 	uint8_t qname[WIRE_NAME_MAX]; /* as sent (0x20 case included) */
 	uint16_t qtype;

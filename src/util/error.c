@@ -127,13 +127,6 @@ int dw_error_prefix(struct dw_error *e, const char *fmt, ...)
 	return -1;
 }
 
-int dw_error_copy(const struct dw_error *e, char *buf, size_t cap)
-{
-	if (buf && cap)
-		snprintf(buf, cap, "%s", e ? e->text : "");
-	return -1;
-}
-
 void dw_error_clear(struct dw_error *e)
 {
 	if (e) {

@@ -104,8 +104,4 @@ int dw_error_prefix(struct dw_error *e, const char *fmt, ...) __attribute__((for
 /* Clear E to DW_OK and empty text. */
 void dw_error_clear(struct dw_error *e);
 
-/* E's text into BUF (CAP bytes), for code that still hands errors up as a
- * char buffer (the engines); returns -1. */
-int dw_error_copy(const struct dw_error *e, char *buf, size_t cap);
-
 #endif

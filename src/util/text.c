@@ -18,6 +18,17 @@ size_t text_cat(char *buf, size_t cap, size_t len, const char *fmt, ...)
 	return len + (size_t)n >= cap ? cap - 1 : len + (size_t)n;
 }
 
+size_t text_command_line(char *buf, size_t cap, const char *prefix, int argc,
+			 char *const *argv)
+{
+	if (cap)
+		buf[0] = '\0';
+	size_t n = text_cat(buf, cap, 0, "%s", prefix);
+	for (int i = 0; i < argc; i++)
+		n = text_cat(buf, cap, n, " %s", argv[i]);
+	return n;
+}
+
 bool text_number(const char *s, double lo, double hi, double *v)
 {
 	/* strtod skips leading space and takes '+', "inf" and "nan": a number

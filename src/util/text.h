@@ -19,6 +19,14 @@
 size_t text_cat(char *buf, size_t cap, size_t len, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
+/*
+ * A command line as one line of text, as the stores keep it: PREFIX, then
+ * each of the ARGC words of ARGV after one space, into BUF (CAP bytes; cut
+ * as text_cat cuts). Returns the length.
+ */
+size_t text_command_line(char *buf, size_t cap, const char *prefix, int argc,
+			 char *const *argv);
+
 /* A command-line number: all of S is a number in [LO, HI] (into *V). */
 bool text_number(const char *s, double lo, double hi, double *v);
 

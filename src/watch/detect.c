@@ -839,7 +839,15 @@ size_t watch_detect_count(const struct watch_detect *d)
 	return d->ninc;
 }
 
-static void fmt_time(int64_t us, char *buf, size_t cap)
+uint64_t watch_gather_wait_us(uint32_t hold_ms)
+{
+	uint64_t hold = (uint64_t)hold_ms * 1000u;
+	uint64_t want = hold + 500000;
+	uint64_t room = LATE_US > hold + 1000000 ? LATE_US - hold - 1000000 : 0;
+	return want < room ? want : room;
+}
+
+void watch_time_text(int64_t us, char *buf, size_t cap)
 {
 	time_t s = (time_t)(us / 1000000);
 	struct tm tm;
@@ -855,8 +863,8 @@ size_t watch_incident_summary(const struct watch_detect *d, const struct watch_i
 {
 	size_t n = 0;
 	char t0[32], t1[32], a[INET_ADDRSTRLEN];
-	fmt_time(inc->started_us, t0, sizeof t0);
-	fmt_time(inc->raised_us, t1, sizeof t1);
+	watch_time_text(inc->started_us, t0, sizeof t0);
+	watch_time_text(inc->raised_us, t1, sizeof t1);
 	buf[0] = 0;
 	n = text_cat(buf, cap, n, "Incident %d, from %s UTC (raised %.1f s later): ", inc->id, t0,
 		(double)(inc->raised_us - inc->started_us) / 1e6);
@@ -888,7 +896,7 @@ size_t watch_incident_summary(const struct watch_detect *d, const struct watch_i
 		100 * inc->peak_share, (unsigned long long)inc->wrong_total,
 		watch_cause_name(inc->cause), inc->cause_for, inc->cause_against);
 	if (inc->injection_end_us) {
-		fmt_time(inc->injection_end_us, t0, sizeof t0);
+		watch_time_text(inc->injection_end_us, t0, sizeof t0);
 		n = text_cat(buf, cap, n, inc->cause == WATCH_CAUSE_DATA
 					     ? " The authoritative servers answered wrongly until %s."
 					     : " Injection ended %s.", t0);
@@ -901,7 +909,7 @@ size_t watch_incident_summary(const struct watch_detect *d, const struct watch_i
 				(double)(inc->path_last_wrong_us[p] - inc->injection_end_us) / 1e6,
 				inc->path_clean_us[p] ? ", then clean" : d->ps[p].down ? ", then stopped answering" : ", still going");
 	if (inc->over) {
-		fmt_time(inc->ended_us, t0, sizeof t0);
+		watch_time_text(inc->ended_us, t0, sizeof t0);
 		n = text_cat(buf, cap, n, " Over at %s (last forged answer).", t0);
 	}
 	return n;

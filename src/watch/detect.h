@@ -191,6 +191,25 @@ const struct watch_incident *watch_detect_open(const struct watch_detect *d);
 const struct watch_incident *watch_detect_last(const struct watch_detect *d);
 size_t watch_detect_count(const struct watch_detect *d);
 
+/*
+ * How long watch lets a name's first result wait for the rest of its
+ * paths (probe/gather's bound): a name is judged when all are in or when
+ * its first result has waited this long, and what comes later is judged
+ * alone. Its first result comes a hold window (HOLD_MS) after its answer,
+ * and an injector's forgery on another path of the name within about that
+ * window too, so the wait is the hold window and half a second more; but
+ * never so long that the judged result (observed at its sending time)
+ * reaches the detector after it closed the time bucket: that is the
+ * detector's lateness allowance, less the hold window and a second's
+ * margin (round trip, and the engine's one-second tick). Never negative: a
+ * hold window that long leaves no wait at all.
+ */
+uint64_t watch_gather_wait_us(uint32_t hold_ms);
+
+/* A time of day as watch says times (the summary, every stderr line):
+ * "HH:MM:SS.d" in UTC, "-" for 0, into BUF (CAP bytes). */
+void watch_time_text(int64_t us, char *buf, size_t cap);
+
 /* The incident in plain words, one paragraph (for the store, the report and
  * the alert). Returns the length. */
 size_t watch_incident_summary(const struct watch_detect *d, const struct watch_incident *inc,

@@ -138,10 +138,11 @@ const struct panel_name *panel_at(struct panel *p, uint64_t seq)
 	return &p->all[p->cur[seq % p->size]];
 }
 
-void panel_name_wire(const struct panel_name *pn, uint8_t wire[WIRE_NAME_MAX])
+enum dw_status panel_name_wire(const struct panel_name *pn, uint8_t wire[WIRE_NAME_MAX])
 {
 	size_t len;
-	/* Checked by panel_load (probe_name_check): it cannot fail. */
-	if (wire_name_from_text(pn->text, wire, &len) != DW_OK)
-		wire[0] = 0;
+	enum dw_status st = wire_name_from_text(pn->text, wire, &len);
+	if (st != DW_OK)
+		wire[0] = 0xff; /* never the root's empty label: "." is a valid name */
+	return st;
 }

@@ -55,8 +55,12 @@ void panel_free(struct panel *p);
 const struct panel_name *panel_at(struct panel *p, uint64_t seq);
 
 /* PN's name in wire form, for the probe engine (its text is kept, the wire
- * form made when asked: the panel holds every name of the key). */
-void panel_name_wire(const struct panel_name *pn, uint8_t wire[WIRE_NAME_MAX]);
+ * form made when asked: the panel holds every name of the key). DW_OK, or
+ * why the text has none (panel_load checked every name it took, so only a
+ * panel_name changed since fails): WIRE is then not a name to ask (its
+ * first byte is not even a root label: 0xff), and the caller skips it. */
+DW_MUST_CHECK enum dw_status panel_name_wire(const struct panel_name *pn,
+					     uint8_t wire[WIRE_NAME_MAX]);
 
 /* FNV-1a of a string, case folded (names and zones compare that way). */
 uint64_t panel_hash(const char *s);

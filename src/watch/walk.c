@@ -126,15 +126,15 @@ static bool take(struct exchange *x, const uint8_t server[4], uint16_t port,
 }
 
 /*
- * One step: ask SERVER for QNAME/QTYPE, retransmit once at half the timeout,
- * give up at the whole. Returns 1 with a reply in X, 0 on timeout, -2 when
- * the query could not be sent (no route: the path's failure), -1 on a local
- * error (ERR says which for both). *SENT counts datagrams, *FIRST_US gets the
- * wall clock of the walk's first one.
+ * One step: ask SERVER (AT, for messages) for QNAME/QTYPE, retransmit once
+ * at half the timeout, give up at the whole. Returns 1 with a reply in X, 0
+ * on timeout, -2 when the query could not be sent (no route: the path's
+ * failure; ERR's text says why), -1 on a local error (ERR set). *SENT
+ * counts datagrams, *FIRST_US gets the wall clock of the walk's first one.
  */
-static int ask(const struct walk_config *cfg, const uint8_t server[4], uint64_t *rng,
-	       const uint8_t *qname, uint16_t qtype, struct exchange *x, unsigned *sent,
-	       uint64_t *first_us, const char **err)
+static int ask(const struct walk_config *cfg, const uint8_t server[4], const char *at,
+	       uint64_t *rng, const uint8_t *qname, uint16_t qtype, struct exchange *x,
+	       unsigned *sent, uint64_t *first_us, struct dw_error *err)
 {
 	memcpy(x->name, qname, wire_name_len(qname, WIRE_NAME_MAX));
 	wire_name_apply_0x20(x->name, splitmix64(rng));
@@ -144,15 +144,11 @@ static int ask(const struct walk_config *cfg, const uint8_t server[4], uint64_t 
 	x->len = 0;
 	uint8_t q[PROBE_QUESTION_MAX + WIRE_HEADER_LEN + 11];
 	size_t ql = wire_build_query(q, sizeof q, x->id, x->name, qtype, 0, WALK_EDNS);
-	if (!ql || !x->qlen) {
-		*err = "the query does not fit";
-		return -1;
-	}
+	if (!ql || !x->qlen)
+		return dw_error_set(err, DW_E_NOSPACE, "asking %s: the query does not fit", at);
 	int fd = open_socket(rng, &x->sport);
-	if (fd < 0) {
-		*err = strerror(errno);
-		return -1;
-	}
+	if (fd < 0)
+		return dw_error_errno(err, "the walker's UDP socket");
 	struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(cfg->port)};
 	memcpy(&to.sin_addr, server, 4);
 
@@ -169,7 +165,7 @@ static int ask(const struct walk_config *cfg, const uint8_t server[4], uint64_t 
 			if (sendto(fd, q, ql, 0, (struct sockaddr *)&to, sizeof to) < 0) {
 				/* No route, a firewall: the path failed, not the
 				 * walker (-1 is for what no later walk can fix). */
-				*err = strerror(errno);
+				dw_error_errno(err, "sending to %s", at);
 				rc = -2;
 				break;
 			}
@@ -185,8 +181,7 @@ static int ask(const struct walk_config *cfg, const uint8_t server[4], uint64_t 
 		struct pollfd pf = {fd, POLLIN, 0};
 		int r = poll(&pf, 1, ms);
 		if (r < 0 && errno != EINTR) {
-			*err = strerror(errno);
-			rc = -1;
+			rc = dw_error_errno(err, "the walker's poll");
 			break;
 		}
 		if (r <= 0)
@@ -199,8 +194,7 @@ static int ask(const struct walk_config *cfg, const uint8_t server[4], uint64_t 
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
 				continue;
-			*err = strerror(errno);
-			rc = -1;
+			rc = dw_error_errno(err, "the walker's receive from %s", at);
 			break;
 		}
 		uint64_t t_mono = util_mono_us();
@@ -372,7 +366,7 @@ static void fill_out(struct probe_result *out, const struct exchange *x, uint16_
 }
 
 int walk_run(const struct walk_config *cfg, const uint8_t *qname, uint16_t qtype,
-	     struct probe_result *out, struct walk_trace *trace)
+	     struct probe_result *out, struct walk_trace *trace, struct dw_error *err)
 {
 	struct walk_trace own;
 	struct walk_trace *t = trace ? trace : &own;
@@ -391,9 +385,8 @@ int walk_run(const struct walk_config *cfg, const uint8_t *qname, uint16_t qtype
 
 	size_t qnl = wire_name_len(qname, WIRE_NAME_MAX);
 	if (!qnl) {
-		say(t, "not a valid name in wire form");
 		fill_out(out, &x, qtype, 0, 0, server, cfg->port, false);
-		return -1;
+		return dw_error_set(err, DW_E_INVALID, "the walker was given no valid name in wire form");
 	}
 	memcpy(x.name, qname, qnl);
 
@@ -410,14 +403,15 @@ int walk_run(const struct walk_config *cfg, const uint8_t *qname, uint16_t qtype
 		memcpy(s->zone, zone, wire_name_len(zone, WIRE_NAME_MAX));
 		where(server, ns, zone, at, sizeof at);
 
-		const char *err = NULL;
-		int r = ask(cfg, server, &rng, qname, qtype, &x, &sent, &first_us, &err);
+		struct dw_error e;
+		int r = ask(cfg, server, at, &rng, qname, qtype, &x, &sent, &first_us, &e);
 		if (r == -2) {
-			say(t, "sending to %s: %s", at, err);
+			say(t, "%s", e.text); /* the path's failure: an outcome */
 			break;
 		}
 		if (r < 0) {
-			say(t, "asking %s: %s", at, err);
+			if (err)
+				*err = e;
 			result = -1;
 			break;
 		}

@@ -61,14 +61,19 @@ struct walk_trace {
  * server's reply as reply[0] (nreplies 1; probe_reply_fill for its DNS
  * fields, src = that server, ip_known false) or no reply if the walk timed
  * out. OUT->seq, line and target are the caller's and left alone. TRACE (may
- * be NULL) gets every step. Returns 0 when a final reply (answer, NXDOMAIN,
- * NODATA, or an error rcode) was received, 1 when the walk failed (timeout,
- * a referral with no usable glue, a loop, more than WALK_STEPS_MAX steps:
- * TRACE->why says which; a query that could not be sent, no route, is such
- * a failure too), -1 on a local error (a socket cannot be opened).
+ * be NULL) gets every step.
+ *
+ * The walk's outcome: 0 when a final reply (answer, NXDOMAIN, NODATA, or an
+ * error rcode) was received, 1 when the walk failed (timeout, a referral
+ * with no usable glue, a loop, more than WALK_STEPS_MAX steps: TRACE->why
+ * says which; a query that could not be sent, no route, is such a failure
+ * too: the path's, not the walker's). The walker's own failure, which no
+ * later walk can fix: -1 with ERR set (QNAME no wire name: DW_E_INVALID; a
+ * socket that cannot be opened, a failed poll or receive: DW_E_SYSTEM and
+ * errno's words, DW_E_NOMEM).
  */
 DW_MUST_CHECK int walk_run(const struct walk_config *cfg, const uint8_t *qname, uint16_t qtype,
-	     struct probe_result *out, struct walk_trace *trace);
+			   struct probe_result *out, struct walk_trace *trace, struct dw_error *err);
 
 /* What one reply tells the walk to do (walk_decide). */
 enum walk_verdict {

@@ -895,7 +895,7 @@ static void test_live_control(void)
 
 static void test_ndjson(void)
 {
-	/* lines as src/store/ndjson.c writes them */
+	/* lines as src/probe/ndjson.c writes them */
 	static const char run[] =
 		"{\"seq\":0,\"line\":1,\"name\":\"dev.lune0.com.\",\"qtype\":\"A\",\"target\":{\"index\":0,"
 		"\"label\":\"public\",\"kind\":\"resolver\",\"addr\":\"198.19.8.8\",\"port\":53},\"id\":1,"
@@ -969,6 +969,21 @@ static void test_ndjson(void)
 	p = write_file("bad3.ndjson", deep);
 	CHECK_EQ(classify_load_ndjson(c, p, CLASSIFY_LOAD_CONTROL, &err), -1);
 	CHECK(strstr(err.text, "nested too deep") != NULL);
+	/* a line over 1 MiB: refused with its own status and its number (the
+	 * reader's status passed on, not chosen from its words) */
+	size_t big = (1u << 20) + 10;
+	char *text = malloc(big + 16);
+	CHECK(text != NULL);
+	if (text) {
+		strcpy(text, "{}\n[");
+		memset(text + 4, '1', big);
+		strcpy(text + 4 + big, "]\n");
+		p = write_file("long.ndjson", text);
+		free(text);
+		CHECK_EQ(classify_load_ndjson(c, p, CLASSIFY_LOAD_CONTROL, &err), -1);
+		CHECK_EQ(err.status, DW_E_TOO_LARGE);
+		CHECK(strstr(err.text, "long.ndjson:2: line too long") != NULL);
+	}
 	classify_free(c);
 }
 

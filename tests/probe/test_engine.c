@@ -57,16 +57,18 @@ static void on_send(void *ctx, unsigned sock, const struct probe_target *t, cons
 	memcpy(x->bytes, q, len);
 }
 
-static int on_next(void *ctx, uint8_t name[WIRE_NAME_MAX], uint64_t *tag)
+static int on_next(void *ctx, uint8_t name[WIRE_NAME_MAX], uint32_t *line, uint64_t *tag,
+		   struct dw_error *err)
 {
 	struct script *s = ctx;
 	if (s->fail_at && s->next + 1 == s->fail_at)
-		return -1;
+		return dw_error_set(err, DW_E_IO, "names.txt: read error");
 	if (s->next >= s->nnames)
 		return 0;
 	size_t wl;
 	if (wire_name_from_text(s->names[s->next], name, &wl) != DW_OK)
 		name[0] = 0xff; /* no wire name: the core must refuse it */
+	*line = 10u + (uint32_t)s->next;
 	*tag = 100u + (uint64_t)s->next++;
 	return 1;
 }
@@ -191,6 +193,7 @@ static void test_race(void)
 	CHECK_EQ(s.nres, 1);
 	const struct probe_result *r = &s.res[0];
 	CHECK_EQ(r->tag, 100);
+	CHECK_EQ(r->line, 10); /* both as the names callback gave them */
 	CHECK_EQ(r->seq, 0);
 	CHECK_EQ(r->target, 0);
 	CHECK_EQ(r->attempts, 1);
@@ -384,6 +387,7 @@ static void test_names_and_caps(void)
 	CHECK_EQ(tag100, 4);
 	CHECK_EQ(tag102, 4);
 	CHECK(probe_core_finished(core));
+	CHECK(probe_core_input_error(core) == NULL);
 	probe_core_free(core);
 
 	/* A target the skip hook says is done: not asked; a failing names
@@ -402,6 +406,13 @@ static void test_names_and_caps(void)
 	CHECK(st.input_failed);
 	CHECK_EQ(s2.nsent, 1);
 	CHECK_EQ(s2.sent[0].target, 0);
+	/* the callback's own error, kept for probe_run to return */
+	const struct dw_error *ie = probe_core_input_error(core);
+	CHECK(ie != NULL);
+	if (ie) {
+		CHECK_EQ(ie->status, DW_E_IO);
+		CHECK_STR(ie->text, "names.txt: read error");
+	}
 	probe_core_free(core);
 }
 

@@ -1,7 +1,8 @@
 #!/bin/bash
 # dnswatch probe and locate in the lab, with the 2014 scenario in the wall:
 # verdicts per path, precision and recall against the injector's own log,
-# locate naming the border, resume after kill -9, bad input lines.
+# locate naming the border, resume after kill -9, bad input lines, an input
+# that cannot be read (the run left open for --resume).
 # Needs root; takes its own lab down whatever happens.
 . "$DW_ROOT/tests/lib.sh"
 lab_test pr "lab tests"
@@ -112,6 +113,20 @@ grep -q "$tmp/badnames:6: invalid name 'with space.com': bad character" "$tmp/ba
 grep -q "$tmp/badnames:7: invalid name '.*': label over 63 octets, skipped" "$tmp/bad.err" &&
 [ "$(echo "$out" | jq -s 'map(.line) | @csv' -r)" = "1,5" ] \
 	&& ok "invalid names reported with their line numbers, the others probed" || fail "invalid names" "$(cat "$tmp/bad.err") $out"
+# --- an input that cannot be read: exit 1, the run left open, --resume goes on --------
+mkdir -p "$tmp/notafile"
+"$DNSWATCH" probe --lab $LAB --from client --target isp --hold 100 --timeout 300 --retries 0 \
+	--db "$tmp/rerr.db" "$tmp/notafile" >/dev/null 2>"$tmp/rerr.err"; rc=$?
+status=$(sqlite3 "$tmp/rerr.db" 'select status from runs')
+[ $rc = 1 ] && [ "$status" != finished ] &&
+grep -q "$tmp/notafile: read error; stopping the input here: the run stays open (--resume probes the rest)" "$tmp/rerr.err" \
+	&& ok "an input read error: said, exit 1, the run left open ($status)" || fail "an input read error" "rc=$rc status=$status $(cat "$tmp/rerr.err")"
+"$DNSWATCH" probe --lab $LAB --from client --hold 100 --timeout 300 --retries 0 \
+	--db "$tmp/rerr.db" --resume "$tmp/two" >/dev/null 2>"$tmp/rerr2.err"; rc=$?
+status=$(sqlite3 "$tmp/rerr.db" 'select status from runs')
+rows=$(sqlite3 "$tmp/rerr.db" 'select count(*) from queries')
+[ $rc = 0 ] && [ "$status" = finished ] && [ "$rows" = 2 ] \
+	&& ok "--resume after the read error: the rest probed, the run finished" || fail "--resume after the read error" "rc=$rc status=$status rows=$rows $(cat "$tmp/rerr2.err")"
 err=$("$DNSWATCH" probe --lab $LAB --from client --target bogus "$tmp/names" 2>&1); rc=$?
 [ $rc = 2 ] && echo "$err" | grep -q "bad target" && ok "a bad target: one line, exit 2" || fail "a bad target" "$err"
 done_testing

@@ -1,4 +1,6 @@
-/* util/file: reading a whole stream into memory, with its size limit. */
+/* util/file: reading a whole stream into memory, with its size limit, and
+ * a line at a time (util_line_read). */
+#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -140,6 +142,109 @@ static void test_read_error(void)
 	fclose(f);
 }
 
+/* ---- util_line_read ---- */
+
+static FILE *text_stream(const char *text)
+{
+	FILE *f = tmpfile();
+	CHECK(f != NULL);
+	if (!f)
+		return NULL;
+	fputs(text, f);
+	CHECK_EQ(fflush(f), 0);
+	rewind(f);
+	return f;
+}
+
+/* LF, CRLF, empty lines, a last line without LF; the buffer grows. */
+static void test_lines(void)
+{
+	FILE *f = text_stream("one\r\ntwo\n\nthree\r\r\nlast");
+	if (!f)
+		return;
+	char *buf = NULL;
+	size_t cap = 0, len = 99;
+	struct dw_error e;
+	dw_error_clear(&e);
+	const char *want[] = {"one", "two", "", "three", "last"};
+	for (int i = 0; i < 5; i++) {
+		CHECK_EQ(util_line_read(f, &buf, &cap, &len, 100, &e), 1);
+		if (buf)
+			CHECK_STR(buf, want[i]);
+		CHECK_EQ(len, strlen(want[i]));
+	}
+	CHECK_EQ(util_line_read(f, &buf, &cap, &len, 100, &e), 0);
+	CHECK_EQ(len, 0);
+	CHECK_EQ(util_line_read(f, &buf, &cap, &len, 100, &e), 0);
+	CHECK(cap <= 101);
+	free(buf);
+	fclose(f);
+}
+
+/* A line over MAX: DW_E_TOO_LARGE, never held past MAX, and the next line
+ * is read as usual; exactly MAX bytes is a line. A buffer of MAX + 1 bytes
+ * (the caller's own array) is never grown. */
+static void test_line_too_long(void)
+{
+	static char text[3000];
+	memset(text, 'x', 2000);
+	strcpy(text + 2000, "\nnext\n0123456789\n01234567890\n");
+	FILE *f = text_stream(text);
+	if (!f)
+		return;
+	char own[11], *buf = own;
+	size_t cap = sizeof own, len;
+	struct dw_error e;
+	dw_error_clear(&e);
+	CHECK_EQ(util_line_read(f, &buf, &cap, &len, 10, &e), -1);
+	CHECK_EQ(e.status, DW_E_TOO_LARGE);
+	CHECK_STR(e.text, "line too long");
+	CHECK_EQ(len, 10);
+	CHECK(buf == own);
+	CHECK_EQ(util_line_read(f, &buf, &cap, &len, 10, &e), 1);
+	CHECK_STR(buf, "next");
+	CHECK_EQ(util_line_read(f, &buf, &cap, &len, 10, &e), 1);
+	CHECK_STR(buf, "0123456789");
+	CHECK_EQ(util_line_read(f, &buf, &cap, &len, 10, &e), -1);
+	CHECK_EQ(e.status, DW_E_TOO_LARGE);
+	CHECK_EQ(util_line_read(f, &buf, &cap, &len, 10, &e), 0);
+	CHECK(buf == own);
+	CHECK_EQ(cap, sizeof own);
+	fclose(f);
+
+	/* a growing buffer stops at MAX + 1 bytes */
+	f = text_stream(text);
+	if (!f)
+		return;
+	buf = NULL;
+	cap = 0;
+	CHECK_EQ(util_line_read(f, &buf, &cap, &len, 1000, &e), -1);
+	CHECK_EQ(e.status, DW_E_TOO_LARGE);
+	CHECK(cap <= 1001);
+	CHECK_EQ(util_line_read(f, &buf, &cap, &len, 1000, &e), 1);
+	CHECK_STR(buf, "next");
+	free(buf);
+	fclose(f);
+}
+
+/* A stream that cannot be read: DW_E_IO with errno's words, not the end. */
+static void test_line_read_error(void)
+{
+	FILE *f = fopen("/dev/null", "w");
+	CHECK(f != NULL);
+	if (!f)
+		return;
+	char *buf = NULL;
+	size_t cap = 0, len;
+	struct dw_error e;
+	dw_error_clear(&e);
+	CHECK_EQ(util_line_read(f, &buf, &cap, &len, 100, &e), -1);
+	CHECK_EQ(e.status, DW_E_IO);
+	CHECK_STR(e.text, strerror(EBADF));
+	free(buf);
+	fclose(f);
+}
+
 int main(void)
 {
 	RUN(test_small);
@@ -148,5 +253,8 @@ int main(void)
 	RUN(test_limit_exact);
 	RUN(test_pipe);
 	RUN(test_read_error);
+	RUN(test_lines);
+	RUN(test_line_too_long);
+	RUN(test_line_read_error);
 	return harness_done();
 }

@@ -1,5 +1,5 @@
-/* util/text: appending to a fixed buffer (text_cat) and command-line
- * numbers (text_number). */
+/* util/text: appending to a fixed buffer (text_cat), a command line as one
+ * line (text_command_line) and command-line numbers (text_number). */
 #include <string.h>
 
 #include "harness.h"
@@ -110,11 +110,27 @@ static void test_number_refuses(void)
 	CHECK(!text_number("1e400", 0, 1e300, &v)); /* HUGE_VAL */
 }
 
+/* A command line: the prefix and every word after one space, cut like
+ * text_cat. */
+static void test_command_line(void)
+{
+	char *argv[] = {"probe", "--target", "isp", "names.txt"};
+	char buf[64];
+	CHECK_EQ(text_command_line(buf, sizeof buf, "dnswatch", 4, argv), 37);
+	CHECK_STR(buf, "dnswatch probe --target isp names.txt");
+	CHECK_EQ(text_command_line(buf, sizeof buf, "dnswatch", 0, argv), 8);
+	CHECK_STR(buf, "dnswatch");
+	char small[12];
+	CHECK_EQ(text_command_line(small, sizeof small, "dnswatch", 4, argv), 11);
+	CHECK_STR(small, "dnswatch pr");
+}
+
 int main(void)
 {
 	RUN(test_cat_chain);
 	RUN(test_cat_truncates);
 	RUN(test_cat_bounds);
+	RUN(test_command_line);
 	RUN(test_number_accepts);
 	RUN(test_number_refuses);
 	return harness_done();

@@ -1265,8 +1265,47 @@ static void test_walk_evidence(void)
 	walk_odd = 0, walk_races = false, walk_org = false;
 }
 
+/* Watch's one time format: UTC whatever the local zone, tenths, "-" for 0. */
+static void test_time_text(void)
+{
+	char t[32];
+	setenv("TZ", "Asia/Shanghai", 1);
+	watch_time_text(1700000000123456, t, sizeof t);
+	CHECK_STR(t, "22:13:20.1");
+	watch_time_text(0, t, sizeof t);
+	CHECK_STR(t, "-");
+	unsetenv("TZ");
+}
+
+/*
+ * The bound on a name's wait for its other paths (probe/gather): the hold
+ * window and half a second, but judged (hold + wait, and a second's
+ * margin) within the detector's 3 s lateness allowance, whatever the
+ * timeout: a no-DNS path silent for (retries + 1) x timeout (1.6 s at the
+ * defaults, 20 s at --timeout 10000) no longer holds the resolver's answer.
+ */
+static void test_gather_wait(void)
+{
+	CHECK_EQ(watch_gather_wait_us(500), 1000000);  /* watch's default hold */
+	CHECK_EQ(watch_gather_wait_us(0), 500000);
+	CHECK_EQ(watch_gather_wait_us(1000), 1000000); /* the detector's limit */
+	CHECK_EQ(watch_gather_wait_us(1500), 500000);
+	CHECK_EQ(watch_gather_wait_us(2000), 0);
+	CHECK_EQ(watch_gather_wait_us(10000), 0);
+	for (uint32_t hold = 0; hold <= 10000; hold += 50) {
+		uint64_t w = watch_gather_wait_us(hold);
+		CHECK(w <= (uint64_t)hold * 1000 + 500000);
+		if ((uint64_t)hold * 1000 + 1000000 <= 3000000)
+			CHECK((uint64_t)hold * 1000 + w + 1000000 <= 3000000);
+		else
+			CHECK_EQ(w, 0);
+	}
+}
+
 int main(void)
 {
+	RUN(test_time_text);
+	RUN(test_gather_wait);
 	RUN(test_clean);
 	RUN(test_2014);
 	RUN(test_2014_again);

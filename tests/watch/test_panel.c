@@ -126,6 +126,16 @@ static void test_load(void)
 			seen[a - p.all] = true;
 		}
 	}
+	/* Each name's wire form; a text with none fails, and is never the
+	 * root (".", which the engine would ask). */
+	uint8_t wire[WIRE_NAME_MAX];
+	CHECK_EQ(panel_name_wire(panel_at(&p, 0), wire), DW_OK);
+	CHECK(wire[0] != 0);
+	struct panel_name bad = p.all[0];
+	memset(bad.text, 'a', 70); /* a label over 63 octets */
+	strcpy(bad.text + 70, ".com.");
+	CHECK_EQ(panel_name_wire(&bad, wire), DW_E_LABEL_TOO_LONG);
+	CHECK(wire[0] != 0);
 	panel_free(&p);
 	CHECK(p.all == NULL && p.cur == NULL && p.nall == 0);
 

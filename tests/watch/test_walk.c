@@ -345,7 +345,11 @@ static struct run *walk(struct fake *f, int n, const char *name, uint32_t timeou
 	r.out.nreplies = 5; /* must be overwritten */
 	r.before = wall_us(CLOCK_REALTIME);
 	uint64_t t0 = wall_us(CLOCK_MONOTONIC);
-	r.rc = walk_run(&cfg, q, WIRE_T_A, &r.out, &r.tr);
+	struct dw_error err;
+	dw_error_clear(&err);
+	r.rc = walk_run(&cfg, q, WIRE_T_A, &r.out, &r.tr, &err);
+	if (r.rc < 0)
+		printf("#   walk_run: %s\n", err.text);
 	r.took_ms = (wall_us(CLOCK_MONOTONIC) - t0) / 1000;
 	r.after = wall_us(CLOCK_REALTIME);
 	world_stop(f, n);
@@ -640,9 +644,17 @@ static void test_bad_name(void)
 	memcpy(name, bad, sizeof bad);
 	memset(name + 3, 'x', sizeof name - 3);
 	static struct probe_result out;
-	CHECK_EQ(walk_run(&cfg, name, WIRE_T_A, &out, NULL), -1);
+	struct dw_error err;
+	dw_error_clear(&err);
+	CHECK_EQ(walk_run(&cfg, name, WIRE_T_A, &out, NULL, &err), -1);
 	CHECK_EQ(out.nreplies, 0);
 	CHECK_EQ(out.attempts, 0);
+	/* the walker's failure is said in the error record, not the trace */
+	CHECK_EQ(err.status, DW_E_INVALID);
+	CHECK_STR(err.text, "the walker was given no valid name in wire form");
+	struct walk_trace tr;
+	CHECK_EQ(walk_run(&cfg, name, WIRE_T_A, &out, &tr, NULL), -1);
+	CHECK_STR(tr.why, "");
 }
 
 int main(void)

@@ -1,4 +1,5 @@
-/* Tests of src/wire/cursor.c and src/wire/status.c: bounds and sticky errors. */
+/* Tests of src/wire/cursor.c (bounds and sticky errors) and of the status
+ * table in src/util/error.c (dw_strerror). */
 #include "harness.h"
 
 #include <stdint.h>

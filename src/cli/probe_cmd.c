@@ -136,8 +136,11 @@ static void on_progress(void *ctx, const struct probe_stats *st, uint64_t elapse
 static long preload_forged(struct run *x)
 {
 	struct store_run_info last;
-	if (store_run_info(x->db, 0, &last) != DW_OK)
+	enum dw_status st = store_run_info(x->db, 0, &last);
+	if (st == DW_E_NORUN)
 		return 0; /* an empty store */
+	if (st != DW_OK)
+		return -1; /* the store said why (errlog) */
 	struct probe_result *r = malloc(sizeof *r);
 	long added = 0;
 	if (!r) {
@@ -155,7 +158,7 @@ static long preload_forged(struct run *x)
 			free(r);
 			return -1;
 		}
-		while (store_iter_next(it, r, &got) == DW_OK && got) {
+		while ((st = store_iter_next(it, r, &got)) == DW_OK && got) {
 			if (r->forged_reply < 0 || r->forged_reply >= (int)r->nreplies)
 				continue;
 			const struct probe_reply *rep = &r->reply[r->forged_reply];
@@ -164,6 +167,10 @@ static long preload_forged(struct run *x)
 					added++;
 		}
 		store_iter_close(it);
+		if (st != DW_OK) {
+			free(r);
+			return -1; /* the store said why (errlog) */
+		}
 	}
 	free(r);
 	return added;
@@ -332,8 +339,8 @@ static int resume_run(struct run *x, const struct probe_opts *o)
 static int open_store(struct run *x, const struct probe_opts *o, int argc, char **argv)
 {
 	struct probe_config *c = &x->cfg;
-	struct store_opts so = {0};
-	so.keep_raw = x->raw;
+	/* The store's failures are said as they happen, on stderr. */
+	struct store_opts so = {.errlog = stderr, .keep_raw = x->raw};
 	if (store_open(&x->db, o->db, &so, NULL) != DW_OK)
 		return -1; /* the store said why */
 	if (preload_forged(x) < 0)

@@ -1226,7 +1226,8 @@ static int open_outputs(struct watch *w, const struct watch_opts *o, int argc, c
 	}
 	if (!o->db)
 		return 0;
-	struct store_opts so = {.append_only = true};
+	/* The store's failures are said as they happen, on stderr. */
+	struct store_opts so = {.append_only = true, .errlog = stderr};
 	if (store_open(&w->db, o->db, &so, NULL) != DW_OK)
 		return -1; /* the store said why */
 	char cmdline[2048], opts[256];

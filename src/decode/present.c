@@ -141,8 +141,19 @@ void present_text(FILE *out, const struct decode_origin *o, const struct wire_ms
 		wire_opcode_name(WIRE_OPCODE(m->hdr.flags), b1, sizeof b1),
 		wire_rcode_name(wire_msg_rcode(m), b2, sizeof b2), m->hdr.id);
 	flags_text(out, m->hdr.flags);
-	fprintf(out, "; QUERY: %u, ANSWER: %u, AUTHORITY: %u, ADDITIONAL: %u\n",
-		m->hdr.count[0], m->hdr.count[1], m->hdr.count[2], m->hdr.count[3]);
+	/* An UPDATE names its sections as RFC 2136 2.2 does (and dig). */
+	bool update = WIRE_OPCODE(m->hdr.flags) == WIRE_OPCODE_UPDATE;
+	static const char *const query_heads[WIRE_SEC_COUNT] = {
+		"QUESTION", "ANSWER", "AUTHORITY", "ADDITIONAL"};
+	static const char *const update_heads[WIRE_SEC_COUNT] = {
+		"ZONE", "PREREQUISITE", "UPDATE", "ADDITIONAL"};
+	const char *const *heads = update ? update_heads : query_heads;
+	if (update)
+		fprintf(out, "; ZONE: %u, PREREQ: %u, UPDATE: %u, ADDITIONAL: %u\n",
+			m->hdr.count[0], m->hdr.count[1], m->hdr.count[2], m->hdr.count[3]);
+	else
+		fprintf(out, "; QUERY: %u, ANSWER: %u, AUTHORITY: %u, ADDITIONAL: %u\n",
+			m->hdr.count[0], m->hdr.count[1], m->hdr.count[2], m->hdr.count[3]);
 
 	if (m->edns.present) {
 		fputs("\n;; OPT PSEUDOSECTION:\n", out);
@@ -167,13 +178,7 @@ void present_text(FILE *out, const struct decode_origin *o, const struct wire_ms
 				shown -= m->rr[i].type == WIRE_T_OPT;
 		if (!shown)
 			continue;
-		char upper[16];
-		const char *sn = wire_section_name((enum wire_section)s);
-		size_t k = 0;
-		for (; sn[k] && k + 1 < sizeof upper; k++)
-			upper[k] = (char)toupper((unsigned char)sn[k]);
-		upper[k] = '\0';
-		fprintf(out, "\n;; %s SECTION:\n", upper);
+		fprintf(out, "\n;; %s SECTION:\n", heads[s]);
 		for (size_t i = start; i < start + count; i++) {
 			const struct wire_rr *rr = &m->rr[i];
 			owner_text(m, rr, owner, sizeof owner);
@@ -185,9 +190,11 @@ void present_text(FILE *out, const struct decode_origin *o, const struct wire_ms
 			}
 			if (rr->type == WIRE_T_OPT && s == WIRE_SEC_ADDITIONAL)
 				continue; /* shown as the pseudosection */
-			fprintf(out, "%s\t%u\t%s\t%s\t%s\n", owner, rr->ttl,
+			/* No rdata (RFC 2136 2.4, 2.5): no column for it. */
+			const char *rd = rdata_text(m, rr);
+			fprintf(out, "%s\t%u\t%s\t%s%s%s\n", owner, rr->ttl,
 				wire_class_name(rr->class, b1, sizeof b1),
-				wire_type_name(rr->type, b2, sizeof b2), rdata_text(m, rr));
+				wire_type_name(rr->type, b2, sizeof b2), *rd ? "\t" : "", rd);
 		}
 	}
 	if (m->trailing)
@@ -341,6 +348,19 @@ void present_json(FILE *out, const struct decode_origin *o, const struct wire_ms
 		for (int s = 0; s < WIRE_SEC_COUNT; s++) {
 			jw_key(&j, count_keys[s]);
 			jw_uint(&j, m->hdr.count[s]);
+		}
+		/* The keys stay those of a query; an UPDATE says what RFC 2136
+		 * 2.2 calls each section. */
+		if (WIRE_OPCODE(f) == WIRE_OPCODE_UPDATE) {
+			static const char *const rfc2136[WIRE_SEC_COUNT] = {
+				"zone", "prerequisite", "update", "additional"};
+			jw_key(&j, "sections");
+			jw_object_begin(&j);
+			for (int s = 0; s < WIRE_SEC_COUNT; s++) {
+				jw_key(&j, wire_section_name((enum wire_section)s));
+				jw_string(&j, rfc2136[s]);
+			}
+			jw_object_end(&j);
 		}
 		for (int s = 0; s < WIRE_SEC_COUNT; s++) {
 			size_t start = wire_msg_section_start(m, (enum wire_section)s);

@@ -164,7 +164,10 @@ static void on_packet(struct ctx *c, const uint8_t *ip, size_t len)
 		if (wire_msg_parse(&m, p.payload, p.payload_len, rr, 16) == DW_OK) {
 			size_t a = wire_msg_section_start(&m, WIRE_SEC_ANSWER);
 			for (size_t k = a; k < a + wire_msg_section_count(&m, WIRE_SEC_ANSWER); k++)
-				if (rr[k].type == WIRE_T_A || rr[k].type == WIRE_T_AAAA) {
+				/* By length too: an UPDATE or a class NONE/ANY
+				 * record may carry no rdata (RFC 2136 2.4). */
+				if ((rr[k].type == WIRE_T_A && rr[k].rdlen == 4) ||
+				    (rr[k].type == WIRE_T_AAAA && rr[k].rdlen == 16)) {
 					inet_ntop(rr[k].type == WIRE_T_A ? AF_INET : AF_INET6,
 						  p.payload + rr[k].rdata_off, g->answer, sizeof g->answer);
 					break;

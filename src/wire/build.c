@@ -166,6 +166,11 @@ void wire_build_rr_ptr(struct wire_builder *b, enum wire_section sec, uint16_t o
 void wire_build_rr(struct wire_builder *b, enum wire_section sec, const uint8_t *owner,
 		   uint16_t class, uint32_t ttl, const struct wire_rdata *rd)
 {
+	if (rd->empty) { /* RFC 2136 2.4, 2.5: RDLENGTH 0, no rdata */
+		static const uint8_t none[1];
+		wire_build_rr_raw(b, sec, owner, rd->type, class, ttl, none, 0);
+		return;
+	}
 	if (!wire_rdata_compressible(rd->type)) {
 		const uint8_t *raw = rd->raw;
 		uint16_t len = rd->rawlen;

@@ -58,7 +58,12 @@ static enum dw_status parse_rr(struct wire_msg *m, size_t *pos, int sec,
 	rr->rdata_off = (uint16_t)c.pos;
 	if (rr->rdlen > len - c.pos)
 		return fail(m, DW_E_TRUNCATED, len, sec, idx, "rdata");
-	st = wire_rdata_check(raw, len, rr->type, c.pos, rr->rdlen, &eo);
+	/* RDLENGTH 0 is no rdata where RFC 2136 2.4 and 2.5 use it (class NONE
+	 * and ANY, UPDATE messages): the typed checks are for data. */
+	if (rr->rdlen == 0 && wire_rdata_may_be_empty(rr->class, WIRE_OPCODE(m->hdr.flags)))
+		st = DW_OK;
+	else
+		st = wire_rdata_check(raw, len, rr->type, c.pos, rr->rdlen, &eo);
 	if (st)
 		return fail(m, st, eo, sec, idx, "rdata");
 	*pos = c.pos + rr->rdlen;

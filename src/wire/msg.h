@@ -35,6 +35,10 @@
 #define WIRE_FLAG_CD 0x0010
 #define WIRE_OPCODE(flags) (((flags) >> 11) & 0xf)
 #define WIRE_RCODE(flags) ((flags) & 0xf)
+/* Opcode of a dynamic update (RFC 2136 2.2): its sections are zone,
+ * prerequisite, update and additional, in the places of question, answer,
+ * authority and additional. */
+#define WIRE_OPCODE_UPDATE 5
 
 enum wire_section {
 	WIRE_SEC_QUESTION = 0,
@@ -49,7 +53,7 @@ enum wire_type {
 	WIRE_T_PTR = 12, WIRE_T_MX = 15, WIRE_T_TXT = 16, WIRE_T_AAAA = 28,
 	WIRE_T_OPT = 41, WIRE_T_ANY = 255
 };
-enum wire_class { WIRE_C_IN = 1, WIRE_C_CH = 3, WIRE_C_ANY = 255 };
+enum wire_class { WIRE_C_IN = 1, WIRE_C_CH = 3, WIRE_C_NONE = 254, WIRE_C_ANY = 255 };
 enum wire_rcode {
 	WIRE_RCODE_NOERROR = 0, WIRE_RCODE_FORMERR = 1, WIRE_RCODE_SERVFAIL = 2,
 	WIRE_RCODE_NXDOMAIN = 3, WIRE_RCODE_NOTIMP = 4, WIRE_RCODE_REFUSED = 5

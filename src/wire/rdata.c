@@ -25,6 +25,11 @@ bool wire_rdata_compressible(uint16_t type)
 	return false;
 }
 
+bool wire_rdata_may_be_empty(uint16_t class, unsigned opcode)
+{
+	return class == WIRE_C_NONE || class == WIRE_C_ANY || opcode == WIRE_OPCODE_UPDATE;
+}
+
 /* A name starting at OFF inside rdata ending at END; *NEXT after it. */
 static enum dw_status check_name(const uint8_t *msg, size_t len, size_t off,
 				   size_t end, size_t *next, size_t *err_off)
@@ -144,6 +149,12 @@ void wire_rdata_get(const struct wire_msg *m, const struct wire_rr *rr,
 	out->type = rr->type;
 	out->raw = rd;
 	out->rawlen = rr->rdlen;
+	/* Empty rdata parsed only where RFC 2136 allows it: nothing to read
+	 * (an A's four bytes would be the next record's). */
+	if (rr->rdlen == 0) {
+		out->empty = true;
+		return;
+	}
 	switch (rr->type) {
 	case WIRE_T_A:
 		memcpy(out->u.a, rd, 4);
@@ -242,6 +253,12 @@ size_t wire_rdata_to_text(const struct wire_msg *m, const struct wire_rr *rr,
 	char addr[INET6_ADDRSTRLEN];
 
 	wire_rdata_get(m, rr, &rd);
+	if (rd.empty && (wire_rdata_known(rr->type) || rr->class == WIRE_C_NONE ||
+			 rr->class == WIRE_C_ANY)) {
+		if (cap)
+			text[0] = '\0';
+		return 0;
+	}
 	switch (rr->type) {
 	case WIRE_T_A:
 		out_str(&o, inet_ntop(AF_INET, rd.u.a, addr, sizeof addr));

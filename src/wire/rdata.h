@@ -34,12 +34,26 @@ struct wire_rdata {
 	/* TXT and unknown types: the raw rdata inside the message. */
 	const uint8_t *raw;
 	uint16_t rawlen;
+	/* No rdata at all (RDLENGTH 0 where RFC 2136 allows it, see
+	 * wire_rdata_may_be_empty): U is zero and a builder writes no rdata,
+	 * whatever the type. */
+	bool empty;
 };
 
 /* True for the types whose rdata this codec understands (and may compress). */
 bool wire_rdata_known(uint16_t type);
 /* Types whose rdata names may be compressed (RFC 3597 4: only RFC 1035 types). */
 bool wire_rdata_compressible(uint16_t type);
+
+/*
+ * True when a record of class CLASS in a message of opcode OPCODE may carry
+ * RDLENGTH 0 whatever its type: class NONE (254) and ANY (255), the
+ * prerequisites "RRset does not exist" / "RRset exists (value independent)"
+ * and the deletes of RFC 2136 2.4.1-2.4.3 and 2.5.2-2.5.4, and any record of
+ * an UPDATE (opcode 5). Otherwise the typed length checks of
+ * wire_rdata_check apply (an A of class IN in a query's answer has 4 bytes).
+ */
+bool wire_rdata_may_be_empty(uint16_t class, unsigned opcode);
 
 /*
  * Check the rdata of type TYPE at MSG[OFF..OFF+RDLEN) (names inside may point
@@ -62,6 +76,9 @@ bool wire_txt_next(const uint8_t *rdata, size_t rdlen, size_t *pos,
 /*
  * Presentation form of the rdata (as in a zone file; unknown types as
  * "\# LEN HEX", RFC 3597 5). Returns the text length; truncated to CAP-1.
+ * Empty rdata is the empty string (RFC 2136 shows no rdata: "example.com.
+ * 0 ANY A"), except for an unknown type of a class other than NONE and ANY,
+ * whose zero-length data RFC 3597 5 writes "\# 0".
  */
 size_t wire_rdata_to_text(const struct wire_msg *msg, const struct wire_rr *rr,
 			  char *text, size_t cap);

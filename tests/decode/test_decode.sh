@@ -38,4 +38,24 @@ err=$("$DNSWATCH" decode "$tmp/odd.hex" 2>&1 >/dev/null)
 [ "$err" = "dnswatch decode: $tmp/odd.hex:1: odd number of hex digits in the message starting here" ] && ok "odd hex: file and line" || fail "odd hex: file and line" "$err"
 err=$("$DNSWATCH" decode --bogus 2>&1); rc=$?
 [ $rc = 2 ] && echo "$err" | grep -q "unknown option '--bogus'" && ok "unknown option: exit 2" || fail "unknown option: exit 2"
+# An RFC 2136 UPDATE as nsupdate (bind9-dnsutils) sent it to a local port:
+# prerequisites "RRset does not exist" (class NONE) and "RRset exists"
+# (class ANY), deletes of an RRset (ANY), of all RRsets (ANY ANY), of one RR
+# (NONE with data), adds; the empty ones with RDLENGTH 0 (2.4, 2.5).
+out=$("$DNSWATCH" decode "$data/nsupdate.bin"); rc=$?
+[ $rc = 0 ] && ok "nsupdate UPDATE: parses, exit 0" || fail "nsupdate UPDATE: parses, exit 0" "rc=$rc $out"
+echo "$out" | grep -q ' ZONE: 1, PREREQ: 2, UPDATE: 5, ADDITIONAL: 0$' && echo "$out" | grep -q '^;; ZONE SECTION:$' \
+	&& echo "$out" | grep -q '^;; PREREQUISITE SECTION:$' && echo "$out" | grep -q '^;; UPDATE SECTION:$' \
+	&& ! echo "$out" | grep -q 'QUESTION\|ANSWER\|AUTHORITY' \
+	&& ok "UPDATE: RFC 2136 2.2 section names" || fail "UPDATE: RFC 2136 2.2 section names" "$out"
+echo "$out" | grep -q $'^new.example.com.\t0\tNONE\tA$' && echo "$out" | grep -q $'^www.example.com.\t0\tANY\tAAAA$' \
+	&& echo "$out" | grep -q $'^gone.example.com.\t0\tANY\tANY$' \
+	&& echo "$out" | grep -q $'^www.example.com.\t0\tNONE\tMX\t10 mail.example.com.$' \
+	&& echo "$out" | grep -q $'^new.example.com.\t300\tIN\tTXT\t"hello"$' \
+	&& ok "UPDATE: empty rdata shown as no rdata, as dig does" || fail "UPDATE: empty rdata shown as no rdata, as dig does" "$out"
+json=$("$DNSWATCH" decode --json "$data/nsupdate.bin")
+[ "$(echo "$json" | jq -s length)" = 1 ] \
+	&& [ "$(echo "$json" | jq -r '[.opcode, .error, .answer[0].class, .answer[0].type, .answer[0].rdlength, .answer[0].rdata, .authority[1].type, .authority[2].rdata, .sections.question, .sections.answer, .sections.authority] | @tsv')" = \
+		$'UPDATE\t\tNONE\tA\t0\t\tANY\t10 mail.example.com.\tzone\tprerequisite\tupdate' ] \
+	&& ok "json: UPDATE, empty rdata \"\", keys kept, RFC 2136 names beside" || fail "json: UPDATE, empty rdata \"\", keys kept, RFC 2136 names beside" "$json"
 done_testing

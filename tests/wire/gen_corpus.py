@@ -25,7 +25,8 @@ import sys
 
 QR, AA, TC, RD, RA, Z, AD, CD = 0x8000, 0x0400, 0x0200, 0x0100, 0x0080, 0x0040, 0x0020, 0x0010
 A, NS, CNAME, SOA, PTR, HINFO, MX, TXT, AAAA, SRV, OPT, CAA = 1, 2, 5, 6, 12, 13, 15, 16, 28, 33, 41, 257
-IN, CH = 1, 3
+IN, CH, NONE, ANY = 1, 3, 254, 255
+UPDATE = 5 << 11  # opcode UPDATE in the flags word (RFC 2136 2.2)
 QD, AN, NSEC, AR = 0, 1, 2, 3
 
 
@@ -213,6 +214,29 @@ def corpus():
     m.rr(AN, 'svc.example', HINFO, IN, 60, txt('PDP-11', 'UNIX'))
     m.rr(AR, 'svc.example', 4660, 4660, 0xdeadbeef, b'\x01\x02')  # unknown class too
     out['ok_unknown_types'] = m.bytes()
+
+    # RFC 2136: records of class NONE and ANY with RDLENGTH 0 (prerequisites
+    # 2.4.1 "RRset exists (value independent)" and 2.4.3 "RRset does not
+    # exist", deletes 2.5.2 and 2.5.3), a delete of one RR (2.5.4, class NONE
+    # with data) and an add (2.5.1); zone section SOA IN (2.3).
+    m = Msg(0x2136, UPDATE)
+    m.q('example.com', SOA)
+    for t in (A, AAAA, TXT, MX):
+        m.rr(AN, 'new.example.com', t, NONE, 0)
+        m.rr(AN, 'www.example.com', t, ANY, 0)
+    for t in (A, AAAA, TXT, MX):
+        m.rr(NSEC, 'old.example.com', t, ANY, 0)
+    m.rr(NSEC, 'gone.example.com', ANY, ANY, 0)
+    m.rr(NSEC, 'www.example.com', MX, NONE, 0, u16(10), ('name', 'mail.example.com'))
+    m.rr(NSEC, 'new.example.com', A, IN, 300, ip4('192.0.2.1'))
+    out['ok_update_rfc2136'] = m.bytes()
+    # The same empty records by their class alone, in a reply (opcode QUERY).
+    m = Msg(0x2137, QR)
+    m.q('example.com', A)
+    for t in (A, AAAA, TXT, MX):
+        m.rr(AN, 'example.com', t, NONE, 0)
+        m.rr(AN, 'example.com', t, ANY, 0)
+    out['ok_class_none_any_empty'] = m.bytes()
 
     m = Msg(0x0202, RD)
     m.q('one.example', A)

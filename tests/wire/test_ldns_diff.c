@@ -56,6 +56,8 @@ static size_t our_rdata_wire(const struct wire_msg *m, const struct wire_rr *rr,
 	struct wire_rdata rd;
 	size_t n = 0, l;
 	wire_rdata_get(m, rr, &rd);
+	if (rd.empty) /* RDLENGTH 0 (RFC 2136 2.4, 2.5): no rdata, whatever the type */
+		return 0;
 	switch (rr->type) {
 	case WIRE_T_A:
 		memcpy(out, rd.u.a, 4);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "pkt.h"
+#include "wire/build.h"
 #include "wire/msg.h"
 #include "wire/name.h"
 #include "wire/rdata.h"
@@ -743,6 +744,120 @@ static void test_lengths(void)
 	}
 }
 
+/* RFC 2136 2.4 and 2.5: RDLENGTH 0 is no rdata for class NONE ("RRset does
+ * not exist" 2.4.3, "delete an RR" 2.5.4 takes data) and class ANY ("RRset
+ * exists (value independent)" 2.4.1, "delete an RRset" 2.5.2, "delete all
+ * RRsets from a name" 2.5.3), and in any record of an UPDATE (opcode 5,
+ * 2.2); elsewhere the typed lengths hold (RFC 1035 3.4.1: an A is 4 bytes). */
+static const uint16_t empty_types[] = {WIRE_T_A, WIRE_T_AAAA, WIRE_T_TXT, WIRE_T_MX};
+
+/* An UPDATE (opcode 5, RFC 2136 2.2) for example.com: zone SOA IN, then per
+ * type of empty_types one prerequisite of class NONE and one of class ANY,
+ * then the same as update records, all with RDLENGTH 0. */
+static void update_empty(struct pk *p, unsigned flags)
+{
+	size_t nt = sizeof empty_types / sizeof empty_types[0];
+	pk_hdr(p, 0x3ebb, flags, 1, (unsigned)(2 * nt), (unsigned)(2 * nt), 0);
+	pk_name(p, "example.com");
+	pk_u16(p, WIRE_T_SOA);
+	pk_u16(p, WIRE_C_IN);
+	for (int sec = 0; sec < 2; sec++)
+		for (size_t i = 0; i < nt; i++)
+			for (int c = 0; c < 2; c++) {
+				pk_u16(p, 0xC00C);
+				pk_rr_fixed(p, empty_types[i], c ? WIRE_C_ANY : WIRE_C_NONE, 0, 0);
+			}
+}
+
+static void test_rfc2136_empty_rdata(void)
+{
+	struct pk p;
+	struct wire_msg m;
+	static char t[WIRE_RDATA_TEXT_MAX];
+	size_t nt = sizeof empty_types / sizeof empty_types[0];
+
+	/* Class NONE and ANY, in an UPDATE and (by the class alone) in a
+	 * message of opcode QUERY: each record parses, with no rdata. */
+	for (int op = 0; op < 2; op++) {
+		update_empty(&p, op ? 0x2800 : 0x8000);
+		CHECK_EQ(wire_msg_parse(&m, p.b, p.n, rrs, WIRE_RR_MAX), DW_OK);
+		CHECK_EQ(m.rr_count, 1 + 4 * nt);
+		CHECK_EQ(m.trailing, 0);
+		for (size_t i = 1; i < m.rr_count; i++) {
+			const struct wire_rr *rr = &rrs[i];
+			CHECK_EQ(rr->rdlen, 0);
+			CHECK_EQ(rr->type, empty_types[(i - 1) / 2 % nt]);
+			CHECK_EQ(rr->class, (i - 1) % 2 ? WIRE_C_ANY : WIRE_C_NONE);
+			struct wire_rdata rd;
+			memset(&rd, 0xa5, sizeof rd);
+			wire_rdata_get(&m, rr, &rd);
+			CHECK(rd.empty);
+			CHECK_EQ(rd.rawlen, 0);
+			CHECK_EQ(rd.u.a[0], 0); /* nothing read from the next record */
+			/* Presented with no rdata ("example.com. 0 NONE A"). */
+			CHECK_EQ(wire_rdata_to_text(&m, rr, t, sizeof t), 0);
+			CHECK_STR(t, "");
+		}
+		/* Rebuilt with RDLENGTH 0, not with four zero bytes. */
+		static uint8_t out[WIRE_MSG_MAX];
+		size_t n = 0;
+		CHECK_EQ(wire_build_copy_msg(&m, out, sizeof out, &n), DW_OK);
+		CHECK_EQ(n, p.n);
+		CHECK(n == p.n && memcmp(out, p.b, n) == 0);
+	}
+	CHECK(wire_rdata_may_be_empty(WIRE_C_NONE, 0));
+	CHECK(wire_rdata_may_be_empty(WIRE_C_ANY, 0));
+	CHECK(wire_rdata_may_be_empty(WIRE_C_IN, WIRE_OPCODE_UPDATE));
+	CHECK(!wire_rdata_may_be_empty(WIRE_C_IN, 0));
+	CHECK(!wire_rdata_may_be_empty(WIRE_C_CH, 4));
+
+	/* In an UPDATE any class may be empty (2.2: the opcode rules the
+	 * message); an unknown type's empty data of class IN is still data,
+	 * "\# 0" (RFC 3597 5), of class ANY no data at all. */
+	pk_hdr(&p, 1, 0x2800, 1, 0, 3, 0);
+	pk_name(&p, "example.com");
+	pk_u16(&p, WIRE_T_SOA);
+	pk_u16(&p, WIRE_C_IN);
+	pk_u16(&p, 0xC00C);
+	pk_rr_fixed(&p, WIRE_T_A, WIRE_C_IN, 300, 0);
+	pk_u16(&p, 0xC00C);
+	pk_rr_fixed(&p, 65280, WIRE_C_IN, 300, 0);
+	pk_u16(&p, 0xC00C);
+	pk_rr_fixed(&p, 65280, WIRE_C_ANY, 0, 0);
+	CHECK_EQ(wire_msg_parse(&m, p.b, p.n, rrs, WIRE_RR_MAX), DW_OK);
+	CHECK_EQ(wire_rdata_to_text(&m, &rrs[1], t, sizeof t), 0);
+	wire_rdata_to_text(&m, &rrs[2], t, sizeof t);
+	CHECK_STR(t, "\\# 0");
+	CHECK_EQ(wire_rdata_to_text(&m, &rrs[3], t, sizeof t), 0);
+
+	/* Class IN outside an UPDATE: the typed check as before. */
+	static const char *const why[] = {
+		"rdata length wrong for its type at offset 31 (answer[0] rdata)"};
+	for (size_t i = 0; i < nt; i++) {
+		pk_hdr(&p, 1, 0x8000, 1, 1, 0, 0);
+		q_a(&p);
+		pk_u16(&p, 0xC00C);
+		pk_rr_fixed(&p, empty_types[i], WIRE_C_IN, 60, 0);
+		expect_fail("class IN, RDLENGTH 0, opcode QUERY", &p, WIRE_RR_MAX,
+			    DW_E_RDATA_LENGTH, 31, 1, 0, "rdata", why[0], 1);
+	}
+	/* Class CH too, and opcode NOTIFY (4) is not UPDATE. */
+	pk_hdr(&p, 1, 0x2000 | 0x8000, 1, 1, 0, 0);
+	q_a(&p);
+	pk_u16(&p, 0xC00C);
+	pk_rr_fixed(&p, WIRE_T_A, WIRE_C_CH, 60, 0);
+	expect_fail("class CH A, RDLENGTH 0, NOTIFY", &p, WIRE_RR_MAX, DW_E_RDATA_LENGTH, 31, 1,
+		    0, "rdata", why[0], 1);
+	/* Non-empty rdata of class ANY keeps its typed check (an A of 3). */
+	pk_hdr(&p, 1, 0x2800, 1, 1, 0, 0);
+	q_a(&p);
+	pk_u16(&p, 0xC00C);
+	pk_rr_fixed(&p, WIRE_T_A, WIRE_C_ANY, 0, 3);
+	pk_bytes(&p, "\1\2\3", 3);
+	expect_fail("class ANY A of 3 bytes in an UPDATE", &p, WIRE_RR_MAX, DW_E_RDATA_LENGTH,
+		    31, 1, 0, "rdata", why[0], 1);
+}
+
 int main(void)
 {
 	RUN(test_header_and_sections);
@@ -756,5 +871,6 @@ int main(void)
 	RUN(test_hostile_rdata);
 	RUN(test_partial_parse);
 	RUN(test_lengths);
+	RUN(test_rfc2136_empty_rdata);
 	return harness_done();
 }

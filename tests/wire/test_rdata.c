@@ -305,6 +305,47 @@ static void test_check_out_of_range(void)
 	free(msg);
 }
 
+/* RFC 2136 2.4 and 2.5: an empty rdata of class NONE or ANY is no rdata,
+ * presented as nothing (dig and ldns: "example.com. 0 ANY A"); the typed
+ * check alone still wants data (the parser skips it only for these classes
+ * and UPDATE messages), and an unknown type of class IN with zero-length
+ * data keeps RFC 3597 5's "\# 0". */
+static void test_empty_rfc2136(void)
+{
+	static const uint16_t types[] = {WIRE_T_A, WIRE_T_AAAA, WIRE_T_TXT, WIRE_T_MX,
+					 WIRE_T_NS, WIRE_T_SOA, 65280};
+	struct pk p;
+	struct wire_msg m;
+	size_t eo;
+	for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
+		for (int c = 0; c < 2; c++) {
+			pk_hdr(&p, 1, 0x8000, 1, 1, 0, 0);
+			pk_name(&p, "example.com");
+			pk_u16(&p, WIRE_T_A);
+			pk_u16(&p, WIRE_C_IN);
+			pk_u16(&p, 0xC00C);
+			pk_rr_fixed(&p, types[i], c ? WIRE_C_ANY : WIRE_C_NONE, 0, 0);
+			CHECK_STR(rr_text(&p, &m), "");
+			struct wire_rdata rd;
+			wire_rdata_get(&m, &rrs[1], &rd);
+			CHECK(rd.empty);
+		}
+		if (types[i] != 65280)
+			CHECK_EQ(wire_rdata_check(p.b, p.n, types[i], p.n, 0, &eo),
+				 DW_E_RDATA_LENGTH);
+	}
+	one_rr(&p, 65280, "", 0);
+	CHECK_STR(rr_text(&p, &m), "\\# 0");
+	struct wire_rdata rd;
+	wire_rdata_get(&m, &rrs[1], &rd);
+	CHECK(rd.empty);
+	/* A record with data is never "empty". */
+	one_rr(&p, WIRE_T_A, "\xc0\x00\x02\x01", 4);
+	CHECK_STR(rr_text(&p, &m), "192.0.2.1");
+	wire_rdata_get(&m, &rrs[1], &rd);
+	CHECK(!rd.empty);
+}
+
 int main(void)
 {
 	RUN(test_known);
@@ -315,5 +356,6 @@ int main(void)
 	RUN(test_unknown);
 	RUN(test_check_direct);
 	RUN(test_check_out_of_range);
+	RUN(test_empty_rfc2136);
 	return harness_done();
 }

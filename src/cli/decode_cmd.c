@@ -37,17 +37,28 @@ static int decode_one(struct decode_run *run, const char *path)
 {
 	bool is_stdin = strcmp(path, "-") == 0;
 	FILE *f = is_stdin ? stdin : fopen(path, "rb");
+	struct dw_error err = {0};
 	if (!f) {
-		fprintf(stderr, "dnswatch decode: %s: %s\n", path, strerror(errno));
+		dw_error_set(&err, DW_E_IO, "%s: %s", path, strerror(errno));
+		fprintf(stderr, "dnswatch decode: %s\n", err.text);
+		/* --json: one object for every input, this one too. */
+		if (run->json)
+			present_json_file_error(stdout, path, NULL,
+						decode_failure_word(DECODE_FAIL_UNREADABLE), &err);
 		return -1;
 	}
 	struct decode_counts counts = {0};
-	struct dw_error err;
-	int rc = decode_read(f, is_stdin ? "<stdin>" : path, on_message, run, &counts, &err);
+	const char *name = is_stdin ? "<stdin>" : path;
+	int rc = decode_read(f, name, on_message, run, &counts, &err);
 	if (!is_stdin)
 		fclose(f);
-	if (rc)
+	if (rc) {
 		fprintf(stderr, "dnswatch decode: %s\n", err.text);
+		if (run->json)
+			present_json_file_error(stdout, name,
+						counts.format_known ? &counts.format : NULL,
+						decode_failure_word(counts.failure), &err);
+	}
 	if (counts.packets && !run->json) {
 		printf(";; %s: %lu packets, %lu DNS messages", is_stdin ? "<stdin>" : path,
 		       counts.packets, counts.messages);

@@ -14,6 +14,14 @@
 	"  --json   one JSON object per message (NDJSON): every header field, every\n"  \
 	"           record with type, class, TTL and rdata, the OPT record, the raw\n"  \
 	"           bytes in hex, and for captures the addresses, ports, IP TTL/ID/DF.\n"\
+	"           A file that fails as a whole (unreadable, empty, too large, bad\n"  \
+	"           hex, a broken capture) gets one object too, without \"index\":\n"  \
+	"           \"file\", \"format\" when known, \"error\" with \"status\" (one of\n"\
+	"           unreadable, empty, too_large, syntax, not_a_capture, cut_short,\n" \
+	"           out_of_memory), \"reason\" and \"text\".\n"                        \
+	"  An UPDATE (RFC 2136) is shown with its zone, prerequisite and update\n"    \
+	"  sections, and a record of RDLENGTH 0 there (class NONE or ANY: RFC 2136\n"\
+	"  2.4, 2.5) without rdata.\n"                                                 \
 	"  A message that does not parse is shown as far as it was read, with the\n"   \
 	"  reason and offset, and decoding goes on with the next one.\n"                \
 	"  Exit status: 0 if every message parsed, 1 if any did not or a file could\n"  \

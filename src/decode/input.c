@@ -14,6 +14,23 @@
 #define TEXT_MAX (256u << 20)
 #define CAPTURE_MAX ((size_t)4 << 30)
 
+const char *decode_failure_word(enum decode_failure f)
+{
+	static const char *const words[] = {
+		[DECODE_FAIL_NONE] = "none", [DECODE_FAIL_UNREADABLE] = "unreadable",
+		[DECODE_FAIL_EMPTY] = "empty", [DECODE_FAIL_TOO_LARGE] = "too_large",
+		[DECODE_FAIL_SYNTAX] = "syntax", [DECODE_FAIL_NOT_CAPTURE] = "not_a_capture",
+		[DECODE_FAIL_CUT_SHORT] = "cut_short", [DECODE_FAIL_NOMEM] = "out_of_memory"};
+	return (unsigned)f < sizeof words / sizeof words[0] ? words[f] : "unreadable";
+}
+
+/* The file's format, now that its content says it. */
+static void set_format(struct decode_counts *counts, enum decode_format f)
+{
+	counts->format_known = true;
+	counts->format = f;
+}
+
 static bool is_pcap_magic(const uint8_t *b, size_t n)
 {
 	static const uint8_t magics[][4] = {
@@ -177,14 +194,21 @@ int decode_read_pcap_mem(const uint8_t *data, size_t len, const char *name,
 	char perr[PCAP_ERRBUF_SIZE] = "";
 	/* libpcap reads from a FILE*; fmemopen gives it one without a copy. */
 	FILE *f = fmemopen((void *)(uintptr_t)data, len, "rb");
-	if (!f)
+	set_format(counts, DECODE_PCAP);
+	if (!f) {
+		counts->failure = DECODE_FAIL_UNREADABLE;
 		return dw_error_set(err, DW_E_SYSTEM, "%s: cannot open capture in memory", name);
+	}
 	pcap_t *p = pcap_fopen_offline(f, perr);
 	if (!p) {
 		fclose(f);
+		counts->failure = DECODE_FAIL_NOT_CAPTURE;
 		return dw_error_set(err, DW_E_SYNTAX, "%s: not a readable capture: %s", name, perr);
 	}
-	return read_pcap(p, name, fn, ctx, counts, err);
+	int rc = read_pcap(p, name, fn, ctx, counts, err);
+	if (rc)
+		counts->failure = DECODE_FAIL_CUT_SHORT;
+	return rc;
 }
 
 int decode_read(FILE *f, const char *name, decode_message_fn fn, void *ctx,
@@ -195,6 +219,13 @@ int decode_read(FILE *f, const char *name, decode_message_fn fn, void *ctx,
 	int rc = 0;
 	/* Captures can be large; text and raw inputs are checked below. */
 	enum dw_status st = util_read_all(f, CAPTURE_MAX, &buf, &n);
+	counts->format_known = false;
+	counts->failure = DECODE_FAIL_NONE;
+	if (st) {
+		counts->failure = st == DW_E_TOO_LARGE ? DECODE_FAIL_TOO_LARGE
+				  : st == DW_E_NOMEM   ? DECODE_FAIL_NOMEM
+						       : DECODE_FAIL_UNREADABLE;
+	}
 	if (st == DW_E_IO) /* the words decode has always used */
 		return dw_error_set(err, st, "%s: read error", name);
 	if (st == DW_E_TOO_LARGE)
@@ -202,19 +233,28 @@ int decode_read(FILE *f, const char *name, decode_message_fn fn, void *ctx,
 	if (st)
 		return dw_error_set(err, st, "%s: %s", name, dw_strerror(st));
 	if (n == 0) {
+		counts->failure = DECODE_FAIL_EMPTY;
 		rc = dw_error_set(err, DW_E_SYNTAX, "%s: empty input", name);
 	} else if (is_pcap_magic(buf, n)) {
 		rc = decode_read_pcap_mem(buf, n, name, fn, ctx, counts, err);
 	} else if (n > TEXT_MAX) {
+		counts->failure = DECODE_FAIL_TOO_LARGE;
 		rc = dw_error_set(err, DW_E_TOO_LARGE, "%s: over %u MiB and not a capture", name,
 				  TEXT_MAX >> 20);
 	} else if (looks_like_hex(buf, n)) {
+		set_format(counts, DECODE_HEX);
 		rc = read_hex(buf, n, name, fn, ctx, counts, err);
+		if (rc)
+			counts->failure = err && err->status == DW_E_TOO_LARGE ? DECODE_FAIL_TOO_LARGE
+									 : DECODE_FAIL_SYNTAX;
 	} else if (n > WIRE_MSG_MAX) {
+		set_format(counts, DECODE_RAW);
+		counts->failure = DECODE_FAIL_TOO_LARGE;
 		rc = dw_error_set(err, DW_E_TOO_LARGE,
 				  "%s: %zu bytes: too large for one DNS message and not a capture or "
 				  "hex text", name, n);
 	} else {
+		set_format(counts, DECODE_RAW);
 		struct decode_origin o = {.file = name, .format = DECODE_RAW, .index = 1};
 		counts->messages++;
 		fn(ctx, &o, buf, n); /* its answer (stop or not) is moot: one message */

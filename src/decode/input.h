@@ -34,9 +34,27 @@ struct decode_origin {
 typedef int (*decode_message_fn)(void *ctx, const struct decode_origin *o,
 				 const uint8_t *msg, size_t len);
 
+/* Why a file failed as a whole (decode_read returned -1), as one stable word
+ * for programs (decode_failure_word): "unreadable" (cannot be opened or read:
+ * missing, a directory, no permission), "empty", "too_large", "syntax" (hex
+ * text with an odd number of digits), "not_a_capture" (a capture's magic
+ * but libpcap cannot read it), "cut_short" (a capture that breaks off),
+ * "out_of_memory". */
+enum decode_failure {
+	DECODE_FAIL_NONE, DECODE_FAIL_UNREADABLE, DECODE_FAIL_EMPTY, DECODE_FAIL_TOO_LARGE,
+	DECODE_FAIL_SYNTAX, DECODE_FAIL_NOT_CAPTURE, DECODE_FAIL_CUT_SHORT, DECODE_FAIL_NOMEM
+};
+const char *decode_failure_word(enum decode_failure f);
+
 /* Counts of what a pcap held besides DNS (reported, not errors). */
 struct decode_counts {
 	unsigned long packets, messages, not_dns, fragments, undecodable;
+	/* Set by decode_read: the file's format once its content says it
+	 * (format_known; not for an empty or unreadable file), and why the
+	 * file failed as a whole when decode_read returns -1. */
+	bool format_known;
+	enum decode_format format;
+	enum decode_failure failure;
 };
 
 /*

@@ -279,10 +279,51 @@ static void json_edns(struct jw *j, const struct wire_msg *m)
 	jw_object_end(j);
 }
 
+static const char *const formats[] = {"raw", "hex", "pcap"};
+
+/* ERR's line without the "FILE: " or "FILE:LINE: " it starts with. */
+static const char *reason_of(const char *file, const char *text)
+{
+	size_t n = strlen(file);
+	if (strncmp(text, file, n) != 0 || text[n] != ':')
+		return text;
+	const char *p = text + n + 1;
+	const char *q = p;
+	while (*q >= '0' && *q <= '9')
+		q++;
+	if (q > p && *q == ':')
+		p = q + 1;
+	return *p == ' ' ? p + 1 : p;
+}
+
+void present_json_file_error(FILE *out, const char *file, const enum decode_format *format,
+			     const char *status, const struct dw_error *err)
+{
+	struct jw j;
+	jw_init(&j, out);
+	jw_object_begin(&j);
+	jw_key(&j, "file");
+	jw_string(&j, file);
+	if (format && (unsigned)*format < sizeof formats / sizeof formats[0]) {
+		jw_key(&j, "format");
+		jw_string(&j, formats[*format]);
+	}
+	jw_key(&j, "error");
+	jw_object_begin(&j);
+	jw_key(&j, "status");
+	jw_string(&j, status);
+	jw_key(&j, "reason");
+	jw_string(&j, reason_of(file, err->text));
+	jw_key(&j, "text");
+	jw_string(&j, err->text);
+	jw_object_end(&j);
+	jw_object_end(&j);
+	jw_newline(&j);
+}
+
 void present_json(FILE *out, const struct decode_origin *o, const struct wire_msg *m,
 		  enum dw_status st)
 {
-	static const char *const formats[] = {"raw", "hex", "pcap"};
 	static const char *const count_keys[] = {"qdcount", "ancount", "nscount", "arcount"};
 	char b[64];
 	struct jw j;

@@ -18,4 +18,14 @@ void present_text(FILE *out, const struct decode_origin *o, const struct wire_ms
 void present_json(FILE *out, const struct decode_origin *o, const struct wire_msg *msg,
 		  enum dw_status st);
 
+/*
+ * The one JSON line of a file that failed as a whole (unreadable, empty, too
+ * large, not a readable capture, cut short, bad hex): "file", "format" when
+ * FORMAT is not NULL, and "error" with the stable STATUS word
+ * (decode_failure_word), the reason and the whole line ERR holds. It has no
+ * "index": it stands for the file, not a message.
+ */
+void present_json_file_error(FILE *out, const char *file, const enum decode_format *format,
+			     const char *status, const struct dw_error *err);
+
 #endif

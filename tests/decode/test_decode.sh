@@ -58,4 +58,32 @@ json=$("$DNSWATCH" decode --json "$data/nsupdate.bin")
 	&& [ "$(echo "$json" | jq -r '[.opcode, .error, .answer[0].class, .answer[0].type, .answer[0].rdlength, .answer[0].rdata, .authority[1].type, .authority[2].rdata, .sections.question, .sections.answer, .sections.authority] | @tsv')" = \
 		$'UPDATE\t\tNONE\tA\t0\t\tANY\t10 mail.example.com.\tzone\tprerequisite\tupdate' ] \
 	&& ok "json: UPDATE, empty rdata \"\", keys kept, RFC 2136 names beside" || fail "json: UPDATE, empty rdata \"\", keys kept, RFC 2136 names beside" "$json"
+# --json: one object for every input, also for a file that fails as a whole
+# ("file", "format" when known, "error" with a stable "status"); the line on
+# stderr and the exit status as without --json.
+: > "$tmp/empty.bin"
+head -c 70000 /dev/zero | tr '\0' 'z' > "$tmp/big.bin"
+mkdir "$tmp/adir"
+printf '0007818300000000000000 00\n\nabc\n' > "$tmp/half.hex"
+for c in "empty.bin|empty||empty input" "big.bin|too_large|raw|70000 bytes: too large for one DNS message and not a capture or hex text" \
+	 "adir|unreadable||read error" "missing|unreadable||No such file or directory" \
+	 "half.hex|syntax|hex|odd number of hex digits in the message starting here"; do
+	IFS='|' read -r f status format reason <<<"$c"
+	json=$("$DNSWATCH" decode --json "$tmp/$f" 2>"$tmp/err"); rc=$?
+	obj=$(echo "$json" | jq -c 'select(.index == null)')
+	[ $rc = 1 ] && [ "$(echo "$obj" | jq -s length)" = 1 ] \
+		&& [ "$(echo "$obj" | jq -r '[.file, (.format // ""), .error.status, .error.reason, .error.text] | @tsv')" = \
+			"$tmp/$f"$'\t'"$format"$'\t'"$status"$'\t'"$reason"$'\t'"$(sed 's/^dnswatch decode: //' "$tmp/err")" ] \
+		&& [ "$(wc -l < "$tmp/err")" = 1 ] && grep -q "^dnswatch decode: $tmp/$f" "$tmp/err" \
+		&& ok "json: $f: one object with the error ($status), stderr line, exit 1" \
+		|| fail "json: $f: one object with the error ($status), stderr line, exit 1" "rc=$rc $json $(cat "$tmp/err")"
+done
+[ "$("$DNSWATCH" decode --json "$tmp/half.hex" 2>/dev/null | jq -s -r 'map(.index // "file") | @tsv')" = $'1\tfile' ] \
+	&& ok "json: the messages before a file's failure, then the file's object" || fail "json: the messages before a file's failure, then the file's object"
+[ "$("$DNSWATCH" decode --json < "$tmp/empty.bin" 2>/dev/null | jq -r '[.file, .error.status] | @tsv')" = $'<stdin>\tempty' ] \
+	&& ok "json: empty stdin" || fail "json: empty stdin"
+out=$("$DNSWATCH" decode --json "$tmp/empty.bin" "$data/nsupdate.bin" "$tmp/missing" 2>/dev/null); rc=$?
+[ $rc = 1 ] && [ "$(echo "$out" | jq -s -r 'map(.error.status // "message") | @tsv')" = $'empty\tmessage\tunreadable' ] \
+	&& ok "json: one object per input, in order, exit 1" || fail "json: one object per input, in order, exit 1" "$out"
+[ -z "$("$DNSWATCH" decode "$tmp/empty.bin" 2>/dev/null)" ] && ok "text: a failed file prints nothing on stdout" || fail "text: a failed file prints nothing on stdout"
 done_testing

@@ -170,6 +170,68 @@ static void test_pcap_garbage(void)
 	CHECK_EQ(s.n, 0);
 }
 
+/* Why a file failed as a whole, and its format when its content said it,
+ * for decode --json's one object per failed file. */
+static void test_failure_kinds(void)
+{
+	struct seen s = {0};
+	struct decode_counts c = {0};
+	struct dw_error err = {0};
+	CHECK_EQ(read_string("", 0, &s, &c, &err), -1);
+	CHECK_EQ(c.failure, DECODE_FAIL_EMPTY);
+	CHECK(!c.format_known);
+	CHECK_STR(decode_failure_word(c.failure), "empty");
+
+	struct decode_counts c2 = {0};
+	CHECK_EQ(read_string("abc\n", 4, &s, &c2, &err), -1);
+	CHECK_EQ(c2.failure, DECODE_FAIL_SYNTAX);
+	CHECK(c2.format_known);
+	CHECK_EQ(c2.format, DECODE_HEX);
+	CHECK_STR(decode_failure_word(c2.failure), "syntax");
+
+	/* Over 65535 bytes, neither a capture nor hex text. */
+	static char big[70000];
+	memset(big, 'z', sizeof big);
+	struct decode_counts c3 = {0};
+	CHECK_EQ(read_string(big, sizeof big, &s, &c3, &err), -1);
+	CHECK_EQ(err.status, DW_E_TOO_LARGE);
+	CHECK_EQ(c3.failure, DECODE_FAIL_TOO_LARGE);
+	CHECK(c3.format_known);
+	CHECK_EQ(c3.format, DECODE_RAW);
+	CHECK_STR(decode_failure_word(c3.failure), "too_large");
+
+	/* A message read: format said, no failure. */
+	struct decode_counts c4 = {0};
+	CHECK_EQ(read_string("\x12\x34\x81\x80zz", 6, &s, &c4, &err), 0);
+	CHECK_EQ(c4.failure, DECODE_FAIL_NONE);
+	CHECK(c4.format_known);
+	CHECK_EQ(c4.format, DECODE_RAW);
+
+	/* A directory: unreadable, format unknown. */
+	FILE *f = fopen("/", "rb");
+	CHECK(f != NULL);
+	if (f) {
+		struct decode_counts c5 = {0};
+		CHECK_EQ(decode_read(f, "dir", collect, &s, &c5, &err), -1);
+		fclose(f);
+		CHECK_EQ(c5.failure, DECODE_FAIL_UNREADABLE);
+		CHECK(!c5.format_known);
+		CHECK_STR(decode_failure_word(c5.failure), "unreadable");
+	}
+
+	/* A capture's magic and nothing libpcap can read. */
+	const uint8_t magic_only[6] = {0xd4, 0xc3, 0xb2, 0xa1, 2, 0};
+	struct decode_counts c6 = {0};
+	CHECK_EQ(decode_read_pcap_mem(magic_only, sizeof magic_only, "m", collect, &s, &c6, &err),
+		 -1);
+	CHECK_EQ(c6.failure, DECODE_FAIL_NOT_CAPTURE);
+	CHECK(c6.format_known);
+	CHECK_EQ(c6.format, DECODE_PCAP);
+	CHECK_STR(decode_failure_word(c6.failure), "not_a_capture");
+	CHECK_STR(decode_failure_word(DECODE_FAIL_CUT_SHORT), "cut_short");
+	CHECK_STR(decode_failure_word(DECODE_FAIL_NOMEM), "out_of_memory");
+}
+
 int main(void)
 {
 	RUN(test_hex_blocks);
@@ -178,5 +240,6 @@ int main(void)
 	RUN(test_read_error);
 	RUN(test_pcap);
 	RUN(test_pcap_garbage);
+	RUN(test_failure_kinds);
 	return harness_done();
 }

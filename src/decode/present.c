@@ -423,16 +423,16 @@ void present_reasm_text(FILE *out, const struct decode_counts *c)
 	const struct net_reasm_stats *s = &c->reasm;
 	if (!c->fragments)
 		return;
-	fprintf(out, ", %lu IP fragments (%llu datagrams reassembled", c->fragments,
+	fprintf(out, ", %lu IP fragments (datagrams: %llu reassembled", c->fragments,
 		(unsigned long long)s->reassembled);
 	if (s->expired)
 		fprintf(out, ", %llu expired", (unsigned long long)s->expired);
 	if (c->frag_incomplete)
 		fprintf(out, ", %lu incomplete at the end", c->frag_incomplete);
 	if (s->duplicates)
-		fprintf(out, ", %llu duplicate fragments dropped", (unsigned long long)s->duplicates);
+		fprintf(out, "; %llu duplicate fragments dropped", (unsigned long long)s->duplicates);
 	if (net_reasm_rejected(s)) {
-		const char *sep = ", fragments rejected: ";
+		const char *sep = "; fragments rejected: ";
 		for (size_t i = 0; i < sizeof reasm_reasons / sizeof reasm_reasons[0]; i++) {
 			if (!reason_count(s, i))
 				continue;

@@ -30,7 +30,9 @@
  *    4.5 permits it; retransmitted or doubled frames make them).
  *  - oversize: offset + length past 65535 bytes of IPv4 datagram, or past
  *    65535 bytes of IPv6 payload; the fragment alone is dropped (datagram
- *    kept if other fragments are held: it can still expire).
+ *    kept if other fragments are held: it can still expire). A datagram
+ *    whose first fragment's header makes the whole too large is dropped
+ *    when it completes.
  *  - bad length: a fragment with no data, a non-final fragment whose data
  *    is not a multiple of 8 bytes, fragments that disagree on where the
  *    datagram ends, or headers that contradict themselves; the datagram is

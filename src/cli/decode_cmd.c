@@ -64,12 +64,13 @@ static int decode_one(struct decode_run *run, const char *path)
 		       counts.packets, counts.messages);
 		if (counts.not_dns)
 			printf(", %lu not UDP port 53", counts.not_dns);
-		if (counts.fragments)
-			printf(", %lu IP fragments skipped", counts.fragments);
+		present_reasm_text(stdout, &counts);
 		if (counts.undecodable)
 			printf(", %lu undecodable frames", counts.undecodable);
 		printf("\n");
 	}
+	if (counts.fragments && run->json) /* keys of its own: only with fragments */
+		present_summary_json(stdout, is_stdin ? "<stdin>" : path, &counts);
 	return rc;
 }
 

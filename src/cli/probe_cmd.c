@@ -195,6 +195,11 @@ static void summary(const struct run *x, const struct probe_stats *st, double se
 		fprintf(stderr, ", %llu names refused (no wire form)", (unsigned long long)st->bad_names);
 	if (st->ring_drops)
 		fprintf(stderr, ", %llu packets dropped by the capture ring", (unsigned long long)st->ring_drops);
+	if (st->frag_replies)
+		fprintf(stderr, ", %llu fragmented replies reassembled", (unsigned long long)st->frag_replies);
+	if (st->frag_expired || st->frag_rejected)
+		fprintf(stderr, ", IP fragments: %llu datagrams expired, %llu fragments rejected",
+			(unsigned long long)st->frag_expired, (unsigned long long)st->frag_rejected);
 	if (classify_unkept(x->cls))
 		fprintf(stderr, ", %llu observations not kept (a classifier table was full)",
 			(unsigned long long)classify_unkept(x->cls));

@@ -134,6 +134,7 @@ struct pcap_ctx {
 	struct decode_counts *counts;
 	int link;
 	bool stop;
+	struct net_reasm *reasm;
 };
 
 static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *data)
@@ -145,8 +146,16 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *d
 	o.ts = h->ts;
 	enum dw_status st = net_packet_parse(pc->link, data, h->caplen, &o.pkt);
 	if (st == DW_E_FRAGMENT) {
-		pc->counts->fragments++;
-		return;
+		/* Capture time in microseconds: the reassembler's clock. */
+		uint64_t t = (uint64_t)h->ts.tv_sec * 1000000u + (uint64_t)h->ts.tv_usec;
+		const uint8_t *whole;
+		size_t n;
+		enum net_reasm_result r = net_reasm_feed(pc->reasm, o.pkt.ip, o.pkt.ip_len, t, &whole,
+							 &n, &o.fragments);
+		pc->counts->fragments = net_reasm_stats(pc->reasm)->fragments;
+		if (r != NET_REASM_DONE)
+			return;
+		st = net_packet_parse_ip(whole, n, &o.pkt);
 	}
 	if (st != DW_OK) {
 		if (st == DW_E_NOT_IP || st == DW_E_NOT_UDP)
@@ -169,8 +178,12 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *d
 static int read_pcap(pcap_t *p, const char *name, decode_message_fn fn, void *ctx,
 		     struct decode_counts *counts, struct dw_error *err)
 {
-	struct pcap_ctx pc = {name, fn, ctx, counts, pcap_datalink(p), false};
+	struct pcap_ctx pc = {name, fn, ctx, counts, pcap_datalink(p), false, net_reasm_new(NULL)};
 	int rc = 0;
+	if (!pc.reasm) {
+		pcap_close(p);
+		return dw_error_set(err, DW_E_NOMEM, "%s: out of memory", name);
+	}
 	for (;;) {
 		int r = pcap_dispatch(p, 1, on_packet, (u_char *)&pc);
 		if (pc.stop || r == 0 || r == PCAP_ERROR_BREAK)
@@ -184,6 +197,10 @@ static int read_pcap(pcap_t *p, const char *name, decode_message_fn fn, void *ct
 		}
 	}
 	pcap_close(p);
+	counts->reasm = *net_reasm_stats(pc.reasm);
+	counts->fragments = counts->reasm.fragments;
+	counts->frag_incomplete = net_reasm_pending(pc.reasm);
+	net_reasm_free(pc.reasm);
 	return rc;
 }
 

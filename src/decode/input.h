@@ -1,8 +1,8 @@
 /*
  * Reading DNS messages out of files for `decode`: a raw binary message, hex
  * text (blocks separated by blank lines, '#' comments), or every UDP/53
- * payload of a pcap or pcapng capture (libpcap). The format is detected from
- * the content, not the name.
+ * payload of a pcap or pcapng capture (libpcap), IP fragments reassembled
+ * first. The format is detected from the content, not the name.
  */
 #ifndef DW_DECODE_INPUT_H
 #define DW_DECODE_INPUT_H
@@ -14,6 +14,7 @@
 #include <sys/time.h>
 
 #include "net/packet.h"
+#include "net/reasm.h"
 #include "util/error.h"
 
 enum decode_format { DECODE_RAW, DECODE_HEX, DECODE_PCAP };
@@ -28,6 +29,9 @@ struct decode_origin {
 	struct timeval ts;        /* pcap: capture time */
 	struct net_packet pkt;    /* pcap: addresses, ports, IP TTL/ID/DF */
 	size_t wire_len;          /* pcap: UDP payload length as the header says */
+	unsigned fragments;       /* pcap: IP fragments it was reassembled from (0: none);
+				   * packet and ts are the last fragment's, the IP fields
+				   * the first fragment's (net/reasm.h) */
 };
 
 /* Called for every message; return non-zero to stop reading. */
@@ -46,9 +50,14 @@ enum decode_failure {
 };
 const char *decode_failure_word(enum decode_failure f);
 
-/* Counts of what a pcap held besides DNS (reported, not errors). */
+/* Counts of what a pcap held besides DNS (reported, not errors). IP
+ * fragments are reassembled (net/reasm.h, default bounds: 64 datagrams at
+ * once, 64 fragments each, 65535 bytes, 30 s of capture time); the
+ * reassembled datagram is decoded like any packet. */
 struct decode_counts {
 	unsigned long packets, messages, not_dns, fragments, undecodable;
+	struct net_reasm_stats reasm; /* pcap: what reassembly did (fragments == reasm.fragments) */
+	unsigned long frag_incomplete; /* pcap: datagrams still incomplete at the capture's end */
 	/* Set by decode_read: the file's format once its content says it
 	 * (format_known; not for an empty or unreadable file), and why the
 	 * file failed as a whole when decode_read returns -1. */

@@ -2,6 +2,7 @@
 #include "decode/present.h"
 
 #include <ctype.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -66,6 +67,8 @@ static void origin_text(FILE *out, const struct decode_origin *o, size_t len)
 	fprintf(out, ", message %lu, %zu bytes", o->index, len);
 	if (o->format == DECODE_PCAP && o->pkt.payload_cut)
 		fprintf(out, " (capture cut short)");
+	if (o->format == DECODE_PCAP && o->fragments)
+		fprintf(out, " (reassembled from %u IP fragments)", o->fragments);
 	fputc('\n', out);
 }
 
@@ -364,6 +367,10 @@ void present_json(FILE *out, const struct decode_origin *o, const struct wire_ms
 		}
 		jw_key(&j, "capture_cut");
 		jw_bool(&j, p->payload_cut);
+		if (o->fragments) {
+			jw_key(&j, "fragments");
+			jw_uint(&j, o->fragments);
+		}
 	}
 	jw_key(&j, "length");
 	jw_uint(&j, m->len);
@@ -447,6 +454,90 @@ void present_json(FILE *out, const struct decode_origin *o, const struct wire_ms
 	}
 	jw_key(&j, "raw");
 	jw_hex(&j, m->raw, m->len);
+	jw_object_end(&j);
+	jw_newline(&j);
+}
+
+/* The reasons a fragment was refused, with their JSON keys and words. */
+static const struct {
+	const char *key, *words;
+	size_t at;
+} reasm_reasons[] = {
+	{"overlap", "overlap", offsetof(struct net_reasm_stats, overlap)},
+	{"oversize", "oversize", offsetof(struct net_reasm_stats, oversize)},
+	{"bad_length", "bad length", offsetof(struct net_reasm_stats, bad_length)},
+	{"truncated", "cut by the capture", offsetof(struct net_reasm_stats, truncated)},
+	{"too_many_datagrams", "too many in flight", offsetof(struct net_reasm_stats, too_many_datagrams)},
+	{"too_many_fragments", "too many fragments", offsetof(struct net_reasm_stats, too_many_frags)},
+	{"no_memory", "out of memory", offsetof(struct net_reasm_stats, nomem)},
+};
+
+static uint64_t reason_count(const struct net_reasm_stats *s, size_t i)
+{
+	uint64_t v;
+	memcpy(&v, (const char *)s + reasm_reasons[i].at, sizeof v);
+	return v;
+}
+
+void present_reasm_text(FILE *out, const struct decode_counts *c)
+{
+	const struct net_reasm_stats *s = &c->reasm;
+	if (!c->fragments)
+		return;
+	fprintf(out, ", %lu IP fragments (datagrams: %llu reassembled", c->fragments,
+		(unsigned long long)s->reassembled);
+	if (s->expired)
+		fprintf(out, ", %llu expired", (unsigned long long)s->expired);
+	if (c->frag_incomplete)
+		fprintf(out, ", %lu incomplete at the end", c->frag_incomplete);
+	if (s->duplicates)
+		fprintf(out, "; %llu duplicate fragments dropped", (unsigned long long)s->duplicates);
+	if (net_reasm_rejected(s)) {
+		const char *sep = "; fragments rejected: ";
+		for (size_t i = 0; i < sizeof reasm_reasons / sizeof reasm_reasons[0]; i++) {
+			if (!reason_count(s, i))
+				continue;
+			fprintf(out, "%s%llu %s", sep, (unsigned long long)reason_count(s, i),
+				reasm_reasons[i].words);
+			sep = ", ";
+		}
+	}
+	fputc(')', out);
+}
+
+void present_summary_json(FILE *out, const char *file, const struct decode_counts *c)
+{
+	const struct net_reasm_stats *s = &c->reasm;
+	struct jw j;
+	jw_init(&j, out);
+	jw_object_begin(&j);
+	jw_key(&j, "file");
+	jw_string(&j, file);
+	jw_key(&j, "format");
+	jw_string(&j, "pcap");
+	jw_key(&j, "summary");
+	jw_object_begin(&j);
+	const struct {
+		const char *key;
+		unsigned long long v;
+	} n[] = {
+		{"packets", c->packets}, {"messages", c->messages}, {"not_dns", c->not_dns},
+		{"undecodable", c->undecodable}, {"fragments", c->fragments},
+		{"reassembled", s->reassembled}, {"expired", s->expired},
+		{"incomplete", c->frag_incomplete}, {"duplicates", s->duplicates},
+	};
+	for (size_t i = 0; i < sizeof n / sizeof n[0]; i++) {
+		jw_key(&j, n[i].key);
+		jw_uint(&j, n[i].v);
+	}
+	jw_key(&j, "rejected");
+	jw_object_begin(&j);
+	for (size_t i = 0; i < sizeof reasm_reasons / sizeof reasm_reasons[0]; i++) {
+		jw_key(&j, reasm_reasons[i].key);
+		jw_uint(&j, reason_count(s, i));
+	}
+	jw_object_end(&j);
+	jw_object_end(&j);
 	jw_object_end(&j);
 	jw_newline(&j);
 }

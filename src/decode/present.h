@@ -27,5 +27,12 @@ void present_json(FILE *out, const struct decode_origin *o, const struct wire_ms
  */
 void present_json_file_error(FILE *out, const char *file, const enum decode_format *format,
 			     const char *status, const struct dw_error *err);
+/* Fragment reassembly's counters for a capture's summary line: ", N IP
+ * fragments (M datagrams reassembled, ...)", nothing without fragments. */
+void present_reasm_text(FILE *out, const struct decode_counts *c);
+/* One JSON line after a capture's messages: {"file", "format": "pcap",
+ * "summary": {packets, messages, not_dns, undecodable, fragments,
+ * reassembled, expired, incomplete, duplicates, rejected: {by reason}}}. */
+void present_summary_json(FILE *out, const char *file, const struct decode_counts *c);
 
 #endif

@@ -40,7 +40,9 @@ struct net_packet {
 #define NET_LINK_RAW_ALT 12 /* DLT_RAW on some BSDs */
 #define NET_LINK_LOOP 108
 
-/* Decode FRAME[0..LEN) of link type LINK into P. */
+/* Decode FRAME[0..LEN) of link type LINK into P. An IP fragment returns
+ * DW_E_FRAGMENT with P's ip and ip_len set: net/reasm.h puts fragments
+ * together, and the whole datagram goes to net_packet_parse_ip. */
 DW_MUST_CHECK enum dw_status net_packet_parse(int link, const uint8_t *frame, size_t len,
 					struct net_packet *p);
 /* Decode from the IP header on (raw sockets, AF_PACKET cooked). */

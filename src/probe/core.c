@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 
 #include "net/packet.h"
+#include "net/reasm.h"
 #include "probe/reply.h"
 #include "util/rand.h"
 #include "wire/build.h"
@@ -72,6 +73,7 @@ struct probe_core {
 	uint64_t token_mono;
 	unsigned next_target;
 	uint64_t assigned;     /* queries given a socket so far */
+	struct net_reasm *reasm; /* IP fragments of replies (probe_reasm_config) */
 };
 
 static uint64_t rnd(struct probe_core *c)
@@ -197,7 +199,9 @@ struct probe_core *probe_core_new(const struct probe_config *cfg, const uint16_t
 	c->pool_free = malloc((size_t)c->npool * sizeof *c->pool_free);
 	c->port_sock = malloc(65536);
 	c->id_slot = malloc((size_t)cfg->sockets * 65536 * sizeof *c->id_slot);
-	if (!c->slot || !c->pool || !c->pool_free || !c->port_sock || !c->id_slot) {
+	struct net_reasm_config rc = probe_reasm_config(cfg);
+	c->reasm = net_reasm_new(&rc);
+	if (!c->slot || !c->pool || !c->pool_free || !c->port_sock || !c->id_slot || !c->reasm) {
 		dw_error_set(err, DW_E_NOMEM, "out of memory for %u queries in flight", c->nslots);
 		probe_core_free(c);
 		return NULL;
@@ -228,6 +232,7 @@ void probe_core_free(struct probe_core *c)
 	free(c->pool_free);
 	free(c->port_sock);
 	free(c->id_slot);
+	net_reasm_free(c->reasm);
 	free(c);
 }
 
@@ -413,17 +418,55 @@ static void keep_reply(struct probe_core *c, int32_t i, const struct net_packet 
 	s->reply[s->nreplies++] = k;
 }
 
+struct net_reasm_config probe_reasm_config(const struct probe_config *cfg)
+{
+	/* A fragment is of use while its query can still take a reply. */
+	uint64_t us = ((uint64_t)cfg->retries + 1) * cfg->timeout_ms * 1000u +
+		      (uint64_t)cfg->hold_ms * 1000u;
+	if (us < PROBE_REASM_TIMEOUT_MIN_US)
+		us = PROBE_REASM_TIMEOUT_MIN_US;
+	if (us > NET_REASM_TIMEOUT_US)
+		us = NET_REASM_TIMEOUT_US;
+	return (struct net_reasm_config){.max_datagrams = PROBE_REASM_DATAGRAMS,
+					 .max_frags = PROBE_REASM_FRAGS, .timeout_us = us};
+}
+
+static void reasm_stats(struct probe_core *c)
+{
+	const struct net_reasm_stats *r = net_reasm_stats(c->reasm);
+	c->st->fragments = r->fragments;
+	c->st->frag_reassembled = r->reassembled;
+	c->st->frag_expired = r->expired;
+	c->st->frag_rejected = net_reasm_rejected(r);
+}
+
 void probe_core_packet(struct probe_core *c, const uint8_t *ip, size_t len, uint64_t time_us,
 		       uint64_t mono_us)
 {
 	struct net_packet p;
-	if (net_packet_parse_ip(ip, len, &p) != DW_OK) /* ICMP: for locate */
+	enum dw_status st = net_packet_parse_ip(ip, len, &p);
+	unsigned nfrags = 0;
+	if (st == DW_E_FRAGMENT) {
+		/* A reply cut in fragments: whole again, it is judged like any
+		 * other, with the first fragment's IP fields. */
+		const uint8_t *whole;
+		size_t n;
+		enum net_reasm_result r = net_reasm_feed(c->reasm, ip, len, mono_us, &whole, &n,
+							 &nfrags);
+		reasm_stats(c);
+		if (r != NET_REASM_DONE)
+			return;
+		st = net_packet_parse_ip(whole, n, &p);
+	}
+	if (st != DW_OK) /* ICMP: for locate */
 		return;
 	int32_t i = match(c, &p);
 	if (i == NIL)
 		return;
 	struct slot *s = &c->slot[i];
 	c->st->replies++;
+	if (nfrags)
+		c->st->frag_replies++;
 	s->replies_seen++;
 	keep_reply(c, i, &p, time_us);
 	if (s->list == L_WAITING) {
@@ -519,6 +562,10 @@ void probe_core_turn(struct probe_core *c, uint64_t mono_us, uint64_t real_us)
 {
 	open_names(c);
 	expire(c, mono_us, real_us);
+	if (net_reasm_pending(c->reasm)) {
+		net_reasm_expire(c->reasm, mono_us);
+		reasm_stats(c);
+	}
 	send_pending(c, mono_us, real_us);
 }
 

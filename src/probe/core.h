@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "net/reasm.h"
 #include "probe/engine.h"
 #include "util/error.h"
 
@@ -79,6 +80,19 @@ void probe_core_turn(struct probe_core *c, uint64_t mono_us, uint64_t real_us);
  */
 void probe_core_packet(struct probe_core *c, const uint8_t *ip, size_t len, uint64_t time_us,
 		       uint64_t mono_us);
+
+/*
+ * Replies that arrive in IP fragments are reassembled (net/reasm.h) before
+ * they are matched; the reply carries the first fragment's TTL, ID and DF.
+ * Bounds: PROBE_REASM_DATAGRAMS datagrams at once, PROBE_REASM_FRAGS
+ * fragments each, 65535 bytes, and a datagram not whole within a query's
+ * life ((retries + 1) x timeout + hold, at least 1 s, at most 30 s, on the
+ * MONO clock) is dropped. Counters in struct probe_stats.
+ */
+#define PROBE_REASM_DATAGRAMS 256
+#define PROBE_REASM_FRAGS 64
+#define PROBE_REASM_TIMEOUT_MIN_US 1000000u
+struct net_reasm_config probe_reasm_config(const struct probe_config *cfg);
 
 /* The input has ended and every query is finished. */
 bool probe_core_finished(const struct probe_core *c);

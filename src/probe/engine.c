@@ -116,8 +116,14 @@ static int open_ring(struct io *io, struct dw_error *err)
 		return dw_error_errno(err, "AF_PACKET socket");
 	io->ring_fd = fd;
 	/* With --pcap the queries going out are wanted too. */
-	const char *filter = io->cfg->pcap_path ? "udp port 53 or icmp or icmp6"
-						: "udp src port 53 or icmp or icmp6";
+	/* IP fragments too (the later ones have no UDP header for a port to
+	 * be read from): the core reassembles them. IPv6: a Fragment header
+	 * right after the fixed header. */
+	const char *filter = io->cfg->pcap_path
+		? "udp port 53 or icmp or icmp6 or (ip and ip[6:2] & 0x3fff != 0) or "
+		  "(ip6 and ip6[6] == 44)"
+		: "udp src port 53 or icmp or icmp6 or (ip and ip[6:2] & 0x3fff != 0) or "
+		  "(ip6 and ip6[6] == 44)";
 	if (net_filter_attach(fd, DLT_RAW, filter, err))
 		return -1;
 	int v = TPACKET_V3, one = 1;

@@ -70,6 +70,11 @@ struct probe_stats {
 	bool input_failed;        /* the names callback returned -1 (probe_run's ERR says why) */
 	uint64_t verdicts[VERDICT_COUNT]; /* the caller's: the engine judges nothing */
 	uint64_t ring_drops;
+	/* IP fragments (core.h: the bounds): fragments read, datagrams made
+	 * whole, those of them that were replies to our queries, datagrams
+	 * dropped at the timeout, fragments refused (overlap, oversize, bad
+	 * length, cut, too many in flight or in one datagram, memory) */
+	uint64_t fragments, frag_reassembled, frag_replies, frag_expired, frag_rejected;
 };
 
 /*

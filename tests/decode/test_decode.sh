@@ -20,6 +20,25 @@ json=$("$DNSWATCH" decode --json "$data/sample.pcap")
 [ "$(echo "$json" | jq -r 'select(.index==1) | .raw')" = "20140100000100000000000003777777076578616d706c6503636f6d0000010001" ] \
 	&& ok "json: raw bytes in hex" || fail "json: raw bytes in hex"
 
+# IP fragments (tests/decode/data/make_fragmented.py): the real reply in
+# three IPv4 fragments, last before middle; an overlap, an incomplete and an
+# expired datagram.
+out=$("$DNSWATCH" decode "$data/fragmented.pcap"); rc=$?
+[ $rc = 0 ] && ok "fragmented pcap decodes, exit 0" || fail "fragmented pcap decodes, exit 0" "rc=$rc"
+echo "$out" | grep -q 'packet 5, 2016-01-01T00:00:00.160170Z, 198.18.8.8 port 53 -> 198.18.1.10 port 40000, IP TTL 56, IP ID 4242, message 3, 1325 bytes (reassembled from 3 IP fragments)$' \
+	&& ok "fragments: reassembled reply shown at its last fragment, first fragment's TTL and ID" || fail "fragments: reassembled reply shown at its last fragment, first fragment's TTL and ID" "$out"
+[ "$(echo "$out" | grep -c $'^big.example.com.\t3600\tIN\tTXT\t"a')" = 1 ] && ok "fragments: the whole TXT answer decoded" || fail "fragments: the whole TXT answer decoded"
+echo "$out" | grep -q '10 packets, 3 DNS messages, 8 IP fragments (datagrams: 1 reassembled, 2 expired, 1 incomplete at the end; fragments rejected: 1 overlap)$' \
+	&& ok "fragments: summary counts" || fail "fragments: summary counts" "$(echo "$out" | tail -1)"
+json=$("$DNSWATCH" decode --json "$data/fragmented.pcap")
+[ "$(echo "$json" | jq -s length)" = 4 ] && ok "fragments json: three messages and a summary" || fail "fragments json: three messages and a summary"
+[ "$(echo "$json" | jq -r 'select(.index==3) | [.packet, .fragments, .ip_ttl, .ip_id, .df, .length, .ancount, (.answer[0].rdata | length > 1000)] | @tsv')" = $'5\t3\t56\t4242\tfalse\t1325\t1\ttrue' ] \
+	&& ok "fragments json: packet, fragments, IP fields, length" || fail "fragments json: packet, fragments, IP fields, length"
+[ "$(echo "$json" | jq -r 'select(.index==2) | has("fragments")')" = false ] && ok "fragments json: no key on a whole packet" || fail "fragments json: no key on a whole packet"
+[ "$(echo "$json" | jq -r 'select(.summary) | .summary | [.packets, .messages, .fragments, .reassembled, .expired, .incomplete, .rejected.overlap, .rejected.oversize] | @tsv')" = $'10\t3\t8\t1\t2\t1\t1\t0' ] \
+	&& ok "fragments json: summary object" || fail "fragments json: summary object" "$json"
+[ "$("$DNSWATCH" decode --json "$data/sample.pcap" | jq -s 'map(select(.summary)) | length')" = 0 ] && ok "json: no summary without fragments" || fail "json: no summary without fragments"
+
 out=$("$DNSWATCH" decode "$data/broken.hex" 2>&1); rc=$?
 [ $rc = 1 ] && ok "broken messages: exit 1" || fail "broken messages: exit 1" "rc=$rc"
 echo "$out" | grep -q 'PARSE ERROR: truncated at offset 47 (answer\[0\] rdata)' && ok "truncated rdata: reason, offset, field" || fail "truncated rdata: reason, offset, field" "$out"

@@ -149,6 +149,9 @@ static void test_pcap(void)
 	CHECK_EQ(c.messages, 3);
 	CHECK_EQ(c.not_dns, 2);
 	CHECK_EQ(c.fragments, 1);
+	CHECK_EQ(c.reasm.bad_length, 1); /* a first fragment of 25 bytes: not a multiple of 8 */
+	CHECK_EQ(c.frag_incomplete, 0);
+	CHECK_EQ(c.reasm.reassembled, 0);
 	CHECK_EQ(s.n, 3);
 	CHECK_EQ(s.packet[0], 1);
 	CHECK_EQ(s.ttl[1], 55);

@@ -10,7 +10,8 @@ NXDOMAIN with an SOA. fuzz_pcap gets captures of those messages on every link
 type net/packet.c decodes (Ethernet, 802.1Q and QinQ, Linux cooked v1 and v2,
 raw IP, DLT_IPV4/IPV6, BSD loopback), IPv6 with extension headers, IPv4 and
 IPv6 fragments, padded and snap-cut frames, nanosecond and big-endian pcap,
-and a pcapng file. fuzz_walk gets replies an iterative walk meets (referrals
+and a pcapng file, a DNS reply in IPv4 and IPv6 fragments. fuzz_reasm gets
+sequences of fragments (see reasm_seeds). fuzz_walk gets replies an iterative walk meets (referrals
 from the root and a TLD with glue, answer, NXDOMAIN, NODATA, referral without
 glue, sideways and upward referrals, TC); its harness takes the zone asked
 from the first byte, so each ID is chosen for the zone the reply is from. fuzz_locate_json gets
@@ -362,12 +363,65 @@ def main():
         "pcapng-huge-timestamps": pcapng(1, [eth(v4a), eth(v4a)], tsresol=0,
                                          stamps=[1 << 62, (1 << 64) - 1]),
         "truncated-file": pcap(1, [eth(v4a)])[:-20],
+        "eth-v4-v6-fragmented-dns": pcap(1, [eth(f) for f in v4frags(big, 8, 11, 40)]
+                                          + [eth(f, 0x86DD) for f in v6frags(big, 8, 11, 40)]),
     }
     d = os.path.join(OUT, "fuzz_pcap")
     os.makedirs(d, exist_ok=True)
     for k, v in caps.items():
         with open(os.path.join(d, "seed-" + k + (".pcapng" if "pcapng" in k else ".pcap")), "wb") as f:
             f.write(v)
+
+    d = os.path.join(OUT, "fuzz_reasm")
+    os.makedirs(d, exist_ok=True)
+    for k, v in reasm_seeds(big).items():
+        with open(os.path.join(d, "seed-" + k), "wb") as f:
+            f.write(v)
+
+
+def v4frags(l4, step, ident, ttl):
+    """L4 in IPv4 fragments of STEP bytes (a multiple of 8), in order."""
+    out = []
+    for off in range(0, len(l4), step):
+        more = 0x2000 if off + step < len(l4) else 0
+        out.append(ipv4(l4[off:off + step], ident=ident, frag=more | off // 8, ttl=ttl))
+    return out
+
+
+def v6frags(l4, step, ident, ttl):
+    out = []
+    for off in range(0, len(l4), step):
+        more = 1 if off + step < len(l4) else 0
+        out.append(ipv6(l4[off:off + step], nxt=44, ext=ipv6_frag_header(17, off | more, ident)))
+    return out
+
+
+def records(pkts):
+    """fuzz_reasm's input: [seconds since the last: 1][length: 2][packet]."""
+    return b"".join(struct.pack(">BH", dt, len(p)) + p for dt, p in pkts)
+
+
+def reasm_seeds(l4):
+    """fuzz_reasm: in order, out of order, a duplicate, an overlap, a gap
+    past the 10 s timeout, IPv6 with a destination-options header, too many
+    datagrams (9 of 8) and too many fragments (17 of 16), and a whole packet."""
+    f4 = v4frags(l4, 16, 21, 50)
+    f6 = v6frags(l4, 24, 0x1234, 50)
+    dst = struct.pack(">BB", 44, 0) + b"\x01\x04\0\0\0\0"
+    f6ext = [ipv6(p[48:], nxt=60, ext=dst + p[40:48]) for p in f6]
+    overlap = ipv4(l4[8:40], ident=21, frag=0x2000 | 1, ttl=50)
+    many = [ipv4(l4[:8], ident=100 + i, frag=0x2000) for i in range(9)]
+    tiny = v4frags(l4[:8 * 18], 8, 22, 50)
+    return {
+        "v4-in-order": records((0, p) for p in f4),
+        "v4-reversed-duplicate": records((0, p) for p in [f4[1]] + f4[::-1]),
+        "v4-overlap": records((0, p) for p in [f4[0], overlap] + f4[1:]),
+        "v4-timeout": records([(0, f4[0]), (11, f4[1])] + [(0, p) for p in f4[2:]]),
+        "v6-in-order": records((0, p) for p in f6),
+        "v6-ext-out-of-order": records((1, p) for p in f6ext[::-1]),
+        "limits": records([(0, p) for p in many] + [(0, p) for p in tiny]),
+        "whole": records([(0, ipv4(udp(b"\0" * 12))), (0, ipv6(udp(b"\0" * 12)))]),
+    }
 
 
 if __name__ == "__main__":

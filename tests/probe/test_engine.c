@@ -131,6 +131,8 @@ struct reply_spec {
 	uint8_t ttl;
 	uint16_t ipid;
 	bool df;
+	int frags;             /* in this many IPv4 fragments of 24 bytes (the
+				* last one first; later ones with TTL + 1) */
 };
 
 /* Deliver at time T a reply to transmission Q, as R says. */
@@ -155,7 +157,26 @@ static void reply(struct probe_core *c, const struct sent *q, struct reply_spec 
 	uint8_t *ip = frame + 14; /* the ring is cooked: IP first */
 	if (r.src)
 		memcpy(ip + 12, r.src, 4);
-	probe_core_packet(c, ip, len - 14, EPOCH + t, t);
+	if (!r.frags) {
+		probe_core_packet(c, ip, len - 14, EPOCH + t, t);
+		return;
+	}
+	size_t dlen = len - 14 - 20;
+	for (int k = r.frags; k-- > 0;) {
+		int f = k == r.frags - 1 ? k : r.frags - 2 - k; /* last, then from the first */
+		size_t off = (size_t)f * 24, fl = f == r.frags - 1 ? dlen - off : 24;
+		uint8_t pkt[600];
+		memcpy(pkt, ip, 20);
+		memcpy(pkt + 20, ip + 20 + off, fl);
+		pkt[2] = (uint8_t)((20 + fl) >> 8);
+		pkt[3] = (uint8_t)(20 + fl);
+		uint16_t fo = (uint16_t)((r.df ? 0x4000 : 0) | (f < r.frags - 1 ? 0x2000 : 0) | off / 8);
+		pkt[6] = (uint8_t)(fo >> 8);
+		pkt[7] = (uint8_t)fo;
+		if (f)
+			pkt[8]++;
+		probe_core_packet(c, pkt, 20 + fl, EPOCH + t, t);
+	}
 }
 
 static bool reply_addr_is(const struct probe_reply *p, const char *addr)
@@ -218,6 +239,67 @@ static void test_race(void)
 	CHECK_EQ(st.done, 1);
 	CHECK(probe_core_finished(core));
 	CHECK_EQ(probe_core_in_flight(core), 0);
+	probe_core_free(core);
+}
+
+/* The real reply in IP fragments (a large answer over a small MTU), the
+ * forged one whole: both kept, the reassembled one with its first
+ * fragment's TTL and ID, counted in the stats. */
+static void test_fragmented_reply(void)
+{
+	struct probe_config c;
+	config(&c);
+	struct script s = {.names = {"www.example.com"}, .nnames = 1, .skip_target = -1};
+	struct probe_hooks h = {.next = on_next, .result = on_result, .ctx = &s};
+	struct probe_stats st;
+	struct probe_core *core = start(&c, &h, &s, &st);
+	if (!core)
+		return;
+	turn(core, 1 * MS);
+	CHECK_EQ(s.nsent, 1);
+	reply(core, &s.sent[0], (struct reply_spec){.addr = "65.49.2.178", .ttl = 50}, 11 * MS);
+	reply(core, &s.sent[0],
+	      (struct reply_spec){.addr = "198.19.1.1", .ttl = 62, .ipid = 4321, .frags = 3}, 81 * MS);
+	CHECK_EQ(st.fragments, 3);
+	CHECK_EQ(st.frag_reassembled, 1);
+	CHECK_EQ(st.frag_replies, 1);
+	CHECK_EQ(st.replies, 2);
+	/* another datagram with the same reply, its ID its own */
+	reply(core, &s.sent[0], (struct reply_spec){.addr = "198.19.1.1", .ipid = 9, .frags = 3},
+	      90 * MS);
+	turn(core, 100 * MS);
+	turn(core, 2011 * MS);
+	CHECK_EQ(s.nres, 1);
+	const struct probe_result *r = &s.res[0];
+	CHECK_EQ(r->nreplies, 3);
+	CHECK(reply_addr_is(&r->reply[0], "65.49.2.178"));
+	CHECK(reply_addr_is(&r->reply[1], "198.19.1.1"));
+	CHECK_EQ(r->reply[1].ip_ttl, 62);
+	CHECK_EQ(r->reply[1].ip_id, 4321);
+	CHECK(r->reply[1].question_match);
+	CHECK_EQ(st.frag_replies, 2); /* the second datagram, whole too */
+	probe_core_free(core);
+
+	/* A lone fragment expires with a query's life ((retries + 1) x
+	 * timeout + hold = 4 s, on the core's monotonic clock); a bad one is
+	 * refused. */
+	core = start(&c, &h, &s, &st);
+	if (!core)
+		return;
+	s.nsent = 0;
+	turn(core, 1 * MS);
+	uint8_t frag[60] = {0x45, 0, 0, 28, 0, 7, 0x20, 0, 60, 17, 0, 0, 198, 18, 1, 2,
+			    198, 18, 0, 1};
+	probe_core_packet(core, frag, 28, EPOCH + 2 * MS, 2 * MS);
+	CHECK_EQ(st.fragments, 1);
+	turn(core, 3999 * MS);
+	CHECK_EQ(st.frag_expired, 0);
+	turn(core, 4003 * MS);
+	CHECK_EQ(st.frag_expired, 1);
+	frag[3] = 27; /* 7 bytes, MF set: a bad length */
+	probe_core_packet(core, frag, 27, EPOCH + 4004 * MS, 4004 * MS);
+	CHECK_EQ(st.frag_rejected, 1);
+	CHECK_EQ(st.frag_replies, 0);
 	probe_core_free(core);
 }
 
@@ -451,6 +533,7 @@ static void test_stop_and_config(void)
 int main(void)
 {
 	RUN(test_race);
+	RUN(test_fragmented_reply);
 	RUN(test_unmatched);
 	RUN(test_retransmit);
 	RUN(test_timeout);

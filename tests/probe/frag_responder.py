@@ -1,0 +1,29 @@
+#!/usr/bin/env python3
+"""A DNS responder for tests/probe/test_probe_frag.sh: answers every query
+on ADDR port 53 with one TXT record of 1050 bytes (5 strings of 209 'f's:
+a reply of 1095 bytes to big.example.com), so that over a link of MTU 576 the
+kernel sends the reply in two IPv4 fragments (DF off). Prints "ready" once bound."""
+import socket
+import struct
+import sys
+
+IP_MTU_DISCOVER, IP_PMTUDISC_DONT = 10, 0
+
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_DONT)
+s.bind((sys.argv[1], 53))
+print("ready", flush=True)
+txt = b"".join(bytes([209]) + b"f" * 209 for _ in range(5))
+while True:
+    q, peer = s.recvfrom(4096)
+    if len(q) < 12:
+        continue
+    end = 12
+    while end < len(q) and q[end]:
+        end += 1 + q[end]
+    question = q[12:end + 5]
+    rdata = txt
+    answer = b"\xc0\x0c" + struct.pack(">HHIH", 16, 1, 300, len(rdata)) + rdata
+    reply = q[:2] + struct.pack(">HHHHH", 0x8400, 1, 1, 0, 0) + question + answer
+    s.sendto(reply, peer)
+    print("answered %d bytes" % len(reply), flush=True)

@@ -42,4 +42,19 @@ grep -q ', 1 fragmented replies reassembled' "$tmp/err" \
 out=$("$DNSWATCH" decode "$tmp/probe.pcap" 2>&1)
 echo "$out" | grep -q 'IP TTL 64, IP ID [0-9]*, message 2, 1095 bytes (reassembled from 2 IP fragments)$' \
 	&& ok "--pcap holds the two fragments, decode reassembles them" || fail "--pcap holds the fragments" "$out"
+
+# The race the prober exists for: a forged reply, small and whole, first;
+# the real one behind it, in fragments. Both are kept, in their order.
+kill "$resp" 2>/dev/null; wait "$resp" 2>/dev/null
+ip netns exec $b python3 "$DW_ROOT/tests/probe/frag_responder.py" 198.18.250.2 forge >"$tmp/resp2.log" 2>&1 &
+resp=$!
+for _ in $(seq 50); do grep -q ready "$tmp/resp2.log" && break; sleep 0.1; done
+ip netns exec $a "$DNSWATCH" probe --target far=auth:198.18.250.2 -t TXT --hold 300 --timeout 1000 \
+	--retries 1 "$tmp/names" >"$tmp/race.ndjson" 2>"$tmp/race.err"; rc=$?
+[ $rc = 0 ] && ok "probe runs against a forger, exit 0" || fail "probe runs against a forger" "rc=$rc $(cat "$tmp/race.err")"
+[ "$(jq -r '[(.replies | length), .replies[0].ip_ttl, .replies[0].len, .replies[1].ip_ttl, .replies[1].len, .replies[1].answer_ttl] | @tsv' "$tmp/race.ndjson")" = $'2\t200\t52\t64\t1095\t300' ] \
+	&& ok "the forged reply first, the fragmented real reply behind it, both kept" \
+	|| fail "the forged reply first, the fragmented real one behind it" "$(cat "$tmp/race.ndjson")"
+grep -q ', 1 fragmented replies reassembled' "$tmp/race.err" \
+	&& ok "summary: the real reply reassembled behind the forged one" || fail "summary after the race" "$(cat "$tmp/race.err")"
 done_testing

@@ -21,7 +21,8 @@
 #include "wire/build.h"
 #include "wire/msg.h"
 
-static int capture_socket(struct dw_error *err)
+/* The ring for the replies (from the target's PORT) and the ICMP errors. */
+static int capture_socket(uint16_t port, struct dw_error *err)
 {
 	int fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
@@ -29,7 +30,9 @@ static int capture_socket(struct dw_error *err)
 		return dw_error_set(err, DW_E_SYSTEM, "AF_PACKET socket: %s%s", strerror(e),
 				    e == EPERM ? " (needs root or CAP_NET_RAW)" : "");
 	}
-	if (net_filter_attach(fd, DLT_RAW, "icmp or icmp6 or udp src port 53", err)) {
+	char filter[64];
+	snprintf(filter, sizeof filter, "icmp or icmp6 or udp src port %u", port);
+	if (net_filter_attach(fd, DLT_RAW, filter, err)) {
 		close(fd);
 		return -1;
 	}
@@ -273,7 +276,7 @@ int locate_run(const struct locate_config *cfg, struct locate_report *rep, struc
 	    cfg->probes > 16)
 		return dw_error_set(err, DW_E_INVALID, "TTLs 1 to %d and 1 to 16 probes per TTL",
 				    LOCATE_TTL_MAX);
-	int cap = capture_socket(err);
+	int cap = capture_socket(cfg->port, err);
 	if (cap < 0)
 		return -1;
 	uint16_t port = 0;

@@ -20,6 +20,7 @@
 #include "net/filter.h"
 #include "probe/core.h"
 #include "util/clock.h"
+#include "util/text.h"
 #include "wire/msg.h"
 
 #define RING_BLOCK (1u << 20)
@@ -115,15 +116,26 @@ static int open_ring(struct io *io, struct dw_error *err)
 	if (fd < 0)
 		return dw_error_errno(err, "AF_PACKET socket");
 	io->ring_fd = fd;
-	/* With --pcap the queries going out are wanted too. */
 	/* IP fragments too (the later ones have no UDP header for a port to
 	 * be read from): the core reassembles them. IPv6: a Fragment header
 	 * right after the fixed header. */
-	const char *filter = io->cfg->pcap_path
-		? "udp port 53 or icmp or icmp6 or (ip and ip[6:2] & 0x3fff != 0) or "
-		  "(ip6 and ip6[6] == 44)"
-		: "udp src port 53 or icmp or icmp6 or (ip and ip[6:2] & 0x3fff != 0) or "
-		  "(ip6 and ip6[6] == 44)";
+	/* Replies come from the targets' own ports (53 or another: a test
+	 * resolver, a stub, a proxy); with --pcap the queries going to them
+	 * are kept too. */
+	char filter[PROBE_TARGETS_MAX * 24 + 160];
+	size_t n = text_cat(filter, sizeof filter, 0, "(");
+	for (int i = 0; i < io->cfg->ntargets; i++) {
+		bool seen = false;
+		for (int k = 0; k < i; k++)
+			seen = seen || io->cfg->target[k].port == io->cfg->target[i].port;
+		if (!seen)
+			n = text_cat(filter, sizeof filter, n, "%sudp %sport %u", n > 1 ? " or " : "",
+				     io->cfg->pcap_path ? "" : "src ", io->cfg->target[i].port);
+	}
+	if (n == 1)
+		n = text_cat(filter, sizeof filter, n, "udp src port 53");
+	text_cat(filter, sizeof filter, n,
+		 ") or icmp or icmp6 or (ip and ip[6:2] & 0x3fff != 0) or (ip6 and ip6[6] == 44)");
 	if (net_filter_attach(fd, DLT_RAW, filter, err))
 		return -1;
 	int v = TPACKET_V3, one = 1;

@@ -4,8 +4,10 @@
 # (frag_responder.py) answering with a 1050-byte TXT record (a reply of
 # 1095 bytes), which the kernel sends as two IPv4 fragments. The probe must reassemble and keep
 # the reply, say so in its summary, and its --pcap hold the fragments that
-# decode puts back together. Needs root; removes its namespaces whatever
-# happens.
+# decode puts back together; then a forged reply racing ahead of the
+# fragmented real one; then a target on port 10053 (issue 12's defect: the
+# capture let in only replies from port 53). Needs root; removes its
+# namespaces whatever happens.
 . "$DW_ROOT/tests/lib.sh"
 need_root "probe: a fragmented reply"
 need_tools "probe: a fragmented reply" ip python3 jq
@@ -57,4 +59,16 @@ ip netns exec $a "$DNSWATCH" probe --target far=auth:198.18.250.2 -t TXT --hold 
 	|| fail "the forged reply first, the fragmented real one behind it" "$(cat "$tmp/race.ndjson")"
 grep -q ', 1 fragmented replies reassembled' "$tmp/race.err" \
 	&& ok "summary: the real reply reassembled behind the forged one" || fail "summary after the race" "$(cat "$tmp/race.err")"
+
+# A target on a port other than 53 (a test resolver, a stub, a proxy): its
+# replies come from that port, and the capture must let them in.
+kill "$resp" 2>/dev/null; wait "$resp" 2>/dev/null
+ip netns exec $b python3 "$DW_ROOT/tests/probe/frag_responder.py" 198.18.250.2 small 10053 >"$tmp/resp3.log" 2>&1 &
+resp=$!
+for _ in $(seq 50); do grep -q ready "$tmp/resp3.log" && break; sleep 0.1; done
+ip netns exec $a "$DNSWATCH" probe --target far=auth:198.18.250.2:10053 -t TXT --hold 100 --timeout 1000 \
+	--retries 1 "$tmp/names" >"$tmp/port.ndjson" 2>"$tmp/port.err"; rc=$?
+[ "$rc/$(jq -r '[.verdict != "timeout", (.replies | length), .replies[0].sport] | @tsv' "$tmp/port.ndjson")" = $'0/true\t1\t10053' ] \
+	&& ok "a target on port 10053: its reply recorded" \
+	|| fail "a target on port 10053: its reply recorded" "rc=$rc $(cat "$tmp/port.ndjson" "$tmp/port.err")"
 done_testing

@@ -203,6 +203,10 @@ static void observe(struct watch *w, unsigned p, const struct panel_name *pn,
 			if (r->reply[k].addrs[i].family == AF_INET)
 				memcpy(o.addrs[o.naddrs++], r->reply[k].addrs[i].addr, 4);
 		snprintf(w->last_wrong_name[p], sizeof w->last_wrong_name[p], "%s", pn->text);
+		/* every forged reply's group: a query can draw several injectors */
+		for (unsigned i = 0; i < r->nreplies && i < PROBE_REPLIES_MAX; i++)
+			if (r->reply_group[i] > 0 && o.ngroups < WATCH_OBS_GROUPS)
+				o.groups[o.ngroups++] = r->reply_group[i];
 	}
 	if (watch_detect_add(w->det, &o) != 0)
 		return; /* a path the detector was not given: nothing to count or keep */

@@ -1007,6 +1007,7 @@ static void commit_injected(struct judge *j)
 			if (g)
 				g->queries++;
 		}
+		r->reply_group[i] = gid > 0 ? gid : 0;
 		if (first < 0) {
 			first = (int)i;
 			r->group = gid;
@@ -1135,6 +1136,7 @@ static void judge_poisoned(struct judge *j, unsigned i)
 	r->verdict = VERDICT_POISONED;
 	r->forged_reply = (int8_t)i;
 	r->group = j->in[i].fgroup;
+	r->reply_group[i] = r->group > 0 ? r->group : 0;
 	ev_reply(&e, &r->reply[i]);
 	if (r->reply[i].rcode == WIRE_RCODE_NXDOMAIN)
 		ev_add(&e, " for a name seen forged NXDOMAIN");
@@ -1162,6 +1164,7 @@ void classify_judge(struct classify *c, struct probe_result *r, const struct pro
 	r->verdict = VERDICT_NONE;
 	r->forged_reply = -1;
 	r->group = -1;
+	memset(r->reply_group, 0, sizeof r->reply_group);
 	memset(r->evidence, 0, sizeof r->evidence);
 	struct ev e = {r->evidence, sizeof r->evidence, 0};
 	classify_control_get(c, r->qname, r->qtype, &j.ctl);

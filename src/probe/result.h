@@ -102,6 +102,10 @@ struct probe_result {
 	enum probe_verdict verdict;
 	int8_t forged_reply;   /* index of the reply judged forged, -1 if none */
 	int32_t group;         /* injector group of the forged reply, -1 if none */
+	int32_t reply_group[PROBE_REPLIES_MAX]; /* per reply: the injector group (id >= 1)
+				* of every reply classify judged forged, 0 for a reply
+				* not judged forged or with no group; set by the
+				* classifier, kept in memory only (the stores keep group) */
 	char evidence[160];    /* one line: why this verdict */
 };
 

@@ -162,6 +162,20 @@ static void addr_count(uint8_t (*addr)[4], uint64_t *cnt, size_t *n, const uint8
 	}
 }
 
+/* One forged reply of injector group ID (< 0: none) for incident INC. */
+static void group_count(struct watch_incident *inc, int32_t id)
+{
+	if (id < 0)
+		return;
+	size_t g = 0;
+	while (g < inc->ngroups && inc->group[g] != id)
+		g++;
+	if (g == inc->ngroups && inc->ngroups < WATCH_GROUPS_MAX)
+		inc->group[inc->ngroups++] = id;
+	if (g < inc->ngroups)
+		inc->group_count[g]++;
+}
+
 static void tally(struct watch_count *c, bool j, bool w)
 {
 	c->judged += j;
@@ -354,14 +368,12 @@ static void incident_account(struct watch_detect *d, struct watch_incident *inc,
 	}
 	for (unsigned a = 0; a < o->naddrs && a < WATCH_OBS_ADDRS; a++)
 		addr_count(inc->addr, inc->addr_count, &inc->naddrs, o->addrs[a], 1);
-	if (o->group >= 0) {
-		size_t g = 0;
-		while (g < inc->ngroups && inc->group[g] != o->group)
-			g++;
-		if (g == inc->ngroups && inc->ngroups < WATCH_GROUPS_MAX)
-			inc->group[inc->ngroups++] = o->group;
-		if (g < inc->ngroups)
-			inc->group_count[g]++;
+	if (o->ngroups) {
+		for (unsigned k = 0; k < o->ngroups && k < WATCH_OBS_GROUPS; k++)
+			if (o->groups[k] > 0)
+				group_count(inc, o->groups[k]);
+	} else {
+		group_count(inc, o->group);
 	}
 	if (active(d, o)) {
 		d->had_active = true;

@@ -28,6 +28,7 @@
 #define WATCH_ADDRS_MAX 16      /* forged addresses kept per incident */
 #define WATCH_OBS_ADDRS 4       /* wrong answer addresses kept per observation */
 #define WATCH_GROUPS_MAX 8      /* injector groups kept per incident */
+#define WATCH_OBS_GROUPS PROBE_REPLIES_MAX /* forged replies' groups per observation */
 
 /* What kind of path: decides what its wrong answers are evidence of. */
 enum watch_path_kind {
@@ -56,6 +57,10 @@ struct watch_obs {
 	uint8_t naddrs;          /* the wrong reply's addresses (wrong verdicts only) */
 	uint8_t addrs[WATCH_OBS_ADDRS][4]; /* IPv4 only; IPv6 forgeries are counted, not kept */
 	int32_t group;           /* injector group of the forged reply, -1 */
+	uint8_t ngroups;         /* the groups of every forged reply of the query (a query
+				  * can draw replies from several injectors), one per
+				  * reply, repeats kept; 0: only GROUP counts */
+	int32_t groups[WATCH_OBS_GROUPS];
 };
 
 /* Thresholds; watch_tuning_default() gives what docs/watch.md states. */
@@ -111,9 +116,9 @@ struct watch_incident {
 				  * to the watch itself) */
 	double peak_share;       /* highest wrong share of the affected paths in one bucket */
 
-	size_t ngroups;
+	size_t ngroups;          /* distinct injector groups among all its forged replies */
 	int32_t group[WATCH_GROUPS_MAX];
-	uint64_t group_count[WATCH_GROUPS_MAX];
+	uint64_t group_count[WATCH_GROUPS_MAX]; /* forged replies of each */
 
 	int hop;                 /* the injector's hop from locate, 0 unknown */
 	char hop_note[128];      /* locate's conclusion in words */

@@ -525,6 +525,11 @@ static void test_race(void)
 	CHECK(strstr(r.evidence, "; 3 forged") != NULL);
 	CHECK_EQ(classify_group_count(c), 3);
 	CHECK_EQ(GFIELD(c, 1, queries), 2);
+	/* every forged reply's group, for watch's count; the real one none */
+	CHECK_EQ(r.reply_group[0], 2);
+	CHECK_EQ(r.reply_group[1], 3);
+	CHECK_EQ(r.reply_group[2], 1);
+	CHECK_EQ(r.reply_group[3], 0);
 	/* forged NXDOMAIN, then the real answer */
 	mkresult(&r, "www.kelp2.net", WIRE_T_A);
 	reply(&r, &T_PUB, (struct rspec){.rcode = WIRE_RCODE_NXDOMAIN, .ttl = 47, .ipid = 9});

@@ -292,6 +292,55 @@ static void model_2014(struct sim *s, int64_t t, unsigned p, const struct name *
 	}
 }
 
+/* 2014's misfire, but every query on the path draws a reply from each of
+ * the gfw preset's three injectors: the query's result names the first
+ * reply's group, and the others come in its groups. */
+static void model_three(struct sim *s, int64_t t, unsigned p, const struct name *n,
+			struct watch_obs *o)
+{
+	if (!abroad(n) || t < s->T || !injecting(s, t))
+		return;
+	if (p == P_PUB || p == P_NODNS || p == P_RNODNS) {
+		forge(o, VERDICT_INJECTED, FORGED);
+		o->group = 1;
+		o->ngroups = 3;
+		o->groups[0] = 1;
+		o->groups[1] = 2;
+		o->groups[2] = 3;
+	}
+}
+
+static void test_three_injectors(void)
+{
+	struct sim s;
+	end1 = 24 * SEC, pause_us = 0, end2 = 0;
+	int64_t T = T0 + 65 * SEC;
+	sim_init(&s, model_three, T);
+	sim_run(&s, T0, T + 70 * SEC);
+	CHECK_EQ(watch_detect_count(s.d), 1);
+	const struct rec *ended = find_kind(&s, WATCH_EV_ENDED, -1);
+	CHECK(ended != NULL);
+	if (!ended) {
+		sim_free(&s);
+		return;
+	}
+	const struct watch_incident *inc = &ended->inc;
+	CHECK_EQ(inc->ngroups, 3);
+	uint64_t total = 0;
+	for (size_t g = 0; g < inc->ngroups && g < 3; g++) {
+		CHECK_EQ(inc->group[g], (int32_t)g + 1);
+		CHECK(inc->group_count[g] > 0);
+		CHECK_EQ(inc->group_count[g], inc->group_count[0]);
+		total += inc->group_count[g];
+	}
+	/* one forged reply of each injector per wrong answer */
+	CHECK_EQ(total, 3 * inc->wrong_total);
+	char buf[2048];
+	watch_incident_summary(s.d, inc, buf, sizeof buf);
+	CHECK(strstr(buf, "3 injector fingerprints") != NULL);
+	sim_free(&s);
+}
+
 static void test_2014(void)
 {
 	struct sim s;
@@ -1308,6 +1357,7 @@ int main(void)
 	RUN(test_gather_wait);
 	RUN(test_clean);
 	RUN(test_2014);
+	RUN(test_three_injectors);
 	RUN(test_2014_again);
 	RUN(test_data);
 	RUN(test_resolver);

@@ -708,6 +708,12 @@ static void store_incident(struct watch *w, const struct watch_incident *inc)
 	snprintf(si->cause, sizeof si->cause, "%s", watch_cause_name(inc->cause));
 	snprintf(si->evidence, sizeof si->evidence, "for: %.480s. against: %.480s.", inc->cause_for,
 		 inc->cause_against);
+	si->hop = inc->hop;
+	snprintf(si->hop_router, sizeof si->hop_router, "%s", inc->hop_router);
+	snprintf(si->locate, sizeof si->locate, "%s", inc->hop_note);
+	n = 0;
+	for (size_t i = 0; i < inc->ngroups; i++)
+		n = text_cat(si->groups, sizeof si->groups, n, "%s%d", i ? " " : "", (int)inc->group[i]);
 	if (store_incident_put(w->db, si) != DW_OK) {
 		w->failed = true;
 		stop_flag = 1;
@@ -875,13 +881,13 @@ static void *locate_main(void *arg)
 	host = w->path[p].vantage;
 	pthread_mutex_unlock(&w->mu);
 	int hop = 0;
+	char r[INET_ADDRSTRLEN] = "";
 	if (!rep || !ok)
 		snprintf(note, sizeof note, "not located (out of memory or a bad name)");
 	else if (enter(w, host, &le) || locate_run(&lc, rep, &le))
 		snprintf(note, sizeof note, "not located: %.140s", le.text);
 	else if (rep->hop_found > 0) {
 		hop = rep->hop_found;
-		char r[INET_ADDRSTRLEN] = "";
 		if (rep->hop[hop].router_seen)
 			net_packet_addr_text(AF_INET, rep->hop[hop].router, r, sizeof r);
 		snprintf(note, sizeof note, "%s%s%s%sfrom %s towards %s%s", r[0] ? "the router " : "",
@@ -896,6 +902,7 @@ static void *locate_main(void *arg)
 	const struct watch_incident *inc = watch_detect_last(w->det);
 	if (inc && inc->id == id) {
 		watch_detect_set_hop(w->det, hop, note);
+		watch_detect_set_hop_router(w->det, r);
 		char t[32];
 		watch_time_text(real_us(), t, sizeof t);
 		if (hop)

@@ -1574,7 +1574,11 @@ static const char incidents_sql[] =
 	"  addresses TEXT NOT NULL DEFAULT '',\n"
 	"  summary TEXT NOT NULL DEFAULT '',\n"
 	"  cause TEXT NOT NULL DEFAULT '',\n"
-	"  evidence TEXT NOT NULL DEFAULT ''\n"
+	"  evidence TEXT NOT NULL DEFAULT '',\n"
+	"  hop INTEGER,\n"
+	"  hop_router TEXT NOT NULL DEFAULT '',\n"
+	"  locate TEXT NOT NULL DEFAULT '',\n"
+	"  groups TEXT NOT NULL DEFAULT ''\n"
 	")";
 
 /* Whether the incidents table has the columns watch added to it (raised_us,
@@ -1583,6 +1587,15 @@ static bool incidents_have_cause(struct store_db *db)
 {
 	int64_t n = 0;
 	return query_int(db, "SELECT count(*) FROM pragma_table_info('incidents') WHERE name = 'cause'",
+			 0, &n) == SQLITE_OK && n > 0;
+}
+
+/* Whether it has the columns of watch's locate and groups (hop, hop_router,
+ * locate, groups); a table made before them is read with those empty. */
+static bool incidents_have_hop(struct store_db *db)
+{
+	int64_t n = 0;
+	return query_int(db, "SELECT count(*) FROM pragma_table_info('incidents') WHERE name = 'hop'",
 			 0, &n) == SQLITE_OK && n > 0;
 }
 
@@ -1595,6 +1608,11 @@ enum dw_status store_incidents_ensure(struct store_db *db)
 		rc = exec(db, "ALTER TABLE incidents ADD COLUMN raised_us INTEGER;"
 			      " ALTER TABLE incidents ADD COLUMN cause TEXT NOT NULL DEFAULT '';"
 			      " ALTER TABLE incidents ADD COLUMN evidence TEXT NOT NULL DEFAULT ''");
+	if (rc == SQLITE_OK && !incidents_have_hop(db))
+		rc = exec(db, "ALTER TABLE incidents ADD COLUMN hop INTEGER;"
+			      " ALTER TABLE incidents ADD COLUMN hop_router TEXT NOT NULL DEFAULT '';"
+			      " ALTER TABLE incidents ADD COLUMN locate TEXT NOT NULL DEFAULT '';"
+			      " ALTER TABLE incidents ADD COLUMN groups TEXT NOT NULL DEFAULT ''");
 	if (rc != SQLITE_OK)
 		return sql_fail(db, rc, "creating the incidents table");
 	return DW_OK;
@@ -1616,8 +1634,9 @@ enum dw_status store_incident_put(struct store_db *db, struct store_incident *in
 	sqlite3_stmt *s;
 	int rc = sqlite3_prepare_v2(db->h,
 		"INSERT OR REPLACE INTO incidents (id, run, started_us, injection_end_us, ended_us,"
-		" peak_share, scope, addresses, summary, raised_us, cause, evidence)"
-		" VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", -1, &s, NULL);
+		" peak_share, scope, addresses, summary, raised_us, cause, evidence,"
+		" hop, hop_router, locate, groups)"
+		" VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", -1, &s, NULL);
 	if (rc != SQLITE_OK)
 		return sql_fail(db, rc, "writing an incident");
 	if (inc->id > 0)
@@ -1633,6 +1652,10 @@ enum dw_status store_incident_put(struct store_db *db, struct store_incident *in
 	bind_opt_us(s, 10, inc->raised_us);
 	sqlite3_bind_text(s, 11, inc->cause, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 12, inc->evidence, -1, SQLITE_STATIC);
+	bind_opt_us(s, 13, inc->hop);
+	sqlite3_bind_text(s, 14, inc->hop_router, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 15, inc->locate, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 16, inc->groups, -1, SQLITE_STATIC);
 	rc = sqlite3_step(s);
 	sqlite3_finalize(s);
 	if (rc != SQLITE_DONE)
@@ -1656,13 +1679,13 @@ enum dw_status store_incidents(struct store_db *db, bool *present,
 		return DW_OK;
 	*present = true;
 	sqlite3_stmt *s;
-	rc = sqlite3_prepare_v2(db->h, incidents_have_cause(db)
-		? "SELECT id, run, started_us, injection_end_us, ended_us, peak_share, scope,"
-		  " addresses, summary, raised_us, cause, evidence FROM incidents"
-		  " ORDER BY started_us, id"
-		: "SELECT id, run, started_us, injection_end_us, ended_us, peak_share, scope,"
-		  " addresses, summary, NULL, '', '' FROM incidents ORDER BY started_us, id",
-		-1, &s, NULL);
+	char sql[512];
+	snprintf(sql, sizeof sql,
+		 "SELECT id, run, started_us, injection_end_us, ended_us, peak_share, scope,"
+		 " addresses, summary, %s, %s FROM incidents ORDER BY started_us, id",
+		 incidents_have_cause(db) ? "raised_us, cause, evidence" : "NULL, '', ''",
+		 incidents_have_hop(db) ? "hop, hop_router, locate, groups" : "NULL, '', '', ''");
+	rc = sqlite3_prepare_v2(db->h, sql, -1, &s, NULL);
 	if (rc != SQLITE_OK)
 		return sql_fail(db, rc, "reading incidents");
 	struct store_incident *inc = malloc(sizeof *inc);
@@ -1684,6 +1707,11 @@ enum dw_status store_incidents(struct store_db *db, bool *present,
 		inc->raised_us = sqlite3_column_int64(s, 9);
 		copy_text(inc->cause, sizeof inc->cause, col_text(s, 10));
 		copy_text(inc->evidence, sizeof inc->evidence, col_text(s, 11));
+		int64_t hop = sqlite3_column_int64(s, 12);
+		inc->hop = hop > 0 && hop < 256 ? (int)hop : 0;
+		copy_text(inc->hop_router, sizeof inc->hop_router, col_text(s, 13));
+		copy_text(inc->locate, sizeof inc->locate, col_text(s, 14));
+		copy_text(inc->groups, sizeof inc->groups, col_text(s, 15));
 		if (fn(ctx, inc))
 			break;
 	}

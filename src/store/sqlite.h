@@ -260,6 +260,12 @@ struct store_incident {
 	char summary[2048];         /* the incident in plain words */
 	char cause[16];             /* "on-path", "resolver", "data", "unknown" */
 	char evidence[1024];        /* for and against that cause, in words */
+	int hop;                    /* the injector's hop from watch's locate; 0: not located */
+	char hop_router[46];        /* the router that answered at that hop; "": none seen */
+	char locate[256];           /* locate's conclusion in words (also when not located);
+				     * "": locate not run or not finished */
+	char groups[256];           /* the injector groups of its forged replies: ids of the
+				     * run's groups table, space-separated ("1 2 3") */
 };
 /* Create the incidents table if it is absent (a writable store). */
 DW_MUST_CHECK

@@ -836,6 +836,14 @@ void watch_detect_set_hop(struct watch_detect *d, int hop, const char *note)
 	weigh(d, inc);
 }
 
+void watch_detect_set_hop_router(struct watch_detect *d, const char *router)
+{
+	if (!d->ninc)
+		return;
+	struct watch_incident *inc = &d->inc[d->ninc - 1];
+	snprintf(inc->hop_router, sizeof inc->hop_router, "%s", router ? router : "");
+}
+
 const struct watch_incident *watch_detect_open(const struct watch_detect *d)
 {
 	return d->open ? &d->inc[d->ninc - 1] : NULL;

@@ -122,6 +122,7 @@ struct watch_incident {
 
 	int hop;                 /* the injector's hop from locate, 0 unknown */
 	char hop_note[128];      /* locate's conclusion in words */
+	char hop_router[46];     /* the router that answered at the hop, "" none */
 
 	enum watch_cause cause;
 	char cause_for[512], cause_against[512];
@@ -190,6 +191,8 @@ void watch_detect_flush_series(struct watch_detect *d,
 /* Locate's finding for the open incident (or the last): HOP (0: none found)
  * and its words. Re-weighs the cause. */
 void watch_detect_set_hop(struct watch_detect *d, int hop, const char *note);
+/* The router that answered at that hop (text; NULL or "" none), for the record. */
+void watch_detect_set_hop_router(struct watch_detect *d, const char *router);
 
 /* The open incident, or NULL. The last incident (open or not), or NULL. */
 const struct watch_incident *watch_detect_open(const struct watch_detect *d);

@@ -172,6 +172,45 @@ static void locate_verdict(FILE *out, const struct report_locate *l)
 		fputs("; an injector that mirrors the probe's TTL was set aside", out);
 }
 
+/* Whether watch ran locate for incident IN (a hop found, or its words why not). */
+static bool incident_located(const struct store_incident *in)
+{
+	return in->hop > 0 || in->locate[0];
+}
+
+/* Watch's locate for incident IN, in the words locate_verdict uses. */
+static void incident_locate_verdict(FILE *out, const struct store_incident *in)
+{
+	if (in->hop > 0) {
+		fprintf(out, "the injector sits at hop %d", in->hop);
+		if (in->hop_router[0]) {
+			fputs(" (", out);
+			report_html_text(out, in->hop_router);
+			fputs(")", out);
+		}
+	} else {
+		fputs("the injector could not be placed", out);
+	}
+	if (in->locate[0]) {
+		fputs("; locate: ", out);
+		report_html_text(out, in->locate);
+	}
+}
+
+/* Words of a space-separated list ("1 2 3": 3). */
+static size_t words_count(const char *s)
+{
+	size_t n = 0;
+	for (const char *p = s; *p;) {
+		p += strspn(p, " ");
+		if (!*p)
+			break;
+		n++;
+		p += strcspn(p, " ");
+	}
+	return n;
+}
+
 /* ---- sections ----------------------------------------------------------------------- */
 
 static void put_story(FILE *out, const struct report_data *d)
@@ -308,6 +347,17 @@ static void put_summary(FILE *out, const struct report_page *p)
 		locate_verdict(out, &p->loc[i]);
 		fputs(".</li>\n", out);
 	}
+	if (d->nincidents)
+		fprintf(out, "<li>%zu incident%s recorded by <code>dnswatch watch</code> (below).</li>\n",
+			d->nincidents, plural(d->nincidents));
+	for (size_t i = 0; !p->nloc && i < d->nincidents; i++) {
+		const struct store_incident *in = &d->incidents[i];
+		if (!incident_located(in))
+			continue;
+		fprintf(out, "<li>Located by watch (incident %" PRId64 "): ", in->id);
+		incident_locate_verdict(out, in);
+		fputs(".</li>\n", out);
+	}
 	fputs("</ul>\n", out);
 
 	fputs("<h3>Incident records</h3>\n", out);
@@ -321,7 +371,7 @@ static void put_summary(FILE *out, const struct report_page *p)
 	} else {
 		fputs("<table id=\"incidents\"><thead><tr><th>#</th><th>started</th><th>injection ended</th>"
 		      "<th>tail ended</th><th>raised after</th><th>peak</th><th>cause</th><th>scope</th>"
-		      "<th>addresses</th><th>summary</th>"
+		      "<th>addresses</th><th>injector groups</th><th>hop</th><th>summary</th>"
 		      "</tr></thead><tbody>\n", out);
 		for (size_t i = 0; i < d->nincidents; i++) {
 			const struct store_incident *in = &d->incidents[i];
@@ -348,7 +398,20 @@ static void put_summary(FILE *out, const struct report_page *p)
 			report_html_text(out, in->scope);
 			fputs("</td><td><code>", out);
 			report_html_text(out, in->addresses);
-			fputs("</code></td><td>", out);
+			fputs("</code></td><td class=\"num\">", out);
+			if (in->groups[0]) {
+				fprintf(out, "%zu <small>(", words_count(in->groups));
+				report_html_text(out, in->groups);
+				fputs(")</small>", out);
+			} else {
+				fputs("-", out);
+			}
+			fputs("</td><td class=\"num\">", out);
+			if (in->hop > 0)
+				fprintf(out, "%d", in->hop);
+			else
+				fputs("-", out);
+			fputs("</td><td>", out);
 			report_html_text(out, in->summary);
 			fputs("</td></tr>\n", out);
 		}
@@ -587,6 +650,26 @@ static void put_groups(FILE *out, const struct report_data *d)
 static void put_locate(FILE *out, const struct report_page *p)
 {
 	fputs("<section id=\"locate\"><h2>Where the injector sits</h2>\n", out);
+	const struct report_data *d = p->d;
+	size_t nwatch = 0;
+	for (size_t i = 0; !p->nloc && i < d->nincidents; i++) {
+		const struct store_incident *in = &d->incidents[i];
+		if (!incident_located(in))
+			continue;
+		if (!nwatch++)
+			fputs("<p class=\"note\">From the store's incident records: <code>dnswatch watch</code> "
+			      "ran locate (TTL-limited probes) when it raised each incident "
+			      "(<code>dnswatch report --locate FILE</code> shows a locate run's hops instead).</p>\n",
+			      out);
+		fprintf(out, "<h3>Incident %" PRId64 " <small>(located by watch)</small></h3>\n<p class=\"watch-hop\">",
+			in->id);
+		incident_locate_verdict(out, in);
+		fputs(".</p>\n", out);
+	}
+	if (nwatch) {
+		fputs("</section>\n", out);
+		return;
+	}
 	if (!p->nloc) {
 		fputs("<p class=\"note\">No locate results given (<code>dnswatch report --locate FILE</code> "
 		      "takes the output of <code>dnswatch locate --json</code>).</p></section>\n", out);

@@ -115,6 +115,15 @@ sqlite3 "$tmp/inc.db" "CREATE TABLE incidents (id INTEGER PRIMARY KEY, run INTEG
 "$DNSWATCH" report "$tmp/inc.db" -o "$tmp/inc.html" 2>/dev/null
 grep -q '<table id="incidents">' "$tmp/inc.html" && grep -q 'the misfire &lt;script&gt;alert(1)&lt;/script&gt;' "$tmp/inc.html" && grep -q '2014-01-21 07:15:00 UTC' "$tmp/inc.html" \
 	&& ok "an incidents table is shown, its text escaped" || fail "incidents table shown" "$(grep -o '<table id="incidents">.\{300\}' "$tmp/inc.html")"
+# made before watch's locate columns: no hop, and the page says no locate was given
+grep -q 'No locate results given' "$tmp/inc.html" && ! grep -q 'Located by watch' "$tmp/inc.html" \
+	&& ok "an incidents table without hop columns: no hop shown" || fail "old incidents table: no hop" "$(grep -o '<section id="locate">.\{300\}' "$tmp/inc.html")"
+# the columns as docs/store.md adds them, with watch's locate: the hop is where the injector sits
+sqlite3 "$tmp/inc.db" "ALTER TABLE incidents ADD COLUMN raised_us INTEGER; ALTER TABLE incidents ADD COLUMN cause TEXT NOT NULL DEFAULT ''; ALTER TABLE incidents ADD COLUMN evidence TEXT NOT NULL DEFAULT ''; ALTER TABLE incidents ADD COLUMN hop INTEGER; ALTER TABLE incidents ADD COLUMN hop_router TEXT NOT NULL DEFAULT ''; ALTER TABLE incidents ADD COLUMN locate TEXT NOT NULL DEFAULT ''; ALTER TABLE incidents ADD COLUMN groups TEXT NOT NULL DEFAULT ''; UPDATE incidents SET hop = 2, hop_router = '198.18.0.2', locate = 'the router 198.18.0.2 from client towards nodns', groups = '1';"
+"$DNSWATCH" report "$tmp/inc.db" -o "$tmp/inc2.html" 2>/dev/null
+sed -n '/<section id="locate">/,/<\/section>/p' "$tmp/inc2.html" | grep -q 'the injector sits at hop 2 (198.18.0.2)' && ! grep -q 'No locate results given' "$tmp/inc2.html" \
+	&& grep -q 'Located by watch (incident 1): the injector sits at hop 2' "$tmp/inc2.html" \
+	&& ok "watch's hop from the store: in the headline and where the injector sits" || fail "watch's hop shown" "$(grep -o '<section id="locate">.\{300\}' "$tmp/inc2.html")"
 
 # --- bad input: one clear line, exit 1 ---------------------------------------------------------
 bad() { # NAME EXPECTED-TEXT ARGS...

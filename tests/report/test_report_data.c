@@ -319,6 +319,208 @@ static void test_locate_huge_numbers(void)
 	CHECK_EQ(store_close(db), DW_OK);
 }
 
+/* ---- the page agrees with itself ---- */
+
+/* The text of the page from the element that starts with FROM to the next
+ * UNTIL after it (a copy, "" if absent). */
+static char *page_part(const char *page, const char *from, const char *until)
+{
+	const char *a = strstr(page, from);
+	const char *b = a ? strstr(a, until) : NULL;
+	size_t n = a && b ? (size_t)(b - a) : 0;
+	char *s = malloc(n + 1);
+	if (s) {
+		memcpy(s, a ? a : "", n);
+		s[n] = 0;
+	}
+	return s;
+}
+
+static size_t occurrences(const char *text, const char *what)
+{
+	size_t n = 0;
+	for (const char *p = text; (p = strstr(p, what)); p += strlen(what))
+		n++;
+	return n;
+}
+
+/* The number just before WHAT in TEXT (after the last '>' or space before
+ * it), -1 if WHAT is absent or no number stands there. */
+static long number_before(const char *text, const char *what)
+{
+	const char *w = strstr(text, what);
+	if (!w)
+		return -1;
+	const char *p = w;
+	while (p > text && p[-1] >= '0' && p[-1] <= '9')
+		p--;
+	return p < w ? strtol(p, NULL, 10) : -1;
+}
+
+/* The number just after WHAT in TEXT, -1 if none. */
+static long number_after(const char *text, const char *what)
+{
+	const char *w = strstr(text, what);
+	if (!w)
+		return -1;
+	w += strlen(what);
+	return *w >= '0' && *w <= '9' ? strtol(w, NULL, 10) : -1;
+}
+
+static size_t words_in(const char *s)
+{
+	size_t n = 0;
+	for (const char *p = s; *p;) {
+		p += strspn(p, " ");
+		if (!*p)
+			break;
+		n++;
+		p += strcspn(p, " ");
+	}
+	return n;
+}
+
+/*
+ * One watch session of the gfw preset: every query to the no-DNS address drew
+ * a reply from each of three injectors (which one came first rotates), the
+ * resolver answered right, and watch recorded one incident with its three
+ * groups, three addresses and locate's hop 2. The numbers the page shows in
+ * more than one place (injector groups, forged addresses, incidents, the hop)
+ * must be the same in the headline, the incident table, the groups table and
+ * where the injector sits.
+ */
+static void test_parts_agree(void)
+{
+	unlink(dbpath);
+	struct store_db *db;
+	CHECK_EQ(store_open(&db, dbpath, NULL, NULL), DW_OK);
+	struct probe_target t[2];
+	target(&t[0], "client/isp", TARGET_RESOLVER, "198.18.1.1");
+	target(&t[1], "client/nodns", TARGET_NODNS, "198.19.55.55");
+	int64_t run;
+	CHECK_EQ(store_run_begin(db, "watch --crafted", NULL, t, 2, NULL, 0, &run), DW_OK);
+	static const char *const addr[3] = {"65.49.2.178", "8.7.198.45", "59.24.3.173"};
+	static const uint16_t flags[3] = {0x8180, 0x8180, 0x8580};
+	static const bool df[3] = {false, true, false};
+	char fp[3][256];
+	struct probe_result r;
+	const int N = 12;
+	for (int i = 0; i < N; i++) {
+		char name[64];
+		snprintf(name, sizeof name, "www.name%d.com", i);
+		int64_t us = T0 + i * 1000000ll;
+		result(&r, (uint64_t)i, 0, name, us, VERDICT_OK);
+		CHECK_EQ(store_put(db, &r), DW_OK);
+		result(&r, (uint64_t)i, 1, name, us + 1000, VERDICT_OK);
+		r.verdict = VERDICT_INJECTED;
+		r.nreplies = r.replies_seen = 3;
+		for (int k = 0; k < 3; k++) {
+			int inj = (i + k) % 3;
+			reply(&r.reply[k], addr[inj], (uint8_t)(40 + k), 60, flags[inj], df[inj]);
+			if (inj == 2)
+				r.reply[k].ip_id = 0;
+			r.reply[k].time_us = (uint64_t)(us + 2000 + k * 100);
+			struct classify_fp f;
+			classify_fp_of(&r.reply[k], 0, &f);
+			classify_fp_format(&f, fp[inj], sizeof fp[inj]);
+		}
+		r.forged_reply = 0;
+		r.group = i % 3 + 1;
+		CHECK_EQ(store_put(db, &r), DW_OK);
+	}
+	for (int g = 0; g < 3; g++) {
+		struct probe_addr a = {.family = AF_INET};
+		inet_pton(AF_INET, addr[g], a.addr);
+		CHECK_EQ(store_group_put(db, g + 1, fp[g], (uint64_t)N, &a, 1), DW_OK);
+	}
+	struct store_incident inc = {.run = run, .started_us = T0 + 2000, .raised_us = T0 + 800000,
+				     .injection_end_us = T0 + (N - 1) * 1000000ll + 2000,
+				     .ended_us = T0 + (N - 1) * 1000000ll + 2000, .peak_share = 1, .hop = 2};
+	snprintf(inc.scope, sizeof inc.scope, "com via client/nodns");
+	snprintf(inc.addresses, sizeof inc.addresses, "%s %s %s", addr[0], addr[1], addr[2]);
+	snprintf(inc.summary, sizeof inc.summary, "the three injectors");
+	snprintf(inc.cause, sizeof inc.cause, "on-path");
+	snprintf(inc.hop_router, sizeof inc.hop_router, "198.18.0.2");
+	snprintf(inc.locate, sizeof inc.locate, "the router 198.18.0.2 from client towards nodns");
+	snprintf(inc.groups, sizeof inc.groups, "1 2 3");
+	CHECK_EQ(store_incident_put(db, &inc), DW_OK);
+	CHECK_EQ(store_run_finish(db, false), DW_OK);
+	CHECK_EQ(store_close(db), DW_OK);
+
+	struct report_data d;
+	struct dw_error err;
+	db = gathered(&d, 0, &err);
+	/* what the parts are drawn from */
+	CHECK_EQ(d.ngroups, 3);
+	CHECK_EQ(d.naddrs, 3);
+	CHECK_EQ(d.nincidents, 1);
+	if (d.nincidents == 1) {
+		const struct store_incident *in = &d.incidents[0];
+		CHECK_EQ(words_in(in->groups), d.ngroups);
+		CHECK_EQ(words_in(in->addresses), d.naddrs);
+		CHECK_EQ(in->hop, 2);
+		CHECK_STR(in->hop_router, "198.18.0.2");
+		CHECK_STR(in->locate, "the router 198.18.0.2 from client towards nodns");
+	}
+	uint64_t forged = 0;
+	for (size_t g = 0; g < d.ngroups; g++)
+		forged += d.groups[g].count;
+	CHECK_EQ(forged, 3 * (uint64_t)N);
+
+	/* what each part of the page says */
+	char *page = page_of(&d, "var x = 1;\n", NULL, 0);
+	CHECK(page != NULL);
+	char *summary = page ? page_part(page, "<section id=\"summary\">", "<h3>Incident records") : NULL;
+	char *incidents = page ? page_part(page, "<table id=\"incidents\">", "</table>") : NULL;
+	char *groups = page ? page_part(page, "<section id=\"groups\">", "</section>") : NULL;
+	char *locate = page ? page_part(page, "<section id=\"locate\">", "</section>") : NULL;
+	CHECK(summary && incidents && groups && locate);
+	if (summary && incidents && groups && locate) {
+		long h_groups = -1;
+		const char *li = strstr(summary, " injector fingerprint");
+		CHECK(li != NULL);
+		if (li) { /* the headline's item of the groups */
+			const char *start = li;
+			while (start > summary && strncmp(start, "<li>", 4))
+				start--;
+			h_groups = strtol(start + 4, NULL, 10);
+		}
+		long h_addrs = number_after(summary, ", of ");
+		long h_incidents = number_before(summary, " incident recorded by");
+		long h_hop = number_after(summary, "Located by watch (incident 1): the injector sits at hop ");
+		long t_rows = (long)occurrences(incidents, "<tr><td>");
+		long t_groups = number_before(incidents, " <small>(1 2 3)</small>");
+		long t_hop = number_after(incidents, "(1 2 3)</small></td><td class=\"num\">");
+		const char *code = strstr(incidents, "<td><code>");
+		char cell[256] = "";
+		if (code)
+			sscanf(code + 10, "%255[^<]", cell);
+		long t_addrs = (long)words_in(cell);
+		long g_rows = (long)occurrences(groups, "<tr><td>");
+		long l_hop = number_after(locate, "the injector sits at hop ");
+
+		CHECK_EQ(h_groups, 3);
+		CHECK_EQ(t_groups, h_groups);
+		CHECK_EQ(g_rows, h_groups);
+		CHECK_EQ(h_addrs, 3);
+		CHECK_EQ(t_addrs, h_addrs);
+		CHECK_EQ(h_incidents, 1);
+		CHECK_EQ(t_rows, h_incidents);
+		CHECK_EQ(h_hop, 2);
+		CHECK_EQ(t_hop, h_hop);
+		CHECK_EQ(l_hop, h_hop);
+		CHECK(strstr(locate, "No locate results given") == NULL);
+		CHECK(strstr(locate, "(198.18.0.2)") != NULL);
+	}
+	free(summary);
+	free(incidents);
+	free(groups);
+	free(locate);
+	free(page);
+	report_data_free(&d);
+	CHECK_EQ(store_close(db), DW_OK);
+}
+
 /* Two runs two days apart: one bucket per run, and the axis shows dates. */
 static void test_days(void)
 {
@@ -439,6 +641,7 @@ int main(void)
 	RUN(test_escaping);
 	RUN(test_locate_huge_numbers);
 	RUN(test_days);
+	RUN(test_parts_agree);
 	char cmd[128];
 	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
 	if (system(cmd) != 0)

@@ -351,6 +351,7 @@ static void finish(struct probe_core *c, int32_t i)
 	struct slot *s = &c->slot[i];
 	struct probe_result *r = &c->result;
 	memset(r, 0, offsetof(struct probe_result, reply));
+	memset(r->reply_group, 0, sizeof r->reply_group); /* the classifier's, after reply */
 	r->seq = s->seq;
 	r->line = s->line;
 	r->tag = s->tag;

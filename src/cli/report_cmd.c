@@ -226,11 +226,18 @@ static int make_page(const char *out_path, const struct report_data *d, const ch
 	};
 	if (write_page(out_path, &page) != 0)
 		return -1;
+	size_t located = 0; /* incidents watch located, shown when no locate file is given */
+	for (size_t i = 0; i < d->nincidents; i++)
+		located += d->incidents[i].hop > 0 || d->incidents[i].locate[0];
+	char watch_loc[64] = "";
+	if (!nloc && located)
+		snprintf(watch_loc, sizeof watch_loc, " (watch's locate of %zu incident%s shown)", located,
+			 located == 1 ? "" : "s");
 	fprintf(stderr, "report: %s: %zu run%s, %" PRIu64 " results, %zu forged address%s, "
-			"%zu injector group%s, %zu locate result%s\n",
+			"%zu injector group%s, %zu locate result%s%s\n",
 		out_path, d->nruns, d->nruns == 1 ? "" : "s", d->nresults, d->naddrs,
 		d->naddrs == 1 ? "" : "es", d->ngroups, d->ngroups == 1 ? "" : "s", nloc,
-		nloc == 1 ? "" : "s");
+		nloc == 1 ? "" : "s", watch_loc);
 	return 0;
 }
 

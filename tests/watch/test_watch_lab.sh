@@ -8,7 +8,8 @@
 #   vpnclient clean throughout), cause on-path with the injector at hop 2
 #   (the border), the injection's end seen, the ISP's cache tail measured
 #   (forged answers after the rule went off, until the flush) and ended,
-#   the incident in the store and passed to --on-incident;
+#   the incident in the store (with the hop and the 3 injector groups) and
+#   passed to --on-incident;
 # - tld-compromise.scenario: one incident, cause changed authoritative data
 #   (the walk from the root gets the forged answer), no-DNS paths silent;
 # - a clean replay (the wall up, no rule ever loaded): no incident;
@@ -92,6 +93,14 @@ tail_ms=$(( (isp_last - inj_end) / 1000 ))
 	ok "2014: the ISP clean again and the incident ended" || fail "2014: ended" "$(q "$inc" '.state + " " + (.ended_us | tostring)')"
 row=$(sqlite3 "$tmp/2014.db" "SELECT count(*), max(cause), max(addresses), max(ended_us IS NOT NULL), max(raised_us - started_us < 5000000) FROM incidents")
 [ "$row" = "1|on-path|65.49.2.178|1|1" ] && ok "2014: the incident in the store" || fail "2014: store" "$row"
+# the evidence agrees: the store's hop is the event's, its groups the event's groups, and
+# the groups are those of the store's groups table (the gfw preset: all three forge)
+srow=$(sqlite3 "$tmp/2014.db" "SELECT hop, hop_router != '', groups FROM incidents")
+egroups=$(q "$inc" '[.groups[].id] | map(tostring) | join(" ")')
+ngroups=$(sqlite3 "$tmp/2014.db" "SELECT count(*) FROM groups")
+[ "$srow" = "2|1|$egroups" ] && [ "$(q "$inc" '.groups | length')" = "$ngroups" ] && [ "$ngroups" = 3 ] &&
+	ok "2014: the store has watch's hop 2, its router and the incident's 3 injector groups, as the event and the groups table" ||
+	fail "2014: store hop and groups" "store $srow; event groups $egroups; groups table $ngroups"
 res=$(sqlite3 "$tmp/2014.db" "SELECT count(*) FROM queries")
 [ "$res" -gt 3000 ] && ok "2014: $res results in the store" || fail "2014: results stored" "$res"
 [ "$(jq -r .state "$tmp/2014.hook" | paste -sd' ' -)" = "$(jq -r 'select(.event == "incident") | .state' "$tmp/2014.ev" | paste -sd' ' -)" ] &&

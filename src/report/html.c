@@ -742,14 +742,13 @@ static void put_runs(FILE *out, const struct report_data *d)
 		report_html_text(out, r->info.status);
 		fputs("</td><td>", out);
 		for (size_t t = 0; t < r->ntargets; t++) {
-			static const char *const kinds[] = {"resolver", "auth", "nodns"};
 			const struct probe_target *tg = &r->targets[t];
 			char a[64] = "?";
 			inet_ntop(tg->family, tg->addr, a, sizeof a);
 			fputs(t ? "<br>" : "", out);
 			fputs("<b>", out);
 			report_html_text(out, tg->label);
-			fprintf(out, "</b> %s ", (unsigned)tg->kind < 3 ? kinds[tg->kind] : "?");
+			fprintf(out, "</b> %s ", probe_target_kind_name(tg->kind));
 			report_html_text(out, a);
 		}
 		fprintf(out, "</td><td class=\"num\">%" PRIu64 "</td><td>", r->info.nqueries);

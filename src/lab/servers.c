@@ -392,6 +392,16 @@ int lab_servers_write(const char *dir, const struct lab_pop *pop, const char *fa
 		srv_root_addr());
 	if (srv_close(&o, 0, err) != 0)
 		return -1;
+	/* The names alone, without their answers: what a researcher has (a
+	 * list) when there is no answer key (`watch --no-key`). */
+	snprintf(path, sizeof path, "%s/" LAB_NAMES_FILE, dir);
+	if (srv_open(&o, path, err) != 0)
+		return -1;
+	fprintf(o.f, "# the lab's %zu names, one a line, without their answers\n", pop->nnames);
+	for (size_t i = 0; i < pop->nnames; i++)
+		fprintf(o.f, "%s\n", pop->names[i].name);
+	if (srv_close(&o, 0, err) != 0)
+		return -1;
 	snprintf(path, sizeof path, "%s/answers.tsv", dir);
 	if (srv_open(&o, path, err) != 0)
 		return -1;

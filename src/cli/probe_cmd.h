@@ -29,7 +29,8 @@
 	"  --timeout MS    wait for a first reply per transmission (default 1000)\n"             \
 	"  --hold MS       keep a query open after its first reply (default 2000)\n"             \
 	"  --control-key FILE     expected answers: the lab's answers.tsv\n"                       \
-	"  --control-run FILE     expected answers and known forgeries: an earlier NDJSON run\n"   \
+	"  --control-run FILE     expected answers and known forgeries: an earlier NDJSON run,\n"  \
+	"                  or zdns output (its A/AAAA/ALOOKUP results as the control)\n"        \
 	"  --control-target LABEL this target's answers are the control (an uncensored path)\n"  \
 	"  --db FILE       write the SQLite store (docs/store.md) instead of NDJSON on\n"         \
 	"                  stdout (--ndjson: both); --resume continues the last unfinished\n"    \

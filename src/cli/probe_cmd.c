@@ -209,9 +209,21 @@ static int usage(const char *what, const char *arg)
 
 static void summary(const struct run *x, const struct probe_stats *st, double secs)
 {
-	fprintf(stderr, "probe: %.2f s, %.0f queries/s: %llu names (%lu invalid lines skipped), %llu queries, %llu sent (%llu retransmitted), %llu replies",
-		secs, secs > 0 ? (double)st->done / secs : 0.0,
-		(unsigned long long)st->names, x->names.invalid, (unsigned long long)st->queries,
+	const struct probe_names *nm = &x->names;
+	char list[64] = "";
+	if (nm->format != PROBE_NAMES_PLAIN && nm->format != PROBE_NAMES_AUTO)
+		snprintf(list, sizeof list, " of a %s list", probe_names_format_name(nm->format));
+	fprintf(stderr, "probe: %.2f s, %.0f queries/s: %llu names%s (%lu invalid lines skipped",
+		secs, secs > 0 ? (double)st->done / secs : 0.0, (unsigned long long)st->names, list,
+		nm->invalid);
+	if (nm->duplicates)
+		fprintf(stderr, ", %lu repeated names skipped", nm->duplicates);
+	if (nm->addresses)
+		fprintf(stderr, ", %lu URLs with an IP address for a host skipped", nm->addresses);
+	if (nm->unchecked)
+		fprintf(stderr, ", %lu names past the repeat check's bound", nm->unchecked);
+	fprintf(stderr, "), %llu queries, %llu sent (%llu retransmitted), %llu replies",
+		(unsigned long long)st->queries,
 		(unsigned long long)st->sent, (unsigned long long)st->retransmits,
 		(unsigned long long)st->replies);
 	if (st->skipped)
@@ -249,6 +261,7 @@ struct probe_opts {
 	char *specs[PROBE_TARGETS_MAX];
 	int nspecs;
 	bool ndjson;
+	enum probe_names_format names_format;
 };
 
 /* The options into X's configuration and O. Returns 0, or 2 (usage, said). */
@@ -289,6 +302,10 @@ static int parse_args(struct run *x, struct probe_opts *o, int argc, char **argv
 		else if (!strcmp(a, "--control-target")) o->ctl_label = val;
 		else if (!strcmp(a, "--ca")) o->ca = val;
 		else if (!strcmp(a, "--db")) o->db = val;
+		else if (!strcmp(a, "--names-format")) {
+			if (!probe_names_format_parse(val, &o->names_format))
+				return usage("bad --names-format (auto, plain, csv-rank, citizenlab or zone)", val);
+		}
 		else if (!strcmp(a, "--pcap")) c->pcap_path = val;
 		else return usage("bad option or value", a);
 	}
@@ -524,10 +541,12 @@ static int probe_main(struct run *x, const struct probe_opts *o, int argc, char 
 		return 1;
 	}
 	probe_names_init(&x->names, in, std_in ? "<stdin>" : o->input);
+	probe_names_set_format(&x->names, o->names_format);
 	x->names.on_invalid = on_invalid;
 	struct probe_stats st;
 	double secs;
 	int rc = probe_names_file(x, &st, &secs);
+	probe_names_free(&x->names);
 	if (!std_in)
 		fclose(in);
 	summary(x, &st, secs);

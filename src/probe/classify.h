@@ -168,8 +168,10 @@ DW_MUST_CHECK long classify_control_load_key(struct classify *c, const char *pat
 
 /*
  * Read an earlier run's NDJSON output (docs/store.md; src/probe/ndjson.c
- * writes it), taking what WHAT says. Lines that are not results are
- * skipped. Returns the number of lines used, or -1 with "PATH:LINE:
+ * writes it), taking what WHAT says; zdns's output lines (told apart line
+ * by line: "name" and "results" or "status", no "verdict") give controls
+ * (NOERROR's A/AAAA addresses, NODATA, NXDOMAIN). Lines that are neither
+ * are skipped. Returns the number of lines used, or -1 with "PATH:LINE:
  * reason" in ERR (malformed JSON, a table full).
  */
 DW_MUST_CHECK long classify_load_ndjson(struct classify *c, const char *path, unsigned what,

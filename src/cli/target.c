@@ -112,7 +112,7 @@ int probe_rate_allowed(const struct probe_target *t, int n, double rate, bool al
 	char addr[INET6_ADDRSTRLEN];
 	inet_ntop(t[p].family, t[p].addr, addr, sizeof addr);
 	snprintf(msg, cap,
-		 "%s %g sends over %g queries/s to %s (%s), outside loopback and the lab: "
+		 "%s asks %g queries/s, over %g, of %s (%s), outside loopback and the lab: "
 		 "add --allow-fast-public if that network and server agreed to it (docs/ethics.md)",
 		 option, rate, PROBE_FAST_RATE, t[p].label, addr);
 	return -1;

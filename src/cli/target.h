@@ -35,7 +35,7 @@ int probe_targets_public(const struct probe_target *t, int n);
 /*
  * Whether RATE (queries/s, all targets together) may be sent to the N
  * targets T: 0, or -1 with one line in MSG (CAP bytes) that names the
- * target, the rate and the flag to add (OPTION names the rate's option).
+ * target, the rate and the flag to add (OPTION says which option asked).
  */
 DW_MUST_CHECK int probe_rate_allowed(const struct probe_target *t, int n, double rate,
 				     bool allow_fast, const char *option, char *msg, size_t cap);

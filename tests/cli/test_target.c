@@ -185,7 +185,7 @@ static void test_rate_rule(void)
 	CHECK_EQ(probe_rate_allowed(t, 2, 1000, false, "--max-rate", msg, sizeof msg), 0);
 	CHECK_EQ(probe_rate_allowed(t, 2, 1001, true, "--max-rate", msg, sizeof msg), 0);
 	CHECK_EQ(probe_rate_allowed(t, 2, 1001, false, "--max-rate", msg, sizeof msg), -1);
-	CHECK_STR(msg, "--max-rate 1001 sends over 1000 queries/s to g (8.8.8.8), outside loopback "
+	CHECK_STR(msg, "--max-rate asks 1001 queries/s, over 1000, of g (8.8.8.8), outside loopback "
 		       "and the lab: add --allow-fast-public if that network and server agreed to it "
 		       "(docs/ethics.md)");
 }

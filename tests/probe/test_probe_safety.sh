@@ -20,7 +20,7 @@ rc=0
 inns "$DNSWATCH" probe --target pub=nodns:192.0.2.1 --max-rate 5000 "$tmp/names.txt" \
 	>"$tmp/out" 2>"$tmp/err" || rc=$?
 if [ "$rc" = 2 ] && [ "$(wc -l <"$tmp/err")" = 1 ] &&
-   grep -q -- '--max-rate 5000 sends over 1000 queries/s to pub (192.0.2.1), outside loopback and the lab: add --allow-fast-public' "$tmp/err" &&
+   grep -q -- '--max-rate asks 5000 queries/s, over 1000, of pub (192.0.2.1), outside loopback and the lab: add --allow-fast-public' "$tmp/err" &&
    [ ! -s "$tmp/out" ]; then
 	ok "over 1000/s to a public address: refused (exit 2), one line naming the flag, nothing probed"
 else
@@ -65,5 +65,16 @@ if [ "$rc" = 0 ] && ! grep -q 'default\|allow-fast' "$tmp/err"; then
 	ok "loopback alone: 5000/s needs no flag, and no default is said"
 else
 	fail "loopback fast" "rc=$rc err=$(cat "$tmp/err")"
+fi
+
+# watch holds to the same rule: its --rate is names/s, a name sent to each path.
+printf 'x.example\tA\t192.0.2.7\n' > "$tmp/key.tsv"
+rc=0
+inns "$DNSWATCH" watch --path local/pub=resolver:192.0.2.1 --key "$tmp/key.tsv" --rate 2000 \
+	>"$tmp/out" 2>"$tmp/err" || rc=$?
+if [ "$rc" = 2 ] && grep -q 'asks 2000 queries/s, over 1000, of pub (192.0.2.1), outside loopback and the lab: add --allow-fast-public' "$tmp/err"; then
+	ok "watch: over 1000 queries/s to a public path refused the same way"
+else
+	fail "watch's rate rule" "rc=$rc err=$(cat "$tmp/err")"
 fi
 done_testing

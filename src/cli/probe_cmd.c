@@ -17,6 +17,7 @@
 #include "probe/classify.h"
 #include "probe/engine.h"
 #include "probe/gather.h"
+#include "probe/dot_control.h"
 #include "probe/names.h"
 #include "cli/target.h"
 #include "probe/ndjson.h"
@@ -36,6 +37,13 @@ struct run {
 	uint64_t written;
 	struct probe_stats *st;      /* the engine's, for the progress line */
 	bool failed;
+	/* --control-target naming a tls: target: each name asked over DoT
+	 * before the engine sends it, the answer the control (docs/verdicts.md) */
+	struct dot_control *dot;
+	struct dot_control_config dotc;
+	char dot_name[256], ca_path[4096];
+	struct probe_result *dot_r;
+	uint8_t dot_origin;
 };
 
 /* SIGINT and SIGTERM: the engine stops at its next turn (cfg.stop). */
@@ -65,6 +73,21 @@ static void write_result(void *ctx, struct probe_result *r)
 		x->st->verdicts[r->verdict]++;
 }
 
+/* The DoT control's answer for every type of NAME, before the engine asks
+ * it: so the control is there when the name is judged. Returns 0, or -1
+ * (ERR) when the control cannot be reached at all. */
+static int dot_ask(struct run *x, const uint8_t *name, struct dw_error *err)
+{
+	for (int k = 0; k < x->cfg.nqtypes; k++) {
+		if (dot_control_ask(x->dot, name, x->cfg.qtype[k], x->dot_r, err))
+			return dw_error_prefix(err, "the control target %s", x->dotc.target.label);
+		if (classify_control_observe_from(x->cls, x->dot_r, x->dot_origin) < 0) {
+			/* the control table is full: this name is judged without it */
+		}
+	}
+	return 0;
+}
+
 /* The engine's names: the input file's, each with its line (which every
  * result of it carries). Invalid lines are told as they are met
  * (on_invalid); a read error ends the input (probe_run returns it). */
@@ -77,6 +100,8 @@ static int on_next(void *ctx, uint8_t name[WIRE_NAME_MAX], uint32_t *line, uint6
 	int r = probe_names_next(&x->names, name, &at, err);
 	if (r == 1)
 		*line = (uint32_t)at;
+	if (r == 1 && x->dot && dot_ask(x, name, err))
+		return -1;
 	return r;
 }
 
@@ -230,7 +255,7 @@ static void summary(const struct run *x, const struct probe_stats *st, double se
 
 /* What the command line asks, besides the engine's configuration. */
 struct probe_opts {
-	const char *lab, *from, *input, *db, *ctl_label;
+	const char *lab, *from, *input, *db, *ctl_label, *ca;
 	const char *keys[8], *runs[8];
 	int nkeys, nruns;
 	char *specs[PROBE_TARGETS_MAX];
@@ -279,6 +304,7 @@ static int parse_args(struct run *x, struct probe_opts *o, int argc, char **argv
 		else if (!strcmp(a, "--control-key") && o->nkeys < 8) o->keys[o->nkeys++] = val;
 		else if (!strcmp(a, "--control-run") && o->nruns < 8) o->runs[o->nruns++] = val;
 		else if (!strcmp(a, "--control-target")) o->ctl_label = val;
+		else if (!strcmp(a, "--ca")) o->ca = val;
 		else if (!strcmp(a, "--db")) o->db = val;
 		else if (!strcmp(a, "--names-format")) {
 			if (!probe_names_format_parse(val, &o->names_format))
@@ -296,16 +322,21 @@ static int parse_args(struct run *x, struct probe_opts *o, int argc, char **argv
 static int rate_rule(struct run *x, const struct probe_opts *o)
 {
 	struct probe_config *c = &x->cfg;
-	int pub = probe_targets_public(c->target, c->ntargets);
+	/* The engine's targets and the DoT control, asked once a name too. */
+	struct probe_target all[PROBE_TARGETS_MAX + 1];
+	int n = c->ntargets;
+	memcpy(all, c->target, (size_t)n * sizeof *all);
+	if (x->dot_r)
+		all[n++] = x->dotc.target;
+	int pub = probe_targets_public(all, n);
 	if (!o->rate_given) {
 		c->rate = pub >= 0 ? PROBE_PUBLIC_RATE : PROBE_LOCAL_RATE;
 		if (pub >= 0)
 			fprintf(stderr, "dnswatch probe: %g queries/s: the default with a target outside loopback and the lab (%s); --max-rate N to change it\n",
-				c->rate, c->target[pub].label);
+				c->rate, all[pub].label);
 	}
 	char msg[512];
-	if (probe_rate_allowed(c->target, c->ntargets, c->rate, o->allow_fast, "--max-rate", msg,
-			       sizeof msg)) {
+	if (probe_rate_allowed(all, n, c->rate, o->allow_fast, "--max-rate", msg, sizeof msg)) {
 		fprintf(stderr, "dnswatch probe: %s\n", msg);
 		return 2;
 	}
@@ -321,15 +352,36 @@ static int check_targets(struct run *x, const struct probe_opts *o)
 		fprintf(stderr, "dnswatch probe: at least one --target (see `dnswatch help probe`)\n");
 		return 2;
 	}
+	int n = 0;
 	for (int i = 0; i < o->nspecs; i++) {
-		if (probe_target_parse(o->specs[i], o->lab != NULL, &c->target[i]))
+		struct probe_target *t = &c->target[n];
+		int tls = probe_target_parse_tls(o->specs[i], t, x->dot_name, sizeof x->dot_name);
+		if (tls < 0)
+			return usage("bad target (LABEL=tls:ADDR[:PORT][#NAME])", o->specs[i]);
+		if (tls) {
+			/* DoT serves as the control: asked name by name, not
+			 * by the engine. */
+			if (!o->ctl_label || strcmp(o->ctl_label, t->label) || x->dot_r)
+				return usage("a tls: target is the control only (one, named by --control-target)",
+					     o->specs[i]);
+			x->dotc.target = *t;
+			if (!(x->dot_r = calloc(1, sizeof *x->dot_r))) {
+				fprintf(stderr, "dnswatch probe: out of memory\n");
+				return 1;
+			}
+			continue;
+		}
+		if (probe_target_parse(o->specs[i], o->lab != NULL, t))
 			return usage(o->lab ? "bad target (LABEL=KIND:ADDR[:PORT] or a lab server)"
 					    : "bad target (LABEL=KIND:ADDR[:PORT])", o->specs[i]);
-		if (o->ctl_label && !strcmp(o->ctl_label, c->target[i].label))
-			x->control_target = i;
+		if (o->ctl_label && !strcmp(o->ctl_label, t->label))
+			x->control_target = n;
+		n++;
 	}
-	c->ntargets = o->nspecs;
-	if (o->ctl_label && x->control_target < 0)
+	c->ntargets = n;
+	if (!n && !x->resume)
+		return usage("no target to probe besides the control", o->specs[0]);
+	if (o->ctl_label && x->control_target < 0 && !x->dot_r)
 		return usage("--control-target names no target", o->ctl_label);
 	if (x->resume && !o->db)
 		return usage("--resume needs", "--db FILE");
@@ -479,6 +531,26 @@ static int probe_main(struct run *x, const struct probe_opts *o, int argc, char 
 	}
 	if (load_controls(x, o))
 		return 1;
+	if (x->dot_r) {
+		/* The lab's CA by default in a lab (docs/lab.md), the system's
+		 * store elsewhere. */
+		if (!o->ca && o->lab)
+			snprintf(x->ca_path, sizeof x->ca_path, LAB_STATE_BASE "/%s/" LAB_DOT_CA, o->lab);
+		else if (o->ca)
+			snprintf(x->ca_path, sizeof x->ca_path, "%s", o->ca);
+		x->dotc.name = x->dot_name[0] ? x->dot_name : NULL;
+		x->dotc.ca_file = x->ca_path[0] ? x->ca_path : NULL;
+		x->dotc.timeout_ms = (int)(x->cfg.timeout_ms * (x->cfg.retries + 1u));
+		x->dotc.seed = x->cfg.seed ^ 0x2545f4914f6cdd1dull;
+		char label[48];
+		snprintf(label, sizeof label, "%s", x->dotc.target.label);
+		int id = classify_origin_add(x->cls, label);
+		if (id < 0 || !(x->dot = dot_control_new(&x->dotc))) {
+			fprintf(stderr, "dnswatch probe: out of memory\n");
+			return 1;
+		}
+		x->dot_origin = (uint8_t)id;
+	}
 	if (o->db && open_store(x, o, argc, argv))
 		return 1;
 	/* Every name waits for all its results (a probe run has no deadline
@@ -536,6 +608,8 @@ int probe_cmd(int argc, char **argv)
 		rc = 1;
 	classify_free(x->cls);
 	probe_gather_free(x->gather);
+	dot_control_free(x->dot);
+	free(x->dot_r);
 	free(x);
 	return rc;
 }

@@ -9,7 +9,7 @@
 	"                      [--max-rate N [--allow-fast-public]] [--inflight N]\n"         \
 	"                      [--retries N] [--timeout MS]\n"                                  \
 	"                      [--hold MS] [--sockets N] [--no-edns] [--control-key FILE]\n"    \
-	"                      [--control-run FILE] [--control-target LABEL]\n"                 \
+	"                      [--control-run FILE] [--control-target LABEL] [--ca FILE]\n"     \
 	"                      [--db FILE [--resume] [--ndjson]] [--raw] [--pcap FILE]\n"       \
 	"                      [--seed N] [--names-format F] [NAMES|-]\n"                        \
 	"  Sends every name of NAMES (a file, or standard input: a list of names, '#'\n"      \
@@ -35,7 +35,10 @@
 	"  --control-key FILE     expected answers: the lab's answers.tsv\n"                       \
 	"  --control-run FILE     expected answers and known forgeries: an earlier NDJSON run,\n"  \
 	"                  or zdns output (its A/AAAA/ALOOKUP results as the control)\n"        \
-	"  --control-target LABEL this target's answers are the control (an uncensored path)\n"  \
+	"  --control-target LABEL this target's answers are the control (an uncensored path);\n" \
+	"                  LABEL=tls:ADDR[:PORT][#NAME] is one over DNS over TLS (port 853),\n"  \
+	"                  the certificate checked for NAME (sent as SNI) against --ca FILE\n"   \
+	"                  (default: the system's store; in a lab, the lab's CA)\n"             \
 	"  --db FILE       write the SQLite store (docs/store.md) instead of NDJSON on\n"         \
 	"                  stdout (--ndjson: both); --resume continues the last unfinished\n"    \
 	"                  run of FILE after a crash or a kill, with no row lost or doubled\n"   \

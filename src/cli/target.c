@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 
 #include "lab/servers.h"
+#include "probe/names.h"
 
 /* A port: 1 to 5 decimal digits, 1..65535, nothing else (no sign, no
  * space, no trailing text). */
@@ -116,4 +117,34 @@ int probe_rate_allowed(const struct probe_target *t, int n, double rate, bool al
 		 "add --allow-fast-public if that network and server agreed to it (docs/ethics.md)",
 		 option, rate, PROBE_FAST_RATE, t[p].label, addr);
 	return -1;
+}
+
+int probe_target_parse_tls(const char *spec, struct probe_target *t, char *name, size_t cap)
+{
+	const char *eq = strchr(spec, '=');
+	if (!eq || strncmp(eq + 1, "tls:", 4))
+		return 0;
+	name[0] = '\0';
+	const char *addr = eq + 5, *hash = strchr(addr, '#');
+	size_t al = hash ? (size_t)(hash - addr) : strlen(addr);
+	char re[160];
+	if (!al || (size_t)(eq - spec) + al + 11 >= sizeof re)
+		return -1;
+	/* The same address forms as LABEL=resolver:ADDR[:PORT]. */
+	snprintf(re, sizeof re, "%.*s=resolver:%.*s", (int)(eq - spec), spec, (int)al, addr);
+	if (probe_target_parse(re, false, t))
+		return -1;
+	/* No port given (an IPv4 address without ':', an IPv6 one without
+	 * brackets): DoT's. */
+	bool v4 = t->family == AF_INET;
+	if ((v4 && !memchr(addr, ':', al)) || (!v4 && addr[0] != '['))
+		t->port = 853;
+	if (hash) {
+		uint8_t wire[WIRE_NAME_MAX];
+		size_t nl = strlen(hash + 1);
+		if (!nl || nl >= cap || probe_name_check(hash + 1, wire))
+			return -1;
+		memcpy(name, hash + 1, nl + 1);
+	}
+	return 1;
 }

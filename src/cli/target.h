@@ -8,6 +8,7 @@
 #define DW_PROBE_TARGET_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "probe/result.h"
 #include "util/error.h"
@@ -39,5 +40,16 @@ int probe_targets_public(const struct probe_target *t, int n);
  */
 DW_MUST_CHECK int probe_rate_allowed(const struct probe_target *t, int n, double rate,
 				     bool allow_fast, const char *option, char *msg, size_t cap);
+
+/*
+ * A resolver over DNS over TLS, LABEL=tls:ADDR[#NAME] (ADDR as above, the
+ * port 853 unless given; NAME the one its certificate must hold, sent as
+ * SNI; without it the certificate must hold the address): T gets the
+ * label, kind resolver, the address and port; NAME (CAP bytes) the name
+ * or "". Returns 1 if SPEC is such a target, 0 if it is not a tls: target
+ * at all, -1 if it is one but bad.
+ */
+DW_MUST_CHECK int probe_target_parse_tls(const char *spec, struct probe_target *t, char *name,
+					 size_t cap);
 
 #endif

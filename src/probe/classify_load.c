@@ -51,6 +51,11 @@ static bool addr_parse(const char *s, int family, struct probe_addr *a)
 
 int classify_control_observe(struct classify *c, const struct probe_result *r)
 {
+	return classify_control_observe_from(c, r, 0);
+}
+
+int classify_control_observe_from(struct classify *c, const struct probe_result *r, uint8_t origin)
+{
 	unsigned n = r->nreplies <= PROBE_REPLIES_MAX ? r->nreplies : PROBE_REPLIES_MAX;
 	const struct probe_reply *p = NULL;
 	/* The last usable reply: a control vantage point sees no injection,
@@ -72,6 +77,7 @@ int classify_control_observe(struct classify *c, const struct probe_result *r)
 	struct classify_control ctl;
 	memset(&ctl, 0, sizeof ctl);
 	ctl.source = CLASSIFY_SRC_LIVE;
+	ctl.origin = origin;
 	if (p->rcode != WIRE_RCODE_NOERROR) {
 		ctl.expect = CLASSIFY_EXPECT_RCODE;
 		ctl.rcode = p->rcode;

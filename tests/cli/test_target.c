@@ -37,6 +37,41 @@ static void bad(const char *spec, bool lab)
 		CHECK(1);
 }
 
+/* LABEL=tls:ADDR[#NAME]: DoT's port unless given, the name checked. */
+static void test_tls(void)
+{
+	struct probe_target t;
+	char name[256];
+	CHECK_EQ(probe_target_parse_tls("pub=tls:198.19.8.8#resolver.lab", &t, name, sizeof name), 1);
+	CHECK_STR(t.label, "pub");
+	CHECK_EQ(t.kind, TARGET_RESOLVER);
+	CHECK_EQ(t.family, AF_INET);
+	CHECK_EQ(t.port, 853);
+	CHECK_MEM(t.addr, "\xc6\x13\x08\x08", 4);
+	CHECK_STR(name, "resolver.lab");
+	CHECK_EQ(probe_target_parse_tls("q=tls:9.9.9.9:8853", &t, name, sizeof name), 1);
+	CHECK_EQ(t.port, 8853);
+	CHECK_STR(name, "");
+	CHECK_EQ(probe_target_parse_tls("q=tls:2001:db8::1#dns.example", &t, name, sizeof name), 1);
+	CHECK_EQ(t.family, AF_INET6);
+	CHECK_EQ(t.port, 853);
+	CHECK_STR(name, "dns.example");
+	CHECK_EQ(probe_target_parse_tls("q=tls:[2001:db8::1]:10853", &t, name, sizeof name), 1);
+	CHECK_EQ(t.port, 10853);
+	/* not a tls: target at all */
+	CHECK_EQ(probe_target_parse_tls("q=resolver:9.9.9.9", &t, name, sizeof name), 0);
+	CHECK_EQ(probe_target_parse_tls("isp", &t, name, sizeof name), 0);
+	/* bad ones */
+	CHECK_EQ(probe_target_parse_tls("q=tls:", &t, name, sizeof name), -1);
+	CHECK_EQ(probe_target_parse_tls("q=tls:9.9.9.9#", &t, name, sizeof name), -1);
+	CHECK_EQ(probe_target_parse_tls("q=tls:9.9.9.9#bad name", &t, name, sizeof name), -1);
+	CHECK_EQ(probe_target_parse_tls("q=tls:9.9.9.9:0#x.y", &t, name, sizeof name), -1);
+	CHECK_EQ(probe_target_parse_tls("q=tls:not-an-address#x.y", &t, name, sizeof name), -1);
+	CHECK_EQ(probe_target_parse_tls("=tls:9.9.9.9", &t, name, sizeof name), -1);
+	/* and the plain parser does not take it */
+	bad("pub=tls:198.19.8.8#resolver.lab", false);
+}
+
 static void test_ipv4(void)
 {
 	good("isp=resolver:198.18.1.1", false, "isp", TARGET_RESOLVER, AF_INET, "198.18.1.1", 53);
@@ -193,6 +228,7 @@ static void test_rate_rule(void)
 int main(void)
 {
 	RUN(test_rate_rule);
+	RUN(test_tls);
 	RUN(test_ipv4);
 	RUN(test_ipv6);
 	RUN(test_label_bounds);

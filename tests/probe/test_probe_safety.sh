@@ -36,6 +36,15 @@ else
 	fail "--rate held to the rule" "rc=$rc err=$(cat "$tmp/err")"
 fi
 
+rc=0
+inns "$DNSWATCH" probe --target lo=nodns:127.0.0.1 --target dot=tls:192.0.2.1#dns.example --control-target dot \
+	--max-rate 5000 "$tmp/names.txt" >"$tmp/out" 2>"$tmp/err" || rc=$?
+if [ "$rc" = 2 ] && grep -q 'of dot (192.0.2.1), outside loopback and the lab: add --allow-fast-public' "$tmp/err"; then
+	ok "a DoT control outside loopback and the lab counts too (asked once a name)"
+else
+	fail "DoT control held to the rule" "rc=$rc err=$(cat "$tmp/err")"
+fi
+
 # The default for a public target: 100 queries/s, said; 50 names take 0.5 s.
 inns "$DNSWATCH" probe --target pub=nodns:192.0.2.1 --timeout 50 --retries 0 --hold 0 \
 	"$tmp/names.txt" >"$tmp/out" 2>"$tmp/err" || true

@@ -260,7 +260,7 @@ struct probe_opts {
 	int nkeys, nruns;
 	char *specs[PROBE_TARGETS_MAX];
 	int nspecs;
-	bool ndjson;
+	bool ndjson, rate_given, allow_fast;
 	enum probe_names_format names_format;
 };
 
@@ -276,6 +276,7 @@ static int parse_args(struct run *x, struct probe_opts *o, int argc, char **argv
 		if (!strcmp(a, "--ndjson")) { o->ndjson = true; continue; }
 		if (!strcmp(a, "--raw")) { x->raw = true; continue; }
 		if (!strcmp(a, "--no-edns")) { c->edns = false; continue; }
+		if (!strcmp(a, "--allow-fast-public")) { o->allow_fast = true; continue; }
 		if (a[0] != '-' || !strcmp(a, "-")) { o->input = a; continue; }
 		if (!val)
 			return usage("a value is missing after", a);
@@ -290,7 +291,10 @@ static int parse_args(struct run *x, struct probe_opts *o, int argc, char **argv
 			if (ntypes == PROBE_QTYPES_MAX || !wire_type_from_name(val, &c->qtype[ntypes]))
 				return usage("bad query type", val);
 			c->nqtypes = ++ntypes;
-		} else if (!strcmp(a, "--rate") && text_number(val, 1, 5e6, &v)) c->rate = v;
+		} else if ((!strcmp(a, "--max-rate") || !strcmp(a, "--rate")) && text_number(val, 1, 5e6, &v)) {
+			c->rate = v;
+			o->rate_given = true;
+		}
 		else if (!strcmp(a, "--inflight") && text_number(val, 1, 1e6, &v)) c->inflight = (unsigned)v;
 		else if (!strcmp(a, "--retries") && text_number(val, 0, 10, &v)) c->retries = (unsigned)v;
 		else if (!strcmp(a, "--timeout") && text_number(val, 10, 60000, &v)) c->timeout_ms = (uint32_t)v;
@@ -308,6 +312,33 @@ static int parse_args(struct run *x, struct probe_opts *o, int argc, char **argv
 		}
 		else if (!strcmp(a, "--pcap")) c->pcap_path = val;
 		else return usage("bad option or value", a);
+	}
+	return 0;
+}
+
+/* The rate: the one asked, or the default for where the targets are
+ * (target.h); over PROBE_FAST_RATE to a target outside loopback and the
+ * lab only with --allow-fast-public. Returns 0, or 2 (said). */
+static int rate_rule(struct run *x, const struct probe_opts *o)
+{
+	struct probe_config *c = &x->cfg;
+	/* The engine's targets and the DoT control, asked once a name too. */
+	struct probe_target all[PROBE_TARGETS_MAX + 1];
+	int n = c->ntargets;
+	memcpy(all, c->target, (size_t)n * sizeof *all);
+	if (x->dot_r)
+		all[n++] = x->dotc.target;
+	int pub = probe_targets_public(all, n);
+	if (!o->rate_given) {
+		c->rate = pub >= 0 ? PROBE_PUBLIC_RATE : PROBE_LOCAL_RATE;
+		if (pub >= 0)
+			fprintf(stderr, "dnswatch probe: %g queries/s: the default with a target outside loopback and the lab (%s); --max-rate N to change it\n",
+				c->rate, all[pub].label);
+	}
+	char msg[512];
+	if (probe_rate_allowed(all, n, c->rate, o->allow_fast, "--max-rate", msg, sizeof msg)) {
+		fprintf(stderr, "dnswatch probe: %s\n", msg);
+		return 2;
 	}
 	return 0;
 }
@@ -355,7 +386,7 @@ static int check_targets(struct run *x, const struct probe_opts *o)
 	if (x->resume && !o->db)
 		return usage("--resume needs", "--db FILE");
 	x->ndjson = !o->db || o->ndjson;
-	return 0;
+	return o->nspecs ? rate_rule(x, o) : 0; /* --resume alone: once the run's targets are read */
 }
 
 /* The controls: answer keys and earlier runs. Returns 0 or -1 (said). */
@@ -394,6 +425,8 @@ static int resume_run(struct run *x, const struct probe_opts *o)
 	}
 	memcpy(c->target, t, n * sizeof *t);
 	c->ntargets = (int)n;
+	if (!o->nspecs && rate_rule(x, o))
+		return -1;
 	size_t nq;
 	const uint16_t *qt = store_run_qtypes(x->db, &nq);
 	memcpy(c->qtype, qt, nq * sizeof *qt);

@@ -6,7 +6,8 @@
 
 #define PROBE_USAGE                                                                           \
 	"usage: dnswatch probe [--lab NAME --from HOST] --target T... [-t TYPE]...\n"         \
-	"                      [--rate N] [--inflight N] [--retries N] [--timeout MS]\n"        \
+	"                      [--max-rate N [--allow-fast-public]] [--inflight N]\n"         \
+	"                      [--retries N] [--timeout MS]\n"                                  \
 	"                      [--hold MS] [--sockets N] [--no-edns] [--control-key FILE]\n"    \
 	"                      [--control-run FILE] [--control-target LABEL] [--ca FILE]\n"     \
 	"                      [--db FILE [--resume] [--ndjson]] [--raw] [--pcap FILE]\n"       \
@@ -23,7 +24,10 @@
 	"                  isp=resolver:198.18.1.1; with --lab, a lab server's name will\n"      \
 	"                  do (isp, public, nodns, nodnsout, com, auth1, ...)\n"                 \
 	"  -t TYPE         query type (repeatable; default A)\n"                                  \
-	"  --rate N        queries per second, all targets (default 1000)\n"                      \
+	"  --max-rate N    queries per second, all targets together (also --rate): default\n" \
+	"                  1000 when every target is on loopback (127/8, ::1) or in the lab\n" \
+	"                  (198.18.0.0/15), 100 when one is elsewhere; over 1000 to such a\n"  \
+	"                  target only with --allow-fast-public (docs/ethics.md)\n"            \
 	"  --inflight N    unanswered queries per target at once (default 1000)\n"              \
 	"  --retries N     retransmissions of an unanswered query (default 2)\n"                 \
 	"  --timeout MS    wait for a first reply per transmission (default 1000)\n"             \

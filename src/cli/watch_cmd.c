@@ -1130,6 +1130,7 @@ struct watch_opts {
 	const char *vantages[VANTAGES_MAX], *outside[VANTAGES_MAX], *paths[WATCH_PATHS_MAX];
 	size_t nvant, nout, npaths;
 	double rate, churn, duration;
+	bool allow_fast; /* --allow-fast-public (cli/target.h's rate rule) */
 	unsigned panel_size, hold;
 	char keybuf[256];
 };
@@ -1190,6 +1191,7 @@ static int parse_args(struct watch *w, struct watch_opts *o, int argc, char **ar
 		const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
 		if (!strcmp(a, "--no-locate")) { w->locate = false; continue; }
 		if (!strcmp(a, "--no-key")) { w->no_key = true; continue; }
+		if (!strcmp(a, "--allow-fast-public")) { o->allow_fast = true; continue; }
 		if (!val)
 			return usage("a value is missing after", a);
 		i++;
@@ -1381,8 +1383,27 @@ static void vantage_configure(struct watch *w, struct vantage *v, const struct w
 	c->stop = &stop_flag;
 }
 
-/* The control (the answer key) and each vantage point's panels and
- * engine. Returns 0 or -1 (said). */
+/* The rate rule for real networks (cli/target.h, docs/ethics.md): each
+ * vantage point's queries/s as vantage_configure will set it. Returns 0,
+ * or 2 (said). */
+static int rate_check(const struct watch *w, const struct watch_opts *o)
+{
+	for (size_t i = 0; i < w->nv; i++) {
+		const struct probe_config *c = &w->v[i]->cfg;
+		int sends = 0;
+		for (int t = 0; t < c->ntargets; t++)
+			sends += c->target[t].kind == TARGET_NODNS ? 2 : 1;
+		char opt[64], msg[512];
+		snprintf(opt, sizeof opt, "--rate %g (x%d sends a name)", o->rate, sends ? sends : 1);
+		if (probe_rate_allowed(c->target, c->ntargets, o->rate * (sends ? sends : 1), o->allow_fast,
+				       opt, msg, sizeof msg)) {
+			fprintf(stderr, "dnswatch watch: %s\n", msg);
+			return 2;
+		}
+	}
+	return 0;
+}
+
 /* A panel from the key, or (no key) from the list of names. */
 static int panel_open(const struct watch *w, const struct watch_opts *o, struct panel *p,
 		      struct dw_error *err)
@@ -1392,6 +1413,8 @@ static int panel_open(const struct watch *w, const struct watch_opts *o, struct 
 	return panel_load(p, o->key, o->panel_size, o->churn, w->seed, err);
 }
 
+/* The control (the answer key, unless --no-key) and each vantage point's
+ * panels and engine. Returns 0 or -1 (said). */
 static int load_key(struct watch *w, struct watch_opts *o)
 {
 	if (w->no_key && !o->names) {
@@ -1705,6 +1728,8 @@ int watch_cmd(int argc, char **argv)
 		rc = setup_paths(w, &o);
 	if (!rc)
 		rc = setup_controls(w, &o);
+	if (!rc)
+		rc = rate_check(w, &o);
 	if (!rc) {
 		rc = 1;
 		if (!load_key(w, &o) && !detector_new(w, &o) && !open_outputs(w, &o, argc, argv))

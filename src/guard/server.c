@@ -368,6 +368,17 @@ size_t guard_servfail_for(const uint8_t *q, size_t qlen, const char *why, uint16
 	return client_short_answer(&cl, WIRE_RCODE_SERVFAIL, false, 0, why, ede, out, cap);
 }
 
+size_t guard_answer_for(const uint8_t *q, size_t qlen, const uint8_t *reply, size_t rlen, bool tcp,
+			uint8_t *out, size_t cap)
+{
+	struct client cl;
+	memset(&cl, 0, sizeof cl);
+	cl.tcp = tcp;
+	if (qlen > QUERY_MAX || !client_parse(&cl, q, qlen))
+		return 0;
+	return client_answer(&cl, reply, rlen, out, cap);
+}
+
 /* --- the guard ------------------------------------------------------------------ */
 
 static void conn_close(struct guard *g, unsigned i)

@@ -138,4 +138,11 @@ DW_MUST_CHECK int guard_addr_parse(const char *text, uint16_t defport,
 size_t guard_servfail_for(const uint8_t *q, size_t qlen, const char *why, uint16_t ede,
 			  uint8_t *out, size_t cap, uint64_t *malformed);
 
+/* The upstream-reply path's last step alone: REPLY[0..RLEN) rewritten as
+ * the answer to client query Q[0..QLEN) over UDP or TCP (its ID, question
+ * and case, RD, OPT only for an EDNS client, TC when too large). Returns
+ * its length, 0 when the guard would not serve it. */
+size_t guard_answer_for(const uint8_t *q, size_t qlen, const uint8_t *reply, size_t rlen, bool tcp,
+			uint8_t *out, size_t cap);
+
 #endif

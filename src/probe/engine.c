@@ -472,7 +472,7 @@ struct done_item {
 	struct probe_result r;
 };
 
-#define FEED_QUEUE 4096
+#define FEED_QUEUE 1024
 #define DONE_QUEUE 2048
 /* Names the reading thread hands out, and results it takes, in one go. */
 #define READER_BURST 512

@@ -195,7 +195,7 @@ int ndjson_write_result(FILE *out, const struct probe_result *r,
 		jw_init(&j, out);
 		write_result(&j, r, targets, ntargets, flags);
 	}
-	if (ferror(out)) {
+	if (ferror_unlocked(out)) {
 		if (!errno)
 			errno = EIO;
 		return -1;

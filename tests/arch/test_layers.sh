@@ -37,6 +37,7 @@ cli:*
 report:store probe util wire net
 lab:inject key wire net util
 store:probe wire net util
+census:match wire util
 watch:probe key wire net util
 decode:wire net util
 probe:key wire net util

@@ -170,6 +170,7 @@ static int rule_add(struct infer *x, struct task *k, const char *pattern, enum m
 	ru->pass = pass;
 	ru->qmask = qmask;
 	ru->from = k->idx;
+	ru->action = x->names[k->idx].action;
 	ru->probes = k->probes;
 	ru->blocked = k->blocked;
 	snprintf(ru->yes, sizeof ru->yes, "%s", k->yes);
@@ -541,13 +542,16 @@ static int run_tasks(struct infer *x, bool pass, struct dw_error *err)
 				size_t i = next++, w;
 				uint8_t cens = x->names[i].censored;
 				uint8_t pred = predicted(x, x->names[i].name, &w);
-				if (pred == cens) {
+				uint8_t act = x->names[i].action;
+				bool alike = !cens || w == SIZE_MAX || !act || !x->out->rule[w].action ||
+					     x->out->rule[w].action == act;
+				if (pred == cens && alike) {
 					if (!pass && cens)
 						x->st->explained++;
 					continue;
 				}
-				if (!pass && (cens & ~pred)) {
-					start_block(x, &task[s], i, (uint8_t)(cens & ~pred));
+				if (!pass && ((cens & ~pred) || !alike)) {
+					start_block(x, &task[s], i, (cens & ~pred) ? (uint8_t)(cens & ~pred) : cens);
 					x->st->inferred++;
 				} else if (pass && (pred & ~cens) && w != SIZE_MAX) {
 					int b = first_bit((uint8_t)(pred & ~cens));
@@ -580,6 +584,7 @@ static int run_tasks(struct infer *x, bool pass, struct dw_error *err)
 			snprintf(q[nq].name, sizeof q[nq].name, "%s", k->asked);
 			q[nq].qtype = k->qtype;
 			q[nq].blocked = false;
+			q[nq].action = 0;
 			qtask[nq++] = s;
 		}
 		if (!nq)
@@ -590,7 +595,8 @@ static int run_tasks(struct infer *x, bool pass, struct dw_error *err)
 			goto out;
 		for (size_t j = 0; j < nq; j++) {
 			struct task *k = &task[qtask[j]];
-			answer(k, q[j].blocked);
+			uint8_t act = pass ? 0 : x->names[k->idx].action;
+			answer(k, q[j].blocked && (!act || !q[j].action || q[j].action == act));
 		}
 	}
 	rc = 0;

@@ -59,6 +59,10 @@ struct census_question {
 	char name[CENSUS_NAME_TEXT];
 	uint16_t qtype;
 	bool blocked;
+	uint8_t action;   /* the oracle may say what the block answered (census_name's
+			   * numbers; 0: not told): a probe answered otherwise than the
+			   * name itself is blocked by another rule, and counts as open
+			   * while a block rule is sought */
 };
 
 /* Answer Q[0..N): 0, or -1 with ERR set (the inference stops there). */
@@ -69,6 +73,10 @@ typedef int (*census_ask_fn)(void *ctx, struct census_question *q, size_t n, str
 struct census_name {
 	const char *name;
 	uint8_t censored;
+	uint8_t action;            /* what its forged replies said, as a number the caller
+				    * picks (an address, NXDOMAIN, ...); 0: not told. A
+				    * name a rule seems to explain but that was answered
+				    * differently is blocked by a rule of its own */
 };
 
 struct census_rule {
@@ -77,6 +85,7 @@ struct census_rule {
 	bool pass;                 /* an exemption */
 	uint8_t qmask;             /* bit i: applies to opts.qtype[i]; every bit: no selector */
 	size_t from;               /* the census name (index) it was inferred from */
+	uint8_t action;            /* that name's action */
 	unsigned probes, blocked;  /* what inferring it took: probes sent, of them blocked */
 	char yes[CENSUS_NAME_TEXT], no[CENSUS_NAME_TEXT]; /* the decisive pair: the last
 				    * probe blocked (or exempt, for a pass) and the first not */

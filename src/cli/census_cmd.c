@@ -185,6 +185,8 @@ static int read_names(struct census *x, char **files, int nfiles)
 			x->dups += a == 0;
 		}
 		x->invalid += pn.invalid;
+		x->dups += pn.duplicates; /* within a file, the reader's; across files, ours */
+		probe_names_free(&pn);
 		if (!std_in)
 			fclose(in);
 		if (r == -1)

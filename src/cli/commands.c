@@ -5,6 +5,7 @@
 
 #include "cli/census_cmd.h"
 #include "cli/decode_cmd.h"
+#include "cli/guard_cmd.h"
 #include "cli/inject_cmd.h"
 #include "cli/lab_cmd.h"
 #include "cli/locate_cmd.h"
@@ -32,6 +33,8 @@ const struct cli_command cli_commands[] = {
 	 CENSUS_USAGE, census_cmd},
 	{"report", "write one self-contained HTML page about a store: timeline, forgeries, injectors",
 	 REPORT_USAGE, report_cmd},
+	{"guard", "a local resolver that keeps answering right while the wall injects",
+	 GUARD_USAGE, guard_cmd},
 	{"decode", "print DNS messages from raw, hex or pcap files (dig-like or JSON)",
 	 DECODE_USAGE, decode_cmd},
 	{"help", "list the subcommands, or explain one",

@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "cli/census_cmd.h"
 #include "cli/decode_cmd.h"
 #include "cli/guard_cmd.h"
 #include "cli/inject_cmd.h"
@@ -28,6 +29,8 @@ const struct cli_command cli_commands[] = {
 	 WATCH_USAGE, watch_cmd},
 	{"locate", "find at which hop an on-path injector sits (TTL-limited probes)",
 	 LOCATE_USAGE, locate_cmd},
+	{"census", "the blocklist read from outside: censored names, inferred rules, pools, day over day",
+	 CENSUS_USAGE, census_cmd},
 	{"report", "write one self-contained HTML page about a store: timeline, forgeries, injectors",
 	 REPORT_USAGE, report_cmd},
 	{"guard", "a local resolver that keeps answering right while the wall injects",

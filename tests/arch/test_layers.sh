@@ -38,6 +38,7 @@ report:store probe util wire net
 guard:store probe key wire net util
 lab:inject key wire net util
 store:probe wire net util
+census:match wire util
 watch:probe key wire net util
 decode:wire net util
 probe:key wire net util

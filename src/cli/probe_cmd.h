@@ -8,7 +8,8 @@
 	"usage: dnswatch probe [--lab NAME --from HOST] --target T... [-t TYPE]...\n"         \
 	"                      [--max-rate N [--allow-fast-public]] [--inflight N]\n"         \
 	"                      [--retries N] [--timeout MS]\n"                                  \
-	"                      [--hold MS] [--sockets N] [--no-edns] [--control-key FILE]\n"    \
+	"                      [--hold MS] [--sockets N] [--threads N] [--no-edns]\n"          \
+	"                      [--control-key FILE]\n"                                           \
 	"                      [--control-run FILE] [--control-target LABEL] [--ca FILE]\n"     \
 	"                      [--db FILE [--resume] [--ndjson]] [--raw] [--pcap FILE]\n"       \
 	"                      [--seed N] [--names-format F] [NAMES|-]\n"                        \
@@ -32,6 +33,9 @@
 	"  --retries N     retransmissions of an unanswered query (default 2)\n"                 \
 	"  --timeout MS    wait for a first reply per transmission (default 1000)\n"             \
 	"  --hold MS       keep a query open after its first reply (default 2000)\n"             \
+	"  --threads N     prober threads, each with its own sockets (--sockets N each) and\n" \
+	"                  capture, names shared out by hash (default: one per core); the\n"   \
+	"                  results still one stream, in the order the queries finished\n"      \
 	"  --control-key FILE     expected answers: the lab's answers.tsv\n"                       \
 	"  --control-run FILE     expected answers and known forgeries: an earlier NDJSON run,\n"  \
 	"                  or zdns output (its A/AAAA/ALOOKUP results as the control)\n"        \

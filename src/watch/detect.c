@@ -52,6 +52,14 @@ struct path_state {
 	struct series all, tld[WATCH_TLDS_MAX], srv[WATCH_SERVERS_MAX];
 };
 
+#define NODNS_KEEP 64 /* the latest replies from no-DNS addresses, for rule 2 */
+
+struct nodns_reply {
+	int64_t time_us;
+	uint64_t name;
+	unsigned path;
+};
+
 struct watch_detect {
 	struct watch_path path[WATCH_PATHS_MAX];
 	size_t npaths;
@@ -84,6 +92,8 @@ struct watch_detect {
 				       * none): no bucket may open at or before it */
 	int64_t last_started_us;      /* start of the last incident (0: none) */
 	double h;                     /* the sequential test's threshold */
+	struct nodns_reply nodns[NODNS_KEEP]; /* a ring, order does not matter */
+	size_t nodns_n, nodns_next;
 	/* A sequential test that reached its threshold since the last tick. */
 	bool alarm;
 	int64_t alarm_started_us;
@@ -98,7 +108,7 @@ void watch_tuning_default(struct watch_tuning *t)
 {
 	*t = (struct watch_tuning){
 		.window_us = 3000000, .min_names = 8, .min_zones = 5, .min_servers = 2,
-		.nodns_names = 3, .far_per_day = 0.01, .updates_per_day = 1e8, .p0_floor = 0.002,
+		.nodns_names = 3, .nodns_window_us = 10000000, .far_per_day = 0.01, .updates_per_day = 1e8, .p0_floor = 0.002,
 		.big_p1 = 0.5, .small_step = 0.04, .big_min_base = 20, .small_min_base = 200,
 		.baseline_us = 600000000, .quiet_us = 4000000, .clean_us = 10000000, .clean_min = 5,
 		.down_us = 3000000, .bucket_us = 1000000,
@@ -658,6 +668,12 @@ int watch_detect_add(struct watch_detect *d, const struct watch_obs *o)
 	struct watch_obs *slot = &d->win[(d->win_head + d->win_n++) % d->win_cap];
 	*slot = *o;
 	slot->tld = intern_tld(d, o->tld && *o->tld ? o->tld : ".");
+	if (d->path[o->path].kind == WATCH_PATH_NODNS && o->replied) {
+		d->nodns[d->nodns_next] = (struct nodns_reply){o->time_us, o->name, o->path};
+		d->nodns_next = (d->nodns_next + 1) % NODNS_KEEP;
+		if (d->nodns_n < NODNS_KEEP)
+			d->nodns_n++;
+	}
 	if (d->open)
 		incident_account(d, cur(d), slot);
 	else if (j)
@@ -737,35 +753,43 @@ static bool few_addresses(struct watch_detect *d, int64_t now, int64_t *started,
 	return hit;
 }
 
-/* Rule 2: replies from the addresses that run no DNS, for NODNS_NAMES
- * names in the window, over all no-DNS paths together (forgery by
- * definition: no baseline). */
+/* Rule 2: replies from the addresses that run no DNS, NODNS_NAMES of them
+ * (distinct names per path: the same name forged on two paths is two
+ * forgeries, a reply repeated on one path is one) within NODNS_WINDOW, over
+ * all no-DNS paths together. Forgery by definition: no baseline, and a
+ * window longer than the others (what counts is how many, not how fast: a
+ * panel holding few of the forged names gives few replies a round). */
 static bool nodns_burst(struct watch_detect *d, int64_t now, int64_t *started, char *why,
 			size_t cap)
 {
 	if (!d->t.nodns_names)
 		return false;
-	uint64_t *names = malloc((d->win_n + 1) * sizeof *names);
-	if (!names)
-		return false;
+	struct nodns_reply r[NODNS_KEEP];
 	size_t n = 0;
+	for (size_t i = 0; i < d->nodns_n; i++) {
+		const struct nodns_reply *x = &d->nodns[i];
+		if (x->time_us >= now - d->t.nodns_window_us && x->time_us > d->quiet_until_us)
+			r[n++] = *x;
+	}
+	size_t pairs = 0, names = 0;
 	int64_t first = INT64_MAX;
 	bool on[WATCH_PATHS_MAX] = {0};
-	for (size_t i = 0; i < d->win_n; i++) {
-		const struct watch_obs *o = &d->win[(d->win_head + i) % d->win_cap];
-		if (d->path[o->path].kind != WATCH_PATH_NODNS || !o->replied || !in_window(d, o, now))
-			continue;
-		names[n++] = o->name;
-		on[o->path] = true;
-		if (o->time_us < first)
-			first = o->time_us;
+	for (size_t i = 0; i < n; i++) {
+		bool pair_seen = false, name_seen = false;
+		for (size_t k = 0; k < i; k++) {
+			name_seen |= r[k].name == r[i].name;
+			pair_seen |= r[k].name == r[i].name && r[k].path == r[i].path;
+		}
+		pairs += !pair_seen;
+		names += !name_seen;
+		on[r[i].path] = true;
+		if (r[i].time_us < first)
+			first = r[i].time_us;
 	}
-	size_t dn = distinct(names, n);
-	free(names);
-	if (dn < d->t.nodns_names)
+	if (pairs < d->t.nodns_names)
 		return false;
-	size_t len = (size_t)snprintf(why, cap, "addresses that run no DNS answered %zu names within %.0f s on", dn,
-				      (double)d->t.window_us / 1e6);
+	size_t len = (size_t)snprintf(why, cap, "addresses that run no DNS answered %zu times for %zu names within %.0f s on",
+				      pairs, names, (double)d->t.nodns_window_us / 1e6);
 	for (size_t p = 0; p < d->npaths; p++)
 		if (on[p])
 			len = text_cat(why, cap, len, " %s", d->path[p].label);

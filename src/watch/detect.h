@@ -74,8 +74,9 @@ struct watch_tuning {
 	unsigned min_names;      /* signature: one address answering this many names, 8 */
 	unsigned min_zones;      /* in this many zones, 5 */
 	unsigned min_servers;    /* served by this many authoritative servers, 2 */
-	unsigned nodns_names;    /* replies from a no-DNS address for this many names
-				  * within the window raise at once, 3 */
+	unsigned nodns_names;    /* this many replies from no-DNS addresses (distinct names
+				  * per path) within nodns_window_us raise at once, 3 */
+	int64_t nodns_window_us; /* 10 s */
 	/* The sequential test (docs/watch.md, "The sequential test"): its
 	 * threshold is ln(updates_per_day / far_per_day), so that the expected
 	 * false alarms of all series together stay below far_per_day while the

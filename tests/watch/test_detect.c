@@ -1423,35 +1423,45 @@ static void test_small_tld_pool(void)
 	inc = watch_detect_last(s.d);
 	if (inc) {
 		CHECK(inc->raised_us > T && inc->raised_us - T <= 3 * SEC);
-		CHECK(strstr(inc->trigger, "addresses that run no DNS answered") != NULL);
+		CHECK(strstr(inc->trigger, "addresses that run no DNS answered 3 times") != NULL);
 		CHECK_EQ(inc->cause, WATCH_CAUSE_ON_PATH);
 	}
 	sim_free(&s);
 }
 
-/* Two replies from a no-DNS address are no burst; three are. */
+/* Two replies from a no-DNS address are no burst; three are; five for one
+ * name on one path are one; one name on both no-DNS paths is two. */
 static unsigned nodns_replies;
+static bool nodns_same_name, nodns_both;
 
 static void model_nodns_few(struct sim *s, int64_t t, unsigned p, const struct name *n,
 			    struct watch_obs *o)
 {
 	(void)n;
-	if (p == P_RNODNS && t >= s->T && nodns_replies) {
+	if ((p == P_RNODNS || (nodns_both && p == P_NODNS)) && t >= s->T && nodns_replies) {
 		nodns_replies--;
 		forge(o, VERDICT_INJECTED, 9, 9, 9, 9 + nodns_replies);
+		if (nodns_same_name)
+			o->name = hash(1, 7);
 	}
 }
 
 static void test_nodns_burst(void)
 {
-	for (unsigned k = 2; k <= 3; k++) {
+	static const struct { unsigned k; bool same, both; size_t raised; } cases[] = {
+		{2, false, false, 0}, {3, false, false, 1}, {5, true, false, 0}, {4, true, true, 0},
+		{2, false, true, 0}, {3, false, true, 1},
+	};
+	for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
 		struct sim s;
-		nodns_replies = k;
+		nodns_replies = cases[c].k;
+		nodns_same_name = cases[c].same, nodns_both = cases[c].both;
 		sim_init(&s, model_nodns_few, T0 + SEC);
 		sim_run(&s, T0, T0 + 20 * SEC);
-		CHECK_EQ(watch_detect_count(s.d), k == 3);
+		CHECK_EQ(watch_detect_count(s.d), cases[c].raised);
 		sim_free(&s);
 	}
+	nodns_same_name = nodns_both = false;
 }
 
 /* A blocklist burst: 300 of the 4000 names (7.5%, every TLD) answered from

@@ -224,6 +224,7 @@ struct probe_opts {
 	char *specs[PROBE_TARGETS_MAX];
 	int nspecs;
 	bool ndjson;
+	const char *vantage;  /* --vantage: the run's vantage point in a ClickHouse store */
 };
 
 /* The options into X's configuration and O. Returns 0, or 2 (usage, said). */
@@ -263,6 +264,7 @@ static int parse_args(struct run *x, struct probe_opts *o, int argc, char **argv
 		else if (!strcmp(a, "--control-run") && o->nruns < 8) o->runs[o->nruns++] = val;
 		else if (!strcmp(a, "--control-target")) o->ctl_label = val;
 		else if (!strcmp(a, "--db")) o->db = val;
+		else if (!strcmp(a, "--vantage")) o->vantage = val;
 		else if (!strcmp(a, "--pcap")) c->pcap_path = val;
 		else return usage("bad option or value", a);
 	}
@@ -345,7 +347,7 @@ static int open_store(struct run *x, const struct probe_opts *o, int argc, char 
 {
 	struct probe_config *c = &x->cfg;
 	/* The store's failures are said as they happen, on stderr. */
-	struct store_opts so = {.errlog = stderr, .keep_raw = x->raw};
+	struct store_opts so = {.errlog = stderr, .keep_raw = x->raw, .vantage = o->vantage};
 	if (store_open(&x->db, o->db, &so, NULL) != DW_OK)
 		return -1; /* the store said why */
 	if (preload_forged(x) < 0)

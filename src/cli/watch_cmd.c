@@ -1017,7 +1017,6 @@ struct watch_opts {
 	double rate, churn, duration;
 	unsigned panel_size, hold;
 	char keybuf[256];
-	const char *vantage;  /* --vantage: the run's vantage point in a ClickHouse store */
 };
 
 static struct watch *watch_new(struct watch_opts *o)
@@ -1075,7 +1074,6 @@ static int parse_args(struct watch *w, struct watch_opts *o, int argc, char **ar
 		else if (!strcmp(a, "--path") && o->npaths < WATCH_PATHS_MAX) o->paths[o->npaths++] = val;
 		else if (!strcmp(a, "--key")) o->key = val;
 		else if (!strcmp(a, "--db")) o->db = val;
-		else if (!strcmp(a, "--vantage")) o->vantage = val;
 		else if (!strcmp(a, "--events")) o->events = val;
 		else if (!strcmp(a, "--on-incident")) w->on_incident = val;
 		else if (!strcmp(a, "--rate") && text_number(val, 0.1, 10000, &v)) o->rate = v;
@@ -1240,7 +1238,10 @@ static int open_outputs(struct watch *w, const struct watch_opts *o, int argc, c
 	if (!o->db)
 		return 0;
 	/* The store's failures are said as they happen, on stderr. */
-	struct store_opts so = {.append_only = true, .errlog = stderr, .vantage = o->vantage};
+	/* In ClickHouse a run is tagged with its vantage point: the one
+	 * --vantage watched, else (several, or none) the host's name. */
+	struct store_opts so = {.append_only = true, .errlog = stderr,
+				.vantage = o->nvant == 1 ? o->vantages[0] : NULL};
 	if (store_open(&w->db, o->db, &so, NULL) != DW_OK)
 		return -1; /* the store said why */
 	char cmdline[2048], opts[256];

@@ -1082,7 +1082,10 @@ static int gather_clickhouse(struct ch_gather *cg)
 		for (size_t t = 0; t < r->ntargets; t++) {
 			char name[200];
 			const char *label = r->targets[t].label[0] ? r->targets[t].label : "?";
-			if (cg->many_vantages)
+			size_t vl = strlen(c->vantage);
+			/* watch's labels already say where ("client/isp"). */
+			bool named = !strncmp(label, c->vantage, vl) && label[vl] == '/';
+			if (cg->many_vantages && !named)
 				snprintf(name, sizeof name, "%s/%s", c->vantage, label);
 			else
 				snprintf(name, sizeof name, "%s", label);

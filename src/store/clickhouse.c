@@ -18,6 +18,7 @@
 #include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 /* A growable byte buffer. */
@@ -124,6 +125,8 @@ static void tsv_str(struct buf *b, const char *s)
 
 /* --- the store -------------------------------------------------------------- */
 
+#define CH_QUEUE_MAX 8  /* batches waiting for the sender thread */
+
 enum { T_QUERIES, T_ANSWERS, T_NBATCH };
 static const char *const batch_table[T_NBATCH] = {"queries", "answers"};
 
@@ -134,8 +137,27 @@ struct ch_store {
 	char base[300];         /* http://host:port/ */
 	char vantage[128];
 	struct ch_opts opts;
-	CURL *curl;
+	CURL *curl;             /* the caller's: DDL, SELECTs */
+	CURL *scurl;            /* the sender thread's: inserts, the spool */
 	struct dw_error err;
+	pthread_mutex_t err_mu; /* err is written by both threads */
+
+	/* The sender thread: batches are posted (or spooled) off the caller's
+	 * thread, so a prober never waits for ClickHouse; a full queue makes
+	 * the caller wait (nothing dropped). mu guards the queue, busy and
+	 * async_st; io is held while a batch is posted, and by a caller
+	 * reading what the sender writes (stats, out, down, spool). */
+	pthread_t sender;
+	bool sender_on, stop, busy;
+	pthread_mutex_t mu, io;
+	pthread_cond_t cv_item, cv_space, cv_idle;
+	struct qitem {
+		char table[16];
+		struct buf body;
+		uint64_t rows;
+	} queue[CH_QUEUE_MAX];
+	size_t qhead, qcount;
+	enum dw_status async_st;  /* the sender's first failure, not yet returned */
 
 	int64_t run;            /* 0: none */
 	uint64_t run_started_us;
@@ -178,6 +200,7 @@ static enum dw_status fail(struct ch_store *c, enum dw_status st, const char *wh
 	va_start(ap, what);
 	vsnprintf(w, sizeof w, what, ap);
 	va_end(ap);
+	pthread_mutex_lock(&c->err_mu);
 	dw_error_set(&c->err, st, "store: %s: %s while %s", c->url, why, w);
 	for (char *p = c->err.text; *p; p++)
 		if (*p == '\n' || *p == '\r' || *p == '\t')
@@ -186,6 +209,7 @@ static enum dw_status fail(struct ch_store *c, enum dw_status st, const char *wh
 		fprintf(c->opts.errlog, "%s\n", c->err.text);
 		fflush(c->opts.errlog);
 	}
+	pthread_mutex_unlock(&c->err_mu);
 	return st;
 }
 
@@ -262,12 +286,12 @@ enum post_result { POST_OK, POST_DOWN, POST_ERROR };
  * reply's body. POST_DOWN: the server is not there or cannot take it now
  * (worth spooling); POST_ERROR: it refused (WHY says so).
  */
-static enum post_result post(struct ch_store *c, const char *query, const char *body, size_t len,
-			     struct buf *resp, char *why, size_t whycap)
+static enum post_result post(struct ch_store *c, CURL *h, const char *query, const char *body,
+			     size_t len, struct buf *resp, char *why, size_t whycap)
 {
 	char url[4096];
 	if (query) {
-		char *q = curl_easy_escape(c->curl, query, 0);
+		char *q = curl_easy_escape(h, query, 0);
 		if (!q) {
 			snprintf(why, whycap, "out of memory");
 			return POST_ERROR;
@@ -280,19 +304,19 @@ static enum post_result post(struct ch_store *c, const char *query, const char *
 	resp->n = 0;
 	if (resp->p)
 		resp->p[0] = 0;
-	curl_easy_setopt(c->curl, CURLOPT_URL, url);
-	curl_easy_setopt(c->curl, CURLOPT_POST, 1L);
-	curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
-	curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, resp);
-	CURLcode rc = curl_easy_perform(c->curl);
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_POST, 1L);
+	curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+	curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, resp);
+	CURLcode rc = curl_easy_perform(h);
 	if (rc != CURLE_OK) {
 		snprintf(why, whycap, "%s (%s)", curl_easy_strerror(rc), c->base);
 		return rc == CURLE_WRITE_ERROR || rc == CURLE_OUT_OF_MEMORY ? POST_ERROR : POST_DOWN;
 	}
 	long code = 0;
-	curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &code);
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
 	if (code == 200)
 		return POST_OK;
 	/* ClickHouse's own words: "Code: N, e.displayText() = ..." (one line). */
@@ -314,7 +338,7 @@ static enum post_result insert(struct ch_store *c, const char *table, const char
 	char q[256];
 	snprintf(q, sizeof q, "INSERT INTO %s.%s FORMAT TabSeparated", c->db, table);
 	struct buf resp = {0};
-	enum post_result r = post(c, q, body, len, &resp, why, whycap);
+	enum post_result r = post(c, c->scurl, q, body, len, &resp, why, whycap);
 	buf_free(&resp);
 	return r;
 }
@@ -323,7 +347,7 @@ enum dw_status ch_exec(struct ch_store *c, const char *sql)
 {
 	struct buf resp = {0};
 	char why[600];
-	enum post_result r = post(c, NULL, sql, strlen(sql), &resp, why, sizeof why);
+	enum post_result r = post(c, c->curl, NULL, sql, strlen(sql), &resp, why, sizeof why);
 	buf_free(&resp);
 	if (r != POST_OK)
 		return fail(c, r == POST_DOWN ? DW_E_IO : DW_E_DB, why, "running \"%.80s\"", sql);
@@ -372,7 +396,7 @@ enum dw_status ch_select(struct ch_store *c, const char *sql,
 		return fail(c, DW_E_NOMEM, "out of memory", "querying");
 	}
 	char why[600];
-	enum post_result r = post(c, NULL, q.p, q.n, &resp, why, sizeof why);
+	enum post_result r = post(c, c->curl, NULL, q.p, q.n, &resp, why, sizeof why);
 	buf_free(&q);
 	if (r != POST_OK) {
 		buf_free(&resp);
@@ -682,6 +706,115 @@ static enum dw_status send_batch(struct ch_store *c, const char *table, const ch
 	return spool_append(c, table, body, len, !strcmp(table, "queries") ? rows : 0);
 }
 
+/* --- the sender thread -------------------------------------------------------- */
+
+static void *sender_main(void *arg)
+{
+	struct ch_store *c = arg;
+	pthread_mutex_lock(&c->mu);
+	for (;;) {
+		if (c->qcount == 0) {
+			if (c->stop)
+				break;
+			if (c->down) {
+				/* Away: try the spool again once a second, idle or not. */
+				struct timespec ts;
+				clock_gettime(CLOCK_REALTIME, &ts);
+				ts.tv_sec += 1;
+				pthread_cond_timedwait(&c->cv_item, &c->mu, &ts);
+				if (c->qcount == 0 && !c->stop) {
+					c->busy = true;
+					pthread_mutex_unlock(&c->mu);
+					pthread_mutex_lock(&c->io);
+					enum dw_status st = spool_retry(c, false);
+					pthread_mutex_unlock(&c->io);
+					pthread_mutex_lock(&c->mu);
+					c->busy = false;
+					if (st != DW_OK && c->async_st == DW_OK)
+						c->async_st = st;
+					pthread_cond_broadcast(&c->cv_idle);
+				}
+			} else {
+				pthread_cond_wait(&c->cv_item, &c->mu);
+			}
+			continue;
+		}
+		struct qitem it = c->queue[c->qhead];
+		memset(&c->queue[c->qhead], 0, sizeof c->queue[c->qhead]);
+		c->qhead = (c->qhead + 1) % CH_QUEUE_MAX;
+		c->qcount--;
+		c->busy = true;
+		pthread_cond_broadcast(&c->cv_space);
+		pthread_mutex_unlock(&c->mu);
+		pthread_mutex_lock(&c->io);
+		enum dw_status st = send_batch(c, it.table, it.body.p, it.body.n, it.rows);
+		pthread_mutex_unlock(&c->io);
+		buf_free(&it.body);
+		pthread_mutex_lock(&c->mu);
+		c->busy = false;
+		if (st != DW_OK && c->async_st == DW_OK)
+			c->async_st = st;
+		pthread_cond_broadcast(&c->cv_idle);
+	}
+	pthread_mutex_unlock(&c->mu);
+	return NULL;
+}
+
+/* The sender's failure since the last call, if any (returned once). */
+static enum dw_status take_async(struct ch_store *c)
+{
+	pthread_mutex_lock(&c->mu);
+	enum dw_status st = c->async_st;
+	c->async_st = DW_OK;
+	pthread_mutex_unlock(&c->mu);
+	return st;
+}
+
+/* Hand B (taken: *B is left empty) to the sender thread; waits while the
+ * queue is full. ROWS: results in it (a queries batch). */
+static enum dw_status enqueue(struct ch_store *c, const char *table, struct buf *b, uint64_t rows)
+{
+	if (b->n == 0) {
+		buf_free(b);
+		return take_async(c);
+	}
+	if (!c->sender_on) {
+		pthread_mutex_lock(&c->io);
+		enum dw_status st = send_batch(c, table, b->p, b->n, rows);
+		pthread_mutex_unlock(&c->io);
+		buf_free(b);
+		return st;
+	}
+	pthread_mutex_lock(&c->mu);
+	while (c->qcount == CH_QUEUE_MAX)
+		pthread_cond_wait(&c->cv_space, &c->mu);
+	struct qitem *it = &c->queue[(c->qhead + c->qcount) % CH_QUEUE_MAX];
+	snprintf(it->table, sizeof it->table, "%s", table);
+	it->body = *b;
+	it->rows = rows;
+	c->qcount++;
+	pthread_cond_signal(&c->cv_item);
+	enum dw_status st = c->async_st;
+	c->async_st = DW_OK;
+	pthread_mutex_unlock(&c->mu);
+	memset(b, 0, sizeof *b);
+	return st;
+}
+
+/* Wait until the sender has posted (or spooled) everything queued. */
+static enum dw_status wait_idle(struct ch_store *c)
+{
+	if (!c->sender_on)
+		return DW_OK;
+	pthread_mutex_lock(&c->mu);
+	while (c->qcount || c->busy)
+		pthread_cond_wait(&c->cv_idle, &c->mu);
+	enum dw_status st = c->async_st;
+	c->async_st = DW_OK;
+	pthread_mutex_unlock(&c->mu);
+	return st;
+}
+
 /* Spools of this database left by processes that are gone: drain them now. */
 static enum dw_status drain_orphans(struct ch_store *c)
 {
@@ -742,6 +875,12 @@ enum dw_status ch_open(struct ch_store **out, const char *url, const struct ch_o
 		return DW_E_NOMEM;
 	}
 	c->spool_fd = -1;
+	pthread_mutex_init(&c->err_mu, NULL);
+	pthread_mutex_init(&c->mu, NULL);
+	pthread_mutex_init(&c->io, NULL);
+	pthread_cond_init(&c->cv_item, NULL);
+	pthread_cond_init(&c->cv_space, NULL);
+	pthread_cond_init(&c->cv_idle, NULL);
 	if (opts)
 		c->opts = *opts;
 	c->url = strdup(url);
@@ -759,15 +898,19 @@ enum dw_status ch_open(struct ch_store **out, const char *url, const struct ch_o
 		sd = getenv("DNSWATCH_SPOOL");
 	snprintf(c->spool_dir, sizeof c->spool_dir, "%s", sd && *sd ? sd : "/var/tmp/dnswatch-spool");
 	c->curl = curl_easy_init();
-	if (!c->curl) {
+	c->scurl = curl_easy_init();
+	if (!c->curl || !c->scurl) {
 		dw_error_set(err, DW_E_NOMEM, "store: %s: cannot make a libcurl handle", url);
 		ch_free(c);
 		return DW_E_NOMEM;
 	}
-	curl_easy_setopt(c->curl, CURLOPT_CONNECTTIMEOUT_MS, 2000L);
-	curl_easy_setopt(c->curl, CURLOPT_TIMEOUT_MS, 60000L);
-	curl_easy_setopt(c->curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c->curl, CURLOPT_TCP_KEEPALIVE, 1L);
+	CURL *hs[2] = {c->curl, c->scurl};
+	for (int i = 0; i < 2; i++) {
+		curl_easy_setopt(hs[i], CURLOPT_CONNECTTIMEOUT_MS, 2000L);
+		curl_easy_setopt(hs[i], CURLOPT_TIMEOUT_MS, 60000L);
+		curl_easy_setopt(hs[i], CURLOPT_NOSIGNAL, 1L);
+		curl_easy_setopt(hs[i], CURLOPT_TCP_KEEPALIVE, 1L);
+	}
 	enum dw_status st = DW_OK;
 	if (c->opts.no_schema) {
 		/* nothing to create or check */
@@ -783,6 +926,10 @@ enum dw_status ch_open(struct ch_store **out, const char *url, const struct ch_o
 		st = create_schema(c);
 		if (st == DW_OK)
 			st = drain_orphans(c);
+		if (st == DW_OK && pthread_create(&c->sender, NULL, sender_main, c) != 0)
+			st = fail(c, DW_E_SYSTEM, strerror(errno), "starting the sender thread");
+		else if (st == DW_OK)
+			c->sender_on = true;
 	}
 	if (st != DW_OK) {
 		*err = c->err;
@@ -811,8 +958,10 @@ enum dw_status ch_close(struct ch_store *c)
 	enum dw_status st = DW_OK;
 	if (c->curl && !c->opts.readonly) {
 		st = ch_flush(c);
+		pthread_mutex_lock(&c->io);
 		if (st == DW_OK && c->down)
 			st = spool_retry(c, true);
+		pthread_mutex_unlock(&c->io);
 		if (st == DW_OK && c->down)
 			st = fail(c, DW_E_IO, "the server is still away",
 				  "closing: %" PRIu64 " result rows stay in the spool %s for the next "
@@ -831,10 +980,28 @@ enum dw_status ch_close(struct ch_store *c)
 
 static void ch_free(struct ch_store *c)
 {
+	if (c->sender_on) {
+		pthread_mutex_lock(&c->mu);
+		c->stop = true;
+		pthread_cond_signal(&c->cv_item);
+		pthread_mutex_unlock(&c->mu);
+		pthread_join(c->sender, NULL);
+		c->sender_on = false;
+	}
+	for (size_t i = 0; i < CH_QUEUE_MAX; i++)
+		buf_free(&c->queue[i].body);
 	if (c->spool_fd >= 0)
 		close(c->spool_fd);
 	if (c->curl)
 		curl_easy_cleanup(c->curl);
+	if (c->scurl)
+		curl_easy_cleanup(c->scurl);
+	pthread_mutex_destroy(&c->err_mu);
+	pthread_mutex_destroy(&c->mu);
+	pthread_mutex_destroy(&c->io);
+	pthread_cond_destroy(&c->cv_item);
+	pthread_cond_destroy(&c->cv_space);
+	pthread_cond_destroy(&c->cv_idle);
 	for (int t = 0; t < T_NBATCH; t++)
 		buf_free(&c->batch[t]);
 	run_clear(c);
@@ -902,9 +1069,11 @@ static void put_run_row(struct ch_store *c, struct buf *b, const char *status, u
 	tsv_str(b, c->options ? c->options : "");
 	buf_c(b, '\t');
 	tsv_str(b, qt);
+	pthread_mutex_lock(&c->io);
 	buf_printf(b, "\t%zu\t%" PRIu64 "\t%u\t%" PRIu64 "\t%" PRIu64 "\n", c->ntargets, nqueries,
 		   c->out.outages, c->out.outage_ms + (c->down ? util_mono_ms() - c->down_since_ms : 0),
 		   c->out.spooled_rows);
+	pthread_mutex_unlock(&c->io);
 }
 
 static enum dw_status send_small(struct ch_store *c, const char *table, struct buf *b)
@@ -913,9 +1082,7 @@ static enum dw_status send_small(struct ch_store *c, const char *table, struct b
 		buf_free(b);
 		return fail(c, DW_E_NOMEM, "out of memory", "writing %s", table);
 	}
-	enum dw_status st = send_batch(c, table, b->p, b->n, 0);
-	buf_free(b);
-	return st;
+	return enqueue(c, table, b, 0);
 }
 
 enum dw_status ch_run_begin(struct ch_store *c, const char *cmdline, const char *options,
@@ -973,9 +1140,13 @@ enum dw_status ch_run_finish(struct ch_store *c, bool failed)
 	if (st != DW_OK)
 		return st;
 	struct buf b = {0};
-	put_run_row(c, &b, failed ? "failed" : "finished", util_real_us(),
-		    c->stats.results + c->spool_rows);
+	pthread_mutex_lock(&c->io);
+	uint64_t nq = c->stats.results + c->spool_rows;
+	pthread_mutex_unlock(&c->io);
+	put_run_row(c, &b, failed ? "failed" : "finished", util_real_us(), nq);
 	st = send_small(c, "runs", &b);
+	if (st == DW_OK)
+		st = wait_idle(c); /* a finished run is stored (or spooled) */
 	if (st == DW_OK)
 		run_clear(c);
 	return st;
@@ -1119,6 +1290,8 @@ static void put_answer_rows(struct ch_store *c, struct buf *b, const struct prob
 	}
 }
 
+static enum dw_status hand_over(struct ch_store *c);
+
 enum dw_status ch_put(struct ch_store *c, const struct probe_result *r)
 {
 	if (!c->run)
@@ -1159,36 +1332,39 @@ enum dw_status ch_put(struct ch_store *c, const struct probe_result *r)
 	c->batch_results++;
 	unsigned max = c->opts.batch_rows ? c->opts.batch_rows : 10000;
 	if (c->batch_results >= max)
-		return ch_flush(c);
+		return hand_over(c);
 	return ch_tick(c);
+}
+
+/* The open batch to the sender thread. A batch the server refuses is
+ * reported (on a later call) and dropped: sending it again would not
+ * help; the ones before are stored. */
+static enum dw_status hand_over(struct ch_store *c)
+{
+	enum dw_status st = DW_OK;
+	uint64_t rows = c->batch_results;
+	for (int t = 0; t < T_NBATCH; t++) {
+		enum dw_status s2 = enqueue(c, batch_table[t], &c->batch[t], t == T_QUERIES ? rows : 0);
+		if (st == DW_OK)
+			st = s2;
+	}
+	c->batch_results = 0;
+	return st;
 }
 
 enum dw_status ch_flush(struct ch_store *c)
 {
-	enum dw_status st = DW_OK;
-	uint64_t rows = c->batch_results;
-	for (int t = 0; t < T_NBATCH && st == DW_OK; t++) {
-		st = send_batch(c, batch_table[t], c->batch[t].p, c->batch[t].n, rows);
-		c->batch[t].n = 0;
-	}
-	/* A failed batch is reported and dropped (the server refused its rows:
-	 * sending them again would not help); the ones before are stored. */
-	for (int t = 0; t < T_NBATCH; t++)
-		c->batch[t].n = 0;
-	c->batch_results = 0;
-	if (st == DW_OK && c->down)
-		st = spool_retry(c, false);
-	return st;
+	enum dw_status st = hand_over(c);
+	enum dw_status s2 = wait_idle(c);
+	return st != DW_OK ? st : s2;
 }
 
 enum dw_status ch_tick(struct ch_store *c)
 {
 	unsigned ms = c->opts.batch_ms ? c->opts.batch_ms : 1000;
 	if (c->batch_results && util_mono_ms() - c->batch_t0_ms >= ms)
-		return ch_flush(c);
-	if (c->down)
-		return spool_retry(c, false);
-	return DW_OK;
+		return hand_over(c);
+	return take_async(c);
 }
 
 enum dw_status ch_group_put(struct ch_store *c, int32_t id, const char *fingerprint, uint64_t count,
@@ -1263,15 +1439,25 @@ const uint16_t *ch_run_qtypes(const struct ch_store *c, size_t *n)
 	return c->qtypes;
 }
 
-void ch_get_stats(const struct ch_store *c, struct store_stats *st)
+void ch_get_stats(const struct ch_store *cc, struct store_stats *st)
 {
+	struct ch_store *c = (struct ch_store *)(uintptr_t)cc; /* its locks */
+	pthread_mutex_lock(&c->io);
+	pthread_mutex_lock(&c->mu);
 	*st = c->stats;
 	st->pending = c->batch_results + c->spool_rows;
+	for (size_t i = 0; i < c->qcount; i++)
+		st->pending += c->queue[(c->qhead + i) % CH_QUEUE_MAX].rows;
+	pthread_mutex_unlock(&c->mu);
+	pthread_mutex_unlock(&c->io);
 }
 
-void ch_get_outage(const struct ch_store *c, struct ch_outage_stats *st)
+void ch_get_outage(const struct ch_store *cc, struct ch_outage_stats *st)
 {
+	struct ch_store *c = (struct ch_store *)(uintptr_t)cc;
+	pthread_mutex_lock(&c->io);
 	*st = c->out;
 	if (c->down)
 		st->outage_ms += util_mono_ms() - c->down_since_ms;
+	pthread_mutex_unlock(&c->io);
 }

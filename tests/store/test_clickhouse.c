@@ -356,7 +356,13 @@ static void test_batches(void)
 		CHECK_EQ(ch_put(c, &r), DW_OK);
 	}
 	struct store_stats st;
-	ch_get_stats(c, &st);
+	/* Posted by the store's sender thread: wait for it (5 s at most). */
+	for (int i = 0; i < 500; i++) {
+		ch_get_stats(c, &st);
+		if (st.results == 1000)
+			break;
+		usleep(10000);
+	}
 	CHECK_EQ(st.results, 1000);  /* ten whole batches posted */
 	CHECK_EQ(st.pending, 50);    /* the rest waits for its batch */
 	CHECK_EQ(count_of(port_a, "SELECT count() FROM dwb.queries"), 1000);
@@ -397,6 +403,7 @@ static void test_outage(void)
 		t_result(&r, seq, (uint16_t)(seq % 3), (int)(seq % 4));
 		CHECK_EQ(ch_put(c, &r), DW_OK);
 	}
+	CHECK_EQ(ch_flush(c), DW_OK); /* the first 200 are in */
 	CHECK_EQ(ch_script("down", "a", port_a, "CH_KILL=1"), 0); /* killed, as in a crash */
 	up_a = false;
 	for (; seq < 500; seq++) {   /* the server is away: spooled, no error */
@@ -404,7 +411,12 @@ static void test_outage(void)
 		CHECK_EQ(ch_put(c, &r), DW_OK);
 	}
 	struct ch_outage_stats os;
-	ch_get_outage(c, &os);
+	for (int i = 0; i < 500; i++) { /* the sender thread spools them */
+		ch_get_outage(c, &os);
+		if (os.spooled_rows == 300)
+			break;
+		usleep(10000);
+	}
 	CHECK(os.down);
 	CHECK_EQ(os.outages, 1);
 	CHECK_EQ(os.spooled_rows, 300);

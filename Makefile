@@ -15,7 +15,7 @@ WARN    = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototype
 CPPFLAGS = -Isrc -MMD -MP
 OPT     ?= -O2 -g
 SAN     = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-LIBS    = -lpcap -lnetfilter_queue -lnfnetlink -lsqlite3 -lcurl -lldns -ljansson -lm -lpthread
+LIBS    = -lpcap -lnetfilter_queue -lnfnetlink -lsqlite3 -lcurl -lldns -ljansson -lssl -lcrypto -lm -lpthread
 TESTLIBS = $(LIBS) -lldns
 
 B       = build

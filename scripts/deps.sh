@@ -5,11 +5,11 @@
 # fresh Debian 12 machine `make demo` and `make check` are the whole set-up.
 set -eu
 
-pkgs_build="gcc make pkg-config libc6-dev libpcap-dev libsqlite3-dev libcurl4-openssl-dev libnetfilter-queue-dev libldns-dev libjansson-dev libjs-chart.js"
+pkgs_build="gcc make pkg-config libc6-dev libpcap-dev libsqlite3-dev libcurl4-openssl-dev libnetfilter-queue-dev libldns-dev libjansson-dev libssl-dev libjs-chart.js"
 pkgs_test="libldns-dev jq bc tcpdump bind9-dnsutils iproute2 iptables chromium sqlite3 util-linux"
-pkgs_lab="iproute2 iptables unbound nsd ldnsutils bind9-dnsutils procps"
+pkgs_lab="iproute2 iptables unbound nsd ldnsutils bind9-dnsutils procps openssl"
 pkgs_fuzz="clang-14 libclang-rt-14-dev"
-pkgs_bench="libknot-dev dnsperf dsniff"
+pkgs_bench="libknot-dev dnsperf dsniff nsd valgrind bc"
 # Debian's ClickHouse (18.16): the scale-out store's server, for its tests,
 # `make clickhouse-up` and the benchmarks (scripts/clickhouse.sh).
 pkgs_clickhouse="clickhouse-server clickhouse-client curl"

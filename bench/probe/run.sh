@@ -1,15 +1,31 @@
 #!/bin/bash
 # Prober throughput against a local authoritative server, side by side with
-# dnsperf (Debian's) in one run, on the same server and the same 2 cores.
-#   bench/probe/run.sh BUILD_DIR [NAMES]
-# A namespace of its own with only loopback; nsd (one process, one core)
-# serves a zone of 100,000 names; each tool then sends every name of the zone
-# (NAMES times over, default 10) as fast as it can. dnswatch probe keeps every
-# reply (hold window 50 ms after the first) and judges each query; dnsperf
-# counts answers. Needs root; cleans up whatever happens.
+# dnsperf (Debian's) in one run, both with the same number of threads.
+#   bench/probe/run.sh BUILD_DIR [ROUNDS] [THREADS]
+# A namespace of its own with only loopback; nsd with THREADS server
+# processes (default: the cores) serves a zone of 100,000 names; dnsperf
+# (-c THREADS -T THREADS) and then `dnswatch probe --threads THREADS` send
+# ROUNDS x 100,000 distinct names (default 10: w0 ... w999999, the first
+# 100,000 the zone's own records, the rest its wildcard's; distinct because
+# the prober skips a repeated name) once each, as fast as they can.
+# dnswatch probe keeps every reply (hold window 50 ms after the first),
+# judges each query and writes its NDJSON line; dnsperf counts answers. Both
+# share the cores with the server (nothing is pinned; BP_PIN=1 pins the
+# server to cpu 1 and the client to cpu 0, the layout of the earlier
+# single-thread figures). For each tool: its rate, its CPU time, the load
+# average, the namespace's UDP RcvbufErrors (datagrams some socket's full
+# buffer dropped: the server's, or dnsperf's) during its run, and for the
+# prober its retransmissions and the drops of its own receive buffer (the
+# capture ring: its UDP sockets queue nothing). Then, with BP_CALLGRIND=1,
+# the prober's user-space instructions per query under callgrind (one
+# thread; the difference of a 30,000- and a 10,000-name run over 20,000),
+# a figure the machine's load does not move. Needs root; cleans up whatever
+# happens.
 set -u
-build=${1:?usage: bench/probe/run.sh BUILD_DIR [ROUNDS]}
+build=${1:?usage: bench/probe/run.sh BUILD_DIR [ROUNDS] [THREADS]}
 rounds=${2:-10}
+threads=${3:-$(nproc)}
+dw=${DW_BIN:-$build/dnswatch}
 [ "$(id -u)" = 0 ] || { echo "bench/probe: needs root"; exit 1; }
 ns=dw-bp$$-bench
 tmp=$(mktemp -d)
@@ -21,10 +37,13 @@ cleanup() {
 }
 trap cleanup EXIT
 ip netns add $ns && ip -n $ns link set lo up
+client= server=
+if [ "${BP_PIN:-0}" = 1 ]; then client="taskset -c 0" server="taskset -c 1"; fi
 
-# The zone: 100,000 A records, names w0 ... w99999 under bench.example.
+# The zone: 100,000 A records, names w0 ... w99999 under bench.example, and
+# a wildcard for the names past them.
 {
-	printf '$ORIGIN bench.example.\n$TTL 3600\n@ SOA ns hostmaster 1 3600 600 86400 60\n@ NS ns\nns A 127.0.0.1\n'
+	printf '$ORIGIN bench.example.\n$TTL 3600\n@ SOA ns hostmaster 1 3600 600 86400 60\n@ NS ns\nns A 127.0.0.1\n* A 198.19.255.1\n'
 	awk 'BEGIN { for (i = 0; i < 100000; i++) printf "w%d A 198.19.%d.%d\n", i, int(i / 250) % 250, i % 250 + 1 }'
 } > "$tmp/bench.zone"
 cat > "$tmp/nsd.conf" <<CONF
@@ -41,7 +60,8 @@ server:
 	xfrdir: "$tmp"
 	pidfile: "$tmp/nsd.pid"
 	logfile: "$tmp/nsd.log"
-	server-count: 1
+	server-count: $threads
+	reuseport: yes
 	verbosity: 0
 remote-control:
 	control-enable: no
@@ -49,30 +69,49 @@ zone:
 	name: bench.example
 	zonefile: bench.zone
 CONF
-ip netns exec $ns taskset -c 1 nsd -d -c "$tmp/nsd.conf" &
+ip netns exec $ns $server nsd -d -c "$tmp/nsd.conf" &
 nsdpid=$!
 for _ in $(seq 100); do
 	ip netns exec $ns dig +short +tries=1 +time=1 @127.0.0.1 w1.bench.example >/dev/null 2>&1 && break
 	sleep 0.1
 done
-awk 'BEGIN { for (i = 0; i < 100000; i++) printf "w%d.bench.example A\n", i }' > "$tmp/dnsperf.in"
-for r in $(seq "$rounds"); do cut -d' ' -f1 "$tmp/dnsperf.in"; done > "$tmp/names"
 total=$((100000 * rounds))
-echo "# nsd $(nsd -v 2>&1 | head -1 | awk '{print $3}') on cpu 1 serving 100,000 names; clients on cpu 0; $total queries each"
+awk -v n=$total 'BEGIN { for (i = 0; i < n; i++) printf "w%d.bench.example A\n", i }' > "$tmp/dnsperf.in"
+cut -d' ' -f1 "$tmp/dnsperf.in" > "$tmp/names"
+rcvbuf() { ip netns exec $ns awk '/^Udp:/ { n++; if (n == 1) for (i = 2; i <= NF; i++) k[$i] = i; else print $k["RcvbufErrors"] }' /proc/net/snmp; }
+load() { cut -d' ' -f1-3 /proc/loadavg; }
+echo "# $(date -u '+%Y-%m-%d %H:%M UTC'); $(nproc) cpu; nsd $(nsd -v 2>&1 | head -1 | awk '{print $3}') with $threads server processes; $total distinct names, one query each${BP_PIN:+; pinned: server cpu 1, client cpu 0}"
+echo "# load average before: $(load)"
 
 TIMEFORMAT='%R s wall, %U s user, %S s sys'
-echo "# dnsperf $(dpkg-query -W -f='${Version}' dnsperf 2>/dev/null)"
-{ time ip netns exec $ns taskset -c 0 dnsperf -s 127.0.0.1 -d "$tmp/dnsperf.in" -n "$rounds" -c 8 -q 2000 -t 2 > "$tmp/dnsperf.out" 2>&1; } 2> "$tmp/dnsperf.time"
+echo "# dnsperf $(dpkg-query -W -f='${Version}' dnsperf 2>/dev/null) -c $threads -T $threads"
+b=$(rcvbuf)
+{ time ip netns exec $ns $client dnsperf -s 127.0.0.1 -d "$tmp/dnsperf.in" -n 1 -c "$threads" \
+	-T "$threads" -q 2000 -t 2 > "$tmp/dnsperf.out" 2>&1; } 2> "$tmp/dnsperf.time"
 grep -E 'Queries sent|Queries completed|Queries lost|Queries per second' "$tmp/dnsperf.out" | sed 's/^ */  /'
-echo "  cpu: $(cat "$tmp/dnsperf.time")"
+echo "  cpu: $(cat "$tmp/dnsperf.time"); load average after: $(load); UDP RcvbufErrors during the run: $(($(rcvbuf) - b))"
 
-echo "# dnswatch probe (every reply kept, hold 50 ms, verdicts judged)"
-{ time ip netns exec $ns taskset -c 0 "$build/dnswatch" probe --target bench=auth:127.0.0.1 \
-	--rate 5000000 --inflight 2000 --hold 50 --timeout 1000 --retries 1 "$tmp/names" \
+echo "# dnswatch probe --threads $threads (every reply kept, hold 50 ms, verdicts judged, NDJSON written)"
+b=$(rcvbuf)
+{ time ip netns exec $ns $client "$dw" probe --threads "$threads" --target bench=auth:127.0.0.1 \
+	--max-rate 5000000 --inflight 2000 --hold 50 --timeout 1000 --retries 1 "$tmp/names" \
 	> "$tmp/probe.ndjson" 2> "$tmp/probe.err"; } 2> "$tmp/probe.time"
 sed 's/^/  /' "$tmp/probe.err"
 echo "  results written: $(wc -l < "$tmp/probe.ndjson")"
-echo "  cpu: $(cat "$tmp/probe.time")"
+echo "  cpu: $(cat "$tmp/probe.time"); load average after: $(load); UDP RcvbufErrors during the run: $(($(rcvbuf) - b))"
 dq=$(awk '/Queries per second/ { print $4 }' "$tmp/dnsperf.out")
 pq=$(sed -n 's/^probe: [0-9.]* s, \([0-9]*\) queries\/s.*/\1/p' "$tmp/probe.err")
 echo "# ratio dnswatch/dnsperf: $(echo "scale=2; $pq / $dq" | bc)"
+
+if [ "${BP_CALLGRIND:-0}" = 1 ] && command -v valgrind >/dev/null; then
+	head -10000 "$tmp/names" > "$tmp/n10k"
+	head -30000 "$tmp/names" > "$tmp/n30k"
+	for f in n10k n30k; do
+		ip netns exec $ns valgrind --tool=callgrind --callgrind-out-file="$tmp/cg.$f" "$dw" probe \
+			--threads 1 --target bench=auth:127.0.0.1 --max-rate 5000 --inflight 2000 --hold 50 \
+			--timeout 1000 --retries 1 "$tmp/$f" > /dev/null 2> "$tmp/cg.$f.err"
+	done
+	i10=$(sed -n 's/.*Collected : \([0-9]*\).*/\1/p' "$tmp/cg.n10k.err")
+	i30=$(sed -n 's/.*Collected : \([0-9]*\).*/\1/p' "$tmp/cg.n30k.err")
+	echo "# callgrind, one thread: $i10 instructions for 10,000 queries, $i30 for 30,000: $(( (i30 - i10) / 20000 )) a query"
+fi

@@ -3,7 +3,9 @@
 
 #include <string.h>
 
+#include "cli/census_cmd.h"
 #include "cli/decode_cmd.h"
+#include "cli/guard_cmd.h"
 #include "cli/inject_cmd.h"
 #include "cli/lab_cmd.h"
 #include "cli/locate_cmd.h"
@@ -27,8 +29,12 @@ const struct cli_command cli_commands[] = {
 	 WATCH_USAGE, watch_cmd},
 	{"locate", "find at which hop an on-path injector sits (TTL-limited probes)",
 	 LOCATE_USAGE, locate_cmd},
+	{"census", "the blocklist read from outside: censored names, inferred rules, pools, day over day",
+	 CENSUS_USAGE, census_cmd},
 	{"report", "write one self-contained HTML page about a store: timeline, forgeries, injectors",
 	 REPORT_USAGE, report_cmd},
+	{"guard", "a local resolver that keeps answering right while the wall injects",
+	 GUARD_USAGE, guard_cmd},
 	{"decode", "print DNS messages from raw, hex or pcap files (dig-like or JSON)",
 	 DECODE_USAGE, decode_cmd},
 	{"help", "list the subcommands, or explain one",

@@ -59,6 +59,8 @@ const char lab_usage[] =
 	"    --names com=N,net=N,org=N,cn=N   names per TLD (default 3000,1000,1000,2000)\n"
 	"    --delay-ms MS        one-way long-haul delay (default 80)\n"
 	"    --jitter-ms MS       uniform jitter, +- (default 3)\n"
+	"    --loss-pct P         random loss on the long-haul link, P%% of the packets\n"
+	"                         each way, 0 to 50 (default 0; not with --delay none)\n"
 	"    --delay MODE         auto (netem if the kernel has it, else nfqueue),\n"
 	"                         netem, nfqueue or none (default auto)\n"
 	"    --queue-max N        packets the nfqueue delay element holds at most (default 65536)\n"
@@ -86,7 +88,7 @@ const char lab_usage[] =
 	"    --check          check the file and print its timeline; run nothing\n"
 	"\n"
 	"  Helper run by `up` inside the transit namespace (not for direct use):\n"
-	"  delay --queue N --delay-us US --jitter-us US --capacity N --seed N --stats FILE\n"
+	"  delay --queue N --delay-us US --jitter-us US --capacity N --seed N [--loss-ppm N] --stats FILE\n"
 	"                  the NFQUEUE delay element\n"
 	"\n"
 	"  Exit status: 0 done, 1 failed, 2 usage error or a bad scenario file,\n"
@@ -102,7 +104,7 @@ struct lab_opts {
 	char dir[256];
 	uint64_t seed;
 	unsigned count[LAB_TLD_COUNT];
-	unsigned delay_ms, jitter_ms, queue_max, timeout_ms;
+	unsigned delay_ms, jitter_ms, queue_max, timeout_ms, loss_pct;
 	char delay_mode[16];
 	const char *fault;
 	int sign;
@@ -444,10 +446,14 @@ static int lab_delay_setup(const struct lab_opts *o, char *mode_out, size_t mcap
 	if (strcmp(o->delay_mode, "auto") == 0 || strcmp(o->delay_mode, "netem") == 0) {
 		/* netem is an egress qdisc: one on each end of the link delays
 		 * both directions (tc-netem(8)). */
-		const char *a1[] = {"tc", "qdisc", "add", "dev", if_tr, "root", "netem", "delay", d, j, NULL};
+		char l[16];
+		snprintf(l, sizeof l, "%u%%", o->loss_pct);
+		const char *a1[] = {"tc", "qdisc", "add", "dev", if_tr, "root", "netem", "delay", d, j,
+				    o->loss_pct ? "loss" : NULL, l, NULL};
 		int st = lab_proc_run(ns_tr, a1, NULL, 0, &e);
 		if (st == 0) {
-			const char *a2[] = {"tc", "qdisc", "add", "dev", if_bo, "root", "netem", "delay", d, j, NULL};
+			const char *a2[] = {"tc", "qdisc", "add", "dev", if_bo, "root", "netem", "delay", d, j,
+					    o->loss_pct ? "loss" : NULL, l, NULL};
 			st = lab_proc_run(ns_bo, a2, NULL, 0, &e);
 			if (st != 0)
 				return dw_error_set(err, e.status, "tc netem on %s: %s", if_bo, e.text);
@@ -459,7 +465,7 @@ static int lab_delay_setup(const struct lab_opts *o, char *mode_out, size_t mcap
 					    e.text);
 	}
 	/* The NFQUEUE delay element, ourselves re-executed in the transit namespace. */
-	char self[1024], stats[512], log[512], q[16], dus[16], jus[16], cap[16], seed[32];
+	char self[1024], stats[512], log[512], q[16], dus[16], jus[16], cap[16], seed[32], loss[16];
 	if (lab_proc_self_exe(self, sizeof self) != 0)
 		return dw_error_errno(err, "cannot find our own executable");
 	snprintf(stats, sizeof stats, "%s/delay.stats", o->dir);
@@ -469,9 +475,10 @@ static int lab_delay_setup(const struct lab_opts *o, char *mode_out, size_t mcap
 	snprintf(jus, sizeof jus, "%u", o->jitter_ms * 1000);
 	snprintf(cap, sizeof cap, "%u", o->queue_max);
 	snprintf(seed, sizeof seed, "%llu", (unsigned long long)o->seed);
+	snprintf(loss, sizeof loss, "%u", o->loss_pct * 10000);
 	const char *argv[] = {self, "lab", "--name", o->name, "delay", "--queue", q,
 			      "--delay-us", dus, "--jitter-us", jus, "--capacity", cap,
-			      "--seed", seed, "--stats", stats, NULL};
+			      "--seed", seed, "--loss-ppm", loss, "--stats", stats, NULL};
 	pid_t pid = lab_proc_spawn(ns_tr, argv, log, err);
 	if (pid < 0)
 		return dw_error_prefix(err, "delay element");
@@ -650,10 +657,14 @@ static int lab_build(const struct lab_opts *o, struct dw_error *err, char *summa
 	/* 5. the state file, last: its presence means "up" */
 	if (lab_write_state(o, mode, dpid, pids, ms, nnames, nzones, err) != 0)
 		return -1;
+	char lossw[48] = "";
+	if (o->loss_pct && strcmp(mode, "none"))
+		snprintf(lossw, sizeof lossw, ", %u%% random loss each way", o->loss_pct);
 	snprintf(summary, scap,
-		 "lab '%s' up in %.2f s: %d hosts, %zu names in %zu %szones, delay %s %u ms +- %u ms one way",
+		 "lab '%s' up in %.2f s: %d hosts, %zu names in %zu %szones, delay %s %u ms +- %u ms one way%s",
 		 o->name, (double)ms / 1000.0, LAB_NHOSTS, nnames, nzones, o->sign ? "signed " : "", mode,
-		 strcmp(mode, "none") ? o->delay_ms : 0, strcmp(mode, "none") ? o->jitter_ms : 0);
+		 strcmp(mode, "none") ? o->delay_ms : 0, strcmp(mode, "none") ? o->jitter_ms : 0,
+		 lossw);
 	return 0;
 interrupted:
 	return dw_error_set(err, DW_E_INTERRUPTED, "interrupted");
@@ -1126,6 +1137,8 @@ static int lab_delay_cmd(int argc, char **argv)
 			d.capacity = (unsigned)v;
 		else if (strcmp(a, "--seed") == 0)
 			d.seed = v;
+		else if (strcmp(a, "--loss-ppm") == 0 && v <= 500000)
+			d.loss_ppm = (unsigned)v;
 		else
 			return lab_usage_error("delay: unknown option or value out of range '%s'", a);
 	}
@@ -1198,6 +1211,10 @@ int lab_main(int argc, char **argv)
 			if (lab_parse_uint(val, 10000, &v) != 0)
 				return lab_usage_error("--jitter-ms needs 0..10000");
 			o.jitter_ms = (unsigned)v;
+		} else if (strcmp(a, "--loss-pct") == 0) {
+			if (lab_parse_uint(val, 50, &v) != 0)
+				return lab_usage_error("--loss-pct needs 0..50");
+			o.loss_pct = (unsigned)v;
 		} else if (strcmp(a, "--queue-max") == 0) {
 			if (lab_parse_uint(val, 4000000, &v) != 0 || v == 0)
 				return lab_usage_error("--queue-max needs 1..4000000");

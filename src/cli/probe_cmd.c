@@ -17,6 +17,7 @@
 #include "probe/classify.h"
 #include "probe/engine.h"
 #include "probe/gather.h"
+#include "probe/dot_control.h"
 #include "probe/names.h"
 #include "cli/target.h"
 #include "probe/ndjson.h"
@@ -36,6 +37,13 @@ struct run {
 	uint64_t written;
 	struct probe_stats *st;      /* the engine's, for the progress line */
 	bool failed;
+	/* --control-target naming a tls: target: each name asked over DoT
+	 * before the engine sends it, the answer the control (docs/verdicts.md) */
+	struct dot_control *dot;
+	struct dot_control_config dotc;
+	char dot_name[256], ca_path[4096];
+	struct probe_result *dot_r;
+	uint8_t dot_origin;
 };
 
 /* SIGINT and SIGTERM: the engine stops at its next turn (cfg.stop). */
@@ -65,6 +73,21 @@ static void write_result(void *ctx, struct probe_result *r)
 		x->st->verdicts[r->verdict]++;
 }
 
+/* The DoT control's answer for every type of NAME, before the engine asks
+ * it: so the control is there when the name is judged. Returns 0, or -1
+ * (ERR) when the control cannot be reached at all. */
+static int dot_ask(struct run *x, const uint8_t *name, struct dw_error *err)
+{
+	for (int k = 0; k < x->cfg.nqtypes; k++) {
+		if (dot_control_ask(x->dot, name, x->cfg.qtype[k], x->dot_r, err))
+			return dw_error_prefix(err, "the control target %s", x->dotc.target.label);
+		if (classify_control_observe_from(x->cls, x->dot_r, x->dot_origin) < 0) {
+			/* the control table is full: this name is judged without it */
+		}
+	}
+	return 0;
+}
+
 /* The engine's names: the input file's, each with its line (which every
  * result of it carries). Invalid lines are told as they are met
  * (on_invalid); a read error ends the input (probe_run returns it). */
@@ -77,6 +100,8 @@ static int on_next(void *ctx, uint8_t name[WIRE_NAME_MAX], uint32_t *line, uint6
 	int r = probe_names_next(&x->names, name, &at, err);
 	if (r == 1)
 		*line = (uint32_t)at;
+	if (r == 1 && x->dot && dot_ask(x, name, err))
+		return -1;
 	return r;
 }
 
@@ -184,17 +209,32 @@ static int usage(const char *what, const char *arg)
 
 static void summary(const struct run *x, const struct probe_stats *st, double secs)
 {
-	fprintf(stderr, "probe: %.2f s, %.0f queries/s: %llu names (%lu invalid lines skipped), %llu queries, %llu sent (%llu retransmitted), %llu replies",
-		secs, secs > 0 ? (double)st->done / secs : 0.0,
-		(unsigned long long)st->names, x->names.invalid, (unsigned long long)st->queries,
+	const struct probe_names *nm = &x->names;
+	char list[64] = "";
+	if (nm->format != PROBE_NAMES_PLAIN && nm->format != PROBE_NAMES_AUTO)
+		snprintf(list, sizeof list, " of a %s list", probe_names_format_name(nm->format));
+	fprintf(stderr, "probe: %.2f s, %.0f queries/s: %llu names%s (%lu invalid lines skipped",
+		secs, secs > 0 ? (double)st->done / secs : 0.0, (unsigned long long)st->names, list,
+		nm->invalid);
+	if (nm->duplicates)
+		fprintf(stderr, ", %lu repeated names skipped", nm->duplicates);
+	if (nm->addresses)
+		fprintf(stderr, ", %lu URLs with an IP address for a host skipped", nm->addresses);
+	if (nm->unchecked)
+		fprintf(stderr, ", %lu names past the repeat check's bound", nm->unchecked);
+	fprintf(stderr, "), %llu queries, %llu sent (%llu retransmitted), %llu replies",
+		(unsigned long long)st->queries,
 		(unsigned long long)st->sent, (unsigned long long)st->retransmits,
 		(unsigned long long)st->replies);
 	if (st->skipped)
 		fprintf(stderr, ", %llu already stored (resumed)", (unsigned long long)st->skipped);
 	if (st->bad_names)
 		fprintf(stderr, ", %llu names refused (no wire form)", (unsigned long long)st->bad_names);
-	if (st->ring_drops)
-		fprintf(stderr, ", %llu packets dropped by the capture ring", (unsigned long long)st->ring_drops);
+	/* Always said: a retransmission the prober's own buffers caused would
+	 * show here (the replies are read from the ring, not the sockets). */
+	fprintf(stderr, ", %llu packets dropped by the capture ring", (unsigned long long)st->ring_drops);
+	if (x->cfg.threads > 1)
+		fprintf(stderr, ", %u threads", x->cfg.threads);
 	if (st->frag_replies)
 		fprintf(stderr, ", %llu fragmented replies reassembled", (unsigned long long)st->frag_replies);
 	if (st->frag_expired || st->frag_rejected)
@@ -218,12 +258,13 @@ static void summary(const struct run *x, const struct probe_stats *st, double se
 
 /* What the command line asks, besides the engine's configuration. */
 struct probe_opts {
-	const char *lab, *from, *input, *db, *ctl_label;
+	const char *lab, *from, *input, *db, *ctl_label, *ca;
 	const char *keys[8], *runs[8];
 	int nkeys, nruns;
 	char *specs[PROBE_TARGETS_MAX];
 	int nspecs;
-	bool ndjson;
+	bool ndjson, rate_given, allow_fast;
+	enum probe_names_format names_format;
 	const char *vantage;  /* --vantage: the run's vantage point in a ClickHouse store */
 };
 
@@ -239,6 +280,7 @@ static int parse_args(struct run *x, struct probe_opts *o, int argc, char **argv
 		if (!strcmp(a, "--ndjson")) { o->ndjson = true; continue; }
 		if (!strcmp(a, "--raw")) { x->raw = true; continue; }
 		if (!strcmp(a, "--no-edns")) { c->edns = false; continue; }
+		if (!strcmp(a, "--allow-fast-public")) { o->allow_fast = true; continue; }
 		if (a[0] != '-' || !strcmp(a, "-")) { o->input = a; continue; }
 		if (!val)
 			return usage("a value is missing after", a);
@@ -253,20 +295,56 @@ static int parse_args(struct run *x, struct probe_opts *o, int argc, char **argv
 			if (ntypes == PROBE_QTYPES_MAX || !wire_type_from_name(val, &c->qtype[ntypes]))
 				return usage("bad query type", val);
 			c->nqtypes = ++ntypes;
-		} else if (!strcmp(a, "--rate") && text_number(val, 1, 5e6, &v)) c->rate = v;
+		} else if ((!strcmp(a, "--max-rate") || !strcmp(a, "--rate")) && text_number(val, 1, 5e6, &v)) {
+			c->rate = v;
+			o->rate_given = true;
+		}
 		else if (!strcmp(a, "--inflight") && text_number(val, 1, 1e6, &v)) c->inflight = (unsigned)v;
 		else if (!strcmp(a, "--retries") && text_number(val, 0, 10, &v)) c->retries = (unsigned)v;
 		else if (!strcmp(a, "--timeout") && text_number(val, 10, 60000, &v)) c->timeout_ms = (uint32_t)v;
 		else if (!strcmp(a, "--hold") && text_number(val, 0, 60000, &v)) c->hold_ms = (uint32_t)v;
 		else if (!strcmp(a, "--sockets") && text_number(val, 1, 64, &v)) c->sockets = (unsigned)v;
+		else if (!strcmp(a, "--threads") && text_number(val, 1, PROBE_THREADS_MAX, &v)) c->threads = (unsigned)v;
 		else if (!strcmp(a, "--seed") && text_number(val, 0, 1.8e19, &v)) c->seed = (uint64_t)v;
 		else if (!strcmp(a, "--control-key") && o->nkeys < 8) o->keys[o->nkeys++] = val;
 		else if (!strcmp(a, "--control-run") && o->nruns < 8) o->runs[o->nruns++] = val;
 		else if (!strcmp(a, "--control-target")) o->ctl_label = val;
+		else if (!strcmp(a, "--ca")) o->ca = val;
 		else if (!strcmp(a, "--db")) o->db = val;
+		else if (!strcmp(a, "--names-format")) {
+			if (!probe_names_format_parse(val, &o->names_format))
+				return usage("bad --names-format (auto, plain, csv-rank, citizenlab or zone)", val);
+		}
 		else if (!strcmp(a, "--vantage")) o->vantage = val;
 		else if (!strcmp(a, "--pcap")) c->pcap_path = val;
 		else return usage("bad option or value", a);
+	}
+	return 0;
+}
+
+/* The rate: the one asked, or the default for where the targets are
+ * (target.h); over PROBE_FAST_RATE to a target outside loopback and the
+ * lab only with --allow-fast-public. Returns 0, or 2 (said). */
+static int rate_rule(struct run *x, const struct probe_opts *o)
+{
+	struct probe_config *c = &x->cfg;
+	/* The engine's targets and the DoT control, asked once a name too. */
+	struct probe_target all[PROBE_TARGETS_MAX + 1];
+	int n = c->ntargets;
+	memcpy(all, c->target, (size_t)n * sizeof *all);
+	if (x->dot_r)
+		all[n++] = x->dotc.target;
+	int pub = probe_targets_public(all, n);
+	if (!o->rate_given) {
+		c->rate = pub >= 0 ? PROBE_PUBLIC_RATE : PROBE_LOCAL_RATE;
+		if (pub >= 0)
+			fprintf(stderr, "dnswatch probe: %g queries/s: the default with a target outside loopback and the lab (%s); --max-rate N to change it\n",
+				c->rate, all[pub].label);
+	}
+	char msg[512];
+	if (probe_rate_allowed(all, n, c->rate, o->allow_fast, "--max-rate", msg, sizeof msg)) {
+		fprintf(stderr, "dnswatch probe: %s\n", msg);
+		return 2;
 	}
 	return 0;
 }
@@ -280,20 +358,41 @@ static int check_targets(struct run *x, const struct probe_opts *o)
 		fprintf(stderr, "dnswatch probe: at least one --target (see `dnswatch help probe`)\n");
 		return 2;
 	}
+	int n = 0;
 	for (int i = 0; i < o->nspecs; i++) {
-		if (probe_target_parse(o->specs[i], o->lab != NULL, &c->target[i]))
+		struct probe_target *t = &c->target[n];
+		int tls = probe_target_parse_tls(o->specs[i], t, x->dot_name, sizeof x->dot_name);
+		if (tls < 0)
+			return usage("bad target (LABEL=tls:ADDR[:PORT][#NAME])", o->specs[i]);
+		if (tls) {
+			/* DoT serves as the control: asked name by name, not
+			 * by the engine. */
+			if (!o->ctl_label || strcmp(o->ctl_label, t->label) || x->dot_r)
+				return usage("a tls: target is the control only (one, named by --control-target)",
+					     o->specs[i]);
+			x->dotc.target = *t;
+			if (!(x->dot_r = calloc(1, sizeof *x->dot_r))) {
+				fprintf(stderr, "dnswatch probe: out of memory\n");
+				return 1;
+			}
+			continue;
+		}
+		if (probe_target_parse(o->specs[i], o->lab != NULL, t))
 			return usage(o->lab ? "bad target (LABEL=KIND:ADDR[:PORT] or a lab server)"
 					    : "bad target (LABEL=KIND:ADDR[:PORT])", o->specs[i]);
-		if (o->ctl_label && !strcmp(o->ctl_label, c->target[i].label))
-			x->control_target = i;
+		if (o->ctl_label && !strcmp(o->ctl_label, t->label))
+			x->control_target = n;
+		n++;
 	}
-	c->ntargets = o->nspecs;
-	if (o->ctl_label && x->control_target < 0)
+	c->ntargets = n;
+	if (!n && !x->resume)
+		return usage("no target to probe besides the control", o->specs[0]);
+	if (o->ctl_label && x->control_target < 0 && !x->dot_r)
 		return usage("--control-target names no target", o->ctl_label);
 	if (x->resume && !o->db)
 		return usage("--resume needs", "--db FILE");
 	x->ndjson = !o->db || o->ndjson;
-	return 0;
+	return o->nspecs ? rate_rule(x, o) : 0; /* --resume alone: once the run's targets are read */
 }
 
 /* The controls: answer keys and earlier runs. Returns 0 or -1 (said). */
@@ -332,6 +431,8 @@ static int resume_run(struct run *x, const struct probe_opts *o)
 	}
 	memcpy(c->target, t, n * sizeof *t);
 	c->ntargets = (int)n;
+	if (!o->nspecs && rate_rule(x, o))
+		return -1;
 	size_t nq;
 	const uint16_t *qt = store_run_qtypes(x->db, &nq);
 	memcpy(c->qtype, qt, nq * sizeof *qt);
@@ -436,6 +537,26 @@ static int probe_main(struct run *x, const struct probe_opts *o, int argc, char 
 	}
 	if (load_controls(x, o))
 		return 1;
+	if (x->dot_r) {
+		/* The lab's CA by default in a lab (docs/lab.md), the system's
+		 * store elsewhere. */
+		if (!o->ca && o->lab)
+			snprintf(x->ca_path, sizeof x->ca_path, LAB_STATE_BASE "/%s/" LAB_DOT_CA, o->lab);
+		else if (o->ca)
+			snprintf(x->ca_path, sizeof x->ca_path, "%s", o->ca);
+		x->dotc.name = x->dot_name[0] ? x->dot_name : NULL;
+		x->dotc.ca_file = x->ca_path[0] ? x->ca_path : NULL;
+		x->dotc.timeout_ms = (int)(x->cfg.timeout_ms * (x->cfg.retries + 1u));
+		x->dotc.seed = x->cfg.seed ^ 0x2545f4914f6cdd1dull;
+		char label[48];
+		snprintf(label, sizeof label, "%s", x->dotc.target.label);
+		int id = classify_origin_add(x->cls, label);
+		if (id < 0 || !(x->dot = dot_control_new(&x->dotc))) {
+			fprintf(stderr, "dnswatch probe: out of memory\n");
+			return 1;
+		}
+		x->dot_origin = (uint8_t)id;
+	}
 	if (o->db && open_store(x, o, argc, argv))
 		return 1;
 	/* Every name waits for all its results (a probe run has no deadline
@@ -459,10 +580,12 @@ static int probe_main(struct run *x, const struct probe_opts *o, int argc, char 
 		return 1;
 	}
 	probe_names_init(&x->names, in, std_in ? "<stdin>" : o->input);
+	probe_names_set_format(&x->names, o->names_format);
 	x->names.on_invalid = on_invalid;
 	struct probe_stats st;
 	double secs;
 	int rc = probe_names_file(x, &st, &secs);
+	probe_names_free(&x->names);
 	if (!std_in)
 		fclose(in);
 	summary(x, &st, secs);
@@ -482,6 +605,9 @@ int probe_cmd(int argc, char **argv)
 	x->control_target = -1;
 	x->ndjson = true;
 	probe_config_default(&x->cfg);
+	/* Every core by default: a thread per core, each with its sockets. */
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	x->cfg.threads = cores < 1 ? 1 : cores > PROBE_THREADS_MAX ? PROBE_THREADS_MAX : (unsigned)cores;
 	int rc = parse_args(x, &o, argc, argv);
 	if (!rc)
 		rc = check_targets(x, &o);
@@ -491,6 +617,8 @@ int probe_cmd(int argc, char **argv)
 		rc = 1;
 	classify_free(x->cls);
 	probe_gather_free(x->gather);
+	dot_control_free(x->dot);
+	free(x->dot_r);
 	free(x);
 	return rc;
 }

@@ -1015,6 +1015,7 @@ struct watch_opts {
 	const char *vantages[VANTAGES_MAX], *outside[VANTAGES_MAX], *paths[WATCH_PATHS_MAX];
 	size_t nvant, nout, npaths;
 	double rate, churn, duration;
+	bool allow_fast; /* --allow-fast-public (cli/target.h's rate rule) */
 	unsigned panel_size, hold;
 	char keybuf[256];
 };
@@ -1065,6 +1066,7 @@ static int parse_args(struct watch *w, struct watch_opts *o, int argc, char **ar
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
 		if (!strcmp(a, "--no-locate")) { w->locate = false; continue; }
+		if (!strcmp(a, "--allow-fast-public")) { o->allow_fast = true; continue; }
 		if (!val)
 			return usage("a value is missing after", a);
 		i++;
@@ -1166,6 +1168,27 @@ static void vantage_configure(struct watch *w, struct vantage *v, const struct w
 	c->sockets = 2;
 	c->seed = unpredictable(); /* IDs, ports, 0x20: the panel's seed is in the store */
 	c->stop = &stop_flag;
+}
+
+/* The rate rule for real networks (cli/target.h, docs/ethics.md): each
+ * vantage point's queries/s as vantage_configure will set it. Returns 0,
+ * or 2 (said). */
+static int rate_check(const struct watch *w, const struct watch_opts *o)
+{
+	for (size_t i = 0; i < w->nv; i++) {
+		const struct probe_config *c = &w->v[i]->cfg;
+		int sends = 0;
+		for (int t = 0; t < c->ntargets; t++)
+			sends += c->target[t].kind == TARGET_NODNS ? 2 : 1;
+		char opt[64], msg[512];
+		snprintf(opt, sizeof opt, "--rate %g (x%d sends a name)", o->rate, sends ? sends : 1);
+		if (probe_rate_allowed(c->target, c->ntargets, o->rate * (sends ? sends : 1), o->allow_fast,
+				       opt, msg, sizeof msg)) {
+			fprintf(stderr, "dnswatch watch: %s\n", msg);
+			return 2;
+		}
+	}
+	return 0;
 }
 
 /* The control (the answer key) and each vantage point's panels and
@@ -1452,6 +1475,8 @@ int watch_cmd(int argc, char **argv)
 	int rc = parse_args(w, &o, argc, argv);
 	if (!rc)
 		rc = setup_paths(w, &o);
+	if (!rc)
+		rc = rate_check(w, &o);
 	if (!rc) {
 		rc = 1;
 		if (!load_key(w, &o) && !detector_new(w, &o) && !open_outputs(w, &o, argc, argv))

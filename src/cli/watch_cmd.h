@@ -30,7 +30,9 @@
 	"  --outside HOST   HOST is outside the border (default: remote)\n"                    \
 	"  --key FILE       the control: expected answers, the lab's answer key format\n"       \
 	"                   (default: the lab's /run/dnswatch/NAME/answers.tsv)\n"            \
-	"  --rate N         names per second per vantage point (default 20)\n"                  \
+	"  --rate N         names per second per vantage point (default 20); over 1000\n"     \
+	"                   queries/s to a path outside loopback and the lab only with\n"      \
+	"                   --allow-fast-public (docs/ethics.md)\n"                               \
 	"  --panel N        names in the panel (default 120); --churn F: share swapped\n"       \
 	"                   for fresh names after each round (default 0.1)\n"                   \
 	"  --walk-rate N    names per second walked from the root (default 5)\n"               \

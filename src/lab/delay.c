@@ -100,7 +100,7 @@ struct delay_state {
 	struct nfq_q_handle *qh;
 	uint64_t rng;
 	uint64_t last_due[2];   /* per direction: never due before the previous packet */
-	uint64_t queued, passed, dropped, enobufs, max_held;
+	uint64_t queued, passed, dropped, enobufs, max_held, lost;
 };
 
 static volatile sig_atomic_t delay_stop, delay_dump;
@@ -126,6 +126,12 @@ static int delay_on_packet(struct nfq_q_handle *qh, struct nfgenmsg *msg,
 	/* Direction: queued on the way in (PREROUTING, an input device) or on
 	 * the way out (POSTROUTING); each direction is one FIFO cable. */
 	int dir = nfq_get_indev(nfa) != 0 ? 0 : 1;
+	/* Random loss (a lossy long-haul link): independent per packet. */
+	if (st->o->loss_ppm && splitmix64(&st->rng) % 1000000 < st->o->loss_ppm) {
+		st->lost++;
+		nfq_set_verdict(qh, id, NF_DROP, 0, NULL);
+		return 0;
+	}
 	int64_t d = (int64_t)st->o->delay_us * 1000;
 	if (st->o->jitter_us) {
 		uint64_t span = 2ULL * st->o->jitter_us + 1;
@@ -171,11 +177,12 @@ static void delay_write_stats(const struct delay_state *st)
 		return;
 	fprintf(f, "pid=%ld\nqueue=%u\ndelay_us=%u\njitter_us=%u\ncapacity=%u\n"
 		   "held=%zu\nmax_held=%llu\nqueued=%llu\npassed=%llu\ndropped=%llu\n"
-		   "enobufs=%llu\nupdated=%lld\n",
+		   "enobufs=%llu\nloss_ppm=%u\nlost=%llu\nupdated=%lld\n",
 		(long)getpid(), o->queue, o->delay_us, o->jitter_us, o->capacity,
 		st->heap.n, (unsigned long long)st->max_held, (unsigned long long)st->queued,
 		(unsigned long long)st->passed, (unsigned long long)st->dropped,
-		(unsigned long long)st->enobufs, (long long)time(NULL));
+		(unsigned long long)st->enobufs, o->loss_ppm, (unsigned long long)st->lost,
+		(long long)time(NULL));
 	if (fclose(f) == 0)
 		rename(tmp, o->stats); /* atomic: a reader sees the old or the new file */
 	else

@@ -46,7 +46,8 @@ struct lab_delay_opts {
 	unsigned delay_us;    /* one-way delay */
 	unsigned jitter_us;   /* uniform in [-jitter, +jitter] */
 	unsigned capacity;    /* packets held at most */
-	uint64_t seed;        /* jitter sequence */
+	unsigned loss_ppm;    /* random loss: packets dropped per million, each direction */
+	uint64_t seed;        /* jitter and loss sequence */
 	const char *stats;    /* stats file, rewritten twice a second and on SIGUSR1 */
 };
 

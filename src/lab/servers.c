@@ -268,6 +268,36 @@ static int srv_write_nsd(const char *dir, size_t i, const struct lab_pop *pop, c
 	return srv_close(&o, 0, err);
 }
 
+/* The lab's TLS for DoT: a CA of its own (DIR/ca.pem, what clients trust)
+ * and the public resolver's key and certificate for LAB_DOT_NAME signed by
+ * it, made with the openssl command line (P-256 keys: about 10 ms each).
+ * Valid for 30 days, like the lab's DNSSEC signatures; made afresh at every
+ * `lab up`. The keys never leave the lab's state directory. */
+static int srv_write_tls(const char *dir, struct dw_error *err)
+{
+	char cakey[4096], ca[4096], key[4096], crt[4096], out[256];
+	snprintf(cakey, sizeof cakey, "%s/srv/ca.key", dir);
+	snprintf(ca, sizeof ca, "%s/" LAB_DOT_CA, dir);
+	snprintf(key, sizeof key, "%s/srv/public/tls.key", dir);
+	snprintf(crt, sizeof crt, "%s/srv/public/tls.pem", dir);
+	const char *mkca[] = {"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+			      "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", cakey, "-out", ca,
+			      "-days", "30", "-subj", "/CN=dnswatch lab CA", NULL};
+	const char *mkcrt[] = {"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+			       "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", crt,
+			       "-days", "30", "-subj", "/CN=" LAB_DOT_NAME, "-CA", ca, "-CAkey", cakey,
+			       "-addext", "subjectAltName=DNS:" LAB_DOT_NAME,
+			       "-addext", "basicConstraints=critical,CA:FALSE", NULL};
+	const char *const *steps[] = {mkca, mkcrt};
+	for (int k = 0; k < 2; k++) {
+		int st = lab_proc_run(NULL, steps[k], out, sizeof out, err);
+		if (st != 0)
+			return dw_error_prefix(err, "openssl (the lab's DoT %s)",
+					       k ? "certificate" : "CA");
+	}
+	return 0;
+}
+
 static int srv_write_unbound(const char *dir, size_t i, int validate, struct dw_error *err)
 {
 	const struct lab_server_def *s = &lab_servers[i];
@@ -300,6 +330,14 @@ static int srv_write_unbound(const char *dir, size_t i, int validate, struct dw_
 		"remote-control:\n  control-enable: yes\n"
 		"  control-interface: \"%s/ctl.sock\"\n  control-use-cert: no\n",
 		s->addr, out, sd, sd, dir, sd);
+	if (!strcmp(s->id, "public"))
+		/* DNS over TLS (RFC 7858) on port 853 with the lab CA's
+		 * certificate for LAB_DOT_NAME: the encrypted control an
+		 * on-path injector cannot answer for (docs/lab.md). */
+		fprintf(o.f, "server:\n  interface: %s@" "853\n  tls-port: 853\n"
+			     "  tls-service-key: \"%s/tls.key\"\n  tls-service-pem: \"%s/tls.pem\"\n"
+			     "  incoming-num-tcp: 64\n",
+			s->addr, sd, sd);
 	if (validate)
 		/* A signed lab: validate from the lab's own trust anchor; a forged
 		 * answer then fails (SERVFAIL with EDE 10, RRSIGs missing). */
@@ -333,6 +371,9 @@ int lab_servers_write(const char *dir, const struct lab_pop *pop, const char *fa
 		if (srv_close(&o, bad, err) != 0)
 			return -1;
 	}
+	snprintf(path, sizeof path, "%s/srv/public", dir);
+	if (srv_mkdir(path, err) != 0 || srv_write_tls(dir, err) != 0)
+		return -1;
 	for (size_t i = 0; i < lab_nservers; i++) {
 		int r = 0;
 		if (lab_servers[i].kind == LAB_SRV_NSD)
@@ -349,6 +390,16 @@ int lab_servers_write(const char *dir, const struct lab_pop *pop, const char *fa
 	fprintf(o.f, ".\t3600000\tIN\tNS\ta.root-servers.net.\n"
 		     "a.root-servers.net.\t3600000\tIN\tA\t%s\n",
 		srv_root_addr());
+	if (srv_close(&o, 0, err) != 0)
+		return -1;
+	/* The names alone, without their answers: what a researcher has (a
+	 * list) when there is no answer key (`watch --no-key`). */
+	snprintf(path, sizeof path, "%s/" LAB_NAMES_FILE, dir);
+	if (srv_open(&o, path, err) != 0)
+		return -1;
+	fprintf(o.f, "# the lab's %zu names, one a line, without their answers\n", pop->nnames);
+	for (size_t i = 0; i < pop->nnames; i++)
+		fprintf(o.f, "%s\n", pop->names[i].name);
 	if (srv_close(&o, 0, err) != 0)
 		return -1;
 	snprintf(path, sizeof path, "%s/answers.tsv", dir);

@@ -17,6 +17,13 @@
 #include "lab/population.h"
 #include "util/error.h"
 
+/* The public resolver's DNS over TLS (port 853): the name its certificate
+ * holds, and the lab CA that signed it, under the lab's state directory. */
+#define LAB_DOT_NAME "resolver.lab"
+#define LAB_DOT_CA "ca.pem"
+/* The lab's names without their answers, one a line (under the state dir). */
+#define LAB_NAMES_FILE "names.txt"
+
 enum lab_srv_kind { LAB_SRV_NSD, LAB_SRV_UNBOUND, LAB_SRV_NONE };
 
 struct lab_server_def {

@@ -155,6 +155,21 @@ enum dw_status net_packet_parse(int link, const uint8_t *frame, size_t len,
 
 const char *net_packet_addr_text(int family, const uint8_t *addr, char *buf, size_t cap)
 {
+	/* IPv4 by hand: inet_ntop's sprintf was a sixth of the prober's time
+	 * (three addresses a result). */
+	if (family == AF_INET && cap >= 16) {
+		char *o = buf;
+		for (int i = 0; i < 4; i++) {
+			unsigned v = addr[i];
+			if (v >= 100)
+				*o++ = (char)('0' + v / 100);
+			if (v >= 10)
+				*o++ = (char)('0' + v / 10 % 10);
+			*o++ = (char)('0' + v % 10);
+			*o++ = i < 3 ? '.' : '\0';
+		}
+		return buf;
+	}
 	if (!inet_ntop(family, addr, buf, (socklen_t)cap))
 		snprintf(buf, cap, "?");
 	return buf;

@@ -188,6 +188,7 @@ static void *bmap_put(struct bmap *m, const uint8_t *k, size_t n, bool *isnew)
  */
 struct cval {
 	uint8_t expect, source, naddrs, overflow;
+	uint8_t origin;
 	uint16_t rcode;
 	uint32_t aoff; /* offset in varena */
 };
@@ -201,6 +202,8 @@ struct classify {
 	struct classify_group group[CLASSIFY_GROUPS_MAX];
 	size_t ngroups;
 	uint64_t unkept;     /* observations not remembered: a table was full */
+	char origin[CLASSIFY_ORIGINS_MAX][40]; /* control targets' labels, id - 1 */
+	size_t norigins;
 };
 
 struct classify *classify_new(const struct classify_limits *lim)
@@ -263,6 +266,7 @@ static void cval_to_control(const struct classify *c, const struct cval *v,
 	out->rcode = v->rcode;
 	out->overflow = v->overflow;
 	out->naddrs = v->naddrs;
+	out->origin = v->origin;
 	for (unsigned i = 0; i < v->naddrs; i++) {
 		const uint8_t *p = c->varena + v->aoff + 17 * i;
 		out->addrs[i].family = p[0] == 4 ? AF_INET : AF_INET6;
@@ -289,8 +293,56 @@ static int cval_store(struct classify *c, struct cval *v, const struct classify_
 	v->overflow = ctl->overflow;
 	v->expect = (uint8_t)ctl->expect;
 	v->source = (uint8_t)ctl->source;
+	v->origin = ctl->origin;
 	v->rcode = ctl->rcode;
 	return 0;
+}
+
+/* Same /24 (IPv4) or /48 (IPv6). */
+static bool same_prefix(const struct probe_addr *a, int family, const uint8_t *addr)
+{
+	if (a->family != family)
+		return false;
+	return family == AF_INET ? !memcmp(a->addr, addr, 3)
+	       : family == AF_INET6 ? !memcmp(a->addr, addr, 6) : false;
+}
+
+bool classify_consistent(const struct probe_addr *a, size_t n, const struct classify_control *ctl)
+{
+	if (!ctl || ctl->expect != CLASSIFY_EXPECT_ADDRS)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		for (unsigned k = 0; k < ctl->naddrs; k++)
+			if (same_prefix(&ctl->addrs[k], a[i].family, a[i].addr))
+				return true;
+	return false;
+}
+
+int classify_origin_add(struct classify *c, const char *label)
+{
+	for (size_t i = 0; i < c->norigins; i++)
+		if (!strcmp(c->origin[i], label))
+			return (int)i + 1;
+	if (c->norigins == CLASSIFY_ORIGINS_MAX)
+		return -1;
+	snprintf(c->origin[c->norigins], sizeof c->origin[0], "%s", label);
+	return (int)++c->norigins;
+}
+
+const char *classify_control_text(const struct classify *c, const struct classify_control *ctl,
+				  char *buf, size_t cap)
+{
+	if (ctl->expect == CLASSIFY_EXPECT_UNKNOWN)
+		snprintf(buf, cap, "%s", "");
+	else if (ctl->source == CLASSIFY_SRC_KEY)
+		snprintf(buf, cap, "key");
+	else if (ctl->source == CLASSIFY_SRC_RUN)
+		snprintf(buf, cap, "run");
+	else if (ctl->origin && ctl->origin <= c->norigins)
+		snprintf(buf, cap, "live %s", c->origin[ctl->origin - 1]);
+	else
+		snprintf(buf, cap, "live");
+	return buf;
 }
 
 int classify_control_add(struct classify *c, const uint8_t *name, uint16_t qtype,
@@ -323,6 +375,10 @@ int classify_control_add(struct classify *c, const uint8_t *name, uint16_t qtype
 	/* Same source, both address sets: the union. */
 	struct classify_control cur;
 	cval_to_control(c, v, &cur);
+	/* Live answers and earlier runs: only an answer consistent with what
+	 * is held joins it; one that is not leaves the first standing. */
+	if (in.source != CLASSIFY_SRC_KEY && !classify_consistent(in.addrs, in.naddrs, &cur))
+		return 0;
 	bool grew = false;
 	for (unsigned i = 0; i < in.naddrs; i++) {
 		bool have = false;
@@ -849,6 +905,13 @@ static enum cmp compare(const struct probe_reply *p, const struct classify_contr
 		return CMP_DIFFER;
 	bool unsure = false;
 	unsigned n = p->naddrs <= PROBE_ADDRS_MAX ? p->naddrs : PROBE_ADDRS_MAX;
+	/* Live and earlier-run controls: consistency by a shared address or
+	 * prefix (classify_consistent); the answer key: address by address. */
+	if (ctl->source != CLASSIFY_SRC_KEY) {
+		if (classify_consistent(p->addrs, n, ctl))
+			return CMP_MATCH;
+		return ctl->overflow ? CMP_UNKNOWN : CMP_DIFFER;
+	}
 	for (unsigned i = 0; i < n; i++)
 		if (!control_has(ctl, p->addrs[i].family, p->addrs[i].addr)) {
 			if (!ctl->overflow)
@@ -1168,6 +1231,7 @@ void classify_judge(struct classify *c, struct probe_result *r, const struct pro
 	memset(r->evidence, 0, sizeof r->evidence);
 	struct ev e = {r->evidence, sizeof r->evidence, 0};
 	classify_control_get(c, r->qname, r->qtype, &j.ctl);
+	classify_control_text(c, &j.ctl, r->control, sizeof r->control);
 
 	for (unsigned i = 0; i < j.n; i++) {
 		struct rinfo *in = &j.in[i];

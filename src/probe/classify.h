@@ -78,15 +78,32 @@ struct classify_control {
 	bool overflow;               /* more addresses than kept: an address
 				      * outside the set is then no evidence */
 	uint8_t naddrs;
+	uint8_t origin;              /* CLASSIFY_SRC_LIVE: which control target said
+				      * it (classify_origin_add), 0 unnamed */
 	struct probe_addr addrs[CLASSIFY_CONTROL_ADDRS_MAX]; /* ttl unused */
 };
+
+/*
+ * Consistency, the way real answers vary (several addresses, rotation,
+ * answers that differ by vantage point): addresses A[0..N) are consistent
+ * with CTL's set when one of them is in it, or shares its /24 (IPv4) or
+ * /48 (IPv6) with one in it. Judging uses this rule for controls from
+ * live answers and earlier runs; the lab's answer key, which is exact,
+ * is matched address by address (docs/verdicts.md, "Controls without a
+ * key", says what the prefix rule gives away).
+ */
+bool classify_consistent(const struct probe_addr *a, size_t n, const struct classify_control *ctl);
 
 /*
  * Add what the control says for (NAME, QTYPE) (NAME in wire form, any case).
  * For the same source, address sets are merged (round-robin and CDN answers
  * vary between lookups); a different expectation from the same source keeps
- * the first; a stronger source replaces a weaker one. Returns 0, or -1 if
- * the table is full (control_max) or NAME is invalid.
+ * the first; a stronger source replaces a weaker one. For live answers and
+ * earlier runs, a set that is not consistent with the one held
+ * (classify_consistent) is not merged: the first answer stands, and the
+ * later one is judged against it (a control path whose answers change
+ * wholesale, as under a compromised TLD, is itself judged inconsistent).
+ * Returns 0, or -1 if the table is full (control_max) or NAME is invalid.
  */
 DW_MUST_CHECK int classify_control_add(struct classify *c, const uint8_t *name, uint16_t qtype,
 			 const struct classify_control *ctl);
@@ -106,6 +123,16 @@ void classify_control_get(const struct classify *c, const uint8_t *name, uint16_
 /* Number of control entries (completeness marks included). */
 size_t classify_control_count(const struct classify *c);
 
+/* Control targets by name, for the record of which control judged a
+ * verdict ("live client/dot"): LABEL's id (1..CLASSIFY_ORIGINS_MAX; the
+ * same label, the same id), or -1 if the table is full. */
+#define CLASSIFY_ORIGINS_MAX 16
+DW_MUST_CHECK int classify_origin_add(struct classify *c, const char *label);
+/* What a result's control field says for CTL: "key", "run", "live LABEL"
+ * (or "live"), "" when the control knows nothing. Into BUF (CAP bytes). */
+const char *classify_control_text(const struct classify *c, const struct classify_control *ctl,
+				  char *buf, size_t cap);
+
 /*
  * Live control: R is a finished query to a control target (an uncensored
  * vantage point). Its last usable reply (question matching, a response) is
@@ -117,6 +144,9 @@ size_t classify_control_count(const struct classify *c);
  * is full.
  */
 DW_MUST_CHECK int classify_control_observe(struct classify *c, const struct probe_result *r);
+/* The same, naming the control target that said it (classify_origin_add). */
+DW_MUST_CHECK int classify_control_observe_from(struct classify *c, const struct probe_result *r,
+						uint8_t origin);
 
 /*
  * Load the lab's answer key (docs/lab.md, "Population and the answer key",
@@ -138,8 +168,10 @@ DW_MUST_CHECK long classify_control_load_key(struct classify *c, const char *pat
 
 /*
  * Read an earlier run's NDJSON output (docs/store.md; src/probe/ndjson.c
- * writes it), taking what WHAT says. Lines that are not results are
- * skipped. Returns the number of lines used, or -1 with "PATH:LINE:
+ * writes it), taking what WHAT says; zdns's output lines (told apart line
+ * by line: "name" and "results" or "status", no "verdict") give controls
+ * (NOERROR's A/AAAA addresses, NODATA, NXDOMAIN). Lines that are neither
+ * are skipped. Returns the number of lines used, or -1 with "PATH:LINE:
  * reason" in ERR (malformed JSON, a table full).
  */
 DW_MUST_CHECK long classify_load_ndjson(struct classify *c, const char *path, unsigned what,

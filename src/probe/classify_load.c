@@ -1,11 +1,12 @@
 /*
  * Filling the classifier's control and forged set from outside: the lab's
- * answer key, an earlier run's NDJSON, and live control results (see
- * classify.h). Only public classify_* calls are used here.
+ * answer key, an earlier run's NDJSON (ours, or zdns's output), and live
+ * control results (see classify.h). Only public classify_* calls are used here.
  */
 #include "probe/classify.h"
 
 #include <arpa/inet.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +51,11 @@ static bool addr_parse(const char *s, int family, struct probe_addr *a)
 
 int classify_control_observe(struct classify *c, const struct probe_result *r)
 {
+	return classify_control_observe_from(c, r, 0);
+}
+
+int classify_control_observe_from(struct classify *c, const struct probe_result *r, uint8_t origin)
+{
 	unsigned n = r->nreplies <= PROBE_REPLIES_MAX ? r->nreplies : PROBE_REPLIES_MAX;
 	const struct probe_reply *p = NULL;
 	/* The last usable reply: a control vantage point sees no injection,
@@ -71,6 +77,7 @@ int classify_control_observe(struct classify *c, const struct probe_result *r)
 	struct classify_control ctl;
 	memset(&ctl, 0, sizeof ctl);
 	ctl.source = CLASSIFY_SRC_LIVE;
+	ctl.origin = origin;
 	if (p->rcode != WIRE_RCODE_NOERROR) {
 		ctl.expect = CLASSIFY_EXPECT_RCODE;
 		ctl.rcode = p->rcode;
@@ -241,6 +248,126 @@ static int ndjson_result(struct classify *c, const json_t *root, unsigned what)
 	return 0;
 }
 
+/* ---- zdns's NDJSON ------------------------------------------------------------ */
+
+/*
+ * zdns (github.com/zmap/zdns) writes one JSON object a name: "name" (as
+ * given), and either, since its 2.0, "results" with one member per module
+ * ("A", "AAAA", "ALOOKUP", ...) each holding "status" and "data", or, in
+ * 1.x, "status" and "data" at the top. "data.answers" lists records with
+ * "type" and "answer" (an address for A and AAAA); ALOOKUP's data has
+ * "ipv4_addresses" and "ipv6_addresses" instead. A status of NOERROR gives
+ * the addresses (none: NODATA), NXDOMAIN the rcode; any other (TIMEOUT,
+ * SERVFAIL, ...) says nothing about the name and is skipped.
+ */
+
+/* Whether ROOT is a zdns result line rather than one of ours. */
+static bool zdns_line(const json_t *root)
+{
+	return json_is_string(json_object_get(root, "name")) && !json_object_get(root, "verdict") &&
+	       (json_is_object(json_object_get(root, "results")) ||
+		json_is_string(json_object_get(root, "status")));
+}
+
+/* The addresses of FAMILY in DATA (answers of TYPE, or an ALOOKUP list)
+ * into CTL. */
+static void zdns_addrs(const json_t *data, const char *type, int family, struct classify_control *ctl)
+{
+	const json_t *ans = json_object_get(data, "answers");
+	for (size_t k = 0; k < json_array_size(ans); k++) {
+		const json_t *a = json_array_get(ans, k);
+		const char *t = json_string_value(json_object_get(a, "type")),
+			   *v = json_string_value(json_object_get(a, "answer"));
+		struct probe_addr pa;
+		if (!t || !v || strcmp(t, type) || !addr_parse(v, family, &pa))
+			continue;
+		if (ctl->naddrs < CLASSIFY_CONTROL_ADDRS_MAX)
+			ctl->addrs[ctl->naddrs++] = pa;
+		else
+			ctl->overflow = true;
+	}
+	const json_t *list = json_object_get(data, family == AF_INET ? "ipv4_addresses" : "ipv6_addresses");
+	for (size_t k = 0; k < json_array_size(list); k++) {
+		const char *v = json_string_value(json_array_get(list, k));
+		struct probe_addr pa;
+		if (!v || !addr_parse(v, family, &pa))
+			continue;
+		if (ctl->naddrs < CLASSIFY_CONTROL_ADDRS_MAX)
+			ctl->addrs[ctl->naddrs++] = pa;
+		else
+			ctl->overflow = true;
+	}
+}
+
+/* One lookup's STATUS and DATA as the control for (NAME, QTYPE). With
+ * TYPED false (zdns 1.x, no module named), a NOERROR without addresses
+ * says nothing: the type asked is not known. 1 if taken, 0 if not, -1 if
+ * the table is full. */
+static int zdns_control(struct classify *c, const uint8_t *name, uint16_t qtype, const char *status,
+			const json_t *data, bool typed)
+{
+	struct classify_control ctl;
+	memset(&ctl, 0, sizeof ctl);
+	ctl.source = CLASSIFY_SRC_RUN;
+	if (!strcmp(status, "NXDOMAIN")) {
+		ctl.expect = CLASSIFY_EXPECT_RCODE;
+		ctl.rcode = WIRE_RCODE_NXDOMAIN;
+	} else if (!strcmp(status, "NOERROR")) {
+		zdns_addrs(data, qtype == WIRE_T_A ? "A" : "AAAA", qtype == WIRE_T_A ? AF_INET : AF_INET6,
+			   &ctl);
+		if (!ctl.naddrs && !typed)
+			return 0;
+		ctl.expect = ctl.naddrs ? CLASSIFY_EXPECT_ADDRS : CLASSIFY_EXPECT_NODATA;
+	} else {
+		return 0;
+	}
+	return classify_control_add(c, name, qtype, &ctl) ? -1 : 1;
+}
+
+/* One zdns line: the number of controls taken, or -1 if the table is full. */
+static int zdns_result(struct classify *c, const json_t *root)
+{
+	uint8_t name[WIRE_NAME_MAX];
+	size_t nl;
+	const char *nm = json_string_value(json_object_get(root, "name"));
+	if (!nm || wire_name_from_text(nm, name, &nl) != DW_OK)
+		return 0;
+	static const uint16_t both[] = {WIRE_T_A, WIRE_T_AAAA};
+	int taken = 0, k;
+	const json_t *results = json_object_get(root, "results");
+	if (json_is_object(results)) {
+		const char *module;
+		const json_t *r;
+		json_object_foreach((json_t *)(uintptr_t)results, module, r) {
+			const char *st = json_string_value(json_object_get(r, "status"));
+			const json_t *data = json_object_get(r, "data");
+			uint16_t qt;
+			if (!st)
+				continue;
+			if (!strcmp(module, "A") || !strcmp(module, "AAAA")) {
+				qt = module[1] ? WIRE_T_AAAA : WIRE_T_A;
+				if ((k = zdns_control(c, name, qt, st, data, true)) < 0)
+					return -1;
+				taken += k;
+			} else if (!strcmp(module, "ALOOKUP")) {
+				for (int i = 0; i < 2; i++) {
+					if ((k = zdns_control(c, name, both[i], st, data, false)) < 0)
+						return -1;
+					taken += k;
+				}
+			}
+		}
+		return taken;
+	}
+	const char *st = json_string_value(json_object_get(root, "status"));
+	for (int i = 0; st && i < 2; i++) {
+		if ((k = zdns_control(c, name, both[i], st, json_object_get(root, "data"), false)) < 0)
+			return -1;
+		taken += k;
+	}
+	return taken;
+}
+
 long classify_load_ndjson(struct classify *c, const char *path, unsigned what,
 			  struct dw_error *err)
 {
@@ -267,7 +394,9 @@ long classify_load_ndjson(struct classify *c, const char *path, unsigned what,
 			rc = -1;
 			break;
 		}
-		int k = ndjson_result(c, root, what);
+		/* Each line is ours or zdns's, told by its members. */
+		int k = zdns_line(root) ? ((what & CLASSIFY_LOAD_CONTROL) ? zdns_result(c, root) : 0)
+					: ndjson_result(c, root, what);
 		json_decref(root);
 		if (k < 0) {
 			rc = dw_error_set(&e, DW_E_TOO_LARGE, "table full");

@@ -67,6 +67,7 @@ struct probe_core {
 	uint64_t next_seq;     /* names taken so far */
 	struct probe_result result; /* the one handed to the hook */
 	bool input_done;
+	bool starved;          /* the names callback had no name yet (PROBE_NEXT_LATER) */
 	struct dw_error input_err; /* why the names callback failed */
 	bool stop;             /* a hook asked */
 	double tokens;
@@ -311,11 +312,16 @@ static void open_names(struct probe_core *c)
 {
 	uint8_t name[WIRE_NAME_MAX];
 	unsigned per = (unsigned)(c->cfg->ntargets * c->cfg->nqtypes);
+	c->starved = false;
 	for (unsigned opened = 0; opened < PROBE_BATCH && !c->input_done && slots_available(c) >= per;
 	     opened++) {
 		uint32_t line = 0;
 		uint64_t tag = 0;
 		int r = c->hooks->next(c->hooks->ctx, name, &line, &tag, &c->input_err);
+		if (r == PROBE_NEXT_LATER) {
+			c->starved = true;
+			return;
+		}
 		if (r <= 0) {
 			c->input_done = true;
 			c->st->input_failed = r < 0;
@@ -577,6 +583,11 @@ bool probe_core_finished(const struct probe_core *c)
 	return c->input_done && slots_available(c) == c->nslots;
 }
 
+void probe_core_set_next_seq(struct probe_core *c, uint64_t seq)
+{
+	c->next_seq = seq;
+}
+
 bool probe_core_stopped(const struct probe_core *c)
 {
 	return c->stop;
@@ -599,6 +610,8 @@ uint64_t probe_core_wait_us(const struct probe_core *c)
 		can_send |= c->pending[t].count && c->awaiting[t] < c->cfg->inflight;
 	if (!can_send && (c->input_done || !slots_available(c)))
 		return PROBE_CORE_IDLE_US;
+	if (!can_send && c->starved)
+		return PROBE_CORE_STARVED_US;
 	if (c->tokens >= 1)
 		return 0; /* busy sending */
 	/* Rate-limited: wait for the next token, sub-millisecond. */

@@ -46,6 +46,11 @@ typedef void (*probe_send_fn)(void *ctx, unsigned sock, const struct probe_targe
  * replies are read at least this often. */
 #define PROBE_CORE_IDLE_US 2000u
 
+/* Longest wait when the names callback had no name yet (PROBE_NEXT_LATER)
+ * and nothing is left to send: names are asked for again at least this
+ * often. */
+#define PROBE_CORE_STARVED_US 200u
+
 /* Whether CFG and HOOKS can run (targets, sockets, types, rate, a names
  * callback; one address family): 0, or -1 with ERR set. */
 int probe_core_check(const struct probe_config *cfg, const struct probe_hooks *hooks,
@@ -96,6 +101,10 @@ struct net_reasm_config probe_reasm_config(const struct probe_config *cfg);
 
 /* The input has ended and every query is finished. */
 bool probe_core_finished(const struct probe_core *c);
+/* The next name the names callback gives is name SEQ (the threaded
+ * engine's: a thread's names are numbered in the whole input's order), and
+ * those after it SEQ + 1, ... until set again. Called from the callback. */
+void probe_core_set_next_seq(struct probe_core *c, uint64_t seq);
 /* A result hook asked to stop. */
 bool probe_core_stopped(const struct probe_core *c);
 /* Queries sent and not finished. */
@@ -105,7 +114,8 @@ const struct dw_error *probe_core_input_error(const struct probe_core *c);
 /*
  * How long the caller may wait for packets before the next turn: 0 when
  * there is sending to do now, the time to the next token when only the
- * rate holds sending back (at most 1 ms), PROBE_CORE_IDLE_US otherwise.
+ * rate holds sending back (at most 1 ms), PROBE_CORE_STARVED_US when the
+ * names callback had no name yet, PROBE_CORE_IDLE_US otherwise.
  */
 uint64_t probe_core_wait_us(const struct probe_core *c);
 

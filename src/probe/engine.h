@@ -39,6 +39,7 @@
 #define PROBE_TARGETS_MAX 16
 #define PROBE_QTYPES_MAX 8
 #define PROBE_SOCKETS_MAX 64
+#define PROBE_THREADS_MAX 64
 
 struct probe_config {
 	struct probe_target target[PROBE_TARGETS_MAX];
@@ -50,7 +51,14 @@ struct probe_config {
 	unsigned retries;         /* retransmissions of an unanswered query */
 	uint32_t timeout_ms;      /* wait for a first reply, per transmission */
 	uint32_t hold_ms;         /* keep a query open after its first reply */
-	unsigned sockets;         /* UDP sockets (source ports) */
+	unsigned sockets;         /* UDP sockets (source ports), per thread */
+	/* Prober threads (at most PROBE_THREADS_MAX; 0 or 1: the caller's
+	 * thread alone). Each has its own sockets, capture ring and core, and
+	 * a share of the rate and of the in-flight cap; names go to the thread
+	 * their hash picks (probe/shard.h). The hooks are still called from
+	 * the caller's thread only: the names read there, the results merged
+	 * there into one stream ordered by the time each query finished. */
+	unsigned threads;
 	bool edns;                /* send EDNS0 (payload 1232) */
 	uint8_t ip_ttl;           /* IP TTL of queries; 0 = the system's */
 	uint64_t seed;
@@ -85,7 +93,10 @@ struct probe_stats {
  * result's `tag` and kept nowhere. Both start at 0. Returns 1, 0 at the end
  * of the input, or -1 with ERR set (the input ends there; what is in flight
  * is finished and handed on, then probe_run returns -1 with ERR).
+ * PROBE_NEXT_LATER: no name yet, ask again at a later turn (the engine's
+ * own feed of a thread's names; the core waits PROBE_CORE_STARVED_US).
  */
+#define PROBE_NEXT_LATER 2
 typedef int (*probe_next_fn)(void *ctx, uint8_t name[WIRE_NAME_MAX], uint32_t *line,
 			     uint64_t *tag, struct dw_error *err);
 /* Decide whether (seq, target) still needs probing (resume); NULL = always.

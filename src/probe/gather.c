@@ -5,7 +5,9 @@
 
 #include "probe/classify.h"
 
-#define BUCKETS 4096
+/* Names in flight: the engine's feed of several threads runs a few
+ * thousand names ahead of their results. */
+#define BUCKETS 65536
 #define PER_NAME (PROBE_TARGETS_MAX * PROBE_QTYPES_MAX)
 
 /* One name in flight. */
@@ -15,7 +17,10 @@ struct entry {
 	unsigned held;                 /* arrived and not judged yet: r[0..held) */
 	bool judged;                   /* judged once (its wait ran out): the rest alone */
 	uint64_t first_us;             /* when the first held result came */
-	struct probe_result *r[PER_NAME];
+	struct probe_result **r;       /* room for `expect` of them, made when the first
+					* is held (most names are judged as their one
+					* result comes, and never hold any) */
+	unsigned room;
 	struct entry *next;            /* the hash chain */
 	struct entry *wprev, *wnext;   /* the waiting queue (held results), by first_us */
 };
@@ -67,6 +72,14 @@ static void queue_remove(struct probe_gather *g, struct entry *e)
 	e->wprev = e->wnext = NULL;
 }
 
+static void entry_free(struct entry *e)
+{
+	for (unsigned i = 0; i < e->held; i++)
+		free(e->r[i]);
+	free(e->r);
+	free(e);
+}
+
 /* E out of the hash and freed (it holds nothing by then). */
 static void drop(struct probe_gather *g, struct entry *e)
 {
@@ -74,7 +87,7 @@ static void drop(struct probe_gather *g, struct entry *e)
 	while (*b != e)
 		b = &(*b)->next;
 	*b = e->next;
-	free(e);
+	entry_free(e);
 }
 
 /* SET[0..N) judged together, then each to the callback in its order. */
@@ -103,9 +116,7 @@ void probe_gather_free(struct probe_gather *g)
 		while (g->bucket[b]) {
 			struct entry *e = g->bucket[b];
 			g->bucket[b] = e->next;
-			for (unsigned i = 0; i < e->held; i++)
-				free(e->r[i]);
-			free(e);
+			entry_free(e);
 		}
 	free(g);
 }
@@ -165,6 +176,16 @@ int probe_gather_result(struct probe_gather *g, struct probe_result *r, uint64_t
 			drop(g, e);
 		judge(g, one, 1);
 	} else {
+		if (e->held == e->room) {
+			unsigned room = e->expect < PER_NAME ? e->expect : PER_NAME;
+			struct probe_result **more = room > e->room ? realloc(e->r, room * sizeof *more) : NULL;
+			if (!more)
+				return dw_error_set(err, DW_E_NOMEM,
+						    "out of memory holding a result of name %llu",
+						    (unsigned long long)r->seq);
+			e->r = more;
+			e->room = room;
+		}
 		struct probe_result *copy = malloc(sizeof *copy);
 		if (!copy)
 			return dw_error_set(err, DW_E_NOMEM, "out of memory holding a result of name %llu",
@@ -198,6 +219,6 @@ void probe_gather_flush(struct probe_gather *g)
 		while (g->bucket[b]) {
 			struct entry *e = g->bucket[b];
 			g->bucket[b] = e->next;
-			free(e);
+			entry_free(e);
 		}
 }

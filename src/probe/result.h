@@ -107,6 +107,9 @@ struct probe_result {
 				* not judged forged or with no group; set by the
 				* classifier, kept in memory only (the stores keep group) */
 	char evidence[160];    /* one line: why this verdict */
+	char control[40];      /* the control it was judged by: "key", "run", "live
+				* PATH" (a control target's live answers), "" none
+				* (classify_judge sets it; the stores keep it) */
 };
 
 const char *probe_verdict_name(enum probe_verdict v);

@@ -140,8 +140,8 @@ enum {
 static const char *const stmt_sql[ST_COUNT] = {
 	[ST_INS_QUERY] =
 		"INSERT INTO queries (run, seq, target, name, qtype, line, qid, sport, attempts,"
-		" sent_us, replies_seen, verdict, evidence, forged_reply, grp)"
-		" VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+		" sent_us, replies_seen, verdict, evidence, forged_reply, grp, control)"
+		" VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 	[ST_INS_REPLY] =
 		"INSERT INTO replies (query, idx, time_us, rtt_us, family, src, sport, ip_ttl,"
 		" ip_id, df, parsed, question_match, flags, rcode, ancount, nscount, arcount,"
@@ -328,6 +328,7 @@ static const char schema_v1[] =
 	"  evidence TEXT NOT NULL,\n"
 	"  forged_reply INTEGER,\n"
 	"  grp INTEGER,\n"
+	"  control TEXT NOT NULL DEFAULT '',\n"
 	"  UNIQUE (run, seq, target, qtype)\n"
 	");\n"
 	"CREATE TABLE replies (\n"
@@ -474,6 +475,15 @@ struct ch_store *store_clickhouse(const struct store_db *db)
 	return db ? db->ch : NULL;
 }
 
+/* Whether the queries table has its control column (stores made before it
+ * are given it when opened for writing, and read with it empty). */
+static bool queries_have_control(struct store_db *db)
+{
+	int64_t n = 0;
+	return query_int(db, "SELECT count(*) FROM pragma_table_info('queries') WHERE name = 'control'",
+			 0, &n) == SQLITE_OK && n > 0;
+}
+
 enum dw_status store_open(struct store_db **out, const char *path,
 			  const struct store_opts *opts, struct dw_error *err)
 {
@@ -531,6 +541,13 @@ enum dw_status store_open(struct store_db **out, const char *path,
 		}
 		if (empty && (st = create_schema(db)) != DW_OK)
 			goto fail;
+		/* The control each verdict was judged by (docs/store.md), added
+		 * to stores made before it. */
+		if (!queries_have_control(db) &&
+		    (rc = exec(db, "ALTER TABLE queries ADD COLUMN control TEXT NOT NULL DEFAULT ''")) != SQLITE_OK) {
+			st = sql_fail(db, rc, "adding the queries' control column");
+			goto fail;
+		}
 		for (int i = 0; i < ST_COUNT; i++) {
 			rc = sqlite3_prepare_v3(db->h, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
 						&db->st[i], NULL);
@@ -1188,6 +1205,8 @@ static int insert_result(struct store_db *db, const struct probe_result *r)
 		sqlite3_bind_int(s, 15, r->group);
 	else
 		sqlite3_bind_null(s, 15);
+	sqlite3_bind_text(s, 16, r->control, (int)strnlen(r->control, sizeof r->control),
+			  SQLITE_STATIC);
 	int rc = sqlite3_step(s);
 	sqlite3_reset(s);
 	if (rc != SQLITE_DONE)
@@ -1409,11 +1428,13 @@ enum dw_status store_iter_open(struct store_db *db, const struct store_filter *f
 		return report(db, DW_E_NOMEM, "out of memory",
 			      "reading the results of run %" PRId64, run);
 	it->db = db;
-	int rc = sqlite3_prepare_v2(db->h,
-		"SELECT id, seq, line, target, name, qtype, qid, sport, attempts, sent_us,"
-		" replies_seen, verdict, evidence, forged_reply, grp FROM queries"
-		" WHERE run = ?1 AND (?2 IS NULL OR verdict = ?2) AND (?3 IS NULL OR target = ?3)"
-		" ORDER BY seq, target", -1, &it->q, NULL);
+	char sql[512];
+	snprintf(sql, sizeof sql,
+		 "SELECT id, seq, line, target, name, qtype, qid, sport, attempts, sent_us,"
+		 " replies_seen, verdict, evidence, forged_reply, grp, %s FROM queries"
+		 " WHERE run = ?1 AND (?2 IS NULL OR verdict = ?2) AND (?3 IS NULL OR target = ?3)"
+		 " ORDER BY seq, target", queries_have_control(db) ? "control" : "''");
+	int rc = sqlite3_prepare_v2(db->h, sql, -1, &it->q, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_prepare_v2(db->h,
 			"SELECT id, time_us, rtt_us, family, src, sport, ip_ttl, ip_id, df, parsed,"
@@ -1513,6 +1534,7 @@ enum dw_status store_iter_next(struct store_iter *it, struct probe_result *r, bo
 	r->forged_reply = sqlite3_column_type(q, 13) == SQLITE_NULL
 				  ? -1 : (int8_t)sqlite3_column_int(q, 13);
 	r->group = sqlite3_column_type(q, 14) == SQLITE_NULL ? -1 : sqlite3_column_int(q, 14);
+	copy_text(r->control, sizeof r->control, col_text(q, 15));
 
 	sqlite3_stmt *s = it->rep;
 	sqlite3_reset(s);

@@ -18,17 +18,29 @@
 
 struct jw {
 	FILE *out;
+	char *buf;                /* jw_init_buf: into memory instead */
+	size_t len, cap;
+	bool overflow;            /* the memory ran out: the output is cut */
 	int depth;
 	bool need_comma[JW_DEPTH_MAX];
 	bool after_key;
 };
 
 void jw_init(struct jw *j, FILE *out);
+/* Into BUF[0..CAP) instead of a FILE: j->len bytes written, j->overflow
+ * set (and the rest dropped) when they did not fit. A whole line written
+ * so and then handed to fwrite costs a fraction of the FILE's calls per
+ * token (the prober writes one line per query). */
+void jw_init_buf(struct jw *j, char *buf, size_t cap);
 void jw_object_begin(struct jw *j);
 void jw_object_end(struct jw *j);
 void jw_array_begin(struct jw *j);
 void jw_array_end(struct jw *j);
 void jw_key(struct jw *j, const char *key);
+/* A key that needs no escaping (a literal of the caller's: letters, digits,
+ * '_'), written as it is: JW_KEY(j, "seq"). */
+void jw_key_plain(struct jw *j, const char *key, size_t len);
+#define JW_KEY(j, lit) jw_key_plain((j), "" lit, sizeof(lit) - 1)
 void jw_string(struct jw *j, const char *s);
 /* A string of LEN arbitrary bytes; bytes outside printable ASCII as \u00XX. */
 void jw_string_n(struct jw *j, const char *s, size_t len);

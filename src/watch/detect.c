@@ -2,6 +2,7 @@
 #include "watch/detect.h"
 
 #include <arpa/inet.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,29 @@
 #define HIST_BUCKETS 128 /* per-path history of 1-bucket counts, for the baseline */
 #define LATE_US 3000000  /* a bucket closes this long after its end: results come in late */
 
+/*
+ * One Bernoulli CUSUM (Page 1954): S = max(0, S + step), the step of a
+ * wrong answer ln(p1/p0) and of a right one ln((1-p1)/(1-p0)); it raises
+ * when S reaches the threshold h. Under the baseline (a true share at most
+ * p0) its false alarms are at most one in e^h updates (Lorden 1971: the
+ * likelihood ratio is a martingale of mean 1 under the baseline).
+ */
+struct cusum {
+	double s;
+	int64_t first_wrong_us;  /* first wrong answer since S was last 0 */
+	uint64_t judged, wrong;  /* since S was last 0 */
+	double p0, p1;           /* of the last update */
+};
+
+/* One series: a path, or a path and TLD, or a path and authoritative server. */
+struct series {
+	bool used;
+	uint64_t key;            /* the server's hash (server series) */
+	double base_j, base_w;   /* baseline answers judged and wrong, decayed */
+	int64_t base_t;          /* time of the last baseline update */
+	struct cusum big, small;
+};
+
 struct path_state {
 	struct watch_bucket open[OPEN_BUCKETS]; /* by (start / bucket) % OPEN_BUCKETS */
 	bool used[OPEN_BUCKETS];
@@ -24,6 +48,16 @@ struct path_state {
 	/* in the open incident */
 	int64_t first_ok_after_wrong_us;
 	uint64_t judged_since_wrong;
+	/* the sequential tests */
+	struct series all, tld[WATCH_TLDS_MAX], srv[WATCH_SERVERS_MAX];
+};
+
+#define NODNS_KEEP 64 /* the latest replies from no-DNS addresses, for rule 2 */
+
+struct nodns_reply {
+	int64_t time_us;
+	uint64_t name;
+	unsigned path;
 };
 
 struct watch_detect {
@@ -56,15 +90,55 @@ struct watch_detect {
 	bool had_active;
 	int64_t closed_us;            /* start of the last bucket that went out (INT64_MIN:
 				       * none): no bucket may open at or before it */
+	int64_t last_started_us;      /* start of the last incident (0: none) */
+	double h;                     /* the sequential test's threshold */
+	struct nodns_reply nodns[NODNS_KEEP]; /* a ring, order does not matter */
+	size_t nodns_n, nodns_next;
+	/* A sequential test that reached its threshold since the last tick. */
+	bool alarm;
+	int64_t alarm_started_us;
+	char alarm_why[160];
 };
+
+static void sequential(struct watch_detect *d, const struct watch_obs *o, bool w);
+static void sequential_reset(struct watch_detect *d);
+static void baseline(struct watch_detect *d, const struct watch_obs *o);
 
 void watch_tuning_default(struct watch_tuning *t)
 {
 	*t = (struct watch_tuning){
 		.window_us = 3000000, .min_names = 8, .min_zones = 5, .min_servers = 2,
-		.jump = 0.3, .min_judged = 10, .baseline_us = 60000000, .quiet_us = 4000000,
-		.clean_us = 10000000, .clean_min = 5, .down_us = 3000000, .bucket_us = 1000000,
+		.nodns_names = 3, .nodns_window_us = 10000000, .far_per_day = 0.01, .updates_per_day = 1e8, .p0_floor = 0.002,
+		.big_p1 = 0.5, .small_step = 0.04, .big_min_base = 20, .small_min_base = 200,
+		.baseline_us = 600000000, .quiet_us = 4000000, .clean_us = 10000000, .clean_min = 5,
+		.down_us = 3000000, .bucket_us = 1000000,
 	};
+}
+
+double watch_cusum_threshold(const struct watch_tuning *t)
+{
+	double far = t->far_per_day > 0 ? t->far_per_day : 0.01;
+	double upd = t->updates_per_day > far ? t->updates_per_day : far * 2.718281828;
+	return log(upd / far);
+}
+
+/* The large shift tested for over baseline P0: BIG_P1, or half way from P0
+ * to 1 when the baseline is already that high. */
+static double big_p1(const struct watch_tuning *t, double p0)
+{
+	double p1 = t->big_p1;
+	return p1 > p0 * 1.5 && p1 < 1 ? p1 : (1 + p0) / 2;
+}
+
+double watch_cusum_expected_obs(const struct watch_tuning *t, double p0, double share)
+{
+	if (p0 < t->p0_floor)
+		p0 = t->p0_floor;
+	double p1 = big_p1(t, p0);
+	double step = share * log(p1 / p0) + (1 - share) * log((1 - p1) / (1 - p0));
+	if (step <= 0)
+		return INFINITY;
+	return watch_cusum_threshold(t) / step;
 }
 
 const char *watch_cause_name(enum watch_cause c)
@@ -94,6 +168,7 @@ struct watch_detect *watch_detect_new(const struct watch_path *paths, size_t npa
 	if (d->t.bucket_us <= 0)
 		d->t.bucket_us = 1000000;
 	d->closed_us = INT64_MIN;
+	d->h = watch_cusum_threshold(&d->t);
 	return d;
 }
 
@@ -540,6 +615,8 @@ static void raise_incident(struct watch_detect *d, int64_t now, int64_t started,
 	inc->raised_us = now;
 	snprintf(inc->trigger, sizeof inc->trigger, "%s", trigger);
 	d->open = true;
+	d->last_started_us = started;
+	sequential_reset(d);
 	memset(d->tld_path, 0, sizeof d->tld_path);
 	memset(d->path_inj, 0, sizeof d->path_inj);
 	memset(d->path_inj_injected, 0, sizeof d->path_inj_injected);
@@ -591,8 +668,16 @@ int watch_detect_add(struct watch_detect *d, const struct watch_obs *o)
 	struct watch_obs *slot = &d->win[(d->win_head + d->win_n++) % d->win_cap];
 	*slot = *o;
 	slot->tld = intern_tld(d, o->tld && *o->tld ? o->tld : ".");
+	if (d->path[o->path].kind == WATCH_PATH_NODNS && o->replied) {
+		d->nodns[d->nodns_next] = (struct nodns_reply){o->time_us, o->name, o->path};
+		d->nodns_next = (d->nodns_next + 1) % NODNS_KEEP;
+		if (d->nodns_n < NODNS_KEEP)
+			d->nodns_n++;
+	}
 	if (d->open)
 		incident_account(d, cur(d), slot);
+	else if (j)
+		sequential(d, slot, w);
 	return 0;
 }
 
@@ -668,45 +753,208 @@ static bool few_addresses(struct watch_detect *d, int64_t now, int64_t *started,
 	return hit;
 }
 
-/* Signature 2: a path's wrong share jumping above its baseline. */
-static bool share_jump(struct watch_detect *d, int64_t now, int64_t *started, char *why,
-		       size_t cap)
+/* Rule 2: replies from the addresses that run no DNS, NODNS_NAMES of them
+ * (distinct names per path: the same name forged on two paths is two
+ * forgeries, a reply repeated on one path is one) within NODNS_WINDOW, over
+ * all no-DNS paths together. Forgery by definition: no baseline, and a
+ * window longer than the others (what counts is how many, not how fast: a
+ * panel holding few of the forged names gives few replies a round). */
+static bool nodns_burst(struct watch_detect *d, int64_t now, int64_t *started, char *why,
+			size_t cap)
 {
-	int64_t wstart = now - d->t.window_us;
-	for (size_t p = 0; p < d->npaths; p++) {
-		struct watch_count w = {0}, base = {0};
-		int64_t first = INT64_MAX;
-		for (size_t i = 0; i < d->win_n; i++) {
-			const struct watch_obs *o = &d->win[(d->win_head + i) % d->win_cap];
-			if (o->path != p || !in_window(d, o, now))
-				continue;
-			bool j = judged(d, o), x = j && is_wrong(d, o);
-			tally(&w, j, x);
-			if (x && o->time_us < first)
-				first = o->time_us;
+	if (!d->t.nodns_names)
+		return false;
+	struct nodns_reply r[NODNS_KEEP];
+	size_t n = 0;
+	for (size_t i = 0; i < d->nodns_n; i++) {
+		const struct nodns_reply *x = &d->nodns[i];
+		if (x->time_us >= now - d->t.nodns_window_us && x->time_us > d->quiet_until_us)
+			r[n++] = *x;
+	}
+	size_t pairs = 0, names = 0;
+	int64_t first = INT64_MAX;
+	bool on[WATCH_PATHS_MAX] = {0};
+	for (size_t i = 0; i < n; i++) {
+		bool pair_seen = false, name_seen = false;
+		for (size_t k = 0; k < i; k++) {
+			name_seen |= r[k].name == r[i].name;
+			pair_seen |= r[k].name == r[i].name && r[k].path == r[i].path;
 		}
-		const struct path_state *ps = &d->ps[p];
-		for (size_t h = 0; h < HIST_BUCKETS; h++)
-			if (ps->hist_start[h] + d->t.bucket_us <= wstart &&
-			    ps->hist_start[h] >= wstart - d->t.baseline_us && ps->hist_start[h]) {
-				base.judged += ps->hist[h].judged;
-				base.wrong += ps->hist[h].wrong;
-			}
-		/* No baseline yet (a watch just started, or a path silent for a
-		 * minute): a share that was always there is not a jump. */
-		if (w.judged < d->t.min_judged || base.judged < d->t.min_judged)
-			continue;
-		double s = (double)w.wrong / (double)w.judged;
-		double b = base.judged ? (double)base.wrong / (double)base.judged : 0;
-		if (s - b >= d->t.jump) {
-			snprintf(why, cap, "wrong answers on %s rose to %.0f%% (%llu of %llu) from %.0f%% before",
-				 d->path[p].label, 100 * s, (unsigned long long)w.wrong,
-				 (unsigned long long)w.judged, 100 * b);
-			*started = first;
-			return true;
+		pairs += !pair_seen;
+		names += !name_seen;
+		on[r[i].path] = true;
+		if (r[i].time_us < first)
+			first = r[i].time_us;
+	}
+	if (pairs < d->t.nodns_names)
+		return false;
+	size_t len = (size_t)snprintf(why, cap, "addresses that run no DNS answered %zu times for %zu names within %.0f s on",
+				      pairs, names, (double)d->t.nodns_window_us / 1e6);
+	for (size_t p = 0; p < d->npaths; p++)
+		if (on[p])
+			len = text_cat(why, cap, len, " %s", d->path[p].label);
+	*started = first;
+	return true;
+}
+
+/* ---- rule 3: the sequential test ------------------------------------------ */
+
+/* The baseline share of series S, taken high: the upper end of a Wilson
+ * interval with Z standard deviations (a short baseline is uncertain, and
+ * the false-alarm bound holds only if the true share is at most p0). */
+static double baseline_p0(const struct watch_detect *d, const struct series *s, double z)
+{
+	double n = s->base_j, ph = n > 0 ? s->base_w / n : 0;
+	double z2 = z * z;
+	double up = (ph + z2 / (2 * n) + z * sqrt(ph * (1 - ph) / n + z2 / (4 * n * n))) / (1 + z2 / n);
+	return up < d->t.p0_floor ? d->t.p0_floor : up;
+}
+
+static void cusum_reset(struct cusum *c)
+{
+	c->s = 0;
+	c->first_wrong_us = 0;
+	c->judged = c->wrong = 0;
+}
+
+/* One answer (W: wrong) at time T into test C with shares P0 and P1;
+ * true when it reaches H. */
+static bool cusum_step(struct cusum *c, double p0, double p1, bool w, int64_t t, double h)
+{
+	c->p0 = p0, c->p1 = p1;
+	double step = w ? log(p1 / p0) : log((1 - p1) / (1 - p0));
+	c->s += step;
+	if (c->s <= 0) {
+		cusum_reset(c);
+		return false;
+	}
+	c->judged++;
+	c->wrong += w;
+	if (w && (!c->first_wrong_us || t < c->first_wrong_us))
+		c->first_wrong_us = t;
+	return c->s >= h;
+}
+
+static void series_alarm(struct watch_detect *d, const struct cusum *c, const char *what)
+{
+	if (d->alarm)
+		return;
+	char t0[32];
+	watch_time_text(c->first_wrong_us, t0, sizeof t0);
+	snprintf(d->alarm_why, sizeof d->alarm_why,
+		 "wrong answers %s: %llu of %llu since %s against a baseline of %.1f%% (CUSUM %.1f >= %.1f)",
+		 what, (unsigned long long)c->wrong, (unsigned long long)c->judged, t0, 100 * c->p0, c->s, d->h);
+	d->alarm = true;
+	d->alarm_started_us = c->first_wrong_us;
+}
+
+static void series_test(struct watch_detect *d, struct series *s, const struct watch_obs *o,
+			bool w, const char *what)
+{
+	if (s->base_j >= d->t.big_min_base) {
+		double p0 = baseline_p0(d, s, 2);
+		if (p0 < 0.95 && cusum_step(&s->big, p0, big_p1(&d->t, p0), w, o->time_us, d->h)) {
+			series_alarm(d, &s->big, what);
+			cusum_reset(&s->big);
 		}
 	}
-	return false;
+	if (s->base_j >= d->t.small_min_base) {
+		double p0 = baseline_p0(d, s, 3);
+		double p1 = p0 + d->t.small_step > 3 * p0 ? p0 + d->t.small_step : 3 * p0;
+		if (p1 < big_p1(&d->t, p0) && cusum_step(&s->small, p0, p1, w, o->time_us, d->h)) {
+			series_alarm(d, &s->small, what);
+			cusum_reset(&s->small);
+		}
+	}
+}
+
+static struct series *server_series(struct path_state *ps, uint64_t server, bool make)
+{
+	for (size_t i = 0; i < WATCH_SERVERS_MAX; i++) {
+		struct series *s = &ps->srv[i];
+		if (s->used && s->key == server)
+			return s;
+		if (!s->used) {
+			if (!make)
+				return NULL;
+			s->used = true;
+			s->key = server;
+			return s;
+		}
+	}
+	return NULL; /* more servers than kept: not tested apart */
+}
+
+static size_t tld_slot(const struct watch_detect *d, const char *interned)
+{
+	for (size_t i = 0; i < WATCH_TLDS_MAX; i++)
+		if (interned == d->tld[i])
+			return i;
+	return WATCH_TLDS_MAX - 1;
+}
+
+/* Feed a judged answer to its path's tests (not while an incident is open:
+ * nothing new is raised then; not a no-DNS path's: rule 2 covers it). */
+static void sequential(struct watch_detect *d, const struct watch_obs *o, bool w)
+{
+	if (d->open || d->path[o->path].kind == WATCH_PATH_NODNS || o->time_us <= d->quiet_until_us)
+		return;
+	struct path_state *ps = &d->ps[o->path];
+	const char *label = d->path[o->path].label;
+	char what[96];
+	snprintf(what, sizeof what, "on %s", label);
+	series_test(d, &ps->all, o, w, what);
+	snprintf(what, sizeof what, "on %s for .%s", label, o->tld);
+	series_test(d, &ps->tld[tld_slot(d, o->tld)], o, w, what);
+	struct series *sv = o->server ? server_series(ps, o->server, false) : NULL;
+	if (sv) {
+		snprintf(what, sizeof what, "on %s for one authoritative server's zones (.%s)", label, o->tld);
+		series_test(d, sv, o, w, what);
+	}
+}
+
+static void base_add(const struct watch_detect *d, struct series *s, int64_t t, bool w)
+{
+	if (s->base_t && t > s->base_t) {
+		double k = exp(-(double)(t - s->base_t) / (double)d->t.baseline_us);
+		s->base_j *= k;
+		s->base_w *= k;
+	}
+	if (t > s->base_t)
+		s->base_t = t;
+	s->base_j += 1;
+	s->base_w += w;
+}
+
+/* An answer leaving the window joins its series' baselines, unless it
+ * belongs to an incident (the baseline is the network's ordinary state). */
+static void baseline(struct watch_detect *d, const struct watch_obs *o)
+{
+	if (d->open || (d->last_started_us && o->time_us >= d->last_started_us - d->t.window_us &&
+			o->time_us <= d->quiet_until_us))
+		return;
+	if (!judged(d, o) || d->path[o->path].kind == WATCH_PATH_NODNS)
+		return;
+	bool w = is_wrong(d, o);
+	struct path_state *ps = &d->ps[o->path];
+	base_add(d, &ps->all, o->time_us, w);
+	base_add(d, &ps->tld[tld_slot(d, o->tld)], o->time_us, w);
+	struct series *sv = o->server ? server_series(ps, o->server, true) : NULL;
+	if (sv)
+		base_add(d, sv, o->time_us, w);
+}
+
+static void sequential_reset(struct watch_detect *d)
+{
+	for (size_t p = 0; p < d->npaths; p++) {
+		struct path_state *ps = &d->ps[p];
+		cusum_reset(&ps->all.big), cusum_reset(&ps->all.small);
+		for (size_t i = 0; i < WATCH_TLDS_MAX; i++)
+			cusum_reset(&ps->tld[i].big), cusum_reset(&ps->tld[i].small);
+		for (size_t i = 0; i < WATCH_SERVERS_MAX; i++)
+			cusum_reset(&ps->srv[i].big), cusum_reset(&ps->srv[i].small);
+	}
+	d->alarm = false;
 }
 
 static void follow(struct watch_detect *d, int64_t now,
@@ -762,6 +1010,7 @@ static void follow(struct watch_detect *d, int64_t now,
 		inc->ended_us = last;
 		d->open = false;
 		d->quiet_until_us = now;
+		sequential_reset(d);
 		ev.kind = WATCH_EV_ENDED;
 		if (event_fn)
 			event_fn(ctx, &ev);
@@ -798,6 +1047,7 @@ void watch_detect_tick(struct watch_detect *d, int64_t now,
 {
 	/* The window: observations of the last window_us (by the time asked). */
 	while (d->win_n && d->win[d->win_head].time_us < now - d->t.window_us - LATE_US) {
+		baseline(d, &d->win[d->win_head]);
 		d->win_head = (d->win_head + 1) % d->win_cap;
 		d->win_n--;
 	}
@@ -810,8 +1060,14 @@ void watch_detect_tick(struct watch_detect *d, int64_t now,
 	}
 	char why[160];
 	int64_t started = 0;
-	if (few_addresses(d, now, &started, why, sizeof why) ||
-	    share_jump(d, now, &started, why, sizeof why)) {
+	bool hit = few_addresses(d, now, &started, why, sizeof why) ||
+		   nodns_burst(d, now, &started, why, sizeof why);
+	if (!hit && d->alarm) {
+		snprintf(why, sizeof why, "%s", d->alarm_why);
+		started = d->alarm_started_us;
+		hit = true;
+	}
+	if (hit) {
 		raise_incident(d, now, started, why);
 		if (d->open && event_fn) {
 			struct watch_event ev = {.kind = WATCH_EV_RAISED, .time_us = now, .inc = cur(d)};

@@ -7,11 +7,15 @@
  * clock of its own, no threads: times are the caller's (microseconds since
  * the epoch), so tests replay any timeline. docs/watch.md states the rules.
  *
- * The 2014 signature: a few addresses suddenly answering for many unrelated
- * names (many zones, many authoritative servers), or the share of wrong
- * answers on a path jumping above its baseline. A wrong answer is one the
- * classifier judged injected, poisoned or inconsistent: it differs from
- * what the control (the lab's answer key) says.
+ * Three rules raise an incident: a few addresses suddenly answering for
+ * many unrelated names (many zones, many authoritative servers: 2014's
+ * signature); a burst of replies from an address that runs no DNS (forgery
+ * by definition, no baseline needed); and a sequential test (a Bernoulli
+ * CUSUM) per path and TLD, per path and authoritative server, and per path,
+ * of the wrong share against its own baseline, with a stated false-alarm
+ * rate. A wrong answer is one the classifier judged injected, poisoned or
+ * inconsistent: it differs from what the control (the lab's answer key)
+ * says; a timeout or a server failure is not one (loss is not forgery).
  */
 #ifndef DW_WATCH_DETECT_H
 #define DW_WATCH_DETECT_H
@@ -28,6 +32,7 @@
 #define WATCH_ADDRS_MAX 16      /* forged addresses kept per incident */
 #define WATCH_OBS_ADDRS 4       /* wrong answer addresses kept per observation */
 #define WATCH_GROUPS_MAX 8      /* injector groups kept per incident */
+#define WATCH_SERVERS_MAX 32    /* authoritative servers tested apart per path; more are not */
 #define WATCH_OBS_GROUPS PROBE_REPLIES_MAX /* forged replies' groups per observation */
 
 /* What kind of path: decides what its wrong answers are evidence of. */
@@ -69,9 +74,22 @@ struct watch_tuning {
 	unsigned min_names;      /* signature: one address answering this many names, 8 */
 	unsigned min_zones;      /* in this many zones, 5 */
 	unsigned min_servers;    /* served by this many authoritative servers, 2 */
-	double jump;             /* or a path's wrong share above its baseline by 0.3 */
-	unsigned min_judged;     /* with at least this many judged in the window, 10 */
-	int64_t baseline_us;     /* the baseline: the 60 s before the window */
+	unsigned nodns_names;    /* this many replies from no-DNS addresses (distinct names
+				  * per path) within nodns_window_us raise at once, 3 */
+	int64_t nodns_window_us; /* 10 s */
+	/* The sequential test (docs/watch.md, "The sequential test"): its
+	 * threshold is ln(updates_per_day / far_per_day), so that the expected
+	 * false alarms of all series together stay below far_per_day while the
+	 * series see at most updates_per_day test updates in all. */
+	double far_per_day;      /* 0.01: one false alarm in 100 days */
+	double updates_per_day;  /* 1e8: 6 updates per judged answer, 190 judged/s */
+	double p0_floor;         /* the baseline share is never taken below 0.002 */
+	double big_p1;           /* the large shift tested for: a wrong share of 0.5 */
+	double small_step;       /* the small shift: max(p0 + 0.04, 3 p0) */
+	unsigned big_min_base;   /* baseline answers a series needs before its large-shift
+				  * test runs, 20 */
+	unsigned small_min_base; /* ... before its small-shift test runs, 200 */
+	int64_t baseline_us;     /* the baseline's time constant (exponential decay): 600 s */
 	int64_t quiet_us;        /* injection over after no active forgery for 4 s */
 	int64_t clean_us;        /* a path clean after no wrong answer for 10 s */
 	unsigned clean_min;      /* with at least this many judged in that time, 5 */
@@ -161,6 +179,17 @@ struct watch_bucket {
 };
 
 struct watch_detect;
+
+/* The sequential test's threshold for tuning T: ln(updates_per_day / far_per_day). */
+double watch_cusum_threshold(const struct watch_tuning *t);
+/*
+ * The expected number of a series' answers the large-shift test needs to
+ * raise when a share SHARE of them is wrong, over a baseline share P0
+ * (Wald's approximation: the threshold over the mean step); infinity if it
+ * would not raise (the mean step is not positive). Multiply by the
+ * seconds between two answers of the series for the delay (docs/watch.md).
+ */
+double watch_cusum_expected_obs(const struct watch_tuning *t, double p0, double share);
 
 /* A detector over PATHS (copied). T NULL: the defaults. NULL if out of memory. */
 DW_MUST_CHECK struct watch_detect *watch_detect_new(const struct watch_path *paths, size_t npaths,

@@ -35,8 +35,10 @@ bad=$(echo "$edges" | awk '$1 != "cli" && $1 != "lab" && $2 == "lab" && $4 != "l
 ALLOWED="
 cli:*
 report:store probe util wire net
+guard:store probe key wire net util
 lab:inject key wire net util
 store:probe wire net util
+census:match wire util
 watch:probe key wire net util
 decode:wire net util
 probe:key wire net util

@@ -37,6 +37,41 @@ static void bad(const char *spec, bool lab)
 		CHECK(1);
 }
 
+/* LABEL=tls:ADDR[#NAME]: DoT's port unless given, the name checked. */
+static void test_tls(void)
+{
+	struct probe_target t;
+	char name[256];
+	CHECK_EQ(probe_target_parse_tls("pub=tls:198.19.8.8#resolver.lab", &t, name, sizeof name), 1);
+	CHECK_STR(t.label, "pub");
+	CHECK_EQ(t.kind, TARGET_RESOLVER);
+	CHECK_EQ(t.family, AF_INET);
+	CHECK_EQ(t.port, 853);
+	CHECK_MEM(t.addr, "\xc6\x13\x08\x08", 4);
+	CHECK_STR(name, "resolver.lab");
+	CHECK_EQ(probe_target_parse_tls("q=tls:9.9.9.9:8853", &t, name, sizeof name), 1);
+	CHECK_EQ(t.port, 8853);
+	CHECK_STR(name, "");
+	CHECK_EQ(probe_target_parse_tls("q=tls:2001:db8::1#dns.example", &t, name, sizeof name), 1);
+	CHECK_EQ(t.family, AF_INET6);
+	CHECK_EQ(t.port, 853);
+	CHECK_STR(name, "dns.example");
+	CHECK_EQ(probe_target_parse_tls("q=tls:[2001:db8::1]:10853", &t, name, sizeof name), 1);
+	CHECK_EQ(t.port, 10853);
+	/* not a tls: target at all */
+	CHECK_EQ(probe_target_parse_tls("q=resolver:9.9.9.9", &t, name, sizeof name), 0);
+	CHECK_EQ(probe_target_parse_tls("isp", &t, name, sizeof name), 0);
+	/* bad ones */
+	CHECK_EQ(probe_target_parse_tls("q=tls:", &t, name, sizeof name), -1);
+	CHECK_EQ(probe_target_parse_tls("q=tls:9.9.9.9#", &t, name, sizeof name), -1);
+	CHECK_EQ(probe_target_parse_tls("q=tls:9.9.9.9#bad name", &t, name, sizeof name), -1);
+	CHECK_EQ(probe_target_parse_tls("q=tls:9.9.9.9:0#x.y", &t, name, sizeof name), -1);
+	CHECK_EQ(probe_target_parse_tls("q=tls:not-an-address#x.y", &t, name, sizeof name), -1);
+	CHECK_EQ(probe_target_parse_tls("=tls:9.9.9.9", &t, name, sizeof name), -1);
+	/* and the plain parser does not take it */
+	bad("pub=tls:198.19.8.8#resolver.lab", false);
+}
+
 static void test_ipv4(void)
 {
 	good("isp=resolver:198.18.1.1", false, "isp", TARGET_RESOLVER, AF_INET, "198.18.1.1", 53);
@@ -152,8 +187,48 @@ static void test_port_trailing_text(void)
 	bad(spec, false);
 }
 
+/* The rate rule (docs/ethics.md): loopback and the lab are local; over
+ * 1000 queries/s to anything else needs --allow-fast-public. */
+static void test_rate_rule(void)
+{
+	static const struct {
+		const char *spec;
+		bool local;
+	} cases[] = {
+		{"a=resolver:127.0.0.1", true},        {"a=resolver:127.255.0.9:5353", true},
+		{"a=resolver:::1", true},              {"a=resolver:[::1]:10053", true},
+		{"a=resolver:::ffff:127.0.0.2", true}, {"a=resolver:198.18.1.1", true},
+		{"a=resolver:198.19.255.254", true},   {"a=resolver:198.17.255.255", false},
+		{"a=resolver:198.20.0.0", false},      {"a=resolver:8.8.8.8", false},
+		{"a=resolver:128.0.0.1", false},       {"a=resolver:::2", false},
+		{"a=resolver:2001:4860:4860::8888", false}, {"a=resolver:::ffff:8.8.8.8", false},
+	};
+	struct probe_target t[2];
+	char msg[512];
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		CHECK_EQ(probe_target_parse(cases[i].spec, false, &t[0]), 0);
+		if (probe_target_local(&t[0]) != cases[i].local)
+			FAIL("%s: local should be %d", cases[i].spec, cases[i].local);
+	}
+	CHECK_EQ(probe_target_parse("lo=resolver:127.0.0.1", false, &t[0]), 0);
+	CHECK_EQ(probe_target_parse("g=resolver:8.8.8.8", false, &t[1]), 0);
+	CHECK_EQ(probe_targets_public(t, 1), -1);
+	CHECK_EQ(probe_targets_public(t, 2), 1);
+	/* local only: any rate */
+	CHECK_EQ(probe_rate_allowed(t, 1, 5e6, false, "--max-rate", msg, sizeof msg), 0);
+	/* public: up to 1000 without the flag, more with it */
+	CHECK_EQ(probe_rate_allowed(t, 2, 1000, false, "--max-rate", msg, sizeof msg), 0);
+	CHECK_EQ(probe_rate_allowed(t, 2, 1001, true, "--max-rate", msg, sizeof msg), 0);
+	CHECK_EQ(probe_rate_allowed(t, 2, 1001, false, "--max-rate", msg, sizeof msg), -1);
+	CHECK_STR(msg, "--max-rate asks 1001 queries/s, over 1000, of g (8.8.8.8), outside loopback "
+		       "and the lab: add --allow-fast-public if that network and server agreed to it "
+		       "(docs/ethics.md)");
+}
+
 int main(void)
 {
+	RUN(test_rate_rule);
+	RUN(test_tls);
 	RUN(test_ipv4);
 	RUN(test_ipv6);
 	RUN(test_label_bounds);

@@ -885,9 +885,10 @@ static void test_live_control(void)
 	reply(&r, &T_ISP, (struct rspec){.rcode = WIRE_RCODE_NXDOMAIN});
 	classify_judge(c, &r, &T_ISP);
 	CHECK_EQ(r.verdict, VERDICT_OK);
-	/* a control that arrives after the result: rejudge */
+	/* a control that arrives after the result: rejudge (another /24: a
+	 * live control is matched by shared address or prefix) */
 	mkresult(&r, "late.example.com", WIRE_T_A);
-	reply(&r, &T_ISP, real("192.0.2.99", NULL));
+	reply(&r, &T_ISP, real("198.51.100.99", NULL));
 	classify_judge(c, &r, &T_ISP);
 	CHECK_EQ(r.verdict, VERDICT_OK);
 	mkresult(&ctl, "late.example.com", WIRE_T_A);
@@ -895,6 +896,156 @@ static void test_live_control(void)
 	CHECK_EQ(classify_control_observe(c, &ctl), 1);
 	CHECK(classify_rejudge(c, &r, &T_ISP));
 	CHECK_EQ(r.verdict, VERDICT_INCONSISTENT);
+	classify_free(c);
+}
+
+/* An address for the consistency tests. */
+static struct probe_addr paddr(const char *text)
+{
+	struct probe_addr a;
+	memset(&a, 0, sizeof a);
+	a.family = inet_pton(AF_INET, text, a.addr) == 1 ? AF_INET : AF_INET6;
+	if (a.family == AF_INET6 && inet_pton(AF_INET6, text, a.addr) != 1)
+		FAIL("bad fixture address %s", text);
+	return a;
+}
+
+/* Consistency as answers really vary: a shared address, or the same /24
+ * (IPv4) or /48 (IPv6), with a live or earlier-run control; the key exact. */
+static void test_consistency_rules(void)
+{
+	struct classify_control ctl = {.expect = CLASSIFY_EXPECT_ADDRS, .source = CLASSIFY_SRC_LIVE,
+				       .naddrs = 2};
+	ctl.addrs[0] = paddr("192.0.2.10");
+	ctl.addrs[1] = paddr("2001:db8:1::5");
+	struct probe_addr a[2];
+	a[0] = paddr("192.0.2.10"); /* shared */
+	CHECK(classify_consistent(a, 1, &ctl));
+	a[0] = paddr("192.0.2.250"); /* same /24 */
+	CHECK(classify_consistent(a, 1, &ctl));
+	a[0] = paddr("192.0.3.10"); /* next /24 */
+	CHECK(!classify_consistent(a, 1, &ctl));
+	a[1] = paddr("192.0.2.99"); /* one of two in the /24 is enough */
+	CHECK(classify_consistent(a, 2, &ctl));
+	a[0] = paddr("2001:db8:1:ffff::1"); /* same /48 */
+	CHECK(classify_consistent(a, 1, &ctl));
+	a[0] = paddr("2001:db8:2::5"); /* another /48 */
+	CHECK(!classify_consistent(a, 1, &ctl));
+	a[0] = paddr("::ffff:192.0.2.10"); /* another family is not the IPv4 address */
+	CHECK(!classify_consistent(a, 1, &ctl));
+	CHECK(!classify_consistent(a, 0, &ctl));
+	ctl.expect = CLASSIFY_EXPECT_NODATA;
+	a[0] = paddr("192.0.2.10");
+	CHECK(!classify_consistent(a, 1, &ctl));
+
+	struct classify *c = classify_new(NULL);
+	int pub = classify_origin_add(c, "remote/public");
+	int dot = classify_origin_add(c, "client/dot");
+	CHECK_EQ(pub, 1);
+	CHECK_EQ(dot, 2);
+	CHECK_EQ(classify_origin_add(c, "remote/public"), 1);
+	struct probe_result cr, r;
+	/* a live control learnt from remote/public */
+	mkresult(&cr, "cdn.example.com", WIRE_T_A);
+	reply(&cr, &T_PUB, real("192.0.2.10", NULL));
+	CHECK_EQ(classify_control_observe_from(c, &cr, (uint8_t)pub), 1);
+	/* rotation in the same /24: joins the set */
+	mkresult(&cr, "cdn.example.com", WIRE_T_A);
+	reply(&cr, &T_PUB, real("192.0.2.77", NULL));
+	CHECK_EQ(classify_control_observe_from(c, &cr, (uint8_t)dot), 1);
+	struct classify_control got;
+	classify_control_get(c, cr.qname, WIRE_T_A, &got);
+	CHECK_EQ(got.naddrs, 2);
+	/* an answer with nothing in common: does not join, the first stands */
+	mkresult(&cr, "cdn.example.com", WIRE_T_A);
+	reply(&cr, &T_PUB, real("65.49.2.178", NULL));
+	CHECK_EQ(classify_control_observe_from(c, &cr, (uint8_t)pub), 1);
+	classify_control_get(c, cr.qname, WIRE_T_A, &got);
+	CHECK_EQ(got.naddrs, 2);
+	CHECK_EQ(got.origin, pub);
+	/* judged: the control path's own changed answer is inconsistent */
+	classify_judge(c, &cr, &T_PUB);
+	CHECK_EQ(cr.verdict, VERDICT_INCONSISTENT);
+	CHECK_STR(cr.control, "live remote/public");
+	/* another address of the same /24 from a resolver: consistent, ok */
+	mkresult(&r, "cdn.example.com", WIRE_T_A);
+	reply(&r, &T_ISP, real("192.0.2.200", NULL));
+	classify_judge(c, &r, &T_ISP);
+	CHECK_EQ(r.verdict, VERDICT_OK);
+	/* an answer sharing one address of two: consistent */
+	mkresult(&r, "cdn.example.com", WIRE_T_A);
+	reply(&r, &T_ISP, real("203.0.113.1", "192.0.2.10"));
+	classify_judge(c, &r, &T_ISP);
+	CHECK_EQ(r.verdict, VERDICT_OK);
+	/* another /24 altogether: inconsistent (a single reply, no race) */
+	mkresult(&r, "cdn.example.com", WIRE_T_A);
+	reply(&r, &T_ISP, real("203.0.113.1", NULL));
+	classify_judge(c, &r, &T_ISP);
+	CHECK_EQ(r.verdict, VERDICT_INCONSISTENT);
+	/* the race against a live control: forged first, a consistent one last */
+	mkresult(&r, "cdn.example.com", WIRE_T_A);
+	reply(&r, &T_PUB, gfw2("65.49.2.178", 47, 60));
+	reply(&r, &T_PUB, real("192.0.2.201", NULL));
+	classify_judge(c, &r, &T_PUB);
+	CHECK_EQ(r.verdict, VERDICT_INJECTED);
+	CHECK_EQ(r.forged_reply, 0);
+	/* no control for a name: the control field says none */
+	mkresult(&r, "unknown.example.com", WIRE_T_A);
+	reply(&r, &T_ISP, real("192.0.2.1", NULL));
+	classify_judge(c, &r, &T_ISP);
+	CHECK_STR(r.control, "");
+	/* the key stays exact: the same /24 is not the key's address */
+	struct classify_control key = {.expect = CLASSIFY_EXPECT_ADDRS, .source = CLASSIFY_SRC_KEY,
+				       .naddrs = 1};
+	key.addrs[0] = paddr("198.19.140.1");
+	uint8_t n[WIRE_NAME_MAX];
+	wname("www.kelp2.net", n);
+	CHECK_EQ(classify_control_add(c, n, WIRE_T_A, &key), 0);
+	mkresult(&r, "www.kelp2.net", WIRE_T_A);
+	reply(&r, &T_ISP, real("198.19.140.2", NULL));
+	classify_judge(c, &r, &T_ISP);
+	CHECK_EQ(r.verdict, VERDICT_INCONSISTENT);
+	CHECK_STR(r.control, "key");
+	classify_free(c);
+}
+
+/* With no control at all (no key, no live control, no earlier run), the
+ * signals that need none still judge: a reply from an address that runs no
+ * DNS, a race seen through a resolver, a resolver relaying a forged
+ * address, a known injector's fingerprint beside another sender. */
+static void test_control_free_signals(void)
+{
+	struct classify *c = classify_new(NULL);
+	struct probe_result r;
+	mkresult(&r, "www.a.com", WIRE_T_A);
+	reply(&r, &T_NODNS, gfw3("65.49.2.178", 47, 130));
+	classify_judge(c, &r, &T_NODNS);
+	CHECK_EQ(r.verdict, VERDICT_INJECTED);
+	CHECK_STR(r.control, "");
+	CHECK(classify_forged_has(c, AF_INET, (const uint8_t *)"\x41\x31\x02\xb2", NULL));
+	/* a resolver: the forged address first, a different answer later */
+	mkresult(&r, "www.b.com", WIRE_T_A);
+	reply(&r, &T_PUB, gfw2("65.49.2.178", 47, 60));
+	reply(&r, &T_PUB, real("198.19.150.37", NULL));
+	classify_judge(c, &r, &T_PUB);
+	CHECK_EQ(r.verdict, VERDICT_INJECTED);
+	CHECK_EQ(r.forged_reply, 0);
+	/* a caching resolver relaying it alone: poisoned */
+	mkresult(&r, "www.c.com", WIRE_T_A);
+	reply(&r, &T_ISP, real("65.49.2.178", NULL));
+	classify_judge(c, &r, &T_ISP);
+	CHECK_EQ(r.verdict, VERDICT_POISONED);
+	/* group 1's fingerprint (gfw3) with a new address, beside a real reply */
+	mkresult(&r, "www.d.com", WIRE_T_A);
+	reply(&r, &T_PUB, gfw3("59.24.3.173", 47, 130));
+	reply(&r, &T_PUB, real("198.19.150.38", NULL));
+	classify_judge(c, &r, &T_PUB);
+	CHECK_EQ(r.verdict, VERDICT_INJECTED);
+	/* a single clean reply: ok, with no control */
+	mkresult(&r, "www.e.com", WIRE_T_A);
+	reply(&r, &T_ISP, real("198.19.150.39", NULL));
+	classify_judge(c, &r, &T_ISP);
+	CHECK_EQ(r.verdict, VERDICT_OK);
 	classify_free(c);
 }
 
@@ -1265,6 +1416,8 @@ int main(void)
 	RUN(test_fingerprint_path);
 	RUN(test_groups);
 	RUN(test_live_control);
+	RUN(test_consistency_rules);
+	RUN(test_control_free_signals);
 	RUN(test_ndjson);
 	RUN(test_lab_precision_recall);
 	RUN(test_garbage_results);

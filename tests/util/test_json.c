@@ -266,9 +266,56 @@ static void test_deep(void)
 	CHECK_EQ(close, 3 * JW_DEPTH_MAX);
 }
 
+/* Into memory (jw_init_buf): the same bytes as through a FILE, every
+ * byte escaped alike; a line that does not fit is flagged, never overrun. */
+static void test_buffer(void)
+{
+	char s[256];
+	for (int i = 0; i < 256; i++)
+		s[i] = (char)(255 - i);
+	struct jw f = begin();
+	char mem[4096];
+	struct jw m;
+	jw_init_buf(&m, mem, sizeof mem);
+	struct jw *both[2] = {&f, &m};
+	for (int k = 0; k < 2; k++) {
+		struct jw *j = both[k];
+		jw_object_begin(j);
+		JW_KEY(j, "bytes");
+		jw_string_n(j, s, sizeof s);
+		jw_key(j, "k\"ey");
+		jw_uint(j, 18446744073709551615ull);
+		JW_KEY(j, "list");
+		jw_array_begin(j);
+		jw_int(j, -5);
+		jw_null(j);
+		jw_bool(j, true);
+		jw_array_end(j);
+		jw_object_end(j);
+		jw_newline(j);
+	}
+	const char *want = text();
+	CHECK(!m.overflow);
+	CHECK_EQ(m.len, strlen(want));
+	CHECK(m.len == strlen(want) && memcmp(mem, want, m.len) == 0);
+	/* Too small: flagged, and nothing written past the end. */
+	char small[40];
+	memset(small, 'x', sizeof small);
+	jw_init_buf(&m, small, 32);
+	jw_object_begin(&m);
+	JW_KEY(&m, "bytes");
+	jw_string_n(&m, s, sizeof s);
+	jw_object_end(&m);
+	CHECK(m.overflow);
+	CHECK(m.len <= 32);
+	CHECK_EQ(small[32], 'x');
+	CHECK_EQ(small[39], 'x');
+}
+
 int main(void)
 {
 	RUN(test_commas);
+	RUN(test_buffer);
 	RUN(test_lines);
 	RUN(test_escapes);
 	RUN(test_every_byte);

@@ -1,0 +1,318 @@
+/* `dnswatch guard` (usage in guard_cmd.h). */
+#include "cli/guard_cmd.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+
+#include "guard/server.h"
+#include "lab/host.h"
+#include "store/sqlite.h"
+#include "util/clock.h"
+#include "util/json.h"
+#include "wire/msg.h"
+#include "wire/name.h"
+
+static volatile sig_atomic_t stop_flag, dump_flag;
+static void on_stop(int sig)
+{
+	(void)sig;
+	stop_flag = 1;
+}
+static void on_usr1(int sig)
+{
+	(void)sig;
+	dump_flag = 1;
+}
+
+static int bad(const char *what, const char *arg)
+{
+	fprintf(stderr, "dnswatch guard: %s '%s' (see `dnswatch help guard`)\n", what, arg);
+	return 2;
+}
+
+static bool number(const char *s, long lo, long hi, long *v)
+{
+	char *end;
+	*v = strtol(s, &end, 10);
+	return *s && !*end && *v >= lo && *v <= hi;
+}
+
+struct logctx {
+	FILE *log;
+	const char *path;
+	bool failed;
+};
+
+/* One NDJSON line per drop: what was dropped and the evidence. */
+static void log_drop(void *ctx, const struct guard_drop_info *d)
+{
+	struct logctx *x = ctx;
+	if (!x->log)
+		return;
+	struct jw j;
+	char tbuf[16], abuf[64];
+	jw_init(&j, x->log);
+	jw_object_begin(&j);
+	jw_key(&j, "time_us");
+	jw_uint(&j, d->time_us);
+	jw_key(&j, "event");
+	jw_string(&j, "drop");
+	jw_key(&j, "upstream");
+	jw_string(&j, d->upstream);
+	jw_key(&j, "qname");
+	jw_string(&j, d->qname);
+	jw_key(&j, "qtype");
+	jw_string(&j, wire_type_name(d->qtype, tbuf, sizeof tbuf));
+	jw_key(&j, "failed");
+	jw_array_begin(&j);
+	for (unsigned i = 0; i < GUARD_CHECK_COUNT; i++)
+		if (d->failed & (1u << i))
+			jw_string(&j, guard_check_name(i));
+	jw_array_end(&j);
+	jw_key(&j, "group");
+	jw_uint(&j, (unsigned)d->group);
+	jw_key(&j, "evidence");
+	jw_string(&j, d->evidence);
+	jw_key(&j, "rtt_us");
+	jw_uint(&j, d->obs->rtt_us);
+	jw_key(&j, "ip_ttl");
+	if (d->obs->ttl_known)
+		jw_uint(&j, d->obs->ip_ttl);
+	else
+		jw_null(&j);
+	jw_key(&j, "flags");
+	jw_uint(&j, d->obs->flags);
+	jw_key(&j, "opt");
+	jw_bool(&j, d->obs->has_opt);
+	jw_key(&j, "answer_ptr");
+	jw_bool(&j, d->obs->answer_ptr);
+	jw_key(&j, "addrs");
+	jw_array_begin(&j);
+	for (unsigned i = 0; i < d->obs->naddrs; i++) {
+		inet_ntop(d->obs->addrs[i].family, d->obs->addrs[i].addr, abuf, sizeof abuf);
+		jw_string(&j, abuf);
+	}
+	jw_array_end(&j);
+	jw_object_end(&j);
+	jw_newline(&j);
+	if (fflush(x->log) && !x->failed) {
+		fprintf(stderr, "dnswatch guard: writing %s: %s\n", x->path, strerror(errno));
+		x->failed = true;
+	}
+}
+
+struct learnctx {
+	struct guard_intel *intel;
+	size_t added;
+};
+
+static int learn_group(void *ctx, const struct store_group *grp)
+{
+	struct learnctx *x = ctx;
+	for (size_t i = 0; i < grp->naddrs && i < 32; i++) {
+		if (!guard_intel_has_addr(x->intel, grp->addrs[i].family, grp->addrs[i].addr)) {
+			guard_intel_add_addr(x->intel, grp->addrs[i].family, grp->addrs[i].addr);
+			x->added++;
+		}
+	}
+	return 0;
+}
+
+struct runs {
+	int64_t id[256];
+	size_t n;
+};
+static int collect_run(void *ctx, int64_t run)
+{
+	struct runs *r = ctx;
+	if (r->n < 256)
+		r->id[r->n++] = run;
+	return 0;
+}
+
+/* The forged addresses of every injector group of every run in PATH. */
+static int learn_from(struct guard_intel *intel, const char *path, size_t *added)
+{
+	struct store_db *db;
+	struct dw_error err;
+	struct store_opts so = {.readonly = true};
+	if (store_open(&db, path, &so, &err) != DW_OK) {
+		fprintf(stderr, "dnswatch guard: --learn-from: %s\n", err.text);
+		return -1;
+	}
+	struct runs runs = {.n = 0};
+	struct learnctx x = {.intel = intel};
+	enum dw_status st = store_runs(db, collect_run, &runs);
+	for (size_t i = 0; st == DW_OK && i < runs.n; i++)
+		st = store_groups(db, runs.id[i], learn_group, &x);
+	if (st != DW_OK) {
+		fprintf(stderr, "dnswatch guard: --learn-from: %s\n", store_error(db)->text);
+		/* read-only: nothing to commit, so its close cannot lose anything */
+		if (store_close(db) != DW_OK)
+			return -1;
+		return -1;
+	}
+	if (store_close(db) != DW_OK) {
+		fprintf(stderr, "dnswatch guard: --learn-from: closing %s failed\n", path);
+		return -1;
+	}
+	*added = x.added;
+	return 0;
+}
+
+int guard_cmd(int argc, char **argv)
+{
+	struct guard_config cfg;
+	guard_config_default(&cfg);
+	const char *lab = NULL, *on = NULL, *logpath = NULL, *learn = NULL;
+	long duration = 0, v;
+	struct dw_error err;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
+		if (!strcmp(a, "--no-holdon")) {
+			cfg.holdon = false;
+			continue;
+		}
+		static const struct {
+			const char *opt;
+			unsigned check;
+		} offs[] = {{"--no-ttl", GUARD_CHECK_TTL}, {"--no-rtt", GUARD_CHECK_RTT},
+			    {"--no-layout", GUARD_CHECK_LAYOUT}, {"--no-groups", GUARD_CHECK_GROUP},
+			    {"--no-addrs", GUARD_CHECK_ADDR}};
+		bool matched = false;
+		for (size_t k = 0; k < sizeof offs / sizeof offs[0]; k++)
+			if (!strcmp(a, offs[k].opt)) {
+				cfg.checks &= ~offs[k].check;
+				matched = true;
+			}
+		if (matched)
+			continue;
+		if (a[0] != '-' || !strcmp(a, "-"))
+			return bad("unexpected argument", a);
+		if (!val)
+			return bad("a value is missing after", a);
+		i++;
+		if (!strcmp(a, "--listen")) {
+			if (cfg.nlisten == GUARD_LISTEN_MAX)
+				return bad("too many --listen at", val);
+			if (guard_addr_parse(val, 53, &cfg.listen[cfg.nlisten], &cfg.listen_len[cfg.nlisten], &err))
+				return bad(err.text, "--listen");
+			cfg.nlisten++;
+		} else if (!strcmp(a, "--upstream")) {
+			if (cfg.nup == GUARD_UPSTREAM_MAX)
+				return bad("too many --upstream at", val);
+			if (guard_upstream_parse(val, &cfg.up[cfg.nup], &err))
+				return bad(err.text, "--upstream");
+			if (cfg.up[cfg.nup].kind == GUARD_UP_TLS)
+				return bad("tls: upstreams are not served by this build yet (docs/guard.md)", val);
+			cfg.nup++;
+		} else if (!strcmp(a, "--lab")) {
+			lab = val;
+		} else if (!strcmp(a, "--on")) {
+			on = val;
+		} else if (!strcmp(a, "--calibrate")) {
+			size_t n;
+			if (wire_name_from_text(val, cfg.calibrate, &n) != DW_OK)
+				return bad("not a domain name:", val);
+			cfg.have_calibrate = true;
+		} else if (!strcmp(a, "--calibrate-every") && number(val, 100, 3600000, &v)) {
+			cfg.calibrate_every_ms = (uint32_t)v;
+		} else if (!strcmp(a, "--timeout") && number(val, 10, 60000, &v)) {
+			cfg.timeout_ms = (uint32_t)v;
+		} else if (!strcmp(a, "--window") && number(val, 0, 60000, &v)) {
+			cfg.window_ms = (uint32_t)v;
+		} else if (!strcmp(a, "--min-ttl") && number(val, 0, 604800, &v)) {
+			cfg.min_ttl = (uint32_t)v;
+		} else if (!strcmp(a, "--max-ttl") && number(val, 0, 604800, &v)) {
+			cfg.max_ttl = (uint32_t)v;
+		} else if (!strcmp(a, "--cache") && number(val, 0, 10000000, &v)) {
+			cfg.cache_max = (size_t)v;
+		} else if (!strcmp(a, "--log")) {
+			logpath = val;
+		} else if (!strcmp(a, "--learn-from")) {
+			learn = val;
+		} else if (!strcmp(a, "--duration") && number(val, 1, 10000000, &v)) {
+			duration = v;
+		} else {
+			return bad("unknown option or bad value:", a);
+		}
+	}
+	if (!cfg.nlisten)
+		return bad("--listen is required, e.g.", "--listen 127.0.0.1:5353");
+	if (!cfg.nup)
+		return bad("--upstream is required, e.g.", "--upstream udp:198.51.100.53");
+	if (cfg.min_ttl > cfg.max_ttl && cfg.max_ttl)
+		return bad("--min-ttl above --max-ttl:", "--min-ttl");
+	if (!!lab != !!on)
+		return bad("--lab and --on go together:", lab ? "--lab" : "--on");
+	if (lab && lab_host_enter(lab, on, &err)) {
+		fprintf(stderr, "dnswatch guard: %s\n", err.text);
+		return 1;
+	}
+	/* every in-flight query holds a socket per upstream */
+	struct rlimit rl;
+	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	struct logctx lx = {.path = logpath};
+	if (logpath && !(lx.log = fopen(logpath, "a"))) {
+		fprintf(stderr, "dnswatch guard: --log %s: %s\n", logpath, strerror(errno));
+		return 1;
+	}
+	cfg.on_drop = log_drop;
+	cfg.ctx = &lx;
+	struct guard *g;
+	if (guard_open(&g, &cfg, &err)) {
+		fprintf(stderr, "dnswatch guard: %s\n", err.text);
+		if (lx.log)
+			fclose(lx.log);
+		return 1;
+	}
+	if (learn) {
+		size_t added;
+		if (learn_from(guard_intel(g), learn, &added)) {
+			guard_close(g);
+			if (lx.log)
+				fclose(lx.log);
+			return 1;
+		}
+		fprintf(stderr, "dnswatch guard: %zu forged addresses learned from %s\n", added, learn);
+	}
+	struct sigaction sa = {.sa_handler = on_stop}, su = {.sa_handler = on_usr1};
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGUSR1, &su, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	fprintf(stderr, "dnswatch guard: serving (%u listen address%s, %u upstream%s)\n", cfg.nlisten,
+		cfg.nlisten == 1 ? "" : "es", cfg.nup, cfg.nup == 1 ? "" : "s");
+	const uint64_t end = duration ? util_mono_ms() + (uint64_t)duration * 1000u : 0;
+	int rc = 0;
+	while (!stop_flag && (!end || util_mono_ms() < end)) {
+		if (guard_poll(g, 200, &err)) {
+			fprintf(stderr, "dnswatch guard: %s\n", err.text);
+			rc = 1;
+			break;
+		}
+		if (dump_flag) {
+			dump_flag = 0;
+			guard_write_json(g, stdout);
+			fflush(stdout);
+		}
+	}
+	guard_write_json(g, stdout);
+	fflush(stdout);
+	guard_close(g);
+	if (lx.log && fclose(lx.log)) {
+		fprintf(stderr, "dnswatch guard: closing %s: %s\n", logpath, strerror(errno));
+		rc = 1;
+	}
+	return rc || lx.failed ? 1 : 0;
+}

@@ -1,0 +1,242 @@
+/* The guard's answer cache (see cache.h). */
+#include "guard/cache.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/hash.h"
+#include "wire/msg.h"
+#include "wire/name.h"
+
+#define TTL_SLOTS 64 /* records whose TTL is counted down; more and the entry is not kept */
+
+struct entry {
+	struct entry *next_hash;
+	struct entry *prev_lru, *next_lru;
+	uint64_t hash;
+	uint8_t qname[WIRE_NAME_MAX]; /* canonical (lower case) */
+	uint16_t qtype, qclass;
+	bool dnssec_ok;
+	uint64_t stored_us, expires_us;
+	uint16_t nttl;
+	uint16_t ttl_off[TTL_SLOTS];
+	uint32_t ttl[TTL_SLOTS];
+	size_t len;
+	uint8_t msg[]; /* the reply as accepted */
+};
+
+struct guard_cache {
+	size_t max, count, nbuckets;
+	struct entry **bucket;
+	struct entry lru; /* sentinel: lru.next_lru is the most recent */
+};
+
+int guard_cache_new(struct guard_cache **out, size_t max, struct dw_error *err)
+{
+	*out = NULL;
+	if (max == 0 || max > (1u << 24))
+		return dw_error_set(err, DW_E_INVALID, "cache size %zu out of range 1..16777216", max);
+	struct guard_cache *c = calloc(1, sizeof *c);
+	size_t nb = 16;
+	while (nb < max * 2)
+		nb *= 2;
+	if (c)
+		c->bucket = calloc(nb, sizeof *c->bucket);
+	if (!c || !c->bucket) {
+		free(c);
+		return dw_error_set(err, DW_E_NOMEM, "cache of %zu entries: out of memory", max);
+	}
+	c->max = max;
+	c->nbuckets = nb;
+	c->lru.next_lru = c->lru.prev_lru = &c->lru;
+	*out = c;
+	return 0;
+}
+
+static void lru_unlink(struct entry *e)
+{
+	e->prev_lru->next_lru = e->next_lru;
+	e->next_lru->prev_lru = e->prev_lru;
+}
+
+static void lru_front(struct guard_cache *c, struct entry *e)
+{
+	e->next_lru = c->lru.next_lru;
+	e->prev_lru = &c->lru;
+	c->lru.next_lru->prev_lru = e;
+	c->lru.next_lru = e;
+}
+
+static void drop(struct guard_cache *c, struct entry *e)
+{
+	struct entry **pp = &c->bucket[e->hash & (c->nbuckets - 1)];
+	while (*pp != e)
+		pp = &(*pp)->next_hash;
+	*pp = e->next_hash;
+	lru_unlink(e);
+	free(e);
+	c->count--;
+}
+
+void guard_cache_free(struct guard_cache *c)
+{
+	if (!c)
+		return;
+	while (c->lru.next_lru != &c->lru)
+		drop(c, c->lru.next_lru);
+	free(c->bucket);
+	free(c);
+}
+
+static uint64_t key_hash(const uint8_t *cname, size_t nlen, uint16_t qtype, uint16_t qclass,
+			 bool dnssec_ok)
+{
+	uint64_t h = HASH_FNV_OFFSET;
+	for (size_t i = 0; i < nlen; i++)
+		h = (h ^ cname[i]) * HASH_FNV_PRIME;
+	h = (h ^ qtype) * HASH_FNV_PRIME;
+	h = (h ^ qclass) * HASH_FNV_PRIME;
+	h = (h ^ (uint64_t)dnssec_ok) * HASH_FNV_PRIME;
+	return hash_fmix64(h);
+}
+
+static bool canonical(const uint8_t *qname, uint8_t *out, size_t *nlen)
+{
+	*nlen = wire_name_len(qname, WIRE_NAME_MAX);
+	if (!*nlen)
+		return false;
+	memcpy(out, qname, *nlen);
+	wire_name_canonicalize(out);
+	return true;
+}
+
+static struct entry *find(struct guard_cache *c, const uint8_t *cname, size_t nlen, uint16_t qtype,
+			  uint16_t qclass, bool dnssec_ok, uint64_t *hash)
+{
+	*hash = key_hash(cname, nlen, qtype, qclass, dnssec_ok);
+	for (struct entry *e = c->bucket[*hash & (c->nbuckets - 1)]; e; e = e->next_hash)
+		if (e->hash == *hash && e->qtype == qtype && e->qclass == qclass &&
+		    e->dnssec_ok == dnssec_ok && !memcmp(e->qname, cname, nlen))
+			return e;
+	return NULL;
+}
+
+bool guard_cache_put(struct guard_cache *c, const uint8_t *qname, uint16_t qtype, uint16_t qclass,
+		     bool dnssec_ok, const uint8_t *msg, size_t len, uint32_t min_ttl,
+		     uint32_t max_ttl, uint64_t now_us)
+{
+	static struct wire_rr rr[WIRE_RR_MAX];
+	struct wire_msg m;
+	uint8_t cname[WIRE_NAME_MAX];
+	size_t nlen;
+	if (!canonical(qname, cname, &nlen) || wire_msg_parse(&m, msg, len, rr, WIRE_RR_MAX) != DW_OK)
+		return false;
+	unsigned rcode = wire_msg_rcode(&m);
+	if ((rcode != WIRE_RCODE_NOERROR && rcode != WIRE_RCODE_NXDOMAIN) || (m.hdr.flags & WIRE_FLAG_TC))
+		return false;
+	size_t q = wire_msg_section_count(&m, WIRE_SEC_QUESTION);
+	if (m.rr_count - q > TTL_SLOTS)
+		return false;
+	struct entry *e = malloc(sizeof *e + len);
+	if (!e)
+		return false;
+	uint32_t ttl = UINT32_MAX;
+	e->nttl = 0;
+	for (size_t i = q; i < m.rr_count; i++) {
+		if (m.rr[i].type == WIRE_T_OPT)
+			continue;
+		e->ttl_off[e->nttl] = (uint16_t)(m.rr[i].rdata_off - 6);
+		e->ttl[e->nttl++] = m.rr[i].ttl;
+		if (m.rr[i].ttl < ttl)
+			ttl = m.rr[i].ttl;
+	}
+	if (ttl == UINT32_MAX)
+		ttl = 60; /* no record at all: a bare negative answer, kept briefly */
+	if (ttl < min_ttl)
+		ttl = min_ttl;
+	if (max_ttl && ttl > max_ttl)
+		ttl = max_ttl;
+	if (ttl == 0) {
+		free(e);
+		return false;
+	}
+	uint64_t h;
+	struct entry *old = find(c, cname, nlen, qtype, qclass, dnssec_ok, &h);
+	if (old)
+		drop(c, old);
+	while (c->count >= c->max)
+		drop(c, c->lru.prev_lru);
+	memcpy(e->qname, cname, nlen);
+	e->qtype = qtype;
+	e->qclass = qclass;
+	e->dnssec_ok = dnssec_ok;
+	e->hash = h;
+	e->stored_us = now_us;
+	e->expires_us = now_us + (uint64_t)ttl * 1000000u;
+	e->len = len;
+	memcpy(e->msg, msg, len);
+	struct entry **b = &c->bucket[h & (c->nbuckets - 1)];
+	e->next_hash = *b;
+	*b = e;
+	lru_front(c, e);
+	c->count++;
+	return true;
+}
+
+bool guard_cache_get(struct guard_cache *c, const uint8_t *qname, uint16_t qtype, uint16_t qclass,
+		     bool dnssec_ok, uint64_t now_us, uint8_t *out, size_t cap, size_t *len)
+{
+	uint8_t cname[WIRE_NAME_MAX];
+	size_t nlen;
+	uint64_t h;
+	if (!canonical(qname, cname, &nlen))
+		return false;
+	struct entry *e = find(c, cname, nlen, qtype, qclass, dnssec_ok, &h);
+	if (!e)
+		return false;
+	if (now_us >= e->expires_us) {
+		drop(c, e);
+		return false;
+	}
+	if (e->len > cap)
+		return false;
+	memcpy(out, e->msg, e->len);
+	uint32_t age = (uint32_t)((now_us - e->stored_us) / 1000000u);
+	uint32_t left = (uint32_t)((e->expires_us - now_us) / 1000000u);
+	for (unsigned i = 0; i < e->nttl; i++) {
+		/* counted down, and never past the clamped lifetime */
+		uint32_t t = e->ttl[i] > age ? e->ttl[i] - age : 0;
+		if (t > left)
+			t = left;
+		uint8_t *p = out + e->ttl_off[i];
+		p[0] = (uint8_t)(t >> 24);
+		p[1] = (uint8_t)(t >> 16);
+		p[2] = (uint8_t)(t >> 8);
+		p[3] = (uint8_t)t;
+	}
+	*len = e->len;
+	lru_unlink(e);
+	lru_front(c, e);
+	return true;
+}
+
+size_t guard_cache_purge(struct guard_cache *c, const uint8_t *qname)
+{
+	uint8_t cname[WIRE_NAME_MAX];
+	size_t nlen, n = 0;
+	if (!canonical(qname, cname, &nlen))
+		return 0;
+	for (struct entry *e = c->lru.next_lru, *next; e != &c->lru; e = next) {
+		next = e->next_lru;
+		if (!memcmp(e->qname, cname, nlen)) {
+			drop(c, e);
+			n++;
+		}
+	}
+	return n;
+}
+
+size_t guard_cache_count(const struct guard_cache *c)
+{
+	return c->count;
+}

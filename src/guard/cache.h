@@ -1,0 +1,44 @@
+/*
+ * The guard's answer cache: accepted replies only, keyed by the question
+ * (name without case, type, class) and the DO bit, kept for their smallest
+ * record TTL clamped to [min_ttl, max_ttl], served with the TTLs counted
+ * down. Bounded: the least recently used entry makes room. A name that
+ * later proves forged is purged (guard_cache_purge). No I/O, no clock.
+ */
+#ifndef DW_GUARD_CACHE_H
+#define DW_GUARD_CACHE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/error.h"
+
+struct guard_cache;
+
+/* A cache of at most MAX entries. 0, or -1 with ERR (DW_E_NOMEM, DW_E_INVALID). */
+DW_MUST_CHECK int guard_cache_new(struct guard_cache **out, size_t max, struct dw_error *err);
+void guard_cache_free(struct guard_cache *c);
+
+/*
+ * Keep reply MSG[0..LEN) (it must parse) to the question QNAME (wire form,
+ * any case), QTYPE, QCLASS, DO at NOW_US. Only NOERROR and NXDOMAIN replies
+ * without TC are kept; one whose clamped TTL is 0 is not. Returns true if
+ * it was kept.
+ */
+bool guard_cache_put(struct guard_cache *c, const uint8_t *qname, uint16_t qtype, uint16_t qclass,
+		     bool dnssec_ok, const uint8_t *msg, size_t len, uint32_t min_ttl,
+		     uint32_t max_ttl, uint64_t now_us);
+
+/* Copy the reply kept for the question into OUT[0..CAP) with its record
+ * TTLs lowered by its age; false if none, expired (then dropped) or larger
+ * than CAP. */
+bool guard_cache_get(struct guard_cache *c, const uint8_t *qname, uint16_t qtype, uint16_t qclass,
+		     bool dnssec_ok, uint64_t now_us, uint8_t *out, size_t cap, size_t *len);
+
+/* Drop every entry for QNAME (any type). Returns how many. */
+size_t guard_cache_purge(struct guard_cache *c, const uint8_t *qname);
+
+size_t guard_cache_count(const struct guard_cache *c);
+
+#endif

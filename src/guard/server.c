@@ -1,0 +1,1270 @@
+/* The guard's resolver: listeners, upstream legs, Hold-On, the cache (see server.h). */
+#include "guard/server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "guard/cache.h"
+#include "util/clock.h"
+#include "util/json.h"
+#include "wire/build.h"
+#include "wire/msg.h"
+#include "wire/name.h"
+
+#define QUERY_MAX 4096          /* a client query longer than this is oversized */
+#define UQ_MAX 512              /* our upstream query */
+#define LEGS_MAX (GUARD_UPSTREAM_MAX + 1)
+#define CANDS_MAX 4
+#define DROPPED_KEEP 4
+#define TCP_IDLE_US 10000000u   /* a client TCP connection with nothing to do */
+#define TCP_OUT_MAX (256u * 1024u)
+#define EDNS_PAYLOAD 1232       /* what we offer and ask for (DNS flag day 2020) */
+#define EDE_OTHER 0
+#define EDE_NETWORK_ERROR 23
+#define EDE_NO_REACHABLE 22
+
+/* Who asked, and how to answer them. */
+struct client {
+	bool tcp;
+	int fd;                      /* UDP: the listener */
+	struct sockaddr_storage addr;
+	socklen_t addrlen;
+	int conn;                    /* TCP: the connection's slot and generation */
+	uint32_t conn_gen;
+	uint16_t id, flags;
+	bool edns, dnssec_ok;
+	uint16_t payload;
+	uint8_t qname[WIRE_NAME_MAX];
+	uint16_t qtype, qclass;
+	uint8_t question[WIRE_NAME_MAX + 4]; /* as the client sent it */
+	size_t qlen;
+};
+
+struct leg {
+	int fd;                      /* -1: closed */
+	unsigned up;
+	bool tcp;
+	bool failed;
+	uint8_t tcp_state;           /* 0 connecting, 1 sending, 2 reading */
+	size_t sent, got;
+	uint8_t *buf;                /* TCP: the length and the reply */
+	uint64_t sent_us;
+};
+
+struct cand {
+	uint8_t *msg;
+	size_t len;
+	struct guard_obs obs;
+	unsigned up;
+};
+
+struct pend {
+	bool used;
+	bool calibration;
+	unsigned cal_up;
+	struct client cl;
+	uint16_t uid;
+	uint8_t uq[UQ_MAX];
+	size_t uqlen, uq_question_len;
+	struct leg leg[LEGS_MAX];
+	unsigned nleg;
+	uint64_t start_us, deadline_us, window_end_us;
+	struct cand cand[CANDS_MAX];
+	unsigned ncand;
+	unsigned drops;
+	struct guard_obs dropped[DROPPED_KEEP];
+	unsigned ndropped;
+	/* calibration: the UDP replies and the TCP one that confirms them */
+	struct guard_obs cal_udp[CANDS_MAX];
+	unsigned ncal_udp;
+	bool cal_tcp_in;
+	struct guard_obs cal_tcp;
+};
+
+struct conn {
+	int fd;                      /* -1: free */
+	uint32_t gen;
+	uint64_t last_us;
+	uint8_t in[2 + QUERY_MAX];
+	size_t inlen;
+	uint8_t *out;
+	size_t outlen, outcap;
+};
+
+enum pfd_kind { PFD_UDP, PFD_TCP_LISTEN, PFD_CONN, PFD_LEG };
+struct pfd_map {
+	uint8_t kind;
+	unsigned i, j;
+};
+
+struct guard {
+	struct guard_config cfg;
+	int udp[GUARD_LISTEN_MAX], tcp[GUARD_LISTEN_MAX];
+	struct conn *conn;
+	struct pend *pend;
+	unsigned npend;
+	struct guard_cache *cache;
+	struct guard_profile prof[GUARD_UPSTREAM_MAX];
+	struct guard_intel *intel;
+	struct guard_counters ctr;
+	uint64_t next_calibration_us;
+	struct pollfd *pfd;
+	struct pfd_map *map;
+	size_t pfd_cap;
+	uint32_t conn_gen;
+	uint8_t buf[WIRE_MSG_MAX + 2];
+	uint8_t out[WIRE_MSG_MAX + 2];
+};
+
+static struct wire_rr rr_scratch[WIRE_RR_MAX]; /* one thread runs the guard */
+
+void guard_config_default(struct guard_config *cfg)
+{
+	memset(cfg, 0, sizeof *cfg);
+	cfg->timeout_ms = 2000;
+	cfg->window_ms = 300;
+	cfg->min_ttl = 0;
+	cfg->max_ttl = 86400;
+	cfg->cache_max = 10000;
+	cfg->inflight_max = 256;
+	cfg->tcp_clients_max = 64;
+	cfg->checks = GUARD_CHECK_ALL & ~GUARD_CHECK_DNSSEC;
+	cfg->holdon = true;
+	cfg->calibrate_every_ms = 10000;
+}
+
+/* --- addresses -------------------------------------------------------------- */
+
+int guard_addr_parse(const char *text, uint16_t defport, struct sockaddr_storage *ss,
+		     socklen_t *len, struct dw_error *err)
+{
+	char host[128];
+	const char *port = NULL;
+	memset(ss, 0, sizeof *ss);
+	if (text[0] == '[') {
+		const char *end = strchr(text, ']');
+		if (!end || (size_t)(end - text - 1) >= sizeof host)
+			return dw_error_set(err, DW_E_SYNTAX, "'%s': an IPv6 address in [] expected", text);
+		memcpy(host, text + 1, (size_t)(end - text - 1));
+		host[end - text - 1] = 0;
+		if (end[1] == ':')
+			port = end + 2;
+		else if (end[1])
+			return dw_error_set(err, DW_E_SYNTAX, "'%s': ':PORT' expected after ]", text);
+	} else {
+		const char *colon = strchr(text, ':');
+		if (colon && strchr(colon + 1, ':'))
+			colon = NULL; /* a bare IPv6 address */
+		size_t n = colon ? (size_t)(colon - text) : strlen(text);
+		if (n >= sizeof host)
+			return dw_error_set(err, DW_E_SYNTAX, "'%s': address too long", text);
+		memcpy(host, text, n);
+		host[n] = 0;
+		if (colon)
+			port = colon + 1;
+	}
+	long p = defport;
+	if (port) {
+		char *end;
+		p = strtol(port, &end, 10);
+		if (!*port || *end || p < 1 || p > 65535)
+			return dw_error_set(err, DW_E_SYNTAX, "'%s': port must be 1..65535", text);
+	}
+	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+	if (inet_pton(AF_INET, host, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((uint16_t)p);
+		*len = sizeof *s4;
+	} else if (inet_pton(AF_INET6, host, &s6->sin6_addr) == 1) {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)p);
+		*len = sizeof *s6;
+	} else {
+		return dw_error_set(err, DW_E_SYNTAX, "'%s': '%s' is not an IP address", text, host);
+	}
+	return 0;
+}
+
+int guard_upstream_parse(const char *text, struct guard_upstream *up, struct dw_error *err)
+{
+	memset(up, 0, sizeof *up);
+	snprintf(up->text, sizeof up->text, "%s", text);
+	const char *rest;
+	uint16_t defport = 53;
+	if (!strncmp(text, "udp:", 4)) {
+		up->kind = GUARD_UP_UDP;
+	} else if (!strncmp(text, "tcp:", 4)) {
+		up->kind = GUARD_UP_TCP;
+	} else if (!strncmp(text, "tls:", 4)) {
+		up->kind = GUARD_UP_TLS;
+		defport = 853;
+	} else {
+		return dw_error_set(err, DW_E_SYNTAX,
+				    "upstream '%s': udp:, tcp: or tls: then ADDR[:PORT] expected", text);
+	}
+	rest = text + 4;
+	char addr[160];
+	const char *hash = strchr(rest, '#');
+	size_t n = hash ? (size_t)(hash - rest) : strlen(rest);
+	if (n >= sizeof addr)
+		return dw_error_set(err, DW_E_SYNTAX, "upstream '%s': address too long", text);
+	memcpy(addr, rest, n);
+	addr[n] = 0;
+	if (hash) {
+		if (up->kind != GUARD_UP_TLS)
+			return dw_error_set(err, DW_E_SYNTAX, "upstream '%s': #NAME is for tls: only", text);
+		if (!hash[1] || strlen(hash + 1) >= sizeof up->name)
+			return dw_error_set(err, DW_E_SYNTAX, "upstream '%s': empty or long #NAME", text);
+		snprintf(up->name, sizeof up->name, "%s", hash + 1);
+	}
+	if (guard_addr_parse(addr, defport, &up->addr, &up->addrlen, err))
+		return dw_error_prefix(err, "upstream");
+	return 0;
+}
+
+/* --- the client side ---------------------------------------------------------- */
+
+/* Read a client's query into CL. false: drop it (malformed). */
+static bool client_parse(struct client *cl, const uint8_t *q, size_t len)
+{
+	struct wire_msg m;
+	if (len < WIRE_HEADER_LEN || wire_msg_parse(&m, q, len, rr_scratch, WIRE_RR_MAX) != DW_OK)
+		return false;
+	if ((m.hdr.flags & WIRE_FLAG_QR) || WIRE_OPCODE(m.hdr.flags) != 0 ||
+	    m.hdr.count[WIRE_SEC_QUESTION] != 1 || m.hdr.count[WIRE_SEC_ANSWER] != 0 ||
+	    m.edns.count > 1 || m.trailing)
+		return false;
+	const struct wire_rr *qr = &m.rr[0];
+	if (!wire_msg_name(&m, qr->owner_off, cl->qname))
+		return false;
+	/* the question's bytes as sent: a question is never compressed, it is
+	 * the first name of the message */
+	if (qr->owner_off != WIRE_HEADER_LEN || qr->rdata_off <= WIRE_HEADER_LEN)
+		return false;
+	cl->qlen = qr->rdata_off - WIRE_HEADER_LEN;
+	if (cl->qlen > sizeof cl->question || (q[WIRE_HEADER_LEN] & 0xc0))
+		return false;
+	memcpy(cl->question, q + WIRE_HEADER_LEN, cl->qlen);
+	cl->qtype = qr->type;
+	cl->qclass = qr->class;
+	if (cl->qtype == WIRE_T_OPT || cl->qtype == 251 || cl->qtype == 252)
+		return false; /* zone transfers and OPT are not a stub's questions */
+	cl->id = m.hdr.id;
+	cl->flags = m.hdr.flags;
+	cl->edns = m.edns.present;
+	cl->payload = m.edns.present ? m.edns.payload : 512;
+	if (cl->payload < 512)
+		cl->payload = 512;
+	cl->dnssec_ok = m.edns.present && (m.edns.flags & WIRE_EDNS_DO);
+	return true;
+}
+
+/* The largest answer CL can take. */
+static size_t client_max(const struct client *cl)
+{
+	if (cl->tcp)
+		return WIRE_MSG_MAX;
+	return cl->payload > 4096 ? 4096 : cl->payload;
+}
+
+/* SERVFAIL, or an empty TC answer (TC true), to CL; with EDE WHY when CL
+ * speaks EDNS (an OPT to a query without one is not allowed, RFC 6891 7). */
+static size_t client_short_answer(const struct client *cl, unsigned rcode, bool tc, uint16_t flags,
+				  const char *why, uint16_t ede, uint8_t *out, size_t cap)
+{
+	struct wire_builder b;
+	uint16_t f = (uint16_t)(WIRE_FLAG_QR | WIRE_FLAG_RA | (cl->flags & (WIRE_FLAG_RD | WIRE_FLAG_CD)) |
+				(rcode & 0xf));
+	if (tc)
+		f = (uint16_t)((flags & ~0xfu & ~WIRE_FLAG_TC) | WIRE_FLAG_TC | (rcode & 0xf));
+	wire_build_init(&b, out, cap, cl->id, f);
+	wire_build_question(&b, cl->qname, cl->qtype, cl->qclass);
+	if (cl->edns) {
+		uint8_t opt[4 + 2 + 200];
+		uint16_t olen = 0;
+		if (why) {
+			size_t wl = strlen(why);
+			if (wl > 200)
+				wl = 200;
+			opt[0] = 0;
+			opt[1] = 15;
+			opt[2] = (uint8_t)((wl + 2) >> 8);
+			opt[3] = (uint8_t)(wl + 2);
+			opt[4] = (uint8_t)(ede >> 8);
+			opt[5] = (uint8_t)ede;
+			memcpy(opt + 6, why, wl);
+			olen = (uint16_t)(6 + wl);
+		}
+		wire_build_edns(&b, EDNS_PAYLOAD, 0, 0, cl->dnssec_ok ? WIRE_EDNS_DO : 0, opt, olen);
+	}
+	size_t len;
+	if (wire_build_finish(&b, &len) != DW_OK)
+		return 0;
+	/* the question goes back as the client wrote it (case included) */
+	if (len >= WIRE_HEADER_LEN + cl->qlen)
+		memcpy(out + WIRE_HEADER_LEN, cl->question, cl->qlen);
+	return len;
+}
+
+/* The upstream's reply MSG rewritten for CL: its ID and question, RD as
+ * asked, no OPT for a client without EDNS, TC and nothing else when it is
+ * too large. Returns its length, 0 if MSG cannot be rewritten. */
+static size_t client_answer(const struct client *cl, const uint8_t *msg, size_t len, uint8_t *out,
+			    size_t cap)
+{
+	struct wire_msg m;
+	if (len > cap || wire_msg_parse(&m, msg, len, rr_scratch, WIRE_RR_MAX) != DW_OK ||
+	    m.hdr.count[WIRE_SEC_QUESTION] != 1 || m.rr[0].owner_off != WIRE_HEADER_LEN ||
+	    (size_t)(m.rr[0].rdata_off - WIRE_HEADER_LEN) != cl->qlen)
+		return 0;
+	uint8_t name[WIRE_NAME_MAX];
+	if (!wire_msg_name(&m, m.rr[0].owner_off, name) || !wire_name_equal(name, cl->qname) ||
+	    m.rr[0].type != cl->qtype || m.rr[0].class != cl->qclass)
+		return 0;
+	size_t n = len;
+	uint16_t arcount = m.hdr.count[WIRE_SEC_ADDITIONAL];
+	if (!cl->edns && m.edns.present) {
+		/* drop the OPT when it is the last record (where every server
+		 * puts it); elsewhere the message is rebuilt without it */
+		const struct wire_rr *opt = &m.rr[m.edns.rr_index];
+		if (m.edns.rr_index == m.rr_count - 1 && !m.trailing) {
+			n = opt->owner_off;
+			arcount--;
+		} else {
+			return 0;
+		}
+	}
+	if (n > client_max(cl))
+		return client_short_answer(cl, wire_msg_rcode(&m), true, m.hdr.flags, NULL, 0, out, cap);
+	memcpy(out, msg, n);
+	out[0] = (uint8_t)(cl->id >> 8);
+	out[1] = (uint8_t)cl->id;
+	uint16_t f = (uint16_t)((m.hdr.flags & ~WIRE_FLAG_RD) | (cl->flags & WIRE_FLAG_RD));
+	out[2] = (uint8_t)(f >> 8);
+	out[3] = (uint8_t)f;
+	out[10] = (uint8_t)(arcount >> 8);
+	out[11] = (uint8_t)arcount;
+	memcpy(out + WIRE_HEADER_LEN, cl->question, cl->qlen);
+	return n;
+}
+
+size_t guard_servfail_for(const uint8_t *q, size_t qlen, const char *why, uint16_t ede,
+			  uint8_t *out, size_t cap, uint64_t *malformed)
+{
+	struct client cl;
+	memset(&cl, 0, sizeof cl);
+	if (qlen > QUERY_MAX || !client_parse(&cl, q, qlen)) {
+		(*malformed)++;
+		return 0;
+	}
+	return client_short_answer(&cl, WIRE_RCODE_SERVFAIL, false, 0, why, ede, out, cap);
+}
+
+size_t guard_answer_for(const uint8_t *q, size_t qlen, const uint8_t *reply, size_t rlen, bool tcp,
+			uint8_t *out, size_t cap)
+{
+	struct client cl;
+	memset(&cl, 0, sizeof cl);
+	cl.tcp = tcp;
+	if (qlen > QUERY_MAX || !client_parse(&cl, q, qlen))
+		return 0;
+	return client_answer(&cl, reply, rlen, out, cap);
+}
+
+/* --- the guard ------------------------------------------------------------------ */
+
+static void conn_close(struct guard *g, unsigned i)
+{
+	struct conn *c = &g->conn[i];
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
+	free(c->out);
+	c->out = NULL;
+	c->outlen = c->outcap = 0;
+	c->inlen = 0;
+}
+
+static void conn_flush(struct guard *g, unsigned i)
+{
+	struct conn *c = &g->conn[i];
+	while (c->outlen) {
+		ssize_t w = send(c->fd, c->out, c->outlen, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (w < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+				conn_close(g, i);
+			return;
+		}
+		memmove(c->out, c->out + w, c->outlen - (size_t)w);
+		c->outlen -= (size_t)w;
+	}
+}
+
+static void client_send(struct guard *g, const struct client *cl, const uint8_t *msg, size_t len)
+{
+	if (!len)
+		return;
+	if (!cl->tcp) {
+		(void)sendto(cl->fd, msg, len, MSG_DONTWAIT, (const struct sockaddr *)&cl->addr, cl->addrlen);
+		return;
+	}
+	if (cl->conn < 0 || (unsigned)cl->conn >= g->cfg.tcp_clients_max)
+		return;
+	struct conn *c = &g->conn[cl->conn];
+	if (c->fd < 0 || c->gen != cl->conn_gen)
+		return; /* the connection is gone */
+	if (c->outlen + len + 2 > TCP_OUT_MAX) {
+		conn_close(g, (unsigned)cl->conn);
+		return;
+	}
+	if (c->outlen + len + 2 > c->outcap) {
+		size_t ncap = c->outcap ? c->outcap * 2 : 4096;
+		while (ncap < c->outlen + len + 2)
+			ncap *= 2;
+		uint8_t *nb = realloc(c->out, ncap);
+		if (!nb) {
+			conn_close(g, (unsigned)cl->conn);
+			return;
+		}
+		c->out = nb;
+		c->outcap = ncap;
+	}
+	c->out[c->outlen] = (uint8_t)(len >> 8);
+	c->out[c->outlen + 1] = (uint8_t)len;
+	memcpy(c->out + c->outlen + 2, msg, len);
+	c->outlen += len + 2;
+	conn_flush(g, (unsigned)cl->conn);
+}
+
+static void client_servfail(struct guard *g, const struct client *cl, const char *why, uint16_t ede)
+{
+	size_t n = client_short_answer(cl, WIRE_RCODE_SERVFAIL, false, 0, why, ede, g->out, sizeof g->out);
+	client_send(g, cl, g->out, n);
+	g->ctr.servfail++;
+}
+
+static void pend_free(struct guard *g, struct pend *p)
+{
+	for (unsigned i = 0; i < p->nleg; i++) {
+		if (p->leg[i].fd >= 0)
+			close(p->leg[i].fd);
+		free(p->leg[i].buf);
+	}
+	for (unsigned i = 0; i < p->ncand; i++)
+		free(p->cand[i].msg);
+	p->used = false;
+	g->npend--;
+}
+
+static void text_of(const struct pend *p, char *name, size_t cap)
+{
+	if (!wire_name_to_text(p->cl.qname, name, cap))
+		snprintf(name, cap, "?");
+}
+
+/* Serve MSG, accepted, to P's client; learn what the drops before it were. */
+static void accept_reply(struct guard *g, struct pend *p, const uint8_t *msg, size_t len,
+			 const struct guard_obs *o, bool unverified)
+{
+	if (unverified)
+		g->ctr.accepted_unverified++;
+	else
+		g->ctr.accepted++;
+	/* a dropped reply that this one contradicts was a forgery: its
+	 * addresses are known forged from now on, everywhere */
+	if (!unverified)
+		for (unsigned i = 0; i < p->ndropped; i++) {
+			if (guard_obs_agree(&p->dropped[i], o))
+				continue;
+			for (unsigned k = 0; k < p->dropped[i].naddrs; k++) {
+				bool in_real = false;
+				for (unsigned r = 0; r < o->naddrs; r++)
+					in_real |= o->addrs[r].family == p->dropped[i].addrs[k].family &&
+						   !memcmp(o->addrs[r].addr, p->dropped[i].addrs[k].addr, 16);
+				if (!in_real && !guard_intel_has_addr(g->intel, p->dropped[i].addrs[k].family,
+								      p->dropped[i].addrs[k].addr)) {
+					guard_intel_add_addr(g->intel, p->dropped[i].addrs[k].family,
+							     p->dropped[i].addrs[k].addr);
+					g->ctr.forged_addrs_learned++;
+				}
+			}
+		}
+	if (g->cache)
+		(void)guard_cache_put(g->cache, p->cl.qname, p->cl.qtype, p->cl.qclass, p->cl.dnssec_ok, msg,
+				      len, g->cfg.min_ttl, g->cfg.max_ttl, util_mono_us());
+	size_t n = client_answer(&p->cl, msg, len, g->out, sizeof g->out);
+	if (n) {
+		client_send(g, &p->cl, g->out, n);
+		g->ctr.answered++;
+	} else {
+		client_servfail(g, &p->cl, "upstream reply could not be rewritten", EDE_OTHER);
+	}
+	pend_free(g, p);
+}
+
+static void drop_reply(struct guard *g, struct pend *p, unsigned up, const struct guard_obs *o,
+		       unsigned failed, int group, const char *ev)
+{
+	g->ctr.dropped++;
+	for (unsigned i = 0; i < GUARD_CHECK_COUNT; i++)
+		if (failed & (1u << i))
+			g->ctr.dropped_by[i]++;
+	p->drops++;
+	if (p->ndropped < DROPPED_KEEP)
+		p->dropped[p->ndropped++] = *o;
+	/* a reply whose layout is not the upstream's own, caught on a
+	 * verified profile, is an injector's: its fingerprint (which differs
+	 * from the upstream's, or the layout check had not failed) becomes,
+	 * or counts for, a group */
+	if (group < 0 && (failed & GUARD_CHECK_LAYOUT) && guard_profile_ready(&g->prof[up])) {
+		struct guard_fp fp;
+		guard_fp_of(o, &fp);
+		group = guard_intel_add_group(g->intel, &fp, &g->prof[up]);
+	}
+	if (group >= 0)
+		g->intel->group_hits[group]++;
+	if (g->cfg.on_drop) {
+		char name[WIRE_NAME_TEXT_MAX];
+		text_of(p, name, sizeof name);
+		struct guard_drop_info d = {
+			.time_us = util_real_us(), .upstream = g->cfg.up[up].text, .qname = name,
+			.qtype = p->cl.qtype, .failed = failed, .group = group + 1, .evidence = ev, .obs = o};
+		g->cfg.on_drop(g->cfg.ctx, &d);
+	}
+}
+
+/* The window is over (or the time is up) with unverified candidates: serve
+ * them if they agree, else nothing. */
+static void decide_candidates(struct guard *g, struct pend *p)
+{
+	for (unsigned i = 1; i < p->ncand; i++)
+		if (!guard_obs_agree(&p->cand[0].obs, &p->cand[i].obs)) {
+			g->ctr.servfail_disagree++;
+			client_servfail(g, &p->cl, "upstream replies disagree, none verified", EDE_OTHER);
+			pend_free(g, p);
+			return;
+		}
+	struct cand c = p->cand[0];
+	p->cand[0].msg = NULL; /* accept_reply frees the pend; keep the bytes alive */
+	accept_reply(g, p, c.msg, c.len, &c.obs, true);
+	free(c.msg);
+}
+
+static void calibration_done(struct guard *g, struct pend *p)
+{
+	const uint64_t now = util_mono_us();
+	bool agreed = false;
+	for (unsigned i = 0; i < p->ncal_udp && !agreed; i++)
+		if (guard_obs_agree(&p->cal_udp[i], &p->cal_tcp)) {
+			guard_profile_learn(&g->prof[p->cal_up], &p->cal_udp[i], now,
+					    (uint64_t)g->cfg.calibrate_every_ms * 1000u * GUARD_PROFILE_SAMPLES);
+			g->ctr.calibration_samples++;
+			agreed = true;
+		}
+	if (!agreed)
+		g->ctr.calibration_disagree++;
+	pend_free(g, p);
+	/* the first sample may include the upstream's own recursion: take a
+	 * second, cached, one at once */
+	if (agreed && g->prof[p->cal_up].n < 2 && g->next_calibration_us > now + 200000)
+		g->next_calibration_us = now + 200000;
+}
+
+/* A reply MSG[0..LEN) on leg L of P, with IP TTL TTL (-1 unknown). */
+static void on_reply(struct guard *g, struct pend *p, struct leg *l, const uint8_t *msg, size_t len,
+		     int ttl)
+{
+	const uint64_t now = util_mono_us();
+	if (len < WIRE_HEADER_LEN + p->uq_question_len || msg[0] != p->uq[0] || msg[1] != p->uq[1] ||
+	    !(msg[2] & 0x80) || msg[4] != 0 || msg[5] != 1 ||
+	    memcmp(msg + WIRE_HEADER_LEN, p->uq + WIRE_HEADER_LEN, p->uq_question_len)) {
+		g->ctr.upstream_mismatch++;
+		return;
+	}
+	g->ctr.upstream_replies++;
+	struct guard_obs o;
+	memset(&o, 0, sizeof o);
+	(void)guard_obs_fill(&o, msg, len);
+	o.rtt_us = (uint32_t)(now - l->sent_us);
+	o.ttl_known = ttl >= 0;
+	o.ip_ttl = ttl >= 0 ? (uint8_t)ttl : 0;
+	if (p->calibration) {
+		if (l->tcp) {
+			p->cal_tcp = o;
+			p->cal_tcp_in = true;
+		} else if (p->ncal_udp < CANDS_MAX) {
+			p->cal_udp[p->ncal_udp++] = o;
+		}
+		if (p->cal_tcp_in && p->ncal_udp)
+			calibration_done(g, p);
+		return;
+	}
+	if (l->tcp || !g->cfg.holdon) {
+		/* TCP cannot be raced by an injector's datagram; without Hold-On
+		 * the guard is a plain forwarder */
+		if (o.parsed)
+			accept_reply(g, p, msg, len, &o, false);
+		return;
+	}
+	char ev[256];
+	int group;
+	unsigned failed = guard_judge(&g->prof[l->up], g->intel, &o, true, g->cfg.checks, &group, ev,
+				      sizeof ev);
+	if (!p->window_end_us)
+		p->window_end_us = now + (uint64_t)g->cfg.window_ms * 1000u;
+	if (failed) {
+		drop_reply(g, p, l->up, &o, failed, group, ev);
+		return;
+	}
+	if (guard_profile_ready(&g->prof[l->up])) {
+		accept_reply(g, p, msg, len, &o, false);
+		return;
+	}
+	for (unsigned i = 0; i < p->ncand; i++)
+		if (p->cand[i].len == len && !memcmp(p->cand[i].msg, msg, len)) {
+			g->ctr.duplicates++; /* a benign duplicate: neither a drop nor news */
+			return;
+		}
+	if (p->ncand < CANDS_MAX) {
+		uint8_t *copy = malloc(len);
+		if (!copy)
+			return;
+		memcpy(copy, msg, len);
+		p->cand[p->ncand++] = (struct cand){.msg = copy, .len = len, .obs = o, .up = l->up};
+	}
+}
+
+static int leg_open(struct guard *g, struct pend *p, unsigned up, bool tcp)
+{
+	const struct guard_upstream *u = &g->cfg.up[up];
+	if (p->nleg >= LEGS_MAX)
+		return -1;
+	int fd = socket(u->addr.ss_family, (tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	int one = 1;
+	if (!tcp) {
+		if (u->addr.ss_family == AF_INET)
+			(void)setsockopt(fd, IPPROTO_IP, IP_RECVTTL, &one, sizeof one);
+		else
+			(void)setsockopt(fd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, &one, sizeof one);
+	}
+	struct leg *l = &p->leg[p->nleg];
+	memset(l, 0, sizeof *l);
+	l->fd = fd;
+	l->up = up;
+	l->tcp = tcp;
+	l->sent_us = util_mono_us();
+	if (connect(fd, (const struct sockaddr *)&u->addr, u->addrlen) && errno != EINPROGRESS) {
+		close(fd);
+		return -1;
+	}
+	if (tcp) {
+		l->buf = malloc(2 + WIRE_MSG_MAX);
+		if (!l->buf) {
+			close(fd);
+			return -1;
+		}
+		l->tcp_state = 0;
+	} else if (send(fd, p->uq, p->uqlen, 0) < 0) {
+		close(fd);
+		return -1;
+	}
+	g->ctr.upstream_sent++;
+	p->nleg++;
+	return 0;
+}
+
+static struct pend *pend_new(struct guard *g)
+{
+	if (g->npend >= g->cfg.inflight_max)
+		return NULL;
+	for (unsigned i = 0; i < g->cfg.inflight_max; i++)
+		if (!g->pend[i].used) {
+			struct pend *p = &g->pend[i];
+			memset(p, 0, sizeof *p);
+			p->used = true;
+			g->npend++;
+			p->start_us = util_mono_us();
+			p->deadline_us = p->start_us + (uint64_t)g->cfg.timeout_ms * 1000u;
+			return p;
+		}
+	return NULL;
+}
+
+static bool build_upstream_query(struct pend *p)
+{
+	uint16_t id;
+	if (getrandom(&id, sizeof id, 0) != sizeof id)
+		id = (uint16_t)util_mono_ns();
+	struct wire_builder b;
+	wire_build_init(&b, p->uq, sizeof p->uq, id,
+			(uint16_t)(WIRE_FLAG_RD | (p->cl.flags & WIRE_FLAG_CD)));
+	wire_build_question(&b, p->cl.qname, p->cl.qtype, p->cl.qclass);
+	size_t qend = b.c.pos;
+	wire_build_edns(&b, EDNS_PAYLOAD, 0, 0, p->cl.dnssec_ok ? WIRE_EDNS_DO : 0, NULL, 0);
+	if (wire_build_finish(&b, &p->uqlen) != DW_OK)
+		return false;
+	p->uid = id;
+	p->uq_question_len = qend - WIRE_HEADER_LEN;
+	return true;
+}
+
+static void client_query(struct guard *g, const struct client *cl0, const uint8_t *q, size_t len)
+{
+	struct client cl = *cl0;
+	g->ctr.queries++;
+	if (cl.tcp)
+		g->ctr.queries_tcp++;
+	else
+		g->ctr.queries_udp++;
+	if (len > QUERY_MAX) {
+		g->ctr.oversized++;
+		return;
+	}
+	if (!client_parse(&cl, q, len)) {
+		g->ctr.malformed++;
+		return;
+	}
+	if (g->cache) {
+		size_t n;
+		if (guard_cache_get(g->cache, cl.qname, cl.qtype, cl.qclass, cl.dnssec_ok, util_mono_us(),
+				    g->buf, sizeof g->buf, &n)) {
+			g->ctr.cache_hits++;
+			size_t m = client_answer(&cl, g->buf, n, g->out, sizeof g->out);
+			if (m) {
+				client_send(g, &cl, g->out, m);
+				g->ctr.answered++;
+				return;
+			}
+		}
+		g->ctr.cache_misses++;
+	}
+	struct pend *p = pend_new(g);
+	if (!p) {
+		g->ctr.refused_busy++;
+		client_servfail(g, &cl, "too many queries in flight", EDE_OTHER);
+		return;
+	}
+	p->cl = cl;
+	if (!build_upstream_query(p)) {
+		client_servfail(g, &cl, "query could not be forwarded", EDE_OTHER);
+		pend_free(g, p);
+		return;
+	}
+	for (unsigned u = 0; u < g->cfg.nup; u++)
+		if (g->cfg.up[u].kind != GUARD_UP_TLS && leg_open(g, p, u, g->cfg.up[u].kind == GUARD_UP_TCP))
+			g->ctr.upstream_errors++;
+	if (!p->nleg) {
+		g->ctr.servfail_timeout++;
+		client_servfail(g, &cl, "no upstream reachable", EDE_NETWORK_ERROR);
+		pend_free(g, p);
+	}
+}
+
+static void calibrate(struct guard *g)
+{
+	for (unsigned u = 0; u < g->cfg.nup; u++) {
+		if (g->cfg.up[u].kind != GUARD_UP_UDP)
+			continue;
+		struct pend *p = pend_new(g);
+		if (!p)
+			return;
+		p->calibration = true;
+		p->cal_up = u;
+		memcpy(p->cl.qname, g->cfg.calibrate, wire_name_len(g->cfg.calibrate, WIRE_NAME_MAX));
+		p->cl.qtype = WIRE_T_A;
+		p->cl.qclass = WIRE_C_IN;
+		p->cl.tcp = true;
+		p->cl.conn = -1;
+		if (!build_upstream_query(p) || leg_open(g, p, u, false) || leg_open(g, p, u, true)) {
+			g->ctr.upstream_errors++;
+			pend_free(g, p);
+			continue;
+		}
+		g->ctr.calibrations++;
+	}
+}
+
+/* --- the loop ---------------------------------------------------------------- */
+
+static void leg_udp_read(struct guard *g, struct pend *p, struct leg *l)
+{
+	for (int k = 0; k < 16 && p->used && l->fd >= 0; k++) {
+		struct iovec iov = {.iov_base = g->buf, .iov_len = sizeof g->buf};
+		union {
+			char buf[CMSG_SPACE(sizeof(int)) * 4];
+			struct cmsghdr align;
+		} ctl;
+		struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
+				    .msg_controllen = sizeof ctl.buf};
+		ssize_t n = recvmsg(l->fd, &mh, MSG_DONTWAIT);
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+				/* ICMP unreachable on a connected socket: the upstream is down */
+				g->ctr.upstream_errors++;
+				l->failed = true;
+				close(l->fd);
+				l->fd = -1;
+			}
+			return;
+		}
+		int ttl = -1;
+		for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+			if ((c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_TTL) ||
+			    (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_HOPLIMIT)) {
+				int v;
+				memcpy(&v, CMSG_DATA(c), sizeof v);
+				ttl = v;
+			}
+		on_reply(g, p, l, g->buf, (size_t)n, ttl);
+	}
+}
+
+static void leg_fail(struct guard *g, struct leg *l)
+{
+	g->ctr.upstream_errors++;
+	l->failed = true;
+	close(l->fd);
+	l->fd = -1;
+}
+
+static void leg_tcp_event(struct guard *g, struct pend *p, struct leg *l, short rev)
+{
+	if (l->tcp_state == 0) {
+		int e = 0;
+		socklen_t el = sizeof e;
+		if (getsockopt(l->fd, SOL_SOCKET, SO_ERROR, &e, &el) || e) {
+			leg_fail(g, l);
+			return;
+		}
+		l->buf[0] = (uint8_t)(p->uqlen >> 8);
+		l->buf[1] = (uint8_t)p->uqlen;
+		memcpy(l->buf + 2, p->uq, p->uqlen);
+		l->tcp_state = 1;
+		l->sent = 0;
+	}
+	if (l->tcp_state == 1 && (rev & POLLOUT)) {
+		ssize_t w = send(l->fd, l->buf + l->sent, p->uqlen + 2 - l->sent, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (w < 0) {
+			if (errno != EAGAIN && errno != EINTR)
+				leg_fail(g, l);
+			return;
+		}
+		l->sent += (size_t)w;
+		if (l->sent == p->uqlen + 2) {
+			l->tcp_state = 2;
+			l->got = 0;
+		}
+		return;
+	}
+	if (l->tcp_state == 2 && (rev & (POLLIN | POLLHUP | POLLERR))) {
+		ssize_t r = recv(l->fd, l->buf + l->got, 2 + WIRE_MSG_MAX - l->got, MSG_DONTWAIT);
+		if (r <= 0) {
+			if (r == 0 || (errno != EAGAIN && errno != EINTR))
+				leg_fail(g, l);
+			return;
+		}
+		l->got += (size_t)r;
+		if (l->got >= 2) {
+			size_t need = ((size_t)l->buf[0] << 8 | l->buf[1]) + 2;
+			if (l->got >= need) {
+				memcpy(g->buf, l->buf + 2, need - 2);
+				close(l->fd);
+				l->fd = -1;
+				on_reply(g, p, l, g->buf, need - 2, -1);
+			}
+		}
+	}
+}
+
+static void conn_read(struct guard *g, unsigned i)
+{
+	struct conn *c = &g->conn[i];
+	ssize_t r = recv(c->fd, c->in + c->inlen, sizeof c->in - c->inlen, MSG_DONTWAIT);
+	if (r <= 0) {
+		if (r == 0 || (errno != EAGAIN && errno != EINTR))
+			conn_close(g, i);
+		return;
+	}
+	c->inlen += (size_t)r;
+	c->last_us = util_mono_us();
+	while (c->fd >= 0 && c->inlen >= 2) {
+		size_t need = (size_t)c->in[0] << 8 | c->in[1];
+		if (need > QUERY_MAX || need < WIRE_HEADER_LEN) {
+			/* RFC 7766 framing with a length no query has: the
+			 * stream cannot be trusted past it */
+			if (need > QUERY_MAX)
+				g->ctr.oversized++;
+			else
+				g->ctr.malformed++;
+			conn_close(g, i);
+			return;
+		}
+		if (c->inlen < need + 2)
+			return;
+		struct client cl = {.tcp = true, .fd = c->fd, .conn = (int)i, .conn_gen = c->gen};
+		memcpy(g->buf, c->in + 2, need);
+		memmove(c->in, c->in + need + 2, c->inlen - need - 2);
+		c->inlen -= need + 2;
+		client_query(g, &cl, g->buf, need);
+	}
+}
+
+static void conn_accept(struct guard *g, int lfd)
+{
+	for (int k = 0; k < 16; k++) {
+		int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0)
+			return;
+		unsigned i;
+		for (i = 0; i < g->cfg.tcp_clients_max && g->conn[i].fd >= 0; i++)
+			;
+		if (i == g->cfg.tcp_clients_max) {
+			g->ctr.refused_busy++;
+			close(fd);
+			continue;
+		}
+		struct conn *c = &g->conn[i];
+		c->fd = fd;
+		c->gen = ++g->conn_gen;
+		c->inlen = 0;
+		c->outlen = 0;
+		c->last_us = util_mono_us();
+	}
+}
+
+static void udp_read(struct guard *g, int fd)
+{
+	for (int k = 0; k < 64; k++) {
+		struct client cl = {.tcp = false, .fd = fd, .conn = -1};
+		cl.addrlen = sizeof cl.addr;
+		ssize_t n = recvfrom(fd, g->buf, sizeof g->buf, MSG_DONTWAIT | MSG_TRUNC,
+				     (struct sockaddr *)&cl.addr, &cl.addrlen);
+		if (n < 0)
+			return;
+		client_query(g, &cl, g->buf, (size_t)n > sizeof g->buf ? sizeof g->buf + 1 : (size_t)n);
+	}
+}
+
+static int pfd_add(struct guard *g, size_t *n, int fd, short ev, uint8_t kind, unsigned i, unsigned j)
+{
+	if (*n == g->pfd_cap) {
+		size_t cap = g->pfd_cap ? g->pfd_cap * 2 : 64;
+		struct pollfd *np = realloc(g->pfd, cap * sizeof *np);
+		if (!np)
+			return -1;
+		g->pfd = np;
+		struct pfd_map *nm = realloc(g->map, cap * sizeof *nm);
+		if (!nm)
+			return -1;
+		g->map = nm;
+		g->pfd_cap = cap;
+	}
+	g->pfd[*n] = (struct pollfd){.fd = fd, .events = ev};
+	g->map[*n] = (struct pfd_map){.kind = kind, .i = i, .j = j};
+	(*n)++;
+	return 0;
+}
+
+static void timers(struct guard *g)
+{
+	const uint64_t now = util_mono_us();
+	for (unsigned i = 0; i < g->cfg.inflight_max; i++) {
+		struct pend *p = &g->pend[i];
+		if (!p->used)
+			continue;
+		if (p->calibration) {
+			if (now >= p->deadline_us)
+				pend_free(g, p);
+			continue;
+		}
+		bool all_failed = p->nleg > 0;
+		for (unsigned k = 0; k < p->nleg; k++)
+			all_failed &= p->leg[k].failed;
+		if (p->ncand && (now >= p->window_end_us || now >= p->deadline_us || all_failed)) {
+			decide_candidates(g, p);
+		} else if (now >= p->deadline_us || (all_failed && !p->ncand)) {
+			if (p->drops) {
+				g->ctr.servfail_forged++;
+				client_servfail(g, &p->cl, "forged reply dropped, no real reply", EDE_OTHER);
+			} else if (all_failed) {
+				g->ctr.servfail_timeout++;
+				client_servfail(g, &p->cl, "upstream unreachable", EDE_NETWORK_ERROR);
+			} else {
+				g->ctr.servfail_timeout++;
+				client_servfail(g, &p->cl, "upstream timed out", EDE_NO_REACHABLE);
+			}
+			pend_free(g, p);
+		}
+	}
+	for (unsigned i = 0; i < g->cfg.tcp_clients_max; i++)
+		if (g->conn[i].fd >= 0 && now - g->conn[i].last_us > TCP_IDLE_US)
+			conn_close(g, i);
+	if (g->cfg.have_calibrate && now >= g->next_calibration_us) {
+		g->next_calibration_us = now + (uint64_t)g->cfg.calibrate_every_ms * 1000u;
+		calibrate(g);
+	}
+}
+
+int guard_poll(struct guard *g, int max_wait_ms, struct dw_error *err)
+{
+	size_t n = 0;
+	for (unsigned i = 0; i < g->cfg.nlisten; i++) {
+		if (pfd_add(g, &n, g->udp[i], POLLIN, PFD_UDP, i, 0) ||
+		    pfd_add(g, &n, g->tcp[i], POLLIN, PFD_TCP_LISTEN, i, 0))
+			return dw_error_set(err, DW_E_NOMEM, "guard: poll set: out of memory");
+	}
+	for (unsigned i = 0; i < g->cfg.tcp_clients_max; i++)
+		if (g->conn[i].fd >= 0 &&
+		    pfd_add(g, &n, g->conn[i].fd, (short)(POLLIN | (g->conn[i].outlen ? POLLOUT : 0)), PFD_CONN, i, 0))
+			return dw_error_set(err, DW_E_NOMEM, "guard: poll set: out of memory");
+	uint64_t now = util_mono_us(), next = now + (uint64_t)max_wait_ms * 1000u;
+	for (unsigned i = 0; i < g->cfg.inflight_max; i++) {
+		struct pend *p = &g->pend[i];
+		if (!p->used)
+			continue;
+		if (p->deadline_us < next)
+			next = p->deadline_us;
+		if (p->ncand && p->window_end_us < next)
+			next = p->window_end_us;
+		for (unsigned k = 0; k < p->nleg; k++) {
+			struct leg *l = &p->leg[k];
+			if (l->fd < 0)
+				continue;
+			short ev = POLLIN;
+			if (l->tcp && l->tcp_state < 2)
+				ev = POLLOUT;
+			if (pfd_add(g, &n, l->fd, ev, PFD_LEG, i, k))
+				return dw_error_set(err, DW_E_NOMEM, "guard: poll set: out of memory");
+		}
+	}
+	if (g->cfg.have_calibrate && g->next_calibration_us < next)
+		next = g->next_calibration_us;
+	int wait_ms = next > now ? (int)((next - now + 999) / 1000) : 0;
+	int r = poll(g->pfd, n, wait_ms);
+	if (r < 0) {
+		if (errno == EINTR)
+			return 0;
+		return dw_error_errno(err, "guard: poll");
+	}
+	for (size_t k = 0; r > 0 && k < n; k++) {
+		short rev = g->pfd[k].revents;
+		if (!rev)
+			continue;
+		const struct pfd_map *m = &g->map[k];
+		switch (m->kind) {
+		case PFD_UDP:
+			udp_read(g, g->pfd[k].fd);
+			break;
+		case PFD_TCP_LISTEN:
+			conn_accept(g, g->pfd[k].fd);
+			break;
+		case PFD_CONN:
+			if (g->conn[m->i].fd != g->pfd[k].fd)
+				break;
+			if (rev & POLLOUT)
+				conn_flush(g, m->i);
+			if (g->conn[m->i].fd >= 0 && (rev & (POLLIN | POLLHUP | POLLERR)))
+				conn_read(g, m->i);
+			break;
+		case PFD_LEG: {
+			struct pend *p = &g->pend[m->i];
+			/* an earlier event of this round may have finished the query */
+			if (!p->used || m->j >= p->nleg || p->leg[m->j].fd != g->pfd[k].fd)
+				break;
+			struct leg *l = &p->leg[m->j];
+			if (l->tcp)
+				leg_tcp_event(g, p, l, rev);
+			else
+				leg_udp_read(g, p, l);
+			break;
+		}
+		}
+	}
+	timers(g);
+	return 0;
+}
+
+static int listen_on(struct guard *g, unsigned i, struct dw_error *err)
+{
+	const struct sockaddr *sa = (const struct sockaddr *)&g->cfg.listen[i];
+	char text[INET6_ADDRSTRLEN + 8];
+	const void *a = sa->sa_family == AF_INET ? (const void *)&((const struct sockaddr_in *)sa)->sin_addr
+						 : (const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr;
+	uint16_t port = ntohs(sa->sa_family == AF_INET ? ((const struct sockaddr_in *)sa)->sin_port
+						       : ((const struct sockaddr_in6 *)sa)->sin6_port);
+	inet_ntop(sa->sa_family, a, text, sizeof text);
+	int one = 1;
+	g->udp[i] = socket(sa->sa_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (g->udp[i] < 0 || bind(g->udp[i], sa, g->cfg.listen_len[i]))
+		return dw_error_errno(err, "guard: listening on udp %s port %u", text, port);
+	g->tcp[i] = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (g->tcp[i] < 0 || setsockopt(g->tcp[i], SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) ||
+	    bind(g->tcp[i], sa, g->cfg.listen_len[i]) || listen(g->tcp[i], 64))
+		return dw_error_errno(err, "guard: listening on tcp %s port %u", text, port);
+	return 0;
+}
+
+int guard_open(struct guard **out, const struct guard_config *cfg, struct dw_error *err)
+{
+	*out = NULL;
+	if (!cfg->nlisten || !cfg->nup)
+		return dw_error_set(err, DW_E_INVALID, "guard: %s", !cfg->nlisten ? "no --listen address"
+										 : "no --upstream");
+	if (cfg->inflight_max == 0 || cfg->inflight_max > 4096 || cfg->tcp_clients_max == 0 ||
+	    cfg->tcp_clients_max > 4096)
+		return dw_error_set(err, DW_E_INVALID, "guard: in-flight or TCP client limit out of range");
+	struct guard *g = calloc(1, sizeof *g);
+	if (!g)
+		return dw_error_set(err, DW_E_NOMEM, "guard: out of memory");
+	g->cfg = *cfg;
+	for (unsigned i = 0; i < GUARD_LISTEN_MAX; i++)
+		g->udp[i] = g->tcp[i] = -1;
+	for (unsigned i = 0; i < GUARD_UPSTREAM_MAX; i++)
+		g->prof[i].answer_ptr = -1;
+	g->conn = calloc(cfg->tcp_clients_max, sizeof *g->conn);
+	g->pend = calloc(cfg->inflight_max, sizeof *g->pend);
+	g->intel = calloc(1, sizeof *g->intel);
+	if (!g->conn || !g->pend || !g->intel) {
+		guard_close(g);
+		return dw_error_set(err, DW_E_NOMEM, "guard: out of memory");
+	}
+	for (unsigned i = 0; i < cfg->tcp_clients_max; i++)
+		g->conn[i].fd = -1;
+	if (cfg->cache_max && guard_cache_new(&g->cache, cfg->cache_max, err)) {
+		guard_close(g);
+		return -1;
+	}
+	for (unsigned i = 0; i < cfg->nlisten; i++)
+		if (listen_on(g, i, err)) {
+			guard_close(g);
+			return -1;
+		}
+	g->next_calibration_us = util_mono_us();
+	*out = g;
+	return 0;
+}
+
+void guard_close(struct guard *g)
+{
+	if (!g)
+		return;
+	for (unsigned i = 0; i < GUARD_LISTEN_MAX; i++) {
+		if (g->udp[i] >= 0)
+			close(g->udp[i]);
+		if (g->tcp[i] >= 0)
+			close(g->tcp[i]);
+	}
+	if (g->pend)
+		for (unsigned i = 0; i < g->cfg.inflight_max; i++)
+			if (g->pend[i].used)
+				pend_free(g, &g->pend[i]);
+	if (g->conn)
+		for (unsigned i = 0; i < g->cfg.tcp_clients_max; i++)
+			conn_close(g, i);
+	guard_cache_free(g->cache);
+	free(g->conn);
+	free(g->pend);
+	free(g->intel);
+	free(g->pfd);
+	free(g->map);
+	free(g);
+}
+
+const struct guard_counters *guard_counters(const struct guard *g)
+{
+	return &g->ctr;
+}
+
+struct guard_intel *guard_intel(struct guard *g)
+{
+	return g->intel;
+}
+
+const struct guard_profile *guard_profile(const struct guard *g, unsigned i)
+{
+	return &g->prof[i];
+}
+
+#define C(name) jw_key(&j, #name), jw_uint(&j, g->ctr.name)
+void guard_write_json(const struct guard *g, FILE *out)
+{
+	struct jw j;
+	jw_init(&j, out);
+	jw_object_begin(&j);
+	C(queries), C(queries_udp), C(queries_tcp), C(malformed), C(oversized), C(refused_busy);
+	C(cache_hits), C(cache_misses), C(cache_purged);
+	C(answered), C(servfail), C(servfail_forged), C(servfail_timeout), C(servfail_disagree);
+	C(upstream_sent), C(upstream_replies), C(upstream_mismatch), C(upstream_errors);
+	C(accepted), C(accepted_unverified), C(duplicates), C(late_disagree);
+	C(dropped);
+	jw_key(&j, "dropped_by");
+	jw_object_begin(&j);
+	for (unsigned i = 0; i < GUARD_CHECK_COUNT; i++) {
+		jw_key(&j, guard_check_name(i));
+		jw_uint(&j, g->ctr.dropped_by[i]);
+	}
+	jw_object_end(&j);
+	C(calibrations), C(calibration_samples), C(calibration_disagree), C(forged_addrs_learned);
+	C(fallbacks);
+	jw_key(&j, "cache_entries");
+	jw_uint(&j, g->cache ? guard_cache_count(g->cache) : 0);
+	jw_key(&j, "groups");
+	jw_array_begin(&j);
+	for (unsigned i = 0; i < g->intel->ngroups; i++) {
+		const struct guard_fp *fp = &g->intel->group[i];
+		jw_object_begin(&j);
+		jw_key(&j, "id");
+		jw_uint(&j, i + 1);
+		jw_key(&j, "flags");
+		jw_uint(&j, fp->flags);
+		jw_key(&j, "opt");
+		jw_bool(&j, fp->has_opt);
+		jw_key(&j, "answer_ptr");
+		jw_bool(&j, fp->answer_ptr);
+		jw_key(&j, "dropped");
+		jw_uint(&j, g->intel->group_hits[i]);
+		jw_object_end(&j);
+	}
+	jw_array_end(&j);
+	jw_key(&j, "forged_addresses");
+	jw_uint(&j, g->intel->naddrs);
+	jw_key(&j, "upstreams");
+	jw_array_begin(&j);
+	for (unsigned i = 0; i < g->cfg.nup; i++) {
+		const struct guard_profile *p = &g->prof[i];
+		jw_object_begin(&j);
+		jw_key(&j, "upstream");
+		jw_string(&j, g->cfg.up[i].text);
+		jw_key(&j, "samples");
+		jw_uint(&j, p->learned);
+		uint32_t fl;
+		uint8_t lo, hi;
+		if (guard_profile_rtt_floor(p, &fl)) {
+			jw_key(&j, "rtt_floor_us");
+			jw_uint(&j, fl);
+		}
+		if (guard_profile_ttl_range(p, &lo, &hi)) {
+			jw_key(&j, "ip_ttl_min");
+			jw_uint(&j, lo);
+			jw_key(&j, "ip_ttl_max");
+			jw_uint(&j, hi);
+		}
+		jw_key(&j, "ready");
+		jw_bool(&j, guard_profile_ready(p));
+		jw_object_end(&j);
+	}
+	jw_array_end(&j);
+	jw_object_end(&j);
+	jw_newline(&j);
+}
+#undef C

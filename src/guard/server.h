@@ -1,0 +1,148 @@
+/*
+ * The guard's resolver (docs/guard.md): one thread, one poll loop, bounded
+ * state. Clients ask over UDP and TCP on the listen addresses; a cache miss
+ * goes to every plain upstream at once (each leg on its own socket and
+ * port), and every reply is judged by guard/judge before anything is
+ * served: a reply that fits the path's learned profile is served and
+ * cached; one that fits nothing is dropped (counted, reported through
+ * on_drop) and the query stays open for the real one; when no acceptable
+ * reply comes within the timeout the client gets SERVFAIL with an Extended
+ * DNS Error (RFC 8914) saying why.
+ *
+ * IP fields: the TTL (IPv4) or hop limit (IPv6) of every UDP reply comes
+ * from the socket itself (IP_RECVTTL / IPV6_RECVHOPLIMIT ancillary data),
+ * which needs no privilege and belongs to exactly the datagram read. IP ID
+ * and DF are not read (a raw capture would need root); the checks that use
+ * them treat them as unknown.
+ *
+ * Learning: with a calibration name (a zone the wall does not touch), each
+ * plain upstream is asked for it over UDP and over TCP every
+ * calibrate_every_ms; a UDP reply that the TCP answer confirms is a sample
+ * of the path's profile (IP TTL, RTT, layout). Fingerprints of dropped
+ * replies become injector groups; addresses of a dropped reply that a
+ * fitting reply contradicted become known forged addresses.
+ *
+ * No printing and no signals here: the command polls guard_poll in a loop,
+ * and asks for the counters (guard_write_json) when it wants them.
+ */
+#ifndef DW_GUARD_SERVER_H
+#define DW_GUARD_SERVER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/socket.h>
+
+#include "guard/judge.h"
+#include "util/error.h"
+
+#define GUARD_LISTEN_MAX 8
+#define GUARD_UPSTREAM_MAX 8
+
+enum guard_up_kind { GUARD_UP_UDP, GUARD_UP_TCP, GUARD_UP_TLS };
+
+struct guard_upstream {
+	enum guard_up_kind kind;
+	struct sockaddr_storage addr;
+	socklen_t addrlen;
+	char name[256];   /* TLS: the name the certificate must carry ("" none) */
+	char text[320];   /* as the user wrote it */
+};
+
+/* One dropped reply and its evidence, for the caller's log and store. */
+struct guard_drop_info {
+	uint64_t time_us;         /* wall clock */
+	const char *upstream;     /* its text */
+	const char *qname;        /* presentation form */
+	uint16_t qtype;
+	unsigned failed;          /* enum guard_check bits */
+	int group;                /* injector group (1-based), 0 none */
+	const char *evidence;
+	const struct guard_obs *obs;
+};
+
+struct guard_config {
+	struct sockaddr_storage listen[GUARD_LISTEN_MAX];
+	socklen_t listen_len[GUARD_LISTEN_MAX];
+	unsigned nlisten;
+	struct guard_upstream up[GUARD_UPSTREAM_MAX];
+	unsigned nup;
+	uint32_t timeout_ms;      /* a query's whole life (default 2000) */
+	uint32_t window_ms;       /* Hold-On: wait after the first reply when no
+				   * profile can verify it (default 300) */
+	uint32_t min_ttl, max_ttl; /* cache clamps (max 0: none) */
+	size_t cache_max;         /* entries; 0: no cache */
+	unsigned inflight_max;    /* open queries (default 256) */
+	unsigned tcp_clients_max; /* client TCP connections (default 64) */
+	unsigned checks;          /* enum guard_check bits switched on */
+	bool holdon;              /* judge and wait; false: a plain forwarder */
+	uint8_t calibrate[256];   /* wire name; calibrate[0] == 0 and !have_calibrate: none */
+	bool have_calibrate;
+	uint32_t calibrate_every_ms; /* default 10000 */
+	void (*on_drop)(void *ctx, const struct guard_drop_info *d);
+	void *ctx;
+};
+
+/* The configuration's defaults (no listener, no upstream). */
+void guard_config_default(struct guard_config *cfg);
+
+struct guard_counters {
+	uint64_t queries, queries_udp, queries_tcp;
+	uint64_t malformed, oversized, refused_busy, truncated;
+	uint64_t cache_hits, cache_misses, cache_purged;
+	uint64_t answered, servfail, servfail_forged, servfail_timeout, servfail_disagree;
+	uint64_t upstream_sent, upstream_replies, upstream_mismatch, upstream_errors;
+	uint64_t accepted, accepted_unverified, duplicates, late_disagree;
+	uint64_t dropped, dropped_by[GUARD_CHECK_COUNT];
+	uint64_t calibrations, calibration_samples, calibration_disagree;
+	uint64_t forged_addrs_learned;
+	uint64_t fallbacks;
+};
+
+struct guard;
+
+/* Open the listeners (UDP and TCP on each address) and the state. 0, or -1
+ * with ERR (an address in use, no upstream, ...). */
+DW_MUST_CHECK int guard_open(struct guard **out, const struct guard_config *cfg,
+			     struct dw_error *err);
+
+/* Wait up to MAX_WAIT_MS for something to do, and do it. 0, or -1 with ERR
+ * for a failure of the loop itself (not of one query). */
+DW_MUST_CHECK int guard_poll(struct guard *g, int max_wait_ms, struct dw_error *err);
+
+const struct guard_counters *guard_counters(const struct guard *g);
+/* What it knows about injectors: add to it (a store's forged addresses). */
+struct guard_intel *guard_intel(struct guard *g);
+/* The path profile of upstream I. */
+const struct guard_profile *guard_profile(const struct guard *g, unsigned i);
+
+/* The counters, groups and profiles as one JSON object and a newline. */
+void guard_write_json(const struct guard *g, FILE *out);
+
+void guard_close(struct guard *g);
+
+/* Parse "udp:ADDR[:PORT]", "tcp:...", "tls:ADDR[:PORT][#NAME]" ("[v6]:port"
+ * for IPv6 with a port). 0, or -1 with ERR (DW_E_SYNTAX). */
+DW_MUST_CHECK int guard_upstream_parse(const char *text, struct guard_upstream *up,
+				       struct dw_error *err);
+/* "ADDR[:PORT]" (default port DEFPORT) into SS. 0, or -1 with ERR. */
+DW_MUST_CHECK int guard_addr_parse(const char *text, uint16_t defport,
+				   struct sockaddr_storage *ss, socklen_t *len, struct dw_error *err);
+
+/*
+ * The client-query path alone, for the fuzzer and tests: judge client query
+ * Q[0..QLEN) as the guard would (parse, limits) and, for a valid one, write
+ * the SERVFAIL-with-EDE answer WHY into OUT[0..CAP). Returns its length, 0
+ * for a query the guard drops (counted in *MALFORMED).
+ */
+size_t guard_servfail_for(const uint8_t *q, size_t qlen, const char *why, uint16_t ede,
+			  uint8_t *out, size_t cap, uint64_t *malformed);
+
+/* The upstream-reply path's last step alone: REPLY[0..RLEN) rewritten as
+ * the answer to client query Q[0..QLEN) over UDP or TCP (its ID, question
+ * and case, RD, OPT only for an EDNS client, TC when too large). Returns
+ * its length, 0 when the guard would not serve it. */
+size_t guard_answer_for(const uint8_t *q, size_t qlen, const uint8_t *reply, size_t rlen, bool tcp,
+			uint8_t *out, size_t cap);
+
+#endif

@@ -1,0 +1,400 @@
+/* The guard's decision rules, cache and client paths (guard/judge, cache, server). */
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "guard/cache.h"
+#include "guard/judge.h"
+#include "guard/server.h"
+#include "harness.h"
+#include "wire/build.h"
+#include "wire/edns.h"
+#include "wire/msg.h"
+#include "wire/name.h"
+
+static const uint8_t qname[] = "\3www\7example\3com";
+
+/* A reply as it arrives: FLAGS, an OPT or not, the answer owner as a
+ * pointer to the question or in full, one A record ADDR with record TTL. */
+static size_t reply(uint8_t *buf, size_t cap, uint16_t id, uint16_t flags, bool opt, bool ptr,
+		    const char *addr, uint32_t ttl)
+{
+	struct wire_builder b;
+	uint8_t a[4];
+	inet_pton(AF_INET, addr, a);
+	wire_build_init(&b, buf, cap, id, flags);
+	wire_build_question(&b, qname, WIRE_T_A, WIRE_C_IN);
+	if (ptr)
+		wire_build_rr_ptr(&b, WIRE_SEC_ANSWER, WIRE_HEADER_LEN, WIRE_T_A, WIRE_C_IN, ttl, a, 4);
+	else {
+		b.compress = 0;
+		wire_build_rr_raw(&b, WIRE_SEC_ANSWER, qname, WIRE_T_A, WIRE_C_IN, ttl, a, 4);
+		b.compress = 1;
+	}
+	if (opt)
+		wire_build_edns(&b, 1232, 0, 0, 0, NULL, 0);
+	size_t len = 0;
+	CHECK_EQ(wire_build_finish(&b, &len), DW_OK);
+	return len;
+}
+
+/* An observation: the message and what the socket gave (IP TTL, RTT). */
+static struct guard_obs obs(const uint8_t *msg, size_t len, uint8_t ttl, uint32_t rtt_us)
+{
+	struct guard_obs o;
+	memset(&o, 0, sizeof o);
+	CHECK_EQ(guard_obs_fill(&o, msg, len), 0);
+	o.ttl_known = true;
+	o.ip_ttl = ttl;
+	o.rtt_us = rtt_us;
+	return o;
+}
+
+/* The lab's public resolver seen from the client: IP TTL 61, 160 ms away,
+ * unbound's layout (0x8180, OPT, answer owner c00c). */
+#define REAL_FLAGS 0x8180
+static void learn_real(struct guard_profile *p)
+{
+	uint8_t m[512];
+	memset(p, 0, sizeof *p);
+	p->answer_ptr = -1;
+	size_t n = reply(m, sizeof m, 1, REAL_FLAGS, true, true, "192.0.2.10", 300);
+	struct guard_obs o = obs(m, n, 61, 170000);
+	guard_profile_learn(p, &o, 1000000, 0);
+	o.rtt_us = 160000;
+	guard_profile_learn(p, &o, 2000000, 0);
+}
+
+static void test_profile(void)
+{
+	struct guard_profile p;
+	memset(&p, 0, sizeof p);
+	p.answer_ptr = -1;
+	uint8_t m[512];
+	size_t n = reply(m, sizeof m, 1, REAL_FLAGS, true, true, "192.0.2.10", 300);
+	struct guard_obs o = obs(m, n, 61, 640000);
+	uint32_t floor;
+	uint8_t lo, hi;
+	guard_profile_learn(&p, &o, 1000000, 0);
+	/* one sample may be the upstream's own recursion: no floor yet */
+	CHECK(!guard_profile_rtt_floor(&p, &floor));
+	CHECK(!guard_profile_ready(&p));
+	o.rtt_us = 160000;
+	o.ip_ttl = 60;
+	guard_profile_learn(&p, &o, 2000000, 0);
+	CHECK(guard_profile_rtt_floor(&p, &floor));
+	CHECK_EQ(floor, 160000);
+	CHECK(guard_profile_ttl_range(&p, &lo, &hi));
+	CHECK_EQ(lo, 60);
+	CHECK_EQ(hi, 61);
+	CHECK(guard_profile_ready(&p));
+	CHECK(p.has_opt);
+	CHECK_EQ(p.answer_ptr, 1);
+	/* refreshed: samples older than the horizon are forgotten */
+	o.rtt_us = 90000;
+	o.ip_ttl = 50;
+	guard_profile_learn(&p, &o, 100000000, 10000000);
+	CHECK_EQ(p.n, 1);
+	CHECK(guard_profile_ttl_range(&p, &lo, &hi));
+	CHECK_EQ(lo, 50);
+}
+
+static void test_real_fits(void)
+{
+	struct guard_profile p;
+	learn_real(&p);
+	struct guard_intel *in = calloc(1, sizeof *in);
+	uint8_t m[512];
+	char ev[256];
+	size_t n = reply(m, sizeof m, 7, REAL_FLAGS, true, true, "192.0.2.10", 250);
+	struct guard_obs o = obs(m, n, 62, 158000); /* TTL +1, RTT a little under the floor */
+	CHECK_EQ(guard_judge(&p, in, &o, true, GUARD_CHECK_ALL, NULL, ev, sizeof ev), 0);
+	CHECK_STR(ev, "");
+	/* a benign duplicate (the same datagram twice) is not a false drop */
+	struct guard_obs dup = o;
+	dup.rtt_us += 30;
+	CHECK_EQ(guard_judge(&p, in, &dup, true, GUARD_CHECK_ALL, NULL, ev, sizeof ev), 0);
+	CHECK(guard_obs_agree(&o, &dup));
+	free(in);
+}
+
+/* Each defence alone, with only its check switched on. */
+static void test_each_defence(void)
+{
+	struct guard_profile p;
+	learn_real(&p);
+	struct guard_intel *in = calloc(1, sizeof *in);
+	uint8_t m[512];
+	char ev[256];
+	int group;
+	/* ttl: a late reply with the real layout but an IP TTL 2 off */
+	size_t n = reply(m, sizeof m, 7, REAL_FLAGS, true, true, "192.0.2.10", 250);
+	struct guard_obs o = obs(m, n, 63, 170000);
+	CHECK_EQ(guard_judge(&p, in, &o, true, GUARD_CHECK_TTL, NULL, ev, sizeof ev), GUARD_CHECK_TTL);
+	CHECK(strstr(ev, "IP TTL 63") != NULL);
+	CHECK_EQ(guard_judge(&p, in, &o, true, GUARD_CHECK_ALL & ~GUARD_CHECK_TTL, NULL, ev, sizeof ev), 0);
+	/* rtt: the real layout and TTL, but 0.4 ms after the query */
+	o = obs(m, n, 61, 400);
+	CHECK_EQ(guard_judge(&p, in, &o, true, GUARD_CHECK_RTT, NULL, ev, sizeof ev), GUARD_CHECK_RTT);
+	CHECK(strstr(ev, "under half the floor 160.0 ms") != NULL);
+	CHECK_EQ(guard_judge(&p, in, &o, true, GUARD_CHECK_ALL & ~GUARD_CHECK_RTT, NULL, ev, sizeof ev), 0);
+	/* layout: no OPT (every gfw injector), AA set (gfw1), owner in full */
+	n = reply(m, sizeof m, 7, REAL_FLAGS, false, true, "192.0.2.10", 250);
+	o = obs(m, n, 61, 170000);
+	CHECK_EQ(guard_judge(&p, in, &o, true, GUARD_CHECK_LAYOUT, NULL, ev, sizeof ev), GUARD_CHECK_LAYOUT);
+	CHECK(strstr(ev, "no OPT") != NULL);
+	/* the same reply to a query sent without EDNS lacks nothing */
+	n = reply(m, sizeof m, 7, 0x8580, true, true, "192.0.2.10", 250);
+	o = obs(m, n, 61, 170000);
+	CHECK_EQ(guard_judge(&p, in, &o, true, GUARD_CHECK_LAYOUT, NULL, ev, sizeof ev), GUARD_CHECK_LAYOUT);
+	CHECK(strstr(ev, "flags 0x0480") != NULL);
+	n = reply(m, sizeof m, 7, REAL_FLAGS, true, false, "192.0.2.10", 250);
+	o = obs(m, n, 61, 170000);
+	CHECK_EQ(guard_judge(&p, in, &o, true, GUARD_CHECK_LAYOUT, NULL, ev, sizeof ev), GUARD_CHECK_LAYOUT);
+	CHECK(strstr(ev, "in full") != NULL);
+	CHECK_EQ(guard_judge(&p, in, &o, true, GUARD_CHECK_ALL & ~GUARD_CHECK_LAYOUT, NULL, ev, sizeof ev), 0);
+	/* group: gfw1's fingerprint (AA, no OPT, owner in full) learned once,
+	 * recognised on a reply that is late and has the path's TTL */
+	n = reply(m, sizeof m, 7, 0x8400, false, false, "65.49.2.178", 60);
+	o = obs(m, n, 61, 170000);
+	struct guard_fp fp;
+	guard_fp_of(&o, &fp);
+	CHECK_EQ(guard_intel_add_group(in, &fp, &p), 0);
+	CHECK_EQ(guard_intel_add_group(in, &fp, &p), 0); /* once */
+	CHECK_EQ(guard_judge(&p, in, &o, true, GUARD_CHECK_GROUP, &group, ev, sizeof ev), GUARD_CHECK_GROUP);
+	CHECK_EQ(group, 0);
+	CHECK(strstr(ev, "injector group 1") != NULL);
+	/* the upstream's own layout never becomes a group */
+	n = reply(m, sizeof m, 7, REAL_FLAGS, true, true, "192.0.2.10", 250);
+	o = obs(m, n, 61, 170000);
+	guard_fp_of(&o, &fp);
+	CHECK_EQ(guard_intel_add_group(in, &fp, &p), -1);
+	CHECK_EQ(guard_judge(&p, in, &o, true, GUARD_CHECK_ALL, NULL, ev, sizeof ev), 0);
+	/* addr: a reply in the real layout, on time, carrying a forged address */
+	uint8_t a[16] = {0};
+	inet_pton(AF_INET, "65.49.2.178", a);
+	guard_intel_add_addr(in, AF_INET, a);
+	CHECK(guard_intel_has_addr(in, AF_INET, a));
+	n = reply(m, sizeof m, 7, REAL_FLAGS, true, true, "65.49.2.178", 250);
+	o = obs(m, n, 61, 170000);
+	CHECK_EQ(guard_judge(&p, in, &o, true, GUARD_CHECK_ADDR, NULL, ev, sizeof ev), GUARD_CHECK_ADDR);
+	CHECK_EQ(guard_judge(&p, in, &o, true, GUARD_CHECK_ALL & ~GUARD_CHECK_ADDR, NULL, ev, sizeof ev), 0);
+	free(in);
+}
+
+/* gfw2 mirrors the IP TTL: its forgery arrives with the real reply's TTL,
+ * and is still caught by its round trip and its layout. */
+static void test_ttl_mirror_caught(void)
+{
+	struct guard_profile p;
+	learn_real(&p);
+	struct guard_intel *in = calloc(1, sizeof *in);
+	uint8_t m[512];
+	char ev[256];
+	size_t n = reply(m, sizeof m, 7, 0x8180, false, true, "65.49.2.178", 120);
+	struct guard_obs o = obs(m, n, 61, 300);
+	unsigned failed = guard_judge(&p, in, &o, true, GUARD_CHECK_ALL, NULL, ev, sizeof ev);
+	CHECK_EQ(failed, GUARD_CHECK_RTT | GUARD_CHECK_LAYOUT);
+	CHECK(strstr(ev, "rtt") && strstr(ev, "no OPT"));
+	/* each of the two alone would have done */
+	CHECK_EQ(guard_judge(&p, in, &o, true, GUARD_CHECK_RTT, NULL, ev, sizeof ev), GUARD_CHECK_RTT);
+	CHECK_EQ(guard_judge(&p, in, &o, true, GUARD_CHECK_LAYOUT, NULL, ev, sizeof ev), GUARD_CHECK_LAYOUT);
+	/* the forgery and the real answer disagree; the real and its copy agree */
+	uint8_t r[512];
+	size_t rn = reply(r, sizeof r, 7, REAL_FLAGS, true, true, "192.0.2.10", 300);
+	struct guard_obs ro = obs(r, rn, 61, 161000);
+	CHECK(!guard_obs_agree(&o, &ro));
+	free(in);
+}
+
+/* Nothing learned yet: only what needs no profile is judged. */
+static void test_unlearned(void)
+{
+	struct guard_profile p;
+	memset(&p, 0, sizeof p);
+	p.answer_ptr = -1;
+	uint8_t m[512];
+	char ev[256];
+	size_t n = reply(m, sizeof m, 7, 0x8400, false, false, "65.49.2.178", 60);
+	struct guard_obs o = obs(m, n, 63, 300);
+	CHECK_EQ(guard_judge(&p, NULL, &o, true, GUARD_CHECK_ALL, NULL, ev, sizeof ev), GUARD_CHECK_LAYOUT);
+	n = reply(m, sizeof m, 7, REAL_FLAGS, true, true, "192.0.2.10", 60);
+	o = obs(m, n, 63, 300);
+	CHECK_EQ(guard_judge(&p, NULL, &o, true, GUARD_CHECK_ALL, NULL, ev, sizeof ev), 0);
+	CHECK(!guard_profile_ready(&p));
+	/* garbage never fits */
+	uint8_t junk[5] = {1, 2, 3, 4, 5};
+	struct guard_obs j;
+	memset(&j, 0, sizeof j);
+	CHECK_EQ(guard_obs_fill(&j, junk, sizeof junk), -1);
+	CHECK(guard_judge(&p, NULL, &j, true, GUARD_CHECK_ALL, NULL, ev, sizeof ev) & GUARD_CHECK_LAYOUT);
+}
+
+static uint32_t ttl_at(const uint8_t *msg, size_t len)
+{
+	struct wire_rr rr[8];
+	struct wire_msg m;
+	if (wire_msg_parse(&m, msg, len, rr, 8) != DW_OK || m.hdr.count[WIRE_SEC_ANSWER] == 0)
+		return 0xffffffff;
+	return m.rr[1].ttl;
+}
+
+static void test_cache(void)
+{
+	struct guard_cache *c;
+	struct dw_error err;
+	CHECK_EQ(guard_cache_new(&c, 2, &err), 0);
+	uint8_t m[512], out[512];
+	size_t n = reply(m, sizeof m, 7, REAL_FLAGS, true, true, "192.0.2.10", 300), got;
+	const uint64_t t0 = 1000000000;
+	CHECK(guard_cache_put(c, qname, WIRE_T_A, WIRE_C_IN, false, m, n, 0, 86400, t0));
+	/* any case, TTL counted down */
+	static const uint8_t upper[] = "\3WWW\7Example\3COM";
+	CHECK(guard_cache_get(c, upper, WIRE_T_A, WIRE_C_IN, false, t0 + 100000000, out, sizeof out, &got));
+	CHECK_EQ(got, n);
+	CHECK_EQ(ttl_at(out, got), 200);
+	CHECK(!guard_cache_get(c, qname, WIRE_T_AAAA, WIRE_C_IN, false, t0, out, sizeof out, &got));
+	CHECK(!guard_cache_get(c, qname, WIRE_T_A, WIRE_C_IN, true, t0, out, sizeof out, &got));
+	/* expired */
+	CHECK(!guard_cache_get(c, qname, WIRE_T_A, WIRE_C_IN, false, t0 + 301000000, out, sizeof out, &got));
+	CHECK_EQ(guard_cache_count(c), 0);
+	/* clamps: max 30 s */
+	CHECK(guard_cache_put(c, qname, WIRE_T_A, WIRE_C_IN, false, m, n, 0, 30, t0));
+	CHECK(guard_cache_get(c, qname, WIRE_T_A, WIRE_C_IN, false, t0 + 10000000, out, sizeof out, &got));
+	CHECK_EQ(ttl_at(out, got), 20);
+	CHECK(!guard_cache_get(c, qname, WIRE_T_A, WIRE_C_IN, false, t0 + 31000000, out, sizeof out, &got));
+	/* min 600 s keeps a 60 s answer longer */
+	n = reply(m, sizeof m, 7, REAL_FLAGS, true, true, "192.0.2.10", 60);
+	CHECK(guard_cache_put(c, qname, WIRE_T_A, WIRE_C_IN, false, m, n, 600, 86400, t0));
+	CHECK(guard_cache_get(c, qname, WIRE_T_A, WIRE_C_IN, false, t0 + 100000000, out, sizeof out, &got));
+	/* SERVFAIL and TC are never kept; TTL 0 is not */
+	uint8_t sf[512];
+	size_t sn = reply(sf, sizeof sf, 7, REAL_FLAGS | 2, true, true, "192.0.2.10", 60);
+	CHECK(!guard_cache_put(c, qname, WIRE_T_MX, WIRE_C_IN, false, sf, sn, 0, 86400, t0));
+	sn = reply(sf, sizeof sf, 7, REAL_FLAGS | WIRE_FLAG_TC, true, true, "192.0.2.10", 60);
+	CHECK(!guard_cache_put(c, qname, WIRE_T_MX, WIRE_C_IN, false, sf, sn, 0, 86400, t0));
+	sn = reply(sf, sizeof sf, 7, REAL_FLAGS, true, true, "192.0.2.10", 0);
+	CHECK(!guard_cache_put(c, qname, WIRE_T_MX, WIRE_C_IN, false, sf, sn, 0, 86400, t0));
+	/* bounded: a third entry pushes out the least recently used */
+	CHECK(guard_cache_put(c, qname, WIRE_T_AAAA, WIRE_C_IN, false, m, n, 0, 86400, t0));
+	CHECK(guard_cache_get(c, qname, WIRE_T_A, WIRE_C_IN, false, t0, out, sizeof out, &got));
+	CHECK(guard_cache_put(c, qname, WIRE_T_TXT, WIRE_C_IN, false, m, n, 0, 86400, t0));
+	CHECK_EQ(guard_cache_count(c), 2);
+	CHECK(!guard_cache_get(c, qname, WIRE_T_AAAA, WIRE_C_IN, false, t0, out, sizeof out, &got));
+	/* purged: every type of the name */
+	CHECK_EQ(guard_cache_purge(c, upper), 2);
+	CHECK_EQ(guard_cache_count(c), 0);
+	guard_cache_free(c);
+	CHECK_EQ(guard_cache_new(&c, 0, &err), -1);
+	CHECK_EQ(err.status, DW_E_INVALID);
+}
+
+static size_t query(uint8_t *buf, size_t cap, uint16_t id, const uint8_t *name, uint16_t edns)
+{
+	size_t n = wire_build_query(buf, cap, id, name, WIRE_T_A, 1, edns);
+	CHECK(n > 0);
+	return n;
+}
+
+static void test_client_paths(void)
+{
+	uint8_t q[512], out[4096];
+	uint64_t bad = 0;
+	static const uint8_t mixed[] = "\3wWw\7eXample\3com";
+	size_t qn = query(q, sizeof q, 0x4242, mixed, 1232);
+	/* SERVFAIL with EDE 0 and the reason in its text */
+	size_t n = guard_servfail_for(q, qn, "forged reply dropped, no real reply", 0, out, sizeof out, &bad);
+	CHECK(n > 0);
+	struct wire_rr rr[8];
+	struct wire_msg m;
+	CHECK_EQ(wire_msg_parse(&m, out, n, rr, 8), DW_OK);
+	CHECK_EQ(m.hdr.id, 0x4242);
+	CHECK_EQ(WIRE_RCODE(m.hdr.flags), WIRE_RCODE_SERVFAIL);
+	CHECK(m.hdr.flags & WIRE_FLAG_QR);
+	CHECK(!memcmp(out + 12, mixed, sizeof mixed)); /* the client's case */
+	size_t pos = 0;
+	uint16_t code, olen;
+	const uint8_t *data;
+	CHECK(m.edns.present);
+	CHECK(wire_edns_next_option(&m, &pos, &code, &data, &olen));
+	CHECK_EQ(code, WIRE_EDNS_EDE);
+	CHECK(olen == 2 + strlen("forged reply dropped, no real reply") &&
+	      !memcmp(data + 2, "forged reply dropped, no real reply", olen - 2));
+	/* without EDNS the client gets no OPT (RFC 6891 7) */
+	qn = query(q, sizeof q, 0x4243, mixed, 0);
+	n = guard_servfail_for(q, qn, "upstream timed out", 22, out, sizeof out, &bad);
+	CHECK_EQ(wire_msg_parse(&m, out, n, rr, 8), DW_OK);
+	CHECK(!m.edns.present);
+	/* malformed and unfit queries are counted, not answered */
+	CHECK_EQ(guard_servfail_for(q, 7, "x", 0, out, sizeof out, &bad), 0);
+	uint8_t resp[512];
+	size_t rn = reply(resp, sizeof resp, 1, REAL_FLAGS, true, true, "192.0.2.10", 60);
+	CHECK_EQ(guard_servfail_for(resp, rn, "x", 0, out, sizeof out, &bad), 0); /* QR set */
+	CHECK_EQ(bad, 2);
+	/* an upstream reply rewritten for the client: its ID, its case, no OPT
+	 * for a client without EDNS */
+	n = guard_answer_for(q, qn, resp, rn, false, out, sizeof out);
+	CHECK(n > 0 && n < rn);
+	CHECK_EQ(wire_msg_parse(&m, out, n, rr, 8), DW_OK);
+	CHECK_EQ(m.hdr.id, 0x4243);
+	CHECK(!m.edns.present);
+	CHECK_EQ(m.hdr.count[WIRE_SEC_ANSWER], 1);
+	CHECK(!memcmp(out + 12, mixed, sizeof mixed));
+	/* too large for 512 bytes over UDP: TC and no records; whole over TCP */
+	uint8_t big[2048];
+	struct wire_builder b;
+	wire_build_init(&b, big, sizeof big, 1, REAL_FLAGS);
+	wire_build_question(&b, qname, WIRE_T_A, WIRE_C_IN);
+	for (int i = 0; i < 40; i++) {
+		uint8_t a[4] = {192, 0, 2, (uint8_t)i};
+		wire_build_rr_raw(&b, WIRE_SEC_ANSWER, qname, WIRE_T_A, WIRE_C_IN, 60, a, 4);
+	}
+	size_t bn;
+	CHECK_EQ(wire_build_finish(&b, &bn), DW_OK);
+	CHECK(bn > 512);
+	n = guard_answer_for(q, qn, big, bn, false, out, sizeof out);
+	CHECK_EQ(wire_msg_parse(&m, out, n, rr, 8), DW_OK);
+	CHECK(m.hdr.flags & WIRE_FLAG_TC);
+	CHECK_EQ(m.hdr.count[WIRE_SEC_ANSWER], 0);
+	CHECK_EQ(guard_answer_for(q, qn, big, bn, true, out, sizeof out), bn);
+	/* a reply to another question is never served */
+	static const uint8_t other[] = "\5other\7example\3com";
+	qn = query(q, sizeof q, 9, other, 1232);
+	CHECK_EQ(guard_answer_for(q, qn, resp, rn, false, out, sizeof out), 0);
+}
+
+static void test_upstream_parse(void)
+{
+	struct guard_upstream u;
+	struct dw_error err;
+	CHECK_EQ(guard_upstream_parse("udp:192.0.2.53", &u, &err), 0);
+	CHECK_EQ(u.kind, GUARD_UP_UDP);
+	CHECK_EQ(ntohs(((struct sockaddr_in *)&u.addr)->sin_port), 53);
+	CHECK_EQ(guard_upstream_parse("tls:192.0.2.53#resolver.lab", &u, &err), 0);
+	CHECK_EQ(u.kind, GUARD_UP_TLS);
+	CHECK_EQ(ntohs(((struct sockaddr_in *)&u.addr)->sin_port), 853);
+	CHECK_STR(u.name, "resolver.lab");
+	CHECK_EQ(guard_upstream_parse("tcp:[2001:db8::1]:5353", &u, &err), 0);
+	CHECK_EQ(u.addr.ss_family, AF_INET6);
+	CHECK_EQ(ntohs(((struct sockaddr_in6 *)&u.addr)->sin6_port), 5353);
+	CHECK_EQ(guard_upstream_parse("udp:2001:db8::1", &u, &err), 0);
+	CHECK_EQ(guard_upstream_parse("dns:192.0.2.1", &u, &err), -1);
+	CHECK_EQ(err.status, DW_E_SYNTAX);
+	CHECK_EQ(guard_upstream_parse("udp:192.0.2.1:0", &u, &err), -1);
+	CHECK_EQ(guard_upstream_parse("udp:192.0.2.1#name", &u, &err), -1);
+	CHECK_EQ(guard_upstream_parse("udp:example.com", &u, &err), -1);
+}
+
+int main(void)
+{
+	RUN(test_profile);
+	RUN(test_real_fits);
+	RUN(test_each_defence);
+	RUN(test_ttl_mirror_caught);
+	RUN(test_unlearned);
+	RUN(test_cache);
+	RUN(test_client_paths);
+	RUN(test_upstream_parse);
+	return harness_done();
+}

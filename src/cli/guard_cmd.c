@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "guard/server.h"
 #include "lab/host.h"
@@ -180,6 +181,10 @@ int guard_cmd(int argc, char **argv)
 			cfg.holdon = false;
 			continue;
 		}
+		if (!strcmp(a, "--no-fallback")) {
+			cfg.fallback = false;
+			continue;
+		}
 		static const struct {
 			const char *opt;
 			unsigned check;
@@ -210,8 +215,6 @@ int guard_cmd(int argc, char **argv)
 				return bad("too many --upstream at", val);
 			if (guard_upstream_parse(val, &cfg.up[cfg.nup], &err))
 				return bad(err.text, "--upstream");
-			if (cfg.up[cfg.nup].kind == GUARD_UP_TLS)
-				return bad("tls: upstreams are not served by this build yet (docs/guard.md)", val);
 			cfg.nup++;
 		} else if (!strcmp(a, "--lab")) {
 			lab = val;
@@ -234,6 +237,14 @@ int guard_cmd(int argc, char **argv)
 			cfg.max_ttl = (uint32_t)v;
 		} else if (!strcmp(a, "--cache") && number(val, 0, 10000000, &v)) {
 			cfg.cache_max = (size_t)v;
+		} else if (!strcmp(a, "--ca")) {
+			cfg.ca_file = val;
+		} else if (!strcmp(a, "--prefer")) {
+			if (strcmp(val, "tls"))
+				return bad("--prefer takes 'tls', not", val);
+			cfg.prefer_tls = true;
+		} else if (!strcmp(a, "--fallback-hold") && number(val, 0, 3600000, &v)) {
+			cfg.fallback_hold_ms = (uint32_t)v;
 		} else if (!strcmp(a, "--log")) {
 			logpath = val;
 		} else if (!strcmp(a, "--learn-from")) {
@@ -250,6 +261,15 @@ int guard_cmd(int argc, char **argv)
 		return bad("--upstream is required, e.g.", "--upstream udp:198.51.100.53");
 	if (cfg.min_ttl > cfg.max_ttl && cfg.max_ttl)
 		return bad("--min-ttl above --max-ttl:", "--min-ttl");
+	bool have_tls = false;
+	for (unsigned u = 0; u < cfg.nup; u++)
+		have_tls |= cfg.up[u].kind == GUARD_UP_TLS;
+	if (cfg.prefer_tls && !have_tls)
+		return bad("--prefer tls needs a tls: upstream, e.g.", "--upstream tls:198.19.8.8#resolver.lab");
+	if (cfg.ca_file && access(cfg.ca_file, R_OK)) {
+		fprintf(stderr, "dnswatch guard: --ca %s: %s\n", cfg.ca_file, strerror(errno));
+		return 1;
+	}
 	if (!!lab != !!on)
 		return bad("--lab and --on go together:", lab ? "--lab" : "--on");
 	if (lab && lab_host_enter(lab, on, &err)) {

@@ -17,6 +17,12 @@
 	"  SERVFAIL with an Extended DNS Error (RFC 8914) saying why.\n"                        \
 	"  --upstream udp:A[:P] | tcp:A[:P] | tls:A[:P][#NAME]   repeatable\n"                  \
 	"  --lab NAME --on HOST  run inside that lab host (e.g. --lab dw --on client)\n"        \
+	"  --ca FILE       the CA that tls: upstreams' certificates are checked against\n"        \
+	"                  (default: the system's store)\n"                                     \
+	"  --prefer tls    every query to the tls: upstreams (DoT, RFC 7858)\n"                \
+	"  --no-fallback   never fall back to tls: (by default a query goes there while\n"     \
+	"                  every plain path is judged injected or its name drew a forgery)\n"  \
+	"  --fallback-hold MS  a path is judged injected this long after a drop (30000)\n"      \
 	"  --calibrate NAME  learn each path's profile from NAME (a zone the wall does\n"        \
 	"                  not touch), asked over UDP and confirmed over TCP\n"                 \
 	"  --calibrate-every MS  (default 10000)\n"                                             \

@@ -6,13 +6,18 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/random.h>
 #include <unistd.h>
 
 #include "guard/cache.h"
+#include "net/dot.h"
 #include "util/clock.h"
+#include "util/hash.h"
 #include "util/json.h"
 #include "wire/build.h"
 #include "wire/msg.h"
@@ -29,6 +34,9 @@
 #define EDE_OTHER 0
 #define EDE_NETWORK_ERROR 23
 #define EDE_NO_REACHABLE 22
+#define TLS_WORKERS 4           /* DoT connections per tls: upstream, one exchange each at a time */
+#define TLS_QUEUE 256
+#define FORGED_NAMES 4096       /* names that drew a forged reply, remembered (a power of 2) */
 
 /* Who asked, and how to answer them. */
 struct client {
@@ -67,6 +75,9 @@ struct cand {
 
 struct pend {
 	bool used;
+	uint64_t serial;             /* tells a TLS result for this query from one for an earlier */
+	unsigned tls_pending;        /* TLS exchanges under way */
+	bool tls_sent;
 	bool calibration;
 	unsigned cal_up;
 	struct client cl;
@@ -98,7 +109,38 @@ struct conn {
 	size_t outlen, outcap;
 };
 
-enum pfd_kind { PFD_UDP, PFD_TCP_LISTEN, PFD_CONN, PFD_LEG };
+enum pfd_kind { PFD_UDP, PFD_TCP_LISTEN, PFD_CONN, PFD_LEG, PFD_TLS };
+
+/* A query for a TLS worker, and what came back. */
+struct tls_job {
+	unsigned slot, up;
+	uint64_t serial;
+	size_t qlen;
+	uint8_t q[UQ_MAX];
+};
+struct tls_done {
+	unsigned slot, up;
+	uint64_t serial;
+	bool ok;
+	size_t len;
+	uint8_t *msg;
+};
+
+/* The DoT side: TLS_WORKERS threads per tls: upstream, each with its own
+ * connection, take jobs from the upstream's queue; results come back
+ * through one list and an eventfd the loop polls. dot_exchange waits, so
+ * it runs off the loop's thread. */
+struct tls_upstream {
+	struct guard *g;
+	unsigned up;
+	pthread_t th[TLS_WORKERS];
+	unsigned nth;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct tls_job job[TLS_QUEUE];
+	unsigned head, count;
+	bool stop;
+};
 struct pfd_map {
 	uint8_t kind;
 	unsigned i, j;
@@ -119,6 +161,16 @@ struct guard {
 	struct pfd_map *map;
 	size_t pfd_cap;
 	uint32_t conn_gen;
+	uint64_t serial;
+	/* encrypted fallback */
+	struct tls_upstream *tls[GUARD_UPSTREAM_MAX];
+	unsigned ntls;
+	int tls_efd;
+	pthread_mutex_t done_mu;
+	struct tls_done done[TLS_QUEUE * 2];
+	unsigned ndone;
+	uint64_t injected_until[GUARD_UPSTREAM_MAX]; /* a path judged injected until then */
+	struct { uint64_t hash, until; } forged_name[FORGED_NAMES];
 	uint8_t buf[WIRE_MSG_MAX + 2];
 	uint8_t out[WIRE_MSG_MAX + 2];
 };
@@ -138,6 +190,8 @@ void guard_config_default(struct guard_config *cfg)
 	cfg->checks = GUARD_CHECK_ALL & ~GUARD_CHECK_DNSSEC;
 	cfg->holdon = true;
 	cfg->calibrate_every_ms = 10000;
+	cfg->fallback = true;
+	cfg->fallback_hold_ms = 30000;
 }
 
 /* --- addresses -------------------------------------------------------------- */
@@ -451,6 +505,206 @@ static void client_servfail(struct guard *g, const struct client *cl, const char
 	g->ctr.servfail++;
 }
 
+/* --- the encrypted fallback ------------------------------------------------------ */
+
+static void *tls_worker(void *arg)
+{
+	struct tls_upstream *t = arg;
+	struct guard *g = t->g;
+	const struct guard_upstream *u = &g->cfg.up[t->up];
+	struct dot_conn *c = NULL;
+	uint8_t *reply = malloc(WIRE_MSG_MAX);
+	struct tls_job job;
+	for (;;) {
+		pthread_mutex_lock(&t->mu);
+		while (!t->count && !t->stop)
+			pthread_cond_wait(&t->cv, &t->mu);
+		if (t->stop) {
+			pthread_mutex_unlock(&t->mu);
+			break;
+		}
+		job = t->job[t->head];
+		t->head = (t->head + 1) % TLS_QUEUE;
+		t->count--;
+		pthread_mutex_unlock(&t->mu);
+		struct tls_done d = {.slot = job.slot, .up = job.up, .serial = job.serial};
+		struct dw_error err;
+		size_t rlen = 0;
+		/* a connection the server closed while idle fails its first
+		 * exchange: connect again once */
+		for (int attempt = 0; attempt < 2 && !d.ok && reply; attempt++) {
+			if (!c && dot_connect(&c, (const struct sockaddr *)&u->addr, u->addrlen,
+					      u->name[0] ? u->name : NULL, g->cfg.ca_file, (int)g->cfg.timeout_ms,
+					      &err))
+				break;
+			if (!dot_exchange(c, job.q, job.qlen, reply, WIRE_MSG_MAX, &rlen, (int)g->cfg.timeout_ms,
+					  &err)) {
+				d.ok = true;
+			} else if (err.status != DW_E_IO || !strstr(err.text, "timed out")) {
+				dot_close(c);
+				c = NULL;
+			} else {
+				break;
+			}
+		}
+		if (d.ok && (d.msg = malloc(rlen))) {
+			memcpy(d.msg, reply, rlen);
+			d.len = rlen;
+		} else {
+			d.ok = false;
+		}
+		pthread_mutex_lock(&g->done_mu);
+		if (g->ndone < sizeof g->done / sizeof g->done[0])
+			g->done[g->ndone++] = d;
+		else
+			free(d.msg);
+		pthread_mutex_unlock(&g->done_mu);
+		uint64_t one = 1;
+		(void)!write(g->tls_efd, &one, sizeof one);
+	}
+	dot_close(c);
+	free(reply);
+	return NULL;
+}
+
+static int tls_start(struct guard *g, struct dw_error *err)
+{
+	for (unsigned u = 0; u < g->cfg.nup; u++)
+		if (g->cfg.up[u].kind == GUARD_UP_TLS)
+			g->ntls++;
+	if (!g->ntls)
+		return 0;
+	pthread_mutex_init(&g->done_mu, NULL);
+	g->tls_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (g->tls_efd < 0)
+		return dw_error_errno(err, "guard: eventfd");
+	/* the workers take no signal: the command's handlers run on its thread */
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	int rc = 0;
+	for (unsigned u = 0; u < g->cfg.nup && !rc; u++) {
+		if (g->cfg.up[u].kind != GUARD_UP_TLS)
+			continue;
+		struct tls_upstream *t = calloc(1, sizeof *t);
+		if (!t) {
+			rc = dw_error_set(err, DW_E_NOMEM, "guard: out of memory");
+			break;
+		}
+		t->g = g;
+		t->up = u;
+		pthread_mutex_init(&t->mu, NULL);
+		pthread_cond_init(&t->cv, NULL);
+		g->tls[u] = t;
+		for (unsigned k = 0; k < TLS_WORKERS; k++) {
+			int e = pthread_create(&t->th[k], NULL, tls_worker, t);
+			if (e) {
+				errno = e;
+				rc = dw_error_errno(err, "guard: starting a DoT worker");
+				break;
+			}
+			t->nth++;
+		}
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return rc;
+}
+
+static void tls_stop(struct guard *g)
+{
+	for (unsigned u = 0; u < GUARD_UPSTREAM_MAX; u++) {
+		struct tls_upstream *t = g->tls[u];
+		if (!t)
+			continue;
+		pthread_mutex_lock(&t->mu);
+		t->stop = true;
+		pthread_cond_broadcast(&t->cv);
+		pthread_mutex_unlock(&t->mu);
+		for (unsigned k = 0; k < t->nth; k++)
+			pthread_join(t->th[k], NULL);
+		pthread_mutex_destroy(&t->mu);
+		pthread_cond_destroy(&t->cv);
+		free(t);
+		g->tls[u] = NULL;
+	}
+	for (unsigned i = 0; i < g->ndone; i++)
+		free(g->done[i].msg);
+	g->ndone = 0;
+	if (g->ntls)
+		pthread_mutex_destroy(&g->done_mu);
+	if (g->tls_efd >= 0)
+		close(g->tls_efd);
+}
+
+/* Send P's query to every tls: upstream. Returns how many took it. */
+static unsigned tls_send(struct guard *g, struct pend *p)
+{
+	unsigned n = 0;
+	for (unsigned u = 0; u < g->cfg.nup; u++) {
+		struct tls_upstream *t = g->tls[u];
+		if (!t)
+			continue;
+		pthread_mutex_lock(&t->mu);
+		if (t->count < TLS_QUEUE) {
+			struct tls_job *j = &t->job[(t->head + t->count) % TLS_QUEUE];
+			j->slot = (unsigned)(p - g->pend);
+			j->up = u;
+			j->serial = p->serial;
+			j->qlen = p->uqlen;
+			memcpy(j->q, p->uq, p->uqlen);
+			t->count++;
+			pthread_cond_signal(&t->cv);
+			n++;
+		}
+		pthread_mutex_unlock(&t->mu);
+	}
+	p->tls_pending += n;
+	if (n) {
+		p->tls_sent = true;
+		g->ctr.upstream_sent += n;
+	}
+	return n;
+}
+
+static uint64_t name_hash(const uint8_t *qname)
+{
+	uint8_t c[WIRE_NAME_MAX];
+	size_t n = wire_name_len(qname, WIRE_NAME_MAX);
+	memcpy(c, qname, n);
+	wire_name_canonicalize(c);
+	uint64_t h = HASH_FNV_OFFSET;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ c[i]) * HASH_FNV_PRIME;
+	return hash_fmix64(h) | 1; /* 0 marks a free slot */
+}
+
+/* Remember that QNAME drew a forged reply (until UNTIL); a full table
+ * forgets the oldest in the probe window. */
+static void forged_name_add(struct guard *g, const uint8_t *qname, uint64_t until)
+{
+	uint64_t h = name_hash(qname);
+	size_t i = h & (FORGED_NAMES - 1), oldest = i;
+	for (unsigned k = 0; k < 8; k++, i = (i + 1) & (FORGED_NAMES - 1)) {
+		if (g->forged_name[i].hash == h || g->forged_name[i].until < g->forged_name[oldest].until) {
+			oldest = i;
+			if (g->forged_name[i].hash == h)
+				break;
+		}
+	}
+	g->forged_name[oldest].hash = h;
+	g->forged_name[oldest].until = until;
+}
+
+static bool forged_name_has(const struct guard *g, const uint8_t *qname, uint64_t now)
+{
+	uint64_t h = name_hash(qname);
+	size_t i = h & (FORGED_NAMES - 1);
+	for (unsigned k = 0; k < 8; k++, i = (i + 1) & (FORGED_NAMES - 1))
+		if (g->forged_name[i].hash == h)
+			return g->forged_name[i].until > now;
+	return false;
+}
+
 static void pend_free(struct guard *g, struct pend *p)
 {
 	for (unsigned i = 0; i < p->nleg; i++) {
@@ -531,6 +785,13 @@ static void drop_reply(struct guard *g, struct pend *p, unsigned up, const struc
 	}
 	if (group >= 0)
 		g->intel->group_hits[group]++;
+	const uint64_t now = util_mono_us(), hold = (uint64_t)g->cfg.fallback_hold_ms * 1000u;
+	g->injected_until[up] = now + hold;
+	forged_name_add(g, p->cl.qname, now + hold);
+	/* the real reply may never come (a path that drops it): ask over
+	 * TLS now rather than after the timeout */
+	if (g->cfg.fallback && g->ntls && !p->tls_sent && tls_send(g, p))
+		g->ctr.fallbacks++;
 	if (g->cfg.on_drop) {
 		char name[WIRE_NAME_TEXT_MAX];
 		text_of(p, name, sizeof name);
@@ -578,14 +839,56 @@ static void calibration_done(struct guard *g, struct pend *p)
 		g->next_calibration_us = now + 200000;
 }
 
+static bool reply_matches(const struct pend *p, const uint8_t *msg, size_t len)
+{
+	return len >= WIRE_HEADER_LEN + p->uq_question_len && msg[0] == p->uq[0] && msg[1] == p->uq[1] &&
+	       (msg[2] & 0x80) && msg[4] == 0 && msg[5] == 1 &&
+	       !memcmp(msg + WIRE_HEADER_LEN, p->uq + WIRE_HEADER_LEN, p->uq_question_len);
+}
+
+/* What the TLS workers brought back. */
+static void tls_results(struct guard *g)
+{
+	uint64_t v;
+	(void)!read(g->tls_efd, &v, sizeof v);
+	struct tls_done d[TLS_QUEUE * 2];
+	pthread_mutex_lock(&g->done_mu);
+	unsigned n = g->ndone;
+	memcpy(d, g->done, n * sizeof d[0]);
+	g->ndone = 0;
+	pthread_mutex_unlock(&g->done_mu);
+	for (unsigned i = 0; i < n; i++) {
+		struct pend *p = d[i].slot < g->cfg.inflight_max ? &g->pend[d[i].slot] : NULL;
+		if (!p || !p->used || p->serial != d[i].serial) {
+			free(d[i].msg); /* the query was answered (or given up) meanwhile */
+			continue;
+		}
+		p->tls_pending--;
+		if (!d[i].ok) {
+			g->ctr.upstream_errors++;
+			continue;
+		}
+		if (!reply_matches(p, d[i].msg, d[i].len)) {
+			g->ctr.upstream_mismatch++;
+		} else {
+			g->ctr.upstream_replies++;
+			struct guard_obs o;
+			memset(&o, 0, sizeof o);
+			/* TLS is not raced by an injector's datagram, and the
+			 * certificate says who answered */
+			if (!guard_obs_fill(&o, d[i].msg, d[i].len))
+				accept_reply(g, p, d[i].msg, d[i].len, &o, false);
+		}
+		free(d[i].msg);
+	}
+}
+
 /* A reply MSG[0..LEN) on leg L of P, with IP TTL TTL (-1 unknown). */
 static void on_reply(struct guard *g, struct pend *p, struct leg *l, const uint8_t *msg, size_t len,
 		     int ttl)
 {
 	const uint64_t now = util_mono_us();
-	if (len < WIRE_HEADER_LEN + p->uq_question_len || msg[0] != p->uq[0] || msg[1] != p->uq[1] ||
-	    !(msg[2] & 0x80) || msg[4] != 0 || msg[5] != 1 ||
-	    memcmp(msg + WIRE_HEADER_LEN, p->uq + WIRE_HEADER_LEN, p->uq_question_len)) {
+	if (!reply_matches(p, msg, len)) {
 		g->ctr.upstream_mismatch++;
 		return;
 	}
@@ -692,6 +995,7 @@ static struct pend *pend_new(struct guard *g)
 			struct pend *p = &g->pend[i];
 			memset(p, 0, sizeof *p);
 			p->used = true;
+			p->serial = ++g->serial;
 			g->npend++;
 			p->start_us = util_mono_us();
 			p->deadline_us = p->start_us + (uint64_t)g->cfg.timeout_ms * 1000u;
@@ -760,10 +1064,26 @@ static void client_query(struct guard *g, const struct client *cl0, const uint8_
 		pend_free(g, p);
 		return;
 	}
+	/* the route: the tls: upstreams when asked to, or while every plain
+	 * path is judged injected or this name drew a forged reply */
+	const uint64_t now = util_mono_us();
+	bool plain_clean = false;
+	for (unsigned u = 0; u < g->cfg.nup; u++)
+		if (g->cfg.up[u].kind != GUARD_UP_TLS && g->injected_until[u] <= now)
+			plain_clean = true;
+	bool tls = g->ntls && (g->cfg.prefer_tls ||
+			       (g->cfg.fallback && (!plain_clean || forged_name_has(g, cl.qname, now))));
+	if (tls && tls_send(g, p)) {
+		if (!g->cfg.prefer_tls)
+			g->ctr.fallbacks++;
+		return;
+	}
 	for (unsigned u = 0; u < g->cfg.nup; u++)
 		if (g->cfg.up[u].kind != GUARD_UP_TLS && leg_open(g, p, u, g->cfg.up[u].kind == GUARD_UP_TCP))
 			g->ctr.upstream_errors++;
-	if (!p->nleg) {
+	if (!p->nleg && !p->tls_pending && g->ntls && tls_send(g, p))
+		return;
+	if (!p->nleg && !p->tls_pending) {
 		g->ctr.servfail_timeout++;
 		client_servfail(g, &cl, "no upstream reachable", EDE_NETWORK_ERROR);
 		pend_free(g, p);
@@ -990,6 +1310,9 @@ static void timers(struct guard *g)
 		bool all_failed = p->nleg > 0;
 		for (unsigned k = 0; k < p->nleg; k++)
 			all_failed &= p->leg[k].failed;
+		all_failed &= !p->tls_pending;
+		if (!p->nleg && p->tls_sent && !p->tls_pending)
+			all_failed = true; /* TLS only, and it failed */
 		if (p->ncand && (now >= p->window_end_us || now >= p->deadline_us || all_failed)) {
 			decide_candidates(g, p);
 		} else if (now >= p->deadline_us || (all_failed && !p->ncand)) {
@@ -1027,6 +1350,8 @@ int guard_poll(struct guard *g, int max_wait_ms, struct dw_error *err)
 		if (g->conn[i].fd >= 0 &&
 		    pfd_add(g, &n, g->conn[i].fd, (short)(POLLIN | (g->conn[i].outlen ? POLLOUT : 0)), PFD_CONN, i, 0))
 			return dw_error_set(err, DW_E_NOMEM, "guard: poll set: out of memory");
+	if (g->tls_efd >= 0 && pfd_add(g, &n, g->tls_efd, POLLIN, PFD_TLS, 0, 0))
+		return dw_error_set(err, DW_E_NOMEM, "guard: poll set: out of memory");
 	uint64_t now = util_mono_us(), next = now + (uint64_t)max_wait_ms * 1000u;
 	for (unsigned i = 0; i < g->cfg.inflight_max; i++) {
 		struct pend *p = &g->pend[i];
@@ -1067,6 +1392,9 @@ int guard_poll(struct guard *g, int max_wait_ms, struct dw_error *err)
 			break;
 		case PFD_TCP_LISTEN:
 			conn_accept(g, g->pfd[k].fd);
+			break;
+		case PFD_TLS:
+			tls_results(g);
 			break;
 		case PFD_CONN:
 			if (g->conn[m->i].fd != g->pfd[k].fd)
@@ -1129,6 +1457,7 @@ int guard_open(struct guard **out, const struct guard_config *cfg, struct dw_err
 	g->cfg = *cfg;
 	for (unsigned i = 0; i < GUARD_LISTEN_MAX; i++)
 		g->udp[i] = g->tcp[i] = -1;
+	g->tls_efd = -1;
 	for (unsigned i = 0; i < GUARD_UPSTREAM_MAX; i++)
 		g->prof[i].answer_ptr = -1;
 	g->conn = calloc(cfg->tcp_clients_max, sizeof *g->conn);
@@ -1149,6 +1478,10 @@ int guard_open(struct guard **out, const struct guard_config *cfg, struct dw_err
 			guard_close(g);
 			return -1;
 		}
+	if (tls_start(g, err)) {
+		guard_close(g);
+		return -1;
+	}
 	g->next_calibration_us = util_mono_us();
 	*out = g;
 	return 0;
@@ -1158,6 +1491,7 @@ void guard_close(struct guard *g)
 {
 	if (!g)
 		return;
+	tls_stop(g);
 	for (unsigned i = 0; i < GUARD_LISTEN_MAX; i++) {
 		if (g->udp[i] >= 0)
 			close(g->udp[i]);

@@ -22,6 +22,13 @@
  * replies become injector groups; addresses of a dropped reply that a
  * fitting reply contradicted become known forged addresses.
  *
+ * Encrypted fallback: with tls: upstreams (DoT, net/dot.h), a query goes
+ * to them while every plain path is judged injected (a drop in the last
+ * fallback_hold_ms) or its name drew a forged reply, and a query whose
+ * plain leg just had a reply dropped is sent there at once; prefer_tls
+ * sends every query there. The DoT exchanges run in worker threads (they
+ * block no signal the command handles: the workers block them all).
+ *
  * No printing and no signals here: the command polls guard_poll in a loop,
  * and asks for the counters (guard_write_json) when it wants them.
  */
@@ -79,6 +86,10 @@ struct guard_config {
 	uint8_t calibrate[256];   /* wire name; calibrate[0] == 0 and !have_calibrate: none */
 	bool have_calibrate;
 	uint32_t calibrate_every_ms; /* default 10000 */
+	const char *ca_file;      /* tls: certificates checked against it (NULL: system store) */
+	bool prefer_tls;          /* every query to the tls: upstreams */
+	bool fallback;            /* to tls: while a path is judged injected (default on) */
+	uint32_t fallback_hold_ms; /* a path is judged injected this long after a drop (30000) */
 	void (*on_drop)(void *ctx, const struct guard_drop_info *d);
 	void *ctx;
 };

@@ -89,7 +89,7 @@ for i in $(seq 1500); do echo "n$i.blocked.com"; echo "c$i.clean.net"; done > "$
 start_wall "$tmp/wall.rules" || fail "wall starts"
 "$DNSWATCH" census --lab $LAB --from client --timeout 300 --rate 800 --hold 50 --db "$tmp/r.db" "$tmp/many" 2>"$tmp/r1.err" &
 p=$!
-sleep 1.5
+sleep 2.5
 kill -9 $p; wait $p 2>/dev/null
 before=$(sqlite3 "$tmp/r.db" 'select count(*) from census_names')
 census --rate 5000 --hold 50 --db "$tmp/r.db" --resume "$tmp/many" 2>"$tmp/r2.err"; rc=$?

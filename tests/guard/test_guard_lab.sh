@@ -11,7 +11,10 @@
 #     alone): SERVFAIL with EDE "upstream timed out", within the timeout;
 #   - all upstreams injected and no TLS (the no-DNS address across the
 #     border: only the wall answers): SERVFAIL with EDE "forged reply
-#     dropped, no real reply", never the forgery.
+#     dropped, no real reply", never the forgery;
+#   - with a tls: upstream too (the public resolver's DoT, the lab CA), the
+#     queries go there once the plain path is judged injected: every answer
+#     the key's.
 # Needs root; its own lab, taken down by a trap whatever happens.
 . "$DW_ROOT/tests/lib.sh"
 lab_test gl "guard lab tests"
@@ -117,6 +120,19 @@ j=$(head -1 "$tmp/inj.json")
 jq -e '.malformed >= 1 and .oversized >= 1 and .servfail_forged >= 1' <<<"$j" >/dev/null &&
 	ok "garbage on UDP and an oversized TCP length: counted drops, no crash; counters on SIGUSR1" || fail "bad input counted" "$j"
 stop_guard || fail "guard exits 0 (injected)"
+
+# ---- the encrypted fallback: the same plain path, and the public resolver's DoT --
+head -30 "$tmp/names" > "$tmp/names30"
+start_guard tls udp:198.19.55.55 --upstream tls:198.19.8.8#resolver.lab --ca "/run/dnswatch/$LAB/ca.pem" \
+	--timeout 3000 || fail "guard starts (fallback)" "$(cat "$tmp/tls.err")"
+"$DNSWATCH" probe --lab "$LAB" --from client --control-key "$key" --hold 300 --timeout 3500 --retries 0 \
+	--rate 50 --target guard=resolver:127.0.0.1:5353 "$tmp/names30" >"$tmp/tls.ndjson" 2>"$tmp/tls.perr"
+stop_guard || fail "guard exits 0 (fallback)"
+j=$(tail -1 "$tmp/tls.json")
+okn=$(jq -r 'select(.verdict == "ok") | .name' "$tmp/tls.ndjson" | wc -l)
+[ "$okn" = 30 ] && jq -e '.fallbacks >= 30 and .dropped > 0 and .servfail == 0' <<<"$j" >/dev/null &&
+	ok "TLS fallback while the plain path is injected: 30 of 30 answers the key's ($(jq .fallbacks <<<"$j") queries over DoT)" ||
+	fail "TLS fallback" "$okn ok; $(jq -c '{fallbacks, dropped, servfail, upstream_errors}' <<<"$j")"
 kill "$inj" && wait "$inj"
 inj=
 done_testing

@@ -544,7 +544,11 @@ static int probe_main(struct run *x, const struct probe_opts *o, int argc, char 
 			snprintf(x->ca_path, sizeof x->ca_path, "%s", o->ca);
 		x->dotc.name = x->dot_name[0] ? x->dot_name : NULL;
 		x->dotc.ca_file = x->ca_path[0] ? x->ca_path : NULL;
+		/* a TLS handshake is two round trips and a lookup one more: not
+		 * less than 3 s, whatever the UDP timeout */
 		x->dotc.timeout_ms = (int)(x->cfg.timeout_ms * (x->cfg.retries + 1u));
+		if (x->dotc.timeout_ms < 3000)
+			x->dotc.timeout_ms = 3000;
 		x->dotc.seed = x->cfg.seed ^ 0x2545f4914f6cdd1dull;
 		char label[48];
 		snprintf(label, sizeof label, "%s", x->dotc.target.label);

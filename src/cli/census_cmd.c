@@ -636,12 +636,15 @@ static int infer(struct census *x, const char *rules_out, unsigned window)
 		char sel[64], action[128], ev[1024];
 		census_rule_qtypes(r, x->cfg.qtype, (unsigned)x->cfg.nqtypes, sel, sizeof sel);
 		rule_action(x, r, action, sizeof action);
-		snprintf(ev, sizeof ev, "%s from %s: %u probes, %u %s, %u not; %s %s, %s %s; %llu names%s",
-			 kind_name(r->kind), x->name[r->from], r->probes, r->blocked,
-			 r->pass ? "blocked" : "blocked", r->probes - r->blocked,
-			 r->yes[0] ? r->yes : "-", r->pass ? "exempt" : "blocked", r->no[0] ? r->no : "-",
-			 r->pass ? "blocked" : "not", (unsigned long long)r->names,
-			 r->overblocked ? " (some over-blocked)" : "");
+		size_t el = text_cat(ev, sizeof ev, 0, "%s from %s: %u probes, %u blocked", kind_name(r->kind),
+				     x->name[r->from], r->probes, r->blocked);
+		if (r->yes[0])
+			el = text_cat(ev, sizeof ev, el, "; %s %s", r->yes, r->pass ? "exempt" : "blocked");
+		if (r->no[0])
+			el = text_cat(ev, sizeof ev, el, "%s %s %s", r->yes[0] ? "," : ";", r->no,
+				      r->pass ? "blocked" : "not");
+		text_cat(ev, sizeof ev, el, "; explains %llu names%s", (unsigned long long)r->names,
+			 r->overblocked ? ", some over-blocked" : "");
 		over += r->overblocked;
 		if (rf)
 			fprintf(rf, "# %s\n%s%s%s %s\n", ev, r->pattern, sel[0] ? " " : "", sel, action);

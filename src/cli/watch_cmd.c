@@ -1097,10 +1097,6 @@ static int add_path(struct watch *w, const char *spec)
 	if (strlen(P->label) >= sizeof t.label)
 		return usage("a path's HOST/LABEL is 31 bytes at most:", spec);
 	memcpy(t.label, P->label, strlen(P->label) + 1);
-	/* The engine's target is named as the path too: a live control's
-	 * answers are recorded as "live HOST/LABEL" (classify_judge_name). */
-	if (P->kind != WATCH_PATH_WALK)
-		memcpy(v->cfg.target[v->cfg.ntargets - 1].label, P->label, strlen(P->label) + 1);
 	w->target[w->npaths] = t;
 	w->npaths++;
 	return 0;
@@ -1343,7 +1339,7 @@ static int setup_controls(struct watch *w, struct watch_opts *o)
 					v = w->v[k];
 			int idx = -1;
 			for (int t = 0; v && t < v->cfg.ntargets; t++)
-				if (!strcmp(v->cfg.target[t].label, spec) && v->cfg.target[t].kind == TARGET_RESOLVER)
+				if (!strcmp(w->path[v->path_of[t]].label, spec) && v->cfg.target[t].kind == TARGET_RESOLVER)
 					idx = t;
 			if (idx < 0)
 				return usage("--control-target names no resolver path", spec);
@@ -1368,6 +1364,11 @@ static void vantage_configure(struct watch *w, struct vantage *v, const struct w
 	probe_config_default(c);
 	memcpy(c->target, tg, sizeof tg);
 	c->ntargets = nt;
+	/* The engine's targets are named as their paths from here on (the
+	 * options' checks said the user's labels): a live control's answers
+	 * are recorded as "live HOST/LABEL" (classify_judge_name). */
+	for (int t = 0; t < nt; t++)
+		snprintf(c->target[t].label, sizeof c->target[t].label, "%s", w->path[v->path_of[t]].label);
 	/* The engine's rate counts datagrams; a no-DNS address, silent when
 	 * all is well, costs a retransmission per name too. */
 	int sends = 0;

@@ -156,4 +156,10 @@ size_t guard_servfail_for(const uint8_t *q, size_t qlen, const char *why, uint16
 size_t guard_answer_for(const uint8_t *q, size_t qlen, const uint8_t *reply, size_t rlen, bool tcp,
 			uint8_t *out, size_t cap);
 
+/* The same for a reply read from the cache with its OPT offset
+ * (guard_cache_get): the cache-hit path, which skips the parse when it can.
+ * Its answer is guard_answer_for's, byte for byte. */
+size_t guard_answer_cached_for(const uint8_t *q, size_t qlen, const uint8_t *reply, size_t rlen,
+			       size_t opt_off, bool tcp, uint8_t *out, size_t cap);
+
 #endif

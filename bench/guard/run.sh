@@ -70,7 +70,7 @@ forward-zone:
 EOF
 start_forwarders() {
 	$NS "$dw" guard --listen 127.0.0.1:5301 --upstream udp:198.19.8.8 --calibrate "$cal" \
-		--cache 100000 >"$tmp/guard.json" 2>"$tmp/guard.err" &
+		--cache 100000 --timeout 2400 >"$tmp/guard.json" 2>"$tmp/guard.err" &
 	pids="$pids $!"
 	guard_pid=$!
 	$NS unbound -c "$tmp/unbound.conf" &

@@ -264,6 +264,8 @@ int guard_cmd(int argc, char **argv)
 			cfg.min_ttl = (uint32_t)v;
 		} else if (!strcmp(a, "--max-ttl") && number(val, 0, 604800, &v)) {
 			cfg.max_ttl = (uint32_t)v;
+		} else if (!strcmp(a, "--inflight") && number(val, 1, 4096, &v)) {
+			cfg.inflight_max = (unsigned)v;
 		} else if (!strcmp(a, "--cache") && number(val, 0, 10000000, &v)) {
 			cfg.cache_max = (size_t)v;
 		} else if (!strcmp(a, "--ca")) {

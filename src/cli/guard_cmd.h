@@ -30,6 +30,7 @@
 	"  --window MS     hold after the first reply when no profile can verify it (300)\n"    \
 	"  --min-ttl S --max-ttl S  cache TTL clamps (default 0 and 86400)\n"                   \
 	"  --cache N       entries (default 10000; 0: no cache)\n"                              \
+	"  --inflight N    queries open at once (default 1024; more get SERVFAIL, counted)\n"   \
 	"  --no-holdon     a plain forwarder: no judging, no waiting\n"                         \
 	"  --no-ttl --no-rtt --no-layout --no-groups --no-addrs   switch one check off\n"      \
 	"  --learn-from DB forged addresses of a dnswatch store's injector groups\n"            \

@@ -185,7 +185,7 @@ void guard_config_default(struct guard_config *cfg)
 	cfg->min_ttl = 0;
 	cfg->max_ttl = 86400;
 	cfg->cache_max = 10000;
-	cfg->inflight_max = 256;
+	cfg->inflight_max = 1024;
 	cfg->tcp_clients_max = 64;
 	cfg->checks = GUARD_CHECK_ALL & ~GUARD_CHECK_DNSSEC;
 	cfg->holdon = true;
@@ -304,7 +304,10 @@ static bool client_parse(struct client *cl, const uint8_t *q, size_t len)
 	if (qr->owner_off != WIRE_HEADER_LEN || qr->rdata_off <= WIRE_HEADER_LEN)
 		return false;
 	cl->qlen = qr->rdata_off - WIRE_HEADER_LEN;
-	if (cl->qlen > sizeof cl->question || (q[WIRE_HEADER_LEN] & 0xc0))
+	/* a compressed question (a pointer into the header) would point
+	 * elsewhere in the answer: only a name in full is taken */
+	if (cl->qlen > sizeof cl->question || cl->qlen < 5 ||
+	    wire_name_len(q + WIRE_HEADER_LEN, cl->qlen - 4) != cl->qlen - 4)
 		return false;
 	memcpy(cl->question, q + WIRE_HEADER_LEN, cl->qlen);
 	cl->qtype = qr->type;

@@ -79,7 +79,7 @@ struct guard_config {
 				   * profile can verify it (default 300) */
 	uint32_t min_ttl, max_ttl; /* cache clamps (max 0: none) */
 	size_t cache_max;         /* entries; 0: no cache */
-	unsigned inflight_max;    /* open queries (default 256) */
+	unsigned inflight_max;    /* open queries (default 1024) */
 	unsigned tcp_clients_max; /* client TCP connections (default 64) */
 	unsigned checks;          /* enum guard_check bits switched on */
 	bool holdon;              /* judge and wait; false: a plain forwarder */

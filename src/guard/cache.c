@@ -144,7 +144,15 @@ bool guard_cache_put(struct guard_cache *c, const uint8_t *qname, uint16_t qtype
 	uint32_t ttl = UINT32_MAX;
 	e->nttl = 0;
 	e->opt_off = 0;
-	if (m.edns.present)
+	/* a name may point into the header (a legal encoder never does it):
+	 * the ID and counts rewritten for a client would change that name, so
+	 * such a reply takes the parsing path, which checks what it writes */
+	bool header_ptr = false;
+	for (size_t i = WIRE_HEADER_LEN; i + 1 < len && !header_ptr; i++)
+		header_ptr = msg[i] == 0xc0 && msg[i + 1] < WIRE_HEADER_LEN;
+	if (header_ptr)
+		e->opt_off = GUARD_CACHE_OPT_UNKNOWN;
+	else if (m.edns.present)
 		e->opt_off = m.edns.rr_index == m.rr_count - 1 && !m.trailing ? m.rr[m.edns.rr_index].owner_off
 									    : GUARD_CACHE_OPT_UNKNOWN;
 	for (size_t i = q; i < m.rr_count; i++) {

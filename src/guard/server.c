@@ -410,6 +410,15 @@ static size_t client_answer(const struct client *cl, const uint8_t *msg, size_t 
 	out[10] = (uint8_t)(arcount >> 8);
 	out[11] = (uint8_t)arcount;
 	memcpy(out + WIRE_HEADER_LEN, cl->question, cl->qlen);
+	/* a name pointing into the header (no legal encoder writes one) reads
+	 * the rewritten ID and counts now: what goes out must still parse */
+	for (size_t i = WIRE_HEADER_LEN; i + 1 < n; i++)
+		if (out[i] == 0xc0 && out[i + 1] < WIRE_HEADER_LEN) {
+			struct wire_msg check;
+			if (wire_msg_parse(&check, out, n, rr_scratch, WIRE_RR_MAX) != DW_OK)
+				return 0;
+			break;
+		}
 	return n;
 }
 

@@ -801,10 +801,24 @@ static bool nodns_burst(struct watch_detect *d, int64_t now, int64_t *started, c
 
 /* The baseline share of series S, taken high: the upper end of a Wilson
  * interval with Z standard deviations (a short baseline is uncertain, and
- * the false-alarm bound holds only if the true share is at most p0). */
-static double baseline_p0(const struct watch_detect *d, const struct series *s, double z)
+ * the false-alarm bound holds only if the true share is at most p0). A
+ * TLD's or a server's series that has seen few answers borrows up to
+ * PRIOR_N answers at its path's share (PATH, NULL for the path's own):
+ * a small TLD the panel holds two names of would otherwise take minutes
+ * to have a baseline at all, and its forged answers would become it. */
+#define PRIOR_N 50.0
+static double baseline_n(const struct series *s, const struct series *path)
 {
-	double n = s->base_j, ph = n > 0 ? s->base_w / n : 0;
+	double k = path ? (path->base_j < PRIOR_N ? path->base_j : PRIOR_N) : 0;
+	return s->base_j + k;
+}
+
+static double baseline_p0(const struct watch_detect *d, const struct series *s,
+			  const struct series *path, double z)
+{
+	double k = path ? (path->base_j < PRIOR_N ? path->base_j : PRIOR_N) : 0;
+	double pk = k > 0 ? path->base_w / path->base_j : 0;
+	double n = s->base_j + k, ph = n > 0 ? (s->base_w + k * pk) / n : 0;
 	double z2 = z * z;
 	double up = (ph + z2 / (2 * n) + z * sqrt(ph * (1 - ph) / n + z2 / (4 * n * n))) / (1 + z2 / n);
 	return up < d->t.p0_floor ? d->t.p0_floor : up;
@@ -848,18 +862,18 @@ static void series_alarm(struct watch_detect *d, const struct cusum *c, const ch
 	d->alarm_started_us = c->first_wrong_us;
 }
 
-static void series_test(struct watch_detect *d, struct series *s, const struct watch_obs *o,
-			bool w, const char *what)
+static void series_test(struct watch_detect *d, struct series *s, const struct series *path,
+			const struct watch_obs *o, bool w, const char *what)
 {
-	if (s->base_j >= d->t.big_min_base) {
-		double p0 = baseline_p0(d, s, 2);
+	if (baseline_n(s, path) >= d->t.big_min_base) {
+		double p0 = baseline_p0(d, s, path, 2);
 		if (p0 < 0.95 && cusum_step(&s->big, p0, big_p1(&d->t, p0), w, o->time_us, d->h)) {
 			series_alarm(d, &s->big, what);
 			cusum_reset(&s->big);
 		}
 	}
 	if (s->base_j >= d->t.small_min_base) {
-		double p0 = baseline_p0(d, s, 3);
+		double p0 = baseline_p0(d, s, NULL, 3);
 		double p1 = p0 + d->t.small_step > 3 * p0 ? p0 + d->t.small_step : 3 * p0;
 		if (p1 < big_p1(&d->t, p0) && cusum_step(&s->small, p0, p1, w, o->time_us, d->h)) {
 			series_alarm(d, &s->small, what);
@@ -903,18 +917,24 @@ static void sequential(struct watch_detect *d, const struct watch_obs *o, bool w
 	const char *label = d->path[o->path].label;
 	char what[96];
 	snprintf(what, sizeof what, "on %s", label);
-	series_test(d, &ps->all, o, w, what);
+	series_test(d, &ps->all, NULL, o, w, what);
 	snprintf(what, sizeof what, "on %s for .%s", label, o->tld);
-	series_test(d, &ps->tld[tld_slot(d, o->tld)], o, w, what);
+	series_test(d, &ps->tld[tld_slot(d, o->tld)], &ps->all, o, w, what);
 	struct series *sv = o->server ? server_series(ps, o->server, false) : NULL;
 	if (sv) {
 		snprintf(what, sizeof what, "on %s for one authoritative server's zones (.%s)", label, o->tld);
-		series_test(d, sv, o, w, what);
+		series_test(d, sv, &ps->all, o, w, what);
 	}
 }
 
 static void base_add(const struct watch_detect *d, struct series *s, int64_t t, bool w)
 {
+	/* A series whose test is well on its way (S at a quarter of the
+	 * threshold: rare under the baseline) keeps its baseline as it was: the
+	 * answers that drive the test must not raise the share it is tested
+	 * against while it accumulates (a slow series would never raise). */
+	if (s->big.s >= d->h / 4 || s->small.s >= d->h / 4)
+		return;
 	if (s->base_t && t > s->base_t) {
 		double k = exp(-(double)(t - s->base_t) / (double)d->t.baseline_us);
 		s->base_j *= k;

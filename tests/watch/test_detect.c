@@ -1413,6 +1413,28 @@ static void test_small_tld_pool(void)
 	}
 	sim_free(&s);
 
+	/* A short baseline (45 s, about 50 .xyz answers per path): p0 is taken
+	 * high (Wilson), the test needs more answers than its window and lag
+	 * (6 s) take; the answers driving it must not leak into its baseline
+	 * meanwhile, or it would never raise. */
+	T = T0 + 45 * SEC;
+	sim_init(&s, model_small_tld, T);
+	sim_run(&s, T0, T + 40 * SEC);
+	CHECK_EQ(watch_detect_count(s.d), 1);
+	inc = watch_detect_last(s.d);
+	if (inc) {
+		CHECK(inc->raised_us > T && inc->raised_us - T <= 9 * SEC);
+		CHECK(strstr(inc->trigger, ".xyz") != NULL);
+		/* tested against the share before the misfire (0 wrong in about
+		 * 45 answers, taken high: 8.4%), not one the misfire raised (with
+		 * the forged answers leaking in: 25%, raised 10.4 s after) */
+		const char *b = strstr(inc->trigger, "against a baseline of ");
+		double p0 = 100;
+		CHECK(b && sscanf(b, "against a baseline of %lf", &p0) == 1);
+		CHECK(p0 < 10);
+	}
+	sim_free(&s);
+
 	/* With the no-DNS paths answering, the burst rule raises it at once,
 	 * with no baseline at all (the watch just started). */
 	smis_nodns = true;

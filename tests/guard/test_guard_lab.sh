@@ -89,10 +89,14 @@ jq -e '.dropped > 0 and .dropped_by.rtt > 0 and .dropped_by.layout > 0 and .answ
 	jq -e -s 'all(.event == "drop" and (.failed | length > 0) and (.evidence | length > 0) and .addrs == ["65.49.2.178"])' "$tmp/r2014.drops" >/dev/null &&
 	ok "every drop logged with its evidence, each the forged address" || fail "drop log" "$(head -2 "$tmp/r2014.drops")"
 rows=$(sqlite3 "$tmp/g.db" "SELECT count(*), count(DISTINCT addrs), min(failed LIKE '%rtt%') FROM guard_drops" 2>&1)
+# report reads a store with a run in it: a few names probed into the same file
+head -5 "$tmp/names" > "$tmp/names5"
+"$DNSWATCH" probe --lab "$LAB" --from client --control-key "$key" --hold 100 --timeout 1000 --retries 0 \
+	--target public --db "$tmp/g.db" "$tmp/names5" >"$tmp/p5.out" 2>&1
 "$DNSWATCH" report "$tmp/g.db" -o "$tmp/g.html" >"$tmp/rep.out" 2>&1
 [ "$rows" = "$(jq .dropped <<<"$j")|1|1" ] && grep -q "Replies the guard dropped" "$tmp/g.html" && grep -q "65.49.2.178" "$tmp/g.html" &&
 	ok "--db: every drop in the store's guard_drops table, and in dnswatch report's page" ||
-	fail "--db and report" "rows $rows; $(cat "$tmp/rep.out")"
+	fail "--db and report" "rows $rows; $(cat "$tmp/p5.out" "$tmp/rep.out")"
 
 # ---- upstream down -------------------------------------------------------------
 lab_dig() { "$DNSWATCH" lab --name "$LAB" exec client dig +tries=1 +time=6 -p 5353 @127.0.0.1 "$@"; }

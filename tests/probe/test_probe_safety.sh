@@ -76,6 +76,16 @@ else
 	fail "loopback fast" "rc=$rc err=$(cat "$tmp/err")"
 fi
 
+# A namespace with no route at all: every send refused by the kernel, and
+# the summary says so (not only "sent").
+unshare -n "$DNSWATCH" probe --target far=nodns:192.0.2.9 --timeout 50 --retries 0 --hold 0 \
+	"$tmp/names.txt" >"$tmp/out" 2>"$tmp/err" || true
+if grep -q '^probe: .*, 50 refused by the kernel (no route to a target, or a full send buffer)' "$tmp/err"; then
+	ok "no route: the summary counts the sends the kernel refused"
+else
+	fail "sends refused counted" "$(grep '^probe:' "$tmp/err")"
+fi
+
 # watch holds to the same rule: its --rate is names/s, a name sent to each path.
 printf 'x.example\tA\t192.0.2.7\n' > "$tmp/key.tsv"
 rc=0

@@ -636,12 +636,15 @@ static int infer(struct census *x, const char *rules_out, unsigned window)
 		char sel[64], action[128], ev[1024];
 		census_rule_qtypes(r, x->cfg.qtype, (unsigned)x->cfg.nqtypes, sel, sizeof sel);
 		rule_action(x, r, action, sizeof action);
-		snprintf(ev, sizeof ev, "%s from %s: %u probes, %u %s, %u not; %s %s, %s %s; %llu names%s",
-			 kind_name(r->kind), x->name[r->from], r->probes, r->blocked,
-			 r->pass ? "blocked" : "blocked", r->probes - r->blocked,
-			 r->yes[0] ? r->yes : "-", r->pass ? "exempt" : "blocked", r->no[0] ? r->no : "-",
-			 r->pass ? "blocked" : "not", (unsigned long long)r->names,
-			 r->overblocked ? " (some over-blocked)" : "");
+		size_t el = text_cat(ev, sizeof ev, 0, "%s from %s: %u probes, %u blocked", kind_name(r->kind),
+				     x->name[r->from], r->probes, r->blocked);
+		if (r->yes[0])
+			el = text_cat(ev, sizeof ev, el, "; %s %s", r->yes, r->pass ? "exempt" : "blocked");
+		if (r->no[0])
+			el = text_cat(ev, sizeof ev, el, "%s %s %s", r->yes[0] ? "," : ";", r->no,
+				      r->pass ? "blocked" : "not");
+		text_cat(ev, sizeof ev, el, "; explains %llu names%s", (unsigned long long)r->names,
+			 r->overblocked ? ", some over-blocked" : "");
 		over += r->overblocked;
 		if (rf)
 			fprintf(rf, "# %s\n%s%s%s %s\n", ev, r->pattern, sel[0] ? " " : "", sel, action);
@@ -789,6 +792,8 @@ static int pools(struct census *x, const char *name, unsigned n, double rate)
 	c.qtype[0] = WIRE_T_A;
 	c.nqtypes = 1;
 	c.ntargets = 1;    /* one path: the queries reach the wall in the order sent */
+	c.threads = 1;
+	c.sockets = 1;     /* one source port: the name, the port and the rate fixed */
 	c.rate = rate;
 	c.hold_ms = c.hold_ms < 100 ? 100 : c.hold_ms;
 	struct probe_hooks h = {.next = pool_next, .result = pool_result, .ctx = p};
@@ -996,6 +1001,7 @@ static int parse_args(struct census *x, struct opts *o, int argc, char **argv)
 		else if (!strcmp(a, "--timeout") && text_number(val, 10, 60000, &v)) c->timeout_ms = (uint32_t)v;
 		else if (!strcmp(a, "--hold") && text_number(val, 0, 60000, &v)) c->hold_ms = (uint32_t)v;
 		else if (!strcmp(a, "--sockets") && text_number(val, 1, 64, &v)) c->sockets = (unsigned)v;
+		else if (!strcmp(a, "--threads") && text_number(val, 1, PROBE_THREADS_MAX, &v)) c->threads = (unsigned)v;
 		else if (!strcmp(a, "--seed") && text_number(val, 0, 1.8e19, &v)) c->seed = (uint64_t)v;
 		else if (!strcmp(a, "--window") && text_number(val, 1, 1e6, &v)) o->window = (unsigned)v;
 		else if (!strcmp(a, "--pool-queries") && text_number(val, 2, 100000, &v)) o->pool_queries = (unsigned)v;

@@ -25,9 +25,10 @@
 	"                  unfinished census after a crash, skipping the names stored\n"         \
 	"  --ndjson        one JSON line per forged (name, type) to stdout (the default\n"       \
 	"                  without --db), then the rules, over-blocked names and pools\n"        \
-	"  --rate N        queries per second (default 100000); --inflight N unanswered\n"      \
+	"  --rate N        queries per second (default 1000); --inflight N unanswered\n"        \
 	"                  queries per target (default 200000); --timeout MS (default 1000),\n" \
-	"                  --retries N (default 1), --hold MS after a first reply (default 200)\n"\
+	"                  --retries N (default 1), --hold MS after a first reply (default 200),\n"\
+	"                  --threads N prober threads (default 1)\n"                            \
 	"  --infer         infer the rules behind the censored names with further probes\n"     \
 	"                  (at most 18 per name, none for a name an inferred rule explains)\n"  \
 	"  --rules-out FILE  write them as a rule file (docs/rules.md), each with its evidence\n"\

@@ -270,6 +270,7 @@ struct probe_opts {
 	int nspecs;
 	bool ndjson, rate_given, allow_fast;
 	enum probe_names_format names_format;
+	const char *vantage;  /* --vantage: the run's vantage point in a ClickHouse store */
 };
 
 /* The options into X's configuration and O. Returns 0, or 2 (usage, said). */
@@ -319,6 +320,7 @@ static int parse_args(struct run *x, struct probe_opts *o, int argc, char **argv
 			if (!probe_names_format_parse(val, &o->names_format))
 				return usage("bad --names-format (auto, plain, csv-rank, citizenlab or zone)", val);
 		}
+		else if (!strcmp(a, "--vantage")) o->vantage = val;
 		else if (!strcmp(a, "--pcap")) c->pcap_path = val;
 		else return usage("bad option or value", a);
 	}
@@ -451,7 +453,7 @@ static int open_store(struct run *x, const struct probe_opts *o, int argc, char 
 {
 	struct probe_config *c = &x->cfg;
 	/* The store's failures are said as they happen, on stderr. */
-	struct store_opts so = {.errlog = stderr, .keep_raw = x->raw};
+	struct store_opts so = {.errlog = stderr, .keep_raw = x->raw, .vantage = o->vantage};
 	if (store_open(&x->db, o->db, &so, NULL) != DW_OK)
 		return -1; /* the store said why */
 	if (preload_forged(x) < 0)
@@ -549,7 +551,11 @@ static int probe_main(struct run *x, const struct probe_opts *o, int argc, char 
 			snprintf(x->ca_path, sizeof x->ca_path, "%s", o->ca);
 		x->dotc.name = x->dot_name[0] ? x->dot_name : NULL;
 		x->dotc.ca_file = x->ca_path[0] ? x->ca_path : NULL;
+		/* a TLS handshake is two round trips and a lookup one more: not
+		 * less than 3 s, whatever the UDP timeout */
 		x->dotc.timeout_ms = (int)(x->cfg.timeout_ms * (x->cfg.retries + 1u));
+		if (x->dotc.timeout_ms < 3000)
+			x->dotc.timeout_ms = 3000;
 		x->dotc.seed = x->cfg.seed ^ 0x2545f4914f6cdd1dull;
 		char label[48];
 		snprintf(label, sizeof label, "%s", x->dotc.target.label);

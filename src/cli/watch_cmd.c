@@ -24,9 +24,11 @@
 #include <unistd.h>
 
 #include "lab/host.h"
+#include "lab/servers.h"
 #include "locate/locate.h"
 #include "net/packet.h"
 #include "probe/classify.h"
+#include "probe/dot_control.h"
 #include "probe/engine.h"
 #include "probe/gather.h"
 #include "cli/target.h"
@@ -41,6 +43,11 @@
 
 #define VANTAGES_MAX 8
 #define HOOK_QUEUE_MAX 64   /* incident events waiting for --on-incident */
+#define CONTROLS_MAX 4      /* --control-target */
+#define DOT_WORKERS 8       /* connections per DoT control: a lookup is a round
+			     * trip (160 ms across the lab's long-haul link)
+			     * and the control must keep the engines' pace */
+#define DOT_LEAD_S 2.0      /* how far ahead of the engines a DoT control asks */
 
 struct watch;
 
@@ -66,6 +73,28 @@ struct vantage {
 	struct unasked unasked, wunasked; /* the engine's names, the walker's */
 	int rc, wrc;                      /* 0, or -1: the engine / the walker failed */
 	struct dw_error err, werr;        /* why (each thread fills its own) */
+	int control;                      /* index in cfg.target of its control path, -1 */
+};
+
+/* A control over DoT (--control-target HOST/LABEL=tls:ADDR[#NAME]): worker
+ * threads in vantage point HOST's namespace ask the panel's names, in the
+ * panel's own order, DOT_LEAD_S ahead of the engines, so that a name's
+ * control is known when its results are judged (docs/verdicts.md). */
+struct dot_ctl {
+	struct watch *w;
+	char host[16], label[48];
+	struct dot_control_config cfg;
+	char name[256];
+	uint8_t origin;
+	struct panel panel;
+	pthread_mutex_t mu;               /* the panel stream below */
+	uint64_t pos, count;
+	struct unasked unasked;
+	pthread_t th[DOT_WORKERS];
+	bool started[DOT_WORKERS];
+	uint64_t asked, answered, failed; /* under mu */
+	int rc;                           /* -1: failed (err) */
+	struct dw_error err;
 };
 
 struct watch {
@@ -94,6 +123,11 @@ struct watch {
 	int status_s;
 	size_t psize;                     /* panel size (the key may have fewer names) */
 	uint64_t seed;
+	double rate;                      /* names per second per vantage point */
+	bool no_key;                      /* no answer key: live controls only */
+	struct dot_ctl *dot[CONTROLS_MAX];
+	size_t ndot;
+	char controls[256];               /* the controls in words, for the start line */
 	/* per path, since the last status line */
 	struct watch_count iv[WATCH_PATHS_MAX];
 	char last_wrong_name[WATCH_PATHS_MAX][256];
@@ -375,6 +409,79 @@ static void *walk_main(void *arg)
 		pthread_mutex_unlock(&w->mu);
 	}
 	free(r);
+	return NULL;
+}
+
+/* ---- controls over DoT -------------------------------------------------------- */
+
+/* One worker of DoT control D: the panel's names, DOT_LEAD_S ahead of the
+ * engines, each answer observed as the control under the watch's lock. A
+ * control that never connected (a refused certificate, a wrong name, no
+ * server) stops watch; later failures are counted and retried. */
+static void *dot_main(void *arg)
+{
+	struct dot_ctl *d = arg;
+	struct watch *w = d->w;
+	struct dw_error err;
+	if (enter(w, d->host, &err)) {
+		pthread_mutex_lock(&d->mu);
+		d->err = err;
+		d->rc = -1;
+		pthread_mutex_unlock(&d->mu);
+		stop_flag = 1;
+		return NULL;
+	}
+	struct dot_control_config cfg = d->cfg;
+	cfg.seed = unpredictable();
+	struct dot_control *dc = dot_control_new(&cfg);
+	struct probe_result *r = malloc(sizeof *r);
+	int64_t start = real_us();
+	while (dc && r && !stop_flag) {
+		uint8_t qname[WIRE_NAME_MAX];
+		pthread_mutex_lock(&d->mu);
+		const struct panel_name *pn = panel_next(&d->panel, &d->pos, &d->unasked, qname);
+		uint64_t k = d->count++;
+		pthread_mutex_unlock(&d->mu);
+		if (!pn)
+			break;
+		double lead = DOT_LEAD_S * w->rate;
+		if (!sleep_until(start + (int64_t)(((double)k - lead) * 1e6 / w->rate)))
+			break;
+		memset(r, 0, sizeof *r);
+		int rc = dot_control_ask(dc, qname, WIRE_T_A, r, &err);
+		pthread_mutex_lock(&d->mu);
+		d->asked++;
+		if (rc) {
+			d->failed++;
+			if (!d->answered) {
+				/* never reached: the control cannot be trusted or used */
+				d->err = err;
+				d->rc = -1;
+				stop_flag = 1;
+			}
+		} else if (r->nreplies) {
+			d->answered++;
+		}
+		pthread_mutex_unlock(&d->mu);
+		if (rc && !stop_flag)
+			sleep_until(real_us() + 1000000);
+		if (!rc && r->nreplies) {
+			pthread_mutex_lock(&w->mu);
+			if (classify_control_observe_from(w->cls, r, d->origin) < 0) {
+				/* the control table is full: judged without it */
+			}
+			pthread_mutex_unlock(&w->mu);
+		}
+	}
+	if (!dc || !r) {
+		pthread_mutex_lock(&d->mu);
+		dw_error_set(&d->err, DW_E_NOMEM, "out of memory");
+		d->rc = -1;
+		pthread_mutex_unlock(&d->mu);
+		stop_flag = 1;
+	}
+	free(r);
+	dot_control_free(dc);
 	return NULL;
 }
 
@@ -937,6 +1044,7 @@ static struct vantage *vantage_get(struct watch *w, const char *host)
 		return NULL;
 	v->w = w;
 	v->walk_path = -1;
+	v->control = -1;
 	snprintf(v->host, sizeof v->host, "%s", host);
 	w->v[w->nv++] = v;
 	return v;
@@ -989,6 +1097,10 @@ static int add_path(struct watch *w, const char *spec)
 	if (strlen(P->label) >= sizeof t.label)
 		return usage("a path's HOST/LABEL is 31 bytes at most:", spec);
 	memcpy(t.label, P->label, strlen(P->label) + 1);
+	/* The engine's target is named as the path too: a live control's
+	 * answers are recorded as "live HOST/LABEL" (classify_judge_name). */
+	if (P->kind != WATCH_PATH_WALK)
+		memcpy(v->cfg.target[v->cfg.ntargets - 1].label, P->label, strlen(P->label) + 1);
 	w->target[w->npaths] = t;
 	w->npaths++;
 	return 0;
@@ -1011,7 +1123,10 @@ static void status_line(struct watch *w, int64_t now)
 
 /* What the command line asks, besides what goes straight into struct watch. */
 struct watch_opts {
-	const char *key, *db, *events;
+	const char *key, *db, *events, *names, *ca;
+	const char *ctls[CONTROLS_MAX];
+	size_t nctls;
+	char cabuf[256];
 	const char *vantages[VANTAGES_MAX], *outside[VANTAGES_MAX], *paths[WATCH_PATHS_MAX];
 	size_t nvant, nout, npaths;
 	double rate, churn, duration;
@@ -1036,6 +1151,10 @@ static struct watch *watch_new(struct watch_opts *o)
 	w->status_s = 5;
 	w->seed = (uint64_t)time(NULL);
 	pthread_mutex_init(&w->mu, NULL);
+	if (!(w->cls = classify_new(NULL))) {
+		free(w);
+		return NULL;
+	}
 	return w;
 }
 
@@ -1052,6 +1171,11 @@ static int watch_free(struct watch *w)
 		probe_gather_free(w->v[i]->gather);
 		free(w->v[i]);
 	}
+	for (size_t i = 0; i < w->ndot; i++) {
+		panel_free(&w->dot[i]->panel);
+		pthread_mutex_destroy(&w->dot[i]->mu);
+		free(w->dot[i]);
+	}
 	watch_detect_free(w->det);
 	classify_free(w->cls);
 	pthread_mutex_destroy(&w->mu);
@@ -1066,6 +1190,7 @@ static int parse_args(struct watch *w, struct watch_opts *o, int argc, char **ar
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
 		if (!strcmp(a, "--no-locate")) { w->locate = false; continue; }
+		if (!strcmp(a, "--no-key")) { w->no_key = true; continue; }
 		if (!strcmp(a, "--allow-fast-public")) { o->allow_fast = true; continue; }
 		if (!val)
 			return usage("a value is missing after", a);
@@ -1075,6 +1200,9 @@ static int parse_args(struct watch *w, struct watch_opts *o, int argc, char **ar
 		else if (!strcmp(a, "--outside") && o->nout < VANTAGES_MAX) o->outside[o->nout++] = val;
 		else if (!strcmp(a, "--path") && o->npaths < WATCH_PATHS_MAX) o->paths[o->npaths++] = val;
 		else if (!strcmp(a, "--key")) o->key = val;
+		else if (!strcmp(a, "--names")) o->names = val;
+		else if (!strcmp(a, "--ca")) o->ca = val;
+		else if (!strcmp(a, "--control-target") && o->nctls < CONTROLS_MAX) o->ctls[o->nctls++] = val;
 		else if (!strcmp(a, "--db")) o->db = val;
 		else if (!strcmp(a, "--events")) o->events = val;
 		else if (!strcmp(a, "--on-incident")) w->on_incident = val;
@@ -1089,8 +1217,13 @@ static int parse_args(struct watch *w, struct watch_opts *o, int argc, char **ar
 		else if (!strcmp(a, "--seed") && text_number(val, 0, 1.8e19, &v)) w->seed = (uint64_t)v;
 		else return usage("bad option or value", a);
 	}
-	if (!w->lab && (!o->npaths || !o->key)) {
-		fprintf(stderr, "dnswatch watch: without --lab NAME, give the paths (--path local/...) and the control (--key FILE) (see `dnswatch help watch`)\n");
+	/* A list of names and no key: the controls are live (--no-key). */
+	if (o->names && !o->key)
+		w->no_key = true;
+	if (w->no_key && o->key)
+		return usage("--no-key reads no key: drop", "--key");
+	if (!w->lab && (!o->npaths || (!o->key && !o->names))) {
+		fprintf(stderr, "dnswatch watch: without --lab NAME, give the paths (--path local/...) and the names (--names FILE, judged by live controls) or an answer key (--key FILE) (see `dnswatch help watch`)\n");
 		return 2;
 	}
 	if (w->lab && !lab_name_valid(w->lab))
@@ -1145,6 +1278,86 @@ static int setup_paths(struct watch *w, struct watch_opts *o)
 	return 0;
 }
 
+/* A control over DoT from vantage point HOST: SPEC is LABEL=tls:... */
+static int add_dot_control(struct watch *w, const struct watch_opts *o, const char *host,
+			   const char *spec, const char *full)
+{
+	if (w->ndot == CONTROLS_MAX)
+		return usage("too many controls at", full);
+	struct dot_ctl *d = calloc(1, sizeof *d);
+	if (!d)
+		return usage("out of memory at", full);
+	w->dot[w->ndot++] = d;
+	d->w = w;
+	pthread_mutex_init(&d->mu, NULL);
+	if (probe_target_parse_tls(spec, &d->cfg.target, d->name, sizeof d->name) != 1)
+		return usage("bad control (HOST/LABEL=tls:ADDR[:PORT][#NAME])", full);
+	if (!w->lab && strcmp(host, "local"))
+		return usage("without --lab, the only vantage point is 'local', not", host);
+	snprintf(d->host, sizeof d->host, "%s", host);
+	snprintf(d->label, sizeof d->label, "%s/%s", host, d->cfg.target.label);
+	d->cfg.name = d->name[0] ? d->name : NULL;
+	d->cfg.ca_file = o->ca;
+	d->cfg.timeout_ms = 2000;
+	int id = classify_origin_add(w->cls, d->label);
+	d->origin = id > 0 ? (uint8_t)id : 0;
+	return 0;
+}
+
+/* The controls (--control-target): a path whose live answers are the
+ * control (its vantage point's engine then judges its other paths against
+ * them, and every other vantage point's too), or a DoT control. With
+ * --lab and no key, by default the remote vantage point's public resolver
+ * and the public resolver over DoT from client. Returns 0 or 2 (said). */
+static int setup_controls(struct watch *w, struct watch_opts *o)
+{
+	static const char *const lab_defaults[] = {"remote/public", "client/dot=tls:198.19.8.8#" LAB_DOT_NAME};
+	if (!o->nctls && w->no_key && w->lab)
+		for (size_t i = 0; i < 2; i++) {
+			size_t hl = strcspn(lab_defaults[i], "/");
+			for (size_t k = 0; k < w->nv; k++)
+				if (strlen(w->v[k]->host) == hl && !strncmp(w->v[k]->host, lab_defaults[i], hl) &&
+				    (i == 1 || w->v[k]->cfg.ntargets))
+					o->ctls[o->nctls++] = lab_defaults[i];
+		}
+	if (w->lab && !o->ca) {
+		snprintf(o->cabuf, sizeof o->cabuf, LAB_STATE_BASE "/%s/" LAB_DOT_CA, w->lab);
+		o->ca = o->cabuf;
+	}
+	size_t n = 0;
+	for (size_t i = 0; i < o->nctls; i++) {
+		const char *spec = o->ctls[i], *slash = strchr(spec, '/');
+		if (!slash || slash == spec || (size_t)(slash - spec) >= 16)
+			return usage("bad control (HOST/LABEL, or HOST/LABEL=tls:ADDR[#NAME])", spec);
+		char host[16];
+		memcpy(host, spec, (size_t)(slash - spec));
+		host[slash - spec] = '\0';
+		int rc;
+		if (strchr(slash, '=')) {
+			if ((rc = add_dot_control(w, o, host, slash + 1, spec)))
+				return rc;
+		} else {
+			struct vantage *v = NULL;
+			for (size_t k = 0; k < w->nv; k++)
+				if (!strcmp(w->v[k]->host, host))
+					v = w->v[k];
+			int idx = -1;
+			for (int t = 0; v && t < v->cfg.ntargets; t++)
+				if (!strcmp(v->cfg.target[t].label, spec) && v->cfg.target[t].kind == TARGET_RESOLVER)
+					idx = t;
+			if (idx < 0)
+				return usage("--control-target names no resolver path", spec);
+			if (v->control >= 0)
+				return usage("one control path per vantage point at", spec);
+			v->control = idx;
+		}
+		n = text_cat(w->controls, sizeof w->controls, n, "%s%s", i ? ", " : "", spec);
+	}
+	if (!o->nctls)
+		snprintf(w->controls, sizeof w->controls, "none (the signals that need no control only)");
+	return 0;
+}
+
 /* Vantage point V's engine: its paths as targets, at the watch's pace. */
 static void vantage_configure(struct watch *w, struct vantage *v, const struct watch_opts *o)
 {
@@ -1191,40 +1404,56 @@ static int rate_check(const struct watch *w, const struct watch_opts *o)
 	return 0;
 }
 
-/* The control (the answer key) and each vantage point's panels and
- * engine. Returns 0 or -1 (said). */
+/* A panel from the key, or (no key) from the list of names. */
+static int panel_open(const struct watch *w, const struct watch_opts *o, struct panel *p,
+		      struct dw_error *err)
+{
+	if (w->no_key)
+		return panel_load_names(p, o->names, o->panel_size, o->churn, w->seed, err);
+	return panel_load(p, o->key, o->panel_size, o->churn, w->seed, err);
+}
+
+/* The control (the answer key, unless --no-key) and each vantage point's
+ * panels and engine. Returns 0 or -1 (said). */
 static int load_key(struct watch *w, struct watch_opts *o)
 {
-	if (!o->key) {
+	if (w->no_key && !o->names) {
+		/* the lab's names without their answers (docs/lab.md) */
+		snprintf(o->keybuf, sizeof o->keybuf, LAB_STATE_BASE "/%s/" LAB_NAMES_FILE, w->lab);
+		o->names = o->keybuf;
+	} else if (!o->key && !w->no_key) {
 		snprintf(o->keybuf, sizeof o->keybuf, LAB_STATE_BASE "/%s/answers.tsv", w->lab);
 		o->key = o->keybuf;
 	}
-	w->cls = classify_new(NULL);
-	if (!w->cls) {
-		fprintf(stderr, "dnswatch watch: out of memory\n");
-		return -1;
-	}
 	struct dw_error kerr;
-	if (classify_control_load_key(w->cls, o->key, &kerr) < 0) {
+	if (!w->no_key && classify_control_load_key(w->cls, o->key, &kerr) < 0) {
 		fprintf(stderr, "dnswatch watch: %s%s\n", kerr.text,
 			access(o->key, F_OK) ? " (is the lab up? `dnswatch lab up`)" : "");
 		return -1;
 	}
-	for (size_t i = 0; i < w->nv; i++) {
-		struct vantage *vv = w->v[i];
+	const char *src = w->no_key ? o->names : o->key;
+	for (size_t i = 0; i < w->nv + w->ndot; i++) {
 		struct dw_error perr;
-		if (panel_load(&vv->panel, o->key, o->panel_size, o->churn, w->seed, &perr) ||
-		    panel_load(&vv->wpanel, o->key, o->panel_size, o->churn, w->seed, &perr)) {
-			fprintf(stderr, "dnswatch watch: %s\n", perr.text);
+		if (i >= w->nv) {
+			if (panel_open(w, o, &w->dot[i - w->nv]->panel, &perr)) {
+				fprintf(stderr, "dnswatch watch: %s\n", perr.text);
+				return -1;
+			}
+			continue;
+		}
+		struct vantage *vv = w->v[i];
+		if (panel_open(w, o, &vv->panel, &perr) || panel_open(w, o, &vv->wpanel, &perr)) {
+			fprintf(stderr, "dnswatch watch: %s%s\n", perr.text,
+				w->lab && access(src, F_OK) ? " (is the lab up? `dnswatch lab up`)" : "");
 			return -1;
 		}
 		if (i == 0 && vv->panel.skipped)
-			fprintf(stderr, "dnswatch watch: %zu names of the key skipped, not names the prober asks; the first: %s\n",
-				vv->panel.skipped, vv->panel.skipped_first);
+			fprintf(stderr, "dnswatch watch: %zu names of the %s skipped, not names the prober asks; the first: %s\n",
+				vv->panel.skipped, w->no_key ? "list" : "key", vv->panel.skipped_first);
 		vantage_configure(w, vv, o);
 		/* A name's paths are judged together, but not later than the
 		 * detector can still count them (docs/watch.md). */
-		struct probe_gather_opts go = {.cfg = &vv->cfg, .cls = w->cls, .control_target = -1,
+		struct probe_gather_opts go = {.cfg = &vv->cfg, .cls = w->cls, .control_target = vv->control,
 					       .wait_us = watch_gather_wait_us(vv->cfg.hold_ms),
 					       .judged = on_judged, .ctx = vv};
 		if (!(vv->gather = probe_gather_new(&go))) {
@@ -1233,6 +1462,7 @@ static int load_key(struct watch *w, struct watch_opts *o)
 		}
 	}
 	w->psize = w->v[0]->panel.size;
+	w->rate = o->rate;
 	return 0;
 }
 
@@ -1261,13 +1491,17 @@ static int open_outputs(struct watch *w, const struct watch_opts *o, int argc, c
 	if (!o->db)
 		return 0;
 	/* The store's failures are said as they happen, on stderr. */
-	struct store_opts so = {.append_only = true, .errlog = stderr};
+	/* In ClickHouse a run is tagged with its vantage point: the one
+	 * --vantage watched, else (several, or none) the host's name. */
+	struct store_opts so = {.append_only = true, .errlog = stderr,
+				.vantage = o->nvant == 1 ? o->vantages[0] : NULL};
 	if (store_open(&w->db, o->db, &so, NULL) != DW_OK)
 		return -1; /* the store said why */
 	char cmdline[2048], opts[256];
 	text_command_line(cmdline, sizeof cmdline, "dnswatch", argc, argv);
-	snprintf(opts, sizeof opts, "{\"watch\":true,\"rate\":%g,\"panel\":%zu,\"churn\":%g,\"walk_rate\":%g,\"seed\":%llu}",
-		 o->rate, w->psize, o->churn, w->walk_rate, (unsigned long long)w->seed);
+	snprintf(opts, sizeof opts, "{\"watch\":true,\"rate\":%g,\"panel\":%zu,\"churn\":%g,\"walk_rate\":%g,\"seed\":%llu,\"no_key\":%s}",
+		 o->rate, w->psize, o->churn, w->walk_rate, (unsigned long long)w->seed,
+		 w->no_key ? "true" : "false");
 	uint16_t qa = WIRE_T_A;
 	if (store_run_begin(w->db, cmdline, opts, w->target, w->npaths, &qa, 1, &w->run) != DW_OK)
 		return -1;
@@ -1292,10 +1526,12 @@ static void announce_start(struct watch *w, const struct watch_opts *o, int64_t 
 	char t[32];
 	watch_time_text(t0, t, sizeof t);
 	fprintf(stderr, "%s  watching %zu paths from %zu vantage points, %g names/s each, a panel of %zu names from %s:",
-		t, w->npaths, w->nv, o->rate, w->psize, o->key);
+		t, w->npaths, w->nv, o->rate, w->psize, w->no_key ? o->names : o->key);
 	for (size_t p = 0; p < w->npaths; p++)
 		fprintf(stderr, " %s%s", w->path[p].label, w->path[p].outside ? "(outside)" : "");
 	fputc('\n', stderr);
+	if (w->no_key)
+		fprintf(stderr, "%s  no answer key; controls: %s\n", t, w->controls);
 	struct jw j;
 	event_begin(&j, w->ev, "watch", "start", t0);
 	jw_key(&j, "run");
@@ -1325,6 +1561,14 @@ static void threads_start(struct watch *w)
 			stop_flag = 1;
 		}
 	}
+	for (size_t i = 0; i < w->ndot; i++)
+		for (int k = 0; k < DOT_WORKERS; k++)
+			if (!(w->dot[i]->started[k] = pthread_create(&w->dot[i]->th[k], NULL, dot_main, w->dot[i]) == 0)) {
+				fprintf(stderr, "dnswatch watch: cannot start a thread for the control %s\n",
+					w->dot[i]->label);
+				w->failed = true;
+				stop_flag = 1;
+			}
 }
 
 /* Under the lock, ten times a second: the detector's tick, a located
@@ -1393,6 +1637,19 @@ static void threads_join(struct watch *w)
 	}
 	if (w->lstarted)
 		pthread_join(w->lth, NULL);
+	for (size_t i = 0; i < w->ndot; i++) {
+		struct dot_ctl *d = w->dot[i];
+		for (int k = 0; k < DOT_WORKERS; k++)
+			if (d->started[k])
+				pthread_join(d->th[k], NULL);
+		if (d->rc) {
+			fprintf(stderr, "dnswatch watch: the control %s: %s\n", d->label, d->err.text);
+			w->failed = true;
+		} else if (d->failed) {
+			fprintf(stderr, "dnswatch watch: the control %s: %llu of %llu lookups failed (retried on a new connection)\n",
+				d->label, (unsigned long long)d->failed, (unsigned long long)d->asked);
+		}
+	}
 }
 
 /* What is left at END: the time series closed, an open incident as it
@@ -1472,6 +1729,8 @@ int watch_cmd(int argc, char **argv)
 	int rc = parse_args(w, &o, argc, argv);
 	if (!rc)
 		rc = setup_paths(w, &o);
+	if (!rc)
+		rc = setup_controls(w, &o);
 	if (!rc)
 		rc = rate_check(w, &o);
 	if (!rc) {

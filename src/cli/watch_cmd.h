@@ -9,7 +9,8 @@
 	"                      [--outside HOST]... [--key FILE] [--rate N] [--panel N]\n"        \
 	"                      [--churn F] [--walk-rate N] [--duration S] [--db FILE]\n"         \
 	"                      [--events FILE] [--on-incident CMD] [--status S] [--no-locate]\n" \
-	"                      [--timeout MS] [--hold MS] [--seed N]\n"                           \
+	"                      [--timeout MS] [--hold MS] [--seed N] [--names FILE]\n"            \
+	"                      [--no-key] [--control-target C]... [--ca FILE]\n"                  \
 	"  Probes a rotating panel of names from the lab's answer key, from several\n"          \
 	"  vantage points at once, through every path given (a caching resolver, a public\n"   \
 	"  resolver, an address that runs no DNS, or the authoritative servers walked from\n"   \
@@ -30,6 +31,15 @@
 	"  --outside HOST   HOST is outside the border (default: remote)\n"                    \
 	"  --key FILE       the control: expected answers, the lab's answer key format\n"       \
 	"                   (default: the lab's /run/dnswatch/NAME/answers.tsv)\n"            \
+	"  --names FILE     no key: the panel from a list of names (plain, Tranco CSV,\n"     \
+	"                   Citizen Lab CSV, zone file), judged by live controls only\n"      \
+	"  --no-key         in a lab, do not read the key (the names from the lab's\n"        \
+	"                   names.txt unless --names): as in the wild\n"                       \
+	"  --control-target C  without a key, a control: HOST/LABEL, a resolver path whose\n" \
+	"                   answers are the control, or HOST/LABEL=tls:ADDR[:PORT][#NAME],\n"  \
+	"                   a resolver over DNS over TLS asked from HOST (repeatable; with\n"  \
+	"                   --lab default remote/public and client/dot=tls:198.19.8.8#\n"      \
+	"                   resolver.lab); --ca FILE: the CA for DoT (lab: its ca.pem)\n"     \
 	"  --rate N         names per second per vantage point (default 20); over 1000\n"     \
 	"                   queries/s to a path outside loopback and the lab only with\n"      \
 	"                   --allow-fast-public (docs/ethics.md)\n"                               \
@@ -37,6 +47,9 @@
 	"                   for fresh names after each round (default 0.1)\n"                   \
 	"  --walk-rate N    names per second walked from the root (default 5)\n"               \
 	"  --db FILE        write every result, the groups and the incidents (SQLite)\n"       \
+	"                   or clickhouse://HOST[:PORT]/DATABASE (ClickHouse, docs/store.md)\n"   \
+	"                   (there each run is tagged with its vantage point: the one\n"     \
+	"                   --vantage watched, else the host name)\n"                         \
 	"  --events FILE    NDJSON events to FILE instead of standard output\n"                \
 	"  --on-incident CMD  run `sh -c CMD` with each incident event on its stdin\n"        \
 	"  --status S       a status line on stderr every S seconds (default 5; 0: none)\n"    \

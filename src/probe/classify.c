@@ -1360,7 +1360,10 @@ void classify_judge_name(struct classify *c, struct probe_result *const *r, size
 			bool is_control = (int)r[i]->target == control;
 			if (classify_rank(t, is_control) != pass)
 				continue;
-			if (is_control && classify_control_observe(c, r[i]) < 0)
+			/* Its answers recorded as "live LABEL" (classify_origin_add). */
+			int origin = is_control ? classify_origin_add(c, t->label) : 0;
+			if (is_control &&
+			    classify_control_observe_from(c, r[i], origin > 0 ? (uint8_t)origin : 0) < 0)
 				c->unkept++; /* judged against what the control table holds */
 			classify_judge(c, r[i], t);
 		}

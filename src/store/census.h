@@ -7,7 +7,7 @@
  * names, address pools.
  *
  * Writing is batched like the prober's store: rows go into an open
- * transaction committed every CENSUS_STORE_BATCH names or 200 ms
+ * transaction committed every CENSUS_STORE_BATCH names or 1 s
  * (census_store_tick) and at the end. A name's row and its replies are in
  * the same transaction, and the UNIQUE (run, seq) key refuses a name
  * stored twice, so a census killed at any point (kill -9 included) keeps
@@ -26,7 +26,7 @@
 
 #include "util/error.h"
 
-#define CENSUS_STORE_BATCH 5000
+#define CENSUS_STORE_BATCH 50000
 
 struct census_store;
 
@@ -91,7 +91,7 @@ DW_MUST_CHECK int census_store_group(struct census_store *s, const char *fingerp
 /* A group's totals and addresses, at the end of a run. */
 DW_MUST_CHECK int census_store_group_totals(struct census_store *s, int id, uint64_t replies,
 					    const char *addrs, struct dw_error *err);
-/* Commit the batch if it is full or older than 200 ms; census_store_flush: now. */
+/* Commit the batch if it is full or older than 1 s; census_store_flush: now. */
 DW_MUST_CHECK int census_store_tick(struct census_store *s, struct dw_error *err);
 DW_MUST_CHECK int census_store_flush(struct census_store *s, struct dw_error *err);
 

@@ -29,6 +29,120 @@ void panel_free(struct panel *p)
 	memset(p, 0, sizeof *p);
 }
 
+/* Append TEXT (its zone ZONE and server SERVER, hashed) to P->all. 0, or
+ * -1 out of memory. */
+static int panel_append(struct panel *p, size_t *nall, size_t *allcap, const char *text,
+			const char *zone, const char *server)
+{
+	size_t nl = strlen(text);
+	if (*nall == *allcap) {
+		size_t nc = *allcap ? *allcap * 2 : 1024;
+		struct panel_name *na = realloc(p->all, nc * sizeof *na);
+		if (!na)
+			return -1;
+		p->all = na;
+		*allcap = nc;
+	}
+	struct panel_name *pn = &p->all[(*nall)++];
+	memcpy(pn->text, text, nl + 1);
+	/* The TLD: the last label before the root's dot. */
+	char *end = pn->text + nl - (nl && pn->text[nl - 1] == '.' ? 1 : 0), *dot = end;
+	while (dot > pn->text && dot[-1] != '.')
+		dot--;
+	size_t tl = (size_t)(end - dot);
+	if (tl >= sizeof pn->tld)
+		tl = sizeof pn->tld - 1;
+	for (size_t i = 0; i < tl; i++)
+		pn->tld[i] = (char)tolower((unsigned char)dot[i]);
+	pn->tld[tl] = '\0';
+	pn->name = panel_hash(text);
+	pn->zone = panel_hash(zone);
+	pn->server = panel_hash(server);
+	return 0;
+}
+
+/* Shuffle P->all (NALL names) with SEED and draw the first panel. */
+static int panel_draw(struct panel *p, size_t nall, size_t size, double churn, uint64_t seed,
+		      const char *path, struct dw_error *err)
+{
+	p->nall = nall;
+	p->rng = seed;
+	/* Fisher-Yates with the seed: the same panel for every vantage point. */
+	for (size_t i = nall - 1; i > 0; i--) {
+		size_t k = (size_t)(splitmix64(&p->rng) % (i + 1));
+		struct panel_name t = p->all[i];
+		p->all[i] = p->all[k];
+		p->all[k] = t;
+	}
+	p->size = size && size < nall ? size : nall;
+	p->cur = malloc(p->size * sizeof *p->cur);
+	if (!p->cur)
+		return dw_error_set(err, DW_E_NOMEM, "%s: out of memory", path);
+	for (size_t i = 0; i < p->size; i++)
+		p->cur[i] = i;
+	p->next_fresh = p->size % nall;
+	p->churn = churn < 0 ? 0 : churn > 1 ? 1 : churn;
+	return 0;
+}
+
+int panel_load_names(struct panel *p, const char *path, size_t size, double churn, uint64_t seed,
+		     struct dw_error *err)
+{
+	memset(p, 0, sizeof *p);
+	FILE *in = fopen(path, "re");
+	if (!in)
+		return dw_error_errno(err, "%s", path);
+	struct probe_names *rd = calloc(1, sizeof *rd);
+	if (!rd) {
+		fclose(in);
+		return dw_error_set(err, DW_E_NOMEM, "%s: out of memory", path);
+	}
+	probe_names_init(rd, in, path);
+	size_t nall = 0, allcap = 0;
+	int rc = -1, more;
+	uint8_t wire[WIRE_NAME_MAX];
+	uint64_t line;
+	while ((more = probe_names_next(rd, wire, &line, err)) == 1) {
+		char text[WIRE_NAME_TEXT_MAX];
+		wire_name_to_text(wire, text, sizeof text);
+		if (strlen(text) >= sizeof p->all[0].text)
+			continue; /* cannot be: probe_name_check bounds it */
+		/* Without a key the zone and the server are not known: the
+		 * last two labels stand for the zone (a registered domain, as
+		 * most lists hold), and for its server too, so that unrelated
+		 * names count as many zones on many servers. */
+		const char *zone = text;
+		int dots = 0;
+		for (size_t i = strlen(text); i-- > 0;)
+			if (text[i] == '.' && ++dots == 3) {
+				zone = text + i + 1;
+				break;
+			}
+		if (panel_append(p, &nall, &allcap, text, zone, zone)) {
+			dw_error_set(err, DW_E_NOMEM, "%s: out of memory at line %llu", path,
+				     (unsigned long long)line);
+			goto out;
+		}
+	}
+	if (more < 0)
+		goto out; /* the reader said why */
+	p->skipped = rd->invalid;
+	if (rd->invalid)
+		snprintf(p->skipped_first, sizeof p->skipped_first, "%.158s", rd->first_invalid.text);
+	if (nall == 0) {
+		dw_error_set(err, DW_E_NOT_FOUND, "%s: no names in the list", path);
+		goto out;
+	}
+	rc = panel_draw(p, nall, size, churn, seed, path, err);
+out:
+	probe_names_free(rd);
+	free(rd);
+	fclose(in);
+	if (rc)
+		panel_free(p);
+	return rc;
+}
+
 int panel_load(struct panel *p, const char *path, size_t size, double churn, uint64_t seed,
 	       struct dw_error *err)
 {
@@ -63,31 +177,10 @@ int panel_load(struct panel *p, const char *path, size_t size, double churn, uin
 			dw_error_at(err, DW_E_TOO_LARGE, path, row.line, "a name of %zu bytes", nl);
 			goto out;
 		}
-		if (nall == allcap) {
-			size_t nc = allcap ? allcap * 2 : 1024;
-			struct panel_name *na = realloc(p->all, nc * sizeof *na);
-			if (!na) {
-				dw_error_set(err, DW_E_NOMEM, "%s: out of memory at line %lu", path, row.line);
-				goto out;
-			}
-			p->all = na;
-			allcap = nc;
+		if (panel_append(p, &nall, &allcap, row.name, row.zone, row.server)) {
+			dw_error_set(err, DW_E_NOMEM, "%s: out of memory at line %lu", path, row.line);
+			goto out;
 		}
-		struct panel_name *pn = &p->all[nall++];
-		memcpy(pn->text, row.name, nl + 1);
-		/* The TLD: the last label before the root's dot. */
-		char *end = pn->text + nl - (pn->text[nl - 1] == '.' ? 1 : 0), *dot = end;
-		while (dot > pn->text && dot[-1] != '.')
-			dot--;
-		size_t tl = (size_t)(end - dot);
-		if (tl >= sizeof pn->tld)
-			tl = sizeof pn->tld - 1;
-		for (size_t i = 0; i < tl; i++)
-			pn->tld[i] = (char)tolower((unsigned char)dot[i]);
-		pn->tld[tl] = '\0';
-		pn->name = panel_hash(row.name);
-		pn->zone = panel_hash(row.zone);
-		pn->server = panel_hash(row.server);
 	}
 	if (more < 0)
 		goto out; /* key_next said why */
@@ -95,26 +188,7 @@ int panel_load(struct panel *p, const char *path, size_t size, double churn, uin
 		dw_error_set(err, DW_E_NOT_FOUND, "%s: no A names in the key", path);
 		goto out;
 	}
-	p->nall = nall;
-	p->rng = seed;
-	/* Fisher-Yates with the seed: the same panel for every vantage point. */
-	for (size_t i = nall - 1; i > 0; i--) {
-		size_t k = (size_t)(splitmix64(&p->rng) % (i + 1));
-		struct panel_name t = p->all[i];
-		p->all[i] = p->all[k];
-		p->all[k] = t;
-	}
-	p->size = size && size < nall ? size : nall;
-	p->cur = malloc(p->size * sizeof *p->cur);
-	if (!p->cur) {
-		dw_error_set(err, DW_E_NOMEM, "%s: out of memory", path);
-		goto out;
-	}
-	for (size_t i = 0; i < p->size; i++)
-		p->cur[i] = i;
-	p->next_fresh = p->size % nall;
-	p->churn = churn < 0 ? 0 : churn > 1 ? 1 : churn;
-	rc = 0;
+	rc = panel_draw(p, nall, size, churn, seed, path, err);
 out:
 	key_close(&kr);
 	if (rc)

@@ -47,6 +47,15 @@ struct panel {
  */
 int panel_load(struct panel *p, const char *path, size_t size, double churn, uint64_t seed,
 	       struct dw_error *err) DW_MUST_CHECK;
+/*
+ * The same from a list of names instead of the key (`watch --names FILE`,
+ * with no key): any format probe_names_* reads (probe/names.h), invalid
+ * lines skipped and counted (the first kept in skipped_first). Without a
+ * key a name's zone and authoritative server are not known: its last two
+ * labels stand for both. Returns 0, or -1 with ERR set.
+ */
+int panel_load_names(struct panel *p, const char *path, size_t size, double churn, uint64_t seed,
+		     struct dw_error *err) DW_MUST_CHECK;
 void panel_free(struct panel *p);
 
 /* The name at stream position SEQ: the stream is a function of (key, size,

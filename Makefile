@@ -5,6 +5,7 @@
 #   make bench      benchmarks under bench/, side by side with their peers
 #   make demo       the main job (see README)
 #   make deps       install the Debian packages that are missing
+#   make clickhouse-up / clickhouse-down   a ClickHouse server for the store (docs/store.md)
 
 CC      ?= cc
 FUZZCC  ?= clang-14
@@ -14,7 +15,7 @@ WARN    = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototype
 CPPFLAGS = -Isrc -MMD -MP
 OPT     ?= -O2 -g
 SAN     = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-LIBS    = -lpcap -lnetfilter_queue -lnfnetlink -lsqlite3 -lldns -ljansson -lssl -lcrypto -lm -lpthread
+LIBS    = -lpcap -lnetfilter_queue -lnfnetlink -lsqlite3 -lcurl -lldns -ljansson -lssl -lcrypto -lm -lpthread
 TESTLIBS = $(LIBS) -lldns
 
 B       = build
@@ -37,16 +38,16 @@ TEST_BIN := $(patsubst tests/%.c,$(B)/san/tests/%,$(TEST_SRC))
 REPLAY_BIN := $(patsubst %,$(B)/san/replay/%,$(FUZZ_TARGETS))
 
 .SECONDARY:
-.PHONY: all deps deps-check deps-fuzz deps-bench check fuzz bench demo clean
+.PHONY: all deps deps-check deps-fuzz deps-bench check fuzz bench demo clean clickhouse-up clickhouse-down
 
 all: $(B)/dnswatch $(B)/libdnswatch.a
 
 deps:
-	@scripts/deps.sh build test lab
+	@scripts/deps.sh build test lab clickhouse
 deps-fuzz:
 	@scripts/deps.sh build fuzz
 deps-bench:
-	@scripts/deps.sh build lab bench
+	@scripts/deps.sh build lab bench clickhouse
 
 # --- release build ---------------------------------------------------------
 $(B)/obj/%.o: %.c | deps
@@ -124,6 +125,15 @@ $(foreach s,$(TOOL_SRC),$(eval $(call bench_rule,$(s))))
 
 bench: $(B)/dnswatch $(B)/libdnswatch.a $(BENCH_BIN) $(TOOL_BIN) | deps-bench
 	@bench/run.sh $(B)
+
+# Debian's clickhouse-server on 127.0.0.1 (HTTP CH_PORT, default 8123), config
+# and data under CH_DIR (default build/clickhouse); no system service.
+CH_DIR  ?= $(B)/clickhouse
+CH_PORT ?= 8123
+clickhouse-up:
+	@scripts/clickhouse.sh up $(CH_DIR) $(CH_PORT)
+clickhouse-down:
+	@scripts/clickhouse.sh down $(CH_DIR)
 
 demo: $(B)/dnswatch | deps
 	@scripts/demo.sh $(B)/dnswatch

@@ -1,15 +1,18 @@
 #!/bin/sh
 # Install the Debian packages a make target needs, only those missing.
-# Usage: scripts/deps.sh GROUP...   (groups: build test lab fuzz bench)
+# Usage: scripts/deps.sh GROUP...   (groups: build test lab fuzz bench clickhouse)
 # Called by the Makefile before every target that needs them, so that on a
 # fresh Debian 12 machine `make demo` and `make check` are the whole set-up.
 set -eu
 
-pkgs_build="gcc make pkg-config libc6-dev libpcap-dev libsqlite3-dev libnetfilter-queue-dev libldns-dev libjansson-dev libssl-dev libjs-chart.js"
+pkgs_build="gcc make pkg-config libc6-dev libpcap-dev libsqlite3-dev libcurl4-openssl-dev libnetfilter-queue-dev libldns-dev libjansson-dev libssl-dev libjs-chart.js"
 pkgs_test="libldns-dev jq bc tcpdump bind9-dnsutils iproute2 iptables chromium sqlite3 util-linux"
 pkgs_lab="iproute2 iptables unbound nsd ldnsutils bind9-dnsutils procps openssl"
 pkgs_fuzz="clang-14 libclang-rt-14-dev"
 pkgs_bench="libknot-dev dnsperf dsniff nsd valgrind bc"
+# Debian's ClickHouse (18.16): the scale-out store's server, for its tests,
+# `make clickhouse-up` and the benchmarks (scripts/clickhouse.sh).
+pkgs_clickhouse="clickhouse-server clickhouse-client curl"
 
 want=""
 for g in "$@"; do
@@ -19,7 +22,8 @@ for g in "$@"; do
 	lab) want="$want $pkgs_lab" ;;
 	fuzz) want="$want $pkgs_fuzz" ;;
 	bench) want="$want $pkgs_bench" ;;
-	*) echo "deps.sh: unknown group '$g' (build test lab fuzz bench)" >&2; exit 2 ;;
+	clickhouse) want="$want $pkgs_clickhouse" ;;
+	*) echo "deps.sh: unknown group '$g' (build test lab fuzz bench clickhouse)" >&2; exit 2 ;;
 	esac
 done
 

@@ -265,6 +265,7 @@ struct probe_opts {
 	int nspecs;
 	bool ndjson, rate_given, allow_fast;
 	enum probe_names_format names_format;
+	const char *vantage;  /* --vantage: the run's vantage point in a ClickHouse store */
 };
 
 /* The options into X's configuration and O. Returns 0, or 2 (usage, said). */
@@ -314,6 +315,7 @@ static int parse_args(struct run *x, struct probe_opts *o, int argc, char **argv
 			if (!probe_names_format_parse(val, &o->names_format))
 				return usage("bad --names-format (auto, plain, csv-rank, citizenlab or zone)", val);
 		}
+		else if (!strcmp(a, "--vantage")) o->vantage = val;
 		else if (!strcmp(a, "--pcap")) c->pcap_path = val;
 		else return usage("bad option or value", a);
 	}
@@ -446,7 +448,7 @@ static int open_store(struct run *x, const struct probe_opts *o, int argc, char 
 {
 	struct probe_config *c = &x->cfg;
 	/* The store's failures are said as they happen, on stderr. */
-	struct store_opts so = {.errlog = stderr, .keep_raw = x->raw};
+	struct store_opts so = {.errlog = stderr, .keep_raw = x->raw, .vantage = o->vantage};
 	if (store_open(&x->db, o->db, &so, NULL) != DW_OK)
 		return -1; /* the store said why */
 	if (preload_forged(x) < 0)

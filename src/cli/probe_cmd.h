@@ -46,6 +46,9 @@
 	"  --db FILE       write the SQLite store (docs/store.md) instead of NDJSON on\n"         \
 	"                  stdout (--ndjson: both); --resume continues the last unfinished\n"    \
 	"                  run of FILE after a crash or a kill, with no row lost or doubled\n"   \
+	"  --db clickhouse://HOST[:PORT]/DATABASE  write into ClickHouse instead (shared\n"   \
+	"                  by many vantage points; no --resume; docs/store.md)\n"            \
+	"  --vantage NAME  the run's vantage point in ClickHouse (default: the host name)\n" \
 	"  --raw           keep each reply's raw bytes in the output\n"                          \
 	"  --pcap FILE     write every packet sent and received\n"                                \
 	"  --names-format F  auto (default: from the content), plain, csv-rank,\n"             \

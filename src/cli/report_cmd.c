@@ -12,6 +12,7 @@
 
 #include "report/data.h"
 #include "report/census.h"
+#include "store/clickhouse.h"
 #include "report/html.h"
 #include "store/sqlite.h"
 #include "util/clock.h"
@@ -114,7 +115,11 @@ static int parse_args(int argc, char **argv, struct report_args *a)
 			fputs(REPORT_USAGE, stdout);
 			return 0;
 		}
-		if (!strcmp(o, "-o") || !strcmp(o, "--locate") || !strcmp(o, "--chartjs")) {
+		if (!strcmp(o, "--db")) { /* the same as DB, for clickhouse://... alike */
+			if (i + 1 >= argc)
+				return usage_error("missing value after", o);
+			o = argv[++i];
+		} else if (!strcmp(o, "-o") || !strcmp(o, "--locate") || !strcmp(o, "--chartjs")) {
 			if (i + 1 >= argc)
 				return usage_error("missing value after", o);
 			const char *v = argv[++i];
@@ -158,7 +163,7 @@ static int read_chartjs(const char *chartjs, char **lib, size_t *liblen)
  * words. Returns 0 with *DB set, or -1 (said). */
 static int open_store(const char *db_path, struct store_db **db)
 {
-	if (access(db_path, F_OK) != 0) {
+	if (!ch_url_is(db_path) && access(db_path, F_OK) != 0) {
 		fprintf(stderr, "dnswatch report: %s: %s\n", db_path, strerror(errno));
 		return -1;
 	}
@@ -168,7 +173,9 @@ static int open_store(const char *db_path, struct store_db **db)
 	if (st == DW_OK)
 		return 0;
 	if (st == DW_E_EMPTY)
-		fprintf(stderr, "dnswatch report: %s: an empty file, not a dnswatch store\n", db_path);
+		fprintf(stderr, "dnswatch report: %s: %s\n", db_path,
+			ch_url_is(db_path) ? "no dnswatch tables in that database"
+					   : "an empty file, not a dnswatch store");
 	else if (st == DW_E_FOREIGN)
 		fprintf(stderr, "dnswatch report: %s: not a dnswatch store (an SQLite database "
 				"of something else)\n", db_path);

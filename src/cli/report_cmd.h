@@ -8,6 +8,7 @@
 
 #define REPORT_USAGE                                                                          \
 	"usage: dnswatch report DB [-o FILE] [--locate FILE]... [--chartjs FILE]\n"            \
+	"       dnswatch report --db clickhouse://HOST[:PORT]/DATABASE [-o FILE] ...\n"      \
 	"  Writes one self-contained HTML page (readable offline, no external URL) about\n"   \
 	"  the SQLite store DB (written by `dnswatch probe --db`): the incident in plain\n"   \
 	"  words, then charts of the forged share (injected + poisoned over all judged\n"      \
@@ -17,7 +18,9 @@
 	"  sight; the injector groups (fingerprints, IP TTL and answer TTL ranges,\n"         \
 	"  addresses), merged over runs; locate results; the incident records if the\n"     \
 	"  store has any (written by `dnswatch watch`); and each run's command line,\n"       \
-	"  targets and times. Every run in DB is read; times are UTC.\n"                      \
+	"  targets and times. Every run in DB is read; times are UTC. A ClickHouse\n"        \
+	"  database is read across its vantage points (a path: vantage/target), each\n"     \
+	"  figure counted by the server (GROUP BY), docs/store.md.\n"                         \
 	"  -o FILE         where to write the page (default report.html); written to a\n"    \
 	"                  temporary file beside it and renamed, so FILE is whole or absent\n" \
 	"  --locate FILE   output of `dnswatch locate --json` (one object a line;\n"          \

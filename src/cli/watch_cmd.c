@@ -1491,7 +1491,10 @@ static int open_outputs(struct watch *w, const struct watch_opts *o, int argc, c
 	if (!o->db)
 		return 0;
 	/* The store's failures are said as they happen, on stderr. */
-	struct store_opts so = {.append_only = true, .errlog = stderr};
+	/* In ClickHouse a run is tagged with its vantage point: the one
+	 * --vantage watched, else (several, or none) the host's name. */
+	struct store_opts so = {.append_only = true, .errlog = stderr,
+				.vantage = o->nvant == 1 ? o->vantages[0] : NULL};
 	if (store_open(&w->db, o->db, &so, NULL) != DW_OK)
 		return -1; /* the store said why */
 	char cmdline[2048], opts[256];

@@ -47,6 +47,9 @@
 	"                   for fresh names after each round (default 0.1)\n"                   \
 	"  --walk-rate N    names per second walked from the root (default 5)\n"               \
 	"  --db FILE        write every result, the groups and the incidents (SQLite)\n"       \
+	"                   or clickhouse://HOST[:PORT]/DATABASE (ClickHouse, docs/store.md)\n"   \
+	"                   (there each run is tagged with its vantage point: the one\n"     \
+	"                   --vantage watched, else the host name)\n"                         \
 	"  --events FILE    NDJSON events to FILE instead of standard output\n"                \
 	"  --on-incident CMD  run `sh -c CMD` with each incident event on its stdin\n"        \
 	"  --status S       a status line on stderr every S seconds (default 5; 0: none)\n"    \

@@ -2,6 +2,7 @@
 #include "report/data.h"
 
 #include "probe/classify.h"
+#include "store/clickhouse.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -504,8 +505,10 @@ static int64_t runs_gap(const struct report_data *d)
 	return gap;
 }
 
-/* Buckets, series, the window and the tail, from the records. */
-static int figures(struct gather *g)
+/* The judged counts, the first and last query and the injection and
+ * poisoning spans, from the records (SQLite; ClickHouse counts them in
+ * the server: ch_spans). */
+static void figures_spans(struct gather *g)
 {
 	struct report_data *d = g->d;
 	d->t0_us = INT64_MAX;
@@ -525,6 +528,12 @@ static int figures(struct gather *g)
 			span_add(&d->poi_first_us, &d->poi_last_us, r->us);
 		}
 	}
+}
+
+/* The bucket size and the series' arrays, from t0_us and t1_us. */
+static int figures_buckets(struct gather *g)
+{
+	struct report_data *d = g->d;
 	d->bucket_us = report_bucket_size(d->t1_us - d->t0_us, REPORT_BUCKETS_TARGET);
 	/* Separate probe runs are samples: a bucket narrower than the usual
 	 * time between them would be mostly empty, so none is narrower. */
@@ -549,24 +558,44 @@ static int figures(struct gather *g)
 				return -1;
 			}
 		}
+	return 0;
+}
+
+/* N judged results of PATH and TLD with VERDICT in bucket B. */
+static void bucket_add(struct report_data *d, size_t b, uint8_t path, uint8_t tld, uint8_t verdict,
+		       uint64_t n)
+{
+	struct report_series *s[2] = {&d->paths[path], &d->tlds[tld]};
+	for (int k = 0; k < 2; k++) {
+		s[k]->judged[b] += n;
+		s[k]->judged_total += n;
+		if (forged(verdict))
+			s[k]->forged[b] += n;
+		s[k]->injected_total += verdict == VERDICT_INJECTED ? n : 0;
+		s[k]->poisoned_total += verdict == VERDICT_POISONED ? n : 0;
+	}
+}
+
+/* The buckets and the tail, from the records. */
+static void figures_fill(struct gather *g)
+{
+	struct report_data *d = g->d;
 	for (size_t i = 0; i < g->nrecs; i++) {
 		const struct rec *r = &g->recs[i];
-		size_t b = report_bucket_of(d, r->us);
-		struct report_series *s[2] = {&d->paths[r->path], &d->tlds[r->tld]};
-		for (int k = 0; k < 2; k++) {
-			s[k]->judged[b]++;
-			s[k]->judged_total++;
-			if (forged(r->verdict))
-				s[k]->forged[b]++;
-			s[k]->injected_total += r->verdict == VERDICT_INJECTED;
-			s[k]->poisoned_total += r->verdict == VERDICT_POISONED;
-		}
+		bucket_add(d, report_bucket_of(d, r->us), r->path, r->tld, r->verdict, 1);
 		if (r->verdict == VERDICT_POISONED && d->inj_last_us && r->us > d->inj_last_us) {
 			d->tail_poisoned++;
 			if (r->us > d->tail_end_us)
 				d->tail_end_us = r->us;
 		}
 	}
+}
+
+/* What follows from the buckets and spans: a tail without injection, the
+ * tail still open, the peak. */
+static void figures_finish(struct gather *g)
+{
+	struct report_data *d = g->d;
 	/* Poisoned answers with no injection seen at all: the whole stretch is tail. */
 	if (!d->inj_last_us && d->npoisoned) {
 		d->tail_end_us = d->poi_last_us;
@@ -585,6 +614,16 @@ static int figures(struct gather *g)
 				d->peak_us = d->t0_us + (int64_t)b * d->bucket_us;
 			}
 		}
+}
+
+/* Buckets, series, the window and the tail, from the records. */
+static int figures(struct gather *g)
+{
+	figures_spans(g);
+	if (figures_buckets(g) != 0)
+		return -1;
+	figures_fill(g);
+	figures_finish(g);
 	return 0;
 }
 
@@ -641,9 +680,531 @@ static int gather_all(struct gather *g)
 	return ret;
 }
 
+/* --- ClickHouse: the same figures, counted by the server -------------------
+ * Every query GROUPs BY in ClickHouse over FINAL tables (a row sent twice is
+ * seen once) and brings back counts per run, target, TLD, bucket and
+ * verdict, never the results themselves. Runs are numbered 1..n in start
+ * order, as SQLite numbers them; a path is "vantage/label" when the
+ * database holds more than one vantage point. */
+
+#define CH_US "(toUInt64(sent) * 1000000 + sent_us)"
+
+struct ch_run {
+	char vantage[128];
+	uint64_t run;
+	uint8_t *pidx;          /* path series of each target */
+	size_t ntargets;
+};
+
+struct ch_gather {
+	struct gather *g;
+	struct ch_store *ch;
+	struct ch_run *runs;    /* parallel to d->runs */
+	size_t nruns;
+	size_t last;            /* the last run found (rows come grouped) */
+	bool many_vantages;
+	size_t ntld;
+	struct ch_tld {
+		char name[256];
+		size_t run;     /* first appearance: run index, then seq * 65536 + target */
+		uint64_t key;
+	} *tlds;
+	int64_t tail_first_us;  /* unused: kept zero */
+};
+
+static void ch_set_err(struct ch_gather *cg, const char *what)
+{
+	set_err(cg->g, what, NULL);
+	const struct dw_error *e = ch_error(cg->ch);
+	if (e->status != DW_OK)
+		dw_error_set(&cg->g->err, e->status, "%s: %s", what, e->text);
+}
+
+/* The index of run (VANTAGE, RUN), or -1. */
+static long ch_run_find(struct ch_gather *cg, const char *vantage, const char *run)
+{
+	uint64_t id = strtoull(run, NULL, 10);
+	for (size_t k = 0; k < cg->nruns; k++) {
+		size_t i = (cg->last + k) % cg->nruns;
+		if (cg->runs[i].run == id && !strcmp(cg->runs[i].vantage, vantage)) {
+			cg->last = i;
+			return (long)i;
+		}
+	}
+	return -1;
+}
+
+static int64_t num(const char *s)
+{
+	return strtoll(s, NULL, 10);
+}
+
+static int ch_row_run(void *ctx, char **f, size_t n)
+{
+	struct ch_gather *cg = ctx;
+	struct report_data *d = cg->g->d;
+	if (n != 10)
+		return 1;
+	struct report_run *nr = realloc(d->runs, (d->nruns + 1) * sizeof *nr);
+	struct ch_run *nc = realloc(cg->runs, (cg->nruns + 1) * sizeof *nc);
+	if (nr)
+		d->runs = nr;
+	if (nc)
+		cg->runs = nc;
+	if (!nr || !nc)
+		return 1;
+	struct report_run *r = &d->runs[d->nruns++];
+	struct ch_run *c = &cg->runs[cg->nruns++];
+	memset(r, 0, sizeof *r);
+	memset(c, 0, sizeof *c);
+	snprintf(c->vantage, sizeof c->vantage, "%s", f[0]);
+	c->run = strtoull(f[1], NULL, 10);
+	r->info.id = (int64_t)d->nruns;
+	r->info.started_us = num(f[2]);
+	r->info.finished_us = num(f[3]);
+	snprintf(r->info.status, sizeof r->info.status, "%s", f[4]);
+	snprintf(r->info.cmdline, sizeof r->info.cmdline, "%s", f[5]);
+	snprintf(r->info.options, sizeof r->info.options, "%s", f[6]);
+	snprintf(r->info.qtypes, sizeof r->info.qtypes, "%s", f[7]);
+	r->info.ntargets = (uint32_t)num(f[8]);
+	if (cg->nruns > 1 && strcmp(f[0], cg->runs[0].vantage))
+		cg->many_vantages = true;
+	(void)f[9];
+	return 0;
+}
+
+static int ch_row_target(void *ctx, char **f, size_t n)
+{
+	struct ch_gather *cg = ctx;
+	if (n != 8)
+		return 1;
+	long i = ch_run_find(cg, f[0], f[1]);
+	if (i < 0)
+		return 0; /* a run whose runs row is not there: not reported */
+	struct report_run *r = &cg->g->d->runs[i];
+	size_t idx = (size_t)num(f[2]);
+	if (idx != r->ntargets)
+		return 0; /* targets come in order, once each (FINAL) */
+	struct probe_target *nt = realloc(r->targets, (r->ntargets + 1) * sizeof *nt);
+	if (!nt)
+		return 1;
+	r->targets = nt;
+	struct probe_target *t = &nt[r->ntargets++];
+	memset(t, 0, sizeof *t);
+	snprintf(t->label, sizeof t->label, "%s", f[3]);
+	t->kind = (enum probe_target_kind)num(f[4]);
+	t->family = num(f[5]) == 6 ? AF_INET6 : AF_INET;
+	for (size_t k = 0; k < 16 && f[6][2 * k] && f[6][2 * k + 1]; k++) {
+		char h[3] = {f[6][2 * k], f[6][2 * k + 1], 0};
+		t->addr[k] = (uint8_t)strtoul(h, NULL, 16);
+	}
+	t->port = (uint16_t)num(f[7]);
+	return 0;
+}
+
+/* Per (run, target, verdict): counts and the first and last query. */
+static int ch_row_verdicts(void *ctx, char **f, size_t n)
+{
+	struct ch_gather *cg = ctx;
+	struct report_data *d = cg->g->d;
+	if (n != 7)
+		return 1;
+	long i = ch_run_find(cg, f[0], f[1]);
+	if (i < 0)
+		return 0;
+	struct report_run *r = &d->runs[i];
+	size_t target = (size_t)num(f[2]);
+	int v = (int)num(f[3]);
+	uint64_t cnt = (uint64_t)num(f[4]);
+	int64_t lo = num(f[5]), hi = num(f[6]);
+	d->nresults += cnt;
+	r->info.nqueries += cnt;
+	span_add(&r->first_us, &r->last_us, lo);
+	span_add(&r->first_us, &r->last_us, hi);
+	if (v >= 0 && v < VERDICT_COUNT && target < r->ntargets)
+		r->verdicts[v] += cnt;
+	if (v == VERDICT_NONE)
+		return 0;
+	if (lo < d->t0_us)
+		d->t0_us = lo;
+	if (hi > d->t1_us)
+		d->t1_us = hi;
+	d->njudged += cnt;
+	if (v == VERDICT_INJECTED) {
+		d->ninjected += cnt;
+		span_add(&d->inj_first_us, &d->inj_last_us, lo);
+		span_add(&d->inj_first_us, &d->inj_last_us, hi);
+	} else if (v == VERDICT_POISONED) {
+		d->npoisoned += cnt;
+		span_add(&d->poi_first_us, &d->poi_last_us, lo);
+		span_add(&d->poi_first_us, &d->poi_last_us, hi);
+	}
+	return 0;
+}
+
+static int ch_row_tld(void *ctx, char **f, size_t n)
+{
+	struct ch_gather *cg = ctx;
+	if (n != 4)
+		return 1;
+	long i = ch_run_find(cg, f[1], f[2]);
+	if (i < 0)
+		return 0;
+	uint64_t key = strtoull(f[3], NULL, 10);
+	for (size_t k = 0; k < cg->ntld; k++)
+		if (!strcmp(cg->tlds[k].name, f[0])) {
+			struct ch_tld *t = &cg->tlds[k];
+			if ((size_t)i < t->run || ((size_t)i == t->run && key < t->key)) {
+				t->run = (size_t)i;
+				t->key = key;
+			}
+			return 0;
+		}
+	struct ch_tld *nt = realloc(cg->tlds, (cg->ntld + 1) * sizeof *nt);
+	if (!nt)
+		return 1;
+	cg->tlds = nt;
+	struct ch_tld *t = &nt[cg->ntld++];
+	snprintf(t->name, sizeof t->name, "%s", f[0]);
+	t->run = (size_t)i;
+	t->key = key;
+	return 0;
+}
+
+static int cmp_tld(const void *a, const void *b)
+{
+	const struct ch_tld *x = a, *y = b;
+	if (x->run != y->run)
+		return x->run < y->run ? -1 : 1;
+	return x->key < y->key ? -1 : x->key > y->key;
+}
+
+static uint8_t ch_tld_index(struct ch_gather *cg, const char *name)
+{
+	struct report_data *d = cg->g->d;
+	for (size_t i = 0; i < d->ntlds; i++)
+		if (!strcmp(d->tlds[i].name, name))
+			return (uint8_t)i;
+	return d->ntlds ? (uint8_t)(d->ntlds - 1) : 0; /* merged into "(other)" */
+}
+
+static uint8_t ch_path_of(struct ch_gather *cg, long run, size_t target)
+{
+	struct ch_run *c = &cg->runs[run];
+	if (target < c->ntargets)
+		return c->pidx[target];
+	return series_index(cg->g->d->paths, &cg->g->d->npaths, "?");
+}
+
+/* Per (run, target, TLD, bucket, verdict): a count. */
+static int ch_row_bucket(void *ctx, char **f, size_t n)
+{
+	struct ch_gather *cg = ctx;
+	struct report_data *d = cg->g->d;
+	if (n != 7)
+		return 1;
+	long i = ch_run_find(cg, f[0], f[1]);
+	if (i < 0)
+		return 0;
+	size_t b = (size_t)num(f[4]);
+	if (b >= d->nbuckets)
+		b = d->nbuckets - 1;
+	bucket_add(d, b, ch_path_of(cg, i, (size_t)num(f[2])), ch_tld_index(cg, f[3]),
+		   (uint8_t)num(f[5]), (uint64_t)num(f[6]));
+	return 0;
+}
+
+static int ch_row_tail(void *ctx, char **f, size_t n)
+{
+	struct report_data *d = ((struct ch_gather *)ctx)->g->d;
+	if (n != 2)
+		return 1;
+	d->tail_poisoned = (uint64_t)num(f[0]);
+	d->tail_end_us = d->tail_poisoned ? num(f[1]) : 0;
+	return 0;
+}
+
+/* Per (address, run, target): forged counts and first and last sight. */
+static int ch_row_addr(void *ctx, char **f, size_t n)
+{
+	struct ch_gather *cg = ctx;
+	if (n != 8)
+		return 1;
+	long i = ch_run_find(cg, f[1], f[2]);
+	if (i < 0)
+		return 0;
+	struct report_addr *a = addr_find(cg->g, f[0]);
+	if (!a)
+		return 0;
+	a->injected += (uint64_t)num(f[4]);
+	a->poisoned += (uint64_t)num(f[5]);
+	span_add(&a->first_us, &a->last_us, num(f[6]));
+	span_add(&a->first_us, &a->last_us, num(f[7]));
+	uint8_t path = ch_path_of(cg, i, (size_t)num(f[3]));
+	if (path < 64)
+		a->path_mask |= 1ull << path;
+	return 0;
+}
+
+static int ch_row_group(void *ctx, char **f, size_t n)
+{
+	struct ch_gather *cg = ctx;
+	if (n != 7)
+		return 1;
+	long i = ch_run_find(cg, f[0], f[1]);
+	if (i < 0)
+		return 0;
+	struct store_group sg;
+	memset(&sg, 0, sizeof sg);
+	sg.id = (int32_t)num(f[2]);
+	snprintf(sg.fingerprint, sizeof sg.fingerprint, "%s", f[3]);
+	sg.count = (uint64_t)num(f[4]);
+	/* The addresses as text, IPv4 then IPv6 (space-separated). */
+	for (int k = 5; k <= 6; k++)
+		for (char *w = strtok(f[k], " "); w && sg.naddrs < 32; w = strtok(NULL, " ")) {
+			struct probe_addr *pa = &sg.addrs[sg.naddrs];
+			pa->family = k == 5 ? AF_INET : AF_INET6;
+			if (inet_pton(pa->family, w, pa->addr) == 1)
+				sg.naddrs++;
+		}
+	struct group_ctx gc = {cg->g, cg->g->d->runs[i].info.id};
+	return collect_group(&gc, &sg);
+}
+
+/* A fingerprint key's IP TTL and answer TTL ranges from injected replies
+ * (ADDR: one they carried; "": any, from a target that runs no DNS). */
+static int ch_row_range(void *ctx, char **f, size_t n)
+{
+	struct ch_gather *cg = ctx;
+	struct report_data *d = cg->g->d;
+	if (n != 6)
+		return 1;
+	for (size_t k = 0; k < d->ngroups; k++) {
+		struct report_group *grp = &d->groups[k];
+		if (strcmp(grp->key, f[0]) != 0 || (f[1][0] && !words_has(grp->addrs, f[1])))
+			continue;
+		range_merge(&grp->ip_ttl_lo, &grp->ip_ttl_hi, (int)num(f[2]), (int)num(f[3]));
+		range_merge(&grp->answer_ttl_lo, &grp->answer_ttl_hi, (int)num(f[4]), (int)num(f[5]));
+	}
+	return 0;
+}
+
+static int ch_row_incident(void *ctx, char **f, size_t n)
+{
+	struct ch_gather *cg = ctx;
+	struct report_data *d = cg->g->d;
+	if (n != 17)
+		return 1;
+	long i = ch_run_find(cg, f[0], f[1]);
+	struct store_incident inc;
+	memset(&inc, 0, sizeof inc);
+	inc.id = (int64_t)d->nincidents + 1;
+	inc.run = i >= 0 ? d->runs[i].info.id : 0;
+	inc.started_us = num(f[3]);
+	inc.raised_us = num(f[4]);
+	inc.injection_end_us = num(f[5]);
+	inc.ended_us = num(f[6]);
+	inc.peak_share = strtod(f[7], NULL);
+	snprintf(inc.scope, sizeof inc.scope, "%s", f[8]);
+	snprintf(inc.addresses, sizeof inc.addresses, "%s", f[9]);
+	snprintf(inc.summary, sizeof inc.summary, "%s", f[10]);
+	snprintf(inc.cause, sizeof inc.cause, "%s", f[11]);
+	snprintf(inc.evidence, sizeof inc.evidence, "%s", f[12]);
+	inc.hop = (int)num(f[13]);
+	snprintf(inc.hop_router, sizeof inc.hop_router, "%s", f[14]);
+	snprintf(inc.locate, sizeof inc.locate, "%s", f[15]);
+	snprintf(inc.groups, sizeof inc.groups, "%s", f[16]);
+	d->incidents_present = true;
+	return collect_incident(cg->g, &inc);
+}
+
+/* Run SQL (with "%1$s" standing for the database, written as DB) through FN. */
+static int ch_run(struct ch_gather *cg, const char *what, const char *sql,
+		  int (*fn)(void *, char **, size_t))
+{
+	const char *db = ch_database(cg->ch);
+	size_t cap = strlen(sql) * 2 + 256;
+	char *q = malloc(cap), *o = q;
+	if (!q) {
+		set_err(cg->g, what, NULL);
+		return -1;
+	}
+	for (const char *p = sql; *p; p++) {
+		if (!strncmp(p, "DB.", 3)) {
+			o += snprintf(o, cap - (size_t)(o - q), "%s.", db);
+			p += 2;
+		} else {
+			*o++ = *p;
+		}
+	}
+	*o = 0;
+	enum dw_status st = ch_select(cg->ch, q, fn, cg);
+	free(q);
+	if (st != DW_OK || cg->g->err.status != DW_OK) {
+		ch_set_err(cg, what);
+		return -1;
+	}
+	return 0;
+}
+
+static int gather_clickhouse(struct ch_gather *cg)
+{
+	struct gather *g = cg->g;
+	struct report_data *d = g->d;
+	char sql[2048];
+	if (ch_run(cg, "listing runs",
+		   "SELECT vantage, run, any(toUInt64(started) * 1000000 + started_us), "
+		   "argMax(if(finished = toDateTime(0), 0, toUInt64(finished) * 1000000 + finished_us), version), "
+		   "argMax(status, version), argMax(cmdline, version), argMax(options, version), "
+		   "argMax(qtypes, version), argMax(ntargets, version), argMax(outages, version) "
+		   "FROM DB.runs GROUP BY vantage, run ORDER BY run, vantage",
+		   ch_row_run))
+		return -1;
+	if (d->nruns == 0) {
+		dw_error_set(&g->err, DW_E_NORUN, "the store holds no runs: nothing to report");
+		return 1;
+	}
+	if (ch_run(cg, "reading targets",
+		   "SELECT vantage, run, idx, label, kind, family, hex(addr), port FROM DB.targets FINAL "
+		   "ORDER BY vantage, run, idx",
+		   ch_row_target))
+		return -1;
+	/* The paths, in run then target order (as SQLite's reading makes them). */
+	for (size_t i = 0; i < d->nruns; i++) {
+		struct report_run *r = &d->runs[i];
+		struct ch_run *c = &cg->runs[i];
+		c->ntargets = r->ntargets;
+		c->pidx = calloc(r->ntargets ? r->ntargets : 1, 1);
+		if (!c->pidx) {
+			set_err(g, "reading targets", NULL);
+			return -1;
+		}
+		for (size_t t = 0; t < r->ntargets; t++) {
+			char name[200];
+			const char *label = r->targets[t].label[0] ? r->targets[t].label : "?";
+			size_t vl = strlen(c->vantage);
+			/* watch's labels already say where ("client/isp"). */
+			bool named = !strncmp(label, c->vantage, vl) && label[vl] == '/';
+			if (cg->many_vantages && !named)
+				snprintf(name, sizeof name, "%s/%s", c->vantage, label);
+			else
+				snprintf(name, sizeof name, "%s", label);
+			c->pidx[t] = series_index(d->paths, &d->npaths, name);
+		}
+	}
+	d->addrs = calloc(REPORT_ADDRS_MAX, sizeof *d->addrs);
+	d->groups = calloc(REPORT_GROUPS_MAX, sizeof *d->groups);
+	g->ahash = malloc(ADDR_HASH * sizeof *g->ahash);
+	if (!d->addrs || !d->groups || !g->ahash) {
+		set_err(g, "gathering", NULL);
+		return -1;
+	}
+	memset(g->ahash, 0xff, ADDR_HASH * sizeof *g->ahash);
+	if (ch_run(cg, "reading injector groups",
+		   "SELECT vantage, run, id, argMax(fingerprint, version), argMax(count, version), "
+		   "arrayStringConcat(arrayMap(x -> IPv4NumToString(x), argMax(addr_v4, version)), ' '), "
+		   "arrayStringConcat(arrayMap(x -> IPv6NumToString(x), argMax(addr_v6, version)), ' ') "
+		   "FROM DB.groups GROUP BY vantage, run, id ORDER BY run, vantage, id",
+		   ch_row_group))
+		return -1;
+	d->t0_us = INT64_MAX;
+	d->t1_us = 0;
+	if (ch_run(cg, "counting verdicts",
+		   "SELECT vantage, run, target, verdict, count(), min(" CH_US "), max(" CH_US ") "
+		   "FROM DB.queries FINAL GROUP BY vantage, run, target, verdict",
+		   ch_row_verdicts))
+		return -1;
+	if (d->njudged == 0) {
+		dw_error_set(&g->err, DW_E_NOT_FOUND,
+			     "the store holds %zu run%s but no judged results: nothing to report",
+			     d->nruns, d->nruns == 1 ? "" : "s");
+		return 1;
+	}
+	/* The TLD series in order of first appearance (run, then seq, target). */
+	if (ch_run(cg, "reading TLDs",
+		   "SELECT tld, vantage, run, min(seq * 65536 + target) FROM DB.queries FINAL "
+		   "WHERE verdict != 0 GROUP BY tld, vantage, run",
+		   ch_row_tld))
+		return -1;
+	qsort(cg->tlds, cg->ntld, sizeof *cg->tlds, cmp_tld);
+	for (size_t i = 0; i < cg->ntld; i++)
+		(void)series_index(d->tlds, &d->ntlds, cg->tlds[i].name);
+	if (figures_buckets(g) != 0)
+		return -1;
+	snprintf(sql, sizeof sql,
+		 "SELECT vantage, run, target, tld, intDiv(" CH_US " - %" PRId64 ", %" PRId64 ") AS b, "
+		 "verdict, count() FROM DB.queries FINAL WHERE verdict != 0 "
+		 "GROUP BY vantage, run, target, tld, b, verdict",
+		 d->t0_us, d->bucket_us);
+	if (ch_run(cg, "counting by time", sql, ch_row_bucket))
+		return -1;
+	if (d->inj_last_us) {
+		snprintf(sql, sizeof sql,
+			 "SELECT count(), max(" CH_US ") FROM DB.queries FINAL WHERE verdict = %d "
+			 "AND " CH_US " > %" PRId64,
+			 VERDICT_POISONED, d->inj_last_us);
+		if (ch_run(cg, "finding the cache tail", sql, ch_row_tail))
+			return -1;
+	}
+	figures_finish(g);
+	snprintf(sql, sizeof sql,
+		 "SELECT if(family = 4, IPv4NumToString(v4), IPv6NumToString(v6)) AS a, vantage, run, "
+		 "target, countIf(verdict = %d), countIf(verdict = %d), min(" CH_US "), max(" CH_US ") "
+		 "FROM DB.answers FINAL WHERE forged = 1 AND verdict IN (%d, %d) "
+		 "GROUP BY a, vantage, run, target ORDER BY min(" CH_US "), a",
+		 VERDICT_INJECTED, VERDICT_POISONED, VERDICT_INJECTED, VERDICT_POISONED);
+	if (ch_run(cg, "reading forged addresses", sql, ch_row_addr))
+		return -1;
+	snprintf(sql, sizeof sql,
+		 "SELECT fp, if(family = 4, IPv4NumToString(v4), IPv6NumToString(v6)) AS a, "
+		 "min(ip_ttl), max(ip_ttl), min(answer_ttl), max(answer_ttl) FROM DB.answers FINAL "
+		 "WHERE verdict = %d AND usable = 1 AND fp != '' GROUP BY fp, a",
+		 VERDICT_INJECTED);
+	if (ch_run(cg, "reading injector TTLs", sql, ch_row_range))
+		return -1;
+	snprintf(sql, sizeof sql,
+		 "SELECT replies.fp, '', min(replies.ip_ttl), max(replies.ip_ttl), "
+		 "min(replies.answer_ttl), max(replies.answer_ttl) FROM DB.queries FINAL "
+		 "ARRAY JOIN replies WHERE verdict = %d AND target_kind = %d AND replies.fp != '' "
+		 "GROUP BY replies.fp",
+		 VERDICT_INJECTED, TARGET_NODNS);
+	if (ch_run(cg, "reading injector TTLs", sql, ch_row_range))
+		return -1;
+	if (ch_run(cg, "reading incidents",
+		   "SELECT vantage, run, id, argMax(started_us, version), argMax(raised_us, version), "
+		   "argMax(injection_end_us, version), argMax(ended_us, version), "
+		   "argMax(peak_share, version), argMax(scope, version), argMax(addresses, version), "
+		   "argMax(summary, version), argMax(cause, version), argMax(evidence, version), "
+		   "argMax(hop, version), argMax(hop_router, version), argMax(locate, version), "
+		   "argMax(groups, version) FROM DB.incidents GROUP BY vantage, run, id "
+		   "ORDER BY argMax(started_us, version), run, vantage, id",
+		   ch_row_incident))
+		return -1;
+	qsort(d->addrs, d->naddrs, sizeof *d->addrs, cmp_addr);
+	return 0;
+}
+
+static int report_gather_clickhouse(struct ch_store *ch, struct report_data *d, struct dw_error *err)
+{
+	struct gather g = {.d = d};
+	struct ch_gather cg = {.g = &g, .ch = ch};
+	int ret = gather_clickhouse(&cg);
+	free(g.ahash);
+	for (size_t i = 0; i < cg.nruns; i++)
+		free(cg.runs[i].pidx);
+	free(cg.runs);
+	free(cg.tlds);
+	if (ret != 0 && err)
+		*err = g.err;
+	return ret;
+}
+
+
 int report_gather(struct store_db *db, struct report_data *d, struct dw_error *err)
 {
 	memset(d, 0, sizeof *d);
+	if (store_clickhouse(db))
+		return report_gather_clickhouse(store_clickhouse(db), d, err);
 	struct gather g = {.d = d, .db = db};
 	int ret = gather_all(&g);
 	if (ret != 0 && err)

@@ -5,6 +5,12 @@
  * cache tail found in the data, the forged addresses, the injector groups of
  * all runs merged by fingerprint, the runs, and the incidents table if the
  * store has one. No HTML here (report/html.h writes it).
+ *
+ * A ClickHouse store (store_clickhouse(db) != NULL) gives the same figures
+ * counted in the server: every query GROUPs BY there over FINAL tables,
+ * none pulls the results; runs are numbered 1..n in start order, and a
+ * path is "vantage/label" when several vantage points wrote the database
+ * (docs/store.md, "Reading: the report over ClickHouse").
  */
 #ifndef DW_REPORT_DATA_H
 #define DW_REPORT_DATA_H

@@ -1,6 +1,8 @@
 /* The SQLite store (see sqlite.h; schema and resume in docs/store.md). */
 #include "store/sqlite.h"
 
+#include "store/clickhouse.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -155,6 +157,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 };
 
 struct store_db {
+	struct ch_store *ch;  /* a ClickHouse store (path clickhouse://...): every
+			       * call goes there (store/clickhouse.h) */
 	sqlite3 *h;
 	char *path;
 	struct store_opts opts;
@@ -425,6 +429,52 @@ static enum dw_status check_schema(struct store_db *db, bool *empty)
 	return DW_OK;
 }
 
+/* ---- ClickHouse: the same calls, another store (store/clickhouse.h) ---- */
+
+static enum dw_status open_clickhouse(struct store_db **out, const char *path,
+				     const struct store_opts *opts, struct dw_error *err)
+{
+	struct store_db *db = calloc(1, sizeof *db);
+	if (db)
+		db->path = strdup(path);
+	if (!db || !db->path) {
+		free(db);
+		dw_error_set(err, DW_E_NOMEM, "store: %s: out of memory while opening the store", path);
+		return DW_E_NOMEM;
+	}
+	if (opts)
+		db->opts = *opts;
+	struct ch_opts co = {.vantage = db->opts.vantage, .spool_dir = db->opts.spool_dir,
+			     .readonly = db->opts.readonly,
+			     .errlog = db->opts.quiet ? NULL : db->opts.errlog};
+	enum dw_status st = ch_open(&db->ch, path, &co, err);
+	if (st != DW_OK) {
+		free(db->path);
+		free(db);
+		return st;
+	}
+	*out = db;
+	return DW_OK;
+}
+
+/* What the ClickHouse store does not do through this API (resume; reading,
+ * which report/data.c does with GROUP BY in ClickHouse). */
+__attribute__((format(printf, 3, 4)))
+static enum dw_status ch_refuse(struct store_db *db, enum dw_status st, const char *what, ...)
+{
+	char w[256];
+	va_list ap;
+	va_start(ap, what);
+	vsnprintf(w, sizeof w, what, ap);
+	va_end(ap);
+	return report(db, st, "not with a ClickHouse store", "%s", w);
+}
+
+struct ch_store *store_clickhouse(const struct store_db *db)
+{
+	return db ? db->ch : NULL;
+}
+
 /* Whether the queries table has its control column (stores made before it
  * are given it when opened for writing, and read with it empty). */
 static bool queries_have_control(struct store_db *db)
@@ -438,6 +488,8 @@ enum dw_status store_open(struct store_db **out, const char *path,
 			  const struct store_opts *opts, struct dw_error *err)
 {
 	*out = NULL;
+	if (ch_url_is(path))
+		return open_clickhouse(out, path, opts, err);
 	struct store_db *db = calloc(1, sizeof *db);
 	if (!db) {
 		dw_error_set(err, DW_E_NOMEM, "store: %s: out of memory while opening the store", path);
@@ -524,6 +576,8 @@ fail:
 
 const struct dw_error *store_error(const struct store_db *db)
 {
+	if (db->ch && db->err.status == DW_OK)
+		return ch_error(db->ch);
 	return &db->err;
 }
 
@@ -540,6 +594,12 @@ static void run_clear(struct store_db *db)
 
 enum dw_status store_close(struct store_db *db)
 {
+	if (db && db->ch) {
+		enum dw_status cst = ch_close(db->ch);
+		free(db->path);
+		free(db);
+		return cst;
+	}
 	if (!db)
 		return DW_OK;
 	enum dw_status st = store_flush(db);
@@ -614,6 +674,8 @@ static enum dw_status batch_fail(struct store_db *db, int rc, const char *doing)
 
 enum dw_status store_flush(struct store_db *db)
 {
+	if (db->ch)
+		return ch_flush(db->ch);
 	if (!db->in_txn)
 		return DW_OK;
 	/* The high-water mark goes in the same transaction as the rows it covers. */
@@ -639,6 +701,8 @@ enum dw_status store_flush(struct store_db *db)
 
 enum dw_status store_tick(struct store_db *db)
 {
+	if (db->ch)
+		return ch_tick(db->ch);
 	if (db->in_txn && util_mono_ms() - db->batch_t0_ms >= db->opts.batch_ms)
 		return store_flush(db);
 	return DW_OK;
@@ -646,6 +710,10 @@ enum dw_status store_tick(struct store_db *db)
 
 void store_get_stats(const struct store_db *db, struct store_stats *st)
 {
+	if (db->ch) {
+		ch_get_stats(db->ch, st);
+		return;
+	}
 	*st = db->stats;
 	st->pending = db->batch_n;
 }
@@ -776,6 +844,8 @@ enum dw_status store_run_begin(struct store_db *db, const char *cmdline,
 				  size_t ntargets, const uint16_t *qtypes, size_t nqtypes,
 				  int64_t *run)
 {
+	if (db->ch)
+		return ch_run_begin(db->ch, cmdline, options, targets, ntargets, qtypes, nqtypes, run);
 	enum dw_status st = run_begin_check(db, targets, ntargets, qtypes, nqtypes);
 	if (st == DW_OK)
 		st = store_flush(db);
@@ -980,6 +1050,8 @@ static enum dw_status resume_load_done(struct store_db *db, int64_t id, int64_t 
 
 enum dw_status store_run_resume(struct store_db *db, int64_t run, int64_t *run_out)
 {
+	if (db->ch)
+		return ch_refuse(db, DW_E_NORUN, "resuming a run (ClickHouse runs are not resumed)");
 	if (db->opts.readonly)
 		return report(db, DW_E_INVALID, "opened read-only", "resuming");
 	enum dw_status st = store_flush(db);
@@ -1013,6 +1085,8 @@ enum dw_status store_run_resume(struct store_db *db, int64_t run, int64_t *run_o
 
 enum dw_status store_run_finish(struct store_db *db, bool failed)
 {
+	if (db->ch)
+		return ch_run_finish(db->ch, failed);
 	if (!db->run)
 		return report(db, DW_E_STATE, "no run begun or resumed", "finishing the run");
 	enum dw_status st = store_flush(db);
@@ -1039,28 +1113,38 @@ enum dw_status store_run_finish(struct store_db *db, bool failed)
 
 int64_t store_run_id(const struct store_db *db)
 {
+	if (db->ch)
+		return ch_run_id(db->ch);
 	return db->run;
 }
 
 const struct probe_target *store_run_targets(const struct store_db *db, size_t *n)
 {
+	if (db->ch)
+		return ch_run_targets(db->ch, n);
 	*n = db->ntargets;
 	return db->targets;
 }
 
 uint64_t store_done_below(const struct store_db *db)
 {
+	if (db->ch)
+		return 0;
 	return db->done.below;
 }
 
 const uint16_t *store_run_qtypes(const struct store_db *db, size_t *n)
 {
+	if (db->ch)
+		return ch_run_qtypes(db->ch, n);
 	*n = db->nqtypes;
 	return db->qtypes;
 }
 
 bool store_done_has(const struct store_db *db, uint64_t seq, uint16_t target)
 {
+	if (db->ch)
+		return false;
 	if (!db->run || target >= db->ntargets)
 		return false;
 	for (size_t qi = 0; qi < qslots(db); qi++)
@@ -1072,12 +1156,19 @@ bool store_done_has(const struct store_db *db, uint64_t seq, uint16_t target)
 bool store_done_has_qtype(const struct store_db *db, uint64_t seq, uint16_t target,
 			  uint16_t qtype)
 {
+	if (db->ch)
+		return false;
 	uint32_t slot;
 	return db->run && slot_of(db, target, qtype, &slot) && done_test(&db->done, seq, slot);
 }
 
 uint64_t store_done_count(const struct store_db *db)
 {
+	if (db->ch) {
+		struct store_stats cs;
+		ch_get_stats(db->ch, &cs);
+		return cs.results;
+	}
 	return db->done_count;
 }
 
@@ -1191,6 +1282,8 @@ static int insert_result(struct store_db *db, const struct probe_result *r)
 
 enum dw_status store_put(struct store_db *db, const struct probe_result *r)
 {
+	if (db->ch)
+		return ch_put(db->ch, r);
 	char what[96];
 	snprintf(what, sizeof what, "storing seq %" PRIu64 " target %u qtype %u", r->seq, r->target,
 		 r->qtype);
@@ -1226,6 +1319,8 @@ enum dw_status store_group_put(struct store_db *db, int32_t id, const char *fing
 				  uint64_t count, const struct probe_addr *addrs,
 				  size_t naddrs)
 {
+	if (db->ch)
+		return ch_group_put(db->ch, id, fingerprint, count, addrs, naddrs);
 	if (!db->run || db->opts.readonly)
 		return report(db, DW_E_STATE, db->run ? "opened read-only" : "no run begun or resumed",
 			      "writing group %d", (int)id);
@@ -1267,6 +1362,8 @@ enum dw_status store_group_put(struct store_db *db, int32_t id, const char *fing
 
 enum dw_status store_run_info(struct store_db *db, int64_t run, struct store_run_info *info)
 {
+	if (db->ch)
+		return ch_refuse(db, DW_E_NORUN, "reading run %lld (read ClickHouse with dnswatch report)", (long long)run);
 	int64_t id;
 	enum dw_status st = resolve_run(db, run, &id);
 	if (st != DW_OK)
@@ -1319,6 +1416,8 @@ void store_iter_close(struct store_iter *it)
 enum dw_status store_iter_open(struct store_db *db, const struct store_filter *f,
 				  struct store_iter **out)
 {
+	if (db->ch)
+		return ch_refuse(db, DW_E_INVALID, "reading results (read ClickHouse with dnswatch report)");
 	*out = NULL;
 	int64_t run;
 	enum dw_status st = resolve_run(db, f->run, &run);
@@ -1457,6 +1556,8 @@ enum dw_status store_iter_next(struct store_iter *it, struct probe_result *r, bo
 enum dw_status store_verdict_counts(struct store_db *db, int64_t run, uint64_t *counts,
 				       size_t ntargets)
 {
+	if (db->ch)
+		return ch_refuse(db, DW_E_INVALID, "counting verdicts (read ClickHouse with dnswatch report)");
 	memset(counts, 0, ntargets * VERDICT_COUNT * sizeof *counts);
 	int64_t id;
 	enum dw_status st = resolve_run(db, run, &id);
@@ -1486,6 +1587,8 @@ enum dw_status store_verdict_counts(struct store_db *db, int64_t run, uint64_t *
 enum dw_status store_groups(struct store_db *db, int64_t run,
 			       int (*fn)(void *ctx, const struct store_group *g), void *ctx)
 {
+	if (db->ch)
+		return ch_refuse(db, DW_E_INVALID, "reading groups (read ClickHouse with dnswatch report)");
 	int64_t id;
 	enum dw_status st = resolve_run(db, run, &id);
 	if (st != DW_OK)
@@ -1535,6 +1638,8 @@ enum dw_status store_groups(struct store_db *db, int64_t run,
 enum dw_status store_targets(struct store_db *db, int64_t run, struct probe_target *out,
 				size_t cap, size_t *n)
 {
+	if (db->ch)
+		return ch_refuse(db, DW_E_INVALID, "reading targets (read ClickHouse with dnswatch report)");
 	*n = 0;
 	int64_t id;
 	enum dw_status st = resolve_run(db, run, &id);
@@ -1568,6 +1673,8 @@ enum dw_status store_targets(struct store_db *db, int64_t run, struct probe_targ
 
 enum dw_status store_runs(struct store_db *db, int (*fn)(void *ctx, int64_t run), void *ctx)
 {
+	if (db->ch)
+		return ch_refuse(db, DW_E_INVALID, "listing runs (read ClickHouse with dnswatch report)");
 	sqlite3_stmt *s;
 	int rc = sqlite3_prepare_v2(db->h, "SELECT id FROM runs ORDER BY id", -1, &s, NULL);
 	if (rc != SQLITE_OK)
@@ -1623,6 +1730,8 @@ static bool incidents_have_hop(struct store_db *db)
 
 enum dw_status store_incidents_ensure(struct store_db *db)
 {
+	if (db->ch)
+		return DW_OK;
 	if (db->opts.readonly)
 		return report(db, DW_E_INVALID, "opened read-only", "creating the incidents table");
 	int rc = exec(db, incidents_sql);
@@ -1650,6 +1759,8 @@ static void bind_opt_us(sqlite3_stmt *s, int i, int64_t us)
 
 enum dw_status store_incident_put(struct store_db *db, struct store_incident *inc)
 {
+	if (db->ch)
+		return ch_incident_put(db->ch, inc);
 	enum dw_status st = store_incidents_ensure(db);
 	if (st != DW_OK)
 		return st;
@@ -1691,6 +1802,8 @@ enum dw_status store_incidents(struct store_db *db, bool *present,
 				  int (*fn)(void *ctx, const struct store_incident *inc),
 				  void *ctx)
 {
+	if (db->ch)
+		return ch_refuse(db, DW_E_INVALID, "reading incidents (read ClickHouse with dnswatch report)");
 	int64_t n;
 	*present = false;
 	int rc = query_int(db, "SELECT count(*) FROM sqlite_master"

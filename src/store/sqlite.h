@@ -61,6 +61,13 @@ struct store_opts {
 				 * resumed (watch: a run without end, whose names repeat
 				 * under new seqs); the UNIQUE constraint still refuses a
 				 * duplicate, failing its batch */
+	/* A PATH of clickhouse://HOST[:PORT]/DATABASE opens the ClickHouse store
+	 * instead (store/clickhouse.h): the writing calls below go there;
+	 * resume and the reading calls are refused (report/data.h reads it). */
+	const char *vantage;    /* ClickHouse: the vantage point each run is
+				 * tagged with; NULL: the host name */
+	const char *spool_dir;  /* ClickHouse: where batches wait during an
+				 * outage; NULL: $DNSWATCH_SPOOL or /var/tmp/dnswatch-spool */
 };
 
 struct store_db;
@@ -77,6 +84,10 @@ struct store_db;
 DW_MUST_CHECK
 enum dw_status store_open(struct store_db **out, const char *path,
 			  const struct store_opts *opts, struct dw_error *err);
+
+/* The ClickHouse store DB was opened on (a clickhouse:// path), or NULL. */
+struct ch_store;
+struct ch_store *store_clickhouse(const struct store_db *db);
 
 /* Commit what is pending and close. Returns the commit's status; DB is freed
  * in every case, so the reason for a failure is only in errlog: a caller

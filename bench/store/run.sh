@@ -1,0 +1,150 @@
+#!/bin/bash
+# The ClickHouse store's figures (bench/RESULTS.md, "store: ClickHouse").
+#   bench/store/run.sh BUILD_DIR [SECONDS]        throughput and outage
+#   DW_BENCH_STORE=throughput|outage|vantages bench/store/run.sh BUILD_DIR [SECONDS]
+# throughput: one prober at its full rate for SECONDS (default 600) against
+#   nsd on loopback, NDJSON to /dev/null, then the same names into Debian's
+#   clickhouse-server (started here, in the same namespace): the two rates
+#   side by side, and every row stored (rows = queries, none twice).
+# outage: a paced prober (2000 queries/s, 90 s) into ClickHouse, the server
+#   killed (SIGKILL) 30 s in and started again 30 s later: rows in the
+#   database = queries sent, none twice, the outage said on stderr and kept
+#   in the run's row.
+# vantages: the lab, the 2014 replay watched by three watch processes
+#   (client, vpnclient, remote) writing into one ClickHouse and, the same
+#   run, into one SQLite file; the report over each, compared.
+# A namespace of its own with only loopback (throughput, outage). Needs root;
+# cleans up whatever happens.
+set -u
+build=${1:?usage: bench/store/run.sh BUILD_DIR [SECONDS]}
+secs=${2:-600}
+what=${DW_BENCH_STORE:-throughput outage vantages}
+root=$(cd "$(dirname "$0")/../.." && pwd)
+[ "$(id -u)" = 0 ] || { echo "bench/store: needs root"; exit 1; }
+DW=$root/$build/dnswatch
+ns=dw-bs$$-bench
+tmp=$(mktemp -d)
+nsdpid= chdir= probepid= lab=
+cleanup() {
+	[ -n "$probepid" ] && kill "$probepid" 2>/dev/null && wait "$probepid" 2>/dev/null
+	[ -n "$chdir" ] && CH_KILL=1 "$root/scripts/clickhouse.sh" down "$chdir" >/dev/null 2>&1
+	[ -n "$nsdpid" ] && kill "$nsdpid" 2>/dev/null && wait "$nsdpid" 2>/dev/null
+	[ -n "$lab" ] && "$DW" lab --name "$lab" down >/dev/null 2>&1
+	ip netns del $ns 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+export DNSWATCH_SPOOL=$tmp/spool
+q() { ip netns exec $ns curl -sS "http://127.0.0.1:8123/" --data-binary "$1"; }
+
+netns_up() {
+	ip netns add $ns && ip -n $ns link set lo up
+	{
+		printf '$ORIGIN bench.example.\n$TTL 3600\n@ SOA ns hostmaster 1 3600 600 86400 60\n@ NS ns\nns A 127.0.0.1\n'
+		awk 'BEGIN { for (i = 0; i < 100000; i++) printf "w%d A 198.19.%d.%d\n", i, int(i / 250) % 250, i % 250 + 1 }'
+	} > "$tmp/bench.zone"
+	cat > "$tmp/nsd.conf" <<CONF
+server:
+	ip-address: 127.0.0.1
+	port: 53
+	do-ip6: no
+	username: ""
+	chroot: ""
+	database: ""
+	zonesdir: "$tmp"
+	zonelistfile: "$tmp/zone.list"
+	xfrdfile: "$tmp/xfrd.state"
+	xfrdir: "$tmp"
+	pidfile: "$tmp/nsd.pid"
+	logfile: "$tmp/nsd.log"
+	server-count: 1
+	verbosity: 0
+remote-control:
+	control-enable: no
+zone:
+	name: bench.example
+	zonefile: bench.zone
+CONF
+	ip netns exec $ns taskset -c 1 nsd -d -c "$tmp/nsd.conf" &
+	nsdpid=$!
+	for _ in $(seq 100); do
+		ip netns exec $ns dig +short +tries=1 +time=1 @127.0.0.1 w1.bench.example >/dev/null 2>&1 && break
+		sleep 0.1
+	done
+	chdir=$tmp/ch
+	ip netns exec $ns "$root/scripts/clickhouse.sh" up "$chdir" 8123 | sed 's/^/# /' || exit 1
+}
+
+names() { # COUNT: COUNT names of the zone, round after round
+	awk -v n="$1" 'BEGIN { for (i = 0; i < n; i++) printf "w%d.bench.example\n", i % 100000 }'
+}
+
+rate_of() { sed -n 's/^probe: [0-9.]* s, \([0-9]*\) queries\/s.*/\1/p' "$1"; }
+queries_of() { sed -n 's/^probe: .* names ([0-9]* invalid lines skipped), \([0-9]*\) queries.*/\1/p' "$1"; }
+
+throughput() {
+	echo "# throughput: one prober at full rate, NDJSON to /dev/null, then into ClickHouse"
+	names 300000 > "$tmp/cal"
+	ip netns exec $ns taskset -c 0 "$DW" probe --target bench=auth:127.0.0.1 --rate 5000000 \
+		--inflight 2000 --hold 50 --timeout 1000 --retries 1 "$tmp/cal" >/dev/null 2>"$tmp/cal.err"
+	local r; r=$(rate_of "$tmp/cal.err")
+	local n=$((r * secs))
+	echo "# calibration: $r queries/s; $n names for about $secs s"
+	names "$n" > "$tmp/names"
+	TIMEFORMAT='%R s wall, %U s user, %S s sys'
+	{ time ip netns exec $ns taskset -c 0 "$DW" probe --target bench=auth:127.0.0.1 --rate 5000000 \
+		--inflight 2000 --hold 50 --timeout 1000 --retries 1 "$tmp/names" >/dev/null 2>"$tmp/nd.err"; } 2>"$tmp/nd.time"
+	echo "  ndjson >/dev/null: $(grep '^probe:' "$tmp/nd.err")"
+	echo "    cpu: $(cat "$tmp/nd.time")"
+	{ time ip netns exec $ns taskset -c 0 "$DW" probe --target bench=auth:127.0.0.1 --rate 5000000 \
+		--inflight 2000 --hold 50 --timeout 1000 --retries 1 --vantage bench \
+		--db clickhouse://127.0.0.1:8123/bench "$tmp/names" >/dev/null 2>"$tmp/ch.err"; } 2>"$tmp/ch.time"
+	echo "  clickhouse:        $(grep '^probe:' "$tmp/ch.err")"
+	grep '^store:' "$tmp/ch.err" | sed 's/^/    /'
+	echo "    cpu: $(cat "$tmp/ch.time")"
+	local rn rc qc rows fin uniq
+	rn=$(rate_of "$tmp/nd.err"); rc=$(rate_of "$tmp/ch.err"); qc=$(queries_of "$tmp/ch.err")
+	rows=$(q "SELECT count() FROM bench.queries")
+	fin=$(q "SELECT count() FROM bench.queries FINAL")
+	uniq=$(q "SELECT uniqExact(run, seq, target, qtype) FROM bench.queries")
+	echo "  rows: $rows (FINAL $fin, distinct keys $uniq) for $qc queries sent"
+	echo "  on disk: $(q "SELECT formatReadableSize(sum(bytes_on_disk)) FROM system.parts WHERE database = 'bench' AND active")"
+	echo "# ratio clickhouse/ndjson: $(echo "scale=3; $rc / $rn" | bc)"
+	[ "$rows" = "$qc" ] && [ "$uniq" = "$qc" ]
+}
+
+outage() {
+	echo "# outage: 2000 queries/s for 90 s into ClickHouse; the server killed at 30 s, back at 60 s"
+	names 180000 > "$tmp/onames"
+	ip netns exec $ns taskset -c 0 "$DW" probe --target bench=auth:127.0.0.1 --rate 2000 \
+		--hold 50 --timeout 1000 --retries 1 --vantage outage \
+		--db clickhouse://127.0.0.1:8123/outage "$tmp/onames" >/dev/null 2>"$tmp/out.err" &
+	probepid=$!
+	sleep 30
+	CH_KILL=1 "$root/scripts/clickhouse.sh" down "$chdir" | sed 's/^/# /'
+	sleep 30
+	ip netns exec $ns "$root/scripts/clickhouse.sh" up "$chdir" 8123 | sed 's/^/# /'
+	wait $probepid; local rc=$?; probepid=
+	echo "  probe exit status $rc: $(grep '^probe:' "$tmp/out.err")"
+	grep '^store:' "$tmp/out.err" | sed 's/^/    /'
+	local qc rows fin uniq
+	qc=$(queries_of "$tmp/out.err")
+	rows=$(q "SELECT count() FROM outage.queries")
+	fin=$(q "SELECT count() FROM outage.queries FINAL")
+	uniq=$(q "SELECT uniqExact(run, seq, target, qtype) FROM outage.queries")
+	echo "  rows: $rows (FINAL $fin, distinct keys $uniq) for $qc queries sent"
+	echo "  the run's row: $(q "SELECT argMax(status, version), argMax(outages, version), argMax(outage_ms, version), argMax(spooled_rows, version) FROM outage.runs GROUP BY run" | tr '\t' ' ')"
+	[ "$fin" = "$qc" ] && [ "$uniq" = "$qc" ]
+}
+
+failed=0
+case " $what " in *" throughput "*|*" outage "*) netns_up ;; esac
+for w in $what; do
+	case $w in
+	throughput) throughput || failed=1 ;;
+	outage) outage || failed=1 ;;
+	vantages) bash "$root/bench/store/vantages.sh" "$build" || failed=1 ;;
+	esac
+done
+exit $failed

@@ -1,7 +1,6 @@
 /* The report page (see html.h). */
 #include "report/html.h"
-
-#include "report/guard.h"
+#include "report/census.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -873,6 +872,7 @@ int report_html_write(FILE *out, const struct report_page *p)
 	put_addrs(out, d);
 	put_groups(out, d);
 	put_locate(out, p);
+	report_census_html(out, p->census);
 	report_guard_html(out, p->guard);
 	put_runs(out, d);
 	fputs("<p id=\"render-status\" class=\"note\">charts not rendered (scripts off?)</p>\n"

@@ -17,6 +17,8 @@
 #include "report/locate_json.h"
 #include "store/guard.h"
 
+struct report_census;
+
 struct report_page {
 	const struct report_data *d;
 	const char *chartjs;          /* the library's text, inlined as is (see html.c) */
@@ -26,6 +28,7 @@ struct report_page {
 	size_t nloc;
 	const struct guard_store_summary *guard; /* the guard's drops; NULL: none */
 	int64_t generated_us;
+	const struct report_census *census; /* the store's census (report/census.h); NULL: none */
 };
 
 /* Write the page to OUT. Returns 0, or -1 if OUT reports an error. */

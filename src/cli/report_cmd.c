@@ -11,8 +11,10 @@
 #include <unistd.h>
 
 #include "report/data.h"
+#include "report/census.h"
 #include "store/clickhouse.h"
 #include "report/html.h"
+#include "store/guard.h"
 #include "store/sqlite.h"
 #include "util/clock.h"
 #include "util/file.h"
@@ -226,12 +228,27 @@ static int make_page(const char *out_path, const struct report_data *d, const ch
 {
 	char name[96];
 	chartjs_name(lib, liblen, name, sizeof name);
+	struct guard_store_summary guard;
+	struct dw_error gerr;
+	if (d->db_path && guard_store_summary(d->db_path, &guard, &gerr)) {
+		fprintf(stderr, "dnswatch report: %s\n", gerr.text);
+		return -1;
+	}
 	struct report_page page = {
 		.d = d, .chartjs = lib, .chartjs_len = liblen, .chartjs_name = name,
-		.loc = loc, .nloc = nloc,
+		.loc = loc, .nloc = nloc, .guard = d->db_path ? &guard : NULL,
 		.generated_us = (int64_t)util_real_us(),
 	};
-	if (write_page(out_path, &page) != 0)
+	/* the census section, when the store holds a census */
+	struct report_census *census = calloc(1, sizeof *census);
+	struct dw_error cerr;
+	if (census && d->db_path && report_census_load(census, d->db_path, &cerr) == 0)
+		page.census = census;
+	else if (census && d->db_path)
+		fprintf(stderr, "dnswatch report: %s (the page has no census section)\n", cerr.text);
+	int wrote = write_page(out_path, &page);
+	free(census);
+	if (wrote != 0)
 		return -1;
 	size_t located = 0; /* incidents watch located, shown when no locate file is given */
 	for (size_t i = 0; i < d->nincidents; i++)

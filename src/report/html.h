@@ -15,6 +15,9 @@
 
 #include "report/data.h"
 #include "report/locate_json.h"
+#include "store/guard.h"
+
+struct report_census;
 
 struct report_page {
 	const struct report_data *d;
@@ -23,7 +26,9 @@ struct report_page {
 	const char *chartjs_name;     /* "Chart.js 3.9.1 (Debian libjs-chart.js)" */
 	const struct report_locate *loc;
 	size_t nloc;
+	const struct guard_store_summary *guard; /* the guard's drops; NULL: none */
 	int64_t generated_us;
+	const struct report_census *census; /* the store's census (report/census.h); NULL: none */
 };
 
 /* Write the page to OUT. Returns 0, or -1 if OUT reports an error. */

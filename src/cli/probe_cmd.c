@@ -228,6 +228,11 @@ static void summary(const struct run *x, const struct probe_stats *st, double se
 		(unsigned long long)st->replies);
 	if (st->skipped)
 		fprintf(stderr, ", %llu already stored (resumed)", (unsigned long long)st->skipped);
+	if (st->send_errors)
+		/* "sent" counts the datagrams handed to the socket; these the
+		 * kernel refused (no route, a full buffer). */
+		fprintf(stderr, ", %llu refused by the kernel (no route to a target, or a full send buffer)",
+			(unsigned long long)st->send_errors);
 	if (st->bad_names)
 		fprintf(stderr, ", %llu names refused (no wire form)", (unsigned long long)st->bad_names);
 	/* Always said: a retransmission the prober's own buffers caused would

@@ -106,7 +106,7 @@ SQL
 
 echo "# nokey: $replays replay(s) of 2014.scenario with watch --no-key, tld-compromise once, a clean run of $clean s; lab '$name'"
 echo "# load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "# replay  inject_load (UTC)  raised-inject_load  cause    hop  tlds wrong   cn judged/wrong  precision/recall: nodns  public  isp"
+echo "# replay  inject_load (UTC)  raised-inject_load  cause    hop  tlds wrong   cn judged/wrong  precision/recall per path (client/isp, client/nodns, client/public)"
 ok5=0 lat=""
 tp_all=0 fp_all=0 fn_all=0
 for i in $(seq "$replays"); do

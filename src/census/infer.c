@@ -105,6 +105,18 @@ static bool make_appended(char *out, const char *t)
 	return false;
 }
 
+/* A name the rule file can carry back: letters, digits, '-', '_', '.'
+ * (the names the prober asks, probe_name_check); '#' would start a comment
+ * and a blank end a pattern. Others are never probed (counted unexplained). */
+static bool name_plain(const char *t)
+{
+	for (; *t; t++)
+		if (!((*t >= 'a' && *t <= 'z') || (*t >= '0' && *t <= '9') || *t == '-' || *t == '_' ||
+		      *t == '.' || (*t >= 'A' && *t <= 'Z')))
+			return false;
+	return true;
+}
+
 /* ---- the rules found --------------------------------------------------------- */
 
 static uint64_t rule_key_hash(const char *pattern, bool pass, uint8_t qmask)
@@ -540,6 +552,8 @@ static int run_tasks(struct infer *x, bool pass, struct dw_error *err)
 				continue;
 			while (next < x->n) {
 				size_t i = next++, w;
+				if (!name_plain(x->names[i].name))
+					continue;
 				uint8_t cens = x->names[i].censored;
 				uint8_t pred = predicted(x, x->names[i].name, &w);
 				uint8_t act = x->names[i].action;

@@ -68,7 +68,9 @@ struct census_question {
 /* Answer Q[0..N): 0, or -1 with ERR set (the inference stops there). */
 typedef int (*census_ask_fn)(void *ctx, struct census_question *q, size_t n, struct dw_error *err);
 
-/* A census name: its text (lower case, no trailing dot) and the query types
+/* A census name: its text (lower case, no trailing dot; letters, digits,
+ * '-', '_' and '.', as the prober asks: any other is never probed, since a
+ * rule file could not carry a pattern made of it) and the query types
  * (bit i: opts.qtype[i]) it was censored for; 0: not censored. */
 struct census_name {
 	const char *name;

@@ -938,7 +938,7 @@ static int census_diff(int argc, char **argv)
 		fprintf(stderr, PROG " diff: %s\n", err.text);
 		return 1;
 	}
-	int rc = census_store_diff(db, path[0], on_change, &d, &err);
+	int rc = census_store_diff(db, path[0], 0, on_change, &d, &err);
 	if (rc)
 		fprintf(stderr, PROG " diff: %s\n", err.text);
 	struct dw_error cerr;

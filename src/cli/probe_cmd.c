@@ -228,6 +228,11 @@ static void summary(const struct run *x, const struct probe_stats *st, double se
 		(unsigned long long)st->replies);
 	if (st->skipped)
 		fprintf(stderr, ", %llu already stored (resumed)", (unsigned long long)st->skipped);
+	if (st->send_errors)
+		/* "sent" counts the datagrams handed to the socket; these the
+		 * kernel refused (no route, a full buffer). */
+		fprintf(stderr, ", %llu refused by the kernel (no route to a target, or a full send buffer)",
+			(unsigned long long)st->send_errors);
 	if (st->bad_names)
 		fprintf(stderr, ", %llu names refused (no wire form)", (unsigned long long)st->bad_names);
 	/* Always said: a retransmission the prober's own buffers caused would
@@ -259,8 +264,8 @@ static void summary(const struct run *x, const struct probe_stats *st, double se
 /* What the command line asks, besides the engine's configuration. */
 struct probe_opts {
 	const char *lab, *from, *input, *db, *ctl_label, *ca;
-	const char *keys[8], *runs[8];
-	int nkeys, nruns;
+	const char *keys[8], *runs[8], *dbs[8];
+	int nkeys, nruns, ndbs;
 	char *specs[PROBE_TARGETS_MAX];
 	int nspecs;
 	bool ndjson, rate_given, allow_fast;
@@ -308,6 +313,7 @@ static int parse_args(struct run *x, struct probe_opts *o, int argc, char **argv
 		else if (!strcmp(a, "--seed") && text_number(val, 0, 1.8e19, &v)) c->seed = (uint64_t)v;
 		else if (!strcmp(a, "--control-key") && o->nkeys < 8) o->keys[o->nkeys++] = val;
 		else if (!strcmp(a, "--control-run") && o->nruns < 8) o->runs[o->nruns++] = val;
+		else if (!strcmp(a, "--control-db") && o->ndbs < 8) o->dbs[o->ndbs++] = val;
 		else if (!strcmp(a, "--control-target")) o->ctl_label = val;
 		else if (!strcmp(a, "--ca")) o->ca = val;
 		else if (!strcmp(a, "--db")) o->db = val;
@@ -395,6 +401,47 @@ static int check_targets(struct run *x, const struct probe_opts *o)
 	return o->nspecs ? rate_rule(x, o) : 0; /* --resume alone: once the run's targets are read */
 }
 
+/*
+ * --control-db: the answers judged ok in every run of the store at PATH
+ * (another dnswatch's, e.g. at an uncensored vantage point, or this one's
+ * earlier runs) are the control, as an earlier run's (docs/verdicts.md).
+ * Returns the number of results taken, or -1 (said).
+ */
+static long load_control_db(struct run *x, const char *path)
+{
+	struct store_opts so = {.readonly = true, .errlog = stderr};
+	struct store_db *db;
+	if (store_open(&db, path, &so, NULL) != DW_OK)
+		return -1; /* the store said why */
+	struct store_run_info last;
+	enum dw_status st = store_run_info(db, 0, &last);
+	struct probe_result *r = malloc(sizeof *r);
+	long taken = 0;
+	if (st == DW_E_NORUN)
+		st = DW_OK, last.id = 0;
+	if (!r)
+		st = DW_E_NOMEM;
+	for (int64_t run = 1; st == DW_OK && run <= last.id; run++) {
+		struct store_filter f = {.run = run, .verdict = VERDICT_OK, .target = -1};
+		struct store_iter *it;
+		bool got;
+		struct store_run_info info;
+		if (store_run_info(db, run, &info) != DW_OK)
+			continue;
+		if ((st = store_iter_open(db, &f, &it)) != DW_OK)
+			break;
+		while ((st = store_iter_next(it, r, &got)) == DW_OK && got)
+			taken += classify_control_from_result(x->cls, r, CLASSIFY_SRC_RUN, 0) == 1;
+		store_iter_close(it);
+	}
+	free(r);
+	if (st == DW_E_NOMEM)
+		fprintf(stderr, "dnswatch probe: out of memory reading %s\n", path);
+	if (store_close(db) != DW_OK && st == DW_OK)
+		st = DW_E_DB;
+	return st == DW_OK ? taken : -1;
+}
+
 /* The controls: answer keys and earlier runs. Returns 0 or -1 (said). */
 static int load_controls(struct run *x, const struct probe_opts *o)
 {
@@ -404,6 +451,9 @@ static int load_controls(struct run *x, const struct probe_opts *o)
 			fprintf(stderr, "dnswatch probe: %s\n", err.text);
 			return -1;
 		}
+	for (int i = 0; i < o->ndbs; i++)
+		if (load_control_db(x, o->dbs[i]) < 0)
+			return -1;
 	for (int i = 0; i < o->nruns; i++)
 		if (classify_load_ndjson(x->cls, o->runs[i], CLASSIFY_LOAD_CONTROL | CLASSIFY_LOAD_FORGED,
 					 &err) < 0) {

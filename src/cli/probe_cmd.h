@@ -11,6 +11,7 @@
 	"                      [--hold MS] [--sockets N] [--threads N] [--no-edns]\n"          \
 	"                      [--control-key FILE]\n"                                           \
 	"                      [--control-run FILE] [--control-target LABEL] [--ca FILE]\n"     \
+	"                      [--control-db FILE]\n"                                            \
 	"                      [--db FILE [--resume] [--ndjson]] [--raw] [--pcap FILE]\n"       \
 	"                      [--seed N] [--names-format F] [NAMES|-]\n"                        \
 	"  Sends every name of NAMES (a file, or standard input: a list of names, '#'\n"      \
@@ -39,6 +40,8 @@
 	"  --control-key FILE     expected answers: the lab's answers.tsv\n"                       \
 	"  --control-run FILE     expected answers and known forgeries: an earlier NDJSON run,\n"  \
 	"                  or zdns output (its A/AAAA/ALOOKUP results as the control)\n"        \
+	"  --control-db FILE      the answers judged ok in every run of the store FILE (a\n"     \
+	"                  second dnswatch's, at an uncensored vantage point) as the control\n"  \
 	"  --control-target LABEL this target's answers are the control (an uncensored path);\n" \
 	"                  LABEL=tls:ADDR[:PORT][#NAME] is one over DNS over TLS (port 853),\n"  \
 	"                  the certificate checked for NAME (sent as SNI) against --ca FILE\n"   \

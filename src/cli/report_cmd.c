@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "report/data.h"
+#include "report/census.h"
 #include "store/clickhouse.h"
 #include "report/html.h"
 #include "store/sqlite.h"
@@ -231,7 +232,16 @@ static int make_page(const char *out_path, const struct report_data *d, const ch
 		.loc = loc, .nloc = nloc,
 		.generated_us = (int64_t)util_real_us(),
 	};
-	if (write_page(out_path, &page) != 0)
+	/* the census section, when the store holds a census */
+	struct report_census *census = calloc(1, sizeof *census);
+	struct dw_error cerr;
+	if (census && d->db_path && report_census_load(census, d->db_path, &cerr) == 0)
+		page.census = census;
+	else if (census && d->db_path)
+		fprintf(stderr, "dnswatch report: %s (the page has no census section)\n", cerr.text);
+	int wrote = write_page(out_path, &page);
+	free(census);
+	if (wrote != 0)
 		return -1;
 	size_t located = 0; /* incidents watch located, shown when no locate file is given */
 	for (size_t i = 0; i < d->nincidents; i++)

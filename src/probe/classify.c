@@ -442,6 +442,46 @@ size_t classify_control_count(const struct classify *c)
 	return c->control.n;
 }
 
+int classify_control_from_result(struct classify *c, const struct probe_result *r,
+				 enum classify_source source, uint8_t origin)
+{
+	unsigned n = r->nreplies <= PROBE_REPLIES_MAX ? r->nreplies : PROBE_REPLIES_MAX;
+	const struct probe_reply *p = NULL;
+	/* The last usable reply: a control vantage point sees no injection,
+	 * and if it did, the real answer is the later one. */
+	for (unsigned i = 0; i < n; i++) {
+		const struct probe_reply *q = &r->reply[i];
+		if (!q->parsed || !q->question_match || !(q->flags & WIRE_FLAG_QR) ||
+		    WIRE_OPCODE(q->flags) != 0 || ((q->flags & WIRE_FLAG_TC) && !q->ancount))
+			continue;
+		bool forged = classify_fp_group(c, q) >= 0;
+		unsigned k = q->naddrs <= PROBE_ADDRS_MAX ? q->naddrs : PROBE_ADDRS_MAX;
+		for (unsigned a = 0; a < k && !forged; a++)
+			forged = classify_forged_has(c, q->addrs[a].family, q->addrs[a].addr, NULL);
+		if (!forged)
+			p = q;
+	}
+	if (!p)
+		return 0;
+	struct classify_control ctl;
+	memset(&ctl, 0, sizeof ctl);
+	ctl.source = source;
+	ctl.origin = origin;
+	if (p->rcode != WIRE_RCODE_NOERROR) {
+		ctl.expect = CLASSIFY_EXPECT_RCODE;
+		ctl.rcode = p->rcode;
+	} else if (!p->naddrs) {
+		ctl.expect = CLASSIFY_EXPECT_NODATA;
+	} else {
+		ctl.expect = CLASSIFY_EXPECT_ADDRS;
+		unsigned k = p->naddrs <= PROBE_ADDRS_MAX ? p->naddrs : PROBE_ADDRS_MAX;
+		for (unsigned i = 0; i < k && i < CLASSIFY_CONTROL_ADDRS_MAX; i++)
+			ctl.addrs[ctl.naddrs++] = p->addrs[i];
+		ctl.overflow = p->ancount > PROBE_ADDRS_MAX + p->ncnames;
+	}
+	return classify_control_add(c, r->qname, r->qtype, &ctl) ? -1 : 1;
+}
+
 /* ---- the forged set -------------------------------------------------------------- */
 
 /*

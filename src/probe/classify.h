@@ -144,6 +144,11 @@ const char *classify_control_text(const struct classify *c, const struct classif
  * is full.
  */
 DW_MUST_CHECK int classify_control_observe(struct classify *c, const struct probe_result *r);
+/* The same as a control of SOURCE (CLASSIFY_SRC_RUN: an earlier run's
+ * result read back from a store, e.g. a second vantage point's), naming
+ * ORIGIN (classify_origin_add; 0 none). */
+DW_MUST_CHECK int classify_control_from_result(struct classify *c, const struct probe_result *r,
+					       enum classify_source source, uint8_t origin);
 /* The same, naming the control target that said it (classify_origin_add). */
 DW_MUST_CHECK int classify_control_observe_from(struct classify *c, const struct probe_result *r,
 						uint8_t origin);

@@ -21,15 +21,29 @@
 /* A longer line is refused: read past, never held whole (util_line_read). */
 #define LINE_MAX_LEN (1u << 20)
 
+/* The rcode S names, as wire_rcode_name writes it: a name (all below 17)
+ * or RCODEn (n < 4096). Every line of an answer key with addresses asks
+ * this first: no formatting of 4096 names per line (that was seconds of
+ * watch's start-up for the lab's key under ASan). */
 static bool rcode_from_name(const char *s, uint16_t *rcode)
 {
 	char b[16];
-	for (unsigned i = 0; i < 4096; i++)
+	for (unsigned i = 0; i <= 16; i++)
 		if (!strcmp(wire_rcode_name(i, b, sizeof b), s)) {
 			*rcode = (uint16_t)i;
 			return true;
 		}
-	return false;
+	if (strncmp(s, "RCODE", 5))
+		return false;
+	size_t nd = strspn(s + 5, "0123456789");
+	if (!nd || nd > 4 || s[5 + nd])
+		return false;
+	unsigned long v = strtoul(s + 5, NULL, 10);
+	/* exactly as written for it: no leading zero, not a named one */
+	if (v >= 4096 || strcmp(wire_rcode_name((unsigned)v, b, sizeof b), s))
+		return false;
+	*rcode = (uint16_t)v;
+	return true;
 }
 
 /* Parse an address of FAMILY (0: either) into A. */
@@ -56,41 +70,7 @@ int classify_control_observe(struct classify *c, const struct probe_result *r)
 
 int classify_control_observe_from(struct classify *c, const struct probe_result *r, uint8_t origin)
 {
-	unsigned n = r->nreplies <= PROBE_REPLIES_MAX ? r->nreplies : PROBE_REPLIES_MAX;
-	const struct probe_reply *p = NULL;
-	/* The last usable reply: a control vantage point sees no injection,
-	 * and if it did, the real answer is the later one. */
-	for (unsigned i = 0; i < n; i++) {
-		const struct probe_reply *q = &r->reply[i];
-		if (!q->parsed || !q->question_match || !(q->flags & WIRE_FLAG_QR) ||
-		    WIRE_OPCODE(q->flags) != 0 || ((q->flags & WIRE_FLAG_TC) && !q->ancount))
-			continue;
-		bool forged = classify_fp_group(c, q) >= 0;
-		unsigned k = q->naddrs <= PROBE_ADDRS_MAX ? q->naddrs : PROBE_ADDRS_MAX;
-		for (unsigned a = 0; a < k && !forged; a++)
-			forged = classify_forged_has(c, q->addrs[a].family, q->addrs[a].addr, NULL);
-		if (!forged)
-			p = q;
-	}
-	if (!p)
-		return 0;
-	struct classify_control ctl;
-	memset(&ctl, 0, sizeof ctl);
-	ctl.source = CLASSIFY_SRC_LIVE;
-	ctl.origin = origin;
-	if (p->rcode != WIRE_RCODE_NOERROR) {
-		ctl.expect = CLASSIFY_EXPECT_RCODE;
-		ctl.rcode = p->rcode;
-	} else if (!p->naddrs) {
-		ctl.expect = CLASSIFY_EXPECT_NODATA;
-	} else {
-		ctl.expect = CLASSIFY_EXPECT_ADDRS;
-		unsigned k = p->naddrs <= PROBE_ADDRS_MAX ? p->naddrs : PROBE_ADDRS_MAX;
-		for (unsigned i = 0; i < k && i < CLASSIFY_CONTROL_ADDRS_MAX; i++)
-			ctl.addrs[ctl.naddrs++] = p->addrs[i];
-		ctl.overflow = p->ancount > PROBE_ADDRS_MAX + p->ncnames;
-	}
-	return classify_control_add(c, r->qname, r->qtype, &ctl) ? -1 : 1;
+	return classify_control_from_result(c, r, CLASSIFY_SRC_LIVE, origin);
 }
 
 /* ---- the answer key ---------------------------------------------------------- */

@@ -1,5 +1,6 @@
 /* The report page (see html.h). */
 #include "report/html.h"
+#include "report/census.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -870,6 +871,7 @@ int report_html_write(FILE *out, const struct report_page *p)
 	put_addrs(out, d);
 	put_groups(out, d);
 	put_locate(out, p);
+	report_census_html(out, p->census);
 	put_runs(out, d);
 	fputs("<p id=\"render-status\" class=\"note\">charts not rendered (scripts off?)</p>\n"
 	      "<p id=\"errors\"></p>\n</main>\n<footer>Charts drawn with ", out);

@@ -16,6 +16,8 @@
 #include "report/data.h"
 #include "report/locate_json.h"
 
+struct report_census;
+
 struct report_page {
 	const struct report_data *d;
 	const char *chartjs;          /* the library's text, inlined as is (see html.c) */
@@ -24,6 +26,7 @@ struct report_page {
 	const struct report_locate *loc;
 	size_t nloc;
 	int64_t generated_us;
+	const struct report_census *census; /* the store's census (report/census.h); NULL: none */
 };
 
 /* Write the page to OUT. Returns 0, or -1 if OUT reports an error. */

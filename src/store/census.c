@@ -455,11 +455,11 @@ const char *census_change_name(enum census_change c)
 	return c < CENSUS_CHANGE_COUNT ? n[c] : "?";
 }
 
-int census_store_diff(struct census_store *s, const char *old_path,
+int census_store_diff(struct census_store *s, const char *old_path, int64_t old_run,
 		      int (*fn)(void *ctx, enum census_change c, const char *a, const char *b), void *ctx,
 		      struct dw_error *err)
 {
-	int64_t now_run, old_run = 0;
+	int64_t now_run;
 	if (census_store_flush(s, err) || census_store_run_last(s, &now_run, err))
 		return -1;
 	if (!now_run)
@@ -474,6 +474,8 @@ int census_store_diff(struct census_store *s, const char *old_path,
 		return dw_error_set(err, DW_E_DB, "census store: %s: %s while opening it", old_path,
 				    sqlite3_errmsg(s->h));
 	rc = -1;
+	if (old_run)
+		goto have_old;
 	if (sqlite3_prepare_v2(s->h, "SELECT max(id) FROM old.census_runs WHERE status = 'finished'", -1, &q,
 			       NULL) != SQLITE_OK) {
 		dw_error_set(err, DW_E_EMPTY, "census store: %s: holds no census", old_path);
@@ -486,6 +488,7 @@ int census_store_diff(struct census_store *s, const char *old_path,
 		dw_error_set(err, DW_E_NORUN, "census store: %s: no finished census", old_path);
 		goto out;
 	}
+have_old:;
 	static const char *const sql[] = {
 		/* newly censored */
 		"SELECT n.name, '' FROM main.census_names n WHERE n.run = ?2 AND n.censored != 0 AND NOT EXISTS"
@@ -533,4 +536,77 @@ int census_store_diff(struct census_store *s, const char *old_path,
 out:
 	sqlite3_exec(s->h, "DETACH DATABASE old", NULL, NULL, NULL);
 	return rc;
+}
+
+/* ---- the report's reading ------------------------------------------------------ */
+
+static int64_t one_int(struct census_store *s, const char *sql, int64_t run, int *bad)
+{
+	sqlite3_stmt *q;
+	int64_t v = 0;
+	if (sqlite3_prepare_v2(s->h, sql, -1, &q, NULL) != SQLITE_OK) {
+		*bad = 1;
+		return 0;
+	}
+	sqlite3_bind_int64(q, 1, run);
+	if (sqlite3_step(q) == SQLITE_ROW)
+		v = sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	return v;
+}
+
+int census_store_summary(struct census_store *s, struct census_store_summary *sum, struct dw_error *err)
+{
+	int bad = 0;
+	memset(sum, 0, sizeof *sum);
+	if (census_store_flush(s, err) || census_store_run_last(s, &sum->run, err))
+		return -1;
+	if (!sum->run)
+		return 0;
+	sum->previous = one_int(s, "SELECT coalesce(max(id), 0) FROM census_runs WHERE status = 'finished' AND id < ?",
+				sum->run, &bad);
+	sum->names = (uint64_t)one_int(s, "SELECT count(*) FROM census_names WHERE run = ?", sum->run, &bad);
+	sum->censored = (uint64_t)one_int(s, "SELECT count(*) FROM census_names WHERE run = ? AND censored != 0",
+					  sum->run, &bad);
+	sum->replies = (uint64_t)one_int(s, "SELECT count(*) FROM census_replies WHERE run = ?", sum->run, &bad);
+	sum->groups = (uint64_t)one_int(s, "SELECT count(*) FROM census_groups WHERE run = ?", sum->run, &bad);
+	sum->rules = (uint64_t)one_int(s, "SELECT count(*) FROM census_rules WHERE run = ?", sum->run, &bad);
+	sum->overblocked = (uint64_t)one_int(s, "SELECT count(*) FROM census_overblocked WHERE run = ?", sum->run, &bad);
+	sum->pools = (uint64_t)one_int(s, "SELECT count(*) FROM census_pools WHERE run = ?", sum->run, &bad);
+	return bad ? fail(s, err, "reading the census's counts") : 0;
+}
+
+int census_store_rows(struct census_store *s, int64_t run, const char *what, unsigned limit,
+		      int (*fn)(void *ctx, int ncols, const char *const *cols), void *ctx, struct dw_error *err)
+{
+	const char *sql = !strcmp(what, "rules")
+				  ? "SELECT pattern, qtypes, pass, names, overblocked FROM census_rules WHERE run = ?"
+				    " ORDER BY names DESC, pattern LIMIT ?"
+			  : !strcmp(what, "overblocked")
+				  ? "SELECT name, pattern FROM census_overblocked WHERE run = ? ORDER BY name LIMIT ?"
+			  : !strcmp(what, "pools")
+				  ? "SELECT fingerprint, length, distinct_addrs, queries, confirmed FROM census_pools"
+				    " WHERE run = ? ORDER BY fingerprint LIMIT ?"
+				  : NULL;
+	sqlite3_stmt *q;
+	if (!sql)
+		return dw_error_set(err, DW_E_INVALID, "census store: no rows called %s", what);
+	if (sqlite3_prepare_v2(s->h, sql, -1, &q, NULL) != SQLITE_OK)
+		return fail(s, err, "reading the census");
+	sqlite3_bind_int64(q, 1, run);
+	sqlite3_bind_int64(q, 2, limit);
+	int rc;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		const char *col[8];
+		int n = sqlite3_column_count(q);
+		for (int i = 0; i < n && i < 8; i++) {
+			col[i] = (const char *)sqlite3_column_text(q, i);
+			if (!col[i])
+				col[i] = "";
+		}
+		if (fn(ctx, n < 8 ? n : 8, col))
+			break;
+	}
+	sqlite3_finalize(q);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : fail(s, err, "reading the census");
 }

@@ -143,13 +143,33 @@ enum census_change {
 const char *census_change_name(enum census_change c);
 
 /*
- * Compare the last finished census of OLD_PATH with NEW's: FN(ctx, change,
- * a, b) for each difference, in the order of the enum. 0, or -1 with ERR
- * (either store lacks a finished census, or reading failed).
+ * Compare the last finished census of NOW with census OLD_RUN of OLD_PATH
+ * (OLD_RUN 0: its last finished one; OLD_PATH may be NOW's own file, for
+ * two censuses of one store): FN(ctx, change, a, b) for each difference,
+ * in the order of the enum. 0, or -1 with ERR (no finished census on
+ * either side, or reading failed).
  */
-DW_MUST_CHECK int census_store_diff(struct census_store *now, const char *old_path,
+DW_MUST_CHECK int census_store_diff(struct census_store *now, const char *old_path, int64_t old_run,
 				    int (*fn)(void *ctx, enum census_change c, const char *a,
 					      const char *b),
+				    void *ctx, struct dw_error *err);
+
+/* --- reading for the report ------------------------------------------------ */
+
+struct census_store_summary {
+	int64_t run, previous;       /* the last finished census, the one before (0: none) */
+	uint64_t names, censored, replies, groups, rules, overblocked, pools;
+};
+/* The last finished census's counts; run 0 if there is none. */
+DW_MUST_CHECK int census_store_summary(struct census_store *s, struct census_store_summary *sum,
+				       struct dw_error *err);
+/* Rows of RUN as text columns, for a report: WHAT is "rules" (pattern,
+ * qtypes, pass, names, overblocked; by names blocked), "overblocked" (name,
+ * pattern) or "pools" (fingerprint, length, distinct, queries, confirmed);
+ * at most LIMIT rows; FN(ctx, ncols, cols). 0 or -1 with ERR. */
+DW_MUST_CHECK int census_store_rows(struct census_store *s, int64_t run, const char *what,
+				    unsigned limit,
+				    int (*fn)(void *ctx, int ncols, const char *const *cols),
 				    void *ctx, struct dw_error *err);
 
 #endif

@@ -33,14 +33,27 @@ static bool wall_blocks(const struct inject_rules *r, const char *name, uint16_t
 struct oracle {
 	struct inject_rules *rules;
 	unsigned asked;
+	bool actions;  /* say what the block answered: 1 an address, 2 NXDOMAIN */
 };
+
+static uint8_t wall_action(const struct inject_rules *r, const char *name, uint16_t qtype)
+{
+	uint8_t w[WIRE_NAME_MAX];
+	size_t l;
+	if (wire_name_from_text(name, w, &l) != DW_OK)
+		return 0;
+	const struct inject_rule *ru = inject_rules_lookup(r, w, qtype);
+	return !ru ? 0 : ru->action == RULE_NXDOMAIN ? 2 : 1;
+}
 
 static int ask(void *ctx, struct census_question *q, size_t n, struct dw_error *err)
 {
 	struct oracle *o = ctx;
 	(void)err;
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		q[i].blocked = wall_blocks(o->rules, q[i].name, q[i].qtype);
+		q[i].action = o->actions && q[i].blocked ? wall_action(o->rules, q[i].name, q[i].qtype) : 0;
+	}
 	o->asked += (unsigned)n;
 	return 0;
 }
@@ -55,6 +68,8 @@ struct run {
 	struct census_infer_stats st;
 	int rc;
 };
+
+static bool actions; /* the next run_infer's oracle and names say their actions */
 
 static void run_infer(struct run *x, const char *rules_text, const char *const *names, size_t n,
 		      unsigned nq, unsigned window)
@@ -75,7 +90,10 @@ static void run_infer(struct run *x, const char *rules_text, const char *const *
 		for (unsigned b = 0; b < nq; b++)
 			if (wall_blocks(x->o.rules, names[i], QT[b]))
 				x->names[i].censored |= (uint8_t)(1u << b);
+		if (actions && x->names[i].censored)
+			x->names[i].action = wall_action(x->o.rules, names[i], QT[0]);
 	}
+	x->o.actions = actions;
 	struct census_infer_opts opts = {.qtype = {WIRE_T_A, WIRE_T_AAAA}, .nqtypes = nq, .window = window};
 	x->rc = census_infer(&opts, x->names, n, ask, &x->o, &x->rules, &x->st, &err);
 	if (x->rc)
@@ -167,6 +185,27 @@ static void test_substring(void)
 	CHECK(find(&y, "*d.sit*", false) != NULL);
 	run_free(&x);
 	run_free(&y);
+}
+
+/* An exact NXDOMAIN rule under a subdomain rule that forges an address:
+ * told apart by what the replies say, whichever name comes first. */
+static void test_actions_overlap(void)
+{
+	const char *names[] = {"exact.example.org", "www.example.org"};
+	struct run x;
+	actions = true;
+	run_infer(&x, "*.example.org a=198.51.100.1\nexact.example.org nxdomain\n", names, 2, 1, 0);
+	actions = false;
+	CHECK_EQ(x.rc, 0);
+	CHECK(find(&x, "exact.example.org", false) != NULL);
+	CHECK(find(&x, "*.example.org", false) != NULL);
+	CHECK_EQ(x.rules.n, 2);
+	CHECK_EQ(x.st.unexplained, 0);
+	run_free(&x);
+	/* without the actions, the broader rule swallows the exact one */
+	run_infer(&x, "*.example.org a=198.51.100.1\nexact.example.org nxdomain\n", names, 2, 1, 0);
+	CHECK_EQ(x.rules.n, 1);
+	run_free(&x);
 }
 
 static void test_qtypes_and_pass(void)
@@ -337,6 +376,7 @@ int main(void)
 	RUN(test_suffix_overblocking);
 	RUN(test_substring);
 	RUN(test_qtypes_and_pass);
+	RUN(test_actions_overlap);
 	RUN(test_mixed_seeded);
 	return harness_done();
 }

@@ -129,8 +129,54 @@ static void test_zdns(void)
 	unlink(p);
 }
 
+/* An answer key's rcodes by name (classify_load's rcode_from_name, which
+ * every key line with addresses asks first): names, RCODEn as
+ * wire_rcode_name writes it, nothing else. */
+static void test_key_rcodes(void)
+{
+	const char *p = write_tmp("# dnswatch lab answer key v1 seed=1\n"
+				  "name\ttype\taddresses\tzone\tserver\tttl\n"
+				  "a.example.\tA\tNXDOMAIN\texample.\t198.19.54.6\t300\n"
+				  "b.example.\tA\tBADVERS\texample.\t198.19.54.6\t300\n"
+				  "c.example.\tA\tRCODE4095\texample.\t198.19.54.6\t300\n"
+				  "d.example.\tA\tRCODE12\texample.\t198.19.54.6\t300\n"
+				  "e.example.\tA\t192.0.2.1\texample.\t198.19.54.6\t300\n");
+	struct classify *c = classify_new(NULL);
+	struct dw_error err;
+	CHECK_EQ(classify_control_load_key(c, p, &err), 5);
+	struct classify_control ctl;
+	control(c, "a.example", WIRE_T_A, &ctl);
+	CHECK_EQ(ctl.rcode, WIRE_RCODE_NXDOMAIN);
+	control(c, "b.example", WIRE_T_A, &ctl);
+	CHECK_EQ(ctl.rcode, 16);
+	control(c, "c.example", WIRE_T_A, &ctl);
+	CHECK_EQ(ctl.rcode, 4095);
+	CHECK_EQ(ctl.expect, CLASSIFY_EXPECT_RCODE);
+	control(c, "d.example", WIRE_T_A, &ctl);
+	CHECK_EQ(ctl.rcode, 12);
+	control(c, "e.example", WIRE_T_A, &ctl);
+	CHECK_EQ(ctl.expect, CLASSIFY_EXPECT_ADDRS);
+	classify_free(c);
+	unlink(p);
+	/* not rcodes: a leading zero, the number of a named one, too large */
+	static const char *const bad[] = {"RCODE03", "RCODE3", "RCODE4096", "RCODE", "rcode5"};
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		char key[512];
+		snprintf(key, sizeof key, "# dnswatch lab answer key v1 seed=1\n"
+					  "name\ttype\taddresses\tzone\tserver\tttl\n"
+					  "a.example.\tA\t%s\texample.\t198.19.54.6\t300\n", bad[i]);
+		p = write_tmp(key);
+		c = classify_new(NULL);
+		if (classify_control_load_key(c, p, &err) != -1)
+			FAIL("%s taken as an rcode", bad[i]);
+		classify_free(c);
+		unlink(p);
+	}
+}
+
 int main(void)
 {
 	RUN(test_zdns);
+	RUN(test_key_rcodes);
 	return harness_done();
 }

@@ -3,8 +3,10 @@
 # 853, the lab CA's certificate for resolver.lab) as the control of probe
 # with no answer key; the 2014 wall on: the public resolver over UDP judged
 # injected by the race against the DoT control, .cn ok, the DoT answers
-# never forged; each verdict's control in the store; a wrong name and a
-# wrong CA refused in one line. Needs root; takes its own lab down.
+# never forged; each verdict's control in the store; a second vantage
+# point's store (remote, outside the border) as the control
+# (--control-db); a wrong name and a wrong CA refused in one line. Needs
+# root; takes its own lab down.
 . "$DW_ROOT/tests/lib.sh"
 lab_test dt "lab DoT tests"
 need_tools "lab DoT tests" openssl jq sqlite3
@@ -35,11 +37,23 @@ ctl=$(sqlite3 "$tmp/off.db" "SELECT control, count(*) FROM queries GROUP BY cont
 [ "$ctl" = "live dot|$n" ] && ok "the store records each verdict's control (live dot)" ||
 	fail "the store records the control" "$ctl"
 
+# a second vantage point outside: its store, the control of the next runs
+"$DNSWATCH" probe --lab $LAB --from remote --hold 400 --timeout 600 --retries 1 --target public \
+	--db "$tmp/remote.db" "$tmp/names" 2>"$tmp/remote.err"
+[ $? = 0 ] && ok "remote (outside) writes its own store" || fail "remote store" "$(cat "$tmp/remote.err")"
+
 # --- the 2014 wall: UDP forged on the path, DoT untouched -------------------------
 start_injector --preset gfw --rules "$DW_ROOT/lab/scenarios/2014-misfire.rules" || fail "injector starts"
 probe --target public --target dot=tls:198.19.8.8#resolver.lab --control-target dot \
 	"$tmp/names" > "$tmp/on.ndjson" 2>"$tmp/on.err"
+unbound-control -c $state/srv/public/unbound.conf flush_zone . >/dev/null
+probe --target public --control-db "$tmp/remote.db" --db "$tmp/ondb.db" --ndjson "$tmp/names" > "$tmp/ondb.ndjson" 2>"$tmp/ondb.err"
 stop_injector
+v=$(jq -r '[(.name | test("\\.cn\\.$")), .verdict] | @tsv' "$tmp/ondb.ndjson" | sort | uniq -c | awk '{ print $2 ":" $3 }' | paste -sd' ' -)
+ctl=$(sqlite3 "$tmp/ondb.db" "SELECT DISTINCT control FROM queries")
+[ "$v" = "false:injected true:ok" ] && [ "$ctl" = run ] &&
+	ok "2014 wall: against the remote vantage point's store (--control-db): injected, .cn ok, control 'run'" ||
+	fail "2014 wall: --control-db" "$v; control $ctl; $(head -3 "$tmp/ondb.err")"
 v=$(jq -r '[(.name | test("\\.cn\\.$")), .verdict] | @tsv' "$tmp/on.ndjson" | sort | uniq -c | awk '{ print $2 ":" $3 }' | paste -sd' ' -)
 [ "$v" = "false:injected true:ok" ] &&
 	ok "2014 wall: the public resolver over UDP injected (.com/.net/.org), .cn ok, against the DoT control" ||

@@ -76,12 +76,22 @@ else
 	fail "loopback fast" "rc=$rc err=$(cat "$tmp/err")"
 fi
 
+# A namespace with no route at all: every send refused by the kernel, and
+# the summary says so (not only "sent").
+unshare -n "$DNSWATCH" probe --target far=nodns:192.0.2.9 --timeout 50 --retries 0 --hold 0 \
+	"$tmp/names.txt" >"$tmp/out" 2>"$tmp/err" || true
+if grep -q '^probe: .*, 50 refused by the kernel (no route to a target, or a full send buffer)' "$tmp/err"; then
+	ok "no route: the summary counts the sends the kernel refused"
+else
+	fail "sends refused counted" "$(grep '^probe:' "$tmp/err")"
+fi
+
 # watch holds to the same rule: its --rate is names/s, a name sent to each path.
 printf 'x.example\tA\t192.0.2.7\n' > "$tmp/key.tsv"
 rc=0
 inns "$DNSWATCH" watch --path local/pub=resolver:192.0.2.1 --key "$tmp/key.tsv" --rate 2000 \
 	>"$tmp/out" 2>"$tmp/err" || rc=$?
-if [ "$rc" = 2 ] && grep -q 'asks 2000 queries/s, over 1000, of pub (192.0.2.1), outside loopback and the lab: add --allow-fast-public' "$tmp/err"; then
+if [ "$rc" = 2 ] && grep -Eq 'asks 2000 queries/s, over 1000, of (local/)?pub \(192.0.2.1\), outside loopback and the lab: add --allow-fast-public' "$tmp/err"; then
 	ok "watch: over 1000 queries/s to a public path refused the same way"
 else
 	fail "watch's rate rule" "rc=$rc err=$(cat "$tmp/err")"

@@ -7,7 +7,9 @@
 # second per minute: the misfire from 15:15 to 15:39, the ISPs flushing
 # their caches at 16:00. Watch raises the incident, names its cause and
 # follows the caches until they are clean; the demo then prints the
-# incident, writes report.html and takes the lab down, whatever happens.
+# incident, shows a client resolving through dnswatch guard next to one
+# that does not (both tallies), writes report.html and takes the lab down,
+# whatever happens.
 # Needs root. Nothing is ever sent to 65.49.2.178: it is data in answers.
 #   scripts/demo.sh BUILD/dnswatch
 set -u
@@ -16,8 +18,10 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 [ "$(id -u)" = 0 ] || { echo "make demo: the lab needs root (network namespaces)"; exit 1; }
 LAB=demo
 tmp=$(mktemp -d)
-inj= watch=
+inj= watch= guard= gloop=
 cleanup() {
+	[ -n "$gloop" ] && kill "$gloop" 2>/dev/null && wait "$gloop" 2>/dev/null
+	[ -n "$guard" ] && kill -TERM "$guard" 2>/dev/null && wait "$guard" 2>/dev/null
 	[ -n "$watch" ] && kill -TERM "$watch" 2>/dev/null && wait "$watch" 2>/dev/null
 	[ -n "$inj" ] && kill -TERM "$inj" 2>/dev/null && wait "$inj" 2>/dev/null
 	"$DW" lab --name $LAB down >/dev/null 2>&1
@@ -48,11 +52,27 @@ echo "                  authoritative servers asked directly, walking down from 
 "$DW" watch --lab $LAB --db "$tmp/demo.db" --events "$tmp/watch.ndjson" --status 10 \
 	2> >(sed -u 's/^/     watch  /') &
 watch=$!
+
+key=/run/dnswatch/$LAB/answers.tsv
+echo "  and a client on the same host resolving through dnswatch guard (127.0.0.1:5353, upstream the"
+echo "  public resolver abroad over plain UDP), next to one asking that resolver directly: 300 .com,"
+echo "  .net and .org names of the answer key, over and over (the guard keeps an answer 5 s at most)"
+cal=$(awk -F'\t' '$2 == "A" && $1 ~ /\.cn\.$/ { print $1; exit }' "$key")
+awk -F'\t' '$2 == "A" && $1 !~ /\.cn\.$/ { print substr($1, 1, length($1) - 1) }' "$key" | head -300 > "$tmp/gnames"
+"$DW" guard --lab $LAB --on client --listen 127.0.0.1:5353 --upstream udp:198.19.8.8 --calibrate "$cal" \
+	--max-ttl 5 --log "$tmp/guard.drops" >"$tmp/guard.json" 2>"$tmp/guard.err" &
+guard=$!
+(while [ ! -e "$tmp/replay.done" ]; do
+	"$DW" probe --lab $LAB --from client --control-key "$key" --hold 300 --timeout 2500 --retries 0 --rate 200 \
+		--target guard=resolver:127.0.0.1:5353 --target public "$tmp/gnames" >>"$tmp/guard.ndjson" 2>/dev/null
+done) &
+gloop=$!
 sleep 4
 
 say "4. the replay: scenario time on the left, 1 lab second per minute; watch's lines interleaved"
 "$DW" lab --name $LAB replay "$ROOT/lab/scenarios/2014.scenario" --control "$ctl" \
 	--events "$tmp/replay.ndjson" | sed -u 's/^/     replay /'
+touch "$tmp/replay.done"
 echo "     (watch goes on until every cache it watches is clean again)"
 for _ in $(seq 400); do
 	grep -q '"state":"ended"' "$tmp/watch.ndjson" 2>/dev/null && break
@@ -94,7 +114,19 @@ echo "  forged answers handed out to the watch's own sampled lookups: $(j .forge
 echo "  cache after the rule was lifted; the wall sent ${forged:-?} forged replies in all. In 2014 every such answer"
 echo "  sent a browser to 65.49.2.178, whose owner saw the flood. This demo never sends it anything."
 
-say "6. the report: everything watch saw, in one self-contained page"
+say "6. the guard: the same lookups through dnswatch guard and straight to the public resolver"
+wait "$gloop"; gloop=
+kill -TERM "$guard"; wait "$guard"; guard=
+jq -r '[.target.label, .verdict] | @tsv' "$tmp/guard.ndjson" | awk -F'\t' '
+	{ n[$1]++ } $2 == "injected" || $2 == "poisoned" { f[$1]++ } $2 == "ok" { c[$1]++ }
+	END { printf "  through the guard:  %5d lookups, %5d forged answers served, %5d equal to the answer key\n", n["guard"], f["guard"], c["guard"];
+	      printf "  without the guard:  %5d lookups, %5d forged answers served, %5d equal to the answer key\n", n["public"], f["public"], c["public"] }'
+gj=$(tail -1 "$tmp/guard.json")
+echo "  the guard dropped $(jq -r '"\(.dropped) forged replies (round trip under half the path floor: \(.dropped_by.rtt), layout: \(.dropped_by.layout), IP TTL: \(.dropped_by.ttl)); path profile: IP TTL \(.upstreams[0].ip_ttl_min), RTT floor \(.upstreams[0].rtt_floor_us / 1000 | floor) ms"' <<<"$gj")"
+echo "  one of them, from its --log:"
+head -1 "$tmp/guard.drops" | jq -r '"    \(.qname) \(.addrs | join(" ")): \(.evidence)"' | fold -s -w 100 | sed '2,$s/^/      /'
+
+say "7. the report: everything watch saw, in one self-contained page"
 "$DW" report "$tmp/demo.db" -o report.html || exit 1
 echo "  wrote report.html ($(( $(stat -c %s report.html) / 1024 )) KiB, readable offline): open it in a browser"
 "$DW" lab --name $LAB down | sed 's/^/  /'

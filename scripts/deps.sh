@@ -9,7 +9,7 @@ pkgs_build="gcc make pkg-config libc6-dev libpcap-dev libsqlite3-dev libcurl4-op
 pkgs_test="libldns-dev jq bc tcpdump bind9-dnsutils iproute2 iptables chromium sqlite3 util-linux"
 pkgs_lab="iproute2 iptables unbound nsd ldnsutils bind9-dnsutils procps openssl"
 pkgs_fuzz="clang-14 libclang-rt-14-dev"
-pkgs_bench="libknot-dev dnsperf dsniff nsd valgrind bc"
+pkgs_bench="libknot-dev dnsperf dsniff nsd valgrind bc dnsmasq-base"
 # Debian's ClickHouse (18.16): the scale-out store's server, for its tests,
 # `make clickhouse-up` and the benchmarks (scripts/clickhouse.sh).
 pkgs_clickhouse="clickhouse-server clickhouse-client curl"

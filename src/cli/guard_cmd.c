@@ -14,6 +14,7 @@
 
 #include "guard/server.h"
 #include "lab/host.h"
+#include "store/guard.h"
 #include "store/sqlite.h"
 #include "util/clock.h"
 #include "util/json.h"
@@ -48,13 +49,41 @@ static bool number(const char *s, long lo, long hi, long *v)
 struct logctx {
 	FILE *log;
 	const char *path;
+	struct guard_store *store;
+	const char *db_path;
 	bool failed;
 };
+
+/* One drop into the store's guard_drops table. */
+static void store_drop(struct logctx *x, const struct guard_drop_info *d)
+{
+	char failed[64] = "", addrs[GUARD_OBS_ADDRS * 48] = "", tbuf[16], abuf[64];
+	for (unsigned i = 0; i < GUARD_CHECK_COUNT; i++)
+		if (d->failed & (1u << i))
+			snprintf(failed + strlen(failed), sizeof failed - strlen(failed), "%s%s",
+				 failed[0] ? " " : "", guard_check_name(i));
+	for (unsigned i = 0; i < d->obs->naddrs; i++) {
+		inet_ntop(d->obs->addrs[i].family, d->obs->addrs[i].addr, abuf, sizeof abuf);
+		snprintf(addrs + strlen(addrs), sizeof addrs - strlen(addrs), "%s%s", addrs[0] ? " " : "", abuf);
+	}
+	struct guard_store_drop row = {
+		.time_us = (int64_t)d->time_us, .upstream = d->upstream, .qname = d->qname,
+		.qtype = wire_type_name(d->qtype, tbuf, sizeof tbuf), .failed = failed, .group = d->group,
+		.evidence = d->evidence, .rtt_us = d->obs->rtt_us,
+		.ip_ttl = d->obs->ttl_known ? d->obs->ip_ttl : -1, .addrs = addrs};
+	struct dw_error err;
+	if (guard_store_put(x->store, &row, &err) && !x->failed) {
+		fprintf(stderr, "dnswatch guard: --db: %s\n", err.text);
+		x->failed = true;
+	}
+}
 
 /* One NDJSON line per drop: what was dropped and the evidence. */
 static void log_drop(void *ctx, const struct guard_drop_info *d)
 {
 	struct logctx *x = ctx;
+	if (x->store)
+		store_drop(x, d);
 	if (!x->log)
 		return;
 	struct jw j;
@@ -172,7 +201,7 @@ int guard_cmd(int argc, char **argv)
 {
 	struct guard_config cfg;
 	guard_config_default(&cfg);
-	const char *lab = NULL, *on = NULL, *logpath = NULL, *learn = NULL;
+	const char *lab = NULL, *on = NULL, *logpath = NULL, *learn = NULL, *dbpath = NULL;
 	long duration = 0, v;
 	struct dw_error err;
 	for (int i = 1; i < argc; i++) {
@@ -235,6 +264,8 @@ int guard_cmd(int argc, char **argv)
 			cfg.min_ttl = (uint32_t)v;
 		} else if (!strcmp(a, "--max-ttl") && number(val, 0, 604800, &v)) {
 			cfg.max_ttl = (uint32_t)v;
+		} else if (!strcmp(a, "--inflight") && number(val, 1, 4096, &v)) {
+			cfg.inflight_max = (unsigned)v;
 		} else if (!strcmp(a, "--cache") && number(val, 0, 10000000, &v)) {
 			cfg.cache_max = (size_t)v;
 		} else if (!strcmp(a, "--ca")) {
@@ -247,6 +278,8 @@ int guard_cmd(int argc, char **argv)
 			cfg.fallback_hold_ms = (uint32_t)v;
 		} else if (!strcmp(a, "--log")) {
 			logpath = val;
+		} else if (!strcmp(a, "--db")) {
+			dbpath = val;
 		} else if (!strcmp(a, "--learn-from")) {
 			learn = val;
 		} else if (!strcmp(a, "--duration") && number(val, 1, 10000000, &v)) {
@@ -287,6 +320,12 @@ int guard_cmd(int argc, char **argv)
 		fprintf(stderr, "dnswatch guard: --log %s: %s\n", logpath, strerror(errno));
 		return 1;
 	}
+	if (dbpath && guard_store_open(&lx.store, dbpath, &err)) {
+		fprintf(stderr, "dnswatch guard: --db: %s\n", err.text);
+		if (lx.log)
+			fclose(lx.log);
+		return 1;
+	}
 	cfg.on_drop = log_drop;
 	cfg.ctx = &lx;
 	struct guard *g;
@@ -321,6 +360,10 @@ int guard_cmd(int argc, char **argv)
 			rc = 1;
 			break;
 		}
+		if (lx.store && !lx.failed && guard_store_tick(lx.store, &err)) {
+			fprintf(stderr, "dnswatch guard: --db: %s\n", err.text);
+			lx.failed = true;
+		}
 		if (dump_flag) {
 			dump_flag = 0;
 			guard_write_json(g, stdout);
@@ -330,6 +373,10 @@ int guard_cmd(int argc, char **argv)
 	guard_write_json(g, stdout);
 	fflush(stdout);
 	guard_close(g);
+	if (lx.store && guard_store_close(lx.store, &err)) {
+		fprintf(stderr, "dnswatch guard: --db: %s\n", err.text);
+		rc = 1;
+	}
 	if (lx.log && fclose(lx.log)) {
 		fprintf(stderr, "dnswatch guard: closing %s: %s\n", logpath, strerror(errno));
 		rc = 1;

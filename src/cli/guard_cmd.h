@@ -30,10 +30,12 @@
 	"  --window MS     hold after the first reply when no profile can verify it (300)\n"    \
 	"  --min-ttl S --max-ttl S  cache TTL clamps (default 0 and 86400)\n"                   \
 	"  --cache N       entries (default 10000; 0: no cache)\n"                              \
+	"  --inflight N    queries open at once (default 1024; more get SERVFAIL, counted)\n"   \
 	"  --no-holdon     a plain forwarder: no judging, no waiting\n"                         \
 	"  --no-ttl --no-rtt --no-layout --no-groups --no-addrs   switch one check off\n"      \
 	"  --learn-from DB forged addresses of a dnswatch store's injector groups\n"            \
 	"  --log FILE      one JSON line per dropped reply, with its evidence\n"                \
+	"  --db FILE       the drops into a dnswatch store's guard_drops table (report shows them)\n" \
 	"  --duration S    stop after S seconds (default: until SIGINT or SIGTERM)\n"           \
 	"  Counters go to standard output as one JSON line on SIGUSR1 and at exit.\n"            \
 	"  Exit status 0 after a clean stop, 1 on an error, 2 on a usage error.\n"

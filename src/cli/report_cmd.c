@@ -14,6 +14,7 @@
 #include "report/census.h"
 #include "store/clickhouse.h"
 #include "report/html.h"
+#include "store/guard.h"
 #include "store/sqlite.h"
 #include "util/clock.h"
 #include "util/file.h"
@@ -227,9 +228,15 @@ static int make_page(const char *out_path, const struct report_data *d, const ch
 {
 	char name[96];
 	chartjs_name(lib, liblen, name, sizeof name);
+	struct guard_store_summary guard;
+	struct dw_error gerr;
+	if (d->db_path && guard_store_summary(d->db_path, &guard, &gerr)) {
+		fprintf(stderr, "dnswatch report: %s\n", gerr.text);
+		return -1;
+	}
 	struct report_page page = {
 		.d = d, .chartjs = lib, .chartjs_len = liblen, .chartjs_name = name,
-		.loc = loc, .nloc = nloc,
+		.loc = loc, .nloc = nloc, .guard = d->db_path ? &guard : NULL,
 		.generated_us = (int64_t)util_real_us(),
 	};
 	/* the census section, when the store holds a census */

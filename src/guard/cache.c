@@ -19,6 +19,7 @@ struct entry {
 	bool dnssec_ok;
 	uint64_t stored_us, expires_us;
 	uint16_t nttl;
+	size_t opt_off;               /* see guard_cache_get */
 	uint16_t ttl_off[TTL_SLOTS];
 	uint32_t ttl[TTL_SLOTS];
 	size_t len;
@@ -142,6 +143,18 @@ bool guard_cache_put(struct guard_cache *c, const uint8_t *qname, uint16_t qtype
 		return false;
 	uint32_t ttl = UINT32_MAX;
 	e->nttl = 0;
+	e->opt_off = 0;
+	/* a name may point into the header (a legal encoder never does it):
+	 * the ID and counts rewritten for a client would change that name, so
+	 * such a reply takes the parsing path, which checks what it writes */
+	bool header_ptr = false;
+	for (size_t i = WIRE_HEADER_LEN; i + 1 < len && !header_ptr; i++)
+		header_ptr = msg[i] == 0xc0 && msg[i + 1] < WIRE_HEADER_LEN;
+	if (header_ptr)
+		e->opt_off = GUARD_CACHE_OPT_UNKNOWN;
+	else if (m.edns.present)
+		e->opt_off = m.edns.rr_index == m.rr_count - 1 && !m.trailing ? m.rr[m.edns.rr_index].owner_off
+									    : GUARD_CACHE_OPT_UNKNOWN;
 	for (size_t i = q; i < m.rr_count; i++) {
 		if (m.rr[i].type == WIRE_T_OPT)
 			continue;
@@ -184,7 +197,8 @@ bool guard_cache_put(struct guard_cache *c, const uint8_t *qname, uint16_t qtype
 }
 
 bool guard_cache_get(struct guard_cache *c, const uint8_t *qname, uint16_t qtype, uint16_t qclass,
-		     bool dnssec_ok, uint64_t now_us, uint8_t *out, size_t cap, size_t *len)
+		     bool dnssec_ok, uint64_t now_us, uint8_t *out, size_t cap, size_t *len,
+		     size_t *opt_off)
 {
 	uint8_t cname[WIRE_NAME_MAX];
 	size_t nlen;
@@ -215,6 +229,8 @@ bool guard_cache_get(struct guard_cache *c, const uint8_t *qname, uint16_t qtype
 		p[3] = (uint8_t)t;
 	}
 	*len = e->len;
+	if (opt_off)
+		*opt_off = e->opt_off;
 	lru_unlink(e);
 	lru_front(c, e);
 	return true;

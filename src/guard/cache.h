@@ -32,9 +32,13 @@ bool guard_cache_put(struct guard_cache *c, const uint8_t *qname, uint16_t qtype
 
 /* Copy the reply kept for the question into OUT[0..CAP) with its record
  * TTLs lowered by its age; false if none, expired (then dropped) or larger
- * than CAP. */
+ * than CAP. *OPT_OFF (OPT_OFF may be NULL) gets where its OPT record starts
+ * when that is its last record, 0 when it has none, GUARD_CACHE_OPT_UNKNOWN
+ * otherwise: what a client without EDNS needs cut, found without a parse. */
+#define GUARD_CACHE_OPT_UNKNOWN ((size_t)-1)
 bool guard_cache_get(struct guard_cache *c, const uint8_t *qname, uint16_t qtype, uint16_t qclass,
-		     bool dnssec_ok, uint64_t now_us, uint8_t *out, size_t cap, size_t *len);
+		     bool dnssec_ok, uint64_t now_us, uint8_t *out, size_t cap, size_t *len,
+		     size_t *opt_off);
 
 /* Drop every entry for QNAME (any type). Returns how many. */
 size_t guard_cache_purge(struct guard_cache *c, const uint8_t *qname);

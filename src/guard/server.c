@@ -185,7 +185,7 @@ void guard_config_default(struct guard_config *cfg)
 	cfg->min_ttl = 0;
 	cfg->max_ttl = 86400;
 	cfg->cache_max = 10000;
-	cfg->inflight_max = 256;
+	cfg->inflight_max = 1024;
 	cfg->tcp_clients_max = 64;
 	cfg->checks = GUARD_CHECK_ALL & ~GUARD_CHECK_DNSSEC;
 	cfg->holdon = true;
@@ -304,7 +304,10 @@ static bool client_parse(struct client *cl, const uint8_t *q, size_t len)
 	if (qr->owner_off != WIRE_HEADER_LEN || qr->rdata_off <= WIRE_HEADER_LEN)
 		return false;
 	cl->qlen = qr->rdata_off - WIRE_HEADER_LEN;
-	if (cl->qlen > sizeof cl->question || (q[WIRE_HEADER_LEN] & 0xc0))
+	/* a compressed question (a pointer into the header) would point
+	 * elsewhere in the answer: only a name in full is taken */
+	if (cl->qlen > sizeof cl->question || cl->qlen < 5 ||
+	    wire_name_len(q + WIRE_HEADER_LEN, cl->qlen - 4) != cl->qlen - 4)
 		return false;
 	memcpy(cl->question, q + WIRE_HEADER_LEN, cl->qlen);
 	cl->qtype = qr->type;
@@ -407,6 +410,54 @@ static size_t client_answer(const struct client *cl, const uint8_t *msg, size_t 
 	out[10] = (uint8_t)(arcount >> 8);
 	out[11] = (uint8_t)arcount;
 	memcpy(out + WIRE_HEADER_LEN, cl->question, cl->qlen);
+	/* a name pointing into the header (no legal encoder writes one) reads
+	 * the rewritten ID and counts now: what goes out must still parse */
+	for (size_t i = WIRE_HEADER_LEN; i + 1 < n; i++)
+		if (out[i] == 0xc0 && out[i + 1] < WIRE_HEADER_LEN) {
+			struct wire_msg check;
+			if (wire_msg_parse(&check, out, n, rr_scratch, WIRE_RR_MAX) != DW_OK)
+				return 0;
+			break;
+		}
+	return n;
+}
+
+/* The cache-hit path: MSG (a kept reply, OPT at OPT_OFF as guard_cache_get
+ * says) for CL without a parse, when its question is CL's but for case and
+ * it fits; 0 sends the caller to client_answer. */
+static size_t client_answer_fast(const struct client *cl, const uint8_t *msg, size_t len, size_t opt_off,
+				 uint8_t *out, size_t cap)
+{
+	if (len > cap || len < WIRE_HEADER_LEN + cl->qlen || msg[4] != 0 || msg[5] != 1 ||
+	    opt_off == GUARD_CACHE_OPT_UNKNOWN)
+		return 0;
+	/* the kept question is in full (a parse checked it once); length
+	 * octets are under 64, so folding letters leaves them as they are */
+	const uint8_t *q = msg + WIRE_HEADER_LEN;
+	for (size_t i = 0; i < cl->qlen; i++) {
+		uint8_t a = q[i], b = cl->question[i];
+		if (i + 4 < cl->qlen) {
+			a = (uint8_t)(a >= 'A' && a <= 'Z' ? a + 32 : a);
+			b = (uint8_t)(b >= 'A' && b <= 'Z' ? b + 32 : b);
+		}
+		if (a != b)
+			return 0;
+	}
+	size_t n = len;
+	uint16_t arcount = (uint16_t)(msg[10] << 8 | msg[11]);
+	if (!cl->edns && opt_off) {
+		n = opt_off;
+		arcount--;
+	}
+	if (n > client_max(cl))
+		return 0;
+	memcpy(out, msg, n);
+	out[0] = (uint8_t)(cl->id >> 8);
+	out[1] = (uint8_t)cl->id;
+	out[2] = (uint8_t)((msg[2] & ~(WIRE_FLAG_RD >> 8)) | ((cl->flags & WIRE_FLAG_RD) >> 8));
+	out[10] = (uint8_t)(arcount >> 8);
+	out[11] = (uint8_t)arcount;
+	memcpy(out + WIRE_HEADER_LEN, cl->question, cl->qlen);
 	return n;
 }
 
@@ -431,6 +482,18 @@ size_t guard_answer_for(const uint8_t *q, size_t qlen, const uint8_t *reply, siz
 	if (qlen > QUERY_MAX || !client_parse(&cl, q, qlen))
 		return 0;
 	return client_answer(&cl, reply, rlen, out, cap);
+}
+
+size_t guard_answer_cached_for(const uint8_t *q, size_t qlen, const uint8_t *reply, size_t rlen,
+			       size_t opt_off, bool tcp, uint8_t *out, size_t cap)
+{
+	struct client cl;
+	memset(&cl, 0, sizeof cl);
+	cl.tcp = tcp;
+	if (qlen > QUERY_MAX || !client_parse(&cl, q, qlen))
+		return 0;
+	size_t n = client_answer_fast(&cl, reply, rlen, opt_off, out, cap);
+	return n ? n : client_answer(&cl, reply, rlen, out, cap);
 }
 
 /* --- the guard ------------------------------------------------------------------ */
@@ -1039,11 +1102,13 @@ static void client_query(struct guard *g, const struct client *cl0, const uint8_
 		return;
 	}
 	if (g->cache) {
-		size_t n;
+		size_t n, opt_off;
 		if (guard_cache_get(g->cache, cl.qname, cl.qtype, cl.qclass, cl.dnssec_ok, util_mono_us(),
-				    g->buf, sizeof g->buf, &n)) {
+				    g->buf, sizeof g->buf, &n, &opt_off)) {
 			g->ctr.cache_hits++;
-			size_t m = client_answer(&cl, g->buf, n, g->out, sizeof g->out);
+			size_t m = client_answer_fast(&cl, g->buf, n, opt_off, g->out, sizeof g->out);
+			if (!m)
+				m = client_answer(&cl, g->buf, n, g->out, sizeof g->out);
 			if (m) {
 				client_send(g, &cl, g->out, m);
 				g->ctr.answered++;

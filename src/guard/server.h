@@ -79,7 +79,7 @@ struct guard_config {
 				   * profile can verify it (default 300) */
 	uint32_t min_ttl, max_ttl; /* cache clamps (max 0: none) */
 	size_t cache_max;         /* entries; 0: no cache */
-	unsigned inflight_max;    /* open queries (default 256) */
+	unsigned inflight_max;    /* open queries (default 1024) */
 	unsigned tcp_clients_max; /* client TCP connections (default 64) */
 	unsigned checks;          /* enum guard_check bits switched on */
 	bool holdon;              /* judge and wait; false: a plain forwarder */
@@ -155,5 +155,11 @@ size_t guard_servfail_for(const uint8_t *q, size_t qlen, const char *why, uint16
  * its length, 0 when the guard would not serve it. */
 size_t guard_answer_for(const uint8_t *q, size_t qlen, const uint8_t *reply, size_t rlen, bool tcp,
 			uint8_t *out, size_t cap);
+
+/* The same for a reply read from the cache with its OPT offset
+ * (guard_cache_get): the cache-hit path, which skips the parse when it can.
+ * Its answer is guard_answer_for's, byte for byte. */
+size_t guard_answer_cached_for(const uint8_t *q, size_t qlen, const uint8_t *reply, size_t rlen,
+			       size_t opt_off, bool tcp, uint8_t *out, size_t cap);
 
 #endif

@@ -10,6 +10,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "report/guard.h"
 #include "util/json.h"
 
 /* ---- escaping ------------------------------------------------------------------ */
@@ -872,6 +873,7 @@ int report_html_write(FILE *out, const struct report_page *p)
 	put_groups(out, d);
 	put_locate(out, p);
 	report_census_html(out, p->census);
+	report_guard_html(out, p->guard);
 	put_runs(out, d);
 	fputs("<p id=\"render-status\" class=\"note\">charts not rendered (scripts off?)</p>\n"
 	      "<p id=\"errors\"></p>\n</main>\n<footer>Charts drawn with ", out);

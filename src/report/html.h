@@ -15,6 +15,7 @@
 
 #include "report/data.h"
 #include "report/locate_json.h"
+#include "store/guard.h"
 
 struct report_census;
 
@@ -25,6 +26,7 @@ struct report_page {
 	const char *chartjs_name;     /* "Chart.js 3.9.1 (Debian libjs-chart.js)" */
 	const struct report_locate *loc;
 	size_t nloc;
+	const struct guard_store_summary *guard; /* the guard's drops; NULL: none */
 	int64_t generated_us;
 	const struct report_census *census; /* the store's census (report/census.h); NULL: none */
 };

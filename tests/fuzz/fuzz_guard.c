@@ -70,10 +70,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!cache && guard_cache_new(&cache, 64, NULL))
 		abort();
 	static const uint8_t name[] = "\3www\7example\3com";
-	size_t got;
-	if (guard_cache_put(cache, name, 1, 1, false, r, rlen, 0, 86400, 5000000) &&
-	    (!guard_cache_get(cache, name, 1, 1, false, 5000000, out, sizeof out, &got) || got != rlen))
-		abort();
+	static uint8_t kept[WIRE_MSG_MAX + 2], fast[WIRE_MSG_MAX + 2];
+	size_t got, opt_off;
+	if (guard_cache_put(cache, name, 1, 1, false, r, rlen, 0, 86400, 5000000)) {
+		if (!guard_cache_get(cache, name, 1, 1, false, 5000000, kept, sizeof kept, &got, &opt_off) ||
+		    got != rlen)
+			abort();
+		/* the cache-hit path answers as the parsing path does, byte for byte */
+		size_t a = guard_answer_for(q, qlen, kept, got, tcp, out, sizeof out);
+		size_t b = guard_answer_cached_for(q, qlen, kept, got, opt_off, tcp, fast, sizeof fast);
+		if (a != b || (a && memcmp(out, fast, a)))
+			abort();
+	}
 
 	n = guard_answer_for(q, qlen, r, rlen, tcp, out, sizeof out);
 	if (n) {

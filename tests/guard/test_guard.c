@@ -251,23 +251,23 @@ static void test_cache(void)
 	CHECK(guard_cache_put(c, qname, WIRE_T_A, WIRE_C_IN, false, m, n, 0, 86400, t0));
 	/* any case, TTL counted down */
 	static const uint8_t upper[] = "\3WWW\7Example\3COM";
-	CHECK(guard_cache_get(c, upper, WIRE_T_A, WIRE_C_IN, false, t0 + 100000000, out, sizeof out, &got));
+	CHECK(guard_cache_get(c, upper, WIRE_T_A, WIRE_C_IN, false, t0 + 100000000, out, sizeof out, &got, NULL));
 	CHECK_EQ(got, n);
 	CHECK_EQ(ttl_at(out, got), 200);
-	CHECK(!guard_cache_get(c, qname, WIRE_T_AAAA, WIRE_C_IN, false, t0, out, sizeof out, &got));
-	CHECK(!guard_cache_get(c, qname, WIRE_T_A, WIRE_C_IN, true, t0, out, sizeof out, &got));
+	CHECK(!guard_cache_get(c, qname, WIRE_T_AAAA, WIRE_C_IN, false, t0, out, sizeof out, &got, NULL));
+	CHECK(!guard_cache_get(c, qname, WIRE_T_A, WIRE_C_IN, true, t0, out, sizeof out, &got, NULL));
 	/* expired */
-	CHECK(!guard_cache_get(c, qname, WIRE_T_A, WIRE_C_IN, false, t0 + 301000000, out, sizeof out, &got));
+	CHECK(!guard_cache_get(c, qname, WIRE_T_A, WIRE_C_IN, false, t0 + 301000000, out, sizeof out, &got, NULL));
 	CHECK_EQ(guard_cache_count(c), 0);
 	/* clamps: max 30 s */
 	CHECK(guard_cache_put(c, qname, WIRE_T_A, WIRE_C_IN, false, m, n, 0, 30, t0));
-	CHECK(guard_cache_get(c, qname, WIRE_T_A, WIRE_C_IN, false, t0 + 10000000, out, sizeof out, &got));
+	CHECK(guard_cache_get(c, qname, WIRE_T_A, WIRE_C_IN, false, t0 + 10000000, out, sizeof out, &got, NULL));
 	CHECK_EQ(ttl_at(out, got), 20);
-	CHECK(!guard_cache_get(c, qname, WIRE_T_A, WIRE_C_IN, false, t0 + 31000000, out, sizeof out, &got));
+	CHECK(!guard_cache_get(c, qname, WIRE_T_A, WIRE_C_IN, false, t0 + 31000000, out, sizeof out, &got, NULL));
 	/* min 600 s keeps a 60 s answer longer */
 	n = reply(m, sizeof m, 7, REAL_FLAGS, true, true, "192.0.2.10", 60);
 	CHECK(guard_cache_put(c, qname, WIRE_T_A, WIRE_C_IN, false, m, n, 600, 86400, t0));
-	CHECK(guard_cache_get(c, qname, WIRE_T_A, WIRE_C_IN, false, t0 + 100000000, out, sizeof out, &got));
+	CHECK(guard_cache_get(c, qname, WIRE_T_A, WIRE_C_IN, false, t0 + 100000000, out, sizeof out, &got, NULL));
 	/* SERVFAIL and TC are never kept; TTL 0 is not */
 	uint8_t sf[512];
 	size_t sn = reply(sf, sizeof sf, 7, REAL_FLAGS | 2, true, true, "192.0.2.10", 60);
@@ -278,10 +278,10 @@ static void test_cache(void)
 	CHECK(!guard_cache_put(c, qname, WIRE_T_MX, WIRE_C_IN, false, sf, sn, 0, 86400, t0));
 	/* bounded: a third entry pushes out the least recently used */
 	CHECK(guard_cache_put(c, qname, WIRE_T_AAAA, WIRE_C_IN, false, m, n, 0, 86400, t0));
-	CHECK(guard_cache_get(c, qname, WIRE_T_A, WIRE_C_IN, false, t0, out, sizeof out, &got));
+	CHECK(guard_cache_get(c, qname, WIRE_T_A, WIRE_C_IN, false, t0, out, sizeof out, &got, NULL));
 	CHECK(guard_cache_put(c, qname, WIRE_T_TXT, WIRE_C_IN, false, m, n, 0, 86400, t0));
 	CHECK_EQ(guard_cache_count(c), 2);
-	CHECK(!guard_cache_get(c, qname, WIRE_T_AAAA, WIRE_C_IN, false, t0, out, sizeof out, &got));
+	CHECK(!guard_cache_get(c, qname, WIRE_T_AAAA, WIRE_C_IN, false, t0, out, sizeof out, &got, NULL));
 	/* purged: every type of the name */
 	CHECK_EQ(guard_cache_purge(c, upper), 2);
 	CHECK_EQ(guard_cache_count(c), 0);

@@ -6,7 +6,8 @@
 # resolver without the guard; answers judged against the lab's answer key:
 #   - through the guard: 0 forged answers served, every answer the key's;
 #   - without it: forged answers, during the misfire;
-#   - the guard's drops logged with their evidence, counted per check;
+#   - the guard's drops logged with their evidence, counted per check, in
+#     the store (--db) and on dnswatch report's page;
 #   - upstream down (an address that runs no DNS, a name the wall leaves
 #     alone): SERVFAIL with EDE "upstream timed out", within the timeout;
 #   - all upstreams injected and no TLS (the no-DNS address across the
@@ -18,7 +19,7 @@
 # Needs root; its own lab, taken down by a trap whatever happens.
 . "$DW_ROOT/tests/lib.sh"
 lab_test gl "guard lab tests"
-need_tools "guard lab tests" jq dig
+need_tools "guard lab tests" jq dig sqlite3
 g=
 rp=
 cleanup() {
@@ -51,7 +52,7 @@ probe() {
 }
 
 # ---- the 2014 replay ---------------------------------------------------------
-start_guard r2014 udp:198.19.8.8 --calibrate "$cal" --calibrate-every 2000 --max-ttl 1 ||
+start_guard r2014 udp:198.19.8.8 --calibrate "$cal" --calibrate-every 2000 --max-ttl 1 --db "$tmp/g.db" ||
 	fail "guard starts" "$(cat "$tmp/r2014.err")"
 "$DNSWATCH" lab --name "$LAB" replay "$DW_ROOT/lab/scenarios/2014.scenario" --scale 1s=3min \
 	--events "$tmp/rp.ev" >"$tmp/rp.out" 2>&1 &
@@ -87,6 +88,15 @@ jq -e '.dropped > 0 and .dropped_by.rtt > 0 and .dropped_by.layout > 0 and .answ
 [ "$(wc -l < "$tmp/r2014.drops")" = "$(jq .dropped <<<"$j")" ] &&
 	jq -e -s 'all(.event == "drop" and (.failed | length > 0) and (.evidence | length > 0) and .addrs == ["65.49.2.178"])' "$tmp/r2014.drops" >/dev/null &&
 	ok "every drop logged with its evidence, each the forged address" || fail "drop log" "$(head -2 "$tmp/r2014.drops")"
+rows=$(sqlite3 "$tmp/g.db" "SELECT count(*), count(DISTINCT addrs), min(failed LIKE '%rtt%') FROM guard_drops" 2>&1)
+# report reads a store with a run in it: a few names probed into the same file
+head -5 "$tmp/names" > "$tmp/names5"
+"$DNSWATCH" probe --lab "$LAB" --from client --control-key "$key" --hold 100 --timeout 1000 --retries 0 \
+	--target public --db "$tmp/g.db" "$tmp/names5" >"$tmp/p5.out" 2>&1
+"$DNSWATCH" report "$tmp/g.db" -o "$tmp/g.html" >"$tmp/rep.out" 2>&1
+[ "$rows" = "$(jq .dropped <<<"$j")|1|1" ] && grep -q "Replies the guard dropped" "$tmp/g.html" && grep -q "65.49.2.178" "$tmp/g.html" &&
+	ok "--db: every drop in the store's guard_drops table, and in dnswatch report's page" ||
+	fail "--db and report" "rows $rows; $(cat "$tmp/p5.out" "$tmp/rep.out")"
 
 # ---- upstream down -------------------------------------------------------------
 lab_dig() { "$DNSWATCH" lab --name "$LAB" exec client dig +tries=1 +time=6 -p 5353 @127.0.0.1 "$@"; }

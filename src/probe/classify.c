@@ -737,11 +737,34 @@ const struct classify_group *classify_group_find(const struct classify *c, int32
 	return id >= 1 && (size_t)id <= c->ngroups ? &c->group[id - 1] : NULL;
 }
 
-static struct classify_group *group_of(struct classify *c, const struct classify_fp *fp, bool create)
+/*
+ * The group a fingerprint belongs to. An exact match first; then a
+ * reply whose IP ID is 0 joins a group that differs only in sending nonzero
+ * IDs: an injector drawing random IDs sends 0 once in 65,536 replies, and
+ * that one reply is not a second injector. (An always-zero injector never
+ * sends a nonzero ID, so the converse is not allowed.) Its index, or
+ * c->ngroups for none.
+ */
+static size_t group_match(const struct classify *c, const struct classify_fp *fp)
 {
 	for (size_t i = 0; i < c->ngroups; i++)
 		if (classify_fp_equal(&c->group[i].fp, fp))
-			return &c->group[i];
+			return i;
+	if (fp->ipid_zero != 1)
+		return c->ngroups;
+	struct classify_fp nonzero = *fp;
+	nonzero.ipid_zero = 0;
+	for (size_t i = 0; i < c->ngroups; i++)
+		if (classify_fp_equal(&c->group[i].fp, &nonzero))
+			return i;
+	return c->ngroups;
+}
+
+static struct classify_group *group_of(struct classify *c, const struct classify_fp *fp, bool create)
+{
+	size_t found = group_match(c, fp);
+	if (found < c->ngroups)
+		return &c->group[found];
 	if (!create || c->ngroups >= CLASSIFY_GROUPS_MAX)
 		return NULL;
 	struct classify_group *g = &c->group[c->ngroups];
@@ -983,10 +1006,8 @@ int32_t classify_fp_group(const struct classify *c, const struct probe_reply *p)
 	classify_fp_of(p, c->flags, &fp);
 	if (fp.df < 0 || fp.ipid_zero < 0)
 		return -1;
-	for (size_t i = 0; i < c->ngroups; i++)
-		if (classify_fp_equal(&c->group[i].fp, &fp))
-			return c->group[i].id;
-	return -1;
+	size_t i = group_match(c, &fp);
+	return i < c->ngroups ? c->group[i].id : -1;
 }
 
 static bool forged_hit(const struct classify *c, const struct probe_reply *p, const uint8_t *qname,

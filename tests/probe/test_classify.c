@@ -849,6 +849,45 @@ static void test_groups(void)
 	classify_free(c);
 }
 
+/* A random-ID injector that draws IP ID 0 (once in 65,536 replies) stays one
+ * group; an always-zero injector alike in all else still forms its own. */
+static void test_group_random_id_zero(void)
+{
+	struct classify *c = with_key();
+	struct probe_result r;
+	char name[64];
+	for (int i = 0; i < 6; i++) {
+		snprintf(name, sizeof name, "z%d.example.com", i);
+		mkresult(&r, name, WIRE_T_A);
+		struct rspec s = gfw1("65.49.2.178", 63);
+		if (i == 3)
+			s.ipid = 0;
+		reply(&r, &T_NODNS, s);
+		classify_judge(c, &r, &T_NODNS);
+		CHECK_EQ(r.verdict, VERDICT_INJECTED);
+		CHECK_EQ(r.group, 1);
+	}
+	CHECK_EQ(classify_group_count(c), 1);
+	CHECK_EQ(GFIELD(c, 1, count), 6);
+	mkresult(&r, "z9.example.com", WIRE_T_A);
+	struct rspec zero = gfw1("65.49.2.178", 63);
+	zero.ipid = 0;
+	struct probe_reply *p = reply(&r, &T_ISP, zero);
+	CHECK(p && classify_fp_group(c, p) == 1);
+	classify_free(c);
+
+	/* gfw3 sends 0 always: with gfw1's layout and no nonzero sibling, a group of its own */
+	c = with_key();
+	mkresult(&r, "z0.example.com", WIRE_T_A);
+	reply(&r, &T_NODNS, gfw3("65.49.2.178", 50, 150));
+	classify_judge(c, &r, &T_NODNS);
+	mkresult(&r, "z1.example.com", WIRE_T_A);
+	reply(&r, &T_NODNS, gfw2("65.49.2.178", 50, 150));
+	classify_judge(c, &r, &T_NODNS);
+	CHECK_EQ(classify_group_count(c), 2);
+	classify_free(c);
+}
+
 /* ---- live control and NDJSON preloading -------------------------------------------- */
 
 static void test_live_control(void)
@@ -1415,6 +1454,7 @@ int main(void)
 	RUN(test_inconsistent_and_rcodes);
 	RUN(test_fingerprint_path);
 	RUN(test_groups);
+	RUN(test_group_random_id_zero);
 	RUN(test_live_control);
 	RUN(test_consistency_rules);
 	RUN(test_control_free_signals);

@@ -13,7 +13,8 @@
 # vantages: the lab, the 2014 replay watched by three watch processes
 #   (client, vpnclient, remote) writing into one ClickHouse and, the same
 #   run, into one SQLite file; the report over each, compared.
-# A namespace of its own with only loopback (throughput, outage). Needs root;
+# A namespace of its own with only loopback (throughput, outage); nsd serves
+# 100,000 names and a wildcard, so every name sent is distinct. Needs root;
 # cleans up whatever happens.
 set -u
 build=${1:?usage: bench/store/run.sh BUILD_DIR [SECONDS]}
@@ -41,7 +42,7 @@ q() { ip netns exec $ns curl -sS "http://127.0.0.1:8123/" --data-binary "$1"; }
 netns_up() {
 	ip netns add $ns && ip -n $ns link set lo up
 	{
-		printf '$ORIGIN bench.example.\n$TTL 3600\n@ SOA ns hostmaster 1 3600 600 86400 60\n@ NS ns\nns A 127.0.0.1\n'
+		printf '$ORIGIN bench.example.\n$TTL 3600\n@ SOA ns hostmaster 1 3600 600 86400 60\n@ NS ns\nns A 127.0.0.1\n* A 198.19.255.1\n'
 		awk 'BEGIN { for (i = 0; i < 100000; i++) printf "w%d A 198.19.%d.%d\n", i, int(i / 250) % 250, i % 250 + 1 }'
 	} > "$tmp/bench.zone"
 	cat > "$tmp/nsd.conf" <<CONF
@@ -76,8 +77,9 @@ CONF
 	ip netns exec $ns "$root/scripts/clickhouse.sh" up "$chdir" 8123 | sed 's/^/# /' || exit 1
 }
 
-names() { # COUNT: COUNT names of the zone, round after round
-	awk -v n="$1" 'BEGIN { for (i = 0; i < n; i++) printf "w%d.bench.example\n", i % 100000 }'
+names() { # COUNT [FIRST]: distinct names (the prober skips a repeated one);
+	# past w99999 the zone's wildcard answers
+	awk -v n="$1" -v f="${2:-0}" 'BEGIN { for (i = f; i < f + n; i++) printf "w%d.bench.example\n", i }'
 }
 
 rate_of() { sed -n 's/^probe: [0-9.]* s, \([0-9]*\) queries\/s.*/\1/p' "$1"; }

@@ -386,6 +386,36 @@ static void tsv_unescape(char *s)
 	*o = 0;
 }
 
+size_t ch_tsv_rows(char *text, int (*fn)(void *ctx, char **fields, size_t nfields), void *ctx)
+{
+	char *fields[CH_TSV_FIELDS_MAX];
+	size_t rows = 0;
+	char *p = text;
+	while (p && *p) {
+		char *eol = strchr(p, '\n');
+		if (eol)
+			*eol = 0;
+		size_t nf = 0;
+		for (char *f = p;;) {
+			if (nf == CH_TSV_FIELDS_MAX)
+				break;
+			fields[nf++] = f;
+			char *tab = strchr(f, '\t');
+			if (!tab)
+				break;
+			*tab = 0;
+			f = tab + 1;
+		}
+		for (size_t i = 0; i < nf; i++)
+			tsv_unescape(fields[i]);
+		rows++;
+		if (fn(ctx, fields, nf))
+			break;
+		p = eol ? eol + 1 : NULL;
+	}
+	return rows;
+}
+
 enum dw_status ch_select(struct ch_store *c, const char *sql,
 			 int (*fn)(void *ctx, char **fields, size_t nfields), void *ctx)
 {
@@ -402,32 +432,10 @@ enum dw_status ch_select(struct ch_store *c, const char *sql,
 		buf_free(&resp);
 		return fail(c, r == POST_DOWN ? DW_E_IO : DW_E_DB, why, "querying \"%.80s\"", sql);
 	}
-	enum dw_status st = DW_OK;
-	char *fields[64];
-	char *p = resp.p;
-	while (p && *p) {
-		char *eol = strchr(p, '\n');
-		if (eol)
-			*eol = 0;
-		size_t nf = 0;
-		for (char *f = p;;) {
-			if (nf == 64)
-				break;
-			fields[nf++] = f;
-			char *tab = strchr(f, '\t');
-			if (!tab)
-				break;
-			*tab = 0;
-			f = tab + 1;
-		}
-		for (size_t i = 0; i < nf; i++)
-			tsv_unescape(fields[i]);
-		if (fn(ctx, fields, nf))
-			break;
-		p = eol ? eol + 1 : NULL;
-	}
+	if (resp.p)
+		(void)ch_tsv_rows(resp.p, fn, ctx);
 	buf_free(&resp);
-	return st;
+	return DW_OK;
 }
 
 /* --- schema ----------------------------------------------------------------- */
@@ -568,6 +576,44 @@ static enum dw_status spool_append(struct ch_store *c, const char *table, const 
 	return DW_OK;
 }
 
+static bool spool_table_ok(const char *t)
+{
+	static const char *const known[] = {"queries", "answers", "runs", "targets", "groups",
+					    "incidents"};
+	for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+		if (!strcmp(t, known[i]))
+			return true;
+	return false;
+}
+
+int ch_spool_record(const char *buf, size_t size, size_t off, struct ch_spool_rec *rec)
+{
+	memset(rec, 0, sizeof *rec);
+	if (off >= size)
+		return -1;
+	const char *nl = memchr(buf + off, '\n', size - off < 128 ? size - off : 128);
+	if (!nl)
+		return -1;
+	char head[130], table[32];
+	size_t hl = (size_t)(nl - (buf + off));
+	memcpy(head, buf + off, hl);
+	head[hl] = 0;
+	uint64_t rows, len;
+	int used = 0;
+	if (sscanf(head, "dnswatch-spool 1 %31s %" SCNu64 " %" SCNu64 "%n", table, &rows, &len, &used) != 3 ||
+	    (size_t)used != hl || !spool_table_ok(table))
+		return -1;
+	size_t body = off + hl + 1;
+	if (len > size - body)
+		return -1;
+	snprintf(rec->table, sizeof rec->table, "%s", table);
+	rec->rows = rows;
+	rec->body_off = body;
+	rec->body_len = (size_t)len;
+	rec->next = body + (size_t)len;
+	return 0;
+}
+
 /*
  * Post every record of the spool FD in order. Returns DW_OK with *DRAINED
  * true when all went in (the caller empties the file), DW_OK with false
@@ -602,32 +648,23 @@ static enum dw_status spool_drain_fd(struct ch_store *c, int fd, const char *pat
 	size_t off = 0;
 	uint64_t rows_done = 0;
 	while (off < size) {
-		char table[32];
-		uint64_t rows;
-		size_t len;
-		int hl = 0;
-		char *nl = memchr(all + off, '\n', size - off);
-		if (!nl || sscanf(all + off, "dnswatch-spool 1 %31s %" SCNu64 " %zu%n", table, &rows, &len,
-				  &hl) != 3 ||
-		    all + off + hl != nl || len > size - (size_t)(nl + 1 - all) ||
-		    (strcmp(table, "queries") && strcmp(table, "answers") && strcmp(table, "runs") &&
-		     strcmp(table, "targets") && strcmp(table, "groups") && strcmp(table, "incidents"))) {
+		struct ch_spool_rec rec;
+		if (ch_spool_record(all, size, off, &rec) != 0) {
 			st = fail(c, DW_E_SYNTAX, "not a spool record", "reading the spool %s at byte %zu",
 				  path, off);
 			break;
 		}
-		const char *body = nl + 1;
 		char why[600];
-		enum post_result r = insert(c, table, body, len, why, sizeof why);
+		enum post_result r = insert(c, rec.table, all + rec.body_off, rec.body_len, why, sizeof why);
 		if (r == POST_DOWN)
 			break;
 		if (r == POST_ERROR) {
 			st = fail(c, DW_E_DB, why, "draining the spool %s (a %s batch at byte %zu)", path,
-				  table, off);
+				  rec.table, off);
 			break;
 		}
-		rows_done += rows;
-		off = (size_t)(body - all) + len;
+		rows_done += rec.rows;
+		off = rec.next;
 	}
 	free(all);
 	*rows_out = rows_done;

@@ -122,6 +122,24 @@ const char *ch_database(const struct ch_store *c);
 DW_MUST_CHECK
 enum dw_status ch_select(struct ch_store *c, const char *sql,
 			 int (*fn)(void *ctx, char **fields, size_t nfields), void *ctx);
+/* The parsing under ch_select, for the fuzzer: TEXT (NUL-terminated,
+ * changed in place) as TabSeparated rows, each handed to FN as its fields
+ * unescaped (at most CH_TSV_FIELDS_MAX; more are left in the last). FN
+ * returning non-zero stops. Returns the rows handed out. */
+#define CH_TSV_FIELDS_MAX 64
+size_t ch_tsv_rows(char *text, int (*fn)(void *ctx, char **fields, size_t nfields), void *ctx);
+
+/* A spool record: "dnswatch-spool 1 TABLE ROWS LEN\n" then LEN bytes of
+ * TabSeparated rows for TABLE (one of ours). */
+struct ch_spool_rec {
+	char table[32];
+	uint64_t rows;                    /* result rows in it (queries) */
+	size_t body_off, body_len, next;  /* its rows; the next record */
+};
+/* The record at OFF of BUF[0..SIZE) (need not be NUL-terminated): 0, or -1
+ * if the bytes there are not one whole record. */
+int ch_spool_record(const char *buf, size_t size, size_t off, struct ch_spool_rec *rec);
+
 /* Run one statement that returns nothing (DDL, INSERT ... SELECT). */
 DW_MUST_CHECK
 enum dw_status ch_exec(struct ch_store *c, const char *sql);

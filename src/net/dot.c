@@ -197,8 +197,15 @@ static int tls_setup(struct dot_conn *c, const char *name, const char *ip_text,
 				    ssl_reason(why, sizeof why, "out of memory"));
 	SSL_set_hostflags(c->ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
 	if (name) {
-		/* SNI (RFC 6066 3) carries a host name, never an address. */
-		if (SSL_set_tlsext_host_name(c->ssl, name) != 1 || SSL_set1_host(c->ssl, name) != 1)
+		/* SNI (RFC 6066 3) carries a host name, never an address.
+		 * OpenSSL's SNI macro casts its argument to void *: give it a
+		 * copy it may hold non-const (clang's -Wcast-qual). */
+		char host[256];
+		if (strlen(name) >= sizeof host)
+			return dw_error_set(err, DW_E_INVALID, "dot %s: name for the certificate check too long",
+					    c->peer);
+		strcpy(host, name);
+		if (SSL_set_tlsext_host_name(c->ssl, host) != 1 || SSL_set1_host(c->ssl, name) != 1)
 			return dw_error_set(err, DW_E_INVALID, "dot %s: bad name for the certificate check",
 					    c->peer);
 	} else {

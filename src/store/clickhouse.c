@@ -902,10 +902,11 @@ enum dw_status ch_open(struct ch_store **out, const char *url, const struct ch_o
 		err = &local;
 	*out = NULL;
 	pthread_once(&curl_once, curl_init);
-	if (curl_init_rc != CURLE_OK)
-		return (enum dw_status)dw_error_set(err, DW_E_SYSTEM, "store: %s: libcurl: %s", url,
-						    curl_easy_strerror(curl_init_rc)),
-		       DW_E_SYSTEM;
+	if (curl_init_rc != CURLE_OK) {
+		dw_error_set(err, DW_E_SYSTEM, "store: %s: libcurl: %s", url,
+			     curl_easy_strerror(curl_init_rc));
+		return DW_E_SYSTEM;
+	}
 	struct ch_store *c = calloc(1, sizeof *c);
 	if (!c) {
 		dw_error_set(err, DW_E_NOMEM, "store: %s: out of memory", url);

@@ -76,7 +76,12 @@ start_injector --preset gfw --rules "$DW_ROOT/lab/scenarios/2014-misfire.rules" 
 "$DNSWATCH" probe --lab $LAB --from client --control-key "$key" --hold 200 --timeout 300 --retries 0 \
 	--rate 30 --target nodnsout --target public --db "$tmp/run.db" "$tmp/names" 2>"$tmp/r1.err" &
 p=$!
-sleep 1.5
+# kill it once some rows are stored (not after a fixed time: on a loaded
+# machine start-up alone can take longer), well before the end (~14 s)
+for _ in $(seq 100); do
+	[ "$(sqlite3 -cmd '.timeout 200' "$tmp/run.db" 'select count(*) from queries' 2>/dev/null || echo 0)" -ge 10 ] && break
+	sleep 0.1
+done
 kill -9 $p; wait $p 2>/dev/null
 before=$(sqlite3 "$tmp/run.db" 'select count(*) from queries')
 "$DNSWATCH" probe --lab $LAB --from client --control-key "$key" --hold 200 --timeout 300 --retries 0 \

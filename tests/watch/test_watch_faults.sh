@@ -43,6 +43,8 @@ ms=$(elapsed $t0)
 w=
 kill -INT $rp; wait $rp; rp=
 [ $rc = 0 ] && [ $ms -lt 12000 ] && ok "SIGTERM: exit 0 in $ms ms, a hung --on-incident command ended" || fail "SIGTERM: exit 0 promptly" "status $rc after $ms ms: $(tail -3 "$tmp/term.err")"
+# SIGKILL to the group is sent; the orphaned sleep is reaped by init a moment later
+for _ in $(seq 20); do pgrep -f 'cat > /dev/null; sleep 60' >/dev/null || break; sleep 0.1; done
 grep -q 'still running after 5 s; ended' "$tmp/term.err" && ! pgrep -f 'cat > /dev/null; sleep 60' >/dev/null &&
 	ok "SIGTERM: the hung command's process group ended, and said so" || fail "SIGTERM: hook ended" "$(grep on-incident "$tmp/term.err")"
 st=$(jq -r 'select(.event == "incident") | .state' "$tmp/term.ev" | tail -1)

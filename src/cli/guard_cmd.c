@@ -201,7 +201,7 @@ int guard_cmd(int argc, char **argv)
 {
 	struct guard_config cfg;
 	guard_config_default(&cfg);
-	const char *lab = NULL, *on = NULL, *logpath = NULL, *learn = NULL, *dbpath = NULL;
+	const char *lab = NULL, *on = NULL, *logpath = NULL, *learn = NULL, *dbpath = NULL, *anchor = NULL;
 	long duration = 0, v;
 	struct dw_error err;
 	for (int i = 1; i < argc; i++) {
@@ -282,6 +282,8 @@ int guard_cmd(int argc, char **argv)
 			dbpath = val;
 		} else if (!strcmp(a, "--learn-from")) {
 			learn = val;
+		} else if (!strcmp(a, "--trust-anchor")) {
+			anchor = val;
 		} else if (!strcmp(a, "--duration") && number(val, 1, 10000000, &v)) {
 			duration = v;
 		} else {
@@ -305,8 +307,18 @@ int guard_cmd(int argc, char **argv)
 	}
 	if (!!lab != !!on)
 		return bad("--lab and --on go together:", lab ? "--lab" : "--on");
+	/* read before entering a lab host: the file is the caller's. A file
+	 * that is not a trust anchor is a usage error: one line, exit 2 */
+	if (anchor) {
+		if (guard_dnssec_new(&cfg.dnssec, anchor, &err)) {
+			fprintf(stderr, "dnswatch guard: %s\n", err.text);
+			return err.status == DW_E_SYNTAX ? 2 : 1;
+		}
+		cfg.checks |= GUARD_CHECK_DNSSEC;
+	}
 	if (lab && lab_host_enter(lab, on, &err)) {
 		fprintf(stderr, "dnswatch guard: %s\n", err.text);
+		guard_dnssec_free(cfg.dnssec);
 		return 1;
 	}
 	/* every in-flight query holds a socket per upstream */
@@ -318,12 +330,14 @@ int guard_cmd(int argc, char **argv)
 	struct logctx lx = {.path = logpath};
 	if (logpath && !(lx.log = fopen(logpath, "a"))) {
 		fprintf(stderr, "dnswatch guard: --log %s: %s\n", logpath, strerror(errno));
+		guard_dnssec_free(cfg.dnssec);
 		return 1;
 	}
 	if (dbpath && guard_store_open(&lx.store, dbpath, &err)) {
 		fprintf(stderr, "dnswatch guard: --db: %s\n", err.text);
 		if (lx.log)
 			fclose(lx.log);
+		guard_dnssec_free(cfg.dnssec);
 		return 1;
 	}
 	cfg.on_drop = log_drop;
@@ -350,8 +364,9 @@ int guard_cmd(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGUSR1, &su, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	fprintf(stderr, "dnswatch guard: serving (%u listen address%s, %u upstream%s)\n", cfg.nlisten,
-		cfg.nlisten == 1 ? "" : "es", cfg.nup, cfg.nup == 1 ? "" : "s");
+	fprintf(stderr, "dnswatch guard: serving (%u listen address%s, %u upstream%s%s)\n", cfg.nlisten,
+		cfg.nlisten == 1 ? "" : "es", cfg.nup, cfg.nup == 1 ? "" : "s",
+		anchor ? ", validating DNSSEC" : "");
 	const uint64_t end = duration ? util_mono_ms() + (uint64_t)duration * 1000u : 0;
 	int rc = 0;
 	while (!stop_flag && (!end || util_mono_ms() < end)) {

@@ -6,7 +6,8 @@
 
 #define GUARD_USAGE                                                                          \
 	"usage: dnswatch guard --listen ADDR[:PORT]... --upstream KIND:ADDR[:PORT][#NAME]...\n" \
-	"                      [--lab NAME --on HOST] [--calibrate NAME] [options]\n"           \
+	"                      [--lab NAME --on HOST] [--calibrate NAME]\n"                    \
+	"                      [--trust-anchor FILE] [options]\n"                              \
 	"  A caching DNS forwarder that never serves a forged answer knowingly\n"               \
 	"  (docs/guard.md). Clients ask over UDP and TCP on every --listen address\n"            \
 	"  (default port 53); a miss goes to every plain upstream at once, and each\n"           \
@@ -33,6 +34,9 @@
 	"  --inflight N    queries open at once (default 1024; more get SERVFAIL, counted)\n"   \
 	"  --no-holdon     a plain forwarder: no judging, no waiting\n"                         \
 	"  --no-ttl --no-rtt --no-layout --no-groups --no-addrs   switch one check off\n"      \
+	"  --trust-anchor FILE  validate DNSSEC from these DS/DNSKEY records (unbound's\n"     \
+	"                  trust-anchor-file form): upstream queries carry DO, bogus\n"        \
+	"                  replies are dropped like forged ones, AD for DO/AD clients\n"      \
 	"  --learn-from DB forged addresses of a dnswatch store's injector groups\n"            \
 	"  --log FILE      one JSON line per dropped reply, with its evidence\n"                \
 	"  --db FILE       the drops into a dnswatch store's guard_drops table (report shows them)\n" \

@@ -37,6 +37,14 @@
 #define TLS_WORKERS 4           /* DoT connections per tls: upstream, one exchange each at a time */
 #define TLS_QUEUE 256
 #define FORGED_NAMES 4096       /* names that drew a forged reply, remembered (a power of 2) */
+#define EDE_DNSSEC_BOGUS 6
+#define EDE_DNSKEY_MISSING 9
+#define FETCH_FAILS 256         /* key fetches that failed, not tried again for a while (a power of 2) */
+#define REVALIDATE_ROUNDS 64    /* key fetches finished in one poll round that wake waiting replies */
+#define T_DS 43
+#define T_RRSIG 46
+#define T_NSEC 47
+#define T_NSEC3 50
 
 /* Who asked, and how to answer them. */
 struct client {
@@ -71,6 +79,7 @@ struct cand {
 	size_t len;
 	struct guard_obs obs;
 	unsigned up;
+	bool verified;               /* waiting: on a ready profile, or a path no datagram races */
 };
 
 struct pend {
@@ -80,6 +89,13 @@ struct pend {
 	bool tls_sent;
 	bool calibration;
 	unsigned cal_up;
+	bool internal;               /* the guard's own key fetch (DS or DNSKEY): no client */
+	struct cand wait[CANDS_MAX]; /* replies waiting for key fetches */
+	unsigned nwait;
+	uint8_t need_name[WIRE_NAME_MAX]; /* what the last of them waits for */
+	uint16_t need_type;
+	unsigned bogus;              /* replies dropped as DNSSEC bogus */
+	char why[256];               /* the last one's evidence */
 	struct client cl;
 	uint16_t uid;
 	uint8_t uq[UQ_MAX];
@@ -171,11 +187,27 @@ struct guard {
 	unsigned ndone;
 	uint64_t injected_until[GUARD_UPSTREAM_MAX]; /* a path judged injected until then */
 	struct { uint64_t hash, until; } forged_name[FORGED_NAMES];
+	/* DNSSEC: key fetches that ended without teaching anything, and
+	 * whether one finished since the waiting replies were last looked at */
+	struct { uint64_t hash, until; } fetch_fail[FETCH_FAILS];
+	bool keys_changed;
 	uint8_t buf[WIRE_MSG_MAX + 2];
 	uint8_t out[WIRE_MSG_MAX + 2];
+	uint8_t vbuf[WIRE_MSG_MAX + 2]; /* a validated reply with its AD bit */
+	uint8_t sbuf[WIRE_MSG_MAX + 2]; /* the same shaped for one client */
 };
 
 static struct wire_rr rr_scratch[WIRE_RR_MAX]; /* one thread runs the guard */
+
+/* A reply's way (on_reply, consider) meets the upstream paths (leg_open,
+ * pend_route) again for key fetches: declared ahead. */
+static void consider(struct guard *g, struct pend *p, const uint8_t *msg, size_t len,
+		     const struct guard_obs *o, unsigned up, bool verified, bool fetch);
+static void key_fetch(struct guard *g, const uint8_t *name, uint16_t type);
+static int leg_open(struct guard *g, struct pend *p, unsigned up, bool tcp);
+static bool build_upstream_query(const struct guard *g, struct pend *p);
+static bool pend_route(struct guard *g, struct pend *p);
+static struct pend *pend_new(struct guard *g);
 
 void guard_config_default(struct guard_config *cfg)
 {
@@ -461,6 +493,47 @@ static size_t client_answer_fast(const struct client *cl, const uint8_t *msg, si
 	return n;
 }
 
+/* With validation on, a kept or accepted reply MSG (AD set when the guard
+ * validated it) as CL is to get it, into OUT[0..CAP): AD only for a
+ * validated answer and a client that asked with DO or AD (RFC 6840 5.7,
+ * 5.8: the upstream's AD is never passed on); for a client without DO the
+ * RRSIG, NSEC and NSEC3 records removed unless it asked for that type (RFC
+ * 4035 3.2.1: what a stub that did not ask cannot use only costs it bytes
+ * and truncation). Returns the length, 0 if MSG cannot be rebuilt. */
+static size_t client_shape(const struct client *cl, const uint8_t *msg, size_t len, uint8_t *out,
+			   size_t cap)
+{
+	if (len < WIRE_HEADER_LEN || len > cap)
+		return 0;
+	uint16_t flags = (uint16_t)(msg[2] << 8 | msg[3]);
+	bool validated = flags & WIRE_FLAG_AD;
+	flags &= (uint16_t)~WIRE_FLAG_AD;
+	if (validated && (cl->dnssec_ok || (cl->flags & WIRE_FLAG_AD)))
+		flags |= WIRE_FLAG_AD;
+	if (cl->dnssec_ok) {
+		memcpy(out, msg, len);
+		out[2] = (uint8_t)(flags >> 8);
+		out[3] = (uint8_t)flags;
+		return len;
+	}
+	struct wire_msg m;
+	if (wire_msg_parse(&m, msg, len, rr_scratch, WIRE_RR_MAX) != DW_OK)
+		return 0;
+	struct wire_builder b;
+	wire_build_init(&b, out, cap, m.hdr.id, flags);
+	for (size_t i = 0; i < m.rr_count; i++) {
+		uint16_t t = m.rr[i].type;
+		if (m.rr[i].section != WIRE_SEC_QUESTION && (t == T_RRSIG || t == T_NSEC || t == T_NSEC3) &&
+		    t != cl->qtype)
+			continue;
+		wire_build_copy_rr(&b, &m, &m.rr[i]);
+	}
+	size_t n;
+	if (wire_build_finish(&b, &n) != DW_OK)
+		return 0;
+	return n;
+}
+
 size_t guard_servfail_for(const uint8_t *q, size_t qlen, const char *why, uint16_t ede,
 			  uint8_t *out, size_t cap, uint64_t *malformed)
 {
@@ -525,9 +598,15 @@ static void conn_flush(struct guard *g, unsigned i)
 	}
 }
 
+/* The guard's own key fetches answer nobody. */
+static bool client_none(const struct client *cl)
+{
+	return !cl->tcp && cl->fd < 0;
+}
+
 static void client_send(struct guard *g, const struct client *cl, const uint8_t *msg, size_t len)
 {
-	if (!len)
+	if (!len || client_none(cl))
 		return;
 	if (!cl->tcp) {
 		(void)sendto(cl->fd, msg, len, MSG_DONTWAIT, (const struct sockaddr *)&cl->addr, cl->addrlen);
@@ -563,6 +642,8 @@ static void client_send(struct guard *g, const struct client *cl, const uint8_t 
 
 static void client_servfail(struct guard *g, const struct client *cl, const char *why, uint16_t ede)
 {
+	if (client_none(cl))
+		return;
 	size_t n = client_short_answer(cl, WIRE_RCODE_SERVFAIL, false, 0, why, ede, g->out, sizeof g->out);
 	client_send(g, cl, g->out, n);
 	g->ctr.servfail++;
@@ -777,6 +858,8 @@ static void pend_free(struct guard *g, struct pend *p)
 	}
 	for (unsigned i = 0; i < p->ncand; i++)
 		free(p->cand[i].msg);
+	for (unsigned i = 0; i < p->nwait; i++)
+		free(p->wait[i].msg);
 	p->used = false;
 	g->npend--;
 }
@@ -787,9 +870,35 @@ static void text_of(const struct pend *p, char *name, size_t cap)
 		snprintf(name, cap, "?");
 }
 
-/* Serve MSG, accepted, to P's client; learn what the drops before it were. */
+static uint64_t fetch_key(const uint8_t *name, uint16_t type)
+{
+	return name_hash(name) ^ ((uint64_t)type << 48);
+}
+
+/* A key fetch that ended without teaching anything (timed out, or an
+ * answer that proves nothing) is not asked again for a timeout's length:
+ * the queries waiting on it run out instead of asking in a loop. */
+static void fetch_fail_add(struct guard *g, const uint8_t *name, uint16_t type)
+{
+	uint64_t h = fetch_key(name, type);
+	size_t i = h & (FETCH_FAILS - 1);
+	g->fetch_fail[i].hash = h;
+	g->fetch_fail[i].until = util_mono_us() + (uint64_t)g->cfg.timeout_ms * 1000u;
+}
+
+static bool fetch_failed(const struct guard *g, const uint8_t *name, uint16_t type, uint64_t now)
+{
+	uint64_t h = fetch_key(name, type);
+	size_t i = h & (FETCH_FAILS - 1);
+	return g->fetch_fail[i].hash == h && g->fetch_fail[i].until > now;
+}
+
+/* Serve MSG, accepted, to P's client (SECURE: validated, it gets AD); learn
+ * what the drops before it were. A key fetch serves nobody: what it proved
+ * is in the validator's store, and the replies waiting on it are looked at
+ * again. */
 static void accept_reply(struct guard *g, struct pend *p, const uint8_t *msg, size_t len,
-			 const struct guard_obs *o, bool unverified)
+			 const struct guard_obs *o, bool unverified, bool secure)
 {
 	if (unverified)
 		g->ctr.accepted_unverified++;
@@ -814,10 +923,32 @@ static void accept_reply(struct guard *g, struct pend *p, const uint8_t *msg, si
 				}
 			}
 		}
+	if (p->internal) {
+		if (!secure) {
+			g->ctr.key_fetch_failed++;
+			fetch_fail_add(g, p->cl.qname, p->cl.qtype);
+		}
+		g->keys_changed = true;
+		pend_free(g, p);
+		return;
+	}
+	if (g->cfg.dnssec && len <= sizeof g->vbuf && len >= WIRE_HEADER_LEN) {
+		/* the AD bit is the guard's own word: set when it validated */
+		memcpy(g->vbuf, msg, len);
+		g->vbuf[3] = (uint8_t)((g->vbuf[3] & ~WIRE_FLAG_AD) | (secure ? WIRE_FLAG_AD : 0));
+		msg = g->vbuf;
+	}
 	if (g->cache)
 		(void)guard_cache_put(g->cache, p->cl.qname, p->cl.qtype, p->cl.qclass, p->cl.dnssec_ok, msg,
 				      len, g->cfg.min_ttl, g->cfg.max_ttl, util_mono_us());
-	size_t n = client_answer(&p->cl, msg, len, g->out, sizeof g->out);
+	size_t n = 0;
+	if (!g->cfg.dnssec) {
+		n = client_answer(&p->cl, msg, len, g->out, sizeof g->out);
+	} else {
+		size_t sn = client_shape(&p->cl, msg, len, g->sbuf, sizeof g->sbuf);
+		if (sn)
+			n = client_answer(&p->cl, g->sbuf, sn, g->out, sizeof g->out);
+	}
 	if (n) {
 		client_send(g, &p->cl, g->out, n);
 		g->ctr.answered++;
@@ -878,7 +1009,7 @@ static void decide_candidates(struct guard *g, struct pend *p)
 		}
 	struct cand c = p->cand[0];
 	p->cand[0].msg = NULL; /* accept_reply frees the pend; keep the bytes alive */
-	accept_reply(g, p, c.msg, c.len, &c.obs, true);
+	accept_reply(g, p, c.msg, c.len, &c.obs, true, false);
 	free(c.msg);
 }
 
@@ -940,7 +1071,7 @@ static void tls_results(struct guard *g)
 			/* TLS is not raced by an injector's datagram, and the
 			 * certificate says who answered */
 			if (!guard_obs_fill(&o, d[i].msg, d[i].len))
-				accept_reply(g, p, d[i].msg, d[i].len, &o, false);
+				consider(g, p, d[i].msg, d[i].len, &o, d[i].up, true, true);
 		}
 		free(d[i].msg);
 	}
@@ -973,11 +1104,19 @@ static void on_reply(struct guard *g, struct pend *p, struct leg *l, const uint8
 			calibration_done(g, p);
 		return;
 	}
+	if (g->cfg.dnssec && !l->tcp && o.parsed && (o.flags & WIRE_FLAG_TC)) {
+		/* a truncated reply has lost its signatures: ask that upstream
+		 * again over TCP */
+		g->ctr.truncated++;
+		if (leg_open(g, p, l->up, true))
+			g->ctr.upstream_errors++;
+		return;
+	}
 	if (l->tcp || !g->cfg.holdon) {
 		/* TCP cannot be raced by an injector's datagram; without Hold-On
 		 * the guard is a plain forwarder */
 		if (o.parsed)
-			accept_reply(g, p, msg, len, &o, false);
+			consider(g, p, msg, len, &o, l->up, true, true);
 		return;
 	}
 	char ev[256];
@@ -990,8 +1129,71 @@ static void on_reply(struct guard *g, struct pend *p, struct leg *l, const uint8
 		drop_reply(g, p, l->up, &o, failed, group, ev);
 		return;
 	}
-	if (guard_profile_ready(&g->prof[l->up])) {
-		accept_reply(g, p, msg, len, &o, false);
+	consider(g, p, msg, len, &o, l->up, guard_profile_ready(&g->prof[l->up]), true);
+}
+
+/* Keep a copy of MSG in P's list (candidates or waiting); false if full or
+ * out of memory. */
+static bool cand_add(struct cand *list, unsigned *n, const uint8_t *msg, size_t len,
+		     const struct guard_obs *o, unsigned up, bool verified)
+{
+	if (*n >= CANDS_MAX)
+		return false;
+	uint8_t *copy = malloc(len);
+	if (!copy)
+		return false;
+	memcpy(copy, msg, len);
+	list[(*n)++] = (struct cand){.msg = copy, .len = len, .obs = *o, .up = up, .verified = verified};
+	return true;
+}
+
+/*
+ * A reply to P that the Hold-On checks let through (VERIFIED: on a ready
+ * profile, or over a path no datagram can race). With DNSSEC it is
+ * validated first: a bogus reply is dropped like a forgery (the query stays
+ * open for the real one); one whose keys the validator lacks waits for
+ * their fetch (started now with FETCH, else by the caller); a validated one
+ * is served at once, whatever the profile knows. Otherwise a verified reply
+ * is served and an unverified one is a candidate for the window.
+ */
+static void consider(struct guard *g, struct pend *p, const uint8_t *msg, size_t len,
+		     const struct guard_obs *o, unsigned up, bool verified, bool fetch)
+{
+	bool secure = false;
+	if (g->cfg.dnssec && !p->calibration) {
+		struct guard_dnssec_result r;
+		enum guard_dnssec_verdict v = guard_dnssec_check(g->cfg.dnssec, msg, len, p->cl.qname, p->cl.qtype,
+								 util_real_us() / 1000000u, p->internal, &r);
+		if (v == GUARD_DNSSEC_NEED) {
+			for (unsigned i = 0; i < p->nwait; i++)
+				if (p->wait[i].len == len && !memcmp(p->wait[i].msg, msg, len)) {
+					g->ctr.duplicates++;
+					return;
+				}
+			(void)cand_add(p->wait, &p->nwait, msg, len, o, up, verified);
+			memcpy(p->need_name, r.need_name, wire_name_len(r.need_name, WIRE_NAME_MAX));
+			p->need_type = r.need_type;
+			if (fetch)
+				key_fetch(g, r.need_name, r.need_type);
+			return;
+		}
+		if (v == GUARD_DNSSEC_BOGUS) {
+			char ev[sizeof r.why + 16];
+			snprintf(ev, sizeof ev, "dnssec: %s", r.why);
+			snprintf(p->why, sizeof p->why, "%s", r.why);
+			g->ctr.dnssec_bogus++;
+			p->bogus++;
+			drop_reply(g, p, up, o, GUARD_CHECK_DNSSEC, -1, ev);
+			return;
+		}
+		secure = v == GUARD_DNSSEC_SECURE;
+		if (secure)
+			g->ctr.dnssec_secure++;
+		else
+			g->ctr.dnssec_insecure++;
+	}
+	if (secure || verified) {
+		accept_reply(g, p, msg, len, o, false, secure);
 		return;
 	}
 	for (unsigned i = 0; i < p->ncand; i++)
@@ -999,12 +1201,58 @@ static void on_reply(struct guard *g, struct pend *p, struct leg *l, const uint8
 			g->ctr.duplicates++; /* a benign duplicate: neither a drop nor news */
 			return;
 		}
-	if (p->ncand < CANDS_MAX) {
-		uint8_t *copy = malloc(len);
-		if (!copy)
+	(void)cand_add(p->cand, &p->ncand, msg, len, o, up, false);
+}
+
+/* Ask for NAME TYPE (a zone's DS or DNSKEY RRset) through the same
+ * upstream paths and judging as a client's query, unless that is under way
+ * or failed a moment ago. */
+static void key_fetch(struct guard *g, const uint8_t *name, uint16_t type)
+{
+	if (fetch_failed(g, name, type, util_mono_us()))
+		return;
+	for (unsigned i = 0; i < g->cfg.inflight_max; i++) {
+		const struct pend *q = &g->pend[i];
+		if (q->used && q->internal && q->cl.qtype == type && wire_name_equal(q->cl.qname, name))
 			return;
-		memcpy(copy, msg, len);
-		p->cand[p->ncand++] = (struct cand){.msg = copy, .len = len, .obs = o, .up = l->up};
+	}
+	struct pend *p = pend_new(g);
+	if (!p)
+		return;
+	p->internal = true;
+	memcpy(p->cl.qname, name, wire_name_len(name, WIRE_NAME_MAX));
+	p->cl.qtype = type;
+	p->cl.qclass = WIRE_C_IN;
+	p->cl.fd = -1;
+	p->cl.conn = -1;
+	g->ctr.key_fetches++;
+	if (!build_upstream_query(g, p) || !pend_route(g, p)) {
+		fetch_fail_add(g, name, type);
+		pend_free(g, p);
+	}
+}
+
+/* Key fetches finished: every waiting reply is judged again; the fetches
+ * they still need start after all of a query's replies were looked at (the
+ * real reply may be among them, and then nothing more is needed). */
+static void revalidate(struct guard *g)
+{
+	for (unsigned i = 0; i < g->cfg.inflight_max; i++) {
+		struct pend *p = &g->pend[i];
+		if (!p->used || !p->nwait)
+			continue;
+		const uint64_t serial = p->serial;
+		struct cand w[CANDS_MAX];
+		unsigned n = p->nwait;
+		memcpy(w, p->wait, n * sizeof w[0]);
+		p->nwait = 0;
+		for (unsigned k = 0; k < n; k++) {
+			if (p->used && p->serial == serial)
+				consider(g, p, w[k].msg, w[k].len, &w[k].obs, w[k].up, w[k].verified, false);
+			free(w[k].msg);
+		}
+		if (p->used && p->serial == serial && p->nwait)
+			key_fetch(g, p->need_name, p->need_type);
 	}
 }
 
@@ -1067,7 +1315,7 @@ static struct pend *pend_new(struct guard *g)
 	return NULL;
 }
 
-static bool build_upstream_query(struct pend *p)
+static bool build_upstream_query(const struct guard *g, struct pend *p)
 {
 	uint16_t id;
 	if (getrandom(&id, sizeof id, 0) != sizeof id)
@@ -1077,7 +1325,8 @@ static bool build_upstream_query(struct pend *p)
 			(uint16_t)(WIRE_FLAG_RD | (p->cl.flags & WIRE_FLAG_CD)));
 	wire_build_question(&b, p->cl.qname, p->cl.qtype, p->cl.qclass);
 	size_t qend = b.c.pos;
-	wire_build_edns(&b, EDNS_PAYLOAD, 0, 0, p->cl.dnssec_ok ? WIRE_EDNS_DO : 0, NULL, 0);
+	/* a validating guard asks for the signatures whatever the client asked */
+	wire_build_edns(&b, EDNS_PAYLOAD, 0, 0, p->cl.dnssec_ok || g->cfg.dnssec ? WIRE_EDNS_DO : 0, NULL, 0);
 	if (wire_build_finish(&b, &p->uqlen) != DW_OK)
 		return false;
 	p->uid = id;
@@ -1106,9 +1355,16 @@ static void client_query(struct guard *g, const struct client *cl0, const uint8_
 		if (guard_cache_get(g->cache, cl.qname, cl.qtype, cl.qclass, cl.dnssec_ok, util_mono_us(),
 				    g->buf, sizeof g->buf, &n, &opt_off)) {
 			g->ctr.cache_hits++;
-			size_t m = client_answer_fast(&cl, g->buf, n, opt_off, g->out, sizeof g->out);
-			if (!m)
-				m = client_answer(&cl, g->buf, n, g->out, sizeof g->out);
+			size_t m = 0;
+			if (g->cfg.dnssec) {
+				size_t sn = client_shape(&cl, g->buf, n, g->sbuf, sizeof g->sbuf);
+				if (sn)
+					m = client_answer(&cl, g->sbuf, sn, g->out, sizeof g->out);
+			} else {
+				m = client_answer_fast(&cl, g->buf, n, opt_off, g->out, sizeof g->out);
+				if (!m)
+					m = client_answer(&cl, g->buf, n, g->out, sizeof g->out);
+			}
 			if (m) {
 				client_send(g, &cl, g->out, m);
 				g->ctr.answered++;
@@ -1124,35 +1380,41 @@ static void client_query(struct guard *g, const struct client *cl0, const uint8_
 		return;
 	}
 	p->cl = cl;
-	if (!build_upstream_query(p)) {
+	if (!build_upstream_query(g, p)) {
 		client_servfail(g, &cl, "query could not be forwarded", EDE_OTHER);
 		pend_free(g, p);
 		return;
 	}
-	/* the route: the tls: upstreams when asked to, or while every plain
-	 * path is judged injected or this name drew a forged reply */
+	if (!pend_route(g, p)) {
+		g->ctr.servfail_timeout++;
+		client_servfail(g, &cl, "no upstream reachable", EDE_NETWORK_ERROR);
+		pend_free(g, p);
+	}
+}
+
+/* Send P's query on its route: the tls: upstreams when asked to, or while
+ * every plain path is judged injected or its name drew a forged reply;
+ * else every plain upstream. false if no path took it. */
+static bool pend_route(struct guard *g, struct pend *p)
+{
 	const uint64_t now = util_mono_us();
 	bool plain_clean = false;
 	for (unsigned u = 0; u < g->cfg.nup; u++)
 		if (g->cfg.up[u].kind != GUARD_UP_TLS && g->injected_until[u] <= now)
 			plain_clean = true;
 	bool tls = g->ntls && (g->cfg.prefer_tls ||
-			       (g->cfg.fallback && (!plain_clean || forged_name_has(g, cl.qname, now))));
+			       (g->cfg.fallback && (!plain_clean || forged_name_has(g, p->cl.qname, now))));
 	if (tls && tls_send(g, p)) {
 		if (!g->cfg.prefer_tls)
 			g->ctr.fallbacks++;
-		return;
+		return true;
 	}
 	for (unsigned u = 0; u < g->cfg.nup; u++)
 		if (g->cfg.up[u].kind != GUARD_UP_TLS && leg_open(g, p, u, g->cfg.up[u].kind == GUARD_UP_TCP))
 			g->ctr.upstream_errors++;
 	if (!p->nleg && !p->tls_pending && g->ntls && tls_send(g, p))
-		return;
-	if (!p->nleg && !p->tls_pending) {
-		g->ctr.servfail_timeout++;
-		client_servfail(g, &cl, "no upstream reachable", EDE_NETWORK_ERROR);
-		pend_free(g, p);
-	}
+		return true;
+	return p->nleg || p->tls_pending;
 }
 
 static void calibrate(struct guard *g)
@@ -1170,7 +1432,7 @@ static void calibrate(struct guard *g)
 		p->cl.qclass = WIRE_C_IN;
 		p->cl.tcp = true;
 		p->cl.conn = -1;
-		if (!build_upstream_query(p) || leg_open(g, p, u, false) || leg_open(g, p, u, true)) {
+		if (!build_upstream_query(g, p) || leg_open(g, p, u, false) || leg_open(g, p, u, true)) {
 			g->ctr.upstream_errors++;
 			pend_free(g, p);
 			continue;
@@ -1381,7 +1643,23 @@ static void timers(struct guard *g)
 		if (p->ncand && (now >= p->window_end_us || now >= p->deadline_us || all_failed)) {
 			decide_candidates(g, p);
 		} else if (now >= p->deadline_us || (all_failed && !p->ncand)) {
-			if (p->drops) {
+			char why[256], need[WIRE_NAME_TEXT_MAX];
+			if (p->internal) {
+				g->ctr.key_fetch_failed++;
+				fetch_fail_add(g, p->cl.qname, p->cl.qtype);
+			} else if (p->bogus) {
+				/* RFC 8914 4.7: what was dropped, and why */
+				g->ctr.servfail_bogus++;
+				snprintf(why, sizeof why, "forged reply dropped (DNSSEC bogus: %.150s), no valid reply", p->why);
+				client_servfail(g, &p->cl, why, EDE_DNSSEC_BOGUS);
+			} else if (p->nwait) {
+				g->ctr.servfail_keys++;
+				if (!wire_name_to_text(p->need_name, need, sizeof need))
+					snprintf(need, sizeof need, "?");
+				snprintf(why, sizeof why, "DNSSEC keys not fetched in time (%.150s %s)", need,
+					 p->need_type == T_DS ? "DS" : "DNSKEY");
+				client_servfail(g, &p->cl, why, EDE_DNSKEY_MISSING);
+			} else if (p->drops) {
 				g->ctr.servfail_forged++;
 				client_servfail(g, &p->cl, "forged reply dropped, no real reply", EDE_OTHER);
 			} else if (all_failed) {
@@ -1483,6 +1761,12 @@ int guard_poll(struct guard *g, int max_wait_ms, struct dw_error *err)
 		}
 		}
 	}
+	/* key fetches that finished wake the replies waiting on them (which
+	 * may start further fetches, or finish more: bounded rounds) */
+	for (unsigned k = 0; k < REVALIDATE_ROUNDS && g->keys_changed; k++) {
+		g->keys_changed = false;
+		revalidate(g);
+	}
 	timers(g);
 	return 0;
 }
@@ -1510,15 +1794,19 @@ static int listen_on(struct guard *g, unsigned i, struct dw_error *err)
 int guard_open(struct guard **out, const struct guard_config *cfg, struct dw_error *err)
 {
 	*out = NULL;
-	if (!cfg->nlisten || !cfg->nup)
-		return dw_error_set(err, DW_E_INVALID, "guard: %s", !cfg->nlisten ? "no --listen address"
-										 : "no --upstream");
-	if (cfg->inflight_max == 0 || cfg->inflight_max > 4096 || cfg->tcp_clients_max == 0 ||
-	    cfg->tcp_clients_max > 4096)
+	if (!cfg->nlisten || !cfg->nup || cfg->inflight_max == 0 || cfg->inflight_max > 4096 ||
+	    cfg->tcp_clients_max == 0 || cfg->tcp_clients_max > 4096) {
+		guard_dnssec_free(cfg->dnssec); /* taken, whatever happens */
+		if (!cfg->nlisten || !cfg->nup)
+			return dw_error_set(err, DW_E_INVALID, "guard: %s",
+					    !cfg->nlisten ? "no --listen address" : "no --upstream");
 		return dw_error_set(err, DW_E_INVALID, "guard: in-flight or TCP client limit out of range");
+	}
 	struct guard *g = calloc(1, sizeof *g);
-	if (!g)
+	if (!g) {
+		guard_dnssec_free(cfg->dnssec);
 		return dw_error_set(err, DW_E_NOMEM, "guard: out of memory");
+	}
 	g->cfg = *cfg;
 	for (unsigned i = 0; i < GUARD_LISTEN_MAX; i++)
 		g->udp[i] = g->tcp[i] = -1;
@@ -1571,6 +1859,7 @@ void guard_close(struct guard *g)
 		for (unsigned i = 0; i < g->cfg.tcp_clients_max; i++)
 			conn_close(g, i);
 	guard_cache_free(g->cache);
+	guard_dnssec_free(g->cfg.dnssec);
 	free(g->conn);
 	free(g->pend);
 	free(g->intel);
@@ -1603,6 +1892,7 @@ void guard_write_json(const struct guard *g, FILE *out)
 	C(queries), C(queries_udp), C(queries_tcp), C(malformed), C(oversized), C(refused_busy);
 	C(cache_hits), C(cache_misses), C(cache_purged);
 	C(answered), C(servfail), C(servfail_forged), C(servfail_timeout), C(servfail_disagree);
+	C(servfail_bogus), C(servfail_keys);
 	C(upstream_sent), C(upstream_replies), C(upstream_mismatch), C(upstream_errors);
 	C(accepted), C(accepted_unverified), C(duplicates), C(late_disagree);
 	C(dropped);
@@ -1615,6 +1905,11 @@ void guard_write_json(const struct guard *g, FILE *out)
 	jw_object_end(&j);
 	C(calibrations), C(calibration_samples), C(calibration_disagree), C(forged_addrs_learned);
 	C(fallbacks);
+	if (g->cfg.dnssec) {
+		C(dnssec_secure), C(dnssec_insecure), C(dnssec_bogus), C(key_fetches), C(key_fetch_failed);
+		jw_key(&j, "dnssec_store");
+		jw_uint(&j, guard_dnssec_count(g->cfg.dnssec));
+	}
 	jw_key(&j, "cache_entries");
 	jw_uint(&j, g->cache ? guard_cache_count(g->cache) : 0);
 	jw_key(&j, "groups");

@@ -40,6 +40,7 @@
 #include <stdio.h>
 #include <sys/socket.h>
 
+#include "guard/dnssec.h"
 #include "guard/judge.h"
 #include "util/error.h"
 
@@ -89,6 +90,12 @@ struct guard_config {
 	const char *ca_file;      /* tls: certificates checked against it (NULL: system store) */
 	bool prefer_tls;          /* every query to the tls: upstreams */
 	bool fallback;            /* to tls: while a path is judged injected (default on) */
+	/* DNSSEC (guard/dnssec.h): a validator with its trust anchors, taken
+	 * by guard_open (freed by guard_close, and by guard_open when it
+	 * fails); NULL: no validation. With it every upstream query carries
+	 * DO, replies are validated (GUARD_CHECK_DNSSEC in checks drops bogus
+	 * ones), keys are fetched through the same judged upstream paths. */
+	struct guard_dnssec *dnssec;
 	uint32_t fallback_hold_ms; /* a path is judged injected this long after a drop (30000) */
 	void (*on_drop)(void *ctx, const struct guard_drop_info *d);
 	void *ctx;
@@ -102,6 +109,8 @@ struct guard_counters {
 	uint64_t malformed, oversized, refused_busy, truncated;
 	uint64_t cache_hits, cache_misses, cache_purged;
 	uint64_t answered, servfail, servfail_forged, servfail_timeout, servfail_disagree;
+	uint64_t servfail_bogus, servfail_keys;
+	uint64_t dnssec_secure, dnssec_insecure, dnssec_bogus, key_fetches, key_fetch_failed;
 	uint64_t upstream_sent, upstream_replies, upstream_mismatch, upstream_errors;
 	uint64_t accepted, accepted_unverified, duplicates, late_disagree;
 	uint64_t dropped, dropped_by[GUARD_CHECK_COUNT];

@@ -414,8 +414,9 @@ static bool under_anchor(struct guard_dnssec *v, const uint8_t *name, uint64_t n
  * signed answer tells cut, unsigned cut or no cut); NAME reached through
  * names proven no cut, inside a signed zone: bogus.
  */
-static enum guard_dnssec_verdict unsigned_data(struct guard_dnssec *v, const uint8_t *name, uint16_t type,
-					       uint64_t now, struct guard_dnssec_result *r)
+static enum guard_dnssec_verdict unsigned_data(struct guard_dnssec *v, const uint8_t *name,
+					       const uint8_t *owner, uint16_t type, uint64_t now,
+					       struct guard_dnssec_result *r)
 {
 	const uint8_t *path[128];
 	unsigned n = 0;
@@ -444,7 +445,7 @@ static enum guard_dnssec_verdict unsigned_data(struct guard_dnssec *v, const uin
 			return set_why(r, GUARD_DNSSEC_INSECURE, "under an unsigned delegation");
 	}
 	char a[WIRE_NAME_TEXT_MAX], b[WIRE_NAME_TEXT_MAX], t[16];
-	return set_why(r, GUARD_DNSSEC_BOGUS, "no RRSIG for %s/%s in signed zone %s", text(name, a, sizeof a),
+	return set_why(r, GUARD_DNSSEC_BOGUS, "no RRSIG for %s/%s in signed zone %s", text(owner, a, sizeof a),
 		       wire_type_name(type, t, sizeof t), text(zone->name, b, sizeof b));
 }
 
@@ -482,10 +483,12 @@ static uint64_t keep_until(const ldns_rr_list *rrs, const ldns_rr *sig, uint64_t
  * Verify RRset S with the keys of the zone that signed it. SECURE (*USED
  * gets the signature that verified), INSECURE (unsigned, under an unsigned
  * delegation; or signed by a zone under one), NEED (the signer's DS or keys),
- * BOGUS (no signature verifies, or none where one is due).
+ * BOGUS (no signature verifies, or none where one is due). PARENT_SIDE: the
+ * data belongs to the zone above its owner (a DS RRset, or anything in the
+ * reply to a DS question at that owner, which the parent answers).
  */
-static enum guard_dnssec_verdict verify_set(struct guard_dnssec *v, const struct rrset *s, uint64_t now,
-					    const ldns_rr **used, struct guard_dnssec_result *r)
+static enum guard_dnssec_verdict verify_set(struct guard_dnssec *v, const struct rrset *s, bool parent_side,
+					    uint64_t now, const ldns_rr **used, struct guard_dnssec_result *r)
 {
 	char a[WIRE_NAME_TEXT_MAX], b[WIRE_NAME_TEXT_MAX], t[16];
 	size_t nsig = ldns_rr_list_rr_count(s->sigs);
@@ -493,10 +496,12 @@ static enum guard_dnssec_verdict verify_set(struct guard_dnssec *v, const struct
 		return set_why(r, GUARD_DNSSEC_BOGUS, "RRSIG for %s/%s without the records", text(s->owner, a, sizeof a),
 			       wire_type_name(s->type, t, sizeof t));
 	if (!nsig) {
-		/* the DS RRset lives in the parent: its zone is above the owner */
-		if (s->type == T_DS && s->owner[0])
-			return unsigned_data(v, parent_of(s->owner), s->type, now, r);
-		return unsigned_data(v, s->owner, s->type, now, r);
+		/* the DS RRset lives in the parent: its zone is above the owner
+		 * (were the owner asked whether it is a cut, the answer would
+		 * wait for itself) */
+		if ((parent_side || s->type == T_DS) && s->owner[0])
+			return unsigned_data(v, parent_of(s->owner), s->owner, s->type, now, r);
+		return unsigned_data(v, s->owner, s->owner, s->type, now, r);
 	}
 	ldns_status last = LDNS_STATUS_CRYPTO_NO_MATCHING_KEYTAG_DNSKEY;
 	const uint8_t *need_zone = NULL;
@@ -724,7 +729,7 @@ static enum guard_dnssec_verdict negative(struct guard_dnssec *v, struct reply *
 		if (s->type != T_NSEC)
 			continue;
 		const ldns_rr *used = NULL;
-		enum guard_dnssec_verdict vs = verify_set(v, s, now, &used, r);
+		enum guard_dnssec_verdict vs = verify_set(v, s, false, now, &used, r);
 		if (vs == GUARD_DNSSEC_NEED || vs == GUARD_DNSSEC_BOGUS)
 			return vs;
 		if (vs == GUARD_DNSSEC_SECURE)
@@ -736,7 +741,7 @@ static enum guard_dnssec_verdict negative(struct guard_dnssec *v, struct reply *
 				       text(name, a, sizeof a), wire_type_name(qtype, t, sizeof t));
 		/* no proof at all: fine only where the zone is unsigned */
 		enum guard_dnssec_verdict vu = unsigned_data(v, qtype == T_DS && name[0] ? parent_of(name) : name,
-							     qtype, now, r);
+							     name, qtype, now, r);
 		if (vu == GUARD_DNSSEC_BOGUS)
 			set_why(r, GUARD_DNSSEC_BOGUS, "%s for %s/%s without an NSEC proof in a signed zone",
 				rp->rcode == WIRE_RCODE_NXDOMAIN ? "NXDOMAIN" : "NODATA", text(name, a, sizeof a),
@@ -800,7 +805,7 @@ enum guard_dnssec_verdict guard_dnssec_check(struct guard_dnssec *v, const uint8
 		    !under_insecure(v, s->owner, now))
 			vs = verify_keys(z, s, now, learn, r);
 		else
-			vs = verify_set(v, s, now, &used, r);
+			vs = verify_set(v, s, qtype == T_DS && wire_name_equal(s->owner, qname), now, &used, r);
 		if (vs == GUARD_DNSSEC_BOGUS || vs == GUARD_DNSSEC_NEED) {
 			reply_free(&rp);
 			return vs;
@@ -834,6 +839,21 @@ enum guard_dnssec_verdict guard_dnssec_check(struct guard_dnssec *v, const uint8
 		memcpy(name, ldns_rdf_data(target), ldns_rdf_size(target));
 	}
 	if (!answered) {
+		/* records in the answer that answer nothing (a forger's A record
+		 * to a DS question): judged first, they say most */
+		for (unsigned i = 0; i < rp.nset; i++) {
+			const struct rrset *s = &rp.set[i];
+			const ldns_rr *used = NULL;
+			if (s->section != WIRE_SEC_ANSWER || !ldns_rr_list_rr_count(s->rrs) ||
+			    ldns_rr_list_rr_count(s->sigs))
+				continue;
+			enum guard_dnssec_verdict vs =
+				verify_set(v, s, qtype == T_DS && wire_name_equal(s->owner, qname), now, &used, r);
+			if (vs == GUARD_DNSSEC_BOGUS || vs == GUARD_DNSSEC_NEED) {
+				reply_free(&rp);
+				return vs;
+			}
+		}
 		enum guard_dnssec_verdict vn = negative(v, &rp, name, qtype, now, learn, r);
 		if (vn != GUARD_DNSSEC_SECURE)
 			res = vn;

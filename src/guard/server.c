@@ -526,6 +526,13 @@ static size_t client_shape(const struct client *cl, const uint8_t *msg, size_t l
 		if (m.rr[i].section != WIRE_SEC_QUESTION && (t == T_RRSIG || t == T_NSEC || t == T_NSEC3) &&
 		    t != cl->qtype)
 			continue;
+		if (t == WIRE_T_OPT && m.rr[i].section == WIRE_SEC_ADDITIONAL) {
+			/* DO in an answer echoes the query's (RFC 3225 3) */
+			wire_build_edns(&b, m.edns.payload, m.edns.ext_rcode, m.edns.version,
+					(uint16_t)(m.edns.flags & ~WIRE_EDNS_DO), msg + m.edns.options_off,
+					m.edns.options_len);
+			continue;
+		}
 		wire_build_copy_rr(&b, &m, &m.rr[i]);
 	}
 	size_t n;
@@ -1653,12 +1660,28 @@ static void timers(struct guard *g)
 				snprintf(why, sizeof why, "forged reply dropped (DNSSEC bogus: %.150s), no valid reply", p->why);
 				client_servfail(g, &p->cl, why, EDE_DNSSEC_BOGUS);
 			} else if (p->nwait) {
-				g->ctr.servfail_keys++;
+				/* the key fetch it waits for: forged replies to it are
+				 * what kept the answer from being validated */
+				const struct pend *f = NULL;
+				for (unsigned k = 0; k < g->cfg.inflight_max && !f; k++)
+					if (g->pend[k].used && g->pend[k].internal && g->pend[k].bogus &&
+					    g->pend[k].cl.qtype == p->need_type &&
+					    wire_name_equal(g->pend[k].cl.qname, p->need_name))
+						f = &g->pend[k];
 				if (!wire_name_to_text(p->need_name, need, sizeof need))
 					snprintf(need, sizeof need, "?");
-				snprintf(why, sizeof why, "DNSSEC keys not fetched in time (%.150s %s)", need,
-					 p->need_type == T_DS ? "DS" : "DNSKEY");
-				client_servfail(g, &p->cl, why, EDE_DNSKEY_MISSING);
+				if (f) {
+					g->ctr.servfail_bogus++;
+					snprintf(why, sizeof why,
+						 "forged reply dropped (DNSSEC bogus: %.60s %s: %.110s), no valid reply",
+						 need, p->need_type == T_DS ? "DS" : "DNSKEY", f->why);
+					client_servfail(g, &p->cl, why, EDE_DNSSEC_BOGUS);
+				} else {
+					g->ctr.servfail_keys++;
+					snprintf(why, sizeof why, "DNSSEC keys not fetched in time (%.150s %s)", need,
+						 p->need_type == T_DS ? "DS" : "DNSKEY");
+					client_servfail(g, &p->cl, why, EDE_DNSKEY_MISSING);
+				}
 			} else if (p->drops) {
 				g->ctr.servfail_forged++;
 				client_servfail(g, &p->cl, "forged reply dropped, no real reply", EDE_OTHER);

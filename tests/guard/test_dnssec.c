@@ -145,12 +145,46 @@ static struct zone_keys parent, child;
 static char anchor_path[64];
 static uint64_t now;
 
+/* With DW_DNSSEC_SEEDS=DIR, every reply a test judges goes into a seed of
+ * tests/fuzz/fuzz_dnssec (one file per test: [qtype u16][length u16][reply]
+ * repeated), and DIR/anchor gets the anchor and the time they verify at. */
+static uint8_t seed[1 << 16];
+static size_t seed_len;
+
+static void seed_add(uint16_t qtype, const uint8_t *m, size_t n)
+{
+	if (!getenv("DW_DNSSEC_SEEDS") || seed_len + 4 + n > sizeof seed)
+		return;
+	seed[seed_len++] = (uint8_t)(qtype >> 8);
+	seed[seed_len++] = (uint8_t)qtype;
+	seed[seed_len++] = (uint8_t)(n >> 8);
+	seed[seed_len++] = (uint8_t)n;
+	memcpy(seed + seed_len, m, n);
+	seed_len += n;
+}
+
+static void seed_flush(const char *test)
+{
+	const char *dir = getenv("DW_DNSSEC_SEEDS");
+	if (dir && seed_len) {
+		char path[512];
+		snprintf(path, sizeof path, "%s/seed-%s", dir, test);
+		FILE *f = fopen(path, "wb");
+		if (f) {
+			fwrite(seed, 1, seed_len, f);
+			fclose(f);
+		}
+	}
+	seed_len = 0;
+}
+
 static enum guard_dnssec_verdict check(struct guard_dnssec *v, const uint8_t *m, size_t n, const char *qname,
 				       uint16_t qtype, bool learn, struct guard_dnssec_result *r)
 {
 	uint8_t q[WIRE_NAME_MAX];
 	size_t ql;
 	CHECK_EQ(wire_name_from_text(qname, q, &ql), DW_OK);
+	seed_add(qtype, m, n);
 	return guard_dnssec_check(v, m, n, q, qtype, now, learn, r);
 }
 
@@ -434,13 +468,30 @@ int main(void)
 	FILE *f = fopen(anchor_path, "w");
 	ldns_rr_print(f, parent.ds);
 	fclose(f);
+	if (getenv("DW_DNSSEC_SEEDS")) {
+		char path[512];
+		snprintf(path, sizeof path, "%s/anchor", getenv("DW_DNSSEC_SEEDS"));
+		f = fopen(path, "w");
+		if (f) {
+			fprintf(f, "; now %llu\n", (unsigned long long)now);
+			ldns_rr_print(f, parent.ds);
+			fclose(f);
+		}
+	}
 	RUN(test_good_answer);
+	seed_flush("good_answer");
 	RUN(test_forged_with_real_sig);
+	seed_flush("forged_with_real_sig");
 	RUN(test_unsigned_in_signed_zone);
+	seed_flush("unsigned_in_signed_zone");
 	RUN(test_insecure_child);
+	seed_flush("insecure_child");
 	RUN(test_signed_child);
+	seed_flush("signed_child");
 	RUN(test_negative);
+	seed_flush("negative");
 	RUN(test_wrong_anchor);
+	seed_flush("wrong_anchor");
 	RUN(test_anchor_file);
 	unlink(anchor_path);
 	zone_keys_free(&parent);

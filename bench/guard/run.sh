@@ -17,6 +17,7 @@
 #    upstream cache): p50 and p99 of the round trip through guard and
 #    unbound, one after the other.
 # 3. Cache-hit throughput: dnsperf for 10 s against each, every name cached.
+# 4. The signed lab: bench/guard/signed.sh (its own lab, after this one is down).
 #   bash bench/guard/run.sh BUILD_DIR     (as root; about 3 minutes)
 set -u
 build=${1:-build}
@@ -146,3 +147,7 @@ for t in guard:5301 unbound:5302 dnsmasq:5303; do
 		awk -v t=${t%%:*} '/Queries per second/ { q = $4 } /Queries lost/ { l = $3 } END { printf "%-8s %12.0f %10s\n", t, q, l }'
 done
 stop_forwarders
+
+# ---- 4. the signed lab: only DNSSEC against the forgeries (a lab of its own) --------
+"$dw" lab --name "$LAB" down >/dev/null 2>&1
+bash "$root/bench/guard/signed.sh" "$build"

@@ -779,6 +779,37 @@ enum guard_dnssec_verdict guard_dnssec_check(struct guard_dnssec *v, const uint8
 		reply_free(&rp);
 		return set_why(r, GUARD_DNSSEC_INSECURE, "rcode %u carries no proof", rp.rcode);
 	}
+	if (qtype == T_RRSIG) {
+		/* signatures alone, apart from what they sign, prove nothing */
+		reply_free(&rp);
+		return set_why(r, GUARD_DNSSEC_INSECURE, "RRSIG question: nothing to validate");
+	}
+	if (qtype == WIRE_T_ANY) {
+		/* every RRset at the name answers (RFC 8482 allows one) */
+		enum guard_dnssec_verdict res = GUARD_DNSSEC_SECURE;
+		unsigned n = 0;
+		for (unsigned i = 0; i < rp.nset; i++) {
+			const struct rrset *s = &rp.set[i];
+			const ldns_rr *used = NULL;
+			if (s->section != WIRE_SEC_ANSWER)
+				continue;
+			enum guard_dnssec_verdict vs = verify_set(v, s, false, now, &used, r);
+			if (vs == GUARD_DNSSEC_BOGUS || vs == GUARD_DNSSEC_NEED) {
+				reply_free(&rp);
+				return vs;
+			}
+			if (vs == GUARD_DNSSEC_INSECURE)
+				res = GUARD_DNSSEC_INSECURE;
+			n++;
+		}
+		if (!n)
+			res = negative(v, &rp, qname, qtype, now, false, r);
+		reply_free(&rp);
+		if (n)
+			set_why(r, res, "%u RRsets of an ANY answer", n);
+		r->verdict = res;
+		return res;
+	}
 	/* the answer: the RRset at the question, or a CNAME chain to it */
 	uint8_t name[WIRE_NAME_MAX];
 	memcpy(name, qname, wire_name_len(qname, WIRE_NAME_MAX));

@@ -1930,6 +1930,7 @@ void guard_write_json(const struct guard *g, FILE *out)
 	C(fallbacks);
 	if (g->cfg.dnssec) {
 		C(dnssec_secure), C(dnssec_insecure), C(dnssec_bogus), C(key_fetches), C(key_fetch_failed);
+		C(truncated);
 		jw_key(&j, "dnssec_store");
 		jw_uint(&j, guard_dnssec_count(g->cfg.dnssec));
 	}

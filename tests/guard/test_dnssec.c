@@ -223,6 +223,20 @@ static void test_good_answer(void)
 	pick(&parent, "www.example.", LDNS_RR_TYPE_A, a);
 	n = reply(m, sizeof m, "alias.example.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, a, NULL);
 	CHECK_EQ(check(v, m, n, "alias.example.", LDNS_RR_TYPE_A, false, &r), GUARD_DNSSEC_SECURE);
+	/* ANY: every RRset at the name is checked */
+	a = ldns_rr_list_new();
+	pick(&parent, "www.example.", LDNS_RR_TYPE_A, a);
+	pick(&parent, "www.example.", LDNS_RR_TYPE_NSEC, a);
+	n = reply(m, sizeof m, "www.example.", LDNS_RR_TYPE_ANY, LDNS_RCODE_NOERROR, a, NULL);
+	CHECK_EQ(check(v, m, n, "www.example.", LDNS_RR_TYPE_ANY, false, &r), GUARD_DNSSEC_SECURE);
+	CHECK_STR(r.why, "2 RRsets of an ANY answer");
+	a = ldns_rr_list_new();
+	pick(&parent, "www.example.", LDNS_RR_TYPE_NSEC, a);
+	ldns_rr *extra = NULL;
+	CHECK_EQ(ldns_rr_new_frm_str(&extra, "www.example. 300 IN TXT forged", 0, NULL, NULL), LDNS_STATUS_OK);
+	ldns_rr_list_push_rr(a, extra);
+	n = reply(m, sizeof m, "www.example.", LDNS_RR_TYPE_ANY, LDNS_RCODE_NOERROR, a, NULL);
+	CHECK(check(v, m, n, "www.example.", LDNS_RR_TYPE_ANY, false, &r) != GUARD_DNSSEC_SECURE);
 	/* a signed answer for another name is no answer to this question */
 	a = ldns_rr_list_new();
 	pick(&parent, "ns.example.", LDNS_RR_TYPE_A, a);
@@ -461,9 +475,11 @@ static void test_anchor_file(void)
 
 int main(void)
 {
-	now = (uint64_t)time(NULL);
 	sign_zone(child_text, "sub.example.", NULL, &child);
 	sign_zone(parent_text, "example.", ldns_rr_clone(child.ds), &parent);
+	/* after signing: the signatures' inception is the second they were
+	 * made, and a check before it fails */
+	now = (uint64_t)time(NULL);
 	snprintf(anchor_path, sizeof anchor_path, "/tmp/dw_ta_%d", (int)getpid());
 	FILE *f = fopen(anchor_path, "w");
 	ldns_rr_print(f, parent.ds);

@@ -564,6 +564,19 @@ size_t guard_answer_for(const uint8_t *q, size_t qlen, const uint8_t *reply, siz
 	return client_answer(&cl, reply, rlen, out, cap);
 }
 
+size_t guard_answer_validated_for(const uint8_t *q, size_t qlen, const uint8_t *reply, size_t rlen,
+				  bool tcp, uint8_t *out, size_t cap)
+{
+	struct client cl;
+	memset(&cl, 0, sizeof cl);
+	cl.tcp = tcp;
+	if (qlen > QUERY_MAX || !client_parse(&cl, q, qlen))
+		return 0;
+	static uint8_t shaped[WIRE_MSG_MAX + 2];
+	size_t n = client_shape(&cl, reply, rlen, shaped, sizeof shaped);
+	return n ? client_answer(&cl, shaped, n, out, cap) : 0;
+}
+
 size_t guard_answer_cached_for(const uint8_t *q, size_t qlen, const uint8_t *reply, size_t rlen,
 			       size_t opt_off, bool tcp, uint8_t *out, size_t cap)
 {

@@ -165,6 +165,13 @@ size_t guard_servfail_for(const uint8_t *q, size_t qlen, const char *why, uint16
 size_t guard_answer_for(const uint8_t *q, size_t qlen, const uint8_t *reply, size_t rlen, bool tcp,
 			uint8_t *out, size_t cap);
 
+/* The same for a validating guard (--trust-anchor): REPLY as kept (its AD
+ * the guard's verdict) shaped for the client first: AD only for a client
+ * that asked with DO or AD, no RRSIG/NSEC/NSEC3 and no DO for a client
+ * without DO. */
+size_t guard_answer_validated_for(const uint8_t *q, size_t qlen, const uint8_t *reply, size_t rlen,
+				  bool tcp, uint8_t *out, size_t cap);
+
 /* The same for a reply read from the cache with its OPT offset
  * (guard_cache_get): the cache-hit path, which skips the parse when it can.
  * Its answer is guard_answer_for's, byte for byte. */

@@ -4,7 +4,8 @@
  * client path (parse, limits, the SERVFAIL-with-EDE answer); the reply
  * through the upstream path (parse into an observation, judged against a
  * learned profile and the intel it teaches, kept in and read back from the
- * cache, rewritten as the answer to that query). */
+ * cache, rewritten as the answer to that query, plainly and as a
+ * validating guard shapes it). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,13 +84,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 	}
 
-	n = guard_answer_for(q, qlen, r, rlen, tcp, out, sizeof out);
-	if (n) {
-		struct wire_rr *rr = malloc(sizeof *rr * WIRE_RR_MAX);
-		struct wire_msg m;
-		if (!rr || wire_msg_parse(&m, out, n, rr, WIRE_RR_MAX) != DW_OK || (!tcp && n > 4096))
-			abort();
-		free(rr);
+	for (int validated = 0; validated < 2; validated++) {
+		/* as a plain guard serves it, and as a validating one (shaped per
+		 * client: AD, DNSSEC records and DO only where asked) */
+		n = validated ? guard_answer_validated_for(q, qlen, r, rlen, tcp, out, sizeof out)
+			      : guard_answer_for(q, qlen, r, rlen, tcp, out, sizeof out);
+		if (n) {
+			struct wire_rr *rr = malloc(sizeof *rr * WIRE_RR_MAX);
+			struct wire_msg m;
+			if (!rr || wire_msg_parse(&m, out, n, rr, WIRE_RR_MAX) != DW_OK || (!tcp && n > 4096))
+				abort();
+			free(rr);
+		}
 	}
 	return 0;
 }

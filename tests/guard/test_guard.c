@@ -364,6 +364,73 @@ static void test_client_paths(void)
 	CHECK_EQ(guard_answer_for(q, qn, resp, rn, false, out, sizeof out), 0);
 }
 
+/* A client's query for www.example.com A: FLAGS (RD, AD), EDNS or not, DO. */
+static size_t query_do(uint8_t *buf, size_t cap, uint16_t flags, bool edns, bool dnssec_ok)
+{
+	struct wire_builder b;
+	wire_build_init(&b, buf, cap, 0x5151, flags);
+	wire_build_question(&b, qname, WIRE_T_A, WIRE_C_IN);
+	if (edns)
+		wire_build_edns(&b, 1232, 0, 0, dnssec_ok ? WIRE_EDNS_DO : 0, NULL, 0);
+	size_t len = 0;
+	CHECK_EQ(wire_build_finish(&b, &len), DW_OK);
+	return len;
+}
+
+/* A validating guard's answers: AD its own word, for DO or AD clients only;
+ * the DNSSEC records and DO only for a client that asked with DO. */
+static void test_validated_shape(void)
+{
+	/* a kept reply: the A RRset and its RRSIG, an NSEC in the authority,
+	 * OPT with DO, AD set as the guard's verdict */
+	uint8_t kept[1024], q[512], out[2048];
+	struct wire_builder b;
+	static const uint8_t sig[20] = {0, 1, 13, 3}, nsec[8] = {0, 0, 6, 0x40, 0, 0, 0, 3};
+	const uint8_t a[4] = {192, 0, 2, 10};
+	wire_build_init(&b, kept, sizeof kept, 1, 0x8180 | WIRE_FLAG_AD);
+	wire_build_question(&b, qname, WIRE_T_A, WIRE_C_IN);
+	wire_build_rr_raw(&b, WIRE_SEC_ANSWER, qname, WIRE_T_A, WIRE_C_IN, 60, a, 4);
+	wire_build_rr_raw(&b, WIRE_SEC_ANSWER, qname, 46, WIRE_C_IN, 60, sig, sizeof sig);
+	wire_build_rr_raw(&b, WIRE_SEC_AUTHORITY, qname, 47, WIRE_C_IN, 60, nsec, sizeof nsec);
+	wire_build_edns(&b, 1232, 0, 0, WIRE_EDNS_DO, NULL, 0);
+	size_t kn;
+	CHECK_EQ(wire_build_finish(&b, &kn), DW_OK);
+	struct wire_rr rr[16];
+	struct wire_msg m;
+	/* DO: everything, AD, DO */
+	size_t qn = query_do(q, sizeof q, WIRE_FLAG_RD, true, true);
+	size_t n = guard_answer_validated_for(q, qn, kept, kn, false, out, sizeof out);
+	CHECK_EQ(wire_msg_parse(&m, out, n, rr, 16), DW_OK);
+	CHECK(m.hdr.flags & WIRE_FLAG_AD);
+	CHECK_EQ(m.hdr.count[WIRE_SEC_ANSWER], 2);
+	CHECK_EQ(m.hdr.count[WIRE_SEC_AUTHORITY], 1);
+	CHECK(m.edns.present && (m.edns.flags & WIRE_EDNS_DO));
+	CHECK_EQ(m.hdr.id, 0x5151);
+	/* EDNS and AD, no DO: AD, but no RRSIG, no NSEC, no DO */
+	qn = query_do(q, sizeof q, WIRE_FLAG_RD | WIRE_FLAG_AD, true, false);
+	n = guard_answer_validated_for(q, qn, kept, kn, false, out, sizeof out);
+	CHECK_EQ(wire_msg_parse(&m, out, n, rr, 16), DW_OK);
+	CHECK(m.hdr.flags & WIRE_FLAG_AD);
+	CHECK_EQ(m.hdr.count[WIRE_SEC_ANSWER], 1);
+	CHECK_EQ(rr[1].type, WIRE_T_A);
+	CHECK_EQ(m.hdr.count[WIRE_SEC_AUTHORITY], 0);
+	CHECK(m.edns.present && !(m.edns.flags & WIRE_EDNS_DO));
+	/* neither DO nor AD (RFC 6840 5.8): no AD; no EDNS: no OPT either */
+	qn = query_do(q, sizeof q, WIRE_FLAG_RD, false, false);
+	n = guard_answer_validated_for(q, qn, kept, kn, false, out, sizeof out);
+	CHECK_EQ(wire_msg_parse(&m, out, n, rr, 16), DW_OK);
+	CHECK(!(m.hdr.flags & WIRE_FLAG_AD));
+	CHECK_EQ(m.hdr.count[WIRE_SEC_ANSWER], 1);
+	CHECK(!m.edns.present);
+	/* a reply the guard did not validate gets no AD, even asked with DO */
+	kept[3] &= (uint8_t)~WIRE_FLAG_AD;
+	qn = query_do(q, sizeof q, WIRE_FLAG_RD | WIRE_FLAG_AD, true, true);
+	n = guard_answer_validated_for(q, qn, kept, kn, false, out, sizeof out);
+	CHECK_EQ(wire_msg_parse(&m, out, n, rr, 16), DW_OK);
+	CHECK(!(m.hdr.flags & WIRE_FLAG_AD));
+	CHECK_EQ(m.hdr.count[WIRE_SEC_ANSWER], 2);
+}
+
 static void test_upstream_parse(void)
 {
 	struct guard_upstream u;
@@ -395,6 +462,7 @@ int main(void)
 	RUN(test_unlearned);
 	RUN(test_cache);
 	RUN(test_client_paths);
+	RUN(test_validated_shape);
 	RUN(test_upstream_parse);
 	return harness_done();
 }

@@ -710,6 +710,93 @@ static enum denial denial_of(const struct rrset *const *nsec, unsigned n, const 
 	return res;
 }
 
+/* Is NSEC3 record RR the one at NAME's hash (RFC 5155 8.5, 8.6)? */
+static bool nsec3_at(const ldns_rr *rr, const ldns_rdf *name)
+{
+	ldns_rdf *h = ldns_nsec3_hash_name_frm_nsec3(rr, name);
+	ldns_rdf *zone = ldns_dname_left_chop(ldns_rr_owner(rr));
+	bool at = h && zone && ldns_dname_cat(h, zone) == LDNS_STATUS_OK &&
+		  ldns_dname_compare(h, ldns_rr_owner(rr)) == 0;
+	if (h)
+		ldns_rdf_deep_free(h);
+	if (zone)
+		ldns_rdf_deep_free(zone);
+	return at;
+}
+
+/*
+ * NSEC3 (RFC 5155 8), on the NSEC3 records whose signatures verified. The
+ * NSEC3 at NAME's own hash is looked for here (NODATA, and what NAME is for
+ * a DS question: libldns 1.8.3 leaks a name on that path); the rest of the
+ * logic is libldns's (ldns_dnssec_verify_denial_nsec3_match: the closest
+ * encloser and the wildcard for NXDOMAIN, wildcard NODATA, and for a DS
+ * question the opt-out span over an unsigned delegation).
+ */
+static enum denial denial_nsec3(const struct rrset *const *sets, unsigned n, const uint8_t *name,
+				uint16_t qtype, unsigned rcode, struct denial_info *d)
+{
+	ldns_rr_list *all = ldns_rr_list_new();
+	ldns_rr *q = ldns_rr_new();
+	ldns_rdf *owner = ldns_dname_new_frm_data((uint16_t)wire_name_len(name, WIRE_NAME_MAX), name);
+	enum denial res = D_NONE;
+	if (!all || !q || !owner) {
+		if (owner)
+			ldns_rdf_deep_free(owner);
+		goto out;
+	}
+	ldns_rr_set_owner(q, owner);
+	ldns_rr_set_type(q, (ldns_rr_type)qtype);
+	ldns_rr_set_class(q, LDNS_RR_CLASS_IN);
+	for (unsigned i = 0; i < n; i++)
+		for (size_t k = 0; k < ldns_rr_list_rr_count(sets[i]->rrs); k++) {
+			const ldns_rr *rr = ldns_rr_list_rr(sets[i]->rrs, k);
+			(void)ldns_rr_list_push_rr(all, ldns_rr_list_rr(sets[i]->rrs, k));
+			if (rcode != WIRE_RCODE_NOERROR || res != D_NONE || !nsec3_at(rr, owner))
+				continue;
+			ldns_rdf *bm = ldns_nsec3_bitmap(rr);
+			if (!bm || ldns_nsec_bitmap_covers_type(bm, (ldns_rr_type)qtype) ||
+			    ldns_nsec_bitmap_covers_type(bm, LDNS_RR_TYPE_CNAME))
+				goto out; /* NAME has the type: nothing is denied */
+			bool ns = ldns_nsec_bitmap_covers_type(bm, LDNS_RR_TYPE_NS);
+			bool soa = ldns_nsec_bitmap_covers_type(bm, LDNS_RR_TYPE_SOA);
+			d->cut_unsigned = ns && !soa; /* DS is not in it: checked above */
+			d->no_cut = !ns || soa;
+			d->rrs = sets[i]->rrs;
+			d->sig = ldns_rr_list_rr(sets[i]->sigs, 0);
+			res = D_NODATA;
+		}
+	if (res != D_NONE)
+		goto out;
+	ldns_rr *match = NULL;
+	ldns_status st = ldns_dnssec_verify_denial_nsec3_match(q, all, NULL, (ldns_pkt_rcode)rcode, (ldns_rr_type)qtype,
+								 rcode == WIRE_RCODE_NOERROR, &match);
+	if (st != LDNS_STATUS_OK || !match)
+		goto out;
+	for (unsigned i = 0; i < n && !d->rrs; i++)
+		for (size_t k = 0; k < ldns_rr_list_rr_count(sets[i]->rrs); k++)
+			if (ldns_rr_list_rr(sets[i]->rrs, k) == match) {
+				d->rrs = sets[i]->rrs;
+				d->sig = ldns_rr_list_rr(sets[i]->sigs, 0);
+			}
+	if (rcode == WIRE_RCODE_NXDOMAIN) {
+		d->no_cut = true;
+		res = D_NXDOMAIN;
+	} else {
+		/* no NSEC3 at NAME's hash: a wildcard NODATA, or for a DS
+		 * question an opt-out span that may hold an unsigned delegation
+		 * (RFC 5155 9.2) */
+		d->cut_unsigned = qtype == T_DS && ldns_nsec3_optout(match);
+		d->no_cut = !d->cut_unsigned;
+		res = D_NODATA;
+	}
+out:
+	if (q)
+		ldns_rr_free(q); /* its owner with it */
+	if (all)
+		ldns_rr_list_free(all); /* shallow: the records are the sets' */
+	return res;
+}
+
 /* --- the verdict ------------------------------------------------------------------- */
 
 static enum guard_dnssec_verdict negative(struct guard_dnssec *v, struct reply *rp, const uint8_t *name,
@@ -717,28 +804,24 @@ static enum guard_dnssec_verdict negative(struct guard_dnssec *v, struct reply *
 					  struct guard_dnssec_result *r)
 {
 	char a[WIRE_NAME_TEXT_MAX], t[16];
-	const struct rrset *nsec[SETS_MAX];
-	unsigned n = 0;
-	bool any_sig = false, nsec3 = false;
+	const struct rrset *nsec[SETS_MAX], *nsec3[SETS_MAX];
+	unsigned n = 0, n3 = 0;
 	for (unsigned i = 0; i < rp->nset; i++) {
 		const struct rrset *s = &rp->set[i];
-		if (s->section != WIRE_SEC_AUTHORITY)
-			continue;
-		any_sig |= ldns_rr_list_rr_count(s->sigs) > 0;
-		nsec3 |= s->type == T_NSEC3;
-		if (s->type != T_NSEC)
+		if (s->section != WIRE_SEC_AUTHORITY || (s->type != T_NSEC && s->type != T_NSEC3))
 			continue;
 		const ldns_rr *used = NULL;
 		enum guard_dnssec_verdict vs = verify_set(v, s, false, now, &used, r);
 		if (vs == GUARD_DNSSEC_NEED || vs == GUARD_DNSSEC_BOGUS)
 			return vs;
-		if (vs == GUARD_DNSSEC_SECURE)
+		if (vs != GUARD_DNSSEC_SECURE)
+			continue;
+		if (s->type == T_NSEC)
 			nsec[n++] = s;
+		else
+			nsec3[n3++] = s;
 	}
-	if (!n) {
-		if (nsec3 && any_sig)
-			return set_why(r, GUARD_DNSSEC_BOGUS, "NSEC3 denial for %s/%s (not validated here)",
-				       text(name, a, sizeof a), wire_type_name(qtype, t, sizeof t));
+	if (!n && !n3) {
 		/* no proof at all: fine only where the zone is unsigned */
 		enum guard_dnssec_verdict vu = unsigned_data(v, qtype == T_DS && name[0] ? parent_of(name) : name,
 							     name, qtype, now, r);
@@ -749,21 +832,22 @@ static enum guard_dnssec_verdict negative(struct guard_dnssec *v, struct reply *
 		return vu;
 	}
 	struct denial_info d = {0};
-	enum denial res = denial_of(nsec, n, name, qtype, rp->rcode, &d);
+	enum denial res = n ? denial_of(nsec, n, name, qtype, rp->rcode, &d)
+			    : denial_nsec3(nsec3, n3, name, qtype, rp->rcode, &d);
 	if (res == D_NONE)
-		return set_why(r, GUARD_DNSSEC_BOGUS, "%s for %s/%s: the NSEC records do not prove it",
+		return set_why(r, GUARD_DNSSEC_BOGUS, "%s for %s/%s: the %s records do not prove it",
 			       rp->rcode == WIRE_RCODE_NXDOMAIN ? "NXDOMAIN" : "NODATA", text(name, a, sizeof a),
-			       wire_type_name(qtype, t, sizeof t));
-	if (learn && qtype == T_DS && name[0]) {
+			       wire_type_name(qtype, t, sizeof t), n ? "NSEC" : "NSEC3");
+	if (learn && qtype == T_DS && name[0] && d.rrs) {
 		uint64_t until = keep_until(d.rrs, d.sig, now);
 		if (d.cut_unsigned)
 			store_put(v, name, Z_INSECURE, NULL, until);
 		else if (d.no_cut)
 			store_put(v, name, Z_NOTCUT, NULL, until);
 	}
-	return set_why(r, GUARD_DNSSEC_SECURE, "%s for %s/%s proven by NSEC",
+	return set_why(r, GUARD_DNSSEC_SECURE, "%s for %s/%s proven by %s",
 		       res == D_NXDOMAIN ? "NXDOMAIN" : "NODATA", text(name, a, sizeof a),
-		       wire_type_name(qtype, t, sizeof t));
+		       wire_type_name(qtype, t, sizeof t), n ? "NSEC" : "NSEC3");
 }
 
 enum guard_dnssec_verdict guard_dnssec_check(struct guard_dnssec *v, const uint8_t *msg, size_t len,

@@ -17,9 +17,10 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define SEED_TIME 1796454853u
+#define SEED_TIME 1796455361u
 static const char anchor[] =
-	"example.\t3600\tIN\tDS\t39773 13 2 e97ffe41b573680d473d86c46e18061eb0f6453f7e1e5402efc3d782e4e84e2b\n";
+	"example.\t3600\tIN\tDS\t28259 13 2 7919f066c91917408f2ec7b4825a88886ec212ed354b9e28042290d8012a10df\n"
+	"example.\t3600\tIN\tDS\t28281 13 2 1a035898f0f59f986733dfc18002e325714b4727da798024c1b47860867a3d94\n";
 
 static char path[64];
 

@@ -48,8 +48,9 @@ static ldns_key *new_key(const char *origin, ldns_rr **dnskey)
 	return k;
 }
 
-/* Sign zone TEXT (plus EXTRA records) with a new key. */
-static void sign_zone(const char *text, const char *origin, ldns_rr *extra, struct zone_keys *out)
+/* Sign zone TEXT (plus EXTRA records) with a new key; NSEC3 (SHA-1, no
+ * salt, no extra iterations, opt-out) instead of NSEC when asked. */
+static void sign_zone(const char *text, const char *origin, ldns_rr *extra, bool nsec3, struct zone_keys *out)
 {
 	FILE *f = fmemopen((void *)(uintptr_t)text, strlen(text), "r");
 	ldns_zone *z = NULL;
@@ -63,7 +64,8 @@ static void sign_zone(const char *text, const char *origin, ldns_rr *extra, stru
 	ldns_zone_push_rr(z, ldns_rr_clone(out->dnskey));
 	if (extra)
 		ldns_zone_push_rr(z, extra);
-	out->signed_zone = ldns_zone_sign(z, keys);
+	out->signed_zone = nsec3 ? ldns_zone_sign_nsec3(z, keys, LDNS_SHA1, LDNS_NSEC3_VARS_OPTOUT_MASK, 0, 0, NULL)
+			       : ldns_zone_sign(z, keys);
 	CHECK(out->signed_zone != NULL);
 	out->ds = ldns_key_rr2ds(out->dnskey, LDNS_SHA256);
 	ldns_zone_deep_free(z);
@@ -94,6 +96,19 @@ static void pick(const struct zone_keys *z, const char *owner, ldns_rr_type type
 	}
 	ldns_rr_list_deep_free(all);
 	ldns_rdf_deep_free(o);
+}
+
+/* Every NSEC3 of Z with its RRSIG (a validator finds in them what it needs). */
+static void pick_nsec3(const struct zone_keys *z, ldns_rr_list *l)
+{
+	const ldns_rr_list *all = ldns_zone_rrs(z->signed_zone);
+	for (size_t i = 0; i < ldns_rr_list_rr_count(all); i++) {
+		ldns_rr *rr = ldns_rr_list_rr(all, i);
+		if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_NSEC3 ||
+		    (ldns_rr_get_type(rr) == LDNS_RR_TYPE_RRSIG &&
+		     ldns_rdf2rr_type(ldns_rr_rrsig_typecovered(rr)) == LDNS_RR_TYPE_NSEC3))
+			ldns_rr_list_push_rr(l, ldns_rr_clone(rr));
+	}
 }
 
 /* The NSEC of Z that covers NAME (owner < NAME < next), with its RRSIG. */
@@ -141,7 +156,7 @@ static size_t reply(uint8_t *buf, size_t cap, const char *qname, ldns_rr_type qt
 	return len;
 }
 
-static struct zone_keys parent, child;
+static struct zone_keys parent, child, parent3;
 static char anchor_path[64];
 static uint64_t now;
 
@@ -400,6 +415,64 @@ static void test_negative(void)
 	guard_dnssec_free(v);
 }
 
+/* A zone signed with NSEC3 (opt-out): denials through libldns's NSEC3
+ * logic; the unsigned child is proven insecure by the opt-out span, the
+ * wall's unsigned answer is bogus, NXDOMAIN and NODATA are secure. */
+static void test_nsec3(void)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/tmp/dw_ta_nsec3_%d", (int)getpid());
+	FILE *f = fopen(path, "w");
+	ldns_rr_print(f, parent3.ds);
+	fclose(f);
+	struct guard_dnssec *v;
+	struct dw_error err;
+	CHECK_EQ(guard_dnssec_new(&v, path, &err), 0);
+	feed_keys(v, &parent3, "example.");
+	uint8_t m[16384], d[16384];
+	struct guard_dnssec_result r;
+	ldns_rr_list *auth = ldns_rr_list_new();
+	pick(&parent3, "example.", LDNS_RR_TYPE_SOA, auth);
+	pick_nsec3(&parent3, auth);
+	size_t n = reply(m, sizeof m, "nope.example.", LDNS_RR_TYPE_A, LDNS_RCODE_NXDOMAIN, NULL, auth);
+	CHECK_EQ(check(v, m, n, "nope.example.", LDNS_RR_TYPE_A, false, &r), GUARD_DNSSEC_SECURE);
+	CHECK_STR(r.why, "NXDOMAIN for nope.example./A proven by NSEC3");
+	auth = ldns_rr_list_new();
+	pick_nsec3(&parent3, auth);
+	n = reply(m, sizeof m, "www.example.", LDNS_RR_TYPE_AAAA, LDNS_RCODE_NOERROR, NULL, auth);
+	CHECK_EQ(check(v, m, n, "www.example.", LDNS_RR_TYPE_AAAA, false, &r), GUARD_DNSSEC_SECURE);
+	/* the same records cannot deny the A that exists */
+	auth = ldns_rr_list_new();
+	pick_nsec3(&parent3, auth);
+	n = reply(m, sizeof m, "www.example.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, NULL, auth);
+	CHECK_EQ(check(v, m, n, "www.example.", LDNS_RR_TYPE_A, false, &r), GUARD_DNSSEC_BOGUS);
+	/* the wall's unsigned A: www.example. is no cut (NSEC3 at its hash) */
+	ldns_rr_list *a = ldns_rr_list_new();
+	ldns_rr *rr = NULL;
+	CHECK_EQ(ldns_rr_new_frm_str(&rr, "www.example. 60 IN A 65.49.2.178", 0, NULL, NULL), LDNS_STATUS_OK);
+	ldns_rr_list_push_rr(a, rr);
+	n = reply(m, sizeof m, "www.example.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, a, NULL);
+	CHECK_EQ(check(v, m, n, "www.example.", LDNS_RR_TYPE_A, false, &r), GUARD_DNSSEC_NEED);
+	auth = ldns_rr_list_new();
+	pick_nsec3(&parent3, auth);
+	size_t dn = reply(d, sizeof d, "www.example.", LDNS_RR_TYPE_DS, LDNS_RCODE_NOERROR, NULL, auth);
+	CHECK_EQ(check(v, d, dn, "www.example.", LDNS_RR_TYPE_DS, true, &r), GUARD_DNSSEC_SECURE);
+	CHECK_EQ(check(v, m, n, "www.example.", LDNS_RR_TYPE_A, false, &r), GUARD_DNSSEC_BOGUS);
+	/* the unsigned child: its DS denied by the opt-out span */
+	a = ldns_rr_list_new();
+	CHECK_EQ(ldns_rr_new_frm_str(&rr, "host.plain.example. 60 IN A 192.0.2.31", 0, NULL, NULL), LDNS_STATUS_OK);
+	ldns_rr_list_push_rr(a, rr);
+	n = reply(m, sizeof m, "host.plain.example.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, a, NULL);
+	CHECK_EQ(check(v, m, n, "host.plain.example.", LDNS_RR_TYPE_A, false, &r), GUARD_DNSSEC_NEED);
+	auth = ldns_rr_list_new();
+	pick_nsec3(&parent3, auth);
+	dn = reply(d, sizeof d, "plain.example.", LDNS_RR_TYPE_DS, LDNS_RCODE_NOERROR, NULL, auth);
+	CHECK_EQ(check(v, d, dn, "plain.example.", LDNS_RR_TYPE_DS, true, &r), GUARD_DNSSEC_SECURE);
+	CHECK_EQ(check(v, m, n, "host.plain.example.", LDNS_RR_TYPE_A, false, &r), GUARD_DNSSEC_INSECURE);
+	guard_dnssec_free(v);
+	unlink(path);
+}
+
 /* An anchor that names another key: the zone's keys are bogus. */
 static void test_wrong_anchor(void)
 {
@@ -475,8 +548,9 @@ static void test_anchor_file(void)
 
 int main(void)
 {
-	sign_zone(child_text, "sub.example.", NULL, &child);
-	sign_zone(parent_text, "example.", ldns_rr_clone(child.ds), &parent);
+	sign_zone(child_text, "sub.example.", NULL, false, &child);
+	sign_zone(parent_text, "example.", ldns_rr_clone(child.ds), false, &parent);
+	sign_zone(parent_text, "example.", ldns_rr_clone(child.ds), true, &parent3);
 	/* after signing: the signatures' inception is the second they were
 	 * made, and a check before it fails */
 	now = (uint64_t)time(NULL);
@@ -491,6 +565,7 @@ int main(void)
 		if (f) {
 			fprintf(f, "; now %llu\n", (unsigned long long)now);
 			ldns_rr_print(f, parent.ds);
+			ldns_rr_print(f, parent3.ds);
 			fclose(f);
 		}
 	}
@@ -506,11 +581,14 @@ int main(void)
 	seed_flush("signed_child");
 	RUN(test_negative);
 	seed_flush("negative");
+	RUN(test_nsec3);
+	seed_flush("nsec3");
 	RUN(test_wrong_anchor);
 	seed_flush("wrong_anchor");
 	RUN(test_anchor_file);
 	unlink(anchor_path);
 	zone_keys_free(&parent);
 	zone_keys_free(&child);
+	zone_keys_free(&parent3);
 	return harness_done();
 }

@@ -20,9 +20,11 @@
  * to be zone cuts) it keeps for the records' TTL, at most until the
  * signatures expire, and at most a day.
  *
- * Not promised: NSEC3 (a denial with NSEC3 only is bogus), wildcard
- * NODATA, DNAME, algorithms libldns cannot verify (a zone whose DS all use
- * them is bogus, not insecure).
+ * Denial: NSEC (RFC 4035 5.4) here; NSEC3 (RFC 5155 8) partly here, the
+ * rest by libldns (ldns_dnssec_verify_denial_nsec3_match), on verified
+ * records only. Not promised: wildcard answers are insecure (the closer
+ * name's absence is not checked), DNAME, algorithms libldns cannot verify
+ * (a zone whose DS all use them is bogus, not insecure).
  */
 #ifndef DW_GUARD_DNSSEC_H
 #define DW_GUARD_DNSSEC_H

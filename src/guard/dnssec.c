@@ -394,16 +394,16 @@ static bool under_insecure(struct guard_dnssec *v, const uint8_t *name, uint64_t
 	}
 }
 
-/* Is NAME (or an ancestor) a signed zone the store knows (an anchor, or
- * one validated from it)? */
-static bool under_anchor(struct guard_dnssec *v, const uint8_t *name, uint64_t now)
+/* The deepest signed zone the store knows (an anchor, or one validated
+ * from it) at NAME or above it; NULL outside every anchor. */
+static const struct zone *secure_above(struct guard_dnssec *v, const uint8_t *name, uint64_t now)
 {
 	for (const uint8_t *n = name;; n = parent_of(n)) {
-		struct zone *z = store_find(v, n, now);
+		const struct zone *z = store_find(v, n, now);
 		if (z && z->state == Z_SECURE)
-			return true;
+			return z;
 		if (!n[0])
-			return false;
+			return NULL;
 	}
 }
 
@@ -506,6 +506,14 @@ static enum guard_dnssec_verdict verify_set(struct guard_dnssec *v, const struct
 	ldns_status last = LDNS_STATUS_CRYPTO_NO_MATCHING_KEYTAG_DNSKEY;
 	const uint8_t *need_zone = NULL;
 	bool insecure = false, have_why = false;
+	/* the signed zone the data is known to sit in: a signer above it is a
+	 * forger's (a signature "by the root" for a name under an anchor
+	 * that is not the root would otherwise count as outside every anchor) */
+	const struct zone *top =
+		secure_above(v, (parent_side || s->type == T_DS) && s->owner[0] ? parent_of(s->owner) : s->owner, now);
+	uint8_t top_name[WIRE_NAME_MAX] = {0};
+	if (top)
+		memcpy(top_name, top->name, wire_name_len(top->name, WIRE_NAME_MAX));
 	for (size_t i = 0; i < nsig; i++) {
 		const ldns_rr *sig = ldns_rr_list_rr(s->sigs, i);
 		ldns_rdf *signer = ldns_rr_rrsig_signame(sig);
@@ -520,12 +528,16 @@ static enum guard_dnssec_verdict verify_set(struct guard_dnssec *v, const struct
 				wire_type_name(s->type, t, sizeof t), text(sn, b, sizeof b));
 			continue;
 		}
-		if (under_insecure(v, sn, now)) {
-			insecure = true;
+		if (top && !wire_name_is_subdomain(sn, top_name)) {
+			have_why = true;
+			char c[WIRE_NAME_TEXT_MAX];
+			set_why(r, GUARD_DNSSEC_BOGUS, "RRSIG over %s/%s by %s, above its signed zone %s",
+				text(s->owner, a, sizeof a), wire_type_name(s->type, t, sizeof t), text(sn, b, sizeof b),
+				text(top_name, c, sizeof c));
 			continue;
 		}
-		if (!under_anchor(v, sn, now)) {
-			insecure = true; /* no anchor can vouch for it */
+		if (!top || under_insecure(v, sn, now)) {
+			insecure = true; /* no anchor can vouch for it, or an unsigned cut above it */
 			continue;
 		}
 		struct zone *z = store_find(v, sn, now);

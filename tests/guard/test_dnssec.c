@@ -281,6 +281,20 @@ static void test_forged_with_real_sig(void)
 	size_t n = reply(m, sizeof m, "www.example.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, a, NULL);
 	CHECK_EQ(check(v, m, n, "www.example.", LDNS_RR_TYPE_A, false, &r), GUARD_DNSSEC_BOGUS);
 	CHECK(strstr(r.why, "RRSIG over www.example./A by example.") != NULL);
+	/* the same forgery "signed by the root", which no anchor here covers:
+	 * still bogus, not outside every anchor */
+	a = ldns_rr_list_new();
+	pick(&parent, "www.example.", LDNS_RR_TYPE_A, a);
+	for (size_t i = 0; i < ldns_rr_list_rr_count(a); i++) {
+		ldns_rr *rr = ldns_rr_list_rr(a, i);
+		if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_A)
+			ldns_rdf_deep_free(ldns_rr_set_rdf(rr, ldns_rdf_new_frm_str(LDNS_RDF_TYPE_A, "65.49.2.178"), 0));
+		else
+			ldns_rdf_deep_free(ldns_rr_set_rdf(rr, ldns_dname_new_frm_str("."), 7));
+	}
+	n = reply(m, sizeof m, "www.example.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, a, NULL);
+	CHECK_EQ(check(v, m, n, "www.example.", LDNS_RR_TYPE_A, false, &r), GUARD_DNSSEC_BOGUS);
+	CHECK_STR(r.why, "RRSIG over www.example./A by ., above its signed zone example.");
 	guard_dnssec_free(v);
 }
 

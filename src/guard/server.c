@@ -1642,6 +1642,25 @@ static int pfd_add(struct guard *g, size_t *n, int fd, short ev, uint8_t kind, u
 	return 0;
 }
 
+/* The key fetch in P's chain of waits (P waits for a fetch, which waits
+ * for another, ...) that had a reply dropped as bogus; NULL if none. */
+static const struct pend *key_blocker(const struct guard *g, const struct pend *p)
+{
+	for (unsigned depth = 0; depth < 16 && p && p->nwait; depth++) {
+		const struct pend *next = NULL;
+		for (unsigned k = 0; k < g->cfg.inflight_max && !next; k++)
+			if (g->pend[k].used && g->pend[k].internal && g->pend[k].cl.qtype == p->need_type &&
+			    wire_name_equal(g->pend[k].cl.qname, p->need_name))
+				next = &g->pend[k];
+		if (next && next->bogus)
+			return next;
+		if (next == p)
+			return NULL;
+		p = next;
+	}
+	return NULL;
+}
+
 static void timers(struct guard *g)
 {
 	const uint64_t now = util_mono_us();
@@ -1673,21 +1692,17 @@ static void timers(struct guard *g)
 				snprintf(why, sizeof why, "forged reply dropped (DNSSEC bogus: %.150s), no valid reply", p->why);
 				client_servfail(g, &p->cl, why, EDE_DNSSEC_BOGUS);
 			} else if (p->nwait) {
-				/* the key fetch it waits for: forged replies to it are
-				 * what kept the answer from being validated */
-				const struct pend *f = NULL;
-				for (unsigned k = 0; k < g->cfg.inflight_max && !f; k++)
-					if (g->pend[k].used && g->pend[k].internal && g->pend[k].bogus &&
-					    g->pend[k].cl.qtype == p->need_type &&
-					    wire_name_equal(g->pend[k].cl.qname, p->need_name))
-						f = &g->pend[k];
-				if (!wire_name_to_text(p->need_name, need, sizeof need))
+				/* the key fetch it waits for, and the one that waits
+				 * for, ...: bogus replies to one of them are what kept
+				 * the answer from being validated */
+				const struct pend *f = key_blocker(g, p);
+				if (!wire_name_to_text(f ? f->cl.qname : p->need_name, need, sizeof need))
 					snprintf(need, sizeof need, "?");
 				if (f) {
 					g->ctr.servfail_bogus++;
 					snprintf(why, sizeof why,
 						 "forged reply dropped (DNSSEC bogus: %.60s %s: %.110s), no valid reply",
-						 need, p->need_type == T_DS ? "DS" : "DNSKEY", f->why);
+						 need, f->cl.qtype == T_DS ? "DS" : "DNSKEY", f->why);
 					client_servfail(g, &p->cl, why, EDE_DNSSEC_BOGUS);
 				} else {
 					g->ctr.servfail_keys++;

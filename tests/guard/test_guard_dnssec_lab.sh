@@ -12,6 +12,8 @@
 #   - dropped_by.dnssec > 0, every drop logged with "dnssec" and its evidence,
 #     key fetches made and none failed;
 #   - an upstream only the wall answers: SERVFAIL, never the forgery;
+#   - a trust anchor that names no root key: SERVFAIL with EDE 6 (DNSSEC
+#     Bogus) saying why (the real keys fail against it);
 #   - a trust-anchor file that is not one: one line FILE:LINE: reason, exit 2.
 # Needs root; its own lab, taken down by a trap whatever happens.
 . "$DW_ROOT/tests/lib.sh"
@@ -115,4 +117,18 @@ grep -q "status: SERVFAIL" <<<"$out" && ! grep -q 65.49.2.178 <<<"$out" && grep 
 	ok "only the wall answers: SERVFAIL with $(grep -oE 'EDE: [0-9]+ \([^)]*\)' <<<"$out"), never the forgery" ||
 	fail "only the wall answers" "$out"
 stop_guard || fail "guard exits 0 (only the wall)"
+
+# ---- a trust anchor that names no key of the root: nothing validates --------------------
+printf '. 3600 IN DS 4242 13 2 %s\n' "$(printf '%064d' 0)" > "$tmp/wrong.ta"
+"$DNSWATCH" guard --lab "$LAB" --on client --listen 127.0.0.1:5353 --upstream udp:198.19.8.8 \
+	--trust-anchor "$tmp/wrong.ta" --timeout 1500 --log "$tmp/wrong.drops" >"$tmp/wrong.json" 2>"$tmp/wrong.err" &
+g=$!
+for _ in $(seq 50); do grep -q serving "$tmp/wrong.err" && break; sleep 0.1; done
+cn=$(awk -F'\t' '$2 == "A" && $1 ~ /\.cn\.$/ { print $1; exit }' "$key")
+out=$(lab_dig "$cn")
+grep -q "status: SERVFAIL" <<<"$out" && grep -q "EDE: 6 (DNSSEC Bogus)" <<<"$out" &&
+	grep -q "no DNSKEY of . matches its DS or anchor" <<<"$out" &&
+	ok "a wrong trust anchor: SERVFAIL with EDE 6 (DNSSEC Bogus) saying why, the real root keys dropped" ||
+	fail "wrong trust anchor" "$out"
+stop_guard || fail "guard exits 0 (wrong anchor)"
 done_testing

@@ -93,8 +93,9 @@ struct guard_config {
 	/* DNSSEC (guard/dnssec.h): a validator with its trust anchors, taken
 	 * by guard_open (freed by guard_close, and by guard_open when it
 	 * fails); NULL: no validation. With it every upstream query carries
-	 * DO, replies are validated (GUARD_CHECK_DNSSEC in checks drops bogus
-	 * ones), keys are fetched through the same judged upstream paths. */
+	 * DO, every reply is validated and a bogus one dropped (counted under
+	 * GUARD_CHECK_DNSSEC, which the caller sets in checks too), keys are
+	 * fetched through the same judged upstream paths. */
 	struct guard_dnssec *dnssec;
 	uint32_t fallback_hold_ms; /* a path is judged injected this long after a drop (30000) */
 	void (*on_drop)(void *ctx, const struct guard_drop_info *d);

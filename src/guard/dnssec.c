@@ -1,7 +1,6 @@
 /* The guard's DNSSEC validator: chain of trust, denial, key store (see dnssec.h). */
 #include "guard/dnssec.h"
 
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -810,6 +810,31 @@ out:
 
 /* --- the verdict ------------------------------------------------------------------- */
 
+/*
+ * A validated RRset at OWNER signed by zone Z proves that no zone cut lies
+ * between Z and OWNER (below a cut the parent holds no authoritative data:
+ * RFC 4035 2.2; what it does sign at a cut, DS and NSEC, is left out): the
+ * names from OWNER up to Z are no cut, for as long as the signature is
+ * kept. A forged unsigned answer for OWNER is then bogus at once, without
+ * a DS question.
+ */
+static void learn_no_cut(struct guard_dnssec *v, const struct rrset *s, const ldns_rr *sig, uint64_t now)
+{
+	ldns_rdf *signer = ldns_rr_rrsig_signame(sig);
+	if (!signer || s->type == T_DS || s->type == T_NSEC || s->type == T_NSEC3 || s->type == WIRE_T_NS)
+		return;
+	const uint8_t *sn = ldns_rdf_data(signer);
+	uint64_t until = keep_until(s->rrs, sig, now);
+	unsigned k = 0;
+	for (const uint8_t *n = s->owner; n[0] && !wire_name_equal(n, sn) && k < 128; n = parent_of(n), k++) {
+		struct zone *z = store_find(v, n, now);
+		if (z && z->state != Z_NOTCUT)
+			return; /* what a fetch proved stands */
+		if (!z || z->until < until)
+			store_put(v, n, Z_NOTCUT, NULL, until);
+	}
+}
+
 static enum guard_dnssec_verdict negative(struct guard_dnssec *v, struct reply *rp, const uint8_t *name,
 					  uint16_t qtype, uint64_t now, bool learn,
 					  struct guard_dnssec_result *r)
@@ -946,6 +971,8 @@ enum guard_dnssec_verdict guard_dnssec_check(struct guard_dnssec *v, const uint8
 			snprintf(first_why, sizeof first_why, "%s", r->why);
 		if (vs == GUARD_DNSSEC_INSECURE)
 			res = GUARD_DNSSEC_INSECURE;
+		if (learn && vs == GUARD_DNSSEC_SECURE && used)
+			learn_no_cut(v, s, used, now);
 		if (s->type == qtype) {
 			answered = true;
 			if (learn && vs == GUARD_DNSSEC_SECURE && qtype == T_DS && used &&

@@ -68,9 +68,11 @@ void guard_dnssec_free(struct guard_dnssec *v);
 /*
  * Judge reply MSG[0..LEN) to the question QNAME (wire form) QTYPE at wall
  * time NOW (seconds since the epoch; signatures are checked against it).
- * Returns the verdict, also in R with its evidence. With LEARN and a secure
- * verdict on a DS or DNSKEY question, what it proves goes into the store:
- * a zone's DS set or keys, an unsigned delegation, a name that is no cut.
+ * Returns the verdict, also in R with its evidence. With LEARN, what a
+ * secure verdict proves goes into the store: for a DS or DNSKEY question a
+ * zone's DS set or keys, an unsigned delegation, a name that is no cut;
+ * for any answer, that the names between its signer and its owner are no
+ * cut (a forged unsigned answer for that name is then bogus at once).
  * Rcodes other than NOERROR and NXDOMAIN carry no proof: insecure.
  */
 enum guard_dnssec_verdict guard_dnssec_check(struct guard_dnssec *v, const uint8_t *msg, size_t len,

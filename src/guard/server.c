@@ -204,6 +204,9 @@ static struct wire_rr rr_scratch[WIRE_RR_MAX]; /* one thread runs the guard */
 static void consider(struct guard *g, struct pend *p, const uint8_t *msg, size_t len,
 		     const struct guard_obs *o, unsigned up, bool verified, bool fetch);
 static void key_fetch(struct guard *g, const uint8_t *name, uint16_t type);
+static void dnssec_drop(struct guard *g, struct pend *p, unsigned up, const struct guard_obs *o,
+			const char *why);
+static void settle_waiting(struct guard *g, struct pend *p);
 static int leg_open(struct guard *g, struct pend *p, unsigned up, bool tcp);
 static bool build_upstream_query(const struct guard *g, struct pend *p);
 static bool pend_route(struct guard *g, struct pend *p);
@@ -1167,6 +1170,38 @@ static bool cand_add(struct cand *list, unsigned *n, const uint8_t *msg, size_t 
 	return true;
 }
 
+/* A reply to P judged bogus: dropped like a forgery (counted, logged with
+ * its evidence, the path judged injected); the query stays open. */
+static void dnssec_drop(struct guard *g, struct pend *p, unsigned up, const struct guard_obs *o,
+			const char *why)
+{
+	char ev[300];
+	snprintf(ev, sizeof ev, "dnssec: %.280s", why);
+	snprintf(p->why, sizeof p->why, "%s", why);
+	g->ctr.dnssec_bogus++;
+	p->bogus++;
+	drop_reply(g, p, up, o, GUARD_CHECK_DNSSEC, -1, ev);
+}
+
+/* P is about to be answered with a validated reply: the replies still
+ * waiting for keys are judged once more (the answer just proved its owner
+ * is no zone cut, which settles a forged unsigned one), so that a forgery
+ * is counted and logged as the drop it is, and its addresses learned. */
+static void settle_waiting(struct guard *g, struct pend *p)
+{
+	p->tls_sent = true; /* answered: a drop now sends the query nowhere else */
+	unsigned n = p->nwait;
+	p->nwait = 0;
+	for (unsigned k = 0; k < n; k++) {
+		struct cand *w = &p->wait[k];
+		struct guard_dnssec_result r;
+		if (guard_dnssec_check(g->cfg.dnssec, w->msg, w->len, p->cl.qname, p->cl.qtype,
+				       util_real_us() / 1000000u, false, &r) == GUARD_DNSSEC_BOGUS)
+			dnssec_drop(g, p, w->up, &w->obs, r.why);
+		free(w->msg);
+	}
+}
+
 /*
  * A reply to P that the Hold-On checks let through (VERIFIED: on a ready
  * profile, or over a path no datagram can race). With DNSSEC it is
@@ -1182,8 +1217,9 @@ static void consider(struct guard *g, struct pend *p, const uint8_t *msg, size_t
 	bool secure = false;
 	if (g->cfg.dnssec && !p->calibration) {
 		struct guard_dnssec_result r;
+		/* what a validated reply proves is kept, a client's too */
 		enum guard_dnssec_verdict v = guard_dnssec_check(g->cfg.dnssec, msg, len, p->cl.qname, p->cl.qtype,
-								 util_real_us() / 1000000u, p->internal, &r);
+								 util_real_us() / 1000000u, true, &r);
 		if (v == GUARD_DNSSEC_NEED) {
 			for (unsigned i = 0; i < p->nwait; i++)
 				if (p->wait[i].len == len && !memcmp(p->wait[i].msg, msg, len)) {
@@ -1198,19 +1234,16 @@ static void consider(struct guard *g, struct pend *p, const uint8_t *msg, size_t
 			return;
 		}
 		if (v == GUARD_DNSSEC_BOGUS) {
-			char ev[sizeof r.why + 16];
-			snprintf(ev, sizeof ev, "dnssec: %s", r.why);
-			snprintf(p->why, sizeof p->why, "%s", r.why);
-			g->ctr.dnssec_bogus++;
-			p->bogus++;
-			drop_reply(g, p, up, o, GUARD_CHECK_DNSSEC, -1, ev);
+			dnssec_drop(g, p, up, o, r.why);
 			return;
 		}
 		secure = v == GUARD_DNSSEC_SECURE;
-		if (secure)
+		if (secure) {
 			g->ctr.dnssec_secure++;
-		else
+			settle_waiting(g, p);
+		} else {
 			g->ctr.dnssec_insecure++;
+		}
 	}
 	if (secure || verified) {
 		accept_reply(g, p, msg, len, o, false, secure);

@@ -325,6 +325,18 @@ static void test_unsigned_in_signed_zone(void)
 	CHECK_EQ(check(v, d, dn, "www.example.", LDNS_RR_TYPE_DS, true, &r), GUARD_DNSSEC_SECURE);
 	CHECK_EQ(check(v, m, n, "www.example.", LDNS_RR_TYPE_A, false, &r), GUARD_DNSSEC_BOGUS);
 	CHECK_STR(r.why, "no RRSIG for www.example./A in signed zone example.");
+	/* a validated answer teaches as much: ns.example. is no cut, so the
+	 * wall's unsigned answer for it is bogus at once, no DS question */
+	ldns_rr_list *real = ldns_rr_list_new();
+	pick(&parent, "ns.example.", LDNS_RR_TYPE_A, real);
+	size_t rn = reply(d, sizeof d, "ns.example.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, real, NULL);
+	CHECK_EQ(check(v, d, rn, "ns.example.", LDNS_RR_TYPE_A, true, &r), GUARD_DNSSEC_SECURE);
+	a = ldns_rr_list_new();
+	CHECK_EQ(ldns_rr_new_frm_str(&forged, "ns.example. 300 IN A 65.49.2.178", 0, NULL, NULL), LDNS_STATUS_OK);
+	ldns_rr_list_push_rr(a, forged);
+	n = reply(m, sizeof m, "ns.example.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, a, NULL);
+	CHECK_EQ(check(v, m, n, "ns.example.", LDNS_RR_TYPE_A, false, &r), GUARD_DNSSEC_BOGUS);
+	CHECK_STR(r.why, "no RRSIG for ns.example./A in signed zone example.");
 	/* a DS answer without its NSEC, in a signed zone: bogus too */
 	auth = ldns_rr_list_new();
 	pick(&parent, "example.", LDNS_RR_TYPE_SOA, auth);

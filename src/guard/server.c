@@ -94,6 +94,7 @@ struct pend {
 	unsigned nwait;
 	uint8_t need_name[WIRE_NAME_MAX]; /* what the last of them waits for */
 	uint16_t need_type;
+	uint64_t fetch_at;           /* a deferred fetch (need_fetch) is due; 1: fired */
 	unsigned bogus;              /* replies dropped as DNSSEC bogus */
 	char why[256];               /* the last one's evidence */
 	struct client cl;
@@ -204,6 +205,7 @@ static struct wire_rr rr_scratch[WIRE_RR_MAX]; /* one thread runs the guard */
 static void consider(struct guard *g, struct pend *p, const uint8_t *msg, size_t len,
 		     const struct guard_obs *o, unsigned up, bool verified, bool fetch);
 static void key_fetch(struct guard *g, const uint8_t *name, uint16_t type);
+static void need_fetch(struct guard *g, struct pend *p);
 static void dnssec_drop(struct guard *g, struct pend *p, unsigned up, const struct guard_obs *o,
 			const char *why);
 static void settle_waiting(struct guard *g, struct pend *p);
@@ -1230,7 +1232,7 @@ static void consider(struct guard *g, struct pend *p, const uint8_t *msg, size_t
 			memcpy(p->need_name, r.need_name, wire_name_len(r.need_name, WIRE_NAME_MAX));
 			p->need_type = r.need_type;
 			if (fetch)
-				key_fetch(g, r.need_name, r.need_type);
+				need_fetch(g, p);
 			return;
 		}
 		if (v == GUARD_DNSSEC_BOGUS) {
@@ -1255,6 +1257,25 @@ static void consider(struct guard *g, struct pend *p, const uint8_t *msg, size_t
 			return;
 		}
 	(void)cand_add(p->cand, &p->ncand, msg, len, o, up, false);
+}
+
+/* Start the fetch P's waiting replies need. Whether the question's own
+ * name is a zone cut (a DS question that only an unsigned answer raises:
+ * the wall's) waits a --window first: the real answer, validated, usually
+ * settles it (its owner is then known no cut), and no one is asked. */
+static void need_fetch(struct guard *g, struct pend *p)
+{
+	const uint64_t now = util_mono_us();
+	if (p->need_type == T_DS && wire_name_equal(p->need_name, p->cl.qname)) {
+		if (!p->fetch_at) {
+			p->fetch_at = now + (uint64_t)g->cfg.window_ms * 1000u;
+			return;
+		}
+		if (now < p->fetch_at)
+			return;
+		p->fetch_at = 1;
+	}
+	key_fetch(g, p->need_name, p->need_type);
 }
 
 /* Ask for NAME TYPE (a zone's DS or DNSKEY RRset) through the same
@@ -1305,7 +1326,7 @@ static void revalidate(struct guard *g)
 			free(w[k].msg);
 		}
 		if (p->used && p->serial == serial && p->nwait)
-			key_fetch(g, p->need_name, p->need_type);
+			need_fetch(g, p);
 	}
 }
 
@@ -1706,6 +1727,8 @@ static void timers(struct guard *g)
 				pend_free(g, p);
 			continue;
 		}
+		if (p->nwait && p->fetch_at > 1 && now >= p->fetch_at)
+			need_fetch(g, p);
 		bool all_failed = p->nleg > 0;
 		for (unsigned k = 0; k < p->nleg; k++)
 			all_failed &= p->leg[k].failed;
@@ -1788,6 +1811,8 @@ int guard_poll(struct guard *g, int max_wait_ms, struct dw_error *err)
 			next = p->deadline_us;
 		if (p->ncand && p->window_end_us < next)
 			next = p->window_end_us;
+		if (p->nwait && p->fetch_at > 1 && p->fetch_at < next)
+			next = p->fetch_at;
 		for (unsigned k = 0; k < p->nleg; k++) {
 			struct leg *l = &p->leg[k];
 			if (l->fd < 0)

@@ -9,12 +9,13 @@
 #      rules as rules; the inferred file in a second wall against a fresh list:
 #      the same censored (name, type) pairs;
 #   3. pools: a 600-address pool recovered from 1,200 queries.
-#   bench/census/run.sh BUILD_DIR      (RATE=150000 by default; needs root)
+#   bench/census/run.sh BUILD_DIR      (RATE=150000, THREADS=1 by default; needs root)
 set -u
 build=${1:?usage: bench/census/run.sh BUILD_DIR}
 [ "$(id -u)" = 0 ] || { echo "bench/census: needs root"; exit 1; }
 B=$build/dnswatch T=$build/bench/tool_seed
 RATE=${RATE:-150000}
+THREADS=${THREADS:-1}   # prober threads for the rate run (census --threads)
 LAB=bc$(( $$ % 100000 ))
 tmp=$(mktemp -d)
 inj=
@@ -39,10 +40,10 @@ echo "# load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 # --- 1. rate -------------------------------------------------------------------------
 if [ -z "${SKIP_RATE:-}" ]; then
 "$T" seeded 1 1 1000 984000 "$tmp/r.rules" "$tmp/r.names" "$tmp/r.expect" || exit 1
-echo "# rate: $(wc -l < "$tmp/r.names") names, $(grep -vc '^#\|^pool' "$tmp/r.rules") rules, --rate $RATE"
+echo "# rate: $(wc -l < "$tmp/r.names") names, $(grep -vc '^#\|^pool' "$tmp/r.rules") rules, --rate $RATE, --threads $THREADS"
 wall "$tmp/r.rules"
 /usr/bin/time -f "%e s elapsed, %U s user, %S s system" -o "$tmp/time" \
-	"$B" census --lab $LAB --from client --rate "$RATE" --retries 0 --timeout 1000 --hold 100 \
+	"$B" census --lab $LAB --from client --threads "$THREADS" --rate "$RATE" --retries 0 --timeout 1000 --hold 100 \
 	--db "$tmp/r.db" "$tmp/r.names" 2>"$tmp/r.err"
 unwall
 grep '^census:' "$tmp/r.err"

@@ -1177,10 +1177,10 @@ static int census_run(struct census *x, double *secs, struct probe_stats *st)
 static void summary(const struct census *x, const struct probe_stats *st, double secs, uint64_t resumed)
 {
 	fprintf(stderr, "census: %zu names (%llu duplicates, %llu invalid lines skipped), %llu asked in %.2f s "
-			"(%.0f names/s), %llu queries sent (%llu retransmitted)",
+			"(%.0f names/s), %llu queries sent at %.0f/s (%llu retransmitted)",
 		x->n, (unsigned long long)x->dups, (unsigned long long)x->invalid,
 		(unsigned long long)(x->n - resumed), secs, secs > 0 ? (double)(x->n - resumed) / secs : 0.0,
-		(unsigned long long)st->sent, (unsigned long long)st->retransmits);
+		(unsigned long long)st->sent, probe_stats_send_rate(st), (unsigned long long)st->retransmits);
 	if (resumed)
 		fprintf(stderr, ", %llu stored before (resumed)", (unsigned long long)resumed);
 	fprintf(stderr, "; %llu censored", (unsigned long long)x->censored);

@@ -502,7 +502,9 @@ static void transmit(struct probe_core *c, int32_t i, uint64_t mono_us, uint64_t
 		s->sent_us = real_us;
 	s->attempts++;
 	s->tx_mono = mono_us;
-	c->st->sent++;
+	if (!c->st->sent++)
+		c->st->first_sent_us = mono_us;
+	c->st->last_sent_us = mono_us;
 	c->send(c->send_ctx, s->sock, t, buf, len);
 }
 

@@ -668,6 +668,10 @@ static void sum_stats(struct reader *rd, struct probe_stats *st)
 		st->skipped += s->skipped;
 		st->in_flight += s->in_flight;
 		st->ring_drops += s->ring_drops;
+		if (s->sent && (!st->first_sent_us || s->first_sent_us < st->first_sent_us))
+			st->first_sent_us = s->first_sent_us;
+		if (s->last_sent_us > st->last_sent_us)
+			st->last_sent_us = s->last_sent_us;
 		st->frag_replies += s->frag_replies;
 		/* Every thread sees every fragment: the first one's count. */
 		if (i == 0) {

@@ -78,12 +78,25 @@ struct probe_stats {
 	bool input_failed;        /* the names callback returned -1 (probe_run's ERR says why) */
 	uint64_t verdicts[VERDICT_COUNT]; /* the caller's: the engine judges nothing */
 	uint64_t ring_drops;
+	/* When the first and the last query went out (monotonic clock, µs; 0:
+	 * none): the sending rate, apart from the wait for the last replies. */
+	uint64_t first_sent_us, last_sent_us;
 	/* IP fragments (core.h: the bounds): fragments read, datagrams made
 	 * whole, those of them that were replies to our queries, datagrams
 	 * dropped at the timeout, fragments refused (overlap, oversize, bad
 	 * length, cut, too many in flight or in one datagram, memory) */
 	uint64_t fragments, frag_reassembled, frag_replies, frag_expired, frag_rejected;
 };
+
+/* Queries per second from the first query sent to the last (0 for fewer
+ * than two): the rate on the wire, without the wait for the last replies
+ * that a run's names per second includes. */
+static inline double probe_stats_send_rate(const struct probe_stats *st)
+{
+	return st->sent > 1 && st->last_sent_us > st->first_sent_us
+		       ? (double)(st->sent - 1) * 1e6 / (double)(st->last_sent_us - st->first_sent_us)
+		       : 0.0;
+}
 
 /*
  * The next name to probe: its wire form into NAME; into *LINE where it

@@ -3,9 +3,9 @@
 
 #include "probe/classify.h"
 #include "store/clickhouse.h"
+#include "wire/name.h"
 
 #include <arpa/inet.h>
-#include <ctype.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,33 +77,6 @@ static uint8_t series_index(struct report_series *s, size_t *n, const char *name
 		return REPORT_SERIES_MAX - 1;
 	snprintf(s[*n].name, sizeof s[*n].name, "%s", name);
 	return (uint8_t)(*n)++;
-}
-
-/* The last label of a wire name, lower-cased, in presentation form ("com"). */
-static void tld_of(const uint8_t *name, char *out, size_t cap)
-{
-	const uint8_t *last = NULL;
-	size_t off = 0;
-	while (off < WIRE_NAME_MAX && name[off]) {
-		last = name + off;
-		off += 1u + name[off];
-	}
-	if (!last || off >= WIRE_NAME_MAX || last[0] > WIRE_LABEL_MAX ||
-	    (size_t)(last - name) + 1u + last[0] > WIRE_NAME_MAX) {
-		snprintf(out, cap, ".");
-		return;
-	}
-	uint8_t one[WIRE_LABEL_MAX + 2];
-	size_t l = last[0];
-	memcpy(one, last, l + 1);
-	one[l + 1] = 0;
-	for (size_t i = 1; i <= l; i++)
-		one[i] = (uint8_t)tolower(one[i]);
-	char text[WIRE_LABEL_MAX * 4 + 4];
-	size_t n = wire_name_to_text(one, text, sizeof text);
-	if (n > 0 && text[n - 1] == '.')
-		text[n - 1] = 0;
-	snprintf(out, cap, "%s", text);
 }
 
 static uint32_t hash_str(const char *s)
@@ -267,7 +240,7 @@ static int read_run(struct gather *g, struct report_run *run)
 			g->cap = nc;
 		}
 		char tld[256];
-		tld_of(r->qname, tld, sizeof tld);
+		wire_name_tld_text(r->qname, tld, sizeof tld);
 		struct rec *rc = &g->recs[g->nrecs++];
 		rc->us = t;
 		rc->path = r->target < run->ntargets ? pidx[r->target]

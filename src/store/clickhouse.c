@@ -3,6 +3,7 @@
 
 #include "probe/classify.h"
 #include "util/clock.h"
+#include "wire/name.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -1190,42 +1191,13 @@ enum dw_status ch_run_finish(struct ch_store *c, bool failed)
 	return st;
 }
 
-/* The last label of a wire name, lower-cased, in presentation form: the
- * report's TLD series, computed once here so that ClickHouse can GROUP BY
- * it (the same rule as report/data.c's for SQLite). */
-static void tld_of(const uint8_t *name, char *out, size_t cap)
-{
-	const uint8_t *last = NULL;
-	size_t off = 0;
-	while (off < WIRE_NAME_MAX && name[off]) {
-		last = name + off;
-		off += 1u + name[off];
-	}
-	if (!last || off >= WIRE_NAME_MAX || last[0] > WIRE_LABEL_MAX ||
-	    (size_t)(last - name) + 1u + last[0] > WIRE_NAME_MAX) {
-		snprintf(out, cap, ".");
-		return;
-	}
-	uint8_t one[WIRE_LABEL_MAX + 2];
-	size_t l = last[0];
-	memcpy(one, last, l + 1);
-	one[l + 1] = 0;
-	for (size_t i = 1; i <= l; i++)
-		one[i] = (uint8_t)tolower(one[i]);
-	char text[WIRE_LABEL_MAX * 4 + 4];
-	size_t n = wire_name_to_text(one, text, sizeof text);
-	if (n > 0 && text[n - 1] == '.')
-		text[n - 1] = 0;
-	snprintf(out, cap, "%s", text);
-}
-
 static void put_query_row(struct ch_store *c, struct buf *b, const struct probe_result *r,
 			  const char (*fps)[128])
 {
 	char name[WIRE_NAME_MAX * 4 + 4], tld[256];
 	if (wire_name_to_text(r->qname, name, sizeof name) == 0)
 		snprintf(name, sizeof name, "?");
-	tld_of(r->qname, tld, sizeof tld);
+	wire_name_tld_text(r->qname, tld, sizeof tld);
 	const struct probe_target *t = &c->targets[r->target];
 	row_head(c, b);
 	buf_printf(b, "%" PRIu64 "\t%u\t%u\t%u\t", r->seq, r->target, r->qtype, r->line);

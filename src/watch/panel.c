@@ -26,6 +26,7 @@ void panel_free(struct panel *p)
 {
 	free(p->all);
 	free(p->cur);
+	free(p->strata);
 	memset(p, 0, sizeof *p);
 }
 
@@ -61,7 +62,115 @@ static int panel_append(struct panel *p, size_t *nall, size_t *allcap, const cha
 	return 0;
 }
 
-/* Shuffle P->all (NALL names) with SEED and draw the first panel. */
+/* Order of a name while the names are grouped by TLD: its TLD, then its
+ * place in the shuffled order. */
+struct placed {
+	const char *tld;
+	size_t pos;
+};
+
+static int by_tld_then_pos(const void *a, const void *b)
+{
+	const struct placed *x = a, *y = b;
+	int c = strcmp(x->tld, y->tld);
+	return c ? c : (x->pos > y->pos) - (x->pos < y->pos);
+}
+
+static int by_pos(const void *a, const void *b)
+{
+	const struct placed *x = a, *y = b;
+	return (x->pos > y->pos) - (x->pos < y->pos);
+}
+
+/*
+ * Group P->all (shuffled) into strata and give each its share of the panel.
+ * A TLD whose share of the names would give it at least one place in the
+ * panel is a stratum of its own; the rarer TLDs together make one more.
+ * Each stratum's names stay in their shuffled order, contiguous in
+ * P->all. Places: the stratum's share of SIZE rounded by largest remainder
+ * (a stratum of 4.8% of the names holds 6 of 120 places in every panel,
+ * where a plain random draw gives it anything from 1 to 12), the rare
+ * TLDs' stratum at least one. 0, or -1 out of memory.
+ */
+static int panel_stratify(struct panel *p, size_t size)
+{
+	size_t n = p->nall;
+	struct placed *o = malloc(n * sizeof *o);
+	struct panel_name *grouped = malloc(n * sizeof *grouped);
+	struct panel_stratum *st = calloc(n + 1, sizeof *st);
+	if (!o || !grouped || !st) {
+		free(o);
+		free(grouped);
+		free(st);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++)
+		o[i] = (struct placed){p->all[i].tld, i};
+	qsort(o, n, sizeof *o, by_tld_then_pos);
+	/* TLDs with a place of their own first, in TLD order; the rest kept
+	 * aside (moved to the front of o, in o's order), then in shuffled
+	 * order as one stratum. */
+	size_t ns = 0, out = 0, nrare = 0;
+	for (size_t a = 0, b; a < n; a = b) {
+		for (b = a + 1; b < n && !strcmp(o[b].tld, o[a].tld); b++)
+			;
+		size_t c = b - a;
+		if (c * size >= n) {
+			st[ns++] = (struct panel_stratum){.start = out, .count = c};
+			for (size_t k = a; k < b; k++)
+				grouped[out++] = p->all[o[k].pos];
+		} else {
+			for (size_t k = a; k < b; k++)
+				o[nrare++] = o[k];
+		}
+	}
+	if (nrare) {
+		qsort(o, nrare, sizeof *o, by_pos);
+		st[ns++] = (struct panel_stratum){.start = out, .count = nrare};
+		for (size_t k = 0; k < nrare; k++)
+			grouped[out++] = p->all[o[k].pos];
+	}
+	free(o);
+	/* Largest remainder: floors first, then one more place for the
+	 * largest fractions (the earlier stratum on a tie). */
+	size_t given = 0;
+	for (size_t i = 0; i < ns; i++) {
+		st[i].alloc = st[i].count * size / n;
+		given += st[i].alloc;
+	}
+	while (given < size) {
+		size_t best = ns;
+		for (size_t i = 0; i < ns; i++)
+			if (st[i].alloc < st[i].count &&
+			    (best == ns || (st[i].count * size) % n > (st[best].count * size) % n))
+				best = i;
+		if (best == ns)
+			break;
+		st[best].alloc++;
+		given++;
+	}
+	if (nrare && st[ns - 1].alloc == 0 && size > ns) {
+		size_t big = 0;
+		for (size_t i = 1; i < ns; i++)
+			if (st[i].alloc > st[big].alloc)
+				big = i;
+		st[big].alloc--;
+		st[ns - 1].alloc = 1;
+	}
+	for (size_t i = 0; i < ns; i++) {
+		st[i].fresh = st[i].alloc < st[i].count ? st[i].alloc : 0;
+		for (size_t k = 0; k < st[i].count; k++)
+			grouped[st[i].start + k].stratum = (uint32_t)i;
+	}
+	free(p->all);
+	p->all = grouped;
+	p->strata = st;
+	p->nstrata = ns;
+	return 0;
+}
+
+/* Shuffle P->all (NALL names) with SEED, group it into strata and draw the
+ * first panel: each stratum's first places, in an order shuffled again. */
 static int panel_draw(struct panel *p, size_t nall, size_t size, double churn, uint64_t seed,
 		      const char *path, struct dw_error *err)
 {
@@ -76,11 +185,19 @@ static int panel_draw(struct panel *p, size_t nall, size_t size, double churn, u
 	}
 	p->size = size && size < nall ? size : nall;
 	p->cur = malloc(p->size * sizeof *p->cur);
-	if (!p->cur)
+	if (!p->cur || panel_stratify(p, p->size))
 		return dw_error_set(err, DW_E_NOMEM, "%s: out of memory", path);
-	for (size_t i = 0; i < p->size; i++)
-		p->cur[i] = i;
-	p->next_fresh = p->size % nall;
+	size_t k = 0;
+	for (size_t i = 0; i < p->nstrata; i++)
+		for (size_t j = 0; j < p->strata[i].alloc && k < p->size; j++)
+			p->cur[k++] = p->strata[i].start + j;
+	p->size = k; /* == size: the places add up */
+	for (size_t i = p->size - 1; i > 0; i--) {
+		size_t r = (size_t)(splitmix64(&p->rng) % (i + 1));
+		size_t t = p->cur[i];
+		p->cur[i] = p->cur[r];
+		p->cur[r] = t;
+	}
 	p->churn = churn < 0 ? 0 : churn > 1 ? 1 : churn;
 	return 0;
 }
@@ -204,9 +321,14 @@ const struct panel_name *panel_at(struct panel *p, uint64_t seq)
 		p->rounds_done++;
 		size_t k = p->size < p->nall ? (size_t)(p->churn * (double)p->size + 0.5) : 0;
 		for (size_t i = 0; i < k; i++) {
+			/* A place keeps its stratum: the fresh name is the next
+			 * of the same TLD (or of the rare TLDs). */
 			size_t pos = (size_t)(splitmix64(&p->rng) % p->size);
-			p->cur[pos] = p->next_fresh;
-			p->next_fresh = (p->next_fresh + 1) % p->nall;
+			struct panel_stratum *st = &p->strata[p->all[p->cur[pos]].stratum];
+			if (st->count <= st->alloc)
+				continue; /* all of it is in the panel */
+			p->cur[pos] = st->start + st->fresh;
+			st->fresh = (st->fresh + 1) % st->count;
 		}
 	}
 	return &p->all[p->cur[seq % p->size]];

@@ -4,7 +4,10 @@
  * tell "many unrelated names" from one zone misbehaving), probed round and
  * round so that what a resolver cached is asked again (its cache tail shows),
  * with a share of the panel swapped for fresh names after each round so that
- * the whole population is covered over time. Deterministic for a seed: two
+ * the whole population is covered over time. The panel is stratified by TLD:
+ * each TLD holds its share of the names' places in every round (the rare
+ * TLDs together one stratum), so that a misfire on one small TLD meets the
+ * number of sampled names its share promises, not a random draw's. Deterministic for a seed: two
  * vantage points with the same seed ask the same name at the same position
  * of their streams (seq), which lets the store key every result by (seq,
  * path) and the detector compare vantage points name by name.
@@ -23,14 +26,23 @@ struct panel_name {
 	char text[256];                /* "www.example.com." (the key has no escapes) */
 	char tld[16];                  /* "com" (longer TLDs are cut) */
 	uint64_t name, zone, server;   /* hashes, for counting distinct ones */
+	uint32_t stratum;              /* index into panel.strata */
+};
+
+/* One TLD's names (or the rare TLDs' together), contiguous in panel.all. */
+struct panel_stratum {
+	size_t start, count;           /* its names: all[start .. start + count) */
+	size_t alloc;                  /* its places in the panel */
+	size_t fresh;                  /* the next of its names to swap in (relative) */
 };
 
 struct panel {
-	struct panel_name *all;        /* every A name of the key, shuffled */
+	struct panel_name *all;        /* every A name of the key, shuffled, grouped by stratum */
 	size_t nall;
+	struct panel_stratum *strata;
+	size_t nstrata;
 	size_t *cur;                   /* the panel: indexes into all */
 	size_t size;                   /* panel size */
-	size_t next_fresh;             /* next index of all to swap in */
 	uint64_t rounds_done;          /* rounds whose churn has been applied */
 	size_t skipped;                /* key names the prober does not ask (probe_name_check) */
 	char skipped_first[160];       /* the first of them: "PATH:LINE: 'name': why" */

@@ -1,6 +1,7 @@
 /* Domain names in wire and presentation form (see name.h). */
 #include "wire/name.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "util/rand.h"
@@ -295,4 +296,29 @@ unsigned wire_name_apply_0x20(uint8_t *name, uint64_t key)
 		}
 	}
 	return letters;
+}
+
+void wire_name_tld_text(const uint8_t *name, char *out, size_t cap)
+{
+	const uint8_t *last = NULL;
+	size_t off = 0;
+	while (off < WIRE_NAME_MAX && name[off]) {
+		last = name + off;
+		off += 1u + name[off];
+	}
+	if (!last || off >= WIRE_NAME_MAX || last[0] > WIRE_LABEL_MAX ||
+	    (size_t)(last - name) + 1u + last[0] > WIRE_NAME_MAX) {
+		snprintf(out, cap, ".");
+		return;
+	}
+	uint8_t one[WIRE_LABEL_MAX + 2];
+	size_t l = last[0];
+	memcpy(one, last, l + 1);
+	one[l + 1] = 0;
+	wire_name_canonicalize(one);
+	char text[WIRE_LABEL_MAX * 4 + 4];
+	size_t n = wire_name_to_text(one, text, sizeof text);
+	if (n > 0 && text[n - 1] == '.')
+		text[n - 1] = 0;
+	snprintf(out, cap, "%s", text);
 }

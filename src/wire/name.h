@@ -51,6 +51,11 @@ unsigned wire_name_labels(const uint8_t *name);
  */
 size_t wire_name_to_text(const uint8_t *name, char *text, size_t cap);
 
+/* The last label lower-cased, in presentation form without the dot
+ * ("com"); "." for the root or a name that is not well formed. The TLD
+ * series of the report, over SQLite and ClickHouse alike. */
+void wire_name_tld_text(const uint8_t *name, char *out, size_t cap);
+
 /*
  * Parse presentation form into wire form. A missing final dot is taken as
  * absolute. Returns DW_E_BAD_TEXT (empty label, bad escape),

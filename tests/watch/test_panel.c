@@ -1,6 +1,7 @@
 /* watch/panel: reading the lab's answer key (A names only, TLDs, hashes),
  * the seeded stream (same seed, same names; another seed, another order),
- * rounds, churn and coverage, and the key's errors with their PATH:LINE. */
+ * rounds, churn and coverage, the strata by TLD, and the key's errors with
+ * their PATH:LINE. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -260,6 +261,79 @@ static void test_churn(void)
 	unlink(keypath);
 }
 
+/* A key of 1,000 names: com 700, net 200, cn 50, org 48, and two names
+ * under TLDs of their own (x1, x2). */
+static void write_tld_key(void)
+{
+	size_t cap = 200000, len = 0;
+	char *buf = malloc(cap);
+	len += (size_t)snprintf(buf, cap, "# key\nname\ttype\taddresses\tzone\tserver\tttl\n");
+	static const struct {
+		const char *tld;
+		int count;
+	} mix[] = {{"com", 700}, {"net", 200}, {"cn", 50}, {"org", 48}, {"x1", 1}, {"x2", 1}};
+	for (size_t t = 0; t < sizeof mix / sizeof mix[0]; t++)
+		for (int i = 0; i < mix[t].count; i++)
+			len += (size_t)snprintf(buf + len, cap - len,
+						"n%d.z%d.%s.\tA\t198.19.1.1\tz%d.%s.\t198.19.54.1\t300\n", i, i,
+						mix[t].tld, i, mix[t].tld);
+	write_key(buf);
+	free(buf);
+}
+
+static void test_strata(void)
+{
+	write_tld_key();
+	struct panel p;
+	struct dw_error err;
+	dw_error_clear(&err);
+	CHECK_EQ(panel_load(&p, keypath, 120, 0.1, 5, &err), 0);
+	/* Places by largest remainder of 120 x share: com 84, net 24, cn 6,
+	 * org 5.76 -> 6; x1 and x2 (0.12 each) one stratum, given one place
+	 * (taken from the largest, com). */
+	CHECK_EQ(p.nstrata, 5);
+	CHECK_EQ(p.size, 120);
+	static const char *const tld[] = {"com", "net", "cn", "org"};
+	static const size_t want[] = {83, 24, 6, 6};
+	bool org_seen[48] = {0}, x1 = false, x2 = false;
+	for (uint64_t r = 0; r < 300; r++) {
+		size_t got[4] = {0}, rare = 0;
+		for (uint64_t s = 0; s < 120; s++) {
+			const struct panel_name *n = panel_at(&p, r * 120 + s);
+			bool known = false;
+			for (int t = 0; t < 4; t++)
+				if (!strcmp(n->tld, tld[t])) {
+					got[t]++;
+					known = true;
+				}
+			rare += !known;
+			int i;
+			if (!strcmp(n->tld, "org") && sscanf(n->text, "n%d.", &i) == 1 && i >= 0 && i < 48)
+				org_seen[i] = true;
+			x1 |= !strcmp(n->tld, "x1");
+			x2 |= !strcmp(n->tld, "x2");
+		}
+		/* Every round, churn or not, each stratum its places. */
+		for (int t = 0; t < 4; t++)
+			CHECK_EQ(got[t], want[t]);
+		CHECK_EQ(rare, 1);
+	}
+	/* Over the rounds every .org name, and both rare ones, asked. */
+	size_t orgs = 0;
+	for (int i = 0; i < 48; i++)
+		orgs += org_seen[i];
+	CHECK_EQ(orgs, 48);
+	CHECK(x1 && x2);
+	/* The first round is not grouped by TLD: the places are shuffled. */
+	size_t runs = 1;
+	for (uint64_t s = 1; s < 120; s++)
+		runs += strcmp(panel_at(&p, 300 * 120 + s)->tld, panel_at(&p, 300 * 120 + s - 1)->tld) != 0;
+	CHECK(runs > 20);
+	panel_free(&p);
+	CHECK(p.strata == NULL);
+	unlink(keypath);
+}
+
 static void test_errors(void)
 {
 	struct panel p;
@@ -335,6 +409,7 @@ int main(void)
 	RUN(test_seed);
 	RUN(test_rounds);
 	RUN(test_churn);
+	RUN(test_strata);
 	RUN(test_errors);
 	return harness_done();
 }

@@ -506,6 +506,24 @@ static void test_subdomain(void)
 	CHECK(!wire_name_is_subdomain(n, s));
 }
 
+static void test_tld_text(void)
+{
+	uint8_t n[WIRE_NAME_MAX];
+	char t[16];
+	from_text("www.Example.COM", n);
+	wire_name_tld_text(n, t, sizeof t);
+	CHECK_STR(t, "com");
+	from_text("a\\.B.x\\.Y", n); /* an escaped dot inside the last label stays escaped */
+	wire_name_tld_text(n, t, sizeof t);
+	CHECK_STR(t, "x\\.y");
+	from_text(".", n);
+	wire_name_tld_text(n, t, sizeof t);
+	CHECK_STR(t, ".");
+	const uint8_t bad[WIRE_NAME_MAX] = {3, 'c', 'o', 'm', 70, 'x'}; /* a label over 63 */
+	wire_name_tld_text(bad, t, sizeof t);
+	CHECK_STR(t, ".");
+}
+
 static void test_0x20(void)
 {
 	uint8_t w[WIRE_NAME_MAX], orig[WIRE_NAME_MAX];
@@ -568,6 +586,7 @@ int main(void)
 	RUN(test_canonicalize_equal);
 	RUN(test_compare_rfc4034);
 	RUN(test_subdomain);
+	RUN(test_tld_text);
 	RUN(test_0x20);
 	return harness_done();
 }

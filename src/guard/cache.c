@@ -3,12 +3,23 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "util/hash.h"
 #include "wire/msg.h"
 #include "wire/name.h"
 
 #define TTL_SLOTS 64 /* records whose TTL is counted down; more and the entry is not kept */
+
+/* One A or AAAA address of an entry's answer, a link in the address index's
+ * chain: a purge by address (guard_cache_purge_addr) follows one chain,
+ * never re-parses a kept message. */
+struct addr_node {
+	struct addr_node *next, **pprev;
+	struct entry *e;
+	uint8_t family;
+	uint8_t addr[16];             /* IPv4: 4 bytes, then zeros */
+};
 
 struct entry {
 	struct entry *next_hash;
@@ -19,6 +30,9 @@ struct entry {
 	bool dnssec_ok;
 	uint64_t stored_us, expires_us;
 	uint16_t nttl;
+	bool unverified;              /* put with GUARD_CACHE_UNVERIFIED */
+	uint16_t naddr;               /* the answer's A and AAAA records, at most TTL_SLOTS */
+	struct addr_node *an;         /* naddr of them, in the same allocation */
 	size_t opt_off;               /* see guard_cache_get */
 	uint16_t ttl_off[TTL_SLOTS];
 	uint32_t ttl[TTL_SLOTS];
@@ -29,6 +43,7 @@ struct entry {
 struct guard_cache {
 	size_t max, count, nbuckets;
 	struct entry **bucket;
+	struct addr_node **abucket;   /* the address index, nbuckets chains */
 	struct entry lru; /* sentinel: lru.next_lru is the most recent */
 };
 
@@ -41,9 +56,15 @@ int guard_cache_new(struct guard_cache **out, size_t max, struct dw_error *err)
 	size_t nb = 16;
 	while (nb < max * 2)
 		nb *= 2;
-	if (c)
+	if (c) {
 		c->bucket = calloc(nb, sizeof *c->bucket);
-	if (!c || !c->bucket) {
+		c->abucket = calloc(nb, sizeof *c->abucket);
+	}
+	if (!c || !c->bucket || !c->abucket) {
+		if (c) {
+			free(c->bucket);
+			free(c->abucket);
+		}
 		free(c);
 		return dw_error_set(err, DW_E_NOMEM, "cache of %zu entries: out of memory", max);
 	}
@@ -74,6 +95,11 @@ static void drop(struct guard_cache *c, struct entry *e)
 	while (*pp != e)
 		pp = &(*pp)->next_hash;
 	*pp = e->next_hash;
+	for (unsigned i = 0; i < e->naddr; i++) {
+		*e->an[i].pprev = e->an[i].next;
+		if (e->an[i].next)
+			e->an[i].next->pprev = e->an[i].pprev;
+	}
 	lru_unlink(e);
 	free(e);
 	c->count--;
@@ -86,7 +112,16 @@ void guard_cache_free(struct guard_cache *c)
 	while (c->lru.next_lru != &c->lru)
 		drop(c, c->lru.next_lru);
 	free(c->bucket);
+	free(c->abucket);
 	free(c);
+}
+
+static uint64_t addr_hash(uint8_t family, const uint8_t addr[16])
+{
+	uint64_t h = (HASH_FNV_OFFSET ^ family) * HASH_FNV_PRIME;
+	for (size_t i = 0; i < 16; i++)
+		h = (h ^ addr[i]) * HASH_FNV_PRIME;
+	return hash_fmix64(h);
 }
 
 static uint64_t key_hash(const uint8_t *cname, size_t nlen, uint16_t qtype, uint16_t qclass,
@@ -122,8 +157,16 @@ static struct entry *find(struct guard_cache *c, const uint8_t *cname, size_t nl
 	return NULL;
 }
 
+/* Where an entry of a LEN-byte message keeps its address nodes: after the
+ * message, aligned. */
+static size_t nodes_at(size_t len)
+{
+	const size_t a = _Alignof(struct addr_node);
+	return (sizeof(struct entry) + len + a - 1) / a * a;
+}
+
 bool guard_cache_put(struct guard_cache *c, const uint8_t *qname, uint16_t qtype, uint16_t qclass,
-		     bool dnssec_ok, const uint8_t *msg, size_t len, uint32_t min_ttl,
+		     bool dnssec_ok, unsigned flags, const uint8_t *msg, size_t len, uint32_t min_ttl,
 		     uint32_t max_ttl, uint64_t now_us)
 {
 	static struct wire_rr rr[WIRE_RR_MAX];
@@ -138,9 +181,29 @@ bool guard_cache_put(struct guard_cache *c, const uint8_t *qname, uint16_t qtype
 	size_t q = wire_msg_section_count(&m, WIRE_SEC_QUESTION);
 	if (m.rr_count - q > TTL_SLOTS)
 		return false;
-	struct entry *e = malloc(sizeof *e + len);
+	/* the answer's addresses (bounded: at most TTL_SLOTS records), what a
+	 * purge by address looks for */
+	size_t a0 = wire_msg_section_start(&m, WIRE_SEC_ANSWER), an = wire_msg_section_count(&m, WIRE_SEC_ANSWER);
+	uint16_t naddr = 0;
+	for (size_t i = a0; i < a0 + an; i++)
+		naddr += (m.rr[i].type == WIRE_T_A && m.rr[i].rdlen == 4) ||
+			 (m.rr[i].type == WIRE_T_AAAA && m.rr[i].rdlen == 16);
+	struct entry *e = malloc(nodes_at(len) + naddr * sizeof(struct addr_node));
 	if (!e)
 		return false;
+	e->an = (struct addr_node *)(void *)((uint8_t *)e + nodes_at(len));
+	e->naddr = 0;
+	for (size_t i = a0; i < a0 + an; i++) {
+		const struct wire_rr *r = &m.rr[i];
+		if (!((r->type == WIRE_T_A && r->rdlen == 4) || (r->type == WIRE_T_AAAA && r->rdlen == 16)))
+			continue;
+		struct addr_node *nd = &e->an[e->naddr++];
+		nd->e = e;
+		nd->family = r->type == WIRE_T_A ? AF_INET : AF_INET6;
+		memset(nd->addr, 0, sizeof nd->addr);
+		memcpy(nd->addr, msg + r->rdata_off, r->rdlen);
+	}
+	e->unverified = (flags & GUARD_CACHE_UNVERIFIED) != 0;
 	uint32_t ttl = UINT32_MAX;
 	e->nttl = 0;
 	e->opt_off = 0;
@@ -191,6 +254,14 @@ bool guard_cache_put(struct guard_cache *c, const uint8_t *qname, uint16_t qtype
 	struct entry **b = &c->bucket[h & (c->nbuckets - 1)];
 	e->next_hash = *b;
 	*b = e;
+	for (unsigned i = 0; i < e->naddr; i++) {
+		struct addr_node *nd = &e->an[i], **ab = &c->abucket[addr_hash(nd->family, nd->addr) & (c->nbuckets - 1)];
+		nd->next = *ab;
+		if (*ab)
+			(*ab)->pprev = &nd->next;
+		nd->pprev = ab;
+		*ab = nd;
+	}
 	lru_front(c, e);
 	c->count++;
 	return true;
@@ -250,6 +321,37 @@ size_t guard_cache_purge(struct guard_cache *c, const uint8_t *qname)
 		}
 	}
 	return n;
+}
+
+size_t guard_cache_purge_addr(struct guard_cache *c, int family, const uint8_t *addr,
+			      const uint8_t *qname, bool unverified_only, guard_cache_purged_fn *fn,
+			      void *ctx)
+{
+	uint8_t a[16] = {0}, cname[WIRE_NAME_MAX];
+	size_t nlen = 0, n = 0;
+	if (family != AF_INET && family != AF_INET6)
+		return 0;
+	memcpy(a, addr, family == AF_INET ? 4 : 16);
+	if (qname && !canonical(qname, cname, &nlen))
+		return 0;
+	struct addr_node **head = &c->abucket[addr_hash((uint8_t)family, a) & (c->nbuckets - 1)];
+	for (;;) {
+		/* dropping an entry unlinks all its nodes, the next one in this
+		 * chain perhaps: look again from the chain's head (chains are
+		 * short, an entry's addresses few) */
+		struct entry *hit = NULL;
+		for (const struct addr_node *nd = *head; nd && !hit; nd = nd->next)
+			if (nd->family == family && !memcmp(nd->addr, a, 16) &&
+			    (!unverified_only || nd->e->unverified) &&
+			    (!qname || !memcmp(nd->e->qname, cname, nlen)))
+				hit = nd->e;
+		if (!hit)
+			return n;
+		if (fn)
+			fn(ctx, hit->qname, hit->qtype);
+		drop(c, hit);
+		n++;
+	}
 }
 
 size_t guard_cache_count(const struct guard_cache *c)

@@ -2,8 +2,11 @@
  * The guard's answer cache: accepted replies only, keyed by the question
  * (name without case, type, class) and the DO bit, kept for their smallest
  * record TTL clamped to [min_ttl, max_ttl], served with the TTLs counted
- * down. Bounded: the least recently used entry makes room. A name that
- * later proves forged is purged (guard_cache_purge). No I/O, no clock.
+ * down. Bounded: the least recently used entry makes room. Each entry's
+ * answer addresses (A, AAAA) are indexed, so that an address that later
+ * proves forged takes every answer holding it out at once
+ * (guard_cache_purge_addr: one hash chain, no message parsed). No I/O, no
+ * clock.
  */
 #ifndef DW_GUARD_CACHE_H
 #define DW_GUARD_CACHE_H
@@ -20,14 +23,18 @@ struct guard_cache;
 DW_MUST_CHECK int guard_cache_new(struct guard_cache **out, size_t max, struct dw_error *err);
 void guard_cache_free(struct guard_cache *c);
 
+/* FLAGS of guard_cache_put: the reply was accepted unverified (no path
+ * profile could judge it; docs/guard.md). */
+#define GUARD_CACHE_UNVERIFIED 1u
+
 /*
  * Keep reply MSG[0..LEN) (it must parse) to the question QNAME (wire form,
- * any case), QTYPE, QCLASS, DO at NOW_US. Only NOERROR and NXDOMAIN replies
- * without TC are kept; one whose clamped TTL is 0 is not. Returns true if
- * it was kept.
+ * any case), QTYPE, QCLASS, DO at NOW_US, with FLAGS (GUARD_CACHE_*). Only
+ * NOERROR and NXDOMAIN replies without TC are kept; one whose clamped TTL
+ * is 0 is not. Returns true if it was kept. The message is copied.
  */
 bool guard_cache_put(struct guard_cache *c, const uint8_t *qname, uint16_t qtype, uint16_t qclass,
-		     bool dnssec_ok, const uint8_t *msg, size_t len, uint32_t min_ttl,
+		     bool dnssec_ok, unsigned flags, const uint8_t *msg, size_t len, uint32_t min_ttl,
 		     uint32_t max_ttl, uint64_t now_us);
 
 /* Copy the reply kept for the question into OUT[0..CAP) with its record
@@ -42,6 +49,19 @@ bool guard_cache_get(struct guard_cache *c, const uint8_t *qname, uint16_t qtype
 
 /* Drop every entry for QNAME (any type). Returns how many. */
 size_t guard_cache_purge(struct guard_cache *c, const uint8_t *qname);
+
+/*
+ * Drop every entry whose answer holds address ADDR (FAMILY AF_INET: 4
+ * bytes; AF_INET6: 16): an address proven forged. With QNAME (not NULL)
+ * only that name's entries (any type, any case); with UNVERIFIED_ONLY only
+ * the entries put with GUARD_CACHE_UNVERIFIED. FN (may be NULL) is told
+ * each entry's name (canonical wire form) and type just before it goes.
+ * Returns how many went. Costs one hash chain of the address index.
+ */
+typedef void guard_cache_purged_fn(void *ctx, const uint8_t *qname, uint16_t qtype);
+size_t guard_cache_purge_addr(struct guard_cache *c, int family, const uint8_t *addr,
+			      const uint8_t *qname, bool unverified_only, guard_cache_purged_fn *fn,
+			      void *ctx);
 
 size_t guard_cache_count(const struct guard_cache *c);
 

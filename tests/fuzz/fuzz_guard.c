@@ -73,7 +73,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static const uint8_t name[] = "\3www\7example\3com";
 	static uint8_t kept[WIRE_MSG_MAX + 2], fast[WIRE_MSG_MAX + 2];
 	size_t got, opt_off;
-	if (guard_cache_put(cache, name, 1, 1, false, r, rlen, 0, 86400, 5000000)) {
+	if (guard_cache_put(cache, name, 1, 1, false, 0, r, rlen, 0, 86400, 5000000)) {
 		if (!guard_cache_get(cache, name, 1, 1, false, 5000000, kept, sizeof kept, &got, &opt_off) ||
 		    got != rlen)
 			abort();

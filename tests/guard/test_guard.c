@@ -248,7 +248,7 @@ static void test_cache(void)
 	uint8_t m[512], out[512];
 	size_t n = reply(m, sizeof m, 7, REAL_FLAGS, true, true, "192.0.2.10", 300), got;
 	const uint64_t t0 = 1000000000;
-	CHECK(guard_cache_put(c, qname, WIRE_T_A, WIRE_C_IN, false, m, n, 0, 86400, t0));
+	CHECK(guard_cache_put(c, qname, WIRE_T_A, WIRE_C_IN, false, 0, m, n, 0, 86400, t0));
 	/* any case, TTL counted down */
 	static const uint8_t upper[] = "\3WWW\7Example\3COM";
 	CHECK(guard_cache_get(c, upper, WIRE_T_A, WIRE_C_IN, false, t0 + 100000000, out, sizeof out, &got, NULL));
@@ -260,26 +260,26 @@ static void test_cache(void)
 	CHECK(!guard_cache_get(c, qname, WIRE_T_A, WIRE_C_IN, false, t0 + 301000000, out, sizeof out, &got, NULL));
 	CHECK_EQ(guard_cache_count(c), 0);
 	/* clamps: max 30 s */
-	CHECK(guard_cache_put(c, qname, WIRE_T_A, WIRE_C_IN, false, m, n, 0, 30, t0));
+	CHECK(guard_cache_put(c, qname, WIRE_T_A, WIRE_C_IN, false, 0, m, n, 0, 30, t0));
 	CHECK(guard_cache_get(c, qname, WIRE_T_A, WIRE_C_IN, false, t0 + 10000000, out, sizeof out, &got, NULL));
 	CHECK_EQ(ttl_at(out, got), 20);
 	CHECK(!guard_cache_get(c, qname, WIRE_T_A, WIRE_C_IN, false, t0 + 31000000, out, sizeof out, &got, NULL));
 	/* min 600 s keeps a 60 s answer longer */
 	n = reply(m, sizeof m, 7, REAL_FLAGS, true, true, "192.0.2.10", 60);
-	CHECK(guard_cache_put(c, qname, WIRE_T_A, WIRE_C_IN, false, m, n, 600, 86400, t0));
+	CHECK(guard_cache_put(c, qname, WIRE_T_A, WIRE_C_IN, false, 0, m, n, 600, 86400, t0));
 	CHECK(guard_cache_get(c, qname, WIRE_T_A, WIRE_C_IN, false, t0 + 100000000, out, sizeof out, &got, NULL));
 	/* SERVFAIL and TC are never kept; TTL 0 is not */
 	uint8_t sf[512];
 	size_t sn = reply(sf, sizeof sf, 7, REAL_FLAGS | 2, true, true, "192.0.2.10", 60);
-	CHECK(!guard_cache_put(c, qname, WIRE_T_MX, WIRE_C_IN, false, sf, sn, 0, 86400, t0));
+	CHECK(!guard_cache_put(c, qname, WIRE_T_MX, WIRE_C_IN, false, 0, sf, sn, 0, 86400, t0));
 	sn = reply(sf, sizeof sf, 7, REAL_FLAGS | WIRE_FLAG_TC, true, true, "192.0.2.10", 60);
-	CHECK(!guard_cache_put(c, qname, WIRE_T_MX, WIRE_C_IN, false, sf, sn, 0, 86400, t0));
+	CHECK(!guard_cache_put(c, qname, WIRE_T_MX, WIRE_C_IN, false, 0, sf, sn, 0, 86400, t0));
 	sn = reply(sf, sizeof sf, 7, REAL_FLAGS, true, true, "192.0.2.10", 0);
-	CHECK(!guard_cache_put(c, qname, WIRE_T_MX, WIRE_C_IN, false, sf, sn, 0, 86400, t0));
+	CHECK(!guard_cache_put(c, qname, WIRE_T_MX, WIRE_C_IN, false, 0, sf, sn, 0, 86400, t0));
 	/* bounded: a third entry pushes out the least recently used */
-	CHECK(guard_cache_put(c, qname, WIRE_T_AAAA, WIRE_C_IN, false, m, n, 0, 86400, t0));
+	CHECK(guard_cache_put(c, qname, WIRE_T_AAAA, WIRE_C_IN, false, 0, m, n, 0, 86400, t0));
 	CHECK(guard_cache_get(c, qname, WIRE_T_A, WIRE_C_IN, false, t0, out, sizeof out, &got, NULL));
-	CHECK(guard_cache_put(c, qname, WIRE_T_TXT, WIRE_C_IN, false, m, n, 0, 86400, t0));
+	CHECK(guard_cache_put(c, qname, WIRE_T_TXT, WIRE_C_IN, false, 0, m, n, 0, 86400, t0));
 	CHECK_EQ(guard_cache_count(c), 2);
 	CHECK(!guard_cache_get(c, qname, WIRE_T_AAAA, WIRE_C_IN, false, t0, out, sizeof out, &got, NULL));
 	/* purged: every type of the name */
@@ -288,6 +288,112 @@ static void test_cache(void)
 	guard_cache_free(c);
 	CHECK_EQ(guard_cache_new(&c, 0, &err), -1);
 	CHECK_EQ(err.status, DW_E_INVALID);
+}
+
+/* A reply to QN/QTYPE with the answer records given as (type, address text). */
+static size_t reply_addrs(uint8_t *buf, size_t cap, const uint8_t *qn, uint16_t qtype, const char *const *addrs,
+			  unsigned n)
+{
+	struct wire_builder b;
+	wire_build_init(&b, buf, cap, 1, REAL_FLAGS);
+	wire_build_question(&b, qn, qtype, WIRE_C_IN);
+	for (unsigned i = 0; i < n; i++) {
+		uint8_t a[16];
+		bool v6 = strchr(addrs[i], ':') != NULL;
+		CHECK_EQ(inet_pton(v6 ? AF_INET6 : AF_INET, addrs[i], a), 1);
+		wire_build_rr_raw(&b, WIRE_SEC_ANSWER, qn, v6 ? WIRE_T_AAAA : WIRE_T_A, WIRE_C_IN, 300, a, v6 ? 16 : 4);
+	}
+	wire_build_edns(&b, 1232, 0, 0, 0, NULL, 0);
+	size_t len = 0;
+	CHECK_EQ(wire_build_finish(&b, &len), DW_OK);
+	return len;
+}
+
+struct purged_seen {
+	unsigned n;
+	uint16_t qtype[8];
+	uint8_t qname[8][WIRE_NAME_MAX];
+};
+static void seen_purge(void *ctx, const uint8_t *qn, uint16_t qtype)
+{
+	struct purged_seen *ps = ctx;
+	if (ps->n < 8) {
+		memcpy(ps->qname[ps->n], qn, wire_name_len(qn, WIRE_NAME_MAX));
+		ps->qtype[ps->n++] = qtype;
+	}
+}
+
+/* Purged by address: every entry holding it, whatever its name, type or
+ * case; only that name's, or only unverified ones, when asked; an entry's
+ * other addresses and the entries that share none stay. */
+static void test_cache_purge_addr(void)
+{
+	struct guard_cache *c;
+	struct dw_error err;
+	CHECK_EQ(guard_cache_new(&c, 16, &err), 0);
+	static const uint8_t n1[] = "\3www\7example\3com", n2[] = "\4mail\7example\3net",
+			     n3[] = "\3ftp\7example\3org", n1up[] = "\3WWW\7EXAMPLE\3com";
+	const char *a1[] = {"192.0.2.66", "192.0.2.10"}, *a2[] = {"192.0.2.66"}, *a3[] = {"192.0.2.11"},
+		   *a6[] = {"2001:db8::66", "192.0.2.66"};
+	uint8_t m[1024], out[1024];
+	size_t n, got;
+	const uint64_t t0 = 1000000000;
+	n = reply_addrs(m, sizeof m, n1, WIRE_T_A, a1, 2);
+	CHECK(guard_cache_put(c, n1, WIRE_T_A, WIRE_C_IN, false, GUARD_CACHE_UNVERIFIED, m, n, 0, 86400, t0));
+	CHECK(guard_cache_put(c, n1, WIRE_T_A, WIRE_C_IN, true, 0, m, n, 0, 86400, t0)); /* DO: verified */
+	n = reply_addrs(m, sizeof m, n2, WIRE_T_A, a2, 1);
+	CHECK(guard_cache_put(c, n2, WIRE_T_A, WIRE_C_IN, false, GUARD_CACHE_UNVERIFIED, m, n, 0, 86400, t0));
+	n = reply_addrs(m, sizeof m, n3, WIRE_T_A, a3, 1);
+	CHECK(guard_cache_put(c, n3, WIRE_T_A, WIRE_C_IN, false, GUARD_CACHE_UNVERIFIED, m, n, 0, 86400, t0));
+	n = reply_addrs(m, sizeof m, n1, WIRE_T_AAAA, a6, 2);
+	CHECK(guard_cache_put(c, n1, WIRE_T_AAAA, WIRE_C_IN, false, GUARD_CACHE_UNVERIFIED, m, n, 0, 86400, t0));
+	CHECK_EQ(guard_cache_count(c), 5);
+	uint8_t v4[4], v6[16], other[4];
+	inet_pton(AF_INET, "192.0.2.66", v4);
+	inet_pton(AF_INET6, "2001:db8::66", v6);
+	inet_pton(AF_INET, "192.0.2.99", other);
+	/* an address no entry holds, and the right bytes in the wrong family */
+	CHECK_EQ(guard_cache_purge_addr(c, AF_INET, other, NULL, false, NULL, NULL), 0);
+	uint8_t v4as6[16] = {0};
+	memcpy(v4as6, v4, 4);
+	CHECK_EQ(guard_cache_purge_addr(c, AF_INET6, v4as6, NULL, false, NULL, NULL), 0);
+	/* the name's unverified entries only: www A (not its DO copy) and www AAAA */
+	struct purged_seen ps = {0};
+	CHECK_EQ(guard_cache_purge_addr(c, AF_INET, v4, n1up, true, seen_purge, &ps), 2);
+	CHECK_EQ(ps.n, 2);
+	CHECK(wire_name_equal(ps.qname[0], n1) && wire_name_equal(ps.qname[1], n1));
+	CHECK((ps.qtype[0] == WIRE_T_A && ps.qtype[1] == WIRE_T_AAAA) ||
+	      (ps.qtype[0] == WIRE_T_AAAA && ps.qtype[1] == WIRE_T_A));
+	CHECK(!guard_cache_get(c, n1, WIRE_T_A, WIRE_C_IN, false, t0, out, sizeof out, &got, NULL));
+	CHECK(guard_cache_get(c, n1, WIRE_T_A, WIRE_C_IN, true, t0, out, sizeof out, &got, NULL));
+	CHECK(guard_cache_get(c, n2, WIRE_T_A, WIRE_C_IN, false, t0, out, sizeof out, &got, NULL));
+	CHECK_EQ(guard_cache_count(c), 3);
+	/* every name: the DO copy and mail's go, ftp's stays */
+	CHECK_EQ(guard_cache_purge_addr(c, AF_INET, v4, NULL, false, NULL, NULL), 2);
+	CHECK_EQ(guard_cache_count(c), 1);
+	CHECK(guard_cache_get(c, n3, WIRE_T_A, WIRE_C_IN, false, t0, out, sizeof out, &got, NULL));
+	/* IPv6, and an entry put again (replaced) is indexed once */
+	n = reply_addrs(m, sizeof m, n1, WIRE_T_AAAA, a6, 2);
+	CHECK(guard_cache_put(c, n1, WIRE_T_AAAA, WIRE_C_IN, false, 0, m, n, 0, 86400, t0));
+	CHECK(guard_cache_put(c, n1, WIRE_T_AAAA, WIRE_C_IN, false, 0, m, n, 0, 86400, t0));
+	CHECK_EQ(guard_cache_purge_addr(c, AF_INET6, v6, NULL, true, NULL, NULL), 0); /* verified */
+	CHECK_EQ(guard_cache_purge_addr(c, AF_INET6, v6, NULL, false, NULL, NULL), 1);
+	CHECK_EQ(guard_cache_purge_addr(c, AF_INET, v4, NULL, false, NULL, NULL), 0);
+	/* evicted and expired entries leave the index too (ASan would see a
+	 * stale node) */
+	for (unsigned i = 0; i < 40; i++) {
+		uint8_t nm[32];
+		size_t nl;
+		char text[32];
+		snprintf(text, sizeof text, "h%u.example.com", i);
+		CHECK_EQ(wire_name_from_text(text, nm, &nl), DW_OK);
+		n = reply_addrs(m, sizeof m, nm, WIRE_T_A, a2, 1);
+		CHECK(guard_cache_put(c, nm, WIRE_T_A, WIRE_C_IN, false, 0, m, n, 0, 86400, t0));
+	}
+	CHECK_EQ(guard_cache_count(c), 16);
+	CHECK_EQ(guard_cache_purge_addr(c, AF_INET, v4, NULL, false, NULL, NULL), 16);
+	CHECK_EQ(guard_cache_count(c), 0);
+	guard_cache_free(c);
 }
 
 static size_t query(uint8_t *buf, size_t cap, uint16_t id, const uint8_t *name, uint16_t edns)
@@ -461,6 +567,7 @@ int main(void)
 	RUN(test_ttl_mirror_caught);
 	RUN(test_unlearned);
 	RUN(test_cache);
+	RUN(test_cache_purge_addr);
 	RUN(test_client_paths);
 	RUN(test_validated_shape);
 	RUN(test_upstream_parse);

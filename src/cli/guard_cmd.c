@@ -138,20 +138,85 @@ static void log_drop(void *ctx, const struct guard_drop_info *d)
 	}
 }
 
+/* The start of a log line: time and event. */
+static void log_begin(struct jw *j, FILE *f, uint64_t time_us, const char *event)
+{
+	jw_init(j, f);
+	jw_object_begin(j);
+	jw_key(j, "time_us");
+	jw_uint(j, time_us);
+	jw_key(j, "event");
+	jw_string(j, event);
+}
+
+static void log_end(struct logctx *x, struct jw *j)
+{
+	jw_object_end(j);
+	jw_newline(j);
+	if (fflush(x->log) && !x->failed) {
+		fprintf(stderr, "dnswatch guard: writing %s: %s\n", x->path, strerror(errno));
+		x->failed = true;
+	}
+}
+
+/* One NDJSON line per cached answer purged: the name and the forged address. */
+static void log_purge(void *ctx, const struct guard_purge_info *pi)
+{
+	struct logctx *x = ctx;
+	if (!x->log)
+		return;
+	struct jw j;
+	char tbuf[16], abuf[64];
+	log_begin(&j, x->log, pi->time_us, "purge");
+	jw_key(&j, "qname");
+	jw_string(&j, pi->qname);
+	jw_key(&j, "qtype");
+	jw_string(&j, wire_type_name(pi->qtype, tbuf, sizeof tbuf));
+	jw_key(&j, "addr");
+	inet_ntop(pi->family, pi->addr, abuf, sizeof abuf);
+	jw_string(&j, abuf);
+	jw_key(&j, "why");
+	jw_string(&j, pi->why);
+	log_end(x, &j);
+}
+
+/* One NDJSON line per forged name answered: the real reply's round trip
+ * and the client's wait. */
+static void log_answer(void *ctx, const struct guard_answer_info *ai)
+{
+	struct logctx *x = ctx;
+	if (!x->log)
+		return;
+	struct jw j;
+	char tbuf[16];
+	log_begin(&j, x->log, ai->time_us, "answer");
+	jw_key(&j, "upstream");
+	jw_string(&j, ai->upstream);
+	jw_key(&j, "qname");
+	jw_string(&j, ai->qname);
+	jw_key(&j, "qtype");
+	jw_string(&j, wire_type_name(ai->qtype, tbuf, sizeof tbuf));
+	jw_key(&j, "drops");
+	jw_uint(&j, ai->drops);
+	jw_key(&j, "unverified");
+	jw_bool(&j, ai->unverified);
+	jw_key(&j, "rtt_us");
+	jw_uint(&j, ai->real_rtt_us);
+	jw_key(&j, "answer_us");
+	jw_uint(&j, ai->answer_us);
+	log_end(x, &j);
+}
+
 struct learnctx {
-	struct guard_intel *intel;
+	struct guard *g;
 	size_t added;
 };
 
 static int learn_group(void *ctx, const struct store_group *grp)
 {
 	struct learnctx *x = ctx;
-	for (size_t i = 0; i < grp->naddrs && i < 32; i++) {
-		if (!guard_intel_has_addr(x->intel, grp->addrs[i].family, grp->addrs[i].addr)) {
-			guard_intel_add_addr(x->intel, grp->addrs[i].family, grp->addrs[i].addr);
-			x->added++;
-		}
-	}
+	for (size_t i = 0; i < grp->naddrs && i < 32; i++)
+		x->added += guard_learn_addr(x->g, grp->addrs[i].family, grp->addrs[i].addr);
 	return 0;
 }
 
@@ -168,7 +233,7 @@ static int collect_run(void *ctx, int64_t run)
 }
 
 /* The forged addresses of every injector group of every run in PATH. */
-static int learn_from(struct guard_intel *intel, const char *path, size_t *added)
+static int learn_from(struct guard *g, const char *path, size_t *added)
 {
 	struct store_db *db;
 	struct dw_error err;
@@ -178,7 +243,7 @@ static int learn_from(struct guard_intel *intel, const char *path, size_t *added
 		return -1;
 	}
 	struct runs runs = {.n = 0};
-	struct learnctx x = {.intel = intel};
+	struct learnctx x = {.g = g};
 	enum dw_status st = store_runs(db, collect_run, &runs);
 	for (size_t i = 0; st == DW_OK && i < runs.n; i++)
 		st = store_groups(db, runs.id[i], learn_group, &x);
@@ -341,6 +406,8 @@ int guard_cmd(int argc, char **argv)
 		return 1;
 	}
 	cfg.on_drop = log_drop;
+	cfg.on_purge = log_purge;
+	cfg.on_answer = log_answer;
 	cfg.ctx = &lx;
 	struct guard *g;
 	if (guard_open(&g, &cfg, &err)) {
@@ -351,7 +418,7 @@ int guard_cmd(int argc, char **argv)
 	}
 	if (learn) {
 		size_t added;
-		if (learn_from(guard_intel(g), learn, &added)) {
+		if (learn_from(g, learn, &added)) {
 			guard_close(g);
 			if (lx.log)
 				fclose(lx.log);

@@ -918,12 +918,60 @@ static bool fetch_failed(const struct guard *g, const uint8_t *name, uint16_t ty
 	return g->fetch_fail[i].hash == h && g->fetch_fail[i].until > now;
 }
 
+/* Cached answers purged for holding one forged address: counted, told. */
+struct purge_ctx {
+	struct guard *g;
+	int family;
+	const uint8_t *addr;
+	const char *why;
+};
+
+static void purged_one(void *ctx, const uint8_t *qname, uint16_t qtype)
+{
+	struct purge_ctx *x = ctx;
+	x->g->ctr.cache_purged++;
+	if (!x->g->cfg.on_purge)
+		return;
+	char name[WIRE_NAME_TEXT_MAX];
+	if (!wire_name_to_text(qname, name, sizeof name))
+		snprintf(name, sizeof name, "?");
+	struct guard_purge_info pi = {.time_us = util_real_us(), .qname = name, .qtype = qtype,
+				      .family = x->family, .addr = x->addr, .why = x->why};
+	x->g->cfg.on_purge(x->g->cfg.ctx, &pi);
+}
+
+/* Every cached answer holding ADDR goes (with QNAME: that name's only;
+ * UNVERIFIED_ONLY: those accepted unverified only). */
+static void purge_addr(struct guard *g, int family, const uint8_t *addr, const uint8_t *qname,
+		       bool unverified_only, const char *why)
+{
+	if (!g->cache)
+		return;
+	struct purge_ctx x = {.g = g, .family = family, .addr = addr, .why = why};
+	(void)guard_cache_purge_addr(g->cache, family, addr, qname, unverified_only, purged_one, &x);
+}
+
+bool guard_learn_addr(struct guard *g, int family, const uint8_t *addr)
+{
+	uint8_t a[16] = {0};
+	memcpy(a, addr, family == AF_INET ? 4 : 16);
+	if (guard_intel_has_addr(g->intel, family, a))
+		return false;
+	guard_intel_add_addr(g->intel, family, a);
+	g->ctr.forged_addrs_learned++;
+	/* with the addr check off an address says nothing: a purged answer
+	 * would come back with the same address and be served */
+	if (g->cfg.checks & GUARD_CHECK_ADDR)
+		purge_addr(g, family, a, NULL, false, "learned");
+	return true;
+}
+
 /* Serve MSG, accepted, to P's client (SECURE: validated, it gets AD); learn
  * what the drops before it were. A key fetch serves nobody: what it proved
  * is in the validator's store, and the replies waiting on it are looked at
  * again. */
 static void accept_reply(struct guard *g, struct pend *p, const uint8_t *msg, size_t len,
-			 const struct guard_obs *o, bool unverified, bool secure)
+			 const struct guard_obs *o, unsigned up, bool unverified, bool secure)
 {
 	if (unverified)
 		g->ctr.accepted_unverified++;
@@ -940,12 +988,9 @@ static void accept_reply(struct guard *g, struct pend *p, const uint8_t *msg, si
 				for (unsigned r = 0; r < o->naddrs; r++)
 					in_real |= o->addrs[r].family == p->dropped[i].addrs[k].family &&
 						   !memcmp(o->addrs[r].addr, p->dropped[i].addrs[k].addr, 16);
-				if (!in_real && !guard_intel_has_addr(g->intel, p->dropped[i].addrs[k].family,
-								      p->dropped[i].addrs[k].addr)) {
-					guard_intel_add_addr(g->intel, p->dropped[i].addrs[k].family,
-							     p->dropped[i].addrs[k].addr);
-					g->ctr.forged_addrs_learned++;
-				}
+				if (!in_real)
+					(void)guard_learn_addr(g, p->dropped[i].addrs[k].family,
+							       p->dropped[i].addrs[k].addr);
 			}
 		}
 	if (p->internal) {
@@ -964,8 +1009,9 @@ static void accept_reply(struct guard *g, struct pend *p, const uint8_t *msg, si
 		msg = g->vbuf;
 	}
 	if (g->cache)
-		(void)guard_cache_put(g->cache, p->cl.qname, p->cl.qtype, p->cl.qclass, p->cl.dnssec_ok, msg,
-				      len, g->cfg.min_ttl, g->cfg.max_ttl, util_mono_us());
+		(void)guard_cache_put(g->cache, p->cl.qname, p->cl.qtype, p->cl.qclass, p->cl.dnssec_ok,
+				      unverified ? GUARD_CACHE_UNVERIFIED : 0, msg, len, g->cfg.min_ttl,
+				      g->cfg.max_ttl, util_mono_us());
 	size_t n = 0;
 	if (!g->cfg.dnssec) {
 		n = client_answer(&p->cl, msg, len, g->out, sizeof g->out);
@@ -977,6 +1023,16 @@ static void accept_reply(struct guard *g, struct pend *p, const uint8_t *msg, si
 	if (n) {
 		client_send(g, &p->cl, g->out, n);
 		g->ctr.answered++;
+		if (p->drops && g->cfg.on_answer) {
+			/* a forged name: how long past the real reply the client waited */
+			char name[WIRE_NAME_TEXT_MAX];
+			text_of(p, name, sizeof name);
+			struct guard_answer_info ai = {
+				.time_us = util_real_us(), .upstream = g->cfg.up[up].text, .qname = name,
+				.qtype = p->cl.qtype, .drops = p->drops, .unverified = unverified,
+				.real_rtt_us = o->rtt_us, .answer_us = (uint32_t)(util_mono_us() - p->start_us)};
+			g->cfg.on_answer(g->cfg.ctx, &ai);
+		}
 	} else {
 		client_servfail(g, &p->cl, "upstream reply could not be rewritten", EDE_OTHER);
 	}
@@ -1019,6 +1075,11 @@ static void drop_reply(struct guard *g, struct pend *p, unsigned up, const struc
 			.qtype = p->cl.qtype, .failed = failed, .group = group + 1, .evidence = ev, .obs = o};
 		g->cfg.on_drop(g->cfg.ctx, &d);
 	}
+	/* an answer for this name accepted unverified (no profile could judge
+	 * it) that holds an address of this forgery was the same forgery,
+	 * served before the guard could tell: out of the cache */
+	for (unsigned k = 0; k < o->naddrs; k++)
+		purge_addr(g, o->addrs[k].family, o->addrs[k].addr, p->cl.qname, true, "dropped");
 }
 
 /* The window is over (or the time is up) with unverified candidates: serve
@@ -1034,7 +1095,7 @@ static void decide_candidates(struct guard *g, struct pend *p)
 		}
 	struct cand c = p->cand[0];
 	p->cand[0].msg = NULL; /* accept_reply frees the pend; keep the bytes alive */
-	accept_reply(g, p, c.msg, c.len, &c.obs, true, false);
+	accept_reply(g, p, c.msg, c.len, &c.obs, c.up, true, false);
 	free(c.msg);
 }
 
@@ -1248,7 +1309,7 @@ static void consider(struct guard *g, struct pend *p, const uint8_t *msg, size_t
 		}
 	}
 	if (secure || verified) {
-		accept_reply(g, p, msg, len, o, false, secure);
+		accept_reply(g, p, msg, len, o, up, false, secure);
 		return;
 	}
 	for (unsigned i = 0; i < p->ncand; i++)

@@ -69,6 +69,31 @@ struct guard_drop_info {
 	const struct guard_obs *obs;
 };
 
+/* One cached answer purged: an address it holds proved forged. */
+struct guard_purge_info {
+	uint64_t time_us;         /* wall clock */
+	const char *qname;        /* presentation form */
+	uint16_t qtype;
+	int family;               /* AF_INET or AF_INET6 */
+	const uint8_t *addr;      /* 4 or 16 bytes */
+	const char *why;          /* "learned" (a forged address learned) or
+				   * "dropped" (an unverified answer holding an
+				   * address of a reply dropped for its name) */
+};
+
+/* A query that had replies dropped (a forged name), answered: how long the
+ * real reply took and how long the client waited, as the guard saw them. */
+struct guard_answer_info {
+	uint64_t time_us;         /* wall clock */
+	const char *upstream;     /* whose reply was served */
+	const char *qname;        /* presentation form */
+	uint16_t qtype;
+	unsigned drops;           /* replies dropped before it */
+	bool unverified;          /* served after the window, unverified */
+	uint32_t real_rtt_us;     /* the served reply's round trip (0: over TLS) */
+	uint32_t answer_us;       /* the client's query in to the answer out */
+};
+
 struct guard_config {
 	struct sockaddr_storage listen[GUARD_LISTEN_MAX];
 	socklen_t listen_len[GUARD_LISTEN_MAX];
@@ -99,6 +124,9 @@ struct guard_config {
 	struct guard_dnssec *dnssec;
 	uint32_t fallback_hold_ms; /* a path is judged injected this long after a drop (30000) */
 	void (*on_drop)(void *ctx, const struct guard_drop_info *d);
+	/* may be NULL: a cached answer purged; a forged name answered */
+	void (*on_purge)(void *ctx, const struct guard_purge_info *pi);
+	void (*on_answer)(void *ctx, const struct guard_answer_info *ai);
 	void *ctx;
 };
 
@@ -132,8 +160,14 @@ DW_MUST_CHECK int guard_open(struct guard **out, const struct guard_config *cfg,
 DW_MUST_CHECK int guard_poll(struct guard *g, int max_wait_ms, struct dw_error *err);
 
 const struct guard_counters *guard_counters(const struct guard *g);
-/* What it knows about injectors: add to it (a store's forged addresses). */
+/* What it knows about injectors (read it; add addresses with
+ * guard_learn_addr, groups here). */
 struct guard_intel *guard_intel(struct guard *g);
+/* Learn that ADDR (FAMILY AF_INET: 4 bytes, AF_INET6: 16) is forged (a
+ * store's forged addresses): remembered, and with the addr check on every
+ * cached answer holding it purged (counted, told to on_purge). Returns true
+ * if it was not known before. */
+bool guard_learn_addr(struct guard *g, int family, const uint8_t *addr);
 /* The path profile of upstream I. */
 const struct guard_profile *guard_profile(const struct guard *g, unsigned i);
 

@@ -1,8 +1,11 @@
 /* The guard's decision rules, cache and client paths (guard/judge, cache, server). */
 #include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "guard/cache.h"
 #include "guard/judge.h"
@@ -537,6 +540,346 @@ static void test_validated_shape(void)
 	CHECK_EQ(m.hdr.count[WIRE_SEC_ANSWER], 2);
 }
 
+/* ---- the server path, against a scripted upstream on loopback ---------------- */
+
+/* A port free on 127.0.0.1 for UDP and TCP (bound, read, closed). */
+static uint16_t free_port(void)
+{
+	for (int tries = 0; tries < 20; tries++) {
+		int u = socket(AF_INET, SOCK_DGRAM, 0);
+		struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+		socklen_t al = sizeof a;
+		if (u < 0 || bind(u, (struct sockaddr *)&a, sizeof a) || getsockname(u, (struct sockaddr *)&a, &al)) {
+			if (u >= 0)
+				close(u);
+			continue;
+		}
+		int t = socket(AF_INET, SOCK_STREAM, 0);
+		bool ok = t >= 0 && !bind(t, (struct sockaddr *)&a, sizeof a);
+		if (t >= 0)
+			close(t);
+		close(u);
+		if (ok)
+			return ntohs(a.sin_port);
+	}
+	return 0;
+}
+
+/* The scripted upstream: a UDP socket and a TCP listener on one port. */
+struct fake_up {
+	int udp, tcp, conn;
+	uint16_t port;
+	struct sockaddr_storage from; /* the last UDP query's source */
+	socklen_t fromlen;
+};
+
+static bool fake_open(struct fake_up *f)
+{
+	memset(f, 0, sizeof *f);
+	f->conn = -1;
+	f->port = free_port();
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(f->port),
+				.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	int one = 1;
+	f->udp = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	f->tcp = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	if (f->udp < 0 || f->tcp < 0)
+		return false;
+	(void)setsockopt(f->tcp, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	return !bind(f->udp, (struct sockaddr *)&a, sizeof a) && !bind(f->tcp, (struct sockaddr *)&a, sizeof a) &&
+	       !listen(f->tcp, 8);
+}
+
+static void fake_close(struct fake_up *f)
+{
+	close(f->udp);
+	close(f->tcp);
+	if (f->conn >= 0)
+		close(f->conn);
+}
+
+/* Run the guard until a query reaches the upstream (over TCP when TCP), at
+ * most a second; its length, 0 if none came. */
+static size_t fake_query(struct guard *g, struct fake_up *f, bool tcp, uint8_t *q, size_t cap)
+{
+	struct dw_error err;
+	for (int i = 0; i < 200; i++) {
+		if (!tcp) {
+			f->fromlen = sizeof f->from;
+			ssize_t n = recvfrom(f->udp, q, cap, 0, (struct sockaddr *)&f->from, &f->fromlen);
+			if (n > 0)
+				return (size_t)n;
+		} else {
+			if (f->conn < 0)
+				f->conn = accept4(f->tcp, NULL, NULL, 0);
+			if (f->conn >= 0) {
+				uint8_t l[2];
+				struct pollfd pf = {.fd = f->conn, .events = POLLIN};
+				if (poll(&pf, 1, 0) == 1) {
+					size_t n = 0;
+					if (recv(f->conn, l, 2, MSG_WAITALL) == 2) {
+						n = (size_t)l[0] << 8 | l[1];
+						if (n <= cap && recv(f->conn, q, n, MSG_WAITALL) == (ssize_t)n)
+							return n;
+					}
+					/* a leg closed before it asked: the next connection */
+					close(f->conn);
+					f->conn = -1;
+				}
+			}
+		}
+		CHECK_EQ(guard_poll(g, 5, &err), 0);
+	}
+	return 0;
+}
+
+/* The reply to upstream query Q: its ID and question, flags FLAGS, one A
+ * record ADDR (NULL: none), an OPT record or not (an injector's has none). */
+static size_t fake_reply(uint8_t *out, const uint8_t *q, size_t qlen, uint16_t flags, const char *addr, bool opt)
+{
+	size_t ql = wire_name_len(q + WIRE_HEADER_LEN, qlen - WIRE_HEADER_LEN) + 4, n = WIRE_HEADER_LEN;
+	memcpy(out, q, 2);
+	const uint8_t h[10] = {(uint8_t)(flags >> 8), (uint8_t)flags, 0, 1, 0, addr ? 1 : 0, 0, 0, 0, opt ? 1 : 0};
+	memcpy(out + 2, h, sizeof h);
+	memcpy(out + n, q + n, ql);
+	n += ql;
+	if (addr) {
+		const uint8_t rr[10] = {0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 1, 44}; /* A IN, TTL 300 */
+		memcpy(out + n, rr, sizeof rr);
+		n += sizeof rr;
+		out[n++] = 0;
+		out[n++] = 4;
+		inet_pton(AF_INET, addr, out + n);
+		n += 4;
+	}
+	if (opt) {
+		const uint8_t o[11] = {0, 0, 41, 0x04, 0xd0, 0, 0, 0, 0, 0, 0};
+		memcpy(out + n, o, sizeof o);
+		n += sizeof o;
+	}
+	return n;
+}
+
+static void fake_send(struct fake_up *f, bool tcp, const uint8_t *m, size_t n)
+{
+	if (tcp) {
+		uint8_t l[2] = {(uint8_t)(n >> 8), (uint8_t)n};
+		CHECK_EQ(send(f->conn, l, 2, MSG_NOSIGNAL), 2);
+		CHECK_EQ(send(f->conn, m, n, MSG_NOSIGNAL), (ssize_t)n);
+	} else {
+		CHECK_EQ(sendto(f->udp, m, n, 0, (struct sockaddr *)&f->from, f->fromlen), (ssize_t)n);
+	}
+}
+
+/* A client on loopback asking the guard (listening on PORT). */
+static void client_ask(int fd, uint16_t port, const uint8_t *name, uint16_t qtype)
+{
+	uint8_t q[512];
+	size_t n = wire_build_query(q, sizeof q, 0x7777, name, qtype, 1, 1232);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	CHECK_EQ(sendto(fd, q, n, 0, (struct sockaddr *)&a, sizeof a), (ssize_t)n);
+}
+
+/* Run the guard until the client's answer comes (at most a second): its
+ * rcode, and its first A record's address into ADDR ("" none); -1 none. */
+static int client_answer_of(struct guard *g, int fd, char *addr, size_t cap)
+{
+	struct dw_error err;
+	uint8_t m[4096];
+	addr[0] = 0;
+	for (int i = 0; i < 200; i++) {
+		CHECK_EQ(guard_poll(g, 5, &err), 0);
+		ssize_t n = recv(fd, m, sizeof m, MSG_DONTWAIT);
+		if (n <= 0)
+			continue;
+		struct wire_rr rr[8];
+		struct wire_msg msg;
+		if (wire_msg_parse(&msg, m, (size_t)n, rr, 8) != DW_OK)
+			return -1;
+		for (size_t k = 1; k < msg.rr_count; k++)
+			if (rr[k].type == WIRE_T_A && rr[k].rdlen == 4) {
+				inet_ntop(AF_INET, m + rr[k].rdata_off, addr, (socklen_t)cap);
+				break;
+			}
+		return (int)WIRE_RCODE(msg.hdr.flags);
+	}
+	return -1;
+}
+
+/* Run the guard for MS milliseconds. */
+static void run_for(struct guard *g, int ms)
+{
+	struct dw_error err;
+	for (int i = 0; i < ms / 5; i++)
+		CHECK_EQ(guard_poll(g, 5, &err), 0);
+}
+
+struct purge_log {
+	unsigned n;
+	char qname[4][256];
+	char addr[4][64];
+	char why[4][16];
+	uint16_t qtype[4];
+};
+static void on_purge_log(void *ctx, const struct guard_purge_info *pi)
+{
+	struct purge_log *l = ctx;
+	if (l->n >= 4)
+		return;
+	snprintf(l->qname[l->n], sizeof l->qname[0], "%s", pi->qname);
+	inet_ntop(pi->family, pi->addr, l->addr[l->n], sizeof l->addr[0]);
+	snprintf(l->why[l->n], sizeof l->why[0], "%s", pi->why);
+	l->qtype[l->n++] = pi->qtype;
+}
+
+/* A guard on loopback forwarding to the scripted upstream F (UDP, and TCP
+ * too when WITH_TCP), no calibration: every UDP answer is unverified. */
+static struct guard *purge_guard(struct fake_up *f, bool with_tcp, uint16_t *port, struct purge_log *log)
+{
+	struct guard_config cfg;
+	struct dw_error err;
+	guard_config_default(&cfg);
+	*port = free_port();
+	char text[64];
+	snprintf(text, sizeof text, "127.0.0.1:%u", *port);
+	CHECK_EQ(guard_addr_parse(text, 53, &cfg.listen[0], &cfg.listen_len[0], &err), 0);
+	cfg.nlisten = 1;
+	snprintf(text, sizeof text, "udp:127.0.0.1:%u", f->port);
+	CHECK_EQ(guard_upstream_parse(text, &cfg.up[cfg.nup++], &err), 0);
+	if (with_tcp) {
+		snprintf(text, sizeof text, "tcp:127.0.0.1:%u", f->port);
+		CHECK_EQ(guard_upstream_parse(text, &cfg.up[cfg.nup++], &err), 0);
+	}
+	cfg.window_ms = 30;
+	cfg.timeout_ms = 1500;
+	cfg.on_purge = on_purge_log;
+	cfg.ctx = log;
+	struct guard *g = NULL;
+	CHECK_EQ(guard_open(&g, &cfg, &err), 0);
+	return g;
+}
+
+/* An answer served unverified and cached, then proven forged: by a reply
+ * dropped for its name holding its address, by an address learned from a
+ * drop that a verified reply contradicted, by guard_learn_addr (a store's
+ * addresses). Each time the cached answer goes (counted, told with its name
+ * and the address), and the next client query is asked upstream again. */
+static void test_server_purge(void)
+{
+	static const uint8_t www[] = "\3www\7example\3com", b[] = "\1b\7example\3com", c[] = "\1c\7example\3com";
+	struct fake_up f;
+	struct purge_log log = {0};
+	uint16_t port;
+	if (!fake_open(&f))
+		SKIP("no loopback sockets here");
+	struct guard *g = purge_guard(&f, false, &port, &log);
+	CHECK(g != NULL);
+	if (!g)
+		return;
+	int cl = socket(AF_INET, SOCK_DGRAM, 0);
+	uint8_t q[512], r[512];
+	size_t qn;
+	char addr[64];
+	/* 1. www A: one reply laid out like the upstream's, nothing to judge
+	 * it by: served unverified after the window, and cached */
+	client_ask(cl, port, www, WIRE_T_A);
+	CHECK((qn = fake_query(g, &f, false, q, sizeof q)) > 0);
+	fake_send(&f, false, r, fake_reply(r, q, qn, 0x8180, "192.0.2.66", true));
+	CHECK_EQ(client_answer_of(g, cl, addr, sizeof addr), 0);
+	CHECK_STR(addr, "192.0.2.66");
+	CHECK_EQ(guard_counters(g)->accepted_unverified, 1);
+	client_ask(cl, port, www, WIRE_T_A);
+	CHECK_EQ(client_answer_of(g, cl, addr, sizeof addr), 0);
+	CHECK_EQ(guard_counters(g)->cache_hits, 1);
+	CHECK_EQ(guard_counters(g)->cache_purged, 0);
+	/* 2. www AAAA draws an injector's reply (no OPT: dropped) with the
+	 * cached A answer's address: that answer was the same forgery */
+	client_ask(cl, port, www, WIRE_T_AAAA);
+	CHECK((qn = fake_query(g, &f, false, q, sizeof q)) > 0);
+	fake_send(&f, false, r, fake_reply(r, q, qn, 0x8180, "192.0.2.66", false));
+	for (int i = 0; i < 100 && !guard_counters(g)->dropped; i++)
+		run_for(g, 5);
+	CHECK_EQ(guard_counters(g)->dropped, 1);
+	CHECK_EQ(guard_counters(g)->cache_purged, 1);
+	CHECK_EQ(log.n, 1);
+	CHECK_STR(log.qname[0], "www.example.com.");
+	CHECK_EQ(log.qtype[0], WIRE_T_A);
+	CHECK_STR(log.addr[0], "192.0.2.66");
+	CHECK_STR(log.why[0], "dropped");
+	fake_send(&f, false, r, fake_reply(r, q, qn, 0x8180, NULL, true)); /* the real NODATA */
+	CHECK_EQ(client_answer_of(g, cl, addr, sizeof addr), 0);
+	/* 3. www A again: not from the cache, asked upstream, the real answer */
+	client_ask(cl, port, www, WIRE_T_A);
+	CHECK((qn = fake_query(g, &f, false, q, sizeof q)) > 0);
+	fake_send(&f, false, r, fake_reply(r, q, qn, 0x8180, "192.0.2.10", true));
+	CHECK_EQ(client_answer_of(g, cl, addr, sizeof addr), 0);
+	CHECK_STR(addr, "192.0.2.10");
+	CHECK_EQ(guard_counters(g)->cache_hits, 1);
+	/* 4. an address learned from a store: the answer holding it goes */
+	uint8_t a10[4] = {192, 0, 2, 10};
+	CHECK(guard_learn_addr(g, AF_INET, a10));
+	CHECK(!guard_learn_addr(g, AF_INET, a10));
+	CHECK_EQ(guard_counters(g)->cache_purged, 2);
+	CHECK_STR(log.why[1], "learned");
+	client_ask(cl, port, www, WIRE_T_A);
+	CHECK((qn = fake_query(g, &f, false, q, sizeof q)) > 0);
+	fake_send(&f, false, r, fake_reply(r, q, qn, 0x8180, "192.0.2.11", true));
+	CHECK_EQ(client_answer_of(g, cl, addr, sizeof addr), 0);
+	CHECK_STR(addr, "192.0.2.11");
+	guard_close(g);
+
+	/* 5. learned the usual way: a UDP reply dropped, a verified one (over
+	 * TCP, which no datagram races) that contradicts it served: its
+	 * address is forged, and b's cached answer holding it goes, a name
+	 * never asked since */
+	memset(&log, 0, sizeof log);
+	g = purge_guard(&f, true, &port, &log);
+	CHECK(g != NULL);
+	if (!g) {
+		close(cl);
+		fake_close(&f);
+		return;
+	}
+	client_ask(cl, port, b, WIRE_T_A);
+	CHECK((qn = fake_query(g, &f, false, q, sizeof q)) > 0);
+	fake_send(&f, false, r, fake_reply(r, q, qn, 0x8180, "192.0.2.77", true));
+	CHECK_EQ(client_answer_of(g, cl, addr, sizeof addr), 0); /* unverified, the TCP leg left unanswered */
+	CHECK_STR(addr, "192.0.2.77");
+	client_ask(cl, port, c, WIRE_T_A);
+	CHECK((qn = fake_query(g, &f, false, q, sizeof q)) > 0);
+	fake_send(&f, false, r, fake_reply(r, q, qn, 0x8180, "192.0.2.77", false));
+	for (int i = 0; i < 100 && !guard_counters(g)->dropped; i++)
+		run_for(g, 5);
+	CHECK_EQ(guard_counters(g)->cache_purged, 0); /* another name: nothing proven yet */
+	if (f.conn >= 0) {
+		close(f.conn); /* b's TCP leg */
+		f.conn = -1;
+	}
+	size_t tn;
+	uint8_t tq[512];
+	CHECK((tn = fake_query(g, &f, true, tq, sizeof tq)) > 0);
+	if (tn && !memcmp(tq + WIRE_HEADER_LEN, "\1b", 2)) {
+		/* b's TCP leg came first (a connection per leg): take c's next */
+		close(f.conn);
+		f.conn = -1;
+		CHECK((tn = fake_query(g, &f, true, tq, sizeof tq)) > 0);
+	}
+	fake_send(&f, true, r, fake_reply(r, tq, tn, 0x8180, "192.0.2.20", true));
+	CHECK_EQ(client_answer_of(g, cl, addr, sizeof addr), 0);
+	CHECK_STR(addr, "192.0.2.20");
+	CHECK_EQ(guard_counters(g)->forged_addrs_learned, 1);
+	CHECK_EQ(guard_counters(g)->cache_purged, 1);
+	CHECK_STR(log.qname[0], "b.example.com.");
+	CHECK_STR(log.addr[0], "192.0.2.77");
+	CHECK_STR(log.why[0], "learned");
+	client_ask(cl, port, b, WIRE_T_A);
+	CHECK(fake_query(g, &f, false, q, sizeof q) > 0); /* asked again */
+	CHECK_EQ(guard_counters(g)->cache_hits, 0);
+	guard_close(g);
+	close(cl);
+	fake_close(&f);
+}
+
 static void test_upstream_parse(void)
 {
 	struct guard_upstream u;
@@ -571,5 +914,6 @@ int main(void)
 	RUN(test_client_paths);
 	RUN(test_validated_shape);
 	RUN(test_upstream_parse);
+	RUN(test_server_purge);
 	return harness_done();
 }

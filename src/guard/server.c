@@ -41,6 +41,7 @@
 #define EDE_DNSKEY_MISSING 9
 #define FETCH_FAILS 256         /* key fetches that failed, not tried again for a while (a power of 2) */
 #define REVALIDATE_ROUNDS 64    /* key fetches finished in one poll round that wake waiting replies */
+#define UDP_BATCH 32            /* client datagrams read (recvmmsg) and answered (sendmmsg) at once */
 #define T_DS 43
 #define T_RRSIG 46
 #define T_NSEC 47
@@ -192,6 +193,19 @@ struct guard {
 	 * whether one finished since the waiting replies were last looked at */
 	struct { uint64_t hash, until; } fetch_fail[FETCH_FAILS];
 	bool keys_changed;
+	/* a batch of client datagrams, and the UDP answers gathered while it
+	 * is read (cache hits, SERVFAILs), sent with one sendmmsg: two system
+	 * calls per batch instead of two per query */
+	uint8_t in[UDP_BATCH][QUERY_MAX + 1];
+	struct sockaddr_storage in_addr[UDP_BATCH];
+	struct mmsghdr in_msg[UDP_BATCH];
+	struct iovec in_iov[UDP_BATCH];
+	int batch_fd;                /* -1: answers go out one by one */
+	unsigned nbatch;
+	uint8_t bout[UDP_BATCH][4096]; /* a UDP answer is at most 4096 bytes (client_max) */
+	struct sockaddr_storage bout_addr[UDP_BATCH];
+	struct mmsghdr bout_msg[UDP_BATCH];
+	struct iovec bout_iov[UDP_BATCH];
 	uint8_t buf[WIRE_MSG_MAX + 2];
 	uint8_t out[WIRE_MSG_MAX + 2];
 	uint8_t vbuf[WIRE_MSG_MAX + 2]; /* a validated reply with its AD bit */
@@ -634,6 +648,18 @@ static void client_send(struct guard *g, const struct client *cl, const uint8_t 
 	if (!len || client_none(cl))
 		return;
 	if (!cl->tcp) {
+		if (cl->fd == g->batch_fd && g->nbatch < UDP_BATCH && len <= sizeof g->bout[0] &&
+		    cl->addrlen <= sizeof g->bout_addr[0]) {
+			unsigned i = g->nbatch++;
+			memcpy(g->bout[i], msg, len);
+			memcpy(&g->bout_addr[i], &cl->addr, cl->addrlen);
+			g->bout_iov[i] = (struct iovec){.iov_base = g->bout[i], .iov_len = len};
+			g->bout_msg[i] = (struct mmsghdr){.msg_hdr = {.msg_name = &g->bout_addr[i],
+								      .msg_namelen = cl->addrlen,
+								      .msg_iov = &g->bout_iov[i],
+								      .msg_iovlen = 1}};
+			return;
+		}
 		(void)sendto(cl->fd, msg, len, MSG_DONTWAIT, (const struct sockaddr *)&cl->addr, cl->addrlen);
 		return;
 	}
@@ -1724,16 +1750,54 @@ static void conn_accept(struct guard *g, int lfd)
 	}
 }
 
+/* The answers gathered from one batch, out with one sendmmsg (a full
+ * socket buffer loses the rest, as a sendto would). */
+static void batch_flush(struct guard *g)
+{
+	for (unsigned done = 0; done < g->nbatch;) {
+		int r = sendmmsg(g->batch_fd, g->bout_msg + done, g->nbatch - done, MSG_DONTWAIT);
+		if (r <= 0) {
+			if (r < 0 && errno == EINTR)
+				continue;
+			/* one that cannot go (an address the kernel refuses)
+			 * must not hold up the others */
+			done++;
+			continue;
+		}
+		done += (unsigned)r;
+	}
+	g->nbatch = 0;
+}
+
 static void udp_read(struct guard *g, int fd)
 {
-	for (int k = 0; k < 64; k++) {
-		struct client cl = {.tcp = false, .fd = fd, .conn = -1};
-		cl.addrlen = sizeof cl.addr;
-		ssize_t n = recvfrom(fd, g->buf, sizeof g->buf, MSG_DONTWAIT | MSG_TRUNC,
-				     (struct sockaddr *)&cl.addr, &cl.addrlen);
-		if (n < 0)
+	for (int round = 0; round < 4; round++) {
+		for (unsigned i = 0; i < UDP_BATCH; i++) {
+			g->in_iov[i] = (struct iovec){.iov_base = g->in[i], .iov_len = sizeof g->in[i]};
+			g->in_msg[i] = (struct mmsghdr){.msg_hdr = {.msg_name = &g->in_addr[i],
+								    .msg_namelen = sizeof g->in_addr[i],
+								    .msg_iov = &g->in_iov[i],
+								    .msg_iovlen = 1}};
+		}
+		int n = recvmmsg(fd, g->in_msg, UDP_BATCH, MSG_DONTWAIT, NULL);
+		if (n <= 0)
 			return;
-		client_query(g, &cl, g->buf, (size_t)n > sizeof g->buf ? sizeof g->buf + 1 : (size_t)n);
+		g->batch_fd = fd;
+		for (int i = 0; i < n; i++) {
+			struct client cl = {.tcp = false, .fd = fd, .conn = -1};
+			cl.addrlen = g->in_msg[i].msg_hdr.msg_namelen;
+			memcpy(&cl.addr, &g->in_addr[i], cl.addrlen <= sizeof cl.addr ? cl.addrlen : sizeof cl.addr);
+			/* a datagram longer than the buffer comes cut, MSG_TRUNC
+			 * set: oversized either way */
+			size_t len = g->in_msg[i].msg_len;
+			if (g->in_msg[i].msg_hdr.msg_flags & MSG_TRUNC)
+				len = QUERY_MAX + 1;
+			client_query(g, &cl, g->in[i], len);
+		}
+		batch_flush(g);
+		g->batch_fd = -1;
+		if (n < UDP_BATCH)
+			return;
 	}
 }
 
@@ -1981,6 +2045,7 @@ int guard_open(struct guard **out, const struct guard_config *cfg, struct dw_err
 	for (unsigned i = 0; i < GUARD_LISTEN_MAX; i++)
 		g->udp[i] = g->tcp[i] = -1;
 	g->tls_efd = -1;
+	g->batch_fd = -1;
 	for (unsigned i = 0; i < GUARD_UPSTREAM_MAX; i++)
 		g->prof[i].answer_ptr = -1;
 	g->conn = calloc(cfg->tcp_clients_max, sizeof *g->conn);

@@ -104,9 +104,11 @@ j=$(tail -1 "$tmp/sig.json")
 jq -e '.dropped > 0 and .dropped_by.dnssec == .dropped and .dnssec_secure > 0 and .key_fetches > 0 and .key_fetch_failed == 0 and .servfail == 0' <<<"$j" >/dev/null &&
 	ok "counters: $(jq -r '"\(.dropped_by.dnssec) replies dropped as DNSSEC bogus, \(.dnssec_secure) validated, \(.key_fetches) key fetches, \(.dnssec_store) zones and names in the store"' <<<"$j")" ||
 	fail "counters at exit" "$j"
-[ "$(wc -l < "$tmp/sig.drops")" = "$(jq .dropped <<<"$j")" ] &&
-	jq -e -s 'all(.event == "drop" and .failed == ["dnssec"] and (.evidence | startswith("dnssec: ")) and .addrs == ["65.49.2.178"])' "$tmp/sig.drops" >/dev/null &&
-	ok "every drop logged: failed [\"dnssec\"], its evidence, the forged address ($(jq -r .evidence "$tmp/sig.drops" | sed 's/ for .*//' | sort | uniq -c | sort -rn | head -1 | sed 's/^ *//'))" ||
+# the log's drop events (it has the forged names' answer events too)
+jq -c 'select(.event == "drop")' "$tmp/sig.drops" > "$tmp/sig.drops.only"
+[ "$(wc -l < "$tmp/sig.drops.only")" = "$(jq .dropped <<<"$j")" ] &&
+	jq -e -s 'all(.failed == ["dnssec"] and (.evidence | startswith("dnssec: ")) and .addrs == ["65.49.2.178"])' "$tmp/sig.drops.only" >/dev/null &&
+	ok "every drop logged: failed [\"dnssec\"], its evidence, the forged address ($(jq -r .evidence "$tmp/sig.drops.only" | sed 's/ for .*//' | sort | uniq -c | sort -rn | head -1 | sed 's/^ *//'))" ||
 	fail "drop log" "$(head -2 "$tmp/sig.drops")"
 
 # ---- every reply the wall's (the outside no-DNS address) --------------------------------

@@ -82,6 +82,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size_t b = guard_answer_cached_for(q, qlen, kept, got, opt_off, tcp, fast, sizeof fast);
 		if (a != b || (a && memcmp(out, fast, a)))
 			abort();
+		/* every answer address the judge saw is in the cache's index: a
+		 * purge by the first takes the entry out (the index holds all of
+		 * the answer's, the judge at most GUARD_OBS_ADDRS) */
+		if (o.parsed && o.naddrs &&
+		    (guard_cache_purge_addr(cache, o.addrs[0].family, o.addrs[0].addr, name, false, NULL, NULL) != 1 ||
+		     guard_cache_get(cache, name, 1, 1, false, 5000000, kept, sizeof kept, &got, &opt_off)))
+			abort();
 	}
 
 	for (int validated = 0; validated < 2; validated++) {

@@ -15,7 +15,10 @@
 #     dropped, no real reply", never the forgery;
 #   - with a tls: upstream too (the public resolver's DoT, the lab CA), the
 #     queries go there once the plain path is judged injected: every answer
-#     the key's.
+#     the key's;
+#   - a forgery served unverified (a path never calibrated, --no-layout)
+#     and cached is purged when a reply dropped for its name holds its
+#     address, and the name is asked upstream again.
 # Needs root; its own lab, taken down by a trap whatever happens.
 . "$DW_ROOT/tests/lib.sh"
 lab_test gl "guard lab tests"
@@ -145,6 +148,41 @@ okn=$(jq -r 'select(.verdict == "ok") | .name' "$tmp/tls.ndjson" | wc -l)
 [ "$okn" = 30 ] && jq -e '.fallbacks >= 30 and .dropped > 0 and .servfail == 0' <<<"$j" >/dev/null &&
 	ok "TLS fallback while the plain path is injected: 30 of 30 answers the key's ($(jq .fallbacks <<<"$j") queries over DoT)" ||
 	fail "TLS fallback" "$okn ok; $(jq -c '{fallbacks, dropped, servfail, upstream_errors}' <<<"$j")"
+
+# ---- a forged answer served unverified, then purged ----------------------------------
+# Two upstreams: the no-DNS address (only the wall answers: its path is never
+# calibrated, so a forgery there, laid out like a reply with --no-layout, is
+# served unverified once the 50 ms window ends) and the public resolver
+# (calibrated: the wall's replies on it fail the RTT check and are dropped).
+# A name's A answer, forged, is served and cached; its AAAA lookup draws
+# the wall's A record again, dropped on the calibrated path: the cached
+# answer holding that address is purged, and the next A lookup goes upstream.
+start_guard purge udp:198.19.55.55 --upstream udp:198.19.8.8 --calibrate "$cal" --no-layout \
+	--window 50 --timeout 1500 || fail "guard starts (purge)" "$(cat "$tmp/purge.err")"
+counters() { kill -USR1 "$g"; sleep 0.3; tail -1 "$tmp/purge.json"; }
+for _ in $(seq 30); do [ "$(counters | jq '.upstreams[1].ready')" = true ] && break; done
+name=$(sed -n 2p "$tmp/names")
+a1=$(lab_dig +short "$name")
+a2=$(lab_dig +short "$name")
+j1=$(counters)
+lab_dig "$name" AAAA >/dev/null
+j2=$(counters)
+lab_dig +short "$name" >/dev/null
+j3=$(counters)
+[ "$a1" = 65.49.2.178 ] && [ "$a2" = 65.49.2.178 ] && jq -e '.accepted_unverified >= 1 and .cache_hits == 1 and .cache_purged == 0' <<<"$j1" >/dev/null &&
+	ok "before calibration of its path a forgery is served unverified and cached ($a1, then from the cache)" ||
+	fail "unverified forgery served and cached" "$a1 / $a2 / $(jq -c '{accepted_unverified, cache_hits, cache_purged, dropped}' <<<"$j1")"
+[ "$(jq .cache_purged <<<"$j2")" = 1 ] &&
+	jq -e -s --arg n "$name." 'map(select(.event == "purge"))[0] | .qname == $n and .qtype == "A" and .addr == "65.49.2.178" and .why == "dropped"' "$tmp/purge.drops" >/dev/null &&
+	ok "the same address in a dropped reply for the name: the cached answer purged, logged (name, A, 65.49.2.178, dropped)" ||
+	fail "purge on a drop" "$(jq -c '{cache_purged, dropped}' <<<"$j2"); $(grep purge "$tmp/purge.drops")"
+# (its AAAA answer, the wall's A record served unverified and cached too,
+# goes when the A lookup draws the wall again)
+[ "$(jq .cache_hits <<<"$j3")" = 1 ] && [ "$(jq .cache_misses <<<"$j3")" -gt "$(jq .cache_misses <<<"$j2")" ] &&
+	[ "$(jq .cache_purged <<<"$j3")" = 2 ] &&
+	ok "after the purge the name is asked upstream again, not served from the cache" ||
+	fail "after the purge" "$(jq -c '{cache_hits, cache_misses, cache_purged}' <<<"$j3")"
+stop_guard || fail "guard exits 0 (purge)"
 kill "$inj" && wait "$inj"
 inj=
 done_testing

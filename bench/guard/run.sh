@@ -48,8 +48,9 @@ done
 LAB=bg$(( $$ % 100000 ))
 tmp=$(mktemp -d)
 pids=
+inj=
 cleanup() {
-	for p in $pids; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
+	for p in $pids $inj; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
 	"$dw" lab --name "$LAB" down >/dev/null 2>&1
 	rm -rf "$tmp"
 }
@@ -172,8 +173,7 @@ stop_forwarders
 pct() { sort -n | awk -v u="${1:-1}" '{ v[NR] = $1 } END { if (NR) printf "%8d %9.2f %9.2f %9.2f", NR, v[int(NR * 0.5) + 1] / u, v[int(NR * 0.99) + 1] / u, v[NR] / u; else printf "%8d %9s %9s %9s", 0, "-", "-", "-" }'; }
 "$dw" inject --lab "$LAB" --busy-poll --preset gfw --rules "$root/bench/guard/blocklist.rules" \
 	>"$tmp/inj.out" 2>"$tmp/inj.err" &
-inj=$!
-pids="$pids $inj"
+inj=$!   # not in pids: stop_forwarders leaves the wall on for part 6
 for _ in $(seq 50); do grep -q 'capturing on' "$tmp/inj.err" && break; sleep 0.1; done
 start_forwarders --log "$tmp/bl.log"
 awk -F'\t' '$2 == "AAAA" { print substr($1, 1, length($1) - 1) }' "$key" > "$tmp/aaaanames"
@@ -238,6 +238,7 @@ jq -r 'select(.event == "answer" and .unverified == false and .rtt_us > 0) | .an
 	{ printf '%-44s ' "    (a) in the guard, the same queries"; pct 1000; echo; }
 stop_forwarders
 kill "$inj" 2>/dev/null && wait "$inj" 2>/dev/null
+inj=
 
 # ---- 4. the signed lab: only DNSSEC against the forgeries (a lab of its own) --------
 "$dw" lab --name "$LAB" down >/dev/null 2>&1

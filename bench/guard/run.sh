@@ -112,6 +112,14 @@ probe() {
 echo "# lab: $(tail -1 "$tmp/up")"
 echo "# forwarders on the client host, upstream the public resolver 198.19.8.8 (plain UDP, across the wall)"
 
+# A forwarder's line of a forged-answers table, from one word per lookup on
+# stdin ("forged", or the verdict): lookups, forged, correct, other.
+tally() {
+	awk -v t=$1 '{ n++ } /^forged$/ { f++; next } /^ok$/ { c++; next } { o[$1]++ }
+		END { s = ""; for (k in o) s = s k "=" o[k] " ";
+		      printf "%-8s %8d %8d %8d %8d %8.3f%%  %s\n", t, n, f, c, n - f - c, n ? 100 * c / n : 0, s }'
+}
+
 # ---- 1. the 2014 replay --------------------------------------------------------
 start_forwarders
 "$dw" lab --name "$LAB" replay "$root/lab/scenarios/2014.scenario" --scale 1s=30s \
@@ -136,9 +144,7 @@ for t in guard unbound dnsmasq; do
 	jq -r --arg t $t 'select(.target.label == $t) |
 		if ((.replies[0].answers // []) | map(.addr) | index("65.49.2.178")) != null then "forged" else .verdict end' \
 		"$tmp/replay.ndjson" |
-		awk -v t=$t '{ n++ } /^forged$/ { f++; next } /^ok$/ { c++; next } { o[$1]++ }
-			END { s = ""; for (k in o) s = s k "=" o[k] " ";
-			      printf "%-8s %8d %8d %8d %8d %8.3f%%  %s\n", t, n, f, c, n - f - c, n ? 100 * c / n : 0, s }'
+		tally $t
 done
 kill -USR1 $guard_pid
 sleep 0.5
@@ -205,9 +211,7 @@ for t in guard unbound dnsmasq; do
 		if $r == null then .verdict
 		elif $r.rcode == "NXDOMAIN" or (($r.answers // []) | any(.addr | test("^198\\.51\\.100\\.2(0[1-9]|[12][0-9]|30)$") or test("^2001:(0:|:)"))) then "forged"
 		else .verdict end' "$tmp/bl.ndjson" |
-		awk -v t=$t '{ n++ } /^forged$/ { f++; next } /^ok$/ { c++; next } { o[$1]++ }
-			END { s = ""; for (k in o) s = s k "=" o[k] " ";
-			      printf "%-8s %8d %8d %8d %8d %8.3f%%  %s\n", t, n, f, c, n - f - c, n ? 100 * c / n : 0, s }'
+		tally $t
 done
 kill -USR1 $guard_pid
 sleep 0.5

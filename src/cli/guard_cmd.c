@@ -78,6 +78,27 @@ static void store_drop(struct logctx *x, const struct guard_drop_info *d)
 	}
 }
 
+/* The start of a log line: time and event. */
+static void log_begin(struct jw *j, FILE *f, uint64_t time_us, const char *event)
+{
+	jw_init(j, f);
+	jw_object_begin(j);
+	jw_key(j, "time_us");
+	jw_uint(j, time_us);
+	jw_key(j, "event");
+	jw_string(j, event);
+}
+
+static void log_end(struct logctx *x, struct jw *j)
+{
+	jw_object_end(j);
+	jw_newline(j);
+	if (fflush(x->log) && !x->failed) {
+		fprintf(stderr, "dnswatch guard: writing %s: %s\n", x->path, strerror(errno));
+		x->failed = true;
+	}
+}
+
 /* One NDJSON line per drop: what was dropped and the evidence. */
 static void log_drop(void *ctx, const struct guard_drop_info *d)
 {
@@ -88,12 +109,7 @@ static void log_drop(void *ctx, const struct guard_drop_info *d)
 		return;
 	struct jw j;
 	char tbuf[16], abuf[64];
-	jw_init(&j, x->log);
-	jw_object_begin(&j);
-	jw_key(&j, "time_us");
-	jw_uint(&j, d->time_us);
-	jw_key(&j, "event");
-	jw_string(&j, "drop");
+	log_begin(&j, x->log, d->time_us, "drop");
 	jw_key(&j, "upstream");
 	jw_string(&j, d->upstream);
 	jw_key(&j, "qname");
@@ -130,33 +146,7 @@ static void log_drop(void *ctx, const struct guard_drop_info *d)
 		jw_string(&j, abuf);
 	}
 	jw_array_end(&j);
-	jw_object_end(&j);
-	jw_newline(&j);
-	if (fflush(x->log) && !x->failed) {
-		fprintf(stderr, "dnswatch guard: writing %s: %s\n", x->path, strerror(errno));
-		x->failed = true;
-	}
-}
-
-/* The start of a log line: time and event. */
-static void log_begin(struct jw *j, FILE *f, uint64_t time_us, const char *event)
-{
-	jw_init(j, f);
-	jw_object_begin(j);
-	jw_key(j, "time_us");
-	jw_uint(j, time_us);
-	jw_key(j, "event");
-	jw_string(j, event);
-}
-
-static void log_end(struct logctx *x, struct jw *j)
-{
-	jw_object_end(j);
-	jw_newline(j);
-	if (fflush(x->log) && !x->failed) {
-		fprintf(stderr, "dnswatch guard: writing %s: %s\n", x->path, strerror(errno));
-		x->failed = true;
-	}
+	log_end(x, &j);
 }
 
 /* One NDJSON line per cached answer purged: the name and the forged address. */

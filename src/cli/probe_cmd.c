@@ -470,7 +470,11 @@ static int resume_run(struct run *x, const struct probe_opts *o)
 	struct probe_config *c = &x->cfg;
 	int64_t run;
 	if (store_run_resume(x->db, 0, &run) != DW_OK) {
-		fprintf(stderr, "dnswatch probe: %s: no unfinished run to resume\n", o->db);
+		const struct dw_error *e = store_error(x->db);
+		if (e->status == DW_E_NORUN)
+			fprintf(stderr, "dnswatch probe: %s: no unfinished run to resume\n", o->db);
+		else if (e->status == DW_E_STATE || e->status == DW_E_INVALID)
+			fprintf(stderr, "dnswatch probe: %s\n", e->text); /* a refusal: not said yet */
 		return -1;
 	}
 	size_t n;

@@ -22,14 +22,9 @@
 #include <time.h>
 #include <unistd.h>
 
-/* A growable byte buffer. */
-struct buf {
-	char *p;
-	size_t n, cap;
-	bool oom;   /* sticky: an append failed */
-};
+/* A growable byte buffer: struct ch_buf (clickhouse.h). */
 
-static void buf_need(struct buf *b, size_t more)
+static void buf_need(struct ch_buf *b, size_t more)
 {
 	if (b->oom || b->n + more + 1 <= b->cap)
 		return;
@@ -45,7 +40,7 @@ static void buf_need(struct buf *b, size_t more)
 	b->cap = nc;
 }
 
-static void buf_add(struct buf *b, const void *s, size_t n)
+static void buf_add(struct ch_buf *b, const void *s, size_t n)
 {
 	buf_need(b, n);
 	if (b->oom)
@@ -55,13 +50,13 @@ static void buf_add(struct buf *b, const void *s, size_t n)
 	b->p[b->n] = 0;
 }
 
-static void buf_c(struct buf *b, char c)
+static void buf_c(struct ch_buf *b, char c)
 {
 	buf_add(b, &c, 1);
 }
 
 __attribute__((format(printf, 2, 3)))
-static void buf_printf(struct buf *b, const char *fmt, ...)
+static void buf_printf(struct ch_buf *b, const char *fmt, ...)
 {
 	va_list ap;
 	for (int pass = 0; pass < 2 && !b->oom; pass++) {
@@ -81,7 +76,7 @@ static void buf_printf(struct buf *b, const char *fmt, ...)
 	}
 }
 
-static void buf_free(struct buf *b)
+static void buf_free(struct ch_buf *b)
 {
 	free(b->p);
 	memset(b, 0, sizeof *b);
@@ -90,7 +85,7 @@ static void buf_free(struct buf *b)
 /* TabSeparated escaping (ClickHouse's): backslash, tab, newline and every
  * other control byte or byte over 0x7e as \xNN; QUOTE adds the quote for a
  * string inside an array. */
-static void tsv_bytes(struct buf *b, const uint8_t *s, size_t n, bool quote)
+static void tsv_bytes(struct ch_buf *b, const uint8_t *s, size_t n, bool quote)
 {
 	buf_need(b, n * 4 + 2);
 	if (b->oom)
@@ -119,7 +114,7 @@ static void tsv_bytes(struct buf *b, const uint8_t *s, size_t n, bool quote)
 	b->p[b->n] = 0;
 }
 
-static void tsv_str(struct buf *b, const char *s)
+static void tsv_str(struct ch_buf *b, const char *s)
 {
 	tsv_bytes(b, (const uint8_t *)s, strlen(s), false);
 }
@@ -153,8 +148,8 @@ struct ch_store {
 	pthread_mutex_t mu, io;
 	pthread_cond_t cv_item, cv_space, cv_idle;
 	struct qitem {
-		char table[16];
-		struct buf body;
+		char table[32];
+		struct ch_buf body;
 		uint64_t rows;
 	} queue[CH_QUEUE_MAX];
 	size_t qhead, qcount;
@@ -168,8 +163,9 @@ struct ch_store {
 	uint16_t qtypes[STORE_QTYPES_MAX];
 	size_t nqtypes;
 	int64_t next_incident;
+	unsigned orphans_left;  /* spools of gone writers not drained at open */
 
-	struct buf batch[T_NBATCH];
+	struct ch_buf batch[T_NBATCH];
 	size_t batch_results;
 	uint64_t batch_t0_ms;
 	struct store_stats stats;
@@ -206,7 +202,7 @@ static enum dw_status fail(struct ch_store *c, enum dw_status st, const char *wh
 	for (char *p = c->err.text; *p; p++)
 		if (*p == '\n' || *p == '\r' || *p == '\t')
 			*p = ' ';
-	if (c->opts.errlog && st != DW_E_STATE && st != DW_E_INVALID) {
+	if (c->opts.errlog && st != DW_E_STATE && st != DW_E_INVALID && st != DW_E_NORUN) {
 		fprintf(c->opts.errlog, "%s\n", c->err.text);
 		fflush(c->opts.errlog);
 	}
@@ -277,7 +273,7 @@ static int parse_url(struct ch_store *c, const char *url, struct dw_error *err)
 static size_t on_body(char *data, size_t size, size_t n, void *ctx)
 {
 	buf_add(ctx, data, size * n);
-	return ((struct buf *)ctx)->oom ? 0 : size * n;
+	return ((struct ch_buf *)ctx)->oom ? 0 : size * n;
 }
 
 enum post_result { POST_OK, POST_DOWN, POST_ERROR };
@@ -288,7 +284,7 @@ enum post_result { POST_OK, POST_DOWN, POST_ERROR };
  * (worth spooling); POST_ERROR: it refused (WHY says so).
  */
 static enum post_result post(struct ch_store *c, CURL *h, const char *query, const char *body,
-			     size_t len, struct buf *resp, char *why, size_t whycap)
+			     size_t len, struct ch_buf *resp, char *why, size_t whycap)
 {
 	char url[4096];
 	if (query) {
@@ -338,7 +334,7 @@ static enum post_result insert(struct ch_store *c, const char *table, const char
 {
 	char q[256];
 	snprintf(q, sizeof q, "INSERT INTO %s.%s FORMAT TabSeparated", c->db, table);
-	struct buf resp = {0};
+	struct ch_buf resp = {0};
 	enum post_result r = post(c, c->scurl, q, body, len, &resp, why, whycap);
 	buf_free(&resp);
 	return r;
@@ -346,7 +342,7 @@ static enum post_result insert(struct ch_store *c, const char *table, const char
 
 enum dw_status ch_exec(struct ch_store *c, const char *sql)
 {
-	struct buf resp = {0};
+	struct ch_buf resp = {0};
 	char why[600];
 	enum post_result r = post(c, c->curl, NULL, sql, strlen(sql), &resp, why, sizeof why);
 	buf_free(&resp);
@@ -420,7 +416,7 @@ size_t ch_tsv_rows(char *text, int (*fn)(void *ctx, char **fields, size_t nfield
 enum dw_status ch_select(struct ch_store *c, const char *sql,
 			 int (*fn)(void *ctx, char **fields, size_t nfields), void *ctx)
 {
-	struct buf q = {0}, resp = {0};
+	struct ch_buf q = {0}, resp = {0};
 	buf_printf(&q, "%s FORMAT TabSeparated", sql);
 	if (q.oom) {
 		buf_free(&q);
@@ -580,7 +576,10 @@ static enum dw_status spool_append(struct ch_store *c, const char *table, const 
 static bool spool_table_ok(const char *t)
 {
 	static const char *const known[] = {"queries", "answers", "runs", "targets", "groups",
-					    "incidents"};
+					    "incidents", "census_runs", "census_names",
+					    "census_replies", "census_groups", "census_rules",
+					    "census_overblocked", "census_pools", "guard_drops",
+					    "guard_purges"};
 	for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
 		if (!strcmp(t, known[i]))
 			return true;
@@ -810,7 +809,7 @@ static enum dw_status take_async(struct ch_store *c)
 
 /* Hand B (taken: *B is left empty) to the sender thread; waits while the
  * queue is full. ROWS: results in it (a queries batch). */
-static enum dw_status enqueue(struct ch_store *c, const char *table, struct buf *b, uint64_t rows)
+static enum dw_status enqueue(struct ch_store *c, const char *table, struct ch_buf *b, uint64_t rows)
 {
 	if (b->n == 0) {
 		buf_free(b);
@@ -879,6 +878,8 @@ static enum dw_status drain_orphans(struct ch_store *c)
 		bool drained;
 		uint64_t rows;
 		st = spool_drain_fd(c, fd, path, &drained, &rows);
+		if (st == DW_OK && !drained)
+			c->orphans_left++;
 		if (st == DW_OK && drained) {
 			unlink(path);
 			if (rows)
@@ -1062,14 +1063,14 @@ const char *ch_database(const struct ch_store *c)
 
 /* --- writing ---------------------------------------------------------------- */
 
-static void fixed16(struct buf *b, int family, const uint8_t *addr)
+static void fixed16(struct ch_buf *b, int family, const uint8_t *addr)
 {
 	uint8_t a[16] = {0};
 	memcpy(a, addr, family == AF_INET ? 4 : 16);
 	tsv_bytes(b, a, 16, false);
 }
 
-static void fixed16_quoted(struct buf *b, const uint8_t *addr)
+static void fixed16_quoted(struct ch_buf *b, const uint8_t *addr)
 {
 	tsv_bytes(b, addr, 16, true);
 }
@@ -1085,13 +1086,13 @@ static uint32_t v4_num(const uint8_t *a)
 #define DT "%010" PRIu64
 
 /* The common head of every row of the current run. */
-static void row_head(struct ch_store *c, struct buf *b)
+static void row_head(struct ch_store *c, struct ch_buf *b)
 {
 	tsv_str(b, c->vantage);
 	buf_printf(b, "\t%" PRId64 "\t", c->run);
 }
 
-static void put_run_row(struct ch_store *c, struct buf *b, const char *status, uint64_t finished_us,
+static void put_run_row(struct ch_store *c, struct ch_buf *b, const char *status, uint64_t finished_us,
 			uint64_t nqueries)
 {
 	char qt[96] = "";
@@ -1115,7 +1116,7 @@ static void put_run_row(struct ch_store *c, struct buf *b, const char *status, u
 	pthread_mutex_unlock(&c->io);
 }
 
-static enum dw_status send_small(struct ch_store *c, const char *table, struct buf *b)
+static enum dw_status send_small(struct ch_store *c, const char *table, struct ch_buf *b)
 {
 	if (b->oom) {
 		buf_free(b);
@@ -1151,7 +1152,7 @@ enum dw_status ch_run_begin(struct ch_store *c, const char *cmdline, const char 
 	 * (the key is (vantage, run)), and ordered like the runs. */
 	c->run = (int64_t)c->run_started_us;
 	c->next_incident = 1;
-	struct buf b = {0};
+	struct ch_buf b = {0};
 	put_run_row(c, &b, "running", 0, 0);
 	st = send_small(c, "runs", &b);
 	if (st != DW_OK)
@@ -1178,7 +1179,7 @@ enum dw_status ch_run_finish(struct ch_store *c, bool failed)
 	enum dw_status st = ch_flush(c);
 	if (st != DW_OK)
 		return st;
-	struct buf b = {0};
+	struct ch_buf b = {0};
 	pthread_mutex_lock(&c->io);
 	uint64_t nq = c->stats.results + c->spool_rows;
 	pthread_mutex_unlock(&c->io);
@@ -1191,7 +1192,7 @@ enum dw_status ch_run_finish(struct ch_store *c, bool failed)
 	return st;
 }
 
-static void put_query_row(struct ch_store *c, struct buf *b, const struct probe_result *r,
+static void put_query_row(struct ch_store *c, struct ch_buf *b, const struct probe_result *r,
 			  const char (*fps)[128])
 {
 	char name[WIRE_NAME_MAX * 4 + 4], tld[256];
@@ -1275,7 +1276,7 @@ static void put_query_row(struct ch_store *c, struct buf *b, const struct probe_
 	buf_add(b, "]\n", 2);
 }
 
-static void put_answer_rows(struct ch_store *c, struct buf *b, const struct probe_result *r,
+static void put_answer_rows(struct ch_store *c, struct ch_buf *b, const struct probe_result *r,
 			    const char (*fps)[128])
 {
 	const struct probe_target *t = &c->targets[r->target];
@@ -1353,7 +1354,9 @@ static enum dw_status hand_over(struct ch_store *c)
 {
 	enum dw_status st = DW_OK;
 	uint64_t rows = c->batch_results;
-	for (int t = 0; t < T_NBATCH; t++) {
+	/* The answers first: a query row posted means its answers are in (a
+	 * resume takes the queries table's rows as what is stored). */
+	for (int t = T_NBATCH - 1; t >= 0; t--) {
 		enum dw_status s2 = enqueue(c, batch_table[t], &c->batch[t], t == T_QUERIES ? rows : 0);
 		if (st == DW_OK)
 			st = s2;
@@ -1382,7 +1385,7 @@ enum dw_status ch_group_put(struct ch_store *c, int32_t id, const char *fingerpr
 {
 	if (!c->run)
 		return fail(c, DW_E_STATE, "no run begun", "storing group %d", (int)id);
-	struct buf b = {0};
+	struct ch_buf b = {0};
 	row_head(c, &b);
 	buf_printf(&b, DT "\t%d\t%" PRIu64 "\t", c->run_started_us / 1000000, (int)id,
 		   util_real_us());
@@ -1410,7 +1413,7 @@ enum dw_status ch_incident_put(struct ch_store *c, struct store_incident *inc)
 		inc->id = c->next_incident++;
 	else if (inc->id >= c->next_incident)
 		c->next_incident = inc->id + 1;
-	struct buf b = {0};
+	struct ch_buf b = {0};
 	row_head(&*c, &b);
 	buf_printf(&b, DT "\t%" PRId64 "\t%" PRIu64 "\t%" PRId64 "\t%" PRId64 "\t%" PRId64
 		       "\t%" PRId64 "\t%.17g\t",
@@ -1470,4 +1473,314 @@ void ch_get_outage(const struct ch_store *cc, struct ch_outage_stats *st)
 	if (c->down)
 		st->outage_ms += util_mono_ms() - c->down_since_ms;
 	pthread_mutex_unlock(&c->io);
+}
+
+/* --- other modules' tables ----------------------------------------------------- */
+
+void ch_buf_str(struct ch_buf *b, const char *s)
+{
+	tsv_str(b, s ? s : "");
+}
+
+void ch_buf_printf(struct ch_buf *b, const char *fmt, ...)
+{
+	char small[512];
+	va_list ap;
+	va_start(ap, fmt);
+	int k = vsnprintf(small, sizeof small, fmt, ap);
+	va_end(ap);
+	if (k < 0) {
+		b->oom = true;
+		return;
+	}
+	if ((size_t)k < sizeof small) {
+		buf_add(b, small, (size_t)k);
+		return;
+	}
+	char *big = malloc((size_t)k + 1);
+	if (!big) {
+		b->oom = true;
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(big, (size_t)k + 1, fmt, ap);
+	va_end(ap);
+	buf_add(b, big, (size_t)k);
+	free(big);
+}
+
+void ch_buf_free(struct ch_buf *b)
+{
+	buf_free(b);
+}
+
+void ch_sql_str(char *out, size_t cap, const char *s)
+{
+	size_t k = 0;
+	if (cap < 3) {
+		if (cap)
+			out[0] = 0;
+		return;
+	}
+	out[k++] = '\'';
+	for (; *s && k + 3 < cap; s++) {
+		if (*s == '\'' || *s == '\\')
+			out[k++] = '\\';
+		out[k++] = *s;
+	}
+	out[k++] = '\'';
+	out[k] = 0;
+}
+
+enum dw_status ch_table_ensure(struct ch_store *c, const char *name, const char *columns,
+			       const char *engine)
+{
+	struct ch_buf q = {0};
+	buf_printf(&q, "CREATE TABLE IF NOT EXISTS %s.%s (%s) ENGINE = %s", c->db, name, columns, engine);
+	if (q.oom) {
+		buf_free(&q);
+		return fail(c, DW_E_NOMEM, "out of memory", "creating table %s", name);
+	}
+	enum dw_status st = ch_exec(c, q.p);
+	buf_free(&q);
+	return st;
+}
+
+enum dw_status ch_insert_rows(struct ch_store *c, const char *table, struct ch_buf *b)
+{
+	if (c->opts.readonly) {
+		buf_free(b);
+		return fail(c, DW_E_STATE, "read-only", "writing %s", table);
+	}
+	if (!spool_table_ok(table)) {
+		buf_free(b);
+		return fail(c, DW_E_INVALID, "not a table of ours", "writing %s", table);
+	}
+	return send_small(c, table, b);
+}
+
+const char *ch_vantage(const struct ch_store *c)
+{
+	return c->vantage;
+}
+
+unsigned ch_orphans_left(const struct ch_store *c)
+{
+	return c->orphans_left;
+}
+
+/* --- resume ----------------------------------------------------------------------- */
+
+struct resume_run {
+	int64_t run;
+	bool found, running;
+	char qtypes[96];
+	long ntargets;
+	char *cmdline, *options;
+};
+
+static int on_resume_run(void *ctx, char **f, size_t n)
+{
+	struct resume_run *r = ctx;
+	if (n < 6)
+		return 1;
+	r->found = true;
+	r->run = strtoll(f[0], NULL, 10);
+	r->running = !strcmp(f[1], "running");
+	snprintf(r->qtypes, sizeof r->qtypes, "%s", f[2]);
+	r->ntargets = atol(f[3]);
+	free(r->cmdline);
+	free(r->options);
+	r->cmdline = strdup(f[4]);
+	r->options = strdup(f[5]);
+	return 1;
+}
+
+static bool hex16(const char *h, uint8_t out[16])
+{
+	if (strlen(h) != 32)
+		return false;
+	for (int i = 0; i < 16; i++) {
+		unsigned v;
+		if (!isxdigit((unsigned char)h[2 * i]) || !isxdigit((unsigned char)h[2 * i + 1]) ||
+		    sscanf(h + 2 * i, "%2x", &v) != 1)
+			return false;
+		out[i] = (uint8_t)v;
+	}
+	return true;
+}
+
+struct resume_targets {
+	struct ch_store *c;
+	size_t got;
+	bool bad;
+};
+
+static int on_resume_target(void *ctx, char **f, size_t n)
+{
+	struct resume_targets *r = ctx;
+	struct ch_store *c = r->c;
+	if (n < 6) {
+		r->bad = true;
+		return 1;
+	}
+	unsigned long idx = strtoul(f[0], NULL, 10);
+	if (idx >= c->ntargets) {
+		r->bad = true;
+		return 1;
+	}
+	struct probe_target *t = &c->targets[idx];
+	memset(t, 0, sizeof *t);
+	snprintf(t->label, sizeof t->label, "%s", f[1]);
+	t->kind = (enum probe_target_kind)atoi(f[2]);
+	t->family = atoi(f[3]) == 6 ? AF_INET6 : AF_INET;
+	uint8_t a[16];
+	if (!hex16(f[4], a)) {
+		r->bad = true;
+		return 1;
+	}
+	memcpy(t->addr, a, t->family == AF_INET ? 4 : 16);
+	t->port = (uint16_t)atoi(f[5]);
+	r->got++;
+	return 0;
+}
+
+struct resume_rows {
+	int (*fn)(void *ctx, uint64_t seq, uint16_t target, uint16_t qtype);
+	void *ctx;
+	uint64_t rows;
+	int stop;
+};
+
+static int on_resume_row(void *ctx, char **f, size_t n)
+{
+	struct resume_rows *r = ctx;
+	if (n < 3)
+		return 0;
+	unsigned long long seq = strtoull(f[0], NULL, 10);
+	unsigned long t = strtoul(f[1], NULL, 10), q = strtoul(f[2], NULL, 10);
+	if (t > UINT16_MAX || q > UINT16_MAX)
+		return 0;
+	r->rows++;
+	return r->stop = r->fn(r->ctx, seq, (uint16_t)t, (uint16_t)q);
+}
+
+enum dw_status ch_run_resume(struct ch_store *c, int64_t run,
+			     int (*fn)(void *ctx, uint64_t seq, uint16_t target, uint16_t qtype),
+			     void *ctx, int64_t *run_out)
+{
+	if (c->opts.readonly)
+		return fail(c, DW_E_STATE, "read-only", "resuming a run");
+	if (c->orphans_left)
+		return fail(c, DW_E_STATE, "a spool of an earlier writer is not drained yet (the server went away)",
+			    "resuming a run: its rows would be probed again");
+	enum dw_status st = ch_flush(c);
+	if (st != DW_OK)
+		return st;
+	run_clear(c);
+	char v[300], sql[1024];
+	ch_sql_str(v, sizeof v, c->vantage);
+	/* The run's newest row: argMax over version (FINAL without the merge). */
+	char which[64] = "";
+	if (run > 0)
+		snprintf(which, sizeof which, " AND run = %" PRId64, run);
+	snprintf(sql, sizeof sql,
+		 "SELECT run, argMax(status, version) AS s, argMax(qtypes, version),"
+		 " argMax(ntargets, version), argMax(cmdline, version), argMax(options, version)"
+		 " FROM %s.runs WHERE vantage = %s%s GROUP BY run%s ORDER BY run DESC LIMIT 1",
+		 c->db, v, which, run > 0 ? "" : " HAVING s = 'running'");
+	struct resume_run rr = {0};
+	st = ch_select(c, sql, on_resume_run, &rr);
+	if (st == DW_OK && !rr.found)
+		st = fail(c, DW_E_NORUN, run > 0 ? "no such run" : "no unfinished run",
+			  "resuming (vantage point %s)", c->vantage);
+	else if (st == DW_OK && !rr.running)
+		st = fail(c, DW_E_NORUN, "the run is finished", "resuming run %" PRId64, rr.run);
+	else if (st == DW_OK && (rr.ntargets <= 0 || rr.ntargets > UINT16_MAX || !rr.cmdline || !rr.options))
+		st = fail(c, DW_E_DB, "the run's row is damaged", "resuming run %" PRId64, rr.run);
+	if (st == DW_OK) {
+		c->nqtypes = 0;
+		for (const char *p = rr.qtypes; *p && c->nqtypes < STORE_QTYPES_MAX;) {
+			char *end;
+			unsigned long q = strtoul(p, &end, 10);
+			if (end == p || q > UINT16_MAX) {
+				st = fail(c, DW_E_DB, "the run's query types are damaged", "resuming run %" PRId64,
+					  rr.run);
+				break;
+			}
+			c->qtypes[c->nqtypes++] = (uint16_t)q;
+			p = *end == ',' ? end + 1 : end;
+		}
+	}
+	if (st != DW_OK) {
+		free(rr.cmdline);
+		free(rr.options);
+		c->nqtypes = 0;
+		return st;
+	}
+	c->cmdline = rr.cmdline;
+	c->options = rr.options;
+	c->ntargets = (size_t)rr.ntargets;
+	c->targets = calloc(c->ntargets, sizeof *c->targets);
+	if (!c->targets) {
+		run_clear(c);
+		return fail(c, DW_E_NOMEM, "out of memory", "resuming run %" PRId64, rr.run);
+	}
+	snprintf(sql, sizeof sql,
+		 "SELECT idx, any(label), any(kind), any(family), hex(any(addr)), any(port) FROM %s.targets"
+		 " WHERE vantage = %s AND run = %" PRId64 " GROUP BY idx ORDER BY idx",
+		 c->db, v, rr.run);
+	struct resume_targets rt = {.c = c};
+	st = ch_select(c, sql, on_resume_target, &rt);
+	if (st == DW_OK && (rt.bad || rt.got != c->ntargets))
+		st = fail(c, DW_E_DB, "the run's targets are missing or damaged",
+			  "resuming run %" PRId64 " (%zu of %zu targets)", rr.run, rt.got, c->ntargets);
+	/* Answers whose query row never went in (killed between the posts):
+	 * gone, so that the query asked again leaves only its own. */
+	long orphans = 0;
+	char keyq[600];
+	snprintf(keyq, sizeof keyq,
+		 "(seq, target, qtype) NOT IN (SELECT seq, target, qtype FROM %s.queries"
+		 " WHERE vantage = %s AND run = %" PRId64 ")", c->db, v, rr.run);
+	if (st == DW_OK) {
+		snprintf(sql, sizeof sql, "SELECT count() FROM %s.answers WHERE vantage = %s AND run = %" PRId64
+			 " AND %s", c->db, v, rr.run, keyq);
+		st = ch_select(c, sql, count_row, &orphans);
+	}
+	if (st == DW_OK && orphans > 0) {
+		snprintf(sql, sizeof sql, "ALTER TABLE %s.answers DELETE WHERE vantage = %s AND run = %" PRId64
+			 " AND %s", c->db, v, rr.run, keyq);
+		if (ch_exec(c, sql) != DW_OK)
+			note(c, "%ld answer rows of run %" PRId64 " without their query stay (the delete was "
+			     "refused)", orphans, rr.run);
+	}
+	struct resume_rows rw = {.fn = fn, .ctx = ctx};
+	if (st == DW_OK) {
+		snprintf(sql, sizeof sql,
+			 "SELECT seq, target, qtype FROM %s.queries WHERE vantage = %s AND run = %" PRId64
+			 " GROUP BY seq, target, qtype", c->db, v, rr.run);
+		st = ch_select(c, sql, on_resume_row, &rw);
+		if (st == DW_OK && rw.stop)
+			st = fail(c, DW_E_STATE, "the stored results do not fit the run", "resuming run %" PRId64,
+				  rr.run);
+	}
+	if (st == DW_OK) {
+		long last = 0;
+		snprintf(sql, sizeof sql, "SELECT max(id) FROM %s.incidents WHERE vantage = %s AND run = %" PRId64,
+			 c->db, v, rr.run);
+		st = ch_select(c, sql, count_row, &last);
+		c->next_incident = last + 1;
+	}
+	if (st != DW_OK) {
+		run_clear(c);
+		return st;
+	}
+	c->run = rr.run;
+	c->run_started_us = (uint64_t)rr.run;
+	pthread_mutex_lock(&c->io);
+	c->stats.results = rw.rows;
+	pthread_mutex_unlock(&c->io);
+	if (run_out)
+		*run_out = rr.run;
+	return DW_OK;
 }

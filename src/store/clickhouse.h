@@ -96,6 +96,21 @@ DW_MUST_CHECK
 enum dw_status ch_flush(struct ch_store *c);
 DW_MUST_CHECK
 enum dw_status ch_tick(struct ch_store *c);
+/*
+ * Continue run RUN of this vantage point, or (RUN 0) its last run still
+ * "running": its targets, query types and start are read back, and FN is
+ * called once for every (seq, target, qtype) the queries table holds for it
+ * (GROUP BY: a row posted twice is told once). Exact because a query row is
+ * posted only after its answers, and spools of gone writers were drained
+ * at open (refused, DW_E_STATE, if one could not be). Answers left without
+ * their query (a writer killed between the two posts) are deleted (an
+ * ALTER ... DELETE). The run's stored results count as posted
+ * (ch_get_stats). DW_E_NORUN: no such run, or it is finished.
+ */
+DW_MUST_CHECK
+enum dw_status ch_run_resume(struct ch_store *c, int64_t run,
+			     int (*fn)(void *ctx, uint64_t seq, uint16_t target, uint16_t qtype),
+			     void *ctx, int64_t *run_out);
 int64_t ch_run_id(const struct ch_store *c);
 const struct probe_target *ch_run_targets(const struct ch_store *c, size_t *n);
 const uint16_t *ch_run_qtypes(const struct ch_store *c, size_t *n);
@@ -139,6 +154,39 @@ struct ch_spool_rec {
 /* The record at OFF of BUF[0..SIZE) (need not be NUL-terminated): 0, or -1
  * if the bytes there are not one whole record. */
 int ch_spool_record(const char *buf, size_t size, size_t off, struct ch_spool_rec *rec);
+
+/* --- other modules' tables (census, guard): the same sender, spool and keys --- */
+
+/* A growable buffer of TabSeparated rows; oom is sticky. {0} is empty. */
+struct ch_buf {
+	char *p;
+	size_t n, cap;
+	bool oom;
+};
+/* A String field, escaped as TabSeparated wants (no separator added). */
+void ch_buf_str(struct ch_buf *b, const char *s);
+__attribute__((format(printf, 2, 3)))
+void ch_buf_printf(struct ch_buf *b, const char *fmt, ...);
+void ch_buf_free(struct ch_buf *b);
+/* SQL text for a string literal: quoted, ' and \ escaped (into OUT, cut
+ * to CAP). */
+void ch_sql_str(char *out, size_t cap, const char *s);
+/* CREATE TABLE IF NOT EXISTS DB.NAME (COLUMNS) ENGINE = ENGINE. */
+DW_MUST_CHECK
+enum dw_status ch_table_ensure(struct ch_store *c, const char *name, const char *columns,
+			       const char *engine);
+/* Hand B's rows for TABLE (one of the spool's known tables) to the sender
+ * thread, in order with every other batch: posted, or spooled in an
+ * outage. B is left empty. */
+DW_MUST_CHECK
+enum dw_status ch_insert_rows(struct ch_store *c, const char *table, struct ch_buf *b);
+/* The vantage point rows are tagged with. */
+const char *ch_vantage(const struct ch_store *c);
+/* Spools of gone writers that could not be drained at open (the server
+ * went away meanwhile): a resume would not see their rows. */
+unsigned ch_orphans_left(const struct ch_store *c);
+/* The DateTime text of US (seconds since the epoch, zero-padded). */
+#define CH_DT_FMT "%010llu"
 
 /* Run one statement that returns nothing (DDL, INSERT ... SELECT). */
 DW_MUST_CHECK

@@ -159,6 +159,9 @@ static const char *const stmt_sql[ST_COUNT] = {
 struct store_db {
 	struct ch_store *ch;  /* a ClickHouse store (path clickhouse://...): every
 			       * call goes there (store/clickhouse.h) */
+	bool ch_done;         /* ClickHouse, a resumed run: the done set below is
+			       * kept (read back from ClickHouse, then each put) */
+	uint64_t ch_puts;
 	sqlite3 *h;
 	char *path;
 	struct store_opts opts;
@@ -584,6 +587,7 @@ const struct dw_error *store_error(const struct store_db *db)
 static void run_clear(struct store_db *db)
 {
 	db->run = 0;
+	db->ch_done = false;
 	free(db->targets);
 	db->targets = NULL;
 	db->ntargets = 0;
@@ -844,8 +848,10 @@ enum dw_status store_run_begin(struct store_db *db, const char *cmdline,
 				  size_t ntargets, const uint16_t *qtypes, size_t nqtypes,
 				  int64_t *run)
 {
-	if (db->ch)
+	if (db->ch) {
+		run_clear(db);
 		return ch_run_begin(db->ch, cmdline, options, targets, ntargets, qtypes, nqtypes, run);
+	}
 	enum dw_status st = run_begin_check(db, targets, ntargets, qtypes, nqtypes);
 	if (st == DW_OK)
 		st = store_flush(db);
@@ -1048,10 +1054,66 @@ static enum dw_status resume_load_done(struct store_db *db, int64_t id, int64_t 
 	return DW_OK;
 }
 
+/* ClickHouse: the run read back (clickhouse.c), its stored results into
+ * the done set, which the calls below then keep as for SQLite. The run's
+ * targets and types are taken from the ClickHouse store (read before its
+ * rows) the first time they are needed. */
+static enum dw_status ch_take_run(struct store_db *db)
+{
+	if (db->targets)
+		return DW_OK;
+	size_t n, nq;
+	const struct probe_target *t = ch_run_targets(db->ch, &n);
+	const uint16_t *qt = ch_run_qtypes(db->ch, &nq);
+	db->targets = malloc((n ? n : 1) * sizeof *t);
+	if (!db->targets)
+		return report(db, DW_E_NOMEM, "out of memory", "resuming a run (%zu targets)", n);
+	memcpy(db->targets, t, n * sizeof *t);
+	db->ntargets = n;
+	memcpy(db->qtypes, qt, nq * sizeof *qt);
+	db->nqtypes = nq;
+	return done_init(db, 0);
+}
+
+static int ch_mark_row(void *ctx, uint64_t seq, uint16_t target, uint16_t qtype)
+{
+	struct store_db *db = ctx;
+	uint32_t slot;
+	if (ch_take_run(db) != DW_OK)
+		return 1;
+	if (!slot_of(db, target, qtype, &slot))
+		return 0; /* not of the run: nothing to skip */
+	return mark_stored(db, seq, slot) != DW_OK;
+}
+
+static enum dw_status resume_clickhouse(struct store_db *db, int64_t run, int64_t *run_out)
+{
+	if (db->opts.readonly)
+		return report(db, DW_E_INVALID, "opened read-only", "resuming");
+	run_clear(db);
+	int64_t id = 0;
+	enum dw_status st = ch_run_resume(db->ch, run, ch_mark_row, db, &id);
+	if (st != DW_OK && db->err.status != DW_E_NOMEM)
+		db->err = *ch_error(db->ch); /* the line store_error gives */
+	if (st == DW_OK)
+		st = ch_take_run(db);
+	if (st != DW_OK) {
+		run_clear(db);
+		return st;
+	}
+	db->run = id;
+	done_advance(&db->done, done_scan(&db->done));
+	db->ch_done = true;
+	db->ch_puts = 0;
+	if (run_out)
+		*run_out = id;
+	return DW_OK;
+}
+
 enum dw_status store_run_resume(struct store_db *db, int64_t run, int64_t *run_out)
 {
 	if (db->ch)
-		return ch_refuse(db, DW_E_NORUN, "resuming a run (ClickHouse runs are not resumed)");
+		return resume_clickhouse(db, run, run_out);
 	if (db->opts.readonly)
 		return report(db, DW_E_INVALID, "opened read-only", "resuming");
 	enum dw_status st = store_flush(db);
@@ -1085,8 +1147,12 @@ enum dw_status store_run_resume(struct store_db *db, int64_t run, int64_t *run_o
 
 enum dw_status store_run_finish(struct store_db *db, bool failed)
 {
-	if (db->ch)
-		return ch_run_finish(db->ch, failed);
+	if (db->ch) {
+		enum dw_status cst = ch_run_finish(db->ch, failed);
+		if (cst == DW_OK)
+			run_clear(db);
+		return cst;
+	}
 	if (!db->run)
 		return report(db, DW_E_STATE, "no run begun or resumed", "finishing the run");
 	enum dw_status st = store_flush(db);
@@ -1128,7 +1194,7 @@ const struct probe_target *store_run_targets(const struct store_db *db, size_t *
 
 uint64_t store_done_below(const struct store_db *db)
 {
-	if (db->ch)
+	if (db->ch && !db->ch_done)
 		return 0;
 	return db->done.below;
 }
@@ -1143,7 +1209,7 @@ const uint16_t *store_run_qtypes(const struct store_db *db, size_t *n)
 
 bool store_done_has(const struct store_db *db, uint64_t seq, uint16_t target)
 {
-	if (db->ch)
+	if (db->ch && !db->ch_done)
 		return false;
 	if (!db->run || target >= db->ntargets)
 		return false;
@@ -1156,7 +1222,7 @@ bool store_done_has(const struct store_db *db, uint64_t seq, uint16_t target)
 bool store_done_has_qtype(const struct store_db *db, uint64_t seq, uint16_t target,
 			  uint16_t qtype)
 {
-	if (db->ch)
+	if (db->ch && !db->ch_done)
 		return false;
 	uint32_t slot;
 	return db->run && slot_of(db, target, qtype, &slot) && done_test(&db->done, seq, slot);
@@ -1280,10 +1346,32 @@ static int insert_result(struct store_db *db, const struct probe_result *r)
 	return SQLITE_DONE;
 }
 
+/* A resumed ClickHouse run: what is stored is refused (DW_E_DUP) as in
+ * SQLite; the rest goes to ClickHouse and into the done set. */
+static enum dw_status put_clickhouse_resumed(struct store_db *db, const struct probe_result *r)
+{
+	char what[96];
+	snprintf(what, sizeof what, "storing seq %" PRIu64 " target %u qtype %u", r->seq, r->target,
+		 r->qtype);
+	uint32_t slot;
+	if (!slot_of(db, r->target, r->qtype, &slot))
+		return report(db, DW_E_INVALID, "not a target and query type of the run", "%s", what);
+	if (done_test(&db->done, r->seq, slot))
+		return report(db, DW_E_DUP, "already stored", "%s", what);
+	enum dw_status st = ch_put(db->ch, r);
+	if (st == DW_OK)
+		st = mark_stored(db, r->seq, slot);
+	if (st == DW_OK && ++db->ch_puts % 1024 == 0)
+		done_advance(&db->done, done_scan(&db->done));
+	return st;
+}
+
 enum dw_status store_put(struct store_db *db, const struct probe_result *r)
 {
-	if (db->ch)
+	if (db->ch && !db->ch_done)
 		return ch_put(db->ch, r);
+	if (db->ch)
+		return put_clickhouse_resumed(db, r);
 	char what[96];
 	snprintf(what, sizeof what, "storing seq %" PRIu64 " target %u qtype %u", r->seq, r->target,
 		 r->qtype);

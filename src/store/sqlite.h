@@ -62,8 +62,9 @@ struct store_opts {
 				 * under new seqs); the UNIQUE constraint still refuses a
 				 * duplicate, failing its batch */
 	/* A PATH of clickhouse://HOST[:PORT]/DATABASE opens the ClickHouse store
-	 * instead (store/clickhouse.h): the writing calls below go there;
-	 * resume and the reading calls are refused (report/data.h reads it). */
+	 * instead (store/clickhouse.h): the writing calls and resume go there
+	 * (a resumed run's done set is read back from ClickHouse and kept
+	 * here); the reading calls are refused (report/data.h reads it). */
 	const char *vantage;    /* ClickHouse: the vantage point each run is
 				 * tagged with; NULL: the host name */
 	const char *spool_dir;  /* ClickHouse: where batches wait during an

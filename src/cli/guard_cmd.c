@@ -149,10 +149,28 @@ static void log_drop(void *ctx, const struct guard_drop_info *d)
 	log_end(x, &j);
 }
 
-/* One NDJSON line per cached answer purged: the name and the forged address. */
+/* One cached answer purged into the store's guard_purges table. */
+static void store_purge(struct logctx *x, const struct guard_purge_info *pi)
+{
+	char tbuf[16], abuf[64];
+	inet_ntop(pi->family, pi->addr, abuf, sizeof abuf);
+	struct guard_store_purge row = {.time_us = (int64_t)pi->time_us, .qname = pi->qname,
+					.qtype = wire_type_name(pi->qtype, tbuf, sizeof tbuf), .addr = abuf,
+					.why = pi->why};
+	struct dw_error err;
+	if (guard_store_purge_put(x->store, &row, &err) && !x->failed) {
+		fprintf(stderr, "dnswatch guard: --db: %s\n", err.text);
+		x->failed = true;
+	}
+}
+
+/* One NDJSON line per cached answer purged: the name and the forged address
+ * (and a row in the store). */
 static void log_purge(void *ctx, const struct guard_purge_info *pi)
 {
 	struct logctx *x = ctx;
+	if (x->store)
+		store_purge(x, pi);
 	if (!x->log)
 		return;
 	struct jw j;
@@ -371,9 +389,21 @@ int guard_cmd(int argc, char **argv)
 		}
 		cfg.checks |= GUARD_CHECK_DNSSEC;
 	}
+	/* The store first, from the host's namespace: a ClickHouse store's
+	 * sender thread stays there, so a server on the host's loopback is
+	 * reached from a lab host too (as probe and census do). */
+	struct logctx lx = {.path = logpath};
+	if (dbpath && guard_store_open(&lx.store, dbpath, &err)) {
+		fprintf(stderr, "dnswatch guard: --db: %s\n", err.text);
+		guard_dnssec_free(cfg.dnssec);
+		return 1;
+	}
 	if (lab && lab_host_enter(lab, on, &err)) {
 		fprintf(stderr, "dnswatch guard: %s\n", err.text);
 		guard_dnssec_free(cfg.dnssec);
+		struct dw_error e2;
+		if (lx.store && guard_store_close(lx.store, &e2))
+			fprintf(stderr, "dnswatch guard: --db: %s\n", e2.text);
 		return 1;
 	}
 	/* every in-flight query holds a socket per upstream */
@@ -382,19 +412,15 @@ int guard_cmd(int argc, char **argv)
 		rl.rlim_cur = rl.rlim_max;
 		(void)setrlimit(RLIMIT_NOFILE, &rl);
 	}
-	struct logctx lx = {.path = logpath};
 	if (logpath && !(lx.log = fopen(logpath, "a"))) {
 		fprintf(stderr, "dnswatch guard: --log %s: %s\n", logpath, strerror(errno));
 		guard_dnssec_free(cfg.dnssec);
+		struct dw_error e2;
+		if (lx.store && guard_store_close(lx.store, &e2))
+			fprintf(stderr, "dnswatch guard: --db: %s\n", e2.text);
 		return 1;
 	}
-	if (dbpath && guard_store_open(&lx.store, dbpath, &err)) {
-		fprintf(stderr, "dnswatch guard: --db: %s\n", err.text);
-		if (lx.log)
-			fclose(lx.log);
-		guard_dnssec_free(cfg.dnssec);
-		return 1;
-	}
+
 	cfg.on_drop = log_drop;
 	cfg.on_purge = log_purge;
 	cfg.on_answer = log_answer;

@@ -16,6 +16,38 @@ static void put_when(FILE *out, int64_t us)
 	fprintf(out, "%s UTC", buf);
 }
 
+/* The cached answers purged: how many, when, which names, which addresses. */
+static void put_purges(FILE *out, const struct guard_store_summary *s)
+{
+	if (!s->purges) {
+		fputs("<p class=\"note\">No cached answer was purged.</p>\n", out);
+		return;
+	}
+	fprintf(out, "<h3 id=\"guard-purges\">Cached answers purged</h3>\n<p>%" PRIu64
+		     " cached answer%s, learned before the forgery was known, %s purged when an address in %s "
+		     "proved forged, from ",
+		s->purges, s->purges == 1 ? "" : "s", s->purges == 1 ? "was" : "were",
+		s->purges == 1 ? "it" : "them");
+	put_when(out, s->purge_first_us);
+	fputs(" to ", out);
+	put_when(out, s->purge_last_us);
+	fputs(" (docs/guard.md, \"Purge\"); each name is asked upstream again.</p>\n"
+	      "<table><thead><tr><th>name purged</th><th>purges</th></tr></thead><tbody>\n", out);
+	for (size_t i = 0; i < s->npurge_names; i++) {
+		fputs("<tr><td><code>", out);
+		report_html_text(out, s->purge_names[i].name);
+		fprintf(out, "</code></td><td class=\"num\">%" PRIu64 "</td></tr>\n", s->purge_names[i].count);
+	}
+	fputs("</tbody></table>\n<table><thead><tr><th>forged address</th><th>purges</th></tr></thead><tbody>\n",
+	      out);
+	for (size_t i = 0; i < s->npurge_addrs; i++) {
+		fputs("<tr><td><code>", out);
+		report_html_text(out, s->purge_addrs[i].addr);
+		fprintf(out, "</code></td><td class=\"num\">%" PRIu64 "</td></tr>\n", s->purge_addrs[i].count);
+	}
+	fputs("</tbody></table>\n", out);
+}
+
 void report_guard_html(FILE *out, const struct guard_store_summary *s)
 {
 	if (!s || !s->present)
@@ -23,7 +55,9 @@ void report_guard_html(FILE *out, const struct guard_store_summary *s)
 	fputs("<section id=\"guard\"><h2>Replies the guard dropped</h2>\n", out);
 	if (!s->drops) {
 		fputs("<p class=\"note\"><code>dnswatch guard</code> wrote to this store and dropped no "
-		      "reply.</p></section>\n", out);
+		      "reply.</p>\n", out);
+		put_purges(out, s);
+		fputs("</section>\n", out);
 		return;
 	}
 	fprintf(out, "<p><code>dnswatch guard</code> dropped %" PRIu64 " upstream repl%s as forged, from ",
@@ -57,5 +91,7 @@ void report_guard_html(FILE *out, const struct guard_store_summary *s)
 		report_html_text(out, s->upstreams[i].upstream);
 		fprintf(out, "</code></td><td class=\"num\">%" PRIu64 "</td></tr>\n", s->upstreams[i].count);
 	}
-	fputs("</tbody></table></section>\n", out);
+	fputs("</tbody></table>\n", out);
+	put_purges(out, s);
+	fputs("</section>\n", out);
 }

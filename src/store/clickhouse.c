@@ -202,7 +202,8 @@ static enum dw_status fail(struct ch_store *c, enum dw_status st, const char *wh
 	for (char *p = c->err.text; *p; p++)
 		if (*p == '\n' || *p == '\r' || *p == '\t')
 			*p = ' ';
-	if (c->opts.errlog && st != DW_E_STATE && st != DW_E_INVALID && st != DW_E_NORUN) {
+	if (c->opts.errlog && !c->opts.errlog_notes_only && st != DW_E_STATE && st != DW_E_INVALID &&
+	    st != DW_E_NORUN) {
 		fprintf(c->opts.errlog, "%s\n", c->err.text);
 		fflush(c->opts.errlog);
 	}

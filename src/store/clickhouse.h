@@ -53,6 +53,8 @@ struct ch_opts {
 	bool no_schema;         /* connect only: neither create nor look for the
 				 * tables (a handle for ch_select/ch_exec) */
 	FILE *errlog;           /* where failure and outage lines go; NULL: nowhere */
+	bool errlog_notes_only; /* errlog gets the outage lines only (the caller
+				 * says failures itself, from ch_error) */
 };
 
 struct ch_store;

@@ -158,7 +158,7 @@ okn=$(jq -r 'select(.verdict == "ok") | .name' "$tmp/tls.ndjson" | wc -l)
 # the wall's A record again, dropped on the calibrated path: the cached
 # answer holding that address is purged, and the next A lookup goes upstream.
 start_guard purge udp:198.19.55.55 --upstream udp:198.19.8.8 --calibrate "$cal" --no-layout \
-	--window 50 --timeout 1500 || fail "guard starts (purge)" "$(cat "$tmp/purge.err")"
+	--window 50 --timeout 1500 --db "$tmp/purge.db" || fail "guard starts (purge)" "$(cat "$tmp/purge.err")"
 counters() { kill -USR1 "$g"; sleep 0.3; tail -1 "$tmp/purge.json"; }
 for _ in $(seq 30); do [ "$(counters | jq '.upstreams[1].ready')" = true ] && break; done
 name=$(sed -n 2p "$tmp/names")
@@ -183,6 +183,14 @@ j3=$(counters)
 	ok "after the purge the name is asked upstream again, not served from the cache" ||
 	fail "after the purge" "$(jq -c '{cache_hits, cache_misses, cache_purged}' <<<"$j3")"
 stop_guard || fail "guard exits 0 (purge)"
+# --db: each purge a row of guard_purges, and the report's guard section shows them
+prows=$(sqlite3 "$tmp/purge.db" "SELECT count(*), sum(qtype = 'A' AND qname = '$name.' AND addr = '65.49.2.178' AND why = 'dropped'), min(qname = '$name.') FROM guard_purges" 2>&1)
+"$DNSWATCH" probe --lab "$LAB" --from client --control-key "$key" --hold 100 --timeout 1000 --retries 0 \
+	--target public --db "$tmp/purge.db" "$tmp/names5" >"$tmp/pp5.out" 2>&1
+"$DNSWATCH" report "$tmp/purge.db" -o "$tmp/purge.html" >"$tmp/prep.out" 2>&1
+[ "$prows" = "2|1|1" ] && grep -q "Cached answers purged" "$tmp/purge.html" && grep -q "<code>$name.</code></td><td class=\"num\">2<" "$tmp/purge.html" &&
+	ok "--db: both purges in the store's guard_purges table (the A answer: name, 65.49.2.178, dropped), and in the report's guard section" ||
+	fail "--db: purges in the store and the report" "rows $prows; $(cat "$tmp/pp5.out" "$tmp/prep.out"; grep -o 'Cached answers purged.*' "$tmp/purge.html" | head -c 600)"
 kill "$inj" && wait "$inj"
 inj=
 done_testing

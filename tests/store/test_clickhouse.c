@@ -14,6 +14,9 @@
 
 #include "harness.h"
 #include "report/data.h"
+#include "report/guard.h"
+#include "store/census.h"
+#include "store/guard.h"
 #include "results.h"
 #include "store/clickhouse.h"
 #include "store/sqlite.h"
@@ -539,6 +542,116 @@ static void test_two_shards(void)
 	same_report_as_sqlite(url);
 }
 
+/* --- the guard's drops and purges ------------------------------------------------ */
+
+static void write_guard(const char *path)
+{
+	struct guard_store *g;
+	struct dw_error err;
+	CHECK_EQ(guard_store_open(&g, path, &err), 0);
+	if (!g) {
+		printf("#   %s\n", err.text);
+		return;
+	}
+	for (int i = 0; i < 30; i++) {
+		char name[64];
+		snprintf(name, sizeof name, "n%d.lune%d.com.", i, i % 3);
+		struct guard_store_drop d = {.time_us = T0 + i * 1000000ll, .upstream = i % 4 ? "udp:198.19.8.8" : "tls:198.19.8.8",
+					     .qname = name, .qtype = "A", .failed = i % 2 ? "rtt layout" : "ttl",
+					     .group = 1, .evidence = "rtt 0.4 ms, not 80\tms;\n'x'", .rtt_us = 400,
+					     .ip_ttl = i % 5 ? 63 : -1, .addrs = i % 3 ? "65.49.2.178" : "65.49.2.178 2001::1"};
+		CHECK_EQ(guard_store_put(g, &d, &err), 0);
+		if (i % 10 == 3) {
+			struct guard_store_purge pu = {.time_us = T0 + i * 1000000ll + 5, .qname = name,
+						       .qtype = i == 23 ? "AAAA" : "A", .addr = "65.49.2.178",
+						       .why = i == 3 ? "learned" : "dropped"};
+			CHECK_EQ(guard_store_purge_put(g, &pu, &err), 0);
+			if (i == 13)
+				CHECK_EQ(guard_store_purge_put(g, &pu, &err), 0); /* the name purged twice */
+		}
+	}
+	CHECK_EQ(guard_store_tick(g, &err), 0);
+	CHECK_EQ(guard_store_close(g, &err), 0);
+}
+
+static void check_same_guard(const struct guard_store_summary *a, const struct guard_store_summary *b)
+{
+	CHECK(a->present && b->present);
+	CHECK_EQ(a->drops, b->drops);
+	CHECK_EQ(a->first_us, b->first_us);
+	CHECK_EQ(a->last_us, b->last_us);
+	CHECK_EQ(a->nchecks, b->nchecks);
+	for (size_t i = 0; i < a->nchecks && i < b->nchecks; i++)
+		CHECK(!strcmp(a->checks[i].check, b->checks[i].check) && a->checks[i].count == b->checks[i].count);
+	CHECK_EQ(a->naddrs, b->naddrs);
+	for (size_t i = 0; i < a->naddrs && i < b->naddrs; i++)
+		CHECK(!strcmp(a->addrs[i].addr, b->addrs[i].addr) && a->addrs[i].count == b->addrs[i].count);
+	CHECK_EQ(a->nnames, b->nnames);
+	for (size_t i = 0; i < a->nnames && i < b->nnames; i++)
+		CHECK(!strcmp(a->names[i].name, b->names[i].name) && a->names[i].count == b->names[i].count);
+	CHECK_EQ(a->nupstreams, b->nupstreams);
+	CHECK_EQ(a->purges, b->purges);
+	CHECK_EQ(a->purge_first_us, b->purge_first_us);
+	CHECK_EQ(a->purge_last_us, b->purge_last_us);
+	CHECK_EQ(a->npurge_names, b->npurge_names);
+	for (size_t i = 0; i < a->npurge_names && i < b->npurge_names; i++)
+		CHECK(!strcmp(a->purge_names[i].name, b->purge_names[i].name) &&
+		      a->purge_names[i].count == b->purge_names[i].count);
+	CHECK_EQ(a->npurge_addrs, b->npurge_addrs);
+}
+
+/* guard --db: drops and purges into SQLite and into ClickHouse; the
+ * report's summary the same over both, also with every row posted twice. */
+static void test_guard(void)
+{
+	char url[128], path[256];
+	url_of(url, sizeof url, port_a, "dwg");
+	snprintf(path, sizeof path, "%s/guard.db", tmpdir);
+	write_guard(path);
+	write_guard(url);
+	struct guard_store_summary s, c;
+	struct dw_error err;
+	CHECK_EQ(guard_store_summary(path, &s, &err), 0);
+	CHECK_EQ(guard_store_summary(url, &c, &err), 0);
+	CHECK_EQ(s.drops, 30);
+	CHECK_EQ(s.purges, 4);
+	CHECK_EQ(s.npurge_names, 3);
+	CHECK(!strcmp(s.purge_names[0].name, "n13.lune1.com.") && s.purge_names[0].count == 2);
+	CHECK(s.npurge_addrs == 1 && !strcmp(s.purge_addrs[0].addr, "65.49.2.178") && s.purge_addrs[0].count == 4);
+	check_same_guard(&s, &c);
+	struct ch_store *ch;
+	struct ch_opts co = {.spool_dir = tmpdir};
+	CHECK_EQ(ch_open(&ch, url, &co, NULL), DW_OK);
+	CHECK_EQ(ch_exec(ch, "SYSTEM STOP MERGES"), DW_OK);
+	CHECK_EQ(ch_exec(ch, "INSERT INTO dwg.guard_drops SELECT * FROM dwg.guard_drops"), DW_OK);
+	CHECK_EQ(ch_exec(ch, "INSERT INTO dwg.guard_purges SELECT * FROM dwg.guard_purges"), DW_OK);
+	CHECK_EQ(ch_close(ch), DW_OK);
+	CHECK_EQ(count_of(port_a, "SELECT count() FROM dwg.guard_purges"), 8);
+	CHECK_EQ(guard_store_summary(url, &c, &err), 0);
+	check_same_guard(&s, &c);
+	CHECK_EQ(ch_open(&ch, url, &co, NULL), DW_OK);
+	CHECK_EQ(ch_exec(ch, "SYSTEM START MERGES"), DW_OK);
+	CHECK_EQ(ch_close(ch), DW_OK);
+	/* the report's section: the purges, their names and address */
+	char *html = NULL;
+	size_t hl = 0;
+	FILE *f = open_memstream(&html, &hl);
+	CHECK(f != NULL);
+	if (f) {
+		report_guard_html(f, &c);
+		fclose(f);
+		CHECK(strstr(html, "Cached answers purged") != NULL);
+		CHECK(strstr(html, "<p>4 cached answers") != NULL);
+		CHECK(strstr(html, "<code>n13.lune1.com.</code></td><td class=\"num\">2<") != NULL);
+		CHECK(strstr(html, "<code>65.49.2.178</code></td><td class=\"num\">4<") != NULL);
+		free(html);
+	}
+	/* a database the guard never wrote: no section */
+	url_of(url, sizeof url, port_a, "dwb");
+	CHECK_EQ(guard_store_summary(url, &c, &err), 0);
+	CHECK(!c.present);
+}
+
 int main(void)
 {
 	const char *r = getenv("DW_ROOT");
@@ -593,6 +706,7 @@ int main(void)
 	RUN(test_schema_and_report); printf("# %.1f s\n", (double)(util_mono_ms() - t_start) / 1000);
 	RUN(test_batches); printf("# %.1f s\n", (double)(util_mono_ms() - t_start) / 1000);
 	RUN(test_orphan_spool); printf("# %.1f s\n", (double)(util_mono_ms() - t_start) / 1000);
+	RUN(test_guard); printf("# %.1f s\n", (double)(util_mono_ms() - t_start) / 1000);
 	RUN(test_outage); printf("# %.1f s\n", (double)(util_mono_ms() - t_start) / 1000);
 	RUN(test_two_shards); printf("# %.1f s\n", (double)(util_mono_ms() - t_start) / 1000);
 	return harness_done();

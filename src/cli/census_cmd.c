@@ -1117,7 +1117,10 @@ static int open_store(struct census *x, const struct opts *o, int argc, char **a
 				(long long)run, t2, q2, targets, qtypes);
 			return -1;
 		}
-		census_store_run_use(x->db, run);
+		if (census_store_run_use(x->db, run, &err)) {
+			fprintf(stderr, PROG ": %s\n", err.text);
+			return -1;
+		}
 		int r = census_store_names(x->db, run, false, on_stored, x, &err);
 		if (r < 0)
 			fprintf(stderr, PROG ": %s\n", err.text);

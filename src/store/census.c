@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/census_ch.h"
+#include "store/clickhouse.h"
 #include "store/sqlite.h"
 #include "util/clock.h"
 
@@ -38,6 +40,7 @@ static const char SCHEMA[] =
 enum { ST_NAME, ST_REPLY, ST_COUNT };
 
 struct census_store {
+	struct census_ch *ch; /* a clickhouse:// path: every call goes there (census_ch.h) */
 	sqlite3 *h;
 	char path[512];
 	int64_t run;
@@ -64,6 +67,18 @@ int census_store_open(struct census_store **out, const char *path, bool readonly
 		      struct dw_error *err)
 {
 	*out = NULL;
+	if (ch_url_is(path)) {
+		struct census_store *c = calloc(1, sizeof *c);
+		if (!c)
+			return dw_error_set(err, DW_E_NOMEM, "out of memory");
+		snprintf(c->path, sizeof c->path, "%s", path);
+		if (census_ch_open(&c->ch, path, readonly, err)) {
+			free(c);
+			return -1;
+		}
+		*out = c;
+		return 0;
+	}
 	if (!readonly) {
 		/* the file is a dnswatch store first: made (or checked) by the store */
 		struct store_db *db;
@@ -109,6 +124,8 @@ int census_store_open(struct census_store **out, const char *path, bool readonly
 
 int census_store_flush(struct census_store *s, struct dw_error *err)
 {
+	if (s->ch)
+		return census_ch_flush(s->ch, err);
 	if (!s->in_batch)
 		return 0;
 	s->in_batch = false;
@@ -124,6 +141,11 @@ int census_store_close(struct census_store *s, struct dw_error *err)
 {
 	if (!s)
 		return 0;
+	if (s->ch) {
+		int crc = census_ch_close(s->ch, err);
+		free(s);
+		return crc;
+	}
 	int rc = census_store_flush(s, err);
 	for (int i = 0; i < ST_COUNT; i++)
 		sqlite3_finalize(s->st[i]);
@@ -146,6 +168,8 @@ static int begin(struct census_store *s, struct dw_error *err)
 
 int census_store_tick(struct census_store *s, struct dw_error *err)
 {
+	if (s->ch)
+		return census_ch_tick(s->ch, err);
 	if (s->in_batch && (s->batch_names >= CENSUS_STORE_BATCH ||
 			    util_mono_us() - s->batch_start_us > 1000000))
 		return census_store_flush(s, err);
@@ -155,6 +179,8 @@ int census_store_tick(struct census_store *s, struct dw_error *err)
 int census_store_run_begin(struct census_store *s, const char *cmdline, const char *targets,
 			   const char *qtypes, int64_t *run, struct dw_error *err)
 {
+	if (s->ch)
+		return census_ch_run_begin(s->ch, cmdline, targets, qtypes, run, err);
 	sqlite3_stmt *q;
 	if (census_store_flush(s, err))
 		return -1;
@@ -176,6 +202,8 @@ int census_store_run_begin(struct census_store *s, const char *cmdline, const ch
 int census_store_run_unfinished(struct census_store *s, int64_t *run, char *targets, size_t tcap,
 				char *qtypes, size_t qcap, struct dw_error *err)
 {
+	if (s->ch)
+		return census_ch_run_unfinished(s->ch, run, targets, tcap, qtypes, qcap, err);
 	sqlite3_stmt *q;
 	*run = 0;
 	if (sqlite3_prepare_v2(s->h, "SELECT id, targets, qtypes FROM census_runs WHERE status = 'running'"
@@ -190,13 +218,18 @@ int census_store_run_unfinished(struct census_store *s, int64_t *run, char *targ
 	return 0;
 }
 
-void census_store_run_use(struct census_store *s, int64_t run)
+int census_store_run_use(struct census_store *s, int64_t run, struct dw_error *err)
 {
+	if (s->ch)
+		return census_ch_run_use(s->ch, run, err);
 	s->run = run;
+	return 0;
 }
 
 int census_store_run_finish(struct census_store *s, const char *status, struct dw_error *err)
 {
+	if (s->ch)
+		return census_ch_run_finish(s->ch, status, err);
 	if (census_store_flush(s, err))
 		return -1;
 	char sql[200];
@@ -212,6 +245,8 @@ int census_store_run_finish(struct census_store *s, const char *status, struct d
 
 int census_store_run_last(struct census_store *s, int64_t *run, struct dw_error *err)
 {
+	if (s->ch)
+		return census_ch_run_last(s->ch, run, err);
 	sqlite3_stmt *q;
 	*run = 0;
 	if (sqlite3_prepare_v2(s->h, "SELECT max(id) FROM census_runs WHERE status = 'finished'", -1, &q,
@@ -234,6 +269,8 @@ static int prepare(struct census_store *s, int which, const char *sql, struct dw
 int census_store_name_put(struct census_store *s, const struct census_store_name *n,
 			  struct dw_error *err)
 {
+	if (s->ch)
+		return census_ch_name_put(s->ch, n, err);
 	if (begin(s, err) || prepare(s, ST_NAME, "INSERT INTO census_names VALUES (?,?,?,?,?,?,?,?,?)", err))
 		return -1;
 	sqlite3_stmt *q = s->st[ST_NAME];
@@ -267,6 +304,8 @@ int census_store_name_put(struct census_store *s, const struct census_store_name
 int census_store_reply_put(struct census_store *s, const struct census_store_reply *r,
 			   struct dw_error *err)
 {
+	if (s->ch)
+		return census_ch_reply_put(s->ch, r, err);
 	if (begin(s, err) ||
 	    prepare(s, ST_REPLY, "INSERT INTO census_replies VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", err))
 		return -1;
@@ -292,6 +331,8 @@ int census_store_reply_put(struct census_store *s, const struct census_store_rep
 
 int census_store_group(struct census_store *s, const char *fingerprint, int *id, struct dw_error *err)
 {
+	if (s->ch)
+		return census_ch_group(s->ch, fingerprint, id, err);
 	sqlite3_stmt *q;
 	*id = 0;
 	if (begin(s, err))
@@ -322,6 +363,8 @@ int census_store_group(struct census_store *s, const char *fingerprint, int *id,
 int census_store_group_totals(struct census_store *s, int id, uint64_t replies, const char *addrs,
 			      struct dw_error *err)
 {
+	if (s->ch)
+		return census_ch_group_totals(s->ch, id, replies, addrs, err);
 	sqlite3_stmt *q;
 	if (begin(s, err))
 		return -1;
@@ -349,6 +392,8 @@ int census_store_names(struct census_store *s, int64_t run, bool censored_only,
 		       int (*fn)(void *ctx, const struct census_store_name *n), void *ctx,
 		       struct dw_error *err)
 {
+	if (s->ch)
+		return census_ch_names(s->ch, run, censored_only, fn, ctx, err);
 	sqlite3_stmt *q;
 	if (census_store_flush(s, err))
 		return -1;
@@ -384,6 +429,8 @@ int census_store_names(struct census_store *s, int64_t run, bool censored_only,
 int census_store_rule_put(struct census_store *s, const struct census_store_rule *r,
 			  struct dw_error *err)
 {
+	if (s->ch)
+		return census_ch_rule_put(s->ch, r, err);
 	sqlite3_stmt *q;
 	if (begin(s, err))
 		return -1;
@@ -410,6 +457,8 @@ int census_store_rule_put(struct census_store *s, const struct census_store_rule
 int census_store_overblocked_put(struct census_store *s, const char *name, const char *pattern,
 				 struct dw_error *err)
 {
+	if (s->ch)
+		return census_ch_overblocked_put(s->ch, name, pattern, err);
 	sqlite3_stmt *q;
 	if (begin(s, err))
 		return -1;
@@ -426,6 +475,8 @@ int census_store_overblocked_put(struct census_store *s, const char *name, const
 int census_store_pool_put(struct census_store *s, const struct census_store_pool *p,
 			  struct dw_error *err)
 {
+	if (s->ch)
+		return census_ch_pool_put(s->ch, p, err);
 	sqlite3_stmt *q;
 	if (begin(s, err))
 		return -1;
@@ -459,11 +510,17 @@ int census_store_diff(struct census_store *s, const char *old_path, int64_t old_
 		      int (*fn)(void *ctx, enum census_change c, const char *a, const char *b), void *ctx,
 		      struct dw_error *err)
 {
+	if (s->ch)
+		return census_ch_diff(s->ch, old_path, old_run, fn, ctx, err);
 	int64_t now_run;
 	if (census_store_flush(s, err) || census_store_run_last(s, &now_run, err))
 		return -1;
 	if (!now_run)
 		return dw_error_set(err, DW_E_NORUN, "census store: %s: no finished census", s->path);
+	if (ch_url_is(old_path))
+		return dw_error_set(err, DW_E_INVALID,
+				    "census store: %s is ClickHouse and %s SQLite: compare two stores of one kind",
+				    old_path, s->path);
 	sqlite3_stmt *q;
 	if (sqlite3_prepare_v2(s->h, "ATTACH DATABASE ? AS old", -1, &q, NULL) != SQLITE_OK)
 		return fail(s, err, "attaching the old store");
@@ -557,6 +614,8 @@ static int64_t one_int(struct census_store *s, const char *sql, int64_t run, int
 
 int census_store_summary(struct census_store *s, struct census_store_summary *sum, struct dw_error *err)
 {
+	if (s->ch)
+		return census_ch_summary(s->ch, sum, err);
 	int bad = 0;
 	memset(sum, 0, sizeof *sum);
 	if (census_store_flush(s, err) || census_store_run_last(s, &sum->run, err))
@@ -579,6 +638,8 @@ int census_store_summary(struct census_store *s, struct census_store_summary *su
 int census_store_rows(struct census_store *s, int64_t run, const char *what, unsigned limit,
 		      int (*fn)(void *ctx, int ncols, const char *const *cols), void *ctx, struct dw_error *err)
 {
+	if (s->ch)
+		return census_ch_rows(s->ch, run, what, limit, fn, ctx, err);
 	const char *sql = !strcmp(what, "rules")
 				  ? "SELECT pattern, qtypes, pass, names, overblocked FROM census_rules WHERE run = ?"
 				    " ORDER BY names DESC, pattern LIMIT ?"

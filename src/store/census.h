@@ -14,6 +14,10 @@
  * whole names only: census_store_done() gives the names stored, which a
  * resumed census skips.
  *
+ * A PATH of clickhouse://HOST[:PORT]/DATABASE keeps the same tables in
+ * ClickHouse, behind the same calls (store/census_ch.h; docs/store.md);
+ * `census diff` then compares two databases of one server.
+ *
  * One struct census_store is used by one thread. Failures: -1 with ERR set,
  * "census store: PATH: why while what".
  */
@@ -45,8 +49,9 @@ DW_MUST_CHECK int census_store_run_begin(struct census_store *s, const char *cmd
 DW_MUST_CHECK int census_store_run_unfinished(struct census_store *s, int64_t *run, char *targets,
 					      size_t tcap, char *qtypes, size_t qcap,
 					      struct dw_error *err);
-/* Continue RUN (writes go to it). */
-void census_store_run_use(struct census_store *s, int64_t run);
+/* Continue RUN (writes go to it; ClickHouse: its groups read back, replies
+ * left without their name deleted). */
+DW_MUST_CHECK int census_store_run_use(struct census_store *s, int64_t run, struct dw_error *err);
 /* The run finished (its names all stored); STATUS "finished" or "failed". */
 DW_MUST_CHECK int census_store_run_finish(struct census_store *s, const char *status,
 					  struct dw_error *err);

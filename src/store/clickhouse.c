@@ -1560,6 +1560,41 @@ enum dw_status ch_insert_rows(struct ch_store *c, const char *table, struct ch_b
 	return send_small(c, table, b);
 }
 
+enum dw_status ch_delete_where(struct ch_store *c, const char *table, const char *where, long *deleted)
+{
+	struct ch_buf q = {0};
+	long n = 0;
+	if (deleted)
+		*deleted = 0;
+	buf_printf(&q, "SELECT count() FROM %s.%s WHERE %s", c->db, table, where);
+	enum dw_status st = q.oom ? fail(c, DW_E_NOMEM, "out of memory", "deleting from %s", table)
+				  : ch_select(c, q.p, count_row, &n);
+	if (st == DW_OK && n > 0) {
+		q.n = 0;
+		buf_printf(&q, "ALTER TABLE %s.%s DELETE WHERE %s", c->db, table, where);
+		st = q.oom ? fail(c, DW_E_NOMEM, "out of memory", "deleting from %s", table) : ch_exec(c, q.p);
+		/* a mutation: applied in the background; waited for */
+		char sql[512], d[100], t[100];
+		ch_sql_str(d, sizeof d, c->db);
+		ch_sql_str(t, sizeof t, table);
+		snprintf(sql, sizeof sql,
+			 "SELECT count() FROM system.mutations WHERE database = %s AND table = %s AND is_done = 0", d, t);
+		long pending = 1;
+		for (int i = 0; st == DW_OK && i < 1200; i++) {
+			if ((st = ch_select(c, sql, count_row, &pending)) != DW_OK || pending == 0)
+				break;
+			usleep(50000);
+		}
+		if (st == DW_OK && pending)
+			st = fail(c, DW_E_IO, "the server has not applied the delete within 60 s",
+				  "deleting %ld rows from %s.%s", n, c->db, table);
+	}
+	buf_free(&q);
+	if (st == DW_OK && deleted)
+		*deleted = n;
+	return st;
+}
+
 const char *ch_vantage(const struct ch_store *c)
 {
 	return c->vantage;
@@ -1738,22 +1773,13 @@ enum dw_status ch_run_resume(struct ch_store *c, int64_t run,
 			  "resuming run %" PRId64 " (%zu of %zu targets)", rr.run, rt.got, c->ntargets);
 	/* Answers whose query row never went in (killed between the posts):
 	 * gone, so that the query asked again leaves only its own. */
-	long orphans = 0;
-	char keyq[600];
-	snprintf(keyq, sizeof keyq,
-		 "(seq, target, qtype) NOT IN (SELECT seq, target, qtype FROM %s.queries"
-		 " WHERE vantage = %s AND run = %" PRId64 ")", c->db, v, rr.run);
 	if (st == DW_OK) {
-		snprintf(sql, sizeof sql, "SELECT count() FROM %s.answers WHERE vantage = %s AND run = %" PRId64
-			 " AND %s", c->db, v, rr.run, keyq);
-		st = ch_select(c, sql, count_row, &orphans);
-	}
-	if (st == DW_OK && orphans > 0) {
-		snprintf(sql, sizeof sql, "ALTER TABLE %s.answers DELETE WHERE vantage = %s AND run = %" PRId64
-			 " AND %s", c->db, v, rr.run, keyq);
-		if (ch_exec(c, sql) != DW_OK)
-			note(c, "%ld answer rows of run %" PRId64 " without their query stay (the delete was "
-			     "refused)", orphans, rr.run);
+		char where[1200];
+		snprintf(where, sizeof where,
+			 "vantage = %s AND run = %" PRId64 " AND (seq, target, qtype) NOT IN (SELECT seq, target,"
+			 " qtype FROM %s.queries WHERE vantage = %s AND run = %" PRId64 ")",
+			 v, rr.run, c->db, v, rr.run);
+		st = ch_delete_where(c, "answers", where, NULL);
 	}
 	struct resume_rows rw = {.fn = fn, .ctx = ctx};
 	if (st == DW_OK) {

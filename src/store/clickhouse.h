@@ -182,6 +182,12 @@ enum dw_status ch_table_ensure(struct ch_store *c, const char *name, const char 
  * outage. B is left empty. */
 DW_MUST_CHECK
 enum dw_status ch_insert_rows(struct ch_store *c, const char *table, struct ch_buf *b);
+/* Delete the rows of TABLE matching WHERE (SQL), if there are any: an
+ * ALTER TABLE ... DELETE, waited for (at most 60 s) until the server has
+ * applied it, so that rows written after it are untouched and rows read
+ * after it are without them. *DELETED (may be NULL): the rows there were. */
+DW_MUST_CHECK
+enum dw_status ch_delete_where(struct ch_store *c, const char *table, const char *where, long *deleted);
 /* The vantage point rows are tagged with. */
 const char *ch_vantage(const struct ch_store *c);
 /* Spools of gone writers that could not be drained at open (the server

@@ -72,7 +72,7 @@ static void test_two_censuses(void)
 	census(s, day1, c1, 3, "*youtube.com", "1.1.1.1 2.2.2.2 3.3.3.3");
 	/* a name stored twice in a run is refused (the resume's guarantee) */
 	struct census_store_name dup = {.seq = 0, .name = "www.youtube.com"};
-	census_store_run_use(s, 1);
+	CHECK_EQ(census_store_run_use(s, 1, &err), 0);
 	CHECK(census_store_name_put(s, &dup, &err) != 0 || census_store_flush(s, &err) != 0);
 	census(s, day2, c2, 4, "*.youtube.com", "1.1.1.1 3.3.3.3 2.2.2.2");
 	unsigned got[3] = {0};

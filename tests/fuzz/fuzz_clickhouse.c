@@ -6,7 +6,9 @@
  * buffer (ASan checks), and every spool record must lie inside the input
  * and move forward.
  * Seeds (tests/fuzz/corpus/fuzz_clickhouse/seed-*): answers of the report's
- * queries, escaped strings, a spool with two records, a cut one.
+ * queries, of a resume's (the run, its targets, its stored queries) and of
+ * the census's names, escaped strings, a spool with two records, a cut
+ * one, spools of the census's and the guard's tables.
  */
 #include <stdint.h>
 #include <stdlib.h>

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "report/census.h"
 #include "report/data.h"
 #include "report/guard.h"
 #include "store/census.h"
@@ -652,6 +653,189 @@ static void test_guard(void)
 	CHECK(!c.present);
 }
 
+/* --- the census ------------------------------------------------------------------ */
+
+static int64_t census_day(struct census_store *s, const char *const *names, const uint8_t *cens, size_t n,
+			  const char *rule, const char *pool_order)
+{
+	struct dw_error err;
+	int64_t run = 0;
+	CHECK_EQ(census_store_run_begin(s, "test", "nodns=nodns:198.19.55.55:53", "A", &run, &err), 0);
+	int gid = 0;
+	CHECK_EQ(census_store_group(s, "df=0 ipid=0", &gid, &err), 0);
+	for (size_t i = 0; i < n; i++) {
+		struct census_store_name row = {.seq = i, .line = (uint32_t)i + 1, .name = names[i],
+						.censored = cens[i], .replies = cens[i] ? 1 : 0,
+						.a = cens[i] ? 0xc6336401u : 0, .has_aaaa = i == 0};
+		row.aaaa[0] = 0x20;
+		row.aaaa[15] = 1;
+		if (cens[i]) {
+			struct census_store_reply rp = {.seq = i, .qtype = 1, .group = gid, .ip_ttl = 47,
+							.addrs = "198.51.100.1"};
+			CHECK_EQ(census_store_reply_put(s, &rp, &err), 0);
+		}
+		CHECK_EQ(census_store_name_put(s, &row, &err), 0);
+	}
+	struct census_store_rule r = {.pattern = rule, .kind = "suffix", .qtypes = "", .action = "a=198.51.100.1",
+				      .from = names[0], .probes = 9, .blocked = 4, .names = 2, .overblocked = 1,
+				      .evidence = "e\tx"};
+	CHECK_EQ(census_store_rule_put(s, &r, &err), 0);
+	CHECK_EQ(census_store_overblocked_put(s, "notyoutube.com", rule, &err), 0);
+	struct census_store_pool p = {.fingerprint = "fp1", .name = names[0], .queries = 6, .replies = 6,
+				      .distinct = 3, .length = 3, .confirmed = true, .order = pool_order};
+	CHECK_EQ(census_store_pool_put(s, &p, &err), 0);
+	CHECK_EQ(census_store_group_totals(s, gid, 2, "198.51.100.1", &err), 0);
+	CHECK_EQ(census_store_run_finish(s, "finished", &err), 0);
+	return run;
+}
+
+static int census_names_seen(void *ctx, const struct census_store_name *n)
+{
+	unsigned *c = ctx;
+	c[0]++;
+	c[1] += n->censored != 0;
+	c[2] += n->a == 0xc6336401u;
+	c[3] += n->has_aaaa && n->aaaa[0] == 0x20 && n->aaaa[15] == 1;
+	return 0;
+}
+
+struct census_changes {
+	char text[1024];
+	size_t len;
+};
+
+static int census_change_seen(void *ctx, enum census_change c, const char *a, const char *b)
+{
+	struct census_changes *x = ctx;
+	x->len += (size_t)snprintf(x->text + x->len, sizeof x->text - x->len, "%s %s %s;", census_change_name(c),
+				   a, b);
+	return 0;
+}
+
+/* census --db clickhouse://: two censuses, names read back, the diff in one
+ * database and across two, the report's section, a resume (the unfinished
+ * census found, replies left without their name not counted), the same
+ * figures with every row posted twice. As tests/census/test_census_store.c
+ * does over SQLite. */
+static void test_census(void)
+{
+	char url[128], url2[128];
+	url_of(url, sizeof url, port_a, "dwc");
+	url_of(url2, sizeof url2, port_a, "dwd");
+	struct census_store *s;
+	struct dw_error err;
+	CHECK_EQ(census_store_open(&s, url, false, &err), 0);
+	if (!s) {
+		printf("#   %s\n", err.text);
+		return;
+	}
+	const char *day1[] = {"www.youtube.com", "notyoutube.com", "clean.org"};
+	const char *day2[] = {"www.youtube.com", "notyoutube.com", "clean.org", "new.example"};
+	uint8_t c1[] = {1, 1, 0}, c2[] = {1, 0, 0, 1};
+	int64_t r1 = census_day(s, day1, c1, 3, "*youtube.com", "1.1.1.1 2.2.2.2 3.3.3.3");
+	int64_t r2 = census_day(s, day2, c2, 4, "*.youtube.com", "1.1.1.1 3.3.3.3 2.2.2.2");
+	CHECK(r1 > 0 && r2 > r1);
+	unsigned got[4] = {0};
+	CHECK_EQ(census_store_names(s, r2, false, census_names_seen, got, &err), 0);
+	CHECK(got[0] == 4 && got[1] == 2 && got[2] == 2 && got[3] == 1);
+	struct census_changes ch = {0};
+	CHECK_EQ(census_store_diff(s, url, r1, census_change_seen, &ch, &err), 0);
+	CHECK_STR(ch.text, "newly_censored new.example ;no_longer_censored notyoutube.com tested;"
+			   "rule_added *.youtube.com ;rule_removed *youtube.com ;pool_changed fp1 3 3 reordered;");
+	CHECK_EQ(census_store_close(s, &err), 0);
+	/* across two databases: the second holds day 2 alone */
+	CHECK_EQ(census_store_open(&s, url2, false, &err), 0);
+	census_day(s, day2, c2, 4, "*youtube.com", "1.1.1.1 2.2.2.2 3.3.3.3");
+	CHECK_EQ(census_store_close(s, &err), 0);
+	CHECK_EQ(census_store_open(&s, url2, true, &err), 0);
+	memset(&ch, 0, sizeof ch);
+	CHECK_EQ(census_store_diff(s, url, 0, census_change_seen, &ch, &err), 0);
+	CHECK_STR(ch.text, "rule_added *youtube.com ;rule_removed *.youtube.com ;pool_changed fp1 3 3 reordered;");
+	/* a SQLite file and a ClickHouse database are not compared */
+	char sq[256];
+	snprintf(sq, sizeof sq, "%s/census.db", tmpdir);
+	CHECK(census_store_diff(s, sq, 0, census_change_seen, &ch, &err) != 0);
+	CHECK(strstr(err.text, "one kind") != NULL);
+	CHECK_EQ(census_store_close(s, &err), 0);
+
+	/* the report's section, from ClickHouse; again with every row twice */
+	for (int pass = 0; pass < 2; pass++) {
+		struct report_census *rc = calloc(1, sizeof *rc);
+		CHECK_EQ(report_census_load(rc, url, &err), 0);
+		CHECK(rc->present);
+		CHECK_EQ(rc->sum.run, r2);
+		CHECK_EQ(rc->sum.previous, r1);
+		CHECK_EQ(rc->sum.names, 4);
+		CHECK_EQ(rc->sum.censored, 2);
+		CHECK_EQ(rc->sum.replies, 2);
+		CHECK_EQ(rc->sum.groups, 1);
+		CHECK(rc->ntop == 1 && rc->nover == 1 && rc->npool == 1 && rc->has_diff);
+		char *html = NULL;
+		size_t hl = 0;
+		FILE *f = open_memstream(&html, &hl);
+		report_census_html(f, rc);
+		fclose(f);
+		CHECK(strstr(html, "<strong>2 censored</strong>") != NULL);
+		CHECK(strstr(html, "newly censored: 1 (<code>new.example</code>)") != NULL);
+		free(html);
+		free(rc);
+		if (pass)
+			break;
+		struct ch_store *c;
+		struct ch_opts co = {.spool_dir = tmpdir};
+		CHECK_EQ(ch_open(&c, url, &co, NULL), DW_OK);
+		CHECK_EQ(ch_exec(c, "SYSTEM STOP MERGES"), DW_OK);
+		const char *t[] = {"census_runs", "census_names", "census_replies", "census_groups", "census_rules",
+				   "census_overblocked", "census_pools"};
+		for (size_t i = 0; i < 7; i++) {
+			char sql[200];
+			snprintf(sql, sizeof sql, "INSERT INTO dwc.%s SELECT * FROM dwc.%s", t[i], t[i]);
+			CHECK_EQ(ch_exec(c, sql), DW_OK);
+		}
+		CHECK_EQ(ch_close(c), DW_OK);
+		CHECK_EQ(count_of(port_a, "SELECT count() FROM dwc.census_names"), 14);
+	}
+	struct ch_store *c;
+	struct ch_opts co = {.spool_dir = tmpdir};
+	CHECK_EQ(ch_open(&c, url, &co, NULL), DW_OK);
+	CHECK_EQ(ch_exec(c, "SYSTEM START MERGES"), DW_OK); /* the resume's delete is a merge */
+	CHECK_EQ(ch_close(c), DW_OK);
+
+	/* resume: a census left running, a name stored, a reply of a name not */
+	CHECK_EQ(census_store_open(&s, url, false, &err), 0);
+	int64_t r3 = 0, found = 0;
+	CHECK_EQ(census_store_run_begin(s, "test", "t", "A", &r3, &err), 0);
+	struct census_store_name n0 = {.seq = 0, .line = 1, .name = "a.example", .censored = 1, .replies = 1};
+	struct census_store_reply rp = {.seq = 0, .qtype = 1, .addrs = "198.51.100.1"};
+	struct census_store_reply lost = {.seq = 1, .qtype = 1, .addrs = "198.51.100.2"};
+	CHECK_EQ(census_store_reply_put(s, &rp, &err), 0);
+	CHECK_EQ(census_store_reply_put(s, &lost, &err), 0); /* killed before its name went in */
+	CHECK_EQ(census_store_name_put(s, &n0, &err), 0);
+	CHECK_EQ(census_store_flush(s, &err), 0);
+	CHECK_EQ(census_store_close(s, &err), 0);
+	CHECK_EQ(census_store_open(&s, url, false, &err), 0);
+	char tg[64], qt[16];
+	CHECK_EQ(census_store_run_unfinished(s, &found, tg, sizeof tg, qt, sizeof qt, &err), 0);
+	CHECK_EQ(found, r3);
+	CHECK_STR(tg, "t");
+	if (census_store_run_use(s, found, &err)) {
+		printf("#   %s\n", err.text);
+		CHECK(!"the census resumed");
+	}
+	memset(got, 0, sizeof got);
+	CHECK_EQ(census_store_names(s, found, false, census_names_seen, got, &err), 0);
+	CHECK_EQ(got[0], 1);
+	struct census_store_name n1 = {.seq = 1, .line = 2, .name = "b.example"};
+	CHECK_EQ(census_store_name_put(s, &n1, &err), 0); /* asked again: no forged reply this time */
+	CHECK_EQ(census_store_run_finish(s, "finished", &err), 0);
+	struct census_store_summary sum;
+	CHECK_EQ(census_store_summary(s, &sum, &err), 0);
+	CHECK_EQ(sum.run, r3);
+	CHECK_EQ(sum.names, 2);
+	CHECK_EQ(sum.replies, 1); /* the lost name's reply is not its */
+	CHECK_EQ(census_store_close(s, &err), 0);
+}
+
 int main(void)
 {
 	const char *r = getenv("DW_ROOT");
@@ -706,6 +890,7 @@ int main(void)
 	RUN(test_schema_and_report); printf("# %.1f s\n", (double)(util_mono_ms() - t_start) / 1000);
 	RUN(test_batches); printf("# %.1f s\n", (double)(util_mono_ms() - t_start) / 1000);
 	RUN(test_orphan_spool); printf("# %.1f s\n", (double)(util_mono_ms() - t_start) / 1000);
+	RUN(test_census); printf("# %.1f s\n", (double)(util_mono_ms() - t_start) / 1000);
 	RUN(test_guard); printf("# %.1f s\n", (double)(util_mono_ms() - t_start) / 1000);
 	RUN(test_outage); printf("# %.1f s\n", (double)(util_mono_ms() - t_start) / 1000);
 	RUN(test_two_shards); printf("# %.1f s\n", (double)(util_mono_ms() - t_start) / 1000);

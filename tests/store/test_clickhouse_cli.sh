@@ -107,4 +107,43 @@ a='SELECT seq, target, qtype, reply, idx, v4 FROM DB.answers FINAL ORDER BY seq,
 probe --threads 2 --db "$url/run" --resume "$tmp/names" 2>"$tmp/fin.err" >/dev/null; rc=$?
 [ $rc != 0 ] && grep -q "no unfinished run" "$tmp/fin.err" && ok "a finished run is not resumed" \
 	|| fail "a finished run is not resumed" "rc=$rc $(cat "$tmp/fin.err")"
+
+# --- census --db clickhouse://, killed with -9 and resumed ----------------------------------
+# (into the probe's database: the report shows both). An address that runs
+# no DNS on loopback: no forged reply, every name asked, none censored.
+census() { ip netns exec $ns "$DNSWATCH" census --target nodns:127.0.0.3 --timeout 300 --hold 50 "$@"; }
+awk 'BEGIN { for (i = 0; i < 3000; i++) printf "c%d.example.net\n", i }' > "$tmp/many"
+ip netns exec $ns "$DNSWATCH" census --target nodns:127.0.0.3 --timeout 300 --hold 50 --rate 600 \
+	--db "$url/run" "$tmp/many" 2>"$tmp/c1.err" &
+p=$!
+for _ in $(seq 150); do
+	[ "$(chq 'SELECT count() FROM run.census_names' 2>/dev/null || echo 0)" -gt 300 ] 2>/dev/null && break
+	sleep 0.1
+done
+kill -9 $p; wait $p 2>/dev/null; p=
+before=$(chq 'SELECT count() FROM run.census_names')
+census --rate 5000 --db "$url/run" --resume "$tmp/many" 2>"$tmp/c2.err"; rc=$?
+r=$(chq "SELECT count(), uniqExact(seq), sum(censored != 0) FROM run.census_names" | tr '\t' ' ')
+st=$(chq "SELECT argMax(status, version) FROM run.census_runs GROUP BY run")
+[ $rc = 0 ] && [ "$before" -gt 0 ] && [ "$before" -lt 3000 ] && [ "$r" = "3000 3000 0" ] && [ "$st" = finished ] &&
+	grep -q "resuming census [0-9]*: $before names stored" "$tmp/c2.err" \
+	&& ok "census into ClickHouse killed with -9 after $before names, --resume: 3000 names once each, the census finished" \
+	|| fail "census into ClickHouse, resumed" "rc=$rc before=$before now='$r' status=$st $(cat "$tmp/c1.err" "$tmp/c2.err")"
+census --db "$url/run" --resume "$tmp/many" 2>"$tmp/c3.err"; rc=$?
+[ $rc != 0 ] && grep -q "no unfinished census" "$tmp/c3.err" && ok "a finished census is not resumed" \
+	|| fail "a finished census is not resumed" "rc=$rc $(cat "$tmp/c3.err")"
+ip netns exec $ns "$DNSWATCH" census diff "$url/run" "$url/run" >"$tmp/diff.out" 2>&1; rc=$?
+[ $rc = 0 ] && grep -q "0 newly censored, 0 no longer censored, 0 rules added, 0 removed, 0 pools changed" "$tmp/diff.out" \
+	&& ok "census diff of two ClickHouse databases: the census against itself, nothing changed" \
+	|| fail "census diff over ClickHouse" "rc=$rc $(cat "$tmp/diff.out")"
+ip netns exec $ns "$DNSWATCH" census diff "$url/run" "$tmp/none.db" >"$tmp/diff2.out" 2>&1; rc=$?
+[ $rc != 0 ] && [ "$(wc -l < "$tmp/diff2.out")" = 1 ] && ok "census diff of a ClickHouse database and a file: refused in one line" \
+	|| fail "census diff of ClickHouse and SQLite" "rc=$rc $(cat "$tmp/diff2.out")"
+
+# --- report over ClickHouse: the probe's runs and the census ---------------------------------
+ip netns exec $ns "$DNSWATCH" report --db "$url/run" -o "$tmp/run.html" >"$tmp/rep.out" 2>&1; rc=$?
+[ $rc = 0 ] && grep -q "report: $tmp/run.html: 1 run, $((n * 2)) results" "$tmp/rep.out" &&
+	grep -q '<section id="census">' "$tmp/run.html" && grep -q '3000' "$tmp/run.html" \
+	&& ok "report over ClickHouse: the probe's run ($((n * 2)) results) and the census section" \
+	|| fail "report over ClickHouse" "rc=$rc $(cat "$tmp/rep.out")"
 done_testing

@@ -72,7 +72,7 @@ struct census_ch {
 static int fail(struct census_ch *s, struct dw_error *err)
 {
 	const struct dw_error *e = ch_error(s->ch);
-	return dw_error_set(err, e->status ? e->status : DW_E_DB, "census store: %s", e->text);
+	return dw_error_set(err, e->status ? e->status : DW_E_DB, "%s", e->text);
 }
 
 static void groups_free(struct census_ch *s)
@@ -125,7 +125,7 @@ int census_ch_open(struct census_ch **out, const char *url, bool readonly, struc
 	struct dw_error e;
 	if (ch_open(&s->ch, url, &co, &e) != DW_OK) {
 		free(s);
-		return dw_error_set(err, e.status, "census store: %s", e.text);
+		return dw_error_set(err, e.status, "%s", e.text);
 	}
 	s->db = ch_database(s->ch);
 	ch_sql_str(s->vq, sizeof s->vq, ch_vantage(s->ch));

@@ -56,7 +56,7 @@ static int fail(sqlite3 *h, const char *path, struct dw_error *err, const char *
 static int ch_fail(struct guard_store *s, struct dw_error *err)
 {
 	const struct dw_error *e = ch_error(s->ch);
-	return dw_error_set(err, e->status ? e->status : DW_E_DB, "guard store: %s", e->text);
+	return dw_error_set(err, e->status ? e->status : DW_E_DB, "%s", e->text);
 }
 
 static int exec(struct guard_store *s, const char *sql, struct dw_error *err, const char *what)
@@ -71,7 +71,7 @@ static int open_clickhouse(struct guard_store *s, const char *path, struct dw_er
 	struct ch_opts co = {.errlog = stderr, .errlog_notes_only = true};
 	struct dw_error e;
 	if (ch_open(&s->ch, path, &co, &e) != DW_OK)
-		return dw_error_set(err, e.status, "guard store: %s", e.text);
+		return dw_error_set(err, e.status, "%s", e.text);
 	if (ch_table_ensure(s->ch, "guard_drops", CH_DROPS, CH_ENGINE) != DW_OK ||
 	    ch_table_ensure(s->ch, "guard_purges", CH_PURGES, CH_ENGINE) != DW_OK) {
 		ch_fail(s, err);
@@ -354,7 +354,7 @@ static int run_sql(struct reader *r, const char *sql0, row_fn *fn, void *ctx, st
 		struct ch_rows_ctx x = {.fn = fn, .ctx = ctx};
 		if (ch_select(r->ch, sql, on_ch_row, &x) != DW_OK) {
 			const struct dw_error *e = ch_error(r->ch);
-			return dw_error_set(err, e->status, "guard store: %s", e->text);
+			return dw_error_set(err, e->status, "%s", e->text);
 		}
 		return 0;
 	}
@@ -529,7 +529,7 @@ int guard_store_summary(const char *path, struct guard_store_summary *sum, struc
 		struct ch_opts co = {.no_schema = true};
 		struct dw_error e;
 		if (ch_open(&r.ch, path, &co, &e) != DW_OK)
-			return dw_error_set(err, e.status, "guard store: %s", e.text);
+			return dw_error_set(err, e.status, "%s", e.text);
 		r.db = ch_database(r.ch);
 		rc = summary(&r, sum, err);
 		enum dw_status ign = ch_close(r.ch); /* connected only: nothing to post */

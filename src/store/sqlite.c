@@ -600,6 +600,7 @@ enum dw_status store_close(struct store_db *db)
 {
 	if (db && db->ch) {
 		enum dw_status cst = ch_close(db->ch);
+		run_clear(db); /* a resumed run's targets and done set */
 		free(db->path);
 		free(db);
 		return cst;

@@ -105,7 +105,9 @@ for i in $(seq 1500); do echo "n$i.blocked.com"; echo "c$i.clean.net"; done > "$
 start_wall "$tmp/wall.rules" || fail "wall starts"
 "$DNSWATCH" census --lab $LAB --from client --timeout 300 --rate 800 --hold 50 --db "$tmp/r.db" "$tmp/many" 2>"$tmp/r1.err" &
 p=$!
+# killed once a batch of names is in (the first commits after 1 s), at 2.5 s at the earliest
 sleep 2.5
+for _ in $(seq 50); do [ "$(sqlite3 "$tmp/r.db" 'select count(*) from census_names' 2>/dev/null || echo 0)" -gt 0 ] && break; sleep 0.1; done
 kill -9 $p; wait $p 2>/dev/null
 before=$(sqlite3 "$tmp/r.db" 'select count(*) from census_names')
 census --rate 5000 --hold 50 --db "$tmp/r.db" --resume "$tmp/many" 2>"$tmp/r2.err"; rc=$?
@@ -115,4 +117,42 @@ r=$(sqlite3 "$tmp/r.db" "select count(*), count(distinct seq), sum(censored != 0
 	&& ok "kill -9 after $before names, --resume: 3000 names once each, 1500 censored, one census finished" \
 	|| fail "resume after kill -9" "rc=$rc before=$before now='$r' $(cat "$tmp/r2.err")"
 check_fails "--resume with another list is refused" census --db "$tmp/r.db" --resume "$tmp/names" 2>/dev/null
+# --- the census into ClickHouse, from the lab host --------------------------------------------
+# A server of this test's own on the host's loopback (a port of its own,
+# stopped by its pid); the census runs in the client's namespace, its
+# store opened from the host's: the same names, rules and counts as SQLite's.
+command -v clickhouse-server >/dev/null 2>&1 || "$DW_ROOT/scripts/deps.sh" clickhouse >/dev/null 2>&1
+chport=$((38000 + ($$ % 1000) * 2))
+ch_up=
+trap '[ -n "$ch_up" ] && CH_KILL=1 "$DW_ROOT/scripts/clickhouse.sh" down "$tmp/ch" >/dev/null 2>&1; _lab_test_cleanup' EXIT
+if CH_WAIT=60 "$DW_ROOT/scripts/clickhouse.sh" up "$tmp/ch" $chport >"$tmp/ch.out" 2>&1; then
+	ch_up=1
+	chq() { curl -sS --max-time 30 "http://127.0.0.1:$chport/" --data-binary "$1"; }
+	chu=clickhouse://127.0.0.1:$chport/lab
+	export DNSWATCH_SPOOL=$tmp/spool
+	start_wall "$tmp/wall.rules" || fail "wall starts"
+	census -t A -t AAAA --db "$chu" --infer --rules-out "$tmp/ch.rules" "$tmp/names" > /dev/null 2>"$tmp/ch.err"; rc=$?
+	stop_wall
+	r=$(chq "SELECT count(), sum(censored != 0) FROM lab.census_names FINAL" | tr '\t' ' ')
+	rules=$(chq "SELECT pattern FROM lab.census_rules FINAL ORDER BY pattern" | paste -sd';')
+	over=$(chq "SELECT concat(name, ' ', pattern) FROM lab.census_overblocked FINAL ORDER BY name" | paste -sd';')
+	st=$(chq "SELECT argMax(status, version) FROM lab.census_runs GROUP BY run")
+	[ $rc = 0 ] && [ "$r" = "13 8" ] && [ "$st" = finished ] &&
+		[ "$rules" = "$(sqlite3 "$tmp/b.db" 'select pattern from census_rules order by pattern' | paste -sd';')" ] &&
+		[ "$over" = 'googleapis.com *google*;notyoutube.com *youtube.com' ] \
+		&& ok "census --db clickhouse:// from the lab host: 13 names, 8 censored, the same rules and over-blocked names as SQLite's" \
+		|| fail "census into ClickHouse" "rc=$rc names '$r' status $st rules '$rules' over '$over' $(cat "$tmp/ch.err")"
+	"$DNSWATCH" census diff "$chu" "$chu" >"$tmp/chdiff.out" 2>&1; rc=$?
+	"$DNSWATCH" census diff "$tmp/b.db" "$chu" >"$tmp/chdiff2.out" 2>&1; rc2=$?
+	[ $rc = 0 ] && grep -q ': 0 newly censored, 0 no longer censored, 0 rules added, 0 removed, 0 pools changed' "$tmp/chdiff.out" &&
+		[ $rc2 != 0 ] && grep -q 'compare two stores of one kind' "$tmp/chdiff2.out" \
+		&& ok "census diff over ClickHouse (the census against itself: nothing changed; against a file: refused)" \
+		|| fail "census diff over ClickHouse" "rc=$rc/$rc2 $(cat "$tmp/chdiff.out" "$tmp/chdiff2.out")"
+	CH_KILL=1 "$DW_ROOT/scripts/clickhouse.sh" down "$tmp/ch" >/dev/null 2>&1
+	ch_up=
+	unset DNSWATCH_SPOOL
+else
+	fail "clickhouse-server starts" "$(cat "$tmp/ch.out")"
+fi
+
 done_testing

@@ -147,21 +147,12 @@ void jw_key(struct jw *j, const char *key)
 	j->after_key = true;
 }
 
-void jw_key_plain(struct jw *j, const char *key, size_t len)
+void jw_key_plain_slow_(struct jw *j, const char *key, size_t len)
 {
 	sep(j);
-	if (j->buf && j->cap - j->len >= len + 3) {
-		char *o = j->buf + j->len;
-		o[0] = '"';
-		memcpy(o + 1, key, len);
-		o[len + 1] = '"';
-		o[len + 2] = ':';
-		j->len += len + 3;
-	} else {
-		put(j, '"');
-		put_n(j, key, len);
-		put_n(j, "\":", 2);
-	}
+	put(j, '"');
+	put_n(j, key, len);
+	put_n(j, "\":", 2);
 	j->after_key = true;
 }
 
@@ -193,14 +184,35 @@ void jw_hex(struct jw *j, const uint8_t *bytes, size_t len)
 	put(j, '"');
 }
 
+size_t jw_u64_text_(char *o, unsigned long long v)
+{
+	/* Two digits a division: a microsecond timestamp has 16. */
+	static const char pairs[] =
+		"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+		"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+		"8081828384858687888990919293949596979899";
+	char buf[20];
+	size_t n = sizeof buf;
+	while (v >= 100) {
+		unsigned k = (unsigned)(v % 100) * 2;
+		v /= 100;
+		buf[--n] = pairs[k + 1];
+		buf[--n] = pairs[k];
+	}
+	if (v >= 10) {
+		buf[--n] = pairs[v * 2 + 1];
+		buf[--n] = pairs[v * 2];
+	} else {
+		buf[--n] = (char)('0' + v);
+	}
+	memcpy(o, buf + n, sizeof buf - n);
+	return sizeof buf - n;
+}
+
 static void put_u64(struct jw *j, unsigned long long v)
 {
-	char buf[24];
-	size_t n = sizeof buf;
-	do
-		buf[--n] = (char)('0' + v % 10);
-	while (v /= 10);
-	put_n(j, buf + n, sizeof buf - n);
+	char buf[20];
+	put_n(j, buf, jw_u64_text_(buf, v));
 }
 
 void jw_int(struct jw *j, long long v)
@@ -214,7 +226,7 @@ void jw_int(struct jw *j, long long v)
 	}
 }
 
-void jw_uint(struct jw *j, unsigned long long v)
+void jw_uint_slow_(struct jw *j, unsigned long long v)
 {
 	sep(j);
 	put_u64(j, v);

@@ -511,8 +511,16 @@ static bool w_skip(void *ctx, uint64_t seq, unsigned target)
 
 static void copy_result(struct probe_result *to, const struct probe_result *from)
 {
+	/* Of each reply, its raw bytes only as far as they go (a typical
+	 * reply fills a fifth of them): every byte copied here crosses from
+	 * one core to the other. */
 	unsigned n = from->nreplies <= PROBE_REPLIES_MAX ? from->nreplies : PROBE_REPLIES_MAX;
-	memcpy(to, from, offsetof(struct probe_result, reply) + n * sizeof from->reply[0]);
+	memcpy(to, from, offsetof(struct probe_result, reply));
+	for (unsigned i = 0; i < n; i++) {
+		const struct probe_reply *p = &from->reply[i];
+		size_t raw = p->rawlen <= PROBE_RAW_MAX ? p->rawlen : PROBE_RAW_MAX;
+		memcpy(&to->reply[i], p, offsetof(struct probe_reply, raw) + raw);
+	}
 	memcpy(&to->verdict, &from->verdict,
 	       sizeof *to - offsetof(struct probe_result, verdict));
 }

@@ -83,36 +83,42 @@ static bool needs_escape(unsigned char c)
 	return (unsigned char)(c - 0x20) > 0x5e || c == '"' || c == '\\';
 }
 
+size_t jw_escape(char *out, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	/* Room for the worst case: one pass, no calls. */
+	char *o = out;
+	*o++ = '"';
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (!needs_escape(c)) {
+			*o++ = (char)c;
+		} else if (c == '"' || c == '\\') {
+			*o++ = '\\';
+			*o++ = (char)c;
+		} else if (c == '\n') {
+			*o++ = '\\';
+			*o++ = 'n';
+		} else if (c == '\t') {
+			*o++ = '\\';
+			*o++ = 't';
+		} else {
+			memcpy(o, "\\u00", 4);
+			o[4] = hex[c >> 4];
+			o[5] = hex[c & 15];
+			o += 6;
+		}
+	}
+	*o++ = '"';
+	return (size_t)(o - out);
+}
+
 static void raw_string(struct jw *j, const char *s, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
-	/* Into memory with room for the worst case: one pass, no calls. */
 	size_t room = j->buf ? j->cap - j->len : 0;
 	if (j->buf && room >= 2 && len <= (room - 2) / 6) {
-		char *o = j->buf + j->len;
-		*o++ = '"';
-		for (size_t i = 0; i < len; i++) {
-			unsigned char c = (unsigned char)s[i];
-			if (!needs_escape(c)) {
-				*o++ = (char)c;
-			} else if (c == '"' || c == '\\') {
-				*o++ = '\\';
-				*o++ = (char)c;
-			} else if (c == '\n') {
-				*o++ = '\\';
-				*o++ = 'n';
-			} else if (c == '\t') {
-				*o++ = '\\';
-				*o++ = 't';
-			} else {
-				memcpy(o, "\\u00", 4);
-				o[4] = hex[c >> 4];
-				o[5] = hex[c & 15];
-				o += 6;
-			}
-		}
-		*o++ = '"';
-		j->len = (size_t)(o - j->buf);
+		j->len += jw_escape(j->buf + j->len, s, len);
 		return;
 	}
 	put(j, '"');
@@ -184,7 +190,7 @@ void jw_hex(struct jw *j, const uint8_t *bytes, size_t len)
 	put(j, '"');
 }
 
-size_t jw_u64_text_(char *o, unsigned long long v)
+size_t jw_u64_text(char *o, unsigned long long v)
 {
 	/* Two digits a division: a microsecond timestamp has 16. */
 	static const char pairs[] =
@@ -212,7 +218,7 @@ size_t jw_u64_text_(char *o, unsigned long long v)
 static void put_u64(struct jw *j, unsigned long long v)
 {
 	char buf[20];
-	put_n(j, buf, jw_u64_text_(buf, v));
+	put_n(j, buf, jw_u64_text(buf, v));
 }
 
 void jw_int(struct jw *j, long long v)

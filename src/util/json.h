@@ -64,8 +64,18 @@ void jw_newline(struct jw *j);
  */
 void jw_key_plain_slow_(struct jw *j, const char *key, size_t len);
 void jw_uint_slow_(struct jw *j, unsigned long long v);
-/* V in decimal at O (room for 20 characters); returns how many. */
-size_t jw_u64_text_(char *o, unsigned long long v);
+
+/*
+ * For a writer that has proved its room beforehand (a line whose longest
+ * form fits its buffer), the two pieces that need more than a memcpy:
+ * jw_u64_text writes V in decimal at O, which has room for 20 characters;
+ * jw_escape writes S[0..LEN) as a JSON string, quotes included, escaped as
+ * jw_string_n escapes, at O, which has room for JW_ESCAPE_MAX(LEN). Each
+ * returns the characters written.
+ */
+#define JW_ESCAPE_MAX(len) (6 * (size_t)(len) + 2)
+size_t jw_u64_text(char *o, unsigned long long v);
+size_t jw_escape(char *o, const char *s, size_t len);
 
 static inline void jw_key_plain(struct jw *j, const char *key, size_t len)
 {
@@ -90,7 +100,7 @@ static inline void jw_uint(struct jw *j, unsigned long long v)
 {
 	if (j->buf && j->after_key && j->cap - j->len >= 20) {
 		j->after_key = false;
-		j->len += jw_u64_text_(j->buf + j->len, v);
+		j->len += jw_u64_text(j->buf + j->len, v);
 		return;
 	}
 	jw_uint_slow_(j, v);

@@ -100,8 +100,8 @@ static size_t bmap_find_slot(const struct bmap *m, const uint8_t *k, size_t n, b
 static void *bmap_get(const struct bmap *m, const uint8_t *k, size_t n)
 {
 	bool found;
-	if (!m->slot)
-		return NULL;
+	if (!m->slot || !m->n)
+		return NULL; /* nothing to find: no key to hash */
 	size_t i = bmap_find_slot(m, k, n, &found);
 	return found ? m->vals + (size_t)(m->slot[i] - 1) * m->vsize : NULL;
 }
@@ -423,6 +423,8 @@ void classify_control_get(const struct classify *c, const uint8_t *name, uint16_
 {
 	uint8_t key[WIRE_NAME_MAX + 2];
 	memset(out, 0, sizeof *out);
+	if (!c->control.n)
+		return; /* no control at all (a run without one): no key to make */
 	size_t kn = control_key(name, qtype, key);
 	if (!kn || qtype == 0)
 		return;

@@ -42,6 +42,11 @@ static const struct {
 
 static char *put_uint(char *o, unsigned long long v)
 {
+	/* Half of a line's numbers are one digit (indexes, counts). */
+	if (v < 10) {
+		*o++ = (char)('0' + v);
+		return o;
+	}
 	return o + jw_u64_text(o, v);
 }
 

@@ -58,6 +58,8 @@ done
 t1=$(date +%s)
 kill -USR1 $guard_pid
 sleep 0.5
+# the guard's CPU time (user + system, from /proc: ip netns exec execs it)
+guard_cpu=$(awk -v hz="$(getconf CLK_TCK)" '{ printf "%.1f", ($14 + $15) / hz }' "/proc/$guard_pid/stat" 2>/dev/null)
 # the lab's own losses: the long-haul delay element's drops and the public
 # resolver's dropped or jostled queries (a reply lost there is lost for
 # every client, the guard's included)
@@ -75,4 +77,5 @@ for t in guard public; do
 			      printf "%-8s %8d %8d %8d %8d %8.3f%%  %s\n", t, n, f, c, n - f - c, n ? 100 * c / n : 0, s }'
 done
 echo "# lab losses: delay element $(grep -E '^(dropped|enobufs|lost)=' "$tmp/delay.stats" 2>/dev/null | tr '\n' ' ')public resolver $(grep -E '^total\.requestlist\.(exceeded|overwritten)=' "$tmp/unbound.stats" 2>/dev/null | sed 's/^total\.requestlist\.//' | tr '\n' ' ')"
-echo "# guard: $(tail -1 "$tmp/guard.json" | jq -c '{answered, dropped, dropped_by, dnssec_secure, dnssec_insecure, dnssec_bogus, key_fetches, key_fetch_failed, dnssec_store, servfail, servfail_bogus, servfail_keys, servfail_timeout}')"
+echo "# guard CPU: ${guard_cpu:-?} s; load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "# guard: $(tail -1 "$tmp/guard.json" | jq -c '{answered, dropped, dropped_by, dnssec_secure, dnssec_insecure, dnssec_bogus, key_fetches, key_fetch_failed, dnssec_store, servfail, servfail_bogus, servfail_keys, servfail_timeout, retransmits}')"

@@ -46,6 +46,7 @@
 #define EDE_DNSKEY_MISSING 9
 #define FETCH_FAILS 256         /* key fetches that failed, not tried again for a while (a power of 2) */
 #define REVALIDATE_ROUNDS 64    /* key fetches finished in one poll round that wake waiting replies */
+#define KEYS_DONE_MAX 64        /* key fetches finished since the last look, by name (more: look at all) */
 #define UDP_BATCH 32            /* client datagrams read (recvmmsg) and answered (sendmmsg) at once */
 #define T_DS 43
 #define T_RRSIG 46
@@ -86,6 +87,7 @@ struct cand {
 	struct guard_obs obs;
 	unsigned up;
 	bool verified;               /* waiting: on a ready profile, or a path no datagram races */
+	uint64_t need;               /* waiting for keys: fetch_key() of the DS or DNSKEY it needs */
 };
 
 struct pend {
@@ -201,6 +203,8 @@ struct guard {
 	 * whether one finished since the waiting replies were last looked at */
 	struct { uint64_t hash, until; } fetch_fail[FETCH_FAILS];
 	bool keys_changed;
+	uint64_t keys_done[KEYS_DONE_MAX]; /* fetch_key() of the fetches that finished: whose waiters to wake */
+	unsigned nkeys_done;               /* > KEYS_DONE_MAX: wake every waiting reply */
 	/* a batch of client datagrams, and the UDP answers gathered while it
 	 * is read (cache hits, SERVFAILs), sent with one sendmmsg: two system
 	 * calls per batch instead of two per query */
@@ -1037,6 +1041,10 @@ static void accept_reply(struct guard *g, struct pend *p, const uint8_t *msg, si
 			fetch_fail_add(g, p->cl.qname, p->cl.qtype);
 		}
 		g->keys_changed = true;
+		if (g->nkeys_done < KEYS_DONE_MAX)
+			g->keys_done[g->nkeys_done] = fetch_key(p->cl.qname, p->cl.qtype);
+		if (g->nkeys_done <= KEYS_DONE_MAX)
+			g->nkeys_done++;
 		pend_free(g, p);
 		return;
 	}
@@ -1329,6 +1337,8 @@ static void consider(struct guard *g, struct pend *p, const uint8_t *msg, size_t
 				}
 			if (!cand_add(p->wait, &p->nwait, WAIT_MAX, msg, len, o, up, verified))
 				g->ctr.wait_full++;
+			else
+				p->wait[p->nwait - 1].need = fetch_key(r.need_name, r.need_type);
 			memcpy(p->need_name, r.need_name, wire_name_len(r.need_name, WIRE_NAME_MAX));
 			p->need_type = r.need_type;
 			if (fetch)
@@ -1426,14 +1436,30 @@ static void key_fetch(struct guard *g, const uint8_t *name, uint16_t type, uint6
 	}
 }
 
-/* Key fetches finished: every waiting reply is judged again; the fetches
- * they still need start after all of a query's replies were looked at (the
- * real reply may be among them, and then nothing more is needed). */
+/* Key fetches finished: the replies waiting for one of them (every waiting
+ * reply when more finished than were noted) are judged again, with the rest
+ * of their query's waiting replies; the fetches they still need start after
+ * all of a query's replies were looked at (the real reply may be among
+ * them, and then nothing more is needed). Only those: under load hundreds
+ * of queries wait, and judging them all again on every fetch that ends
+ * costs time quadratic in the load, when time is shortest. */
 static void revalidate(struct guard *g)
 {
+	uint64_t done[KEYS_DONE_MAX];
+	const unsigned ndone = g->nkeys_done;
+	const bool all = ndone > KEYS_DONE_MAX;
+	if (!all)
+		memcpy(done, g->keys_done, ndone * sizeof done[0]);
+	g->nkeys_done = 0;
 	for (unsigned i = 0; i < g->cfg.inflight_max; i++) {
 		struct pend *p = &g->pend[i];
 		if (!p->used || !p->nwait)
+			continue;
+		bool woken = all;
+		for (unsigned k = 0; k < p->nwait && !woken; k++)
+			for (unsigned d = 0; d < ndone && !woken; d++)
+				woken = p->wait[k].need == done[d];
+		if (!woken)
 			continue;
 		const uint64_t serial = p->serial;
 		struct cand w[WAIT_MAX];
@@ -1882,6 +1908,17 @@ static const struct pend *key_blocker(const struct guard *g, const struct pend *
 	return NULL;
 }
 
+/* Is a key fetch for NAME TYPE in flight? */
+static bool fetch_under_way(const struct guard *g, const uint8_t *name, uint16_t type)
+{
+	for (unsigned i = 0; i < g->cfg.inflight_max; i++) {
+		const struct pend *q = &g->pend[i];
+		if (q->used && q->internal && q->cl.qtype == type && wire_name_equal(q->cl.qname, name))
+			return true;
+	}
+	return false;
+}
+
 /* How long an unanswered query waits before it is asked again, the
  * RETRIES-th time (0: the first): three round trips of the slowest plain
  * upstream that answered (a third of the timeout before any did), at least
@@ -1944,8 +1981,16 @@ static void timers(struct guard *g)
 			need_fetch(g, p);
 		/* (a query with an unverified candidate has its answer: the
 		 * window decides it) */
-		if (p->retry_at && now >= p->retry_at && now < p->deadline_us && !p->ncand)
-			retransmit(g, p, now);
+		if (p->retry_at && now >= p->retry_at && now < p->deadline_us && !p->ncand) {
+			if (p->nwait && fetch_under_way(g, p->need_name, p->need_type))
+				/* a reply is in hand, waiting for keys that are on
+				 * their way (the fetch asks again itself): asking
+				 * again would bring another copy. Unless all it
+				 * holds prove forged: looked at again shortly */
+				p->retry_at = now + RETRY_MIN_US / 2;
+			else
+				retransmit(g, p, now);
+		}
 		bool all_failed = p->nleg > 0;
 		for (unsigned k = 0; k < p->nleg; k++)
 			all_failed &= p->leg[k].failed;

@@ -30,8 +30,9 @@
 #define LEGS_MAX (3 * GUARD_UPSTREAM_MAX + 1)
 #define CANDS_MAX 4
 #define WAIT_MAX 16             /* replies waiting for keys: forgeries of every leg, and the real ones */
-#define RETRY_MIN_US 200000u    /* a query unanswered is sent again after 3 RTTs, at least this, */
-#define RETRY_FIRST_MAX_DIV 3   /* at most a third of the timeout, then twice that, ... */
+#define RETRY_MIN_US 200000u    /* a query unanswered is sent again every 3 RTTs, at least this, */
+#define RETRY_MAX_DIV 4         /* at most a quarter of the timeout, */
+#define RETRY_MAX 6             /* at most this many times */
 #define DROPPED_KEEP 4
 #define TCP_IDLE_US 10000000u   /* a client TCP connection with nothing to do */
 #define TCP_OUT_MAX (256u * 1024u)
@@ -1919,24 +1920,27 @@ static bool fetch_under_way(const struct guard *g, const uint8_t *name, uint16_t
 	return false;
 }
 
-/* How long an unanswered query waits before it is asked again, the
- * RETRIES-th time (0: the first): three round trips of the slowest plain
- * upstream that answered (a third of the timeout before any did), at least
- * RETRY_MIN_US and at first at most a third of the timeout; doubled each
- * time. */
+/* How long an unanswered query waits before it is asked again: three
+ * round trips of the slowest plain upstream that answered (a quarter of the
+ * timeout before any did), at least RETRY_MIN_US, at most a quarter of the
+ * timeout. Not doubled each time as a resolver's would be: the client's
+ * deadline is seconds away and a key chain may need several fetches one
+ * after the other, each of which may lose a datagram; RETRY_MAX bounds what
+ * one query costs the upstream. */
 static uint64_t retry_gap_us(const struct guard *g, unsigned retries)
 {
+	(void)retries;
 	const uint64_t timeout = (uint64_t)g->cfg.timeout_ms * 1000u;
 	uint64_t srtt = 0;
 	for (unsigned u = 0; u < g->cfg.nup; u++)
 		if (g->cfg.up[u].kind == GUARD_UP_UDP && g->srtt_us[u] > srtt)
 			srtt = g->srtt_us[u];
-	uint64_t gap = srtt ? 3 * srtt : timeout / 3;
-	if (gap > timeout / RETRY_FIRST_MAX_DIV)
-		gap = timeout / RETRY_FIRST_MAX_DIV;
+	uint64_t gap = srtt ? 3 * srtt : timeout / RETRY_MAX_DIV;
+	if (gap > timeout / RETRY_MAX_DIV)
+		gap = timeout / RETRY_MAX_DIV;
 	if (gap < RETRY_MIN_US)
 		gap = RETRY_MIN_US;
-	return gap << (retries < 8 ? retries : 8);
+	return gap;
 }
 
 /* P has had no answer it could serve (or, a key fetch, no proof) for a
@@ -1962,7 +1966,7 @@ static void retransmit(struct guard *g, struct pend *p, uint64_t now)
 		g->ctr.fallbacks++;
 	uint64_t next = now + retry_gap_us(g, p->retries);
 	/* past the deadline it fires only if a waiter extends it (key_fetch) */
-	p->retry_at = p->nleg < LEGS_MAX ? next : 0;
+	p->retry_at = p->nleg < LEGS_MAX && p->retries < RETRY_MAX ? next : 0;
 }
 
 static void timers(struct guard *g)

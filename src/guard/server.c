@@ -199,6 +199,7 @@ struct guard {
 	unsigned ndone;
 	uint64_t injected_until[GUARD_UPSTREAM_MAX]; /* a path judged injected until then */
 	uint32_t srtt_us[GUARD_UPSTREAM_MAX]; /* smoothed RTT of the replies served, per upstream (0: none yet) */
+	uint64_t served_us[GUARD_UPSTREAM_MAX]; /* when a reply from it was last served or proved keys */
 	struct { uint64_t hash, until; } forged_name[FORGED_NAMES];
 	/* DNSSEC: key fetches that ended without teaching anything, and
 	 * whether one finished since the waiting replies were last looked at */
@@ -1020,6 +1021,8 @@ static void accept_reply(struct guard *g, struct pend *p, const uint8_t *msg, si
 		g->ctr.accepted++;
 	if (o->rtt_us && up < GUARD_UPSTREAM_MAX) /* 0: over TLS or TCP, no datagram's time */
 		g->srtt_us[up] = g->srtt_us[up] ? (7 * g->srtt_us[up] + o->rtt_us) / 8 : o->rtt_us;
+	if (up < GUARD_UPSTREAM_MAX)
+		g->served_us[up] = util_mono_us();
 	/* a dropped reply that this one contradicts was a forgery: its
 	 * addresses are known forged from now on, everywhere */
 	if (!unverified)
@@ -1923,23 +1926,36 @@ static bool fetch_under_way(const struct guard *g, const uint8_t *name, uint16_t
 /* How long an unanswered query waits before it is asked again: three
  * round trips of the slowest plain upstream that answered (a quarter of the
  * timeout before any did), at least RETRY_MIN_US, at most a quarter of the
- * timeout. Not doubled each time as a resolver's would be: the client's
- * deadline is seconds away and a key chain may need several fetches one
- * after the other, each of which may lose a datagram; RETRY_MAX bounds what
- * one query costs the upstream. */
+ * timeout. Not doubled for each retry of a query as a resolver's would be:
+ * the client's deadline is seconds away and a key chain may need several
+ * fetches one after the other, each of which may lose a datagram (while
+ * other replies keep coming: random loss). But doubled, up to 8 times, for
+ * each such gap in which no plain upstream's reply was served at all: an
+ * upstream that answers nobody is not asked ever faster (an outage, or a
+ * resolver under load that more queries would only slow down). RETRY_MAX
+ * bounds what one query costs the upstream. */
 static uint64_t retry_gap_us(const struct guard *g, unsigned retries)
 {
 	(void)retries;
 	const uint64_t timeout = (uint64_t)g->cfg.timeout_ms * 1000u;
-	uint64_t srtt = 0;
+	uint64_t srtt = 0, served = 0;
 	for (unsigned u = 0; u < g->cfg.nup; u++)
-		if (g->cfg.up[u].kind == GUARD_UP_UDP && g->srtt_us[u] > srtt)
-			srtt = g->srtt_us[u];
+		if (g->cfg.up[u].kind == GUARD_UP_UDP) {
+			if (g->srtt_us[u] > srtt)
+				srtt = g->srtt_us[u];
+			if (g->served_us[u] > served)
+				served = g->served_us[u];
+		}
 	uint64_t gap = srtt ? 3 * srtt : timeout / RETRY_MAX_DIV;
 	if (gap > timeout / RETRY_MAX_DIV)
 		gap = timeout / RETRY_MAX_DIV;
 	if (gap < RETRY_MIN_US)
 		gap = RETRY_MIN_US;
+	const uint64_t now = util_mono_us();
+	if (served && now > served) {
+		uint64_t silent = (now - served) / gap;
+		gap <<= silent < 3 ? silent : 3;
+	}
 	return gap;
 }
 

@@ -40,47 +40,10 @@ ip netns add $ns && ip -n $ns link set lo up
 client= server=
 if [ "${BP_PIN:-0}" = 1 ]; then client="taskset -c 0" server="taskset -c 1"; fi
 
-# The zone: 100,000 A records, names w0 ... w99999 under bench.example, and
-# a wildcard for the names past them.
-{
-	printf '$ORIGIN bench.example.\n$TTL 3600\n@ SOA ns hostmaster 1 3600 600 86400 60\n@ NS ns\nns A 127.0.0.1\n* A 198.19.255.1\n'
-	awk 'BEGIN { for (i = 0; i < 100000; i++) printf "w%d A 198.19.%d.%d\n", i, int(i / 250) % 250, i % 250 + 1 }'
-} > "$tmp/bench.zone"
-cat > "$tmp/nsd.conf" <<CONF
-server:
-	ip-address: 127.0.0.1
-	port: 53
-	do-ip6: no
-	username: ""
-	chroot: ""
-	database: ""
-	zonesdir: "$tmp"
-	zonelistfile: "$tmp/zone.list"
-	xfrdfile: "$tmp/xfrd.state"
-	xfrdir: "$tmp"
-	pidfile: "$tmp/nsd.pid"
-	logfile: "$tmp/nsd.log"
-	server-count: $threads
-	reuseport: yes
-	verbosity: 0
-	# Debian's nsd is built with response rate limiting, on at 200/s per
-	# /24 and answer: every query here comes from 127.0.0.1 and every name
-	# past the zone's 100,000 draws the same wildcard, so RRL would drop or
-	# truncate most of them (a run answered 54% this way).
-	rrl-ratelimit: 0
-	rrl-whitelist-ratelimit: 0
-remote-control:
-	control-enable: no
-zone:
-	name: bench.example
-	zonefile: bench.zone
-CONF
-ip netns exec $ns $server nsd -d -c "$tmp/nsd.conf" &
-nsdpid=$!
-for _ in $(seq 100); do
-	ip netns exec $ns dig +short +tries=1 +time=1 @127.0.0.1 w1.bench.example >/dev/null 2>&1 && break
-	sleep 0.1
-done
+# nsd with THREADS server processes (bench/lib/nsd.sh).
+. "$(dirname "$0")/../lib/nsd.sh"
+bench_nsd_up $ns "$tmp" "$threads" $server
+nsdpid=$bench_nsd_pid
 total=$((100000 * rounds))
 awk -v n=$total 'BEGIN { for (i = 0; i < n; i++) printf "w%d.bench.example A\n", i }' > "$tmp/dnsperf.in"
 cut -d' ' -f1 "$tmp/dnsperf.in" > "$tmp/names"

@@ -37,46 +37,13 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 export DNSWATCH_SPOOL=$tmp/spool
+. "$root/bench/lib/nsd.sh"
 q() { ip netns exec $ns curl -sS "http://127.0.0.1:8123/" --data-binary "$1"; }
 
 netns_up() {
 	ip netns add $ns && ip -n $ns link set lo up
-	{
-		printf '$ORIGIN bench.example.\n$TTL 3600\n@ SOA ns hostmaster 1 3600 600 86400 60\n@ NS ns\nns A 127.0.0.1\n* A 198.19.255.1\n'
-		awk 'BEGIN { for (i = 0; i < 100000; i++) printf "w%d A 198.19.%d.%d\n", i, int(i / 250) % 250, i % 250 + 1 }'
-	} > "$tmp/bench.zone"
-	cat > "$tmp/nsd.conf" <<CONF
-server:
-	ip-address: 127.0.0.1
-	port: 53
-	do-ip6: no
-	username: ""
-	chroot: ""
-	database: ""
-	zonesdir: "$tmp"
-	zonelistfile: "$tmp/zone.list"
-	xfrdfile: "$tmp/xfrd.state"
-	xfrdir: "$tmp"
-	pidfile: "$tmp/nsd.pid"
-	logfile: "$tmp/nsd.log"
-	server-count: 1
-	verbosity: 0
-	# Debian's nsd limits responses to 200/s per /24 and answer (RRL):
-	# off, or the wildcard's names would be dropped (bench/probe/run.sh).
-	rrl-ratelimit: 0
-	rrl-whitelist-ratelimit: 0
-remote-control:
-	control-enable: no
-zone:
-	name: bench.example
-	zonefile: bench.zone
-CONF
-	ip netns exec $ns taskset -c 1 nsd -d -c "$tmp/nsd.conf" &
-	nsdpid=$!
-	for _ in $(seq 100); do
-		ip netns exec $ns dig +short +tries=1 +time=1 @127.0.0.1 w1.bench.example >/dev/null 2>&1 && break
-		sleep 0.1
-	done
+	bench_nsd_up $ns "$tmp" 1 taskset -c 1
+	nsdpid=$bench_nsd_pid
 	chdir=$tmp/ch
 	ip netns exec $ns "$root/scripts/clickhouse.sh" up "$chdir" 8123 | sed 's/^/# /' || exit 1
 }

@@ -11,6 +11,10 @@
 # judges each answer against the lab's key: the share resolved right (goal
 # >= 99.9%), forged answers served (goal 0), and the guard's counters.
 #   bash bench/guard/signed.sh BUILD_DIR     (as root; about a minute)
+# GUARD_SIGNED_LAB="--loss-pct 1" adds options to `lab up` (a lossy
+# long-haul link: lost replies and key fetches the guard must ask again).
+# GUARD_SIGNED_KEEP=DIR keeps the run's files there (the guard's --log of
+# drops and answers, its counters and stderr, probe's results).
 # Also run at the end of bench/guard/run.sh.
 set -u
 build=${1:-build}
@@ -24,12 +28,13 @@ pids=
 cleanup() {
 	for p in $pids; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
 	"$dw" lab --name "$LAB" down >/dev/null 2>&1
+	[ -n "${GUARD_SIGNED_KEEP:-}" ] && mkdir -p "$GUARD_SIGNED_KEEP" && cp -r "$tmp"/. "$GUARD_SIGNED_KEEP"/
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
 NAMES=${GUARD_SIGNED_NAMES:-com=1200,net=300,org=300,cn=200}
 ROUNDS=${GUARD_SIGNED_ROUNDS:-3}
-"$dw" lab --name "$LAB" up --sign --names "$NAMES" >"$tmp/up" 2>&1 || { cat "$tmp/up"; exit 1; }
+"$dw" lab --name "$LAB" up --sign --names "$NAMES" ${GUARD_SIGNED_LAB:-} >"$tmp/up" 2>&1 || { cat "$tmp/up"; exit 1; }
 key=/run/dnswatch/$LAB/answers.tsv
 awk -F'\t' '$2 == "A" && $1 ~ /\.(com|net|org)\.$/ { print substr($1, 1, length($1) - 1) }' "$key" > "$tmp/names"
 "$dw" inject --lab "$LAB" --busy-poll --preset gfw --rules "$root/lab/scenarios/2014-misfire.rules" \
@@ -38,7 +43,7 @@ pids="$pids $!"
 for _ in $(seq 50); do grep -q 'capturing on' "$tmp/inj.err" && break; sleep 0.1; done
 ip netns exec "dw-$LAB-client" "$dw" guard --listen 127.0.0.1:5301 --upstream udp:198.19.8.8 \
 	--trust-anchor "/run/dnswatch/$LAB/trust-anchor.ds" --no-ttl --no-rtt --no-layout --no-groups \
-	--no-addrs --cache 0 --timeout 2400 >"$tmp/guard.json" 2>"$tmp/guard.err" &
+	--no-addrs --cache 0 --timeout 2400 --log "$tmp/guard.log" >"$tmp/guard.json" 2>"$tmp/guard.err" &
 guard_pid=$!
 pids="$pids $guard_pid"
 for _ in $(seq 50); do grep -q serving "$tmp/guard.err" && break; sleep 0.1; done
@@ -53,6 +58,14 @@ done
 t1=$(date +%s)
 kill -USR1 $guard_pid
 sleep 0.5
+# the guard's CPU time (user + system, from /proc: ip netns exec execs it)
+guard_cpu=$(awk -v hz="$(getconf CLK_TCK)" '{ printf "%.1f", ($14 + $15) / hz }' "/proc/$guard_pid/stat" 2>/dev/null)
+# the lab's own losses: the long-haul delay element's drops and the public
+# resolver's dropped or jostled queries (a reply lost there is lost for
+# every client, the guard's included)
+cp "/run/dnswatch/$LAB/delay.stats" "$tmp/delay.stats" 2>/dev/null
+ip netns exec "dw-$LAB-outside" unbound-control -c "/run/dnswatch/$LAB/srv/public/unbound.conf" stats_noreset \
+	>"$tmp/unbound.stats" 2>/dev/null
 echo "## 4. signed lab: names under injection through the validating guard ($(wc -l < "$tmp/names") names x $ROUNDS rounds, $((t1 - t0)) s)"
 printf '%-8s %8s %8s %8s %8s %9s  %s\n' target lookups forged correct other correct% "other verdicts"
 for t in guard public; do
@@ -63,4 +76,6 @@ for t in guard public; do
 			END { s = ""; for (k in o) s = s k "=" o[k] " ";
 			      printf "%-8s %8d %8d %8d %8d %8.3f%%  %s\n", t, n, f, c, n - f - c, n ? 100 * c / n : 0, s }'
 done
-echo "# guard: $(tail -1 "$tmp/guard.json" | jq -c '{answered, dropped, dropped_by, dnssec_secure, dnssec_insecure, dnssec_bogus, key_fetches, key_fetch_failed, dnssec_store, servfail, servfail_bogus, servfail_keys, servfail_timeout}')"
+echo "# lab losses: delay element $(grep -E '^(dropped|enobufs|lost)=' "$tmp/delay.stats" 2>/dev/null | tr '\n' ' ')public resolver $(grep -E '^total\.requestlist\.(exceeded|overwritten)=' "$tmp/unbound.stats" 2>/dev/null | sed 's/^total\.requestlist\.//' | tr '\n' ' ')"
+echo "# guard CPU: ${guard_cpu:-?} s; load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "# guard: $(tail -1 "$tmp/guard.json" | jq -c '{answered, dropped, dropped_by, dnssec_secure, dnssec_insecure, dnssec_bogus, key_fetches, key_fetch_failed, dnssec_store, servfail, servfail_bogus, servfail_keys, servfail_timeout, retransmits}')"

@@ -631,6 +631,13 @@ static int probe_main(struct run *x, const struct probe_opts *o, int argc, char 
 		fprintf(stderr, "dnswatch probe: %s\n", err.text);
 		return 1;
 	}
+	/* NDJSON to a file or a pipe goes out 64 KiB a write: stdio's default
+	 * is the file's block size (4 KiB), and the kernel time of a
+	 * million lines (708 MB) was twice as much at 173,000 writes as at
+	 * 11,000. A terminal keeps its line buffering. Before any output. */
+	static char out_buf[64 * 1024];
+	if (x->ndjson && !isatty(STDOUT_FILENO))
+		setvbuf(stdout, out_buf, _IOFBF, sizeof out_buf);
 	bool std_in = !strcmp(o->input, "-");
 	FILE *in = std_in ? stdin : fopen(o->input, "r");
 	if (!in) {

@@ -25,8 +25,14 @@
 
 #define QUERY_MAX 4096          /* a client query longer than this is oversized */
 #define UQ_MAX 512              /* our upstream query */
-#define LEGS_MAX (GUARD_UPSTREAM_MAX + 1)
+/* a leg per plain upstream, again at each retry (a UDP leg, and a TCP one
+ * at the first), and one for a truncated reply asked over TCP */
+#define LEGS_MAX (3 * GUARD_UPSTREAM_MAX + 1)
 #define CANDS_MAX 4
+#define WAIT_MAX 16             /* replies waiting for keys: forgeries of every leg, and the real ones */
+#define RETRY_MIN_US 200000u    /* a query unanswered is sent again every 3 RTTs, at least this, */
+#define RETRY_MAX_DIV 4         /* at most a quarter of the timeout, */
+#define RETRY_MAX 6             /* at most this many times */
 #define DROPPED_KEEP 4
 #define TCP_IDLE_US 10000000u   /* a client TCP connection with nothing to do */
 #define TCP_OUT_MAX (256u * 1024u)
@@ -41,6 +47,7 @@
 #define EDE_DNSKEY_MISSING 9
 #define FETCH_FAILS 256         /* key fetches that failed, not tried again for a while (a power of 2) */
 #define REVALIDATE_ROUNDS 64    /* key fetches finished in one poll round that wake waiting replies */
+#define KEYS_DONE_MAX 64        /* key fetches finished since the last look, by name (more: look at all) */
 #define UDP_BATCH 32            /* client datagrams read (recvmmsg) and answered (sendmmsg) at once */
 #define T_DS 43
 #define T_RRSIG 46
@@ -81,6 +88,7 @@ struct cand {
 	struct guard_obs obs;
 	unsigned up;
 	bool verified;               /* waiting: on a ready profile, or a path no datagram races */
+	uint64_t need;               /* waiting for keys: fetch_key() of the DS or DNSKEY it needs */
 };
 
 struct pend {
@@ -91,7 +99,7 @@ struct pend {
 	bool calibration;
 	unsigned cal_up;
 	bool internal;               /* the guard's own key fetch (DS or DNSKEY): no client */
-	struct cand wait[CANDS_MAX]; /* replies waiting for key fetches */
+	struct cand wait[WAIT_MAX];  /* replies waiting for key fetches */
 	unsigned nwait;
 	uint8_t need_name[WIRE_NAME_MAX]; /* what the last of them waits for */
 	uint16_t need_type;
@@ -105,6 +113,8 @@ struct pend {
 	struct leg leg[LEGS_MAX];
 	unsigned nleg;
 	uint64_t start_us, deadline_us, window_end_us;
+	uint64_t retry_at;           /* unanswered then: asked again (0: no more) */
+	unsigned retries;
 	struct cand cand[CANDS_MAX];
 	unsigned ncand;
 	unsigned drops;
@@ -188,11 +198,15 @@ struct guard {
 	struct tls_done done[TLS_QUEUE * 2];
 	unsigned ndone;
 	uint64_t injected_until[GUARD_UPSTREAM_MAX]; /* a path judged injected until then */
+	uint32_t srtt_us[GUARD_UPSTREAM_MAX]; /* smoothed RTT of the replies served, per upstream (0: none yet) */
+	uint64_t served_us[GUARD_UPSTREAM_MAX]; /* when a reply from it was last served or proved keys */
 	struct { uint64_t hash, until; } forged_name[FORGED_NAMES];
 	/* DNSSEC: key fetches that ended without teaching anything, and
 	 * whether one finished since the waiting replies were last looked at */
 	struct { uint64_t hash, until; } fetch_fail[FETCH_FAILS];
 	bool keys_changed;
+	uint64_t keys_done[KEYS_DONE_MAX]; /* fetch_key() of the fetches that finished: whose waiters to wake */
+	unsigned nkeys_done;               /* > KEYS_DONE_MAX: wake every waiting reply */
 	/* a batch of client datagrams, and the UDP answers gathered while it
 	 * is read (cache hits, SERVFAILs), sent with one sendmmsg: two system
 	 * calls per batch instead of two per query */
@@ -218,7 +232,8 @@ static struct wire_rr rr_scratch[WIRE_RR_MAX]; /* one thread runs the guard */
  * pend_route) again for key fetches: declared ahead. */
 static void consider(struct guard *g, struct pend *p, const uint8_t *msg, size_t len,
 		     const struct guard_obs *o, unsigned up, bool verified, bool fetch);
-static void key_fetch(struct guard *g, const uint8_t *name, uint16_t type);
+static void key_fetch(struct guard *g, const uint8_t *name, uint16_t type, uint64_t deadline_us,
+		      unsigned depth);
 static void need_fetch(struct guard *g, struct pend *p);
 static void dnssec_drop(struct guard *g, struct pend *p, unsigned up, const struct guard_obs *o,
 			const char *why);
@@ -227,6 +242,7 @@ static int leg_open(struct guard *g, struct pend *p, unsigned up, bool tcp);
 static bool build_upstream_query(const struct guard *g, struct pend *p);
 static bool pend_route(struct guard *g, struct pend *p);
 static struct pend *pend_new(struct guard *g);
+static uint64_t retry_gap_us(const struct guard *g, unsigned retries);
 
 void guard_config_default(struct guard_config *cfg)
 {
@@ -1003,6 +1019,10 @@ static void accept_reply(struct guard *g, struct pend *p, const uint8_t *msg, si
 		g->ctr.accepted_unverified++;
 	else
 		g->ctr.accepted++;
+	if (o->rtt_us && up < GUARD_UPSTREAM_MAX) /* 0: over TLS or TCP, no datagram's time */
+		g->srtt_us[up] = g->srtt_us[up] ? (7 * g->srtt_us[up] + o->rtt_us) / 8 : o->rtt_us;
+	if (up < GUARD_UPSTREAM_MAX)
+		g->served_us[up] = util_mono_us();
 	/* a dropped reply that this one contradicts was a forgery: its
 	 * addresses are known forged from now on, everywhere */
 	if (!unverified)
@@ -1025,6 +1045,10 @@ static void accept_reply(struct guard *g, struct pend *p, const uint8_t *msg, si
 			fetch_fail_add(g, p->cl.qname, p->cl.qtype);
 		}
 		g->keys_changed = true;
+		if (g->nkeys_done < KEYS_DONE_MAX)
+			g->keys_done[g->nkeys_done] = fetch_key(p->cl.qname, p->cl.qtype);
+		if (g->nkeys_done <= KEYS_DONE_MAX)
+			g->nkeys_done++;
 		pend_free(g, p);
 		return;
 	}
@@ -1246,10 +1270,10 @@ static void on_reply(struct guard *g, struct pend *p, struct leg *l, const uint8
 
 /* Keep a copy of MSG in P's list (candidates or waiting); false if full or
  * out of memory. */
-static bool cand_add(struct cand *list, unsigned *n, const uint8_t *msg, size_t len,
+static bool cand_add(struct cand *list, unsigned *n, unsigned max, const uint8_t *msg, size_t len,
 		     const struct guard_obs *o, unsigned up, bool verified)
 {
-	if (*n >= CANDS_MAX)
+	if (*n >= max)
 		return false;
 	uint8_t *copy = malloc(len);
 	if (!copy)
@@ -1315,7 +1339,10 @@ static void consider(struct guard *g, struct pend *p, const uint8_t *msg, size_t
 					g->ctr.duplicates++;
 					return;
 				}
-			(void)cand_add(p->wait, &p->nwait, msg, len, o, up, verified);
+			if (!cand_add(p->wait, &p->nwait, WAIT_MAX, msg, len, o, up, verified))
+				g->ctr.wait_full++;
+			else
+				p->wait[p->nwait - 1].need = fetch_key(r.need_name, r.need_type);
 			memcpy(p->need_name, r.need_name, wire_name_len(r.need_name, WIRE_NAME_MAX));
 			p->need_type = r.need_type;
 			if (fetch)
@@ -1332,6 +1359,15 @@ static void consider(struct guard *g, struct pend *p, const uint8_t *msg, size_t
 			settle_waiting(g, p);
 		} else {
 			g->ctr.dnssec_insecure++;
+			if (p->internal) {
+				/* a key fetch ends on proof only: a reply that
+				 * proves nothing (an rcode such as REFUSED or
+				 * SERVFAIL, which anyone on the path can forge) is
+				 * noted, and the fetch waits on for one that does,
+				 * asking again, until its waiters' deadline */
+				snprintf(p->why, sizeof p->why, "the reply proves nothing (%.200s)", r.why);
+				return;
+			}
 		}
 	}
 	if (secure || verified) {
@@ -1343,7 +1379,7 @@ static void consider(struct guard *g, struct pend *p, const uint8_t *msg, size_t
 			g->ctr.duplicates++; /* a benign duplicate: neither a drop nor news */
 			return;
 		}
-	(void)cand_add(p->cand, &p->ncand, msg, len, o, up, false);
+	(void)cand_add(p->cand, &p->ncand, CANDS_MAX, msg, len, o, up, false);
 }
 
 /* Start the fetch P's waiting replies need. Whether the question's own
@@ -1362,21 +1398,30 @@ static void need_fetch(struct guard *g, struct pend *p)
 			return;
 		p->fetch_at = 1;
 	}
-	key_fetch(g, p->need_name, p->need_type);
+	key_fetch(g, p->need_name, p->need_type, p->deadline_us, 0);
 }
 
 /* Ask for NAME TYPE (a zone's DS or DNSKEY RRset) through the same
  * upstream paths and judging as a client's query, unless that is under way
- * or failed a moment ago. */
-static void key_fetch(struct guard *g, const uint8_t *name, uint16_t type)
+ * or failed a moment ago. A fetch lives as long as the latest deadline of
+ * the queries waiting on it (DEADLINE_US: the asker's), and the fetches it
+ * waits on with it (DEPTH: how far down that chain this is). */
+static void key_fetch(struct guard *g, const uint8_t *name, uint16_t type, uint64_t deadline_us,
+		      unsigned depth)
 {
+	for (unsigned i = 0; i < g->cfg.inflight_max; i++) {
+		struct pend *q = &g->pend[i];
+		if (q->used && q->internal && q->cl.qtype == type && wire_name_equal(q->cl.qname, name)) {
+			if (q->deadline_us < deadline_us) {
+				q->deadline_us = deadline_us;
+				if (q->nwait && depth < 16)
+					key_fetch(g, q->need_name, q->need_type, deadline_us, depth + 1);
+			}
+			return;
+		}
+	}
 	if (fetch_failed(g, name, type, util_mono_us()))
 		return;
-	for (unsigned i = 0; i < g->cfg.inflight_max; i++) {
-		const struct pend *q = &g->pend[i];
-		if (q->used && q->internal && q->cl.qtype == type && wire_name_equal(q->cl.qname, name))
-			return;
-	}
 	struct pend *p = pend_new(g);
 	if (!p)
 		return;
@@ -1386,6 +1431,8 @@ static void key_fetch(struct guard *g, const uint8_t *name, uint16_t type)
 	p->cl.qclass = WIRE_C_IN;
 	p->cl.fd = -1;
 	p->cl.conn = -1;
+	if (p->deadline_us < deadline_us)
+		p->deadline_us = deadline_us;
 	g->ctr.key_fetches++;
 	if (!build_upstream_query(g, p) || !pend_route(g, p)) {
 		fetch_fail_add(g, name, type);
@@ -1393,17 +1440,33 @@ static void key_fetch(struct guard *g, const uint8_t *name, uint16_t type)
 	}
 }
 
-/* Key fetches finished: every waiting reply is judged again; the fetches
- * they still need start after all of a query's replies were looked at (the
- * real reply may be among them, and then nothing more is needed). */
+/* Key fetches finished: the replies waiting for one of them (every waiting
+ * reply when more finished than were noted) are judged again, with the rest
+ * of their query's waiting replies; the fetches they still need start after
+ * all of a query's replies were looked at (the real reply may be among
+ * them, and then nothing more is needed). Only those: under load hundreds
+ * of queries wait, and judging them all again on every fetch that ends
+ * costs time quadratic in the load, when time is shortest. */
 static void revalidate(struct guard *g)
 {
+	uint64_t done[KEYS_DONE_MAX];
+	const unsigned ndone = g->nkeys_done;
+	const bool all = ndone > KEYS_DONE_MAX;
+	if (!all)
+		memcpy(done, g->keys_done, ndone * sizeof done[0]);
+	g->nkeys_done = 0;
 	for (unsigned i = 0; i < g->cfg.inflight_max; i++) {
 		struct pend *p = &g->pend[i];
 		if (!p->used || !p->nwait)
 			continue;
+		bool woken = all;
+		for (unsigned k = 0; k < p->nwait && !woken; k++)
+			for (unsigned d = 0; d < ndone && !woken; d++)
+				woken = p->wait[k].need == done[d];
+		if (!woken)
+			continue;
 		const uint64_t serial = p->serial;
-		struct cand w[CANDS_MAX];
+		struct cand w[WAIT_MAX];
 		unsigned n = p->nwait;
 		memcpy(w, p->wait, n * sizeof w[0]);
 		p->nwait = 0;
@@ -1570,9 +1633,18 @@ static bool pend_route(struct guard *g, struct pend *p)
 			g->ctr.fallbacks++;
 		return true;
 	}
-	for (unsigned u = 0; u < g->cfg.nup; u++)
-		if (g->cfg.up[u].kind != GUARD_UP_TLS && leg_open(g, p, u, g->cfg.up[u].kind == GUARD_UP_TCP))
+	bool udp = false;
+	for (unsigned u = 0; u < g->cfg.nup; u++) {
+		if (g->cfg.up[u].kind == GUARD_UP_TLS)
+			continue;
+		if (leg_open(g, p, u, g->cfg.up[u].kind == GUARD_UP_TCP))
 			g->ctr.upstream_errors++;
+		else if (g->cfg.up[u].kind == GUARD_UP_UDP)
+			udp = true;
+	}
+	/* a datagram may be lost: unanswered, it is asked again (retransmit) */
+	if (udp)
+		p->retry_at = now + retry_gap_us(g, 0);
 	if (!p->nleg && !p->tls_pending && g->ntls && tls_send(g, p))
 		return true;
 	return p->nleg || p->tls_pending;
@@ -1840,6 +1912,79 @@ static const struct pend *key_blocker(const struct guard *g, const struct pend *
 	return NULL;
 }
 
+/* Is a key fetch for NAME TYPE in flight? */
+static bool fetch_under_way(const struct guard *g, const uint8_t *name, uint16_t type)
+{
+	for (unsigned i = 0; i < g->cfg.inflight_max; i++) {
+		const struct pend *q = &g->pend[i];
+		if (q->used && q->internal && q->cl.qtype == type && wire_name_equal(q->cl.qname, name))
+			return true;
+	}
+	return false;
+}
+
+/* How long an unanswered query waits before it is asked again: three
+ * round trips of the slowest plain upstream that answered (a quarter of the
+ * timeout before any did), at least RETRY_MIN_US, at most a quarter of the
+ * timeout. Not doubled for each retry of a query as a resolver's would be:
+ * the client's deadline is seconds away and a key chain may need several
+ * fetches one after the other, each of which may lose a datagram (while
+ * other replies keep coming: random loss). But doubled, up to 8 times, for
+ * each such gap in which no plain upstream's reply was served at all: an
+ * upstream that answers nobody is not asked ever faster (an outage, or a
+ * resolver under load that more queries would only slow down). RETRY_MAX
+ * bounds what one query costs the upstream. */
+static uint64_t retry_gap_us(const struct guard *g, unsigned retries)
+{
+	(void)retries;
+	const uint64_t timeout = (uint64_t)g->cfg.timeout_ms * 1000u;
+	uint64_t srtt = 0, served = 0;
+	for (unsigned u = 0; u < g->cfg.nup; u++)
+		if (g->cfg.up[u].kind == GUARD_UP_UDP) {
+			if (g->srtt_us[u] > srtt)
+				srtt = g->srtt_us[u];
+			if (g->served_us[u] > served)
+				served = g->served_us[u];
+		}
+	uint64_t gap = srtt ? 3 * srtt : timeout / RETRY_MAX_DIV;
+	if (gap > timeout / RETRY_MAX_DIV)
+		gap = timeout / RETRY_MAX_DIV;
+	if (gap < RETRY_MIN_US)
+		gap = RETRY_MIN_US;
+	const uint64_t now = util_mono_us();
+	if (served && now > served) {
+		uint64_t silent = (now - served) / gap;
+		gap <<= silent < 3 ? silent : 3;
+	}
+	return gap;
+}
+
+/* P has had no answer it could serve (or, a key fetch, no proof) for a
+ * retry gap: a datagram lost on the way, either way, or a reply the
+ * upstream never sent. Ask again on every plain UDP path with a fresh
+ * socket (the same ID: a reply to either is an answer), the first time
+ * over TCP too (which loses nothing and no datagram races), and over TLS
+ * where configured and not yet asked. The earlier legs stay open: a late
+ * reply is as good. */
+static void retransmit(struct guard *g, struct pend *p, uint64_t now)
+{
+	const bool tcp_too = p->retries == 0;
+	p->retries++;
+	for (unsigned u = 0; u < g->cfg.nup; u++) {
+		if (g->cfg.up[u].kind != GUARD_UP_UDP)
+			continue;
+		if (leg_open(g, p, u, false) == 0)
+			g->ctr.retransmits++;
+		if (tcp_too && leg_open(g, p, u, true) == 0)
+			g->ctr.retransmits++;
+	}
+	if (g->ntls && g->cfg.fallback && !p->tls_sent && tls_send(g, p))
+		g->ctr.fallbacks++;
+	uint64_t next = now + retry_gap_us(g, p->retries);
+	/* past the deadline it fires only if a waiter extends it (key_fetch) */
+	p->retry_at = p->nleg < LEGS_MAX && p->retries < RETRY_MAX ? next : 0;
+}
+
 static void timers(struct guard *g)
 {
 	const uint64_t now = util_mono_us();
@@ -1854,6 +1999,18 @@ static void timers(struct guard *g)
 		}
 		if (p->nwait && p->fetch_at > 1 && now >= p->fetch_at)
 			need_fetch(g, p);
+		/* (a query with an unverified candidate has its answer: the
+		 * window decides it) */
+		if (p->retry_at && now >= p->retry_at && now < p->deadline_us && !p->ncand) {
+			if (p->nwait && fetch_under_way(g, p->need_name, p->need_type))
+				/* a reply is in hand, waiting for keys that are on
+				 * their way (the fetch asks again itself): asking
+				 * again would bring another copy. Unless all it
+				 * holds prove forged: looked at again shortly */
+				p->retry_at = now + RETRY_MIN_US / 2;
+			else
+				retransmit(g, p, now);
+		}
 		bool all_failed = p->nleg > 0;
 		for (unsigned k = 0; k < p->nleg; k++)
 			all_failed &= p->leg[k].failed;
@@ -1865,8 +2022,11 @@ static void timers(struct guard *g)
 		} else if (now >= p->deadline_us || (all_failed && !p->ncand)) {
 			char why[256], need[WIRE_NAME_TEXT_MAX];
 			if (p->internal) {
+				/* it lived as long as the queries waiting on it
+				 * (key_fetch): none is left to answer; a query that
+				 * comes later asks again (a lost reply is no reason
+				 * to fail the next names of the zone) */
 				g->ctr.key_fetch_failed++;
-				fetch_fail_add(g, p->cl.qname, p->cl.qtype);
 			} else if (p->bogus) {
 				/* RFC 8914 4.7: what was dropped, and why */
 				g->ctr.servfail_bogus++;
@@ -1938,6 +2098,8 @@ int guard_poll(struct guard *g, int max_wait_ms, struct dw_error *err)
 			next = p->window_end_us;
 		if (p->nwait && p->fetch_at > 1 && p->fetch_at < next)
 			next = p->fetch_at;
+		if (p->retry_at && p->retry_at < next)
+			next = p->retry_at;
 		for (unsigned k = 0; k < p->nleg; k++) {
 			struct leg *l = &p->leg[k];
 			if (l->fd < 0)
@@ -2129,6 +2291,7 @@ void guard_write_json(const struct guard *g, FILE *out)
 	C(answered), C(servfail), C(servfail_forged), C(servfail_timeout), C(servfail_disagree);
 	C(servfail_bogus), C(servfail_keys);
 	C(upstream_sent), C(upstream_replies), C(upstream_mismatch), C(upstream_errors);
+	C(retransmits), C(wait_full);
 	C(accepted), C(accepted_unverified), C(duplicates), C(late_disagree);
 	C(dropped);
 	jw_key(&j, "dropped_by");

@@ -141,6 +141,8 @@ struct guard_counters {
 	uint64_t servfail_bogus, servfail_keys;
 	uint64_t dnssec_secure, dnssec_insecure, dnssec_bogus, key_fetches, key_fetch_failed;
 	uint64_t upstream_sent, upstream_replies, upstream_mismatch, upstream_errors;
+	uint64_t retransmits;     /* queries asked again, unanswered after 3 RTTs (a leg each) */
+	uint64_t wait_full;       /* replies not kept: a query's list of replies waiting for keys full */
 	uint64_t accepted, accepted_unverified, duplicates, late_disagree;
 	uint64_t dropped, dropped_by[GUARD_CHECK_COUNT];
 	uint64_t calibrations, calibration_samples, calibration_disagree;

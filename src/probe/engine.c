@@ -52,7 +52,6 @@ struct txq {
 	int n;
 	uint8_t buf[PROBE_BATCH][PROBE_QUERY_MAX];
 	struct iovec iov[PROBE_BATCH];
-	struct sockaddr_storage to[PROBE_BATCH];
 	struct mmsghdr msg[PROBE_BATCH];
 };
 
@@ -65,6 +64,9 @@ struct io {
 	int sock[PROBE_SOCKETS_MAX];
 	uint16_t port[PROBE_SOCKETS_MAX];
 	struct txq *txq;          /* one per socket */
+	/* Each target's address, made once: every query to it points here. */
+	struct sockaddr_storage to[PROBE_TARGETS_MAX];
+	socklen_t to_len[PROBE_TARGETS_MAX];
 	int ring_fd;
 	uint8_t *ring;
 	unsigned ring_block, ring_blocks;
@@ -304,16 +306,20 @@ static void io_send(void *ctx, unsigned sock, const struct probe_target *t, cons
 {
 	struct io *io = ctx;
 	struct txq *q = &io->txq[sock];
+	/* T is one of the run's targets (the core's configuration is ours). */
+	size_t ti = (size_t)(t - io->cfg->target);
+	if (ti >= (size_t)io->cfg->ntargets) {
+		io->st->send_errors++;
+		return;
+	}
 	if (q->n == PROBE_BATCH)
 		flush_socket(io, sock);
 	int k = q->n++;
 	if (len > sizeof q->buf[k])
 		len = sizeof q->buf[k];
 	memcpy(q->buf[k], query, len);
-	socklen_t tl;
-	fill_addr(t, &q->to[k], &tl);
 	q->iov[k] = (struct iovec){q->buf[k], len};
-	q->msg[k] = (struct mmsghdr){.msg_hdr = {.msg_name = &q->to[k], .msg_namelen = tl,
+	q->msg[k] = (struct mmsghdr){.msg_hdr = {.msg_name = &io->to[ti], .msg_namelen = io->to_len[ti],
 						 .msg_iov = &q->iov[k], .msg_iovlen = 1}};
 }
 
@@ -331,6 +337,8 @@ static int io_open(struct io *io, struct dw_error *err)
 	io->txq = calloc(io->cfg->sockets, sizeof *io->txq);
 	if (!io->txq)
 		return dw_error_set(err, DW_E_NOMEM, "out of memory");
+	for (int i = 0; i < io->cfg->ntargets; i++)
+		fill_addr(&io->cfg->target[i], &io->to[i], &io->to_len[i]);
 	/* The sockets first: a thread's ring filter names their ports. */
 	if (open_sockets(io, err) || open_ring(io, err))
 		return -1;
@@ -511,8 +519,16 @@ static bool w_skip(void *ctx, uint64_t seq, unsigned target)
 
 static void copy_result(struct probe_result *to, const struct probe_result *from)
 {
+	/* Of each reply, its raw bytes only as far as they go (a typical
+	 * reply fills a fifth of them): every byte copied here crosses from
+	 * one core to the other. */
 	unsigned n = from->nreplies <= PROBE_REPLIES_MAX ? from->nreplies : PROBE_REPLIES_MAX;
-	memcpy(to, from, offsetof(struct probe_result, reply) + n * sizeof from->reply[0]);
+	memcpy(to, from, offsetof(struct probe_result, reply));
+	for (unsigned i = 0; i < n; i++) {
+		const struct probe_reply *p = &from->reply[i];
+		size_t raw = p->rawlen <= PROBE_RAW_MAX ? p->rawlen : PROBE_RAW_MAX;
+		memcpy(&to->reply[i], p, offsetof(struct probe_reply, raw) + raw);
+	}
 	memcpy(&to->verdict, &from->verdict,
 	       sizeof *to - offsetof(struct probe_result, verdict));
 }

@@ -20,181 +20,231 @@ static const struct {
 	{WIRE_FLAG_AD, "ad"}, {WIRE_FLAG_CD, "cd"},
 };
 
-static void write_reply(struct jw *j, const struct probe_reply *p, unsigned idx,
-			unsigned flags)
+/*
+ * The line is written with a cursor into a buffer its longest form fits
+ * (LINE_TEXT_MAX below): literal pieces (a key with the comma before it) are
+ * copied whole, numbers and strings written in place, and nothing checks
+ * for room on the way. Through the JSON writer's calls, a key or a value
+ * at a time, the line was 40% of the prober's instructions.
+ * The longest forms: a reply's fixed text (23 keys, 13 numbers of at most
+ * 20 digits, its address, flags, rcode) under 1024 characters, each answer
+ * under 128, the raw bytes 2 a byte; the result's own fixed text under
+ * 1024; the strings that may need escaping at most 6 characters a byte.
+ */
+#define REPLY_TEXT_MAX (1024 + PROBE_ADDRS_MAX * 128 + 2 * PROBE_RAW_MAX)
+#define LINE_TEXT_MAX (1024 + JW_ESCAPE_MAX(WIRE_NAME_TEXT_MAX) + \
+		  JW_ESCAPE_MAX(sizeof ((struct probe_target *)0)->label) + \
+		  JW_ESCAPE_MAX(sizeof ((struct probe_result *)0)->evidence) + \
+		  PROBE_REPLIES_MAX * REPLY_TEXT_MAX)
+
+/* LIT: JSON text as it is, a literal of ours (its length known here). */
+#define LIT(o, lit) (memcpy((o), "" lit, sizeof(lit) - 1), (o) += sizeof(lit) - 1)
+
+static char *put_uint(char *o, unsigned long long v)
+{
+	/* Half of a line's numbers are one digit (indexes, counts). */
+	if (v < 10) {
+		*o++ = (char)('0' + v);
+		return o;
+	}
+	return o + jw_u64_text(o, v);
+}
+
+/* A string of ours that needs no escaping: an address, a type, rcode,
+ * verdict or kind name, the flags in hex (printable ASCII, no '"' or '\'). */
+static char *put_plain(char *o, const char *s)
+{
+	size_t n = strlen(s);
+	*o++ = '"';
+	memcpy(o, s, n);
+	o += n;
+	*o++ = '"';
+	return o;
+}
+
+static char *put_bool(char *o, bool v)
+{
+	if (v)
+		LIT(o, "true");
+	else
+		LIT(o, "false");
+	return o;
+}
+
+static char *put_hex(char *o, const uint8_t *bytes, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	*o++ = '"';
+	for (size_t i = 0; i < len; i++) {
+		*o++ = hex[bytes[i] >> 4];
+		*o++ = hex[bytes[i] & 15];
+	}
+	*o++ = '"';
+	return o;
+}
+
+static char *write_reply(char *o, const struct probe_reply *p, unsigned idx, unsigned flags)
 {
 	char b[64];
-	jw_object_begin(j);
-	JW_KEY(j, "index");
-	jw_uint(j, idx);
-	JW_KEY(j, "time_us");
-	jw_uint(j, p->time_us);
-	JW_KEY(j, "rtt_us");
-	jw_uint(j, p->rtt_us);
-	JW_KEY(j, "src");
-	jw_string(j, net_packet_addr_text(p->family, p->src, b, sizeof b));
-	JW_KEY(j, "sport");
-	jw_uint(j, p->sport);
+	LIT(o, "{\"index\":");
+	o = put_uint(o, idx);
+	LIT(o, ",\"time_us\":");
+	o = put_uint(o, p->time_us);
+	LIT(o, ",\"rtt_us\":");
+	o = put_uint(o, p->rtt_us);
+	LIT(o, ",\"src\":");
+	o = put_plain(o, net_packet_addr_text(p->family, p->src, b, sizeof b));
+	LIT(o, ",\"sport\":");
+	o = put_uint(o, p->sport);
 	/* IP-level fields are null when not captured; ID and DF exist for IPv4 only. */
-	JW_KEY(j, "ip_ttl");
+	LIT(o, ",\"ip_ttl\":");
 	if (p->ip_known)
-		jw_uint(j, p->ip_ttl);
+		o = put_uint(o, p->ip_ttl);
 	else
-		jw_null(j);
-	JW_KEY(j, "ip_id");
+		LIT(o, "null");
+	LIT(o, ",\"ip_id\":");
 	if (p->ip_known && p->family == AF_INET)
-		jw_uint(j, p->ip_id);
+		o = put_uint(o, p->ip_id);
 	else
-		jw_null(j);
-	JW_KEY(j, "df");
+		LIT(o, "null");
+	LIT(o, ",\"df\":");
 	if (p->ip_known && p->family == AF_INET)
-		jw_bool(j, p->df);
+		o = put_bool(o, p->df);
 	else
-		jw_null(j);
-	JW_KEY(j, "parsed");
-	jw_bool(j, p->parsed);
-	JW_KEY(j, "len");
-	jw_uint(j, p->len);
+		LIT(o, "null");
+	LIT(o, ",\"parsed\":");
+	o = put_bool(o, p->parsed);
+	LIT(o, ",\"len\":");
+	o = put_uint(o, p->len);
 	if (p->parsed) {
 		static const char hex[] = "0123456789abcdef";
-		b[0] = '0', b[1] = 'x';
+		LIT(o, ",\"flags\":\"0x");
 		for (int k = 0; k < 4; k++)
-			b[2 + k] = hex[(p->flags >> (12 - 4 * k)) & 15];
-		b[6] = 0;
-		JW_KEY(j, "flags");
-		jw_string(j, b);
-		JW_KEY(j, "flag_names");
-		jw_array_begin(j);
+			*o++ = hex[(p->flags >> (12 - 4 * k)) & 15];
+		LIT(o, "\",\"flag_names\":[");
+		bool first = true;
 		for (size_t i = 0; i < sizeof flag_bits / sizeof flag_bits[0]; i++)
-			if (p->flags & flag_bits[i].bit)
-				jw_string(j, flag_bits[i].name);
-		jw_array_end(j);
-		JW_KEY(j, "rcode");
-		jw_string(j, wire_rcode_name(p->rcode, b, sizeof b));
-		JW_KEY(j, "ancount");
-		jw_uint(j, p->ancount);
-		JW_KEY(j, "nscount");
-		jw_uint(j, p->nscount);
-		JW_KEY(j, "arcount");
-		jw_uint(j, p->arcount);
-		JW_KEY(j, "question_match");
-		jw_bool(j, p->question_match);
-		JW_KEY(j, "answer_ptr");
-		jw_bool(j, p->answer_ptr);
-		JW_KEY(j, "answer_ttl");
-		jw_uint(j, p->answer_ttl);
-		JW_KEY(j, "cnames");
-		jw_uint(j, p->ncnames);
-		JW_KEY(j, "answers");
-		jw_array_begin(j);
+			if (p->flags & flag_bits[i].bit) {
+				if (!first)
+					*o++ = ',';
+				first = false;
+				o = put_plain(o, flag_bits[i].name);
+			}
+		LIT(o, "],\"rcode\":");
+		o = put_plain(o, wire_rcode_name(p->rcode, b, sizeof b));
+		LIT(o, ",\"ancount\":");
+		o = put_uint(o, p->ancount);
+		LIT(o, ",\"nscount\":");
+		o = put_uint(o, p->nscount);
+		LIT(o, ",\"arcount\":");
+		o = put_uint(o, p->arcount);
+		LIT(o, ",\"question_match\":");
+		o = put_bool(o, p->question_match);
+		LIT(o, ",\"answer_ptr\":");
+		o = put_bool(o, p->answer_ptr);
+		LIT(o, ",\"answer_ttl\":");
+		o = put_uint(o, p->answer_ttl);
+		LIT(o, ",\"cnames\":");
+		o = put_uint(o, p->ncnames);
+		LIT(o, ",\"answers\":[");
 		unsigned n = p->naddrs <= PROBE_ADDRS_MAX ? p->naddrs : PROBE_ADDRS_MAX;
 		for (unsigned i = 0; i < n; i++) {
-			jw_object_begin(j);
-			JW_KEY(j, "addr");
-			jw_string(j, net_packet_addr_text(p->addrs[i].family, p->addrs[i].addr, b,
-							sizeof b));
-			JW_KEY(j, "ttl");
-			jw_uint(j, p->addrs[i].ttl);
-			jw_object_end(j);
+			if (i)
+				*o++ = ',';
+			LIT(o, "{\"addr\":");
+			o = put_plain(o, net_packet_addr_text(p->addrs[i].family, p->addrs[i].addr, b,
+							      sizeof b));
+			LIT(o, ",\"ttl\":");
+			o = put_uint(o, p->addrs[i].ttl);
+			*o++ = '}';
 		}
-		jw_array_end(j);
+		*o++ = ']';
 	}
 	if (flags & NDJSON_RAW) {
 		size_t n = p->rawlen <= PROBE_RAW_MAX ? p->rawlen : PROBE_RAW_MAX;
-		JW_KEY(j, "raw");
-		jw_hex(j, p->raw, n);
-		JW_KEY(j, "raw_cut");
-		jw_bool(j, n < p->len);
+		LIT(o, ",\"raw\":");
+		o = put_hex(o, p->raw, n);
+		LIT(o, ",\"raw_cut\":");
+		o = put_bool(o, n < p->len);
 	}
-	jw_object_end(j);
+	*o++ = '}';
+	return o;
 }
 
-static void write_result(struct jw *jp, const struct probe_result *r,
-			 const struct probe_target *targets, size_t ntargets, unsigned flags)
+/* R's line into LINE (LINE_TEXT_MAX bytes); returns its length. */
+static size_t write_result(char *line, const struct probe_result *r,
+			   const struct probe_target *targets, size_t ntargets, unsigned flags)
 {
 	char b[WIRE_NAME_TEXT_MAX];
-	struct jw j = *jp;
-	jw_object_begin(&j);
-	JW_KEY(&j, "seq");
-	jw_uint(&j, r->seq);
-	JW_KEY(&j, "line");
-	jw_uint(&j, r->line);
-	JW_KEY(&j, "name");
+	char *o = line;
+	LIT(o, "{\"seq\":");
+	o = put_uint(o, r->seq);
+	LIT(o, ",\"line\":");
+	o = put_uint(o, r->line);
+	LIT(o, ",\"name\":");
 	if (wire_name_len(r->qname, WIRE_NAME_MAX)) {
 		wire_name_to_text(r->qname, b, sizeof b);
-		jw_string(&j, b);
+		o += jw_escape(o, b, strnlen(b, sizeof b));
 	} else {
-		jw_null(&j);
+		LIT(o, "null");
 	}
-	JW_KEY(&j, "qtype");
-	jw_string(&j, wire_type_name(r->qtype, b, sizeof b));
-	JW_KEY(&j, "target");
-	jw_object_begin(&j);
-	JW_KEY(&j, "index");
-	jw_uint(&j, r->target);
+	LIT(o, ",\"qtype\":");
+	o = put_plain(o, wire_type_name(r->qtype, b, sizeof b));
+	LIT(o, ",\"target\":{\"index\":");
+	o = put_uint(o, r->target);
 	if (r->target < ntargets) {
 		const struct probe_target *t = &targets[r->target];
-		JW_KEY(&j, "label");
-		jw_string_n(&j, t->label, strnlen(t->label, sizeof t->label));
-		JW_KEY(&j, "kind");
-		jw_string(&j, probe_target_kind_name(t->kind));
-		JW_KEY(&j, "addr");
-		jw_string(&j, net_packet_addr_text(t->family, t->addr, b, sizeof b));
-		JW_KEY(&j, "port");
-		jw_uint(&j, t->port);
+		LIT(o, ",\"label\":");
+		o += jw_escape(o, t->label, strnlen(t->label, sizeof t->label));
+		LIT(o, ",\"kind\":");
+		o = put_plain(o, probe_target_kind_name(t->kind));
+		LIT(o, ",\"addr\":");
+		o = put_plain(o, net_packet_addr_text(t->family, t->addr, b, sizeof b));
+		LIT(o, ",\"port\":");
+		o = put_uint(o, t->port);
 	}
-	jw_object_end(&j);
-	JW_KEY(&j, "id");
-	jw_uint(&j, r->id);
-	JW_KEY(&j, "sport");
-	jw_uint(&j, r->sport);
-	JW_KEY(&j, "attempts");
-	jw_uint(&j, r->attempts);
-	JW_KEY(&j, "sent_us");
-	jw_uint(&j, r->sent_us);
-	JW_KEY(&j, "verdict");
-	jw_string(&j, probe_verdict_name(r->verdict));
-	JW_KEY(&j, "evidence");
-	jw_string_n(&j, r->evidence, strnlen(r->evidence, sizeof r->evidence));
-	JW_KEY(&j, "forged_reply");
+	LIT(o, "},\"id\":");
+	o = put_uint(o, r->id);
+	LIT(o, ",\"sport\":");
+	o = put_uint(o, r->sport);
+	LIT(o, ",\"attempts\":");
+	o = put_uint(o, r->attempts);
+	LIT(o, ",\"sent_us\":");
+	o = put_uint(o, r->sent_us);
+	LIT(o, ",\"verdict\":");
+	o = put_plain(o, probe_verdict_name(r->verdict));
+	LIT(o, ",\"evidence\":");
+	o += jw_escape(o, r->evidence, strnlen(r->evidence, sizeof r->evidence));
+	LIT(o, ",\"forged_reply\":");
 	if (r->forged_reply >= 0)
-		jw_int(&j, r->forged_reply);
+		o = put_uint(o, (unsigned)r->forged_reply);
 	else
-		jw_null(&j);
-	JW_KEY(&j, "group");
+		LIT(o, "null");
+	LIT(o, ",\"group\":");
 	if (r->group >= 0)
-		jw_int(&j, r->group);
+		o = put_uint(o, (unsigned)r->group);
 	else
-		jw_null(&j);
-	JW_KEY(&j, "replies_seen");
-	jw_uint(&j, r->replies_seen);
-	JW_KEY(&j, "replies");
-	jw_array_begin(&j);
+		LIT(o, "null");
+	LIT(o, ",\"replies_seen\":");
+	o = put_uint(o, r->replies_seen);
+	LIT(o, ",\"replies\":[");
 	unsigned n = r->nreplies <= PROBE_REPLIES_MAX ? r->nreplies : PROBE_REPLIES_MAX;
-	for (unsigned i = 0; i < n; i++)
-		write_reply(&j, &r->reply[i], i, flags);
-	jw_array_end(&j);
-	jw_object_end(&j);
-	jw_newline(&j);
-	*jp = j;
+	for (unsigned i = 0; i < n; i++) {
+		if (i)
+			*o++ = ',';
+		o = write_reply(o, &r->reply[i], i, flags);
+	}
+	LIT(o, "]}\n");
+	return (size_t)(o - line);
 }
 
 int ndjson_write_result(FILE *out, const struct probe_result *r,
 			const struct probe_target *targets, size_t ntargets,
 			unsigned flags)
 {
-	/* The line is made in memory and written in one call; one that does
-	 * not fit (raw bytes of many replies) goes straight to OUT. */
-	char line[32768];
-	struct jw j;
-	jw_init_buf(&j, line, sizeof line);
-	write_result(&j, r, targets, ntargets, flags);
-	if (!j.overflow) {
-		fwrite_unlocked(line, 1, j.len, out);
-	} else {
-		jw_init(&j, out);
-		write_result(&j, r, targets, ntargets, flags);
-	}
+	/* The line is made in memory and written in one call. */
+	char line[LINE_TEXT_MAX];
+	fwrite_unlocked(line, 1, write_result(line, r, targets, ntargets, flags), out);
 	if (ferror_unlocked(out)) {
 		if (!errno)
 			errno = EIO;

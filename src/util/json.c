@@ -83,36 +83,69 @@ static bool needs_escape(unsigned char c)
 	return (unsigned char)(c - 0x20) > 0x5e || c == '"' || c == '\\';
 }
 
+/* Whether any of the 8 bytes of W needs escaping (as needs_escape): one
+ * below 0x20 or above 0x7e, '"' or '\\'. The word tests of Hacker's
+ * Delight 6-1 ("a byte less than n", "a zero byte" of W xor a pattern):
+ * each is nonzero exactly when some byte matches (which bytes it marks past
+ * the first match may be off; only whether any does is used). */
+static bool word_needs_escape(uint64_t w)
+{
+	const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+	const uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\'), d = w ^ (ones * 0x7f);
+	uint64_t below_20 = (w - ones * 0x20) & ~w;
+	uint64_t any = below_20 | w | ((q - ones) & ~q) | ((b - ones) & ~b) | ((d - ones) & ~d);
+	return (any & highs) != 0;
+}
+
+size_t jw_escape(char *out, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	/* Room for the worst case: one pass, no calls. Runs of characters
+	 * that need nothing are copied eight at a time while a word has none
+	 * of them (most strings are names, addresses and evidence: all of
+	 * them plain). */
+	char *o = out;
+	*o++ = '"';
+	size_t i = 0;
+	while (len - i >= 8) {
+		uint64_t w;
+		memcpy(&w, s + i, 8);
+		if (word_needs_escape(w))
+			break;
+		memcpy(o, &w, 8);
+		o += 8;
+		i += 8;
+	}
+	for (; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (!needs_escape(c)) {
+			*o++ = (char)c;
+		} else if (c == '"' || c == '\\') {
+			*o++ = '\\';
+			*o++ = (char)c;
+		} else if (c == '\n') {
+			*o++ = '\\';
+			*o++ = 'n';
+		} else if (c == '\t') {
+			*o++ = '\\';
+			*o++ = 't';
+		} else {
+			memcpy(o, "\\u00", 4);
+			o[4] = hex[c >> 4];
+			o[5] = hex[c & 15];
+			o += 6;
+		}
+	}
+	*o++ = '"';
+	return (size_t)(o - out);
+}
+
 static void raw_string(struct jw *j, const char *s, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
-	/* Into memory with room for the worst case: one pass, no calls. */
 	size_t room = j->buf ? j->cap - j->len : 0;
 	if (j->buf && room >= 2 && len <= (room - 2) / 6) {
-		char *o = j->buf + j->len;
-		*o++ = '"';
-		for (size_t i = 0; i < len; i++) {
-			unsigned char c = (unsigned char)s[i];
-			if (!needs_escape(c)) {
-				*o++ = (char)c;
-			} else if (c == '"' || c == '\\') {
-				*o++ = '\\';
-				*o++ = (char)c;
-			} else if (c == '\n') {
-				*o++ = '\\';
-				*o++ = 'n';
-			} else if (c == '\t') {
-				*o++ = '\\';
-				*o++ = 't';
-			} else {
-				memcpy(o, "\\u00", 4);
-				o[4] = hex[c >> 4];
-				o[5] = hex[c & 15];
-				o += 6;
-			}
-		}
-		*o++ = '"';
-		j->len = (size_t)(o - j->buf);
+		j->len += jw_escape(j->buf + j->len, s, len);
 		return;
 	}
 	put(j, '"');
@@ -147,21 +180,12 @@ void jw_key(struct jw *j, const char *key)
 	j->after_key = true;
 }
 
-void jw_key_plain(struct jw *j, const char *key, size_t len)
+void jw_key_plain_slow_(struct jw *j, const char *key, size_t len)
 {
 	sep(j);
-	if (j->buf && j->cap - j->len >= len + 3) {
-		char *o = j->buf + j->len;
-		o[0] = '"';
-		memcpy(o + 1, key, len);
-		o[len + 1] = '"';
-		o[len + 2] = ':';
-		j->len += len + 3;
-	} else {
-		put(j, '"');
-		put_n(j, key, len);
-		put_n(j, "\":", 2);
-	}
+	put(j, '"');
+	put_n(j, key, len);
+	put_n(j, "\":", 2);
 	j->after_key = true;
 }
 
@@ -193,14 +217,35 @@ void jw_hex(struct jw *j, const uint8_t *bytes, size_t len)
 	put(j, '"');
 }
 
+size_t jw_u64_text(char *o, unsigned long long v)
+{
+	/* Two digits a division: a microsecond timestamp has 16. */
+	static const char pairs[] =
+		"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+		"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+		"8081828384858687888990919293949596979899";
+	char buf[20];
+	size_t n = sizeof buf;
+	while (v >= 100) {
+		unsigned k = (unsigned)(v % 100) * 2;
+		v /= 100;
+		buf[--n] = pairs[k + 1];
+		buf[--n] = pairs[k];
+	}
+	if (v >= 10) {
+		buf[--n] = pairs[v * 2 + 1];
+		buf[--n] = pairs[v * 2];
+	} else {
+		buf[--n] = (char)('0' + v);
+	}
+	memcpy(o, buf + n, sizeof buf - n);
+	return sizeof buf - n;
+}
+
 static void put_u64(struct jw *j, unsigned long long v)
 {
-	char buf[24];
-	size_t n = sizeof buf;
-	do
-		buf[--n] = (char)('0' + v % 10);
-	while (v /= 10);
-	put_n(j, buf + n, sizeof buf - n);
+	char buf[20];
+	put_n(j, buf, jw_u64_text(buf, v));
 }
 
 void jw_int(struct jw *j, long long v)
@@ -214,7 +259,7 @@ void jw_int(struct jw *j, long long v)
 	}
 }
 
-void jw_uint(struct jw *j, unsigned long long v)
+void jw_uint_slow_(struct jw *j, unsigned long long v)
 {
 	sep(j);
 	put_u64(j, v);

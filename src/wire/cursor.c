@@ -60,7 +60,7 @@ uint8_t wire_read_u8(struct wire_cursor *c)
 	return c->buf[c->pos++];
 }
 
-uint16_t wire_read_u16(struct wire_cursor *c)
+uint16_t wire_read_u16_checked_(struct wire_cursor *c)
 {
 	if (!can_read(c, 2))
 		return 0;
@@ -69,7 +69,7 @@ uint16_t wire_read_u16(struct wire_cursor *c)
 	return v;
 }
 
-uint32_t wire_read_u32(struct wire_cursor *c)
+uint32_t wire_read_u32_checked_(struct wire_cursor *c)
 {
 	if (!can_read(c, 4))
 		return 0;
@@ -119,7 +119,7 @@ void wire_write_u8(struct wire_cursor *c, uint8_t v)
 		c->wbuf[c->pos++] = v;
 }
 
-void wire_write_u16(struct wire_cursor *c, uint16_t v)
+void wire_write_u16_checked_(struct wire_cursor *c, uint16_t v)
 {
 	if (!can_write(c, 2))
 		return;

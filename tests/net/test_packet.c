@@ -1,6 +1,7 @@
 /* net/packet: link, IP and UDP decoding down to the DNS payload. */
 #include <arpa/inet.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 
 #include "harness.h"
@@ -117,6 +118,24 @@ static void test_cooked_and_raw_links(void)
 	CHECK_STR(dw_strerror(DW_E_FRAGMENT), "IP fragment");
 }
 
+/* IPv4 text from the octet table, as inet_ntop writes it: every octet
+ * value in every place. */
+static void test_ipv4_text(void)
+{
+	int bad = 0;
+	for (unsigned v = 0; v < 256; v++) {
+		const uint8_t a[4][4] = {{(uint8_t)v, 0, 0, 0}, {1, (uint8_t)v, 255, 9},
+					 {10, 99, (uint8_t)v, 100}, {255, 255, 255, (uint8_t)v}};
+		for (int k = 0; k < 4; k++) {
+			char got[16], want[INET_ADDRSTRLEN];
+			inet_ntop(AF_INET, a[k], want, sizeof want);
+			if (strcmp(net_packet_addr_text(AF_INET, a[k], got, sizeof got), want) && !bad++)
+				FAIL("got %s, want %s", got, want);
+		}
+	}
+	CHECK_EQ(bad, 0);
+}
+
 int main(void)
 {
 	RUN(test_ipv4_fields);
@@ -125,5 +144,6 @@ int main(void)
 	RUN(test_truncation_at_every_length);
 	RUN(test_bad_lengths);
 	RUN(test_cooked_and_raw_links);
+	RUN(test_ipv4_text);
 	return harness_done();
 }

@@ -220,6 +220,68 @@ static void test_edges(void)
 	}
 }
 
+/* The longest line the writer can be asked for: every reply kept, each with
+ * every address (IPv6, the longest text), an unknown rcode, all raw bytes;
+ * a name of 255 octets that escapes to the most text, a label and evidence
+ * of control characters (6 characters each). The writer has no room checks
+ * on its way (ndjson.c, LINE_TEXT_MAX): under ASan, a bound too small shows here. */
+static void test_longest_line(void)
+{
+	static struct probe_result r;
+	struct probe_target tg[3];
+	t_targets(tg);
+	t_result(&r, UINT64_MAX, 0, 3);
+	memset(tg[0].label, 1, sizeof tg[0].label);
+	memset(r.evidence, 1, sizeof r.evidence);
+	/* 3 labels of 63 octets and one of 61 = 255 with the root; each octet
+	 * '"', which the name's text escapes and JSON escapes again */
+	size_t n = 0;
+	for (int l = 0; l < 4; l++) {
+		uint8_t len = l < 3 ? 63 : 61;
+		r.qname[n++] = len;
+		memset(r.qname + n, '"', len);
+		n += len;
+	}
+	r.qname[n] = 0;
+	r.seq = UINT64_MAX;
+	r.line = UINT32_MAX;
+	r.sent_us = UINT64_MAX;
+	r.nreplies = PROBE_REPLIES_MAX;
+	for (int i = 0; i < PROBE_REPLIES_MAX; i++) {
+		struct probe_reply *p = &r.reply[i];
+		p->family = AF_INET6;
+		memset(p->src, 0xfe, sizeof p->src);
+		p->time_us = UINT64_MAX;
+		p->rtt_us = UINT32_MAX;
+		p->parsed = true;
+		p->ip_known = true;
+		p->flags = 0xffff;
+		p->rcode = 4095;
+		p->answer_ttl = UINT32_MAX;
+		p->naddrs = PROBE_ADDRS_MAX;
+		for (int k = 0; k < PROBE_ADDRS_MAX; k++) {
+			p->addrs[k].family = AF_INET6;
+			memset(p->addrs[k].addr, 0xfe, 16);
+			p->addrs[k].addr[15] = (uint8_t)k;
+			p->addrs[k].ttl = UINT32_MAX;
+		}
+		p->rawlen = PROBE_RAW_MAX;
+		p->len = 65535;
+		memset(p->raw, 0xab, PROBE_RAW_MAX);
+	}
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	CHECK_EQ(ndjson_write_result(f, &r, tg, 3, NDJSON_RAW), 0);
+	fclose(f);
+	printf("# the longest line: %zu bytes\n", len);
+	CHECK(len > 15000);
+	CHECK_EQ(count_char(buf, '\n'), 1);
+	CHECK(strstr(buf, "\"label\":\"\\u0001") != NULL);
+	CHECK(strstr(buf, "\"rcode\":\"RCODE4095\"") != NULL);
+	free(buf);
+}
+
 int main(void)
 {
 	RUN(test_exact_line);
@@ -228,5 +290,6 @@ int main(void)
 	RUN(test_raw_flag);
 	RUN(test_jq_parse);
 	RUN(test_edges);
+	RUN(test_longest_line);
 	return harness_done();
 }

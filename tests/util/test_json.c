@@ -147,6 +147,38 @@ static void test_every_byte(void)
 	CHECK_EQ(bad, 0);
 }
 
+/* jw_escape, which takes plain runs eight bytes at a time: every byte at
+ * every place of a 24-byte string among plain ones (so in each word, and
+ * in the tail), against the FILE writer's one byte at a time. */
+static void test_escape_words(void)
+{
+	int bad = 0;
+	for (int c = 0; c < 256; c++)
+		for (size_t at = 0; at < 24; at++) {
+			char s[24], got[JW_ESCAPE_MAX(24)];
+			memset(s, 'a' + (int)(at % 26), sizeof s);
+			s[at] = (char)c;
+			size_t n = jw_escape(got, s, sizeof s);
+			struct jw j = begin();
+			if (!out_f)
+				return;
+			jw_string_n(&j, s, sizeof s);
+			const char *t = text();
+			if (n != strlen(t) || memcmp(got, t, n)) {
+				if (!bad++)
+					FAIL("byte 0x%02x at %zu: got %.*s, want %s", c, at, (int)n, got, t);
+			}
+		}
+	CHECK_EQ(bad, 0);
+	/* and numbers, straight */
+	char b[20];
+	CHECK_EQ(jw_u64_text(b, 0), 1);
+	CHECK_EQ(jw_u64_text(b, 1390288500005000ull), 16);
+	CHECK(!memcmp(b, "1390288500005000", 16));
+	CHECK_EQ(jw_u64_text(b, ULLONG_MAX), 20);
+	CHECK(!memcmp(b, "18446744073709551615", 20));
+}
+
 static void test_keys_escaped(void)
 {
 	struct jw j = begin();
@@ -319,6 +351,7 @@ int main(void)
 	RUN(test_lines);
 	RUN(test_escapes);
 	RUN(test_every_byte);
+	RUN(test_escape_words);
 	RUN(test_keys_escaped);
 	RUN(test_numbers);
 	RUN(test_hex);

@@ -112,6 +112,24 @@ static void test_query_bytes(void)
 	/* an invalid name */
 	static const uint8_t bad[] = {0x40, 0};
 	CHECK_EQ(wire_build_query(buf, sizeof buf, 1, bad, 1, 1, 0), 0);
+	/* written straight, the same bytes as through the builder */
+	static const char *const names[] = {".", "a.", "Www.Example.com", "x.y.z.w.v.example.org"};
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		for (int k = 0; k < 4; k++) {
+			uint16_t type = k & 1 ? WIRE_T_AAAA : WIRE_T_A, payload = k & 2 ? 1232 : 0;
+			uint8_t ref[512];
+			struct wire_builder b;
+			size_t rn;
+			wire_build_init(&b, ref, sizeof ref, (uint16_t)(0xbeef + k), k & 1 ? WIRE_FLAG_RD : 0);
+			wire_build_question(&b, N(names[i]), type, WIRE_C_IN);
+			if (payload)
+				wire_build_edns(&b, payload, 0, 0, 0, NULL, 0);
+			CHECK_EQ(wire_build_finish(&b, &rn), DW_OK);
+			n = wire_build_query(buf, sizeof buf, (uint16_t)(0xbeef + k), N(names[i]), type,
+					     k & 1, payload);
+			CHECK_EQ(n, rn);
+			CHECK_MEM(buf, ref, rn);
+		}
 }
 
 static void test_compression(void)

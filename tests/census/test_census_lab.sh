@@ -122,7 +122,9 @@ check_fails "--resume with another list is refused" census --db "$tmp/r.db" --re
 # stopped by its pid); the census runs in the client's namespace, its
 # store opened from the host's: the same names, rules and counts as SQLite's.
 command -v clickhouse-server >/dev/null 2>&1 || "$DW_ROOT/scripts/deps.sh" clickhouse >/dev/null 2>&1
-chport=$((38000 + ($$ % 1000) * 2))
+# Below the ephemeral range (32768-60999): on the host's loopback a port in
+# it can be held by any outgoing connection, and the server could not bind.
+chport=$((20000 + ($$ % 1000) * 2))
 ch_up=
 trap '[ -n "$ch_up" ] && CH_KILL=1 "$DW_ROOT/scripts/clickhouse.sh" down "$tmp/ch" >/dev/null 2>&1; _lab_test_cleanup' EXIT
 if CH_WAIT=60 "$DW_ROOT/scripts/clickhouse.sh" up "$tmp/ch" $chport >"$tmp/ch.out" 2>&1; then

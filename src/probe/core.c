@@ -370,8 +370,11 @@ static void finish(struct probe_core *c, int32_t i)
 	r->sent_us = s->sent_us;
 	r->nreplies = s->nreplies;
 	r->replies_seen = s->replies_seen;
-	for (unsigned k = 0; k < s->nreplies; k++)
-		r->reply[k] = c->pool[s->reply[k]];
+	for (unsigned k = 0; k < s->nreplies; k++) {
+		/* Raw bytes only as far as they go: the rest is never read. */
+		const struct probe_reply *p = &c->pool[s->reply[k]];
+		memcpy(&r->reply[k], p, offsetof(struct probe_reply, raw) + p->rawlen);
+	}
 	r->verdict = VERDICT_NONE;
 	r->forged_reply = -1;
 	r->group = -1;

@@ -354,7 +354,8 @@ struct worker {
 	struct probe_stats st;
 	struct probe_hooks hooks; /* the thread's own: its queues */
 	struct probe_spsc in;     /* names from the reading thread (struct feed_item) */
-	struct probe_spsc out;    /* finished queries to it (struct done_item) */
+	struct probe_bytes out;   /* finished queries to it (done records) */
+	uint64_t handed;          /* records pushed on out (the thread's own) */
 	_Atomic uint64_t mark;    /* watermark (shard.h); PROBE_MERGE_DONE at the end */
 	_Atomic bool input_end;   /* no more names will come */
 	_Atomic int *stop;        /* the run's: set by the reading thread */
@@ -474,14 +475,14 @@ struct feed_item {
 	uint8_t name[WIRE_NAME_MAX];
 };
 
-/* A finished query on its way back; only the parts in use are copied. */
-struct done_item {
-	uint64_t time;            /* when it finished (monotonic) */
-	struct probe_result r;
-};
+/* A finished query on its way back, a done record: when it finished
+ * (monotonic, 8 bytes), then the result packed (probe_result_pack). */
+#define DONE_RECORD_MAX (sizeof(uint64_t) + PROBE_RESULT_PACKED_MAX)
 
 #define FEED_QUEUE 1024
-#define DONE_QUEUE 2048
+/* Bytes of done records a thread may run ahead of the reading thread:
+ * ~2,000 typical results, and always at least 4 of the longest. */
+#define DONE_QUEUE (1u << 20)
 /* Names the reading thread hands out, and results it takes, in one go. */
 #define READER_BURST 512
 #define READER_IDLE_NS 100000
@@ -517,37 +518,21 @@ static bool w_skip(void *ctx, uint64_t seq, unsigned target)
 	return (w->skip_mask >> target) & 1u;
 }
 
-static void copy_result(struct probe_result *to, const struct probe_result *from)
-{
-	/* Of each reply, its raw bytes only as far as they go (a typical
-	 * reply fills a fifth of them): every byte copied here crosses from
-	 * one core to the other. */
-	unsigned n = from->nreplies <= PROBE_REPLIES_MAX ? from->nreplies : PROBE_REPLIES_MAX;
-	memcpy(to, from, offsetof(struct probe_result, reply));
-	for (unsigned i = 0; i < n; i++) {
-		const struct probe_reply *p = &from->reply[i];
-		size_t raw = p->rawlen <= PROBE_RAW_MAX ? p->rawlen : PROBE_RAW_MAX;
-		memcpy(&to->reply[i], p, offsetof(struct probe_reply, raw) + raw);
-	}
-	memcpy(&to->verdict, &from->verdict,
-	       sizeof *to - offsetof(struct probe_result, verdict));
-}
-
 static int w_result(void *ctx, struct probe_result *r)
 {
 	struct worker *w = ctx;
-	struct done_item *d;
+	uint8_t *d;
 	/* A full queue: the reading thread is behind; wait for it (unless the
 	 * run is stopping, when nobody will take it). */
-	while (!(d = probe_spsc_write_slot(&w->out))) {
+	while (!(d = probe_bytes_reserve(&w->out, DONE_RECORD_MAX))) {
 		if (atomic_load_explicit(w->stop, memory_order_relaxed))
 			return 1;
 		struct timespec ts = {0, 50000};
 		nanosleep(&ts, NULL);
 	}
-	d->time = w->io.now_mono;
-	copy_result(&d->r, r);
-	probe_spsc_push(&w->out);
+	memcpy(d, &w->io.now_mono, sizeof(uint64_t));
+	probe_bytes_push(&w->out, sizeof(uint64_t) + probe_result_pack(r, d + sizeof(uint64_t)));
+	w->handed++;
 	return 0;
 }
 
@@ -573,6 +558,11 @@ struct reader {
 	struct feed_item next;    /* a name read whose thread's queue was full */
 	unsigned next_shard;
 	uint64_t bad_names, delivered;
+	uint64_t taken[PROBE_THREADS_MAX]; /* records taken from each thread's queue */
+	/* The merge's view of each queue (shard.h): its head's finish time and
+	 * its thread's watermark, read again only when they may have moved. */
+	uint64_t head[PROBE_THREADS_MAX], mark[PROBE_THREADS_MAX];
+	struct probe_result cur;  /* the result being handed on, unpacked */
 };
 
 static void end_input(struct reader *rd)
@@ -630,27 +620,53 @@ static bool feed(struct reader *rd)
 	return any;
 }
 
+/* Thread I's queue looked at again: its head's time, or if it is empty
+ * its watermark, read before the queue was found empty (shard.h). */
+static void look(struct reader *rd, unsigned i)
+{
+	size_t n;
+	const uint8_t *d = probe_bytes_peek(&rd->w[i].out, &n);
+	if (!d) {
+		rd->mark[i] = atomic_load_explicit(&rd->w[i].mark, memory_order_acquire);
+		d = probe_bytes_peek(&rd->w[i].out, &n);
+	}
+	if (d)
+		memcpy(&rd->head[i], d, sizeof(uint64_t));
+	else
+		rd->head[i] = PROBE_MERGE_EMPTY;
+}
+
 /* Finished queries to the caller, merged in the order they finished.
  * Returns how many went; sets rd->stop if the result hook asked. */
 static unsigned deliver(struct reader *rd)
 {
-	uint64_t head[PROBE_THREADS_MAX], mark[PROBE_THREADS_MAX];
 	unsigned done = 0;
+	for (unsigned i = 0; i < rd->n; i++)
+		if (rd->head[i] == PROBE_MERGE_EMPTY)
+			look(rd, i);
 	while (done < READER_BURST && !atomic_load(&rd->stop)) {
-		for (unsigned i = 0; i < rd->n; i++) {
-			/* The watermark before the queue (shard.h). */
-			mark[i] = atomic_load_explicit(&rd->w[i].mark, memory_order_acquire);
-			struct done_item *d = probe_spsc_peek(&rd->w[i].out);
-			head[i] = d ? d->time : PROBE_MERGE_EMPTY;
+		int k = probe_merge_pick(rd->head, rd->mark, rd->n);
+		if (k < 0) {
+			/* An empty queue's watermark may have moved on since. */
+			bool moved = false;
+			for (unsigned i = 0; i < rd->n; i++)
+				if (rd->head[i] == PROBE_MERGE_EMPTY) {
+					uint64_t was = rd->mark[i];
+					look(rd, i);
+					moved |= rd->head[i] != PROBE_MERGE_EMPTY || rd->mark[i] != was;
+				}
+			if (!moved || (k = probe_merge_pick(rd->head, rd->mark, rd->n)) < 0)
+				break;
 		}
-		int k = probe_merge_pick(head, mark, rd->n);
-		if (k < 0)
-			break;
-		struct done_item *d = probe_spsc_peek(&rd->w[k].out);
+		size_t n;
+		const uint8_t *d = probe_bytes_peek(&rd->w[k].out, &n);
+		probe_result_unpack(d + sizeof(uint64_t), &rd->cur);
+		probe_bytes_pop(&rd->w[k].out);
+		rd->taken[k]++;
+		look(rd, (unsigned)k);
 		rd->delivered++;
-		if (rd->hooks->result && rd->hooks->result(rd->hooks->ctx, &d->r))
+		if (rd->hooks->result && rd->hooks->result(rd->hooks->ctx, &rd->cur))
 			atomic_store(&rd->stop, 1);
-		probe_spsc_pop(&rd->w[k].out);
 		done++;
 	}
 	return done;
@@ -660,7 +676,7 @@ static bool all_done(struct reader *rd)
 {
 	for (unsigned i = 0; i < rd->n; i++)
 		if (atomic_load_explicit(&rd->w[i].mark, memory_order_acquire) != PROBE_MERGE_DONE ||
-		    probe_spsc_peek(&rd->w[i].out))
+		    probe_bytes_peek(&rd->w[i].out, &(size_t){0}))
 			return false;
 	return true;
 }
@@ -697,8 +713,7 @@ static void sum_stats(struct reader *rd, struct probe_stats *st)
 			st->frag_rejected = s->frag_rejected;
 		}
 		/* Finished but not handed on (the run stopped): dropped too. */
-		size_t h = atomic_load(&rd->w[i].out.head), t = atomic_load(&rd->w[i].out.tail);
-		st->in_flight += t - h;
+		st->in_flight += rd->w[i].handed - rd->taken[i];
 	}
 	st->bad_names = rd->bad_names;
 	st->done = rd->delivered;
@@ -760,6 +775,8 @@ static int probe_run_threads(const struct probe_config *cfg, const struct probe_
 	}
 	*rd = (struct reader){.cfg = cfg, .hooks = hooks, .w = w, .n = n};
 	atomic_init(&rd->stop, 0);
+	for (unsigned i = 0; i < n; i++)
+		rd->head[i] = PROBE_MERGE_EMPTY; /* not looked at yet */
 	/* Each thread: the run's configuration with its share of the rate and
 	 * of the cap, its own seed, sockets, ring and core. Opened here, so
 	 * that a run that cannot start says so before any thread runs. */
@@ -787,7 +804,7 @@ static int probe_run_threads(const struct probe_config *cfg, const struct probe_
 		if (i == 0 && cfg->pcap_path)
 			x->io.pcap_lock = &pcap_lock;
 		if (probe_spsc_init(&x->in, FEED_QUEUE, sizeof(struct feed_item)) ||
-		    probe_spsc_init(&x->out, DONE_QUEUE, sizeof(struct done_item))) {
+		    probe_bytes_init(&x->out, DONE_QUEUE)) {
 			dw_error_set(err, DW_E_NOMEM, "out of memory");
 			goto out;
 		}
@@ -825,7 +842,7 @@ out:
 		probe_core_free(w[i].io.core);
 		io_close(&w[i].io);
 		probe_spsc_free(&w[i].in);
-		probe_spsc_free(&w[i].out);
+		probe_bytes_free(&w[i].out);
 	}
 	if (hooks->progress && !rc)
 		hooks->progress(hooks->ctx, st, util_mono_us() - start_us, true);

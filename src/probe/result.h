@@ -114,6 +114,21 @@ struct probe_result {
 
 const char *probe_verdict_name(enum probe_verdict v);
 
+/*
+ * An unjudged result packed for its hand-over from a prober thread to the
+ * reading thread: only the bytes in use (the name to its length, each
+ * reply's addresses and raw bytes to their counts), a few hundred bytes
+ * where the struct is several kilobytes; every byte packed crosses between
+ * cores. The verdict's fields are not packed: unpacking sets them as a
+ * result leaves the engine (no verdict, nothing forged, no evidence).
+ * Both ends are one process: no checks on unpacking.
+ */
+#define PROBE_RESULT_PACKED_MAX sizeof(struct probe_result)
+/* R packed into OUT (room for PROBE_RESULT_PACKED_MAX); returns its size. */
+size_t probe_result_pack(const struct probe_result *r, uint8_t *out);
+/* What probe_result_pack wrote at IN, back into R. */
+void probe_result_unpack(const uint8_t *in, struct probe_result *r);
+
 /* "resolver", "auth", "nodns" ("?" if out of range). */
 const char *probe_target_kind_name(enum probe_target_kind k);
 /* Parse "ok", "injected", ... back; false if unknown. */

@@ -35,10 +35,16 @@ unsigned probe_shard(const uint8_t *name, unsigned nshards);
  * consumer thread, without locks. Its capacity is a power of two.
  */
 struct probe_spsc {
+	/* Each side's line: its own index, and the last value it read of the
+	 * other's. The other's index is read again only when the cached one
+	 * says full (or empty): a line that moves between cores costs about
+	 * as much as a small element, and most calls need not move it. */
 	_Atomic size_t head;      /* next to read (the consumer's) */
-	char pad1[64 - sizeof(size_t)];
+	size_t tail_seen;         /* the consumer's copy of tail */
+	char pad1[64 - 2 * sizeof(size_t)];
 	_Atomic size_t tail;      /* next to write (the producer's) */
-	char pad2[64 - sizeof(size_t)];
+	size_t head_seen;         /* the producer's copy of head */
+	char pad2[64 - 2 * sizeof(size_t)];
 	size_t mask, elem;
 	unsigned char *buf;
 };
@@ -55,6 +61,39 @@ void probe_spsc_push(struct probe_spsc *q);
  * stays valid until probe_spsc_pop. */
 void *probe_spsc_peek(struct probe_spsc *q);
 void probe_spsc_pop(struct probe_spsc *q);
+
+/*
+ * A queue of records of any size up to a quarter of its bytes, between one
+ * producer and one consumer, without locks: each record takes its size
+ * rounded up to 8 bytes and 8 more, so that a stream of small records stays
+ * in few cache lines. The indexes are byte counts; each side caches the
+ * other's as probe_spsc does.
+ */
+struct probe_bytes {
+	_Atomic size_t head;
+	size_t tail_seen;
+	char pad1[64 - 2 * sizeof(size_t)];
+	_Atomic size_t tail;
+	size_t head_seen;
+	size_t pending;           /* bytes skipped before the reserved record */
+	char pad2[64 - 3 * sizeof(size_t)];
+	size_t size;              /* a power of two */
+	unsigned char *buf;
+};
+
+/* Room for CAP bytes (rounded up to a power of two, at least 4096).
+ * Returns 0, or -1 (out of memory). */
+int probe_bytes_init(struct probe_bytes *q, size_t cap);
+void probe_bytes_free(struct probe_bytes *q);
+/* The producer: room for a record of up to N bytes (N <= cap / 4), or
+ * NULL when the queue has none now; probe_bytes_push makes the USED bytes
+ * of it (USED <= N) a record the consumer sees. */
+void *probe_bytes_reserve(struct probe_bytes *q, size_t n);
+void probe_bytes_push(struct probe_bytes *q, size_t used);
+/* The consumer: the oldest record (in *N its size rounded up to 8), or
+ * NULL when there is none; it stays valid until probe_bytes_pop. */
+void *probe_bytes_peek(struct probe_bytes *q, size_t *n);
+void probe_bytes_pop(struct probe_bytes *q);
 
 /* A watermark that says a thread will hand on nothing more. */
 #define PROBE_MERGE_DONE UINT64_MAX

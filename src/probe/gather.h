@@ -15,8 +15,9 @@
  * has; a result that comes after its name was judged is judged alone on
  * arrival (classify_judge_name with one result).
  *
- * Memory is bounded by the names in flight. No I/O and no clock (times are
- * passed in). One struct is used by one thread; the judging and the
+ * Memory is bounded by the span of the names in flight (from the oldest
+ * still held to the newest announced: a ring of 64-byte entries). No I/O
+ * and no clock (times are passed in). One struct is used by one thread; the judging and the
  * callback run inside probe_gather_result, _tick and _flush, so a caller
  * that shares the classifier calls them under its lock.
  */

@@ -3,7 +3,8 @@
  * of one result handed on as it is; what is left when a run ends early;
  * results nobody announced refused, with why; the bound on a name's wait,
  * with a scripted clock: judged with what it has once its first result has
- * waited longer, and a result after that judged alone on arrival. */
+ * waited longer, and a result after that judged alone on arrival; many
+ * names, in and out of order, near and far apart. */
 #include <string.h>
 #include <sys/socket.h>
 
@@ -270,10 +271,90 @@ static void test_wait_bound(void)
 	classify_free(cls);
 }
 
+/* Names far more than the ring's first size, announced in blocks out of
+ * order (some below the lowest held, one far ahead), each with two
+ * results finishing in a scrambled order: each name handed on once, both
+ * its results together, and nothing refused. */
+struct count {
+	unsigned n, bad;
+	uint64_t last_seq;
+	unsigned run;
+};
+
+static void on_count(void *ctx, struct probe_result *r)
+{
+	struct count *k = ctx;
+	/* A name's two results come one after the other. */
+	if (k->run == 1 && r->seq != k->last_seq)
+		k->bad++;
+	k->run = k->run == 1 ? 0 : 1;
+	k->last_seq = r->seq;
+	k->n++;
+}
+
+/* SEQS[0..M) announced in that order, two results each (one per target),
+ * finishing every target 1 first in a scrambled order, then every target 0. */
+static void run_names(const uint64_t *seqs, unsigned m)
+{
+	struct probe_config c;
+	config(&c, 2, false);
+	struct classify *cls = classify_new(NULL);
+	struct count k = {0};
+	struct probe_gather_opts o = {.cfg = &c, .cls = cls, .control_target = -1,
+				      .wait_us = PROBE_GATHER_NO_BOUND, .judged = on_count, .ctx = &k};
+	struct probe_gather *g = cls ? probe_gather_new(&o) : NULL;
+	CHECK(g != NULL);
+	if (!g) {
+		classify_free(cls);
+		return;
+	}
+	for (unsigned i = 0; i < m; i++) {
+		probe_gather_expect(g, seqs[i]);
+		probe_gather_expect(g, seqs[i]);
+	}
+	struct dw_error err;
+	dw_error_clear(&err);
+	int failed = 0;
+	for (int t = 1; t >= 0; t--)
+		for (unsigned i = 0; i < m; i++) {
+			struct probe_result r = mk(seqs[(i * 7919u) % m], (uint16_t)t);
+			failed += probe_gather_result(g, &r, 1, &err) != 0;
+		}
+	CHECK_EQ(failed, 0);
+	CHECK_EQ(k.n, 2 * m);
+	CHECK_EQ(k.bad, 0);
+	/* All handed on: one more result for any of them is refused. */
+	struct probe_result r = mk(seqs[0], 0);
+	CHECK(probe_gather_result(g, &r, 1, &err) != 0);
+	CHECK(strstr(err.text, "no such name") != NULL);
+	probe_gather_free(g);
+	classify_free(cls);
+}
+
+static void test_many_names(void)
+{
+	enum { N = 20000 };
+	static uint64_t seqs[N + 1];
+	/* Blocks of 1,000 announced last to first (each below the lowest
+	 * held), and one name far ahead whose ring place is taken. */
+	unsigned m = 0;
+	for (int b = N / 1000 - 1; b >= 0; b--)
+		for (unsigned i = 0; i < 1000; i++)
+			seqs[m++] = (uint64_t)b * 1000 + i + 100;
+	seqs[m++] = 5000000;
+	run_names(seqs, m);
+	/* Names far apart, a power of two between them (a resumed run that
+	 * skips most of its input): all but one meet in the ring's place. */
+	for (m = 0; m < 3000; m++)
+		seqs[m] = (uint64_t)m * 65536 + 7;
+	run_names(seqs, m);
+}
+
 int main(void)
 {
 	RUN(test_gather);
 	RUN(test_qtypes);
 	RUN(test_wait_bound);
+	RUN(test_many_names);
 	return harness_done();
 }

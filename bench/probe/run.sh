@@ -1,13 +1,16 @@
 #!/bin/bash
 # Prober throughput against a local authoritative server, side by side with
 # dnsperf (Debian's) in one run, both with the same number of threads.
-#   bench/probe/run.sh BUILD_DIR [ROUNDS] [THREADS]
+#   bench/probe/run.sh BUILD_DIR [ROUNDS] [THREADS] [REPEATS]
 # A namespace of its own with only loopback; nsd with THREADS server
 # processes (default: the cores) serves a zone of 100,000 names; dnsperf
 # (-c THREADS -T THREADS) and then `dnswatch probe --threads THREADS` send
 # ROUNDS x 100,000 distinct names (default 10: w0 ... w999999, the first
 # 100,000 the zone's own records, the rest its wildcard's; distinct because
-# the prober skips a repeated name) once each, as fast as they can.
+# the prober skips a repeated name) once each, as fast as they can. The
+# pair runs REPEATS times (default 3), the tools taking turns, and the
+# figure is the ratio of their median rates: on a VM the same run's rate
+# drifts by 10-20% from one minute to the next.
 # dnswatch probe keeps every reply (hold window 50 ms after the first),
 # judges each query and writes its NDJSON line; dnsperf counts answers. Both
 # share the cores with the server (nothing is pinned; BP_PIN=1 pins the
@@ -25,6 +28,7 @@ set -u
 build=${1:?usage: bench/probe/run.sh BUILD_DIR [ROUNDS] [THREADS]}
 rounds=${2:-10}
 threads=${3:-$(nproc)}
+repeats=${4:-3}
 dw=${DW_BIN:-$build/dnswatch}
 [ "$(id -u)" = 0 ] || { echo "bench/probe: needs root"; exit 1; }
 ns=dw-bp$$-bench
@@ -53,29 +57,38 @@ echo "# $(date -u '+%Y-%m-%d %H:%M UTC'); $(nproc) cpu; nsd $(nsd -v 2>&1 | head
 echo "# load average before: $(load)"
 
 TIMEFORMAT='%R s wall, %U s user, %S s sys'
-echo "# dnsperf $(dpkg-query -W -f='${Version}' dnsperf 2>/dev/null) -c $threads -T $threads"
-b=$(rcvbuf)
-{ time ip netns exec $ns $client dnsperf -s 127.0.0.1 -d "$tmp/dnsperf.in" -n 1 -c "$threads" \
-	-T "$threads" -q 2000 -t 2 > "$tmp/dnsperf.out" 2>&1; } 2> "$tmp/dnsperf.time"
-grep -E 'Queries sent|Queries completed|Queries lost|Queries per second' "$tmp/dnsperf.out" | sed 's/^ */  /'
-echo "  cpu: $(cat "$tmp/dnsperf.time"); load average after: $(load); UDP RcvbufErrors during the run: $(($(rcvbuf) - b))"
+median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+: > "$tmp/rates"
+for rep in $(seq "$repeats"); do
+	echo "# run $rep of $repeats"
+	echo "# dnsperf $(dpkg-query -W -f='${Version}' dnsperf 2>/dev/null) -c $threads -T $threads"
+	b=$(rcvbuf)
+	{ time ip netns exec $ns $client dnsperf -s 127.0.0.1 -d "$tmp/dnsperf.in" -n 1 -c "$threads" \
+		-T "$threads" -q 2000 -t 2 > "$tmp/dnsperf.out" 2>&1; } 2> "$tmp/dnsperf.time"
+	grep -E 'Queries sent|Queries completed|Queries lost|Queries per second' "$tmp/dnsperf.out" | sed 's/^ */  /'
+	echo "  cpu: $(cat "$tmp/dnsperf.time"); load average after: $(load); UDP RcvbufErrors during the run: $(($(rcvbuf) - b))"
 
-echo "# dnswatch probe --threads $threads (every reply kept, hold 50 ms, verdicts judged, NDJSON written)"
-b=$(rcvbuf)
-{ time ip netns exec $ns $client "$dw" probe --threads "$threads" --target bench=auth:127.0.0.1 \
-	--max-rate 5000000 --inflight 2000 --hold 50 --timeout 1000 --retries 1 "$tmp/names" \
-	> "$tmp/probe.ndjson" 2> "$tmp/probe.err"; } 2> "$tmp/probe.time"
-sed 's/^/  /' "$tmp/probe.err"
-echo "  results written: $(wc -l < "$tmp/probe.ndjson")"
-echo "  cpu: $(cat "$tmp/probe.time"); load average after: $(load); UDP RcvbufErrors during the run: $(($(rcvbuf) - b))"
-dq=$(awk '/Queries per second/ { print $4 }' "$tmp/dnsperf.out")
-pq=$(sed -n 's/^probe: [0-9.]* s, \([0-9]*\) queries\/s.*/\1/p' "$tmp/probe.err")
-echo "# ratio dnswatch/dnsperf: $(echo "scale=2; $pq / $dq" | bc)"
-# dnsperf's rate leaves out the loading of its whole input before the
-# first query; the prober reads its names as it sends. The whole job's wall
-# time, for the user who waits for it, said beside the rates' ratio.
-dw_wall=$(cut -d' ' -f1 "$tmp/probe.time"); dp_wall=$(cut -d' ' -f1 "$tmp/dnsperf.time")
-echo "# whole job, wall: dnsperf $dp_wall s, dnswatch $dw_wall s (dnsperf/dnswatch $(echo "scale=2; $dp_wall / $dw_wall" | bc))"
+	echo "# dnswatch probe --threads $threads (every reply kept, hold 50 ms, verdicts judged, NDJSON written)"
+	rm -f "$tmp/probe.ndjson"
+	b=$(rcvbuf)
+	{ time ip netns exec $ns $client "$dw" probe --threads "$threads" --target bench=auth:127.0.0.1 \
+		--max-rate 5000000 --inflight 2000 --hold 50 --timeout 1000 --retries 1 "$tmp/names" \
+		> "$tmp/probe.ndjson" 2> "$tmp/probe.err"; } 2> "$tmp/probe.time"
+	sed 's/^/  /' "$tmp/probe.err"
+	echo "  results written: $(wc -l < "$tmp/probe.ndjson")"
+	echo "  cpu: $(cat "$tmp/probe.time"); load average after: $(load); UDP RcvbufErrors during the run: $(($(rcvbuf) - b))"
+	dq=$(awk '/Queries per second/ { print $4 }' "$tmp/dnsperf.out")
+	pq=$(sed -n 's/^probe: [0-9.]* s, \([0-9]*\) queries\/s.*/\1/p' "$tmp/probe.err")
+	# dnsperf's rate leaves out the loading of its whole input before the
+	# first query; the prober reads its names as it sends. The whole job's
+	# wall time, for the user who waits for it, said beside the rates.
+	dw_wall=$(cut -d' ' -f1 "$tmp/probe.time"); dp_wall=$(cut -d' ' -f1 "$tmp/dnsperf.time")
+	echo "# run $rep: dnswatch/dnsperf $(echo "scale=2; $pq / $dq" | bc); whole job, wall: dnsperf $dp_wall s, dnswatch $dw_wall s"
+	echo "$dq $pq" >> "$tmp/rates"
+done
+dm=$(cut -d' ' -f1 "$tmp/rates" | median); pm=$(cut -d' ' -f2 "$tmp/rates" | median)
+echo "# medians of $repeats runs: dnsperf $(printf '%.0f' "$dm") q/s, dnswatch probe $(printf '%.0f' "$pm") q/s"
+echo "# ratio dnswatch/dnsperf: $(echo "scale=2; $pm / $dm" | bc)"
 
 if [ "${BP_CALLGRIND:-0}" = 1 ] && command -v valgrind >/dev/null; then
 	head -10000 "$tmp/names" > "$tmp/n10k"

@@ -305,16 +305,29 @@ static void open_queries(struct probe_core *c, const uint8_t *name, uint32_t lin
 	}
 }
 
-/* Open the queries of the next names: at most a batch's worth per turn, so
- * that reading keeps pace with sending and each sendmmsg carries many
- * queries. */
+/* Queries opened and not sent yet, on every target. */
+static uint32_t pending_count(const struct probe_core *c)
+{
+	uint32_t n = 0;
+	for (int t = 0; t < c->cfg->ntargets; t++)
+		n += c->pending[t].count;
+	return n;
+}
+
+/* Open the queries of the next names while what waits to be sent is
+ * short: as many as a turn can send (each target's cap on queries awaiting
+ * a reply, and a batch), so that each sendmmsg carries many queries. A
+ * server slower than the run's rate would otherwise have every free slot
+ * opened ahead of it: names read long before their turn, and hundreds of
+ * megabytes of slots touched once and gone cold. */
 static void open_names(struct probe_core *c)
 {
 	uint8_t name[WIRE_NAME_MAX];
 	unsigned per = (unsigned)(c->cfg->ntargets * c->cfg->nqtypes);
+	uint32_t ahead = (uint32_t)c->cfg->inflight * (uint32_t)c->cfg->ntargets + PROBE_BATCH * per;
 	c->starved = false;
-	for (unsigned opened = 0; opened < PROBE_BATCH && !c->input_done && slots_available(c) >= per;
-	     opened++) {
+	for (uint32_t pending = pending_count(c); pending < ahead && !c->input_done &&
+	     slots_available(c) >= per; pending += per) {
 		uint32_t line = 0;
 		uint64_t tag = 0;
 		int r = c->hooks->next(c->hooks->ctx, name, &line, &tag, &c->input_err);
@@ -613,10 +626,13 @@ uint64_t probe_core_wait_us(const struct probe_core *c)
 	bool can_send = false;
 	for (int t = 0; t < c->cfg->ntargets; t++)
 		can_send |= c->pending[t].count && c->awaiting[t] < c->cfg->inflight;
-	if (!can_send && (c->input_done || !slots_available(c)))
-		return PROBE_CORE_IDLE_US;
-	if (!can_send && c->starved)
+	if (!can_send && c->starved && !c->input_done)
 		return PROBE_CORE_STARVED_US;
+	/* Nothing to send until replies come (every target at its cap, or
+	 * nothing opened): sleep until they do, not spin on the ring (the
+	 * server may need the core). */
+	if (!can_send)
+		return PROBE_CORE_IDLE_US;
 	if (c->tokens >= 1)
 		return 0; /* busy sending */
 	/* Rate-limited: wait for the next token, sub-millisecond. */

@@ -115,7 +115,8 @@ const struct dw_error *probe_core_input_error(const struct probe_core *c);
  * How long the caller may wait for packets before the next turn: 0 when
  * there is sending to do now, the time to the next token when only the
  * rate holds sending back (at most 1 ms), PROBE_CORE_STARVED_US when the
- * names callback had no name yet, PROBE_CORE_IDLE_US otherwise.
+ * names callback had no name yet, PROBE_CORE_IDLE_US otherwise (nothing to
+ * send until replies come: the caller's wait ends when they do).
  */
 uint64_t probe_core_wait_us(const struct probe_core *c);
 

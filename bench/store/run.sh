@@ -54,7 +54,21 @@ names() { # COUNT [FIRST]: distinct names (the prober skips a repeated one);
 }
 
 rate_of() { sed -n 's/^probe: [0-9.]* s, \([0-9]*\) queries\/s.*/\1/p' "$1"; }
-queries_of() { sed -n 's/^probe: .* names ([0-9]* invalid lines skipped), \([0-9]*\) queries.*/\1/p' "$1"; }
+queries_of() { sed -n 's/^probe: .*), \([0-9]*\) queries, .*/\1/p' "$1"; }
+# CPU time (clock ticks, user + system) of PID and its children's threads
+# so far: what the server beside the prober (nsd, ClickHouse) took.
+ticks() {
+	local s=0 p t
+	for p in "$@" $(pgrep -P "$1" 2>/dev/null); do
+		for t in /proc/$p/task/*/stat; do
+			[ -r "$t" ] && s=$((s + $(awk '{ print $14 + $15 }' "$t")))
+		done
+	done
+	echo $s
+}
+hz=$(getconf CLK_TCK)
+# "SERVER CPU s over the run" for the ticks before (A) and now of PID.
+cpu_since() { echo "scale=1; ($(ticks "$2") - $1) / $hz" | bc; }
 
 throughput() {
 	echo "# throughput: one prober at full rate, NDJSON to /dev/null, then into ClickHouse"
@@ -69,16 +83,20 @@ throughput() {
 	echo "# calibration: $r queries/s; $n names for at least $secs s"
 	names "$n" > "$tmp/names"
 	TIMEFORMAT='%R s wall, %U s user, %S s sys'
+	local chpid n0 c0
+	chpid=$(cat "$chdir/server.pid")
+	n0=$(ticks "$nsdpid"); c0=$(ticks "$chpid")
 	{ time ip netns exec $ns taskset -c 0 "$DW" probe --target bench=auth:127.0.0.1 --rate 5000000 \
 		--inflight 2000 --hold 50 --timeout 1000 --retries 1 "$tmp/names" >/dev/null 2>"$tmp/nd.err"; } 2>"$tmp/nd.time"
 	echo "  ndjson >/dev/null: $(grep '^probe:' "$tmp/nd.err")"
-	echo "    cpu: $(cat "$tmp/nd.time")"
+	echo "    cpu: prober $(cat "$tmp/nd.time"); nsd $(cpu_since "$n0" "$nsdpid") s, clickhouse-server (idle) $(cpu_since "$c0" "$chpid") s"
+	n0=$(ticks "$nsdpid"); c0=$(ticks "$chpid")
 	{ time ip netns exec $ns taskset -c 0 "$DW" probe --target bench=auth:127.0.0.1 --rate 5000000 \
 		--inflight 2000 --hold 50 --timeout 1000 --retries 1 --vantage bench \
 		--db clickhouse://127.0.0.1:8123/bench "$tmp/names" >/dev/null 2>"$tmp/ch.err"; } 2>"$tmp/ch.time"
 	echo "  clickhouse:        $(grep '^probe:' "$tmp/ch.err")"
 	grep '^store:' "$tmp/ch.err" | sed 's/^/    /'
-	echo "    cpu: $(cat "$tmp/ch.time")"
+	echo "    cpu: prober $(cat "$tmp/ch.time"); nsd $(cpu_since "$n0" "$nsdpid") s, clickhouse-server $(cpu_since "$c0" "$chpid") s"
 	local rn rc qc rows fin uniq
 	rn=$(rate_of "$tmp/nd.err"); rc=$(rate_of "$tmp/ch.err"); qc=$(queries_of "$tmp/ch.err")
 	rows=$(q "SELECT count() FROM bench.queries")

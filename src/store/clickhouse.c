@@ -149,6 +149,7 @@ struct ch_store {
 	pthread_cond_t cv_item, cv_space, cv_idle;
 	struct qitem {
 		char table[32];
+		enum ch_format fmt;
 		struct ch_buf body;
 		uint64_t rows;
 	} queue[CH_QUEUE_MAX];
@@ -330,11 +331,13 @@ static enum post_result post(struct ch_store *c, CURL *h, const char *query, con
 	return POST_ERROR;
 }
 
-static enum post_result insert(struct ch_store *c, const char *table, const char *body, size_t len,
-			       char *why, size_t whycap)
+static const char *const format_name[] = {[CH_TSV] = "TabSeparated", [CH_ROWBINARY] = "RowBinary"};
+
+static enum post_result insert(struct ch_store *c, const char *table, enum ch_format fmt, const char *body,
+			       size_t len, char *why, size_t whycap)
 {
 	char q[256];
-	snprintf(q, sizeof q, "INSERT INTO %s.%s FORMAT TabSeparated", c->db, table);
+	snprintf(q, sizeof q, "INSERT INTO %s.%s FORMAT %s", c->db, table, format_name[fmt]);
 	struct ch_buf resp = {0};
 	enum post_result r = post(c, c->scurl, q, body, len, &resp, why, whycap);
 	buf_free(&resp);
@@ -557,15 +560,17 @@ static bool write_all(int fd, const void *p, size_t n)
 	return true;
 }
 
-/* One record: "dnswatch-spool 1 TABLE ROWS LEN\n" and LEN bytes of rows. */
-static enum dw_status spool_append(struct ch_store *c, const char *table, const char *body,
-				   size_t len, uint64_t rows)
+/* One record (clickhouse.h, struct ch_spool_rec): its head line, LEN bytes
+ * of rows. */
+static enum dw_status spool_append(struct ch_store *c, const char *table, enum ch_format fmt,
+				   const char *body, size_t len, uint64_t rows)
 {
 	enum dw_status st = spool_open(c);
 	if (st != DW_OK)
 		return st;
 	char head[128];
-	int hn = snprintf(head, sizeof head, "dnswatch-spool 1 %s %" PRIu64 " %zu\n", table, rows, len);
+	int hn = snprintf(head, sizeof head, "dnswatch-spool 2 %s %s %" PRIu64 " %zu\n", table,
+			  format_name[fmt], rows, len);
 	if (!write_all(c->spool_fd, head, (size_t)hn) || !write_all(c->spool_fd, body, len))
 		return fail(c, DW_E_IO, strerror(errno), "writing the spool %s", c->spool_path);
 	c->spool_rows += rows;
@@ -595,14 +600,23 @@ int ch_spool_record(const char *buf, size_t size, size_t off, struct ch_spool_re
 	const char *nl = memchr(buf + off, '\n', size - off < 128 ? size - off : 128);
 	if (!nl)
 		return -1;
-	char head[130], table[32];
+	char head[130], table[32], format[16] = "TabSeparated";
 	size_t hl = (size_t)(nl - (buf + off));
 	memcpy(head, buf + off, hl);
 	head[hl] = 0;
 	uint64_t rows, len;
 	int used = 0;
-	if (sscanf(head, "dnswatch-spool 1 %31s %" SCNu64 " %" SCNu64 "%n", table, &rows, &len, &used) != 3 ||
+	/* Version 1, of the releases before RowBinary: TabSeparated always. */
+	if ((sscanf(head, "dnswatch-spool 2 %31s %15s %" SCNu64 " %" SCNu64 "%n", table, format, &rows, &len,
+		    &used) != 4 &&
+	     sscanf(head, "dnswatch-spool 1 %31s %" SCNu64 " %" SCNu64 "%n", table, &rows, &len, &used) != 3) ||
 	    (size_t)used != hl || !spool_table_ok(table))
+		return -1;
+	if (!strcmp(format, format_name[CH_TSV]))
+		rec->format = CH_TSV;
+	else if (!strcmp(format, format_name[CH_ROWBINARY]))
+		rec->format = CH_ROWBINARY;
+	else
 		return -1;
 	size_t body = off + hl + 1;
 	if (len > size - body)
@@ -656,7 +670,8 @@ static enum dw_status spool_drain_fd(struct ch_store *c, int fd, const char *pat
 			break;
 		}
 		char why[600];
-		enum post_result r = insert(c, rec.table, all + rec.body_off, rec.body_len, why, sizeof why);
+		enum post_result r = insert(c, rec.table, rec.format, all + rec.body_off, rec.body_len, why,
+					    sizeof why);
 		if (r == POST_DOWN)
 			break;
 		if (r == POST_ERROR) {
@@ -714,8 +729,8 @@ static void outage_begin(struct ch_store *c, const char *why)
  * the server (bad data, a schema not ours) is an error: retrying would not
  * help.
  */
-static enum dw_status send_batch(struct ch_store *c, const char *table, const char *body, size_t len,
-				 uint64_t rows)
+static enum dw_status send_batch(struct ch_store *c, const char *table, enum ch_format fmt,
+				 const char *body, size_t len, uint64_t rows)
 {
 	if (len == 0)
 		return DW_OK;
@@ -726,7 +741,7 @@ static enum dw_status send_batch(struct ch_store *c, const char *table, const ch
 	}
 	if (!c->down) {
 		char why[600];
-		enum post_result r = insert(c, table, body, len, why, sizeof why);
+		enum post_result r = insert(c, table, fmt, body, len, why, sizeof why);
 		if (r == POST_OK) {
 			c->stats.commits++;
 			if (!strcmp(table, "queries"))
@@ -741,7 +756,7 @@ static enum dw_status send_batch(struct ch_store *c, const char *table, const ch
 			return st;
 		outage_begin(c, why);
 	}
-	return spool_append(c, table, body, len, !strcmp(table, "queries") ? rows : 0);
+	return spool_append(c, table, fmt, body, len, !strcmp(table, "queries") ? rows : 0);
 }
 
 /* --- the sender thread -------------------------------------------------------- */
@@ -785,7 +800,7 @@ static void *sender_main(void *arg)
 		pthread_cond_broadcast(&c->cv_space);
 		pthread_mutex_unlock(&c->mu);
 		pthread_mutex_lock(&c->io);
-		enum dw_status st = send_batch(c, it.table, it.body.p, it.body.n, it.rows);
+		enum dw_status st = send_batch(c, it.table, it.fmt, it.body.p, it.body.n, it.rows);
 		pthread_mutex_unlock(&c->io);
 		buf_free(&it.body);
 		pthread_mutex_lock(&c->mu);
@@ -808,9 +823,10 @@ static enum dw_status take_async(struct ch_store *c)
 	return st;
 }
 
-/* Hand B (taken: *B is left empty) to the sender thread; waits while the
- * queue is full. ROWS: results in it (a queries batch). */
-static enum dw_status enqueue(struct ch_store *c, const char *table, struct ch_buf *b, uint64_t rows)
+/* Hand B (rows in FMT; taken: *B is left empty) to the sender thread; waits
+ * while the queue is full. ROWS: results in it (a queries batch). */
+static enum dw_status enqueue(struct ch_store *c, const char *table, enum ch_format fmt, struct ch_buf *b,
+			      uint64_t rows)
 {
 	if (b->n == 0) {
 		buf_free(b);
@@ -818,7 +834,7 @@ static enum dw_status enqueue(struct ch_store *c, const char *table, struct ch_b
 	}
 	if (!c->sender_on) {
 		pthread_mutex_lock(&c->io);
-		enum dw_status st = send_batch(c, table, b->p, b->n, rows);
+		enum dw_status st = send_batch(c, table, fmt, b->p, b->n, rows);
 		pthread_mutex_unlock(&c->io);
 		buf_free(b);
 		return st;
@@ -828,6 +844,7 @@ static enum dw_status enqueue(struct ch_store *c, const char *table, struct ch_b
 		pthread_cond_wait(&c->cv_space, &c->mu);
 	struct qitem *it = &c->queue[(c->qhead + c->qcount) % CH_QUEUE_MAX];
 	snprintf(it->table, sizeof it->table, "%s", table);
+	it->fmt = fmt;
 	it->body = *b;
 	it->rows = rows;
 	c->qcount++;
@@ -1123,7 +1140,7 @@ static enum dw_status send_small(struct ch_store *c, const char *table, struct c
 		buf_free(b);
 		return fail(c, DW_E_NOMEM, "out of memory", "writing %s", table);
 	}
-	return enqueue(c, table, b, 0);
+	return enqueue(c, table, CH_TSV, b, 0);
 }
 
 enum dw_status ch_run_begin(struct ch_store *c, const char *cmdline, const char *options,
@@ -1193,6 +1210,70 @@ enum dw_status ch_run_finish(struct ch_store *c, bool failed)
 	return st;
 }
 
+/*
+ * RowBinary (the queries and answers tables): each column in the table's
+ * order, integers little-endian at their width, a DateTime as its UInt32,
+ * a String as its length (LEB128) and bytes, FixedString(16) as 16 bytes,
+ * an Array as its length and elements; a Nested column is one Array per
+ * field. Against TabSeparated: no printf on the prober's thread (its
+ * formatting cost the prober three times the user CPU of NDJSON), a body
+ * 40% smaller, and less for the server to parse.
+ */
+static void rb_bytes(struct ch_buf *b, const void *p, size_t n)
+{
+	buf_need(b, n);
+	if (b->oom)
+		return;
+	memcpy(b->p + b->n, p, n);
+	b->n += n;
+}
+
+static void rb_uint(struct ch_buf *b, uint64_t v, unsigned width)
+{
+	uint8_t le[8];
+	for (unsigned i = 0; i < width; i++)
+		le[i] = (uint8_t)(v >> (8 * i));
+	rb_bytes(b, le, width);
+}
+
+#define rb_u8(b, v) rb_uint((b), (uint8_t)(v), 1)
+#define rb_u16(b, v) rb_uint((b), (uint16_t)(v), 2)
+#define rb_u32(b, v) rb_uint((b), (uint32_t)(v), 4)
+#define rb_u64(b, v) rb_uint((b), (uint64_t)(v), 8)
+
+static void rb_len(struct ch_buf *b, uint64_t v)
+{
+	uint8_t o[10];
+	unsigned k = 0;
+	do {
+		o[k++] = (uint8_t)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+		v >>= 7;
+	} while (v);
+	rb_bytes(b, o, k);
+}
+
+static void rb_str(struct ch_buf *b, const char *s)
+{
+	size_t n = strlen(s);
+	rb_len(b, n);
+	rb_bytes(b, s, n);
+}
+
+/* An address as FixedString(16): IPv4 in the first 4 bytes, zeros after. */
+static void rb_addr16(struct ch_buf *b, int family, const uint8_t *addr)
+{
+	uint8_t a[16] = {0};
+	memcpy(a, addr, family == AF_INET ? 4 : 16);
+	rb_bytes(b, a, 16);
+}
+
+/* The common head of every binary row of the current run. */
+static void rb_head(struct ch_store *c, struct ch_buf *b)
+{
+	rb_str(b, c->vantage);
+	rb_u64(b, c->run);
+}
+
 static void put_query_row(struct ch_store *c, struct ch_buf *b, const struct probe_result *r,
 			  const char (*fps)[128])
 {
@@ -1201,80 +1282,75 @@ static void put_query_row(struct ch_store *c, struct ch_buf *b, const struct pro
 		snprintf(name, sizeof name, "?");
 	wire_name_tld_text(r->qname, tld, sizeof tld);
 	const struct probe_target *t = &c->targets[r->target];
-	row_head(c, b);
-	buf_printf(b, "%" PRIu64 "\t%u\t%u\t%u\t", r->seq, r->target, r->qtype, r->line);
-	tsv_str(b, name);
-	buf_c(b, '\t');
-	tsv_str(b, tld);
-	buf_printf(b, "\t%d\t" DT "\t%u\t%u\t%u\t%u\t%u\t%d\t%d\t%d\t", (int)t->kind,
-		   r->sent_us / 1000000, (unsigned)(r->sent_us % 1000000), r->id, r->sport,
-		   r->attempts, r->replies_seen, (int)r->verdict, r->forged_reply, r->group);
-	tsv_str(b, r->evidence);
+	rb_head(c, b);
+	rb_u64(b, r->seq);
+	rb_u16(b, r->target);
+	rb_u16(b, r->qtype);
+	rb_u32(b, r->line);
+	rb_str(b, name);
+	rb_str(b, tld);
+	rb_u8(b, t->kind);
+	rb_u32(b, r->sent_us / 1000000);
+	rb_u32(b, r->sent_us % 1000000);
+	rb_u16(b, r->id);
+	rb_u16(b, r->sport);
+	rb_u8(b, r->attempts);
+	rb_u16(b, r->replies_seen);
+	rb_u8(b, r->verdict);
+	rb_u8(b, r->forged_reply);
+	rb_u32(b, r->group);
+	rb_str(b, r->evidence);
 	/* The forged reply's answer addresses, IPv4 and IPv6 apart. */
 	const struct probe_reply *fr = r->forged_reply >= 0 && r->forged_reply < r->nreplies
 					       ? &r->reply[r->forged_reply]
 					       : NULL;
-	buf_add(b, "\t[", 2);
-	for (unsigned i = 0, k = 0; fr && i < fr->naddrs; i++)
+	unsigned n4 = 0, n6 = 0;
+	for (unsigned i = 0; fr && i < fr->naddrs; i++)
+		fr->addrs[i].family == AF_INET ? n4++ : n6++;
+	rb_len(b, n4);
+	for (unsigned i = 0; fr && i < fr->naddrs; i++)
 		if (fr->addrs[i].family == AF_INET)
-			buf_printf(b, "%s%" PRIu32, k++ ? "," : "", v4_num(fr->addrs[i].addr));
-	buf_add(b, "]\t[", 3);
-	for (unsigned i = 0, k = 0; fr && i < fr->naddrs; i++)
-		if (fr->addrs[i].family == AF_INET6) {
-			if (k++)
-				buf_c(b, ',');
-			fixed16_quoted(b, fr->addrs[i].addr);
-		}
-	buf_c(b, ']');
+			rb_u32(b, v4_num(fr->addrs[i].addr));
+	rb_len(b, n6);
+	for (unsigned i = 0; fr && i < fr->naddrs; i++)
+		if (fr->addrs[i].family == AF_INET6)
+			rb_bytes(b, fr->addrs[i].addr, 16);
 	/* replies.*: one array per field, in the Nested column's order. */
 	const unsigned n = r->nreplies;
 	const struct probe_reply *p = r->reply;
-#define ARR(fmt, expr)                                                                    \
-	do {                                                                              \
-		buf_add(b, "\t[", 2);                                                     \
-		for (unsigned i = 0; i < n; i++)                                          \
-			buf_printf(b, "%s" fmt, i ? "," : "", expr);                       \
-		buf_c(b, ']');                                                            \
+#define ARR(put, expr)                                     \
+	do {                                               \
+		rb_len(b, n);                              \
+		for (unsigned i = 0; i < n; i++)           \
+			put(b, expr);                      \
 	} while (0)
-	ARR(DT, p[i].time_us / 1000000);
-	ARR("%u", (unsigned)(p[i].time_us % 1000000));
-	ARR("%" PRIu32, p[i].rtt_us);
-	ARR("%d", p[i].family == AF_INET6 ? 6 : 4);
-	buf_add(b, "\t[", 2);
-	for (unsigned i = 0; i < n; i++) {
-		uint8_t a[16] = {0};
-		memcpy(a, p[i].src, p[i].family == AF_INET ? 4 : 16);
-		if (i)
-			buf_c(b, ',');
-		fixed16_quoted(b, a);
-	}
-	buf_c(b, ']');
-	ARR("%u", p[i].sport);
-	ARR("%d", p[i].ip_known);
-	ARR("%u", p[i].ip_ttl);
-	ARR("%u", p[i].ip_id);
-	ARR("%d", p[i].df);
-	ARR("%d", p[i].parsed);
-	ARR("%d", p[i].question_match);
-	ARR("%u", p[i].flags);
-	ARR("%u", p[i].rcode);
-	ARR("%u", p[i].ancount);
-	ARR("%u", p[i].nscount);
-	ARR("%u", p[i].arcount);
-	ARR("%d", p[i].answer_ptr);
-	ARR("%" PRIu32, p[i].answer_ttl);
-	ARR("%u", p[i].naddrs);
-	ARR("%u", p[i].ncnames);
-	ARR("%d", p[i].has_ede ? (int)p[i].ede : -1);
-	ARR("%u", p[i].len);
+	ARR(rb_u32, p[i].time_us / 1000000);
+	ARR(rb_u32, p[i].time_us % 1000000);
+	ARR(rb_u32, p[i].rtt_us);
+	ARR(rb_u8, p[i].family == AF_INET6 ? 6 : 4);
+	rb_len(b, n);
+	for (unsigned i = 0; i < n; i++)
+		rb_addr16(b, p[i].family, p[i].src);
+	ARR(rb_u16, p[i].sport);
+	ARR(rb_u8, p[i].ip_known);
+	ARR(rb_u8, p[i].ip_ttl);
+	ARR(rb_u16, p[i].ip_id);
+	ARR(rb_u8, p[i].df);
+	ARR(rb_u8, p[i].parsed);
+	ARR(rb_u8, p[i].question_match);
+	ARR(rb_u16, p[i].flags);
+	ARR(rb_u16, p[i].rcode);
+	ARR(rb_u16, p[i].ancount);
+	ARR(rb_u16, p[i].nscount);
+	ARR(rb_u16, p[i].arcount);
+	ARR(rb_u8, p[i].answer_ptr);
+	ARR(rb_u32, p[i].answer_ttl);
+	ARR(rb_u8, p[i].naddrs);
+	ARR(rb_u8, p[i].ncnames);
+	ARR(rb_u32, p[i].has_ede ? (int32_t)p[i].ede : -1);
+	ARR(rb_u16, p[i].len);
+	ARR(rb_str, fps[i]);
 #undef ARR
-	buf_add(b, "\t[", 2);
-	for (unsigned i = 0; i < n; i++) {
-		if (i)
-			buf_c(b, ',');
-		tsv_bytes(b, (const uint8_t *)fps[i], strlen(fps[i]), true);
-	}
-	buf_add(b, "]\n", 2);
 }
 
 static void put_answer_rows(struct ch_store *c, struct ch_buf *b, const struct probe_result *r,
@@ -1286,18 +1362,26 @@ static void put_answer_rows(struct ch_store *c, struct ch_buf *b, const struct p
 		bool usable = p->parsed && p->ip_known && p->family == AF_INET;
 		for (unsigned i = 0; i < p->naddrs; i++) {
 			const struct probe_addr *a = &p->addrs[i];
-			row_head(c, b);
-			buf_printf(b, "%" PRIu64 "\t%u\t%u\t%u\t%u\t" DT "\t%u\t%d\t%d\t%d\t%d\t%" PRIu32 "\t",
-				   r->seq, r->target, r->qtype, k, i, r->sent_us / 1000000,
-				   (unsigned)(r->sent_us % 1000000), (int)r->verdict, (int)t->kind,
-				   (int)k == r->forged_reply, a->family == AF_INET6 ? 6 : 4,
-				   a->family == AF_INET ? v4_num(a->addr) : 0);
-			uint8_t z[16] = {0};
-			tsv_bytes(b, a->family == AF_INET6 ? a->addr : z, 16, false);
-			buf_printf(b, "\t%" PRIu32 "\t%d\t%u\t%" PRIu32 "\t", a->ttl, usable, p->ip_ttl,
-				   p->answer_ttl);
-			tsv_str(b, fps[k]);
-			buf_c(b, '\n');
+			static const uint8_t z[16];
+			rb_head(c, b);
+			rb_u64(b, r->seq);
+			rb_u16(b, r->target);
+			rb_u16(b, r->qtype);
+			rb_u8(b, k);
+			rb_u8(b, i);
+			rb_u32(b, r->sent_us / 1000000);
+			rb_u32(b, r->sent_us % 1000000);
+			rb_u8(b, r->verdict);
+			rb_u8(b, t->kind);
+			rb_u8(b, (int)k == r->forged_reply);
+			rb_u8(b, a->family == AF_INET6 ? 6 : 4);
+			rb_u32(b, a->family == AF_INET ? v4_num(a->addr) : 0);
+			rb_bytes(b, a->family == AF_INET6 ? a->addr : z, 16);
+			rb_u32(b, a->ttl);
+			rb_u8(b, usable);
+			rb_u8(b, p->ip_ttl);
+			rb_u32(b, p->answer_ttl);
+			rb_str(b, fps[k]);
 		}
 	}
 }
@@ -1342,7 +1426,7 @@ enum dw_status ch_put(struct ch_store *c, const struct probe_result *r)
 		return fail(c, DW_E_NOMEM, "out of memory", "batching seq %" PRIu64, r->seq);
 	}
 	c->batch_results++;
-	unsigned max = c->opts.batch_rows ? c->opts.batch_rows : 10000;
+	unsigned max = c->opts.batch_rows ? c->opts.batch_rows : 200000;
 	if (c->batch_results >= max)
 		return hand_over(c);
 	return ch_tick(c);
@@ -1358,7 +1442,8 @@ static enum dw_status hand_over(struct ch_store *c)
 	/* The answers first: a query row posted means its answers are in (a
 	 * resume takes the queries table's rows as what is stored). */
 	for (int t = T_NBATCH - 1; t >= 0; t--) {
-		enum dw_status s2 = enqueue(c, batch_table[t], &c->batch[t], t == T_QUERIES ? rows : 0);
+		enum dw_status s2 = enqueue(c, batch_table[t], CH_ROWBINARY, &c->batch[t],
+					   t == T_QUERIES ? rows : 0);
 		if (st == DW_OK)
 			st = s2;
 	}

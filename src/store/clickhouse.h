@@ -7,7 +7,7 @@
  * no IPv4 type): times are DateTime plus a UInt32 of microseconds,
  * addresses UInt32 (IPv4) and FixedString(16) (IPv6).
  *
- * Writing: results are formatted as TabSeparated rows into a batch, posted
+ * Writing: results are formatted as RowBinary rows into a batch, posted
  * after opts.batch_rows results or opts.batch_ms milliseconds. Every table
  * is a ReplacingMergeTree keyed by (vantage, run, ...), so a batch posted
  * twice (a retry after a lost reply, a spool drained twice) leaves each row
@@ -46,7 +46,7 @@
 
 struct ch_opts {
 	const char *vantage;    /* this process's vantage point; NULL/"": the host name */
-	unsigned batch_rows;    /* post after this many results; 0: 10000 */
+	unsigned batch_rows;    /* post after this many results; 0: 200000 */
 	unsigned batch_ms;      /* or this many ms after the batch began; 0: 1000 */
 	const char *spool_dir;  /* NULL: $DNSWATCH_SPOOL, else /var/tmp/dnswatch-spool */
 	bool readonly;          /* never create or write */
@@ -146,10 +146,17 @@ enum dw_status ch_select(struct ch_store *c, const char *sql,
 #define CH_TSV_FIELDS_MAX 64
 size_t ch_tsv_rows(char *text, int (*fn)(void *ctx, char **fields, size_t nfields), void *ctx);
 
-/* A spool record: "dnswatch-spool 1 TABLE ROWS LEN\n" then LEN bytes of
- * TabSeparated rows for TABLE (one of ours). */
+/* The format of a batch's rows: the prober's results (the queries and
+ * answers tables) go as RowBinary, cheaper to write and for the server to
+ * read than text; every other table as TabSeparated. */
+enum ch_format { CH_TSV, CH_ROWBINARY };
+
+/* A spool record: "dnswatch-spool 2 TABLE FORMAT ROWS LEN\n" (FORMAT
+ * TabSeparated or RowBinary; a version 1 head, "dnswatch-spool 1 TABLE ROWS
+ * LEN", is TabSeparated) then LEN bytes of rows for TABLE (one of ours). */
 struct ch_spool_rec {
 	char table[32];
+	enum ch_format format;
 	uint64_t rows;                    /* result rows in it (queries) */
 	size_t body_off, body_len, next;  /* its rows; the next record */
 };

@@ -8,7 +8,9 @@
  * Seeds (tests/fuzz/corpus/fuzz_clickhouse/seed-*): answers of the report's
  * queries, of a resume's (the run, its targets, its stored queries) and of
  * the census's names, escaped strings, a spool with two records, a cut
- * one, spools of the census's and the guard's tables.
+ * one, spools of the census's and the guard's tables, one with RowBinary
+ * and TabSeparated records (both heads' versions), one of an unknown
+ * format.
  */
 #include <stdint.h>
 #include <stdlib.h>

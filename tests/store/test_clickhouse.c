@@ -480,6 +480,39 @@ static void test_orphan_spool(void)
 	CHECK_EQ(count_of(port_a, "SELECT count() FROM dwr.targets WHERE vantage = 'dead'"), 1);
 }
 
+/* A spool's record heads: the version of the RowBinary store (its format
+ * named), the one before (TabSeparated), and what neither is. */
+static void test_spool_heads(void)
+{
+	static const char two[] = "dnswatch-spool 2 answers RowBinary 0 3\n\x03\x00\xff"
+				  "dnswatch-spool 2 queries TabSeparated 5 2\na\n"
+				  "dnswatch-spool 1 runs 0 2\nb\n";
+	struct ch_spool_rec rec;
+	size_t size = sizeof two - 1;
+	CHECK_EQ(ch_spool_record(two, size, 0, &rec), 0);
+	CHECK_STR(rec.table, "answers");
+	CHECK_EQ(rec.format, CH_ROWBINARY);
+	CHECK_EQ(rec.body_len, 3);
+	CHECK_EQ(ch_spool_record(two, size, rec.next, &rec), 0);
+	CHECK_STR(rec.table, "queries");
+	CHECK_EQ(rec.format, CH_TSV);
+	CHECK_EQ(rec.rows, 5);
+	CHECK_EQ(ch_spool_record(two, size, rec.next, &rec), 0);
+	CHECK_STR(rec.table, "runs");
+	CHECK_EQ(rec.format, CH_TSV);
+	CHECK_EQ(rec.next, size);
+	static const char *const bad[] = {
+		"dnswatch-spool 2 queries Native 1 1\nx",      /* a format not ours */
+		"dnswatch-spool 2 queries 1 1\nx",             /* no format */
+		"dnswatch-spool 1 queries RowBinary 1 1\nx",   /* version 1 names none */
+		"dnswatch-spool 3 queries RowBinary 1 1\nx",
+		"dnswatch-spool 2 passwd RowBinary 1 1\nx",    /* a table not ours */
+		"dnswatch-spool 2 queries RowBinary 1 9\nx",   /* cut */
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		CHECK_EQ(ch_spool_record(bad[i], strlen(bad[i]), 0, &rec), -1);
+}
+
 /* Two servers, one shard each; Distributed tables over our local tables;
  * the store writes through them and the report reads through them. */
 static void test_two_shards(void)
@@ -889,6 +922,7 @@ int main(void)
 	uint64_t t_start = util_mono_ms();
 	RUN(test_schema_and_report); printf("# %.1f s\n", (double)(util_mono_ms() - t_start) / 1000);
 	RUN(test_batches); printf("# %.1f s\n", (double)(util_mono_ms() - t_start) / 1000);
+	RUN(test_spool_heads);
 	RUN(test_orphan_spool); printf("# %.1f s\n", (double)(util_mono_ms() - t_start) / 1000);
 	RUN(test_census); printf("# %.1f s\n", (double)(util_mono_ms() - t_start) / 1000);
 	RUN(test_guard); printf("# %.1f s\n", (double)(util_mono_ms() - t_start) / 1000);

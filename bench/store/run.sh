@@ -61,7 +61,8 @@ ticks() {
 	local s=0 p t
 	for p in "$@" $(pgrep -P "$1" 2>/dev/null); do
 		for t in /proc/$p/task/*/stat; do
-			[ -r "$t" ] && s=$((s + $(awk '{ print $14 + $15 }' "$t")))
+			# utime and stime, counted after the name: "(nsd: server 1)"
+			[ -r "$t" ] && s=$((s + $(sed 's/.*) //' "$t" | awk '{ print $12 + $13 }')))
 		done
 	done
 	echo $s

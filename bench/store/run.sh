@@ -77,14 +77,10 @@ family() {
 # CPU time (clock ticks, user + system) of PID's family so far: what the
 # server beside the prober (nsd, ClickHouse) took.
 ticks() {
-	local s=0 p t
-	for p in $(family "$1"); do
-		for t in /proc/$p/task/*/stat; do
-			# utime and stime, counted after the name: "(nsd: server 1)"
-			[ -r "$t" ] && s=$((s + $(sed 's/.*) //' "$t" | awk '{ print $12 + $13 }')))
-		done
-	done
-	echo $s
+	local p
+	# utime and stime of every thread, counted after the name: "(nsd: server 1)"
+	for p in $(family "$1"); do cat /proc/$p/task/*/stat 2>/dev/null; done |
+		sed 's/.*) //' | awk '{ s += $12 + $13 } END { print s + 0 }'
 }
 hz=$(getconf CLK_TCK)
 # "SERVER CPU s over the run" for the ticks before (A) and now of PID.

@@ -612,12 +612,12 @@ int ch_spool_record(const char *buf, size_t size, size_t off, struct ch_spool_re
 	     sscanf(head, "dnswatch-spool 1 %31s %" SCNu64 " %" SCNu64 "%n", table, &rows, &len, &used) != 3) ||
 	    (size_t)used != hl || !spool_table_ok(table))
 		return -1;
-	if (!strcmp(format, format_name[CH_TSV]))
-		rec->format = CH_TSV;
-	else if (!strcmp(format, format_name[CH_ROWBINARY]))
-		rec->format = CH_ROWBINARY;
-	else
+	size_t f = 0;
+	while (f < sizeof format_name / sizeof format_name[0] && strcmp(format, format_name[f]))
+		f++;
+	if (f == sizeof format_name / sizeof format_name[0])
 		return -1;
+	rec->format = (enum ch_format)f;
 	size_t body = off + hl + 1;
 	if (len > size - body)
 		return -1;
